@@ -1,0 +1,189 @@
+//! The contact as the importer understands it: the fields HighLevel's `UpsertContactDto`
+//! accepts, and the validated row that carries one to the pipeline.
+//!
+//! Every field is optional and skipped when absent: an empty cell means "leave the field
+//! alone", so nothing here can serialise to `null` or `""` and blank an existing contact.
+
+use serde::Serialize;
+
+/// A standard HighLevel contact field, or one of the importer's routing fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    FirstName,
+    LastName,
+    Name,
+    Email,
+    Phone,
+    Gender,
+    Address1,
+    City,
+    State,
+    PostalCode,
+    Website,
+    Timezone,
+    Dnd,
+    Source,
+    DateOfBirth,
+    Country,
+    CompanyName,
+    AssignedTo,
+    /// Not sent in the upsert body: added through the bulk tag endpoint.
+    Tags,
+    /// Not sent in the upsert body: set through the bulk business endpoint.
+    BusinessId,
+    /// Routes the row to a location (several locations per file).
+    LocationId,
+}
+
+impl Field {
+    pub const ALL: [Field; 21] = [
+        Field::FirstName,
+        Field::LastName,
+        Field::Name,
+        Field::Email,
+        Field::Phone,
+        Field::Gender,
+        Field::Address1,
+        Field::City,
+        Field::State,
+        Field::PostalCode,
+        Field::Website,
+        Field::Timezone,
+        Field::Dnd,
+        Field::Source,
+        Field::DateOfBirth,
+        Field::Country,
+        Field::CompanyName,
+        Field::AssignedTo,
+        Field::Tags,
+        Field::BusinessId,
+        Field::LocationId,
+    ];
+
+    /// The property name in HighLevel's API (and in mapping files).
+    pub fn api_name(self) -> &'static str {
+        match self {
+            Field::FirstName => "firstName",
+            Field::LastName => "lastName",
+            Field::Name => "name",
+            Field::Email => "email",
+            Field::Phone => "phone",
+            Field::Gender => "gender",
+            Field::Address1 => "address1",
+            Field::City => "city",
+            Field::State => "state",
+            Field::PostalCode => "postalCode",
+            Field::Website => "website",
+            Field::Timezone => "timezone",
+            Field::Dnd => "dnd",
+            Field::Source => "source",
+            Field::DateOfBirth => "dateOfBirth",
+            Field::Country => "country",
+            Field::CompanyName => "companyName",
+            Field::AssignedTo => "assignedTo",
+            Field::Tags => "tags",
+            Field::BusinessId => "businessId",
+            Field::LocationId => "locationId",
+        }
+    }
+
+    /// Parses an API property name exactly as `api_name` spells it.
+    pub fn from_api_name(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.api_name() == name)
+    }
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.api_name())
+    }
+}
+
+/// One custom field value in the upsert body. HighLevel takes either `id` or `key`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomFieldInput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub field_value: serde_json::Value,
+}
+
+/// The upsert body without `locationId` and without `tags` (tags overwrite; they go through
+/// the bulk endpoint instead).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactFields {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gender: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address1: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dnd: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assigned_to: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub custom_fields: Vec<CustomFieldInput>,
+}
+
+/// A row that passed validation: everything the pipeline needs to send it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidRow {
+    pub contact: ContactFields,
+    /// Tags to add (deduplicated, order kept). Includes `--tag` values.
+    pub tags: Vec<String>,
+    pub business_id: Option<String>,
+    /// From a `locationId` column; `None` means the run's `--location`.
+    pub location_id: Option<String>,
+}
+
+/// One problem with one row, tied to the column it came from when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// The input column (CSV header or JSONL key) as the user wrote it.
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl RowError {
+    pub fn new(column: Option<&str>, message: impl Into<String>) -> Self {
+        RowError { column: column.map(str::to_owned), message: message.into() }
+    }
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.column {
+            Some(c) => write!(f, "column '{c}': {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
