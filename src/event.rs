@@ -1,0 +1,141 @@
+//! The one stream every stage reports into. The report file, the progress bar and the logs
+//! are all consumers of these events; no stage prints.
+
+use serde::Serialize;
+
+/// What happened to a row in the end. Exactly one per input row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowStatus {
+    Created,
+    Updated,
+    /// Failed validation; never sent.
+    Invalid,
+    /// Sent, but the upsert did not succeed (after retries).
+    Failed,
+    /// Dry run: the row would be sent.
+    Valid,
+    /// Not attempted because the run stopped early (interrupt, fatal API error, budget).
+    Deferred,
+}
+
+impl RowStatus {
+    pub const ALL: [RowStatus; 6] = [
+        RowStatus::Created,
+        RowStatus::Updated,
+        RowStatus::Invalid,
+        RowStatus::Failed,
+        RowStatus::Valid,
+        RowStatus::Deferred,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowStatus::Created => "created",
+            RowStatus::Updated => "updated",
+            RowStatus::Invalid => "invalid",
+            RowStatus::Failed => "failed",
+            RowStatus::Valid => "valid",
+            RowStatus::Deferred => "deferred",
+        }
+    }
+
+    /// A row counts against exit code 0.
+    pub fn is_problem(self) -> bool {
+        matches!(self, RowStatus::Invalid | RowStatus::Failed | RowStatus::Deferred)
+    }
+}
+
+/// The outcome of a follow-up bulk call (tags or business) for one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    /// Nothing was asked of this step for this row.
+    #[default]
+    None,
+    /// Applied.
+    Done,
+    /// The bulk call failed for this row.
+    Failed,
+    /// Not attempted: the upsert did not succeed, or the run stopped.
+    Skipped,
+}
+
+impl StepStatus {
+    /// Report spelling; `done_word` is "added" for tags and "set" for business.
+    pub fn as_str(self, done_word: &'static str) -> &'static str {
+        match self {
+            StepStatus::None => "",
+            StepStatus::Done => done_word,
+            StepStatus::Failed => "failed",
+            StepStatus::Skipped => "skipped",
+        }
+    }
+}
+
+/// The final account of one input row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowOutcome {
+    /// Ordering key (0-based, contiguous); not written to the report.
+    #[serde(skip)]
+    pub seq: u64,
+    pub row: u64,
+    pub status: RowStatus,
+    pub contact_id: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub location_id: Option<String>,
+    pub tags_status: StepStatus,
+    pub business_status: StepStatus,
+    pub errors: Vec<String>,
+}
+
+/// The API endpoints the importer calls, for counting and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Endpoint {
+    Upsert,
+    BulkTagsAdd,
+    BulkBusiness,
+    CustomFields,
+    ListContacts,
+}
+
+impl Endpoint {
+    pub const ALL: [Endpoint; 5] = [
+        Endpoint::Upsert,
+        Endpoint::BulkTagsAdd,
+        Endpoint::BulkBusiness,
+        Endpoint::CustomFields,
+        Endpoint::ListContacts,
+    ];
+
+    pub fn path_label(self) -> &'static str {
+        match self {
+            Endpoint::Upsert => "POST /contacts/upsert",
+            Endpoint::BulkTagsAdd => "POST /contacts/bulk/tags/update/add",
+            Endpoint::BulkBusiness => "POST /contacts/bulk/business",
+            Endpoint::CustomFields => "GET /locations/{id}/customFields",
+            Endpoint::ListContacts => "GET /contacts/",
+        }
+    }
+}
+
+/// Everything a consumer may want to know, in the order it happened. `Row` events come in
+/// input order, exactly once per input row.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Started { input: String, format: String, dry_run: bool },
+    Row(RowOutcome),
+    /// A request is being retried after `reason`; `attempt` is the one about to be made.
+    Retry { endpoint: Endpoint, attempt: u32, reason: String, delay_ms: u64 },
+    /// The server said 429.
+    RateLimited { endpoint: Endpoint, location_id: String },
+    /// A warning that concerns the run, not one row (e.g. the run is stopping).
+    Notice { message: String },
+    Finished(crate::report::Summary),
+}
+
+/// Something that consumes events: the report writer, the progress bar, the log.
+pub trait EventSink: Send {
+    fn on_event(&mut self, event: &Event) -> std::io::Result<()>;
+}
