@@ -1,1 +1,13 @@
-//! TODO
+//! Stage 4's transport: the HighLevel API v2 client, its pacing and its errors.
+
+mod client;
+mod error;
+pub mod limiter;
+mod stats;
+mod token;
+
+pub use client::{Client, ClientConfig, PerContact, RateLimitInfo, Upserted, API_VERSION, DEFAULT_BASE_URL};
+pub use error::ApiError;
+pub use limiter::{Pacer, RateLimit};
+pub use stats::{Stats, StatsSnapshot};
+pub use token::Token;

@@ -1,1 +1,10 @@
-//! TODO
+//! The edge between the command line and the library: flags become a validated plan, the
+//! plan runs, and the result becomes an exit code. `main.rs` only calls [`main`].
+
+mod args;
+mod execute;
+mod plan;
+
+pub use args::{Cli, Command, FileArgs, ImportArgs, InputFormat, LogFormat, SandboxArgs};
+pub use execute::main;
+pub use plan::{PlanError, read_token};

@@ -1,1 +1,30 @@
-//! TODO
+//! Stages 4–5: the bounded concurrent import. Rows are classified by [`prepare`] (shared with
+//! the dry run), upserted under the rate limit with no two rows of one email or phone in
+//! flight at once ([`keys`]), and their tags and business are batched into bulk calls.
+
+pub mod keys;
+pub mod prepare;
+mod run;
+
+pub use prepare::{Prepared, Preparer};
+pub use run::{run, RunConfig, RunError, MAX_BUSINESS_BATCH};
+
+/// The process exit codes, documented in README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Every row was created or updated (or, in a dry run, is valid).
+    Success = 0,
+    /// Some rows are invalid, failed or deferred; the report says which.
+    SomeRowsFailed = 1,
+    /// Nothing could start (bad flags, unreadable file, bad mapping) or the API refused the
+    /// token (401/403).
+    Fatal = 2,
+    /// Interrupted (Ctrl-C or SIGTERM); the report covers every row.
+    Interrupted = 130,
+}
+
+impl ExitCode {
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+}

@@ -1,3 +1,10 @@
-//! Stage 6: the per-row report and the run summary.
-#[derive(Debug, Clone, Default)]
-pub struct Summary {}
+//! Stage 6: the per-row report, the run summary, and the other event consumers (progress
+//! bar, logs). Each is an [`EventSink`](crate::event::EventSink); none is called by a stage.
+
+mod progress;
+mod summary;
+mod writer;
+
+pub use progress::{LogSink, ProgressSink};
+pub use summary::{Summary, SummaryBuilder};
+pub use writer::{neutralize_formula, ReportFormat, ReportWriter};

@@ -1,0 +1,481 @@
+//! The HighLevel client: every request is paced by the location's limiter, carries the two
+//! required headers, and is retried (bounded, jittered) when retrying can help.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, Semaphore};
+
+use super::error::ApiError;
+use super::limiter::{Pacer, RateLimit};
+use super::stats::Stats;
+use super::token::Token;
+use crate::contact::ContactFields;
+use crate::event::{Endpoint, Event};
+
+pub const API_VERSION: &str = "2021-07-28";
+pub const DEFAULT_BASE_URL: &str = "https://services.leadconnectorhq.com";
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub base_url: String,
+    pub token: Token,
+    pub rate: RateLimit,
+    /// Requests in flight at once, all locations together.
+    pub concurrency: usize,
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    pub timeout: Duration,
+    /// First backoff step; doubles per attempt, with jitter, up to `backoff_cap`.
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+}
+
+impl ClientConfig {
+    pub fn new(base_url: impl Into<String>, token: Token) -> Self {
+        ClientConfig {
+            base_url: base_url.into(),
+            token,
+            rate: RateLimit::HIGHLEVEL,
+            concurrency: 8,
+            max_attempts: 6,
+            timeout: Duration::from_secs(30),
+            backoff_base: Duration::from_millis(250),
+            backoff_cap: Duration::from_secs(20),
+        }
+    }
+}
+
+/// What the server last said about a location's quota (`X-RateLimit-*`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateLimitInfo {
+    pub max: Option<u64>,
+    pub remaining: Option<u64>,
+    pub interval_ms: Option<u64>,
+    pub daily_limit: Option<u64>,
+    pub daily_remaining: Option<u64>,
+}
+
+impl RateLimitInfo {
+    fn from_headers(h: &HeaderMap) -> Self {
+        let get = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+        RateLimitInfo {
+            max: get("x-ratelimit-max"),
+            remaining: get("x-ratelimit-remaining"),
+            interval_ms: get("x-ratelimit-interval-milliseconds"),
+            daily_limit: get("x-ratelimit-limit-daily"),
+            daily_remaining: get("x-ratelimit-daily-remaining"),
+        }
+    }
+}
+
+/// A successful upsert.
+#[derive(Debug, Clone)]
+pub struct Upserted {
+    pub created: bool,
+    pub contact_id: String,
+}
+
+/// Per-contact result of a bulk call: `Err` carries the server's reason for that contact.
+pub type PerContact = Vec<(String, Result<(), String>)>;
+
+pub struct Client {
+    http: reqwest::Client,
+    base_url: String,
+    token: Token,
+    pacer: Pacer,
+    in_flight: Semaphore,
+    max_attempts: u32,
+    backoff_base: Duration,
+    backoff_cap: Duration,
+    stats: Arc<Stats>,
+    events: Option<mpsc::Sender<Event>>,
+    limits: Mutex<HashMap<String, RateLimitInfo>>,
+    /// Set on a fatal error (401/403): no further request is made.
+    halted: AtomicBool,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("base_url", &self.base_url).field("token", &self.token).finish()
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UpsertBody<'a> {
+    location_id: &'a str,
+    #[serde(flatten)]
+    contact: &'a ContactFields,
+}
+
+#[derive(Deserialize)]
+struct UpsertResponse {
+    new: Option<bool>,
+    contact: Option<IdOnly>,
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    id: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TagsBody<'a> {
+    contacts: &'a [String],
+    tags: &'a [String],
+    location_id: &'a str,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TagsResponse {
+    #[serde(default)]
+    error_count: Option<f64>,
+    #[serde(default)]
+    responses: Vec<serde_json::Value>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BusinessBody<'a> {
+    location_id: &'a str,
+    ids: &'a [String],
+    business_id: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct BusinessResponse {
+    #[serde(default)]
+    success: Option<bool>,
+    #[serde(default)]
+    ids: Vec<String>,
+}
+
+/// How one attempt ended, before deciding whether to retry.
+enum Attempt {
+    Done(bytes::Bytes),
+    Retry { reason: String, wait: Option<Duration> },
+    Fail(ApiError),
+}
+
+impl Client {
+    pub fn new(config: ClientConfig, stats: Arc<Stats>, events: Option<mpsc::Sender<Event>>) -> Result<Self, ApiError> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(Duration::from_secs(10).min(config.timeout))
+            .user_agent(concat!("ghl-import/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(config.concurrency.max(1))
+            .build()
+            .map_err(|e| ApiError::Protocol { endpoint: Endpoint::Upsert, message: format!("cannot build the HTTP client: {e}") })?;
+        Ok(Client {
+            http,
+            base_url: config.base_url.trim_end_matches('/').to_owned(),
+            token: config.token,
+            pacer: Pacer::new(config.rate),
+            in_flight: Semaphore::new(config.concurrency.max(1)),
+            max_attempts: config.max_attempts.max(1),
+            backoff_base: config.backoff_base,
+            backoff_cap: config.backoff_cap,
+            stats,
+            events,
+            limits: Mutex::new(HashMap::new()),
+            halted: AtomicBool::new(false),
+        })
+    }
+
+    pub fn stats(&self) -> &Arc<Stats> {
+        &self.stats
+    }
+
+    /// The latest `X-RateLimit-*` figures the server sent for `location`.
+    pub fn rate_limit_info(&self, location: &str) -> Option<RateLimitInfo> {
+        self.limits.lock().unwrap_or_else(|e| e.into_inner()).get(location).copied()
+    }
+
+    /// `POST /contacts/upsert`. Tags are never part of the body: they would replace the
+    /// contact's existing tags.
+    pub async fn upsert(&self, location: &str, contact: &ContactFields) -> Result<Upserted, ApiError> {
+        let body = UpsertBody { location_id: location, contact };
+        let r: UpsertResponse =
+            self.call(Endpoint::Upsert, location, Method::POST, "/contacts/upsert", Some(&body)).await?;
+        let contact_id = r.contact.and_then(|c| c.id).ok_or_else(|| ApiError::Protocol {
+            endpoint: Endpoint::Upsert,
+            message: "the response has no contact id".into(),
+        })?;
+        Ok(Upserted { created: r.new.unwrap_or(false), contact_id })
+    }
+
+    /// `POST /contacts/bulk/tags/update/add`: one result per contact id.
+    pub async fn add_tags(&self, location: &str, ids: &[String], tags: &[String]) -> Result<PerContact, ApiError> {
+        let body = TagsBody { contacts: ids, tags, location_id: location };
+        let r: TagsResponse = self
+            .call(Endpoint::BulkTagsAdd, location, Method::POST, "/contacts/bulk/tags/update/add", Some(&body))
+            .await?;
+        let mut errors: HashMap<String, String> = HashMap::new();
+        let mut confirmed = std::collections::HashSet::new();
+        for item in &r.responses {
+            let Some(obj) = item.as_object() else { continue };
+            let Some(id) = obj.get("contactId").and_then(|v| v.as_str()) else { continue };
+            if obj.get("type").and_then(|v| v.as_str()) == Some("error") {
+                let msg = obj.get("message").and_then(|v| v.as_str()).unwrap_or("tag update failed");
+                errors.insert(id.to_owned(), msg.to_owned());
+            } else {
+                confirmed.insert(id.to_owned());
+            }
+        }
+        let error_count = r.error_count.unwrap_or(errors.len() as f64) as usize;
+        // The spec types `responses` loosely; when an error is counted but not attributed,
+        // only contacts the server confirmed count as done.
+        let unattributed = error_count > errors.len();
+        Ok(ids
+            .iter()
+            .map(|id| {
+                let res = match errors.get(id) {
+                    Some(m) => Err(m.clone()),
+                    None if unattributed && !confirmed.contains(id) => {
+                        Err(format!("the bulk tag call reported {error_count} error(s) without naming this contact"))
+                    }
+                    None => Ok(()),
+                };
+                (id.clone(), res)
+            })
+            .collect())
+    }
+
+    /// `POST /contacts/bulk/business` for at most 50 ids.
+    pub async fn set_business(&self, location: &str, ids: &[String], business_id: Option<&str>) -> Result<PerContact, ApiError> {
+        let body = BusinessBody { location_id: location, ids, business_id };
+        let r: BusinessResponse =
+            self.call(Endpoint::BulkBusiness, location, Method::POST, "/contacts/bulk/business", Some(&body)).await?;
+        let updated: std::collections::HashSet<&str> = r.ids.iter().map(String::as_str).collect();
+        let all_ok = r.success.unwrap_or(true);
+        Ok(ids
+            .iter()
+            .map(|id| {
+                let res = if all_ok && updated.contains(id.as_str()) {
+                    Ok(())
+                } else {
+                    Err("the business call did not update this contact".to_owned())
+                };
+                (id.clone(), res)
+            })
+            .collect())
+    }
+
+    /// A GET returning JSON, for reads (custom fields, contact lists).
+    pub async fn get_json<T: DeserializeOwned>(&self, endpoint: Endpoint, location: &str, path_and_query: &str) -> Result<T, ApiError> {
+        self.call::<T, ()>(endpoint, location, Method::GET, path_and_query, None).await
+    }
+
+    /// Stops all further requests (after a fatal error).
+    pub fn halt(&self) {
+        self.halted.store(true, Ordering::SeqCst);
+    }
+
+    async fn call<T: DeserializeOwned, B: Serialize>(
+        &self,
+        endpoint: Endpoint,
+        location: &str,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, ApiError> {
+        let body = match body {
+            Some(b) => Some(bytes::Bytes::from(serde_json::to_vec(b).map_err(|e| ApiError::Protocol {
+                endpoint,
+                message: format!("cannot encode the request: {e}"),
+            })?)),
+            None => None,
+        };
+        let url = format!("{}{}", self.base_url, path);
+        let mut attempt = 1;
+        loop {
+            if self.halted.load(Ordering::SeqCst) {
+                return Err(ApiError::Cancelled);
+            }
+            let outcome = self.attempt(endpoint, location, &method, &url, body.clone()).await;
+            let (reason, wait) = match outcome {
+                Attempt::Done(bytes) => {
+                    return serde_json::from_slice(&bytes).map_err(|e| ApiError::Protocol {
+                        endpoint,
+                        message: format!("cannot read the response body: {e}"),
+                    })
+                }
+                Attempt::Fail(e) => {
+                    if e.is_fatal() {
+                        self.halt();
+                    }
+                    return Err(e);
+                }
+                Attempt::Retry { reason, wait } => (reason, wait),
+            };
+            if attempt >= self.max_attempts {
+                return Err(ApiError::Exhausted { attempts: attempt, last: reason });
+            }
+            let delay = wait.unwrap_or_else(|| self.backoff(attempt));
+            attempt += 1;
+            self.stats.retried();
+            tracing::debug!(?endpoint, attempt, delay_ms = delay.as_millis() as u64, %reason, "retrying");
+            if let Some(tx) = &self.events {
+                let _ = tx
+                    .send(Event::Retry { endpoint, attempt, reason: reason.clone(), delay_ms: delay.as_millis() as u64 })
+                    .await;
+            }
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Equal jitter: half the exponential step, plus a random part of the other half.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let step = self.backoff_base.saturating_mul(1u32 << (attempt - 1).min(16)).min(self.backoff_cap);
+        let half = step / 2;
+        half + half.mul_f64(rand::random::<f64>())
+    }
+
+    async fn attempt(&self, endpoint: Endpoint, location: &str, method: &Method, url: &str, body: Option<bytes::Bytes>) -> Attempt {
+        self.pacer.acquire(location).await;
+        let _permit = self.in_flight.acquire().await;
+        if self.halted.load(Ordering::SeqCst) {
+            return Attempt::Fail(ApiError::Cancelled);
+        }
+        let mut req = self
+            .http
+            .request(method.clone(), url)
+            .header(AUTHORIZATION, format!("Bearer {}", self.token.expose()))
+            .header("Version", API_VERSION)
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(b) = body {
+            req = req.header(CONTENT_TYPE, "application/json").body(b);
+        }
+        self.stats.sent(endpoint);
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => return Attempt::Retry { reason: transport_reason(&e), wait: None },
+        };
+        let status = resp.status();
+        let info = RateLimitInfo::from_headers(resp.headers());
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(|s| Duration::from_secs_f64(s.min(3600.0)));
+        if info != RateLimitInfo::default() {
+            self.limits.lock().unwrap_or_else(|e| e.into_inner()).insert(location.to_owned(), info);
+        }
+        let bytes = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => return Attempt::Retry { reason: transport_reason(&e), wait: None },
+        };
+        if status.is_success() {
+            return Attempt::Done(bytes);
+        }
+        let message = server_message(&bytes, status);
+        match status {
+            StatusCode::TOO_MANY_REQUESTS => {
+                self.stats.throttled();
+                // Wait for the window to free: the server's word first, else one interval.
+                let wait = retry_after
+                    .or(info.interval_ms.map(Duration::from_millis))
+                    .unwrap_or(self.pacer.rate().per);
+                self.pacer.pause(location, wait);
+                if let Some(tx) = &self.events {
+                    let _ = tx.send(Event::RateLimited { endpoint, location_id: location.to_owned() }).await;
+                }
+                Attempt::Retry { reason: format!("HTTP 429: {message}"), wait: Some(Duration::ZERO) }
+            }
+            StatusCode::UNAUTHORIZED => Attempt::Fail(ApiError::Unauthorized { endpoint, message }),
+            StatusCode::FORBIDDEN => Attempt::Fail(ApiError::Forbidden { endpoint, message, scope: scope_for(endpoint) }),
+            s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => {
+                Attempt::Retry { reason: format!("HTTP {}: {message}", s.as_u16()), wait: None }
+            }
+            s => Attempt::Fail(ApiError::Rejected { status: s.as_u16(), message }),
+        }
+    }
+}
+
+fn scope_for(endpoint: Endpoint) -> &'static str {
+    match endpoint {
+        Endpoint::Upsert | Endpoint::BulkTagsAdd | Endpoint::BulkBusiness => "contacts.write",
+        Endpoint::ListContacts => "contacts.readonly",
+        Endpoint::CustomFields => "locations/customFields.readonly",
+    }
+}
+
+fn transport_reason(e: &reqwest::Error) -> String {
+    // reqwest's Display includes the URL, which holds no secret; strip it anyway to keep
+    // messages short and stable.
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "the connection broke while reading the response"
+    } else {
+        "the connection failed"
+    };
+    let mut source = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind} ({detail})")
+    }
+}
+
+/// The human part of an error body: HighLevel answers `message` as a string or a list.
+fn server_message(bytes: &[u8], status: StatusCode) -> String {
+    let fallback = || status.canonical_reason().unwrap_or("error").to_owned();
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        let text = String::from_utf8_lossy(bytes);
+        let text = text.trim();
+        return if text.is_empty() { fallback() } else { text.chars().take(300).collect() };
+    };
+    match v.get("message") {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_owned).unwrap_or_else(|| i.to_string()))
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => fallback(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_both_message_shapes() {
+        let s = StatusCode::UNPROCESSABLE_ENTITY;
+        assert_eq!(server_message(br#"{"message":["a","b"]}"#, s), "a; b");
+        assert_eq!(server_message(br#"{"message":"x"}"#, s), "x");
+        assert_eq!(server_message(b"", s), "Unprocessable Entity");
+        assert_eq!(server_message(b"plain", s), "plain");
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let c = Client::new(
+            ClientConfig::new("http://127.0.0.1:1", Token::new("secret-token-xyz").unwrap()),
+            Arc::default(),
+            None,
+        )
+        .unwrap();
+        assert!(!format!("{c:?}").contains("secret-token-xyz"));
+    }
+}

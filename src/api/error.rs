@@ -1,0 +1,32 @@
+use crate::event::Endpoint;
+
+/// Why a call did not succeed. Messages carry the server's words and the endpoint, never
+/// request headers (so never the token).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    /// 401: the token is invalid, expired or revoked. Stops the run.
+    #[error("{endpoint:?} was refused with 401 Unauthorized ({message}): the token is invalid, expired or revoked; create a new Private Integration token and set GHL_TOKEN")]
+    Unauthorized { endpoint: Endpoint, message: String },
+    /// 403: the token lacks a scope or the location. Stops the run.
+    #[error("{endpoint:?} was refused with 403 Forbidden ({message}): the token needs the scope {scope} for this location")]
+    Forbidden { endpoint: Endpoint, message: String, scope: &'static str },
+    /// 400/404/422: the server rejected this request; retrying cannot help.
+    #[error("HTTP {status}: {message}")]
+    Rejected { status: u16, message: String },
+    /// Retries ran out on 429s, 5xx, timeouts or connection errors.
+    #[error("gave up after {attempts} attempts: {last}")]
+    Exhausted { attempts: u32, last: String },
+    /// The response could not be understood.
+    #[error("unexpected response from {endpoint:?}: {message}")]
+    Protocol { endpoint: Endpoint, message: String },
+    /// The run is stopping (interrupt or a fatal error elsewhere); the call was not made.
+    #[error("not sent: the run is stopping")]
+    Cancelled,
+}
+
+impl ApiError {
+    /// Errors that mean no further request can succeed.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, ApiError::Unauthorized { .. } | ApiError::Forbidden { .. })
+    }
+}

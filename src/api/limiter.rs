@@ -1,0 +1,202 @@
+//! Pacing: one limiter per location, shared by every request to it (retries included).
+//!
+//! HighLevel does not say whether its 10 s window is fixed or sliding, so the limiter must
+//! hold for ANY window. Governor's GCRA with a burst of 1 spaces decisions evenly; with a
+//! spacing of `(per + slack) / max`, any `max + 1` decisions span more than `per + slack`,
+//! so no window of length `per` ever sees more than `max`, even when the network delays one
+//! request and not the next by up to `slack`. A larger burst would let up to twice the quota
+//! through in the first window.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::time::Instant;
+
+/// `N` requests per `per`, e.g. `100/10s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub max: NonZeroU32,
+    pub per: Duration,
+}
+
+impl RateLimit {
+    /// HighLevel's documented burst limit.
+    pub const HIGHLEVEL: RateLimit =
+        RateLimit { max: NonZeroU32::new(100).unwrap(), per: Duration::from_secs(10) };
+
+    /// Allowance for send-time jitter between two requests: 2% of the window, at least 5 ms.
+    pub fn slack(&self) -> Duration {
+        (self.per / 50).max(Duration::from_millis(5))
+    }
+
+    /// The even spacing between two requests that keeps every window within `max`.
+    pub fn spacing(&self) -> Duration {
+        (self.per + self.slack()) / self.max.get()
+    }
+}
+
+impl std::fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.max, format_duration(self.per))
+    }
+}
+
+/// Spells a duration the way `parse_duration` reads it.
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 60_000 == 0 && ms > 0 {
+        format!("{}m", ms / 60_000)
+    } else if ms % 1000 == 0 && ms > 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+/// Reads `250ms`, `10s`, `1m`, `1h`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().map_err(|_| format!("'{s}' is not a duration like 250ms, 10s or 1m"))?;
+    let d = match unit.trim() {
+        "ms" => Duration::from_millis(n),
+        "s" | "" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        _ => return Err(format!("'{s}' has an unknown unit (use ms, s, m or h)")),
+    };
+    if d.is_zero() {
+        return Err(format!("'{s}' must be longer than zero"));
+    }
+    Ok(d)
+}
+
+impl FromStr for RateLimit {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (n, per) = s
+            .split_once('/')
+            .ok_or_else(|| format!("'{s}' is not a rate like 100/10s"))?;
+        let max: u32 = n.trim().parse().map_err(|_| format!("'{n}' in '{s}' is not a whole number"))?;
+        let max = NonZeroU32::new(max).ok_or_else(|| format!("'{s}': the count must be above zero"))?;
+        Ok(RateLimit { max, per: parse_duration(per)? })
+    }
+}
+
+struct Gate {
+    limiter: DefaultDirectRateLimiter,
+    /// Set after a 429: nobody sends to this location before then.
+    paused_until: Mutex<Option<Instant>>,
+}
+
+/// The limiters of all locations of a run.
+pub struct Pacer {
+    rate: RateLimit,
+    gates: Mutex<HashMap<String, Arc<Gate>>>,
+}
+
+impl Pacer {
+    pub fn new(rate: RateLimit) -> Self {
+        Pacer { rate, gates: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn rate(&self) -> RateLimit {
+        self.rate
+    }
+
+    fn gate(&self, location: &str) -> Arc<Gate> {
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        gates
+            .entry(location.to_owned())
+            .or_insert_with(|| {
+                let quota = Quota::with_period(self.rate.spacing())
+                    .expect("spacing is never zero")
+                    .allow_burst(NonZeroU32::MIN);
+                Arc::new(Gate { limiter: RateLimiter::direct(quota), paused_until: Mutex::new(None) })
+            })
+            .clone()
+    }
+
+    /// Waits until one more request to `location` keeps every window within the limit.
+    pub async fn acquire(&self, location: &str) {
+        let gate = self.gate(location);
+        loop {
+            let until = *gate.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+            match until {
+                Some(t) if t > Instant::now() => tokio::time::sleep_until(t).await,
+                _ => break,
+            }
+        }
+        gate.limiter.until_ready().await;
+    }
+
+    /// Holds every request to `location` back for `wait` (after a 429).
+    pub fn pause(&self, location: &str, wait: Duration) {
+        let gate = self.gate(location);
+        let until = Instant::now() + wait;
+        let mut p = gate.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+        if p.is_none_or(|t| t < until) {
+            *p = Some(until);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_rates_and_durations() {
+        let r: RateLimit = "100/10s".parse().unwrap();
+        assert_eq!((r.max.get(), r.per), (100, Duration::from_secs(10)));
+        let r: RateLimit = "20/200ms".parse().unwrap();
+        assert_eq!((r.max.get(), r.per), (20, Duration::from_millis(200)));
+        assert_eq!("6000/1m".parse::<RateLimit>().unwrap().per, Duration::from_secs(60));
+        for bad in ["", "100", "0/10s", "x/10s", "10/0s", "10/5y", "-1/1s"] {
+            assert!(bad.parse::<RateLimit>().is_err(), "{bad}");
+        }
+        assert_eq!(r.to_string(), "20/200ms");
+        assert_eq!(RateLimit::HIGHLEVEL.to_string(), "100/10s");
+    }
+
+    #[test]
+    fn spacing_keeps_any_window_within_the_limit() {
+        for r in ["100/10s", "20/200ms", "25/10s", "50/1s"] {
+            let r: RateLimit = r.parse().unwrap();
+            // max+1 evenly spaced decisions must span more than the window plus slack.
+            assert!(r.spacing() * r.max.get() >= r.per + r.slack(), "{r}");
+        }
+    }
+
+    #[tokio::test]
+    async fn never_more_than_max_in_any_window() {
+        let rate: RateLimit = "10/100ms".parse().unwrap();
+        let pacer = Arc::new(Pacer::new(rate));
+        let times = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (p, t) = (pacer.clone(), times.clone());
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..5 {
+                    p.acquire("loc").await;
+                    t.lock().unwrap().push(std::time::Instant::now());
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let mut times = times.lock().unwrap().clone();
+        times.sort();
+        assert_eq!(times.len(), 40);
+        for (i, start) in times.iter().enumerate() {
+            let in_window = times[i..].iter().take_while(|t| **t - *start < rate.per).count();
+            assert!(in_window <= 10, "{in_window} requests within one window");
+        }
+    }
+}

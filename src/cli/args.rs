@@ -1,0 +1,202 @@
+//! The command line, as clap reads it. Turned into a validated plan by `plan.rs` before any
+//! work starts.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::api::{RateLimit, DEFAULT_BASE_URL};
+
+const TOKEN_HELP: &str = "\
+The API token is read from the environment variable GHL_TOKEN, or from a file named by \
+--token-file (`-` reads it from standard input). It is never accepted as a flag value, so it \
+cannot end up in shell history or process listings, and it is never printed.";
+
+const EXIT_HELP: &str = "\
+Exit codes: 0 every row created or updated (dry run: every row valid); 1 some rows invalid, \
+failed or deferred (see the report); 2 nothing could start (bad flags, unreadable file, bad \
+mapping) or the API refused the token; 130 interrupted (the report still has every row).";
+
+#[derive(Debug, Parser)]
+#[command(name = "ghl-import", version, about = "Import contacts from CSV and JSONL files into HighLevel, with a report line for every row", after_help = EXIT_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// More log output on stderr (-v rows and requests, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr: no progress bar, no summary.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Log line format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import a CSV or JSONL file of contacts into a HighLevel location.
+    #[command(after_help = format!("{TOKEN_HELP}\n\n{EXIT_HELP}"))]
+    Import(ImportArgs),
+    /// Check a file without sending anything (the same as `import --dry-run`).
+    #[command(after_help = EXIT_HELP)]
+    Validate(FileArgs),
+    /// Run the built-in HighLevel emulator until Ctrl-C, for trying the tool or other clients.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    Csv,
+    Jsonl,
+}
+
+/// What every subcommand that reads a file takes.
+#[derive(Debug, Args)]
+pub struct FileArgs {
+    /// The CSV or JSONL file to read.
+    pub file: PathBuf,
+    /// TOML mapping file; without it, headers are matched to HighLevel fields automatically.
+    #[arg(long, value_name = "PATH")]
+    pub mapping: Option<PathBuf>,
+    /// Where the per-row report goes: `.csv` or `.jsonl` by extension
+    /// [default: <input stem>.report.csv in the current directory].
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// A tag added to every row (repeatable).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// A business id set on every row (a row's own businessId column wins).
+    #[arg(long, value_name = "ID")]
+    pub business_id: Option<String>,
+    /// Country for phone numbers written without a country code (ISO 3166 alpha-2).
+    #[arg(long, value_name = "ISO2", default_value = "US")]
+    pub default_country: String,
+    /// Input format [default: from the extension: .jsonl/.ndjson are JSONL, else CSV].
+    #[arg(long, value_enum)]
+    pub format: Option<InputFormat>,
+    /// CSV delimiter [default: detected among , ; tab |]. Use `tab` for a tab.
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// Also write the run summary as JSON to this file.
+    #[arg(long, value_name = "PATH")]
+    pub summary_json: Option<PathBuf>,
+    /// The HighLevel location (sub-account) id; a row's own locationId column wins.
+    #[arg(long, env = "GHL_LOCATION_ID", value_name = "ID")]
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// Read the API token from this file (`-` for standard input) instead of GHL_TOKEN.
+    #[arg(long, env = "GHL_TOKEN_FILE", value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// API base URL. Plain http:// is refused unless it is a loopback address.
+    #[arg(long, env = "GHL_BASE_URL", default_value = DEFAULT_BASE_URL, value_name = "URL")]
+    pub base_url: String,
+    /// Allow a plain http:// base URL that is not a loopback address.
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+    /// Requests per window per location, e.g. 100/10s. Never exceeded in any window.
+    #[arg(long, value_name = "N/DURATION", default_value = "100/10s")]
+    pub rate_limit: RateLimit,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Contact ids per bulk tag call.
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub tag_batch_size: u16,
+    /// Attempts per request on 429, 5xx, timeouts and connection errors (the first included).
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
+    /// Time limit for one request.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Everything but the network: map, validate and report; no token needed.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Import into the built-in HighLevel emulator on 127.0.0.1 (no token or location needed).
+    #[arg(long, conflicts_with_all = ["dry_run", "token_file"])]
+    pub sandbox: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 4010)]
+    pub port: u16,
+    /// Require this bearer token [default: any non-empty token is accepted].
+    #[arg(long, env = "GHL_SANDBOX_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The emulated burst limit per location (sliding window).
+    #[arg(long, value_name = "N/DURATION", default_value = "100/10s")]
+    pub rate_limit: RateLimit,
+    /// The emulated daily limit per location.
+    #[arg(long, default_value_t = 200_000)]
+    pub daily_limit: u64,
+    /// Latency added to each response, as MIN..MAX (e.g. 50ms..250ms).
+    #[arg(long, value_name = "MIN..MAX", value_parser = parse_range)]
+    pub latency: Option<(std::time::Duration, std::time::Duration)>,
+    /// Share of requests answered with an injected 500/502/503.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
+    pub fail_rate: f64,
+    /// Share of requests whose connection is dropped without a response.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
+    pub drop_rate: f64,
+    /// Share of responses stalled for 60 s (past a client's timeout).
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
+    pub stall_rate: f64,
+    /// Seed for the fault and latency draws, for reproducible runs.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    crate::api::limiter::parse_duration(s)
+}
+
+fn parse_range(s: &str) -> Result<(std::time::Duration, std::time::Duration), String> {
+    let (a, b) = s.split_once("..").ok_or_else(|| format!("'{s}' is not a range like 50ms..250ms"))?;
+    let (a, b) = (parse_duration(a)?, parse_duration(b)?);
+    if a > b {
+        return Err(format!("'{s}': the minimum is above the maximum"));
+    }
+    Ok((a, b))
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("'{s}' must be between 0 and 1"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_an_import() {
+        let cli = Cli::try_parse_from(["ghl-import", "import", "a.csv", "--tag", "x", "--tag", "y", "--rate-limit", "20/200ms"]).unwrap();
+        let Command::Import(a) = cli.command else { panic!() };
+        assert_eq!(a.file.tags, ["x", "y"]);
+        assert_eq!(a.rate_limit.to_string(), "20/200ms");
+        assert!(Cli::try_parse_from(["ghl-import", "import", "a.csv", "--token", "x"]).is_err());
+    }
+}

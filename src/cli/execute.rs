@@ -1,0 +1,214 @@
+//! Runs a parsed command line. The only place that prints: the summary and the sandbox notes.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use futures::FutureExt;
+use tracing_subscriber::EnvFilter;
+
+use super::args::{Cli, Command, ImportArgs, LogFormat, SandboxArgs};
+use super::plan::{self, PlanError};
+use crate::api::Token;
+use crate::event::EventSink;
+use crate::pipeline::{self, ExitCode, RunConfig, RunError};
+use crate::report::{LogSink, ProgressSink, ReportFormat, ReportWriter, Summary};
+use crate::sandbox;
+
+/// Why the command could not run at all (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error("cannot create the report {0}: {1}")]
+    Report(String, std::io::Error),
+    #[error("cannot write the summary {0}: {1}")]
+    Summary(String, std::io::Error),
+    #[error("sandbox: {0}")]
+    Sandbox(std::io::Error),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// Runs the command and returns the process exit code.
+pub fn main(cli: Cli) -> Result<i32, CliError> {
+    init_logging(&cli);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("ghl-import")
+        .build()
+        .map_err(CliError::Runtime)?;
+    runtime.block_on(async {
+        match &cli.command {
+            Command::Import(a) => import(a, cli.quiet).await,
+            Command::Validate(f) => {
+                let cfg = plan::file_plan(f)?;
+                run_and_report(cfg, plan::report_path(f).as_path(), f.summary_json.as_deref(), cli.quiet).await
+            }
+            Command::Sandbox(s) => serve_sandbox(s).await,
+        }
+    })
+}
+
+fn init_logging(cli: &Cli) {
+    let level = if cli.quiet {
+        "error"
+    } else {
+        match cli.verbose {
+            0 => "warn",
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        }
+    };
+    let filter = EnvFilter::try_from_env("GHL_IMPORT_LOG").unwrap_or_else(|_| EnvFilter::new(format!("ghl_import={level},warn")));
+    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter);
+    let _ = match cli.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.with_target(false).try_init(),
+    };
+}
+
+async fn import(a: &ImportArgs, quiet: bool) -> Result<i32, CliError> {
+    let mut cfg = plan::file_plan(&a.file)?;
+    let report = plan::report_path(&a.file);
+    if a.dry_run {
+        return run_and_report(cfg, &report, a.file.summary_json.as_deref(), quiet).await;
+    }
+    if a.sandbox {
+        return import_into_sandbox(a, cfg, &report, quiet).await;
+    }
+    let token = plan::read_token(a.token_file.as_deref())?;
+    cfg.api = Some(plan::client_config(a, token)?);
+    run_and_report(cfg, &report, a.file.summary_json.as_deref(), quiet).await
+}
+
+/// The location `--sandbox` imports into when none is given.
+pub const SANDBOX_LOCATION: &str = "sandbox-location";
+
+async fn import_into_sandbox(a: &ImportArgs, mut cfg: RunConfig, report: &Path, quiet: bool) -> Result<i32, CliError> {
+    let secret = format!("sandbox-{:016x}", rand::random::<u64>());
+    let sb_config = sandbox::SandboxConfig {
+        token: Some(secret.clone()),
+        record_requests: false,
+        ..sandbox::SandboxConfig::default()
+    };
+    let handle = sandbox::start(sb_config).await.map_err(CliError::Sandbox)?;
+    let token = Token::new(secret).expect("generated token is not empty");
+    let mut client = plan::client_config(a, token)?;
+    client.base_url = handle.base_url();
+    cfg.api = Some(client);
+    let location = cfg.location.get_or_insert_with(|| SANDBOX_LOCATION.to_owned()).clone();
+    if !quiet {
+        eprintln!("sandbox: HighLevel emulator listening on {} (location {location})", handle.base_url());
+    }
+    let code = run_and_report(cfg, report, a.file.summary_json.as_deref(), quiet).await?;
+    if !quiet {
+        eprintln!(
+            "sandbox: the location {location} now holds {} contacts; the emulator stops with this process (run `ghl-import sandbox` for one that stays up)",
+            handle.contacts(&location).len()
+        );
+    }
+    handle.shutdown().await;
+    Ok(code)
+}
+
+async fn run_and_report(cfg: RunConfig, report: &Path, summary_json: Option<&Path>, quiet: bool) -> Result<i32, CliError> {
+    let writer = ReportWriter::create(report, ReportFormat::from_path(report))
+        .map_err(|e| CliError::Report(report.display().to_string(), e))?;
+    let visible = !quiet && std::io::stderr().is_terminal();
+    let total = if visible { count_rows(&cfg) } else { None };
+    let sinks: Vec<Box<dyn EventSink>> = vec![Box::new(writer), Box::new(ProgressSink::new(total, visible)), Box::new(LogSink)];
+    let summary: Summary = pipeline::run(cfg, sinks, shutdown_signal().boxed()).await?;
+    if let Some(path) = summary_json {
+        let json = serde_json::to_vec_pretty(&summary).map_err(|e| CliError::Summary(path.display().to_string(), e.into()))?;
+        std::fs::write(path, json).map_err(|e| CliError::Summary(path.display().to_string(), e))?;
+    }
+    if !quiet {
+        eprint!("{}", summary.render());
+    }
+    Ok(summary.exit_code)
+}
+
+/// A quick count of lines for the progress bar's ETA; only when a bar is shown.
+fn count_rows(cfg: &RunConfig) -> Option<u64> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(&cfg.input).ok()?;
+    let mut buf = vec![0u8; 256 * 1024];
+    let (mut lines, mut last) = (0u64, b'\n');
+    loop {
+        let n = f.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        lines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
+        last = buf[n - 1];
+    }
+    lines += u64::from(last != b'\n');
+    let is_jsonl = matches!(cfg.input_options.format, Some(crate::input::Format::Jsonl))
+        || cfg.input.extension().is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"));
+    Some(if is_jsonl { lines } else { lines.saturating_sub(1) })
+}
+
+/// Ctrl-C or SIGTERM. A second one exits at once.
+async fn shutdown_signal() {
+    wait_for_signal().await;
+    tokio::spawn(async {
+        wait_for_signal().await;
+        eprintln!("ghl-import: second interrupt, exiting now; the report is incomplete");
+        std::process::exit(ExitCode::Interrupted.code());
+    });
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn serve_sandbox(s: &SandboxArgs) -> Result<i32, CliError> {
+    let mut config = sandbox::SandboxConfig {
+        token: s.token.clone(),
+        rate_max: s.rate_limit.max.get(),
+        rate_interval: s.rate_limit.per,
+        daily_limit: s.daily_limit,
+        fail_5xx_rate: s.fail_rate,
+        drop_rate: s.drop_rate,
+        stall_rate: s.stall_rate,
+        seed: s.seed,
+        record_requests: false,
+        ..sandbox::SandboxConfig::default()
+    };
+    if let Some(l) = s.latency {
+        config.latency = l;
+    }
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], s.port));
+    let handle = sandbox::start_on(addr, config).await.map_err(CliError::Sandbox)?;
+    eprintln!(
+        "sandbox: HighLevel emulator on {} (rate limit {}); point ghl-import at it with --base-url {} and any GHL_TOKEN{}. Ctrl-C stops it.",
+        handle.base_url(),
+        s.rate_limit,
+        handle.base_url(),
+        if s.token.is_some() { " equal to --token" } else { "" }
+    );
+    wait_for_signal().await;
+    handle.shutdown().await;
+    Ok(0)
+}

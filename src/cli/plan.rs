@@ -1,0 +1,151 @@
+//! Flags → a validated [`RunConfig`]: every check that can fail before work starts happens
+//! here, so a bad flag costs nothing and exits 2.
+
+use std::io::Read;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use super::args::{FileArgs, ImportArgs, InputFormat};
+use crate::api::{ClientConfig, Token};
+use crate::input::{Format, InputOptions};
+use crate::mapping::{MappingError, MappingSpec};
+use crate::pipeline::RunConfig;
+use crate::validation::ValidationOptions;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("no API token: set GHL_TOKEN or pass --token-file (or use --dry-run or --sandbox)")]
+    NoToken,
+    #[error("cannot read the token file {path}: {source}")]
+    TokenFile { path: PathBuf, source: std::io::Error },
+    #[error("the token file {0} is empty")]
+    EmptyToken(PathBuf),
+    #[error("no location: pass --location or set GHL_LOCATION_ID (or give the file a locationId column)")]
+    NoLocation,
+    #[error("--base-url {0}: {1}")]
+    BaseUrl(String, String),
+    #[error("--delimiter {0:?}: use one character, or `tab`")]
+    Delimiter(String),
+    #[error("--default-country {0:?}: use a two-letter ISO 3166 code such as US or GB")]
+    Country(String),
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+    #[error("cannot read {0}: {1}")]
+    Input(PathBuf, std::io::Error),
+}
+
+/// The input half of a plan: shared by `import`, `validate` and the dry run.
+pub fn file_plan(a: &FileArgs) -> Result<RunConfig, PlanError> {
+    std::fs::metadata(&a.file).map_err(|e| PlanError::Input(a.file.clone(), e))?;
+    let mut cfg = RunConfig::new(a.file.clone());
+    cfg.input_options = InputOptions {
+        format: a.format.map(|f| match f {
+            InputFormat::Csv => Format::Csv,
+            InputFormat::Jsonl => Format::Jsonl,
+        }),
+        delimiter: a.delimiter.as_deref().map(parse_delimiter).transpose()?,
+    };
+    cfg.mapping = a.mapping.as_deref().map(MappingSpec::load).transpose()?;
+    let country = a.default_country.trim().to_ascii_uppercase();
+    if country.len() != 2 || !country.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err(PlanError::Country(a.default_country.clone()));
+    }
+    cfg.validation = ValidationOptions {
+        default_country: country,
+        extra_tags: a.tags.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect(),
+        business_id: a.business_id.as_ref().map(|b| b.trim().to_owned()).filter(|b| !b.is_empty()),
+    };
+    cfg.location = a.location.as_ref().map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
+    cfg.report_label = Some(report_path(a).display().to_string());
+    Ok(cfg)
+}
+
+/// `--report`, or `<input stem>.report.csv` in the current directory.
+pub fn report_path(a: &FileArgs) -> PathBuf {
+    a.report.clone().unwrap_or_else(|| {
+        let stem = a.file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "import".into());
+        PathBuf::from(format!("{stem}.report.csv"))
+    })
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, PlanError> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(PlanError::Delimiter(s.to_owned())),
+    }
+}
+
+/// The API half of an import plan (not for dry runs or the sandbox).
+pub fn client_config(a: &ImportArgs, token: Token) -> Result<ClientConfig, PlanError> {
+    check_base_url(&a.base_url, a.allow_insecure_http)?;
+    let mut c = ClientConfig::new(a.base_url.clone(), token);
+    c.rate = a.rate_limit;
+    c.concurrency = a.concurrency as usize;
+    c.max_attempts = a.max_attempts;
+    c.timeout = a.timeout;
+    Ok(c)
+}
+
+/// https anywhere; plain http only to loopback, unless the user insists.
+pub fn check_base_url(url: &str, allow_insecure: bool) -> Result<(), PlanError> {
+    let bad = |m: &str| PlanError::BaseUrl(url.to_owned(), m.to_owned());
+    let parsed = reqwest::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let loopback = match parsed.host() {
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+                Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+                None => false,
+            };
+            if loopback || allow_insecure {
+                Ok(())
+            } else {
+                Err(bad("plain http would send the token unencrypted; use https, or --allow-insecure-http if you really mean it"))
+            }
+        }
+        s => Err(bad(&format!("unsupported scheme {s}; use https"))),
+    }
+}
+
+/// The token from `--token-file` (or stdin for `-`), else from `GHL_TOKEN`.
+pub fn read_token(token_file: Option<&Path>) -> Result<Token, PlanError> {
+    if let Some(path) = token_file {
+        let mut raw = String::new();
+        if path == Path::new("-") {
+            std::io::stdin()
+                .read_to_string(&mut raw)
+                .map_err(|source| PlanError::TokenFile { path: path.to_owned(), source })?;
+        } else {
+            raw = std::fs::read_to_string(path).map_err(|source| PlanError::TokenFile { path: path.to_owned(), source })?;
+        }
+        return Token::new(raw).ok_or_else(|| PlanError::EmptyToken(path.to_owned()));
+    }
+    std::env::var("GHL_TOKEN").ok().and_then(Token::new).ok_or(PlanError::NoToken)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        assert!(check_base_url("https://services.leadconnectorhq.com", false).is_ok());
+        assert!(check_base_url("http://127.0.0.1:4010", false).is_ok());
+        assert!(check_base_url("http://localhost:4010/", false).is_ok());
+        assert!(check_base_url("http://[::1]:4010", false).is_ok());
+        assert!(check_base_url("http://example.com", false).is_err());
+        assert!(check_base_url("http://example.com", true).is_ok());
+        assert!(check_base_url("ftp://x", true).is_err());
+        assert!(check_base_url("not a url", false).is_err());
+    }
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(parse_delimiter(";").unwrap(), b';');
+        assert_eq!(parse_delimiter("tab").unwrap(), b'\t');
+        assert!(parse_delimiter(";;").is_err());
+    }
+}

@@ -1,0 +1,121 @@
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::api::StatsSnapshot;
+use crate::event::{Event, EventSink, RowStatus, StepStatus};
+
+/// The run in numbers: printed on stderr at the end and written by `--summary-json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Summary {
+    pub input: String,
+    pub report: Option<String>,
+    pub dry_run: bool,
+    pub rows: u64,
+    /// Rows by final status (`created`, `updated`, `invalid`, …).
+    pub by_status: BTreeMap<String, u64>,
+    pub tags_failed: u64,
+    pub business_failed: u64,
+    /// Requests sent by endpoint, retries included.
+    pub requests: BTreeMap<String, u64>,
+    pub requests_total: u64,
+    /// 429 responses received.
+    pub throttled: u64,
+    pub retries: u64,
+    pub elapsed_secs: f64,
+    pub rows_per_sec: f64,
+    /// Why the run stopped before the end of the input, if it did.
+    pub stopped: Option<String>,
+    pub exit_code: i32,
+}
+
+impl Summary {
+    pub fn count(&self, s: RowStatus) -> u64 {
+        self.by_status.get(s.as_str()).copied().unwrap_or(0)
+    }
+
+    /// The few lines a person reads at the end of a run.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{}{} rows from {} in {:.1} s ({:.1} rows/s)",
+            if self.dry_run { "dry run: " } else { "" },
+            self.rows,
+            self.input,
+            self.elapsed_secs,
+            self.rows_per_sec
+        );
+        let statuses: Vec<String> = RowStatus::ALL
+            .iter()
+            .filter_map(|s| self.by_status.get(s.as_str()).map(|n| format!("{} {n}", s.as_str())))
+            .collect();
+        if !statuses.is_empty() {
+            let _ = writeln!(out, "  rows: {}", statuses.join(", "));
+        }
+        if self.tags_failed + self.business_failed > 0 {
+            let _ = writeln!(
+                out,
+                "  follow-up calls failed for {} rows' tags and {} rows' business",
+                self.tags_failed, self.business_failed
+            );
+        }
+        if !self.dry_run {
+            let reqs: Vec<String> = self.requests.iter().map(|(k, v)| format!("{v} {k}")).collect();
+            let _ = writeln!(
+                out,
+                "  requests: {} ({}); 429s: {}; retries: {}",
+                self.requests_total,
+                if reqs.is_empty() { "none".to_owned() } else { reqs.join(", ") },
+                self.throttled,
+                self.retries
+            );
+        }
+        if let Some(r) = &self.report {
+            let _ = writeln!(out, "  report: {r}");
+        }
+        if let Some(s) = &self.stopped {
+            let _ = writeln!(out, "  stopped early: {s}");
+        }
+        out
+    }
+}
+
+/// Counts rows as they are reported.
+#[derive(Debug, Default)]
+pub struct SummaryBuilder {
+    summary: Summary,
+}
+
+impl SummaryBuilder {
+    pub fn new(input: String, report: Option<String>, dry_run: bool) -> Self {
+        SummaryBuilder { summary: Summary { input, report, dry_run, ..Summary::default() } }
+    }
+
+    pub fn finish(mut self, stats: StatsSnapshot, elapsed: Duration, stopped: Option<String>) -> Summary {
+        let s = &mut self.summary;
+        s.requests_total = stats.total_requests();
+        s.requests = stats.requests.into_iter().collect();
+        s.throttled = stats.throttled;
+        s.retries = stats.retries;
+        s.elapsed_secs = elapsed.as_secs_f64();
+        s.rows_per_sec = if s.elapsed_secs > 0.0 { s.rows as f64 / s.elapsed_secs } else { 0.0 };
+        s.stopped = stopped;
+        self.summary
+    }
+}
+
+impl EventSink for SummaryBuilder {
+    fn on_event(&mut self, event: &Event) -> std::io::Result<()> {
+        if let Event::Row(o) = event {
+            let s = &mut self.summary;
+            s.rows += 1;
+            *s.by_status.entry(o.status.as_str().to_owned()).or_default() += 1;
+            s.tags_failed += u64::from(o.tags_status == StepStatus::Failed);
+            s.business_failed += u64::from(o.business_status == StepStatus::Failed);
+        }
+        Ok(())
+    }
+}

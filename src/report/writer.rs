@@ -1,0 +1,212 @@
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::event::{Event, EventSink, RowOutcome};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Csv,
+    Jsonl,
+}
+
+impl ReportFormat {
+    /// `.jsonl`/`.ndjson`/`.json` → JSONL, anything else CSV.
+    pub fn from_path(p: &Path) -> Self {
+        match p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("jsonl" | "ndjson" | "json") => ReportFormat::Jsonl,
+            _ => ReportFormat::Csv,
+        }
+    }
+}
+
+pub const COLUMNS: [&str; 8] = ["row", "status", "contact_id", "email", "phone", "tags_status", "business_status", "errors"];
+
+/// Streams one line per row as `Row` events arrive (already in input order).
+pub struct ReportWriter {
+    format: ReportFormat,
+    csv: Option<csv::Writer<BufWriter<File>>>,
+    jsonl: Option<BufWriter<File>>,
+    rows: u64,
+}
+
+#[derive(Serialize)]
+struct JsonRow<'a> {
+    row: u64,
+    status: &'static str,
+    contact_id: &'a Option<String>,
+    email: &'a Option<String>,
+    phone: &'a Option<String>,
+    location_id: &'a Option<String>,
+    tags_status: &'static str,
+    business_status: &'static str,
+    errors: &'a [String],
+}
+
+/// Created readable by the owner only: a report lists people's emails and phones.
+pub(crate) fn create_private(path: &Path) -> io::Result<File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)
+}
+
+impl ReportWriter {
+    pub fn create(path: &Path, format: ReportFormat) -> io::Result<Self> {
+        let file = BufWriter::with_capacity(64 * 1024, create_private(path)?);
+        let mut w = ReportWriter { format, csv: None, jsonl: None, rows: 0 };
+        match format {
+            ReportFormat::Csv => {
+                let mut c = csv::Writer::from_writer(file);
+                c.write_record(COLUMNS)?;
+                w.csv = Some(c);
+            }
+            ReportFormat::Jsonl => w.jsonl = Some(file),
+        }
+        Ok(w)
+    }
+
+    pub fn rows_written(&self) -> u64 {
+        self.rows
+    }
+
+    pub fn format(&self) -> ReportFormat {
+        self.format
+    }
+
+    fn write_row(&mut self, o: &RowOutcome) -> io::Result<()> {
+        self.rows += 1;
+        if let Some(c) = &mut self.csv {
+            let opt = |v: &Option<String>| neutralize_formula(v.as_deref().unwrap_or("")).into_owned();
+            c.write_record([
+                o.row.to_string(),
+                o.status.as_str().to_owned(),
+                opt(&o.contact_id),
+                opt(&o.email),
+                opt(&o.phone),
+                o.tags_status.as_str("added").to_owned(),
+                o.business_status.as_str("set").to_owned(),
+                neutralize_formula(&o.errors.join("; ")).into_owned(),
+            ])?;
+        }
+        if let Some(j) = &mut self.jsonl {
+            let row = JsonRow {
+                row: o.row,
+                status: o.status.as_str(),
+                contact_id: &o.contact_id,
+                email: &o.email,
+                phone: &o.phone,
+                location_id: &o.location_id,
+                tags_status: o.tags_status.as_str("added"),
+                business_status: o.business_status.as_str("set"),
+                errors: &o.errors,
+            };
+            serde_json::to_writer(&mut *j, &row)?;
+            j.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        if let Some(c) = &mut self.csv {
+            c.flush()?;
+        }
+        if let Some(j) = &mut self.jsonl {
+            j.flush()?;
+        }
+        Ok(())
+    }
+}
+
+impl EventSink for ReportWriter {
+    fn on_event(&mut self, event: &Event) -> io::Result<()> {
+        match event {
+            Event::Row(o) => self.write_row(o),
+            Event::Finished(_) => self.flush(),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, tab or CR as a formula;
+/// such values get a leading `'`. A plain number or E.164 phone is left as it is.
+pub fn neutralize_formula(v: &str) -> std::borrow::Cow<'_, str> {
+    let risky = matches!(v.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'));
+    let plain_number = {
+        let body = v.strip_prefix(['+', '-']).unwrap_or(v);
+        !body.is_empty()
+            && body.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && body.chars().filter(|c| *c == '.').count() <= 1
+    };
+    if risky && !plain_number {
+        format!("'{v}").into()
+    } else {
+        v.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{RowStatus, StepStatus};
+
+    #[test]
+    fn formulas_are_neutralized_but_numbers_are_not() {
+        assert_eq!(neutralize_formula("=1+2"), "'=1+2");
+        assert_eq!(neutralize_formula("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(neutralize_formula("-cmd|' /C calc'!A0"), "'-cmd|' /C calc'!A0");
+        assert_eq!(neutralize_formula("\tx"), "'\tx");
+        assert_eq!(neutralize_formula("+14155552671"), "+14155552671");
+        assert_eq!(neutralize_formula("-12.5"), "-12.5");
+        assert_eq!(neutralize_formula("ann@example.com"), "ann@example.com");
+        assert_eq!(neutralize_formula(""), "");
+    }
+
+    #[test]
+    fn writes_csv_and_jsonl() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = RowOutcome {
+            seq: 0,
+            row: 2,
+            status: RowStatus::Invalid,
+            contact_id: None,
+            email: Some("=bad".into()),
+            phone: None,
+            location_id: None,
+            tags_status: StepStatus::None,
+            business_status: StepStatus::None,
+            errors: vec!["column 'Email': bad".into(), "x".into()],
+        };
+        for (name, fmt) in [("r.csv", ReportFormat::Csv), ("r.jsonl", ReportFormat::Jsonl)] {
+            let p = dir.path().join(name);
+            assert_eq!(ReportFormat::from_path(&p), fmt);
+            let mut w = ReportWriter::create(&p, fmt).unwrap();
+            w.on_event(&Event::Row(o.clone())).unwrap();
+            w.flush().unwrap();
+            let text = std::fs::read_to_string(&p).unwrap();
+            match fmt {
+                ReportFormat::Csv => assert_eq!(
+                    text,
+                    "row,status,contact_id,email,phone,tags_status,business_status,errors\n2,invalid,,'=bad,,,,column 'Email': bad; x\n"
+                ),
+                ReportFormat::Jsonl => {
+                    let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+                    assert_eq!(v["row"], 2);
+                    assert_eq!(v["status"], "invalid");
+                    assert_eq!(v["errors"][1], "x");
+                }
+            }
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+            }
+        }
+    }
+}
