@@ -91,6 +91,9 @@ async fn import_into_sandbox(a: &ImportArgs, mut cfg: RunConfig, report: &Path, 
     let secret = format!("sandbox-{:016x}", rand::random::<u64>());
     let sb_config = sandbox::SandboxConfig {
         token: Some(secret.clone()),
+        // The emulated quota follows --rate-limit, so a faster demo stays honest.
+        rate_max: a.rate_limit.max.get(),
+        rate_interval: a.rate_limit.per,
         record_requests: false,
         ..sandbox::SandboxConfig::default()
     };

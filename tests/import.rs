@@ -1,0 +1,339 @@
+//! The import end to end: the built binary against the sandbox over HTTP on 127.0.0.1.
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::*;
+use ghl_import::sandbox::{SandboxConfig, SandboxContact};
+
+const PEOPLE: &str = "\
+First Name,Last Name,Email,Phone,Company Name,Tags
+Ann,Lee,ann@example.com,(415) 555-2671,Acme,lead
+Bob,Stone,bob@example.org,+44 20 7946 0958,,\"lead, uk\"
+Zoë,Müller,zoe@example.de,,Müller GmbH,
+";
+
+#[test]
+fn csv_import_creates_then_updates() {
+    let env = Env::new();
+    let file = env.write("people.csv", PEOPLE);
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!(report.iter().map(|r| r["status"].as_str()).collect::<Vec<_>>(), ["created"; 3]);
+    assert_eq!(report.iter().map(|r| r["row"].as_str()).collect::<Vec<_>>(), ["2", "3", "4"]);
+
+    let contacts = env.sandbox.contacts(LOCATION);
+    assert_eq!(contacts.len(), 3);
+    let zoe = contacts.iter().find(|c| c.email.as_deref() == Some("zoe@example.de")).unwrap();
+    assert_eq!(zoe.first_name.as_deref(), Some("Zoë"));
+    assert_eq!(zoe.last_name.as_deref(), Some("Müller"));
+    assert_eq!(zoe.company_name.as_deref(), Some("Müller GmbH"));
+    let ann = contacts.iter().find(|c| c.email.as_deref() == Some("ann@example.com")).unwrap();
+    assert_eq!(ann.phone.as_deref(), Some("+14155552671"), "phones are sent as E.164");
+    assert_eq!(ann.tags, ["lead"]);
+    let bob = contacts.iter().find(|c| c.email.as_deref() == Some("bob@example.org")).unwrap();
+    assert_eq!(bob.phone.as_deref(), Some("+442079460958"));
+    let bob_tags: HashSet<_> = bob.tags.iter().map(String::as_str).collect();
+    assert_eq!(bob_tags, HashSet::from(["lead", "uk"]));
+    for c in &report {
+        let id = &c["contact_id"];
+        assert!(contacts.iter().any(|x| &x.id == id), "report id {id} is in the sandbox");
+    }
+
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!(report.iter().map(|r| r["status"].as_str()).collect::<Vec<_>>(), ["updated"; 3]);
+    assert_eq!(env.sandbox.contacts(LOCATION).len(), 3, "no duplicates on a second run");
+}
+
+#[test]
+fn jsonl_import_with_custom_fields_and_tag_arrays() {
+    let env = Env::new();
+    let file = env.write(
+        "people.jsonl",
+        concat!(
+            r#"{"firstName":"Cy","email":"cy@example.com","tags":["a","b"],"customFields":{"contact.lifetime_value":120.5}}"#,
+            "\n\n",
+            r#"{"firstName":"Di","phone":"+1 415 555 0134"}"#,
+            "\n",
+        ),
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!(report.iter().map(|r| r["row"].as_str()).collect::<Vec<_>>(), ["1", "3"], "JSONL rows are line numbers");
+    let contacts = env.sandbox.contacts(LOCATION);
+    let cy = contacts.iter().find(|c| c.first_name.as_deref() == Some("Cy")).unwrap();
+    assert_eq!(cy.tags, ["a", "b"]);
+    assert!(!cy.custom_fields.is_empty(), "custom field sent");
+    assert!(contacts.iter().any(|c| c.phone.as_deref() == Some("+14155550134")));
+}
+
+#[test]
+fn invalid_rows_are_reported_with_row_and_column_and_never_sent() {
+    let env = Env::new();
+    let file = env.write(
+        "mixed.csv",
+        "Email,Phone,Date of Birth\n\
+         good@example.com,,1990-09-25\n\
+         not-an-email,,\n\
+         ,12,\n\
+         also.good@example.com,,1990-02-30\n\
+         fine@example.com,,\n",
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    let statuses: Vec<_> = report.iter().map(|r| (r["row"].as_str(), r["status"].as_str())).collect();
+    assert_eq!(statuses, [("2", "created"), ("3", "invalid"), ("4", "invalid"), ("5", "invalid"), ("6", "created")]);
+    assert!(report[1]["errors"].contains("Email"), "{}", report[1]["errors"]);
+    assert!(report[2]["errors"].contains("Phone"), "{}", report[2]["errors"]);
+    assert!(report[3]["errors"].contains("Date of Birth"), "{}", report[3]["errors"]);
+    let sent: Vec<String> = env.requests_to("/contacts/upsert").iter().map(|r| r.body.as_ref().unwrap().to_string()).collect();
+    assert_eq!(sent.len(), 2);
+    assert!(sent.iter().all(|b| !b.contains("not-an-email") && !b.contains("also.good")));
+}
+
+#[test]
+fn existing_tags_survive_an_import_that_adds_tags() {
+    let env = Env::new();
+    env.sandbox.insert_contact(
+        LOCATION,
+        SandboxContact {
+            email: Some("ann@example.com".into()),
+            first_name: Some("Ann".into()),
+            tags: vec!["vip".into(), "2019-customer".into()],
+            ..SandboxContact::default()
+        },
+    );
+    let file = env.write("t.csv", "Email,First Name,Tags\nann@example.com,Ann,newsletter\n");
+    let out = env.import(&file, &["--tag", "imported"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let c = &env.sandbox.contacts(LOCATION)[0];
+    let tags: HashSet<_> = c.tags.iter().map(String::as_str).collect();
+    assert_eq!(tags, HashSet::from(["vip", "2019-customer", "newsletter", "imported"]));
+    for r in env.requests_to("/contacts/upsert") {
+        assert!(r.body.as_ref().unwrap().get("tags").is_none(), "tags never go in an upsert body");
+    }
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!((report[0]["status"].as_str(), report[0]["tags_status"].as_str()), ("updated", "added"));
+}
+
+#[test]
+fn business_ids_are_set_in_batches_of_at_most_50() {
+    let env = Env::with(SandboxConfig { rate_max: 200, ..fast_config() });
+    let mut csv = String::from("email\n");
+    for i in 0..120 {
+        csv.push_str(&format!("person{i}@example.com\n"));
+    }
+    let file = env.write("biz.csv", &csv);
+    let out = env.import(&file, &["--business-id", "biz_123", "--rate-limit", "200/200ms", "--concurrency", "16"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let calls = env.requests_to("/contacts/bulk/business");
+    let sizes: Vec<usize> = calls.iter().map(|r| r.body.as_ref().unwrap()["ids"].as_array().unwrap().len()).collect();
+    assert!(sizes.iter().all(|n| *n <= 50), "{sizes:?}");
+    assert_eq!(sizes.iter().sum::<usize>(), 120);
+    assert_eq!(calls.len(), 3);
+    let contacts = env.sandbox.contacts(LOCATION);
+    assert_eq!(contacts.len(), 120);
+    assert!(contacts.iter().all(|c| c.business_id.as_deref() == Some("biz_123")));
+    let report = read_report(&env.path("report.csv"));
+    assert!(report.iter().all(|r| r["business_status"] == "set"));
+}
+
+#[test]
+fn a_429_and_a_503_are_retried_and_the_row_still_succeeds() {
+    let env = Env::new();
+    env.sandbox.inject_next(429, 1);
+    env.sandbox.inject_next(503, 1);
+    let file = env.write("one.csv", "email\nretry@example.com\n");
+    let summary = env.path("summary.json");
+    let out = env.import(&file, &["--summary-json", summary.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!(report[0]["status"], "created");
+    let statuses: Vec<u16> = env.requests_to("/contacts/upsert").iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [429, 503, 200]);
+    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(summary).unwrap()).unwrap();
+    assert_eq!(s["throttled"], 1);
+    assert_eq!(s["retries"], 2);
+    assert_eq!(env.sandbox.contacts(LOCATION).len(), 1);
+}
+
+#[test]
+fn rows_sharing_an_email_end_as_one_contact() {
+    // Latency makes the sandbox's match-then-insert race real: two same-email upserts in
+    // flight at once would create two contacts.
+    let env = Env::with(SandboxConfig {
+        latency: (std::time::Duration::from_millis(30), std::time::Duration::from_millis(60)),
+        rate_max: 200,
+        ..fast_config()
+    });
+    let mut csv = String::from("email,phone,first name\n");
+    for i in 0..10 {
+        csv.push_str(&format!("same@example.com,,V{i}\n"));
+        csv.push_str(&format!("other{i}@example.com,,O{i}\n"));
+    }
+    csv.push_str(",+14155552671,P1\nphone.owner@example.com,+14155552671,P2\n");
+    let file = env.write("dup.csv", &csv);
+    let out = env.import(&file, &["--rate-limit", "200/200ms", "--concurrency", "16"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let contacts = env.sandbox.contacts(LOCATION);
+    let same: Vec<_> = contacts.iter().filter(|c| c.email.as_deref() == Some("same@example.com")).collect();
+    assert_eq!(same.len(), 1, "one contact for one email");
+    assert_eq!(same[0].first_name.as_deref(), Some("V9"), "the last row wins");
+    assert_eq!(contacts.iter().filter(|c| c.phone.as_deref() == Some("+14155552671")).count(), 1);
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!(report.len(), 22);
+    let same_ids: HashSet<_> = report.iter().filter(|r| r["email"] == "same@example.com").map(|r| r["contact_id"].clone()).collect();
+    assert_eq!(same_ids.len(), 1);
+}
+
+#[test]
+fn report_has_exactly_one_line_per_input_row_in_order() {
+    let env = Env::with(SandboxConfig {
+        latency: (std::time::Duration::from_millis(0), std::time::Duration::from_millis(40)),
+        rate_max: 400,
+        ..fast_config()
+    });
+    let mut csv = String::from("email,tags\n");
+    for i in 0..300 {
+        match i % 7 {
+            0 => csv.push_str("broken,\n"),
+            1 => csv.push_str(&format!("p{i}@example.com,rare{i}\n")),
+            _ => csv.push_str(&format!("p{i}@example.com,common\n")),
+        }
+    }
+    let file = env.write("many.csv", &csv);
+    let out = env.import(&file, &["--rate-limit", "400/200ms", "--concurrency", "32", "--tag-batch-size", "25"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    let rows: Vec<u64> = report.iter().map(|r| r["row"].parse().unwrap()).collect();
+    assert_eq!(rows, (2..302).collect::<Vec<u64>>());
+    assert_eq!(report.iter().filter(|r| r["status"] == "invalid").count(), 43);
+    assert!(report.iter().filter(|r| r["status"] == "created").all(|r| r["tags_status"] == "added"));
+}
+
+#[test]
+fn dry_run_sends_nothing_and_needs_no_token() {
+    let env = Env::new();
+    let file = env.write("people.csv", PEOPLE);
+    let mut c = env.cmd();
+    c.env_remove("GHL_TOKEN").arg("import").arg(&file).arg("--dry-run").arg("--report").arg(env.path("report.csv"));
+    let out = c.output().unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(env.requests().is_empty(), "a dry run makes no request");
+    let report = read_report(&env.path("report.csv"));
+    assert!(report.iter().all(|r| r["status"] == "valid"));
+
+    let bad = env.write("bad.csv", "email\nnope\n");
+    let mut c = env.cmd();
+    c.env_remove("GHL_TOKEN").arg("validate").arg(&bad).arg("--report").arg(env.path("v.csv"));
+    let out = c.output().unwrap();
+    assert_eq!(code(&out), 1);
+    assert_eq!(read_report(&env.path("v.csv"))[0]["status"], "invalid");
+    assert!(env.requests().is_empty());
+}
+
+#[test]
+fn exit_code_2_when_nothing_can_start() {
+    let env = Env::new();
+    let file = env.write("people.csv", PEOPLE);
+    // Missing file.
+    let out = env.import(&env.path("missing.csv"), &[]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("missing.csv"), "{}", stderr(&out));
+    // Bad mapping file.
+    let mapping = env.write("m.toml", "[columns]\n\"No Such Column\" = \"email\"\n");
+    let out = env.import(&file, &["--mapping", mapping.to_str().unwrap()]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    // Bad flag.
+    let out = env.import(&file, &["--rate-limit", "lots"]);
+    assert_eq!(code(&out), 2);
+    // No token.
+    let mut c = env.cmd();
+    c.env_remove("GHL_TOKEN").arg("import").arg(&file);
+    assert_eq!(code(&c.output().unwrap()), 2);
+    assert!(env.requests().is_empty());
+    // Wrong token: 401 on the first call.
+    let mut c = env.cmd();
+    c.env("GHL_TOKEN", "wrong-token").arg("import").arg(&file).args(["--rate-limit", "20/200ms", "--report"]).arg(env.path("r401.csv"));
+    let out = c.output().unwrap();
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("401"), "{}", stderr(&out));
+    let report = read_report(&env.path("r401.csv"));
+    assert_eq!(report.len(), 3, "every row is still reported");
+    assert!(report.iter().all(|r| r["status"] == "deferred"));
+    assert_eq!(env.requests_to("/contacts/upsert").len(), 1, "stops after the first 401");
+    assert!(env.sandbox.contacts(LOCATION).is_empty());
+}
+
+#[test]
+fn the_token_appears_in_no_output() {
+    let env = Env::new();
+    env.sandbox.inject_next(503, 2);
+    env.sandbox.inject_next(429, 1);
+    let file = env.write("people.csv", "Email,Phone\nann@example.com,bad\nbob@example.com,+14155552671\n");
+    let summary = env.path("s.json");
+    let out = env.import(&file, &["-vvv", "--summary-json", summary.to_str().unwrap()]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let mut c = env.cmd();
+    c.env("GHL_TOKEN", format!("{TOKEN}-revoked")).arg("-vvv").arg("import").arg(&file).args(["--report"]).arg(env.path("r2.csv"));
+    let out2 = c.output().unwrap();
+    assert_eq!(code(&out2), 2);
+    for text in [
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr(&out),
+        String::from_utf8_lossy(&out2.stdout).into_owned(),
+        stderr(&out2),
+        std::fs::read_to_string(env.path("report.csv")).unwrap(),
+        std::fs::read_to_string(env.path("r2.csv")).unwrap(),
+        std::fs::read_to_string(&summary).unwrap(),
+    ] {
+        assert!(!text.contains(TOKEN), "token leaked: {text}");
+    }
+    assert!(stderr(&out).contains("retry"), "trace logs were on");
+}
+
+#[test]
+fn the_rate_limit_is_never_exceeded_in_any_window() {
+    let env = Env::new();
+    let mut csv = String::from("email\n");
+    for i in 0..80 {
+        csv.push_str(&format!("r{i}@example.com\n"));
+    }
+    let file = env.write("rate.csv", &csv);
+    let out = env.import(&file, &["--concurrency", "16", "--tag", "x"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let reqs = env.requests();
+    assert!(reqs.iter().all(|r| r.status != 429), "no 429s");
+    let times: Vec<_> = reqs.iter().map(|r| r.at).collect();
+    for (i, t) in times.iter().enumerate() {
+        let n = times[i..].iter().take_while(|x| x.duration_since(*t) < std::time::Duration::from_millis(200)).count();
+        assert!(n <= 20, "{n} requests in one 200 ms window");
+    }
+}
+
+#[test]
+fn sandbox_flag_runs_the_sample_with_no_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/contacts.csv");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ghl-import"))
+        .current_dir(dir.path())
+        .env_remove("GHL_TOKEN")
+        .env_remove("GHL_LOCATION_ID")
+        .env_remove("GHL_BASE_URL")
+        .args(["import", "--sandbox", "--rate-limit", "100/1s"])
+        .arg(&sample)
+        .output()
+        .unwrap();
+    assert!(matches!(code(&out), 0 | 1), "{}", stderr(&out));
+    let report = read_report(&dir.path().join("contacts.report.csv"));
+    let input_rows = csv::Reader::from_path(&sample).unwrap().records().count();
+    assert_eq!(report.len(), input_rows);
+    assert!(report.iter().any(|r| r["status"] == "created"));
+    assert!(stderr(&out).contains("sandbox"), "{}", stderr(&out));
+}
