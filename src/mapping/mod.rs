@@ -1,1 +1,878 @@
-//! TODO
+//! Stage 2: turns a record's columns (CSV headers or JSONL keys) into contact fields.
+//!
+//! Without a mapping file, columns are matched to fields by name, ignoring case, spaces and
+//! `_ - .` (`First Name`, `first_name`, `FIRST-NAME` → `firstName`), plus common aliases
+//! (`E-mail`, `Mobile`, `Zip`, `DOB` …). A header starting with `contact.` is taken as a custom
+//! field key. In JSONL, `customFields` (an object `{"contact.key": value}` or an array of
+//! `{"key"|"id": …, "field_value": …}`) fills custom fields and a `tags` array is a list.
+//!
+//! # Mapping file
+//!
+//! A TOML file (`--mapping mapping.toml`) for the columns auto-detection gets wrong or misses:
+//!
+//! ```toml
+//! # Keep matching unlisted columns by name (default true). With `auto = false`, only the
+//! # columns listed below are imported.
+//! auto = true
+//!
+//! [columns]
+//! # "Column as written in the header" = what it becomes:
+//! "E-mail Address" = "email"                       # a field, by its API name (see below)
+//! "Mobile"         = "phone"
+//! "Lifetime Value" = "contact.lifetime_value"      # a custom field, by key ("contact." prefix)
+//! "Colour"         = { custom_field = "contact.favourite_colour" }   # same, long form
+//! "Legacy Score"   = { custom_field = "q3jBnzT4kRpXlmN0aZ1c" }       # a custom field by id
+//! "Labels"         = { field = "tags", split = ";" }                 # tags, split on ";"
+//! "Interests"      = { custom_field = "contact.interests", split = "|" }  # a list value
+//! "Internal Notes" = "ignore"                      # never imported
+//!
+//! [constants]
+//! # Set on every row. Tags are added to the row's own tags; any other field is a default,
+//! # used only when the row has no value of its own for it.
+//! source = "HubSpot migration"
+//! tags = ["imported", "2026"]
+//! "contact.import_batch" = "batch-7"               # custom fields by key work here too
+//! dnd = false
+//! ```
+//!
+//! Field names: `firstName lastName name email phone gender address1 city state postalCode
+//! website timezone dnd source dateOfBirth country companyName assignedTo tags businessId
+//! locationId` (case-insensitive). `split` applies to `tags` and custom fields only; an
+//! auto-detected tags column is split on `,`. Split parts are trimmed and empty ones dropped.
+//! Column names must match the header exactly (or, failing that, ignoring case and
+//! surrounding spaces); a listed column the file does not have is an error, so is mapping two
+//! columns to the same single-valued field or custom field. For JSONL the column names are the
+//! object keys.
+//!
+//! An empty or whitespace-only cell (or JSON `null`) means "leave the field alone": it produces
+//! no value, so an import never blanks a field in HighLevel.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::RwLock;
+
+use serde_json::Value;
+
+use crate::contact::{Field, RowError};
+use crate::input::{Record, RecordValues};
+
+#[cfg(test)]
+mod tests;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MappingError {
+    #[error("cannot read mapping file {file}: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("mapping file {file} is not valid TOML: {message}")]
+    Toml { file: String, message: String },
+    #[error("mapping file {file}{}: {key}: {message}", line.map(|l| format!(", line {l}")).unwrap_or_default())]
+    Invalid {
+        file: String,
+        line: Option<usize>,
+        key: String,
+        message: String,
+    },
+    #[error("mapping file {file}{}: column '{column}' is not in the input file (its columns: {available})", line.map(|l| format!(", line {l}")).unwrap_or_default())]
+    UnknownColumn {
+        file: String,
+        line: Option<usize>,
+        column: String,
+        available: String,
+    },
+    #[error("columns {columns} all map to {target}; {hint}")]
+    DuplicateTarget {
+        target: String,
+        columns: String,
+        hint: String,
+    },
+}
+
+/// Where a column's value goes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Target {
+    Field(Field),
+    /// A custom field key like `contact.lifetime_value`, or a custom field id.
+    CustomField(String),
+    Ignore,
+}
+
+impl Target {
+    /// Targets that take one value per row; two columns cannot both feed one.
+    fn single_valued(&self) -> bool {
+        !matches!(self, Target::Field(Field::Tags) | Target::Ignore)
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Field(field) => f.write_str(field.api_name()),
+            Target::CustomField(k) => write!(f, "custom field {k}"),
+            Target::Ignore => f.write_str("ignored"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawValue {
+    Text(String),
+    List(Vec<String>),
+    Bool(bool),
+    Number(serde_json::Number),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MappedValue {
+    /// Never `Ignore`.
+    pub target: Target,
+    /// The input column or JSON key; `None` for constants.
+    pub column: Option<String>,
+    pub value: RawValue,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MappedRow {
+    pub seq: u64,
+    pub row: u64,
+    pub values: Vec<MappedValue>,
+    /// Problems found while mapping (extra cells, unusable JSON values, unreadable record);
+    /// any of them makes the row invalid.
+    pub errors: Vec<RowError>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Rule {
+    target: Target,
+    split: Option<String>,
+}
+
+impl Rule {
+    fn describe(&self) -> String {
+        match &self.split {
+            Some(s) => format!("{} (split on '{s}')", self.target),
+            None => self.target.to_string(),
+        }
+    }
+}
+
+/// A parsed mapping file.
+#[derive(Debug, Clone)]
+pub struct MappingSpec {
+    name: String,
+    text: String,
+    auto: bool,
+    columns: Vec<(String, Rule)>,
+    constants: Vec<(Target, RawValue)>,
+}
+
+impl MappingSpec {
+    pub fn load(path: &Path) -> Result<MappingSpec, MappingError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| MappingError::Io {
+            file: name.clone(),
+            source,
+        })?;
+        MappingSpec::parse(&text, &name)
+    }
+
+    pub fn parse(text: &str, name: &str) -> Result<MappingSpec, MappingError> {
+        let table: toml::Table = toml::from_str(text).map_err(|e| MappingError::Toml {
+            file: name.to_owned(),
+            message: e.to_string(),
+        })?;
+        let mut spec = MappingSpec {
+            name: name.to_owned(),
+            text: text.to_owned(),
+            auto: true,
+            columns: Vec::new(),
+            constants: Vec::new(),
+        };
+        let invalid = |key: &str, message: String| MappingError::Invalid {
+            file: name.to_owned(),
+            line: line_of(text, key),
+            key: key.to_owned(),
+            message,
+        };
+        for (key, value) in &table {
+            match (key.as_str(), value) {
+                ("auto", toml::Value::Boolean(b)) => spec.auto = *b,
+                ("auto", _) => return Err(invalid("auto", "must be true or false".into())),
+                ("columns", toml::Value::Table(t)) => {
+                    for (column, v) in t {
+                        let rule = parse_rule(v)
+                            .map_err(|m| invalid(&format!("[columns] \"{column}\""), m))?;
+                        spec.columns.push((column.clone(), rule));
+                    }
+                }
+                ("constants", toml::Value::Table(t)) => {
+                    for (k, v) in t {
+                        let c = parse_constant(k, v)
+                            .map_err(|m| invalid(&format!("[constants] {k}"), m))?;
+                        spec.constants.push(c);
+                    }
+                }
+                ("columns" | "constants", _) => {
+                    return Err(invalid(
+                        key,
+                        "must be a table ([columns] / [constants])".into(),
+                    ))
+                }
+                _ => {
+                    return Err(invalid(
+                        key,
+                        "unknown setting (expected auto, [columns] or [constants])".into(),
+                    ))
+                }
+            }
+        }
+        Ok(spec)
+    }
+
+    /// The file name given to `load`/`parse`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// 1-based line where `key` (possibly quoted, possibly prefixed by `[section] `) is defined.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    let bare = key.rsplit("] ").next().unwrap_or(key).trim_matches('"');
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            [format!("\"{bare}\""), format!("'{bare}'"), bare.to_owned()]
+                .iter()
+                .any(|k| {
+                    l.strip_prefix(k.as_str()).is_some_and(|rest| {
+                        let rest = rest.trim_start();
+                        rest.starts_with('=') || (k == bare && rest.starts_with(']'))
+                    }) || l == format!("[{bare}]")
+                })
+        })
+        .map(|i| i + 1)
+}
+
+fn field_by_name(name: &str) -> Option<Field> {
+    let n = normalise(name);
+    Field::ALL
+        .into_iter()
+        .find(|f| normalise(f.api_name()) == n)
+}
+
+fn target_by_name(name: &str) -> Result<Target, String> {
+    let name = name.trim();
+    if name.eq_ignore_ascii_case("ignore") {
+        return Ok(Target::Ignore);
+    }
+    if let Some(key) = custom_key(name) {
+        return Ok(Target::CustomField(key));
+    }
+    field_by_name(name).map(Target::Field).ok_or_else(|| {
+        let names: Vec<_> = Field::ALL.iter().map(|f| f.api_name()).collect();
+        format!(
+            "unknown field \"{name}\" (expected one of {}, \"ignore\", or a custom field key like \"contact.my_field\")",
+            names.join(", ")
+        )
+    })
+}
+
+fn custom_key(name: &str) -> Option<String> {
+    let name = name.trim();
+    let prefix = name.get(..8)?;
+    (prefix.eq_ignore_ascii_case("contact.") && name.len() > 8)
+        .then(|| format!("contact.{}", &name[8..]))
+}
+
+fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
+    match v {
+        toml::Value::String(s) => Ok(Rule {
+            target: target_by_name(s)?,
+            split: None,
+        }),
+        toml::Value::Table(t) => {
+            let mut target = None;
+            let mut split = None;
+            for (k, v) in t {
+                let s = v
+                    .as_str()
+                    .ok_or_else(|| format!("`{k}` must be a string"))?;
+                match k.as_str() {
+                    "field" => {
+                        let t = target_by_name(s)?;
+                        if target.replace(t).is_some() {
+                            return Err("give only one of `field` and `custom_field`".into());
+                        }
+                    }
+                    "custom_field" => {
+                        if s.trim().is_empty() {
+                            return Err("`custom_field` must not be empty".into());
+                        }
+                        if target
+                            .replace(Target::CustomField(s.trim().to_owned()))
+                            .is_some()
+                        {
+                            return Err("give only one of `field` and `custom_field`".into());
+                        }
+                    }
+                    "split" => {
+                        if s.is_empty() {
+                            return Err("`split` must not be empty".into());
+                        }
+                        split = Some(s.to_owned());
+                    }
+                    other => {
+                        return Err(format!(
+                            "unknown key `{other}` (expected field, custom_field, split)"
+                        ))
+                    }
+                }
+            }
+            let target = target.ok_or("needs `field` or `custom_field`")?;
+            if split.is_some()
+                && !matches!(target, Target::Field(Field::Tags) | Target::CustomField(_))
+            {
+                return Err(format!(
+                    "`split` only applies to tags and custom fields, not {target}"
+                ));
+            }
+            Ok(Rule { target, split })
+        }
+        _ => Err(
+            "must be a field name string or a table like { field = \"tags\", split = \";\" }"
+                .into(),
+        ),
+    }
+}
+
+fn parse_constant(key: &str, v: &toml::Value) -> Result<(Target, RawValue), String> {
+    let target = match target_by_name(key)? {
+        Target::Ignore => return Err("\"ignore\" is not a field".into()),
+        t => t,
+    };
+    let list_ok = matches!(target, Target::Field(Field::Tags) | Target::CustomField(_));
+    let value = match v {
+        toml::Value::String(s) if target == Target::Field(Field::Tags) => {
+            RawValue::List(vec![s.clone()])
+        }
+        toml::Value::String(s) => RawValue::Text(s.clone()),
+        toml::Value::Boolean(b) => RawValue::Bool(*b),
+        toml::Value::Integer(i) => RawValue::Number((*i).into()),
+        toml::Value::Float(f) => {
+            RawValue::Number(serde_json::Number::from_f64(*f).ok_or("must be a finite number")?)
+        }
+        toml::Value::Array(items) if list_ok => RawValue::List(
+            items
+                .iter()
+                .map(|i| {
+                    i.as_str()
+                        .map(str::to_owned)
+                        .ok_or("list items must be strings")
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        toml::Value::Array(_) => return Err(format!("{target} takes a single value, not a list")),
+        _ => return Err("must be a string, number, boolean or list of strings".into()),
+    };
+    Ok((target, value))
+}
+
+/// Lowercase without spaces, `_`, `-` and `.`: the form header names are compared in.
+fn normalise(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-' | '.') && !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The field a header name means, by name or common alias. `None`: no idea.
+pub fn detect_target(header: &str) -> Option<Target> {
+    if let Some(key) = custom_key(header) {
+        return Some(Target::CustomField(key));
+    }
+    let n = normalise(header);
+    if let Some(f) = Field::ALL
+        .into_iter()
+        .find(|f| normalise(f.api_name()) == n)
+    {
+        return Some(Target::Field(f));
+    }
+    let field = match n.as_str() {
+        "email" | "emailaddress" | "primaryemail" | "mail" => Field::Email,
+        "phonenumber" | "mobile" | "mobilephone" | "mobilenumber" | "cell" | "cellphone"
+        | "telephone" | "phone1" | "primaryphone" => Field::Phone,
+        "company" | "organization" | "organisation" | "businessname" => Field::CompanyName,
+        "zip" | "zipcode" | "postcode" | "postal" => Field::PostalCode,
+        "address" | "street" | "streetaddress" | "addressline1" => Field::Address1,
+        "tag" => Field::Tags,
+        "dob" | "birthday" | "birthdate" => Field::DateOfBirth,
+        "fullname" => Field::Name,
+        "first" | "givenname" => Field::FirstName,
+        "last" | "surname" | "familyname" => Field::LastName,
+        "countrycode" => Field::Country,
+        "province" | "region" => Field::State,
+        "web" | "url" | "websiteurl" => Field::Website,
+        "leadsource" => Field::Source,
+        "donotdisturb" => Field::Dnd,
+        "subaccountid" => Field::LocationId,
+        "ownerid" | "owner" => Field::AssignedTo,
+        "town" => Field::City,
+        _ => return None,
+    };
+    Some(Target::Field(field))
+}
+
+/// Applies a mapping to records. Shared by worker threads.
+pub struct Mapper {
+    spec_name: Option<String>,
+    headers: Option<Vec<String>>,
+    /// CSV: one rule per header; `None` = matched nothing.
+    columns: Vec<Option<Rule>>,
+    /// JSONL: rules from the mapping file, by key.
+    spec_rules: HashMap<String, Rule>,
+    auto: bool,
+    constants: Vec<(Target, RawValue)>,
+    /// JSONL keys seen so far and what they map to.
+    json_keys: RwLock<HashMap<String, Option<Rule>>>,
+}
+
+impl Mapper {
+    pub fn new(
+        spec: Option<&MappingSpec>,
+        headers: Option<&[String]>,
+    ) -> Result<Mapper, MappingError> {
+        let auto = spec.map_or(true, |s| s.auto);
+        let mut mapper = Mapper {
+            spec_name: spec.map(|s| s.name.clone()),
+            headers: headers.map(<[String]>::to_vec),
+            columns: Vec::new(),
+            spec_rules: spec
+                .map(|s| s.columns.iter().cloned().collect())
+                .unwrap_or_default(),
+            auto,
+            constants: spec.map(|s| s.constants.clone()).unwrap_or_default(),
+            json_keys: RwLock::new(HashMap::new()),
+        };
+        let Some(headers) = headers else {
+            return Ok(mapper);
+        };
+        let mut columns: Vec<Option<Rule>> = vec![None; headers.len()];
+        let mut from_spec = vec![false; headers.len()];
+        if let Some(spec) = spec {
+            for (name, rule) in &spec.columns {
+                let exact: Vec<usize> = (0..headers.len())
+                    .filter(|&i| headers[i] == *name)
+                    .collect();
+                let found = if exact.is_empty() {
+                    let loose = |h: &str| h.trim().to_lowercase() == name.trim().to_lowercase();
+                    (0..headers.len()).filter(|&i| loose(&headers[i])).collect()
+                } else {
+                    exact
+                };
+                if found.is_empty() {
+                    return Err(MappingError::UnknownColumn {
+                        file: spec.name.clone(),
+                        line: line_of(&spec.text, name),
+                        column: name.clone(),
+                        available: headers
+                            .iter()
+                            .map(|h| format!("'{h}'"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    });
+                }
+                for i in found {
+                    columns[i] = Some(rule.clone());
+                    from_spec[i] = true;
+                }
+            }
+        }
+        if auto {
+            for (i, h) in headers.iter().enumerate() {
+                if !from_spec[i] {
+                    columns[i] = auto_rule(h);
+                }
+            }
+        }
+        check_duplicates(headers, &columns, &from_spec, spec.is_some())?;
+        mapper.columns = columns;
+        Ok(mapper)
+    }
+
+    /// (column, what it maps to), for logs and `--dry-run`; constants come last.
+    pub fn describe(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = match &self.headers {
+            Some(h) => h
+                .iter()
+                .zip(&self.columns)
+                .map(|(h, r)| {
+                    (
+                        h.clone(),
+                        r.as_ref()
+                            .map_or_else(|| "not mapped".to_owned(), Rule::describe),
+                    )
+                })
+                .collect(),
+            None => {
+                let mut v: Vec<_> = self
+                    .spec_rules
+                    .iter()
+                    .map(|(k, r)| (k.clone(), r.describe()))
+                    .collect();
+                if let Ok(seen) = self.json_keys.read() {
+                    v.extend(
+                        seen.iter()
+                            .filter(|(k, _)| !self.spec_rules.contains_key(*k))
+                            .map(|(k, r)| {
+                                (
+                                    k.clone(),
+                                    r.as_ref()
+                                        .map_or_else(|| "not mapped".to_owned(), Rule::describe),
+                                )
+                            }),
+                    );
+                }
+                v.sort();
+                v
+            }
+        };
+        for (target, value) in &self.constants {
+            let shown = match value {
+                RawValue::Text(s) => format!("{s:?}"),
+                RawValue::List(l) => format!("{l:?}"),
+                RawValue::Bool(b) => b.to_string(),
+                RawValue::Number(n) => n.to_string(),
+            };
+            out.push(("(constant)".to_owned(), format!("{target} = {shown}")));
+        }
+        out
+    }
+
+    /// CSV columns (or JSONL keys seen so far) that map to nothing.
+    pub fn unmapped_columns(&self) -> Vec<String> {
+        match &self.headers {
+            Some(h) => h
+                .iter()
+                .zip(&self.columns)
+                .filter(|(_, r)| r.is_none())
+                .map(|(h, _)| h.clone())
+                .collect(),
+            None => {
+                let seen = self.json_keys.read().map(|s| {
+                    s.iter()
+                        .filter(|(_, r)| r.is_none())
+                        .map(|(k, _)| k.clone())
+                        .collect::<BTreeSet<_>>()
+                });
+                seen.map(|s| s.into_iter().collect()).unwrap_or_default()
+            }
+        }
+    }
+
+    /// The mapping file's name, if there is one.
+    pub fn spec_name(&self) -> Option<&str> {
+        self.spec_name.as_deref()
+    }
+
+    pub fn map(&self, record: &Record) -> MappedRow {
+        let mut out = MappedRow {
+            seq: record.seq,
+            row: record.row,
+            values: Vec::new(),
+            errors: Vec::new(),
+        };
+        match &record.values {
+            RecordValues::Unreadable { column, message } => {
+                out.errors
+                    .push(RowError::new(column.as_deref(), message.clone()));
+            }
+            RecordValues::Cells(cells) => self.map_cells(cells, &mut out),
+            RecordValues::Object(obj) => self.map_object(obj, &mut out),
+        }
+        for (target, value) in &self.constants {
+            let present = target.single_valued() && out.values.iter().any(|v| v.target == *target);
+            if !present {
+                out.values.push(MappedValue {
+                    target: target.clone(),
+                    column: None,
+                    value: value.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    fn map_cells(&self, cells: &[String], out: &mut MappedRow) {
+        let headers = self.headers.as_deref().unwrap_or_default();
+        for (i, cell) in cells.iter().enumerate() {
+            let Some(Some(rule)) = self.columns.get(i) else {
+                continue;
+            };
+            if rule.target == Target::Ignore || cell.trim().is_empty() {
+                continue;
+            }
+            if let Some(value) = text_value(cell, rule) {
+                out.values.push(MappedValue {
+                    target: rule.target.clone(),
+                    column: headers.get(i).cloned(),
+                    value,
+                });
+            }
+        }
+        if cells.len() > headers.len() {
+            let extra: Vec<_> = cells[headers.len()..]
+                .iter()
+                .filter(|c| !c.trim().is_empty())
+                .collect();
+            if !extra.is_empty() {
+                let shown: Vec<_> = extra.iter().take(3).map(|c| format!("{c:?}")).collect();
+                out.errors.push(RowError::new(
+                    None,
+                    format!(
+                        "row has {} cells but the header has {} columns (extra: {}); check for an unquoted delimiter",
+                        cells.len(),
+                        headers.len(),
+                        shown.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+
+    fn map_object(&self, obj: &serde_json::Map<String, Value>, out: &mut MappedRow) {
+        let mut seen: HashMap<Target, String> = HashMap::new();
+        for (key, value) in obj {
+            if normalise(key) == "customfields" && !self.spec_rules.contains_key(key) {
+                self.map_custom_fields(key, value, out, &mut seen);
+                continue;
+            }
+            let Some(rule) = self.json_rule(key) else {
+                continue;
+            };
+            if rule.target == Target::Ignore {
+                continue;
+            }
+            push_json(out, &mut seen, key, key, &rule, value);
+        }
+    }
+
+    fn json_rule(&self, key: &str) -> Option<Rule> {
+        if let Some(r) = self.spec_rules.get(key) {
+            return Some(r.clone());
+        }
+        if let Some(r) = self.json_keys.read().ok().and_then(|m| m.get(key).cloned()) {
+            return r;
+        }
+        let rule = if self.auto { auto_rule(key) } else { None };
+        if let Ok(mut m) = self.json_keys.write() {
+            // Bounded: a file with endless distinct keys must not grow memory without limit.
+            if m.len() < 10_000 {
+                m.insert(key.to_owned(), rule.clone());
+            }
+        }
+        rule
+    }
+
+    fn map_custom_fields(
+        &self,
+        key: &str,
+        value: &Value,
+        out: &mut MappedRow,
+        seen: &mut HashMap<Target, String>,
+    ) {
+        match value {
+            Value::Null => {}
+            Value::Object(fields) => {
+                for (k, v) in fields {
+                    let k = k.trim();
+                    if k.is_empty() {
+                        out.errors
+                            .push(RowError::new(Some(key), "a custom field key is empty"));
+                        continue;
+                    }
+                    let rule = Rule {
+                        target: Target::CustomField(k.to_owned()),
+                        split: None,
+                    };
+                    push_json(out, seen, &format!("{key}.{k}"), k, &rule, v);
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let label = format!("{key}[{i}]");
+                    let Value::Object(item) = item else {
+                        out.errors.push(RowError::new(
+                            Some(&label),
+                            "expected an object like {\"key\": \"contact.x\", \"field_value\": …}",
+                        ));
+                        continue;
+                    };
+                    let id = ["key", "id"]
+                        .iter()
+                        .find_map(|k| item.get(*k).and_then(Value::as_str))
+                        .map(str::trim);
+                    let Some(id) = id.filter(|s| !s.is_empty()) else {
+                        out.errors.push(RowError::new(
+                            Some(&label),
+                            "custom field has no \"key\" or \"id\"",
+                        ));
+                        continue;
+                    };
+                    let Some(v) = ["field_value", "fieldValue", "value"]
+                        .iter()
+                        .find_map(|k| item.get(*k))
+                    else {
+                        out.errors.push(RowError::new(
+                            Some(&label),
+                            format!("custom field {id} has no \"field_value\""),
+                        ));
+                        continue;
+                    };
+                    let rule = Rule {
+                        target: Target::CustomField(id.to_owned()),
+                        split: None,
+                    };
+                    push_json(out, seen, &label, id, &rule, v);
+                }
+            }
+            _ => out.errors.push(RowError::new(
+                Some(key),
+                "customFields must be an object or an array",
+            )),
+        }
+    }
+}
+
+/// `column` names the value in messages; `column_out` is what the MappedValue carries.
+fn push_json(
+    out: &mut MappedRow,
+    seen: &mut HashMap<Target, String>,
+    column: &str,
+    column_out: &str,
+    rule: &Rule,
+    value: &Value,
+) {
+    let v = match value {
+        Value::Null => return,
+        Value::String(s) if s.trim().is_empty() => return,
+        Value::String(s) => match text_value(s, rule) {
+            Some(v) => v,
+            None => return,
+        },
+        Value::Bool(b) => RawValue::Bool(*b),
+        Value::Number(n) => RawValue::Number(n.clone()),
+        Value::Array(items) => {
+            let mut list = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Value::String(s) if s.trim().is_empty() => {}
+                    Value::String(s) => list.push(s.trim().to_owned()),
+                    Value::Number(n) => list.push(n.to_string()),
+                    Value::Bool(b) => list.push(b.to_string()),
+                    Value::Null => {}
+                    _ => {
+                        out.errors.push(RowError::new(
+                            Some(column),
+                            format!(
+                                "a list for {} may only hold strings, numbers and booleans",
+                                rule.target
+                            ),
+                        ));
+                        return;
+                    }
+                }
+            }
+            if list.is_empty() {
+                return;
+            }
+            RawValue::List(list)
+        }
+        Value::Object(_) => {
+            out.errors.push(RowError::new(
+                Some(column),
+                format!("a JSON object is not a valid value for {}", rule.target),
+            ));
+            return;
+        }
+    };
+    if rule.target.single_valued() {
+        if let Some(first) = seen.get(&rule.target) {
+            out.errors.push(RowError::new(
+                Some(column),
+                format!("'{first}' and '{column}' both give {}", rule.target),
+            ));
+            return;
+        }
+        seen.insert(rule.target.clone(), column.to_owned());
+    }
+    out.values.push(MappedValue {
+        target: rule.target.clone(),
+        column: Some(column_out.to_owned()),
+        value: v,
+    });
+}
+
+/// A non-empty cell's value; `None` when splitting leaves nothing.
+fn text_value(cell: &str, rule: &Rule) -> Option<RawValue> {
+    match &rule.split {
+        Some(sep) => {
+            let parts: Vec<String> = cell
+                .split(sep.as_str())
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect();
+            (!parts.is_empty()).then_some(RawValue::List(parts))
+        }
+        None => Some(RawValue::Text(cell.to_owned())),
+    }
+}
+
+fn auto_rule(header: &str) -> Option<Rule> {
+    let target = detect_target(header)?;
+    let split = (target == Target::Field(Field::Tags)).then(|| ",".to_owned());
+    Some(Rule { target, split })
+}
+
+fn check_duplicates(
+    headers: &[String],
+    columns: &[Option<Rule>],
+    from_spec: &[bool],
+    have_spec: bool,
+) -> Result<(), MappingError> {
+    let mut by_target: Vec<(Target, Vec<usize>)> = Vec::new();
+    for (i, rule) in columns.iter().enumerate() {
+        let Some(rule) = rule else { continue };
+        if !rule.target.single_valued() {
+            continue;
+        }
+        match by_target.iter_mut().find(|(t, _)| *t == rule.target) {
+            Some((_, v)) => v.push(i),
+            None => by_target.push((rule.target.clone(), vec![i])),
+        }
+    }
+    if let Some((target, idx)) = by_target.into_iter().find(|(_, v)| v.len() > 1) {
+        let names: Vec<_> = idx.iter().map(|&i| format!("'{}'", headers[i])).collect();
+        let auto_ones: Vec<_> = idx
+            .iter()
+            .filter(|&&i| !from_spec[i])
+            .map(|&i| headers[i].clone())
+            .collect();
+        let hint =
+            match auto_ones.last() {
+                Some(c) => format!(
+                "keep one: in {}, put \"{c}\" = \"ignore\" (or map it elsewhere) under [columns]",
+                if have_spec { "the mapping file" } else { "a mapping file (--mapping)" }
+            ),
+                None => "map only one of them to it in the mapping file".to_owned(),
+            };
+        return Err(MappingError::DuplicateTarget {
+            target: target.to_string(),
+            columns: names.join(", "),
+            hint,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,539 @@
+use super::*;
+use serde_json::json;
+
+fn hdrs(h: &[&str]) -> Vec<String> {
+    h.iter().map(|s| s.to_string()).collect()
+}
+
+fn cells_record(cells: &[&str]) -> Record {
+    Record {
+        seq: 0,
+        row: 2,
+        values: RecordValues::Cells(cells.iter().map(|s| s.to_string()).collect()),
+    }
+}
+
+fn obj_record(v: Value) -> Record {
+    Record {
+        seq: 0,
+        row: 1,
+        values: RecordValues::Object(v.as_object().unwrap().clone()),
+    }
+}
+
+fn text(t: &str) -> RawValue {
+    RawValue::Text(t.into())
+}
+
+fn list(l: &[&str]) -> RawValue {
+    RawValue::List(l.iter().map(|s| s.to_string()).collect())
+}
+
+fn find<'a>(row: &'a MappedRow, t: &Target) -> Option<&'a RawValue> {
+    row.values.iter().find(|v| v.target == *t).map(|v| &v.value)
+}
+
+#[test]
+fn header_auto_detection_table() {
+    use Field::*;
+    let cases: &[(&str, Field)] = &[
+        ("firstName", FirstName),
+        ("First Name", FirstName),
+        ("first_name", FirstName),
+        ("FIRST-NAME", FirstName),
+        ("first.name", FirstName),
+        ("Given Name", FirstName),
+        ("First", FirstName),
+        ("Last", LastName),
+        ("Surname", LastName),
+        ("Family Name", LastName),
+        ("E-mail", Email),
+        ("Email Address", Email),
+        ("Primary Email", Email),
+        ("EMAIL", Email),
+        ("Phone Number", Phone),
+        ("Mobile", Phone),
+        ("Mobile Phone", Phone),
+        ("Cell", Phone),
+        ("Telephone", Phone),
+        ("Phone 1", Phone),
+        ("Company", CompanyName),
+        ("Company Name", CompanyName),
+        ("Organization", CompanyName),
+        ("Business Name", CompanyName),
+        ("Zip", PostalCode),
+        ("Zip Code", PostalCode),
+        ("Postcode", PostalCode),
+        ("Postal Code", PostalCode),
+        ("Address", Address1),
+        ("Street", Address1),
+        ("Street Address", Address1),
+        ("Address Line 1", Address1),
+        ("address1", Address1),
+        ("Tags", Tags),
+        ("Tag", Tags),
+        ("DOB", DateOfBirth),
+        ("Birthday", DateOfBirth),
+        ("Date of Birth", DateOfBirth),
+        ("Birth Date", DateOfBirth),
+        ("Full Name", Name),
+        ("Name", Name),
+        ("Country", Country),
+        ("Country Code", Country),
+        ("State", State),
+        ("Province", State),
+        ("Region", State),
+        ("Web", Website),
+        ("Website", Website),
+        ("URL", Website),
+        ("Time Zone", Timezone),
+        ("Source", Source),
+        ("Lead Source", Source),
+        ("DND", Dnd),
+        ("Do Not Disturb", Dnd),
+        ("Location Id", LocationId),
+        ("Sub-Account Id", LocationId),
+        ("Business Id", BusinessId),
+        ("Gender", Gender),
+        ("Assigned To", AssignedTo),
+        ("Owner Id", AssignedTo),
+        ("City", City),
+    ];
+    for (h, f) in cases {
+        assert_eq!(detect_target(h), Some(Target::Field(*f)), "{h}");
+    }
+    assert_eq!(
+        detect_target("contact.lifetime_value"),
+        Some(Target::CustomField("contact.lifetime_value".into()))
+    );
+    assert_eq!(detect_target("Notes"), None);
+    assert_eq!(detect_target(""), None);
+}
+
+#[test]
+fn auto_mapping_of_csv_row() {
+    let h = hdrs(&[
+        "First Name",
+        "Email",
+        "Tags",
+        "contact.lifetime_value",
+        "Notes",
+    ]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert_eq!(m.unmapped_columns(), ["Notes"]);
+    let row = m.map(&cells_record(&[
+        " Zoë ",
+        "z@x.com",
+        "vip, new ,,",
+        "120.5",
+        "hi",
+    ]));
+    assert!(row.errors.is_empty());
+    assert_eq!(
+        find(&row, &Target::Field(Field::FirstName)),
+        Some(&text(" Zoë "))
+    );
+    assert_eq!(
+        find(&row, &Target::Field(Field::Tags)),
+        Some(&list(&["vip", "new"]))
+    );
+    assert_eq!(
+        find(&row, &Target::CustomField("contact.lifetime_value".into())),
+        Some(&text("120.5"))
+    );
+    assert_eq!(row.values.len(), 4);
+    assert_eq!(row.values[1].column.as_deref(), Some("Email"));
+}
+
+#[test]
+fn empty_cells_mean_absent() {
+    let h = hdrs(&["Email", "Phone", "Tags"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    let row = m.map(&cells_record(&["a@x.com", "   ", " , ,"]));
+    assert_eq!(row.values.len(), 1);
+    let row = m.map(&cells_record(&["a@x.com"]));
+    assert_eq!(row.values.len(), 1);
+    assert!(row.errors.is_empty());
+}
+
+#[test]
+fn extra_cells_are_flagged() {
+    let h = hdrs(&["Email", "Phone"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert!(m
+        .map(&cells_record(&["a@x.com", "1", ""]))
+        .errors
+        .is_empty());
+    let row = m.map(&cells_record(&["a@x.com", "1", "Springfield"]));
+    assert_eq!(row.errors.len(), 1);
+    assert!(
+        row.errors[0]
+            .message
+            .contains("3 cells but the header has 2"),
+        "{}",
+        row.errors[0]
+    );
+}
+
+#[test]
+fn unreadable_record_becomes_error() {
+    let m = Mapper::new(None, None).unwrap();
+    let rec = Record {
+        seq: 3,
+        row: 5,
+        values: RecordValues::Unreadable {
+            column: None,
+            message: "line 5: bad".into(),
+        },
+    };
+    let row = m.map(&rec);
+    assert_eq!((row.seq, row.row), (3, 5));
+    assert_eq!(row.errors, [RowError::new(None, "line 5: bad")]);
+}
+
+#[test]
+fn duplicate_auto_targets_are_an_error() {
+    let h = hdrs(&["Phone", "Mobile", "Email"]);
+    let err = Mapper::new(None, Some(&h)).err().unwrap().to_string();
+    assert!(
+        err.contains("'Phone', 'Mobile'") && err.contains("phone") && err.contains("ignore"),
+        "{err}"
+    );
+    // Two tags columns are fine.
+    Mapper::new(None, Some(&hdrs(&["Tags", "Tag", "Email"]))).unwrap();
+}
+
+const SPEC: &str = r#"
+auto = true
+
+[columns]
+"E-mail Address" = "email"
+"Mobile" = "phone"
+"Phone" = "ignore"
+"Lifetime Value" = "contact.lifetime_value"
+"Colour" = { custom_field = "contact.favourite_colour" }
+"Score" = { custom_field = "abc123" }
+"Labels" = { field = "tags", split = ";" }
+"Interests" = { custom_field = "contact.interests", split = "|" }
+"Internal Notes" = "ignore"
+
+[constants]
+source = "HubSpot migration"
+tags = ["imported", "2026"]
+"contact.batch" = 7
+dnd = false
+"#;
+
+#[test]
+fn mapping_file_features() {
+    let spec = MappingSpec::parse(SPEC, "m.toml").unwrap();
+    let h = hdrs(&[
+        "Given Name",
+        "E-mail Address",
+        "Mobile",
+        "Phone",
+        "Lifetime Value",
+        "Colour",
+        "Score",
+        "Labels",
+        "Interests",
+        "Internal Notes",
+        "Source",
+        "Mystery",
+    ]);
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    assert_eq!(m.unmapped_columns(), ["Mystery"]);
+    let d = m.describe();
+    assert!(
+        d.contains(&("Labels".into(), "tags (split on ';')".into())),
+        "{d:?}"
+    );
+    assert!(
+        d.contains(&("(constant)".into(), "source = \"HubSpot migration\"".into())),
+        "{d:?}"
+    );
+    let row = m.map(&cells_record(&[
+        "Ann",
+        "a@x.com",
+        "+14155552671",
+        "999",
+        "12.5",
+        "blue",
+        "7",
+        "a; b;;",
+        "x|y",
+        "secret",
+        "",
+        "?",
+    ]));
+    assert!(row.errors.is_empty(), "{:?}", row.errors);
+    assert_eq!(
+        find(&row, &Target::Field(Field::FirstName)),
+        Some(&text("Ann"))
+    );
+    assert_eq!(
+        find(&row, &Target::Field(Field::Email)),
+        Some(&text("a@x.com"))
+    );
+    assert_eq!(
+        find(&row, &Target::Field(Field::Phone)),
+        Some(&text("+14155552671"))
+    );
+    assert_eq!(
+        find(&row, &Target::CustomField("contact.lifetime_value".into())),
+        Some(&text("12.5"))
+    );
+    assert_eq!(
+        find(
+            &row,
+            &Target::CustomField("contact.favourite_colour".into())
+        ),
+        Some(&text("blue"))
+    );
+    assert_eq!(
+        find(&row, &Target::CustomField("abc123".into())),
+        Some(&text("7"))
+    );
+    assert_eq!(
+        find(&row, &Target::CustomField("contact.interests".into())),
+        Some(&list(&["x", "y"]))
+    );
+    assert_eq!(
+        find(&row, &Target::CustomField("contact.batch".into())),
+        Some(&RawValue::Number(7.into()))
+    );
+    assert_eq!(
+        find(&row, &Target::Field(Field::Dnd)),
+        Some(&RawValue::Bool(false))
+    );
+    // Row tags and constant tags both come through.
+    let tags: Vec<_> = row
+        .values
+        .iter()
+        .filter(|v| v.target == Target::Field(Field::Tags))
+        .map(|v| &v.value)
+        .collect();
+    assert_eq!(tags, [&list(&["a", "b"]), &list(&["imported", "2026"])]);
+    // Constant source is a default: the row's own value wins.
+    assert_eq!(
+        find(&row, &Target::Field(Field::Source)),
+        Some(&text("HubSpot migration"))
+    );
+    let cells = vec![
+        "Ann", "a@x.com", "", "", "", "", "", "", "", "", "Web form", "",
+    ];
+    let row = m.map(&cells_record(&cells));
+    let sources: Vec<_> = row
+        .values
+        .iter()
+        .filter(|v| v.target == Target::Field(Field::Source))
+        .collect();
+    assert_eq!(sources.len(), 1);
+    assert_eq!(sources[0].value, text("Web form"));
+    assert!(row.values.iter().all(|v| v.target != Target::Ignore));
+}
+
+#[test]
+fn auto_false_maps_only_listed_columns() {
+    let spec = MappingSpec::parse("auto = false\n[columns]\nMail = \"email\"\n", "m.toml").unwrap();
+    let m = Mapper::new(Some(&spec), Some(&hdrs(&["Mail", "Phone", "First Name"]))).unwrap();
+    assert_eq!(m.unmapped_columns(), ["Phone", "First Name"]);
+    let row = m.map(&cells_record(&["a@x.com", "+14155552671", "Ann"]));
+    assert_eq!(row.values.len(), 1);
+}
+
+#[test]
+fn spec_columns_match_loosely_when_not_exact() {
+    let spec = MappingSpec::parse("[columns]\n\"e-mail\" = \"email\"\n", "m.toml").unwrap();
+    let m = Mapper::new(Some(&spec), Some(&hdrs(&[" E-Mail "]))).unwrap();
+    assert_eq!(m.describe()[0], (" E-Mail ".into(), "email".into()));
+}
+
+#[test]
+fn mapping_errors_name_file_key_and_line() {
+    let spec = MappingSpec::parse(
+        "[columns]\n\"Cell\" = \"phone\"\n\"Nope\" = \"email\"\n",
+        "m.toml",
+    )
+    .unwrap();
+    let err = Mapper::new(Some(&spec), Some(&hdrs(&["Cell", "Email"])))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("m.toml")
+            && err.contains("'Nope'")
+            && err.contains("line 3")
+            && err.contains("'Email'"),
+        "{err}"
+    );
+
+    let bad = [
+        (
+            "[columns]\nA = \"emial\"\n",
+            "unknown field \"emial\"",
+            Some(2),
+        ),
+        (
+            "[columns]\nA = { field = \"email\", split = \";\" }\n",
+            "`split` only applies",
+            Some(2),
+        ),
+        (
+            "[columns]\nA = { field = \"tags\", custom_field = \"x\" }\n",
+            "only one of",
+            Some(2),
+        ),
+        (
+            "[columns]\nA = { fld = \"tags\" }\n",
+            "unknown key `fld`",
+            Some(2),
+        ),
+        ("[columns]\nA = 3\n", "must be a field name", Some(2)),
+        ("[constants]\nemail = [\"a\"]\n", "single value", Some(2)),
+        ("[constants]\nbogus = \"a\"\n", "unknown field", Some(2)),
+        ("colums = 1\n", "unknown setting", Some(1)),
+        ("auto = \"yes\"\n", "true or false", Some(1)),
+    ];
+    for (text, want, line) in bad {
+        let err = MappingSpec::parse(text, "m.toml").err().unwrap();
+        let msg = err.to_string();
+        assert!(
+            msg.contains(want) && msg.contains("m.toml"),
+            "{text}: {msg}"
+        );
+        if let MappingError::Invalid { line: l, .. } = err {
+            assert_eq!(l, line, "{text}: {msg}");
+        }
+    }
+    let err = MappingSpec::parse("[columns\n", "m.toml")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("m.toml") && err.contains("TOML"), "{err}");
+    let err = MappingSpec::load(Path::new("/nonexistent/m.toml"))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("/nonexistent/m.toml"), "{err}");
+}
+
+#[test]
+fn spec_duplicate_targets_are_an_error() {
+    let spec = MappingSpec::parse("[columns]\nA = \"email\"\nB = \"email\"\n", "m.toml").unwrap();
+    let err = Mapper::new(Some(&spec), Some(&hdrs(&["A", "B"])))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("'A', 'B'") && err.contains("email"), "{err}");
+    // A listed column and an auto-detected one.
+    let spec = MappingSpec::parse("[columns]\nMail = \"email\"\n", "m.toml").unwrap();
+    let err = Mapper::new(Some(&spec), Some(&hdrs(&["Mail", "Email"])))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("\"Email\" = \"ignore\""), "{err}");
+}
+
+#[test]
+fn jsonl_objects() {
+    let m = Mapper::new(None, None).unwrap();
+    let row = m.map(&obj_record(json!({
+        "email": "a@x.com",
+        "First Name": "Ann",
+        "phone": 4155552671u64,
+        "dnd": true,
+        "tags": ["a", " b ", "", 3],
+        "nickname": "Annie",
+        "missing": null,
+        "customFields": {"contact.lifetime_value": 120.5, "contact.favourite_colour": "teal", "contact.none": null}
+    })));
+    assert!(row.errors.is_empty(), "{:?}", row.errors);
+    assert_eq!(
+        find(&row, &Target::Field(Field::FirstName)),
+        Some(&text("Ann"))
+    );
+    assert_eq!(
+        find(&row, &Target::Field(Field::Phone)),
+        Some(&RawValue::Number(4155552671u64.into()))
+    );
+    assert_eq!(
+        find(&row, &Target::Field(Field::Dnd)),
+        Some(&RawValue::Bool(true))
+    );
+    assert_eq!(
+        find(&row, &Target::Field(Field::Tags)),
+        Some(&list(&["a", "b", "3"]))
+    );
+    let ltv = row
+        .values
+        .iter()
+        .find(|v| v.target == Target::CustomField("contact.lifetime_value".into()))
+        .unwrap();
+    assert_eq!(
+        ltv.value,
+        RawValue::Number(serde_json::Number::from_f64(120.5).unwrap())
+    );
+    assert_eq!(ltv.column.as_deref(), Some("contact.lifetime_value"));
+    assert_eq!(row.values.len(), 7);
+    assert_eq!(m.unmapped_columns(), ["missing", "nickname"]);
+
+    let row = m.map(&obj_record(json!({"tags": "a, b", "customFields": [
+        {"key": "contact.x", "field_value": "1"}, {"id": "abc", "field_value": ["p", "q"]}, {"field_value": 1}, 5
+    ]})));
+    assert_eq!(
+        find(&row, &Target::Field(Field::Tags)),
+        Some(&list(&["a", "b"]))
+    );
+    assert_eq!(
+        find(&row, &Target::CustomField("contact.x".into())),
+        Some(&text("1"))
+    );
+    assert_eq!(
+        find(&row, &Target::CustomField("abc".into())),
+        Some(&list(&["p", "q"]))
+    );
+    assert_eq!(row.errors.len(), 2, "{:?}", row.errors);
+    assert_eq!(row.errors[0].column.as_deref(), Some("customFields[2]"));
+}
+
+#[test]
+fn jsonl_bad_value_types_and_duplicates() {
+    let m = Mapper::new(None, None).unwrap();
+    let row = m.map(&obj_record(json!({"email": {"a": 1}, "tags": [[1]], "phone": "1", "Phone Number": "2", "customFields": "x"})));
+    let cols: Vec<_> = row
+        .errors
+        .iter()
+        .map(|e| e.column.clone().unwrap())
+        .collect();
+    assert_eq!(
+        cols,
+        ["email", "tags", "Phone Number", "customFields"],
+        "{:?}",
+        row.errors
+    );
+}
+
+#[test]
+fn jsonl_with_spec() {
+    let spec = MappingSpec::parse("[columns]\nmail = \"email\"\nlabels = { field = \"tags\", split = \";\" }\n[constants]\ntags = \"api\"\n", "m").unwrap();
+    let m = Mapper::new(Some(&spec), None).unwrap();
+    let row = m.map(&obj_record(json!({"mail": "a@x.com", "labels": "x;y"})));
+    assert_eq!(
+        find(&row, &Target::Field(Field::Email)),
+        Some(&text("a@x.com"))
+    );
+    let tags: Vec<_> = row
+        .values
+        .iter()
+        .filter(|v| v.target == Target::Field(Field::Tags))
+        .map(|v| &v.value)
+        .collect();
+    assert_eq!(tags, [&list(&["x", "y"]), &list(&["api"])]);
+}
+
+#[test]
+fn mapper_is_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Mapper>();
+}

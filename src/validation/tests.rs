@@ -1,0 +1,457 @@
+use super::*;
+use crate::contact::Field;
+use crate::mapping::{MappedRow, MappedValue, RawValue, Target};
+
+fn opts() -> ValidationOptions {
+    ValidationOptions {
+        default_country: "US".into(),
+        extra_tags: vec![],
+        business_id: None,
+    }
+}
+
+fn v() -> Validator {
+    Validator::new(opts()).unwrap()
+}
+
+fn val(target: Target, column: &str, value: RawValue) -> MappedValue {
+    MappedValue {
+        target,
+        column: Some(column.into()),
+        value,
+    }
+}
+
+fn text(f: Field, column: &str, t: &str) -> MappedValue {
+    val(Target::Field(f), column, RawValue::Text(t.into()))
+}
+
+fn row(values: Vec<MappedValue>) -> MappedRow {
+    MappedRow {
+        seq: 0,
+        row: 2,
+        values,
+        errors: vec![],
+    }
+}
+
+fn valid(r: Validated) -> ValidRow {
+    match r {
+        Validated::Valid(v) => v,
+        Validated::Invalid { errors, .. } => panic!("invalid: {errors:?}"),
+    }
+}
+
+fn invalid(r: Validated) -> Vec<String> {
+    match r {
+        Validated::Valid(v) => panic!("valid: {v:?}"),
+        Validated::Invalid { errors, .. } => errors.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn email_table() {
+    let ok = [
+        ("bob@example.com", "bob@example.com"),
+        ("  Bob.Smith@Example.COM ", "Bob.Smith@example.com"),
+        ("a+tag@sub.example.co.uk", "a+tag@sub.example.co.uk"),
+        ("zoë@exämple.de", "zoë@exämple.de"),
+        ("x@example.xn--p1ai", "x@example.xn--p1ai"),
+    ];
+    for (input, want) in ok {
+        assert_eq!(
+            normalise_email(input.trim()).as_deref(),
+            Ok(want),
+            "{input}"
+        );
+    }
+    let bad = [
+        "Bob <bob@x.com>",
+        "<bob@x.com>",
+        "bob@localhost",
+        "bob@[127.0.0.1]",
+        "bob@example.c",
+        "bob@example.123",
+        "bob@@example.com",
+        "bob.example.com",
+        "bob smith@example.com",
+        "@example.com",
+        "bob@",
+        "bob@example..com",
+        "",
+    ];
+    for input in bad {
+        assert!(normalise_email(input).is_err(), "{input}");
+    }
+}
+
+#[test]
+fn phone_table() {
+    let us = Region::US;
+    let ok = [
+        ("(415) 555-2671", us, "+14155552671"),
+        ("415.555.2671", us, "+14155552671"),
+        ("415-555-2671", us, "+14155552671"),
+        ("1 415 555 2671", us, "+14155552671"),
+        ("+1 415 555 2671", us, "+14155552671"),
+        ("+14155552671", us, "+14155552671"),
+        ("001 415 555 2671", us, "+14155552671"),
+        ("+44 20 7946 0958", us, "+442079460958"),
+        ("0044 20 7946 0958", us, "+442079460958"),
+        ("020 7946 0958", Region::GB, "+442079460958"),
+        ("00 49 30 901820", us, "+4930901820"),
+        ("(415) 555-2671 x123", us, "+14155552671"),
+        ("415-555-2671 ext. 9", us, "+14155552671"),
+    ];
+    for (input, region, want) in ok {
+        assert_eq!(
+            normalise_phone(input, region).as_deref(),
+            Ok(want),
+            "{input}"
+        );
+    }
+    let bad = [
+        "555-01",
+        "123",
+        "020 7946 0958",
+        "+1 415 555 26710000",
+        "call me",
+        "415-555-2671+1",
+        "",
+        "x123",
+        "+999 1234 5678",
+    ];
+    for input in bad {
+        assert!(normalise_phone(input, us).is_err(), "{input}");
+    }
+}
+
+#[test]
+fn date_table() {
+    let ok = [
+        ("1990-09-25", "1990-09-25"),
+        ("1990/09/25", "1990-09-25"),
+        ("1990.09.25", "1990-09-25"),
+        ("1990_09_25", "1990-09-25"),
+        ("09/25/1990", "1990-09-25"),
+        ("09-25-1990", "1990-09-25"),
+        ("09.25.1990", "1990-09-25"),
+        ("09_25_1990", "1990-09-25"),
+        ("1990-9-5", "1990-09-05"),
+        ("9/5/1990", "1990-09-05"),
+        ("1990-09-25T00:00:00Z", "1990-09-25"),
+        ("1990-09-25T13:45:00.000+02:00", "1990-09-25"),
+        ("2000-02-29", "2000-02-29"),
+    ];
+    for (input, want) in ok {
+        assert_eq!(normalise_date(input).as_deref(), Ok(want), "{input}");
+    }
+    let bad = [
+        "1990-02-30",
+        "1999-02-29",
+        "25/09/1990",
+        "13/01/1990",
+        "1990-13-01",
+        "1990-09",
+        "Sept 25 1990",
+        "90-09-25",
+        "1990-09/25",
+        "2999-01-01",
+        "",
+        "1990-09-25T",
+    ];
+    for input in bad {
+        assert!(normalise_date(input).is_err(), "{input}");
+    }
+}
+
+#[test]
+fn country_table() {
+    let ok = [
+        ("US", "US"),
+        ("us", "US"),
+        ("United States", "US"),
+        ("USA", "US"),
+        ("U.S.A.", "US"),
+        ("United States of America", "US"),
+        ("UK", "GB"),
+        ("gb", "GB"),
+        ("United Kingdom", "GB"),
+        ("canada", "CA"),
+        ("Australia", "AU"),
+        ("Germany", "DE"),
+        ("France", "FR"),
+        ("India", "IN"),
+        ("XK", "XK"),
+        ("AN", "AN"),
+        ("Kosovo", "XK"),
+        ("South Korea", "KR"),
+        ("Cote D\"Ivoire", "CI"),
+        (" new zealand ", "NZ"),
+    ];
+    for (input, want) in ok {
+        assert_eq!(normalise_country(input), Some(want), "{input}");
+    }
+    for input in [
+        "Korea",
+        "Congo",
+        "Virgin Islands",
+        "ZZ",
+        "BL",
+        "Atlantis",
+        "",
+        "U",
+    ] {
+        assert_eq!(normalise_country(input), None, "{input}");
+    }
+}
+
+#[test]
+fn default_country_must_be_known() {
+    assert!(Validator::new(ValidationOptions {
+        default_country: "gb".into(),
+        ..opts()
+    })
+    .is_ok());
+    for bad in ["", "ZZ", "USA1", "AN"] {
+        let err = Validator::new(ValidationOptions {
+            default_country: bad.into(),
+            ..opts()
+        })
+        .err();
+        assert!(err.is_some(), "{bad}");
+    }
+}
+
+#[test]
+fn full_valid_row() {
+    let mut o = opts();
+    o.extra_tags = vec!["Imported".into(), "vip".into()];
+    o.business_id = Some("biz-cli".into());
+    let r = valid(Validator::new(o).unwrap().validate(row(vec![
+        text(Field::FirstName, "First Name", "  Zoë "),
+        text(Field::LastName, "Last Name", "Müller"),
+        text(Field::Email, "Email", " Zoe@Example.COM"),
+        text(Field::Phone, "Phone", "020 7946 0958"),
+        text(Field::Country, "Country", "United Kingdom"),
+        text(Field::DateOfBirth, "DOB", "1990-9-25"),
+        text(Field::Dnd, "DND", "Yes"),
+        text(Field::Website, "Web", "example.com"),
+        text(Field::LocationId, "Location Id", "loc1"),
+        val(
+            Target::Field(Field::Tags),
+            "Tags",
+            RawValue::List(vec!["VIP".into(), "new".into(), "vip".into()]),
+        ),
+        val(
+            Target::CustomField("contact.ltv".into()),
+            "LTV",
+            RawValue::Number(12.into()),
+        ),
+        val(
+            Target::CustomField("abc".into()),
+            "X",
+            RawValue::Text(" hi ".into()),
+        ),
+        val(
+            Target::CustomField("contact.multi".into()),
+            "M",
+            RawValue::List(vec!["a".into(), "b".into()]),
+        ),
+    ])));
+    let c = &r.contact;
+    assert_eq!(c.first_name.as_deref(), Some("Zoë"));
+    assert_eq!(c.last_name.as_deref(), Some("Müller"));
+    assert_eq!(c.email.as_deref(), Some("Zoe@example.com"));
+    // The row's own country decides how a national number is read.
+    assert_eq!(c.phone.as_deref(), Some("+442079460958"));
+    assert_eq!(c.country.as_deref(), Some("GB"));
+    assert_eq!(c.date_of_birth.as_deref(), Some("1990-09-25"));
+    assert_eq!(c.dnd, Some(true));
+    assert_eq!(c.website.as_deref(), Some("example.com"));
+    assert_eq!(r.tags, ["VIP", "new", "Imported"]);
+    assert_eq!(r.business_id.as_deref(), Some("biz-cli"));
+    assert_eq!(r.location_id.as_deref(), Some("loc1"));
+    assert_eq!(
+        serde_json::to_value(&c.custom_fields).unwrap(),
+        serde_json::json!([
+            {"key": "contact.ltv", "field_value": 12},
+            {"id": "abc", "field_value": "hi"},
+            {"key": "contact.multi", "field_value": ["a", "b"]}
+        ])
+    );
+}
+
+#[test]
+fn business_id_column_wins() {
+    let o = ValidationOptions {
+        business_id: Some("cli".into()),
+        ..opts()
+    };
+    let r = valid(Validator::new(o).unwrap().validate(row(vec![
+        text(Field::Email, "Email", "a@x.com"),
+        text(Field::BusinessId, "Business Id", "col"),
+    ])));
+    assert_eq!(r.business_id.as_deref(), Some("col"));
+}
+
+#[test]
+fn collects_all_errors() {
+    let mut r = row(vec![
+        text(Field::Email, "Email", "Bob <bob@x.com>"),
+        text(Field::Phone, "Phone", "555-01"),
+        text(Field::DateOfBirth, "DOB", "1990-02-30"),
+        text(Field::Country, "Country", "Atlantis"),
+        text(Field::Dnd, "DND", "maybe"),
+        text(Field::Website, "Web", "my site.com"),
+    ]);
+    r.errors.push(RowError::new(
+        None,
+        "row has 3 cells but the header has 2 columns",
+    ));
+    let res = v().validate(r);
+    let Validated::Invalid {
+        errors,
+        email,
+        phone,
+    } = &res
+    else {
+        panic!("{res:?}")
+    };
+    assert_eq!(email.as_deref(), Some("Bob <bob@x.com>"));
+    assert_eq!(phone.as_deref(), Some("555-01"));
+    let msgs: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(msgs.len(), 7, "{msgs:#?}");
+    assert!(
+        msgs.contains(
+            &"column 'Phone': \"555-01\" is not a valid phone number (default country US)"
+                .to_owned()
+        ),
+        "{msgs:#?}"
+    );
+    for col in ["Email", "DOB", "Country", "DND", "Web"] {
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with(&format!("column '{col}'"))),
+            "{col}: {msgs:#?}"
+        );
+    }
+}
+
+#[test]
+fn needs_email_or_phone() {
+    let msgs = invalid(v().validate(row(vec![text(Field::FirstName, "First Name", "Ann")])));
+    assert_eq!(msgs, [NEITHER]);
+    // Phone alone is enough; an invalid email still makes the row invalid.
+    valid(v().validate(row(vec![text(Field::Phone, "Phone", "+1 415 555 2671")])));
+    let msgs = invalid(v().validate(row(vec![
+        text(Field::Phone, "Phone", "+1 415 555 2671"),
+        text(Field::Email, "Email", "nope"),
+    ])));
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+}
+
+#[test]
+fn values_of_the_wrong_shape() {
+    let msgs = invalid(v().validate(row(vec![
+        val(
+            Target::Field(Field::Email),
+            "email",
+            RawValue::List(vec!["a@x.com".into(), "b@x.com".into()]),
+        ),
+        val(
+            Target::Field(Field::Phone),
+            "phone",
+            RawValue::Number(4155552671u64.into()),
+        ),
+        val(Target::Field(Field::Dnd), "dnd", RawValue::Bool(true)),
+    ])));
+    assert_eq!(
+        msgs,
+        ["column 'email': expected one value, got a list of 2"]
+    );
+    let r = valid(v().validate(row(vec![
+        val(
+            Target::Field(Field::Phone),
+            "phone",
+            RawValue::Number(4155552671u64.into()),
+        ),
+        val(Target::Field(Field::Dnd), "dnd", RawValue::Bool(false)),
+        MappedValue {
+            target: Target::Field(Field::Source),
+            column: None,
+            value: RawValue::Text("Import".into()),
+        },
+    ])));
+    assert_eq!(r.contact.phone.as_deref(), Some("+14155552671"));
+    assert_eq!(r.contact.dnd, Some(false));
+    assert_eq!(r.contact.source.as_deref(), Some("Import"));
+}
+
+#[test]
+fn never_panics_on_odd_input() {
+    let nasty = [
+        "",
+        " ",
+        "\u{0}",
+        "+",
+        "++1",
+        "00",
+        "0000000000000000000000",
+        "x",
+        "#",
+        "ext",
+        "+1 (((((",
+        "💥",
+        "a@b@c",
+        "\u{202e}moc.x@a",
+        "9999-99-99",
+        "0-0-0",
+        "1/1/1",
+        "+800 1234 5678",
+        "+882 1234 5678",
+        "+0 123",
+        "1e400",
+        "-1",
+        "x@x.xx\u{0}",
+        "__--..//",
+        "0000/00/00",
+        "TTTTTTT",
+        "1990-09-25Txx",
+        "+1 800 FLOWERS",
+    ];
+    let validator = v();
+    for s in nasty {
+        for f in Field::ALL {
+            let _ = validator.validate(row(vec![text(f, "c", s)]));
+        }
+        let _ = validator.validate(row(vec![val(
+            Target::CustomField(s.into()),
+            "c",
+            RawValue::Text(s.into()),
+        )]));
+        let _ = validator.validate(row(vec![
+            text(Field::Country, "c", s),
+            text(Field::Phone, "p", s),
+            val(
+                Target::Field(Field::Tags),
+                "t",
+                RawValue::List(vec![s.into()]),
+            ),
+        ]));
+    }
+    // Every country code with a phone number: no panics from region metadata.
+    for line in COUNTRY_LIST.lines().filter(|l| l.starts_with('|')) {
+        let code = line.split('|').nth(1).unwrap_or("").trim();
+        let _ = validator.validate(row(vec![
+            text(Field::Country, "c", code),
+            text(Field::Phone, "p", "12345678"),
+        ]));
+    }
+}
+
+#[test]
+fn validator_is_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Validator>();
+}
