@@ -43,26 +43,41 @@ async fn not_found(method: Method, uri: Uri, Extension(ctx): Ctx) -> Resp {
     )
 }
 
-/// The body as a validated JSON object, or the 400/422 to answer.
-fn body_object(ctx: &ReqCtx, props: &[Prop]) -> Result<Map<String, Value>, Resp> {
+/// Why a body was refused: 400 (not a JSON object) or 422 (schema messages).
+enum Refusal {
+    BadRequest(String),
+    Invalid(Vec<String>),
+}
+
+impl Refusal {
+    fn response(self) -> Resp {
+        match self {
+            Refusal::BadRequest(m) => bad_request(&m),
+            Refusal::Invalid(errors) => unprocessable(errors),
+        }
+    }
+}
+
+/// The body as a validated JSON object.
+fn body_object(ctx: &ReqCtx, props: &[Prop]) -> Result<Map<String, Value>, Refusal> {
     let obj = match &ctx.body {
         None => Map::new(),
-        Some(Err(e)) => return Err(bad_request(&format!("Invalid JSON body: {e}"))),
+        Some(Err(e)) => return Err(Refusal::BadRequest(format!("Invalid JSON body: {e}"))),
         Some(Ok(Value::Object(m))) => m.clone(),
-        Some(Ok(_)) => return Err(bad_request("Request body must be a JSON object")),
+        Some(Ok(_)) => return Err(Refusal::BadRequest("Request body must be a JSON object".into())),
     };
     let errors = validate::validate(&obj, props);
     if errors.is_empty() {
         Ok(obj)
     } else {
-        Err(unprocessable(errors))
+        Err(Refusal::Invalid(errors))
     }
 }
 
 /// Custom-field writes resolved to field ids: `None` clears the field.
 type FieldWrites = Vec<(String, Option<Value>)>;
 
-fn resolve_custom_fields(shared: &Shared, location_id: &str, body: &Map<String, Value>) -> Result<FieldWrites, Resp> {
+fn resolve_custom_fields(shared: &Shared, location_id: &str, body: &Map<String, Value>) -> Result<FieldWrites, Refusal> {
     let Some(Value::Array(items)) = body.get("customFields") else {
         return Ok(Vec::new());
     };
@@ -118,7 +133,7 @@ fn resolve_custom_fields(shared: &Shared, location_id: &str, body: &Map<String, 
     if errors.is_empty() {
         Ok(writes)
     } else {
-        Err(unprocessable(errors))
+        Err(Refusal::Invalid(errors))
     }
 }
 
@@ -254,9 +269,9 @@ async fn upsert(State(shared): St, Extension(ctx): Ctx) -> Resp {
     });
     let (body, loc, fields) = match prepared {
         Ok(p) => p,
-        Err(resp) => {
+        Err(refusal) => {
             ctx.pause().await;
-            return resp;
+            return refusal.response();
         }
     };
     let priority = shared.config.duplicate_priority;
@@ -282,9 +297,9 @@ async fn create(State(shared): St, Extension(ctx): Ctx) -> Resp {
     });
     let (body, loc, fields) = match prepared {
         Ok(p) => p,
-        Err(resp) => {
+        Err(refusal) => {
             ctx.pause().await;
-            return resp;
+            return refusal.response();
         }
     };
     let target = find_target(lock(&shared.store).location(&loc), &body, shared.config.duplicate_priority);
@@ -409,7 +424,7 @@ async fn bulk_tags(State(shared): St, Extension(ctx): Ctx, Path(kind): Path<Stri
     };
     let body = match body_object(&ctx, validate::UPDATE_TAGS) {
         Ok(b) => b,
-        Err(resp) => return resp,
+        Err(refusal) => return refusal.response(),
     };
     let remove_all = body.get("removeAllTags").and_then(Value::as_bool).unwrap_or(false);
     if add && remove_all {
@@ -467,7 +482,7 @@ async fn bulk_business(State(shared): St, Extension(ctx): Ctx) -> Resp {
     ctx.pause().await;
     let body = match body_object(&ctx, validate::BUSINESS) {
         Ok(b) => b,
-        Err(resp) => return resp,
+        Err(refusal) => return refusal.response(),
     };
     let ids = str_list(body.get("ids"));
     let mut errors = Vec::new();

@@ -141,7 +141,8 @@ impl Shared {
             let wait = b
                 .window
                 .front()
-                .map_or(self.config.rate_interval, |t| (*t + self.config.rate_interval).saturating_duration_since(now));
+                .and_then(|t| t.checked_add(self.config.rate_interval))
+                .map_or(self.config.rate_interval, |end| end.saturating_duration_since(now));
             return (now, self.snapshot(b), Some(wait));
         }
         b.window.push_back(now);
