@@ -49,7 +49,7 @@ impl RunConfig {
             input,
             input_options: InputOptions::default(),
             mapping: None,
-            validation: ValidationOptions::default(),
+            validation: ValidationOptions { default_country: "US".into(), extra_tags: Vec::new(), business_id: None },
             location: None,
             api: None,
             tag_batch_size: 100,
