@@ -11,7 +11,9 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use serde_json::{json, Map, Value};
 
-use super::server::{bad_request, form_pairs, json_response, lock, now_iso, unprocessable, ReqCtx, Shared};
+use super::server::{
+    bad_request, form_pairs, json_response, lock, now_iso, unprocessable, ReqCtx, Shared,
+};
 use super::store::{contact_json, list_fields, Location, Store};
 use super::validate::{self, normalize_phone, parse_date_of_birth, Prop};
 use super::{CustomFieldType, CustomFieldValue, DuplicatePriority, SandboxContact};
@@ -64,7 +66,11 @@ fn body_object(ctx: &ReqCtx, props: &[Prop]) -> Result<Map<String, Value>, Refus
         None => Map::new(),
         Some(Err(e)) => return Err(Refusal::BadRequest(format!("Invalid JSON body: {e}"))),
         Some(Ok(Value::Object(m))) => m.clone(),
-        Some(Ok(_)) => return Err(Refusal::BadRequest("Request body must be a JSON object".into())),
+        Some(Ok(_)) => {
+            return Err(Refusal::BadRequest(
+                "Request body must be a JSON object".into(),
+            ))
+        }
     };
     let errors = validate::validate(&obj, props);
     if errors.is_empty() {
@@ -77,18 +83,28 @@ fn body_object(ctx: &ReqCtx, props: &[Prop]) -> Result<Map<String, Value>, Refus
 /// Custom-field writes resolved to field ids: `None` clears the field.
 type FieldWrites = Vec<(String, Option<Value>)>;
 
-fn resolve_custom_fields(shared: &Shared, location_id: &str, body: &Map<String, Value>) -> Result<FieldWrites, Refusal> {
+fn resolve_custom_fields(
+    shared: &Shared,
+    location_id: &str,
+    body: &Map<String, Value>,
+) -> Result<FieldWrites, Refusal> {
     let Some(Value::Array(items)) = body.get("customFields") else {
         return Ok(Vec::new());
     };
     let mut writes = Vec::new();
     let mut errors = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let Some(obj) = item.as_object() else { continue };
+        let Some(obj) = item.as_object() else {
+            continue;
+        };
         let by_id = obj.get("id").and_then(Value::as_str);
-        let by_key = obj.get("key").and_then(Value::as_str).map(|k| k.strip_prefix("contact.").unwrap_or(k));
+        let by_key = obj
+            .get("key")
+            .and_then(Value::as_str)
+            .map(|k| k.strip_prefix("contact.").unwrap_or(k));
         let def = shared.config.custom_fields.iter().find(|d| {
-            by_id.is_some_and(|id| d.id_in(location_id) == id) || by_key.is_some_and(|k| d.short_key() == k)
+            by_id.is_some_and(|id| d.id_in(location_id) == id)
+                || by_key.is_some_and(|k| d.short_key() == k)
         });
         let Some(def) = def else {
             let what = match (by_id, by_key) {
@@ -96,10 +112,15 @@ fn resolve_custom_fields(shared: &Shared, location_id: &str, body: &Map<String, 
                 (None, Some(k)) => format!("key {k}"),
                 (None, None) => "(no id or key)".to_string(),
             };
-            errors.push(format!("customFields.{i}: custom field with {what} does not exist in this location"));
+            errors.push(format!(
+                "customFields.{i}: custom field with {what} does not exist in this location"
+            ));
             continue;
         };
-        let Some(value) = ["field_value", "fieldValue", "value"].iter().find_map(|k| obj.get(*k)) else {
+        let Some(value) = ["field_value", "fieldValue", "value"]
+            .iter()
+            .find_map(|k| obj.get(*k))
+        else {
             continue; // nothing to write
         };
         let id = def.id_in(location_id);
@@ -110,10 +131,16 @@ fn resolve_custom_fields(shared: &Shared, location_id: &str, body: &Map<String, 
         use CustomFieldType::*;
         let ok = match def.data_type {
             Numerical | Monetory => {
-                value.is_number() || value.as_str().is_some_and(|s| s.trim().parse::<f64>().is_ok())
+                value.is_number()
+                    || value
+                        .as_str()
+                        .is_some_and(|s| s.trim().parse::<f64>().is_ok())
             }
             Checkbox | MultipleOptions | TextboxList => {
-                value.is_string() || value.as_array().is_some_and(|a| a.iter().all(Value::is_string))
+                value.is_string()
+                    || value
+                        .as_array()
+                        .is_some_and(|a| a.iter().all(Value::is_string))
             }
             FileUpload => value.is_object(),
             _ => value.is_string() || value.is_number() || value.is_boolean(),
@@ -125,7 +152,10 @@ fn resolve_custom_fields(shared: &Shared, location_id: &str, body: &Map<String, 
                 FileUpload => "an object",
                 _ => "a string",
             };
-            errors.push(format!("customFields.{i}.field_value must be {want} for {}", def.short_key()));
+            errors.push(format!(
+                "customFields.{i}.field_value must be {want} for {}",
+                def.short_key()
+            ));
             continue;
         }
         writes.push((id, Some(value.clone())));
@@ -138,7 +168,12 @@ fn resolve_custom_fields(shared: &Shared, location_id: &str, body: &Map<String, 
 }
 
 /// Writes the body's properties onto `c`: present overwrites, `null` clears, absent keeps.
-fn apply(c: &mut SandboxContact, body: &Map<String, Value>, fields: &FieldWrites, skip: Option<&str>) {
+fn apply(
+    c: &mut SandboxContact,
+    body: &Map<String, Value>,
+    fields: &FieldWrites,
+    skip: Option<&str>,
+) {
     let text = |name: &str| -> Option<Option<String>> {
         if Some(name) == skip {
             return None;
@@ -188,13 +223,21 @@ fn apply(c: &mut SandboxContact, body: &Map<String, Value>, fields: &FieldWrites
     if let Some(v) = body.get("tags") {
         c.tags = v
             .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
     }
     for (id, value) in fields {
         c.custom_fields.retain(|f| &f.id != id);
         if let Some(value) = value {
-            c.custom_fields.push(CustomFieldValue { id: id.clone(), value: value.clone() });
+            c.custom_fields.push(CustomFieldValue {
+                id: id.clone(),
+                value: value.clone(),
+            });
         }
     }
 }
@@ -207,19 +250,45 @@ struct Target {
     skip: Option<&'static str>,
 }
 
-fn find_target(loc: Option<&Location>, body: &Map<String, Value>, priority: DuplicatePriority) -> Target {
-    let none = Target { id: None, matched: None, skip: None };
+fn find_target(
+    loc: Option<&Location>,
+    body: &Map<String, Value>,
+    priority: DuplicatePriority,
+) -> Target {
+    let none = Target {
+        id: None,
+        matched: None,
+        skip: None,
+    };
     let Some(loc) = loc else { return none };
-    let by_email = body.get("email").and_then(Value::as_str).and_then(|e| loc.find_email(e));
-    let by_phone = body.get("phone").and_then(Value::as_str).and_then(|p| loc.find_phone(p));
+    let by_email = body
+        .get("email")
+        .and_then(Value::as_str)
+        .and_then(|e| loc.find_email(e));
+    let by_phone = body
+        .get("phone")
+        .and_then(Value::as_str)
+        .and_then(|p| loc.find_phone(p));
     let ordered = match priority {
         DuplicatePriority::EmailFirst => [("email", by_email), ("phone", by_phone)],
         DuplicatePriority::PhoneFirst => [("phone", by_phone), ("email", by_email)],
     };
     match ordered {
-        [(f1, Some(a)), (f2, Some(b))] => Target { skip: (a != b).then_some(f2), id: Some(a), matched: Some(f1) },
-        [(f1, Some(a)), (_, None)] => Target { id: Some(a), matched: Some(f1), skip: None },
-        [(_, None), (f2, Some(b))] => Target { id: Some(b), matched: Some(f2), skip: None },
+        [(f1, Some(a)), (f2, Some(b))] => Target {
+            skip: (a != b).then_some(f2),
+            id: Some(a),
+            matched: Some(f1),
+        },
+        [(f1, Some(a)), (_, None)] => Target {
+            id: Some(a),
+            matched: Some(f1),
+            skip: None,
+        },
+        [(_, None), (f2, Some(b))] => Target {
+            id: Some(b),
+            matched: Some(f2),
+            skip: None,
+        },
         _ => none,
     }
 }
@@ -236,7 +305,10 @@ fn new_contact(shared: &Shared, location_id: &str) -> SandboxContact {
 }
 
 fn location_id(body: &Map<String, Value>) -> String {
-    body.get("locationId").and_then(Value::as_str).unwrap_or_default().to_string()
+    body.get("locationId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Creates or updates `target` (if it still exists); returns the contact and whether it is new.
@@ -248,12 +320,21 @@ fn write(
     body: &Map<String, Value>,
     fields: &FieldWrites,
 ) -> (SandboxContact, bool) {
-    let existing = target.id.as_deref().and_then(|id| store.location(loc_id)?.get(id)).cloned();
+    let existing = target
+        .id
+        .as_deref()
+        .and_then(|id| store.location(loc_id)?.get(id))
+        .cloned();
     let (mut c, is_new) = match existing {
         Some(c) => (c, false),
         None => (new_contact(shared, loc_id), true),
     };
-    apply(&mut c, body, fields, if is_new { None } else { target.skip });
+    apply(
+        &mut c,
+        body,
+        fields,
+        if is_new { None } else { target.skip },
+    );
     if !is_new {
         c.date_updated = now_iso();
     }
@@ -284,9 +365,19 @@ async fn upsert(State(shared): St, Extension(ctx): Ctx) -> Resp {
         // Latency: the lookup and the write are apart, as on the real API (see module docs).
         let target = find_target(lock(&shared.store).location(&loc), &body, priority);
         ctx.pause().await;
-        write(&shared, &mut lock(&shared.store), &loc, &target, &body, &fields)
+        write(
+            &shared,
+            &mut lock(&shared.store),
+            &loc,
+            &target,
+            &body,
+            &fields,
+        )
     };
-    json_response(200, json!({"new": is_new, "contact": contact_json(&contact), "traceId": shared.trace_id()}))
+    json_response(
+        200,
+        json!({"new": is_new, "contact": contact_json(&contact), "traceId": shared.trace_id()}),
+    )
 }
 
 async fn create(State(shared): St, Extension(ctx): Ctx) -> Resp {
@@ -302,7 +393,11 @@ async fn create(State(shared): St, Extension(ctx): Ctx) -> Resp {
             return refusal.response();
         }
     };
-    let target = find_target(lock(&shared.store).location(&loc), &body, shared.config.duplicate_priority);
+    let target = find_target(
+        lock(&shared.store).location(&loc),
+        &body,
+        shared.config.duplicate_priority,
+    );
     ctx.pause().await;
     if let (Some(id), Some(field)) = (&target.id, target.matched) {
         return json_response(
@@ -311,7 +406,18 @@ async fn create(State(shared): St, Extension(ctx): Ctx) -> Resp {
                    "meta": {"contactId": id, "matchingField": field}}),
         );
     }
-    let (contact, _) = write(&shared, &mut lock(&shared.store), &loc, &Target { id: None, matched: None, skip: None }, &body, &fields);
+    let (contact, _) = write(
+        &shared,
+        &mut lock(&shared.store),
+        &loc,
+        &Target {
+            id: None,
+            matched: None,
+            skip: None,
+        },
+        &body,
+        &fields,
+    );
     json_response(201, json!({"contact": contact_json(&contact)}))
 }
 
@@ -319,20 +425,30 @@ async fn get_contact(State(shared): St, Extension(ctx): Ctx, Path(id): Path<Stri
     ctx.pause().await;
     match lock(&shared.store).get(&id) {
         Some(c) => json_response(200, json!({"contact": contact_json(c)})),
-        None => json_response(400, json!({"statusCode": 400, "message": "Contact not found"})),
+        None => json_response(
+            400,
+            json!({"statusCode": 400, "message": "Contact not found"}),
+        ),
     }
 }
 
 fn matches_query(c: &SandboxContact, q: &str) -> bool {
     let q = q.to_lowercase();
-    [c.display_name(), c.email.clone(), c.phone.clone(), c.company_name.clone()]
-        .into_iter()
-        .flatten()
-        .any(|v| v.to_lowercase().contains(&q))
+    [
+        c.display_name(),
+        c.email.clone(),
+        c.phone.clone(),
+        c.company_name.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|v| v.to_lowercase().contains(&q))
 }
 
 fn epoch_ms(iso: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(iso).ok().map(|d| d.timestamp_millis())
+    chrono::DateTime::parse_from_rfc3339(iso)
+        .ok()
+        .map(|d| d.timestamp_millis())
 }
 
 async fn list(State(shared): St, Extension(ctx): Ctx, uri: Uri) -> Resp {
@@ -355,7 +471,9 @@ async fn list(State(shared): St, Extension(ctx): Ctx, uri: Uri) -> Resp {
             Ok(n) if n > 100.0 => errors.push("limit must not be greater than 100".into()),
             Ok(n) if n < 1.0 => errors.push("limit must not be less than 1".into()),
             Ok(n) => limit = n as usize,
-            Err(_) => errors.push("limit must be a number conforming to the specified constraints".into()),
+            Err(_) => {
+                errors.push("limit must be a number conforming to the specified constraints".into())
+            }
         }
     }
     if get("startAfter").is_some_and(|s| s.trim().parse::<f64>().is_err()) {
@@ -377,8 +495,14 @@ async fn list(State(shared): St, Extension(ctx): Ctx, uri: Uri) -> Resp {
     let mut iter = iter.filter(keep);
     let page: Vec<&SandboxContact> = iter.by_ref().take(limit).collect();
     let more = iter.next().is_some();
-    let total = if query.is_some() { location.all().filter(keep).count() } else { location.len() };
-    let from_start = location.page_iter(start_after).map_or(0, |i| i.filter(keep).count());
+    let total = if query.is_some() {
+        location.all().filter(keep).count()
+    } else {
+        location.len()
+    };
+    let from_start = location
+        .page_iter(start_after)
+        .map_or(0, |i| i.filter(keep).count());
     let before = total.saturating_sub(from_start);
     let current_page = before / limit.max(1) + 1;
     let last = page.last().filter(|_| more);
@@ -401,7 +525,10 @@ async fn list(State(shared): St, Extension(ctx): Ctx, uri: Uri) -> Resp {
         "prevPage": (current_page > 1).then(|| current_page - 1),
     });
     let contacts: Vec<Value> = page.into_iter().map(contact_json).collect();
-    json_response(200, json!({"contacts": contacts, "count": total, "meta": meta}))
+    json_response(
+        200,
+        json!({"contacts": contacts, "count": total, "meta": meta}),
+    )
 }
 
 /// HighLevel (Firestore-style) ids: 20 ASCII alphanumerics.
@@ -411,7 +538,12 @@ fn is_firebase_id(id: &str) -> bool {
 
 fn str_list(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -420,13 +552,20 @@ async fn bulk_tags(State(shared): St, Extension(ctx): Ctx, Path(kind): Path<Stri
     let add = match kind.as_str() {
         "add" => true,
         "remove" => false,
-        _ => return unprocessable(vec!["type must be one of the following values: add, remove".into()]),
+        _ => {
+            return unprocessable(vec![
+                "type must be one of the following values: add, remove".into(),
+            ])
+        }
     };
     let body = match body_object(&ctx, validate::UPDATE_TAGS) {
         Ok(b) => b,
         Err(refusal) => return refusal.response(),
     };
-    let remove_all = body.get("removeAllTags").and_then(Value::as_bool).unwrap_or(false);
+    let remove_all = body
+        .get("removeAllTags")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     if add && remove_all {
         return bad_request("removeAllTags can only be used with remove type");
     }
@@ -450,7 +589,9 @@ async fn bulk_tags(State(shared): St, Extension(ctx): Ctx, Path(kind): Path<Stri
             responses.push(json!({"contactId": id, "message": message, "type": "error"}));
             continue;
         }
-        let Some(mut c) = store.get(&id).cloned() else { continue };
+        let Some(mut c) = store.get(&id).cloned() else {
+            continue;
+        };
         let old = c.tags.clone();
         let (mut added, mut removed) = (Vec::new(), Vec::new());
         if add {
@@ -461,7 +602,11 @@ async fn bulk_tags(State(shared): St, Extension(ctx): Ctx, Path(kind): Path<Stri
                 }
             }
         } else {
-            let drop: Vec<String> = if remove_all { old.clone() } else { tags.clone() };
+            let drop: Vec<String> = if remove_all {
+                old.clone()
+            } else {
+                tags.clone()
+            };
             c.tags.retain(|t| {
                 let gone = drop.contains(t);
                 if gone {
@@ -472,10 +617,15 @@ async fn bulk_tags(State(shared): St, Extension(ctx): Ctx, Path(kind): Path<Stri
         }
         c.date_updated = now_iso();
         store.put(c);
-        responses.push(json!({"contactId": id, "message": "Tags updated", "type": "success",
-            "oldTags": old, "tagsAdded": added, "tagsRemoved": removed}));
+        responses.push(
+            json!({"contactId": id, "message": "Tags updated", "type": "success",
+            "oldTags": old, "tagsAdded": added, "tagsRemoved": removed}),
+        );
     }
-    json_response(201, json!({"succeded": error_count == 0, "errorCount": error_count, "responses": responses}))
+    json_response(
+        201,
+        json!({"succeded": error_count == 0, "errorCount": error_count, "responses": responses}),
+    )
 }
 
 async fn bulk_business(State(shared): St, Extension(ctx): Ctx) -> Resp {
@@ -496,14 +646,19 @@ async fn bulk_business(State(shared): St, Extension(ctx): Ctx) -> Resp {
         return unprocessable(errors);
     }
     let loc = location_id(&body);
-    let business = body.get("businessId").and_then(Value::as_str).map(str::to_string);
+    let business = body
+        .get("businessId")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let mut store = lock(&shared.store);
     let mut updated: Vec<String> = Vec::new();
     for id in ids {
         if updated.contains(&id) {
             continue;
         }
-        let Some(mut c) = store.location(&loc).and_then(|l| l.get(&id)).cloned() else { continue };
+        let Some(mut c) = store.location(&loc).and_then(|l| l.get(&id)).cloned() else {
+            continue;
+        };
         c.business_id = business.clone();
         c.date_updated = now_iso();
         store.put(c);
@@ -512,7 +667,12 @@ async fn bulk_business(State(shared): St, Extension(ctx): Ctx) -> Resp {
     json_response(200, json!({"success": true, "ids": updated}))
 }
 
-async fn custom_fields(State(shared): St, Extension(ctx): Ctx, Path(loc): Path<String>, uri: Uri) -> Resp {
+async fn custom_fields(
+    State(shared): St,
+    Extension(ctx): Ctx,
+    Path(loc): Path<String>,
+    uri: Uri,
+) -> Resp {
     ctx.pause().await;
     let pairs = form_pairs(uri.query().unwrap_or(""));
     let mut errors = Vec::new();
@@ -530,6 +690,10 @@ async fn custom_fields(State(shared): St, Extension(ctx): Ctx, Path(loc): Path<S
     if !errors.is_empty() {
         return unprocessable(errors);
     }
-    let fields = if model == "opportunity" { Vec::new() } else { list_fields(&shared.config.custom_fields, &loc) };
+    let fields = if model == "opportunity" {
+        Vec::new()
+    } else {
+        list_fields(&shared.config.custom_fields, &loc)
+    };
     json_response(200, json!({"customFields": fields}))
 }

@@ -167,7 +167,13 @@ pub struct CustomFieldDef {
 impl CustomFieldDef {
     /// A field without options or placeholder.
     pub fn new(key: &str, name: &str, data_type: CustomFieldType) -> Self {
-        Self { key: key.into(), name: name.into(), data_type, options: Vec::new(), placeholder: String::new() }
+        Self {
+            key: key.into(),
+            name: name.into(),
+            data_type,
+            options: Vec::new(),
+            placeholder: String::new(),
+        }
     }
 
     /// Adds picklist options.
@@ -354,14 +360,21 @@ impl SandboxContact {
         match (&self.first_name, &self.last_name) {
             (None, None) => None,
             (f, l) => Some(
-                [f.as_deref(), l.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" "),
+                [f.as_deref(), l.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" "),
             ),
         }
     }
 
     /// The stored value of a custom field, by field id.
     pub fn custom_field(&self, id: &str) -> Option<&Value> {
-        self.custom_fields.iter().find(|f| f.id == id).map(|f| &f.value)
+        self.custom_fields
+            .iter()
+            .find(|f| f.id == id)
+            .map(|f| &f.value)
     }
 }
 
@@ -430,7 +443,10 @@ impl SandboxHandle {
     /// The location's contacts in creation order.
     pub fn contacts(&self, location_id: &str) -> Vec<SandboxContact> {
         let store = server::lock(&self.shared.store);
-        store.location(location_id).map(|l| l.all().cloned().collect()).unwrap_or_default()
+        store
+            .location(location_id)
+            .map(|l| l.all().cloned().collect())
+            .unwrap_or_default()
     }
 
     pub fn contact(&self, location_id: &str, id: &str) -> Option<SandboxContact> {
@@ -459,7 +475,12 @@ impl SandboxHandle {
     /// The id a configured custom field has in `location_id`, by key.
     pub fn custom_field_id(&self, location_id: &str, key: &str) -> Option<String> {
         let key = key.strip_prefix("contact.").unwrap_or(key);
-        self.shared.config.custom_fields.iter().find(|d| d.short_key() == key).map(|d| d.id_in(location_id))
+        self.shared
+            .config
+            .custom_fields
+            .iter()
+            .find(|d| d.short_key() == key)
+            .map(|d| d.id_in(location_id))
     }
 
     pub fn faults(&self) -> Faults {
@@ -492,7 +513,12 @@ impl SandboxHandle {
     /// Stops accepting, closes open connections and waits for the accept loop to end.
     pub async fn shutdown(self) {
         let _ = self.guard.stop.send(true);
-        let task = self.guard.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let task = self
+            .guard
+            .task
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         if let Some(task) = task {
             let _ = task.await;
         }

@@ -22,7 +22,9 @@ use tokio::sync::{watch, Notify};
 use tower::ServiceExt;
 
 use super::store::Store;
-use super::{handlers, Faults, Forced, RecordedRequest, SandboxConfig, SandboxHandle, ShutdownGuard};
+use super::{
+    handlers, Faults, Forced, RecordedRequest, SandboxConfig, SandboxHandle, ShutdownGuard,
+};
 
 pub(crate) const API_VERSION: &str = "2021-07-28";
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -76,14 +78,23 @@ impl Shared {
     /// A 20-character alphanumeric id, like HighLevel's (Firebase-style) ids.
     pub(crate) fn new_id(&self) -> String {
         let mut rng = lock(&self.rng);
-        (0..20).map(|_| rng.sample(rand::distr::Alphanumeric) as char).collect()
+        (0..20)
+            .map(|_| rng.sample(rand::distr::Alphanumeric) as char)
+            .collect()
     }
 
     pub(crate) fn trace_id(&self) -> String {
         let mut rng = lock(&self.rng);
         let n: u128 = rng.random();
         let h = format!("{n:032x}");
-        format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
     }
 
     fn draw_latency(&self, faults: &Faults) -> Duration {
@@ -111,7 +122,11 @@ impl Shared {
     }
 
     fn prune(&self, b: &mut Bucket, now: Instant) {
-        while b.window.front().is_some_and(|t| now.duration_since(*t) >= self.config.rate_interval) {
+        while b
+            .window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.config.rate_interval)
+        {
             b.window.pop_front();
         }
         if b.day_start.is_some_and(|t| now.duration_since(t) >= DAY) {
@@ -134,7 +149,9 @@ impl Shared {
         let b = buckets.entry(key.to_string()).or_default();
         self.prune(b, now);
         if b.day_count >= self.config.daily_limit {
-            let wait = b.day_start.map_or(DAY, |t| DAY.saturating_sub(now.duration_since(t)));
+            let wait = b
+                .day_start
+                .map_or(DAY, |t| DAY.saturating_sub(now.duration_since(t)));
             return (now, self.snapshot(b), Some(wait));
         }
         if b.window.len() >= self.config.rate_max as usize {
@@ -142,7 +159,9 @@ impl Shared {
                 .window
                 .front()
                 .and_then(|t| t.checked_add(self.config.rate_interval))
-                .map_or(self.config.rate_interval, |end| end.saturating_duration_since(now));
+                .map_or(self.config.rate_interval, |end| {
+                    end.saturating_duration_since(now)
+                });
             return (now, self.snapshot(b), Some(wait));
         }
         b.window.push_back(now);
@@ -222,7 +241,10 @@ pub async fn start_on(addr: SocketAddr, config: SandboxConfig) -> io::Result<San
     tracing::debug!(%addr, "sandbox listening");
     Ok(SandboxHandle {
         shared,
-        guard: Arc::new(ShutdownGuard { stop, task: Mutex::new(Some(task)) }),
+        guard: Arc::new(ShutdownGuard {
+            stop,
+            task: Mutex::new(Some(task)),
+        }),
     })
 }
 
@@ -280,17 +302,29 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
 }
 
 /// The location a request counts against: path, then query, then body.
-fn location_of(shared: &Shared, path: &str, query: Option<&str>, body: Option<&Value>) -> Option<String> {
+fn location_of(
+    shared: &Shared,
+    path: &str,
+    query: Option<&str>,
+    body: Option<&Value>,
+) -> Option<String> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     if segs.len() >= 2 && segs[0] == "locations" && !segs[1].is_empty() {
         return Some(segs[1].to_string());
     }
     if let Some(q) = query {
-        if let Some(loc) = form_pairs(q).into_iter().find(|(k, _)| k == "locationId").map(|(_, v)| v) {
+        if let Some(loc) = form_pairs(q)
+            .into_iter()
+            .find(|(k, _)| k == "locationId")
+            .map(|(_, v)| v)
+        {
             return Some(loc);
         }
     }
-    if let Some(loc) = body.and_then(|b| b.get("locationId")).and_then(Value::as_str) {
+    if let Some(loc) = body
+        .and_then(|b| b.get("locationId"))
+        .and_then(Value::as_str)
+    {
         return Some(loc.to_string());
     }
     if segs.len() == 2 && segs[0] == "contacts" {
@@ -311,7 +345,10 @@ pub(crate) fn form_pairs(q: &str) -> Vec<(String, String)> {
         while i < bytes.len() {
             match bytes[i] {
                 b'+' => out.push(b' '),
-                b'%' => match (bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b))) {
+                b'%' => match (
+                    bytes.get(i + 1).and_then(|b| hex(*b)),
+                    bytes.get(i + 2).and_then(|b| hex(*b)),
+                ) {
                     (Some(h), Some(l)) => {
                         out.push(h * 16 + l);
                         i += 2;
@@ -336,16 +373,25 @@ pub(crate) fn form_pairs(q: &str) -> Vec<(String, String)> {
 pub(crate) fn json_response(status: u16, body: Value) -> Response<Body> {
     let mut resp = Response::new(Body::from(body.to_string()));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
     resp
 }
 
 pub(crate) fn bad_request(message: &str) -> Response<Body> {
-    json_response(400, json!({"statusCode": 400, "message": message, "error": "Bad Request"}))
+    json_response(
+        400,
+        json!({"statusCode": 400, "message": message, "error": "Bad Request"}),
+    )
 }
 
 pub(crate) fn unprocessable(messages: Vec<String>) -> Response<Body> {
-    json_response(422, json!({"statusCode": 422, "message": messages, "error": "Unprocessable Entity"}))
+    json_response(
+        422,
+        json!({"statusCode": 422, "message": messages, "error": "Unprocessable Entity"}),
+    )
 }
 
 fn unauthorized() -> Response<Body> {
@@ -356,10 +402,14 @@ fn unauthorized() -> Response<Body> {
 }
 
 fn too_many(shared: &Shared, wait: Duration) -> Response<Body> {
-    let mut resp = json_response(429, json!({"statusCode": 429, "message": "Too Many Requests"}));
+    let mut resp = json_response(
+        429,
+        json!({"statusCode": 429, "message": "Too Many Requests"}),
+    );
     if shared.config.retry_after {
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
     }
     resp
 }
@@ -381,7 +431,10 @@ fn forced_response(shared: &Shared, status: u16) -> Response<Body> {
         400 => bad_request("Bad Request"),
         422 => unprocessable(vec!["Unprocessable Entity".into()]),
         s if s >= 500 => server_error(s),
-        s => json_response(s, json!({"statusCode": s, "message": "Injected by the sandbox"})),
+        s => json_response(
+            s,
+            json!({"statusCode": s, "message": "Injected by the sandbox"}),
+        ),
     }
 }
 
@@ -394,7 +447,10 @@ fn add_rate_headers(shared: &Shared, headers: &mut HeaderMap, snap: RateSnapshot
         HeaderValue::from(c.rate_interval.as_millis() as u64),
     );
     headers.insert("x-ratelimit-limit-daily", HeaderValue::from(c.daily_limit));
-    headers.insert("x-ratelimit-daily-remaining", HeaderValue::from(snap.daily_remaining));
+    headers.insert(
+        "x-ratelimit-daily-remaining",
+        HeaderValue::from(snap.daily_remaining),
+    );
 }
 
 enum Decision {
@@ -407,7 +463,10 @@ enum Decision {
 fn decide(shared: &Shared, path: &str, faults: &Faults) -> Decision {
     if let Some(forced) = shared.take_injection(path) {
         return match forced {
-            Forced::Status(s) => Decision::Fail { status: s, apply: false },
+            Forced::Status(s) => Decision::Fail {
+                status: s,
+                apply: false,
+            },
             Forced::Drop { after_apply } => Decision::Drop { apply: after_apply },
             Forced::Stall(d) => Decision::Stall(d),
         };
@@ -415,10 +474,15 @@ fn decide(shared: &Shared, path: &str, faults: &Faults) -> Decision {
     let mut rng = lock(&shared.rng);
     if faults.fail_5xx_rate > 0.0 && rng.random_bool(faults.fail_5xx_rate.clamp(0.0, 1.0)) {
         let status = [500, 502, 503][rng.random_range(0..3)];
-        return Decision::Fail { status, apply: faults.fail_5xx_after_apply };
+        return Decision::Fail {
+            status,
+            apply: faults.fail_5xx_after_apply,
+        };
     }
     if faults.drop_rate > 0.0 && rng.random_bool(faults.drop_rate.clamp(0.0, 1.0)) {
-        return Decision::Drop { apply: faults.drop_after_apply };
+        return Decision::Drop {
+            apply: faults.drop_after_apply,
+        };
     }
     if faults.stall_rate > 0.0 && rng.random_bool(faults.stall_rate.clamp(0.0, 1.0)) {
         return Decision::Stall(faults.stall);
@@ -427,7 +491,10 @@ fn decide(shared: &Shared, path: &str, faults: &Faults) -> Decision {
 }
 
 fn bearer_ok(shared: &Shared, headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
     let Some((scheme, token)) = value.trim().split_once(' ') else {
@@ -449,7 +516,10 @@ async fn handle(
     let bytes = match axum::body::to_bytes(Body::new(body), MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
-            return json_response(413, json!({"statusCode": 413, "message": "request entity too large"}));
+            return json_response(
+                413,
+                json!({"statusCode": 413, "message": "request entity too large"}),
+            );
         }
     };
     let parsed: Option<Result<Value, String>> = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -487,7 +557,11 @@ async fn handle(
     let early = if !bearer_ok(&shared, &parts.headers) {
         Some(unauthorized())
     } else {
-        match parts.headers.get("version").map(|v| v.to_str().unwrap_or("")) {
+        match parts
+            .headers
+            .get("version")
+            .map(|v| v.to_str().unwrap_or(""))
+        {
             None => Some(bad_request("Version header was not found")),
             Some(v) if v.trim() != API_VERSION => {
                 Some(bad_request("Invalid Version header: expected 2021-07-28"))
@@ -522,7 +596,10 @@ async fn handle(
 
     // Gate 4: faults, then the handler.
     let decision = decide(&shared, &path, &faults);
-    let ctx = ReqCtx { body: parsed, latency };
+    let ctx = ReqCtx {
+        body: parsed,
+        latency,
+    };
     let run = move |ctx: ReqCtx| {
         let mut req = Request::from_parts(parts, Body::from(bytes));
         req.extensions_mut().insert(ctx);

@@ -70,7 +70,9 @@ impl Location {
     }
 
     fn oldest(&self, ids: Option<&Vec<String>>) -> Option<String> {
-        ids?.iter().min_by_key(|id| self.seq_of.get(*id).copied().unwrap_or(u64::MAX)).cloned()
+        ids?.iter()
+            .min_by_key(|id| self.seq_of.get(*id).copied().unwrap_or(u64::MAX))
+            .cloned()
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<&SandboxContact> {
@@ -182,7 +184,10 @@ pub(crate) fn field_id(location_id: &str, key: &str) -> String {
         .collect()
 }
 
-pub(crate) fn list_fields<'a>(defs: &'a [CustomFieldDef], location_id: &'a str) -> Vec<ListedField<'a>> {
+pub(crate) fn list_fields<'a>(
+    defs: &'a [CustomFieldDef],
+    location_id: &'a str,
+) -> Vec<ListedField<'a>> {
     defs.iter()
         .enumerate()
         .map(|(i, d)| ListedField {
@@ -233,9 +238,18 @@ pub(crate) fn contact_json(c: &SandboxContact) -> Value {
     put("assignedTo", &c.assigned_to);
     put("dateOfBirth", &c.date_of_birth);
     put("businessId", &c.business_id);
-    put("firstNameLowerCase", &c.first_name.as_deref().map(str::to_lowercase));
-    put("lastNameLowerCase", &c.last_name.as_deref().map(str::to_lowercase));
-    put("fullNameLowerCase", &c.display_name().map(|n| n.to_lowercase()));
+    put(
+        "firstNameLowerCase",
+        &c.first_name.as_deref().map(str::to_lowercase),
+    );
+    put(
+        "lastNameLowerCase",
+        &c.last_name.as_deref().map(str::to_lowercase),
+    );
+    put(
+        "fullNameLowerCase",
+        &c.display_name().map(|n| n.to_lowercase()),
+    );
     put("dateAdded", &Some(c.date_added.clone()));
     put("dateUpdated", &Some(c.date_updated.clone()));
     m.insert("type".into(), json!("lead"));
@@ -249,7 +263,12 @@ pub(crate) fn contact_json(c: &SandboxContact) -> Value {
     m.insert("tags".into(), json!(c.tags));
     m.insert(
         "customFields".into(),
-        Value::Array(c.custom_fields.iter().map(|f| json!({"id": f.id, "value": f.value})).collect()),
+        Value::Array(
+            c.custom_fields
+                .iter()
+                .map(|f| json!({"id": f.id, "value": f.value}))
+                .collect(),
+        ),
     );
     Value::Object(m)
 }

@@ -26,11 +26,19 @@ pub(crate) struct Prop {
 }
 
 const fn opt(name: &'static str, ty: Ty) -> Prop {
-    Prop { name, ty, required: false }
+    Prop {
+        name,
+        ty,
+        required: false,
+    }
 }
 
 const fn req(name: &'static str, ty: Ty) -> Prop {
-    Prop { name, ty, required: true }
+    Prop {
+        name,
+        ty,
+        required: true,
+    }
 }
 
 const DND_STATUS: &[&str] = &["active", "inactive", "permanent"];
@@ -49,7 +57,10 @@ const DND_SETTINGS: &[Prop] = &[
     opt("GMB", Ty::Obj(DND_SETTING)),
     opt("FB", Ty::Obj(DND_SETTING)),
 ];
-const INBOUND_SETTING: &[Prop] = &[req("status", Ty::Enum(INBOUND_STATUS)), opt("message", Ty::Str)];
+const INBOUND_SETTING: &[Prop] = &[
+    req("status", Ty::Enum(INBOUND_STATUS)),
+    opt("message", Ty::Str),
+];
 const INBOUND_SETTINGS: &[Prop] = &[opt("all", Ty::Obj(INBOUND_SETTING))];
 
 macro_rules! contact_props {
@@ -158,7 +169,10 @@ fn type_error(ty: Ty, name: &str, errors: &mut Vec<String>) {
         Ty::Str => format!("{name} must be a string"),
         Ty::Bool => format!("{name} must be a boolean value"),
         Ty::StrArray | Ty::CustomFields => format!("{name} must be an array"),
-        Ty::Enum(values) => format!("{name} must be one of the following values: {}", values.join(", ")),
+        Ty::Enum(values) => format!(
+            "{name} must be one of the following values: {}",
+            values.join(", ")
+        ),
         Ty::Obj(_) => format!("nested property {name} must be either object or array"),
     };
     errors.push(msg);
@@ -199,7 +213,9 @@ fn check_value(value: &Value, ty: Ty, name: &str, errors: &mut Vec<String>) {
                 for (i, item) in items.iter().enumerate() {
                     let at = format!("{name}.{i}");
                     let Some(obj) = item.as_object() else {
-                        errors.push(format!("nested property {at} must be either object or array"));
+                        errors.push(format!(
+                            "nested property {at} must be either object or array"
+                        ));
                         continue;
                     };
                     for key in obj.keys() {
@@ -239,7 +255,11 @@ pub(crate) fn looks_like_email(s: &str) -> bool {
 pub(crate) fn parse_date_of_birth(s: &str) -> Option<String> {
     let sep = s.chars().find(|c| matches!(c, '/' | '-' | '.' | '_'))?;
     let parts: Vec<&str> = s.split(sep).collect();
-    if parts.len() != 3 || !parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+    if parts.len() != 3
+        || !parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     let (y, m, d) = if parts[0].len() == 4 {
@@ -280,24 +300,47 @@ mod tests {
         let body = json!({"locationId": "x", "dnd": "yes", "tags": [1], "foo": 1, "email": "nope",
             "dndSettings": {"Call": {"status": "maybe"}}, "customFields": [{"value": 1}]});
         let errs = validate(body.as_object().unwrap(), UPSERT);
-        assert!(errs.contains(&"property foo should not exist".into()), "{errs:?}");
+        assert!(
+            errs.contains(&"property foo should not exist".into()),
+            "{errs:?}"
+        );
         assert!(errs.contains(&"dnd must be a boolean value".into()));
         assert!(errs.contains(&"each value in tags must be a string".into()));
         assert!(errs.contains(&"email must be an email".into()));
-        assert!(errs.iter().any(|e| e.starts_with("dndSettings.Call.status must be one of")));
+        assert!(errs
+            .iter()
+            .any(|e| e.starts_with("dndSettings.Call.status must be one of")));
         assert!(errs.contains(&"customFields.0.id should not be empty".into()));
         let errs = validate(json!({}).as_object().unwrap(), UPSERT);
-        assert_eq!(errs, vec!["locationId should not be empty", "locationId must be a string"]);
+        assert_eq!(
+            errs,
+            vec![
+                "locationId should not be empty",
+                "locationId must be a string"
+            ]
+        );
     }
 
     #[test]
     fn dates_and_phones() {
-        assert_eq!(parse_date_of_birth("09/25/1990").as_deref(), Some("1990-09-25"));
-        assert_eq!(parse_date_of_birth("1990_09_25").as_deref(), Some("1990-09-25"));
+        assert_eq!(
+            parse_date_of_birth("09/25/1990").as_deref(),
+            Some("1990-09-25")
+        );
+        assert_eq!(
+            parse_date_of_birth("1990_09_25").as_deref(),
+            Some("1990-09-25")
+        );
         assert_eq!(parse_date_of_birth("1990-13-01"), None);
         assert_eq!(parse_date_of_birth("25 Sep 1990"), None);
-        assert_eq!(normalize_phone("+1 888-888-8888").as_deref(), Some("+18888888888"));
-        assert_eq!(normalize_phone("(888) 888-8888").as_deref(), Some("+18888888888"));
+        assert_eq!(
+            normalize_phone("+1 888-888-8888").as_deref(),
+            Some("+18888888888")
+        );
+        assert_eq!(
+            normalize_phone("(888) 888-8888").as_deref(),
+            Some("+18888888888")
+        );
         assert_eq!(normalize_phone("n/a"), None);
     }
 }
