@@ -62,10 +62,13 @@ impl Env {
         c
     }
 
-    /// `import FILE --rate-limit 20/200ms --report report.csv` plus `extra`.
+    /// `import FILE --report report.csv` plus `extra`, at 20/200ms unless `extra` sets a rate.
     pub fn import(&self, file: &Path, extra: &[&str]) -> Output {
         let mut c = self.cmd();
-        c.arg("import").arg(file).args(["--rate-limit", "20/200ms", "--report"]).arg(self.path("report.csv"));
+        c.arg("import").arg(file).arg("--report").arg(self.path("report.csv"));
+        if !extra.contains(&"--rate-limit") {
+            c.args(["--rate-limit", "20/200ms"]);
+        }
         c.args(extra);
         c.output().unwrap()
     }
