@@ -1,0 +1,83 @@
+//! Peak memory of a whole import, by file size: the built binary imports N generated rows into
+//! the in-process sandbox (scaled-down quota, 127.0.0.1 only) and its peak RSS is read from
+//! `wait4`. Flat numbers across sizes show the pipeline streams.
+//!
+//! Run: `cargo bench --bench memory` (optionally `-- 1000 10000 100000`).
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ghl_import::sandbox::{self, SandboxConfig};
+
+fn main() {
+    // `cargo bench` passes `--bench`; only numbers are sizes.
+    let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let sizes = if sizes.is_empty() { vec![1_000, 10_000, 50_000] } else { sizes };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    println!("{:>8} {:>10} {:>10} {:>12} {:>10}", "rows", "peak RSS", "elapsed", "rows/s", "exit");
+    for n in sizes {
+        // A fresh sandbox per size; its quota is scaled to 2,000 per 100 ms.
+        let sb = rt
+            .block_on(sandbox::start(SandboxConfig {
+                token: Some("bench-token".into()),
+                rate_max: 2_000,
+                rate_interval: Duration::from_millis(100),
+                record_requests: false,
+                ..SandboxConfig::default()
+            }))
+            .unwrap();
+        let input = dir.path().join(format!("rows{n}.csv"));
+        write_rows(&input, n);
+        let started = Instant::now();
+        let child = Command::new(env!("CARGO_BIN_EXE_ghl-import"))
+            .args(["import", "-q", "--rate-limit", "2000/100ms", "--concurrency", "32", "--tag", "bench"])
+            .arg(&input)
+            .arg("--report")
+            .arg(dir.path().join("report.csv"))
+            .env("GHL_TOKEN", "bench-token")
+            .env("GHL_BASE_URL", sb.base_url())
+            .env("GHL_LOCATION_ID", "bench-location")
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let (status, max_rss_kb) = wait_with_rusage(child.id() as i32);
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "{:>8} {:>7.1} MB {:>8.2} s {:>12.0} {:>10}",
+            n,
+            max_rss_kb as f64 / 1024.0,
+            secs,
+            n as f64 / secs,
+            status
+        );
+        rt.block_on(sb.shutdown());
+    }
+}
+
+fn write_rows(path: &std::path::Path, n: usize) {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    writeln!(f, "First Name,Last Name,Email,Phone,Company Name,City,Tags").unwrap();
+    for i in 0..n {
+        let tags = if i % 10 == 0 { "vip" } else { "lead" };
+        writeln!(
+            f,
+            "Person{i},Family{},person{i}@example.com,+1 415 555 {:04},Company {},San Francisco,{tags}",
+            i % 97,
+            i % 10_000,
+            i % 50
+        )
+        .unwrap();
+    }
+}
+
+fn wait_with_rusage(pid: i32) -> (i32, i64) {
+    let mut status = 0;
+    // SAFETY: plain syscall on our own child; rusage is zeroed POD.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4 failed");
+    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+    (code, usage.ru_maxrss)
+}
