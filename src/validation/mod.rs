@@ -335,9 +335,14 @@ pub fn normalise_phone(t: &str, region: Region) -> Result<String, String> {
 /// `YYYY-MM-DD`. See the module doc for which orders are accepted.
 pub fn normalise_date(t: &str) -> Result<String, String> {
     const HINT: &str = "use YYYY-MM-DD or MM/DD/YYYY";
-    // ISO datetime: keep the date.
-    let t = match t.split_once('T') {
-        Some((d, time)) if d.len() == 10 && time.starts_with(|c: char| c.is_ascii_digit()) => d,
+    // ISO datetime, or the "date time" many exports write: keep the date.
+    let t = match t.split_once(['T', ' ']) {
+        Some((d, time))
+            if (8..=10).contains(&d.len())
+                && time.trim_start().starts_with(|c: char| c.is_ascii_digit()) =>
+        {
+            d
+        }
         _ => t,
     };
     let sep = t
