@@ -42,6 +42,9 @@ pub enum ValidationError {
     DefaultCountry(String),
 }
 
+// Almost every row is valid: boxing would cost an allocation per row to save space on the rare
+// invalid one.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Validated {
     Valid(ValidRow),
@@ -200,7 +203,8 @@ impl Validator {
                 )),
             }
         }
-        if !saw_email && phone.is_none() {
+        let unreadable = row.values.is_empty() && !errors.is_empty();
+        if !saw_email && phone.is_none() && !unreadable {
             errors.push(RowError::new(None, NEITHER));
         }
 
@@ -308,9 +312,16 @@ pub fn normalise_phone(t: &str, region: Region) -> Result<String, String> {
         _ if plus => format!("+{digits}"),
         _ => number.to_owned(),
     };
+    // With a country code, a region only gets in the way: 0.3.10 strips the region's national
+    // prefix from the number after the code.
+    let region_arg = if input.starts_with('+') {
+        None
+    } else {
+        Some(region)
+    };
     // The parser has panicked on odd input in the past; a row must never take the run down.
     let parsed = std::panic::catch_unwind(|| {
-        phonenumber::parse(Some(region), &input)
+        phonenumber::parse(region_arg, &input)
             .ok()
             .filter(phonenumber::is_valid)
             .map(|n| n.format().mode(phonenumber::Mode::E164).to_string())
@@ -324,9 +335,14 @@ pub fn normalise_phone(t: &str, region: Region) -> Result<String, String> {
 /// `YYYY-MM-DD`. See the module doc for which orders are accepted.
 pub fn normalise_date(t: &str) -> Result<String, String> {
     const HINT: &str = "use YYYY-MM-DD or MM/DD/YYYY";
-    // ISO datetime: keep the date.
-    let t = match t.split_once('T') {
-        Some((d, time)) if d.len() == 10 && time.starts_with(|c: char| c.is_ascii_digit()) => d,
+    // ISO datetime, or the "date time" many exports write: keep the date.
+    let t = match t.split_once(['T', ' ']) {
+        Some((d, time))
+            if (8..=10).contains(&d.len())
+                && time.trim_start().starts_with(|c: char| c.is_ascii_digit()) =>
+        {
+            d
+        }
         _ => t,
     };
     let sep = t

@@ -100,6 +100,9 @@ fn phone_table() {
         ("0044 20 7946 0958", us, "+442079460958"),
         ("020 7946 0958", Region::GB, "+442079460958"),
         ("00 49 30 901820", us, "+4930901820"),
+        // phonenumber 0.3.10 strips US's national prefix "1" from "+55 11 …" when given a region.
+        ("+55 11 3045-1700", us, "+551130451700"),
+        ("+7 495 697-03-49", us, "+74956970349"),
         ("(415) 555-2671 x123", us, "+14155552671"),
         ("415-555-2671 ext. 9", us, "+14155552671"),
     ];
@@ -142,6 +145,8 @@ fn date_table() {
         ("1990-09-25T00:00:00Z", "1990-09-25"),
         ("1990-09-25T13:45:00.000+02:00", "1990-09-25"),
         ("2000-02-29", "2000-02-29"),
+        ("1990-09-25 00:00:00", "1990-09-25"),
+        ("09/25/1990 12:00 AM", "1990-09-25"),
     ];
     for (input, want) in ok {
         assert_eq!(normalise_date(input).as_deref(), Ok(want), "{input}");
@@ -159,6 +164,8 @@ fn date_table() {
         "2999-01-01",
         "",
         "1990-09-25T",
+        "1990-09-25 x",
+        "25 Sep 1990",
     ];
     for input in bad {
         assert!(normalise_date(input).is_err(), "{input}");
@@ -342,6 +349,10 @@ fn collects_all_errors() {
 fn needs_email_or_phone() {
     let msgs = invalid(v().validate(row(vec![text(Field::FirstName, "First Name", "Ann")])));
     assert_eq!(msgs, [NEITHER]);
+    // An unreadable record says why, without piling on.
+    let mut r = row(vec![]);
+    r.errors.push(RowError::new(None, "line 4: not valid JSON"));
+    assert_eq!(invalid(v().validate(r)), ["line 4: not valid JSON"]);
     // Phone alone is enough; an invalid email still makes the row invalid.
     valid(v().validate(row(vec![text(Field::Phone, "Phone", "+1 415 555 2671")])));
     let msgs = invalid(v().validate(row(vec![
@@ -454,4 +465,145 @@ fn never_panics_on_odd_input() {
 fn validator_is_send_sync() {
     fn is<T: Send + Sync>() {}
     is::<Validator>();
+}
+
+/// Runs a sample through Reader → Mapper → Validator: (row, errors) per invalid row, and the
+/// valid rows.
+fn run_sample(file: &str, mapping: Option<&str>) -> (Vec<ValidRow>, Vec<(u64, Vec<String>)>) {
+    use crate::input::{InputOptions, Reader};
+    use crate::mapping::{Mapper, MappingSpec};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let reader = Reader::open(&dir.join(file), &InputOptions::default()).unwrap();
+    let spec = mapping.map(|m| MappingSpec::load(&dir.join(m)).unwrap());
+    let mapper = Mapper::new(spec.as_ref(), reader.headers()).unwrap();
+    let validator = v();
+    let (mut ok, mut bad) = (vec![], vec![]);
+    for rec in reader {
+        match validator.validate(mapper.map(&rec)) {
+            Validated::Valid(r) => ok.push(r),
+            Validated::Invalid { errors, .. } => {
+                bad.push((rec.row, errors.iter().map(ToString::to_string).collect()))
+            }
+        }
+    }
+    (ok, bad)
+}
+
+fn bad_rows(bad: &[(u64, Vec<String>)]) -> Vec<u64> {
+    bad.iter().map(|(r, _)| *r).collect()
+}
+
+#[test]
+fn sample_contacts_csv() {
+    let (ok, bad) = run_sample("contacts.csv", None);
+    assert_eq!((ok.len(), bad.len()), (24, 6), "{bad:#?}");
+    // Bad email, bad phone, Feb 30, neither email nor phone, display name, unknown country.
+    assert_eq!(bad_rows(&bad), [15, 16, 17, 18, 26, 31], "{bad:#?}");
+    assert!(bad.iter().all(|(_, e)| e.len() == 1), "{bad:#?}");
+    let liam: Vec<_> = ok
+        .iter()
+        .filter(|r| r.contact.email.as_deref() == Some("liam.garcia@example.net"))
+        .collect();
+    assert_eq!(liam.len(), 2);
+    let ava = &ok[0];
+    assert_eq!(
+        ava.contact.company_name.as_deref(),
+        Some("Thompson & Co, LLC")
+    );
+    assert_eq!(ava.contact.phone.as_deref(), Some("+14155552671"));
+    assert_eq!(ava.tags, ["customer", "vip"]);
+    let lena = ok
+        .iter()
+        .find(|r| r.contact.last_name.as_deref() == Some("Müller"))
+        .unwrap();
+    assert_eq!(
+        (
+            lena.contact.phone.as_deref(),
+            lena.contact.date_of_birth.as_deref()
+        ),
+        (Some("+4930901820"), Some("1983-07-09"))
+    );
+    let emma = ok
+        .iter()
+        .find(|r| r.contact.first_name.as_deref() == Some("Emma"))
+        .unwrap();
+    assert_eq!(
+        (
+            emma.contact.phone.as_ref(),
+            emma.contact.date_of_birth.as_ref()
+        ),
+        (None, None)
+    );
+}
+
+#[test]
+fn sample_contacts_jsonl() {
+    let (ok, bad) = run_sample("contacts.jsonl", None);
+    assert_eq!((ok.len(), bad.len()), (14, 2), "{bad:#?}");
+    // Bad email; a truncated (invalid JSON) line.
+    assert_eq!(bad_rows(&bad), [8, 11], "{bad:#?}");
+    let ltv = serde_json::to_value(&ok[0].contact.custom_fields).unwrap();
+    assert_eq!(
+        ltv,
+        serde_json::json!([
+            {"key": "contact.lifetime_value", "field_value": 1250.5},
+            {"key": "contact.favourite_colour", "field_value": "teal"}
+        ])
+    );
+    let henry = ok
+        .iter()
+        .find(|r| r.contact.first_name.as_deref() == Some("Henry"))
+        .unwrap();
+    assert_eq!(henry.tags, ["customer", "landscaping"]);
+}
+
+#[test]
+fn sample_crm_export_with_mapping() {
+    let (ok, bad) = run_sample("crm-export.csv", Some("mapping.toml"));
+    assert_eq!((ok.len(), bad.len()), (12, 3), "{bad:#?}");
+    // Bad email, neither email nor phone, UK number without +44.
+    assert_eq!(bad_rows(&bad), [11, 12, 14], "{bad:#?}");
+    let olivia = &ok[0];
+    assert_eq!(olivia.contact.first_name.as_deref(), Some("Olivia"));
+    assert_eq!(olivia.contact.last_name.as_deref(), Some("Bennett"));
+    assert_eq!(olivia.contact.source.as_deref(), Some("Webinar"));
+    assert_eq!(olivia.tags, ["customer", "vip", "imported", "crm-export"]);
+    assert_eq!(
+        serde_json::to_value(&olivia.contact.custom_fields).unwrap(),
+        serde_json::json!([
+            {"key": "contact.lifetime_value", "field_value": "1250.50"},
+            {"key": "contact.favourite_colour", "field_value": "teal"}
+        ])
+    );
+    let hannah = &ok[2];
+    assert_eq!(hannah.contact.source.as_deref(), Some("CRM export 2026"));
+    let leo = ok
+        .iter()
+        .find(|r| r.contact.first_name.as_deref() == Some("Leo"))
+        .unwrap();
+    assert_eq!(leo.tags, ["partner", "imported", "crm-export"]);
+}
+
+#[test]
+#[ignore]
+fn perf_phone() {
+    let nums = [
+        "(415) 555-2671",
+        "+44 20 7946 0958",
+        "212-736-3100",
+        "+49 30 901820",
+        "+81 3-3201-3331",
+    ];
+    let t = std::time::Instant::now();
+    for i in 0..2000 {
+        let _ = normalise_phone(nums[i % nums.len()], Region::US);
+    }
+    eprintln!("phone: {:?}/parse", t.elapsed() / 2000);
+    let t = std::time::Instant::now();
+    for _ in 0..2000 {
+        let _ = normalise_email("ava.thompson@example.com");
+        let _ = normalise_date("1990-09-25");
+        let _ = normalise_country("United Kingdom");
+    }
+    eprintln!("rest: {:?}/row", t.elapsed() / 2000);
 }
