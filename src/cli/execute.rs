@@ -66,7 +66,11 @@ fn init_logging(cli: &Cli) {
     let builder = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter);
     let _ = match cli.log_format {
         LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.with_target(false).try_init(),
+        // Timestamps only when asked for detail: a default run shows plain warnings.
+        LogFormat::Text if cli.verbose == 0 => {
+            builder.with_target(false).without_time().with_ansi(std::io::stderr().is_terminal()).try_init()
+        }
+        LogFormat::Text => builder.with_target(false).with_ansi(std::io::stderr().is_terminal()).try_init(),
     };
 }
 

@@ -490,10 +490,28 @@ impl Mapper {
             }
         }
         if auto {
+            // Exports often carry two columns for one field (Phone and Mobile): a listed
+            // column wins, else the first one; the others stay unmapped and are reported.
+            let mut claimed: Vec<Target> = columns
+                .iter()
+                .flatten()
+                .filter(|r| r.target.single_valued())
+                .map(|r| r.target.clone())
+                .collect();
             for (i, h) in headers.iter().enumerate() {
-                if !from_spec[i] {
-                    columns[i] = auto_rule(h);
+                if from_spec[i] {
+                    continue;
                 }
+                columns[i] = auto_rule(h).filter(|r| {
+                    if !r.target.single_valued() {
+                        return true;
+                    }
+                    if claimed.contains(&r.target) {
+                        return false;
+                    }
+                    claimed.push(r.target.clone());
+                    true
+                });
             }
         }
         check_duplicates(headers, &columns, &from_spec, spec.is_some())?;

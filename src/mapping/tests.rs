@@ -192,15 +192,17 @@ fn unreadable_record_becomes_error() {
 }
 
 #[test]
-fn duplicate_auto_targets_are_an_error() {
+fn a_second_auto_detected_column_for_one_field_stays_unmapped() {
     let h = hdrs(&["Phone", "Mobile", "Email"]);
-    let err = Mapper::new(None, Some(&h)).err().unwrap().to_string();
-    assert!(
-        err.contains("'Phone', 'Mobile'") && err.contains("phone") && err.contains("ignore"),
-        "{err}"
-    );
-    // Two tags columns are fine.
-    Mapper::new(None, Some(&hdrs(&["Tags", "Tag", "Email"]))).unwrap();
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert_eq!(m.unmapped_columns(), ["Mobile"]);
+    // A listed column wins over an auto-detected one.
+    let spec = MappingSpec::parse("[columns]\n\"Mobile\" = \"phone\"\n", "m.toml").unwrap();
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    assert_eq!(m.unmapped_columns(), ["Phone"]);
+    // Two tags columns both feed tags.
+    let m = Mapper::new(None, Some(&hdrs(&["Tags", "Tag", "Email"]))).unwrap();
+    assert!(m.unmapped_columns().is_empty());
 }
 
 const SPEC: &str = r#"
@@ -426,13 +428,10 @@ fn spec_duplicate_targets_are_an_error() {
         .unwrap()
         .to_string();
     assert!(err.contains("'A', 'B'") && err.contains("email"), "{err}");
-    // A listed column and an auto-detected one.
+    // A listed column and an auto-detected one: the listed one wins.
     let spec = MappingSpec::parse("[columns]\nMail = \"email\"\n", "m.toml").unwrap();
-    let err = Mapper::new(Some(&spec), Some(&hdrs(&["Mail", "Email"])))
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(err.contains("\"Email\" = \"ignore\""), "{err}");
+    let m = Mapper::new(Some(&spec), Some(&hdrs(&["Mail", "Email"]))).unwrap();
+    assert_eq!(m.unmapped_columns(), ["Email"]);
 }
 
 #[test]

@@ -13,7 +13,7 @@ use super::keys::{KeyChains, Ticket};
 use super::prepare::{match_keys, Prepared, Preparer};
 use super::ExitCode;
 use crate::api::{ApiError, Client, ClientConfig, Stats};
-use crate::contact::ValidRow;
+use crate::contact::{Field, ValidRow};
 use crate::event::{Event, EventSink, RowOutcome, RowStatus, StepStatus};
 use crate::input::{InputError, InputOptions, Reader};
 use crate::mapping::{Mapper, MappingError, MappingSpec};
@@ -73,6 +73,8 @@ pub enum RunError {
     Api(#[from] ApiError),
     #[error("cannot write the report: {0}")]
     Report(std::io::Error),
+    #[error("no location: pass --location or set GHL_LOCATION_ID, or give the file a locationId column")]
+    NoLocation,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +111,11 @@ pub async fn run(
     let mapper = Mapper::new(cfg.mapping.as_ref(), reader.headers())?;
     let validator = Validator::new(cfg.validation.clone())?;
     let dry_run = cfg.api.is_none();
+    let maps_location = mapper.describe().iter().any(|(_, t)| t == Field::LocationId.api_name());
+    if !dry_run && cfg.location.is_none() && reader.headers().is_some() && !maps_location {
+        return Err(RunError::NoLocation);
+    }
+    let unmapped = mapper.unmapped_columns();
     let format = match reader.format() {
         crate::input::Format::Csv => match reader.delimiter() {
             Some(d) => format!("CSV, delimiter {:?}", d as char),
@@ -140,6 +147,13 @@ pub async fn run(
         (sinks, builder, first_error)
     });
     let _ = ev_tx.send(Event::Started { input: input_label, format, dry_run }).await;
+    if !unmapped.is_empty() {
+        let message = format!(
+            "columns not imported (no matching HighLevel field; map them with --mapping): {}",
+            unmapped.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ")
+        );
+        let _ = ev_tx.send(Event::Notice { message }).await;
+    }
 
     let stats = Arc::new(Stats::default());
     let client = match cfg.api.clone() {
