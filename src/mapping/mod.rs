@@ -40,9 +40,10 @@
 //! locationId` (case-insensitive). `split` applies to `tags` and custom fields only; an
 //! auto-detected tags column is split on `,`. Split parts are trimmed and empty ones dropped.
 //! Column names must match the header exactly (or, failing that, ignoring case and
-//! surrounding spaces); a listed column the file does not have is an error, so is mapping two
-//! columns to the same single-valued field or custom field. For JSONL the column names are the
-//! object keys.
+//! surrounding spaces); a listed column the file does not have is an error, so is listing two
+//! columns for the same single-valued field or custom field. When auto-detection finds two
+//! columns for one field (`Phone` and `Mobile`), a listed column wins, else the first; the
+//! other is reported as not imported. For JSONL the column names are the object keys.
 //!
 //! An empty or whitespace-only cell (or JSON `null`) means "leave the field alone": it produces
 //! no value, so an import never blanks a field in HighLevel.
