@@ -12,11 +12,25 @@ use ghl_import::sandbox::{self, SandboxConfig};
 
 fn main() {
     // `cargo bench` passes `--bench`; only numbers are sizes.
-    let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let sizes = if sizes.is_empty() { vec![1_000, 10_000, 50_000] } else { sizes };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![1_000, 10_000, 50_000]
+    } else {
+        sizes
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    println!("{:>8} {:>10} {:>10} {:>12} {:>10}", "rows", "peak RSS", "elapsed", "rows/s", "exit");
+    println!(
+        "{:>8} {:>10} {:>10} {:>12} {:>10}",
+        "rows", "peak RSS", "elapsed", "rows/s", "exit"
+    );
     for n in sizes {
         // A fresh sandbox per size; its quota is scaled to 2,000 per 100 ms.
         let sb = rt
@@ -24,6 +38,7 @@ fn main() {
                 token: Some("bench-token".into()),
                 rate_max: 2_000,
                 rate_interval: Duration::from_millis(100),
+                daily_limit: u64::MAX,
                 record_requests: false,
                 ..SandboxConfig::default()
             }))
@@ -31,8 +46,19 @@ fn main() {
         let input = dir.path().join(format!("rows{n}.csv"));
         write_rows(&input, n);
         let started = Instant::now();
+        // Reaped by wait4 below, which also gives its peak RSS.
+        #[allow(clippy::zombie_processes)]
         let child = Command::new(env!("CARGO_BIN_EXE_ghl-import"))
-            .args(["import", "-q", "--rate-limit", "2000/100ms", "--concurrency", "32", "--tag", "bench"])
+            .args([
+                "import",
+                "-q",
+                "--rate-limit",
+                "2000/100ms",
+                "--concurrency",
+                "32",
+                "--tag",
+                "bench",
+            ])
             .arg(&input)
             .arg("--report")
             .arg(dir.path().join("report.csv"))
@@ -78,6 +104,10 @@ fn wait_with_rusage(pid: i32) -> (i32, i64) {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(r, pid, "wait4 failed");
-    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 };
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
     (code, usage.ru_maxrss)
 }

@@ -175,7 +175,10 @@ pub struct RowError {
 
 impl RowError {
     pub fn new(column: Option<&str>, message: impl Into<String>) -> Self {
-        RowError { column: column.map(str::to_owned), message: message.into() }
+        RowError {
+            column: column.map(str::to_owned),
+            message: message.into(),
+        }
     }
 }
 

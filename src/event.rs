@@ -42,7 +42,10 @@ impl RowStatus {
 
     /// A row counts against exit code 0.
     pub fn is_problem(self) -> bool {
-        matches!(self, RowStatus::Invalid | RowStatus::Failed | RowStatus::Deferred)
+        matches!(
+            self,
+            RowStatus::Invalid | RowStatus::Failed | RowStatus::Deferred
+        )
     }
 }
 
@@ -124,14 +127,28 @@ impl Endpoint {
 /// input order, exactly once per input row.
 #[derive(Debug, Clone)]
 pub enum Event {
-    Started { input: String, format: String, dry_run: bool },
+    Started {
+        input: String,
+        format: String,
+        dry_run: bool,
+    },
     Row(RowOutcome),
     /// A request is being retried after `reason`; `attempt` is the one about to be made.
-    Retry { endpoint: Endpoint, attempt: u32, reason: String, delay_ms: u64 },
+    Retry {
+        endpoint: Endpoint,
+        attempt: u32,
+        reason: String,
+        delay_ms: u64,
+    },
     /// The server said 429.
-    RateLimited { endpoint: Endpoint, location_id: String },
+    RateLimited {
+        endpoint: Endpoint,
+        location_id: String,
+    },
     /// A warning that concerns the run, not one row (e.g. the run is stopping).
-    Notice { message: String },
+    Notice {
+        message: String,
+    },
     Finished(crate::report::Summary),
 }
 

@@ -21,32 +21,67 @@ fn csv_import_creates_then_updates() {
     let out = env.import(&file, &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let report = read_report(&env.path("report.csv"));
-    assert_eq!(report.iter().map(|r| r["status"].as_str()).collect::<Vec<_>>(), ["created"; 3]);
-    assert_eq!(report.iter().map(|r| r["row"].as_str()).collect::<Vec<_>>(), ["2", "3", "4"]);
+    assert_eq!(
+        report
+            .iter()
+            .map(|r| r["status"].as_str())
+            .collect::<Vec<_>>(),
+        ["created"; 3]
+    );
+    assert_eq!(
+        report.iter().map(|r| r["row"].as_str()).collect::<Vec<_>>(),
+        ["2", "3", "4"]
+    );
 
     let contacts = env.sandbox.contacts(LOCATION);
     assert_eq!(contacts.len(), 3);
-    let zoe = contacts.iter().find(|c| c.email.as_deref() == Some("zoe@example.de")).unwrap();
+    let zoe = contacts
+        .iter()
+        .find(|c| c.email.as_deref() == Some("zoe@example.de"))
+        .unwrap();
     assert_eq!(zoe.first_name.as_deref(), Some("Zoë"));
     assert_eq!(zoe.last_name.as_deref(), Some("Müller"));
     assert_eq!(zoe.company_name.as_deref(), Some("Müller GmbH"));
-    let ann = contacts.iter().find(|c| c.email.as_deref() == Some("ann@example.com")).unwrap();
-    assert_eq!(ann.phone.as_deref(), Some("+14155552671"), "phones are sent as E.164");
+    let ann = contacts
+        .iter()
+        .find(|c| c.email.as_deref() == Some("ann@example.com"))
+        .unwrap();
+    assert_eq!(
+        ann.phone.as_deref(),
+        Some("+14155552671"),
+        "phones are sent as E.164"
+    );
     assert_eq!(ann.tags, ["lead"]);
-    let bob = contacts.iter().find(|c| c.email.as_deref() == Some("bob@example.org")).unwrap();
+    let bob = contacts
+        .iter()
+        .find(|c| c.email.as_deref() == Some("bob@example.org"))
+        .unwrap();
     assert_eq!(bob.phone.as_deref(), Some("+442079460958"));
     let bob_tags: HashSet<_> = bob.tags.iter().map(String::as_str).collect();
     assert_eq!(bob_tags, HashSet::from(["lead", "uk"]));
     for c in &report {
         let id = &c["contact_id"];
-        assert!(contacts.iter().any(|x| &x.id == id), "report id {id} is in the sandbox");
+        assert!(
+            contacts.iter().any(|x| &x.id == id),
+            "report id {id} is in the sandbox"
+        );
     }
 
     let out = env.import(&file, &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let report = read_report(&env.path("report.csv"));
-    assert_eq!(report.iter().map(|r| r["status"].as_str()).collect::<Vec<_>>(), ["updated"; 3]);
-    assert_eq!(env.sandbox.contacts(LOCATION).len(), 3, "no duplicates on a second run");
+    assert_eq!(
+        report
+            .iter()
+            .map(|r| r["status"].as_str())
+            .collect::<Vec<_>>(),
+        ["updated"; 3]
+    );
+    assert_eq!(
+        env.sandbox.contacts(LOCATION).len(),
+        3,
+        "no duplicates on a second run"
+    );
 }
 
 #[test]
@@ -64,12 +99,21 @@ fn jsonl_import_with_custom_fields_and_tag_arrays() {
     let out = env.import(&file, &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let report = read_report(&env.path("report.csv"));
-    assert_eq!(report.iter().map(|r| r["row"].as_str()).collect::<Vec<_>>(), ["1", "3"], "JSONL rows are line numbers");
+    assert_eq!(
+        report.iter().map(|r| r["row"].as_str()).collect::<Vec<_>>(),
+        ["1", "3"],
+        "JSONL rows are line numbers"
+    );
     let contacts = env.sandbox.contacts(LOCATION);
-    let cy = contacts.iter().find(|c| c.first_name.as_deref() == Some("Cy")).unwrap();
+    let cy = contacts
+        .iter()
+        .find(|c| c.first_name.as_deref() == Some("Cy"))
+        .unwrap();
     assert_eq!(cy.tags, ["a", "b"]);
     assert!(!cy.custom_fields.is_empty(), "custom field sent");
-    assert!(contacts.iter().any(|c| c.phone.as_deref() == Some("+14155550134")));
+    assert!(contacts
+        .iter()
+        .any(|c| c.phone.as_deref() == Some("+14155550134")));
 }
 
 #[test]
@@ -87,14 +131,44 @@ fn invalid_rows_are_reported_with_row_and_column_and_never_sent() {
     let out = env.import(&file, &[]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let report = read_report(&env.path("report.csv"));
-    let statuses: Vec<_> = report.iter().map(|r| (r["row"].as_str(), r["status"].as_str())).collect();
-    assert_eq!(statuses, [("2", "created"), ("3", "invalid"), ("4", "invalid"), ("5", "invalid"), ("6", "created")]);
-    assert!(report[1]["errors"].contains("Email"), "{}", report[1]["errors"]);
-    assert!(report[2]["errors"].contains("Phone"), "{}", report[2]["errors"]);
-    assert!(report[3]["errors"].contains("Date of Birth"), "{}", report[3]["errors"]);
-    let sent: Vec<String> = env.requests_to("/contacts/upsert").iter().map(|r| r.body.as_ref().unwrap().to_string()).collect();
+    let statuses: Vec<_> = report
+        .iter()
+        .map(|r| (r["row"].as_str(), r["status"].as_str()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("2", "created"),
+            ("3", "invalid"),
+            ("4", "invalid"),
+            ("5", "invalid"),
+            ("6", "created")
+        ]
+    );
+    assert!(
+        report[1]["errors"].contains("Email"),
+        "{}",
+        report[1]["errors"]
+    );
+    assert!(
+        report[2]["errors"].contains("Phone"),
+        "{}",
+        report[2]["errors"]
+    );
+    assert!(
+        report[3]["errors"].contains("Date of Birth"),
+        "{}",
+        report[3]["errors"]
+    );
+    let sent: Vec<String> = env
+        .requests_to("/contacts/upsert")
+        .iter()
+        .map(|r| r.body.as_ref().unwrap().to_string())
+        .collect();
     assert_eq!(sent.len(), 2);
-    assert!(sent.iter().all(|b| !b.contains("not-an-email") && !b.contains("also.good")));
+    assert!(sent
+        .iter()
+        .all(|b| !b.contains("not-an-email") && !b.contains("also.good")));
 }
 
 #[test]
@@ -109,37 +183,70 @@ fn existing_tags_survive_an_import_that_adds_tags() {
             ..SandboxContact::default()
         },
     );
-    let file = env.write("t.csv", "Email,First Name,Tags\nann@example.com,Ann,newsletter\n");
+    let file = env.write(
+        "t.csv",
+        "Email,First Name,Tags\nann@example.com,Ann,newsletter\n",
+    );
     let out = env.import(&file, &["--tag", "imported"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let c = &env.sandbox.contacts(LOCATION)[0];
     let tags: HashSet<_> = c.tags.iter().map(String::as_str).collect();
-    assert_eq!(tags, HashSet::from(["vip", "2019-customer", "newsletter", "imported"]));
+    assert_eq!(
+        tags,
+        HashSet::from(["vip", "2019-customer", "newsletter", "imported"])
+    );
     for r in env.requests_to("/contacts/upsert") {
-        assert!(r.body.as_ref().unwrap().get("tags").is_none(), "tags never go in an upsert body");
+        assert!(
+            r.body.as_ref().unwrap().get("tags").is_none(),
+            "tags never go in an upsert body"
+        );
     }
     let report = read_report(&env.path("report.csv"));
-    assert_eq!((report[0]["status"].as_str(), report[0]["tags_status"].as_str()), ("updated", "added"));
+    assert_eq!(
+        (
+            report[0]["status"].as_str(),
+            report[0]["tags_status"].as_str()
+        ),
+        ("updated", "added")
+    );
 }
 
 #[test]
 fn business_ids_are_set_in_batches_of_at_most_50() {
-    let env = Env::with(SandboxConfig { rate_max: 200, ..fast_config() });
+    let env = Env::with(SandboxConfig {
+        rate_max: 200,
+        ..fast_config()
+    });
     let mut csv = String::from("email\n");
     for i in 0..120 {
         csv.push_str(&format!("person{i}@example.com\n"));
     }
     let file = env.write("biz.csv", &csv);
-    let out = env.import(&file, &["--business-id", "biz_123", "--rate-limit", "200/200ms", "--concurrency", "16"]);
+    let out = env.import(
+        &file,
+        &[
+            "--business-id",
+            "biz_123",
+            "--rate-limit",
+            "200/200ms",
+            "--concurrency",
+            "16",
+        ],
+    );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let calls = env.requests_to("/contacts/bulk/business");
-    let sizes: Vec<usize> = calls.iter().map(|r| r.body.as_ref().unwrap()["ids"].as_array().unwrap().len()).collect();
+    let sizes: Vec<usize> = calls
+        .iter()
+        .map(|r| r.body.as_ref().unwrap()["ids"].as_array().unwrap().len())
+        .collect();
     assert!(sizes.iter().all(|n| *n <= 50), "{sizes:?}");
     assert_eq!(sizes.iter().sum::<usize>(), 120);
     assert_eq!(calls.len(), 3);
     let contacts = env.sandbox.contacts(LOCATION);
     assert_eq!(contacts.len(), 120);
-    assert!(contacts.iter().all(|c| c.business_id.as_deref() == Some("biz_123")));
+    assert!(contacts
+        .iter()
+        .all(|c| c.business_id.as_deref() == Some("biz_123")));
     let report = read_report(&env.path("report.csv"));
     assert!(report.iter().all(|r| r["business_status"] == "set"));
 }
@@ -155,7 +262,11 @@ fn a_429_and_a_503_are_retried_and_the_row_still_succeeds() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let report = read_report(&env.path("report.csv"));
     assert_eq!(report[0]["status"], "created");
-    let statuses: Vec<u16> = env.requests_to("/contacts/upsert").iter().map(|r| r.status).collect();
+    let statuses: Vec<u16> = env
+        .requests_to("/contacts/upsert")
+        .iter()
+        .map(|r| r.status)
+        .collect();
     assert_eq!(statuses, [429, 503, 200]);
     let s: serde_json::Value = serde_json::from_slice(&std::fs::read(summary).unwrap()).unwrap();
     assert_eq!(s["throttled"], 1);
@@ -168,7 +279,10 @@ fn rows_sharing_an_email_end_as_one_contact() {
     // Latency makes the sandbox's match-then-insert race real: two same-email upserts in
     // flight at once would create two contacts.
     let env = Env::with(SandboxConfig {
-        latency: (std::time::Duration::from_millis(30), std::time::Duration::from_millis(60)),
+        latency: (
+            std::time::Duration::from_millis(30),
+            std::time::Duration::from_millis(60),
+        ),
         rate_max: 200,
         ..fast_config()
     });
@@ -182,20 +296,40 @@ fn rows_sharing_an_email_end_as_one_contact() {
     let out = env.import(&file, &["--rate-limit", "200/200ms", "--concurrency", "16"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let contacts = env.sandbox.contacts(LOCATION);
-    let same: Vec<_> = contacts.iter().filter(|c| c.email.as_deref() == Some("same@example.com")).collect();
+    let same: Vec<_> = contacts
+        .iter()
+        .filter(|c| c.email.as_deref() == Some("same@example.com"))
+        .collect();
     assert_eq!(same.len(), 1, "one contact for one email");
-    assert_eq!(same[0].first_name.as_deref(), Some("V9"), "the last row wins");
-    assert_eq!(contacts.iter().filter(|c| c.phone.as_deref() == Some("+14155552671")).count(), 1);
+    assert_eq!(
+        same[0].first_name.as_deref(),
+        Some("V9"),
+        "the last row wins"
+    );
+    assert_eq!(
+        contacts
+            .iter()
+            .filter(|c| c.phone.as_deref() == Some("+14155552671"))
+            .count(),
+        1
+    );
     let report = read_report(&env.path("report.csv"));
     assert_eq!(report.len(), 22);
-    let same_ids: HashSet<_> = report.iter().filter(|r| r["email"] == "same@example.com").map(|r| r["contact_id"].clone()).collect();
+    let same_ids: HashSet<_> = report
+        .iter()
+        .filter(|r| r["email"] == "same@example.com")
+        .map(|r| r["contact_id"].clone())
+        .collect();
     assert_eq!(same_ids.len(), 1);
 }
 
 #[test]
 fn report_has_exactly_one_line_per_input_row_in_order() {
     let env = Env::with(SandboxConfig {
-        latency: (std::time::Duration::from_millis(0), std::time::Duration::from_millis(40)),
+        latency: (
+            std::time::Duration::from_millis(0),
+            std::time::Duration::from_millis(40),
+        ),
         rate_max: 400,
         ..fast_config()
     });
@@ -208,13 +342,29 @@ fn report_has_exactly_one_line_per_input_row_in_order() {
         }
     }
     let file = env.write("many.csv", &csv);
-    let out = env.import(&file, &["--rate-limit", "400/200ms", "--concurrency", "32", "--tag-batch-size", "25"]);
+    let out = env.import(
+        &file,
+        &[
+            "--rate-limit",
+            "400/200ms",
+            "--concurrency",
+            "32",
+            "--tag-batch-size",
+            "25",
+        ],
+    );
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let report = read_report(&env.path("report.csv"));
     let rows: Vec<u64> = report.iter().map(|r| r["row"].parse().unwrap()).collect();
     assert_eq!(rows, (2..302).collect::<Vec<u64>>());
-    assert_eq!(report.iter().filter(|r| r["status"] == "invalid").count(), 43);
-    assert!(report.iter().filter(|r| r["status"] == "created").all(|r| r["tags_status"] == "added"));
+    assert_eq!(
+        report.iter().filter(|r| r["status"] == "invalid").count(),
+        43
+    );
+    assert!(report
+        .iter()
+        .filter(|r| r["status"] == "created")
+        .all(|r| r["tags_status"] == "added"));
 }
 
 #[test]
@@ -222,7 +372,12 @@ fn dry_run_sends_nothing_and_needs_no_token() {
     let env = Env::new();
     let file = env.write("people.csv", PEOPLE);
     let mut c = env.cmd();
-    c.env_remove("GHL_TOKEN").arg("import").arg(&file).arg("--dry-run").arg("--report").arg(env.path("report.csv"));
+    c.env_remove("GHL_TOKEN")
+        .arg("import")
+        .arg(&file)
+        .arg("--dry-run")
+        .arg("--report")
+        .arg(env.path("report.csv"));
     let out = c.output().unwrap();
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(env.requests().is_empty(), "a dry run makes no request");
@@ -231,7 +386,11 @@ fn dry_run_sends_nothing_and_needs_no_token() {
 
     let bad = env.write("bad.csv", "email\nnope\n");
     let mut c = env.cmd();
-    c.env_remove("GHL_TOKEN").arg("validate").arg(&bad).arg("--report").arg(env.path("v.csv"));
+    c.env_remove("GHL_TOKEN")
+        .arg("validate")
+        .arg(&bad)
+        .arg("--report")
+        .arg(env.path("v.csv"));
     let out = c.output().unwrap();
     assert_eq!(code(&out), 1);
     assert_eq!(read_report(&env.path("v.csv"))[0]["status"], "invalid");
@@ -260,14 +419,22 @@ fn exit_code_2_when_nothing_can_start() {
     assert!(env.requests().is_empty());
     // Wrong token: 401 on the first call.
     let mut c = env.cmd();
-    c.env("GHL_TOKEN", "wrong-token").arg("import").arg(&file).args(["--rate-limit", "20/200ms", "--report"]).arg(env.path("r401.csv"));
+    c.env("GHL_TOKEN", "wrong-token")
+        .arg("import")
+        .arg(&file)
+        .args(["--rate-limit", "20/200ms", "--report"])
+        .arg(env.path("r401.csv"));
     let out = c.output().unwrap();
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert!(stderr(&out).contains("401"), "{}", stderr(&out));
     let report = read_report(&env.path("r401.csv"));
     assert_eq!(report.len(), 3, "every row is still reported");
     assert!(report.iter().all(|r| r["status"] == "deferred"));
-    assert_eq!(env.requests_to("/contacts/upsert").len(), 1, "stops after the first 401");
+    assert_eq!(
+        env.requests_to("/contacts/upsert").len(),
+        1,
+        "stops after the first 401"
+    );
     assert!(env.sandbox.contacts(LOCATION).is_empty());
 }
 
@@ -276,12 +443,23 @@ fn the_token_appears_in_no_output() {
     let env = Env::new();
     env.sandbox.inject_next(503, 2);
     env.sandbox.inject_next(429, 1);
-    let file = env.write("people.csv", "Email,Phone\nann@example.com,bad\nbob@example.com,+14155552671\n");
+    let file = env.write(
+        "people.csv",
+        "Email,Phone\nann@example.com,bad\nbob@example.com,+14155552671\n",
+    );
     let summary = env.path("s.json");
-    let out = env.import(&file, &["-vvv", "--summary-json", summary.to_str().unwrap()]);
+    let out = env.import(
+        &file,
+        &["-vvv", "--summary-json", summary.to_str().unwrap()],
+    );
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let mut c = env.cmd();
-    c.env("GHL_TOKEN", format!("{TOKEN}-revoked")).arg("-vvv").arg("import").arg(&file).args(["--report"]).arg(env.path("r2.csv"));
+    c.env("GHL_TOKEN", format!("{TOKEN}-revoked"))
+        .arg("-vvv")
+        .arg("import")
+        .arg(&file)
+        .args(["--report"])
+        .arg(env.path("r2.csv"));
     let out2 = c.output().unwrap();
     assert_eq!(code(&out2), 2);
     for text in [
@@ -312,7 +490,10 @@ fn the_rate_limit_is_never_exceeded_in_any_window() {
     assert!(reqs.iter().all(|r| r.status != 429), "no 429s");
     let times: Vec<_> = reqs.iter().map(|r| r.at).collect();
     for (i, t) in times.iter().enumerate() {
-        let n = times[i..].iter().take_while(|x| x.duration_since(*t) < std::time::Duration::from_millis(200)).count();
+        let n = times[i..]
+            .iter()
+            .take_while(|x| x.duration_since(*t) < std::time::Duration::from_millis(200))
+            .count();
         assert!(n <= 20, "{n} requests in one 200 ms window");
     }
 }
@@ -336,4 +517,26 @@ fn sandbox_flag_runs_the_sample_with_no_account() {
     assert_eq!(report.len(), input_rows);
     assert!(report.iter().any(|r| r["status"] == "created"));
     assert!(stderr(&out).contains("sandbox"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_daily_limit_that_runs_out_defers_the_rest_and_exits_3() {
+    let env = Env::with(SandboxConfig {
+        daily_limit: 12,
+        ..fast_config()
+    });
+    let mut csv = String::from("email\n");
+    for i in 0..20 {
+        csv.push_str(&format!("day{i}@example.com\n"));
+    }
+    let file = env.write("day.csv", &csv);
+    let out = env.import(&file, &["--concurrency", "1"]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert!(stderr(&out).contains("daily"), "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!(report.len(), 20, "nothing lost");
+    let created = report.iter().filter(|r| r["status"] == "created").count();
+    let deferred = report.iter().filter(|r| r["status"] == "deferred").count();
+    assert_eq!((created, deferred), (12, 8));
+    assert_eq!(env.sandbox.contacts(LOCATION).len(), 12);
 }

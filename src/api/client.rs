@@ -21,6 +21,8 @@ use crate::event::{Endpoint, Event};
 
 pub const API_VERSION: &str = "2021-07-28";
 pub const DEFAULT_BASE_URL: &str = "https://services.leadconnectorhq.com";
+/// The longest a location is paused after one 429.
+const MAX_429_PAUSE: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -64,7 +66,11 @@ pub struct RateLimitInfo {
 
 impl RateLimitInfo {
     fn from_headers(h: &HeaderMap) -> Self {
-        let get = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+        let get = |name: &str| {
+            h.get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok())
+        };
         RateLimitInfo {
             max: get("x-ratelimit-max"),
             remaining: get("x-ratelimit-remaining"),
@@ -103,7 +109,10 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("base_url", &self.base_url).field("token", &self.token).finish()
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url)
+            .field("token", &self.token)
+            .finish()
     }
 }
 
@@ -162,19 +171,29 @@ struct BusinessResponse {
 /// How one attempt ended, before deciding whether to retry.
 enum Attempt {
     Done(bytes::Bytes),
-    Retry { reason: String, wait: Option<Duration> },
+    Retry {
+        reason: String,
+        wait: Option<Duration>,
+    },
     Fail(ApiError),
 }
 
 impl Client {
-    pub fn new(config: ClientConfig, stats: Arc<Stats>, events: Option<mpsc::Sender<Event>>) -> Result<Self, ApiError> {
+    pub fn new(
+        config: ClientConfig,
+        stats: Arc<Stats>,
+        events: Option<mpsc::Sender<Event>>,
+    ) -> Result<Self, ApiError> {
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(Duration::from_secs(10).min(config.timeout))
             .user_agent(concat!("ghl-import/", env!("CARGO_PKG_VERSION")))
             .pool_max_idle_per_host(config.concurrency.max(1))
             .build()
-            .map_err(|e| ApiError::Protocol { endpoint: Endpoint::Upsert, message: format!("cannot build the HTTP client: {e}") })?;
+            .map_err(|e| ApiError::Protocol {
+                endpoint: Endpoint::Upsert,
+                message: format!("cannot build the HTTP client: {e}"),
+            })?;
         Ok(Client {
             http,
             base_url: config.base_url.trim_end_matches('/').to_owned(),
@@ -197,35 +216,81 @@ impl Client {
 
     /// The latest `X-RateLimit-*` figures the server sent for `location`.
     pub fn rate_limit_info(&self, location: &str) -> Option<RateLimitInfo> {
-        self.limits.lock().unwrap_or_else(|e| e.into_inner()).get(location).copied()
+        self.limits
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(location)
+            .copied()
     }
 
     /// `POST /contacts/upsert`. Tags are never part of the body: they would replace the
     /// contact's existing tags.
-    pub async fn upsert(&self, location: &str, contact: &ContactFields) -> Result<Upserted, ApiError> {
-        let body = UpsertBody { location_id: location, contact };
-        let r: UpsertResponse =
-            self.call(Endpoint::Upsert, location, Method::POST, "/contacts/upsert", Some(&body)).await?;
-        let contact_id = r.contact.and_then(|c| c.id).ok_or_else(|| ApiError::Protocol {
-            endpoint: Endpoint::Upsert,
-            message: "the response has no contact id".into(),
-        })?;
-        Ok(Upserted { created: r.new.unwrap_or(false), contact_id })
+    pub async fn upsert(
+        &self,
+        location: &str,
+        contact: &ContactFields,
+    ) -> Result<Upserted, ApiError> {
+        let body = UpsertBody {
+            location_id: location,
+            contact,
+        };
+        let r: UpsertResponse = self
+            .call(
+                Endpoint::Upsert,
+                location,
+                Method::POST,
+                "/contacts/upsert",
+                Some(&body),
+            )
+            .await?;
+        let contact_id = r
+            .contact
+            .and_then(|c| c.id)
+            .ok_or_else(|| ApiError::Protocol {
+                endpoint: Endpoint::Upsert,
+                message: "the response has no contact id".into(),
+            })?;
+        Ok(Upserted {
+            created: r.new.unwrap_or(false),
+            contact_id,
+        })
     }
 
     /// `POST /contacts/bulk/tags/update/add`: one result per contact id.
-    pub async fn add_tags(&self, location: &str, ids: &[String], tags: &[String]) -> Result<PerContact, ApiError> {
-        let body = TagsBody { contacts: ids, tags, location_id: location };
+    pub async fn add_tags(
+        &self,
+        location: &str,
+        ids: &[String],
+        tags: &[String],
+    ) -> Result<PerContact, ApiError> {
+        let body = TagsBody {
+            contacts: ids,
+            tags,
+            location_id: location,
+        };
         let r: TagsResponse = self
-            .call(Endpoint::BulkTagsAdd, location, Method::POST, "/contacts/bulk/tags/update/add", Some(&body))
+            .call(
+                Endpoint::BulkTagsAdd,
+                location,
+                Method::POST,
+                "/contacts/bulk/tags/update/add",
+                Some(&body),
+            )
             .await?;
         let mut errors: HashMap<String, String> = HashMap::new();
         let mut confirmed = std::collections::HashSet::new();
         for item in &r.responses {
-            let Some(obj) = item.as_object() else { continue };
-            let Some(id) = obj.get("contactId").and_then(|v| v.as_str()) else { continue };
+            let Some(obj) = item.as_object() else {
+                continue;
+            };
+            let Some(id) = obj.get("contactId").and_then(|v| v.as_str()) else {
+                continue;
+            };
             if obj.get("type").and_then(|v| v.as_str()) == Some("error") {
-                let msg = obj.get("message").and_then(|v| v.as_str()).unwrap_or("tag update failed");
+                let msg = obj
+                    .get("message")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("tag update failed");
                 errors.insert(id.to_owned(), msg.to_owned());
             } else {
                 confirmed.insert(id.to_owned());
@@ -251,10 +316,26 @@ impl Client {
     }
 
     /// `POST /contacts/bulk/business` for at most 50 ids.
-    pub async fn set_business(&self, location: &str, ids: &[String], business_id: Option<&str>) -> Result<PerContact, ApiError> {
-        let body = BusinessBody { location_id: location, ids, business_id };
-        let r: BusinessResponse =
-            self.call(Endpoint::BulkBusiness, location, Method::POST, "/contacts/bulk/business", Some(&body)).await?;
+    pub async fn set_business(
+        &self,
+        location: &str,
+        ids: &[String],
+        business_id: Option<&str>,
+    ) -> Result<PerContact, ApiError> {
+        let body = BusinessBody {
+            location_id: location,
+            ids,
+            business_id,
+        };
+        let r: BusinessResponse = self
+            .call(
+                Endpoint::BulkBusiness,
+                location,
+                Method::POST,
+                "/contacts/bulk/business",
+                Some(&body),
+            )
+            .await?;
         let updated: std::collections::HashSet<&str> = r.ids.iter().map(String::as_str).collect();
         let all_ok = r.success.unwrap_or(true);
         Ok(ids
@@ -271,8 +352,14 @@ impl Client {
     }
 
     /// A GET returning JSON, for reads (custom fields, contact lists).
-    pub async fn get_json<T: DeserializeOwned>(&self, endpoint: Endpoint, location: &str, path_and_query: &str) -> Result<T, ApiError> {
-        self.call::<T, ()>(endpoint, location, Method::GET, path_and_query, None).await
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        location: &str,
+        path_and_query: &str,
+    ) -> Result<T, ApiError> {
+        self.call::<T, ()>(endpoint, location, Method::GET, path_and_query, None)
+            .await
     }
 
     /// Stops all further requests (after a fatal error).
@@ -289,9 +376,11 @@ impl Client {
         body: Option<&B>,
     ) -> Result<T, ApiError> {
         let body = match body {
-            Some(b) => Some(bytes::Bytes::from(serde_json::to_vec(b).map_err(|e| ApiError::Protocol {
-                endpoint,
-                message: format!("cannot encode the request: {e}"),
+            Some(b) => Some(bytes::Bytes::from(serde_json::to_vec(b).map_err(|e| {
+                ApiError::Protocol {
+                    endpoint,
+                    message: format!("cannot encode the request: {e}"),
+                }
             })?)),
             None => None,
         };
@@ -301,7 +390,9 @@ impl Client {
             if self.halted.load(Ordering::SeqCst) {
                 return Err(ApiError::Cancelled);
             }
-            let outcome = self.attempt(endpoint, location, &method, &url, body.clone()).await;
+            let outcome = self
+                .attempt(endpoint, location, &method, &url, body.clone())
+                .await;
             let (reason, wait) = match outcome {
                 Attempt::Done(bytes) => {
                     return serde_json::from_slice(&bytes).map_err(|e| ApiError::Protocol {
@@ -318,7 +409,10 @@ impl Client {
                 Attempt::Retry { reason, wait } => (reason, wait),
             };
             if attempt >= self.max_attempts {
-                return Err(ApiError::Exhausted { attempts: attempt, last: reason });
+                return Err(ApiError::Exhausted {
+                    attempts: attempt,
+                    last: reason,
+                });
             }
             let delay = wait.unwrap_or_else(|| self.backoff(attempt));
             attempt += 1;
@@ -326,7 +420,12 @@ impl Client {
             tracing::debug!(?endpoint, attempt, delay_ms = delay.as_millis() as u64, %reason, "retrying");
             if let Some(tx) = &self.events {
                 let _ = tx
-                    .send(Event::Retry { endpoint, attempt, reason: reason.clone(), delay_ms: delay.as_millis() as u64 })
+                    .send(Event::Retry {
+                        endpoint,
+                        attempt,
+                        reason: reason.clone(),
+                        delay_ms: delay.as_millis() as u64,
+                    })
                     .await;
             }
             tokio::time::sleep(delay).await;
@@ -335,12 +434,22 @@ impl Client {
 
     /// Equal jitter: half the exponential step, plus a random part of the other half.
     fn backoff(&self, attempt: u32) -> Duration {
-        let step = self.backoff_base.saturating_mul(1u32 << (attempt - 1).min(16)).min(self.backoff_cap);
+        let step = self
+            .backoff_base
+            .saturating_mul(1u32 << (attempt - 1).min(16))
+            .min(self.backoff_cap);
         let half = step / 2;
         half + half.mul_f64(rand::random::<f64>())
     }
 
-    async fn attempt(&self, endpoint: Endpoint, location: &str, method: &Method, url: &str, body: Option<bytes::Bytes>) -> Attempt {
+    async fn attempt(
+        &self,
+        endpoint: Endpoint,
+        location: &str,
+        method: &Method,
+        url: &str,
+        body: Option<bytes::Bytes>,
+    ) -> Attempt {
         self.pacer.acquire(location).await;
         let _permit = self.in_flight.acquire().await;
         if self.halted.load(Ordering::SeqCst) {
@@ -358,7 +467,12 @@ impl Client {
         self.stats.sent(endpoint);
         let resp = match req.send().await {
             Ok(r) => r,
-            Err(e) => return Attempt::Retry { reason: transport_reason(&e), wait: None },
+            Err(e) => {
+                return Attempt::Retry {
+                    reason: transport_reason(&e),
+                    wait: None,
+                }
+            }
         };
         let status = resp.status();
         let info = RateLimitInfo::from_headers(resp.headers());
@@ -370,35 +484,70 @@ impl Client {
             .filter(|s| s.is_finite() && *s >= 0.0)
             .map(|s| Duration::from_secs_f64(s.min(3600.0)));
         if info != RateLimitInfo::default() {
-            self.limits.lock().unwrap_or_else(|e| e.into_inner()).insert(location.to_owned(), info);
+            self.limits
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(location.to_owned(), info);
         }
         let bytes = match resp.bytes().await {
             Ok(b) => b,
-            Err(e) => return Attempt::Retry { reason: transport_reason(&e), wait: None },
+            Err(e) => {
+                return Attempt::Retry {
+                    reason: transport_reason(&e),
+                    wait: None,
+                }
+            }
         };
         if status.is_success() {
             return Attempt::Done(bytes);
         }
         let message = server_message(&bytes, status);
         match status {
+            StatusCode::TOO_MANY_REQUESTS if info.daily_remaining == Some(0) => {
+                self.stats.throttled();
+                Attempt::Fail(ApiError::DailyLimit {
+                    location: location.to_owned(),
+                    limit: info
+                        .daily_limit
+                        .map_or_else(|| "its".to_owned(), |l| l.to_string()),
+                })
+            }
             StatusCode::TOO_MANY_REQUESTS => {
                 self.stats.throttled();
                 // Wait for the window to free: the server's word first, else one interval.
+                // Capped: a burst window is seconds long; a longer wait means something else.
                 let wait = retry_after
                     .or(info.interval_ms.map(Duration::from_millis))
-                    .unwrap_or(self.pacer.rate().per);
+                    .unwrap_or(self.pacer.rate().per)
+                    .min(MAX_429_PAUSE);
                 self.pacer.pause(location, wait);
                 if let Some(tx) = &self.events {
-                    let _ = tx.send(Event::RateLimited { endpoint, location_id: location.to_owned() }).await;
+                    let _ = tx
+                        .send(Event::RateLimited {
+                            endpoint,
+                            location_id: location.to_owned(),
+                        })
+                        .await;
                 }
-                Attempt::Retry { reason: format!("HTTP 429: {message}"), wait: Some(Duration::ZERO) }
+                Attempt::Retry {
+                    reason: format!("HTTP 429: {message}"),
+                    wait: Some(Duration::ZERO),
+                }
             }
             StatusCode::UNAUTHORIZED => Attempt::Fail(ApiError::Unauthorized { endpoint, message }),
-            StatusCode::FORBIDDEN => Attempt::Fail(ApiError::Forbidden { endpoint, message, scope: scope_for(endpoint) }),
-            s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => {
-                Attempt::Retry { reason: format!("HTTP {}: {message}", s.as_u16()), wait: None }
-            }
-            s => Attempt::Fail(ApiError::Rejected { status: s.as_u16(), message }),
+            StatusCode::FORBIDDEN => Attempt::Fail(ApiError::Forbidden {
+                endpoint,
+                message,
+                scope: scope_for(endpoint),
+            }),
+            s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => Attempt::Retry {
+                reason: format!("HTTP {}: {message}", s.as_u16()),
+                wait: None,
+            },
+            s => Attempt::Fail(ApiError::Rejected {
+                status: s.as_u16(),
+                message,
+            }),
         }
     }
 }
@@ -442,13 +591,21 @@ fn server_message(bytes: &[u8], status: StatusCode) -> String {
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes) else {
         let text = String::from_utf8_lossy(bytes);
         let text = text.trim();
-        return if text.is_empty() { fallback() } else { text.chars().take(300).collect() };
+        return if text.is_empty() {
+            fallback()
+        } else {
+            text.chars().take(300).collect()
+        };
     };
     match v.get("message") {
         Some(serde_json::Value::String(s)) => s.clone(),
         Some(serde_json::Value::Array(items)) => items
             .iter()
-            .map(|i| i.as_str().map(str::to_owned).unwrap_or_else(|| i.to_string()))
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| i.to_string())
+            })
             .collect::<Vec<_>>()
             .join("; "),
         _ => fallback(),
@@ -471,7 +628,10 @@ mod tests {
     #[test]
     fn debug_hides_the_token() {
         let c = Client::new(
-            ClientConfig::new("http://127.0.0.1:1", Token::new("secret-token-xyz").unwrap()),
+            ClientConfig::new(
+                "http://127.0.0.1:1",
+                Token::new("secret-token-xyz").unwrap(),
+            ),
             Arc::default(),
             None,
         )

@@ -9,7 +9,14 @@ pub enum ApiError {
     Unauthorized { endpoint: Endpoint, message: String },
     /// 403: the token lacks a scope or the location. Stops the run.
     #[error("{endpoint:?} was refused with 403 Forbidden ({message}): the token needs the scope {scope} for this location")]
-    Forbidden { endpoint: Endpoint, message: String, scope: &'static str },
+    Forbidden {
+        endpoint: Endpoint,
+        message: String,
+        scope: &'static str,
+    },
+    /// 429 with no daily budget left: nothing more can be sent to this location today.
+    #[error("the daily API limit of location {location} is used up ({limit} requests a day); nothing more can be sent to it until the limit resets")]
+    DailyLimit { location: String, limit: String },
     /// 400/404/422: the server rejected this request; retrying cannot help.
     #[error("HTTP {status}: {message}")]
     Rejected { status: u16, message: String },
@@ -27,6 +34,11 @@ pub enum ApiError {
 impl ApiError {
     /// Errors that mean no further request can succeed.
     pub fn is_fatal(&self) -> bool {
-        matches!(self, ApiError::Unauthorized { .. } | ApiError::Forbidden { .. })
+        matches!(
+            self,
+            ApiError::Unauthorized { .. }
+                | ApiError::Forbidden { .. }
+                | ApiError::DailyLimit { .. }
+        )
     }
 }

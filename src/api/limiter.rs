@@ -25,8 +25,10 @@ pub struct RateLimit {
 
 impl RateLimit {
     /// HighLevel's documented burst limit.
-    pub const HIGHLEVEL: RateLimit =
-        RateLimit { max: NonZeroU32::new(100).unwrap(), per: Duration::from_secs(10) };
+    pub const HIGHLEVEL: RateLimit = RateLimit {
+        max: NonZeroU32::new(100).unwrap(),
+        per: Duration::from_secs(10),
+    };
 
     /// Allowance for send-time jitter between two requests: 2% of the window, at least 5 ms.
     pub fn slack(&self) -> Duration {
@@ -62,7 +64,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: u64 = num.parse().map_err(|_| format!("'{s}' is not a duration like 250ms, 10s or 1m"))?;
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration like 250ms, 10s or 1m"))?;
     let d = match unit.trim() {
         "ms" => Duration::from_millis(n),
         "s" | "" => Duration::from_secs(n),
@@ -82,9 +86,16 @@ impl FromStr for RateLimit {
         let (n, per) = s
             .split_once('/')
             .ok_or_else(|| format!("'{s}' is not a rate like 100/10s"))?;
-        let max: u32 = n.trim().parse().map_err(|_| format!("'{n}' in '{s}' is not a whole number"))?;
-        let max = NonZeroU32::new(max).ok_or_else(|| format!("'{s}': the count must be above zero"))?;
-        Ok(RateLimit { max, per: parse_duration(per)? })
+        let max: u32 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{n}' in '{s}' is not a whole number"))?;
+        let max =
+            NonZeroU32::new(max).ok_or_else(|| format!("'{s}': the count must be above zero"))?;
+        Ok(RateLimit {
+            max,
+            per: parse_duration(per)?,
+        })
     }
 }
 
@@ -102,7 +113,10 @@ pub struct Pacer {
 
 impl Pacer {
     pub fn new(rate: RateLimit) -> Self {
-        Pacer { rate, gates: Mutex::new(HashMap::new()) }
+        Pacer {
+            rate,
+            gates: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn rate(&self) -> RateLimit {
@@ -117,7 +131,10 @@ impl Pacer {
                 let quota = Quota::with_period(self.rate.spacing())
                     .expect("spacing is never zero")
                     .allow_burst(NonZeroU32::MIN);
-                Arc::new(Gate { limiter: RateLimiter::direct(quota), paused_until: Mutex::new(None) })
+                Arc::new(Gate {
+                    limiter: RateLimiter::direct(quota),
+                    paused_until: Mutex::new(None),
+                })
             })
             .clone()
     }
@@ -156,7 +173,10 @@ mod tests {
         assert_eq!((r.max.get(), r.per), (100, Duration::from_secs(10)));
         let r: RateLimit = "20/200ms".parse().unwrap();
         assert_eq!((r.max.get(), r.per), (20, Duration::from_millis(200)));
-        assert_eq!("6000/1m".parse::<RateLimit>().unwrap().per, Duration::from_secs(60));
+        assert_eq!(
+            "6000/1m".parse::<RateLimit>().unwrap().per,
+            Duration::from_secs(60)
+        );
         for bad in ["", "100", "0/10s", "x/10s", "10/0s", "10/5y", "-1/1s"] {
             assert!(bad.parse::<RateLimit>().is_err(), "{bad}");
         }
@@ -195,7 +215,10 @@ mod tests {
         times.sort();
         assert_eq!(times.len(), 40);
         for (i, start) in times.iter().enumerate() {
-            let in_window = times[i..].iter().take_while(|t| **t - *start < rate.per).count();
+            let in_window = times[i..]
+                .iter()
+                .take_while(|t| **t - *start < rate.per)
+                .count();
             assert!(in_window <= 10, "{in_window} requests within one window");
         }
     }

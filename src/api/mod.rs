@@ -6,7 +6,9 @@ pub mod limiter;
 mod stats;
 mod token;
 
-pub use client::{Client, ClientConfig, PerContact, RateLimitInfo, Upserted, API_VERSION, DEFAULT_BASE_URL};
+pub use client::{
+    Client, ClientConfig, PerContact, RateLimitInfo, Upserted, API_VERSION, DEFAULT_BASE_URL,
+};
 pub use error::ApiError;
 pub use limiter::{Pacer, RateLimit};
 pub use stats::{Stats, StatsSnapshot};

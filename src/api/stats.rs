@@ -32,7 +32,12 @@ impl Stats {
         StatsSnapshot {
             requests: Endpoint::ALL
                 .iter()
-                .map(|e| (e.path_label().to_owned(), self.requests[idx(*e)].load(Relaxed)))
+                .map(|e| {
+                    (
+                        e.path_label().to_owned(),
+                        self.requests[idx(*e)].load(Relaxed),
+                    )
+                })
                 .filter(|(_, n)| *n > 0)
                 .collect(),
             throttled: self.throttled.load(Relaxed),

@@ -15,7 +15,8 @@ cannot end up in shell history or process listings, and it is never printed.";
 const EXIT_HELP: &str = "\
 Exit codes: 0 every row created or updated (dry run: every row valid); 1 some rows invalid, \
 failed or deferred (see the report); 2 nothing could start (bad flags, unreadable file, bad \
-mapping) or the API refused the token; 130 interrupted (the report still has every row).";
+mapping) or the API refused the token; 3 the daily API limit ran out (the rest is deferred); \
+130 interrupted (the report still has every row).";
 
 #[derive(Debug, Parser)]
 #[command(name = "ghl-import", version, about = "Import contacts from CSV and JSONL files into HighLevel, with a report line for every row", after_help = EXIT_HELP)]
@@ -164,7 +165,9 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 }
 
 fn parse_range(s: &str) -> Result<(std::time::Duration, std::time::Duration), String> {
-    let (a, b) = s.split_once("..").ok_or_else(|| format!("'{s}' is not a range like 50ms..250ms"))?;
+    let (a, b) = s
+        .split_once("..")
+        .ok_or_else(|| format!("'{s}' is not a range like 50ms..250ms"))?;
     let (a, b) = (parse_duration(a)?, parse_duration(b)?);
     if a > b {
         return Err(format!("'{s}': the minimum is above the maximum"));
@@ -193,8 +196,21 @@ mod tests {
 
     #[test]
     fn parses_an_import() {
-        let cli = Cli::try_parse_from(["ghl-import", "import", "a.csv", "--tag", "x", "--tag", "y", "--rate-limit", "20/200ms"]).unwrap();
-        let Command::Import(a) = cli.command else { panic!() };
+        let cli = Cli::try_parse_from([
+            "ghl-import",
+            "import",
+            "a.csv",
+            "--tag",
+            "x",
+            "--tag",
+            "y",
+            "--rate-limit",
+            "20/200ms",
+        ])
+        .unwrap();
+        let Command::Import(a) = cli.command else {
+            panic!()
+        };
         assert_eq!(a.file.tags, ["x", "y"]);
         assert_eq!(a.rate_limit.to_string(), "20/200ms");
         assert!(Cli::try_parse_from(["ghl-import", "import", "a.csv", "--token", "x"]).is_err());

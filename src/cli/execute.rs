@@ -44,7 +44,13 @@ pub fn main(cli: Cli) -> Result<i32, CliError> {
             Command::Import(a) => import(a, cli.quiet).await,
             Command::Validate(f) => {
                 let cfg = plan::file_plan(f)?;
-                run_and_report(cfg, plan::report_path(f).as_path(), f.summary_json.as_deref(), cli.quiet).await
+                run_and_report(
+                    cfg,
+                    plan::report_path(f).as_path(),
+                    f.summary_json.as_deref(),
+                    cli.quiet,
+                )
+                .await
             }
             Command::Sandbox(s) => serve_sandbox(s).await,
         }
@@ -62,15 +68,23 @@ fn init_logging(cli: &Cli) {
             _ => "trace",
         }
     };
-    let filter = EnvFilter::try_from_env("GHL_IMPORT_LOG").unwrap_or_else(|_| EnvFilter::new(format!("ghl_import={level},warn")));
-    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter);
+    let filter = EnvFilter::try_from_env("GHL_IMPORT_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(format!("ghl_import={level},warn")));
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter);
     let _ = match cli.log_format {
         LogFormat::Json => builder.json().try_init(),
         // Timestamps only when asked for detail: a default run shows plain warnings.
-        LogFormat::Text if cli.verbose == 0 => {
-            builder.with_target(false).without_time().with_ansi(std::io::stderr().is_terminal()).try_init()
-        }
-        LogFormat::Text => builder.with_target(false).with_ansi(std::io::stderr().is_terminal()).try_init(),
+        LogFormat::Text if cli.verbose == 0 => builder
+            .with_target(false)
+            .without_time()
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+        LogFormat::Text => builder
+            .with_target(false)
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
     };
 }
 
@@ -91,7 +105,12 @@ async fn import(a: &ImportArgs, quiet: bool) -> Result<i32, CliError> {
 /// The location `--sandbox` imports into when none is given.
 pub const SANDBOX_LOCATION: &str = "sandbox-location";
 
-async fn import_into_sandbox(a: &ImportArgs, mut cfg: RunConfig, report: &Path, quiet: bool) -> Result<i32, CliError> {
+async fn import_into_sandbox(
+    a: &ImportArgs,
+    mut cfg: RunConfig,
+    report: &Path,
+    quiet: bool,
+) -> Result<i32, CliError> {
     let secret = format!("sandbox-{:016x}", rand::random::<u64>());
     let sb_config = sandbox::SandboxConfig {
         token: Some(secret.clone()),
@@ -106,9 +125,15 @@ async fn import_into_sandbox(a: &ImportArgs, mut cfg: RunConfig, report: &Path, 
     let mut client = plan::client_config(a, token)?;
     client.base_url = handle.base_url();
     cfg.api = Some(client);
-    let location = cfg.location.get_or_insert_with(|| SANDBOX_LOCATION.to_owned()).clone();
+    let location = cfg
+        .location
+        .get_or_insert_with(|| SANDBOX_LOCATION.to_owned())
+        .clone();
     if !quiet {
-        eprintln!("sandbox: HighLevel emulator listening on {} (location {location})", handle.base_url());
+        eprintln!(
+            "sandbox: HighLevel emulator listening on {} (location {location})",
+            handle.base_url()
+        );
     }
     let code = run_and_report(cfg, report, a.file.summary_json.as_deref(), quiet).await?;
     if !quiet {
@@ -121,15 +146,25 @@ async fn import_into_sandbox(a: &ImportArgs, mut cfg: RunConfig, report: &Path, 
     Ok(code)
 }
 
-async fn run_and_report(cfg: RunConfig, report: &Path, summary_json: Option<&Path>, quiet: bool) -> Result<i32, CliError> {
+async fn run_and_report(
+    cfg: RunConfig,
+    report: &Path,
+    summary_json: Option<&Path>,
+    quiet: bool,
+) -> Result<i32, CliError> {
     let writer = ReportWriter::create(report, ReportFormat::from_path(report))
         .map_err(|e| CliError::Report(report.display().to_string(), e))?;
     let visible = !quiet && std::io::stderr().is_terminal();
     let total = if visible { count_rows(&cfg) } else { None };
-    let sinks: Vec<Box<dyn EventSink>> = vec![Box::new(writer), Box::new(ProgressSink::new(total, visible)), Box::new(LogSink)];
+    let sinks: Vec<Box<dyn EventSink>> = vec![
+        Box::new(writer),
+        Box::new(ProgressSink::new(total, visible)),
+        Box::new(LogSink),
+    ];
     let summary: Summary = pipeline::run(cfg, sinks, shutdown_signal().boxed()).await?;
     if let Some(path) = summary_json {
-        let json = serde_json::to_vec_pretty(&summary).map_err(|e| CliError::Summary(path.display().to_string(), e.into()))?;
+        let json = serde_json::to_vec_pretty(&summary)
+            .map_err(|e| CliError::Summary(path.display().to_string(), e.into()))?;
         std::fs::write(path, json).map_err(|e| CliError::Summary(path.display().to_string(), e))?;
     }
     if !quiet {
@@ -154,8 +189,15 @@ fn count_rows(cfg: &RunConfig) -> Option<u64> {
     }
     lines += u64::from(last != b'\n');
     let is_jsonl = matches!(cfg.input_options.format, Some(crate::input::Format::Jsonl))
-        || cfg.input.extension().is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"));
-    Some(if is_jsonl { lines } else { lines.saturating_sub(1) })
+        || cfg
+            .input
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"));
+    Some(if is_jsonl {
+        lines
+    } else {
+        lines.saturating_sub(1)
+    })
 }
 
 /// Ctrl-C or SIGTERM. A second one exits at once.
@@ -207,7 +249,9 @@ async fn serve_sandbox(s: &SandboxArgs) -> Result<i32, CliError> {
         config.latency = l;
     }
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], s.port));
-    let handle = sandbox::start_on(addr, config).await.map_err(CliError::Sandbox)?;
+    let handle = sandbox::start_on(addr, config)
+        .await
+        .map_err(CliError::Sandbox)?;
     eprintln!(
         "sandbox: HighLevel emulator on {} (rate limit {}); point ghl-import at it with --base-url {} and any GHL_TOKEN{}. Ctrl-C stops it.",
         handle.base_url(),

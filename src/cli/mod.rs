@@ -7,4 +7,4 @@ mod plan;
 
 pub use args::{Cli, Command, FileArgs, ImportArgs, InputFormat, LogFormat, SandboxArgs};
 pub use execute::main;
-pub use plan::{PlanError, read_token};
+pub use plan::{read_token, PlanError};

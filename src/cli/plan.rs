@@ -17,7 +17,10 @@ pub enum PlanError {
     #[error("no API token: set GHL_TOKEN or pass --token-file (or use --dry-run or --sandbox)")]
     NoToken,
     #[error("cannot read the token file {path}: {source}")]
-    TokenFile { path: PathBuf, source: std::io::Error },
+    TokenFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the token file {0} is empty")]
     EmptyToken(PathBuf),
     #[error("no location: pass --location or set GHL_LOCATION_ID (or give the file a locationId column)")]
@@ -52,10 +55,23 @@ pub fn file_plan(a: &FileArgs) -> Result<RunConfig, PlanError> {
     }
     cfg.validation = ValidationOptions {
         default_country: country,
-        extra_tags: a.tags.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect(),
-        business_id: a.business_id.as_ref().map(|b| b.trim().to_owned()).filter(|b| !b.is_empty()),
+        extra_tags: a
+            .tags
+            .iter()
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect(),
+        business_id: a
+            .business_id
+            .as_ref()
+            .map(|b| b.trim().to_owned())
+            .filter(|b| !b.is_empty()),
     };
-    cfg.location = a.location.as_ref().map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
+    cfg.location = a
+        .location
+        .as_ref()
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty());
     cfg.report_label = Some(report_path(a).display().to_string());
     Ok(cfg)
 }
@@ -63,7 +79,11 @@ pub fn file_plan(a: &FileArgs) -> Result<RunConfig, PlanError> {
 /// `--report`, or `<input stem>.report.csv` in the current directory.
 pub fn report_path(a: &FileArgs) -> PathBuf {
     a.report.clone().unwrap_or_else(|| {
-        let stem = a.file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "import".into());
+        let stem = a
+            .file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "import".into());
         PathBuf::from(format!("{stem}.report.csv"))
     })
 }
@@ -117,13 +137,22 @@ pub fn read_token(token_file: Option<&Path>) -> Result<Token, PlanError> {
         if path == Path::new("-") {
             std::io::stdin()
                 .read_to_string(&mut raw)
-                .map_err(|source| PlanError::TokenFile { path: path.to_owned(), source })?;
+                .map_err(|source| PlanError::TokenFile {
+                    path: path.to_owned(),
+                    source,
+                })?;
         } else {
-            raw = std::fs::read_to_string(path).map_err(|source| PlanError::TokenFile { path: path.to_owned(), source })?;
+            raw = std::fs::read_to_string(path).map_err(|source| PlanError::TokenFile {
+                path: path.to_owned(),
+                source,
+            })?;
         }
         return Token::new(raw).ok_or_else(|| PlanError::EmptyToken(path.to_owned()));
     }
-    std::env::var("GHL_TOKEN").ok().and_then(Token::new).ok_or(PlanError::NoToken)
+    std::env::var("GHL_TOKEN")
+        .ok()
+        .and_then(Token::new)
+        .ok_or(PlanError::NoToken)
 }
 
 #[cfg(test)]

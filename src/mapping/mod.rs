@@ -444,7 +444,7 @@ impl Mapper {
         spec: Option<&MappingSpec>,
         headers: Option<&[String]>,
     ) -> Result<Mapper, MappingError> {
-        let auto = spec.map_or(true, |s| s.auto);
+        let auto = spec.is_none_or(|s| s.auto);
         let mut mapper = Mapper {
             spec_name: spec.map(|s| s.name.clone()),
             headers: headers.map(<[String]>::to_vec),

@@ -30,7 +30,9 @@ impl KeyChains {
     /// Takes a place behind every earlier row that shares a key. Must be called in input
     /// order (it is synchronous so the dispatcher can).
     pub fn enter(self: &Arc<Self>, keys: Vec<String>) -> Ticket {
-        let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         let done = rx.shared();
         let mut tails = self.tails.lock().unwrap_or_else(|e| e.into_inner());
@@ -40,7 +42,13 @@ impl KeyChains {
                 waits.push(prev);
             }
         }
-        Ticket { id, keys, waits, done: Some(tx), chains: self.clone() }
+        Ticket {
+            id,
+            keys,
+            waits,
+            done: Some(tx),
+            chains: self.clone(),
+        }
     }
 
     /// Keys currently held or waited for.
@@ -87,7 +95,12 @@ mod tests {
         let chains = Arc::new(KeyChains::default());
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut tasks = Vec::new();
-        let rows = [("a", vec!["e:x"]), ("b", vec!["e:y"]), ("c", vec!["p:1", "e:x"]), ("d", vec!["p:1"])];
+        let rows = [
+            ("a", vec!["e:x"]),
+            ("b", vec!["e:y"]),
+            ("c", vec!["p:1", "e:x"]),
+            ("d", vec!["p:1"]),
+        ];
         for (name, keys) in rows {
             let mut t = chains.enter(keys.into_iter().map(String::from).collect());
             let log = log.clone();
@@ -106,7 +119,10 @@ mod tests {
         let pos = |s: &str| log.iter().position(|x| x == s).unwrap();
         assert!(pos("a-") < pos("c+"), "c shares e:x with a: {log:?}");
         assert!(pos("c-") < pos("d+"), "d shares p:1 with c: {log:?}");
-        assert!(pos("b+") < pos("a-"), "b shares nothing and must not wait: {log:?}");
+        assert!(
+            pos("b+") < pos("a-"),
+            "b shares nothing and must not wait: {log:?}"
+        );
         assert!(chains.is_empty());
     }
 }

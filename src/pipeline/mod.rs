@@ -19,6 +19,9 @@ pub enum ExitCode {
     /// Nothing could start (bad flags, unreadable file, bad mapping) or the API refused the
     /// token (401/403).
     Fatal = 2,
+    /// A location's daily API limit ran out; the rows not sent are `deferred`. Run the same
+    /// command again after the limit resets.
+    BudgetExhausted = 3,
     /// Interrupted (Ctrl-C or SIGTERM); the report covers every row.
     Interrupted = 130,
 }

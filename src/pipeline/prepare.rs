@@ -10,7 +10,12 @@ use crate::validation::{Validated, Validator};
 /// A row after mapping and validation.
 #[derive(Debug, Clone)]
 pub enum Prepared {
-    Valid { seq: u64, row: u64, location: Option<String>, valid: Box<ValidRow> },
+    Valid {
+        seq: u64,
+        row: u64,
+        location: Option<String>,
+        valid: Box<ValidRow>,
+    },
     Invalid(RowOutcome),
 }
 
@@ -29,18 +34,33 @@ impl Preparer {
         let mapped = self.mapper.map(record);
         match self.validator.validate(mapped) {
             Validated::Valid(valid) => {
-                let location = valid.location_id.clone().or_else(|| self.default_location.clone());
+                let location = valid
+                    .location_id
+                    .clone()
+                    .or_else(|| self.default_location.clone());
                 if location.is_none() && self.require_location {
                     return Prepared::Invalid(RowOutcome {
-                        errors: vec!["no location: the row has no locationId and --location is not set".into()],
+                        errors: vec![
+                            "no location: the row has no locationId and --location is not set"
+                                .into(),
+                        ],
                         email: valid.contact.email.clone(),
                         phone: valid.contact.phone.clone(),
                         ..invalid(seq, row)
                     });
                 }
-                Prepared::Valid { seq, row, location, valid: Box::new(valid) }
+                Prepared::Valid {
+                    seq,
+                    row,
+                    location,
+                    valid: Box::new(valid),
+                }
             }
-            Validated::Invalid { errors, email, phone } => Prepared::Invalid(RowOutcome {
+            Validated::Invalid {
+                errors,
+                email,
+                phone,
+            } => Prepared::Invalid(RowOutcome {
                 errors: errors.iter().map(ToString::to_string).collect(),
                 email,
                 phone,

@@ -49,7 +49,11 @@ impl RunConfig {
             input,
             input_options: InputOptions::default(),
             mapping: None,
-            validation: ValidationOptions { default_country: "US".into(), extra_tags: Vec::new(), business_id: None },
+            validation: ValidationOptions {
+                default_country: "US".into(),
+                extra_tags: Vec::new(),
+                business_id: None,
+            },
             location: None,
             api: None,
             tag_batch_size: 100,
@@ -73,13 +77,17 @@ pub enum RunError {
     Api(#[from] ApiError),
     #[error("cannot write the report: {0}")]
     Report(std::io::Error),
-    #[error("no location: pass --location or set GHL_LOCATION_ID, or give the file a locationId column")]
+    #[error(
+        "no location: pass --location or set GHL_LOCATION_ID, or give the file a locationId column"
+    )]
     NoLocation,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 enum Stop {
     Interrupted,
+    /// The daily quota ran out: the rest can be sent tomorrow.
+    Budget(String),
     Fatal(String),
 }
 
@@ -87,16 +95,26 @@ impl Stop {
     fn reason(&self) -> String {
         match self {
             Stop::Interrupted => "the run was interrupted".into(),
-            Stop::Fatal(m) => m.clone(),
+            Stop::Budget(m) | Stop::Fatal(m) => m.clone(),
         }
     }
 }
 
 enum Msg {
     Final(RowOutcome),
-    Upserted { outcome: RowOutcome, location: String, valid: Box<ValidRow> },
-    BatchDone { kind: BatchKind, results: Vec<(u64, Result<(), String>)>, not_sent: bool },
-    InputDone { total: u64 },
+    Upserted {
+        outcome: RowOutcome,
+        location: String,
+        valid: Box<ValidRow>,
+    },
+    BatchDone {
+        kind: BatchKind,
+        results: Vec<(u64, Result<(), String>)>,
+        not_sent: bool,
+    },
+    InputDone {
+        total: u64,
+    },
 }
 
 /// Runs an import (or a dry run) to the end. `interrupt` resolving stops taking new rows:
@@ -111,7 +129,10 @@ pub async fn run(
     let mapper = Mapper::new(cfg.mapping.as_ref(), reader.headers())?;
     let validator = Validator::new(cfg.validation.clone())?;
     let dry_run = cfg.api.is_none();
-    let maps_location = mapper.describe().iter().any(|(_, t)| t == Field::LocationId.api_name());
+    let maps_location = mapper
+        .describe()
+        .iter()
+        .any(|(_, t)| t == Field::LocationId.api_name());
     if !dry_run && cfg.location.is_none() && reader.headers().is_some() && !maps_location {
         return Err(RunError::NoLocation);
     }
@@ -146,18 +167,32 @@ pub async fn run(
         }
         (sinks, builder, first_error)
     });
-    let _ = ev_tx.send(Event::Started { input: input_label, format, dry_run }).await;
+    let _ = ev_tx
+        .send(Event::Started {
+            input: input_label,
+            format,
+            dry_run,
+        })
+        .await;
     if !unmapped.is_empty() {
         let message = format!(
             "columns not imported (no matching HighLevel field; map them with --mapping): {}",
-            unmapped.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ")
+            unmapped
+                .iter()
+                .map(|c| format!("'{c}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         let _ = ev_tx.send(Event::Notice { message }).await;
     }
 
     let stats = Arc::new(Stats::default());
     let client = match cfg.api.clone() {
-        Some(c) => Some(Arc::new(Client::new(c, stats.clone(), Some(ev_tx.clone()))?)),
+        Some(c) => Some(Arc::new(Client::new(
+            c,
+            stats.clone(),
+            Some(ev_tx.clone()),
+        )?)),
         None => None,
     };
 
@@ -188,10 +223,17 @@ pub async fn run(
                 }
             }
         })
-        .map_err(|e| RunError::Report(std::io::Error::other(format!("cannot start the reader: {e}"))))?;
+        .map_err(|e| {
+            RunError::Report(std::io::Error::other(format!(
+                "cannot start the reader: {e}"
+            )))
+        })?;
 
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>(1024);
-    let ledger = Ledger::new(cfg.tag_batch_size, cfg.business_batch_size.clamp(1, MAX_BUSINESS_BATCH));
+    let ledger = Ledger::new(
+        cfg.tag_batch_size,
+        cfg.business_batch_size.clamp(1, MAX_BUSINESS_BATCH),
+    );
     let collector = tokio::spawn(collect(
         msg_rx,
         msg_tx.clone(),
@@ -203,8 +245,19 @@ pub async fn run(
         cfg.max_buffered_rows,
     ));
 
-    let row_window = client.as_ref().map(|_| cfg.api.as_ref().map_or(8, |a| a.concurrency) * 4).unwrap_or(1);
-    let total = dispatch(row_rx, msg_tx.clone(), client.clone(), stop_rx.clone(), stop_tx.clone(), row_window).await;
+    let row_window = client
+        .as_ref()
+        .map(|_| cfg.api.as_ref().map_or(8, |a| a.concurrency) * 4)
+        .unwrap_or(1);
+    let total = dispatch(
+        row_rx,
+        msg_tx.clone(),
+        client.clone(),
+        stop_rx.clone(),
+        stop_tx.clone(),
+        row_window,
+    )
+    .await;
     let _ = msg_tx.send(Msg::InputDone { total }).await;
     drop(msg_tx);
     let _ = collector.await;
@@ -214,8 +267,14 @@ pub async fn run(
 
     let stop = stop_rx.borrow().clone();
     drop(ev_tx);
-    let (mut sinks, builder, sink_error) = events.await.map_err(|e| RunError::Report(std::io::Error::other(e.to_string())))?;
-    let mut summary = builder.finish(stats.snapshot(), started.elapsed(), stop.as_ref().map(Stop::reason));
+    let (mut sinks, builder, sink_error) = events
+        .await
+        .map_err(|e| RunError::Report(std::io::Error::other(e.to_string())))?;
+    let mut summary = builder.finish(
+        stats.snapshot(),
+        started.elapsed(),
+        stop.as_ref().map(Stop::reason),
+    );
     summary.exit_code = exit_code(&summary, stop.as_ref()).code();
     let finished = Event::Finished(summary.clone());
     let mut sink_error = sink_error;
@@ -233,24 +292,52 @@ pub async fn run(
 fn exit_code(summary: &Summary, stop: Option<&Stop>) -> ExitCode {
     match stop {
         Some(Stop::Fatal(_)) => ExitCode::Fatal,
+        Some(Stop::Budget(_)) => ExitCode::BudgetExhausted,
         Some(Stop::Interrupted) => ExitCode::Interrupted,
-        None if RowStatus::ALL.iter().any(|s| s.is_problem() && summary.count(*s) > 0) => ExitCode::SomeRowsFailed,
+        None if RowStatus::ALL
+            .iter()
+            .any(|s| s.is_problem() && summary.count(*s) > 0) =>
+        {
+            ExitCode::SomeRowsFailed
+        }
         None => ExitCode::Success,
     }
 }
 
-/// Records why the run stops; a fatal error outranks an interrupt. True if it changed.
+/// Records why the run stops; a fatal error outranks a spent budget, which outranks an
+/// interrupt. True if it changed.
 fn set_stop(tx: &watch::Sender<Option<Stop>>, stop: Stop) -> bool {
-    tx.send_if_modified(|cur| match (cur.as_ref(), &stop) {
-        (None, _) | (Some(Stop::Interrupted), Stop::Fatal(_)) => {
+    let rank = |s: &Stop| match s {
+        Stop::Interrupted => 0,
+        Stop::Budget(_) => 1,
+        Stop::Fatal(_) => 2,
+    };
+    tx.send_if_modified(|cur| {
+        if cur.as_ref().is_none_or(|c| rank(c) < rank(&stop)) {
             *cur = Some(stop.clone());
             true
+        } else {
+            false
         }
-        _ => false,
     })
 }
 
-fn outcome(seq: u64, row: u64, status: RowStatus, valid: &ValidRow, location: Option<&str>) -> RowOutcome {
+/// The stop an API error causes, if any.
+fn stop_for(e: &ApiError) -> Option<Stop> {
+    match e {
+        ApiError::DailyLimit { .. } => Some(Stop::Budget(e.to_string())),
+        e if e.is_fatal() => Some(Stop::Fatal(e.to_string())),
+        _ => None,
+    }
+}
+
+fn outcome(
+    seq: u64,
+    row: u64,
+    status: RowStatus,
+    valid: &ValidRow,
+    location: Option<&str>,
+) -> RowOutcome {
     RowOutcome {
         seq,
         row,
@@ -265,9 +352,17 @@ fn outcome(seq: u64, row: u64, status: RowStatus, valid: &ValidRow, location: Op
     }
 }
 
-fn deferred(seq: u64, row: u64, valid: &ValidRow, location: Option<&str>, reason: String) -> RowOutcome {
+fn deferred(
+    seq: u64,
+    row: u64,
+    valid: &ValidRow,
+    location: Option<&str>,
+    reason: String,
+) -> RowOutcome {
     let mut o = outcome(seq, row, RowStatus::Deferred, valid, location);
-    o.errors.push(format!("not attempted: {reason}; run the import again to send it"));
+    o.errors.push(format!(
+        "not attempted: {reason}; run the import again to send it"
+    ));
     o
 }
 
@@ -289,10 +384,23 @@ async fn dispatch(
                 let _ = msg_tx.send(Msg::Final(o)).await;
                 continue;
             }
-            Prepared::Valid { seq, row, location, valid } => (seq, row, location, valid),
+            Prepared::Valid {
+                seq,
+                row,
+                location,
+                valid,
+            } => (seq, row, location, valid),
         };
         let Some(client) = &client else {
-            let _ = msg_tx.send(Msg::Final(outcome(seq, row, RowStatus::Valid, &valid, location.as_deref()))).await;
+            let _ = msg_tx
+                .send(Msg::Final(outcome(
+                    seq,
+                    row,
+                    RowStatus::Valid,
+                    &valid,
+                    location.as_deref(),
+                )))
+                .await;
             continue;
         };
         let permit = tokio::select! {
@@ -301,8 +409,12 @@ async fn dispatch(
         };
         let stop = stop_rx.borrow().clone();
         let (Some(permit), None, Some(location)) = (permit, stop.clone(), location) else {
-            let reason = stop.map(|s| s.reason()).unwrap_or_else(|| "the run is stopping".into());
-            let _ = msg_tx.send(Msg::Final(deferred(seq, row, &valid, None, reason))).await;
+            let reason = stop
+                .map(|s| s.reason())
+                .unwrap_or_else(|| "the run is stopping".into());
+            let _ = msg_tx
+                .send(Msg::Final(deferred(seq, row, &valid, None, reason)))
+                .await;
             continue;
         };
         let ticket = chains.enter(match_keys(&location, &valid));
@@ -343,17 +455,31 @@ async fn upsert_row(
     drop(permit);
     let msg = match result {
         Ok(u) => {
-            let status = if u.created { RowStatus::Created } else { RowStatus::Updated };
+            let status = if u.created {
+                RowStatus::Created
+            } else {
+                RowStatus::Updated
+            };
             let mut o = outcome(seq, row, status, &valid, Some(&location));
             o.contact_id = Some(u.contact_id);
-            Msg::Upserted { outcome: o, location, valid }
+            Msg::Upserted {
+                outcome: o,
+                location,
+                valid,
+            }
         }
         Err(e) if e.is_fatal() => {
-            set_stop(&stop_tx, Stop::Fatal(e.to_string()));
+            if let Some(stop) = stop_for(&e) {
+                set_stop(&stop_tx, stop);
+            }
             Msg::Final(deferred(seq, row, &valid, Some(&location), e.to_string()))
         }
         Err(ApiError::Cancelled) => {
-            let reason = stop_tx.borrow().as_ref().map(Stop::reason).unwrap_or_else(|| "the run is stopping".into());
+            let reason = stop_tx
+                .borrow()
+                .as_ref()
+                .map(Stop::reason)
+                .unwrap_or_else(|| "the run is stopping".into());
             Msg::Final(deferred(seq, row, &valid, Some(&location), reason))
         }
         Err(e) => {
@@ -394,14 +520,35 @@ async fn collect(
                 rows_in += 1;
                 ledger.finish(o);
             }
-            Msg::Upserted { outcome, location, valid } => {
+            Msg::Upserted {
+                outcome,
+                location,
+                valid,
+            } => {
                 rows_in += 1;
-                let full = ledger.upserted(outcome, &location, &valid.tags, valid.business_id.as_deref());
+                let full = ledger.upserted(
+                    outcome,
+                    &location,
+                    &valid.tags,
+                    valid.business_id.as_deref(),
+                );
                 send(full, &mut in_flight);
             }
-            Msg::BatchDone { kind, results, not_sent } => {
+            Msg::BatchDone {
+                kind,
+                results,
+                not_sent,
+            } => {
                 in_flight -= 1;
-                ledger.batch_done(&kind, results, if not_sent { StepStatus::Skipped } else { StepStatus::Failed });
+                ledger.batch_done(
+                    &kind,
+                    results,
+                    if not_sent {
+                        StepStatus::Skipped
+                    } else {
+                        StepStatus::Failed
+                    },
+                );
             }
             Msg::InputDone { total: t } => total = Some(t),
         }
@@ -412,7 +559,9 @@ async fn collect(
             all_flushed = true;
             let stop = stop_rx.borrow().clone();
             match stop {
-                Some(Stop::Fatal(reason)) => ledger.abandon_open_batches(&reason),
+                Some(Stop::Fatal(reason) | Stop::Budget(reason)) => {
+                    ledger.abandon_open_batches(&reason)
+                }
                 _ => send(ledger.flush_all(), &mut in_flight),
             }
         }
@@ -425,7 +574,12 @@ async fn collect(
     }
 }
 
-async fn send_batch(client: Arc<Client>, batch: Batch, tx: mpsc::Sender<Msg>, stop_tx: Arc<watch::Sender<Option<Stop>>>) {
+async fn send_batch(
+    client: Arc<Client>,
+    batch: Batch,
+    tx: mpsc::Sender<Msg>,
+    stop_tx: Arc<watch::Sender<Option<Stop>>>,
+) {
     let mut ids: Vec<String> = batch.items.iter().map(|(_, id)| id.clone()).collect();
     ids.sort();
     ids.dedup();
@@ -435,22 +589,44 @@ async fn send_batch(client: Arc<Client>, batch: Batch, tx: mpsc::Sender<Msg>, st
     };
     let (results, not_sent) = match result {
         Ok(per_contact) => {
-            let by_id: std::collections::HashMap<String, Result<(), String>> = per_contact.into_iter().collect();
+            let by_id: std::collections::HashMap<String, Result<(), String>> =
+                per_contact.into_iter().collect();
             let results = batch
                 .items
                 .iter()
-                .map(|(seq, id)| (*seq, by_id.get(id).cloned().unwrap_or_else(|| Err("no result for this contact".into()))))
+                .map(|(seq, id)| {
+                    (
+                        *seq,
+                        by_id
+                            .get(id)
+                            .cloned()
+                            .unwrap_or_else(|| Err("no result for this contact".into())),
+                    )
+                })
                 .collect();
             (results, false)
         }
         Err(e) => {
-            if e.is_fatal() {
-                set_stop(&stop_tx, Stop::Fatal(e.to_string()));
+            if let Some(stop) = stop_for(&e) {
+                set_stop(&stop_tx, stop);
             }
             let not_sent = matches!(e, ApiError::Cancelled) || e.is_fatal();
             let msg = e.to_string();
-            (batch.items.iter().map(|(seq, _)| (*seq, Err(msg.clone()))).collect(), not_sent)
+            (
+                batch
+                    .items
+                    .iter()
+                    .map(|(seq, _)| (*seq, Err(msg.clone())))
+                    .collect(),
+                not_sent,
+            )
         }
     };
-    let _ = tx.send(Msg::BatchDone { kind: batch.kind, results, not_sent }).await;
+    let _ = tx
+        .send(Msg::BatchDone {
+            kind: batch.kind,
+            results,
+            not_sent,
+        })
+        .await;
 }

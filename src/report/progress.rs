@@ -40,7 +40,8 @@ impl EventSink for ProgressSink {
             Event::Row(o) => {
                 if o.status.is_problem() {
                     self.problems += 1;
-                    self.bar.set_message(format!("{} not imported", self.problems));
+                    self.bar
+                        .set_message(format!("{} not imported", self.problems));
                 }
                 self.bar.inc(1);
             }
@@ -58,7 +59,11 @@ pub struct LogSink;
 impl EventSink for LogSink {
     fn on_event(&mut self, event: &Event) -> io::Result<()> {
         match event {
-            Event::Started { input, format, dry_run } => {
+            Event::Started {
+                input,
+                format,
+                dry_run,
+            } => {
                 tracing::info!(%input, %format, dry_run, "run started")
             }
             Event::Row(o) => match o.status {
@@ -75,14 +80,24 @@ impl EventSink for LogSink {
                     "row done"
                 ),
             },
-            Event::Retry { endpoint, attempt, reason, delay_ms } => {
+            Event::Retry {
+                endpoint,
+                attempt,
+                reason,
+                delay_ms,
+            } => {
                 tracing::debug!(endpoint = endpoint.path_label(), attempt, delay_ms, %reason, "retry")
             }
-            Event::RateLimited { endpoint, location_id } => {
+            Event::RateLimited {
+                endpoint,
+                location_id,
+            } => {
                 tracing::info!(endpoint = endpoint.path_label(), location_id = %location_id, "429 from the server; pausing the location")
             }
             Event::Notice { message } => tracing::warn!("{message}"),
-            Event::Finished(s) => tracing::info!(rows = s.rows, exit_code = s.exit_code, "run finished"),
+            Event::Finished(s) => {
+                tracing::info!(rows = s.rows, exit_code = s.exit_code, "run finished")
+            }
         }
         Ok(())
     }

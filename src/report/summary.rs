@@ -50,7 +50,11 @@ impl Summary {
         );
         let statuses: Vec<String> = RowStatus::ALL
             .iter()
-            .filter_map(|s| self.by_status.get(s.as_str()).map(|n| format!("{} {n}", s.as_str())))
+            .filter_map(|s| {
+                self.by_status
+                    .get(s.as_str())
+                    .map(|n| format!("{} {n}", s.as_str()))
+            })
             .collect();
         if !statuses.is_empty() {
             let _ = writeln!(out, "  rows: {}", statuses.join(", "));
@@ -63,12 +67,20 @@ impl Summary {
             );
         }
         if !self.dry_run {
-            let reqs: Vec<String> = self.requests.iter().map(|(k, v)| format!("{v} {k}")).collect();
+            let reqs: Vec<String> = self
+                .requests
+                .iter()
+                .map(|(k, v)| format!("{v} {k}"))
+                .collect();
             let _ = writeln!(
                 out,
                 "  requests: {} ({}); 429s: {}; retries: {}",
                 self.requests_total,
-                if reqs.is_empty() { "none".to_owned() } else { reqs.join(", ") },
+                if reqs.is_empty() {
+                    "none".to_owned()
+                } else {
+                    reqs.join(", ")
+                },
                 self.throttled,
                 self.retries
             );
@@ -91,17 +103,33 @@ pub struct SummaryBuilder {
 
 impl SummaryBuilder {
     pub fn new(input: String, report: Option<String>, dry_run: bool) -> Self {
-        SummaryBuilder { summary: Summary { input, report, dry_run, ..Summary::default() } }
+        SummaryBuilder {
+            summary: Summary {
+                input,
+                report,
+                dry_run,
+                ..Summary::default()
+            },
+        }
     }
 
-    pub fn finish(mut self, stats: StatsSnapshot, elapsed: Duration, stopped: Option<String>) -> Summary {
+    pub fn finish(
+        mut self,
+        stats: StatsSnapshot,
+        elapsed: Duration,
+        stopped: Option<String>,
+    ) -> Summary {
         let s = &mut self.summary;
         s.requests_total = stats.total_requests();
         s.requests = stats.requests.into_iter().collect();
         s.throttled = stats.throttled;
         s.retries = stats.retries;
         s.elapsed_secs = elapsed.as_secs_f64();
-        s.rows_per_sec = if s.elapsed_secs > 0.0 { s.rows as f64 / s.elapsed_secs } else { 0.0 };
+        s.rows_per_sec = if s.elapsed_secs > 0.0 {
+            s.rows as f64 / s.elapsed_secs
+        } else {
+            0.0
+        };
         s.stopped = stopped;
         self.summary
     }

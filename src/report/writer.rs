@@ -15,14 +15,28 @@ pub enum ReportFormat {
 impl ReportFormat {
     /// `.jsonl`/`.ndjson`/`.json` → JSONL, anything else CSV.
     pub fn from_path(p: &Path) -> Self {
-        match p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match p
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("jsonl" | "ndjson" | "json") => ReportFormat::Jsonl,
             _ => ReportFormat::Csv,
         }
     }
 }
 
-pub const COLUMNS: [&str; 8] = ["row", "status", "contact_id", "email", "phone", "tags_status", "business_status", "errors"];
+pub const COLUMNS: [&str; 8] = [
+    "row",
+    "status",
+    "contact_id",
+    "email",
+    "phone",
+    "tags_status",
+    "business_status",
+    "errors",
+];
 
 /// Streams one line per row as `Row` events arrive (already in input order).
 pub struct ReportWriter {
@@ -60,7 +74,12 @@ pub(crate) fn create_private(path: &Path) -> io::Result<File> {
 impl ReportWriter {
     pub fn create(path: &Path, format: ReportFormat) -> io::Result<Self> {
         let file = BufWriter::with_capacity(64 * 1024, create_private(path)?);
-        let mut w = ReportWriter { format, csv: None, jsonl: None, rows: 0 };
+        let mut w = ReportWriter {
+            format,
+            csv: None,
+            jsonl: None,
+            rows: 0,
+        };
         match format {
             ReportFormat::Csv => {
                 let mut c = csv::Writer::from_writer(file);
@@ -83,7 +102,8 @@ impl ReportWriter {
     fn write_row(&mut self, o: &RowOutcome) -> io::Result<()> {
         self.rows += 1;
         if let Some(c) = &mut self.csv {
-            let opt = |v: &Option<String>| neutralize_formula(v.as_deref().unwrap_or("")).into_owned();
+            let opt =
+                |v: &Option<String>| neutralize_formula(v.as_deref().unwrap_or("")).into_owned();
             c.write_record([
                 o.row.to_string(),
                 o.status.as_str().to_owned(),
@@ -160,7 +180,10 @@ mod tests {
     fn formulas_are_neutralized_but_numbers_are_not() {
         assert_eq!(neutralize_formula("=1+2"), "'=1+2");
         assert_eq!(neutralize_formula("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(neutralize_formula("-cmd|' /C calc'!A0"), "'-cmd|' /C calc'!A0");
+        assert_eq!(
+            neutralize_formula("-cmd|' /C calc'!A0"),
+            "'-cmd|' /C calc'!A0"
+        );
         assert_eq!(neutralize_formula("\tx"), "'\tx");
         assert_eq!(neutralize_formula("+14155552671"), "+14155552671");
         assert_eq!(neutralize_formula("-12.5"), "-12.5");
@@ -183,7 +206,10 @@ mod tests {
             business_status: StepStatus::None,
             errors: vec!["column 'Email': bad".into(), "x".into()],
         };
-        for (name, fmt) in [("r.csv", ReportFormat::Csv), ("r.jsonl", ReportFormat::Jsonl)] {
+        for (name, fmt) in [
+            ("r.csv", ReportFormat::Csv),
+            ("r.jsonl", ReportFormat::Jsonl),
+        ] {
             let p = dir.path().join(name);
             assert_eq!(ReportFormat::from_path(&p), fmt);
             let mut w = ReportWriter::create(&p, fmt).unwrap();
@@ -205,7 +231,10 @@ mod tests {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+                assert_eq!(
+                    std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+                    0o600
+                );
             }
         }
     }

@@ -484,7 +484,7 @@ async fn list(State(shared): St, Extension(ctx): Ctx, uri: Uri) -> Resp {
     }
     let query = get("query").filter(|q| !q.is_empty());
     let start_after = get("startAfterId").filter(|s| !s.is_empty());
-    let keep = |c: &&SandboxContact| query.map_or(true, |q| matches_query(c, q));
+    let keep = |c: &&SandboxContact| query.is_none_or(|q| matches_query(c, q));
 
     let store = lock(&shared.store);
     let empty = Location::default();

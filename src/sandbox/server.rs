@@ -503,7 +503,7 @@ fn bearer_ok(shared: &Shared, headers: &HeaderMap) -> bool {
     let token = token.trim();
     scheme.eq_ignore_ascii_case("bearer")
         && !token.is_empty()
-        && shared.config.token.as_deref().map_or(true, |t| t == token)
+        && shared.config.token.as_deref().is_none_or(|t| t == token)
 }
 
 async fn handle(

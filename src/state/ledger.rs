@@ -53,7 +53,14 @@ impl Ledger {
     /// A row that owes nothing more (invalid, failed, dry-run, deferred).
     pub fn finish(&mut self, outcome: RowOutcome) {
         let seq = outcome.seq;
-        self.pending.insert(seq, Entry { outcome, waiting: 0, groups: Vec::new() });
+        self.pending.insert(
+            seq,
+            Entry {
+                outcome,
+                waiting: 0,
+                groups: Vec::new(),
+            },
+        );
     }
 
     /// A row whose upsert succeeded; its tags and business join open batches. Returns the
@@ -76,7 +83,10 @@ impl Ledger {
             outcome.tags_status = StepStatus::Skipped;
         }
         if let Some(b) = business {
-            groups.push(((location.to_owned(), BatchKind::Business(b.to_owned())), self.business_batch));
+            groups.push((
+                (location.to_owned(), BatchKind::Business(b.to_owned())),
+                self.business_batch,
+            ));
             outcome.business_status = StepStatus::Skipped;
         }
         let mut full = Vec::new();
@@ -86,12 +96,23 @@ impl Ledger {
             items.push((seq, id.clone()));
             if items.len() >= size {
                 let items = self.groups.remove(&key).unwrap_or_default();
-                full.push(Batch { location: key.0.clone(), kind: key.1.clone(), items });
+                full.push(Batch {
+                    location: key.0.clone(),
+                    kind: key.1.clone(),
+                    items,
+                });
             }
             keys.push(key);
         }
         let waiting = keys.len() as u8;
-        self.pending.insert(seq, Entry { outcome, waiting, groups: keys });
+        self.pending.insert(
+            seq,
+            Entry {
+                outcome,
+                waiting,
+                groups: keys,
+            },
+        );
         for b in &full {
             self.close_group(b);
         }
@@ -110,9 +131,16 @@ impl Ledger {
 
     /// Records a bulk call's per-row results; an `Err` row's step becomes `failed_as`
     /// (`Failed`, or `Skipped` when the call was never made).
-    pub fn batch_done(&mut self, kind: &BatchKind, results: Vec<(u64, Result<(), String>)>, failed_as: StepStatus) {
+    pub fn batch_done(
+        &mut self,
+        kind: &BatchKind,
+        results: Vec<(u64, Result<(), String>)>,
+        failed_as: StepStatus,
+    ) {
         for (seq, res) in results {
-            let Some(e) = self.pending.get_mut(&seq) else { continue };
+            let Some(e) = self.pending.get_mut(&seq) else {
+                continue;
+            };
             let (step, what) = match kind {
                 BatchKind::Tags(_) => (&mut e.outcome.tags_status, "tags"),
                 BatchKind::Business(_) => (&mut e.outcome.business_status, "business"),
@@ -174,7 +202,11 @@ impl Ledger {
         let mut out = Vec::new();
         for key in keys {
             if let Some(items) = self.groups.remove(&key) {
-                let b = Batch { location: key.0, kind: key.1, items };
+                let b = Batch {
+                    location: key.0,
+                    kind: key.1,
+                    items,
+                };
                 self.close_group(&b);
                 out.push(b);
             }
@@ -189,10 +221,13 @@ impl Ledger {
             for (seq, _) in &b.items {
                 if let Some(e) = self.pending.get_mut(seq) {
                     e.waiting = e.waiting.saturating_sub(1);
-                    e.outcome.errors.push(format!("{}: not sent: {reason}", match b.kind {
-                        BatchKind::Tags(_) => "tags",
-                        BatchKind::Business(_) => "business",
-                    }));
+                    e.outcome.errors.push(format!(
+                        "{}: not sent: {reason}",
+                        match b.kind {
+                            BatchKind::Tags(_) => "tags",
+                            BatchKind::Business(_) => "business",
+                        }
+                    ));
                 }
             }
         }
@@ -236,14 +271,32 @@ mod tests {
     #[test]
     fn groups_by_tag_set_and_flushes_when_full() {
         let mut l = Ledger::new(2, 50);
-        assert!(l.upserted(outcome(0, RowStatus::Created), "L", &tags(&["b", "a"]), None).is_empty());
-        assert!(l.upserted(outcome(1, RowStatus::Created), "L", &tags(&["x"]), None).is_empty());
-        let full = l.upserted(outcome(2, RowStatus::Created), "L", &tags(&["a", "b"]), None);
+        assert!(l
+            .upserted(
+                outcome(0, RowStatus::Created),
+                "L",
+                &tags(&["b", "a"]),
+                None
+            )
+            .is_empty());
+        assert!(l
+            .upserted(outcome(1, RowStatus::Created), "L", &tags(&["x"]), None)
+            .is_empty());
+        let full = l.upserted(
+            outcome(2, RowStatus::Created),
+            "L",
+            &tags(&["a", "b"]),
+            None,
+        );
         assert_eq!(full.len(), 1);
         assert_eq!(full[0].kind, BatchKind::Tags(tags(&["a", "b"])));
         assert_eq!(full[0].items, vec![(0, "c0".into()), (2, "c2".into())]);
         assert!(l.pop_ready().is_empty(), "row 0 waits for its tag call");
-        l.batch_done(&full[0].kind, vec![(0, Ok(())), (2, Err("contact is deleted".into()))], StepStatus::Failed);
+        l.batch_done(
+            &full[0].kind,
+            vec![(0, Ok(())), (2, Err("contact is deleted".into()))],
+            StepStatus::Failed,
+        );
         let ready = l.pop_ready();
         assert_eq!(ready.len(), 1);
         assert_eq!(ready[0].tags_status, StepStatus::Done);
@@ -253,7 +306,10 @@ mod tests {
         let ready = l.pop_ready();
         assert_eq!(ready.iter().map(|o| o.seq).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!(ready[1].tags_status, StepStatus::Failed);
-        assert_eq!(ready[1].errors, vec!["tags: contact is deleted".to_string()]);
+        assert_eq!(
+            ready[1].errors,
+            vec!["tags: contact is deleted".to_string()]
+        );
     }
 
     #[test]
@@ -264,7 +320,10 @@ mod tests {
             batches.extend(l.upserted(outcome(i, RowStatus::Updated), "L", &[], Some("biz")));
         }
         batches.extend(l.flush_all());
-        assert_eq!(batches.iter().map(|b| b.items.len()).collect::<Vec<_>>(), vec![50, 50, 20]);
+        assert_eq!(
+            batches.iter().map(|b| b.items.len()).collect::<Vec<_>>(),
+            vec![50, 50, 20]
+        );
     }
 
     #[test]
@@ -272,7 +331,12 @@ mod tests {
         let mut l = Ledger::new(100, 50);
         l.upserted(outcome(0, RowStatus::Created), "L", &tags(&["rare"]), None);
         for i in 1..10 {
-            l.upserted(outcome(i, RowStatus::Created), "L", &tags(&["common"]), None);
+            l.upserted(
+                outcome(i, RowStatus::Created),
+                "L",
+                &tags(&["common"]),
+                None,
+            );
         }
         let b = l.flush_head();
         assert_eq!(b.len(), 1);
@@ -283,11 +347,19 @@ mod tests {
     #[test]
     fn abandoned_batches_release_rows_as_skipped() {
         let mut l = Ledger::new(100, 50);
-        l.upserted(outcome(0, RowStatus::Created), "L", &tags(&["t"]), Some("b"));
+        l.upserted(
+            outcome(0, RowStatus::Created),
+            "L",
+            &tags(&["t"]),
+            Some("b"),
+        );
         l.abandon_open_batches("the run stopped");
         let r = l.pop_ready();
         assert_eq!(r.len(), 1);
-        assert_eq!((r[0].tags_status, r[0].business_status), (StepStatus::Skipped, StepStatus::Skipped));
+        assert_eq!(
+            (r[0].tags_status, r[0].business_status),
+            (StepStatus::Skipped, StepStatus::Skipped)
+        );
         assert_eq!(r[0].errors.len(), 2);
     }
 }

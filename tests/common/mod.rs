@@ -34,9 +34,17 @@ impl Env {
     }
 
     pub fn with(config: SandboxConfig) -> Env {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         let sandbox = rt.block_on(sandbox::start(config)).unwrap();
-        Env { rt, sandbox, dir: tempfile::tempdir().unwrap() }
+        Env {
+            rt,
+            sandbox,
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -65,7 +73,10 @@ impl Env {
     /// `import FILE --report report.csv` plus `extra`, at 20/200ms unless `extra` sets a rate.
     pub fn import(&self, file: &Path, extra: &[&str]) -> Output {
         let mut c = self.cmd();
-        c.arg("import").arg(file).arg("--report").arg(self.path("report.csv"));
+        c.arg("import")
+            .arg(file)
+            .arg("--report")
+            .arg(self.path("report.csv"));
         if !extra.contains(&"--rate-limit") {
             c.args(["--rate-limit", "20/200ms"]);
         }
@@ -78,7 +89,10 @@ impl Env {
     }
 
     pub fn requests_to(&self, path: &str) -> Vec<RecordedRequest> {
-        self.requests().into_iter().filter(|r| r.path == path).collect()
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect()
     }
 }
 
@@ -89,7 +103,11 @@ pub fn read_report(path: &Path) -> Vec<std::collections::HashMap<String, String>
     r.records()
         .map(|rec| {
             let rec = rec.unwrap();
-            headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_owned(), v.to_owned())).collect()
+            headers
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_owned(), v.to_owned()))
+                .collect()
         })
         .collect()
 }
