@@ -342,18 +342,31 @@ fn write(
     (c, is_new)
 }
 
-async fn upsert(State(shared): St, Extension(ctx): Ctx) -> Resp {
-    let prepared = body_object(&ctx, validate::UPSERT).and_then(|body| {
+/// The checked body of a write, its location and its resolved custom fields; a refusal is
+/// answered after the injected latency, like any response.
+async fn write_body(
+    shared: &Shared,
+    ctx: &ReqCtx,
+    props: &[Prop],
+) -> Result<(Map<String, Value>, String, FieldWrites), Resp> {
+    let prepared = body_object(ctx, props).and_then(|body| {
         let loc = location_id(&body);
-        let fields = resolve_custom_fields(&shared, &loc, &body)?;
+        let fields = resolve_custom_fields(shared, &loc, &body)?;
         Ok((body, loc, fields))
     });
-    let (body, loc, fields) = match prepared {
-        Ok(p) => p,
+    match prepared {
+        Ok(p) => Ok(p),
         Err(refusal) => {
             ctx.pause().await;
-            return refusal.response();
+            Err(refusal.response())
         }
+    }
+}
+
+async fn upsert(State(shared): St, Extension(ctx): Ctx) -> Resp {
+    let (body, loc, fields) = match write_body(&shared, &ctx, validate::UPSERT).await {
+        Ok(p) => p,
+        Err(resp) => return resp,
     };
     let priority = shared.config.duplicate_priority;
     let (contact, is_new) = if ctx.latency.is_zero() {
@@ -381,17 +394,9 @@ async fn upsert(State(shared): St, Extension(ctx): Ctx) -> Resp {
 }
 
 async fn create(State(shared): St, Extension(ctx): Ctx) -> Resp {
-    let prepared = body_object(&ctx, validate::CREATE).and_then(|body| {
-        let loc = location_id(&body);
-        let fields = resolve_custom_fields(&shared, &loc, &body)?;
-        Ok((body, loc, fields))
-    });
-    let (body, loc, fields) = match prepared {
+    let (body, loc, fields) = match write_body(&shared, &ctx, validate::CREATE).await {
         Ok(p) => p,
-        Err(refusal) => {
-            ctx.pause().await;
-            return refusal.response();
-        }
+        Err(resp) => return resp,
     };
     let target = find_target(
         lock(&shared.store).location(&loc),
