@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, Semaphore};
 
 use super::error::ApiError;
-use super::limiter::{Pacer, RateLimit};
+use super::lane::{BudgetPolicy, Lane, LaneChange};
+use super::limiter::RateLimit;
 use super::stats::Stats;
 use super::token::Token;
 use crate::contact::ContactFields;
@@ -29,8 +30,12 @@ pub struct ClientConfig {
     pub base_url: String,
     pub token: Token,
     pub rate: RateLimit,
-    /// Requests in flight at once, all locations together.
+    /// The most requests in flight at once, all locations together. Each location keeps as
+    /// many in flight as its pace and the latency need.
     pub concurrency: usize,
+    pub budget: BudgetPolicy,
+    /// Requests the run expects to make, for warning early about the daily budget.
+    pub estimated_calls: Option<u64>,
     /// Attempts per request, the first included.
     pub max_attempts: u32,
     pub timeout: Duration,
@@ -45,7 +50,9 @@ impl ClientConfig {
             base_url: base_url.into(),
             token,
             rate: RateLimit::HIGHLEVEL,
-            concurrency: 8,
+            concurrency: 64,
+            budget: BudgetPolicy::default(),
+            estimated_calls: None,
             max_attempts: 6,
             timeout: Duration::from_secs(30),
             backoff_base: Duration::from_millis(250),
@@ -95,16 +102,21 @@ pub struct Client {
     http: reqwest::Client,
     base_url: String,
     token: Token,
-    pacer: Pacer,
+    rate: RateLimit,
+    budget: BudgetPolicy,
+    estimated_calls: Option<u64>,
+    lanes: Mutex<HashMap<String, Arc<Lane>>>,
+    concurrency: usize,
     in_flight: Semaphore,
     max_attempts: u32,
     backoff_base: Duration,
     backoff_cap: Duration,
     stats: Arc<Stats>,
     events: Option<mpsc::Sender<Event>>,
-    limits: Mutex<HashMap<String, RateLimitInfo>>,
     /// Set on a fatal error (401/403): no further request is made.
     halted: AtomicBool,
+    /// Set on an interrupt: upserts not sent yet are not sent; what was sent finishes.
+    draining: AtomicBool,
 }
 
 impl std::fmt::Debug for Client {
@@ -198,15 +210,19 @@ impl Client {
             http,
             base_url: config.base_url.trim_end_matches('/').to_owned(),
             token: config.token,
-            pacer: Pacer::new(config.rate),
+            rate: config.rate,
+            budget: config.budget,
+            estimated_calls: config.estimated_calls,
+            lanes: Mutex::new(HashMap::new()),
+            concurrency: config.concurrency.max(1),
             in_flight: Semaphore::new(config.concurrency.max(1)),
             max_attempts: config.max_attempts.max(1),
             backoff_base: config.backoff_base,
             backoff_cap: config.backoff_cap,
             stats,
             events,
-            limits: Mutex::new(HashMap::new()),
             halted: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
         })
     }
 
@@ -214,13 +230,48 @@ impl Client {
         &self.stats
     }
 
-    /// The latest `X-RateLimit-*` figures the server sent for `location`.
-    pub fn rate_limit_info(&self, location: &str) -> Option<RateLimitInfo> {
-        self.limits
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(location)
-            .copied()
+    /// The lane of `location`, made on first use.
+    fn lane(&self, location: &str) -> Arc<Lane> {
+        let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+        lanes
+            .entry(location.to_owned())
+            .or_insert_with(|| {
+                Arc::new(Lane::new(
+                    location,
+                    self.rate,
+                    self.concurrency,
+                    self.budget,
+                ))
+            })
+            .clone()
+    }
+
+    /// Puts what a lane learned in front of the user.
+    async fn tell(&self, location: &str, change: LaneChange) {
+        let message = match change {
+            LaneChange::QuotaLowered(r) => format!(
+                "location {location}: the server allows {r}, less than --rate-limit {}; pacing at {r}",
+                self.rate
+            ),
+            LaneChange::DailyKnown(remaining, limit) => {
+                let lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner()).len();
+                let usable = remaining.saturating_sub(self.budget.reserve);
+                match self.estimated_calls {
+                    Some(need) if lanes == 1 && need > usable => format!(
+                        "location {location} has {remaining} of {} requests left today{}, and this file needs about {need}: the run will stop when they run out (exit 3) and report the rest as deferred",
+                        limit.map_or_else(|| "its".to_owned(), |l| l.to_string()),
+                        if self.budget.reserve > 0 { format!(" ({} kept in reserve)", self.budget.reserve) } else { String::new() },
+                    ),
+                    _ => {
+                        tracing::info!(location, remaining, limit, "daily budget");
+                        return;
+                    }
+                }
+            }
+        };
+        if let Some(tx) = &self.events {
+            let _ = tx.send(Event::Notice { message }).await;
+        }
     }
 
     /// `POST /contacts/upsert`. Tags are never part of the body: they would replace the
@@ -367,6 +418,16 @@ impl Client {
         self.halted.store(true, Ordering::SeqCst);
     }
 
+    /// Stops new work (upserts not yet sent); retries of sent requests and bulk calls for
+    /// rows already upserted still go out.
+    pub fn drain(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    fn stopped(&self, fresh: bool) -> bool {
+        self.halted.load(Ordering::SeqCst) || (fresh && self.draining.load(Ordering::SeqCst))
+    }
+
     async fn call<T: DeserializeOwned, B: Serialize>(
         &self,
         endpoint: Endpoint,
@@ -387,11 +448,13 @@ impl Client {
         let url = format!("{}{}", self.base_url, path);
         let mut attempt = 1;
         loop {
-            if self.halted.load(Ordering::SeqCst) {
+            // A row's first upsert is new work; anything else finishes what was started.
+            let fresh = endpoint == Endpoint::Upsert && attempt == 1;
+            if self.stopped(fresh) {
                 return Err(ApiError::Cancelled);
             }
             let outcome = self
-                .attempt(endpoint, location, &method, &url, body.clone())
+                .attempt(endpoint, location, &method, &url, body.clone(), fresh)
                 .await;
             let (reason, wait) = match outcome {
                 Attempt::Done(bytes) => {
@@ -449,12 +512,24 @@ impl Client {
         method: &Method,
         url: &str,
         body: Option<bytes::Bytes>,
+        fresh: bool,
     ) -> Attempt {
-        self.pacer.acquire(location).await;
+        let lane = self.lane(location);
+        let _slot = lane.slot().await;
         let _permit = self.in_flight.acquire().await;
-        if self.halted.load(Ordering::SeqCst) {
+        if self.stopped(fresh) {
             return Attempt::Fail(ApiError::Cancelled);
         }
+        if let Err(spent) = lane.token().await {
+            return Attempt::Fail(ApiError::DailyLimit {
+                location: location.to_owned(),
+                message: spent.0,
+            });
+        }
+        if self.stopped(fresh) {
+            return Attempt::Fail(ApiError::Cancelled);
+        }
+        let sent_at = std::time::Instant::now();
         let mut req = self
             .http
             .request(method.clone(), url)
@@ -483,11 +558,8 @@ impl Client {
             .and_then(|v| v.trim().parse::<f64>().ok())
             .filter(|s| s.is_finite() && *s >= 0.0)
             .map(|s| Duration::from_secs_f64(s.min(3600.0)));
-        if info != RateLimitInfo::default() {
-            self.limits
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(location.to_owned(), info);
+        if let Some(change) = lane.observe(sent_at.elapsed(), &info) {
+            self.tell(location, change).await;
         }
         let bytes = match resp.bytes().await {
             Ok(b) => b,
@@ -507,9 +579,9 @@ impl Client {
                 self.stats.throttled();
                 Attempt::Fail(ApiError::DailyLimit {
                     location: location.to_owned(),
-                    limit: info
-                        .daily_limit
-                        .map_or_else(|| "its".to_owned(), |l| l.to_string()),
+                    message: format!(
+                        "the daily API limit of location {location} is used up (HTTP 429)"
+                    ),
                 })
             }
             StatusCode::TOO_MANY_REQUESTS => {
@@ -518,9 +590,9 @@ impl Client {
                 // Capped: a burst window is seconds long; a longer wait means something else.
                 let wait = retry_after
                     .or(info.interval_ms.map(Duration::from_millis))
-                    .unwrap_or(self.pacer.rate().per)
+                    .unwrap_or(self.rate.per)
                     .min(MAX_429_PAUSE);
-                self.pacer.pause(location, wait);
+                lane.pause(wait);
                 if let Some(tx) = &self.events {
                     let _ = tx
                         .send(Event::RateLimited {

@@ -15,8 +15,8 @@ pub enum ApiError {
         scope: &'static str,
     },
     /// 429 with no daily budget left: nothing more can be sent to this location today.
-    #[error("the daily API limit of location {location} is used up ({limit} requests a day); nothing more can be sent to it until the limit resets")]
-    DailyLimit { location: String, limit: String },
+    #[error("{message}; nothing more is sent to location {location} in this run")]
+    DailyLimit { location: String, message: String },
     /// 400/404/422: the server rejected this request; retrying cannot help.
     #[error("HTTP {status}: {message}")]
     Rejected { status: u16, message: String },

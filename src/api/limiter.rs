@@ -1,4 +1,4 @@
-//! Pacing: one limiter per location, shared by every request to it (retries included).
+//! The quota as a user writes it (`100/10s`) and the spacing that keeps it.
 //!
 //! HighLevel does not say whether its 10 s window is fixed or sliding, so the limiter must
 //! hold for ANY window. Governor's GCRA with a burst of 1 spaces decisions evenly; with a
@@ -7,14 +7,9 @@
 //! request and not the next by up to `slack`. A larger burst would let up to twice the quota
 //! through in the first window.
 
-use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use tokio::time::Instant;
 
 /// `N` requests per `per`, e.g. `100/10s`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,9 +25,9 @@ impl RateLimit {
         per: Duration::from_secs(10),
     };
 
-    /// Allowance for send-time jitter between two requests: 2% of the window, at least 5 ms.
+    /// Allowance for send-time jitter between two requests: 1% of the window, at least 2 ms.
     pub fn slack(&self) -> Duration {
-        (self.per / 50).max(Duration::from_millis(5))
+        (self.per / 100).max(Duration::from_millis(2))
     }
 
     /// The even spacing between two requests that keeps every window within `max`.
@@ -99,70 +94,6 @@ impl FromStr for RateLimit {
     }
 }
 
-struct Gate {
-    limiter: DefaultDirectRateLimiter,
-    /// Set after a 429: nobody sends to this location before then.
-    paused_until: Mutex<Option<Instant>>,
-}
-
-/// The limiters of all locations of a run.
-pub struct Pacer {
-    rate: RateLimit,
-    gates: Mutex<HashMap<String, Arc<Gate>>>,
-}
-
-impl Pacer {
-    pub fn new(rate: RateLimit) -> Self {
-        Pacer {
-            rate,
-            gates: Mutex::new(HashMap::new()),
-        }
-    }
-
-    pub fn rate(&self) -> RateLimit {
-        self.rate
-    }
-
-    fn gate(&self, location: &str) -> Arc<Gate> {
-        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
-        gates
-            .entry(location.to_owned())
-            .or_insert_with(|| {
-                let quota = Quota::with_period(self.rate.spacing())
-                    .expect("spacing is never zero")
-                    .allow_burst(NonZeroU32::MIN);
-                Arc::new(Gate {
-                    limiter: RateLimiter::direct(quota),
-                    paused_until: Mutex::new(None),
-                })
-            })
-            .clone()
-    }
-
-    /// Waits until one more request to `location` keeps every window within the limit.
-    pub async fn acquire(&self, location: &str) {
-        let gate = self.gate(location);
-        loop {
-            let until = *gate.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-            match until {
-                Some(t) if t > Instant::now() => tokio::time::sleep_until(t).await,
-                _ => break,
-            }
-        }
-        gate.limiter.until_ready().await;
-    }
-
-    /// Holds every request to `location` back for `wait` (after a 429).
-    pub fn pause(&self, location: &str, wait: Duration) {
-        let gate = self.gate(location);
-        let until = Instant::now() + wait;
-        let mut p = gate.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-        if p.is_none_or(|t| t < until) {
-            *p = Some(until);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,36 +121,6 @@ mod tests {
             let r: RateLimit = r.parse().unwrap();
             // max+1 evenly spaced decisions must span more than the window plus slack.
             assert!(r.spacing() * r.max.get() >= r.per + r.slack(), "{r}");
-        }
-    }
-
-    #[tokio::test]
-    async fn never_more_than_max_in_any_window() {
-        let rate: RateLimit = "10/100ms".parse().unwrap();
-        let pacer = Arc::new(Pacer::new(rate));
-        let times = Arc::new(Mutex::new(Vec::new()));
-        let mut tasks = Vec::new();
-        for _ in 0..8 {
-            let (p, t) = (pacer.clone(), times.clone());
-            tasks.push(tokio::spawn(async move {
-                for _ in 0..5 {
-                    p.acquire("loc").await;
-                    t.lock().unwrap().push(std::time::Instant::now());
-                }
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap();
-        }
-        let mut times = times.lock().unwrap().clone();
-        times.sort();
-        assert_eq!(times.len(), 40);
-        for (i, start) in times.iter().enumerate() {
-            let in_window = times[i..]
-                .iter()
-                .take_while(|t| **t - *start < rate.per)
-                .count();
-            assert!(in_window <= 10, "{in_window} requests within one window");
         }
     }
 }

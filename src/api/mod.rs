@@ -2,6 +2,7 @@
 
 mod client;
 mod error;
+pub mod lane;
 pub mod limiter;
 mod stats;
 mod token;
@@ -10,6 +11,7 @@ pub use client::{
     Client, ClientConfig, PerContact, RateLimitInfo, Upserted, API_VERSION, DEFAULT_BASE_URL,
 };
 pub use error::ApiError;
-pub use limiter::{Pacer, RateLimit};
+pub use lane::BudgetPolicy;
+pub use limiter::RateLimit;
 pub use stats::{Stats, StatsSnapshot};
 pub use token::Token;

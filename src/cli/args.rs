@@ -109,9 +109,16 @@ pub struct ImportArgs {
     /// Requests per window per location, e.g. 100/10s. Never exceeded in any window.
     #[arg(long, value_name = "N/DURATION", default_value = "100/10s")]
     pub rate_limit: RateLimit,
-    /// Requests in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    /// The most requests in flight at once. Each location keeps as many in flight as its
+    /// pace and the response times need (rate × latency), up to this.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=512))]
     pub concurrency: u16,
+    /// Requests of each location's daily limit to leave unused for its other integrations.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub daily_reserve: u64,
+    /// The share of each location's daily limit this run may use, e.g. 0.5.
+    #[arg(long, value_name = "FRACTION", value_parser = parse_share)]
+    pub max_daily_share: Option<f64>,
     /// Contact ids per bulk tag call.
     #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub tag_batch_size: u16,
@@ -173,6 +180,15 @@ fn parse_range(s: &str) -> Result<(std::time::Duration, std::time::Duration), St
         return Err(format!("'{s}': the minimum is above the maximum"));
     }
     Ok((a, b))
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 1.0 => Ok(v),
+        _ => Err(format!(
+            "'{s}' must be a fraction above 0 and at most 1, e.g. 0.5"
+        )),
+    }
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {

@@ -147,7 +147,7 @@ async fn import_into_sandbox(
 }
 
 async fn run_and_report(
-    cfg: RunConfig,
+    mut cfg: RunConfig,
     report: &Path,
     summary_json: Option<&Path>,
     quiet: bool,
@@ -155,7 +155,27 @@ async fn run_and_report(
     let writer = ReportWriter::create(report, ReportFormat::from_path(report))
         .map_err(|e| CliError::Report(report.display().to_string(), e))?;
     let visible = !quiet && std::io::stderr().is_terminal();
-    let total = if visible { count_rows(&cfg) } else { None };
+    let total = if visible || cfg.api.is_some() {
+        count_rows(&cfg)
+    } else {
+        None
+    };
+    if let (Some(rows), Some(api)) = (total, cfg.api.as_mut()) {
+        let calls = estimate_calls(
+            rows,
+            cfg.tag_batch_size,
+            cfg.validation.business_id.is_some(),
+        );
+        api.estimated_calls = Some(calls);
+        if !quiet {
+            let eta = api.rate.spacing().mul_f64(calls as f64);
+            eprintln!(
+                "plan: about {rows} rows, about {calls} requests; at {} that takes about {} in one location (less when the rows are spread over several)",
+                api.rate,
+                human_duration(eta)
+            );
+        }
+    }
     let sinks: Vec<Box<dyn EventSink>> = vec![
         Box::new(writer),
         Box::new(ProgressSink::new(total, visible)),
@@ -173,7 +193,28 @@ async fn run_and_report(
     Ok(summary.exit_code)
 }
 
-/// A quick count of lines for the progress bar's ETA; only when a bar is shown.
+/// One upsert a row, plus the bulk calls when every row has tags (the worst case) and a
+/// business when one is set for all.
+fn estimate_calls(rows: u64, tag_batch: usize, business: bool) -> u64 {
+    let per = |batch: usize| rows.div_ceil(batch.max(1) as u64);
+    rows + per(tag_batch)
+        + if business {
+            per(crate::pipeline::MAX_BUSINESS_BATCH)
+        } else {
+            0
+        }
+}
+
+fn human_duration(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min", s.div_ceil(60)),
+        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// A quick count of lines, for the progress bar's ETA and the plan line.
 fn count_rows(cfg: &RunConfig) -> Option<u64> {
     use std::io::Read;
     let mut f = std::fs::File::open(&cfg.input).ok()?;

@@ -102,6 +102,10 @@ pub fn client_config(a: &ImportArgs, token: Token) -> Result<ClientConfig, PlanE
     let mut c = ClientConfig::new(a.base_url.clone(), token);
     c.rate = a.rate_limit;
     c.concurrency = a.concurrency as usize;
+    c.budget = crate::api::BudgetPolicy {
+        reserve: a.daily_reserve,
+        max_share: a.max_daily_share,
+    };
     c.max_attempts = a.max_attempts;
     c.timeout = a.timeout;
     Ok(c)

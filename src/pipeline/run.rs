@@ -199,9 +199,12 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel::<Option<Stop>>(None);
     let stop_tx = Arc::new(stop_tx);
     let watcher = {
-        let (stop_tx, ev_tx) = (stop_tx.clone(), ev_tx.clone());
+        let (stop_tx, ev_tx, client) = (stop_tx.clone(), ev_tx.clone(), client.clone());
         tokio::spawn(async move {
             interrupt.await;
+            if let Some(c) = &client {
+                c.drain();
+            }
             if set_stop(&stop_tx, Stop::Interrupted) {
                 let _ = ev_tx
                     .send(Event::Notice {

@@ -28,6 +28,8 @@ pub struct Summary {
     pub rows_per_sec: f64,
     /// Why the run stopped before the end of the input, if it did.
     pub stopped: Option<String>,
+    /// The first row reported `deferred`, where a later run picks up.
+    pub first_deferred_row: Option<u64>,
     pub exit_code: i32,
 }
 
@@ -91,6 +93,14 @@ impl Summary {
         if let Some(s) = &self.stopped {
             let _ = writeln!(out, "  stopped early: {s}");
         }
+        if let Some(row) = self.first_deferred_row {
+            let _ = writeln!(
+                out,
+                "  {} rows deferred (from row {row} on): run the same command again{} to send them; rows already imported are matched by email or phone and updated, not duplicated",
+                self.count(RowStatus::Deferred),
+                if self.exit_code == 3 { " after the daily limit resets" } else { "" }
+            );
+        }
         out
     }
 }
@@ -141,6 +151,9 @@ impl EventSink for SummaryBuilder {
             let s = &mut self.summary;
             s.rows += 1;
             *s.by_status.entry(o.status.as_str().to_owned()).or_default() += 1;
+            if o.status == RowStatus::Deferred {
+                s.first_deferred_row.get_or_insert(o.row);
+            }
             s.tags_failed += u64::from(o.tags_status == StepStatus::Failed);
             s.business_failed += u64::from(o.business_status == StepStatus::Failed);
         }

@@ -1,0 +1,455 @@
+//! One lane per location: its rate limiter, its requests in flight and its daily budget.
+//! HighLevel counts every quota per app per location, so locations never wait for each other.
+//!
+//! A request takes, in this order: a slot (bounds requests in flight), a rate token, then it
+//! is sent at once. Taking the token last keeps the gap between two sends equal to the
+//! limiter's spacing, which is what keeps every window within the quota.
+//!
+//! The lane follows what the server says in its `X-RateLimit-*` headers: a lower quota than
+//! configured (a trial account has 25 per 10 s) replaces the configured one, and a window
+//! that holds fewer requests than ours alone would leave (another integration is using the
+//! same quota) shrinks our share until it frees up again.
+
+use std::collections::VecDeque;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::time::Instant;
+
+use super::client::RateLimitInfo;
+use super::limiter::RateLimit;
+
+/// How much of a location's daily budget a run may use.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BudgetPolicy {
+    /// Requests to leave unused for the location's other integrations.
+    pub reserve: u64,
+    /// The share of the daily limit this run may use (0 < share ≤ 1).
+    pub max_share: Option<f64>,
+}
+
+/// Why a lane refuses to send: its daily budget is spent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BudgetSpent(pub String);
+
+/// What an observation changed, for the run to tell the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LaneChange {
+    /// The server's quota is lower than configured; the lane now paces at it.
+    QuotaLowered(RateLimit),
+    /// The first word on the daily budget: (remaining, limit).
+    DailyKnown(u64, Option<u64>),
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn limiter_for(rate: RateLimit) -> Arc<DefaultDirectRateLimiter> {
+    let quota = Quota::with_period(rate.spacing())
+        .expect("spacing is never zero")
+        .allow_burst(NonZeroU32::MIN);
+    Arc::new(RateLimiter::direct(quota))
+}
+
+struct State {
+    /// The quota paced at: the configured one, or the server's when lower.
+    base: RateLimit,
+    /// `base`, or less while others use the same quota.
+    rate: RateLimit,
+    paused_until: Option<Instant>,
+    /// Permits the slot semaphore holds in all.
+    slots: usize,
+    /// Smoothed response time, seconds.
+    latency: Option<f64>,
+    /// Our sends within the last window (plus slack): the window guard, and what we compare
+    /// `X-RateLimit-Remaining` with.
+    recent: VecDeque<Instant>,
+    daily_limit: Option<u64>,
+    daily_remaining: Option<u64>,
+    /// Requests sent since `daily_remaining` was read.
+    since_daily: u64,
+    /// Requests sent by this run.
+    sent: u64,
+}
+
+pub struct Lane {
+    location: String,
+    configured: RateLimit,
+    cap: usize,
+    policy: BudgetPolicy,
+    slots: Semaphore,
+    limiter: Mutex<Arc<DefaultDirectRateLimiter>>,
+    state: Mutex<State>,
+}
+
+impl Lane {
+    const INITIAL_SLOTS: usize = 2;
+
+    pub fn new(location: &str, rate: RateLimit, cap: usize, policy: BudgetPolicy) -> Lane {
+        let slots = Self::INITIAL_SLOTS.min(cap.max(1));
+        Lane {
+            location: location.to_owned(),
+            configured: rate,
+            cap: cap.max(1),
+            policy,
+            slots: Semaphore::new(slots),
+            limiter: Mutex::new(limiter_for(rate)),
+            state: Mutex::new(State {
+                base: rate,
+                rate,
+                paused_until: None,
+                slots,
+                latency: None,
+                recent: VecDeque::new(),
+                daily_limit: None,
+                daily_remaining: None,
+                since_daily: 0,
+                sent: 0,
+            }),
+        }
+    }
+
+    /// The rate the lane paces at now.
+    pub fn rate(&self) -> RateLimit {
+        lock(&self.state).rate
+    }
+
+    /// Requests this lane may have in flight now.
+    pub fn slots(&self) -> usize {
+        lock(&self.state).slots
+    }
+
+    /// Waits for room to have one more request in flight.
+    pub async fn slot(&self) -> SemaphorePermit<'_> {
+        self.slots
+            .acquire()
+            .await
+            .expect("lane semaphores are never closed")
+    }
+
+    /// Waits until sending keeps every window within the quota, then counts the send.
+    /// Refuses when the daily budget is spent.
+    pub async fn token(&self) -> Result<(), BudgetSpent> {
+        loop {
+            let until = lock(&self.state).paused_until;
+            match until {
+                Some(t) if t > Instant::now() => tokio::time::sleep_until(t).await,
+                _ => break,
+            }
+        }
+        self.check_budget()?;
+        // The limiter spaces requests evenly; if it is replaced while we wait (the quota
+        // changed), wait on the new one.
+        loop {
+            let limiter = lock(&self.limiter).clone();
+            limiter.until_ready().await;
+            if Arc::ptr_eq(&limiter, &lock(&self.limiter)) {
+                break;
+            }
+        }
+        // And the window itself, counted from our own sends: never `max` sends within
+        // `per + slack`, whatever the pace did before a change.
+        loop {
+            let wait = {
+                let mut s = lock(&self.state);
+                let now = Instant::now();
+                let span = s.rate.per + s.rate.slack();
+                while s
+                    .recent
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= span)
+                {
+                    s.recent.pop_front();
+                }
+                if s.recent.len() < s.rate.max.get() as usize {
+                    s.recent.push_back(now);
+                    s.sent += 1;
+                    s.since_daily += 1;
+                    return Ok(());
+                }
+                s.recent[s.recent.len() - s.rate.max.get() as usize] + span
+            };
+            tokio::time::sleep_until(wait).await;
+        }
+    }
+
+    fn check_budget(&self) -> Result<(), BudgetSpent> {
+        let s = lock(&self.state);
+        if let Some(rem) = s.daily_remaining {
+            let left = rem.saturating_sub(s.since_daily);
+            if left == 0 {
+                return Err(BudgetSpent(format!(
+                    "the daily API limit of location {} is used up",
+                    self.location
+                )));
+            }
+            if left <= self.policy.reserve {
+                return Err(BudgetSpent(format!(
+                    "location {} has {left} requests left today and --daily-reserve keeps {}",
+                    self.location, self.policy.reserve
+                )));
+            }
+        }
+        if let (Some(share), Some(limit)) = (self.policy.max_share, s.daily_limit) {
+            let allowed = (limit as f64 * share).floor() as u64;
+            if s.sent >= allowed {
+                return Err(BudgetSpent(format!(
+                    "this run has used its share of location {}'s daily limit (--max-daily-share {share} = {allowed} of {limit} requests)",
+                    self.location
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Holds every request to this location back for `wait` (after a 429).
+    pub fn pause(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut s = lock(&self.state);
+        if s.paused_until.is_none_or(|t| t < until) {
+            s.paused_until = Some(until);
+        }
+    }
+
+    /// Learns from a response: its latency sizes the lane's slots (Little's law), and its
+    /// headers may lower the pace.
+    pub fn observe(&self, latency: Duration, info: &RateLimitInfo) -> Option<LaneChange> {
+        let mut s = lock(&self.state);
+        let l = latency.as_secs_f64();
+        s.latency = Some(s.latency.map_or(l, |e| 0.8 * e + 0.2 * l));
+        let mut change = None;
+        if let Some(rem) = info.daily_remaining {
+            if s.daily_remaining.is_none() {
+                change = Some(LaneChange::DailyKnown(rem, info.daily_limit));
+            }
+            s.daily_remaining = Some(rem);
+            s.since_daily = 0;
+        }
+        if info.daily_limit.is_some() {
+            s.daily_limit = info.daily_limit;
+        }
+        if let (Some(max), Some(ms)) = (info.max, info.interval_ms) {
+            let server = u32::try_from(max)
+                .ok()
+                .and_then(NonZeroU32::new)
+                .filter(|_| ms > 0)
+                .map(|max| RateLimit {
+                    max,
+                    per: Duration::from_millis(ms),
+                });
+            if let Some(server) = server {
+                // Compare per-second rates; keep the configured one unless the server's is lower.
+                let per_sec = |r: RateLimit| r.max.get() as f64 / r.per.as_secs_f64();
+                let base = if per_sec(server) < per_sec(self.configured) {
+                    server
+                } else {
+                    self.configured
+                };
+                if base != s.base {
+                    s.base = base;
+                    s.rate = base;
+                    if base == server {
+                        change = Some(LaneChange::QuotaLowered(server));
+                    }
+                    self.reset_limiter(&mut s);
+                }
+            }
+        }
+        if let Some(remaining) = info.remaining {
+            self.share_with_others(&mut s, remaining);
+        }
+        self.resize_slots(&mut s);
+        change
+    }
+
+    /// `remaining` is what the window has left after this request; our own recent sends
+    /// account for the rest unless someone else sends too.
+    fn share_with_others(&self, s: &mut State, remaining: u64) {
+        let base = s.base.max.get() as u64;
+        let now = Instant::now();
+        let ours = s
+            .recent
+            .iter()
+            .filter(|t| now.duration_since(**t) < s.base.per)
+            .count() as u64;
+        let target = (remaining + ours).clamp(1, base) as u32;
+        let current = s.rate.max.get();
+        let step = (base as u32 / 10).max(2);
+        if target + step <= current
+            || (target >= current + step)
+            || (target == base as u32 && current != target)
+        {
+            s.rate = RateLimit {
+                max: NonZeroU32::new(target).unwrap_or(NonZeroU32::MIN),
+                per: s.base.per,
+            };
+            self.reset_limiter(s);
+        }
+    }
+
+    /// A fresh limiter lets one request through at once: wait one spacing first so the
+    /// change can never add a request to a window.
+    fn reset_limiter(&self, s: &mut State) {
+        *lock(&self.limiter) = limiter_for(s.rate);
+        let until = Instant::now() + s.rate.spacing();
+        if s.paused_until.is_none_or(|t| t < until) {
+            s.paused_until = Some(until);
+        }
+    }
+
+    /// Enough slots to keep the limiter busy at the observed latency, plus one waiting.
+    fn resize_slots(&self, s: &mut State) {
+        let Some(latency) = s.latency else { return };
+        let rate = s.rate.max.get() as f64 / s.rate.per.as_secs_f64();
+        let want = ((rate * latency * 1.25).ceil() as usize + 1).clamp(1, self.cap);
+        if want > s.slots {
+            self.slots.add_permits(want - s.slots);
+            s.slots = want;
+        } else if want < s.slots {
+            s.slots -= self.slots.forget_permits(s.slots - want);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(max: u64, ms: u64, remaining: u64) -> RateLimitInfo {
+        RateLimitInfo {
+            max: Some(max),
+            remaining: Some(remaining),
+            interval_ms: Some(ms),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn follows_a_lower_server_quota_and_keeps_a_higher_configured_one() {
+        let lane = Lane::new("L", "100/10s".parse().unwrap(), 64, BudgetPolicy::default());
+        assert_eq!(
+            lane.observe(Duration::from_millis(100), &info(100, 10_000, 99)),
+            None
+        );
+        assert_eq!(lane.rate().to_string(), "100/10s");
+        let change = lane.observe(Duration::from_millis(100), &info(25, 10_000, 24));
+        assert_eq!(
+            change,
+            Some(LaneChange::QuotaLowered("25/10s".parse().unwrap()))
+        );
+        assert_eq!(lane.rate().to_string(), "25/10s");
+        // A server allowing more than configured does not speed the lane up.
+        let lane = Lane::new("L", "10/10s".parse().unwrap(), 64, BudgetPolicy::default());
+        lane.observe(Duration::from_millis(100), &info(100, 10_000, 99));
+        assert_eq!(lane.rate().to_string(), "10/10s");
+    }
+
+    #[tokio::test]
+    async fn slots_follow_latency_within_the_cap() {
+        let lane = Lane::new("L", "50/1s".parse().unwrap(), 64, BudgetPolicy::default());
+        assert_eq!(lane.slots(), 2);
+        lane.observe(Duration::from_millis(200), &RateLimitInfo::default());
+        // 50/s × 0.2 s × 1.25 = 12.5 → 13, plus one.
+        assert_eq!(lane.slots(), 14);
+        let capped = Lane::new("L", "50/1s".parse().unwrap(), 4, BudgetPolicy::default());
+        capped.observe(Duration::from_secs(2), &RateLimitInfo::default());
+        assert_eq!(capped.slots(), 4);
+        for _ in 0..40 {
+            lane.observe(Duration::from_millis(10), &RateLimitInfo::default());
+        }
+        assert!(lane.slots() <= 3, "{}", lane.slots());
+    }
+
+    #[tokio::test]
+    async fn others_using_the_quota_shrink_our_share() {
+        let lane = Lane::new("L", "20/1s".parse().unwrap(), 64, BudgetPolicy::default());
+        // We sent nothing recently, yet only 5 remain: others use 15 of 20.
+        lane.observe(Duration::from_millis(10), &info(20, 1000, 5));
+        assert_eq!(lane.rate().max.get(), 5);
+        // They stopped: back to the whole quota.
+        lane.observe(Duration::from_millis(10), &info(20, 1000, 20));
+        assert_eq!(lane.rate().max.get(), 20);
+    }
+
+    #[tokio::test]
+    async fn the_daily_budget_stops_the_lane() {
+        let lane = Lane::new(
+            "L",
+            "1000/1s".parse().unwrap(),
+            8,
+            BudgetPolicy {
+                reserve: 2,
+                max_share: None,
+            },
+        );
+        let daily = RateLimitInfo {
+            daily_limit: Some(100),
+            daily_remaining: Some(4),
+            ..Default::default()
+        };
+        lane.observe(Duration::from_millis(1), &daily);
+        assert!(lane.token().await.is_ok());
+        assert!(lane.token().await.is_ok());
+        let err = lane.token().await.unwrap_err();
+        assert!(err.0.contains("--daily-reserve"), "{}", err.0);
+
+        let lane = Lane::new(
+            "L",
+            "1000/1s".parse().unwrap(),
+            8,
+            BudgetPolicy {
+                reserve: 0,
+                max_share: Some(0.03),
+            },
+        );
+        let daily = RateLimitInfo {
+            daily_limit: Some(100),
+            daily_remaining: Some(90),
+            ..Default::default()
+        };
+        lane.observe(Duration::from_millis(1), &daily);
+        for _ in 0..3 {
+            lane.token().await.unwrap();
+        }
+        assert!(lane
+            .token()
+            .await
+            .unwrap_err()
+            .0
+            .contains("--max-daily-share"));
+    }
+
+    #[tokio::test]
+    async fn never_more_than_max_in_any_window() {
+        let rate: RateLimit = "10/100ms".parse().unwrap();
+        let lane = Arc::new(Lane::new("L", rate, 8, BudgetPolicy::default()));
+        let times = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (lane, t) = (lane.clone(), times.clone());
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..5 {
+                    lane.token().await.unwrap();
+                    t.lock().unwrap().push(std::time::Instant::now());
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let mut times = times.lock().unwrap().clone();
+        times.sort();
+        assert_eq!(times.len(), 40);
+        for (i, start) in times.iter().enumerate() {
+            let in_window = times[i..]
+                .iter()
+                .take_while(|t| **t - *start < rate.per)
+                .count();
+            assert!(in_window <= 10, "{in_window} requests within one window");
+        }
+    }
+}
