@@ -50,7 +50,7 @@ impl ClientConfig {
             base_url: base_url.into(),
             token,
             rate: RateLimit::HIGHLEVEL,
-            concurrency: 64,
+            concurrency: 256,
             budget: BudgetPolicy::default(),
             estimated_calls: None,
             max_attempts: 6,
@@ -244,6 +244,11 @@ impl Client {
                 ))
             })
             .clone()
+    }
+
+    /// Rows of `location` worth having in progress: its lane's slots, and as many waiting.
+    pub fn lane_capacity(&self, location: &str) -> usize {
+        self.lane(location).slots() * 2
     }
 
     /// Puts what a lane learned in front of the user.
@@ -516,16 +521,37 @@ impl Client {
     ) -> Attempt {
         let lane = self.lane(location);
         let _slot = lane.slot().await;
-        let _permit = self.in_flight.acquire().await;
         if self.stopped(fresh) {
             return Attempt::Fail(ApiError::Cancelled);
         }
-        if let Err(spent) = lane.token().await {
-            return Attempt::Fail(ApiError::DailyLimit {
+        let spent = |e: super::lane::BudgetSpent| {
+            Attempt::Fail(ApiError::DailyLimit {
                 location: location.to_owned(),
-                message: spent.0,
-            });
-        }
+                message: e.0,
+            })
+        };
+        let stamped = match lane.token().await {
+            Ok(t) => t,
+            Err(e) => return spent(e),
+        };
+        // The global cap counts requests on the network only, so one location waiting for
+        // its pace never holds up another. When it is full, the send is given back and paced
+        // again once there is room, so the window guard only ever counts real sends.
+        let _permit = match self.in_flight.try_acquire() {
+            Ok(p) => p,
+            Err(_) => {
+                lane.unsend(stamped);
+                let p = self
+                    .in_flight
+                    .acquire()
+                    .await
+                    .expect("the global semaphore is never closed");
+                if let Err(e) = lane.token().await {
+                    return spent(e);
+                }
+                p
+            }
+        };
         if self.stopped(fresh) {
             return Attempt::Fail(ApiError::Cancelled);
         }

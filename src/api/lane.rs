@@ -48,11 +48,20 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Even spacing at the quota. A small burst lets a request that woke late catch up; with
+/// a burst of one, every late wake-up would be quota lost for good. The burst cannot break
+/// the quota: the window guard in [`Lane::token`] counts our own sends.
 fn limiter_for(rate: RateLimit) -> Arc<DefaultDirectRateLimiter> {
+    let burst = NonZeroU32::new((rate.max.get() / 10).clamp(1, 5)).unwrap_or(NonZeroU32::MIN);
     let quota = Quota::with_period(rate.spacing())
         .expect("spacing is never zero")
-        .allow_burst(NonZeroU32::MIN);
-    Arc::new(RateLimiter::direct(quota))
+        .allow_burst(burst);
+    let limiter = RateLimiter::direct(quota);
+    // Start with the burst spent: it is there to catch up, not to send a clump at the start.
+    if let Some(n) = NonZeroU32::new(burst.get() - 1) {
+        let _ = limiter.check_n(n);
+    }
+    Arc::new(limiter)
 }
 
 struct State {
@@ -87,10 +96,11 @@ pub struct Lane {
 }
 
 impl Lane {
-    const INITIAL_SLOTS: usize = 2;
-
     pub fn new(location: &str, rate: RateLimit, cap: usize, policy: BudgetPolicy) -> Lane {
-        let slots = Self::INITIAL_SLOTS.min(cap.max(1));
+        // Before any latency is seen, assume up to half a second: a stall at the start would
+        // echo through the following windows.
+        let per_sec = rate.max.get() as f64 / rate.per.as_secs_f64();
+        let slots = (per_sec.ceil() as usize + 2).clamp(1, cap.max(1));
         Lane {
             location: location.to_owned(),
             configured: rate,
@@ -131,9 +141,9 @@ impl Lane {
             .expect("lane semaphores are never closed")
     }
 
-    /// Waits until sending keeps every window within the quota, then counts the send.
-    /// Refuses when the daily budget is spent.
-    pub async fn token(&self) -> Result<(), BudgetSpent> {
+    /// Waits until sending keeps every window within the quota, then counts the send as
+    /// made now (see [`Lane::sent_at`]). Refuses when the daily budget is spent.
+    pub async fn token(&self) -> Result<Instant, BudgetSpent> {
         loop {
             let until = lock(&self.state).paused_until;
             match until {
@@ -151,13 +161,14 @@ impl Lane {
                 break;
             }
         }
-        // And the window itself, counted from our own sends: never `max` sends within
-        // `per + slack`, whatever the pace did before a change.
+        // And the window itself, counted from our own sends: never more than `max` within
+        // `per` plus half the slack (the other half is the limiter's room to catch up),
+        // whatever the pace did before a change.
         loop {
             let wait = {
                 let mut s = lock(&self.state);
                 let now = Instant::now();
-                let span = s.rate.per + s.rate.slack();
+                let span = s.rate.per + s.rate.slack() / 2;
                 while s
                     .recent
                     .front()
@@ -169,11 +180,22 @@ impl Lane {
                     s.recent.push_back(now);
                     s.sent += 1;
                     s.since_daily += 1;
-                    return Ok(());
+                    return Ok(now);
                 }
                 s.recent[s.recent.len() - s.rate.max.get() as usize] + span
             };
             tokio::time::sleep_until(wait).await;
+        }
+    }
+
+    /// The send counted at `stamped` did not happen (the global cap was full): forget it,
+    /// so the window guard counts real sends only.
+    pub fn unsend(&self, stamped: Instant) {
+        let mut s = lock(&self.state);
+        if let Some(pos) = s.recent.iter().rposition(|t| *t == stamped) {
+            s.recent.remove(pos);
+            s.sent = s.sent.saturating_sub(1);
+            s.since_daily = s.since_daily.saturating_sub(1);
         }
     }
 
@@ -301,11 +323,13 @@ impl Lane {
         }
     }
 
-    /// Enough slots to keep the limiter busy at the observed latency, plus one waiting.
+    /// Enough slots to keep the limiter busy (Little's law: rate × latency), doubled for
+    /// latency spread, plus two waiting. The limiter never lets a late request catch up, so
+    /// an idle moment is quota lost for good; a spare slot costs nothing.
     fn resize_slots(&self, s: &mut State) {
         let Some(latency) = s.latency else { return };
         let rate = s.rate.max.get() as f64 / s.rate.per.as_secs_f64();
-        let want = ((rate * latency * 1.25).ceil() as usize + 1).clamp(1, self.cap);
+        let want = ((rate * latency * 2.0).ceil() as usize + 2).clamp(1, self.cap);
         if want > s.slots {
             self.slots.add_permits(want - s.slots);
             s.slots = want;
@@ -351,17 +375,17 @@ mod tests {
     #[tokio::test]
     async fn slots_follow_latency_within_the_cap() {
         let lane = Lane::new("L", "50/1s".parse().unwrap(), 64, BudgetPolicy::default());
-        assert_eq!(lane.slots(), 2);
+        assert_eq!(lane.slots(), 52);
         lane.observe(Duration::from_millis(200), &RateLimitInfo::default());
-        // 50/s × 0.2 s × 1.25 = 12.5 → 13, plus one.
-        assert_eq!(lane.slots(), 14);
+        // 50/s × 0.2 s × 2 = 20, plus two.
+        assert_eq!(lane.slots(), 22);
         let capped = Lane::new("L", "50/1s".parse().unwrap(), 4, BudgetPolicy::default());
         capped.observe(Duration::from_secs(2), &RateLimitInfo::default());
         assert_eq!(capped.slots(), 4);
         for _ in 0..40 {
             lane.observe(Duration::from_millis(10), &RateLimitInfo::default());
         }
-        assert!(lane.slots() <= 3, "{}", lane.slots());
+        assert!(lane.slots() <= 4, "{}", lane.slots());
     }
 
     #[tokio::test]

@@ -1,11 +1,10 @@
 //! The quota as a user writes it (`100/10s`) and the spacing that keeps it.
 //!
-//! HighLevel does not say whether its 10 s window is fixed or sliding, so the limiter must
-//! hold for ANY window. Governor's GCRA with a burst of 1 spaces decisions evenly; with a
-//! spacing of `(per + slack) / max`, any `max + 1` decisions span more than `per + slack`,
-//! so no window of length `per` ever sees more than `max`, even when the network delays one
-//! request and not the next by up to `slack`. A larger burst would let up to twice the quota
-//! through in the first window.
+//! HighLevel does not say whether its 10 s window is fixed or sliding, so pacing must hold
+//! for ANY window. Requests are spaced `(per + slack) / max` apart, and a lane never sends
+//! more than `max` requests within `per + slack / 2` (see `lane.rs`), so no window of length
+//! `per` ever sees more than `max`, even when the network delays one request and not the
+//! next by up to `slack / 2`.
 
 use std::num::NonZeroU32;
 use std::str::FromStr;
@@ -25,9 +24,10 @@ impl RateLimit {
         per: Duration::from_secs(10),
     };
 
-    /// Allowance for send-time jitter between two requests: 1% of the window, at least 2 ms.
+    /// Allowance for send-time jitter between two requests: 1% of the window, at least
+    /// 10 ms (a loaded machine delays a wake-up by a few ms).
     pub fn slack(&self) -> Duration {
-        (self.per / 100).max(Duration::from_millis(2))
+        (self.per / 100).max(Duration::from_millis(10))
     }
 
     /// The even spacing between two requests that keeps every window within `max`.

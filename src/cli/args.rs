@@ -111,7 +111,7 @@ pub struct ImportArgs {
     pub rate_limit: RateLimit,
     /// The most requests in flight at once. Each location keeps as many in flight as its
     /// pace and the response times need (rate × latency), up to this.
-    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=512))]
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
     /// Requests of each location's daily limit to leave unused for its other integrations.
     #[arg(long, value_name = "N", default_value_t = 0)]

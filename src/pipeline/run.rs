@@ -2,12 +2,15 @@
 //! and the row window, and a collector batches the bulk calls and releases rows to the
 //! event stream in input order.
 
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use std::time::Instant;
 
 use futures::future::BoxFuture;
-use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, watch};
 
 use super::keys::{KeyChains, Ticket};
 use super::prepare::{match_keys, Prepared, Preparer};
@@ -37,7 +40,8 @@ pub struct RunConfig {
     pub api: Option<ClientConfig>,
     pub tag_batch_size: usize,
     pub business_batch_size: usize,
-    /// Rows held for ordering before the oldest one's open batches are sent early.
+    /// Rows held for ordering before the oldest one's open batches are sent early. Must
+    /// stay below how far reading may run ahead of the report.
     pub max_buffered_rows: usize,
     /// For the summary.
     pub report_label: Option<String>,
@@ -58,7 +62,7 @@ impl RunConfig {
             api: None,
             tag_batch_size: 100,
             business_batch_size: MAX_BUSINESS_BATCH,
-            max_buffered_rows: 10_000,
+            max_buffered_rows: 4_096,
             report_label: None,
         }
     }
@@ -115,6 +119,8 @@ enum Msg {
     InputDone {
         total: u64,
     },
+    /// Every row of this location has been upserted (or given up on).
+    LocationDone(String),
 }
 
 /// Runs an import (or a dry run) to the end. `interrupt` resolving stops taking new rows:
@@ -237,6 +243,7 @@ pub async fn run(
         cfg.tag_batch_size,
         cfg.business_batch_size.clamp(1, MAX_BUSINESS_BATCH),
     );
+    let reported = Arc::new(AtomicU64::new(0));
     let collector = tokio::spawn(collect(
         msg_rx,
         msg_tx.clone(),
@@ -246,19 +253,16 @@ pub async fn run(
         stop_rx.clone(),
         stop_tx.clone(),
         cfg.max_buffered_rows,
+        reported.clone(),
     ));
 
-    let row_window = client
-        .as_ref()
-        .map(|_| cfg.api.as_ref().map_or(8, |a| a.concurrency) * 4)
-        .unwrap_or(1);
     let total = dispatch(
         row_rx,
         msg_tx.clone(),
         client.clone(),
         stop_rx.clone(),
         stop_tx.clone(),
-        row_window,
+        reported.clone(),
     )
     .await;
     let _ = msg_tx.send(Msg::InputDone { total }).await;
@@ -369,93 +373,199 @@ fn deferred(
     o
 }
 
+/// A valid row waiting for its upsert.
+struct Pending {
+    seq: u64,
+    row: u64,
+    location: String,
+    valid: Box<ValidRow>,
+}
+
+/// Starts upserts. Each location has its own cap on rows in progress (sized by its lane), and
+/// rows of a location at its cap wait in that location's queue, so a location with many rows
+/// never starves the others of the lookahead. Rows of one location start in input order.
+struct Dispatcher {
+    client: Arc<Client>,
+    msg_tx: mpsc::Sender<Msg>,
+    stop_tx: Arc<watch::Sender<Option<Stop>>>,
+    done_tx: mpsc::UnboundedSender<String>,
+    chains: Arc<KeyChains>,
+    in_progress: HashMap<String, usize>,
+    queued: HashMap<String, VecDeque<Pending>>,
+    /// Rows in progress plus rows queued.
+    held: usize,
+}
+
+impl Dispatcher {
+    fn push(&mut self, p: Pending) {
+        let loc = p.location.clone();
+        self.held += 1;
+        self.queued.entry(loc.clone()).or_default().push_back(p);
+        self.release(&loc);
+    }
+
+    /// Starts queued rows of `location` while it has room.
+    fn release(&mut self, location: &str) {
+        let cap = self.client.lane_capacity(location);
+        loop {
+            let running = self.in_progress.get(location).copied().unwrap_or(0);
+            if running >= cap {
+                return;
+            }
+            let Some(p) = self.queued.get_mut(location).and_then(VecDeque::pop_front) else {
+                return;
+            };
+            *self.in_progress.entry(location.to_owned()).or_default() += 1;
+            let ticket = self.chains.enter(match_keys(&p.location, &p.valid));
+            tokio::spawn(upsert_row(
+                self.client.clone(),
+                p,
+                ticket,
+                self.stop_tx.clone(),
+                self.msg_tx.clone(),
+                self.done_tx.clone(),
+            ));
+        }
+    }
+
+    fn finished(&mut self, location: &str) {
+        self.held -= 1;
+        if let Some(n) = self.in_progress.get_mut(location) {
+            *n -= 1;
+        }
+        self.release(location);
+    }
+
+    /// Once the input is read, a location with nothing queued or in progress is done: its
+    /// open batches need not wait for the other locations.
+    async fn announce_done(&mut self, announced: &mut HashSet<String>) {
+        let done: Vec<String> = self
+            .in_progress
+            .iter()
+            .filter(|(loc, n)| **n == 0 && self.queued.get(*loc).is_none_or(VecDeque::is_empty))
+            .map(|(loc, _)| loc.clone())
+            .filter(|loc| !announced.contains(loc))
+            .collect();
+        for loc in done {
+            announced.insert(loc.clone());
+            let _ = self.msg_tx.send(Msg::LocationDone(loc)).await;
+        }
+    }
+
+    /// The run is stopping: queued rows are not started.
+    async fn defer_queued(&mut self, reason: &str) {
+        let queued: Vec<Pending> = self.queued.values_mut().flat_map(std::mem::take).collect();
+        self.held -= queued.len();
+        for p in queued {
+            let o = deferred(p.seq, p.row, &p.valid, Some(&p.location), reason.to_owned());
+            let _ = self.msg_tx.send(Msg::Final(o)).await;
+        }
+    }
+}
+
+/// Rows read ahead of their upsert (in progress or queued), all locations together.
+const LOOKAHEAD: usize = 4096;
+/// How far reading may run ahead of the report (rows read but not yet reported).
+const MAX_READ_AHEAD: u64 = 4 * LOOKAHEAD as u64;
+
 async fn dispatch(
     mut rows: mpsc::Receiver<Prepared>,
     msg_tx: mpsc::Sender<Msg>,
     client: Option<Arc<Client>>,
     stop_rx: watch::Receiver<Option<Stop>>,
     stop_tx: Arc<watch::Sender<Option<Stop>>>,
-    row_window: usize,
+    reported: Arc<AtomicU64>,
 ) -> u64 {
-    let chains = Arc::new(KeyChains::default());
-    let slots = Arc::new(Semaphore::new(row_window.max(1)));
     let mut total = 0u64;
-    while let Some(p) = rows.recv().await {
-        total += 1;
-        let (seq, row, location, valid) = match p {
-            Prepared::Invalid(o) => {
-                let _ = msg_tx.send(Msg::Final(o)).await;
-                continue;
-            }
-            Prepared::Valid {
-                seq,
-                row,
-                location,
-                valid,
-            } => (seq, row, location, valid),
-        };
-        let Some(client) = &client else {
-            let _ = msg_tx
-                .send(Msg::Final(outcome(
+    let Some(client) = client else {
+        // Dry run: classify and report, nothing to send.
+        while let Some(p) = rows.recv().await {
+            total += 1;
+            let o = match p {
+                Prepared::Invalid(o) => o,
+                Prepared::Valid {
                     seq,
                     row,
-                    RowStatus::Valid,
-                    &valid,
-                    location.as_deref(),
-                )))
-                .await;
-            continue;
-        };
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => p.ok(),
-            _ = wait_stopped(stop_rx.clone()) => None,
-        };
+                    location,
+                    valid,
+                } => outcome(seq, row, RowStatus::Valid, &valid, location.as_deref()),
+            };
+            let _ = msg_tx.send(Msg::Final(o)).await;
+        }
+        return total;
+    };
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<String>();
+    let mut d = Dispatcher {
+        client,
+        msg_tx: msg_tx.clone(),
+        stop_tx,
+        done_tx,
+        chains: Arc::new(KeyChains::default()),
+        in_progress: HashMap::new(),
+        queued: HashMap::new(),
+        held: 0,
+    };
+    let mut input_done = false;
+    let mut announced = HashSet::new();
+    loop {
         let stop = stop_rx.borrow().clone();
-        let (Some(permit), None, Some(location)) = (permit, stop.clone(), location) else {
-            let reason = stop
-                .map(|s| s.reason())
-                .unwrap_or_else(|| "the run is stopping".into());
-            let _ = msg_tx
-                .send(Msg::Final(deferred(seq, row, &valid, None, reason)))
-                .await;
-            continue;
-        };
-        let ticket = chains.enter(match_keys(&location, &valid));
-        tokio::spawn(upsert_row(
-            client.clone(),
-            seq,
-            row,
-            location,
-            valid,
-            ticket,
-            permit,
-            stop_tx.clone(),
-            msg_tx.clone(),
-        ));
+        if let Some(stop) = &stop {
+            d.defer_queued(&stop.reason()).await;
+        }
+        if input_done {
+            d.announce_done(&mut announced).await;
+            if d.held == 0 {
+                break;
+            }
+        }
+        let room = d.held < LOOKAHEAD
+            && total.saturating_sub(reported.load(Ordering::Relaxed)) < MAX_READ_AHEAD;
+        tokio::select! {
+            biased;
+            Some(loc) = done_rx.recv() => d.finished(&loc),
+            p = rows.recv(), if room && !input_done => match p {
+                None => input_done = true,
+                Some(Prepared::Invalid(o)) => {
+                    total += 1;
+                    let _ = msg_tx.send(Msg::Final(o)).await;
+                }
+                Some(Prepared::Valid { seq, row, location, valid }) => {
+                    total += 1;
+                    match (location, stop) {
+                        (Some(location), None) => d.push(Pending { seq, row, location, valid }),
+                        (location, stop) => {
+                            let reason = stop.map_or_else(|| "the row has no location".to_owned(), |s| s.reason());
+                            let o = deferred(seq, row, &valid, location.as_deref(), reason);
+                            let _ = msg_tx.send(Msg::Final(o)).await;
+                        }
+                    }
+                }
+            },
+            // Reading waits for the report to catch up; look again shortly.
+            _ = tokio::time::sleep(Duration::from_millis(20)), if !room && !input_done => {}
+        }
     }
     total
 }
 
-async fn wait_stopped(mut rx: watch::Receiver<Option<Stop>>) {
-    let _ = rx.wait_for(|s| s.is_some()).await;
-}
-
-#[allow(clippy::too_many_arguments)]
 async fn upsert_row(
     client: Arc<Client>,
-    seq: u64,
-    row: u64,
-    location: String,
-    valid: Box<ValidRow>,
+    p: Pending,
     mut ticket: Ticket,
-    permit: OwnedSemaphorePermit,
     stop_tx: Arc<watch::Sender<Option<Stop>>>,
     msg_tx: mpsc::Sender<Msg>,
+    done_tx: mpsc::UnboundedSender<String>,
 ) {
+    let Pending {
+        seq,
+        row,
+        location,
+        valid,
+    } = p;
     ticket.ready().await;
     let result = client.upsert(&location, &valid.contact).await;
     drop(ticket);
-    drop(permit);
+    let done = location.clone();
     let msg = match result {
         Ok(u) => {
             let status = if u.created {
@@ -491,7 +601,10 @@ async fn upsert_row(
             Msg::Final(o)
         }
     };
+    // The collector hears of the row before the dispatcher does, so a location's "done"
+    // never overtakes its last row.
     let _ = msg_tx.send(msg).await;
+    let _ = done_tx.send(done);
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -504,6 +617,7 @@ async fn collect(
     stop_rx: watch::Receiver<Option<Stop>>,
     stop_tx: Arc<watch::Sender<Option<Stop>>>,
     max_buffered: usize,
+    reported: Arc<AtomicU64>,
 ) {
     let mut rows_in = 0u64;
     let mut total: Option<u64> = None;
@@ -554,6 +668,11 @@ async fn collect(
                 );
             }
             Msg::InputDone { total: t } => total = Some(t),
+            Msg::LocationDone(loc) => {
+                if stop_rx.borrow().is_none() {
+                    send(ledger.flush_location(&loc), &mut in_flight);
+                }
+            }
         }
         if ledger.buffered() > max_buffered {
             send(ledger.flush_head(), &mut in_flight);
@@ -571,6 +690,7 @@ async fn collect(
         for o in ledger.pop_ready() {
             let _ = ev_tx.send(Event::Row(o)).await;
         }
+        reported.store(ledger.emitted(), Ordering::Relaxed);
         if all_flushed && in_flight == 0 && Some(ledger.emitted()) == total {
             break;
         }

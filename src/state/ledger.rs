@@ -198,6 +198,18 @@ impl Ledger {
         self.flush(keys)
     }
 
+    /// Every open batch of one location (it has no rows left).
+    pub fn flush_location(&mut self, location: &str) -> Vec<Batch> {
+        let mut keys: Vec<GroupKey> = self
+            .groups
+            .keys()
+            .filter(|k| k.0 == location)
+            .cloned()
+            .collect();
+        keys.sort_by_key(|k| self.groups.get(k).and_then(|v| v.first()).map(|x| x.0));
+        self.flush(keys)
+    }
+
     fn flush(&mut self, keys: Vec<GroupKey>) -> Vec<Batch> {
         let mut out = Vec::new();
         for key in keys {
