@@ -45,9 +45,10 @@ pub enum Command {
     /// Import a CSV or JSONL file of contacts into a HighLevel location.
     #[command(after_help = format!("{TOKEN_HELP}\n\n{EXIT_HELP}"))]
     Import(ImportArgs),
-    /// Check a file without sending anything (the same as `import --dry-run`).
-    #[command(after_help = EXIT_HELP)]
-    Validate(FileArgs),
+    /// Check a file without sending anything (the same as `import --dry-run`). With a token
+    /// and a location it also checks custom field values against the location (read only).
+    #[command(after_help = format!("{TOKEN_HELP}\n\n{EXIT_HELP}"))]
+    Validate(ValidateArgs),
     /// Run the built-in HighLevel emulator until Ctrl-C, for trying the tool or other clients.
     Sandbox(SandboxArgs),
 }
@@ -93,10 +94,9 @@ pub struct FileArgs {
     pub location: Option<String>,
 }
 
+/// Where the API is and how to prove who we are.
 #[derive(Debug, Args)]
-pub struct ImportArgs {
-    #[command(flatten)]
-    pub file: FileArgs,
+pub struct ApiArgs {
     /// Read the API token from this file (`-` for standard input) instead of GHL_TOKEN.
     #[arg(long, env = "GHL_TOKEN_FILE", value_name = "PATH")]
     pub token_file: Option<PathBuf>,
@@ -106,6 +106,22 @@ pub struct ImportArgs {
     /// Allow a plain http:// base URL that is not a loopback address.
     #[arg(long)]
     pub allow_insecure_http: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    #[command(flatten)]
+    pub api: ApiArgs,
     /// Requests per window per location, e.g. 100/10s. Never exceeded in any window.
     #[arg(long, value_name = "N/DURATION", default_value = "100/10s")]
     pub rate_limit: RateLimit,

@@ -42,12 +42,12 @@ pub fn main(cli: Cli) -> Result<i32, CliError> {
     runtime.block_on(async {
         match &cli.command {
             Command::Import(a) => import(a, cli.quiet).await,
-            Command::Validate(f) => {
-                let cfg = plan::file_plan(f)?;
+            Command::Validate(v) => {
+                let cfg = plan::dry_run_plan(plan::file_plan(&v.file)?, &v.api)?;
                 run_and_report(
                     cfg,
-                    plan::report_path(f).as_path(),
-                    f.summary_json.as_deref(),
+                    plan::report_path(&v.file).as_path(),
+                    v.file.summary_json.as_deref(),
                     cli.quiet,
                 )
                 .await
@@ -92,12 +92,13 @@ async fn import(a: &ImportArgs, quiet: bool) -> Result<i32, CliError> {
     let mut cfg = plan::file_plan(&a.file)?;
     let report = plan::report_path(&a.file);
     if a.dry_run {
+        let cfg = plan::dry_run_plan(cfg, &a.api)?;
         return run_and_report(cfg, &report, a.file.summary_json.as_deref(), quiet).await;
     }
     if a.sandbox {
         return import_into_sandbox(a, cfg, &report, quiet).await;
     }
-    let token = plan::read_token(a.token_file.as_deref())?;
+    let token = plan::read_token(a.api.token_file.as_deref())?;
     cfg.api = Some(plan::client_config(a, token)?);
     run_and_report(cfg, &report, a.file.summary_json.as_deref(), quiet).await
 }
@@ -155,12 +156,13 @@ async fn run_and_report(
     let writer = ReportWriter::create(report, ReportFormat::from_path(report))
         .map_err(|e| CliError::Report(report.display().to_string(), e))?;
     let visible = !quiet && std::io::stderr().is_terminal();
-    let total = if visible || cfg.api.is_some() {
+    let importing = cfg.api.is_some() && !cfg.dry_run;
+    let total = if visible || importing {
         count_rows(&cfg)
     } else {
         None
     };
-    if let (Some(rows), Some(api)) = (total, cfg.api.as_mut()) {
+    if let (Some(rows), Some(api), true) = (total, cfg.api.as_mut(), importing) {
         let calls = estimate_calls(
             rows,
             cfg.tag_batch_size,

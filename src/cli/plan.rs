@@ -5,7 +5,7 @@ use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use super::args::{FileArgs, ImportArgs, InputFormat};
+use super::args::{ApiArgs, FileArgs, ImportArgs, InputFormat};
 use crate::api::{ClientConfig, Token};
 use crate::input::{Format, InputOptions};
 use crate::mapping::{MappingError, MappingSpec};
@@ -98,8 +98,7 @@ fn parse_delimiter(s: &str) -> Result<u8, PlanError> {
 
 /// The API half of an import plan (not for dry runs or the sandbox).
 pub fn client_config(a: &ImportArgs, token: Token) -> Result<ClientConfig, PlanError> {
-    check_base_url(&a.base_url, a.allow_insecure_http)?;
-    let mut c = ClientConfig::new(a.base_url.clone(), token);
+    let mut c = base_client(&a.api, token)?;
     c.rate = a.rate_limit;
     c.concurrency = a.concurrency as usize;
     c.budget = crate::api::BudgetPolicy {
@@ -109,6 +108,25 @@ pub fn client_config(a: &ImportArgs, token: Token) -> Result<ClientConfig, PlanE
     c.max_attempts = a.max_attempts;
     c.timeout = a.timeout;
     Ok(c)
+}
+
+fn base_client(api: &ApiArgs, token: Token) -> Result<ClientConfig, PlanError> {
+    check_base_url(&api.base_url, api.allow_insecure_http)?;
+    Ok(ClientConfig::new(api.base_url.clone(), token))
+}
+
+/// A dry run reads the location's custom fields when it can (a token and a location), to
+/// check values the way the import will; without them it checks offline.
+pub fn dry_run_plan(mut cfg: RunConfig, api: &ApiArgs) -> Result<RunConfig, PlanError> {
+    cfg.dry_run = true;
+    if cfg.location.is_some() {
+        match read_token(api.token_file.as_deref()) {
+            Ok(token) => cfg.api = Some(base_client(api, token)?),
+            Err(PlanError::NoToken) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(cfg)
 }
 
 /// https anywhere; plain http only to loopback, unless the user insists.

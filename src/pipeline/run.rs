@@ -12,6 +12,7 @@ use std::time::Instant;
 use futures::future::BoxFuture;
 use tokio::sync::{mpsc, watch};
 
+use super::fields::{Checked, FieldChecks};
 use super::keys::{KeyChains, Ticket};
 use super::prepare::{match_keys, Prepared, Preparer};
 use super::ExitCode;
@@ -36,8 +37,10 @@ pub struct RunConfig {
     pub validation: ValidationOptions,
     /// `--location`; rows may name their own.
     pub location: Option<String>,
-    /// `None`: dry run, nothing is sent.
+    /// `None`: nothing is sent, nothing is read.
     pub api: Option<ClientConfig>,
+    /// Send nothing; with `api`, still read the location's custom fields to check values.
+    pub dry_run: bool,
     pub tag_batch_size: usize,
     pub business_batch_size: usize,
     /// Rows held for ordering before the oldest one's open batches are sent early. Must
@@ -60,6 +63,7 @@ impl RunConfig {
             },
             location: None,
             api: None,
+            dry_run: false,
             tag_batch_size: 100,
             business_batch_size: MAX_BUSINESS_BATCH,
             max_buffered_rows: 4_096,
@@ -134,7 +138,7 @@ pub async fn run(
     let reader = Reader::open(&cfg.input, &cfg.input_options)?;
     let mapper = Mapper::new(cfg.mapping.as_ref(), reader.headers())?;
     let validator = Validator::new(cfg.validation.clone())?;
-    let dry_run = cfg.api.is_none();
+    let dry_run = cfg.dry_run || cfg.api.is_none();
     let maps_location = mapper
         .describe()
         .iter()
@@ -263,6 +267,8 @@ pub async fn run(
         stop_rx.clone(),
         stop_tx.clone(),
         reported.clone(),
+        FieldChecks::new(client.clone(), ev_tx.clone()),
+        dry_run,
     )
     .await;
     let _ = msg_tx.send(Msg::InputDone { total }).await;
@@ -357,6 +363,18 @@ fn outcome(
         business_status: StepStatus::None,
         errors: Vec::new(),
     }
+}
+
+fn invalid_custom(
+    seq: u64,
+    row: u64,
+    valid: &ValidRow,
+    location: Option<&str>,
+    errors: Vec<String>,
+) -> RowOutcome {
+    let mut o = outcome(seq, row, RowStatus::Invalid, valid, location);
+    o.errors = errors;
+    o
 }
 
 fn deferred(
@@ -468,6 +486,7 @@ const LOOKAHEAD: usize = 4096;
 /// How far reading may run ahead of the report (rows read but not yet reported).
 const MAX_READ_AHEAD: u64 = 4 * LOOKAHEAD as u64;
 
+#[allow(clippy::too_many_arguments)]
 async fn dispatch(
     mut rows: mpsc::Receiver<Prepared>,
     msg_tx: mpsc::Sender<Msg>,
@@ -475,24 +494,43 @@ async fn dispatch(
     stop_rx: watch::Receiver<Option<Stop>>,
     stop_tx: Arc<watch::Sender<Option<Stop>>>,
     reported: Arc<AtomicU64>,
+    mut checks: FieldChecks,
+    dry_run: bool,
 ) -> u64 {
     let mut total = 0u64;
-    let Some(client) = client else {
-        // Dry run: classify and report, nothing to send.
-        while let Some(p) = rows.recv().await {
-            total += 1;
-            let o = match p {
-                Prepared::Invalid(o) => o,
-                Prepared::Valid {
-                    seq,
-                    row,
-                    location,
-                    valid,
-                } => outcome(seq, row, RowStatus::Valid, &valid, location.as_deref()),
-            };
-            let _ = msg_tx.send(Msg::Final(o)).await;
+    let client = match client {
+        Some(c) if !dry_run => c,
+        _ => {
+            // Dry run: classify and report; the only requests read custom field definitions.
+            while let Some(p) = rows.recv().await {
+                total += 1;
+                let o = match p {
+                    Prepared::Invalid(o) => o,
+                    Prepared::Valid {
+                        seq,
+                        row,
+                        location,
+                        mut valid,
+                    } => {
+                        let loc = location.as_deref();
+                        match checks.check(loc, &mut valid).await {
+                            Checked::Fine => outcome(seq, row, RowStatus::Valid, &valid, loc),
+                            Checked::Invalid(errors) => {
+                                invalid_custom(seq, row, &valid, loc, errors)
+                            }
+                            Checked::Fatal(e) => {
+                                if let Some(stop) = stop_for(&e) {
+                                    set_stop(&stop_tx, stop);
+                                }
+                                deferred(seq, row, &valid, loc, e.to_string())
+                            }
+                        }
+                    }
+                };
+                let _ = msg_tx.send(Msg::Final(o)).await;
+            }
+            return total;
         }
-        return total;
     };
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<String>();
     let mut d = Dispatcher {
@@ -529,8 +567,25 @@ async fn dispatch(
                     total += 1;
                     let _ = msg_tx.send(Msg::Final(o)).await;
                 }
-                Some(Prepared::Valid { seq, row, location, valid }) => {
+                Some(Prepared::Valid { seq, row, location, mut valid }) => {
                     total += 1;
+                    let checked = match (&location, &stop) {
+                        (Some(loc), None) => checks.check(Some(loc), &mut valid).await,
+                        _ => Checked::Fine,
+                    };
+                    let stop = match checked {
+                        Checked::Fine => stop,
+                        Checked::Invalid(errors) => {
+                            let o = invalid_custom(seq, row, &valid, location.as_deref(), errors);
+                            let _ = msg_tx.send(Msg::Final(o)).await;
+                            continue;
+                        }
+                        Checked::Fatal(e) => {
+                            let stop = stop_for(&e).unwrap_or(Stop::Fatal(e.to_string()));
+                            set_stop(&d.stop_tx, stop.clone());
+                            Some(stop)
+                        }
+                    };
                     match (location, stop) {
                         (Some(location), None) => d.push(Pending { seq, row, location, valid }),
                         (location, stop) => {

@@ -23,6 +23,8 @@ use phonenumber::country::Id as Region;
 use crate::contact::{ContactFields, CustomFieldInput, Field, RowError, ValidRow};
 use crate::mapping::{MappedRow, MappedValue, RawValue, Target};
 
+pub mod custom_fields;
+
 #[cfg(test)]
 mod tests;
 

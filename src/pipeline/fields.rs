@@ -1,0 +1,89 @@
+//! Custom field values checked against the location's definitions before a row is sent (or,
+//! in `validate` with a token, instead of sending it). Definitions are read once per
+//! location, and only when a row has custom fields.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use crate::api::{ApiError, Client};
+use crate::contact::ValidRow;
+use crate::event::{Endpoint, Event};
+use crate::validation::custom_fields::{CustomFieldSet, CustomFieldsResponse};
+
+pub enum Checked {
+    Fine,
+    /// The row breaks its location's custom fields: one message per problem.
+    Invalid(Vec<String>),
+    /// Reading the definitions hit an error that stops the run.
+    Fatal(ApiError),
+}
+
+pub struct FieldChecks {
+    client: Option<Arc<Client>>,
+    events: mpsc::Sender<Event>,
+    /// `None`: the definitions could not be read; values go unchecked.
+    sets: HashMap<String, Option<Arc<CustomFieldSet>>>,
+    told_unchecked: bool,
+}
+
+impl FieldChecks {
+    pub fn new(client: Option<Arc<Client>>, events: mpsc::Sender<Event>) -> Self {
+        FieldChecks {
+            client,
+            events,
+            sets: HashMap::new(),
+            told_unchecked: false,
+        }
+    }
+
+    async fn notice(&self, message: String) {
+        let _ = self.events.send(Event::Notice { message }).await;
+    }
+
+    pub async fn check(&mut self, location: Option<&str>, valid: &mut ValidRow) -> Checked {
+        if valid.contact.custom_fields.is_empty() {
+            return Checked::Fine;
+        }
+        let (Some(client), Some(location)) = (self.client.clone(), location) else {
+            if !self.told_unchecked {
+                self.told_unchecked = true;
+                self.notice(
+                    "custom field values were not checked against the location's fields (that needs GHL_TOKEN and --location); only their mapping was checked".into(),
+                )
+                .await;
+            }
+            return Checked::Fine;
+        };
+        if !self.sets.contains_key(location) {
+            let path = format!("/locations/{location}/customFields?model=contact");
+            let set = match client
+                .get_json::<CustomFieldsResponse>(Endpoint::CustomFields, location, &path)
+                .await
+            {
+                Ok(r) => Some(Arc::new(CustomFieldSet::new(r.custom_fields))),
+                Err(e) if e.is_fatal() => return Checked::Fatal(e),
+                Err(e) => {
+                    self.notice(format!(
+                        "could not read the custom fields of location {location} ({e}); their values are sent unchecked"
+                    ))
+                    .await;
+                    None
+                }
+            };
+            self.sets.insert(location.to_owned(), set);
+        }
+        match self.sets.get(location).cloned().flatten() {
+            Some(set) => {
+                let errors = set.check(&mut valid.contact.custom_fields);
+                if errors.is_empty() {
+                    Checked::Fine
+                } else {
+                    Checked::Invalid(errors.iter().map(ToString::to_string).collect())
+                }
+            }
+            None => Checked::Fine,
+        }
+    }
+}

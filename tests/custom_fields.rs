@@ -1,0 +1,139 @@
+//! Custom fields: resolved to the location's ids, values checked against their types and
+//! options, the same way by the import and by `validate` with a token.
+
+mod common;
+
+use common::*;
+
+const FILE: &str = "\
+Email,contact.lifetime_value,Favourite Colour,contact.interests,contact.signup_date
+ok@example.com,\"$1,250.50\",green,\"music, travel\",12/25/2020
+money@example.com,lots,,,
+colour@example.com,,Purple,,
+nokey@example.com,,,,
+";
+
+fn mapping(env: &Env) -> std::path::PathBuf {
+    env.write(
+        "m.toml",
+        "[columns]\n\"Favourite Colour\" = { custom_field = \"contact.favourite_colour\" }\n\"contact.interests\" = { custom_field = \"contact.interests\", split = \",\" }\n",
+    )
+}
+
+#[test]
+fn values_are_checked_against_the_location_and_sent_by_id() {
+    let env = Env::new();
+    let file = env.write("cf.csv", FILE);
+    let m = mapping(&env);
+    let out = env.import(&file, &["--mapping", m.to_str().unwrap()]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    let statuses: Vec<&str> = report.iter().map(|r| r["status"].as_str()).collect();
+    assert_eq!(statuses, ["created", "invalid", "invalid", "created"]);
+    assert!(
+        report[1]["errors"].contains("contact.lifetime_value")
+            && report[1]["errors"].contains("not a number"),
+        "{}",
+        report[1]["errors"]
+    );
+    assert!(
+        report[2]["errors"].contains("Purple") && report[2]["errors"].contains("favourite_colour"),
+        "{}",
+        report[2]["errors"]
+    );
+
+    let contacts = env.sandbox.contacts(LOCATION);
+    assert_eq!(contacts.len(), 2, "invalid rows are never sent");
+    let ok = contacts
+        .iter()
+        .find(|c| c.email.as_deref() == Some("ok@example.com"))
+        .unwrap();
+    let value = |key: &str| {
+        let id = env.sandbox.custom_field_id(LOCATION, key).unwrap();
+        ok.custom_fields
+            .iter()
+            .find(|f| f.id == id)
+            .map(|f| f.value.clone())
+    };
+    assert_eq!(
+        value("contact.lifetime_value"),
+        Some(serde_json::json!(1250.5))
+    );
+    assert_eq!(
+        value("contact.favourite_colour"),
+        Some(serde_json::json!("Green"))
+    );
+    assert_eq!(
+        value("contact.interests"),
+        Some(serde_json::json!(["Music", "Travel"]))
+    );
+    assert_eq!(
+        value("contact.signup_date"),
+        Some(serde_json::json!("2020-12-25"))
+    );
+    assert_eq!(
+        env.requests_to(&format!("/locations/{LOCATION}/customFields"))
+            .len(),
+        1,
+        "read once"
+    );
+}
+
+#[test]
+fn an_unknown_custom_field_key_is_a_row_error() {
+    let env = Env::new();
+    let file = env.write(
+        "u.csv",
+        "Email,contact.shoe_size\na@example.com,44\nb@example.com,\n",
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!(report[0]["status"], "invalid");
+    assert!(
+        report[0]["errors"].contains("contact.shoe_size")
+            && report[0]["errors"].contains("no such custom field")
+    );
+    assert_eq!(
+        report[1]["status"], "created",
+        "a row without the value is fine"
+    );
+}
+
+#[test]
+fn validate_with_a_token_checks_the_same_way_and_writes_nothing() {
+    let env = Env::new();
+    let file = env.write("cf.csv", FILE);
+    let m = mapping(&env);
+    let mut c = env.cmd();
+    c.args(["validate", "--mapping", m.to_str().unwrap(), "--report"])
+        .arg(env.path("v.csv"))
+        .arg(&file);
+    let out = c.output().unwrap();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = read_report(&env.path("v.csv"));
+    let statuses: Vec<&str> = report.iter().map(|r| r["status"].as_str()).collect();
+    assert_eq!(statuses, ["valid", "invalid", "invalid", "valid"]);
+    let reqs = env.requests();
+    assert!(
+        reqs.iter().all(|r| r.method == "GET"),
+        "validate only reads"
+    );
+    assert_eq!(reqs.len(), 1);
+
+    // Without a token: offline, and it says what it could not check.
+    let mut c = env.cmd();
+    c.env_remove("GHL_TOKEN")
+        .args(["validate", "--mapping", m.to_str().unwrap(), "--report"])
+        .arg(env.path("v2.csv"))
+        .arg(&file);
+    let out = c.output().unwrap();
+    assert!(
+        stderr(&out).contains("not checked against the location"),
+        "{}",
+        stderr(&out)
+    );
+    let report = read_report(&env.path("v2.csv"));
+    assert!(report.iter().all(|r| r["status"] == "valid"));
+    assert_eq!(env.requests().len(), 1, "no request without a token");
+}
