@@ -91,6 +91,23 @@ pub struct RowOutcome {
     pub tags_status: StepStatus,
     pub business_status: StepStatus,
     pub errors: Vec<String>,
+    /// The row as read, kept only when invalid rows are written to a rejects file.
+    #[serde(skip)]
+    pub raw: Option<Box<RawRecord>>,
+}
+
+/// An input row as it was read, for writing it back out (`--rejects`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawRecord {
+    /// CSV cells with the file's headers.
+    Cells {
+        headers: std::sync::Arc<[String]>,
+        cells: Vec<String>,
+    },
+    /// A JSONL object.
+    Object(serde_json::Map<String, serde_json::Value>),
+    /// The row could not be read; nothing to write back but the errors.
+    Unreadable,
 }
 
 /// The API endpoints the importer calls, for counting and logs.

@@ -540,3 +540,53 @@ fn a_daily_limit_that_runs_out_defers_the_rest_and_exits_3() {
     assert_eq!((created, deferred), (12, 8));
     assert_eq!(env.sandbox.contacts(LOCATION).len(), 12);
 }
+
+#[test]
+fn invalid_rows_go_to_the_rejects_file_as_read() {
+    let env = Env::new();
+    let file = env.write(
+        "r.csv",
+        "First Name,Email,Phone,Notes\nZoë,zoe@example.com,,fine\nJosé,not-an-email,,=HYPERLINK(\"x\")\nAnn,,123,\n",
+    );
+    let rejects = env.path("rejects.csv");
+    let out = env.import(&file, &["--rejects", rejects.to_str().unwrap()]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let rows = read_report(&rejects);
+    assert_eq!(rows.len(), 2, "only the invalid rows");
+    assert_eq!(rows[0]["First Name"], "José", "original cells as read");
+    assert_eq!(rows[0]["Email"], "not-an-email");
+    assert_eq!(
+        rows[0]["Notes"], "'=HYPERLINK(\"x\")",
+        "formulas neutralised"
+    );
+    assert!(rows[0]["errors"].contains("Email"));
+    assert_eq!(rows[1]["Phone"], "123");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&rejects).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    let jsonl = env.write(
+        "r.jsonl",
+        "{\"email\":\"ok@example.com\"}\n{\"email\":\"bad\",\"x\":1}\nnot json\n",
+    );
+    let rejects = env.path("rejects.jsonl");
+    let out = env.import(&jsonl, &["--rejects", rejects.to_str().unwrap()]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&rejects)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        (lines[0]["email"].as_str(), lines[0]["x"].as_i64()),
+        (Some("bad"), Some(1))
+    );
+    assert!(lines[0]["errors"][0].as_str().unwrap().contains("email"));
+    assert_eq!(lines[1]["row"], 3);
+}

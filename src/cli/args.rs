@@ -89,6 +89,10 @@ pub struct FileArgs {
     /// Also write the run summary as JSON to this file.
     #[arg(long, value_name = "PATH")]
     pub summary_json: Option<PathBuf>,
+    /// Write the invalid rows here as read (CSV or JSONL, like the input), with an `errors`
+    /// column, ready to fix and import again.
+    #[arg(long, value_name = "PATH")]
+    pub rejects: Option<PathBuf>,
     /// The HighLevel location (sub-account) id; a row's own locationId column wins.
     #[arg(long, env = "GHL_LOCATION_ID", value_name = "ID")]
     pub location: Option<String>,

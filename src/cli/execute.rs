@@ -1,17 +1,16 @@
 //! Runs a parsed command line. The only place that prints: the summary and the sandbox notes.
 
 use std::io::IsTerminal;
-use std::path::Path;
 
 use futures::FutureExt;
 use tracing_subscriber::EnvFilter;
 
-use super::args::{Cli, Command, ImportArgs, LogFormat, SandboxArgs};
+use super::args::{Cli, Command, FileArgs, ImportArgs, LogFormat, SandboxArgs};
 use super::plan::{self, PlanError};
 use crate::api::Token;
 use crate::event::EventSink;
 use crate::pipeline::{self, ExitCode, RunConfig, RunError};
-use crate::report::{LogSink, ProgressSink, ReportFormat, ReportWriter, Summary};
+use crate::report::{LogSink, ProgressSink, RejectsWriter, ReportFormat, ReportWriter, Summary};
 use crate::sandbox;
 
 /// Why the command could not run at all (exit code 2).
@@ -44,13 +43,7 @@ pub fn main(cli: Cli) -> Result<i32, CliError> {
             Command::Import(a) => import(a, cli.quiet).await,
             Command::Validate(v) => {
                 let cfg = plan::dry_run_plan(plan::file_plan(&v.file)?, &v.api)?;
-                run_and_report(
-                    cfg,
-                    plan::report_path(&v.file).as_path(),
-                    v.file.summary_json.as_deref(),
-                    cli.quiet,
-                )
-                .await
+                run_and_report(cfg, &v.file, cli.quiet).await
             }
             Command::Sandbox(s) => serve_sandbox(s).await,
         }
@@ -90,17 +83,16 @@ fn init_logging(cli: &Cli) {
 
 async fn import(a: &ImportArgs, quiet: bool) -> Result<i32, CliError> {
     let mut cfg = plan::file_plan(&a.file)?;
-    let report = plan::report_path(&a.file);
     if a.dry_run {
         let cfg = plan::dry_run_plan(cfg, &a.api)?;
-        return run_and_report(cfg, &report, a.file.summary_json.as_deref(), quiet).await;
+        return run_and_report(cfg, &a.file, quiet).await;
     }
     if a.sandbox {
-        return import_into_sandbox(a, cfg, &report, quiet).await;
+        return import_into_sandbox(a, cfg, quiet).await;
     }
     let token = plan::read_token(a.api.token_file.as_deref())?;
     cfg.api = Some(plan::client_config(a, token)?);
-    run_and_report(cfg, &report, a.file.summary_json.as_deref(), quiet).await
+    run_and_report(cfg, &a.file, quiet).await
 }
 
 /// The location `--sandbox` imports into when none is given.
@@ -109,7 +101,6 @@ pub const SANDBOX_LOCATION: &str = "sandbox-location";
 async fn import_into_sandbox(
     a: &ImportArgs,
     mut cfg: RunConfig,
-    report: &Path,
     quiet: bool,
 ) -> Result<i32, CliError> {
     let secret = format!("sandbox-{:016x}", rand::random::<u64>());
@@ -136,7 +127,7 @@ async fn import_into_sandbox(
             handle.base_url()
         );
     }
-    let code = run_and_report(cfg, report, a.file.summary_json.as_deref(), quiet).await?;
+    let code = run_and_report(cfg, &a.file, quiet).await?;
     if !quiet {
         eprintln!(
             "sandbox: the location {location} now holds {} contacts; the emulator stops with this process (run `ghl-import sandbox` for one that stays up)",
@@ -147,14 +138,23 @@ async fn import_into_sandbox(
     Ok(code)
 }
 
+/// Runs a plan with the report (and rejects) files and the progress bar, then writes the
+/// summary.
 async fn run_and_report(
     mut cfg: RunConfig,
-    report: &Path,
-    summary_json: Option<&Path>,
+    files: &FileArgs,
     quiet: bool,
 ) -> Result<i32, CliError> {
-    let writer = ReportWriter::create(report, ReportFormat::from_path(report))
+    let report = plan::report_path(files);
+    let summary_json = files.summary_json.as_deref();
+    let writer = ReportWriter::create(&report, ReportFormat::from_path(&report))
         .map_err(|e| CliError::Report(report.display().to_string(), e))?;
+    let rejects = match &files.rejects {
+        Some(p) => Some(
+            RejectsWriter::create(p).map_err(|e| CliError::Report(p.display().to_string(), e))?,
+        ),
+        None => None,
+    };
     let visible = !quiet && std::io::stderr().is_terminal();
     let importing = cfg.api.is_some() && !cfg.dry_run;
     let total = if visible || importing {
@@ -178,11 +178,14 @@ async fn run_and_report(
             );
         }
     }
-    let sinks: Vec<Box<dyn EventSink>> = vec![
+    let mut sinks: Vec<Box<dyn EventSink>> = vec![
         Box::new(writer),
         Box::new(ProgressSink::new(total, visible)),
         Box::new(LogSink),
     ];
+    if let Some(r) = rejects {
+        sinks.push(Box::new(r));
+    }
     let summary: Summary = pipeline::run(cfg, sinks, shutdown_signal().boxed()).await?;
     if let Some(path) = summary_json {
         let json = serde_json::to_vec_pretty(&summary)

@@ -73,6 +73,7 @@ pub fn file_plan(a: &FileArgs) -> Result<RunConfig, PlanError> {
         .map(|l| l.trim().to_owned())
         .filter(|l| !l.is_empty());
     cfg.report_label = Some(report_path(a).display().to_string());
+    cfg.keep_rejects = a.rejects.is_some();
     Ok(cfg)
 }
 

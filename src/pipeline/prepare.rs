@@ -2,8 +2,10 @@
 //! it, so a dry run can never disagree with the import about a row.
 
 use crate::contact::ValidRow;
-use crate::event::{RowOutcome, RowStatus, StepStatus};
-use crate::input::Record;
+use std::sync::Arc;
+
+use crate::event::{RawRecord, RowOutcome, RowStatus, StepStatus};
+use crate::input::{Record, RecordValues};
 use crate::mapping::Mapper;
 use crate::validation::{Validated, Validator};
 
@@ -15,6 +17,8 @@ pub enum Prepared {
         row: u64,
         location: Option<String>,
         valid: Box<ValidRow>,
+        /// Kept (with `--rejects`) only while a later check could still reject the row.
+        raw: Option<Box<RawRecord>>,
     },
     Invalid(RowOutcome),
 }
@@ -26,6 +30,10 @@ pub struct Preparer {
     pub default_location: Option<String>,
     /// An import needs a location for every row; a dry run without one does not check it.
     pub require_location: bool,
+    /// Keep invalid rows as read, for `--rejects`.
+    pub keep_raw: bool,
+    /// CSV headers, shared by every kept row.
+    pub headers: Option<Arc<[String]>>,
 }
 
 impl Preparer {
@@ -46,14 +54,22 @@ impl Preparer {
                         ],
                         email: valid.contact.email.clone(),
                         phone: valid.contact.phone.clone(),
+                        raw: self.raw(record),
                         ..invalid(seq, row)
                     });
                 }
+                // Only custom field values can still be rejected later (online).
+                let raw = if valid.contact.custom_fields.is_empty() {
+                    None
+                } else {
+                    self.raw(record)
+                };
                 Prepared::Valid {
                     seq,
                     row,
                     location,
                     valid: Box::new(valid),
+                    raw,
                 }
             }
             Validated::Invalid {
@@ -64,9 +80,26 @@ impl Preparer {
                 errors: errors.iter().map(ToString::to_string).collect(),
                 email,
                 phone,
+                raw: self.raw(record),
                 ..invalid(seq, row)
             }),
         }
+    }
+
+    fn raw(&self, record: &Record) -> Option<Box<RawRecord>> {
+        self.keep_raw.then(|| {
+            Box::new(match &record.values {
+                RecordValues::Cells(cells) => RawRecord::Cells {
+                    headers: self
+                        .headers
+                        .clone()
+                        .unwrap_or_else(|| Arc::from(Vec::new())),
+                    cells: cells.clone(),
+                },
+                RecordValues::Object(o) => RawRecord::Object(o.clone()),
+                RecordValues::Unreadable { .. } => RawRecord::Unreadable,
+            })
+        })
     }
 }
 
@@ -82,6 +115,7 @@ fn invalid(seq: u64, row: u64) -> RowOutcome {
         tags_status: StepStatus::None,
         business_status: StepStatus::None,
         errors: Vec::new(),
+        raw: None,
     }
 }
 

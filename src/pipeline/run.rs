@@ -18,7 +18,7 @@ use super::prepare::{match_keys, Prepared, Preparer};
 use super::ExitCode;
 use crate::api::{ApiError, Client, ClientConfig, Stats};
 use crate::contact::{Field, ValidRow};
-use crate::event::{Event, EventSink, RowOutcome, RowStatus, StepStatus};
+use crate::event::{Event, EventSink, RawRecord, RowOutcome, RowStatus, StepStatus};
 use crate::input::{InputError, InputOptions, Reader};
 use crate::mapping::{Mapper, MappingError, MappingSpec};
 use crate::report::{Summary, SummaryBuilder};
@@ -41,6 +41,8 @@ pub struct RunConfig {
     pub api: Option<ClientConfig>,
     /// Send nothing; with `api`, still read the location's custom fields to check values.
     pub dry_run: bool,
+    /// Keep invalid rows as read, for a rejects file.
+    pub keep_rejects: bool,
     pub tag_batch_size: usize,
     pub business_batch_size: usize,
     /// Rows held for ordering before the oldest one's open batches are sent early. Must
@@ -64,6 +66,7 @@ impl RunConfig {
             location: None,
             api: None,
             dry_run: false,
+            keep_rejects: false,
             tag_batch_size: 100,
             business_batch_size: MAX_BUSINESS_BATCH,
             max_buffered_rows: 4_096,
@@ -159,6 +162,8 @@ pub async fn run(
         validator,
         default_location: cfg.location.clone(),
         require_location: !dry_run,
+        keep_raw: cfg.keep_rejects,
+        headers: reader.headers().map(Arc::from),
     };
 
     let input_label = cfg.input.display().to_string();
@@ -362,6 +367,7 @@ fn outcome(
         tags_status: StepStatus::None,
         business_status: StepStatus::None,
         errors: Vec::new(),
+        raw: None,
     }
 }
 
@@ -371,9 +377,11 @@ fn invalid_custom(
     valid: &ValidRow,
     location: Option<&str>,
     errors: Vec<String>,
+    raw: Option<Box<RawRecord>>,
 ) -> RowOutcome {
     let mut o = outcome(seq, row, RowStatus::Invalid, valid, location);
     o.errors = errors;
+    o.raw = raw;
     o
 }
 
@@ -511,12 +519,13 @@ async fn dispatch(
                         row,
                         location,
                         mut valid,
+                        raw,
                     } => {
                         let loc = location.as_deref();
                         match checks.check(loc, &mut valid).await {
                             Checked::Fine => outcome(seq, row, RowStatus::Valid, &valid, loc),
                             Checked::Invalid(errors) => {
-                                invalid_custom(seq, row, &valid, loc, errors)
+                                invalid_custom(seq, row, &valid, loc, errors, raw)
                             }
                             Checked::Fatal(e) => {
                                 if let Some(stop) = stop_for(&e) {
@@ -567,7 +576,7 @@ async fn dispatch(
                     total += 1;
                     let _ = msg_tx.send(Msg::Final(o)).await;
                 }
-                Some(Prepared::Valid { seq, row, location, mut valid }) => {
+                Some(Prepared::Valid { seq, row, location, mut valid, raw }) => {
                     total += 1;
                     let checked = match (&location, &stop) {
                         (Some(loc), None) => checks.check(Some(loc), &mut valid).await,
@@ -576,7 +585,7 @@ async fn dispatch(
                     let stop = match checked {
                         Checked::Fine => stop,
                         Checked::Invalid(errors) => {
-                            let o = invalid_custom(seq, row, &valid, location.as_deref(), errors);
+                            let o = invalid_custom(seq, row, &valid, location.as_deref(), errors, raw);
                             let _ = msg_tx.send(Msg::Final(o)).await;
                             continue;
                         }

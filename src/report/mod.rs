@@ -2,9 +2,11 @@
 //! bar, logs). Each is an [`EventSink`](crate::event::EventSink); none is called by a stage.
 
 mod progress;
+mod rejects;
 mod summary;
 mod writer;
 
 pub use progress::{LogSink, ProgressSink};
+pub use rejects::RejectsWriter;
 pub use summary::{Summary, SummaryBuilder};
 pub use writer::{neutralize_formula, ReportFormat, ReportWriter};

@@ -205,6 +205,7 @@ mod tests {
             tags_status: StepStatus::None,
             business_status: StepStatus::None,
             errors: vec!["column 'Email': bad".into(), "x".into()],
+            raw: None,
         };
         for (name, fmt) in [
             ("r.csv", ReportFormat::Csv),

@@ -263,6 +263,7 @@ mod tests {
             tags_status: StepStatus::None,
             business_status: StepStatus::None,
             errors: vec![],
+            raw: None,
         }
     }
 

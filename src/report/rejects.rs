@@ -1,0 +1,134 @@
+//! `--rejects`: the invalid rows as they were read, plus an `errors` column, ready to fix and
+//! import again. A CSV input gives a CSV (its own headers first), a JSONL input gives JSONL
+//! (each object with an `errors` list).
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use super::writer::{create_private, neutralize_formula};
+use crate::event::{Event, EventSink, RawRecord, RowStatus};
+
+/// The file becomes CSV or JSONL with the first rejected row.
+enum Out {
+    Unset(BufWriter<File>),
+    Csv(csv::Writer<BufWriter<File>>),
+    Jsonl(BufWriter<File>),
+    Closed,
+}
+
+pub struct RejectsWriter {
+    out: Out,
+    rows: u64,
+}
+
+impl RejectsWriter {
+    pub fn create(path: &Path) -> io::Result<Self> {
+        Ok(RejectsWriter {
+            out: Out::Unset(BufWriter::new(create_private(path)?)),
+            rows: 0,
+        })
+    }
+
+    pub fn rows_written(&self) -> u64 {
+        self.rows
+    }
+
+    fn csv(&mut self, headers: Option<&[String]>) -> io::Result<&mut csv::Writer<BufWriter<File>>> {
+        if let Out::Unset(_) = self.out {
+            let Out::Unset(f) = std::mem::replace(&mut self.out, Out::Closed) else {
+                unreachable!()
+            };
+            let mut w = csv::Writer::from_writer(f);
+            if let Some(h) = headers {
+                let mut line: Vec<&str> = h.iter().map(String::as_str).collect();
+                line.push("errors");
+                w.write_record(line)?;
+            }
+            self.out = Out::Csv(w);
+        }
+        match &mut self.out {
+            Out::Csv(w) => Ok(w),
+            _ => Err(io::Error::other("rejects: CSV and JSONL rows in one file")),
+        }
+    }
+
+    fn jsonl(&mut self) -> io::Result<&mut BufWriter<File>> {
+        if let Out::Unset(_) = self.out {
+            let Out::Unset(f) = std::mem::replace(&mut self.out, Out::Closed) else {
+                unreachable!()
+            };
+            self.out = Out::Jsonl(f);
+        }
+        match &mut self.out {
+            Out::Jsonl(w) => Ok(w),
+            _ => Err(io::Error::other("rejects: CSV and JSONL rows in one file")),
+        }
+    }
+
+    fn write(&mut self, raw: &RawRecord, row: u64, errors: &[String]) -> io::Result<()> {
+        let joined = errors.join("; ");
+        let safe = |c: &str| neutralize_formula(c).into_owned();
+        match raw {
+            RawRecord::Cells { headers, cells } => {
+                let mut line: Vec<String> = cells.iter().map(|c| safe(c)).collect();
+                line.resize(headers.len().max(cells.len()), String::new());
+                line.push(safe(&joined));
+                self.csv(Some(headers))?.write_record(line)?;
+                Ok(())
+            }
+            RawRecord::Object(o) => {
+                let mut o = o.clone();
+                o.insert(
+                    "errors".into(),
+                    errors
+                        .iter()
+                        .map(|e| serde_json::Value::String(e.clone()))
+                        .collect(),
+                );
+                let w = self.jsonl()?;
+                serde_json::to_writer(&mut *w, &o)?;
+                w.write_all(b"\n")
+            }
+            RawRecord::Unreadable => match &mut self.out {
+                // A CSV row that could not be read: its cells are unknown.
+                Out::Csv(w) => {
+                    w.write_record([format!("(row {row} could not be read)"), safe(&joined)])?;
+                    Ok(())
+                }
+                _ => {
+                    let w = self.jsonl()?;
+                    serde_json::to_writer(
+                        &mut *w,
+                        &serde_json::json!({ "row": row, "errors": errors }),
+                    )?;
+                    w.write_all(b"\n")
+                }
+            },
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.out {
+            Out::Unset(w) | Out::Jsonl(w) => w.flush(),
+            Out::Csv(w) => w.flush(),
+            Out::Closed => Ok(()),
+        }
+    }
+}
+
+impl EventSink for RejectsWriter {
+    fn on_event(&mut self, event: &Event) -> io::Result<()> {
+        match event {
+            Event::Row(o) if o.status == RowStatus::Invalid => {
+                if let Some(raw) = &o.raw {
+                    self.rows += 1;
+                    self.write(raw, o.row, &o.errors)?;
+                }
+                Ok(())
+            }
+            Event::Finished(_) => self.flush(),
+            _ => Ok(()),
+        }
+    }
+}
