@@ -12,7 +12,7 @@ use crate::event::{Event, EventSink, RawRecord, RowStatus};
 /// The file becomes CSV or JSONL with the first rejected row.
 enum Out {
     Unset(BufWriter<File>),
-    Csv(csv::Writer<BufWriter<File>>),
+    Csv(Box<csv::Writer<BufWriter<File>>>),
     Jsonl(BufWriter<File>),
     Closed,
 }
@@ -45,7 +45,7 @@ impl RejectsWriter {
                 line.push("errors");
                 w.write_record(line)?;
             }
-            self.out = Out::Csv(w);
+            self.out = Out::Csv(Box::new(w));
         }
         match &mut self.out {
             Out::Csv(w) => Ok(w),
