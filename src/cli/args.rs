@@ -86,6 +86,11 @@ pub struct FileArgs {
     /// CSV delimiter [default: detected among , ; tab |]. Use `tab` for a tab.
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,
+    /// Text encoding, as a WHATWG label: utf-8, utf-16le, utf-16be, windows-1252 (latin1),
+    /// iso-8859-2, shift_jis … [default: detected: a BOM, else UTF-8 if the start of the file
+    /// is valid UTF-8, else a legacy code page, usually windows-1252].
+    #[arg(long, value_name = "LABEL")]
+    pub encoding: Option<String>,
     /// Also write the run summary as JSON to this file.
     #[arg(long, value_name = "PATH")]
     pub summary_json: Option<PathBuf>,

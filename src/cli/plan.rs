@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::args::{ApiArgs, FileArgs, ImportArgs, InputFormat};
 use crate::api::{ClientConfig, Token};
-use crate::input::{Format, InputOptions};
+use crate::input::{Format, InputOptions, TextEncoding, UnknownEncoding};
 use crate::mapping::{MappingError, MappingSpec};
 use crate::pipeline::RunConfig;
 use crate::validation::ValidationOptions;
@@ -29,6 +29,8 @@ pub enum PlanError {
     BaseUrl(String, String),
     #[error("--delimiter {0:?}: use one character, or `tab`")]
     Delimiter(String),
+    #[error(transparent)]
+    Encoding(#[from] UnknownEncoding),
     #[error("--default-country {0:?}: use a two-letter ISO 3166 code such as US or GB")]
     Country(String),
     #[error(transparent)]
@@ -47,6 +49,11 @@ pub fn file_plan(a: &FileArgs) -> Result<RunConfig, PlanError> {
             InputFormat::Jsonl => Format::Jsonl,
         }),
         delimiter: a.delimiter.as_deref().map(parse_delimiter).transpose()?,
+        encoding: a
+            .encoding
+            .as_deref()
+            .map(TextEncoding::from_label)
+            .transpose()?,
     };
     cfg.mapping = a.mapping.as_deref().map(MappingSpec::load).transpose()?;
     let country = a.default_country.trim().to_ascii_uppercase();

@@ -17,6 +17,8 @@ pub struct InputOptions {
     pub format: Option<Format>,
     /// `None`: auto-detect among `,` `;` tab `|`.
     pub delimiter: Option<u8>,
+    /// `None`: detected (BOM, else UTF-8 if valid, else a legacy code page).
+    pub encoding: Option<TextEncoding>,
 }
 
 /// One input record.
@@ -46,6 +48,9 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
+mod encoding;
+pub use encoding::{TextEncoding, UnknownEncoding};
+
 /// Why a file could not be opened as input. Row-level problems never end up here: they come
 /// out as `Unreadable` records so the report still gets a line for them.
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +64,7 @@ pub enum InputError {
     Empty { file: String },
     #[error("{file} has no header row (the first non-blank line must name the columns)")]
     NoHeader { file: String },
-    #[error("{file}: the header row is not valid UTF-8 (save the file as UTF-8 and try again)")]
+    #[error("{file}: the header row is not valid UTF-8 (save the file as UTF-8, or name its encoding with --encoding)")]
     HeaderNotUtf8 { file: String },
     #[error("{file}: cannot read the header row: {message}")]
     Header { file: String, message: String },
@@ -98,6 +103,7 @@ pub struct Reader {
     inner: Inner,
     seq: u64,
     done: bool,
+    encoding: &'static encoding_rs::Encoding,
 }
 
 impl Reader {
@@ -124,6 +130,11 @@ impl Reader {
         opts: &InputOptions,
     ) -> Result<Reader, InputError> {
         let format = opts.format.unwrap_or_else(|| format_from_name(name));
+        let (r, encoding) =
+            encoding::decode(r, opts.encoding).map_err(|source| InputError::Io {
+                file: name.to_owned(),
+                source,
+            })?;
         let inner = match format {
             Format::Csv => open_csv(r, name, opts.delimiter)?,
             Format::Jsonl => open_jsonl(r, name)?,
@@ -133,6 +144,7 @@ impl Reader {
             inner,
             seq: 0,
             done: false,
+            encoding,
         })
     }
 
@@ -155,6 +167,12 @@ impl Reader {
             Inner::Csv { delimiter, .. } => Some(*delimiter),
             Inner::Jsonl { .. } => None,
         }
+    }
+
+    /// The encoding the file was read in, by its WHATWG name (`UTF-8`, `UTF-16LE`,
+    /// `windows-1252` …): the name `--encoding` takes, so a person can pin what was detected.
+    pub fn encoding(&self) -> &'static str {
+        self.encoding.name()
     }
 
     /// The name given at open time (the path for `open`).
@@ -393,7 +411,7 @@ fn csv_values(record: &csv::ByteRecord, headers: &[String], row: u64) -> RecordV
                 return RecordValues::Unreadable {
                     column,
                     message: format!(
-                        "row {row}: {which} is not valid UTF-8 (bad byte at offset {}); save the file as UTF-8",
+                        "row {row}: {which} is not valid UTF-8 (bad byte at offset {}); save the file as UTF-8, or name its encoding with --encoding",
                         e.valid_up_to()
                     ),
                 };

@@ -3,7 +3,7 @@ use super::*;
 fn csv(text: &[u8]) -> Reader {
     let opts = InputOptions {
         format: Some(Format::Csv),
-        delimiter: None,
+        ..InputOptions::default()
     };
     Reader::from_reader(
         Box::new(std::io::Cursor::new(text.to_vec())),
@@ -52,8 +52,8 @@ fn semicolon_wins_over_commas_inside_values() {
 #[test]
 fn explicit_delimiter_is_used() {
     let opts = InputOptions {
-        format: None,
         delimiter: Some(b';'),
+        ..InputOptions::default()
     };
     let r = Reader::from_reader(
         Box::new(std::io::Cursor::new(b"a,b;c\n1,2;3\n".to_vec())),
@@ -99,7 +99,9 @@ fn nothing_is_trimmed() {
 
 #[test]
 fn invalid_utf8_row_is_unreadable_and_reading_continues() {
-    let mut r = csv(b"Name,Email\nAnn,a@x.com\nJos\xe9,j@x.com\nBob,b@x.com\n");
+    // The BOM declares UTF-8, so the stray byte is an error, not a hint of Windows-1252.
+    let mut r = csv(b"\xEF\xBB\xBFName,Email\nAnn,a@x.com\nJos\xe9,j@x.com\nBob,b@x.com\n");
+    assert_eq!(r.encoding(), "UTF-8");
     let recs: Vec<_> = r.by_ref().collect();
     assert_eq!(recs.len(), 3);
     match &recs[1].values {
@@ -194,4 +196,211 @@ fn crlf_rows() {
     let mut r = csv(b"Name,Email\r\nAnn,a\r\n\r\nBob,\"x\r\ny\"\r\nCy,c\r\n");
     let rows: Vec<_> = r.by_ref().map(|r| r.row).collect();
     assert_eq!(rows, [2, 4, 5]);
+}
+
+fn with(bytes: Vec<u8>, name: &str, encoding: Option<&str>) -> Reader {
+    let opts = InputOptions {
+        encoding: encoding.map(|l| TextEncoding::from_label(l).unwrap()),
+        ..InputOptions::default()
+    };
+    Reader::from_reader(Box::new(std::io::Cursor::new(bytes)), name, &opts).unwrap()
+}
+
+/// UTF-16 with a BOM, as Excel's "Unicode text" writes it (encoding_rs only encodes to UTF-8
+/// and legacy encodings).
+fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+    let mut out = if big_endian {
+        vec![0xFE, 0xFF]
+    } else {
+        vec![0xFF, 0xFE]
+    };
+    for unit in text.encode_utf16() {
+        out.extend_from_slice(&if big_endian {
+            unit.to_be_bytes()
+        } else {
+            unit.to_le_bytes()
+        });
+    }
+    out
+}
+
+const NAMES: &str = "First Name\tLast Name\tEmail\r\n\
+Zoë\tMüller\tzoe@x.de\r\n\
+José\tØre\tjose@x.es\r\n\
+Łukasz\tNowak\tl@x.pl\r\n";
+
+fn all_cells(r: &mut Reader) -> Vec<Vec<String>> {
+    r.map(|rec| cells(&rec).iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+#[test]
+fn utf8_bom_is_stripped_and_names_kept() {
+    let text = NAMES.replace('\t', ",");
+    let mut r = with(
+        [&b"\xEF\xBB\xBF"[..], text.as_bytes()].concat(),
+        "x.csv",
+        None,
+    );
+    assert_eq!(r.encoding(), "UTF-8");
+    assert_eq!(r.delimiter(), Some(b','));
+    assert_eq!(r.headers().unwrap()[0], "First Name");
+    let rows = all_cells(&mut r);
+    assert_eq!(rows[0][..2], ["Zoë", "Müller"]);
+    assert_eq!(rows[2][0], "Łukasz");
+}
+
+#[test]
+fn utf16le_bom_tab_separated_like_excel_unicode_text() {
+    let mut r = with(utf16(NAMES, false), "export.txt", None);
+    assert_eq!(r.encoding(), "UTF-16LE");
+    // Sniffed on the decoded text: in the raw bytes every other byte is a NUL.
+    assert_eq!(r.delimiter(), Some(b'\t'));
+    assert_eq!(r.headers().unwrap(), ["First Name", "Last Name", "Email"]);
+    let recs: Vec<_> = r.by_ref().collect();
+    assert_eq!(recs.iter().map(|r| r.row).collect::<Vec<_>>(), [2, 3, 4]);
+    assert_eq!(cells(&recs[0]), ["Zoë", "Müller", "zoe@x.de"]);
+    assert_eq!(cells(&recs[1]), ["José", "Øre", "jose@x.es"]);
+    assert_eq!(cells(&recs[2]), ["Łukasz", "Nowak", "l@x.pl"]);
+}
+
+#[test]
+fn utf16be_bom() {
+    let text = NAMES.replace('\t', ";");
+    let mut r = with(utf16(&text, true), "x.csv", None);
+    assert_eq!(r.encoding(), "UTF-16BE");
+    assert_eq!(r.delimiter(), Some(b';'));
+    let rows = all_cells(&mut r);
+    assert_eq!(rows[1], ["José", "Øre", "jose@x.es"]);
+}
+
+#[test]
+fn utf16_jsonl() {
+    let mut r = with(
+        utf16(
+            "{\"firstName\":\"Zoë\"}\r\n{\"firstName\":\"Łukasz\"}\r\n",
+            false,
+        ),
+        "x.jsonl",
+        None,
+    );
+    assert_eq!(r.encoding(), "UTF-16LE");
+    let recs: Vec<_> = r.by_ref().collect();
+    assert!(matches!(&recs[1].values, RecordValues::Object(m) if m["firstName"] == "Łukasz"));
+}
+
+#[test]
+fn windows_1252_is_detected() {
+    // 0xE9 é, 0xEB ë, 0xFC ü, 0x80 €, 0x93/0x94 smart quotes: invalid as UTF-8.
+    let bytes =
+        b"First Name;Last Name;Notes\nJos\xe9;M\xfcller;\x93VIP\x94 \x80100\nZo\xeb;D\xf8e;\n"
+            .to_vec();
+    let mut r = with(bytes, "x.csv", None);
+    assert_eq!(r.encoding(), "windows-1252");
+    assert_eq!(r.delimiter(), Some(b';'));
+    let rows = all_cells(&mut r);
+    assert_eq!(rows[0], ["José", "Müller", "\u{201C}VIP\u{201D} €100"]);
+    assert_eq!(rows[1], ["Zoë", "Døe", ""]);
+}
+
+#[test]
+fn windows_1252_built_with_encoding_rs() {
+    let (bytes, _, lossy) = encoding_rs::WINDOWS_1252
+        .encode("Name,Email\nRené Øre,r@x.fr\n\u{2018}Ann\u{2019} O\u{2019}Neil,a@x.ie\n");
+    assert!(!lossy);
+    let mut r = with(bytes.into_owned(), "x.csv", None);
+    assert_eq!(r.encoding(), "windows-1252");
+    let rows = all_cells(&mut r);
+    assert_eq!(rows[0][0], "René Øre");
+    assert_eq!(rows[1][0], "\u{2018}Ann\u{2019} O\u{2019}Neil");
+}
+
+#[test]
+fn declared_encoding_overrides_detection() {
+    // Valid UTF-8 by accident, but declared Windows-1252: "Ã©" stays two characters.
+    let mut r = with("Name\nJosé\n".as_bytes().to_vec(), "x.csv", Some("latin1"));
+    assert_eq!(r.encoding(), "windows-1252");
+    assert_eq!(all_cells(&mut r)[0], ["JosÃ©"]);
+
+    let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode("名前,Email\n山田,y@x.jp\n");
+    let mut r = with(bytes.into_owned(), "x.csv", Some("shift_jis"));
+    assert_eq!(r.encoding(), "Shift_JIS");
+    assert_eq!(r.headers().unwrap(), ["名前", "Email"]);
+    assert_eq!(all_cells(&mut r)[0], ["山田", "y@x.jp"]);
+
+    // A BOM of the declared encoding is still dropped.
+    let mut r = with(utf16("A\tB\n1\t2\n", false), "x.txt", Some("utf-16le"));
+    assert_eq!(r.headers().unwrap(), ["A", "B"]);
+    assert_eq!(all_cells(&mut r)[0], ["1", "2"]);
+}
+
+#[test]
+fn declared_utf8_keeps_bad_bytes_unreadable() {
+    let mut r = with(
+        b"Name,Email\nJos\xe9,j@x.com\nBob,b@x.com\n".to_vec(),
+        "x.csv",
+        Some("utf-8"),
+    );
+    assert_eq!(r.encoding(), "UTF-8");
+    let recs: Vec<_> = r.by_ref().collect();
+    assert_eq!(recs[0].row, 2);
+    assert!(
+        matches!(&recs[0].values, RecordValues::Unreadable { message, .. } if message.contains("--encoding"))
+    );
+    assert_eq!(cells(&recs[1]), ["Bob", "b@x.com"]);
+}
+
+#[test]
+fn bad_byte_after_the_sample_stays_an_unreadable_row() {
+    // Detection only samples the start, so a file that looks like UTF-8 there is read as UTF-8.
+    let mut text = b"Name,Email\n".to_vec();
+    for i in 0..5000 {
+        text.extend_from_slice(format!("Person {i},p{i}@x.com\n").as_bytes());
+    }
+    text.extend_from_slice(b"Jos\xe9,j@x.com\nBob,b@x.com\n");
+    let mut r = with(text, "x.csv", None);
+    assert_eq!(r.encoding(), "UTF-8");
+    let recs: Vec<_> = r.by_ref().collect();
+    assert_eq!(recs.len(), 5002);
+    assert_eq!(recs[5000].row, 5002);
+    assert!(
+        matches!(&recs[5000].values, RecordValues::Unreadable { column: Some(c), .. } if c == "Name")
+    );
+    assert_eq!(cells(&recs[5001]), ["Bob", "b@x.com"]);
+}
+
+#[test]
+fn decoding_streams_across_buffer_boundaries() {
+    // Large enough that characters straddle the sample's end and the decoder's buffers.
+    let mut text = String::from("Name\tEmail\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("Zoë Łukasz {i}\tz{i}@x.de\n"));
+    }
+    let r = with(utf16(&text, false), "x.txt", None);
+    let mut n = 0;
+    for rec in r {
+        assert_eq!(cells(&rec)[0], format!("Zoë Łukasz {n}"));
+        assert_eq!(rec.row, n + 2);
+        n += 1;
+    }
+    assert_eq!(n, 20_000);
+}
+
+#[test]
+fn empty_utf16_file_is_empty() {
+    let err = Reader::from_reader(
+        Box::new(std::io::Cursor::new(utf16("\r\n", false))),
+        "e.txt",
+        &InputOptions::default(),
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(err, InputError::Empty { .. }), "{err}");
+}
+
+#[test]
+fn unknown_encoding_label_is_an_error_naming_the_flag() {
+    let err = TextEncoding::from_label("utf-42").unwrap_err();
+    assert!(err.to_string().contains("--encoding"), "{err}");
+    assert!(err.to_string().contains("utf-42"), "{err}");
 }

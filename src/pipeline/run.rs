@@ -152,10 +152,10 @@ pub async fn run(
     let unmapped = mapper.unmapped_columns();
     let format = match reader.format() {
         crate::input::Format::Csv => match reader.delimiter() {
-            Some(d) => format!("CSV, delimiter {:?}", d as char),
-            None => "CSV".to_owned(),
+            Some(d) => format!("CSV, delimiter {:?}, {}", d as char, reader.encoding()),
+            None => format!("CSV, {}", reader.encoding()),
         },
-        crate::input::Format::Jsonl => "JSONL".to_owned(),
+        crate::input::Format::Jsonl => format!("JSONL, {}", reader.encoding()),
     };
     let preparer = Preparer {
         mapper,

@@ -11,6 +11,8 @@ use crate::event::{Event, EventSink, RowStatus, StepStatus};
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Summary {
     pub input: String,
+    /// How the input was read: format, delimiter and encoding (from `Event::Started`).
+    pub format: String,
     pub report: Option<String>,
     pub dry_run: bool,
     pub rows: u64,
@@ -41,9 +43,14 @@ impl Summary {
     /// The few lines a person reads at the end of a run.
     pub fn render(&self) -> String {
         let mut out = String::new();
+        let format = if self.format.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", self.format)
+        };
         let _ = writeln!(
             out,
-            "{}{} rows from {} in {:.1} s ({:.1} rows/s)",
+            "{}{} rows from {}{format} in {:.1} s ({:.1} rows/s)",
             if self.dry_run { "dry run: " } else { "" },
             self.rows,
             self.input,
@@ -147,6 +154,9 @@ impl SummaryBuilder {
 
 impl EventSink for SummaryBuilder {
     fn on_event(&mut self, event: &Event) -> std::io::Result<()> {
+        if let Event::Started { format, .. } = event {
+            self.summary.format.clone_from(format);
+        }
         if let Event::Row(o) = event {
             let s = &mut self.summary;
             s.rows += 1;
@@ -158,5 +168,28 @@ impl EventSink for SummaryBuilder {
             s.business_failed += u64::from(o.business_status == StepStatus::Failed);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_line_says_how_the_input_was_read() {
+        let mut b = SummaryBuilder::new("x.csv".into(), None, true);
+        b.on_event(&Event::Started {
+            input: "x.csv".into(),
+            format: "CSV, delimiter ';', windows-1252".into(),
+            dry_run: true,
+        })
+        .unwrap();
+        let s = b.finish(StatsSnapshot::default(), Duration::from_secs(1), None);
+        assert_eq!(s.format, "CSV, delimiter ';', windows-1252");
+        let first = s.render().lines().next().unwrap().to_owned();
+        assert!(
+            first.starts_with("dry run: 0 rows from x.csv (CSV, delimiter ';', windows-1252) in "),
+            "{first}"
+        );
     }
 }

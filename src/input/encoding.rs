@@ -1,0 +1,159 @@
+//! Text encodings: files saved by Excel and other CRMs come as UTF-8 (with or without a BOM),
+//! UTF-16 with a BOM ("Unicode text") or a legacy single-byte code page. Everything is turned
+//! into UTF-8 here, streaming, before the CSV or JSONL reader sees it.
+
+use std::io::{Cursor, Read};
+
+use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
+use encoding_rs_io::DecodeReaderBytesBuilder;
+
+use super::Source;
+
+/// How much of the start of a file is looked at to detect its encoding.
+const DETECT_BYTES: u64 = 64 * 1024;
+
+/// An encoding named by `--encoding`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextEncoding(&'static Encoding);
+
+/// `--encoding` named no encoding this tool can decode.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--encoding {0:?}: not a known encoding; use a label such as utf-8, utf-16le, utf-16be, windows-1252, latin1, iso-8859-2, shift_jis")]
+pub struct UnknownEncoding(pub String);
+
+impl TextEncoding {
+    /// Takes the WHATWG labels browsers accept (case-insensitive), so `latin1` and
+    /// `iso-8859-1` mean Windows-1252 as they do everywhere on the web.
+    pub fn from_label(label: &str) -> Result<TextEncoding, UnknownEncoding> {
+        // The "replacement" labels decode every file to a single U+FFFD: never useful here.
+        Encoding::for_label_no_replacement(label.trim().as_bytes())
+            .map(TextEncoding)
+            .ok_or_else(|| UnknownEncoding(label.to_owned()))
+    }
+
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+}
+
+/// `r` as UTF-8 bytes, and the encoding it was read in.
+///
+/// UTF-8 input is passed through undecoded (only its BOM is dropped), so a bad byte still makes
+/// its own row `Unreadable` instead of silently becoming U+FFFD.
+pub(super) fn decode(
+    mut r: Source,
+    declared: Option<TextEncoding>,
+) -> std::io::Result<(Source, &'static Encoding)> {
+    let mut prefix = Vec::with_capacity(8 * 1024);
+    (&mut r).take(DETECT_BYTES).read_to_end(&mut prefix)?;
+    let (encoding, bom_len) = match declared {
+        Some(TextEncoding(e)) => (e, bom_of(e, &prefix)),
+        None => detect(&prefix),
+    };
+    prefix.drain(..bom_len);
+    let raw: Source = Box::new(Cursor::new(prefix).chain(r));
+    if encoding == UTF_8 {
+        return Ok((raw, encoding));
+    }
+    let decoded = DecodeReaderBytesBuilder::new()
+        .encoding(Some(encoding))
+        .bom_sniffing(false)
+        .build(raw);
+    Ok((Box::new(decoded), encoding))
+}
+
+/// A BOM decides; without one, text that is valid UTF-8 is UTF-8; anything else is a legacy
+/// encoding: chardetng's guess when it is sure, else Windows-1252 (what Excel writes on most
+/// Western Windows machines).
+fn detect(prefix: &[u8]) -> (&'static Encoding, usize) {
+    if let Some(found) = Encoding::for_bom(prefix) {
+        return found;
+    }
+    match std::str::from_utf8(prefix) {
+        Ok(_) => return (UTF_8, 0),
+        // Cut off mid-character by the sample's end: still UTF-8.
+        Err(e) if e.error_len().is_none() => return (UTF_8, 0),
+        Err(_) => {}
+    }
+    let mut detector = chardetng::EncodingDetector::new();
+    detector.feed(prefix, false);
+    match detector.guess_assess(None, false) {
+        (e, true) => (e, 0),
+        _ => (WINDOWS_1252, 0),
+    }
+}
+
+/// The length of `encoding`'s own BOM at the start of `prefix`, 0 if there is none.
+fn bom_of(encoding: &'static Encoding, prefix: &[u8]) -> usize {
+    match Encoding::for_bom(prefix) {
+        Some((e, len)) if e == encoding => len,
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use encoding_rs::{UTF_16BE, UTF_16LE};
+
+    #[test]
+    fn boms_win() {
+        assert_eq!(detect(b"\xEF\xBB\xBFa"), (UTF_8, 3));
+        assert_eq!(detect(b"\xFF\xFEa\0"), (UTF_16LE, 2));
+        assert_eq!(detect(b"\xFE\xFF\0a"), (UTF_16BE, 2));
+    }
+
+    #[test]
+    fn valid_utf8_stays_utf8_even_cut_mid_character() {
+        assert_eq!(detect("Zoë,Müller".as_bytes()), (UTF_8, 0));
+        assert_eq!(detect(b"ascii only"), (UTF_8, 0));
+        assert_eq!(detect(&"Zoë".as_bytes()[..3]), (UTF_8, 0));
+    }
+
+    #[test]
+    fn legacy_bytes_default_to_windows_1252() {
+        let (text, _, _) = WINDOWS_1252
+            .encode("First Name,Last Name\nJosé,Müller\nZoë,\u{201C}Ann\u{201D}\nRené,Price €5\n");
+        assert_eq!(detect(&text), (WINDOWS_1252, 0));
+        assert_eq!(detect(b"Name\nJos\xe9\n"), (WINDOWS_1252, 0));
+    }
+
+    #[test]
+    fn other_code_pages_are_told_apart() {
+        for (text, encoding) in [
+            (
+                "Name,Email\nŁukasz Żółć,l@x.pl\nZbigniew Świątek,z@x.pl\n",
+                encoding_rs::WINDOWS_1250,
+            ),
+            (
+                "Имя,Email\nИван Петров,i@x.ru\nМария,m@x.ru\n",
+                encoding_rs::WINDOWS_1251,
+            ),
+            ("名前,Email\n山田太郎,y@x.jp\n", encoding_rs::SHIFT_JIS),
+        ] {
+            let (bytes, _, _) = encoding.encode(text);
+            assert_eq!(detect(&bytes), (encoding, 0), "{text}");
+        }
+    }
+
+    #[test]
+    fn labels() {
+        for (label, name) in [
+            ("utf-8", "UTF-8"),
+            ("UTF8", "UTF-8"),
+            ("utf-16le", "UTF-16LE"),
+            ("utf-16", "UTF-16LE"),
+            ("utf-16be", "UTF-16BE"),
+            ("windows-1252", "windows-1252"),
+            ("latin1", "windows-1252"),
+            ("cp1250", "windows-1250"),
+            ("shift_jis", "Shift_JIS"),
+        ] {
+            assert_eq!(TextEncoding::from_label(label).unwrap().name(), name);
+        }
+        for bad in ["", "utf-9", "klingon", "iso-2022-kr"] {
+            let err = TextEncoding::from_label(bad).unwrap_err();
+            assert!(err.to_string().contains("--encoding"), "{err}");
+        }
+    }
+}
