@@ -131,7 +131,8 @@ fn auto_mapping_of_csv_row() {
     assert!(row.errors.is_empty());
     assert_eq!(
         find(&row, &Target::Field(Field::FirstName)),
-        Some(&text(" Zoë "))
+        Some(&text("Zoë")),
+        "cells are trimmed"
     );
     assert_eq!(
         find(&row, &Target::Field(Field::Tags)),
