@@ -41,14 +41,14 @@ pub enum PlanError {
 pub fn file_plan(a: &FileArgs) -> Result<RunConfig, PlanError> {
     std::fs::metadata(&a.file).map_err(|e| PlanError::Input(a.file.clone(), e))?;
     let mut cfg = RunConfig::new(a.file.clone());
-    cfg.input_options = InputOptions {
-        format: a.format.map(|f| match f {
-            InputFormat::Csv => Format::Csv,
-            InputFormat::Jsonl => Format::Jsonl,
-        }),
-        delimiter: a.delimiter.as_deref().map(parse_delimiter).transpose()?,
-    };
+    cfg.input_options = input_options(a.format, a.delimiter.as_deref())?;
     cfg.mapping = a.mapping.as_deref().map(MappingSpec::load).transpose()?;
+    if let Some(choice) = &a.preset {
+        match &mut cfg.mapping {
+            Some(spec) => spec.set_preset(choice.clone()),
+            None => cfg.mapping = Some(MappingSpec::from_preset(choice.clone())),
+        }
+    }
     let country = a.default_country.trim().to_ascii_uppercase();
     if country.len() != 2 || !country.chars().all(|c| c.is_ascii_alphabetic()) {
         return Err(PlanError::Country(a.default_country.clone()));
@@ -74,6 +74,20 @@ pub fn file_plan(a: &FileArgs) -> Result<RunConfig, PlanError> {
         .filter(|l| !l.is_empty());
     cfg.report_label = Some(report_path(a).display().to_string());
     Ok(cfg)
+}
+
+/// `--format` and `--delimiter`.
+pub fn input_options(
+    format: Option<InputFormat>,
+    delimiter: Option<&str>,
+) -> Result<InputOptions, PlanError> {
+    Ok(InputOptions {
+        format: format.map(|f| match f {
+            InputFormat::Csv => Format::Csv,
+            InputFormat::Jsonl => Format::Jsonl,
+        }),
+        delimiter: delimiter.map(parse_delimiter).transpose()?,
+    })
 }
 
 /// `--report`, or `<input stem>.report.csv` in the current directory.
