@@ -210,8 +210,9 @@ pub fn generate(
         } else {
             match &rule.target {
                 Target::CustomField(_) => "custom field key (\"contact.\" prefix)".to_owned(),
+                Target::Field(f) if header.trim() == f.api_name() => "exact field name".to_owned(),
                 Target::Field(f) if normalise(header) == normalise(f.api_name()) => {
-                    "exact field name".to_owned()
+                    "field name, ignoring case, spaces and _-.".to_owned()
                 }
                 Target::Field(f) => format!("alias of {}", f.api_name()),
                 Target::Ignore => "ignored".to_owned(),
