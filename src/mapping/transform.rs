@@ -93,12 +93,11 @@ pub fn check_date_format(format: &str) -> Result<(), String> {
         ));
     }
     let has = |s: &[&str]| s.iter().any(|x| format.contains(x));
-    if !has(&["%Y", "%y", "%G"]) || !has(&["%m", "%b", "%B", "%h"]) || !has(&["%d", "%e"]) {
-        if !has(&["%F", "%D", "%x"]) {
-            return Err(format!(
-                "`date_format` {format:?} needs a year, a month and a day (e.g. \"%d/%m/%Y\")"
-            ));
-        }
+    let parts = has(&["%Y", "%y", "%G"]) && has(&["%m", "%b", "%B", "%h"]) && has(&["%d", "%e"]);
+    if !parts && !has(&["%F", "%D", "%x"]) {
+        return Err(format!(
+            "`date_format` {format:?} needs a year, a month and a day (e.g. \"%d/%m/%Y\")"
+        ));
     }
     Ok(())
 }
