@@ -14,6 +14,8 @@
 //! # Keep matching unlisted columns by name (default true). With `auto = false`, only the
 //! # columns listed below are imported.
 //! auto = true
+//! # A built-in preset (see below): hubspot, salesforce, pipedrive, mailchimp, zoho, keap, none.
+//! # preset = "hubspot"
 //!
 //! [columns]
 //! # "Column as written in the header" = what it becomes:
@@ -47,6 +49,44 @@
 //!
 //! An empty or whitespace-only cell (or JSON `null`) means "leave the field alone": it produces
 //! no value, so an import never blanks a field in HighLevel.
+//!
+//! # Transforms
+//!
+//! Cells are always trimmed. A column's table form can also ask for:
+//!
+//! ```toml
+//! [columns]
+//! "Full Name" = { field = "name", split_name = true }   # also fills firstName and lastName
+//! "Contact"   = { field = "name", transform = "split_name" }          # the same
+//! "E-mail"    = { field = "email", lowercase = true }   # the whole address (the domain always is)
+//! "Born"      = { field = "dateOfBirth", date_format = "%d/%m/%Y" }   # a chrono format
+//! "Opted out" = { field = "dnd", true_values = ["unsubscribed"], false_values = ["subscribed"] }
+//! "Labels"    = { field = "tags", split = ";" }         # several columns may feed tags,
+//! "Groups"    = { field = "tags", split = "|" }         # each with its own separator
+//! "Mobile"    = { field = "phone", fallback = true }    # used when the row's other phone is empty
+//! ```
+//!
+//! - `split_name` keeps `name` and splits it: "Jane Doe" → Jane / Doe, "Doe, Jane" → Jane /
+//!   Doe, "Ludwig van Beethoven" → Ludwig / van Beethoven; a row's own firstName or lastName
+//!   column wins over the split.
+//! - `split` ignores separators inside double quotes (`"a, b","c"` → `a, b` and `c`) and
+//!   drops the quotes: Mailchimp writes tags that way.
+//! - Without `date_format`, dates follow HighLevel's reading (`YYYY-MM-DD`, `MM/DD/YYYY` …),
+//!   and one that reads both ways (`03/04/1990`: both parts 12 or less) is an error in the row,
+//!   never a guess; `12/25/1990` is still 25 December.
+//! - `true_values`/`false_values` (compared ignoring case) come before the usual yes/no, 1/0.
+//! - Phones without a country code are read in the row's `country` column when it has one,
+//!   else in `--default-country`.
+//!
+//! # Presets
+//!
+//! Built-in mappings for the contact exports of HubSpot, Salesforce, Pipedrive, Mailchimp, Zoho
+//! CRM and Keap (`presets/*.toml`: column → field, IDs and owners ignored, Pipedrive's full
+//! name split, Mailchimp's quoted tags). A CSV whose headers include at least half (and at least
+//! three) of one preset's typical columns, and more of them than of any other preset's, gets
+//! that preset; `--preset <id|none>` or `preset = "…"` in the mapping file chooses instead.
+//! `auto = false` turns detection off. A mapping file's own lines win over the preset's, both
+//! for the column and for the field it gives.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
