@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::api::{RateLimit, DEFAULT_BASE_URL};
+use crate::mapping::PresetChoice;
 
 const TOKEN_HELP: &str = "\
 The API token is read from the environment variable GHL_TOKEN, or from a file named by \
@@ -51,6 +52,37 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Run the built-in HighLevel emulator until Ctrl-C, for trying the tool or other clients.
     Sandbox(SandboxArgs),
+    /// Write a commented mapping file for a CSV or JSONL file: what each column maps to and
+    /// why, the columns left out, and suggested transforms.
+    Init(InitArgs),
+}
+
+/// Built-in mappings for other CRMs' exports.
+const PRESET_HELP: &str = "A built-in mapping for another CRM's export: hubspot, salesforce, \
+pipedrive, mailchimp, zoho, keap, or none [default: chosen by the headers when they clearly \
+match one]. A mapping file's own lines win over it.";
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The CSV or JSONL file to read (the header and the first 200 rows).
+    pub file: PathBuf,
+    /// Where to write the mapping (`-`: standard output).
+    #[arg(long, short, value_name = "PATH", default_value = "mapping.toml")]
+    pub output: PathBuf,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    #[arg(long, value_name = "NAME", value_parser = parse_preset, help = PRESET_HELP)]
+    pub preset: Option<PresetChoice>,
+    /// Input format [default: from the extension: .jsonl/.ndjson are JSONL, else CSV].
+    #[arg(long, value_enum)]
+    pub format: Option<InputFormat>,
+    /// CSV delimiter [default: detected among , ; tab |]. Use `tab` for a tab.
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// Text encoding (WHATWG label) [default: detected].
+    #[arg(long, value_name = "LABEL")]
+    pub encoding: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -67,6 +99,8 @@ pub struct FileArgs {
     /// TOML mapping file; without it, headers are matched to HighLevel fields automatically.
     #[arg(long, value_name = "PATH")]
     pub mapping: Option<PathBuf>,
+    #[arg(long, value_name = "NAME", value_parser = parse_preset, help = PRESET_HELP)]
+    pub preset: Option<PresetChoice>,
     /// Where the per-row report goes: `.csv` or `.jsonl` by extension
     /// [default: <input stem>.report.csv in the current directory].
     #[arg(long, value_name = "PATH")]
@@ -190,6 +224,10 @@ pub struct SandboxArgs {
     /// Seed for the fault and latency draws, for reproducible runs.
     #[arg(long)]
     pub seed: Option<u64>,
+}
+
+fn parse_preset(s: &str) -> Result<PresetChoice, String> {
+    PresetChoice::parse(s)
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use futures::FutureExt;
 use tracing_subscriber::EnvFilter;
 
-use super::args::{Cli, Command, FileArgs, ImportArgs, LogFormat, SandboxArgs};
+use super::args::{Cli, Command, FileArgs, ImportArgs, InitArgs, LogFormat, SandboxArgs};
 use super::plan::{self, PlanError};
 use crate::api::Token;
 use crate::event::EventSink;
@@ -24,6 +24,14 @@ pub enum CliError {
     Report(String, std::io::Error),
     #[error("cannot write the summary {0}: {1}")]
     Summary(String, std::io::Error),
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
+    #[error(transparent)]
+    Mapping(#[from] crate::mapping::MappingError),
+    #[error("{0} exists; pass --force to replace it, or --output another path")]
+    OutputExists(String),
+    #[error("cannot write {0}: {1}")]
+    Output(String, std::io::Error),
     #[error("sandbox: {0}")]
     Sandbox(std::io::Error),
     #[error("cannot start the async runtime: {0}")]
@@ -46,6 +54,7 @@ pub fn main(cli: Cli) -> Result<i32, CliError> {
                 run_and_report(cfg, &v.file, cli.quiet).await
             }
             Command::Sandbox(s) => serve_sandbox(s).await,
+            Command::Init(a) => init(a, cli.quiet),
         }
     })
 }
@@ -196,6 +205,41 @@ async fn run_and_report(
         eprint!("{}", summary.render());
     }
     Ok(summary.exit_code)
+}
+
+/// Rows `init` looks at: enough to see date orders and separators, quick on any file.
+const INIT_SAMPLE_ROWS: usize = 200;
+
+fn init(a: &InitArgs, quiet: bool) -> Result<i32, CliError> {
+    use crate::mapping::{init, PresetChoice};
+    use std::io::Write;
+    let opts = plan::input_options(a.format, a.delimiter.as_deref(), a.encoding.as_deref())?;
+    let to_stdout = a.output.as_os_str() == "-";
+    if !to_stdout && !a.force && a.output.exists() {
+        return Err(CliError::OutputExists(a.output.display().to_string()));
+    }
+    let reader = crate::input::Reader::open(&a.file, &opts)?;
+    let headers = reader.headers().map(<[String]>::to_vec);
+    let sample = init::Sample::read(headers.as_deref(), reader, INIT_SAMPLE_ROWS);
+    let choice = a.preset.clone().unwrap_or(PresetChoice::Auto);
+    let text = init::generate(&sample, &choice, &a.file.display().to_string())?;
+    let shown = a.output.display().to_string();
+    if to_stdout {
+        std::io::stdout()
+            .write_all(text.as_bytes())
+            .map_err(|e| CliError::Output("standard output".into(), e))?;
+    } else {
+        std::fs::write(&a.output, &text).map_err(|e| CliError::Output(shown.clone(), e))?;
+        if !quiet {
+            eprintln!(
+                "init: wrote {shown} ({} columns, {} rows sampled); check it, then: ghl-import validate {} --mapping {shown}",
+                sample.headers.len(),
+                sample.rows.len(),
+                a.file.display()
+            );
+        }
+    }
+    Ok(0)
 }
 
 /// One upsert a row, plus the bulk calls when every row has tags (the worst case) and a

@@ -43,19 +43,14 @@ pub enum PlanError {
 pub fn file_plan(a: &FileArgs) -> Result<RunConfig, PlanError> {
     std::fs::metadata(&a.file).map_err(|e| PlanError::Input(a.file.clone(), e))?;
     let mut cfg = RunConfig::new(a.file.clone());
-    cfg.input_options = InputOptions {
-        format: a.format.map(|f| match f {
-            InputFormat::Csv => Format::Csv,
-            InputFormat::Jsonl => Format::Jsonl,
-        }),
-        delimiter: a.delimiter.as_deref().map(parse_delimiter).transpose()?,
-        encoding: a
-            .encoding
-            .as_deref()
-            .map(TextEncoding::from_label)
-            .transpose()?,
-    };
+    cfg.input_options = input_options(a.format, a.delimiter.as_deref(), a.encoding.as_deref())?;
     cfg.mapping = a.mapping.as_deref().map(MappingSpec::load).transpose()?;
+    if let Some(choice) = &a.preset {
+        match &mut cfg.mapping {
+            Some(spec) => spec.set_preset(choice.clone()),
+            None => cfg.mapping = Some(MappingSpec::from_preset(choice.clone())),
+        }
+    }
     let country = a.default_country.trim().to_ascii_uppercase();
     if country.len() != 2 || !country.chars().all(|c| c.is_ascii_alphabetic()) {
         return Err(PlanError::Country(a.default_country.clone()));
@@ -82,6 +77,22 @@ pub fn file_plan(a: &FileArgs) -> Result<RunConfig, PlanError> {
     cfg.report_label = Some(report_path(a).display().to_string());
     cfg.keep_rejects = a.rejects.is_some();
     Ok(cfg)
+}
+
+/// `--format` and `--delimiter`.
+pub fn input_options(
+    format: Option<InputFormat>,
+    delimiter: Option<&str>,
+    encoding: Option<&str>,
+) -> Result<InputOptions, PlanError> {
+    Ok(InputOptions {
+        format: format.map(|f| match f {
+            InputFormat::Csv => Format::Csv,
+            InputFormat::Jsonl => Format::Jsonl,
+        }),
+        delimiter: delimiter.map(parse_delimiter).transpose()?,
+        encoding: encoding.map(TextEncoding::from_label).transpose()?,
+    })
 }
 
 /// `--report`, or `<input stem>.report.csv` in the current directory.

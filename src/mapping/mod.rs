@@ -14,6 +14,8 @@
 //! # Keep matching unlisted columns by name (default true). With `auto = false`, only the
 //! # columns listed below are imported.
 //! auto = true
+//! # A built-in preset (see below): hubspot, salesforce, pipedrive, mailchimp, zoho, keap, none.
+//! # preset = "hubspot"
 //!
 //! [columns]
 //! # "Column as written in the header" = what it becomes:
@@ -47,6 +49,44 @@
 //!
 //! An empty or whitespace-only cell (or JSON `null`) means "leave the field alone": it produces
 //! no value, so an import never blanks a field in HighLevel.
+//!
+//! # Transforms
+//!
+//! Cells are always trimmed. A column's table form can also ask for:
+//!
+//! ```toml
+//! [columns]
+//! "Full Name" = { field = "name", split_name = true }   # also fills firstName and lastName
+//! "Contact"   = { field = "name", transform = "split_name" }          # the same
+//! "E-mail"    = { field = "email", lowercase = true }   # the whole address (the domain always is)
+//! "Born"      = { field = "dateOfBirth", date_format = "%d/%m/%Y" }   # a chrono format
+//! "Opted out" = { field = "dnd", true_values = ["unsubscribed"], false_values = ["subscribed"] }
+//! "Labels"    = { field = "tags", split = ";" }         # several columns may feed tags,
+//! "Groups"    = { field = "tags", split = "|" }         # each with its own separator
+//! "Mobile"    = { field = "phone", fallback = true }    # used when the row's other phone is empty
+//! ```
+//!
+//! - `split_name` keeps `name` and splits it: "Jane Doe" → Jane / Doe, "Doe, Jane" → Jane /
+//!   Doe, "Ludwig van Beethoven" → Ludwig / van Beethoven; a row's own firstName or lastName
+//!   column wins over the split.
+//! - `split` ignores separators inside double quotes (`"a, b","c"` → `a, b` and `c`) and
+//!   drops the quotes: Mailchimp writes tags that way.
+//! - Without `date_format`, dates follow HighLevel's reading (`YYYY-MM-DD`, `MM/DD/YYYY` …),
+//!   and one that reads both ways (`03/04/1990`: both parts 12 or less) is an error in the row,
+//!   never a guess; `12/25/1990` is still 25 December.
+//! - `true_values`/`false_values` (compared ignoring case) come before the usual yes/no, 1/0.
+//! - Phones without a country code are read in the row's `country` column when it has one,
+//!   else in `--default-country`.
+//!
+//! # Presets
+//!
+//! Built-in mappings for the contact exports of HubSpot, Salesforce, Pipedrive, Mailchimp, Zoho
+//! CRM and Keap (`presets/*.toml`: column → field, IDs and owners ignored, Pipedrive's full
+//! name split, Mailchimp's quoted tags). A CSV whose headers include at least half (and at least
+//! three) of one preset's typical columns, and more of them than of any other preset's, gets
+//! that preset; `--preset <id|none>` or `preset = "…"` in the mapping file chooses instead.
+//! `auto = false` turns detection off. A mapping file's own lines win over the preset's, both
+//! for the column and for the field it gives.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -56,6 +96,10 @@ use serde_json::Value;
 
 use crate::contact::{Field, RowError};
 use crate::input::{Record, RecordValues};
+
+pub mod init;
+pub mod presets;
+mod transform;
 
 #[cfg(test)]
 mod tests;
@@ -148,13 +192,86 @@ pub struct MappedRow {
 struct Rule {
     target: Target,
     split: Option<String>,
+    /// A full name: also gives firstName and lastName.
+    split_name: bool,
+    lowercase: bool,
+    /// A chrono format; the value becomes `YYYY-MM-DD`.
+    date_format: Option<String>,
+    true_values: Vec<String>,
+    false_values: Vec<String>,
+    /// Used only when no other column gives the field in this row.
+    fallback: bool,
 }
 
 impl Rule {
+    fn new(target: Target) -> Rule {
+        Rule {
+            target,
+            split: None,
+            split_name: false,
+            lowercase: false,
+            date_format: None,
+            true_values: Vec::new(),
+            false_values: Vec::new(),
+            fallback: false,
+        }
+    }
+
+    /// Counts as the column for its field (duplicates, auto-detection claims).
+    fn claims(&self) -> bool {
+        self.target.single_valued() && !self.fallback
+    }
+
     fn describe(&self) -> String {
-        match &self.split {
-            Some(s) => format!("{} (split on '{s}')", self.target),
-            None => self.target.to_string(),
+        let mut s = self.target.to_string();
+        if let Some(sep) = &self.split {
+            s += &format!(" (split on '{sep}')");
+        }
+        if self.split_name {
+            s += " (split into firstName and lastName)";
+        }
+        if self.lowercase {
+            s += " (lowercased)";
+        }
+        if let Some(f) = &self.date_format {
+            s += &format!(" (date format {f})");
+        }
+        if !self.true_values.is_empty() || !self.false_values.is_empty() {
+            s += &format!(
+                " (true: {:?}, false: {:?})",
+                self.true_values, self.false_values
+            );
+        }
+        if self.fallback {
+            s += " (when the other column is empty)";
+        }
+        s
+    }
+}
+
+/// Which preset a run uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PresetChoice {
+    /// Chosen by the headers, if they clearly match one.
+    Auto,
+    /// `none`: no preset.
+    Off,
+    /// By id (`hubspot` …).
+    Named(String),
+}
+
+impl PresetChoice {
+    /// `auto`, `none` or a preset id.
+    pub fn parse(s: &str) -> Result<PresetChoice, String> {
+        let s = s.trim().to_ascii_lowercase();
+        match s.as_str() {
+            "auto" => Ok(PresetChoice::Auto),
+            "none" => Ok(PresetChoice::Off),
+            _ if presets::by_id(&s).is_some() => Ok(PresetChoice::Named(s)),
+            _ => Err(format!(
+                "unknown preset \"{s}\" (expected {}, none or auto)",
+                presets::IDS.join(", ")
+            )),
         }
     }
 }
@@ -164,7 +281,10 @@ impl Rule {
 pub struct MappingSpec {
     name: String,
     text: String,
+    /// No file behind it: only carries `--preset`.
+    implicit: bool,
     auto: bool,
+    preset: Option<PresetChoice>,
     columns: Vec<(String, Rule)>,
     constants: Vec<(Target, RawValue)>,
 }
@@ -179,15 +299,43 @@ impl MappingSpec {
         MappingSpec::parse(&text, &name)
     }
 
+    /// No mapping file, only a preset choice (`--preset` without `--mapping`).
+    pub fn from_preset(choice: PresetChoice) -> MappingSpec {
+        MappingSpec {
+            name: String::new(),
+            text: String::new(),
+            implicit: true,
+            auto: true,
+            preset: Some(choice),
+            columns: Vec::new(),
+            constants: Vec::new(),
+        }
+    }
+
+    /// `--preset` wins over the file's `preset = …`.
+    pub fn set_preset(&mut self, choice: PresetChoice) {
+        self.preset = Some(choice);
+    }
+
     pub fn parse(text: &str, name: &str) -> Result<MappingSpec, MappingError> {
         let table: toml::Table = toml::from_str(text).map_err(|e| MappingError::Toml {
             file: name.to_owned(),
             message: e.to_string(),
         })?;
+        MappingSpec::from_table(&table, text, name)
+    }
+
+    fn from_table(
+        table: &toml::Table,
+        text: &str,
+        name: &str,
+    ) -> Result<MappingSpec, MappingError> {
         let mut spec = MappingSpec {
             name: name.to_owned(),
             text: text.to_owned(),
+            implicit: false,
             auto: true,
+            preset: None,
             columns: Vec::new(),
             constants: Vec::new(),
         };
@@ -197,10 +345,19 @@ impl MappingSpec {
             key: key.to_owned(),
             message,
         };
-        for (key, value) in &table {
+        for (key, value) in table {
             match (key.as_str(), value) {
                 ("auto", toml::Value::Boolean(b)) => spec.auto = *b,
                 ("auto", _) => return Err(invalid("auto", "must be true or false".into())),
+                ("preset", toml::Value::String(p)) => {
+                    spec.preset = Some(PresetChoice::parse(p).map_err(|m| invalid("preset", m))?)
+                }
+                ("preset", _) => {
+                    return Err(invalid(
+                        "preset",
+                        "must be a string like \"hubspot\" or \"none\"".into(),
+                    ))
+                }
                 ("columns", toml::Value::Table(t)) => {
                     for (column, v) in t {
                         let rule = parse_rule(v)
@@ -224,7 +381,7 @@ impl MappingSpec {
                 _ => {
                     return Err(invalid(
                         key,
-                        "unknown setting (expected auto, [columns] or [constants])".into(),
+                        "unknown setting (expected auto, preset, [columns] or [constants])".into(),
                     ))
                 }
             }
@@ -289,25 +446,38 @@ fn custom_key(name: &str) -> Option<String> {
 
 fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
     match v {
-        toml::Value::String(s) => Ok(Rule {
-            target: target_by_name(s)?,
-            split: None,
-        }),
+        toml::Value::String(s) => Ok(Rule::new(target_by_name(s)?)),
         toml::Value::Table(t) => {
             let mut target = None;
-            let mut split = None;
+            let mut rule = Rule::new(Target::Ignore);
+            let string = |k: &str, v: &toml::Value| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("`{k}` must be a string"))
+            };
+            let boolean = |k: &str, v: &toml::Value| {
+                v.as_bool()
+                    .ok_or_else(|| format!("`{k}` must be true or false"))
+            };
+            let strings = |k: &str, v: &toml::Value| -> Result<Vec<String>, String> {
+                v.as_array()
+                    .and_then(|a| {
+                        a.iter()
+                            .map(|i| i.as_str().map(|s| s.trim().to_lowercase()))
+                            .collect::<Option<Vec<_>>>()
+                    })
+                    .ok_or_else(|| format!("`{k}` must be a list of strings"))
+            };
             for (k, v) in t {
-                let s = v
-                    .as_str()
-                    .ok_or_else(|| format!("`{k}` must be a string"))?;
                 match k.as_str() {
                     "field" => {
-                        let t = target_by_name(s)?;
+                        let t = target_by_name(&string(k, v)?)?;
                         if target.replace(t).is_some() {
                             return Err("give only one of `field` and `custom_field`".into());
                         }
                     }
                     "custom_field" => {
+                        let s = string(k, v)?;
                         if s.trim().is_empty() {
                             return Err("`custom_field` must not be empty".into());
                         }
@@ -319,27 +489,66 @@ fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
                         }
                     }
                     "split" => {
+                        let s = string(k, v)?;
                         if s.is_empty() {
                             return Err("`split` must not be empty".into());
                         }
-                        split = Some(s.to_owned());
+                        rule.split = Some(s);
                     }
+                    "split_name" => rule.split_name = boolean(k, v)?,
+                    "lowercase" => rule.lowercase = boolean(k, v)?,
+                    "fallback" => rule.fallback = boolean(k, v)?,
+                    "transform" => match string(k, v)?.trim() {
+                        "split_name" => rule.split_name = true,
+                        "lowercase" => rule.lowercase = true,
+                        other => {
+                            return Err(format!(
+                                "unknown transform {other:?} (expected \"split_name\" or \"lowercase\")"
+                            ))
+                        }
+                    },
+                    "date_format" => {
+                        let f = string(k, v)?;
+                        transform::check_date_format(&f)?;
+                        rule.date_format = Some(f);
+                    }
+                    "true_values" => rule.true_values = strings(k, v)?,
+                    "false_values" => rule.false_values = strings(k, v)?,
                     other => {
                         return Err(format!(
-                            "unknown key `{other}` (expected field, custom_field, split)"
+                            "unknown key `{other}` (expected field, custom_field, split, split_name, transform, lowercase, date_format, true_values, false_values, fallback)"
                         ))
                     }
                 }
             }
-            let target = target.ok_or("needs `field` or `custom_field`")?;
-            if split.is_some()
-                && !matches!(target, Target::Field(Field::Tags) | Target::CustomField(_))
-            {
+            rule.target = target.ok_or("needs `field` or `custom_field`")?;
+            let t = &rule.target;
+            let custom = matches!(t, Target::CustomField(_));
+            if rule.split.is_some() && !(custom || *t == Target::Field(Field::Tags)) {
                 return Err(format!(
-                    "`split` only applies to tags and custom fields, not {target}"
+                    "`split` only applies to tags and custom fields, not {t}"
                 ));
             }
-            Ok(Rule { target, split })
+            if rule.split_name && *t != Target::Field(Field::Name) {
+                return Err(format!("`split_name` only applies to name, not {t}"));
+            }
+            if rule.date_format.is_some() && !(custom || *t == Target::Field(Field::DateOfBirth)) {
+                return Err(format!(
+                    "`date_format` only applies to dateOfBirth and custom fields, not {t}"
+                ));
+            }
+            let bools = !rule.true_values.is_empty() || !rule.false_values.is_empty();
+            if bools && *t != Target::Field(Field::Dnd) {
+                return Err(format!(
+                    "`true_values`/`false_values` only apply to dnd, not {t}"
+                ));
+            }
+            if rule.fallback && !t.single_valued() {
+                return Err(format!(
+                    "`fallback` only applies to single-valued fields, not {t}"
+                ));
+            }
+            Ok(rule)
         }
         _ => Err(
             "must be a field name string or a table like { field = \"tags\", split = \";\" }"
@@ -431,12 +640,56 @@ pub struct Mapper {
     headers: Option<Vec<String>>,
     /// CSV: one rule per header; `None` = matched nothing.
     columns: Vec<Option<Rule>>,
-    /// JSONL: rules from the mapping file, by key.
+    /// JSONL: rules from the preset and the mapping file, by key.
     spec_rules: HashMap<String, Rule>,
     auto: bool,
     constants: Vec<(Target, RawValue)>,
+    /// The preset in use, and whether it was named (rather than detected).
+    preset: Option<(presets::Detection, bool)>,
     /// JSONL keys seen so far and what they map to.
     json_keys: RwLock<HashMap<String, Option<Rule>>>,
+}
+
+/// Indices of the headers `name` designates: exact, else ignoring case and outer spaces.
+fn find_columns(headers: &[String], name: &str) -> Vec<usize> {
+    let exact: Vec<usize> = (0..headers.len())
+        .filter(|&i| headers[i] == *name)
+        .collect();
+    if !exact.is_empty() {
+        return exact;
+    }
+    let name = normalise_header(name);
+    (0..headers.len())
+        .filter(|&i| normalise_header(&headers[i]) == name)
+        .collect()
+}
+
+/// How presets and loose column names compare headers.
+pub(crate) fn normalise_header(h: &str) -> String {
+    h.trim().to_lowercase()
+}
+
+/// The preset `choice` means for these headers (`auto`: only a clear match).
+fn resolve_preset(
+    choice: &PresetChoice,
+    auto: bool,
+    headers: Option<&[String]>,
+) -> Option<(presets::Detection, bool)> {
+    match choice {
+        PresetChoice::Off => None,
+        PresetChoice::Named(id) => presets::by_id(id).map(|p| {
+            let d = headers
+                .and_then(|h| presets::scores(h).into_iter().find(|d| d.preset.id == p.id))
+                .unwrap_or(presets::Detection {
+                    preset: p,
+                    matched: 0,
+                    total: p.distinctive.len(),
+                });
+            (d, true)
+        }),
+        PresetChoice::Auto if auto => headers.and_then(presets::detect).map(|d| (d, false)),
+        PresetChoice::Auto => None,
+    }
 }
 
 impl Mapper {
@@ -445,33 +698,42 @@ impl Mapper {
         headers: Option<&[String]>,
     ) -> Result<Mapper, MappingError> {
         let auto = spec.is_none_or(|s| s.auto);
+        let choice = spec
+            .and_then(|s| s.preset.clone())
+            .unwrap_or(PresetChoice::Auto);
+        let preset = resolve_preset(&choice, auto, headers);
+        let preset_rules: &[(String, Rule)] = match &preset {
+            Some((d, _)) => &d.preset.spec.columns,
+            None => &[],
+        };
+        let user_rules: &[(String, Rule)] = spec.map_or(&[], |s| &s.columns);
         let mut mapper = Mapper {
-            spec_name: spec.map(|s| s.name.clone()),
+            spec_name: spec.filter(|s| !s.implicit).map(|s| s.name.clone()),
             headers: headers.map(<[String]>::to_vec),
             columns: Vec::new(),
-            spec_rules: spec
-                .map(|s| s.columns.iter().cloned().collect())
-                .unwrap_or_default(),
+            spec_rules: preset_rules.iter().chain(user_rules).cloned().collect(),
             auto,
             constants: spec.map(|s| s.constants.clone()).unwrap_or_default(),
+            preset,
             json_keys: RwLock::new(HashMap::new()),
         };
         let Some(headers) = headers else {
             return Ok(mapper);
         };
         let mut columns: Vec<Option<Rule>> = vec![None; headers.len()];
+        // Set by the preset or the mapping file: auto-detection leaves these alone.
         let mut from_spec = vec![false; headers.len()];
+        let mut from_preset = vec![false; headers.len()];
+        for (name, rule) in preset_rules {
+            for i in find_columns(headers, name) {
+                columns[i] = Some(rule.clone());
+                from_spec[i] = true;
+                from_preset[i] = true;
+            }
+        }
         if let Some(spec) = spec {
             for (name, rule) in &spec.columns {
-                let exact: Vec<usize> = (0..headers.len())
-                    .filter(|&i| headers[i] == *name)
-                    .collect();
-                let found = if exact.is_empty() {
-                    let loose = |h: &str| h.trim().to_lowercase() == name.trim().to_lowercase();
-                    (0..headers.len()).filter(|&i| loose(&headers[i])).collect()
-                } else {
-                    exact
-                };
+                let found = find_columns(headers, name);
                 if found.is_empty() {
                     return Err(MappingError::UnknownColumn {
                         file: spec.name.clone(),
@@ -487,7 +749,22 @@ impl Mapper {
                 for i in found {
                     columns[i] = Some(rule.clone());
                     from_spec[i] = true;
+                    from_preset[i] = false;
                 }
+            }
+        }
+        // A field the mapping file gives a column for is no longer the preset's to fill.
+        let user_claims: Vec<Target> = (0..headers.len())
+            .filter(|&i| from_spec[i] && !from_preset[i])
+            .filter_map(|i| columns[i].as_ref().filter(|r| r.claims()))
+            .map(|r| r.target.clone())
+            .collect();
+        for i in 0..headers.len() {
+            let yields = columns[i]
+                .as_ref()
+                .is_some_and(|r| r.target.single_valued() && user_claims.contains(&r.target));
+            if from_preset[i] && yields {
+                columns[i] = None;
             }
         }
         if auto {
@@ -496,7 +773,7 @@ impl Mapper {
             let mut claimed: Vec<Target> = columns
                 .iter()
                 .flatten()
-                .filter(|r| r.target.single_valued())
+                .filter(|r| r.claims())
                 .map(|r| r.target.clone())
                 .collect();
             for (i, h) in headers.iter().enumerate() {
@@ -515,14 +792,43 @@ impl Mapper {
                 });
             }
         }
-        check_duplicates(headers, &columns, &from_spec, spec.is_some())?;
+        check_duplicates(
+            headers,
+            &columns,
+            &from_spec,
+            spec.is_some_and(|s| !s.implicit),
+        )?;
         mapper.columns = columns;
         Ok(mapper)
     }
 
-    /// (column, what it maps to), for logs and `--dry-run`; constants come last.
+    /// The preset's name ("HubSpot"), when one is in use.
+    pub fn preset(&self) -> Option<&str> {
+        self.preset.as_ref().map(|(d, _)| d.preset.name.as_str())
+    }
+
+    /// What the run says about the preset, e.g. "using the HubSpot preset (matched 7 of 9 of
+    /// its columns)".
+    pub fn preset_notice(&self) -> Option<String> {
+        let (d, named) = self.preset.as_ref()?;
+        let how = if *named {
+            format!("named with --preset or in the mapping file; {} of its {} typical columns are in the file", d.matched, d.total)
+        } else {
+            format!("matched {} of {} of its columns", d.matched, d.total)
+        };
+        Some(format!(
+            "using the {} preset ({how}); --preset none turns it off",
+            d.preset.name
+        ))
+    }
+
+    /// (column, what it maps to), for logs and `--dry-run`; the preset first, constants last.
     pub fn describe(&self) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = match &self.headers {
+        let mut out: Vec<(String, String)> = Vec::new();
+        if let Some(notice) = self.preset_notice() {
+            out.push(("(preset)".to_owned(), notice));
+        }
+        out.extend(match &self.headers {
             Some(h) => h
                 .iter()
                 .zip(&self.columns)
@@ -556,7 +862,7 @@ impl Mapper {
                 v.sort();
                 v
             }
-        };
+        });
         for (target, value) in &self.constants {
             let shown = match value {
                 RawValue::Text(s) => format!("{s:?}"),
@@ -625,6 +931,7 @@ impl Mapper {
 
     fn map_cells(&self, cells: &[String], out: &mut MappedRow) {
         let headers = self.headers.as_deref().unwrap_or_default();
+        let mut later = Vec::new();
         for (i, cell) in cells.iter().enumerate() {
             let Some(Some(rule)) = self.columns.get(i) else {
                 continue;
@@ -632,14 +939,14 @@ impl Mapper {
             if rule.target == Target::Ignore || cell.trim().is_empty() {
                 continue;
             }
-            if let Some(value) = text_value(cell, rule) {
-                out.values.push(MappedValue {
-                    target: rule.target.clone(),
-                    column: headers.get(i).cloned(),
-                    value,
-                });
+            let column = headers.get(i).map(String::as_str);
+            match text_value(cell, rule) {
+                Ok(Some(value)) => push_value(out, &mut later, rule, column, value),
+                Ok(None) => {}
+                Err(m) => out.errors.push(RowError::new(column, m)),
             }
         }
+        push_later(out, later);
         if cells.len() > headers.len() {
             let extra: Vec<_> = cells[headers.len()..]
                 .iter()
@@ -662,6 +969,7 @@ impl Mapper {
 
     fn map_object(&self, obj: &serde_json::Map<String, Value>, out: &mut MappedRow) {
         let mut seen: HashMap<Target, String> = HashMap::new();
+        let mut later = Vec::new();
         for (key, value) in obj {
             if normalise(key) == "customfields" && !self.spec_rules.contains_key(key) {
                 self.map_custom_fields(key, value, out, &mut seen);
@@ -673,8 +981,15 @@ impl Mapper {
             if rule.target == Target::Ignore {
                 continue;
             }
+            if rule.fallback || rule.split_name {
+                if let Some(v) = json_value(out, key, &rule, value) {
+                    push_value(out, &mut later, &rule, Some(key), v);
+                }
+                continue;
+            }
             push_json(out, &mut seen, key, key, &rule, value);
         }
+        push_later(out, later);
     }
 
     fn json_rule(&self, key: &str) -> Option<Rule> {
@@ -711,10 +1026,7 @@ impl Mapper {
                             .push(RowError::new(Some(key), "a custom field key is empty"));
                         continue;
                     }
-                    let rule = Rule {
-                        target: Target::CustomField(k.to_owned()),
-                        split: None,
-                    };
+                    let rule = Rule::new(Target::CustomField(k.to_owned()));
                     push_json(out, seen, &format!("{key}.{k}"), k, &rule, v);
                 }
             }
@@ -749,10 +1061,7 @@ impl Mapper {
                         ));
                         continue;
                     };
-                    let rule = Rule {
-                        target: Target::CustomField(id.to_owned()),
-                        split: None,
-                    };
+                    let rule = Rule::new(Target::CustomField(id.to_owned()));
                     push_json(out, seen, &label, id, &rule, v);
                 }
             }
@@ -773,12 +1082,37 @@ fn push_json(
     rule: &Rule,
     value: &Value,
 ) {
-    let v = match value {
-        Value::Null => return,
-        Value::String(s) if s.trim().is_empty() => return,
+    let Some(v) = json_value(out, column, rule, value) else {
+        return;
+    };
+    if rule.target.single_valued() {
+        if let Some(first) = seen.get(&rule.target) {
+            out.errors.push(RowError::new(
+                Some(column),
+                format!("'{first}' and '{column}' both give {}", rule.target),
+            ));
+            return;
+        }
+        seen.insert(rule.target.clone(), column.to_owned());
+    }
+    out.values.push(MappedValue {
+        target: rule.target.clone(),
+        column: Some(column_out.to_owned()),
+        value: v,
+    });
+}
+
+/// A JSON value as a raw value; `None` when it is empty or unusable (then with an error).
+fn json_value(out: &mut MappedRow, column: &str, rule: &Rule, value: &Value) -> Option<RawValue> {
+    Some(match value {
+        Value::Null => return None,
+        Value::String(s) if s.trim().is_empty() => return None,
         Value::String(s) => match text_value(s, rule) {
-            Some(v) => v,
-            None => return,
+            Ok(v) => v?,
+            Err(m) => {
+                out.errors.push(RowError::new(Some(column), m));
+                return None;
+            }
         },
         Value::Bool(b) => RawValue::Bool(*b),
         Value::Number(n) => RawValue::Number(n.clone()),
@@ -799,12 +1133,12 @@ fn push_json(
                                 rule.target
                             ),
                         ));
-                        return;
+                        return None;
                     }
                 }
             }
             if list.is_empty() {
-                return;
+                return None;
             }
             RawValue::List(list)
         }
@@ -813,46 +1147,84 @@ fn push_json(
                 Some(column),
                 format!("a JSON object is not a valid value for {}", rule.target),
             ));
-            return;
+            return None;
         }
-    };
-    if rule.target.single_valued() {
-        if let Some(first) = seen.get(&rule.target) {
-            out.errors.push(RowError::new(
-                Some(column),
-                format!("'{first}' and '{column}' both give {}", rule.target),
-            ));
-            return;
-        }
-        seen.insert(rule.target.clone(), column.to_owned());
-    }
-    out.values.push(MappedValue {
-        target: rule.target.clone(),
-        column: Some(column_out.to_owned()),
-        value: v,
-    });
+    })
 }
 
-/// A non-empty cell's value; `None` when splitting leaves nothing.
-fn text_value(cell: &str, rule: &Rule) -> Option<RawValue> {
-    match &rule.split {
-        Some(sep) => {
-            let parts: Vec<String> = cell
-                .split(sep.as_str())
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(str::to_owned)
-                .collect();
-            (!parts.is_empty()).then_some(RawValue::List(parts))
+/// Pushes a column's value; a fallback's value, and the names split from a full name, wait in
+/// `later` for the row's own columns to have their say.
+fn push_value(
+    out: &mut MappedRow,
+    later: &mut Vec<MappedValue>,
+    rule: &Rule,
+    column: Option<&str>,
+    value: RawValue,
+) {
+    if let (true, RawValue::Text(full)) = (rule.split_name, &value) {
+        let (first, last) = transform::split_name(full);
+        for (field, part) in [(Field::FirstName, first), (Field::LastName, last)] {
+            if let Some(part) = part {
+                later.push(MappedValue {
+                    target: Target::Field(field),
+                    column: column.map(str::to_owned),
+                    value: RawValue::Text(part),
+                });
+            }
         }
-        None => Some(RawValue::Text(cell.to_owned())),
     }
+    let v = MappedValue {
+        target: rule.target.clone(),
+        column: column.map(str::to_owned),
+        value,
+    };
+    if rule.fallback {
+        later.push(v);
+    } else {
+        out.values.push(v);
+    }
+}
+
+/// Each waiting value, unless the row already has its field.
+fn push_later(out: &mut MappedRow, later: Vec<MappedValue>) {
+    for v in later {
+        if !out.values.iter().any(|x| x.target == v.target) {
+            out.values.push(v);
+        }
+    }
+}
+
+/// A non-empty cell's value after the rule's transforms; `None` when splitting leaves nothing.
+fn text_value(cell: &str, rule: &Rule) -> Result<Option<RawValue>, String> {
+    let cell = cell.trim();
+    let case = |s: String| if rule.lowercase { s.to_lowercase() } else { s };
+    if let Some(sep) = &rule.split {
+        let parts: Vec<String> = transform::split_list(cell, sep)
+            .into_iter()
+            .map(case)
+            .collect();
+        return Ok((!parts.is_empty()).then_some(RawValue::List(parts)));
+    }
+    if let Some(format) = &rule.date_format {
+        return transform::parse_date(cell, format).map(|d| Some(RawValue::Text(d)));
+    }
+    if !rule.true_values.is_empty() || !rule.false_values.is_empty() {
+        let lower = cell.to_lowercase();
+        if rule.true_values.contains(&lower) {
+            return Ok(Some(RawValue::Bool(true)));
+        }
+        if rule.false_values.contains(&lower) {
+            return Ok(Some(RawValue::Bool(false)));
+        }
+    }
+    Ok(Some(RawValue::Text(case(cell.to_owned()))))
 }
 
 fn auto_rule(header: &str) -> Option<Rule> {
     let target = detect_target(header)?;
-    let split = (target == Target::Field(Field::Tags)).then(|| ",".to_owned());
-    Some(Rule { target, split })
+    let mut rule = Rule::new(target);
+    rule.split = (rule.target == Target::Field(Field::Tags)).then(|| ",".to_owned());
+    Some(rule)
 }
 
 fn check_duplicates(
@@ -864,7 +1236,7 @@ fn check_duplicates(
     let mut by_target: Vec<(Target, Vec<usize>)> = Vec::new();
     for (i, rule) in columns.iter().enumerate() {
         let Some(rule) = rule else { continue };
-        if !rule.target.single_valued() {
+        if !rule.claims() {
             continue;
         }
         match by_target.iter_mut().find(|(t, _)| *t == rule.target) {

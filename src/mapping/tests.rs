@@ -131,7 +131,8 @@ fn auto_mapping_of_csv_row() {
     assert!(row.errors.is_empty());
     assert_eq!(
         find(&row, &Target::Field(Field::FirstName)),
-        Some(&text(" Zoë "))
+        Some(&text("Zoë")),
+        "cells are trimmed"
     );
     assert_eq!(
         find(&row, &Target::Field(Field::Tags)),
@@ -535,4 +536,163 @@ fn jsonl_with_spec() {
 fn mapper_is_send_sync() {
     fn is<T: Send + Sync>() {}
     is::<Mapper>();
+}
+
+#[test]
+fn presets_are_detected_only_on_clear_evidence() {
+    assert_eq!(
+        presets::all().len(),
+        presets::IDS.len(),
+        "every built-in preset parses"
+    );
+    let hubspot = hdrs(&[
+        "Record ID",
+        "First Name",
+        "Email",
+        "Contact owner",
+        "Lifecycle Stage",
+        "Create Date",
+        "State/Region",
+        "Country/Region",
+    ]);
+    let d = presets::detect(&hubspot).unwrap();
+    assert_eq!((d.preset.id, d.matched, d.total), ("hubspot", 6, 9));
+    // A generic file, and two typical columns, are not enough.
+    let generic = hdrs(&[
+        "First Name",
+        "Email",
+        "Phone",
+        "Company",
+        "Birthday",
+        "Date of Birth",
+    ]);
+    assert!(presets::detect(&generic).is_none());
+    assert!(presets::detect(&hdrs(&["Record ID", "Contact owner", "Email"])).is_none());
+    let m = Mapper::new(None, Some(&hubspot)).unwrap();
+    assert_eq!(m.preset(), Some("HubSpot"));
+    assert!(m.unmapped_columns().is_empty());
+    assert_eq!(m.describe()[0].0, "(preset)");
+    let off = MappingSpec::from_preset(PresetChoice::Off);
+    let m = Mapper::new(Some(&off), Some(&hubspot)).unwrap();
+    assert_eq!(m.preset(), None);
+    assert!(m.unmapped_columns().contains(&"Record ID".to_owned()));
+    assert!(PresetChoice::parse("Salesforce").is_ok());
+    assert!(PresetChoice::parse("acme").is_err());
+}
+
+#[test]
+fn transforms_in_a_mapping_file() {
+    let spec = MappingSpec::parse(
+        r#"
+[columns]
+"Full Name" = { field = "name", split_name = true }
+"First" = "firstName"
+"Mail" = { field = "email", lowercase = true }
+"Born" = { field = "dateOfBirth", date_format = "%d/%m/%Y" }
+"Opted Out" = { field = "dnd", true_values = ["Unsubscribed"], false_values = ["Subscribed"] }
+"Labels" = { field = "tags", split = ";" }
+"Groups" = { field = "tags", split = "|" }
+"Work Phone" = "phone"
+"Cell" = { field = "phone", fallback = true }
+"#,
+        "m.toml",
+    )
+    .unwrap();
+    let h = hdrs(&[
+        "Full Name",
+        "First",
+        "Mail",
+        "Born",
+        "Opted Out",
+        "Labels",
+        "Groups",
+        "Work Phone",
+        "Cell",
+    ]);
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    let row = m.map(&cells_record(&[
+        "Jane van Dyke",
+        "",
+        " Jane@Example.COM ",
+        "03/04/1990",
+        "unsubscribed",
+        "a; b",
+        "c|a",
+        "",
+        "+1 415 555 2671",
+    ]));
+    assert!(row.errors.is_empty(), "{:?}", row.errors);
+    let f = |field| find(&row, &Target::Field(field));
+    assert_eq!(f(Field::Name), Some(&text("Jane van Dyke")));
+    assert_eq!(f(Field::FirstName), Some(&text("Jane")));
+    assert_eq!(f(Field::LastName), Some(&text("van Dyke")));
+    assert_eq!(f(Field::Email), Some(&text("jane@example.com")));
+    assert_eq!(f(Field::DateOfBirth), Some(&text("1990-04-03")));
+    assert_eq!(f(Field::Dnd), Some(&RawValue::Bool(true)));
+    assert_eq!(
+        f(Field::Phone),
+        Some(&text("+1 415 555 2671")),
+        "fallback fills in"
+    );
+    let tags: Vec<_> = row
+        .values
+        .iter()
+        .filter(|v| v.target == Target::Field(Field::Tags))
+        .map(|v| v.value.clone())
+        .collect();
+    assert_eq!(tags, [list(&["a", "b"]), list(&["c", "a"])]);
+
+    // The row's own first name beats the split; the main phone beats the fallback.
+    let row = m.map(&cells_record(&[
+        "Jane van Dyke",
+        "Janey",
+        "",
+        "2000-02-01",
+        "",
+        "",
+        "",
+        "+1 415 555 0134",
+        "+1 415 555 2671",
+    ]));
+    assert_eq!(
+        find(&row, &Target::Field(Field::FirstName)),
+        Some(&text("Janey"))
+    );
+    assert_eq!(
+        row.values
+            .iter()
+            .filter(|v| v.target == Target::Field(Field::Phone))
+            .map(|v| &v.value)
+            .collect::<Vec<_>>(),
+        [&text("+1 415 555 0134")]
+    );
+    assert!(
+        row.errors.iter().any(|e| e.message.contains("date_format")),
+        "{:?}",
+        row.errors
+    );
+
+    for bad in [
+        r#"[columns]
+"A" = { field = "email", split_name = true }"#,
+        r#"[columns]
+"A" = { field = "email", date_format = "%d/%m/%Y" }"#,
+        r#"[columns]
+"A" = { field = "dateOfBirth", date_format = "%d/%m" }"#,
+        r#"[columns]
+"A" = { field = "email", true_values = ["x"] }"#,
+        r#"[columns]
+"A" = { field = "tags", fallback = true }"#,
+        r#"[columns]
+"A" = { field = "name", transform = "reverse" }"#,
+        "preset = \"acme\"",
+    ] {
+        assert!(MappingSpec::parse(bad, "m.toml").is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn the_sample_mapping_file_still_parses() {
+    let text = include_str!("../../samples/mapping.toml");
+    MappingSpec::parse(text, "samples/mapping.toml").unwrap();
 }

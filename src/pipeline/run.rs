@@ -189,6 +189,9 @@ pub async fn run(
             dry_run,
         })
         .await;
+    if let Some(message) = preparer.mapper.preset_notice() {
+        let _ = ev_tx.send(Event::Notice { message }).await;
+    }
     if !unmapped.is_empty() {
         let message = format!(
             "columns not imported (no matching HighLevel field; map them with --mapping): {}",

@@ -7,7 +7,8 @@
 //!   Extensions (`x123`, `ext. 123`, `#123`) are dropped: HighLevel's phone field has no place
 //!   for them, and losing the extension beats losing the contact.
 //! - Dates with slashes (and the other separators) put the month first when the year is last
-//!   (`MM/DD/YYYY`), as HighLevel reads them; `DD/MM/YYYY` is never guessed.
+//!   (`MM/DD/YYYY`), as HighLevel reads them; `DD/MM/YYYY` is never guessed, and a date that
+//!   reads both ways (`03/04/1990`) is an error unless the mapping gives a `date_format`.
 //! - Tags are deduplicated ignoring case (HighLevel stores tags lowercased), keeping the first
 //!   spelling and the order.
 //! - A custom field target containing a `.` (`contact.x`) is sent as a key, anything else as
@@ -362,7 +363,18 @@ pub fn normalise_date(t: &str) -> Result<String, String> {
     let num = |s: &str| s.parse::<u32>().unwrap_or(0);
     let (y, m, d) = match (parts[0].len(), parts[2].len()) {
         (4, 1 | 2) if parts[1].len() <= 2 => (num(parts[0]), num(parts[1]), num(parts[2])),
-        (1 | 2, 4) if parts[1].len() <= 2 => (num(parts[2]), num(parts[0]), num(parts[1])),
+        (1 | 2, 4) if parts[1].len() <= 2 => {
+            let (a, b) = (num(parts[0]), num(parts[1]));
+            // 03/04/1990 is 4 March in the US and 3 April elsewhere: an error beats a guess.
+            if (1..=12).contains(&a) && (1..=12).contains(&b) && a != b {
+                return Err(format!(
+                    "ambiguous date: {t} could be {a} {} or {} {b}; set date_format for this column",
+                    month_name(b),
+                    month_name(a)
+                ));
+            }
+            (num(parts[2]), a, b)
+        }
         _ => return Err(HINT.into()),
     };
     let date = NaiveDate::from_ymd_opt(y as i32, m, d)
@@ -376,6 +388,28 @@ pub fn normalise_date(t: &str) -> Result<String, String> {
         date.month(),
         date.day()
     ))
+}
+
+fn month_name(m: u32) -> &'static str {
+    const NAMES: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    (m as usize)
+        .checked_sub(1)
+        .and_then(|i| NAMES.get(i))
+        .copied()
+        .unwrap_or("?")
 }
 
 struct Countries {

@@ -1,0 +1,125 @@
+//! Built-in mappings for other CRMs' contact exports. Each preset is a mapping file (in
+//! `presets/`) plus the headers that identify the export, so what a preset does can be read
+//! (and copied into a user's own mapping file) as plain TOML.
+
+use std::sync::OnceLock;
+
+use super::{normalise_header, MappingSpec};
+
+pub struct Preset {
+    /// What `--preset` and `preset = "…"` take.
+    pub id: &'static str,
+    /// For people: "HubSpot".
+    pub name: String,
+    /// Headers typical of this export and unlikely elsewhere; detection scores their share.
+    pub distinctive: Vec<String>,
+    pub spec: MappingSpec,
+}
+
+const SOURCES: [(&str, &str); 6] = [
+    ("hubspot", include_str!("presets/hubspot.toml")),
+    ("salesforce", include_str!("presets/salesforce.toml")),
+    ("pipedrive", include_str!("presets/pipedrive.toml")),
+    ("mailchimp", include_str!("presets/mailchimp.toml")),
+    ("zoho", include_str!("presets/zoho.toml")),
+    ("keap", include_str!("presets/keap.toml")),
+];
+
+/// The ids `--preset` accepts, `none` aside.
+pub const IDS: [&str; 6] = [
+    "hubspot",
+    "salesforce",
+    "pipedrive",
+    "mailchimp",
+    "zoho",
+    "keap",
+];
+
+/// Below this share of its distinctive headers, a preset is not chosen by itself.
+pub const MIN_SHARE: f64 = 0.5;
+/// Nor with fewer than this many of them: a few common headers are weak evidence.
+pub const MIN_MATCHED: usize = 3;
+
+pub fn all() -> &'static [Preset] {
+    static ALL: OnceLock<Vec<Preset>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        SOURCES
+            .iter()
+            .filter_map(|(id, text)| parse(id, text))
+            .collect()
+    })
+}
+
+/// `None` only if a built-in file is broken, which a unit test rules out.
+fn parse(id: &'static str, text: &str) -> Option<Preset> {
+    let mut table: toml::Table = toml::from_str(text).ok()?;
+    let meta = table.remove("preset")?;
+    let name = meta.get("name")?.as_str()?.to_owned();
+    let distinctive = meta
+        .get("distinctive")?
+        .as_array()?
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    let spec = MappingSpec::from_table(&table, text, &format!("preset {id}")).ok()?;
+    Some(Preset {
+        id,
+        name,
+        distinctive,
+        spec,
+    })
+}
+
+pub fn by_id(id: &str) -> Option<&'static Preset> {
+    let id = id.trim().to_ascii_lowercase();
+    all().iter().find(|p| p.id == id)
+}
+
+/// How well a file's headers fit a preset.
+#[derive(Debug, Clone, Copy)]
+pub struct Detection {
+    pub preset: &'static Preset,
+    pub matched: usize,
+    pub total: usize,
+}
+
+impl std::fmt::Debug for Preset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id)
+    }
+}
+
+impl Detection {
+    pub fn share(&self) -> f64 {
+        self.matched as f64 / self.total.max(1) as f64
+    }
+}
+
+/// Every preset's score against `headers`, best first.
+pub fn scores(headers: &[String]) -> Vec<Detection> {
+    let have: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+    let mut out: Vec<Detection> = all()
+        .iter()
+        .map(|p| Detection {
+            preset: p,
+            matched: p
+                .distinctive
+                .iter()
+                .filter(|d| have.contains(&normalise_header(d)))
+                .count(),
+            total: p.distinctive.len(),
+        })
+        .collect();
+    out.sort_by(|a, b| b.share().total_cmp(&a.share()));
+    out
+}
+
+/// The preset these headers came from, if the evidence is strong and points one way: a tie
+/// between two presets picks neither.
+pub fn detect(headers: &[String]) -> Option<Detection> {
+    let s = scores(headers);
+    let best = *s.first()?;
+    let strong = best.share() >= MIN_SHARE && best.matched >= MIN_MATCHED;
+    let clear = s.get(1).is_none_or(|second| second.share() < best.share());
+    (strong && clear).then_some(best)
+}

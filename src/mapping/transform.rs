@@ -1,0 +1,151 @@
+//! Value transforms a mapping rule can ask for; each works on one cell, never fails loudly.
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+/// Splits on `sep`, except inside double quotes, so Mailchimp's `"a, b","c"` gives `a, b` and
+/// `c`. Parts are trimmed, unquoted, and empty ones dropped.
+pub fn split_list(cell: &str, sep: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut rest = cell;
+    loop {
+        let trimmed = rest.trim_start();
+        let (part, next) = match trimmed.strip_prefix('"') {
+            Some(q) => match q.find('"') {
+                // Quoted part: up to the closing quote, then up to the next separator.
+                Some(end) => {
+                    let after = &q[end + 1..];
+                    match after.find(sep) {
+                        Some(i) => (&q[..end], Some(&after[i + sep.len()..])),
+                        None => (&q[..end], None),
+                    }
+                }
+                None => (q, None),
+            },
+            None => match trimmed.find(sep) {
+                Some(i) => (&trimmed[..i], Some(&trimmed[i + sep.len()..])),
+                None => (trimmed, None),
+            },
+        };
+        let part = part.trim().trim_matches('"').trim();
+        if !part.is_empty() {
+            parts.push(part.to_owned());
+        }
+        match next {
+            Some(n) => rest = n,
+            None => break,
+        }
+    }
+    parts
+}
+
+/// Lowercase words that belong to the last name: "Ludwig van Beethoven".
+const PARTICLES: [&str; 14] = [
+    "van", "von", "der", "den", "de", "del", "della", "da", "di", "du", "la", "le", "bin", "al",
+];
+const SUFFIXES: [&str; 9] = ["jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "phd", "md"];
+
+/// (first name, last name) from a full name: "Last, First" is understood; otherwise the last
+/// word (with particles before it and a suffix after it) is the last name. One word is a
+/// first name only.
+pub fn split_name(full: &str) -> (Option<String>, Option<String>) {
+    let some = |s: String| (!s.is_empty()).then_some(s);
+    if let Some((last, first)) = full.split_once(',') {
+        let first = first.trim();
+        // "Smith, Jr." is not "Last, First".
+        if !SUFFIXES.contains(&first.to_lowercase().as_str()) {
+            return (
+                some(first.split_whitespace().collect::<Vec<_>>().join(" ")),
+                some(last.split_whitespace().collect::<Vec<_>>().join(" ")),
+            );
+        }
+    }
+    let words: Vec<&str> = full.split_whitespace().collect();
+    if words.len() < 2 {
+        return (some(words.join(" ")), None);
+    }
+    let mut start = words.len() - 1;
+    if SUFFIXES.contains(&words[start].to_lowercase().as_str()) && start > 1 {
+        start -= 1;
+    }
+    while start > 1 && PARTICLES.contains(&words[start - 1]) {
+        start -= 1;
+    }
+    (
+        some(words[..start].join(" ")),
+        some(words[start..].join(" ")),
+    )
+}
+
+/// `YYYY-MM-DD` from `cell` read with a chrono format (a date, or a date and time).
+pub fn parse_date(cell: &str, format: &str) -> Result<String, String> {
+    NaiveDate::parse_from_str(cell, format)
+        .or_else(|_| NaiveDateTime::parse_from_str(cell, format).map(|d| d.date()))
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .map_err(|e| format!("{cell:?} does not match date_format {format:?} ({e})"))
+}
+
+/// Whether `format` is a chrono format that can read a date.
+pub fn check_date_format(format: &str) -> Result<(), String> {
+    use chrono::format::{Item, StrftimeItems};
+    if StrftimeItems::new(format).any(|i| matches!(i, Item::Error)) {
+        return Err(format!(
+            "`date_format` {format:?} is not a valid chrono format (e.g. \"%d/%m/%Y\")"
+        ));
+    }
+    let has = |s: &[&str]| s.iter().any(|x| format.contains(x));
+    let parts = has(&["%Y", "%y", "%G"]) && has(&["%m", "%b", "%B", "%h"]) && has(&["%d", "%e"]);
+    if !parts && !has(&["%F", "%D", "%x"]) {
+        return Err(format!(
+            "`date_format` {format:?} needs a year, a month and a day (e.g. \"%d/%m/%Y\")"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_split_outside_quotes() {
+        assert_eq!(split_list(r#""Customer","VIP""#, ","), ["Customer", "VIP"]);
+        assert_eq!(split_list(r#""a, b", "c""#, ","), ["a, b", "c"]);
+        assert_eq!(split_list("a; b;;c ", ";"), ["a", "b", "c"]);
+        assert_eq!(split_list(r#""unterminated, x"#, ","), ["unterminated, x"]);
+        assert!(split_list(" , ,", ",").is_empty());
+    }
+
+    #[test]
+    fn names_split() {
+        let s = |n: &str| {
+            let (f, l) = split_name(n);
+            (f.unwrap_or_default(), l.unwrap_or_default())
+        };
+        assert_eq!(s("Jane Doe"), ("Jane".into(), "Doe".into()));
+        assert_eq!(s("Mary Ann Smith"), ("Mary Ann".into(), "Smith".into()));
+        assert_eq!(
+            s("Ludwig van Beethoven"),
+            ("Ludwig".into(), "van Beethoven".into())
+        );
+        assert_eq!(s("Doe, Jane"), ("Jane".into(), "Doe".into()));
+        assert_eq!(
+            s("Martin Luther King Jr."),
+            ("Martin Luther".into(), "King Jr.".into())
+        );
+        assert_eq!(s("Cher"), ("Cher".into(), String::new()));
+        assert_eq!(s("  "), (String::new(), String::new()));
+    }
+
+    #[test]
+    fn dates_with_a_format() {
+        assert_eq!(parse_date("03/04/1990", "%d/%m/%Y").unwrap(), "1990-04-03");
+        assert_eq!(
+            parse_date("1990-04-03 10:00", "%Y-%m-%d %H:%M").unwrap(),
+            "1990-04-03"
+        );
+        assert!(parse_date("1990-04-03", "%d/%m/%Y").is_err());
+        assert!(check_date_format("%d/%m/%Y").is_ok());
+        assert!(check_date_format("%d/%m").is_err());
+        assert!(check_date_format("%Q").is_err());
+    }
+}

@@ -1,0 +1,173 @@
+//! `ghl-import init`: the mapping file it writes parses, and used unchanged maps every row the
+//! way `validate` without it does.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use ghl_import::mapping::MappingSpec;
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+fn init(env: &Env, file: &Path, out: &str, extra: &[&str]) -> String {
+    let o = env
+        .cmd()
+        .arg("init")
+        .arg(file)
+        .args(["--output", out])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = std::fs::read_to_string(env.path(out)).unwrap();
+    MappingSpec::parse(&text, out).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    text
+}
+
+/// (row, status, errors) of `validate FILE` plus `extra`.
+fn statuses(env: &Env, file: &Path, extra: &[&str]) -> Vec<(String, String, String)> {
+    let report = env.path("v.csv");
+    let o = env
+        .cmd()
+        .arg("validate")
+        .arg(file)
+        .arg("--report")
+        .arg(&report)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(code(&o) <= 1, "{}", stderr(&o));
+    read_report(&report)
+        .into_iter()
+        .map(|r| (r["row"].clone(), r["status"].clone(), r["errors"].clone()))
+        .collect()
+}
+
+const DAY_FIRST: &str = "\
+Full Name,E-mail,Mobile,Phone,DOB,Tags,Notes
+Anna Schmidt,Anna@Example.DE,+49 30 901820,,25/09/1990,a;b,hi
+Ben Meyer,ben@example.de,,+49 30 901821,03/04/1985,c,
+";
+
+const JSONL: &str = r#"{"firstName":"Cy","email":"cy@example.com","tags":["a","b"],"customFields":{"contact.x":1},"Shoe Size":"42"}
+{"firstName":"Di","phone":"+1 415 555 0134","DOB":"12/25/1990"}
+"#;
+
+#[test]
+fn init_round_trips_on_every_sample() {
+    let env = Env::new();
+    let day_first = env.write("day-first.csv", DAY_FIRST);
+    let jsonl = env.write("people.jsonl", JSONL);
+    let mut files: Vec<PathBuf> = [
+        "samples/contacts.csv",
+        "samples/crm-export.csv",
+        "samples/contacts.jsonl",
+    ]
+    .iter()
+    .map(|p| repo(p))
+    .collect();
+    for e in std::fs::read_dir(repo("samples/presets")).unwrap() {
+        files.push(e.unwrap().path());
+    }
+    files.push(day_first);
+    files.push(jsonl);
+    for file in &files {
+        init(&env, file, "m.toml", &["--force"]);
+        let plain = statuses(&env, file, &[]);
+        let mapped = statuses(
+            &env,
+            file,
+            &["--mapping", env.path("m.toml").to_str().unwrap()],
+        );
+        assert_eq!(plain, mapped, "{}", file.display());
+    }
+}
+
+#[test]
+fn init_explains_columns_and_suggests_transforms() {
+    let env = Env::new();
+    let file = env.write("day-first.csv", DAY_FIRST);
+    let text = init(&env, &file, "m.toml", &[]);
+    for want in [
+        "preset = \"none\"",
+        "\"E-mail\" = \"email\"  # field name, ignoring case",
+        "\"Mobile\" = \"phone\"  # alias of phone",
+        "# \"Phone\" = { field = \"phone\", fallback = true }  # not imported: 'Mobile' already gives phone",
+        "# \"Notes\" = \"ignore\"  # unmapped:",
+        "# \"Full Name\" = { field = \"name\", split_name = true }  # suggested:",
+        "# \"DOB\" = { field = \"dateOfBirth\", date_format = \"%d/%m/%Y\" }  # suggested: the dates look day-first",
+        "# \"Tags\" = { field = \"tags\", split = \";\" }  # suggested: 1 of 2 sampled cells contain ';'",
+        "# \"E-mail\" = { field = \"email\", lowercase = true }",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+    // Without a format the day-first dates are errors; the suggestion fixes them.
+    let before = statuses(&env, &file, &[]);
+    assert!(before.iter().all(|(_, s, _)| s == "invalid"), "{before:?}");
+    assert!(before[1].2.contains("ambiguous date"), "{before:?}");
+    let edited: String = text
+        .lines()
+        .map(|l| match l.strip_prefix("# \"DOB\" = ") {
+            Some(rest) => format!("\"DOB\" = {}", rest.split("  #").next().unwrap()),
+            None if l.starts_with("\"DOB\" = ") => String::new(),
+            None => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(env.path("m.toml"), edited).unwrap();
+    let after = statuses(
+        &env,
+        &file,
+        &["--mapping", env.path("m.toml").to_str().unwrap()],
+    );
+    assert!(after.iter().all(|(_, s, _)| s == "valid"), "{after:?}");
+
+    // An existing file is not replaced without --force.
+    let o = env
+        .cmd()
+        .args(["init", file.to_str().unwrap(), "--output", "m.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+}
+
+#[test]
+fn init_names_the_preset_and_why() {
+    let env = Env::new();
+    let text = init(
+        &env,
+        &repo("samples/presets/hubspot-contacts.csv"),
+        "h.toml",
+        &[],
+    );
+    assert!(text.contains("preset = \"hubspot\""), "{text}");
+    assert!(
+        text.contains("# Preset: HubSpot (9 of its 9 typical columns"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"Record ID\" = \"ignore\"  # HubSpot preset"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "\"Mobile Phone Number\" = { field = \"phone\", fallback = true }  # HubSpot preset"
+        ),
+        "{text}"
+    );
+    let text = init(
+        &env,
+        &repo("samples/presets/hubspot-contacts.csv"),
+        "n.toml",
+        &["--preset", "none"],
+    );
+    assert!(text.contains("preset = \"none\""), "{text}");
+    assert!(
+        text.contains("# \"Record ID\" = \"ignore\"  # unmapped"),
+        "{text}"
+    );
+}
