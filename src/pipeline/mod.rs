@@ -4,6 +4,7 @@
 
 pub mod keys;
 pub mod prepare;
+mod prepare_pool;
 mod run;
 
 pub use prepare::{Prepared, Preparer};

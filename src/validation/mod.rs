@@ -23,6 +23,7 @@ use phonenumber::country::Id as Region;
 use crate::contact::{ContactFields, CustomFieldInput, Field, RowError, ValidRow};
 use crate::mapping::{MappedRow, MappedValue, RawValue, Target};
 
+mod phone;
 #[cfg(test)]
 mod tests;
 
@@ -319,6 +320,9 @@ pub fn normalise_phone(t: &str, region: Region) -> Result<String, String> {
     } else {
         Some(region)
     };
+    if let Some(fast) = phone::fast_nanp(&input, region_arg) {
+        return fast.map_err(|()| String::new());
+    }
     // The parser has panicked on odd input in the past; a row must never take the run down.
     let parsed = std::panic::catch_unwind(|| {
         phonenumber::parse(region_arg, &input)
