@@ -323,6 +323,9 @@ pub fn normalise_phone(t: &str, region: Region) -> Result<String, String> {
     if let Some(fast) = phone::fast_nanp(&input, region_arg) {
         return fast.map_err(|()| String::new());
     }
+    if let Some(e164) = phone::fast_international(&input) {
+        return Ok(e164);
+    }
     // The parser has panicked on odd input in the past; a row must never take the run down.
     let parsed = std::panic::catch_unwind(|| {
         phonenumber::parse(region_arg, &input)

@@ -8,6 +8,8 @@
 use phonenumber::country::Id as Region;
 use phonenumber::metadata::DATABASE;
 use phonenumber::Metadata;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// `Some(Ok(e164))` / `Some(Err(()))` when the fast path can decide, `None` when the full
 /// parser must. `input` is what would go to `phonenumber::parse`, `region` its region (`None`
@@ -47,53 +49,159 @@ pub(super) fn fast_nanp(input: &str, region: Option<Region>) -> Option<Result<St
     })
 }
 
-/// `phonenumber::is_valid` for country code 1: the first region whose leading digits match
-/// (or, without leading digits, whose patterns match) decides.
+/// A `+` number whose national part the parser would keep as written (no national prefix,
+/// no leading zero), when it is valid: E.164 without `phonenumber::parse`. Invalid or
+/// unusual ones return `None` and go to the full parser.
+pub(super) fn fast_international(input: &str) -> Option<String> {
+    let digits = input.strip_prefix('+')?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || digits.starts_with('0') {
+        return None;
+    }
+    // The parser takes the shortest known code, as here.
+    let (code, national) = (1..=3.min(digits.len())).find_map(|len| {
+        let code: u16 = digits[..len].parse().ok()?;
+        DATABASE.by_code(&code).map(|_| (code, &digits[len..]))
+    })?;
+    if national.len() < 3 || national.len() > 17 || national.starts_with('0') {
+        return None;
+    }
+    let meta = source_for(code, national)?;
+    let npfp = compiled(meta)?.national_prefix_for_parsing.as_ref();
+    if meta
+        .national_prefix()
+        .is_some_and(|p| national.starts_with(p))
+        || npfp.is_some_and(|re| re.is_match(national))
+    {
+        return None;
+    }
+    has_type(meta, national).then(|| format!("+{code}{national}"))
+}
+
+/// `phonenumber::is_valid` for country code 1.
 fn nanp_valid(national: &str) -> bool {
-    let Some(regions) = DATABASE.region(&1u16) else {
-        return false;
-    };
-    for id in regions {
-        let Some(meta) = DATABASE.by_id(id) else {
-            continue;
+    source_for(1, national).is_some_and(|meta| has_type(meta, national))
+}
+
+/// The metadata `phonenumber` validates a number against: a code's only region, else the
+/// first region whose leading digits match (or, without leading digits, whose patterns do).
+fn source_for(code: u16, national: &str) -> Option<&'static Metadata> {
+    let regions = DATABASE.region(&code)?;
+    if let [only] = regions[..] {
+        return if only == "001" {
+            DATABASE.by_code(&code)?.into_iter().next()
+        } else {
+            DATABASE.by_id(only)
         };
-        match meta.leading_digits() {
+    }
+    for id in regions {
+        let meta = DATABASE.by_id(id)?;
+        match &compiled(meta)?.leading {
             Some(ld) => {
-                if ld.find(national).is_some_and(|m| m.start() == 0) {
-                    return has_type(meta, national);
+                if ld.is_match(national) {
+                    return Some(meta);
                 }
             }
             None => {
                 if has_type(meta, national) {
-                    return true;
+                    return Some(meta);
                 }
             }
         }
     }
-    false
+    None
 }
 
 /// `number_type(..) != Unknown`.
 fn has_type(meta: &Metadata, national: &str) -> bool {
-    let d = meta.descriptors();
-    if !d.general().is_match(national) {
+    let Some(c) = compiled(meta) else {
         return false;
+    };
+    c.general.matches(national) && c.types.iter().any(|p| p.matches(national))
+}
+
+/// A descriptor's pattern, compiled so that a match means what `Descriptor::is_match` means
+/// (a match starting at 0, allowed length).
+struct Pattern {
+    re: regex::Regex,
+    lengths: Vec<u16>,
+}
+
+impl Pattern {
+    fn new(re: &str, lengths: &[u16]) -> Option<Pattern> {
+        Some(Pattern {
+            re: anchored(re)?,
+            lengths: lengths.to_vec(),
+        })
     }
-    [
-        d.premium_rate(),
-        d.toll_free(),
-        d.shared_cost(),
-        d.voip(),
-        d.personal_number(),
-        d.pager(),
-        d.uan(),
-        d.voicemail(),
-        d.fixed_line(),
-        d.mobile(),
-    ]
-    .into_iter()
-    .flatten()
-    .any(|desc| desc.is_match(national))
+
+    fn matches(&self, s: &str) -> bool {
+        (self.lengths.is_empty() || self.lengths.contains(&(s.len() as u16))) && self.re.is_match(s)
+    }
+}
+
+/// One region's patterns, compiled on first use.
+struct Compiled {
+    general: Pattern,
+    types: Vec<Pattern>,
+    leading: Option<regex::Regex>,
+    national_prefix_for_parsing: Option<regex::Regex>,
+}
+
+/// Matches where `find(..)` would start at 0; whitespace ignored, as the metadata loader does.
+fn anchored(re: &str) -> Option<regex::Regex> {
+    regex::RegexBuilder::new(&format!("^(?:{re})"))
+        .ignore_whitespace(true)
+        .build()
+        .ok()
+}
+
+fn compiled(meta: &Metadata) -> Option<&'static Compiled> {
+    type Table = HashMap<String, OnceLock<Option<Compiled>>>;
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        DATABASE
+            .iter()
+            .map(|m| (m.id().to_owned(), OnceLock::new()))
+            .collect()
+    });
+    let slot = table.get(meta.id())?;
+    slot.get_or_init(|| {
+        let d = meta.descriptors();
+        let pattern = |d: &phonenumber::metadata::Descriptor| {
+            Pattern::new(d.national_number().as_str(), d.possible_length())
+        };
+        let mut types = Vec::new();
+        for desc in [
+            d.premium_rate(),
+            d.toll_free(),
+            d.shared_cost(),
+            d.voip(),
+            d.personal_number(),
+            d.pager(),
+            d.uan(),
+            d.voicemail(),
+            d.fixed_line(),
+            d.mobile(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            types.push(pattern(desc)?);
+        }
+        Some(Compiled {
+            general: pattern(d.general())?,
+            types,
+            leading: match meta.leading_digits() {
+                Some(re) => Some(anchored(re.as_str())?),
+                None => None,
+            },
+            national_prefix_for_parsing: match meta.national_prefix_for_parsing() {
+                Some(re) => Some(anchored(re.as_str())?),
+                None => None,
+            },
+        })
+    })
+    .as_ref()
 }
 
 #[cfg(test)]
@@ -155,6 +263,56 @@ mod tests {
         assert!(
             decided * 2 > total,
             "fast path decided only {decided} of {total}"
+        );
+    }
+
+    #[test]
+    fn international_fast_path_agrees_with_phonenumber() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        // libphonenumber's example numbers of every region and type, as written and with
+        // their last digits changed, and random digits after every country code.
+        let mut inputs = Vec::new();
+        for meta in DATABASE.iter() {
+            let d = meta.descriptors();
+            let examples = [
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.voip(),
+                d.personal_number(),
+                d.uan(),
+            ];
+            for ex in examples.into_iter().flatten().filter_map(|d| d.example()) {
+                let cc = meta.country_code();
+                inputs.push(format!("+{cc}{ex}"));
+                let keep = ex.len().saturating_sub(3);
+                inputs.push(format!("+{cc}{}{:03}", &ex[..keep], next() % 1000));
+                inputs.push(format!("+{cc}0{ex}"));
+            }
+            let len = 4 + (next() % 10) as usize;
+            let random: String = (0..len)
+                .map(|_| char::from(b'0' + (next() % 10) as u8))
+                .collect();
+            inputs.push(format!("+{}{random}", meta.country_code()));
+        }
+        let decided = inputs
+            .iter()
+            .filter_map(|input| fast_international(input).map(|fast| (input, fast)))
+            .inspect(|(input, fast)| {
+                assert_eq!(Ok(fast.clone()), reference(input, None), "{input:?}")
+            })
+            .count();
+        assert!(
+            decided * 3 > inputs.len(),
+            "decided only {decided} of {}",
+            inputs.len()
         );
     }
 }
