@@ -5,6 +5,7 @@
 mod fields;
 pub mod keys;
 pub mod prepare;
+mod prepare_pool;
 mod run;
 
 pub use prepare::{Prepared, Preparer};

@@ -233,22 +233,13 @@ pub async fn run(
         })
     };
 
-    // Reading and classifying is blocking, CPU-bound work: its own thread.
+    // Reading and classifying is blocking, CPU-bound work: its own threads.
     let (row_tx, row_rx) = mpsc::channel::<Prepared>(1024);
-    let reader_thread = std::thread::Builder::new()
-        .name("ghl-import-reader".into())
-        .spawn(move || {
-            for record in reader {
-                if row_tx.blocking_send(preparer.prepare(&record)).is_err() {
-                    break;
-                }
-            }
-        })
-        .map_err(|e| {
-            RunError::Report(std::io::Error::other(format!(
-                "cannot start the reader: {e}"
-            )))
-        })?;
+    let reader_thread = super::prepare_pool::spawn(reader, preparer, row_tx).map_err(|e| {
+        RunError::Report(std::io::Error::other(format!(
+            "cannot start the reader: {e}"
+        )))
+    })?;
 
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>(1024);
     let ledger = Ledger::new(

@@ -25,7 +25,7 @@ use crate::contact::{ContactFields, CustomFieldInput, Field, RowError, ValidRow}
 use crate::mapping::{MappedRow, MappedValue, RawValue, Target};
 
 pub mod custom_fields;
-
+mod phone;
 #[cfg(test)]
 mod tests;
 
@@ -322,6 +322,12 @@ pub fn normalise_phone(t: &str, region: Region) -> Result<String, String> {
     } else {
         Some(region)
     };
+    if let Some(fast) = phone::fast_nanp(&input, region_arg) {
+        return fast.map_err(|()| String::new());
+    }
+    if let Some(e164) = phone::fast_international(&input) {
+        return Ok(e164);
+    }
     // The parser has panicked on odd input in the past; a row must never take the run down.
     let parsed = std::panic::catch_unwind(|| {
         phonenumber::parse(region_arg, &input)

@@ -1,0 +1,106 @@
+//! Preparation is the CPU-bound part of a run (phone, email and date checks), so it runs on
+//! a small pool: the reader thread cuts records into chunks, workers prepare chunks, and one
+//! thread puts them back in input order before they go on. Memory stays bounded: a chunk is
+//! only read once a ticket is free, and a ticket comes back only when its chunk has gone on.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use tokio::sync::mpsc;
+
+use super::prepare::{Prepared, Preparer};
+use crate::input::{Reader, Record};
+
+/// Big enough that the channel hops are few, small enough to keep memory flat.
+const CHUNK: usize = 256;
+/// Chunks read but not yet passed on, per worker.
+const TICKETS_PER_WORKER: usize = 4;
+
+/// Starts the reader, the workers and the orderer; the returned handle ends when all have.
+pub(super) fn spawn(
+    reader: Reader,
+    preparer: Preparer,
+    out: mpsc::Sender<Prepared>,
+) -> std::io::Result<JoinHandle<()>> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4);
+    let tickets = workers * TICKETS_PER_WORKER;
+    let (ticket_tx, ticket_rx) = sync_channel::<()>(tickets);
+    for _ in 0..tickets {
+        let _ = ticket_tx.send(());
+    }
+    let (work_tx, work_rx) = sync_channel::<(u64, Vec<Record>)>(tickets);
+    let (done_tx, done_rx) = sync_channel::<(u64, Vec<Prepared>)>(tickets);
+    let work_rx = Arc::new(Mutex::new(work_rx));
+    let preparer = Arc::new(preparer);
+
+    let mut handles = Vec::with_capacity(workers + 1);
+    for i in 0..workers {
+        let (work_rx, done_tx, preparer) = (work_rx.clone(), done_tx.clone(), preparer.clone());
+        handles.push(
+            std::thread::Builder::new()
+                .name(format!("ghl-import-prepare-{i}"))
+                .spawn(move || loop {
+                    // The lock is held only to take a chunk, not to prepare it.
+                    let next = match work_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((idx, records)) = next else { return };
+                    let prepared = records.iter().map(|r| preparer.prepare(r)).collect();
+                    if done_tx.send((idx, prepared)).is_err() {
+                        return;
+                    }
+                })?,
+        );
+    }
+    drop(done_tx);
+    handles.push(
+        std::thread::Builder::new()
+            .name("ghl-import-order".into())
+            .spawn(move || forward_in_order(done_rx, out, ticket_tx))?,
+    );
+    std::thread::Builder::new()
+        .name("ghl-import-reader".into())
+        .spawn(move || {
+            let mut reader = reader;
+            let mut idx = 0u64;
+            // No ticket: the orderer has stopped (the run no longer takes rows).
+            while ticket_rx.recv().is_ok() {
+                let chunk: Vec<Record> = reader.by_ref().take(CHUNK).collect();
+                if chunk.is_empty() || work_tx.send((idx, chunk)).is_err() {
+                    break;
+                }
+                idx += 1;
+            }
+            drop(work_tx);
+            for h in handles {
+                let _ = h.join();
+            }
+        })
+}
+
+fn forward_in_order(
+    done: Receiver<(u64, Vec<Prepared>)>,
+    out: mpsc::Sender<Prepared>,
+    tickets: std::sync::mpsc::SyncSender<()>,
+) {
+    let mut waiting: BTreeMap<u64, Vec<Prepared>> = BTreeMap::new();
+    let mut next = 0u64;
+    for (idx, chunk) in done {
+        waiting.insert(idx, chunk);
+        while let Some(chunk) = waiting.remove(&next) {
+            for p in chunk {
+                if out.blocking_send(p).is_err() {
+                    return;
+                }
+            }
+            next += 1;
+            let _ = tickets.send(());
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! A fast path for the common phone shapes: NANP numbers (10 digits, `1` + 10 digits, or
+//! `+1` + 10 digits) read in the US or Canada. `phonenumber::parse` costs tens of µs per call
+//! and serialises on its regex cache; deciding these shapes needs only libphonenumber's
+//! NANP patterns, which are matched here directly from the same metadata, with the same
+//! region-resolution rule as `phonenumber::is_valid`. Every other shape returns `None` and
+//! goes to the full parser. `tests::fast_path_agrees_with_phonenumber` checks agreement.
+
+use phonenumber::country::Id as Region;
+use phonenumber::metadata::DATABASE;
+use phonenumber::Metadata;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// `Some(Ok(e164))` / `Some(Err(()))` when the fast path can decide, `None` when the full
+/// parser must. `input` is what would go to `phonenumber::parse`, `region` its region (`None`
+/// when `input` starts with `+`).
+pub(super) fn fast_nanp(input: &str, region: Option<Region>) -> Option<Result<String, ()>> {
+    let plus = input.starts_with('+');
+    if !plus && !matches!(region, Some(Region::US | Region::CA)) {
+        return None;
+    }
+    let mut digits = [0u8; 11];
+    let mut n = 0;
+    for b in input.bytes() {
+        if b.is_ascii_digit() {
+            if n == digits.len() {
+                return None;
+            }
+            digits[n] = b;
+            n += 1;
+        }
+    }
+    let national = match (plus, n, digits[0]) {
+        (true, 11, b'1') => &digits[1..11],
+        (false, 11, b'1') => &digits[1..11],
+        (false, 10, _) => &digits[..10],
+        _ => return None,
+    };
+    // A national number starting 0 or 1 takes the parser's prefix-stripping paths.
+    if !(b'2'..=b'9').contains(&national[0]) {
+        return None;
+    }
+    // ASCII digits only.
+    let national = std::str::from_utf8(national).ok()?;
+    Some(if nanp_valid(national) {
+        Ok(format!("+1{national}"))
+    } else {
+        Err(())
+    })
+}
+
+/// A `+` number whose national part the parser would keep as written (no national prefix,
+/// no leading zero), when it is valid: E.164 without `phonenumber::parse`. Invalid or
+/// unusual ones return `None` and go to the full parser.
+pub(super) fn fast_international(input: &str) -> Option<String> {
+    let digits = input.strip_prefix('+')?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || digits.starts_with('0') {
+        return None;
+    }
+    // The parser takes the shortest known code, as here.
+    let (code, national) = (1..=3.min(digits.len())).find_map(|len| {
+        let code: u16 = digits[..len].parse().ok()?;
+        DATABASE.by_code(&code).map(|_| (code, &digits[len..]))
+    })?;
+    if national.len() < 3 || national.len() > 17 || national.starts_with('0') {
+        return None;
+    }
+    let meta = source_for(code, national)?;
+    let npfp = compiled(meta)?.national_prefix_for_parsing.as_ref();
+    if meta
+        .national_prefix()
+        .is_some_and(|p| national.starts_with(p))
+        || npfp.is_some_and(|re| re.is_match(national))
+    {
+        return None;
+    }
+    has_type(meta, national).then(|| format!("+{code}{national}"))
+}
+
+/// `phonenumber::is_valid` for country code 1.
+fn nanp_valid(national: &str) -> bool {
+    source_for(1, national).is_some_and(|meta| has_type(meta, national))
+}
+
+/// The metadata `phonenumber` validates a number against: a code's only region, else the
+/// first region whose leading digits match (or, without leading digits, whose patterns do).
+fn source_for(code: u16, national: &str) -> Option<&'static Metadata> {
+    let regions = DATABASE.region(&code)?;
+    if let [only] = regions[..] {
+        return if only == "001" {
+            DATABASE.by_code(&code)?.into_iter().next()
+        } else {
+            DATABASE.by_id(only)
+        };
+    }
+    for id in regions {
+        let meta = DATABASE.by_id(id)?;
+        match &compiled(meta)?.leading {
+            Some(ld) => {
+                if ld.is_match(national) {
+                    return Some(meta);
+                }
+            }
+            None => {
+                if has_type(meta, national) {
+                    return Some(meta);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// `number_type(..) != Unknown`.
+fn has_type(meta: &Metadata, national: &str) -> bool {
+    let Some(c) = compiled(meta) else {
+        return false;
+    };
+    c.general.matches(national) && c.types.iter().any(|p| p.matches(national))
+}
+
+/// A descriptor's pattern, compiled so that a match means what `Descriptor::is_match` means
+/// (a match starting at 0, allowed length).
+struct Pattern {
+    re: regex::Regex,
+    lengths: Vec<u16>,
+}
+
+impl Pattern {
+    fn new(re: &str, lengths: &[u16]) -> Option<Pattern> {
+        Some(Pattern {
+            re: anchored(re)?,
+            lengths: lengths.to_vec(),
+        })
+    }
+
+    fn matches(&self, s: &str) -> bool {
+        (self.lengths.is_empty() || self.lengths.contains(&(s.len() as u16))) && self.re.is_match(s)
+    }
+}
+
+/// One region's patterns, compiled on first use.
+struct Compiled {
+    general: Pattern,
+    types: Vec<Pattern>,
+    leading: Option<regex::Regex>,
+    national_prefix_for_parsing: Option<regex::Regex>,
+}
+
+/// Matches where `find(..)` would start at 0; whitespace ignored, as the metadata loader does.
+fn anchored(re: &str) -> Option<regex::Regex> {
+    regex::RegexBuilder::new(&format!("^(?:{re})"))
+        .ignore_whitespace(true)
+        .build()
+        .ok()
+}
+
+fn compiled(meta: &Metadata) -> Option<&'static Compiled> {
+    type Table = HashMap<String, OnceLock<Option<Compiled>>>;
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        DATABASE
+            .iter()
+            .map(|m| (m.id().to_owned(), OnceLock::new()))
+            .collect()
+    });
+    let slot = table.get(meta.id())?;
+    slot.get_or_init(|| {
+        let d = meta.descriptors();
+        let pattern = |d: &phonenumber::metadata::Descriptor| {
+            Pattern::new(d.national_number().as_str(), d.possible_length())
+        };
+        let mut types = Vec::new();
+        for desc in [
+            d.premium_rate(),
+            d.toll_free(),
+            d.shared_cost(),
+            d.voip(),
+            d.personal_number(),
+            d.pager(),
+            d.uan(),
+            d.voicemail(),
+            d.fixed_line(),
+            d.mobile(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            types.push(pattern(desc)?);
+        }
+        Some(Compiled {
+            general: pattern(d.general())?,
+            types,
+            leading: match meta.leading_digits() {
+                Some(re) => Some(anchored(re.as_str())?),
+                None => None,
+            },
+            national_prefix_for_parsing: match meta.national_prefix_for_parsing() {
+                Some(re) => Some(anchored(re.as_str())?),
+                None => None,
+            },
+        })
+    })
+    .as_ref()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(input: &str, region: Option<Region>) -> Result<String, ()> {
+        phonenumber::parse(region, input)
+            .ok()
+            .filter(phonenumber::is_valid)
+            .map(|n| n.format().mode(phonenumber::Mode::E164).to_string())
+            .ok_or(())
+    }
+
+    #[test]
+    fn fast_path_agrees_with_phonenumber() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        // Real area codes (US, Canada, Caribbean, toll-free, premium) and random ones.
+        const AREAS: &[&str] = &[
+            "415", "212", "646", "617", "720", "800", "888", "900", "416", "604", "514", "876",
+            "787", "242", "671", "684", "555", "211", "999", "305", "505", "472", "983", "246",
+        ];
+        let (mut decided, mut total) = (0, 0);
+        for i in 0..12_000 {
+            let r = next();
+            let area = if i % 3 == 0 {
+                format!("{:03}", r % 1000)
+            } else {
+                AREAS[(r % AREAS.len() as u64) as usize].to_owned()
+            };
+            let exch = format!("{:03}", (r >> 12) % 1000);
+            let line = format!("{:04}", (r >> 24) % 10_000);
+            let (input, region) = match (r >> 40) % 9 {
+                0 => (format!("({area}) {exch}-{line}"), Some(Region::US)),
+                1 => (format!("{area}.{exch}.{line}"), Some(Region::US)),
+                2 => (format!("+1 {area} {exch} {line}"), None),
+                3 => (format!("1-{area}-{exch}-{line}"), Some(Region::US)),
+                4 => (format!("{area}{exch}{line}"), Some(Region::CA)),
+                5 => (format!("+1{area}{exch}{line}"), None),
+                6 => (format!("{area} {exch} {line}"), Some(Region::GB)),
+                7 => (format!("+{}{area}{exch}{line}", r % 10), None),
+                _ => (
+                    format!("{}{area}{exch}{}", (r >> 50) % 10, &line[..3]),
+                    Some(Region::US),
+                ),
+            };
+            total += 1;
+            if let Some(fast) = fast_nanp(&input, region) {
+                decided += 1;
+                assert_eq!(fast, reference(&input, region), "{input:?} in {region:?}");
+            }
+        }
+        assert!(
+            decided * 2 > total,
+            "fast path decided only {decided} of {total}"
+        );
+    }
+
+    #[test]
+    fn international_fast_path_agrees_with_phonenumber() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        // libphonenumber's example numbers of every region and type, as written and with
+        // their last digits changed, and random digits after every country code.
+        let mut inputs = Vec::new();
+        for meta in DATABASE.iter() {
+            let d = meta.descriptors();
+            let examples = [
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.voip(),
+                d.personal_number(),
+                d.uan(),
+            ];
+            for ex in examples.into_iter().flatten().filter_map(|d| d.example()) {
+                let cc = meta.country_code();
+                inputs.push(format!("+{cc}{ex}"));
+                let keep = ex.len().saturating_sub(3);
+                inputs.push(format!("+{cc}{}{:03}", &ex[..keep], next() % 1000));
+                inputs.push(format!("+{cc}0{ex}"));
+            }
+            let len = 4 + (next() % 10) as usize;
+            let random: String = (0..len)
+                .map(|_| char::from(b'0' + (next() % 10) as u8))
+                .collect();
+            inputs.push(format!("+{}{random}", meta.country_code()));
+        }
+        let decided = inputs
+            .iter()
+            .filter_map(|input| fast_international(input).map(|fast| (input, fast)))
+            .inspect(|(input, fast)| {
+                assert_eq!(Ok(fast.clone()), reference(input, None), "{input:?}")
+            })
+            .count();
+        assert!(
+            decided * 3 > inputs.len(),
+            "decided only {decided} of {}",
+            inputs.len()
+        );
+    }
+}
