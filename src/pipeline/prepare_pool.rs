@@ -19,15 +19,22 @@ const CHUNK: usize = 256;
 const TICKETS_PER_WORKER: usize = 4;
 
 /// Starts the reader, the workers and the orderer; the returned handle ends when all have.
+/// `all_cores`: a dry run wants every core; an import is paced by the network, and a single
+/// worker keeps the cores free for sending on time.
 pub(super) fn spawn(
     reader: Reader,
     preparer: Preparer,
     out: mpsc::Sender<Prepared>,
+    all_cores: bool,
 ) -> std::io::Result<JoinHandle<()>> {
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 4);
+    let workers = if all_cores {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 4)
+    } else {
+        1
+    };
     let tickets = workers * TICKETS_PER_WORKER;
     let (ticket_tx, ticket_rx) = sync_channel::<()>(tickets);
     for _ in 0..tickets {

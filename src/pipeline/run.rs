@@ -235,11 +235,12 @@ pub async fn run(
 
     // Reading and classifying is blocking, CPU-bound work: its own threads.
     let (row_tx, row_rx) = mpsc::channel::<Prepared>(1024);
-    let reader_thread = super::prepare_pool::spawn(reader, preparer, row_tx).map_err(|e| {
-        RunError::Report(std::io::Error::other(format!(
-            "cannot start the reader: {e}"
-        )))
-    })?;
+    let reader_thread =
+        super::prepare_pool::spawn(reader, preparer, row_tx, dry_run).map_err(|e| {
+            RunError::Report(std::io::Error::other(format!(
+                "cannot start the reader: {e}"
+            )))
+        })?;
 
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>(1024);
     let ledger = Ledger::new(
