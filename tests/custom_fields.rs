@@ -137,3 +137,38 @@ fn validate_with_a_token_checks_the_same_way_and_writes_nothing() {
     assert!(report.iter().all(|r| r["status"] == "valid"));
     assert_eq!(env.requests().len(), 1, "no request without a token");
 }
+
+#[test]
+fn declared_types_are_checked_offline() {
+    let env = Env::new();
+    let file = env.write("cf.csv", FILE);
+    let m = env.write(
+        "typed.toml",
+        "[columns]\n\"contact.lifetime_value\" = { custom_field = \"contact.lifetime_value\", type = \"money\" }\n\"Favourite Colour\" = { custom_field = \"contact.favourite_colour\", type = \"select\", options = [\"Red\", \"Green\", \"Blue\"] }\n",
+    );
+    let mut c = env.cmd();
+    c.env_remove("GHL_TOKEN")
+        .args(["validate", "--mapping", m.to_str().unwrap(), "--report"])
+        .arg(env.path("v.csv"))
+        .arg(&file);
+    let out = c.output().unwrap();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = read_report(&env.path("v.csv"));
+    let statuses: Vec<&str> = report.iter().map(|r| r["status"].as_str()).collect();
+    assert_eq!(statuses, ["valid", "invalid", "invalid", "valid"]);
+    assert!(
+        report[1]["errors"].contains("contact.lifetime_value")
+            && report[1]["errors"].contains("not a number")
+    );
+    assert!(report[2]["errors"].contains("Purple"));
+    assert!(env.requests().is_empty(), "offline: no request");
+    // A bad type name is a mapping error: exit 2.
+    let bad = env.write("bad.toml", "[columns]\n\"contact.lifetime_value\" = { custom_field = \"contact.lifetime_value\", type = \"float\" }\n");
+    let mut c = env.cmd();
+    c.env_remove("GHL_TOKEN")
+        .args(["validate", "--mapping", bad.to_str().unwrap()])
+        .arg(&file);
+    let out = c.output().unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("float"), "{}", stderr(&out));
+}

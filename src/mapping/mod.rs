@@ -63,7 +63,8 @@
 //! "Opted out" = { field = "dnd", true_values = ["unsubscribed"], false_values = ["subscribed"] }
 //! "Labels"    = { field = "tags", split = ";" }         # several columns may feed tags,
 //! "Groups"    = { field = "tags", split = "|" }         # each with its own separator
-//! "Mobile"    = { field = "phone", fallback = true }    # used when the row's other phone is empty
+//! "Mobile"    = { field = "phone", fallback = true }
+//! "Tier"      = { custom_field = "contact.tier", type = "select", options = ["Gold"] }  # checked offline    # used when the row's other phone is empty
 //! ```
 //!
 //! - `split_name` keeps `name` and splits it: "Jane Doe" → Jane / Doe, "Doe, Jane" → Jane /
@@ -201,6 +202,10 @@ struct Rule {
     false_values: Vec<String>,
     /// Used only when no other column gives the field in this row.
     fallback: bool,
+    /// A custom field's HighLevel type (`NUMERICAL`, `DATE` …), for checking values offline.
+    field_type: Option<String>,
+    /// A custom field's options, for checking values offline.
+    options: Vec<String>,
 }
 
 impl Rule {
@@ -214,6 +219,8 @@ impl Rule {
             true_values: Vec::new(),
             false_values: Vec::new(),
             fallback: false,
+            field_type: None,
+            options: Vec::new(),
         }
     }
 
@@ -444,6 +451,36 @@ fn custom_key(name: &str) -> Option<String> {
         .then(|| format!("contact.{}", &name[8..]))
 }
 
+/// HighLevel's custom field types, by their API names or a plain word.
+fn custom_field_type(s: &str) -> Result<String, String> {
+    const TYPES: [&str; 13] = [
+        "TEXT",
+        "LARGE_TEXT",
+        "NUMERICAL",
+        "PHONE",
+        "MONETORY",
+        "CHECKBOX",
+        "SINGLE_OPTIONS",
+        "MULTIPLE_OPTIONS",
+        "DATE",
+        "TEXTBOX_LIST",
+        "FILE_UPLOAD",
+        "RADIO",
+        "EMAIL",
+    ];
+    let up = s.trim().to_ascii_uppercase();
+    let t = match up.as_str() {
+        "NUMBER" => "NUMERICAL",
+        "MONEY" | "MONETARY" => "MONETORY",
+        "OPTIONS" | "SELECT" => "SINGLE_OPTIONS",
+        "MULTISELECT" => "MULTIPLE_OPTIONS",
+        other => TYPES.iter().find(|t| **t == other).copied().ok_or_else(|| {
+            format!("unknown custom field type {s:?} (expected one of {}, or number, money, select, multiselect)", TYPES.join(", "))
+        })?,
+    };
+    Ok(t.to_owned())
+}
+
 fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
     match v {
         toml::Value::String(s) => Ok(Rule::new(target_by_name(s)?)),
@@ -514,9 +551,16 @@ fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
                     }
                     "true_values" => rule.true_values = strings(k, v)?,
                     "false_values" => rule.false_values = strings(k, v)?,
+                    "type" => rule.field_type = Some(custom_field_type(&string(k, v)?)?),
+                    "options" => {
+                        rule.options = v
+                            .as_array()
+                            .and_then(|a| a.iter().map(|i| i.as_str().map(|s| s.trim().to_owned())).collect())
+                            .ok_or_else(|| format!("`{k}` must be a list of strings"))?
+                    }
                     other => {
                         return Err(format!(
-                            "unknown key `{other}` (expected field, custom_field, split, split_name, transform, lowercase, date_format, true_values, false_values, fallback)"
+                            "unknown key `{other}` (expected field, custom_field, split, split_name, transform, lowercase, date_format, true_values, false_values, fallback, type, options)"
                         ))
                     }
                 }
@@ -541,6 +585,11 @@ fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
             if bools && *t != Target::Field(Field::Dnd) {
                 return Err(format!(
                     "`true_values`/`false_values` only apply to dnd, not {t}"
+                ));
+            }
+            if (rule.field_type.is_some() || !rule.options.is_empty()) && !custom {
+                return Err(format!(
+                    "`type` and `options` only apply to custom fields, not {t}"
                 ));
             }
             if rule.fallback && !t.single_valued() {
@@ -871,6 +920,25 @@ impl Mapper {
                 RawValue::Number(n) => n.to_string(),
             };
             out.push(("(constant)".to_owned(), format!("{target} = {shown}")));
+        }
+        out
+    }
+
+    /// Custom fields whose type the mapping file declares, as (key, type, options): values
+    /// can be checked without asking the location.
+    pub fn declared_custom_fields(&self) -> Vec<(String, String, Vec<String>)> {
+        let mut out: Vec<(String, String, Vec<String>)> = Vec::new();
+        for rule in self
+            .columns
+            .iter()
+            .flatten()
+            .chain(self.spec_rules.values())
+        {
+            if let (Target::CustomField(key), Some(t)) = (&rule.target, &rule.field_type) {
+                if !out.iter().any(|(k, _, _)| k == key) {
+                    out.push((key.clone(), t.clone(), rule.options.clone()));
+                }
+            }
         }
         out
     }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::event::{RawRecord, RowOutcome, RowStatus, StepStatus};
 use crate::input::{Record, RecordValues};
 use crate::mapping::Mapper;
+use crate::validation::custom_fields::CustomFieldSet;
 use crate::validation::{Validated, Validator};
 
 /// A row after mapping and validation.
@@ -34,6 +35,8 @@ pub struct Preparer {
     pub keep_raw: bool,
     /// CSV headers, shared by every kept row.
     pub headers: Option<Arc<[String]>>,
+    /// Custom field types the mapping file declares: checked here, offline.
+    pub declared: CustomFieldSet,
 }
 
 impl Preparer {
@@ -41,7 +44,19 @@ impl Preparer {
         let (seq, row) = (record.seq, record.row);
         let mapped = self.mapper.map(record);
         match self.validator.validate(mapped) {
-            Validated::Valid(valid) => {
+            Validated::Valid(mut valid) => {
+                if !self.declared.is_empty() && !valid.contact.custom_fields.is_empty() {
+                    let errors = self.declared.check_known(&mut valid.contact.custom_fields);
+                    if !errors.is_empty() {
+                        return Prepared::Invalid(RowOutcome {
+                            errors: errors.iter().map(ToString::to_string).collect(),
+                            email: valid.contact.email.clone(),
+                            phone: valid.contact.phone.clone(),
+                            raw: self.raw(record),
+                            ..invalid(seq, row)
+                        });
+                    }
+                }
                 let location = valid
                     .location_id
                     .clone()

@@ -23,6 +23,7 @@ use crate::input::{InputError, InputOptions, Reader};
 use crate::mapping::{Mapper, MappingError, MappingSpec};
 use crate::report::{Summary, SummaryBuilder};
 use crate::state::{Batch, BatchKind, Ledger};
+use crate::validation::custom_fields::CustomFieldSet;
 use crate::validation::{ValidationError, ValidationOptions, Validator};
 
 /// The bulk business endpoint takes at most 50 ids.
@@ -157,7 +158,9 @@ pub async fn run(
         },
         crate::input::Format::Jsonl => format!("JSONL, {}", reader.encoding()),
     };
+    let declared = CustomFieldSet::declared(mapper.declared_custom_fields());
     let preparer = Preparer {
+        declared,
         mapper,
         validator,
         default_location: cfg.location.clone(),

@@ -56,6 +56,39 @@ impl CustomFieldSet {
         CustomFieldSet { defs, by_name }
     }
 
+    /// Definitions a mapping file declares (key, type, options), for checking offline.
+    pub fn declared(fields: Vec<(String, String, Vec<String>)>) -> Self {
+        CustomFieldSet::new(
+            fields
+                .into_iter()
+                .map(|(key, data_type, options)| CustomFieldDef {
+                    id: key.clone(),
+                    name: key.clone(),
+                    field_key: key,
+                    data_type,
+                    picklist_options: options.into_iter().map(Value::String).collect(),
+                })
+                .collect(),
+        )
+    }
+
+    /// Checks and normalises the values of the fields this set knows, leaving keys as they
+    /// are and other fields alone: the offline half of [`CustomFieldSet::check`].
+    pub fn check_known(&self, fields: &mut [CustomFieldInput]) -> Vec<RowError> {
+        let mut errors = Vec::new();
+        for f in fields.iter_mut() {
+            let Some(def) = self.find(f) else { continue };
+            match normalise(def, &f.field_value) {
+                Ok(v) => f.field_value = v,
+                Err(m) => errors.push(RowError::new(
+                    None,
+                    format!("custom field {} ({}): {m}", def.field_key, def.data_type),
+                )),
+            }
+        }
+        errors
+    }
+
     pub fn len(&self) -> usize {
         self.defs.len()
     }
@@ -234,6 +267,45 @@ mod tests {
         assert_eq!(f[2].field_value, json!(["Music", "Sports"]));
         assert_eq!(f[3].field_value, json!("2020-12-25"));
         assert_eq!(f[4].field_value, json!("hello"));
+    }
+
+    #[test]
+    fn declared_types_check_values_offline_and_keep_keys() {
+        let set = CustomFieldSet::declared(vec![
+            ("contact.lifetime_value".into(), "MONETORY".into(), vec![]),
+            (
+                "contact.tier".into(),
+                "SINGLE_OPTIONS".into(),
+                vec!["Gold".into(), "Silver".into()],
+            ),
+        ]);
+        let mut f = vec![
+            field("contact.lifetime_value", json!("1,200")),
+            field("contact.tier", json!("gold")),
+            field("contact.undeclared", json!("anything")),
+        ];
+        assert!(set.check_known(&mut f).is_empty());
+        assert_eq!(f[0].field_value, json!(1200.0));
+        assert_eq!(
+            f[0].key.as_deref(),
+            Some("contact.lifetime_value"),
+            "keys stay for the online check"
+        );
+        assert_eq!(f[1].field_value, json!("Gold"));
+        let mut bad = vec![
+            field("contact.lifetime_value", json!("n/a")),
+            field("contact.tier", json!("Bronze")),
+        ];
+        let errors: Vec<String> = set
+            .check_known(&mut bad)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(errors.len(), 2);
+        assert!(
+            errors[0].contains("contact.lifetime_value") && errors[1].contains("Bronze"),
+            "{errors:?}"
+        );
     }
 
     #[test]
