@@ -63,8 +63,8 @@
 //! "Opted out" = { field = "dnd", true_values = ["unsubscribed"], false_values = ["subscribed"] }
 //! "Labels"    = { field = "tags", split = ";" }         # several columns may feed tags,
 //! "Groups"    = { field = "tags", split = "|" }         # each with its own separator
-//! "Mobile"    = { field = "phone", fallback = true }
-//! "Tier"      = { custom_field = "contact.tier", type = "select", options = ["Gold"] }  # checked offline    # used when the row's other phone is empty
+//! "Mobile"    = { field = "phone", fallback = true }    # used when the row's other phone is empty
+//! "Tier"      = { custom_field = "contact.tier", type = "select", options = ["Gold"] }  # checked offline
 //! ```
 //!
 //! - `split_name` keeps `name` and splits it: "Jane Doe" → Jane / Doe, "Doe, Jane" → Jane /
