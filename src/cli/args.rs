@@ -74,13 +74,22 @@ pub struct InitArgs {
     pub force: bool,
     #[arg(long, value_name = "NAME", value_parser = parse_preset, help = PRESET_HELP)]
     pub preset: Option<PresetChoice>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// How to read the file, when detection needs help.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
     /// Input format [default: from the extension: .jsonl/.ndjson are JSONL, else CSV].
     #[arg(long, value_enum)]
     pub format: Option<InputFormat>,
     /// CSV delimiter [default: detected among , ; tab |]. Use `tab` for a tab.
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,
-    /// Text encoding (WHATWG label) [default: detected].
+    /// Text encoding, as a WHATWG label: utf-8, utf-16le, utf-16be, windows-1252 (latin1),
+    /// iso-8859-2, shift_jis … [default: detected: a BOM, else UTF-8 if the start of the file
+    /// is valid UTF-8, else a legacy code page, usually windows-1252].
     #[arg(long, value_name = "LABEL")]
     pub encoding: Option<String>,
 }
@@ -114,17 +123,8 @@ pub struct FileArgs {
     /// Country for phone numbers written without a country code (ISO 3166 alpha-2).
     #[arg(long, value_name = "ISO2", default_value = "US")]
     pub default_country: String,
-    /// Input format [default: from the extension: .jsonl/.ndjson are JSONL, else CSV].
-    #[arg(long, value_enum)]
-    pub format: Option<InputFormat>,
-    /// CSV delimiter [default: detected among , ; tab |]. Use `tab` for a tab.
-    #[arg(long, value_name = "CHAR")]
-    pub delimiter: Option<String>,
-    /// Text encoding, as a WHATWG label: utf-8, utf-16le, utf-16be, windows-1252 (latin1),
-    /// iso-8859-2, shift_jis … [default: detected: a BOM, else UTF-8 if the start of the file
-    /// is valid UTF-8, else a legacy code page, usually windows-1252].
-    #[arg(long, value_name = "LABEL")]
-    pub encoding: Option<String>,
+    #[command(flatten)]
+    pub read: ReadArgs,
     /// Also write the run summary as JSON to this file.
     #[arg(long, value_name = "PATH")]
     pub summary_json: Option<PathBuf>,

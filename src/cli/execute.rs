@@ -213,7 +213,7 @@ const INIT_SAMPLE_ROWS: usize = 200;
 fn init(a: &InitArgs, quiet: bool) -> Result<i32, CliError> {
     use crate::mapping::{init, PresetChoice};
     use std::io::Write;
-    let opts = plan::input_options(a.format, a.delimiter.as_deref(), a.encoding.as_deref())?;
+    let opts = plan::input_options(&a.read)?;
     let to_stdout = a.output.as_os_str() == "-";
     if !to_stdout && !a.force && a.output.exists() {
         return Err(CliError::OutputExists(a.output.display().to_string()));

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use super::args::{ApiArgs, FileArgs, ImportArgs, InputFormat};
+use super::args::{ApiArgs, FileArgs, ImportArgs, InputFormat, ReadArgs};
 use crate::api::{ClientConfig, Token};
 use crate::input::{Format, InputOptions, TextEncoding, UnknownEncoding};
 use crate::mapping::{MappingError, MappingSpec};
@@ -43,7 +43,7 @@ pub enum PlanError {
 pub fn file_plan(a: &FileArgs) -> Result<RunConfig, PlanError> {
     std::fs::metadata(&a.file).map_err(|e| PlanError::Input(a.file.clone(), e))?;
     let mut cfg = RunConfig::new(a.file.clone());
-    cfg.input_options = input_options(a.format, a.delimiter.as_deref(), a.encoding.as_deref())?;
+    cfg.input_options = input_options(&a.read)?;
     cfg.mapping = a.mapping.as_deref().map(MappingSpec::load).transpose()?;
     if let Some(choice) = &a.preset {
         match &mut cfg.mapping {
@@ -79,19 +79,19 @@ pub fn file_plan(a: &FileArgs) -> Result<RunConfig, PlanError> {
     Ok(cfg)
 }
 
-/// `--format` and `--delimiter`.
-pub fn input_options(
-    format: Option<InputFormat>,
-    delimiter: Option<&str>,
-    encoding: Option<&str>,
-) -> Result<InputOptions, PlanError> {
+/// `--format`, `--delimiter` and `--encoding`.
+pub fn input_options(a: &ReadArgs) -> Result<InputOptions, PlanError> {
     Ok(InputOptions {
-        format: format.map(|f| match f {
+        format: a.format.map(|f| match f {
             InputFormat::Csv => Format::Csv,
             InputFormat::Jsonl => Format::Jsonl,
         }),
-        delimiter: delimiter.map(parse_delimiter).transpose()?,
-        encoding: encoding.map(TextEncoding::from_label).transpose()?,
+        delimiter: a.delimiter.as_deref().map(parse_delimiter).transpose()?,
+        encoding: a
+            .encoding
+            .as_deref()
+            .map(TextEncoding::from_label)
+            .transpose()?,
     })
 }
 
