@@ -97,10 +97,9 @@ pub struct Lane {
 
 impl Lane {
     pub fn new(location: &str, rate: RateLimit, cap: usize, policy: BudgetPolicy) -> Lane {
-        // Before any latency is seen, assume up to half a second: a stall at the start would
-        // echo through the following windows.
-        let per_sec = rate.max.get() as f64 / rate.per.as_secs_f64();
-        let slots = (per_sec.ceil() as usize + 2).clamp(1, cap.max(1));
+        // The first request goes alone: its answer tells the server's quota and the latency
+        // that sizes the slots, before anything could go over a quota lower than configured.
+        let slots = 1;
         Lane {
             location: location.to_owned(),
             configured: rate,
@@ -242,6 +241,7 @@ impl Lane {
     pub fn observe(&self, latency: Duration, info: &RateLimitInfo) -> Option<LaneChange> {
         let mut s = lock(&self.state);
         let l = latency.as_secs_f64();
+        let first = s.latency.is_none();
         s.latency = Some(s.latency.map_or(l, |e| 0.8 * e + 0.2 * l));
         let mut change = None;
         if let Some(rem) = info.daily_remaining {
@@ -285,6 +285,11 @@ impl Lane {
             self.share_with_others(&mut s, remaining);
         }
         self.resize_slots(&mut s);
+        if first {
+            // Start pacing afresh now that the lane is sized: the limiter must not make up for
+            // the wait on the first answer with a burst that would echo through later windows.
+            self.reset_limiter(&mut s);
+        }
         change
     }
 
@@ -375,7 +380,7 @@ mod tests {
     #[tokio::test]
     async fn slots_follow_latency_within_the_cap() {
         let lane = Lane::new("L", "50/1s".parse().unwrap(), 64, BudgetPolicy::default());
-        assert_eq!(lane.slots(), 52);
+        assert_eq!(lane.slots(), 1, "the first request goes alone");
         lane.observe(Duration::from_millis(200), &RateLimitInfo::default());
         // 50/s × 0.2 s × 2 = 20, plus two.
         assert_eq!(lane.slots(), 22);
