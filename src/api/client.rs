@@ -226,10 +226,6 @@ impl Client {
         })
     }
 
-    pub fn stats(&self) -> &Arc<Stats> {
-        &self.stats
-    }
-
     /// The lane of `location`, made on first use.
     fn lane(&self, location: &str) -> Arc<Lane> {
         let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());

@@ -306,10 +306,8 @@ impl Lane {
         let target = (remaining + ours).clamp(1, base) as u32;
         let current = s.rate.max.get();
         let step = (base as u32 / 10).max(2);
-        if target + step <= current
-            || (target >= current + step)
-            || (target == base as u32 && current != target)
-        {
+        // Move by a step or more (a fresh limiter costs a pause), or back to the whole quota.
+        if target.abs_diff(current) >= step || (target == base as u32 && current != target) {
             s.rate = RateLimit {
                 max: NonZeroU32::new(target).unwrap_or(NonZeroU32::MIN),
                 per: s.base.per,

@@ -19,19 +19,13 @@ enum Out {
 
 pub struct RejectsWriter {
     out: Out,
-    rows: u64,
 }
 
 impl RejectsWriter {
     pub fn create(path: &Path) -> io::Result<Self> {
         Ok(RejectsWriter {
             out: Out::Unset(BufWriter::new(create_private(path)?)),
-            rows: 0,
         })
-    }
-
-    pub fn rows_written(&self) -> u64 {
-        self.rows
     }
 
     fn csv(&mut self, headers: Option<&[String]>) -> io::Result<&mut csv::Writer<BufWriter<File>>> {
@@ -122,7 +116,6 @@ impl EventSink for RejectsWriter {
         match event {
             Event::Row(o) if o.status == RowStatus::Invalid => {
                 if let Some(raw) = &o.raw {
-                    self.rows += 1;
                     self.write(raw, o.row, &o.errors)?;
                 }
                 Ok(())

@@ -40,10 +40,8 @@ pub const COLUMNS: [&str; 8] = [
 
 /// Streams one line per row as `Row` events arrive (already in input order).
 pub struct ReportWriter {
-    format: ReportFormat,
     csv: Option<csv::Writer<BufWriter<File>>>,
     jsonl: Option<BufWriter<File>>,
-    rows: u64,
 }
 
 #[derive(Serialize)]
@@ -75,10 +73,8 @@ impl ReportWriter {
     pub fn create(path: &Path, format: ReportFormat) -> io::Result<Self> {
         let file = BufWriter::with_capacity(64 * 1024, create_private(path)?);
         let mut w = ReportWriter {
-            format,
             csv: None,
             jsonl: None,
-            rows: 0,
         };
         match format {
             ReportFormat::Csv => {
@@ -91,16 +87,7 @@ impl ReportWriter {
         Ok(w)
     }
 
-    pub fn rows_written(&self) -> u64 {
-        self.rows
-    }
-
-    pub fn format(&self) -> ReportFormat {
-        self.format
-    }
-
     fn write_row(&mut self, o: &RowOutcome) -> io::Result<()> {
-        self.rows += 1;
         if let Some(c) = &mut self.csv {
             let opt =
                 |v: &Option<String>| neutralize_formula(v.as_deref().unwrap_or("")).into_owned();
