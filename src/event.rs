@@ -17,16 +17,29 @@ pub enum RowStatus {
     Valid,
     /// Not attempted because the run stopped early (interrupt, fatal API error, budget).
     Deferred,
+    /// `--changed-only`, or `plan`: what would be sent equals what the contact already has.
+    Unchanged,
+    /// `plan`: no existing contact matches; the import would create one.
+    Create,
+    /// `plan`: an existing contact matches and some sent fields differ (listed in `changes`).
+    Update,
+    /// `plan`: the email matches one contact and the phone another; the API would update one
+    /// and silently ignore the other key.
+    Conflict,
 }
 
 impl RowStatus {
-    pub const ALL: [RowStatus; 6] = [
+    pub const ALL: [RowStatus; 10] = [
         RowStatus::Created,
         RowStatus::Updated,
         RowStatus::Invalid,
         RowStatus::Failed,
         RowStatus::Valid,
         RowStatus::Deferred,
+        RowStatus::Unchanged,
+        RowStatus::Create,
+        RowStatus::Update,
+        RowStatus::Conflict,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +50,10 @@ impl RowStatus {
             RowStatus::Failed => "failed",
             RowStatus::Valid => "valid",
             RowStatus::Deferred => "deferred",
+            RowStatus::Unchanged => "unchanged",
+            RowStatus::Create => "create",
+            RowStatus::Update => "update",
+            RowStatus::Conflict => "conflict",
         }
     }
 
@@ -44,7 +61,7 @@ impl RowStatus {
     pub fn is_problem(self) -> bool {
         matches!(
             self,
-            RowStatus::Invalid | RowStatus::Failed | RowStatus::Deferred
+            RowStatus::Invalid | RowStatus::Failed | RowStatus::Deferred | RowStatus::Conflict
         )
     }
 }
@@ -91,6 +108,10 @@ pub struct RowOutcome {
     pub tags_status: StepStatus,
     pub business_status: StepStatus,
     pub errors: Vec<String>,
+    /// `plan`: the fields an update would change.
+    pub changes: Vec<String>,
+    /// The row succeeded but something is off, e.g. a sent field did not stick.
+    pub warnings: Vec<String>,
     /// The row as read, kept only when invalid rows are written to a rejects file.
     #[serde(skip)]
     pub raw: Option<Box<RawRecord>>,

@@ -130,6 +130,8 @@ fn invalid(seq: u64, row: u64) -> RowOutcome {
         tags_status: StepStatus::None,
         business_status: StepStatus::None,
         errors: Vec::new(),
+        changes: Vec::new(),
+        warnings: Vec::new(),
         raw: None,
     }
 }

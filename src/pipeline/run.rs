@@ -365,6 +365,8 @@ fn outcome(
         tags_status: StepStatus::None,
         business_status: StepStatus::None,
         errors: Vec::new(),
+        changes: Vec::new(),
+        warnings: Vec::new(),
         raw: None,
     }
 }

@@ -27,7 +27,7 @@ impl ReportFormat {
     }
 }
 
-pub const COLUMNS: [&str; 8] = [
+pub const COLUMNS: [&str; 10] = [
     "row",
     "status",
     "contact_id",
@@ -36,6 +36,8 @@ pub const COLUMNS: [&str; 8] = [
     "tags_status",
     "business_status",
     "errors",
+    "changes",
+    "warnings",
 ];
 
 /// Streams one line per row as `Row` events arrive (already in input order).
@@ -55,6 +57,10 @@ struct JsonRow<'a> {
     tags_status: &'static str,
     business_status: &'static str,
     errors: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    changes: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    warnings: &'a [String],
 }
 
 /// Created readable by the owner only: a report lists people's emails and phones.
@@ -100,6 +106,8 @@ impl ReportWriter {
                 o.tags_status.as_str("added").to_owned(),
                 o.business_status.as_str("set").to_owned(),
                 neutralize_formula(&o.errors.join("; ")).into_owned(),
+                neutralize_formula(&o.changes.join("; ")).into_owned(),
+                neutralize_formula(&o.warnings.join("; ")).into_owned(),
             ])?;
         }
         if let Some(j) = &mut self.jsonl {
@@ -113,6 +121,8 @@ impl ReportWriter {
                 tags_status: o.tags_status.as_str("added"),
                 business_status: o.business_status.as_str("set"),
                 errors: &o.errors,
+                changes: &o.changes,
+                warnings: &o.warnings,
             };
             serde_json::to_writer(&mut *j, &row)?;
             j.write_all(b"\n")?;
@@ -192,6 +202,8 @@ mod tests {
             tags_status: StepStatus::None,
             business_status: StepStatus::None,
             errors: vec!["column 'Email': bad".into(), "x".into()],
+            changes: Vec::new(),
+            warnings: vec!["dateOfBirth did not stick".into()],
             raw: None,
         };
         for (name, fmt) in [
@@ -207,13 +219,15 @@ mod tests {
             match fmt {
                 ReportFormat::Csv => assert_eq!(
                     text,
-                    "row,status,contact_id,email,phone,tags_status,business_status,errors\n2,invalid,,'=bad,,,,column 'Email': bad; x\n"
+                    "row,status,contact_id,email,phone,tags_status,business_status,errors,changes,warnings\n2,invalid,,'=bad,,,,column 'Email': bad; x,,dateOfBirth did not stick\n"
                 ),
                 ReportFormat::Jsonl => {
                     let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
                     assert_eq!(v["row"], 2);
                     assert_eq!(v["status"], "invalid");
                     assert_eq!(v["errors"][1], "x");
+                    assert!(v.get("changes").is_none());
+                    assert_eq!(v["warnings"][0], "dateOfBirth did not stick");
                 }
             }
             #[cfg(unix)]

@@ -263,6 +263,8 @@ mod tests {
             tags_status: StepStatus::None,
             business_status: StepStatus::None,
             errors: vec![],
+            changes: Vec::new(),
+            warnings: Vec::new(),
             raw: None,
         }
     }
