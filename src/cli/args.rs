@@ -193,6 +193,20 @@ pub struct ImportArgs {
     /// Import into the built-in HighLevel emulator on 127.0.0.1 (no token or location needed).
     #[arg(long, conflicts_with_all = ["dry_run", "token_file"])]
     pub sandbox: bool,
+    /// The state store that makes runs resumable and --changed-only possible
+    /// [default: $XDG_STATE_HOME/ghl-import/state.db, i.e. ~/.local/state/ghl-import/state.db].
+    #[arg(long, value_name = "PATH", env = "GHL_IMPORT_STATE")]
+    pub state: Option<std::path::PathBuf>,
+    /// Keep no state: an interrupted run cannot be resumed (re-running sends every row again).
+    #[arg(long, conflicts_with_all = ["changed_only", "restart"])]
+    pub no_state: bool,
+    /// Start over instead of resuming an unfinished run of the same file.
+    #[arg(long)]
+    pub restart: bool,
+    /// Skip rows whose fields, tags and business equal what this state store last applied to
+    /// that contact (status `unchanged`, no request). Recommended for scheduled runs.
+    #[arg(long)]
+    pub changed_only: bool,
 }
 
 #[derive(Debug, Args)]

@@ -96,6 +96,7 @@ async fn import(a: &ImportArgs, quiet: bool) -> Result<i32, CliError> {
         let cfg = plan::dry_run_plan(cfg, &a.api)?;
         return run_and_report(cfg, &a.file, quiet).await;
     }
+    cfg.state = plan::state_config(a)?;
     if a.sandbox {
         return import_into_sandbox(a, cfg, quiet).await;
     }
@@ -171,6 +172,7 @@ async fn run_and_report(
     } else {
         None
     };
+    cfg.expected_rows = total;
     if let (Some(rows), Some(api), true) = (total, cfg.api.as_mut(), importing) {
         let calls = estimate_calls(
             rows,

@@ -9,7 +9,7 @@ use super::args::{ApiArgs, FileArgs, ImportArgs, InputFormat, ReadArgs};
 use crate::api::{ClientConfig, Token};
 use crate::input::{Format, InputOptions, TextEncoding, UnknownEncoding};
 use crate::mapping::{MappingError, MappingSpec};
-use crate::pipeline::RunConfig;
+use crate::pipeline::{RunConfig, StateConfig};
 use crate::validation::ValidationOptions;
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +37,8 @@ pub enum PlanError {
     Mapping(#[from] MappingError),
     #[error("cannot read {0}: {1}")]
     Input(PathBuf, std::io::Error),
+    #[error("no state directory (HOME and XDG_STATE_HOME are unset): pass --state PATH or set GHL_IMPORT_STATE, or --no-state to run without resume")]
+    NoStateDir,
 }
 
 /// The input half of a plan: shared by `import`, `validate` and the dry run.
@@ -127,6 +129,29 @@ pub fn client_config(a: &ImportArgs, token: Token) -> Result<ClientConfig, PlanE
     c.max_attempts = a.max_attempts;
     c.timeout = a.timeout;
     Ok(c)
+}
+
+/// Where the import keeps its state. `--sandbox` keeps it in memory: its contacts vanish with
+/// the process, so a later run must not think them imported.
+pub fn state_config(a: &ImportArgs) -> Result<Option<StateConfig>, PlanError> {
+    if a.no_state {
+        return Ok(None);
+    }
+    let path = if a.sandbox {
+        None
+    } else {
+        Some(
+            a.state
+                .clone()
+                .or_else(crate::state::store::default_path)
+                .ok_or(PlanError::NoStateDir)?,
+        )
+    };
+    Ok(Some(StateConfig {
+        path,
+        restart: a.restart,
+        changed_only: a.changed_only,
+    }))
 }
 
 fn base_client(api: &ApiArgs, token: Token) -> Result<ClientConfig, PlanError> {

@@ -9,7 +9,7 @@ mod prepare_pool;
 mod run;
 
 pub use prepare::{Prepared, Preparer};
-pub use run::{run, RunConfig, RunError, MAX_BUSINESS_BATCH};
+pub use run::{run, RunConfig, RunError, StateConfig, MAX_BUSINESS_BATCH};
 
 /// The process exit codes, documented in README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

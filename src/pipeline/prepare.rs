@@ -136,14 +136,22 @@ fn invalid(seq: u64, row: u64) -> RowOutcome {
     }
 }
 
-/// The keys HighLevel matches a contact by, scoped to the location.
-pub fn match_keys(location: &str, valid: &ValidRow) -> Vec<String> {
+/// The keys HighLevel matches a contact by (`e:<email>`, `p:<phone>`), within a location.
+pub fn contact_keys(valid: &ValidRow) -> Vec<String> {
     let mut keys = Vec::with_capacity(2);
     if let Some(e) = &valid.contact.email {
-        keys.push(format!("{location}\u{1f}e:{}", e.to_lowercase()));
+        keys.push(format!("e:{}", e.to_lowercase()));
     }
     if let Some(p) = &valid.contact.phone {
-        keys.push(format!("{location}\u{1f}p:{p}"));
+        keys.push(format!("p:{p}"));
     }
     keys
+}
+
+/// The keys HighLevel matches a contact by, scoped to the location.
+pub fn match_keys(location: &str, valid: &ValidRow) -> Vec<String> {
+    contact_keys(valid)
+        .into_iter()
+        .map(|k| format!("{location}\u{1f}{k}"))
+        .collect()
 }

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use std::time::Instant;
 
@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::fields::{Checked, FieldChecks};
 use super::keys::{KeyChains, Ticket};
-use super::prepare::{match_keys, Prepared, Preparer};
+use super::prepare::{contact_keys, match_keys, Prepared, Preparer};
 use super::ExitCode;
 use crate::api::{ApiError, Client, ClientConfig, Stats};
 use crate::contact::{Field, ValidRow};
@@ -22,7 +22,8 @@ use crate::event::{Event, EventSink, RawRecord, RowOutcome, RowStatus, StepStatu
 use crate::input::{InputError, InputOptions, Reader};
 use crate::mapping::{Mapper, MappingError, MappingSpec};
 use crate::report::{Summary, SummaryBuilder};
-use crate::state::{Batch, BatchKind, Ledger};
+use crate::state::store::{self, Resumed};
+use crate::state::{Batch, BatchKind, Ledger, RowHashes, RunIdentity, StateError, Step, Store};
 use crate::validation::custom_fields::CustomFieldSet;
 use crate::validation::{ValidationError, ValidationOptions, Validator};
 
@@ -51,6 +52,21 @@ pub struct RunConfig {
     pub max_buffered_rows: usize,
     /// For the summary.
     pub report_label: Option<String>,
+    /// The durable store; `None` runs without one (no resume, no `--changed-only`). Dry
+    /// runs never touch it.
+    pub state: Option<StateConfig>,
+    /// Rows in the file, when counted beforehand (for "N of M rows done").
+    pub expected_rows: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateConfig {
+    /// `None`: in memory for as long as the process, like the `--sandbox` contacts.
+    pub path: Option<PathBuf>,
+    /// Abandon an unfinished run of the same import instead of resuming it.
+    pub restart: bool,
+    /// Skip rows whose payload, tags and business equal what was last applied.
+    pub changed_only: bool,
 }
 
 impl RunConfig {
@@ -72,6 +88,8 @@ impl RunConfig {
             business_batch_size: MAX_BUSINESS_BATCH,
             max_buffered_rows: 4_096,
             report_label: None,
+            state: None,
+            expected_rows: None,
         }
     }
 }
@@ -93,6 +111,8 @@ pub enum RunError {
         "no location: pass --location or set GHL_LOCATION_ID, or give the file a locationId column"
     )]
     NoLocation,
+    #[error(transparent)]
+    State(#[from] StateError),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,6 +138,8 @@ enum Msg {
         outcome: RowOutcome,
         location: String,
         valid: Box<ValidRow>,
+        /// What to record as applied; `None` for a row an earlier attempt already recorded.
+        hashes: Option<RowHashes>,
     },
     BatchDone {
         kind: BatchKind,
@@ -169,6 +191,11 @@ pub async fn run(
         headers: reader.headers().map(Arc::from),
     };
 
+    let state = match (&cfg.state, dry_run) {
+        (Some(sc), false) => Some(open_state(&cfg, sc)?),
+        _ => None,
+    };
+
     let input_label = cfg.input.display().to_string();
     let (ev_tx, mut ev_rx) = mpsc::channel::<Event>(1024);
     let mut builder = SummaryBuilder::new(input_label.clone(), cfg.report_label.clone(), dry_run);
@@ -192,6 +219,23 @@ pub async fn run(
             dry_run,
         })
         .await;
+    if let Some(r) = state.as_ref().and_then(|s| s.resumed.as_ref()) {
+        let total = r.total.or(cfg.expected_rows);
+        let message = format!(
+            "resuming run {} of {} (started {}): {} of {} rows done{}; rows done are not sent again (--restart starts over)",
+            r.run_id,
+            cfg.input.display(),
+            r.started_at,
+            r.done,
+            total.map_or_else(|| "?".to_owned(), |t| t.to_string()),
+            if r.owed > 0 {
+                format!(", {} more upserted with tags or business still to send", r.owed)
+            } else {
+                String::new()
+            },
+        );
+        let _ = ev_tx.send(Event::Notice { message }).await;
+    }
     if let Some(message) = preparer.mapper.preset_notice() {
         let _ = ev_tx.send(Event::Notice { message }).await;
     }
@@ -251,17 +295,24 @@ pub async fn run(
         cfg.business_batch_size.clamp(1, MAX_BUSINESS_BATCH),
     );
     let reported = Arc::new(AtomicU64::new(0));
-    let collector = tokio::spawn(collect(
-        msg_rx,
-        msg_tx.clone(),
-        ledger,
-        client.clone(),
-        ev_tx.clone(),
-        stop_rx.clone(),
-        stop_tx.clone(),
-        cfg.max_buffered_rows,
-        reported.clone(),
-    ));
+    let collector = tokio::spawn(
+        Collector {
+            tx: msg_tx.clone(),
+            ledger,
+            client: client.clone(),
+            ev_tx: ev_tx.clone(),
+            stop_rx: stop_rx.clone(),
+            stop_tx: stop_tx.clone(),
+            max_buffered: cfg.max_buffered_rows,
+            reported: reported.clone(),
+            store: state.as_ref().map(|s| s.store.clone()),
+            rows_in: 0,
+            total: None,
+            all_flushed: false,
+            in_flight: 0,
+        }
+        .run(msg_rx),
+    );
 
     let total = dispatch(
         row_rx,
@@ -272,6 +323,7 @@ pub async fn run(
         reported.clone(),
         FieldChecks::new(client.clone(), ev_tx.clone()),
         dry_run,
+        state.clone(),
     )
     .await;
     let _ = msg_tx.send(Msg::InputDone { total }).await;
@@ -292,6 +344,19 @@ pub async fn run(
         stop.as_ref().map(Stop::reason),
     );
     summary.exit_code = exit_code(&summary, stop.as_ref()).code();
+    if let Some(s) = &state {
+        // Nothing left to send: the next identical command starts a new run.
+        let complete = stop.is_none() && summary.count(RowStatus::Deferred) == 0;
+        let finished = s.store.lock().map_err(|_| poisoned())?.finish_run(complete);
+        if let Err(e) = finished {
+            let message = format!("could not record the end of the run: {e}");
+            for sink in sinks.iter_mut() {
+                let _ = sink.on_event(&Event::Notice {
+                    message: message.clone(),
+                });
+            }
+        }
+    }
     let finished = Event::Finished(summary.clone());
     let mut sink_error = sink_error;
     for s in sinks.iter_mut() {
@@ -303,6 +368,56 @@ pub async fn run(
         return Err(RunError::Report(e));
     }
     Ok(summary)
+}
+
+/// The store as the run's tasks share it.
+#[derive(Clone)]
+struct StateCtx {
+    store: Arc<Mutex<Store>>,
+    resumed: Option<Resumed>,
+    changed_only: bool,
+}
+
+fn poisoned() -> RunError {
+    RunError::Report(std::io::Error::other("state store lock poisoned"))
+}
+
+fn open_state(cfg: &RunConfig, sc: &StateConfig) -> Result<StateCtx, RunError> {
+    let mut store = match &sc.path {
+        Some(p) => Store::open(p)?,
+        None => Store::in_memory()?,
+    };
+    let identity = RunIdentity {
+        input_path: cfg.input.display().to_string(),
+        input_fingerprint: store::fingerprint_file(&cfg.input)?,
+        // Everything that shapes a payload; Debug output of ordered data, so it is stable.
+        mapping_fingerprint: store::fingerprint_text(&format!(
+            "{:?}|{:?}",
+            cfg.mapping, cfg.validation
+        )),
+        location: cfg.location.clone().unwrap_or_default(),
+        base_url: cfg
+            .api
+            .as_ref()
+            .map(|a| a.base_url.clone())
+            .unwrap_or_default(),
+    };
+    let resumed = store.begin_run(&identity, sc.restart)?;
+    if let (None, Some(t)) = (resumed.as_ref().and_then(|r| r.total), cfg.expected_rows) {
+        store.set_total(t)?;
+    }
+    store.commit()?;
+    Ok(StateCtx {
+        store: Arc::new(Mutex::new(store)),
+        resumed,
+        changed_only: sc.changed_only,
+    })
+}
+
+/// A store that cannot be written stops the run: rows could be reported done that a resume
+/// would not know of.
+fn state_failed(stop_tx: &watch::Sender<Option<Stop>>, e: &StateError) {
+    set_stop(stop_tx, Stop::Fatal(format!("the state store failed: {e}")));
 }
 
 fn exit_code(summary: &Summary, stop: Option<&Stop>) -> ExitCode {
@@ -405,6 +520,7 @@ struct Pending {
     row: u64,
     location: String,
     valid: Box<ValidRow>,
+    hashes: Option<RowHashes>,
 }
 
 /// Starts upserts. Each location has its own cap on rows in progress (sized by its lane), and
@@ -504,6 +620,7 @@ async fn dispatch(
     reported: Arc<AtomicU64>,
     mut checks: FieldChecks,
     dry_run: bool,
+    state: Option<StateCtx>,
 ) -> u64 {
     let mut total = 0u64;
     let client = match client {
@@ -554,6 +671,10 @@ async fn dispatch(
     };
     let mut input_done = false;
     let mut announced = HashSet::new();
+    // Contact keys sent in this run: a later row with one of them is never `unchanged`,
+    // since the earlier row changed that contact. Hashes keep it small; a collision only
+    // costs a send.
+    let mut sent_keys: HashSet<u64> = HashSet::new();
     loop {
         let stop = stop_rx.borrow().clone();
         if let Some(stop) = &stop {
@@ -578,6 +699,17 @@ async fn dispatch(
                 }
                 Some(Prepared::Valid { seq, row, location, mut valid, raw }) => {
                     total += 1;
+                    if let (Some(st), Some(loc)) = (&state, &location) {
+                        match resumed_row(st, seq, loc, &valid) {
+                            Ok(Some(msg)) => {
+                                mark_sent(&mut sent_keys, loc, &valid);
+                                let _ = msg_tx.send(msg.into_msg(location.clone().unwrap_or_default(), valid)).await;
+                                continue;
+                            }
+                            Ok(None) => {}
+                            Err(e) => state_failed(&d.stop_tx, &e),
+                        }
+                    }
                     let checked = match (&location, &stop) {
                         (Some(loc), None) => checks.check(Some(loc), &mut valid).await,
                         _ => Checked::Fine,
@@ -596,7 +728,23 @@ async fn dispatch(
                         }
                     };
                     match (location, stop) {
-                        (Some(location), None) => d.push(Pending { seq, row, location, valid }),
+                        (Some(location), None) => {
+                            let hashes = state.as_ref().map(|_| RowHashes::of(&valid));
+                            if let (Some(st), Some(h)) = (&state, &hashes) {
+                                if st.changed_only {
+                                    match unchanged(st, &sent_keys, seq, row, &location, &valid, h) {
+                                        Ok(Some(o)) => {
+                                            let _ = msg_tx.send(Msg::Final(o)).await;
+                                            continue;
+                                        }
+                                        Ok(None) => {}
+                                        Err(e) => state_failed(&d.stop_tx, &e),
+                                    }
+                                }
+                            }
+                            mark_sent(&mut sent_keys, &location, &valid);
+                            d.push(Pending { seq, row, location, valid, hashes })
+                        }
                         (location, stop) => {
                             let reason = stop.map_or_else(|| "the row has no location".to_owned(), |s| s.reason());
                             let o = deferred(seq, row, &valid, location.as_deref(), reason);
@@ -612,6 +760,111 @@ async fn dispatch(
     total
 }
 
+/// What an earlier attempt of this run did with a row it had upserted.
+struct ResumedRow {
+    outcome: RowOutcome,
+    tags: bool,
+    business: bool,
+}
+
+impl ResumedRow {
+    /// Done rows are reported as they were; rows with bulk steps owed join batches again.
+    fn into_msg(self, location: String, mut valid: Box<ValidRow>) -> Msg {
+        if !self.tags && !self.business {
+            return Msg::Final(self.outcome);
+        }
+        if !self.tags {
+            valid.tags.clear();
+        }
+        if !self.business {
+            valid.business_id = None;
+        }
+        let mut outcome = self.outcome;
+        // The earlier attempt's "not sent" notes are about to be outdated.
+        outcome
+            .errors
+            .retain(|e| !e.starts_with("tags:") && !e.starts_with("business:"));
+        Msg::Upserted {
+            outcome,
+            location,
+            valid,
+            hashes: None,
+        }
+    }
+}
+
+fn lock(st: &StateCtx) -> std::sync::MutexGuard<'_, Store> {
+    st.store
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A row an earlier attempt of this (resumed) run already upserted: it is not sent again.
+fn resumed_row(
+    st: &StateCtx,
+    seq: u64,
+    location: &str,
+    valid: &ValidRow,
+) -> Result<Option<ResumedRow>, StateError> {
+    if st.resumed.is_none() {
+        return Ok(None);
+    }
+    let Some(prior) = lock(st).prior(seq)? else {
+        return Ok(None);
+    };
+    if !prior.upserted() || prior.outcome.location_id.as_deref() != Some(location) {
+        return Ok(None);
+    }
+    let tags = prior.tags_pending() && !valid.tags.is_empty();
+    let business = prior.business_pending() && valid.business_id.is_some();
+    Ok(Some(ResumedRow {
+        outcome: prior.outcome,
+        tags,
+        business,
+    }))
+}
+
+fn key_hash(location: &str, key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (location, key).hash(&mut h);
+    h.finish()
+}
+
+fn mark_sent(sent: &mut HashSet<u64>, location: &str, valid: &ValidRow) {
+    for k in contact_keys(valid) {
+        sent.insert(key_hash(location, &k));
+    }
+}
+
+/// `--changed-only`: the row's payload, tags and business are what its contact last got.
+fn unchanged(
+    st: &StateCtx,
+    sent: &HashSet<u64>,
+    seq: u64,
+    row: u64,
+    location: &str,
+    valid: &ValidRow,
+    hashes: &RowHashes,
+) -> Result<Option<RowOutcome>, StateError> {
+    let keys = contact_keys(valid);
+    if keys.iter().any(|k| sent.contains(&key_hash(location, k))) {
+        return Ok(None);
+    }
+    // The payload holds the email and the phone, so one key's record decides.
+    let Some(first) = keys.first() else {
+        return Ok(None);
+    };
+    Ok(match lock(st).applied(location, first)? {
+        Some(a) if hashes.unchanged_from(&a) => {
+            let mut o = outcome(seq, row, RowStatus::Unchanged, valid, Some(location));
+            o.contact_id = Some(a.contact_id);
+            Some(o)
+        }
+        _ => None,
+    })
+}
+
 async fn upsert_row(
     client: Arc<Client>,
     p: Pending,
@@ -625,6 +878,7 @@ async fn upsert_row(
         row,
         location,
         valid,
+        hashes,
     } = p;
     ticket.ready().await;
     let result = client.upsert(&location, &valid.contact).await;
@@ -643,6 +897,7 @@ async fn upsert_row(
                 outcome: o,
                 location,
                 valid,
+                hashes,
             }
         }
         Err(e) if e.is_fatal() => {
@@ -671,92 +926,171 @@ async fn upsert_row(
     let _ = done_tx.send(done);
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn collect(
-    mut rx: mpsc::Receiver<Msg>,
+/// Receives row results, batches bulk calls, records progress in the store and releases
+/// rows to the report in input order once the store has them.
+struct Collector {
     tx: mpsc::Sender<Msg>,
-    mut ledger: Ledger,
+    ledger: Ledger,
     client: Option<Arc<Client>>,
     ev_tx: mpsc::Sender<Event>,
     stop_rx: watch::Receiver<Option<Stop>>,
     stop_tx: Arc<watch::Sender<Option<Stop>>>,
     max_buffered: usize,
     reported: Arc<AtomicU64>,
-) {
-    let mut rows_in = 0u64;
-    let mut total: Option<u64> = None;
-    let mut all_flushed = false;
-    let mut in_flight = 0usize;
-    let send = |batches: Vec<Batch>, in_flight: &mut usize| {
-        for b in batches {
-            if let Some(client) = &client {
-                *in_flight += 1;
-                tokio::spawn(send_batch(client.clone(), b, tx.clone(), stop_tx.clone()));
+    store: Option<Arc<Mutex<Store>>>,
+    rows_in: u64,
+    total: Option<u64>,
+    all_flushed: bool,
+    in_flight: usize,
+}
+
+/// Messages handled per store commit, at most: one fsync covers them all.
+const COMMIT_EVERY: usize = 512;
+
+impl Collector {
+    async fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
+        while let Some(msg) = rx.recv().await {
+            self.handle(msg);
+            let mut n = 1;
+            while n < COMMIT_EVERY {
+                match rx.try_recv() {
+                    Ok(msg) => self.handle(msg),
+                    Err(_) => break,
+                }
+                n += 1;
+            }
+            self.end_of_input();
+            let ready = self.ledger.pop_ready();
+            self.record(|s| {
+                for o in &ready {
+                    s.record_outcome(o)?;
+                }
+                s.commit()
+            });
+            for o in ready {
+                let _ = self.ev_tx.send(Event::Row(o)).await;
+            }
+            self.reported
+                .store(self.ledger.emitted(), Ordering::Relaxed);
+            if self.all_flushed && self.in_flight == 0 && Some(self.ledger.emitted()) == self.total
+            {
+                break;
             }
         }
-    };
-    while let Some(msg) = rx.recv().await {
+    }
+
+    fn record(&self, f: impl FnOnce(&mut Store) -> Result<(), StateError>) {
+        if let Some(store) = &self.store {
+            let mut s = store
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Err(e) = f(&mut s) {
+                state_failed(&self.stop_tx, &e);
+            }
+        }
+    }
+
+    fn send(&mut self, batches: Vec<Batch>) {
+        for b in batches {
+            if let Some(client) = &self.client {
+                self.in_flight += 1;
+                tokio::spawn(send_batch(
+                    client.clone(),
+                    b,
+                    self.tx.clone(),
+                    self.stop_tx.clone(),
+                ));
+            }
+        }
+    }
+
+    fn handle(&mut self, msg: Msg) {
         match msg {
             Msg::Final(o) => {
-                rows_in += 1;
-                ledger.finish(o);
+                self.rows_in += 1;
+                self.ledger.finish(o);
             }
             Msg::Upserted {
-                outcome,
+                mut outcome,
                 location,
                 valid,
+                hashes,
             } => {
-                rows_in += 1;
-                let full = ledger.upserted(
+                self.rows_in += 1;
+                // Owed until a bulk call says otherwise; a resume sends what is still owed.
+                if !valid.tags.is_empty() {
+                    outcome.tags_status = StepStatus::Skipped;
+                }
+                if valid.business_id.is_some() {
+                    outcome.business_status = StepStatus::Skipped;
+                }
+                if let Some(h) = &hashes {
+                    self.record(|s| s.record_upserted(&outcome, &contact_keys(&valid), h));
+                }
+                let full = self.ledger.upserted(
                     outcome,
                     &location,
                     &valid.tags,
                     valid.business_id.as_deref(),
                 );
-                send(full, &mut in_flight);
+                self.send(full);
             }
             Msg::BatchDone {
                 kind,
                 results,
                 not_sent,
             } => {
-                in_flight -= 1;
-                ledger.batch_done(
-                    &kind,
-                    results,
-                    if not_sent {
-                        StepStatus::Skipped
-                    } else {
-                        StepStatus::Failed
-                    },
-                );
+                self.in_flight -= 1;
+                let failed_as = if not_sent {
+                    StepStatus::Skipped
+                } else {
+                    StepStatus::Failed
+                };
+                let step = match kind {
+                    BatchKind::Tags(_) => Step::Tags,
+                    BatchKind::Business(_) => Step::Business,
+                };
+                self.record(|s| {
+                    for (seq, r) in &results {
+                        let status = if r.is_ok() {
+                            StepStatus::Done
+                        } else {
+                            failed_as
+                        };
+                        s.record_step(*seq, step, status)?;
+                    }
+                    Ok(())
+                });
+                self.ledger.batch_done(&kind, results, failed_as);
             }
-            Msg::InputDone { total: t } => total = Some(t),
+            Msg::InputDone { total } => self.total = Some(total),
             Msg::LocationDone(loc) => {
-                if stop_rx.borrow().is_none() {
-                    send(ledger.flush_location(&loc), &mut in_flight);
+                if self.stop_rx.borrow().is_none() {
+                    let b = self.ledger.flush_location(&loc);
+                    self.send(b);
                 }
             }
         }
-        if ledger.buffered() > max_buffered {
-            send(ledger.flush_head(), &mut in_flight);
+        if self.ledger.buffered() > self.max_buffered {
+            let b = self.ledger.flush_head();
+            self.send(b);
         }
-        if !all_flushed && total == Some(rows_in) {
-            all_flushed = true;
-            let stop = stop_rx.borrow().clone();
-            match stop {
-                Some(Stop::Fatal(reason) | Stop::Budget(reason)) => {
-                    ledger.abandon_open_batches(&reason)
-                }
-                _ => send(ledger.flush_all(), &mut in_flight),
+    }
+
+    fn end_of_input(&mut self) {
+        if self.all_flushed || self.total != Some(self.rows_in) {
+            return;
+        }
+        self.all_flushed = true;
+        let stop = self.stop_rx.borrow().clone();
+        match stop {
+            Some(Stop::Fatal(reason) | Stop::Budget(reason)) => {
+                self.ledger.abandon_open_batches(&reason)
             }
-        }
-        for o in ledger.pop_ready() {
-            let _ = ev_tx.send(Event::Row(o)).await;
-        }
-        reported.store(ledger.emitted(), Ordering::Relaxed);
-        if all_flushed && in_flight == 0 && Some(ledger.emitted()) == total {
-            break;
+            _ => {
+                let b = self.ledger.flush_all();
+                self.send(b);
+            }
         }
     }
 }

@@ -1,10 +1,10 @@
-//! What a run knows about its rows while it runs: which rows are done, which wait for a bulk
-//! call, and which bulk batches are open. The pipeline drives it; the report reads rows from
-//! it in input order.
-//!
-//! It is the single place row progress lives, so a durable store (resume after a crash,
-//! `--changed-only`) can later record the same transitions without touching the stages.
+//! What a run knows about its rows: in memory while it runs ([`Ledger`]: which rows are done,
+//! which wait for a bulk call, which batches are open) and durably across runs ([`Store`]:
+//! resume after a crash, `--changed-only`). The pipeline records each transition in both; the
+//! report reads rows from the ledger in input order once the store has them.
 
 mod ledger;
+pub mod store;
 
 pub use ledger::{Batch, BatchKind, Ledger};
+pub use store::{RowHashes, RunIdentity, StateError, Step, Store};

@@ -66,8 +66,14 @@ impl Env {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("GHL_TOKEN", TOKEN)
             .env("GHL_BASE_URL", self.sandbox.base_url())
-            .env("GHL_LOCATION_ID", LOCATION);
+            .env("GHL_LOCATION_ID", LOCATION)
+            .env("GHL_IMPORT_STATE", self.state_path());
         c
+    }
+
+    /// The state store every run of this test shares (resume, --changed-only).
+    pub fn state_path(&self) -> PathBuf {
+        self.path("state.db")
     }
 
     /// `import FILE --report report.csv` plus `extra`, at 20/200ms unless `extra` sets a rate.

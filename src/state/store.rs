@@ -1,0 +1,728 @@
+//! The durable state store: one SQLite file that lets a run survive a crash (resume) and lets
+//! a nightly run skip what it already sent (`--changed-only`).
+//!
+//! Tables (users may query them with `sqlite3`):
+//! - `runs`: one per import of a given input (fingerprint), mapping and location.
+//! - `rows`: per run and row, the outcome so far: contact id, bulk steps, errors.
+//! - `applied`: per location and contact key (`e:<email>` / `p:<phone>`), hashes of the last
+//!   payload, tag set and business that HighLevel accepted.
+//!
+//! Writes go into one open transaction that the pipeline commits before it reports the rows
+//! they concern, so a row the report calls done is in the store (WAL, `synchronous=FULL`).
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+use crate::contact::ValidRow;
+use crate::event::{RowOutcome, RowStatus, StepStatus};
+
+const SCHEMA_VERSION: i64 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("state store {path}: {source}")]
+    Sqlite {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("cannot create the state directory {0}: {1}")]
+    Dir(PathBuf, std::io::Error),
+    #[error("cannot read {0} to fingerprint it: {1}")]
+    Fingerprint(PathBuf, std::io::Error),
+    #[error("state store {path} was written by a newer ghl-import (schema {found}, this one knows {SCHEMA_VERSION}); use a newer ghl-import or another --state")]
+    Schema { path: String, found: i64 },
+    #[error("another ghl-import (pid {pid}) is running this import (run {run}) right now; wait for it, or pass --restart if it is gone")]
+    Busy { run: i64, pid: i64 },
+}
+
+/// What identifies "the same import": re-running it resumes an unfinished run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunIdentity {
+    pub input_path: String,
+    /// SHA-256 of the input file's bytes.
+    pub input_fingerprint: String,
+    /// SHA-256 of everything that shapes the payloads: mapping, preset, tags, business, country.
+    pub mapping_fingerprint: String,
+    /// `--location` (rows may name their own; those are part of the input).
+    pub location: String,
+    pub base_url: String,
+}
+
+/// An unfinished run this one continues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resumed {
+    pub run_id: i64,
+    pub started_at: String,
+    /// Rows already created, updated or unchanged, with their bulk steps done.
+    pub done: u64,
+    /// Rows upserted whose tags or business are still owed (sent on resume, not upserted).
+    pub owed: u64,
+    /// Rows the file had (known once a run counted them).
+    pub total: Option<u64>,
+}
+
+/// A row's record from an earlier attempt of the same run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prior {
+    pub outcome: RowOutcome,
+}
+
+impl Prior {
+    /// The upsert went through: do not send it again.
+    pub fn upserted(&self) -> bool {
+        matches!(
+            self.outcome.status,
+            RowStatus::Created | RowStatus::Updated | RowStatus::Unchanged
+        ) && self.outcome.contact_id.is_some()
+    }
+
+    pub fn tags_pending(&self) -> bool {
+        matches!(
+            self.outcome.tags_status,
+            StepStatus::Skipped | StepStatus::Failed
+        )
+    }
+
+    pub fn business_pending(&self) -> bool {
+        matches!(
+            self.outcome.business_status,
+            StepStatus::Skipped | StepStatus::Failed
+        )
+    }
+}
+
+/// What was last applied to one contact key in one location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub contact_id: String,
+    pub payload: String,
+    pub tags: Option<String>,
+    pub business: Option<String>,
+}
+
+/// The hashes `--changed-only` compares, computed once per row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowHashes {
+    pub payload: String,
+    /// `None`: the row adds no tags.
+    pub tags: Option<String>,
+    pub business: Option<String>,
+}
+
+impl RowHashes {
+    pub fn of(valid: &ValidRow) -> RowHashes {
+        let body = serde_json::to_vec(&valid.contact).unwrap_or_default();
+        RowHashes {
+            payload: short_hash(&body),
+            tags: (!valid.tags.is_empty()).then(|| tag_set_hash(&valid.tags)),
+            business: valid.business_id.clone(),
+        }
+    }
+
+    /// Nothing this row would send differs from what the contact last got. A row without
+    /// tags or business asks nothing of those, so they do not count.
+    pub fn unchanged_from(&self, a: &Applied) -> bool {
+        self.payload == a.payload
+            && (self.tags.is_none() || self.tags == a.tags)
+            && (self.business.is_none() || self.business == a.business)
+    }
+}
+
+fn short_hash(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    hex(&d[..16])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Tags are added as a set: order and repeats do not matter.
+pub fn tag_set_hash(tags: &[String]) -> String {
+    let mut set: Vec<&str> = tags.iter().map(String::as_str).collect();
+    set.sort_unstable();
+    set.dedup();
+    short_hash(set.join("\u{1f}").as_bytes())
+}
+
+/// SHA-256 of a file's bytes, streamed.
+pub fn fingerprint_file(path: &Path) -> Result<String, StateError> {
+    use std::io::Read;
+    let err = |e| StateError::Fingerprint(path.to_owned(), e);
+    let mut f = std::fs::File::open(path).map_err(err)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = f.read(&mut buf).map_err(err)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+pub fn fingerprint_text(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// `$XDG_STATE_HOME/ghl-import/state.db` (or the platform's equivalent).
+pub fn default_path() -> Option<PathBuf> {
+    dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .map(|d| d.join("ghl-import").join("state.db"))
+}
+
+pub struct Store {
+    conn: Connection,
+    path: String,
+    run_id: i64,
+    in_tx: bool,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("run_id", &self.run_id)
+            .finish()
+    }
+}
+
+fn status_from(s: &str) -> RowStatus {
+    RowStatus::ALL
+        .into_iter()
+        .find(|x| x.as_str() == s)
+        .unwrap_or(RowStatus::Deferred)
+}
+
+fn step_str(s: StepStatus) -> &'static str {
+    match s {
+        StepStatus::None => "",
+        StepStatus::Done => "done",
+        StepStatus::Failed => "failed",
+        StepStatus::Skipped => "skipped",
+    }
+}
+
+fn step_from(s: &str) -> StepStatus {
+    match s {
+        "done" => StepStatus::Done,
+        "failed" => StepStatus::Failed,
+        "skipped" => StepStatus::Skipped,
+        _ => StepStatus::None,
+    }
+}
+
+/// Which bulk step a batch result is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Tags,
+    Business,
+}
+
+impl Store {
+    /// Opens (creating) the store at `path`, with its parent directory.
+    pub fn open(path: &Path) -> Result<Store, StateError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StateError::Dir(dir.to_owned(), e))?;
+        }
+        let label = path.display().to_string();
+        let conn = Connection::open(path).map_err(|source| StateError::Sqlite {
+            path: label.clone(),
+            source,
+        })?;
+        #[cfg(unix)]
+        {
+            // Contact keys and ids: owner only, like the report.
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+        Store::init(conn, label)
+    }
+
+    /// A store that lives as long as the process: `--sandbox`, whose contacts do too.
+    pub fn in_memory() -> Result<Store, StateError> {
+        let conn = Connection::open_in_memory().map_err(|source| StateError::Sqlite {
+            path: ":memory:".into(),
+            source,
+        })?;
+        Store::init(conn, ":memory:".into())
+    }
+
+    fn init(conn: Connection, path: String) -> Result<Store, StateError> {
+        let s = Store {
+            conn,
+            path,
+            run_id: 0,
+            in_tx: false,
+        };
+        s.sql(|c| {
+            c.busy_timeout(std::time::Duration::from_secs(10))?;
+            c.pragma_update(None, "journal_mode", "WAL")?;
+            c.pragma_update(None, "synchronous", "FULL")?;
+            Ok(())
+        })?;
+        let version: i64 = s.sql(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))?;
+        if version > SCHEMA_VERSION {
+            return Err(StateError::Schema {
+                path: s.path.clone(),
+                found: version,
+            });
+        }
+        s.sql(|c| {
+            c.execute_batch(
+                "CREATE TABLE IF NOT EXISTS runs (
+                    id INTEGER PRIMARY KEY,
+                    input_path TEXT NOT NULL,
+                    input_fingerprint TEXT NOT NULL,
+                    mapping_fingerprint TEXT NOT NULL,
+                    location TEXT NOT NULL,
+                    base_url TEXT NOT NULL,
+                    state TEXT NOT NULL,          -- running | stopped | done | abandoned
+                    pid INTEGER,
+                    started_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 1,
+                    total_rows INTEGER
+                );
+                CREATE INDEX IF NOT EXISTS runs_identity
+                    ON runs (input_fingerprint, mapping_fingerprint, location, base_url);
+                CREATE TABLE IF NOT EXISTS rows (
+                    run_id INTEGER NOT NULL,
+                    seq INTEGER NOT NULL,
+                    row INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    contact_id TEXT,
+                    location_id TEXT,
+                    email TEXT,
+                    phone TEXT,
+                    tags_status TEXT NOT NULL DEFAULT '',
+                    business_status TEXT NOT NULL DEFAULT '',
+                    errors TEXT NOT NULL DEFAULT '[]',
+                    warnings TEXT NOT NULL DEFAULT '[]',
+                    keys TEXT,                    -- the row's contact keys, \\x1f-joined
+                    payload_hash TEXT,
+                    tags_hash TEXT,
+                    business TEXT,
+                    PRIMARY KEY (run_id, seq)
+                ) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS applied (
+                    location_id TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    contact_id TEXT NOT NULL,
+                    payload_hash TEXT NOT NULL,
+                    tags_hash TEXT,
+                    business TEXT,
+                    updated_at TEXT NOT NULL,
+                    PRIMARY KEY (location_id, key)
+                ) WITHOUT ROWID;",
+            )?;
+            c.pragma_update(None, "user_version", SCHEMA_VERSION)
+        })?;
+        Ok(s)
+    }
+
+    fn sql<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StateError> {
+        f(&self.conn).map_err(|source| StateError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    pub fn run_id(&self) -> i64 {
+        self.run_id
+    }
+
+    /// Starts a run, or continues the latest unfinished one of the same import. `restart`
+    /// abandons that one instead.
+    pub fn begin_run(
+        &mut self,
+        id: &RunIdentity,
+        restart: bool,
+    ) -> Result<Option<Resumed>, StateError> {
+        let now = now();
+        let pid = i64::from(std::process::id());
+        let previous: Option<(i64, String, Option<i64>, String, Option<i64>)> = self.sql(|c| {
+            c.query_row(
+                "SELECT id, state, pid, started_at, total_rows FROM runs
+                 WHERE input_fingerprint = ?1 AND mapping_fingerprint = ?2 AND location = ?3
+                   AND base_url = ?4 AND state IN ('running', 'stopped')
+                 ORDER BY id DESC LIMIT 1",
+                params![
+                    id.input_fingerprint,
+                    id.mapping_fingerprint,
+                    id.location,
+                    id.base_url
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()
+        })?;
+        if let Some((run, state, Some(other), _, _)) = &previous {
+            if state == "running" && *other != pid && process_alive(*other) && !restart {
+                return Err(StateError::Busy {
+                    run: *run,
+                    pid: *other,
+                });
+            }
+        }
+        match previous {
+            Some((run, _, _, _, _)) if restart => {
+                self.sql(|c| {
+                    c.execute(
+                        "UPDATE runs SET state = 'abandoned', updated_at = ?2 WHERE id = ?1",
+                        params![run, now],
+                    )
+                })?;
+            }
+            Some((run, _, _, started_at, total)) => {
+                self.sql(|c| {
+                    c.execute(
+                        "UPDATE runs SET state = 'running', pid = ?2, updated_at = ?3,
+                             attempts = attempts + 1 WHERE id = ?1",
+                        params![run, pid, now],
+                    )
+                })?;
+                self.run_id = run;
+                let (done, owed): (i64, i64) = self.sql(|c| {
+                    c.query_row(
+                        "SELECT
+                           count(*) FILTER (WHERE tags_status NOT IN ('skipped', 'failed')
+                                AND business_status NOT IN ('skipped', 'failed')),
+                           count(*) FILTER (WHERE tags_status IN ('skipped', 'failed')
+                                OR business_status IN ('skipped', 'failed'))
+                         FROM rows WHERE run_id = ?1 AND contact_id IS NOT NULL
+                           AND status IN ('created', 'updated', 'unchanged')",
+                        [run],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                })?;
+                return Ok(Some(Resumed {
+                    run_id: run,
+                    started_at,
+                    done: done as u64,
+                    owed: owed as u64,
+                    total: total.map(|t| t as u64),
+                }));
+            }
+            None => {}
+        }
+        self.sql(|c| {
+            c.execute(
+                "INSERT INTO runs (input_path, input_fingerprint, mapping_fingerprint, location,
+                     base_url, state, pid, started_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7, ?7)",
+                params![
+                    id.input_path,
+                    id.input_fingerprint,
+                    id.mapping_fingerprint,
+                    id.location,
+                    id.base_url,
+                    pid,
+                    now
+                ],
+            )
+        })?;
+        self.run_id = self.conn.last_insert_rowid();
+        Ok(None)
+    }
+
+    pub fn set_total(&mut self, total: u64) -> Result<(), StateError> {
+        let run = self.run_id;
+        self.sql(|c| {
+            c.execute(
+                "UPDATE runs SET total_rows = ?2 WHERE id = ?1",
+                params![run, total as i64],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// The run ended. `complete`: nothing is left to send (otherwise the next identical
+    /// command resumes it). A completed run's per-row records replace the older completed
+    /// runs' of the same file and location, so the store does not grow with every night.
+    pub fn finish_run(&mut self, complete: bool) -> Result<(), StateError> {
+        self.commit()?;
+        let (run, now) = (self.run_id, now());
+        let state = if complete { "done" } else { "stopped" };
+        self.sql(|c| {
+            c.execute(
+                "UPDATE runs SET state = ?2, pid = NULL, updated_at = ?3 WHERE id = ?1",
+                params![run, state, now],
+            )?;
+            if complete {
+                c.execute(
+                    "DELETE FROM rows WHERE run_id IN (
+                         SELECT old.id FROM runs old, runs cur
+                         WHERE cur.id = ?1 AND old.id <> cur.id
+                           AND old.input_path = cur.input_path AND old.location = cur.location
+                           AND old.state IN ('done', 'abandoned'))",
+                    [run],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// This run's record of row `seq` from an earlier attempt.
+    pub fn prior(&self, seq: u64) -> Result<Option<Prior>, StateError> {
+        let run = self.run_id;
+        self.sql(|c| {
+            c.prepare_cached(
+                "SELECT row, status, contact_id, location_id, email, phone, tags_status,
+                        business_status, errors, warnings
+                 FROM rows WHERE run_id = ?1 AND seq = ?2",
+            )?
+            .query_row(params![run, seq as i64], |r| {
+                let list = |s: String| serde_json::from_str::<Vec<String>>(&s).unwrap_or_default();
+                Ok(Prior {
+                    outcome: RowOutcome {
+                        seq,
+                        row: r.get::<_, i64>(0)? as u64,
+                        status: status_from(&r.get::<_, String>(1)?),
+                        contact_id: r.get(2)?,
+                        location_id: r.get(3)?,
+                        email: r.get(4)?,
+                        phone: r.get(5)?,
+                        tags_status: step_from(&r.get::<_, String>(6)?),
+                        business_status: step_from(&r.get::<_, String>(7)?),
+                        errors: list(r.get(8)?),
+                        changes: Vec::new(),
+                        warnings: list(r.get(9)?),
+                        raw: None,
+                    },
+                })
+            })
+            .optional()
+        })
+    }
+
+    /// What was last applied to the contact with this key in this location.
+    pub fn applied(&self, location: &str, key: &str) -> Result<Option<Applied>, StateError> {
+        self.sql(|c| {
+            c.prepare_cached(
+                "SELECT contact_id, payload_hash, tags_hash, business FROM applied
+                 WHERE location_id = ?1 AND key = ?2",
+            )?
+            .query_row(params![location, key], |r| {
+                Ok(Applied {
+                    contact_id: r.get(0)?,
+                    payload: r.get(1)?,
+                    tags: r.get(2)?,
+                    business: r.get(3)?,
+                })
+            })
+            .optional()
+        })
+    }
+
+    fn begin(&mut self) -> Result<(), StateError> {
+        if !self.in_tx {
+            self.sql(|c| c.execute_batch("BEGIN IMMEDIATE"))?;
+            self.in_tx = true;
+        }
+        Ok(())
+    }
+
+    /// Makes every write so far durable.
+    pub fn commit(&mut self) -> Result<(), StateError> {
+        if self.in_tx {
+            self.sql(|c| c.execute_batch("COMMIT"))?;
+            self.in_tx = false;
+        }
+        Ok(())
+    }
+
+    /// The upsert went through: the row is not to be sent again, its bulk steps are owed, and
+    /// its contact now has this payload.
+    pub fn record_upserted(
+        &mut self,
+        o: &RowOutcome,
+        keys: &[String],
+        hashes: &RowHashes,
+    ) -> Result<(), StateError> {
+        self.begin()?;
+        self.write_row(o, Some((keys, hashes)))?;
+        let (Some(loc), Some(id)) = (&o.location_id, &o.contact_id) else {
+            return Ok(());
+        };
+        let now = now();
+        self.sql(|c| {
+            let mut st = c.prepare_cached(
+                "INSERT INTO applied (location_id, key, contact_id, payload_hash, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (location_id, key) DO UPDATE SET contact_id = excluded.contact_id,
+                     payload_hash = excluded.payload_hash, updated_at = excluded.updated_at,
+                     tags_hash = CASE WHEN applied.contact_id = excluded.contact_id
+                                      THEN applied.tags_hash END,
+                     business = CASE WHEN applied.contact_id = excluded.contact_id
+                                     THEN applied.business END",
+            )?;
+            for key in keys {
+                st.execute(params![loc, key, id, hashes.payload, now])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// A row's final account (what the report is about to say).
+    pub fn record_outcome(&mut self, o: &RowOutcome) -> Result<(), StateError> {
+        self.begin()?;
+        self.write_row(o, None)
+    }
+
+    fn write_row(
+        &mut self,
+        o: &RowOutcome,
+        extra: Option<(&[String], &RowHashes)>,
+    ) -> Result<(), StateError> {
+        let run = self.run_id;
+        let json = |v: &[String]| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+        let (keys, payload, tags, business) = match extra {
+            Some((k, h)) => (
+                Some(k.join("\u{1f}")),
+                Some(h.payload.clone()),
+                h.tags.clone(),
+                h.business.clone(),
+            ),
+            None => (None, None, None, None),
+        };
+        self.sql(|c| {
+            c.prepare_cached(
+                "INSERT INTO rows (run_id, seq, row, status, contact_id, location_id, email, phone,
+                     tags_status, business_status, errors, warnings, keys, payload_hash,
+                     tags_hash, business)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                 ON CONFLICT (run_id, seq) DO UPDATE SET status = excluded.status,
+                     contact_id = excluded.contact_id, location_id = excluded.location_id,
+                     email = excluded.email, phone = excluded.phone,
+                     tags_status = excluded.tags_status,
+                     business_status = excluded.business_status, errors = excluded.errors,
+                     warnings = excluded.warnings,
+                     keys = coalesce(excluded.keys, rows.keys),
+                     payload_hash = coalesce(excluded.payload_hash, rows.payload_hash),
+                     tags_hash = coalesce(excluded.tags_hash, rows.tags_hash),
+                     business = coalesce(excluded.business, rows.business)",
+            )?
+            .execute(params![
+                run,
+                o.seq as i64,
+                o.row as i64,
+                o.status.as_str(),
+                o.contact_id,
+                o.location_id,
+                o.email,
+                o.phone,
+                step_str(o.tags_status),
+                step_str(o.business_status),
+                json(&o.errors),
+                json(&o.warnings),
+                keys,
+                payload,
+                tags,
+                business,
+            ])
+        })?;
+        Ok(())
+    }
+
+    /// A bulk call's result for row `seq`. When applied, the row's contact keys now carry
+    /// this tag set / business.
+    pub fn record_step(
+        &mut self,
+        seq: u64,
+        step: Step,
+        status: StepStatus,
+    ) -> Result<(), StateError> {
+        self.begin()?;
+        let run = self.run_id;
+        let column = match step {
+            Step::Tags => "tags_status",
+            Step::Business => "business_status",
+        };
+        self.sql(|c| {
+            c.prepare_cached(&format!(
+                "UPDATE rows SET {column} = ?3 WHERE run_id = ?1 AND seq = ?2"
+            ))?
+            .execute(params![run, seq as i64, step_str(status)])
+        })?;
+        if status != StepStatus::Done {
+            return Ok(());
+        }
+        let found: Option<(
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        )> = self.sql(|c| {
+            c.prepare_cached(
+                "SELECT location_id, contact_id, keys, tags_hash, business FROM rows
+                     WHERE run_id = ?1 AND seq = ?2",
+            )?
+            .query_row(params![run, seq as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .optional()
+        })?;
+        let Some((Some(loc), Some(id), Some(keys), tags, business)) = found else {
+            return Ok(());
+        };
+        let (sql, value) = match step {
+            Step::Tags => (
+                "UPDATE applied SET tags_hash = ?4 WHERE location_id = ?1 AND key = ?2 AND contact_id = ?3",
+                tags,
+            ),
+            Step::Business => (
+                "UPDATE applied SET business = ?4 WHERE location_id = ?1 AND key = ?2 AND contact_id = ?3",
+                business,
+            ),
+        };
+        self.sql(|c| {
+            let mut st = c.prepare_cached(sql)?;
+            for key in keys.split('\u{1f}').filter(|k| !k.is_empty()) {
+                st.execute(params![loc, key, id, value])?;
+            }
+            Ok(())
+        })
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let _ = self.commit();
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Whether a process with this pid exists (signal 0 checks without sending).
+fn process_alive(pid: i64) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = i32::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: kill with signal 0 only checks for the process's existence.
+        let r = unsafe { libc::kill(pid, 0) };
+        r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
