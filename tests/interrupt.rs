@@ -55,6 +55,27 @@ fn interrupted_run(signal: i32) {
         .filter(|r| r["status"] == "created")
         .all(|r| r["tags_status"] == "added"));
     assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+
+    // The same command again resumes: only the deferred rows are sent.
+    let before = env.requests().len();
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("{done} of 150 rows done")),
+        "{}",
+        stderr(&out)
+    );
+    let upserts = env.requests()[before..]
+        .iter()
+        .filter(|r| r.path == "/contacts/upsert")
+        .count();
+    assert_eq!(upserts, deferred, "only the deferred rows are upserted");
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!(report.len(), 150);
+    assert!(report
+        .iter()
+        .all(|r| r["status"] == "created" && r["tags_status"] == "added"));
+    assert_eq!(env.sandbox.contacts(LOCATION).len(), 150);
 }
 
 #[test]

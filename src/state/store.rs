@@ -353,7 +353,9 @@ impl Store {
     ) -> Result<Option<Resumed>, StateError> {
         let now = now();
         let pid = i64::from(std::process::id());
-        let previous: Option<(i64, String, Option<i64>, String, Option<i64>)> = self.sql(|c| {
+        // (id, state, pid, started_at, total_rows)
+        type Previous = (i64, String, Option<i64>, String, Option<i64>);
+        let previous: Option<Previous> = self.sql(|c| {
             c.query_row(
                 "SELECT id, state, pid, started_at, total_rows FROM runs
                  WHERE input_fingerprint = ?1 AND mapping_fingerprint = ?2 AND location = ?3
@@ -660,37 +662,35 @@ impl Store {
         if status != StepStatus::Done {
             return Ok(());
         }
-        let found: Option<(
+        let (value_column, target) = match step {
+            Step::Tags => ("tags_hash", "tags_hash"),
+            Step::Business => ("business", "business"),
+        };
+        // (location, contact id, keys, the applied value)
+        type Applies = (
             Option<String>,
             Option<String>,
             Option<String>,
             Option<String>,
-            Option<String>,
-        )> = self.sql(|c| {
-            c.prepare_cached(
-                "SELECT location_id, contact_id, keys, tags_hash, business FROM rows
-                     WHERE run_id = ?1 AND seq = ?2",
-            )?
+        );
+        let found: Option<Applies> = self.sql(|c| {
+            c.prepare_cached(&format!(
+                "SELECT location_id, contact_id, keys, {value_column} FROM rows
+                 WHERE run_id = ?1 AND seq = ?2"
+            ))?
             .query_row(params![run, seq as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .optional()
         })?;
-        let Some((Some(loc), Some(id), Some(keys), tags, business)) = found else {
+        let Some((Some(loc), Some(id), Some(keys), value)) = found else {
             return Ok(());
         };
-        let (sql, value) = match step {
-            Step::Tags => (
-                "UPDATE applied SET tags_hash = ?4 WHERE location_id = ?1 AND key = ?2 AND contact_id = ?3",
-                tags,
-            ),
-            Step::Business => (
-                "UPDATE applied SET business = ?4 WHERE location_id = ?1 AND key = ?2 AND contact_id = ?3",
-                business,
-            ),
-        };
+        let sql = format!(
+            "UPDATE applied SET {target} = ?4 WHERE location_id = ?1 AND key = ?2 AND contact_id = ?3"
+        );
         self.sql(|c| {
-            let mut st = c.prepare_cached(sql)?;
+            let mut st = c.prepare_cached(&sql)?;
             for key in keys.split('\u{1f}').filter(|k| !k.is_empty()) {
                 st.execute(params![loc, key, id, value])?;
             }
@@ -724,5 +724,137 @@ fn process_alive(pid: i64) -> bool {
     {
         let _ = pid;
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(fp: &str) -> RunIdentity {
+        RunIdentity {
+            input_path: "in.csv".into(),
+            input_fingerprint: fp.into(),
+            mapping_fingerprint: "m".into(),
+            location: "L".into(),
+            base_url: "http://127.0.0.1:1".into(),
+        }
+    }
+
+    fn upserted(seq: u64, email: &str, id: &str) -> RowOutcome {
+        RowOutcome {
+            seq,
+            row: seq + 2,
+            status: RowStatus::Created,
+            contact_id: Some(id.into()),
+            email: Some(email.into()),
+            phone: None,
+            location_id: Some("L".into()),
+            tags_status: StepStatus::Skipped,
+            business_status: StepStatus::None,
+            errors: Vec::new(),
+            changes: Vec::new(),
+            warnings: Vec::new(),
+            raw: None,
+        }
+    }
+
+    fn hashes(payload: &str, tags: Option<&str>) -> RowHashes {
+        RowHashes {
+            payload: payload.into(),
+            tags: tags.map(str::to_owned),
+            business: None,
+        }
+    }
+
+    #[test]
+    fn an_unfinished_run_resumes_and_a_finished_one_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/state.db");
+        let mut s = Store::open(&path).unwrap();
+        assert_eq!(s.begin_run(&identity("a"), false).unwrap(), None);
+        let first = s.run_id();
+        s.record_upserted(
+            &upserted(0, "x@e.com", "C1"),
+            &["e:x@e.com".into()],
+            &hashes("p", Some("t")),
+        )
+        .unwrap();
+        s.record_step(0, Step::Tags, StepStatus::Done).unwrap();
+        s.record_upserted(
+            &upserted(1, "y@e.com", "C2"),
+            &["e:y@e.com".into()],
+            &hashes("q", Some("t")),
+        )
+        .unwrap();
+        s.commit().unwrap();
+        drop(s); // as if killed: the run stays "running" with a dead pid
+
+        let mut s = Store::open(&path).unwrap();
+        let r = s
+            .begin_run(&identity("a"), false)
+            .unwrap()
+            .expect("resumed");
+        assert_eq!((r.run_id, r.done, r.owed), (first, 1, 1));
+        let p0 = s.prior(0).unwrap().unwrap();
+        assert!(p0.upserted() && !p0.tags_pending());
+        let p1 = s.prior(1).unwrap().unwrap();
+        assert!(p1.upserted() && p1.tags_pending());
+        assert_eq!(s.prior(2).unwrap(), None);
+        s.finish_run(true).unwrap();
+
+        // Done: the same import starts a new run; another file never resumes this one.
+        assert_eq!(s.begin_run(&identity("a"), false).unwrap(), None);
+        assert_ne!(s.run_id(), first);
+        s.finish_run(false).unwrap();
+        assert!(s.begin_run(&identity("b"), false).unwrap().is_none());
+        // --restart abandons the stopped run instead.
+        s.finish_run(false).unwrap();
+        assert!(s.begin_run(&identity("a"), true).unwrap().is_none());
+    }
+
+    #[test]
+    fn applied_tracks_payload_tags_and_contact() {
+        let mut s = Store::in_memory().unwrap();
+        s.begin_run(&identity("a"), false).unwrap();
+        let keys = vec!["e:x@e.com".to_owned(), "p:+14155552671".to_owned()];
+        s.record_upserted(
+            &upserted(0, "x@e.com", "C1"),
+            &keys,
+            &hashes("p1", Some("t1")),
+        )
+        .unwrap();
+        let a = s.applied("L", "p:+14155552671").unwrap().unwrap();
+        assert_eq!(
+            (a.contact_id.as_str(), a.payload.as_str(), a.tags.clone()),
+            ("C1", "p1", None)
+        );
+        // Tags count as applied only once the bulk call says so.
+        assert!(!hashes("p1", Some("t1")).unchanged_from(&a));
+        s.record_step(0, Step::Tags, StepStatus::Done).unwrap();
+        let a = s.applied("L", "e:x@e.com").unwrap().unwrap();
+        assert!(hashes("p1", Some("t1")).unchanged_from(&a));
+        assert!(
+            hashes("p1", None).unchanged_from(&a),
+            "no tags asked: tags do not matter"
+        );
+        assert!(!hashes("p2", Some("t1")).unchanged_from(&a));
+        assert!(!hashes("p1", Some("t2")).unchanged_from(&a));
+        // A new payload for the same contact keeps its tags; another contact does not.
+        s.record_upserted(&upserted(1, "x@e.com", "C1"), &keys, &hashes("p2", None))
+            .unwrap();
+        assert_eq!(s.applied("L", "e:x@e.com").unwrap().unwrap().tags, a.tags);
+        s.record_upserted(&upserted(2, "x@e.com", "C9"), &keys, &hashes("p3", None))
+            .unwrap();
+        assert_eq!(s.applied("L", "e:x@e.com").unwrap().unwrap().tags, None);
+        assert_eq!(s.applied("OTHER", "e:x@e.com").unwrap(), None);
+    }
+
+    #[test]
+    fn tag_sets_hash_as_sets() {
+        let t = |v: &[&str]| tag_set_hash(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(t(&["b", "a", "a"]), t(&["a", "b"]));
+        assert_ne!(t(&["a"]), t(&["a", "b"]));
+        assert_ne!(t(&["a,b"]), t(&["a", "b"]));
     }
 }
