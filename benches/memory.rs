@@ -1,6 +1,7 @@
 //! Peak memory of a whole import, by file size: the built binary imports N generated rows into
 //! the in-process sandbox (scaled-down quota, 127.0.0.1 only) and its peak RSS is read from
-//! `wait4`. Flat numbers across sizes show the pipeline streams.
+//! `wait4`. Flat numbers across sizes show the pipeline streams. Each size runs with the
+//! SQLite state store and with `--no-state`, to show what the store costs.
 //!
 //! Run: `cargo bench --bench memory` (optionally `-- 1000 10000 100000`).
 
@@ -28,10 +29,13 @@ fn main() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     println!(
-        "{:>8} {:>10} {:>10} {:>12} {:>10}",
-        "rows", "peak RSS", "elapsed", "rows/s", "exit"
+        "{:>8} {:>6} {:>10} {:>10} {:>12} {:>10}",
+        "rows", "state", "peak RSS", "elapsed", "rows/s", "exit"
     );
-    for n in sizes {
+    for (n, state) in sizes
+        .iter()
+        .flat_map(|&n| [(n, true), (n, false)])
+    {
         // A fresh sandbox per size; its quota is scaled to 2,000 per 100 ms.
         let sb = rt
             .block_on(sandbox::start(SandboxConfig {
@@ -65,14 +69,17 @@ fn main() {
             .env("GHL_TOKEN", "bench-token")
             .env("GHL_BASE_URL", sb.base_url())
             .env("GHL_LOCATION_ID", "bench-location")
+            .env("GHL_IMPORT_STATE", dir.path().join(format!("state{n}.db")))
+            .args(if state { &[][..] } else { &["--no-state"][..] })
             .stdin(Stdio::null())
             .spawn()
             .unwrap();
         let (status, max_rss_kb) = wait_with_rusage(child.id() as i32);
         let secs = started.elapsed().as_secs_f64();
         println!(
-            "{:>8} {:>7.1} MB {:>8.2} s {:>12.0} {:>10}",
+            "{:>8} {:>6} {:>7.1} MB {:>8.2} s {:>12.0} {:>10}",
             n,
+            if state { "sqlite" } else { "none" },
             max_rss_kb as f64 / 1024.0,
             secs,
             n as f64 / secs,

@@ -105,6 +105,7 @@ fn ghl_import(
         .env("GHL_TOKEN", TOKEN)
         .env("GHL_BASE_URL", sb.base_url())
         .env("GHL_LOCATION_ID", &locs[0])
+        .env("GHL_IMPORT_STATE", dir.join("state.db"))
         .stdin(Stdio::null())
         .status()
         .unwrap();
