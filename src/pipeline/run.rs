@@ -51,6 +51,8 @@ pub struct RunConfig {
     pub max_buffered_rows: usize,
     /// For the summary.
     pub report_label: Option<String>,
+    /// `plan`: judge valid rows against the location's contacts instead of sending them.
+    pub plan: Option<crate::plan::PlanOptions>,
 }
 
 impl RunConfig {
@@ -72,6 +74,7 @@ impl RunConfig {
             business_batch_size: MAX_BUSINESS_BATCH,
             max_buffered_rows: 4_096,
             report_label: None,
+            plan: None,
         }
     }
 }
@@ -147,7 +150,8 @@ pub async fn run(
         .describe()
         .iter()
         .any(|(_, t)| t == Field::LocationId.api_name());
-    if !dry_run && cfg.location.is_none() && reader.headers().is_some() && !maps_location {
+    let needs_location = !dry_run || cfg.plan.is_some();
+    if needs_location && cfg.location.is_none() && reader.headers().is_some() && !maps_location {
         return Err(RunError::NoLocation);
     }
     let unmapped = mapper.unmapped_columns();
@@ -164,7 +168,7 @@ pub async fn run(
         mapper,
         validator,
         default_location: cfg.location.clone(),
-        require_location: !dry_run,
+        require_location: needs_location,
         keep_raw: cfg.keep_rejects,
         headers: reader.headers().map(Arc::from),
     };
@@ -263,6 +267,15 @@ pub async fn run(
         reported.clone(),
     ));
 
+    let planner = match (&cfg.plan, &client, &cfg.api) {
+        (Some(p), Some(c), Some(api)) => Some(crate::plan::Planner::new(
+            c.clone(),
+            p.clone(),
+            api.rate,
+            cfg.tag_batch_size,
+        )),
+        _ => None,
+    };
     let total = dispatch(
         row_rx,
         msg_tx.clone(),
@@ -272,6 +285,8 @@ pub async fn run(
         reported.clone(),
         FieldChecks::new(client.clone(), ev_tx.clone()),
         dry_run,
+        planner,
+        ev_tx.clone(),
     )
     .await;
     let _ = msg_tx.send(Msg::InputDone { total }).await;
@@ -368,6 +383,40 @@ fn outcome(
         changes: Vec::new(),
         warnings: Vec::new(),
         raw: None,
+    }
+}
+
+/// A `plan` verdict as a report line; a location whose contacts could not be read gets its
+/// rows `deferred` when the run stops (401/403, daily limit), else `failed`.
+fn planned(
+    judged: Result<crate::plan::Verdict, ApiError>,
+    seq: u64,
+    row: u64,
+    valid: &ValidRow,
+    location: &str,
+    stop_tx: &watch::Sender<Option<Stop>>,
+) -> RowOutcome {
+    match judged {
+        Ok(v) => {
+            let mut o = outcome(seq, row, v.status, valid, Some(location));
+            o.contact_id = v.contact_id;
+            o.changes = v.changes;
+            o.warnings = v.warnings;
+            o
+        }
+        Err(e) => match stop_for(&e) {
+            Some(stop) => {
+                set_stop(stop_tx, stop);
+                deferred(seq, row, valid, Some(location), e.to_string())
+            }
+            None => {
+                let mut o = outcome(seq, row, RowStatus::Failed, valid, Some(location));
+                o.errors.push(format!(
+                    "could not read the contacts of location {location}: {e}"
+                ));
+                o
+            }
+        },
     }
 }
 
@@ -504,6 +553,8 @@ async fn dispatch(
     reported: Arc<AtomicU64>,
     mut checks: FieldChecks,
     dry_run: bool,
+    mut planner: Option<crate::plan::Planner>,
+    ev_tx: mpsc::Sender<Event>,
 ) -> u64 {
     let mut total = 0u64;
     let client = match client {
@@ -523,7 +574,17 @@ async fn dispatch(
                     } => {
                         let loc = location.as_deref();
                         match checks.check(loc, &mut valid).await {
-                            Checked::Fine => outcome(seq, row, RowStatus::Valid, &valid, loc),
+                            Checked::Fine => match (planner.as_mut(), loc) {
+                                (Some(p), Some(l)) => planned(
+                                    p.judge(l, &valid, row).await,
+                                    seq,
+                                    row,
+                                    &valid,
+                                    l,
+                                    &stop_tx,
+                                ),
+                                _ => outcome(seq, row, RowStatus::Valid, &valid, loc),
+                            },
                             Checked::Invalid(errors) => {
                                 invalid_custom(seq, row, &valid, loc, errors, raw)
                             }
@@ -537,6 +598,9 @@ async fn dispatch(
                     }
                 };
                 let _ = msg_tx.send(Msg::Final(o)).await;
+            }
+            if let Some(p) = planner {
+                let _ = ev_tx.send(Event::Estimate(p.estimate())).await;
             }
             return total;
         }
@@ -632,13 +696,19 @@ async fn upsert_row(
     let done = location.clone();
     let msg = match result {
         Ok(u) => {
-            let status = if u.created {
-                RowStatus::Created
-            } else {
-                RowStatus::Updated
-            };
-            let mut o = outcome(seq, row, status, &valid, Some(&location));
+            // The shared classifier: the server's created/updated, plus a warning for every
+            // sent field the returned contact does not have.
+            let returned = crate::plan::RemoteContact::from_upsert_answer(&u.contact);
+            let v = crate::plan::classify(
+                &valid,
+                crate::plan::Against::Upserted {
+                    created: u.created,
+                    contact: returned.as_ref(),
+                },
+            );
+            let mut o = outcome(seq, row, v.status, &valid, Some(&location));
             o.contact_id = Some(u.contact_id);
+            o.warnings = v.warnings;
             Msg::Upserted {
                 outcome: o,
                 location,
