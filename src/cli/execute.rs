@@ -55,6 +55,7 @@ pub fn main(cli: Cli) -> Result<i32, CliError> {
             }
             Command::Sandbox(s) => serve_sandbox(s).await,
             Command::Init(a) => init(a, cli.quiet),
+            Command::Plan(a) => super::plan_command::plan_command(a, cli.quiet).await,
         }
     })
 }
@@ -149,7 +150,7 @@ async fn import_into_sandbox(
 
 /// Runs a plan with the report (and rejects) files and the progress bar, then writes the
 /// summary.
-async fn run_and_report(
+pub(super) async fn run_and_report(
     mut cfg: RunConfig,
     files: &FileArgs,
     quiet: bool,

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use super::args::{ApiArgs, FileArgs, ImportArgs, InputFormat, ReadArgs};
+use super::args::{ApiArgs, FileArgs, ImportArgs, InputFormat, PacingArgs, ReadArgs};
 use crate::api::{ClientConfig, Token};
 use crate::input::{Format, InputOptions, TextEncoding, UnknownEncoding};
 use crate::mapping::{MappingError, MappingSpec};
@@ -126,6 +126,24 @@ pub fn client_config(a: &ImportArgs, token: Token) -> Result<ClientConfig, PlanE
     };
     c.max_attempts = a.max_attempts;
     c.timeout = a.timeout;
+    Ok(c)
+}
+
+/// The API half of a `plan` run: the import's pacing, for reading.
+pub fn pacing_client_config(
+    api: &ApiArgs,
+    p: &PacingArgs,
+    token: Token,
+) -> Result<ClientConfig, PlanError> {
+    let mut c = base_client(api, token)?;
+    c.rate = p.rate_limit;
+    c.concurrency = p.concurrency as usize;
+    c.budget = crate::api::BudgetPolicy {
+        reserve: p.daily_reserve,
+        max_share: p.max_daily_share,
+    };
+    c.max_attempts = p.max_attempts;
+    c.timeout = p.timeout;
     Ok(c)
 }
 
