@@ -229,6 +229,9 @@ pub struct SandboxArgs {
     /// Seed for the fault and latency draws, for reproducible runs.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Keep an existing contact's gender on upsert, as HighLevel does (issue 313).
+    #[arg(long)]
+    pub drop_gender_on_update: bool,
 }
 
 fn parse_preset(s: &str) -> Result<PresetChoice, String> {

@@ -333,6 +333,7 @@ async fn serve_sandbox(s: &SandboxArgs) -> Result<i32, CliError> {
         drop_rate: s.drop_rate,
         stall_rate: s.stall_rate,
         seed: s.seed,
+        drop_gender_on_update: s.drop_gender_on_update,
         record_requests: false,
         ..sandbox::SandboxConfig::default()
     };
