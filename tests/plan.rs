@@ -288,3 +288,63 @@ fn every_page_of_a_large_location_is_read_within_the_quota() {
         .collect();
     assert_eq!(statuses, ["unchanged ", "update firstName", "create "]);
 }
+
+#[test]
+fn custom_fields_and_dates_compare_as_values() {
+    let env = Env::new();
+    let money = env
+        .sandbox
+        .custom_field_id(LOCATION, "lifetime_value")
+        .unwrap();
+    let colour = env
+        .sandbox
+        .custom_field_id(LOCATION, "favourite_colour")
+        .unwrap();
+    for (email, value) in [("same@example.com", 120.5), ("more@example.com", 100.0)] {
+        env.sandbox.insert_contact(
+            LOCATION,
+            SandboxContact {
+                email: Some(email.into()),
+                date_of_birth: Some("1990-09-25".into()),
+                custom_fields: vec![
+                    ghl_import::sandbox::CustomFieldValue {
+                        id: money.clone(),
+                        value: serde_json::json!(value),
+                    },
+                    ghl_import::sandbox::CustomFieldValue {
+                        id: colour.clone(),
+                        value: serde_json::json!("Red"),
+                    },
+                ],
+                ..SandboxContact::default()
+            },
+        );
+    }
+    let file = env.write(
+        "cf.csv",
+        "Email,DOB,contact.lifetime_value,contact.favourite_colour\n\
+         same@example.com,09/25/1990,\"$120.50\",red\n\
+         more@example.com,1990-09-25,120.5,Red\n",
+    );
+    let out = plan(&env, &file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let p = read_report(&env.path("plan.csv"));
+    assert_eq!(
+        (p[0]["status"].as_str(), p[0]["changes"].as_str()),
+        ("unchanged", "")
+    );
+    assert_eq!(
+        (p[1]["status"].as_str(), p[1]["changes"].as_str()),
+        ("update", "contact.lifetime_value")
+    );
+    assert_eq!(summary(&env)["estimate"]["custom_field_reads"], 1);
+
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let r = read_report(&env.path("report.csv"));
+    assert!(
+        r.iter()
+            .all(|r| r["status"] == "updated" && r["warnings"].is_empty()),
+        "{r:?}"
+    );
+}
