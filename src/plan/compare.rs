@@ -313,18 +313,20 @@ fn digits(s: &str) -> String {
 /// milliseconds.
 fn as_date(s: &str) -> Option<chrono::NaiveDate> {
     let s = s.trim();
-    if let Some(prefix) = s.get(..10) {
-        if let Ok(d) = chrono::NaiveDate::parse_from_str(prefix, "%Y-%m-%d") {
-            if s.len() == 10 || s[10..].starts_with(['T', ' ']) {
-                return Some(d);
-            }
-        }
+    if let Some(d) = iso_date(s) {
+        return Some(d);
     }
     if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '-') {
         let ms: i64 = s.parse().ok()?;
         return chrono::DateTime::from_timestamp_millis(ms).map(|d| d.date_naive());
     }
     None
+}
+
+/// `YYYY-MM-DD`, alone or starting an ISO timestamp.
+fn iso_date(s: &str) -> Option<chrono::NaiveDate> {
+    let d = chrono::NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()?;
+    (s.len() == 10 || s[10..].starts_with(['T', ' '])).then_some(d)
 }
 
 /// Whether two custom field values are the same: lists as sets, numbers as numbers, dates as
@@ -336,7 +338,17 @@ fn same_value(sent: &Value, kept: &Value) -> bool {
     b.sort();
     a.dedup();
     b.dedup();
-    a == b
+    if a == b {
+        return true;
+    }
+    // A DATE field may come back as epoch milliseconds.
+    match (a.as_slice(), kept) {
+        ([date], Value::Number(n)) => {
+            iso_date(date).is_some()
+                && iso_date(date) == n.as_i64().and_then(|ms| as_date(&ms.to_string()))
+        }
+        _ => false,
+    }
 }
 
 fn atoms(v: &Value) -> Vec<String> {
