@@ -305,6 +305,8 @@ mod tests {
 }
 
 const PLAN_EXIT_HELP: &str = "\
+The report defaults to <input stem>.plan.csv (not .report.csv). Nothing is written to \
+HighLevel; the contact listing needs the scope contacts.readonly.\n\n\
 Exit codes: 0 every row is create, update or unchanged; 1 some rows are invalid or conflict \
 (or the location's contacts could not be read); 2 nothing could start.";
 
