@@ -348,3 +348,44 @@ fn custom_fields_and_dates_compare_as_values() {
         "{r:?}"
     );
 }
+
+#[test]
+fn an_interrupt_stops_the_listing_between_pages() {
+    let env = Env::new();
+    for i in 0..500 {
+        seed(
+            &env,
+            &format!("q{i}@example.com"),
+            &format!("+1415556{i:04}"),
+            "Q",
+            &[],
+        );
+    }
+    let file = env.write("i.csv", "Email\nq1@example.com\nq2@example.com\n");
+    let mut cmd = env.cmd();
+    cmd.arg("plan")
+        .arg(&file)
+        .args(["--rate-limit", "1/300ms", "--report"])
+        .arg(env.path("plan.csv"));
+    let child = cmd.stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while env.requests_to("/contacts/").len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // SAFETY: signalling our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 130, "{}", stderr(&out));
+    assert!(
+        env.requests_to("/contacts/").len() < 5,
+        "5 pages, stopped early"
+    );
+    let report = read_report(&env.path("plan.csv"));
+    assert_eq!(
+        report
+            .iter()
+            .map(|r| r["status"].as_str())
+            .collect::<Vec<_>>(),
+        ["deferred", "deferred"]
+    );
+}

@@ -425,6 +425,11 @@ impl Client {
         self.draining.store(true, Ordering::SeqCst);
     }
 
+    /// The run is stopping (interrupt or fatal error): long reads should not start more pages.
+    pub fn is_stopping(&self) -> bool {
+        self.stopped(true)
+    }
+
     fn stopped(&self, fresh: bool) -> bool {
         self.halted.load(Ordering::SeqCst) || (fresh && self.draining.load(Ordering::SeqCst))
     }

@@ -387,7 +387,7 @@ fn outcome(
 }
 
 /// A `plan` verdict as a report line; a location whose contacts could not be read gets its
-/// rows `deferred` when the run stops (401/403, daily limit), else `failed`.
+/// rows `deferred` when the run stops (401/403, daily limit, interrupt), else `failed`.
 fn planned(
     judged: Result<crate::plan::Verdict, ApiError>,
     seq: u64,
@@ -403,6 +403,13 @@ fn planned(
             o.changes = v.changes;
             o.warnings = v.warnings;
             o
+        }
+        Err(ApiError::Cancelled) => {
+            let reason = stop_tx
+                .borrow()
+                .as_ref()
+                .map_or_else(|| "the run is stopping".into(), Stop::reason);
+            deferred(seq, row, valid, Some(location), reason)
         }
         Err(e) => match stop_for(&e) {
             Some(stop) => {

@@ -23,6 +23,10 @@ pub async fn list_contacts(
     let mut cursor: Option<(String, Option<String>)> = None;
     let mut seen = std::collections::HashSet::new();
     loop {
+        // A large location takes many pages: an interrupt stops between them.
+        if client.is_stopping() {
+            return Err(ApiError::Cancelled);
+        }
         let mut path = format!("/contacts/?locationId={loc}&limit={PAGE_SIZE}");
         if let Some((id, after)) = &cursor {
             let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
