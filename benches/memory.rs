@@ -32,10 +32,7 @@ fn main() {
         "{:>8} {:>6} {:>10} {:>10} {:>12} {:>10}",
         "rows", "state", "peak RSS", "elapsed", "rows/s", "exit"
     );
-    for (n, state) in sizes
-        .iter()
-        .flat_map(|&n| [(n, true), (n, false)])
-    {
+    for (n, state) in sizes.iter().flat_map(|&n| [(n, true), (n, false)]) {
         // A fresh sandbox per size; its quota is scaled to 2,000 per 100 ms.
         let sb = rt
             .block_on(sandbox::start(SandboxConfig {

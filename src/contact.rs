@@ -107,6 +107,9 @@ pub struct CustomFieldInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     pub field_value: serde_json::Value,
+    /// The field's key for messages, kept when `key` gives way to the resolved `id`.
+    #[serde(skip)]
+    pub label: Option<String>,
 }
 
 /// The upsert body without `locationId` and without `tags` (tags overwrite; they go through

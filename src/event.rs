@@ -187,6 +187,8 @@ pub enum Event {
     Notice {
         message: String,
     },
+    /// `plan`: what the import would send, once every row is judged.
+    Estimate(crate::plan::Estimate),
     Finished(crate::report::Summary),
 }
 

@@ -3,7 +3,7 @@
 //! The stages, each in its own module, in the order a row passes through them:
 //! [`input`] reads records, [`mapping`] turns columns into fields, [`validation`] checks and
 //! normalises them, [`pipeline`] sends them through the [`api`] client under the rate limit and
-//! batches the bulk calls, and [`report`] writes one line per row. [`sandbox`] is a HighLevel
+//! batches the bulk calls, and [`report`] writes one line per row. [`plan`] predicts an import from the location's contacts. [`sandbox`] is a HighLevel
 //! emulator used by the tests and by `--sandbox`; [`state`] holds what a run knows about its
 //! rows. Stages never print: they emit [`event::Event`]s that the report, progress bar and logs
 //! consume.
@@ -15,6 +15,7 @@ pub mod event;
 pub mod input;
 pub mod mapping;
 pub mod pipeline;
+pub mod plan;
 pub mod report;
 pub mod sandbox;
 pub mod state;

@@ -93,6 +93,8 @@ impl RateLimitInfo {
 pub struct Upserted {
     pub created: bool,
     pub contact_id: String,
+    /// The contact as the server stored it, to check that what was sent stuck.
+    pub contact: serde_json::Value,
 }
 
 /// Per-contact result of a bulk call: `Err` carries the server's reason for that contact.
@@ -139,12 +141,7 @@ struct UpsertBody<'a> {
 #[derive(Deserialize)]
 struct UpsertResponse {
     new: Option<bool>,
-    contact: Option<IdOnly>,
-}
-
-#[derive(Deserialize)]
-struct IdOnly {
-    id: Option<String>,
+    contact: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -295,9 +292,11 @@ impl Client {
                 Some(&body),
             )
             .await?;
-        let contact_id = r
-            .contact
-            .and_then(|c| c.id)
+        let contact = r.contact.unwrap_or_default();
+        let contact_id = contact
+            .get("id")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
             .ok_or_else(|| ApiError::Protocol {
                 endpoint: Endpoint::Upsert,
                 message: "the response has no contact id".into(),
@@ -305,6 +304,7 @@ impl Client {
         Ok(Upserted {
             created: r.new.unwrap_or(false),
             contact_id,
+            contact,
         })
     }
 
@@ -423,6 +423,11 @@ impl Client {
     /// rows already upserted still go out.
     pub fn drain(&self) {
         self.draining.store(true, Ordering::SeqCst);
+    }
+
+    /// The run is stopping (interrupt or fatal error): long reads should not start more pages.
+    pub fn is_stopping(&self) -> bool {
+        self.stopped(true)
     }
 
     fn stopped(&self, fresh: bool) -> bool {

@@ -52,6 +52,11 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Run the built-in HighLevel emulator until Ctrl-C, for trying the tool or other clients.
     Sandbox(SandboxArgs),
+    /// Predict an import without writing anything: read the location's contacts and say, for
+    /// every row, create, update (and which fields), unchanged, conflict or invalid, with the
+    /// requests and time the import would take.
+    #[command(after_help = format!("{TOKEN_HELP}\n\n{PLAN_EXIT_HELP}"))]
+    Plan(PlanArgs),
     /// Write a commented mapping file for a CSV or JSONL file: what each column maps to and
     /// why, the columns left out, and suggested transforms.
     Init(InitArgs),
@@ -79,7 +84,7 @@ pub struct InitArgs {
 }
 
 /// How to read the file, when detection needs help.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ReadArgs {
     /// Input format [default: from the extension: .jsonl/.ndjson are JSONL, else CSV].
     #[arg(long, value_enum)]
@@ -101,7 +106,7 @@ pub enum InputFormat {
 }
 
 /// What every subcommand that reads a file takes.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct FileArgs {
     /// The CSV or JSONL file to read.
     pub file: PathBuf,
@@ -238,6 +243,9 @@ pub struct SandboxArgs {
     /// Seed for the fault and latency draws, for reproducible runs.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Keep an existing contact's gender on upsert, as HighLevel does (issue 313).
+    #[arg(long)]
+    pub drop_gender_on_update: bool,
 }
 
 fn parse_preset(s: &str) -> Result<PresetChoice, String> {
@@ -308,4 +316,64 @@ mod tests {
         assert_eq!(a.rate_limit.to_string(), "20/200ms");
         assert!(Cli::try_parse_from(["ghl-import", "import", "a.csv", "--token", "x"]).is_err());
     }
+}
+
+const PLAN_EXIT_HELP: &str = "\
+The report defaults to <input stem>.plan.csv (not .report.csv). Nothing is written to \
+HighLevel; the contact listing needs the scope contacts.readonly.\n\n\
+Exit codes: 0 every row is create, update or unchanged; 1 some rows are invalid or conflict \
+(or the location's contacts could not be read); 2 nothing could start.";
+
+/// `ghl-import plan` (the subcommand; `cli/plan.rs` builds every command's run config).
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    #[command(flatten)]
+    pub api: ApiArgs,
+    #[command(flatten)]
+    pub pacing: PacingArgs,
+    /// Which key HighLevel tries first when a row's email and phone match different contacts:
+    /// the location's deduplication setting, which the API does not show.
+    #[arg(long, value_enum, default_value_t = MatchOrderArg::Email)]
+    pub match_order: MatchOrderArg,
+    /// Estimate for `import --changed-only`: rows that are unchanged are not counted as sent.
+    #[arg(long)]
+    pub changed_only: bool,
+    /// Plan against the built-in emulator (an empty location: every valid row is `create`).
+    #[arg(long, conflicts_with = "token_file")]
+    pub sandbox: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MatchOrderArg {
+    Email,
+    Phone,
+}
+
+/// The import's pacing flags, for `plan`: its reads are paced the same way, and the estimate
+/// uses the rate and batch size.
+#[derive(Debug, Args)]
+pub struct PacingArgs {
+    /// Requests per window per location, e.g. 100/10s. Never exceeded in any window.
+    #[arg(long, value_name = "N/DURATION", default_value = "100/10s")]
+    pub rate_limit: RateLimit,
+    /// The most requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+    /// Requests of each location's daily limit to leave unused for its other integrations.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub daily_reserve: u64,
+    /// The share of each location's daily limit this run may use, e.g. 0.5.
+    #[arg(long, value_name = "FRACTION", value_parser = parse_share)]
+    pub max_daily_share: Option<f64>,
+    /// Contact ids per bulk tag call (for the estimate).
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub tag_batch_size: u16,
+    /// Attempts per request on 429, 5xx, timeouts and connection errors (the first included).
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
+    /// Time limit for one request.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
 }

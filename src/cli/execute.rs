@@ -55,6 +55,7 @@ pub fn main(cli: Cli) -> Result<i32, CliError> {
             }
             Command::Sandbox(s) => serve_sandbox(s).await,
             Command::Init(a) => init(a, cli.quiet),
+            Command::Plan(a) => super::plan_command::plan_command(a, cli.quiet).await,
         }
     })
 }
@@ -150,7 +151,7 @@ async fn import_into_sandbox(
 
 /// Runs a plan with the report (and rejects) files and the progress bar, then writes the
 /// summary.
-async fn run_and_report(
+pub(super) async fn run_and_report(
     mut cfg: RunConfig,
     files: &FileArgs,
     quiet: bool,
@@ -334,6 +335,7 @@ async fn serve_sandbox(s: &SandboxArgs) -> Result<i32, CliError> {
         drop_rate: s.drop_rate,
         stall_rate: s.stall_rate,
         seed: s.seed,
+        drop_gender_on_update: s.drop_gender_on_update,
         record_requests: false,
         ..sandbox::SandboxConfig::default()
     };

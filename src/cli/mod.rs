@@ -4,6 +4,7 @@
 mod args;
 mod execute;
 mod plan;
+mod plan_command;
 
 pub use args::{Cli, Command, FileArgs, ImportArgs, InputFormat, LogFormat, SandboxArgs};
 pub use execute::main;

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use super::args::{ApiArgs, FileArgs, ImportArgs, InputFormat, ReadArgs};
+use super::args::{ApiArgs, FileArgs, ImportArgs, InputFormat, PacingArgs, ReadArgs};
 use crate::api::{ClientConfig, Token};
 use crate::input::{Format, InputOptions, TextEncoding, UnknownEncoding};
 use crate::mapping::{MappingError, MappingSpec};
@@ -152,6 +152,24 @@ pub fn state_config(a: &ImportArgs) -> Result<Option<StateConfig>, PlanError> {
         restart: a.restart,
         changed_only: a.changed_only,
     }))
+}
+
+/// The API half of a `plan` run: the import's pacing, for reading.
+pub fn pacing_client_config(
+    api: &ApiArgs,
+    p: &PacingArgs,
+    token: Token,
+) -> Result<ClientConfig, PlanError> {
+    let mut c = base_client(api, token)?;
+    c.rate = p.rate_limit;
+    c.concurrency = p.concurrency as usize;
+    c.budget = crate::api::BudgetPolicy {
+        reserve: p.daily_reserve,
+        max_share: p.max_daily_share,
+    };
+    c.max_attempts = p.max_attempts;
+    c.timeout = p.timeout;
+    Ok(c)
 }
 
 fn base_client(api: &ApiArgs, token: Token) -> Result<ClientConfig, PlanError> {

@@ -57,6 +57,8 @@ pub struct RunConfig {
     pub state: Option<StateConfig>,
     /// Rows in the file, when counted beforehand (for "N of M rows done").
     pub expected_rows: Option<u64>,
+    /// `plan`: judge valid rows against the location's contacts instead of sending them.
+    pub plan: Option<crate::plan::PlanOptions>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +92,7 @@ impl RunConfig {
             report_label: None,
             state: None,
             expected_rows: None,
+            plan: None,
         }
     }
 }
@@ -169,7 +172,8 @@ pub async fn run(
         .describe()
         .iter()
         .any(|(_, t)| t == Field::LocationId.api_name());
-    if !dry_run && cfg.location.is_none() && reader.headers().is_some() && !maps_location {
+    let needs_location = !dry_run || cfg.plan.is_some();
+    if needs_location && cfg.location.is_none() && reader.headers().is_some() && !maps_location {
         return Err(RunError::NoLocation);
     }
     let unmapped = mapper.unmapped_columns();
@@ -186,7 +190,7 @@ pub async fn run(
         mapper,
         validator,
         default_location: cfg.location.clone(),
-        require_location: !dry_run,
+        require_location: needs_location,
         keep_raw: cfg.keep_rejects,
         headers: reader.headers().map(Arc::from),
     };
@@ -314,6 +318,15 @@ pub async fn run(
         .run(msg_rx),
     );
 
+    let planner = match (&cfg.plan, &client, &cfg.api) {
+        (Some(p), Some(c), Some(api)) => Some(crate::plan::Planner::new(
+            c.clone(),
+            p.clone(),
+            api.rate,
+            cfg.tag_batch_size,
+        )),
+        _ => None,
+    };
     let total = dispatch(
         row_rx,
         msg_tx.clone(),
@@ -324,6 +337,8 @@ pub async fn run(
         FieldChecks::new(client.clone(), ev_tx.clone()),
         dry_run,
         state.clone(),
+        planner,
+        ev_tx.clone(),
     )
     .await;
     let _ = msg_tx.send(Msg::InputDone { total }).await;
@@ -486,6 +501,47 @@ fn outcome(
     }
 }
 
+/// A `plan` verdict as a report line; a location whose contacts could not be read gets its
+/// rows `deferred` when the run stops (401/403, daily limit, interrupt), else `failed`.
+fn planned(
+    judged: Result<crate::plan::Verdict, ApiError>,
+    seq: u64,
+    row: u64,
+    valid: &ValidRow,
+    location: &str,
+    stop_tx: &watch::Sender<Option<Stop>>,
+) -> RowOutcome {
+    match judged {
+        Ok(v) => {
+            let mut o = outcome(seq, row, v.status, valid, Some(location));
+            o.contact_id = v.contact_id;
+            o.changes = v.changes;
+            o.warnings = v.warnings;
+            o
+        }
+        Err(ApiError::Cancelled) => {
+            let reason = stop_tx
+                .borrow()
+                .as_ref()
+                .map_or_else(|| "the run is stopping".into(), Stop::reason);
+            deferred(seq, row, valid, Some(location), reason)
+        }
+        Err(e) => match stop_for(&e) {
+            Some(stop) => {
+                set_stop(stop_tx, stop);
+                deferred(seq, row, valid, Some(location), e.to_string())
+            }
+            None => {
+                let mut o = outcome(seq, row, RowStatus::Failed, valid, Some(location));
+                o.errors.push(format!(
+                    "could not read the contacts of location {location}: {e}"
+                ));
+                o
+            }
+        },
+    }
+}
+
 fn invalid_custom(
     seq: u64,
     row: u64,
@@ -621,6 +677,8 @@ async fn dispatch(
     mut checks: FieldChecks,
     dry_run: bool,
     state: Option<StateCtx>,
+    mut planner: Option<crate::plan::Planner>,
+    ev_tx: mpsc::Sender<Event>,
 ) -> u64 {
     let mut total = 0u64;
     let client = match client {
@@ -640,7 +698,17 @@ async fn dispatch(
                     } => {
                         let loc = location.as_deref();
                         match checks.check(loc, &mut valid).await {
-                            Checked::Fine => outcome(seq, row, RowStatus::Valid, &valid, loc),
+                            Checked::Fine => match (planner.as_mut(), loc) {
+                                (Some(p), Some(l)) => planned(
+                                    p.judge(l, &valid, row).await,
+                                    seq,
+                                    row,
+                                    &valid,
+                                    l,
+                                    &stop_tx,
+                                ),
+                                _ => outcome(seq, row, RowStatus::Valid, &valid, loc),
+                            },
                             Checked::Invalid(errors) => {
                                 invalid_custom(seq, row, &valid, loc, errors, raw)
                             }
@@ -654,6 +722,9 @@ async fn dispatch(
                     }
                 };
                 let _ = msg_tx.send(Msg::Final(o)).await;
+            }
+            if let Some(p) = planner {
+                let _ = ev_tx.send(Event::Estimate(p.estimate())).await;
             }
             return total;
         }
@@ -886,13 +957,19 @@ async fn upsert_row(
     let done = location.clone();
     let msg = match result {
         Ok(u) => {
-            let status = if u.created {
-                RowStatus::Created
-            } else {
-                RowStatus::Updated
-            };
-            let mut o = outcome(seq, row, status, &valid, Some(&location));
+            // The shared classifier: the server's created/updated, plus a warning for every
+            // sent field the returned contact does not have.
+            let returned = crate::plan::RemoteContact::from_upsert_answer(&u.contact);
+            let v = crate::plan::classify(
+                &valid,
+                crate::plan::Against::Upserted {
+                    created: u.created,
+                    contact: returned.as_ref(),
+                },
+            );
+            let mut o = outcome(seq, row, v.status, &valid, Some(&location));
             o.contact_id = Some(u.contact_id);
+            o.warnings = v.warnings;
             Msg::Upserted {
                 outcome: o,
                 location,

@@ -95,6 +95,13 @@ impl EventSink for LogSink {
                 tracing::info!(endpoint = endpoint.path_label(), location_id = %location_id, "429 from the server; pausing the location")
             }
             Event::Notice { message } => tracing::warn!("{message}"),
+            Event::Estimate(e) => {
+                tracing::info!(
+                    requests = e.requests,
+                    seconds = e.seconds_at_quota,
+                    "import estimated"
+                )
+            }
             Event::Finished(s) => {
                 tracing::info!(rows = s.rows, exit_code = s.exit_code, "run finished")
             }

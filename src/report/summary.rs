@@ -33,6 +33,9 @@ pub struct Summary {
     /// The first row reported `deferred`, where a later run picks up.
     pub first_deferred_row: Option<u64>,
     pub exit_code: i32,
+    /// `plan`: what the import would send and how long it would take.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<crate::plan::Estimate>,
 }
 
 impl Summary {
@@ -51,7 +54,13 @@ impl Summary {
         let _ = writeln!(
             out,
             "{}{} rows from {}{format} in {:.1} s ({:.1} rows/s)",
-            if self.dry_run { "dry run: " } else { "" },
+            if self.estimate.is_some() {
+                "plan: "
+            } else if self.dry_run {
+                "dry run: "
+            } else {
+                ""
+            },
             self.rows,
             self.input,
             self.elapsed_secs,
@@ -75,7 +84,7 @@ impl Summary {
                 self.tags_failed, self.business_failed
             );
         }
-        if !self.dry_run {
+        if !self.dry_run || self.estimate.is_some() {
             let reqs: Vec<String> = self
                 .requests
                 .iter()
@@ -93,6 +102,9 @@ impl Summary {
                 self.throttled,
                 self.retries
             );
+        }
+        if let Some(e) = &self.estimate {
+            out.push_str(&e.render());
         }
         if let Some(r) = &self.report {
             let _ = writeln!(out, "  report: {r}");
@@ -156,6 +168,9 @@ impl EventSink for SummaryBuilder {
     fn on_event(&mut self, event: &Event) -> std::io::Result<()> {
         if let Event::Started { format, .. } = event {
             self.summary.format.clone_from(format);
+        }
+        if let Event::Estimate(e) = event {
+            self.summary.estimate = Some(e.clone());
         }
         if let Event::Row(o) = event {
             let s = &mut self.summary;

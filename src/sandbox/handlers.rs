@@ -329,12 +329,16 @@ fn write(
         Some(c) => (c, false),
         None => (new_contact(shared, loc_id), true),
     };
+    let gender = c.gender.clone();
     apply(
         &mut c,
         body,
         fields,
         if is_new { None } else { target.skip },
     );
+    if !is_new && shared.config.drop_gender_on_update {
+        c.gender = gender;
+    }
     if !is_new {
         c.date_updated = now_iso();
     }

@@ -63,8 +63,10 @@
 //!   an unknown id/key → 422. Values are type-checked loosely (numbers for NUMERICAL and
 //!   MONETORY, string or string[] for CHECKBOX/MULTIPLE_OPTIONS, object for FILE_UPLOAD);
 //!   option lists are not enforced. `name`, if never set, is shown as "first last".
-//!   `gender` is written like any field (issue 313 says the real upsert discards it on
-//!   existing contacts; not emulated). Tags are stored as sent (not lowercased).
+//!   `gender` is written like any field, unless [`SandboxConfig::drop_gender_on_update`]:
+//!   then an upsert that updates an existing contact keeps its old gender and still answers
+//!   200, as issue 313 reports of the real API (the answer shows the gender kept). Tags are
+//!   stored as sent (not lowercased).
 //! - **Contact JSON**: `GetContectByIdSchema` fields, unset ones omitted; `tags`,
 //!   `customFields` (`[{id,value}]`) and `dnd` always present.
 //! - **Create duplicate** → 400 `{"statusCode":400,"message":"This location does not allow
@@ -234,6 +236,9 @@ pub struct SandboxConfig {
     /// Whether 429s carry `Retry-After` (seconds, rounded up).
     pub retry_after: bool,
     pub duplicate_priority: DuplicatePriority,
+    /// Emulate HighLevel discarding `gender` when an upsert updates an existing contact
+    /// (issue 313); off by default.
+    pub drop_gender_on_update: bool,
     /// The custom fields every location has.
     pub custom_fields: Vec<CustomFieldDef>,
     /// Keep a log of every request; off for long `--sandbox` runs to bound memory.
@@ -257,6 +262,7 @@ impl Default for SandboxConfig {
             stall: Duration::from_secs(60),
             retry_after: true,
             duplicate_priority: DuplicatePriority::EmailFirst,
+            drop_gender_on_update: false,
             custom_fields: CustomFieldDef::default_set(),
             record_requests: true,
             seed: None,

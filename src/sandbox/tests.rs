@@ -906,3 +906,24 @@ async fn recording_can_be_off_and_shutdown_closes() {
     let fresh = Client::new();
     assert!(fresh.get(format!("{url}/contacts/")).send().await.is_err());
 }
+
+#[tokio::test]
+async fn gender_is_kept_on_update_only_when_asked() {
+    for drop in [false, true] {
+        let (h, c) = sandbox(SandboxConfig {
+            drop_gender_on_update: drop,
+            ..Default::default()
+        })
+        .await;
+        let body = |g: &str| json!({"locationId": LOC, "email": "g@x.io", "gender": g});
+        let r = post(&h, &c, "/contacts/upsert", body("male")).await;
+        assert_eq!(
+            r.body["contact"]["gender"], "male",
+            "a new contact takes it"
+        );
+        let r = post(&h, &c, "/contacts/upsert", body("female")).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let kept = if drop { "male" } else { "female" };
+        assert_eq!(r.body["contact"]["gender"], kept, "drop = {drop}");
+    }
+}

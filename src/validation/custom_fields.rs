@@ -122,6 +122,11 @@ impl CustomFieldSet {
                 Ok(v) => {
                     f.field_value = v;
                     f.id = Some(def.id.clone());
+                    f.label = Some(if def.field_key.is_empty() {
+                        label.clone()
+                    } else {
+                        def.field_key.clone()
+                    });
                     f.key = None;
                 }
                 Err(m) => errors.push(RowError::new(
@@ -247,6 +252,7 @@ mod tests {
             id: None,
             key: Some(key.into()),
             field_value: v,
+            label: None,
         }
     }
 

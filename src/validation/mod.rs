@@ -115,6 +115,7 @@ impl Validator {
                     };
                     c.custom_fields.push(CustomFieldInput {
                         id,
+                        label: key.clone(),
                         key,
                         field_value,
                     });

@@ -1,0 +1,255 @@
+//! `ghl-import plan`: what an import of the file would do, read from the location's existing
+//! contacts, without writing anything. Rows go through the import's own pipeline (the same
+//! [`Preparer`](crate::pipeline::Preparer) and custom field checks, so `invalid` means the
+//! same), then [`classify::Index::judge`] decides each valid row with [`classify::classify`],
+//! the function the import also calls on every upsert answer (its fidelity check).
+
+pub mod classify;
+pub mod compare;
+pub mod listing;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+pub use classify::{classify, Against, Index, Match, MatchOrder, Verdict};
+pub use compare::{diff_row, diff_sent, FieldDiff, RemoteContact};
+
+use crate::api::{ApiError, Client, RateLimit};
+use crate::contact::ValidRow;
+use crate::event::RowStatus;
+use crate::pipeline::MAX_BUSINESS_BATCH;
+
+/// How `plan` runs; set on [`RunConfig::plan`](crate::pipeline::RunConfig).
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    pub match_order: MatchOrder,
+    /// Estimate for an import with `--changed-only`: `unchanged` rows are not sent.
+    pub changed_only: bool,
+}
+
+/// The import's requests and time, from the plan's statuses.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Estimate {
+    /// Existing contacts read, all locations.
+    pub contacts_read: u64,
+    pub upserts: u64,
+    /// `POST /contacts/bulk/tags/update/add`, one per tag set per `--tag-batch-size` rows.
+    pub tag_calls: u64,
+    /// `POST /contacts/bulk/business`, one per business per 50 rows.
+    pub business_calls: u64,
+    /// `GET /locations/{id}/customFields`, once per location whose rows have custom fields.
+    pub custom_field_reads: u64,
+    pub requests: u64,
+    pub changed_only: bool,
+    pub rate: String,
+    /// The location with the most requests, and its time at the quota: locations run in
+    /// parallel, so it sets the import's length.
+    pub busiest_location: Option<String>,
+    pub busiest_requests: u64,
+    pub seconds_at_quota: f64,
+}
+
+impl Estimate {
+    /// The lines the summary prints.
+    pub fn render(&self) -> String {
+        let mut parts = vec![format!("{} upserts", self.upserts)];
+        if self.tag_calls > 0 {
+            parts.push(format!("{} bulk tag calls", self.tag_calls));
+        }
+        if self.business_calls > 0 {
+            parts.push(format!("{} business calls", self.business_calls));
+        }
+        if self.custom_field_reads > 0 {
+            parts.push(format!("{} custom field reads", self.custom_field_reads));
+        }
+        format!(
+            "  existing contacts read: {}\n  the import would make about {} requests ({}){}; at {} per location that takes about {:.0} s{}\n",
+            self.contacts_read,
+            self.requests,
+            parts.join(", "),
+            if self.changed_only {
+                ", with --changed-only"
+            } else {
+                ", counting unchanged rows (the import sends them unless --changed-only)"
+            },
+            self.rate,
+            self.seconds_at_quota.ceil(),
+            match &self.busiest_location {
+                Some(l) => format!(" (location {l}: {} requests)", self.busiest_requests),
+                None => String::new(),
+            }
+        )
+    }
+}
+
+/// What one location's import would send.
+#[derive(Debug, Default)]
+struct Tally {
+    upserts: u64,
+    tag_sets: HashMap<Vec<String>, u64>,
+    businesses: HashMap<String, u64>,
+    custom_fields: bool,
+}
+
+/// `plan`'s state over a run: each location's contacts (read on its first row) with the
+/// file's rows applied so far, and the tally for the estimate.
+pub struct Planner {
+    client: Arc<Client>,
+    options: PlanOptions,
+    rate: RateLimit,
+    tag_batch: usize,
+    /// A failed listing is kept, so the location's other rows do not read it again.
+    locations: HashMap<String, Result<Index, ApiError>>,
+    tally: HashMap<String, Tally>,
+    contacts_read: u64,
+}
+
+impl Planner {
+    pub fn new(
+        client: Arc<Client>,
+        options: PlanOptions,
+        rate: RateLimit,
+        tag_batch: usize,
+    ) -> Self {
+        Planner {
+            client,
+            options,
+            rate,
+            tag_batch: tag_batch.max(1),
+            locations: HashMap::new(),
+            tally: HashMap::new(),
+            contacts_read: 0,
+        }
+    }
+
+    /// Judges a valid row of `location` (row number `row` in the report). `Err`: the
+    /// location's contacts could not be read.
+    pub async fn judge(
+        &mut self,
+        location: &str,
+        valid: &ValidRow,
+        row: u64,
+    ) -> Result<Verdict, ApiError> {
+        use std::collections::hash_map::Entry;
+        let index = match self.locations.entry(location.to_owned()) {
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(v) => {
+                let listed = listing::list_contacts(&self.client, location).await;
+                if let Ok(c) = &listed {
+                    self.contacts_read += c.len() as u64;
+                }
+                v.insert(listed.map(Index::new))
+            }
+        };
+        let index = match index {
+            Ok(index) => index,
+            Err(e) => return Err(e.clone()),
+        };
+        let v = index.judge(valid, row, self.options.match_order);
+        let sent = match v.status {
+            RowStatus::Unchanged => !self.options.changed_only,
+            RowStatus::Create | RowStatus::Update | RowStatus::Conflict => true,
+            _ => false,
+        };
+        if sent {
+            let t = self.tally.entry(location.to_owned()).or_default();
+            t.upserts += 1;
+            if !valid.tags.is_empty() {
+                // As the import batches them: by sorted tag set.
+                let mut set = valid.tags.clone();
+                set.sort();
+                set.dedup();
+                *t.tag_sets.entry(set).or_default() += 1;
+            }
+            if let Some(b) = &valid.business_id {
+                *t.businesses.entry(b.clone()).or_default() += 1;
+            }
+            t.custom_fields |= !valid.contact.custom_fields.is_empty();
+        }
+        Ok(v)
+    }
+
+    pub fn estimate(&self) -> Estimate {
+        let mut e = Estimate {
+            contacts_read: self.contacts_read,
+            changed_only: self.options.changed_only,
+            rate: self.rate.to_string(),
+            ..Estimate::default()
+        };
+        let mut busiest: Option<(&String, u64)> = None;
+        for (loc, t) in &self.tally {
+            let tags: u64 = t
+                .tag_sets
+                .values()
+                .map(|n| n.div_ceil(self.tag_batch as u64))
+                .sum();
+            let business: u64 = t
+                .businesses
+                .values()
+                .map(|n| n.div_ceil(MAX_BUSINESS_BATCH as u64))
+                .sum();
+            let fields = u64::from(t.custom_fields);
+            let total = t.upserts + tags + business + fields;
+            e.upserts += t.upserts;
+            e.tag_calls += tags;
+            e.business_calls += business;
+            e.custom_field_reads += fields;
+            e.requests += total;
+            if busiest.is_none_or(|(l, n)| total > n || (total == n && loc < l)) {
+                busiest = Some((loc, total));
+            }
+        }
+        if let Some((loc, n)) = busiest {
+            e.busiest_location = Some(loc.clone());
+            e.busiest_requests = n;
+            e.seconds_at_quota = self.rate.spacing().as_secs_f64() * n as f64;
+        }
+        e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimate_counts_batches_per_tag_set_and_business() {
+        let client = Arc::new(
+            Client::new(
+                crate::api::ClientConfig::new(
+                    "http://127.0.0.1:1",
+                    crate::api::Token::new("t").unwrap(),
+                ),
+                Arc::default(),
+                None,
+            )
+            .unwrap(),
+        );
+        let rate: RateLimit = "100/10s".parse().unwrap();
+        let mut p = Planner::new(client, PlanOptions::default(), rate, 100);
+        let mut t = Tally {
+            upserts: 250,
+            ..Tally::default()
+        };
+        t.tag_sets.insert(vec!["a".into()], 150);
+        t.tag_sets.insert(vec!["a".into(), "b".into()], 100);
+        t.businesses.insert("biz".into(), 51);
+        p.tally.insert("L".into(), t);
+        p.tally.insert(
+            "M".into(),
+            Tally {
+                upserts: 3,
+                ..Tally::default()
+            },
+        );
+        let e = p.estimate();
+        assert_eq!((e.upserts, e.tag_calls, e.business_calls), (253, 3, 2));
+        assert_eq!(e.requests, 258);
+        assert_eq!(e.busiest_location.as_deref(), Some("L"));
+        assert_eq!(e.busiest_requests, 255);
+        // 100 per 10 s, with the limiter's 1% margin.
+        assert!((e.seconds_at_quota - 255.0 * 0.101).abs() < 0.01, "{e:?}");
+    }
+}
