@@ -184,7 +184,7 @@ pub(super) async fn run_and_report(
         if !quiet {
             let eta = api.rate.spacing().mul_f64(calls as f64);
             eprintln!(
-                "plan: about {rows} rows, about {calls} requests; at {} that takes about {} in one location (less when the rows are spread over several)",
+                "estimate: about {rows} rows, about {calls} requests; at {} that takes about {} in one location (less when the rows are spread over several)",
                 api.rate,
                 human_duration(eta)
             );
