@@ -55,7 +55,13 @@ fn main() {
         let before = sb.requests().len();
         let started = Instant::now();
         let status = Command::new(env!("CARGO_BIN_EXE_ghl-import"))
-            .args(["import", "-q", "--changed-only", "--rate-limit", "2000/100ms"])
+            .args([
+                "import",
+                "-q",
+                "--changed-only",
+                "--rate-limit",
+                "2000/100ms",
+            ])
             .arg(&input)
             .arg("--report")
             .arg(dir.path().join("report.csv"))

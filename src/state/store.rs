@@ -851,6 +851,19 @@ mod tests {
     }
 
     #[test]
+    fn a_run_another_live_process_holds_is_refused() {
+        let mut s = Store::in_memory().unwrap();
+        s.begin_run(&identity("a"), false).unwrap();
+        s.commit().unwrap();
+        // As if pid 1 (always alive) were running it.
+        s.conn.execute("UPDATE runs SET pid = 1", []).unwrap();
+        let e = s.begin_run(&identity("a"), false).unwrap_err();
+        assert!(matches!(e, StateError::Busy { pid: 1, .. }), "{e}");
+        assert!(e.to_string().contains("pid 1"));
+        assert!(s.begin_run(&identity("a"), true).unwrap().is_none());
+    }
+
+    #[test]
     fn tag_sets_hash_as_sets() {
         let t = |v: &[&str]| tag_set_hash(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
         assert_eq!(t(&["b", "a", "a"]), t(&["a", "b"]));
