@@ -72,8 +72,9 @@ struct Tracker {
     /// Offset (into the record's retained bytes) where the open quoted cell starts.
     quote_at: usize,
     quote_has_newline: bool,
-    /// A quoted cell across lines closed and text followed the quote.
-    stray_close: bool,
+    /// A quoted cell across lines closed and text followed the quote: where that cell's
+    /// quote opened, and its column (kept: later cells may open quotes of their own).
+    stray_close: Option<(usize, usize)>,
 }
 
 impl Tracker {
@@ -82,7 +83,7 @@ impl Tracker {
         self.column = 0;
         self.blank_lines = 0;
         self.quote_has_newline = false;
-        self.stray_close = false;
+        self.stray_close = None;
     }
 
     /// Feeds `bytes`, the first of which sits at record offset `at`.
@@ -140,7 +141,9 @@ impl Tracker {
                     } else if terminator {
                         Q::RecordStart
                     } else {
-                        self.stray_close |= self.quote_has_newline;
+                        if self.quote_has_newline && self.stray_close.is_none() {
+                            self.stray_close = Some((self.quote_at, self.column));
+                        }
                         Q::Unquoted
                     }
                 }
@@ -198,7 +201,7 @@ impl CsvStream {
                 blank_lines: 0,
                 quote_at: 0,
                 quote_has_newline: false,
-                stray_close: false,
+                stray_close: None,
             },
             out: vec![0; 1024],
             out_len: 0,
@@ -301,9 +304,8 @@ impl CsvStream {
                 self.ends_len += nend;
                 problem = self.check_limits(first_new);
             }
-            if self.tracker.stray_close && self.raw_complete {
-                let column = self.tracker.column;
-                self.resume_after_quote();
+            if let (Some((at, column)), true) = (self.tracker.stray_close, self.raw_complete) {
+                self.resume_after_quote(at);
                 return Ok(Some(self.finish(Some(Problem::StrayQuote { column }))));
             }
             if problem.is_some() && self.stop_at_problem {
@@ -320,7 +322,7 @@ impl CsvStream {
                 && !matches!(res, csv_core::ReadRecordResult::Record)
             {
                 let column = self.tracker.column;
-                self.resume_after_quote();
+                self.resume_after_quote(self.tracker.quote_at);
                 return Ok(Some(self.finish(Some(Problem::UnclosedQuote {
                     column,
                     limit_hit: true,
@@ -334,7 +336,7 @@ impl CsvStream {
                     if self.eof && self.tracker.state == Q::Quoted {
                         let column = self.tracker.column;
                         if self.tracker.quote_has_newline && self.raw_complete {
-                            self.resume_after_quote();
+                            self.resume_after_quote(self.tracker.quote_at);
                         }
                         problem = Some(Problem::UnclosedQuote {
                             column,
@@ -366,14 +368,14 @@ impl CsvStream {
             self.ends[first_new - 1]
         };
         for (i, &end) in self.ends[first_new..self.ends_len].iter().enumerate() {
-            if end - start > self.limits.max_field {
+            if end.saturating_sub(start) > self.limits.max_field {
                 return Some(Problem::FieldTooBig {
                     column: first_new + i,
                 });
             }
             start = end;
         }
-        if self.out_len - start > self.limits.max_field {
+        if self.out_len.saturating_sub(start) > self.limits.max_field {
             return Some(Problem::FieldTooBig {
                 column: self.ends_len,
             });
@@ -388,8 +390,11 @@ impl CsvStream {
 
     /// After an unclosed quote: read again from the line after the one the quote opens on.
     /// The bytes not yet consumed stay where they are, behind the replayed ones.
-    fn resume_after_quote(&mut self) {
-        let from = self.tracker.quote_at.min(self.raw.len());
+    fn resume_after_quote(&mut self, quote_at: usize) {
+        // Whatever csv_core was in the middle of is over.
+        self.core.reset();
+        self.tracker.prev_cr = false;
+        let from = quote_at.min(self.raw.len());
         let tail = &self.raw[from..];
         let Some(nl) = tail.iter().position(|&b| b == b'\n' || b == b'\r') else {
             return;
@@ -402,8 +407,5 @@ impl CsvStream {
         replay.extend_from_slice(&self.replay[self.replay_pos..]);
         self.replay = replay;
         self.replay_pos = 0;
-        // The line end just skipped is where the bad record ends.
-        self.tracker.prev_cr = false;
-        self.core.reset();
     }
 }

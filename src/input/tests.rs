@@ -579,3 +579,15 @@ fn deep_jsonl_nesting_is_refused_not_a_stack_overflow() {
     assert!(message(&recs[0]).contains("recursion limit"), "{recs:?}");
     assert!(matches!(&recs[1].values, RecordValues::Object(_)));
 }
+
+#[test]
+fn a_stray_close_then_a_new_quote_on_one_line_resets_the_parser() {
+    // Found by proptest: a later quote on the stray's line moved the resume point past the
+    // line end, the parser was left mid-record, and the next record's offsets underflowed.
+    let recs: Vec<_> = csv(b"aaa\n\"\n\"\t,\"").collect();
+    assert!(recs.windows(2).all(|w| w[0].row < w[1].row));
+    assert!(message(&recs[0]).contains("stray quote"), "{recs:?}");
+    let recs: Vec<_> = csv(b"a,b\nx,\"1\n2\"z,\"q\ny,2\n").collect();
+    assert!(message(&recs[0]).contains("row 2, column 'b'"), "{recs:?}");
+    assert_eq!(cells(recs.last().unwrap()), ["y", "2"]);
+}
