@@ -29,6 +29,8 @@ fn run_bounded(env: &Env, c: Command) -> Output {
 }
 
 /// [`run_bounded`], and the child's peak RSS in KB (from `wait4`).
+// The child is reaped by wait4, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn run_measured(env: &Env, mut c: Command) -> (Output, i64) {
     let out_path = env.path("stdout.txt");
     let err_path = env.path("stderr.txt");
