@@ -88,7 +88,30 @@ impl Tracker {
 
     /// Feeds `bytes`, the first of which sits at record offset `at`.
     fn feed(&mut self, bytes: &[u8], at: usize) {
-        for (i, &b) in bytes.iter().enumerate() {
+        let mut i = 0;
+        while i < bytes.len() {
+            // Inside a cell only a few bytes can change anything: jump to the next one (the
+            // bytes skipped are not `\r`, so `prev_cr` ends false).
+            let stops = match self.state {
+                Q::Unquoted => Some(self.delimiter),
+                Q::Quoted => Some(b'"'),
+                _ => None,
+            };
+            if let Some(stop) = stops {
+                match memchr::memchr3(stop, b'\r', b'\n', &bytes[i..]) {
+                    Some(0) => {}
+                    Some(k) => {
+                        self.prev_cr = false;
+                        i += k;
+                    }
+                    None => {
+                        self.prev_cr = false;
+                        return;
+                    }
+                }
+            }
+            let b = bytes[i];
+            i += 1;
             let line_end = b == b'\r' || (b == b'\n' && !self.prev_cr);
             let terminator = b == b'\r' || b == b'\n';
             self.prev_cr = b == b'\r';
@@ -102,7 +125,7 @@ impl Tracker {
             self.state = match self.state {
                 Q::FieldStart | Q::RecordStart => {
                     if b == b'"' {
-                        self.quote_at = at + i;
+                        self.quote_at = at + i - 1;
                         self.quote_has_newline = false;
                         Q::Quoted
                     } else if b == self.delimiter {
