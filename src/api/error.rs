@@ -8,7 +8,7 @@ pub enum ApiError {
     #[error("{endpoint:?} was refused with 401 Unauthorized ({message}): the token is invalid, expired or revoked; create a new Private Integration token and set GHL_TOKEN")]
     Unauthorized { endpoint: Endpoint, message: String },
     /// 403: the token lacks a scope or the location. Stops the run.
-    #[error("{endpoint:?} was refused with 403 Forbidden ({message}): the token needs the scope {scope} for this location")]
+    #[error("{endpoint:?} was refused with 403 Forbidden ({message}): the token needs the scope {scope} for this location; give the Private Integration that scope (Settings → Private Integrations) or use a token made for this location, then run the import again")]
     Forbidden {
         endpoint: Endpoint,
         message: String,

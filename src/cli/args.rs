@@ -97,6 +97,14 @@ pub struct ReadArgs {
     /// is valid UTF-8, else a legacy code page, usually windows-1252].
     #[arg(long, value_name = "LABEL")]
     pub encoding: Option<String>,
+    /// The longest cell (CSV) or string value (JSONL) read, e.g. 1MiB, 500KB, 2000000; a row
+    /// with a longer one is reported invalid and the run goes on.
+    #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = parse_size)]
+    pub max_field_size: usize,
+    /// The longest row (CSV, as written in the file) or line (JSONL) read; a longer one is
+    /// reported invalid without being held in memory, and the run goes on.
+    #[arg(long, value_name = "BYTES", default_value = "4MiB", value_parser = parse_size)]
+    pub max_row_size: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -248,6 +256,36 @@ pub struct SandboxArgs {
     pub drop_gender_on_update: bool,
 }
 
+/// `1048576`, `512KB`, `1MB`, `10MiB`, `1GiB` (KB/MB/GB are powers of 1000, KiB/MiB/GiB of
+/// 1024), at least 1 byte.
+pub(crate) fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size like 1048576, 500KB or 10MiB"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "'{s}': unknown unit; use B, KB, MB, GB, KiB, MiB or GiB"
+            ))
+        }
+    };
+    match n.checked_mul(mult).and_then(|v| usize::try_from(v).ok()) {
+        Some(0) => Err(format!("'{s}' must be at least 1 byte")),
+        Some(v) => Ok(v),
+        None => Err(format!("'{s}' is too large")),
+    }
+}
+
 fn parse_preset(s: &str) -> Result<PresetChoice, String> {
     PresetChoice::parse(s)
 }
@@ -293,6 +331,26 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("1MiB"), Ok(1 << 20));
+        assert_eq!(parse_size("10 MB"), Ok(10_000_000));
+        assert_eq!(parse_size("512kb"), Ok(512_000));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        for bad in [
+            "",
+            "0",
+            "MB",
+            "1.5MB",
+            "-1",
+            "3 parsecs",
+            "99999999999999999999",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::args::{ApiArgs, FileArgs, ImportArgs, InputFormat, PacingArgs, ReadArgs};
 use crate::api::{ClientConfig, Token};
-use crate::input::{Format, InputOptions, TextEncoding, UnknownEncoding};
+use crate::input::{Format, InputOptions, Limits, TextEncoding, UnknownEncoding};
 use crate::mapping::{MappingError, MappingSpec};
 use crate::pipeline::{RunConfig, StateConfig};
 use crate::validation::ValidationOptions;
@@ -81,7 +81,7 @@ pub fn file_plan(a: &FileArgs) -> Result<RunConfig, PlanError> {
     Ok(cfg)
 }
 
-/// `--format`, `--delimiter` and `--encoding`.
+/// `--format`, `--delimiter`, `--encoding` and the size limits.
 pub fn input_options(a: &ReadArgs) -> Result<InputOptions, PlanError> {
     Ok(InputOptions {
         format: a.format.map(|f| match f {
@@ -94,6 +94,10 @@ pub fn input_options(a: &ReadArgs) -> Result<InputOptions, PlanError> {
             .as_deref()
             .map(TextEncoding::from_label)
             .transpose()?,
+        limits: Limits {
+            max_field: a.max_field_size,
+            max_row: a.max_row_size,
+        },
     })
 }
 

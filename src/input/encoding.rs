@@ -36,30 +36,77 @@ impl TextEncoding {
     }
 }
 
-/// `r` as UTF-8 bytes, and the encoding it was read in.
+/// What a file that is not text looks like, and what to do about it.
+pub(super) type Binary = (&'static str, &'static str);
+
+/// `r` as UTF-8 bytes, the encoding it was read in, and what the file is when it is plainly
+/// not text (only when the encoding was not declared).
 ///
 /// UTF-8 input is passed through undecoded (only its BOM is dropped), so a bad byte still makes
 /// its own row `Unreadable` instead of silently becoming U+FFFD.
 pub(super) fn decode(
     mut r: Source,
     declared: Option<TextEncoding>,
-) -> std::io::Result<(Source, &'static Encoding)> {
+) -> std::io::Result<(Source, &'static Encoding, Option<Binary>)> {
     let mut prefix = Vec::with_capacity(8 * 1024);
     (&mut r).take(DETECT_BYTES).read_to_end(&mut prefix)?;
     let (encoding, bom_len) = match declared {
         Some(TextEncoding(e)) => (e, bom_of(e, &prefix)),
         None => detect(&prefix),
     };
+    let binary = match (declared, bom_len) {
+        (None, 0) => sniff_binary(&prefix),
+        _ => None,
+    };
     prefix.drain(..bom_len);
     let raw: Source = Box::new(Cursor::new(prefix).chain(r));
     if encoding == UTF_8 {
-        return Ok((raw, encoding));
+        return Ok((raw, encoding, binary));
     }
     let decoded = DecodeReaderBytesBuilder::new()
         .encoding(Some(encoding))
         .bom_sniffing(false)
         .build(raw);
-    Ok((Box::new(decoded), encoding))
+    Ok((Box::new(decoded), encoding, binary))
+}
+
+/// Files people pick by mistake (a workbook, an archive, an image), known by their first
+/// bytes, or a sample where control bytes are common: no text file has them, while a legacy
+/// code page would "decode" anything into rows of junk.
+fn sniff_binary(prefix: &[u8]) -> Option<Binary> {
+    const MAGIC: [(&[u8], &str, &str); 7] = [
+        (
+            b"PK\x03\x04",
+            "a ZIP archive (an Excel .xlsx workbook?)",
+            "; save it as CSV (File > Save As > CSV UTF-8)",
+        ),
+        (b"\x1f\x8b", "gzip-compressed", "; decompress it first"),
+        (
+            b"\xD0\xCF\x11\xE0",
+            "an old Excel/Office file (.xls)",
+            "; save it as CSV",
+        ),
+        (b"\x89PNG", "a PNG image", ""),
+        (b"\xFF\xD8\xFF", "a JPEG image", ""),
+        (b"%PDF", "a PDF document", ""),
+        (b"BZh", "bzip2-compressed", "; decompress it first"),
+    ];
+    for (magic, what, hint) in MAGIC {
+        if prefix.starts_with(magic)
+            && (magic != b"BZh" || prefix.get(3).is_some_and(u8::is_ascii_digit))
+        {
+            return Some((what, hint));
+        }
+    }
+    let control = prefix
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c))
+        .count();
+    // A stray NUL or two is a bad row, not a binary file.
+    (control > 8 && control * 10 > prefix.len()).then_some((
+        "binary data (or UTF-16 text without a byte order mark)",
+        "; for UTF-16, name it with --encoding utf-16le or utf-16be",
+    ))
 }
 
 /// A BOM decides; without one, text that is valid UTF-8 is UTF-8; anything else is a legacy

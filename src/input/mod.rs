@@ -19,6 +19,8 @@ pub struct InputOptions {
     pub delimiter: Option<u8>,
     /// `None`: detected (BOM, else UTF-8 if valid, else a legacy code page).
     pub encoding: Option<TextEncoding>,
+    /// `--max-field-size` / `--max-row-size`: what is kept of one cell and one record.
+    pub limits: Limits,
 }
 
 /// One input record.
@@ -48,7 +50,10 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
+mod csv_stream;
 mod encoding;
+pub use csv_stream::Limits;
+use csv_stream::{CsvStream, Problem};
 pub use encoding::{TextEncoding, UnknownEncoding};
 
 /// Why a file could not be opened as input. Row-level problems never end up here: they come
@@ -68,6 +73,12 @@ pub enum InputError {
     HeaderNotUtf8 { file: String },
     #[error("{file}: cannot read the header row: {message}")]
     Header { file: String, message: String },
+    #[error("{file} is {what}, not a CSV or JSONL text file{hint}")]
+    Binary {
+        file: String,
+        what: &'static str,
+        hint: &'static str,
+    },
 }
 
 /// How much of the start of a CSV file is looked at to guess its delimiter.
@@ -78,22 +89,17 @@ type Source = Box<dyn Read + Send>;
 
 enum Inner {
     Csv {
-        rdr: csv::Reader<Source>,
+        stream: Box<CsvStream>,
         headers: Vec<String>,
         delimiter: u8,
-        record: csv::ByteRecord,
-        /// Spreadsheet row of the last record (header = 1).
-        last_row: u64,
-        /// Line just after the last record; a gap before the next one is blank lines.
-        last_end_line: u64,
-        owed_lines: u64,
     },
     Jsonl {
         rdr: BufReader<Source>,
         line: u64,
         buf: Vec<u8>,
         /// The first non-blank line, read at open time to reject empty files.
-        pending: Option<(u64, Vec<u8>)>,
+        pending: Option<(u64, Line)>,
+        limits: Limits,
     },
 }
 
@@ -130,14 +136,21 @@ impl Reader {
         opts: &InputOptions,
     ) -> Result<Reader, InputError> {
         let format = opts.format.unwrap_or_else(|| format_from_name(name));
-        let (r, encoding) =
+        let (r, encoding, binary) =
             encoding::decode(r, opts.encoding).map_err(|source| InputError::Io {
                 file: name.to_owned(),
                 source,
             })?;
+        if let Some((what, hint)) = binary {
+            return Err(InputError::Binary {
+                file: name.to_owned(),
+                what,
+                hint,
+            });
+        }
         let inner = match format {
-            Format::Csv => open_csv(r, name, opts.delimiter)?,
-            Format::Jsonl => open_jsonl(r, name)?,
+            Format::Csv => open_csv(r, name, opts.delimiter, opts.limits)?,
+            Format::Jsonl => open_jsonl(r, name, opts.limits)?,
         };
         Ok(Reader {
             name: name.to_owned(),
@@ -181,50 +194,36 @@ impl Reader {
     }
 
     fn next_values(&mut self) -> Option<(u64, RecordValues)> {
+        let name = self.name.as_str();
         match &mut self.inner {
             Inner::Csv {
-                rdr,
-                headers,
-                record,
-                last_row,
-                last_end_line,
-                owed_lines,
-                ..
+                stream, headers, ..
             } => loop {
-                match rdr.read_byte_record(record) {
-                    Ok(false) => return None,
-                    Ok(true) => {
-                        // csv skips blank lines silently; recover how many from the line
-                        // counter so rows match what a spreadsheet shows. (An unterminated
-                        // last line after blank lines comes out one row early.)
-                        let end = rdr.position().line();
-                        let embedded = record
-                            .iter()
-                            .map(|c| c.iter().filter(|&&b| b == b'\n').count() as u64)
-                            .sum::<u64>();
-                        // With CRLF the `\n` of a terminator is only counted on the next
-                        // read, so lines expected but not yet seen are carried over.
-                        let seen = end.saturating_sub(*last_end_line);
-                        let expected = embedded + 1 + *owed_lines;
-                        let blank_lines = seen.saturating_sub(expected);
-                        *owed_lines = expected.saturating_sub(seen);
-                        *last_end_line = end;
-                        let row = *last_row + 1 + blank_lines;
-                        *last_row = row;
-                        if record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) {
+                match stream.next_record() {
+                    Ok(None) => return None,
+                    Ok(Some(info)) => {
+                        let row = info.row;
+                        if let Some(p) = info.problem {
+                            let limits = stream.limits();
+                            return Some((row, problem_values(p, name, row, headers, limits)));
+                        }
+                        if stream
+                            .fields()
+                            .all(|c| c.iter().all(u8::is_ascii_whitespace))
+                        {
                             continue;
                         }
-                        return Some((row, csv_values(record, headers, row)));
+                        return Some((row, csv_values(stream.fields(), headers, name, row)));
                     }
                     Err(e) => {
-                        // Only I/O can fail here (byte records, flexible lengths); stop after it.
+                        // Only I/O can fail here; stop after it.
                         self.done = true;
-                        let row = *last_row + 1;
+                        let row = stream.last_row() + 1;
                         return Some((
                             row,
                             RecordValues::Unreadable {
                                 column: None,
-                                message: format!("row {row}: read error: {e}"),
+                                message: format!("{name}, row {row}: read error: {e}"),
                             },
                         ));
                     }
@@ -235,11 +234,18 @@ impl Reader {
                 line,
                 buf,
                 pending,
+                limits,
             } => {
                 let (row, bytes) = match pending.take() {
                     Some(p) => p,
-                    None => match next_nonblank_line(rdr, line, buf) {
-                        Ok(Some(n)) => (n, std::mem::take(buf)),
+                    None => match next_nonblank_line(rdr, line, buf, limits.max_row) {
+                        Ok(Some((n, truncated))) => (
+                            n,
+                            Line {
+                                bytes: std::mem::take(buf),
+                                truncated,
+                            },
+                        ),
                         Ok(None) => return None,
                         Err(e) => {
                             self.done = true;
@@ -248,14 +254,14 @@ impl Reader {
                                 row,
                                 RecordValues::Unreadable {
                                     column: None,
-                                    message: format!("line {row}: read error: {e}"),
+                                    message: format!("{name}, line {row}: read error: {e}"),
                                 },
                             ));
                         }
                     },
                 };
-                let values = json_values(&bytes, row);
-                *buf = bytes;
+                let values = json_values(&bytes, name, row, *limits);
+                *buf = bytes.bytes;
                 Some((row, values))
             }
         }
@@ -294,7 +300,12 @@ fn format_from_name(name: &str) -> Format {
     }
 }
 
-fn open_csv(mut r: Source, name: &str, delimiter: Option<u8>) -> Result<Inner, InputError> {
+fn open_csv(
+    mut r: Source,
+    name: &str,
+    delimiter: Option<u8>,
+    limits: Limits,
+) -> Result<Inner, InputError> {
     let io_err = |source| InputError::Io {
         file: name.to_owned(),
         source,
@@ -315,22 +326,37 @@ fn open_csv(mut r: Source, name: &str, delimiter: Option<u8>) -> Result<Inner, I
     }
     let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(&prefix));
     let source: Source = Box::new(std::io::Cursor::new(prefix).chain(r));
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .buffer_capacity(64 * 1024)
-        .from_reader(source);
-    let mut record = csv::ByteRecord::new();
-    let header_line = loop {
-        match rdr.read_byte_record(&mut record) {
-            Ok(false) => {
+    let mut stream = Box::new(CsvStream::new(source, delimiter, limits));
+    stream.stop_at_problem = true;
+    let header = loop {
+        match stream.next_record() {
+            Ok(None) => {
                 return Err(InputError::NoHeader {
                     file: name.to_owned(),
                 })
             }
-            Ok(true) if record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) => continue,
-            Ok(true) => break record.position().map(|p| p.line()).unwrap_or(1),
+            Ok(Some(info)) if info.problem.is_some() => {
+                let message =
+                    match problem_values(info.problem.unwrap(), name, info.row, &[], limits) {
+                        RecordValues::Unreadable { message, .. } => message,
+                        _ => String::new(),
+                    };
+                return Err(InputError::Header {
+                    file: name.to_owned(),
+                    message,
+                });
+            }
+            Ok(Some(_))
+                if stream
+                    .fields()
+                    .all(|c| c.iter().all(u8::is_ascii_whitespace)) =>
+            {
+                continue
+            }
+            Ok(Some(_)) => {
+                stream.stop_at_problem = false;
+                break stream.fields();
+            }
             Err(e) => {
                 return Err(InputError::Header {
                     file: name.to_owned(),
@@ -339,22 +365,16 @@ fn open_csv(mut r: Source, name: &str, delimiter: Option<u8>) -> Result<Inner, I
             }
         }
     };
-    let headers = record
-        .iter()
+    let headers = header
         .map(|c| String::from_utf8(c.to_vec()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| InputError::HeaderNotUtf8 {
             file: name.to_owned(),
         })?;
-    let last_end_line = rdr.position().line();
     Ok(Inner::Csv {
-        rdr,
+        stream,
         headers,
         delimiter,
-        record,
-        last_row: header_line,
-        last_end_line,
-        owed_lines: 0,
     })
 }
 
@@ -397,40 +417,134 @@ fn count_unquoted(line: &[u8], d: u8) -> usize {
     n
 }
 
-fn csv_values(record: &csv::ByteRecord, headers: &[String], row: u64) -> RecordValues {
-    let mut cells = Vec::with_capacity(record.len());
-    for (i, cell) in record.iter().enumerate() {
+/// How a message names cell `i`: by its header, or by position when the header has no name
+/// for it.
+fn column_label(headers: &[String], i: usize) -> String {
+    match headers.get(i) {
+        Some(h) if !h.trim().is_empty() => format!("column '{h}'"),
+        Some(_) => format!("column {} (no name in the header)", i + 1),
+        None if headers.is_empty() => format!("cell {}", i + 1),
+        None => format!(
+            "cell {} (past the header's {} columns)",
+            i + 1,
+            headers.len()
+        ),
+    }
+}
+
+/// `1 MiB`, `4 MiB`, else bytes: limits as a person wrote them.
+fn human_size(n: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    const KIB: usize = 1024;
+    if n >= MIB && n % MIB == 0 {
+        format!("{} MiB", n / MIB)
+    } else if n >= KIB && n % KIB == 0 {
+        format!("{} KiB", n / KIB)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+fn problem_values(
+    p: Problem,
+    name: &str,
+    row: u64,
+    headers: &[String],
+    limits: Limits,
+) -> RecordValues {
+    let (i, message) = match p {
+        Problem::FieldTooBig { column } => (
+            column,
+            format!(
+                "{name}, row {row}, {}: the cell is longer than {} (--max-field-size); raise the limit if the value is real",
+                column_label(headers, column),
+                human_size(limits.max_field)
+            ),
+        ),
+        Problem::RowTooBig { column } => (
+            column,
+            format!(
+                "{name}, row {row}, {}: the row is longer than {} (--max-row-size); raise the limit if the row is real",
+                column_label(headers, column),
+                human_size(limits.max_row)
+            ),
+        ),
+        Problem::UnclosedQuote { column, limit_hit } => (
+            column,
+            format!(
+                "{name}, row {row}, {}: the quote that opens this cell is never closed ({}); fix the quote; the lines after this one are read as rows again",
+                column_label(headers, column),
+                if limit_hit {
+                    "the cell runs across lines past --max-field-size or --max-row-size"
+                } else {
+                    "it runs to the end of the file"
+                }
+            ),
+        ),
+        Problem::StrayQuote { column } => (
+            column,
+            format!(
+                "{name}, row {row}, {}: the quote that opens this cell closes only on a later line and is followed by more text, so it is a stray quote; fix it (double a quote inside a quoted cell: \"\"); the lines after this one are read as rows again",
+                column_label(headers, column),
+            ),
+        ),
+    };
+    RecordValues::Unreadable {
+        column: headers.get(i).cloned(),
+        message,
+    }
+}
+
+fn csv_values<'a>(
+    record: impl Iterator<Item = &'a [u8]>,
+    headers: &[String],
+    name: &str,
+    row: u64,
+) -> RecordValues {
+    let mut cells = Vec::with_capacity(headers.len());
+    for (i, cell) in record.enumerate() {
+        let unreadable = |what: String| RecordValues::Unreadable {
+            column: headers.get(i).cloned(),
+            message: format!("{name}, row {row}, {}: {what}", column_label(headers, i)),
+        };
         match std::str::from_utf8(cell) {
+            // A NUL byte is never text a person typed: a corrupt or binary file.
+            Ok(s) if s.contains('\0') => {
+                return unreadable(format!(
+                    "contains a NUL byte at offset {} (a corrupt or binary file?)",
+                    cell.iter().position(|&b| b == 0).unwrap_or(0)
+                ))
+            }
             Ok(s) => cells.push(s.to_owned()),
             Err(e) => {
-                let column = headers.get(i).cloned();
-                let which = match &column {
-                    Some(c) => format!("column '{c}'"),
-                    None => format!("cell {}", i + 1),
-                };
-                return RecordValues::Unreadable {
-                    column,
-                    message: format!(
-                        "row {row}: {which} is not valid UTF-8 (bad byte at offset {}); save the file as UTF-8, or name its encoding with --encoding",
-                        e.valid_up_to()
-                    ),
-                };
+                return unreadable(format!(
+                    "not valid UTF-8 (bad byte at offset {}); save the file as UTF-8, or name its encoding with --encoding",
+                    e.valid_up_to()
+                ))
             }
         }
     }
     RecordValues::Cells(cells)
 }
 
-fn open_jsonl(r: Source, name: &str) -> Result<Inner, InputError> {
+/// One JSONL line, cut at `--max-row-size`.
+struct Line {
+    bytes: Vec<u8>,
+    truncated: bool,
+}
+
+fn open_jsonl(r: Source, name: &str, limits: Limits) -> Result<Inner, InputError> {
     let mut rdr = BufReader::with_capacity(64 * 1024, r);
     let mut line = 0;
     let mut buf = Vec::new();
     let first =
-        next_nonblank_line(&mut rdr, &mut line, &mut buf).map_err(|source| InputError::Io {
-            file: name.to_owned(),
-            source,
+        next_nonblank_line(&mut rdr, &mut line, &mut buf, limits.max_row).map_err(|source| {
+            InputError::Io {
+                file: name.to_owned(),
+                source,
+            }
         })?;
-    let Some(n) = first else {
+    let Some((n, truncated)) = first else {
         return Err(InputError::Empty {
             file: name.to_owned(),
         });
@@ -443,41 +557,102 @@ fn open_jsonl(r: Source, name: &str) -> Result<Inner, InputError> {
         rdr,
         line,
         buf,
-        pending: Some((n, bytes)),
+        pending: Some((n, Line { bytes, truncated })),
+        limits,
     })
 }
 
-/// Reads up to the next line with content into `buf` (without its line ending) and returns
-/// its 1-based number.
+/// Reads up to the next line with content into `buf` (without its line ending, and at most
+/// `max` bytes of it: the rest is skipped, not stored) and returns its 1-based number and
+/// whether it was cut.
 fn next_nonblank_line(
     rdr: &mut BufReader<Source>,
     line: &mut u64,
     buf: &mut Vec<u8>,
-) -> std::io::Result<Option<u64>> {
+    max: usize,
+) -> std::io::Result<Option<(u64, bool)>> {
     loop {
         buf.clear();
-        if rdr.read_until(b'\n', buf)? == 0 {
+        let mut read_any = false;
+        let mut truncated = false;
+        loop {
+            let avail = match rdr.fill_buf() {
+                Ok(a) => a,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if avail.is_empty() {
+                break;
+            }
+            read_any = true;
+            let (take, done) = match avail.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (avail.len(), false),
+            };
+            let room = (max + 2).saturating_sub(buf.len());
+            if take > room {
+                truncated = true;
+            }
+            buf.extend_from_slice(&avail[..take.min(room)]);
+            rdr.consume(take);
+            if done {
+                break;
+            }
+        }
+        if !read_any {
             return Ok(None);
         }
         *line += 1;
         while matches!(buf.last(), Some(b'\n' | b'\r')) {
             buf.pop();
         }
+        truncated |= buf.len() > max;
         let blank =
             buf.iter().all(u8::is_ascii_whitespace) || (*line == 1 && buf == b"\xEF\xBB\xBF");
         if !blank {
-            return Ok(Some(*line));
+            return Ok(Some((*line, truncated)));
         }
     }
 }
 
-fn json_values(bytes: &[u8], row: u64) -> RecordValues {
-    let unreadable = |message: String| RecordValues::Unreadable {
-        column: None,
-        message,
-    };
-    match serde_json::from_slice::<serde_json::Value>(bytes) {
-        Ok(serde_json::Value::Object(map)) => RecordValues::Object(map),
+/// serde_json's message without its " at line 1 column N" (the line is ours, the column is
+/// given separately).
+fn json_message(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_owned(),
+        None => s,
+    }
+}
+
+fn json_values(line: &Line, name: &str, row: u64, limits: Limits) -> RecordValues {
+    let unreadable =
+        |column: Option<String>, message: String| RecordValues::Unreadable { column, message };
+    if line.truncated {
+        return unreadable(
+            None,
+            format!(
+                "{name}, line {row}: the line is longer than {} (--max-row-size); raise the limit if the line is real",
+                human_size(limits.max_row)
+            ),
+        );
+    }
+    // serde_json stops at 128 levels of nesting, so deep input cannot overflow the stack.
+    match serde_json::from_slice::<serde_json::Value>(&line.bytes) {
+        Ok(serde_json::Value::Object(map)) => {
+            for (key, value) in &map {
+                if longest_string(value) > limits.max_field {
+                    return unreadable(
+                        Some(key.clone()),
+                        format!(
+                            "{name}, line {row}, key '{key}': a value is longer than {} (--max-field-size); raise the limit if the value is real",
+                            human_size(limits.max_field)
+                        ),
+                    );
+                }
+            }
+            RecordValues::Object(map)
+        }
         Ok(other) => {
             let kind = match other {
                 serde_json::Value::Array(_) => "a JSON array",
@@ -486,9 +661,33 @@ fn json_values(bytes: &[u8], row: u64) -> RecordValues {
                 serde_json::Value::Bool(_) => "a JSON boolean",
                 _ => "JSON null",
             };
-            unreadable(format!("line {row}: line is {kind}, expected an object"))
+            unreadable(
+                None,
+                format!("{name}, line {row}: the line is {kind}, expected an object"),
+            )
         }
-        Err(e) => unreadable(format!("line {row}: not valid JSON: {e}")),
+        Err(e) => unreadable(
+            None,
+            format!(
+                "{name}, line {row}, column {}: not valid JSON: {}",
+                e.column(),
+                json_message(&e)
+            ),
+        ),
+    }
+}
+
+/// The longest string in `v` (serde_json bounds the depth).
+fn longest_string(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::String(s) => s.len(),
+        serde_json::Value::Array(a) => a.iter().map(longest_string).max().unwrap_or(0),
+        serde_json::Value::Object(o) => o
+            .iter()
+            .map(|(k, v)| k.len().max(longest_string(v)))
+            .max()
+            .unwrap_or(0),
+        _ => 0,
     }
 }
 

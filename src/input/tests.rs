@@ -404,3 +404,190 @@ fn unknown_encoding_label_is_an_error_naming_the_flag() {
     assert!(err.to_string().contains("--encoding"), "{err}");
     assert!(err.to_string().contains("utf-42"), "{err}");
 }
+
+fn limited(text: &[u8], name: &str, max_field: usize, max_row: usize) -> Reader {
+    let opts = InputOptions {
+        limits: Limits { max_field, max_row },
+        ..InputOptions::default()
+    };
+    Reader::from_reader(Box::new(std::io::Cursor::new(text.to_vec())), name, &opts).unwrap()
+}
+
+fn message(r: &Record) -> &str {
+    match &r.values {
+        RecordValues::Unreadable { message, .. } => message,
+        other => panic!("expected an unreadable record, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_unclosed_quote_costs_its_own_row_only() {
+    let r = csv(b"email,name\na@x.com,Ann\nb@x.com,\"Bob\nc@x.com,Cy\n\nd@x.com,\"Di\"\n");
+    let recs: Vec<_> = r.collect();
+    assert_eq!(
+        recs.iter().map(|r| (r.seq, r.row)).collect::<Vec<_>>(),
+        [(0, 2), (1, 3), (2, 4), (3, 6)]
+    );
+    // The quote before `Di` closes the stray one; the text after it gives it away.
+    let m = message(&recs[1]);
+    assert!(
+        m.contains("test.csv, row 3, column 'name'") && m.contains("stray quote"),
+        "{m}"
+    );
+    assert_eq!(cells(&recs[2]), ["c@x.com", "Cy"]);
+    assert_eq!(cells(&recs[3]), ["d@x.com", "Di"]);
+    // Never closed at all: it runs to the end of the file.
+    let recs: Vec<_> = csv(b"email,name
+b@x.com,\"Bob\nc@x.com,Cy\r\n\r\nd@x.com,Di")
+    .collect();
+    assert_eq!(recs.iter().map(|r| r.row).collect::<Vec<_>>(), [2, 3, 5]);
+    assert!(message(&recs[0]).contains("never closed (it runs to the end of the file)"));
+    assert_eq!(cells(&recs[2]), ["d@x.com", "Di"]);
+}
+
+#[test]
+fn an_unclosed_quote_past_the_limit_is_read_again_from_the_next_line() {
+    let mut text = b"email,name\nb@x.com,\"Bob\n".to_vec();
+    for i in 0..200 {
+        text.extend_from_slice(format!("u{i}@x.com,Name {i}\n").as_bytes());
+    }
+    let recs: Vec<_> = limited(&text, "t.csv", 100, 1000).collect();
+    assert_eq!(recs.len(), 201);
+    assert!(message(&recs[0]).contains("never closed"), "{recs:?}");
+    for (i, r) in recs[1..].iter().enumerate() {
+        assert_eq!(cells(r), [format!("u{i}@x.com"), format!("Name {i}")]);
+        assert_eq!(r.row, i as u64 + 3);
+    }
+}
+
+#[test]
+fn cells_and_rows_past_the_limits_are_unreadable_and_reading_goes_on() {
+    let big = "x".repeat(5000);
+    let text = format!(
+        "email,notes\na@x.com,{big}\nb@x.com,\"{big}\"\nc@x.com,ok\n{}\nd@x.com,fine\n",
+        "y,".repeat(3000)
+    );
+    let recs: Vec<_> = limited(text.as_bytes(), "t.csv", 1000, 4000).collect();
+    assert_eq!(
+        recs.iter().map(|r| r.row).collect::<Vec<_>>(),
+        [2, 3, 4, 5, 6]
+    );
+    for i in [0, 1] {
+        let m = message(&recs[i]);
+        assert!(
+            m.contains(&format!("row {}, column 'notes'", i + 2))
+                && m.contains("1000 bytes")
+                && m.contains("--max-field-size"),
+            "{m}"
+        );
+    }
+    assert_eq!(cells(&recs[2]), ["c@x.com", "ok"]);
+    let m = message(&recs[3]);
+    assert!(m.contains("row 5") && m.contains("--max-row-size"), "{m}");
+    assert_eq!(cells(&recs[4]), ["d@x.com", "fine"]);
+}
+
+#[test]
+fn a_header_past_the_row_limit_stops_at_once() {
+    let text = "a,".repeat(10_000);
+    let opts = InputOptions {
+        limits: Limits {
+            max_field: 100,
+            max_row: 1000,
+        },
+        ..InputOptions::default()
+    };
+    let err = Reader::from_reader(
+        Box::new(std::io::Cursor::new(text.into_bytes())),
+        "h.csv",
+        &opts,
+    )
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("--max-row-size"), "{err}");
+}
+
+#[test]
+fn nul_bytes_make_their_row_unreadable() {
+    let recs: Vec<_> = csv(b"email,name\na@x.com,An\0n\nb@x.com,Bob\n").collect();
+    let m = message(&recs[0]);
+    assert!(
+        m.contains("row 2, column 'name'") && m.contains("NUL"),
+        "{m}"
+    );
+    assert_eq!(cells(&recs[1]), ["b@x.com", "Bob"]);
+}
+
+#[test]
+fn binary_files_are_refused_by_what_they_are() {
+    for (bytes, what) in [
+        (&b"PK\x03\x04\x14\0\x06\0rest"[..], "xlsx"),
+        (b"\x1f\x8b\x08\0\0\0\0\0", "gzip"),
+        (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "PNG"),
+        (
+            &[0u8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 200, 201, 14, 15],
+            "binary",
+        ),
+    ] {
+        let err = Reader::from_reader(
+            Box::new(std::io::Cursor::new(bytes.to_vec())),
+            "x.csv",
+            &InputOptions::default(),
+        )
+        .err()
+        .unwrap();
+        assert!(matches!(err, InputError::Binary { .. }), "{what}: {err}");
+        assert!(err.to_string().contains(what), "{err}");
+    }
+}
+
+#[test]
+fn jsonl_limits_and_messages_name_file_line_and_column() {
+    let long = "z".repeat(3000);
+    let text = format!(
+        "{{\"email\":\"a@x.com\"}}\n{{\"email\":\"b@x.com\",\"notes\":\"{long}\"}}\n{{\"notes\":\"{}\"}}\n{{\"email\" 1}}\n{{\"email\":\"c@x.com\"}}\n",
+        "w".repeat(9000)
+    );
+    let recs: Vec<_> = limited(text.as_bytes(), "t.jsonl", 1000, 5000).collect();
+    assert_eq!(recs.len(), 5);
+    let m = message(&recs[1]);
+    assert!(
+        m.contains("t.jsonl, line 2, key 'notes'") && m.contains("--max-field-size"),
+        "{m}"
+    );
+    let m = message(&recs[2]);
+    assert!(
+        m.contains("t.jsonl, line 3") && m.contains("--max-row-size"),
+        "{m}"
+    );
+    let m = message(&recs[3]);
+    assert_eq!(
+        m,
+        "t.jsonl, line 4, column 10: not valid JSON: expected `:`"
+    );
+    assert!(matches!(&recs[4].values, RecordValues::Object(_)));
+}
+
+#[test]
+fn deep_jsonl_nesting_is_refused_not_a_stack_overflow() {
+    let deep = format!(
+        "{}{}\n{{\"email\":\"a@x.com\"}}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let recs: Vec<_> = jsonl(&deep).collect();
+    assert!(message(&recs[0]).contains("recursion limit"), "{recs:?}");
+    assert!(matches!(&recs[1].values, RecordValues::Object(_)));
+}
+
+#[test]
+fn a_stray_close_then_a_new_quote_on_one_line_resets_the_parser() {
+    // Found by proptest: a later quote on the stray's line moved the resume point past the
+    // line end, the parser was left mid-record, and the next record's offsets underflowed.
+    let recs: Vec<_> = csv(b"aaa\n\"\n\"\t,\"").collect();
+    assert!(recs.windows(2).all(|w| w[0].row < w[1].row));
+    assert!(message(&recs[0]).contains("stray quote"), "{recs:?}");
+    let recs: Vec<_> = csv(b"a,b\nx,\"1\n2\"z,\"q\ny,2\n").collect();
+    assert!(message(&recs[0]).contains("row 2, column 'b'"), "{recs:?}");
+    assert_eq!(cells(recs.last().unwrap()), ["y", "2"]);
+}

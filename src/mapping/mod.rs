@@ -977,9 +977,9 @@ impl Mapper {
             errors: Vec::new(),
         };
         match &record.values {
-            RecordValues::Unreadable { column, message } => {
-                out.errors
-                    .push(RowError::new(column.as_deref(), message.clone()));
+            // The reader's message already names the file, row and column.
+            RecordValues::Unreadable { message, .. } => {
+                out.errors.push(RowError::new(None, message.clone()));
             }
             RecordValues::Cells(cells) => self.map_cells(cells, &mut out),
             RecordValues::Object(obj) => self.map_object(obj, &mut out),

@@ -1,0 +1,434 @@
+//! CSV records read with `csv_core`, so this reader owns the buffers: a cell or row past its
+//! limit stops being stored (memory stays bounded however long a "row" is), and a quote that
+//! is never closed is noticed and the lines after it are read again instead of being lost in
+//! one giant cell.
+
+use std::io::{self, Read};
+
+use super::Source;
+
+const CHUNK: usize = 64 * 1024;
+
+/// Largest cell and record this reader keeps in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of one cell value (CSV) or one string value (JSONL).
+    pub max_field: usize,
+    /// Bytes of one record as written in the file (CSV) or of one line (JSONL).
+    pub max_row: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_field: 1024 * 1024,
+            max_row: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why a record could not be kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Problem {
+    /// Cell `column` (0-based) went past `max_field`.
+    FieldTooBig { column: usize },
+    /// The record went past `max_row` while in cell `column`.
+    RowTooBig { column: usize },
+    /// The quote opening cell `column` never closes: it ran to the end of the file, or past
+    /// a limit across lines. The lines after the one it opens on are read again as rows.
+    UnclosedQuote { column: usize, limit_hit: bool },
+    /// A quoted cell in `column` spans lines and its closing quote is followed by more text,
+    /// which a real closing quote never is: the quote that opened it was a stray one. The
+    /// lines after the one it opens on are read again as rows.
+    StrayQuote { column: usize },
+}
+
+/// One record's place and fate.
+pub(super) struct RecordInfo {
+    /// Spreadsheet row: a record is one row whatever its embedded newlines; blank lines count.
+    pub row: u64,
+    pub problem: Option<Problem>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Q {
+    RecordStart,
+    FieldStart,
+    Unquoted,
+    Quoted,
+    QuoteInQuoted,
+}
+
+/// Follows csv_core's quoting (RFC 4180 plus csv_core's leniency) byte by byte, to know
+/// where a quoted cell opened and whether the file ended inside one.
+struct Tracker {
+    state: Q,
+    prev_cr: bool,
+    delimiter: u8,
+    /// 0-based cell of the record being read.
+    column: usize,
+    /// Blank lines before the record's first byte.
+    blank_lines: u64,
+    /// Offset (into the record's retained bytes) where the open quoted cell starts.
+    quote_at: usize,
+    quote_has_newline: bool,
+    /// A quoted cell across lines closed and text followed the quote: where that cell's
+    /// quote opened, and its column (kept: later cells may open quotes of their own).
+    stray_close: Option<(usize, usize)>,
+}
+
+impl Tracker {
+    fn begin(&mut self) {
+        self.state = Q::RecordStart;
+        self.column = 0;
+        self.blank_lines = 0;
+        self.quote_has_newline = false;
+        self.stray_close = None;
+    }
+
+    /// Feeds `bytes`, the first of which sits at record offset `at`.
+    fn feed(&mut self, bytes: &[u8], at: usize) {
+        let mut i = 0;
+        while i < bytes.len() {
+            // Inside a cell only a few bytes can change anything: jump to the next one (the
+            // bytes skipped are not `\r`, so `prev_cr` ends false).
+            let stops = match self.state {
+                Q::Unquoted => Some(self.delimiter),
+                Q::Quoted => Some(b'"'),
+                _ => None,
+            };
+            if let Some(stop) = stops {
+                match memchr::memchr3(stop, b'\r', b'\n', &bytes[i..]) {
+                    Some(0) => {}
+                    Some(k) => {
+                        self.prev_cr = false;
+                        i += k;
+                    }
+                    None => {
+                        self.prev_cr = false;
+                        return;
+                    }
+                }
+            }
+            let b = bytes[i];
+            i += 1;
+            let line_end = b == b'\r' || (b == b'\n' && !self.prev_cr);
+            let terminator = b == b'\r' || b == b'\n';
+            self.prev_cr = b == b'\r';
+            if self.state == Q::RecordStart {
+                if terminator {
+                    self.blank_lines += u64::from(line_end);
+                    continue;
+                }
+                self.state = Q::FieldStart;
+            }
+            self.state = match self.state {
+                Q::FieldStart | Q::RecordStart => {
+                    if b == b'"' {
+                        self.quote_at = at + i - 1;
+                        self.quote_has_newline = false;
+                        Q::Quoted
+                    } else if b == self.delimiter {
+                        self.column += 1;
+                        Q::FieldStart
+                    } else if terminator {
+                        Q::RecordStart
+                    } else {
+                        Q::Unquoted
+                    }
+                }
+                Q::Unquoted => {
+                    if b == self.delimiter {
+                        self.column += 1;
+                        Q::FieldStart
+                    } else if terminator {
+                        Q::RecordStart
+                    } else {
+                        Q::Unquoted
+                    }
+                }
+                Q::Quoted => {
+                    if b == b'"' {
+                        Q::QuoteInQuoted
+                    } else {
+                        self.quote_has_newline |= terminator;
+                        Q::Quoted
+                    }
+                }
+                Q::QuoteInQuoted => {
+                    if b == b'"' {
+                        Q::Quoted
+                    } else if b == self.delimiter {
+                        self.column += 1;
+                        Q::FieldStart
+                    } else if terminator {
+                        Q::RecordStart
+                    } else {
+                        if self.quote_has_newline && self.stray_close.is_none() {
+                            self.stray_close = Some((self.quote_at, self.column));
+                        }
+                        Q::Unquoted
+                    }
+                }
+            };
+        }
+    }
+}
+
+pub(super) struct CsvStream {
+    src: Source,
+    core: csv_core::Reader,
+    limits: Limits,
+    /// Bytes to read again (after an unclosed quote) before the rest of `buf`.
+    replay: Vec<u8>,
+    replay_pos: usize,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+    eof: bool,
+    tracker: Tracker,
+    /// The last record: cell bytes and cell ends (csv_core's layout).
+    out: Vec<u8>,
+    out_len: usize,
+    ends: Vec<usize>,
+    ends_len: usize,
+    /// The last record as written, kept (up to the limits) to read again after a bad quote.
+    raw: Vec<u8>,
+    /// `raw` holds every byte since the record's start (it stops growing past `max_row`).
+    raw_complete: bool,
+    /// Return a record past a limit at once instead of reading to its end (the header: a
+    /// file whose first "row" is too big is not read further).
+    pub stop_at_problem: bool,
+    scratch: Vec<u8>,
+    scratch_ends: Vec<usize>,
+    last_row: u64,
+}
+
+impl CsvStream {
+    pub fn new(src: Source, delimiter: u8, limits: Limits) -> CsvStream {
+        CsvStream {
+            src,
+            core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            limits,
+            replay: Vec::new(),
+            replay_pos: 0,
+            buf: vec![0; CHUNK],
+            pos: 0,
+            len: 0,
+            eof: false,
+            tracker: Tracker {
+                state: Q::RecordStart,
+                prev_cr: false,
+                delimiter,
+                column: 0,
+                blank_lines: 0,
+                quote_at: 0,
+                quote_has_newline: false,
+                stray_close: None,
+            },
+            out: vec![0; 1024],
+            out_len: 0,
+            ends: vec![0; 64],
+            ends_len: 0,
+            raw: Vec::new(),
+            raw_complete: true,
+            stop_at_problem: false,
+            scratch: vec![0; CHUNK],
+            scratch_ends: vec![0; 1024],
+            last_row: 0,
+        }
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Spreadsheet row of the last record.
+    pub fn last_row(&self) -> u64 {
+        self.last_row
+    }
+
+    /// The cells of the last record (empty after a problem that discarded it).
+    pub fn fields(&self) -> impl Iterator<Item = &[u8]> {
+        let mut start = 0;
+        self.ends[..self.ends_len].iter().map(move |&end| {
+            let cell = &self.out[start..end];
+            start = end;
+            cell
+        })
+    }
+
+    /// The next record, `None` at the end of the file.
+    pub fn next_record(&mut self) -> io::Result<Option<RecordInfo>> {
+        self.out_len = 0;
+        self.ends_len = 0;
+        self.raw.clear();
+        self.raw_complete = true;
+        self.tracker.begin();
+        let mut problem: Option<Problem> = None;
+        loop {
+            let from_replay = self.replay_pos < self.replay.len();
+            if !from_replay && self.pos == self.len && !self.eof {
+                self.len = loop {
+                    match self.src.read(&mut self.buf) {
+                        Ok(n) => break n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(e),
+                    }
+                };
+                self.pos = 0;
+                self.eof = self.len == 0;
+            }
+            let input: &[u8] = if from_replay {
+                &self.replay[self.replay_pos..]
+            } else {
+                &self.buf[self.pos..self.len]
+            };
+            let discard = problem.is_some();
+            if !discard {
+                if self.out_len == self.out.len() {
+                    let grow = self.out.len().clamp(1024, CHUNK);
+                    self.out.resize(self.out.len() + grow, 0);
+                }
+                if self.ends_len == self.ends.len() {
+                    self.ends.resize(self.ends.len() * 2, 0);
+                }
+            }
+            let (res, nin, nout, nend) = if discard {
+                self.core
+                    .read_record(input, &mut self.scratch, &mut self.scratch_ends)
+            } else {
+                self.core.read_record(
+                    input,
+                    &mut self.out[self.out_len..],
+                    &mut self.ends[self.ends_len..],
+                )
+            };
+            let consumed = &input[..nin];
+            let at = self.raw.len();
+            self.tracker.feed(consumed, at);
+            if self.raw_complete && self.raw.len() <= self.limits.max_row {
+                self.raw.extend_from_slice(consumed);
+            } else {
+                self.raw_complete = false;
+            }
+            if from_replay {
+                self.replay_pos += nin;
+                if self.replay_pos == self.replay.len() {
+                    self.replay.clear();
+                    self.replay_pos = 0;
+                }
+            } else {
+                self.pos += nin;
+            }
+            if !discard {
+                let first_new = self.ends_len;
+                self.out_len += nout;
+                self.ends_len += nend;
+                problem = self.check_limits(first_new);
+            }
+            if let (Some((at, column)), true) = (self.tracker.stray_close, self.raw_complete) {
+                self.resume_after_quote(at);
+                return Ok(Some(self.finish(Some(Problem::StrayQuote { column }))));
+            }
+            if problem.is_some() && self.stop_at_problem {
+                return Ok(Some(self.finish(problem)));
+            }
+            let over_row = self.raw.len() > self.limits.max_row;
+            // A quoted cell past a limit across lines is a quote never closed far more
+            // often than a real cell that big: read the lines after it again, while the
+            // bytes since the record's start are all still here.
+            if (problem.is_some() || over_row)
+                && self.tracker.state == Q::Quoted
+                && self.tracker.quote_has_newline
+                && self.raw_complete
+                && !matches!(res, csv_core::ReadRecordResult::Record)
+            {
+                let column = self.tracker.column;
+                self.resume_after_quote(self.tracker.quote_at);
+                return Ok(Some(self.finish(Some(Problem::UnclosedQuote {
+                    column,
+                    limit_hit: true,
+                }))));
+            }
+            match res {
+                csv_core::ReadRecordResult::InputEmpty
+                | csv_core::ReadRecordResult::OutputFull
+                | csv_core::ReadRecordResult::OutputEndsFull => continue,
+                csv_core::ReadRecordResult::Record => {
+                    if self.eof && self.tracker.state == Q::Quoted {
+                        let column = self.tracker.column;
+                        if self.tracker.quote_has_newline && self.raw_complete {
+                            self.resume_after_quote(self.tracker.quote_at);
+                        }
+                        problem = Some(Problem::UnclosedQuote {
+                            column,
+                            limit_hit: problem.is_some(),
+                        });
+                    }
+                    return Ok(Some(self.finish(problem)));
+                }
+                csv_core::ReadRecordResult::End => return Ok(None),
+            }
+        }
+    }
+
+    fn finish(&mut self, problem: Option<Problem>) -> RecordInfo {
+        if problem.is_some() {
+            self.ends_len = 0;
+        }
+        let row = self.last_row + 1 + self.tracker.blank_lines;
+        self.last_row = row;
+        RecordInfo { row, problem }
+    }
+
+    /// The first limit the record just went past, looking at the cells completed by the last
+    /// call (from `first_new`) and the one still being read.
+    fn check_limits(&self, first_new: usize) -> Option<Problem> {
+        let mut start = if first_new == 0 {
+            0
+        } else {
+            self.ends[first_new - 1]
+        };
+        for (i, &end) in self.ends[first_new..self.ends_len].iter().enumerate() {
+            if end.saturating_sub(start) > self.limits.max_field {
+                return Some(Problem::FieldTooBig {
+                    column: first_new + i,
+                });
+            }
+            start = end;
+        }
+        if self.out_len.saturating_sub(start) > self.limits.max_field {
+            return Some(Problem::FieldTooBig {
+                column: self.ends_len,
+            });
+        }
+        if self.raw.len() > self.limits.max_row {
+            return Some(Problem::RowTooBig {
+                column: self.tracker.column,
+            });
+        }
+        None
+    }
+
+    /// After an unclosed quote: read again from the line after the one the quote opens on.
+    /// The bytes not yet consumed stay where they are, behind the replayed ones.
+    fn resume_after_quote(&mut self, quote_at: usize) {
+        // Whatever csv_core was in the middle of is over.
+        self.core.reset();
+        self.tracker.prev_cr = false;
+        let from = quote_at.min(self.raw.len());
+        let tail = &self.raw[from..];
+        let Some(nl) = tail.iter().position(|&b| b == b'\n' || b == b'\r') else {
+            return;
+        };
+        let mut resume = from + nl + 1;
+        if self.raw[from + nl] == b'\r' && self.raw.get(resume) == Some(&b'\n') {
+            resume += 1;
+        }
+        let mut replay = self.raw[resume..].to_vec();
+        replay.extend_from_slice(&self.replay[self.replay_pos..]);
+        self.replay = replay;
+        self.replay_pos = 0;
+    }
+}

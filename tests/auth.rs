@@ -1,0 +1,107 @@
+//! The token: refused for lack of a scope (403), and read from standard input.
+
+mod common;
+
+use std::io::Write;
+use std::process::Stdio;
+
+use common::*;
+use ghl_import::sandbox::Forced;
+
+const PEOPLE: &str = "email,first_name\nann@example.com,Ann\nbob@example.com,Bob\nnot-an-email,Cy\ndee@example.com,Dee\neve@example.com,Eve\n";
+
+#[test]
+fn a_403_stops_the_run_at_once_naming_the_scope_and_reports_every_row() {
+    let env = Env::new();
+    env.sandbox
+        .inject(Forced::Status(403), 1, Some("/contacts/upsert"));
+    let file = env.write("people.csv", PEOPLE);
+    let out = env.import(&file, &["--tag", "x"]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(
+        err.contains("403 Forbidden")
+            && err.contains("the token needs the scope contacts.write")
+            && err.contains("give the Private Integration that scope"),
+        "{err}"
+    );
+    // Stopped at once: the first upsert was refused and nothing else was sent.
+    assert_eq!(env.requests_to("/contacts/upsert").len(), 1);
+    assert!(env.requests().iter().all(|r| r.path == "/contacts/upsert"));
+    assert!(env.sandbox.contacts(LOCATION).is_empty());
+    // The report was flushed with every row, in order: the invalid one as invalid, the rest
+    // not imported (deferred, or failed with the 403 for the refused one).
+    let report = read_report(&env.path("report.csv"));
+    let rows: Vec<_> = report.iter().map(|r| r["row"].as_str()).collect();
+    assert_eq!(rows, ["2", "3", "4", "5", "6"]);
+    assert_eq!(report[2]["status"], "invalid");
+    for r in report.iter().filter(|r| r["row"] != "4") {
+        assert!(
+            ["deferred", "failed"].contains(&r["status"].as_str()),
+            "{r:?}"
+        );
+        if r["status"] == "failed" {
+            assert!(r["errors"].contains("contacts.write"), "{r:?}");
+        }
+    }
+}
+
+#[test]
+fn the_token_can_come_from_standard_input_and_appears_nowhere() {
+    let env = Env::new();
+    let file = env.write(
+        "people.csv",
+        "email,first_name\nann@example.com,Ann\nbob@example.com,Bob\n",
+    );
+    let summary = env.path("s.json");
+    let mut c = env.cmd();
+    c.env_remove("GHL_TOKEN")
+        .arg("-vvv")
+        .arg("import")
+        .arg(&file)
+        .args(["--token-file", "-", "--rate-limit", "20/200ms", "--report"])
+        .arg(env.path("report.csv"))
+        .arg("--summary-json")
+        .arg(&summary)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    // As `echo "$TOKEN" | ghl-import …` gives it: with a line break.
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{TOKEN}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // The sandbox only accepts TOKEN: the import working proves it was read from stdin.
+    assert_eq!(env.sandbox.contacts(LOCATION).len(), 2);
+    assert!(env
+        .requests()
+        .iter()
+        .all(|r| r.status == 200 || r.status == 201));
+    for text in [
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr(&out),
+        std::fs::read_to_string(env.path("report.csv")).unwrap(),
+        std::fs::read_to_string(&summary).unwrap(),
+    ] {
+        assert!(!text.contains(TOKEN), "token leaked: {text}");
+    }
+    assert!(stderr(&out).contains("TRACE") || stderr(&out).contains("DEBUG"));
+
+    // Nothing on stdin: a clear error, exit 2, nothing sent.
+    let before = env.requests().len();
+    let mut c = env.cmd();
+    c.env_remove("GHL_TOKEN")
+        .arg("import")
+        .arg(&file)
+        .args(["--token-file", "-"])
+        .stdin(Stdio::null());
+    let out = c.output().unwrap();
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("empty"), "{}", stderr(&out));
+    assert_eq!(env.requests().len(), before);
+}

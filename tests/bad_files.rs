@@ -1,0 +1,610 @@
+//! Hostile input files, each named after what it breaks: the binary must never panic or hang,
+//! must name the file, row and column of what it could not read, must still import every good
+//! row of the file, and must give every row it could not read its line in the report.
+//!
+//! Small cases live in `tests/bad_files/`; big or binary ones are generated here.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// No case may take longer than this: a hang fails the test instead of stalling CI.
+const TIME_LIMIT: Duration = Duration::from_secs(30);
+
+fn corpus(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/bad_files")
+        .join(name)
+}
+
+/// Runs `c` to completion or kills it at [`TIME_LIMIT`]. Output goes to files, so a chatty
+/// child cannot block on a full pipe and look hung.
+fn run_bounded(env: &Env, c: Command) -> Output {
+    run_measured(env, c).0
+}
+
+/// [`run_bounded`], and the child's peak RSS in KB (from `wait4`).
+// The child is reaped by wait4, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
+fn run_measured(env: &Env, mut c: Command) -> (Output, i64) {
+    let out_path = env.path("stdout.txt");
+    let err_path = env.path("stderr.txt");
+    c.stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap());
+    let mut child = c.spawn().unwrap();
+    let start = Instant::now();
+    let pid = child.id() as i32;
+    let (status, max_rss_kb) = loop {
+        let mut status = 0;
+        // SAFETY: plain syscall on our own child; rusage is zeroed POD.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        assert!(r >= 0, "wait4 failed");
+        if r == pid {
+            use std::os::unix::process::ExitStatusExt;
+            break (std::process::ExitStatus::from_raw(status), usage.ru_maxrss);
+        }
+        if start.elapsed() > TIME_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {TIME_LIMIT:?}: killed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = Output {
+        status,
+        stdout: std::fs::read(&out_path).unwrap(),
+        stderr: std::fs::read(&err_path).unwrap(),
+    };
+    let err = stderr(&out);
+    assert_ne!(code(&out), 101, "panicked: {err}");
+    assert!(!err.contains("panicked"), "panicked: {err}");
+    assert!([0, 1, 2].contains(&code(&out)), "exit {} {err}", code(&out));
+    (out, max_rss_kb)
+}
+
+/// `import FILE` against the sandbox, bounded in time.
+fn import(env: &Env, file: &Path, extra: &[&str]) -> Output {
+    let mut c = env.cmd();
+    c.arg("import")
+        .arg(file)
+        .arg("--report")
+        .arg(env.path("report.csv"))
+        .args(["--rate-limit", "20/200ms"])
+        .args(extra);
+    run_bounded(env, c)
+}
+
+/// `validate FILE`, bounded in time; its report is `validate.csv`.
+fn validate(env: &Env, file: &Path, extra: &[&str]) -> Output {
+    let mut c = env.cmd();
+    c.arg("validate")
+        .arg(file)
+        .arg("--report")
+        .arg(env.path("validate.csv"))
+        .args(extra);
+    run_bounded(env, c)
+}
+
+fn emails(env: &Env) -> BTreeSet<String> {
+    env.sandbox
+        .contacts(LOCATION)
+        .into_iter()
+        .filter_map(|c| c.email)
+        .collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+/// What a case must come to: the good rows imported, the bad ones reported with words in
+/// their errors, every row in the report once, in order.
+struct Expect<'a> {
+    /// Report rows, in order: (row, status, words every one of which is in its errors).
+    rows: &'a [(u64, &'a str, &'a [&'a str])],
+    imported: &'a [&'a str],
+}
+
+fn check(file: &Path, expect: Expect) {
+    let env = Env::new();
+    let out = import(&env, file, &[]);
+    let bad = expect.rows.iter().any(|r| r.1 == "invalid");
+    assert_eq!(code(&out), if bad { 1 } else { 0 }, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    let got: Vec<_> = report
+        .iter()
+        .map(|r| (r["row"].parse::<u64>().unwrap(), r["status"].as_str()))
+        .collect();
+    let want: Vec<_> = expect
+        .rows
+        .iter()
+        .map(|&(row, status, _)| {
+            (
+                row,
+                if status == "ok" {
+                    // created (or updated, when a second good row shares an email)
+                    report
+                        .iter()
+                        .find(|r| r["row"] == row.to_string())
+                        .map(|r| r["status"].as_str())
+                        .filter(|s| ["created", "updated"].contains(s))
+                        .unwrap_or("created")
+                } else {
+                    status
+                },
+            )
+        })
+        .collect();
+    assert_eq!(got, want, "{report:#?}");
+    let file_name = file.display().to_string();
+    for ((_, status, words), r) in expect.rows.iter().zip(&report) {
+        if *status == "invalid" {
+            for w in words.iter() {
+                let w = w.replace("{file}", &file_name);
+                assert!(r["errors"].contains(&w), "{w:?} not in {:?}", r["errors"]);
+            }
+        }
+    }
+    assert_eq!(emails(&env), set(expect.imported), "{report:#?}");
+    // validate agrees with the import about every row.
+    let out = validate(&env, file, &[]);
+    assert_eq!(code(&out), if bad { 1 } else { 0 }, "{}", stderr(&out));
+    let v = read_report(&env.path("validate.csv"));
+    assert_eq!(v.len(), report.len());
+    for (a, b) in v.iter().zip(&report) {
+        assert_eq!(a["row"], b["row"]);
+        assert_eq!(a["status"] == "invalid", b["status"] == "invalid");
+    }
+}
+
+// ---- CSV ----
+
+#[test]
+fn unbalanced_quotes_cost_their_own_rows_only() {
+    check(
+        &corpus("unbalanced_quotes.csv"),
+        Expect {
+            rows: &[
+                (2, "ok", &[]),
+                (
+                    3,
+                    "invalid",
+                    &["{file}, row 3, column 'first_name'", "stray quote"],
+                ),
+                (4, "ok", &[]),
+                (
+                    5,
+                    "invalid",
+                    &["{file}, row 5, column 'last_name'", "never closed"],
+                ),
+            ],
+            imported: &["ann@example.com", "cy@example.com"],
+        },
+    );
+}
+
+#[test]
+fn a_quote_never_closed_does_not_swallow_the_rest_of_the_file() {
+    check(
+        &corpus("quote_never_closed.csv"),
+        Expect {
+            rows: &[
+                (
+                    2,
+                    "invalid",
+                    &[
+                        "{file}, row 2, column 'first_name'",
+                        "never closed (it runs to the end of the file)",
+                    ],
+                ),
+                (3, "ok", &[]),
+                (5, "ok", &[]),
+            ],
+            imported: &["bob@example.com", "cy@example.com"],
+        },
+    );
+}
+
+#[test]
+fn a_quote_never_closed_in_a_big_file_is_cut_at_the_limit_and_the_rest_read() {
+    let env = Env::new();
+    let mut text = String::from("email,first_name\nann@example.com,\"Ann\n");
+    for i in 0..300 {
+        text.push_str(&format!("u{i}@example.com,Name {i}\n"));
+    }
+    let file = env.write("quote_never_closed_big.csv", &text);
+    // 300 rows of ~30 bytes are past a 2 KB limit: the quote is given up on there.
+    let out = import(&env, &file, &["--max-field-size", "2KB"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!(report.len(), 301);
+    assert_eq!(report[0]["status"], "invalid");
+    assert!(
+        report[0]["errors"].contains("row 2, column 'first_name'")
+            && report[0]["errors"].contains("--max-field-size"),
+        "{}",
+        report[0]["errors"]
+    );
+    assert!(report[1..].iter().all(|r| r["status"] == "created"));
+    assert_eq!(emails(&env).len(), 300);
+}
+
+#[test]
+fn ragged_rows_too_few_cells_import_too_many_are_invalid() {
+    check(
+        &corpus("ragged_rows.csv"),
+        Expect {
+            rows: &[
+                (2, "ok", &[]),
+                (3, "invalid", &["5 cells but the header has 3 columns"]),
+                (4, "ok", &[]),
+            ],
+            imported: &["ann@example.com", "cy@example.com"],
+        },
+    );
+}
+
+#[test]
+fn a_stray_nul_byte_makes_its_row_unreadable() {
+    check(
+        &corpus("stray_nul_byte.csv"),
+        Expect {
+            rows: &[
+                (
+                    2,
+                    "invalid",
+                    &["{file}, row 2, column 'first_name'", "NUL byte"],
+                ),
+                (3, "ok", &[]),
+            ],
+            imported: &["bob@example.com"],
+        },
+    );
+}
+
+#[test]
+fn a_10_mb_cell_is_refused_by_the_field_limit_and_the_rest_imports() {
+    let env = Env::new();
+    let text = format!(
+        "email,first_name,notes\nann@example.com,Ann,short\nbob@example.com,Bob,{}\ncy@example.com,Cy,\"{}\"\n",
+        "x".repeat(10_000_000),
+        "y".repeat(10_000_000)
+    );
+    let file = env.write("ten_mb_cell.csv", &text);
+    let out = import(&env, &file, &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    let rows: Vec<_> = report
+        .iter()
+        .map(|r| (r["row"].as_str(), r["status"].as_str()))
+        .collect();
+    assert_eq!(rows, [("2", "created"), ("3", "invalid"), ("4", "invalid")]);
+    for (r, row) in report[1..].iter().zip([3, 4]) {
+        let want = format!("ten_mb_cell.csv, row {row}, column 'notes': the cell is longer than 1 MiB (--max-field-size)");
+        assert!(r["errors"].contains(&want), "{}", r["errors"]);
+    }
+    assert_eq!(emails(&env), set(&["ann@example.com"]));
+    // Raised, the same file reads (the notes column maps to nothing, so both rows import).
+    let env = Env::new();
+    let file = env.write("ten_mb_cell.csv", &text);
+    let out = import(
+        &env,
+        &file,
+        &["--max-field-size", "16MiB", "--max-row-size", "32MiB"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(emails(&env).len(), 3);
+}
+
+#[test]
+fn a_row_past_the_row_limit_is_invalid_and_the_run_goes_on() {
+    let env = Env::new();
+    let file = env.write(
+        "long_row.csv",
+        &format!(
+            "email,a,b,c\nann@example.com,1,2,3\nbob@example.com,{}\ncy@example.com,4,5,6\n",
+            "0123456789,".repeat(50)
+        ),
+    );
+    let out = import(&env, &file, &["--max-row-size", "200"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!(report.len(), 3);
+    assert!(
+        report[1]["errors"].contains("long_row.csv, row 3")
+            && report[1]["errors"].contains("longer than 200 bytes (--max-row-size)"),
+        "{}",
+        report[1]["errors"]
+    );
+    assert_eq!(emails(&env), set(&["ann@example.com", "cy@example.com"]));
+    // A limit that is not a size is a bad flag: exit 2, nothing sent.
+    let out = import(&env, &file, &["--max-row-size", "lots"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("--max-row-size"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_single_line_blob_costs_bounded_memory_and_one_report_line() {
+    let env = Env::new();
+    // 40 MB with no line break after a good header and row: one giant "row".
+    let mut bytes = b"email,notes\nann@example.com,x\nbob@example.com,".to_vec();
+    let mut x: u32 = 12345;
+    bytes.extend((0..40_000_000).map(|_| {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        // Text-like bytes, no quotes or line breaks: the row never ends.
+        b"abcdefghij,;|\t0123456789"[(x >> 16) as usize % 24]
+    }));
+    bytes.extend_from_slice(b"\ncy@example.com,y\n");
+    let file = env.path("giant_line.csv");
+    std::fs::write(&file, bytes).unwrap();
+    let mut c = env.cmd();
+    c.arg("import")
+        .arg(&file)
+        .arg("--report")
+        .arg(env.path("report.csv"))
+        .args(["--rate-limit", "20/200ms"]);
+    let (out, max_rss_kb) = run_measured(&env, c);
+    // About 30 MB is the binary's own; holding the row would add its 40 MB.
+    assert!(max_rss_kb < 60_000, "peak RSS {max_rss_kb} KB");
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    let rows: Vec<_> = report
+        .iter()
+        .map(|r| (r["row"].as_str(), r["status"].as_str()))
+        .collect();
+    assert_eq!(rows, [("2", "created"), ("3", "invalid"), ("4", "created")]);
+    assert!(
+        report[1]["errors"].contains("giant_line.csv, row 3")
+            && report[1]["errors"].contains("--max-row-size"),
+        "{}",
+        report[1]["errors"]
+    );
+}
+
+#[test]
+fn binary_files_renamed_csv_are_refused_by_what_they_are() {
+    let env = Env::new();
+    for (name, bytes, words) in [
+        (
+            "image.csv",
+            &b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89"[..],
+            "is a PNG image",
+        ),
+        (
+            "archive.csv",
+            b"\x1f\x8b\x08\0\0\0\0\0\0\x03\xcbH\xcd\xc9\xc9\xe7\x02\0 0:6\x06\0\0\0",
+            "gzip-compressed",
+        ),
+        (
+            "workbook.csv",
+            b"PK\x03\x04\x14\0\x06\0\x08\0\0\0!\0",
+            "an Excel .xlsx workbook?",
+        ),
+    ] {
+        let file = env.path(name);
+        std::fs::write(&file, bytes).unwrap();
+        for out in [import(&env, &file, &[]), validate(&env, &file, &[])] {
+            assert_eq!(code(&out), 2, "{}", stderr(&out));
+            let err = stderr(&out);
+            assert!(err.contains(name) && err.contains(words), "{err}");
+        }
+    }
+    assert!(env.requests().is_empty());
+}
+
+#[test]
+fn an_empty_file_is_an_error_naming_it() {
+    let env = Env::new();
+    let file = corpus("empty.csv");
+    let out = import(&env, &file, &[]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("empty.csv is empty"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(env.requests().is_empty());
+}
+
+#[test]
+fn a_header_only_file_imports_nothing_and_succeeds() {
+    let env = Env::new();
+    let out = import(&env, &corpus("header_only.csv"), &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(read_report(&env.path("report.csv")).is_empty());
+    assert!(env.requests_to("/contacts/upsert").is_empty());
+}
+
+#[test]
+fn duplicate_header_names_the_first_wins_and_the_other_is_named() {
+    let env = Env::new();
+    let out = import(&env, &corpus("duplicate_headers.csv"), &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("columns not imported") && stderr(&out).contains("'email'"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(emails(&env), set(&["ann@example.com", "bob@example.com"]));
+}
+
+#[test]
+fn blank_header_names_are_not_imported_and_the_rest_is() {
+    check(
+        &corpus("blank_headers.csv"),
+        Expect {
+            rows: &[(2, "ok", &[]), (3, "ok", &[])],
+            imported: &["ann@example.com", "bob@example.com"],
+        },
+    );
+}
+
+// ---- JSONL ----
+
+#[test]
+fn invalid_json_lines_name_the_line_and_column() {
+    check(
+        &corpus("invalid_lines.jsonl"),
+        Expect {
+            rows: &[
+                (1, "ok", &[]),
+                (
+                    2,
+                    "invalid",
+                    &["{file}, line 2, column 27: not valid JSON: EOF while parsing an object"],
+                ),
+                (3, "invalid", &["{file}, line 3, column 2: not valid JSON"]),
+                (4, "ok", &[]),
+            ],
+            imported: &["ann@example.com", "cy@example.com"],
+        },
+    );
+}
+
+#[test]
+fn arrays_and_strings_instead_of_objects_are_unreadable_lines() {
+    check(
+        &corpus("arrays_not_objects.jsonl"),
+        Expect {
+            rows: &[
+                (1, "invalid", &["{file}, line 1: the line is a JSON array"]),
+                (2, "ok", &[]),
+                (3, "invalid", &["line 3: the line is a JSON array"]),
+                (4, "invalid", &["line 4: the line is a JSON string"]),
+                (5, "ok", &[]),
+            ],
+            imported: &["bob@example.com", "dee@example.com"],
+        },
+    );
+}
+
+#[test]
+fn wrong_types_are_errors_naming_the_key() {
+    check(
+        &corpus("wrong_types.jsonl"),
+        Expect {
+            rows: &[
+                // A number where text is expected is read as its text.
+                (1, "ok", &[]),
+                (2, "invalid", &["column 'lastName': a JSON object"]),
+                // null means "no value".
+                (3, "ok", &[]),
+                (
+                    4,
+                    "invalid",
+                    &["column 'email': \"12345\" is not a valid email"],
+                ),
+                (5, "invalid", &["column 'tags': a JSON object"]),
+                (
+                    6,
+                    "invalid",
+                    &["customFields must be an object or an array", "column 'dnd'"],
+                ),
+                (7, "ok", &[]),
+            ],
+            imported: &["ann@example.com", "fay@example.com"],
+        },
+    );
+}
+
+#[test]
+fn blank_lines_are_skipped_and_line_numbers_kept() {
+    check(
+        &corpus("blank_lines.jsonl"),
+        Expect {
+            rows: &[(1, "ok", &[]), (5, "ok", &[])],
+            imported: &["ann@example.com", "bob@example.com"],
+        },
+    );
+}
+
+#[test]
+fn trailing_garbage_after_an_object_is_an_error() {
+    check(
+        &corpus("trailing_garbage.jsonl"),
+        Expect {
+            rows: &[
+                (
+                    1,
+                    "invalid",
+                    &["{file}, line 1, column 29: not valid JSON: trailing characters"],
+                ),
+                (2, "ok", &[]),
+                (
+                    3,
+                    "invalid",
+                    &["line 3, column 27: not valid JSON: trailing characters"],
+                ),
+                (4, "ok", &[]),
+            ],
+            imported: &["bob@example.com", "dee@example.com"],
+        },
+    );
+}
+
+#[test]
+fn deep_nesting_hits_the_recursion_limit_not_the_stack() {
+    let env = Env::new();
+    let deep = 100_000;
+    let text = format!(
+        "{{\"email\":\"ann@example.com\"}}\n{}{}\n{{\"email\":\"bob@example.com\",\"x\":{}1{}}}\n{{\"email\":\"cy@example.com\"}}\n",
+        "[".repeat(deep),
+        "]".repeat(deep),
+        "{\"a\":".repeat(deep),
+        "}".repeat(deep),
+    );
+    let file = env.write("deep_nesting.jsonl", &text);
+    let out = import(&env, &file, &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    let rows: Vec<_> = report
+        .iter()
+        .map(|r| (r["row"].as_str(), r["status"].as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("1", "created"),
+            ("2", "invalid"),
+            ("3", "invalid"),
+            ("4", "created")
+        ]
+    );
+    for r in &report[1..3] {
+        assert!(
+            r["errors"].contains("deep_nesting.jsonl, line")
+                && r["errors"].contains("recursion limit exceeded"),
+            "{}",
+            r["errors"]
+        );
+    }
+    assert_eq!(emails(&env), set(&["ann@example.com", "cy@example.com"]));
+}
+
+#[test]
+fn a_jsonl_line_past_the_row_limit_is_invalid_and_not_held() {
+    let env = Env::new();
+    let text = format!(
+        "{{\"email\":\"ann@example.com\"}}\n{{\"email\":\"bob@example.com\",\"notes\":\"{}\"}}\n{{\"email\":\"cy@example.com\"}}\n",
+        "n".repeat(6_000_000)
+    );
+    let file = env.write("long_line.jsonl", &text);
+    let out = import(&env, &file, &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!(report.len(), 3);
+    assert!(
+        report[1]["errors"]
+            .contains("long_line.jsonl, line 2: the line is longer than 4 MiB (--max-row-size)"),
+        "{}",
+        report[1]["errors"]
+    );
+    assert_eq!(emails(&env), set(&["ann@example.com", "cy@example.com"]));
+}
