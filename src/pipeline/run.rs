@@ -981,7 +981,12 @@ async fn upsert_row(
             if let Some(stop) = stop_for(&e) {
                 set_stop(&stop_tx, stop);
             }
-            Msg::Final(deferred(seq, row, &valid, Some(&location), e.to_string()))
+            // Sent, but refused as a whole (401/403/daily limit): nothing was applied.
+            let mut o = outcome(seq, row, RowStatus::Deferred, &valid, Some(&location));
+            o.errors.push(format!(
+                "refused, not applied: {e}; run the import again to send it"
+            ));
+            Msg::Final(o)
         }
         Err(ApiError::Cancelled) => {
             let reason = stop_tx
