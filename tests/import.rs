@@ -252,6 +252,31 @@ fn business_ids_are_set_in_batches_of_at_most_50() {
 }
 
 #[test]
+fn tag_batch_size_sets_the_ids_per_bulk_tag_call() {
+    let env = Env::with(SandboxConfig {
+        rate_max: 200,
+        ..fast_config()
+    });
+    let mut csv = String::from("email,tags\n");
+    for i in 0..45 {
+        csv.push_str(&format!("tb{i}@example.com,lead\n"));
+    }
+    let file = env.write("tb.csv", &csv);
+    let out = env.import(
+        &file,
+        &["--tag-batch-size", "20", "--rate-limit", "200/200ms"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let mut sizes: Vec<usize> = env
+        .requests_to("/contacts/bulk/tags/update/add")
+        .iter()
+        .map(|r| r.body.as_ref().unwrap()["contacts"].as_array().unwrap().len())
+        .collect();
+    sizes.sort_unstable();
+    assert_eq!(sizes, [5, 20, 20]);
+}
+
+#[test]
 fn a_429_and_a_503_are_retried_and_the_row_still_succeeds() {
     let env = Env::new();
     env.sandbox.inject_next(429, 1);

@@ -178,28 +178,8 @@ pub struct ImportArgs {
     pub file: FileArgs,
     #[command(flatten)]
     pub api: ApiArgs,
-    /// Requests per window per location, e.g. 100/10s. Never exceeded in any window.
-    #[arg(long, value_name = "N/DURATION", default_value = "100/10s")]
-    pub rate_limit: RateLimit,
-    /// The most requests in flight at once. Each location keeps as many in flight as its
-    /// pace and the response times need (rate × latency), up to this.
-    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub concurrency: u16,
-    /// Requests of each location's daily limit to leave unused for its other integrations.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub daily_reserve: u64,
-    /// The share of each location's daily limit this run may use, e.g. 0.5.
-    #[arg(long, value_name = "FRACTION", value_parser = parse_share)]
-    pub max_daily_share: Option<f64>,
-    /// Contact ids per bulk tag call.
-    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
-    pub tag_batch_size: u16,
-    /// Attempts per request on 429, 5xx, timeouts and connection errors (the first included).
-    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=20))]
-    pub max_attempts: u32,
-    /// Time limit for one request.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
-    pub timeout: std::time::Duration,
+    #[command(flatten)]
+    pub pacing: PacingArgs,
     /// Everything but the network: map, validate and report; no token needed.
     #[arg(long)]
     pub dry_run: bool,
@@ -371,7 +351,7 @@ mod tests {
             panic!()
         };
         assert_eq!(a.file.tags, ["x", "y"]);
-        assert_eq!(a.rate_limit.to_string(), "20/200ms");
+        assert_eq!(a.pacing.rate_limit.to_string(), "20/200ms");
         assert!(Cli::try_parse_from(["ghl-import", "import", "a.csv", "--token", "x"]).is_err());
     }
 }
@@ -409,14 +389,15 @@ pub enum MatchOrderArg {
     Phone,
 }
 
-/// The import's pacing flags, for `plan`: its reads are paced the same way, and the estimate
-/// uses the rate and batch size.
+/// Pacing and batching, shared by `import` and `plan` (whose reads are paced the same way and
+/// whose estimate uses the rate and batch size).
 #[derive(Debug, Args)]
 pub struct PacingArgs {
     /// Requests per window per location, e.g. 100/10s. Never exceeded in any window.
     #[arg(long, value_name = "N/DURATION", default_value = "100/10s")]
     pub rate_limit: RateLimit,
-    /// The most requests in flight at once.
+    /// The most requests in flight at once. Each location keeps as many in flight as its
+    /// pace and the response times need (rate × latency), up to this.
     #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
     /// Requests of each location's daily limit to leave unused for its other integrations.
@@ -425,7 +406,7 @@ pub struct PacingArgs {
     /// The share of each location's daily limit this run may use, e.g. 0.5.
     #[arg(long, value_name = "FRACTION", value_parser = parse_share)]
     pub max_daily_share: Option<f64>,
-    /// Contact ids per bulk tag call (for the estimate).
+    /// Contact ids per bulk tag call.
     #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub tag_batch_size: u16,
     /// Attempts per request on 429, 5xx, timeouts and connection errors (the first included).

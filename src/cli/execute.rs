@@ -98,6 +98,7 @@ async fn import(a: &ImportArgs, quiet: bool) -> Result<i32, CliError> {
         return run_and_report(cfg, &a.file, quiet).await;
     }
     cfg.state = plan::state_config(a)?;
+    cfg.tag_batch_size = a.pacing.tag_batch_size as usize;
     if a.sandbox {
         return import_into_sandbox(a, cfg, quiet).await;
     }
@@ -118,8 +119,8 @@ async fn import_into_sandbox(
     let sb_config = sandbox::SandboxConfig {
         token: Some(secret.clone()),
         // The emulated quota follows --rate-limit, so a faster demo stays honest.
-        rate_max: a.rate_limit.max.get(),
-        rate_interval: a.rate_limit.per,
+        rate_max: a.pacing.rate_limit.max.get(),
+        rate_interval: a.pacing.rate_limit.per,
         record_requests: false,
         ..sandbox::SandboxConfig::default()
     };

@@ -123,16 +123,7 @@ fn parse_delimiter(s: &str) -> Result<u8, PlanError> {
 
 /// The API half of an import plan (not for dry runs or the sandbox).
 pub fn client_config(a: &ImportArgs, token: Token) -> Result<ClientConfig, PlanError> {
-    let mut c = base_client(&a.api, token)?;
-    c.rate = a.rate_limit;
-    c.concurrency = a.concurrency as usize;
-    c.budget = crate::api::BudgetPolicy {
-        reserve: a.daily_reserve,
-        max_share: a.max_daily_share,
-    };
-    c.max_attempts = a.max_attempts;
-    c.timeout = a.timeout;
-    Ok(c)
+    pacing_client_config(&a.api, &a.pacing, token)
 }
 
 /// Where the import keeps its state. `--sandbox` keeps it in memory: its contacts vanish with
