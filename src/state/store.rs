@@ -336,10 +336,6 @@ impl Store {
         })
     }
 
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-
     pub fn run_id(&self) -> i64 {
         self.run_id
     }
