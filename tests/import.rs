@@ -270,7 +270,12 @@ fn tag_batch_size_sets_the_ids_per_bulk_tag_call() {
     let mut sizes: Vec<usize> = env
         .requests_to("/contacts/bulk/tags/update/add")
         .iter()
-        .map(|r| r.body.as_ref().unwrap()["contacts"].as_array().unwrap().len())
+        .map(|r| {
+            r.body.as_ref().unwrap()["contacts"]
+                .as_array()
+                .unwrap()
+                .len()
+        })
         .collect();
     sizes.sort_unstable();
     assert_eq!(sizes, [5, 20, 20]);

@@ -25,35 +25,18 @@ pub struct RemoteContact {
     pub custom_fields: BTreeMap<String, Value>,
 }
 
-/// The standard fields an upsert body can carry (tags and business go through bulk calls).
-const BODY_FIELDS: [Field; 18] = [
-    Field::FirstName,
-    Field::LastName,
-    Field::Name,
-    Field::Email,
-    Field::Phone,
-    Field::Gender,
-    Field::Address1,
-    Field::City,
-    Field::State,
-    Field::PostalCode,
-    Field::Website,
-    Field::Timezone,
-    Field::Dnd,
-    Field::Source,
-    Field::DateOfBirth,
-    Field::Country,
-    Field::CompanyName,
-    Field::AssignedTo,
-];
-
 impl RemoteContact {
     /// Reads a contact object; `None` if it has no id.
     pub fn from_json(v: &Value) -> Option<RemoteContact> {
         let obj = v.as_object()?;
         let id = obj.get("id")?.as_str()?.to_owned();
         let mut fields = BTreeMap::new();
-        for f in BODY_FIELDS {
+        // The standard fields an upsert body can carry (tags and business go through bulk
+        // calls; the location is the request's).
+        for f in Field::ALL
+            .into_iter()
+            .filter(|f| !matches!(f, Field::Tags | Field::BusinessId | Field::LocationId))
+        {
             let text = match obj.get(f.api_name()) {
                 Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
                 Some(Value::Bool(b)) => b.to_string(),
