@@ -23,7 +23,9 @@ use crate::input::{InputError, InputOptions, Reader};
 use crate::mapping::{Mapper, MappingError, MappingSpec};
 use crate::report::{Summary, SummaryBuilder};
 use crate::state::store::{self, Resumed};
-use crate::state::{Batch, BatchKind, Ledger, RowHashes, RunIdentity, StateError, Step, Store};
+use crate::state::{
+    mark_owed, Batch, BatchKind, Ledger, RowHashes, RunIdentity, StateError, Step, Store,
+};
 use crate::validation::custom_fields::CustomFieldSet;
 use crate::validation::{ValidationError, ValidationOptions, Validator};
 
@@ -1099,13 +1101,8 @@ impl Collector {
                 hashes,
             } => {
                 self.rows_in += 1;
-                // Owed until a bulk call says otherwise; a resume sends what is still owed.
-                if !valid.tags.is_empty() {
-                    outcome.tags_status = StepStatus::Skipped;
-                }
-                if valid.business_id.is_some() {
-                    outcome.business_status = StepStatus::Skipped;
-                }
+                // Recorded as owed, so a resume sends what is still owed.
+                mark_owed(&mut outcome, &valid.tags, valid.business_id.as_deref());
                 if let Some(h) = &hashes {
                     self.record(|s| s.record_upserted(&outcome, &contact_keys(&valid), h));
                 }

@@ -2,6 +2,17 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::event::{RowOutcome, StepStatus};
 
+/// An upserted row's bulk steps are `skipped` until a bulk call says otherwise, so a run
+/// that stops (or a resume reading the store) knows they are still owed.
+pub fn mark_owed(outcome: &mut RowOutcome, tags: &[String], business: Option<&str>) {
+    if !tags.is_empty() {
+        outcome.tags_status = StepStatus::Skipped;
+    }
+    if business.is_some() {
+        outcome.business_status = StepStatus::Skipped;
+    }
+}
+
 /// What a bulk batch does to its contacts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BatchKind {
@@ -75,19 +86,18 @@ impl Ledger {
         let seq = outcome.seq;
         let id = outcome.contact_id.clone().unwrap_or_default();
         let mut groups = Vec::new();
+        mark_owed(&mut outcome, tags, business);
         if !tags.is_empty() {
             let mut set = tags.to_vec();
             set.sort();
             set.dedup();
             groups.push(((location.to_owned(), BatchKind::Tags(set)), self.tag_batch));
-            outcome.tags_status = StepStatus::Skipped;
         }
         if let Some(b) = business {
             groups.push((
                 (location.to_owned(), BatchKind::Business(b.to_owned())),
                 self.business_batch,
             ));
-            outcome.business_status = StepStatus::Skipped;
         }
         let mut full = Vec::new();
         let mut keys = Vec::new();

@@ -6,5 +6,5 @@
 mod ledger;
 pub mod store;
 
-pub use ledger::{Batch, BatchKind, Ledger};
+pub use ledger::{mark_owed, Batch, BatchKind, Ledger};
 pub use store::{RowHashes, RunIdentity, StateError, Step, Store};
