@@ -1,9 +1,11 @@
 //! Stage 4's transport: the HighLevel API v2 client, its pacing and its errors.
 
 mod client;
+pub mod credentials;
 mod error;
 pub mod lane;
 pub mod limiter;
+pub mod oauth;
 mod stats;
 mod token;
 
@@ -14,4 +16,6 @@ pub use error::ApiError;
 pub use lane::BudgetPolicy;
 pub use limiter::RateLimit;
 pub use stats::{Stats, StatsSnapshot};
+pub use credentials::{Credentials, CredentialsError};
+pub use oauth::TokenSource;
 pub use token::Token;

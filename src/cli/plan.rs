@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use super::args::{ApiArgs, FileArgs, ImportArgs, InputFormat, PacingArgs, ReadArgs};
-use crate::api::{ClientConfig, Token};
+use crate::api::{ClientConfig, Credentials, CredentialsError, Token, TokenSource};
 use crate::input::{Format, InputOptions, Limits, TextEncoding, UnknownEncoding};
 use crate::mapping::{MappingError, MappingSpec};
 use crate::pipeline::{RunConfig, StateConfig};
@@ -37,6 +37,12 @@ pub enum PlanError {
     Mapping(#[from] MappingError),
     #[error("cannot read {0}: {1}")]
     Input(PathBuf, std::io::Error),
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    #[error("--company-id and --credentials: put company_id in the credentials file's [agency] section instead")]
+    CompanyTwice,
+    #[error("{0}")]
+    Locations(String),
     #[error("no state directory (HOME and XDG_STATE_HOME are unset): pass --state PATH or set GHL_IMPORT_STATE, or --no-state to run without resume")]
     NoStateDir,
 }
@@ -121,9 +127,42 @@ fn parse_delimiter(s: &str) -> Result<u8, PlanError> {
     }
 }
 
-/// The API half of an import plan (not for dry runs or the sandbox).
+/// The API half of an import plan (not for dry runs or the sandbox): per-location
+/// credentials when given, else the one token.
 pub fn client_config(a: &ImportArgs, token: Token) -> Result<ClientConfig, PlanError> {
     pacing_client_config(&a.api, &a.pacing, token)
+}
+
+/// The import's API config from `--credentials`, `--company-id` + token, or the token alone.
+pub fn import_client_config(a: &ImportArgs) -> Result<ClientConfig, PlanError> {
+    match credentials(&a.api)? {
+        Some(creds) => {
+            // Never sent: every request carries its location's own token.
+            let placeholder = Token::new("per-location").expect("not empty");
+            let mut c = client_config(a, placeholder)?;
+            c.credentials = Some(std::sync::Arc::new(TokenSource::new(
+                creds,
+                &a.api.base_url,
+                a.pacing.timeout,
+            )));
+            Ok(c)
+        }
+        None => client_config(a, read_token(a.api.token_file.as_deref())?),
+    }
+}
+
+/// `--credentials FILE`, or an agency token with `--company-id`; `None`: a single token.
+pub fn credentials(api: &ApiArgs) -> Result<Option<Credentials>, PlanError> {
+    check_base_url(&api.base_url, api.allow_insecure_http)?;
+    match (&api.credentials, &api.company_id) {
+        (Some(_), Some(_)) => Err(PlanError::CompanyTwice),
+        (Some(path), None) => Ok(Some(Credentials::load(path)?)),
+        (None, Some(company)) => Ok(Some(Credentials::agency_token(
+            company.trim().to_owned(),
+            read_token(api.token_file.as_deref())?,
+        ))),
+        (None, None) => Ok(None),
+    }
 }
 
 /// Where the import keeps its state. `--sandbox` keeps it in memory: its contacts vanish with

@@ -6,6 +6,7 @@ mod fields;
 pub mod keys;
 pub mod prepare;
 mod prepare_pool;
+pub mod preflight;
 mod run;
 
 pub use prepare::{Prepared, Preparer};
