@@ -15,8 +15,8 @@ use tokio::sync::{mpsc, Semaphore};
 use super::error::ApiError;
 use super::lane::{BudgetPolicy, Lane, LaneChange};
 use super::limiter::RateLimit;
-use super::stats::Stats;
 use super::oauth::TokenSource;
+use super::stats::Stats;
 use super::token::Token;
 use crate::contact::ContactFields;
 use crate::event::{Endpoint, Event};
@@ -458,6 +458,12 @@ impl Client {
             None => None,
         };
         let url = format!("{}{}", self.base_url, path);
+        if let Some(reason) = self.location_failure(location) {
+            return Err(ApiError::LocationFailed {
+                location: location.to_owned(),
+                reason,
+            });
+        }
         let mut attempt = 1;
         let mut refreshed = false;
         loop {
@@ -466,9 +472,17 @@ impl Client {
             if self.stopped(fresh) {
                 return Err(ApiError::Cancelled);
             }
-            let bearer = self.bearer(location).await?;
+            let mut bearer = None;
             let outcome = self
-                .attempt(endpoint, location, &method, &url, body.clone(), fresh, &bearer)
+                .attempt(
+                    endpoint,
+                    location,
+                    &method,
+                    &url,
+                    body.clone(),
+                    fresh,
+                    &mut bearer,
+                )
                 .await;
             let (reason, wait) = match outcome {
                 Attempt::Done(bytes) => {
@@ -485,7 +499,11 @@ impl Client {
                     // Once per request: a token that is refused again right after its renewal
                     // is not an expiry.
                     refreshed = true;
-                    if self.renew(location, &bearer).await? {
+                    let renewed = match &bearer {
+                        Some(used) => self.renew(location, used).await?,
+                        None => false,
+                    };
+                    if renewed {
                         continue;
                     }
                     return Err(self
@@ -617,6 +635,7 @@ impl Client {
         half + half.mul_f64(rand::random::<f64>())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
         endpoint: Endpoint,
@@ -625,7 +644,7 @@ impl Client {
         url: &str,
         body: Option<bytes::Bytes>,
         fresh: bool,
-        bearer: &Token,
+        used: &mut Option<Token>,
     ) -> Attempt {
         let lane = self.lane(location);
         let _slot = lane.slot().await;
@@ -663,6 +682,14 @@ impl Client {
         if self.stopped(fresh) {
             return Attempt::Fail(ApiError::Cancelled);
         }
+        // Fetched last, once paced: a token renewed ahead of its expiry is sent at once.
+        let bearer = match self.bearer(location).await {
+            Ok(t) => used.insert(t),
+            Err(e) => {
+                lane.unsend(stamped);
+                return Attempt::Fail(e);
+            }
+        };
         let sent_at = std::time::Instant::now();
         let mut req = self
             .http

@@ -253,7 +253,9 @@ impl Credentials {
                     "[oauth]",
                     ("client_secret", "client_secret_file"),
                 )?
-                .ok_or_else(|| invalid("[oauth] needs client_secret or client_secret_file".into()))?;
+                .ok_or_else(|| {
+                    invalid("[oauth] needs client_secret or client_secret_file".into())
+                })?;
                 Some(OAuthApp {
                     client_id: o.client_id,
                     client_secret: secret,
@@ -264,8 +266,14 @@ impl Credentials {
         };
         let agency = match spec.agency {
             Some(a) => {
-                let token = one_secret(path, a.token, a.token_file, "[agency]", ("token", "token_file"))?
-                    .ok_or_else(|| invalid("[agency] needs token or token_file".into()))?;
+                let token = one_secret(
+                    path,
+                    a.token,
+                    a.token_file,
+                    "[agency]",
+                    ("token", "token_file"),
+                )?
+                .ok_or_else(|| invalid("[agency] needs token or token_file".into()))?;
                 Some(Agency {
                     company_id: a.company_id,
                     token,
@@ -438,11 +446,25 @@ token = "agency-secret"
         );
         let c = Credentials::load(&p).unwrap();
         assert_eq!(c.locations.len(), 3);
-        assert!(matches!(&c.locations["B"], LocationCredential::Static(t) if t.expose() == "pit-bbbsecret"));
-        assert!(matches!(&c.locations["C"], LocationCredential::OAuth { access: None, .. }));
-        assert_eq!(c.oauth.as_ref().unwrap().client_secret.expose(), "client-secret-xyz");
+        assert!(
+            matches!(&c.locations["B"], LocationCredential::Static(t) if t.expose() == "pit-bbbsecret")
+        );
+        assert!(matches!(
+            &c.locations["C"],
+            LocationCredential::OAuth { access: None, .. }
+        ));
+        assert_eq!(
+            c.oauth.as_ref().unwrap().client_secret.expose(),
+            "client-secret-xyz"
+        );
         let dbg = format!("{c:?}");
-        for s in ["aaasecret", "bbbsecret", "cccsecret", "agency-secret", "client-secret"] {
+        for s in [
+            "aaasecret",
+            "bbbsecret",
+            "cccsecret",
+            "agency-secret",
+            "client-secret",
+        ] {
             assert!(!dbg.contains(s), "{dbg}");
         }
     }
@@ -483,13 +505,21 @@ token = "agency-secret"
         );
         let c = Credentials::load(&p).unwrap();
         let at = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
-        c.persist_refresh("Q", &Token::new("new-rt").unwrap(), &Token::new("new-at").unwrap(), at)
-            .unwrap();
+        c.persist_refresh(
+            "Q",
+            &Token::new("new-rt").unwrap(),
+            &Token::new("new-at").unwrap(),
+            at,
+        )
+        .unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
         assert!(text.starts_with("# my agency\n"), "{text}");
         let again = Credentials::load(&p).unwrap();
         match &again.locations["Q"] {
-            LocationCredential::OAuth { refresh_token, access: Some((a, exp)) } => {
+            LocationCredential::OAuth {
+                refresh_token,
+                access: Some((a, exp)),
+            } => {
                 assert_eq!(refresh_token.expose(), "new-rt");
                 assert_eq!(a.expose(), "new-at");
                 assert_eq!(*exp, at);

@@ -12,10 +12,10 @@ mod token;
 pub use client::{
     Client, ClientConfig, PerContact, RateLimitInfo, Upserted, API_VERSION, DEFAULT_BASE_URL,
 };
+pub use credentials::{Credentials, CredentialsError};
 pub use error::ApiError;
 pub use lane::BudgetPolicy;
 pub use limiter::RateLimit;
-pub use stats::{Stats, StatsSnapshot};
-pub use credentials::{Credentials, CredentialsError};
 pub use oauth::TokenSource;
+pub use stats::{Stats, StatsSnapshot};
 pub use token::Token;

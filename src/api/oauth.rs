@@ -219,7 +219,10 @@ impl TokenSource {
                 self.creds
                     .persist_refresh(location, &new_refresh, &access.token, access.expires_at)
                     .map_err(|e| AuthError::Refused(format!("location {location}: {e}")))?;
-                tracing::info!(location, "refreshed the access token and saved the new refresh token");
+                tracing::info!(
+                    location,
+                    "refreshed the access token and saved the new refresh token"
+                );
                 s.kind = Kind::OAuth {
                     refresh_token: new_refresh,
                 };
@@ -233,9 +236,15 @@ impl TokenSource {
     }
 
     /// `POST /oauth/token` with the refresh grant.
-    async fn refresh(&self, location: &str, refresh_token: &Token) -> Result<(Access, Token), AuthError> {
+    async fn refresh(
+        &self,
+        location: &str,
+        refresh_token: &Token,
+    ) -> Result<(Access, Token), AuthError> {
         let app = self.creds.oauth.as_ref().ok_or_else(|| {
-            AuthError::Refused(format!("location {location} has a refresh_token but the credentials have no [oauth] app"))
+            AuthError::Refused(format!(
+                "location {location} has a refresh_token but the credentials have no [oauth] app"
+            ))
         })?;
         let form = [
             ("client_id", app.client_id.as_str()),
@@ -249,7 +258,9 @@ impl TokenSource {
             .post(format!("{}/oauth/token", self.base_url))
             .header(reqwest::header::ACCEPT, "application/json")
             .form(&form);
-        let mut answer = self.send(req, location, "refreshing the access token").await?;
+        let mut answer = self
+            .send(req, location, "refreshing the access token")
+            .await?;
         let new_refresh = answer
             .refresh_token
             .take()
@@ -278,16 +289,25 @@ impl TokenSource {
             .header(reqwest::header::ACCEPT, "application/json")
             .form(&form);
         let answer = self
-            .send(req, location, "getting a location token from the agency token")
+            .send(
+                req,
+                location,
+                "getting a location token from the agency token",
+            )
             .await?;
         self.access_of(answer, location)
     }
 
     fn access_of(&self, a: TokenAnswer, location: &str) -> Result<Access, AuthError> {
         let token = Token::new(a.access_token).ok_or_else(|| {
-            AuthError::Refused(format!("location {location}: the server answered an empty access token"))
+            AuthError::Refused(format!(
+                "location {location}: the server answered an empty access token"
+            ))
         })?;
-        let secs = a.expires_in.filter(|s| s.is_finite() && *s > 0.0).unwrap_or(86_399.0);
+        let secs = a
+            .expires_in
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .unwrap_or(86_399.0);
         Ok(access_from(token, Duration::from_secs_f64(secs), a.scope))
     }
 
@@ -297,12 +317,20 @@ impl TokenSource {
         location: &str,
         doing: &str,
     ) -> Result<TokenAnswer, AuthError> {
-        let fail = |m: String| AuthError::Refused(format!("location {location}: {doing} failed: {m}"));
+        let fail =
+            |m: String| AuthError::Refused(format!("location {location}: {doing} failed: {m}"));
         let resp = req.send().await.map_err(|e| {
-            fail(if e.is_timeout() { "timed out".into() } else { "could not connect".into() })
+            fail(if e.is_timeout() {
+                "timed out".into()
+            } else {
+                "could not connect".into()
+            })
         })?;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(|_| fail("the answer broke off".into()))?;
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|_| fail("the answer broke off".into()))?;
         if !status.is_success() {
             let hint = if status.as_u16() == 400 || status.as_u16() == 401 {
                 "; the refresh token may have been used or revoked (reinstall the app on the location to get a new one) or the client id/secret is wrong"
@@ -360,7 +388,10 @@ pub async fn installed_locations(
     let mut all = Vec::new();
     loop {
         let resp = http
-            .get(format!("{}/oauth/installedLocations", base_url.trim_end_matches('/')))
+            .get(format!(
+                "{}/oauth/installedLocations",
+                base_url.trim_end_matches('/')
+            ))
             .query(&[
                 ("companyId", company_id),
                 ("appId", app_id),

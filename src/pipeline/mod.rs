@@ -4,9 +4,9 @@
 
 mod fields;
 pub mod keys;
+pub mod preflight;
 pub mod prepare;
 mod prepare_pool;
-pub mod preflight;
 mod run;
 
 pub use prepare::{Prepared, Preparer};

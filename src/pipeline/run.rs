@@ -1234,8 +1234,8 @@ async fn send_batch(
             if let Some(stop) = stop_for(&e) {
                 set_stop(&stop_tx, stop);
             }
-            let not_sent = matches!(e, ApiError::Cancelled | ApiError::LocationFailed { .. })
-                || e.is_fatal();
+            let not_sent =
+                matches!(e, ApiError::Cancelled | ApiError::LocationFailed { .. }) || e.is_fatal();
             let msg = e.to_string();
             (
                 batch

@@ -192,7 +192,9 @@ impl SandboxHandle {
                 app_id,
                 locations: locations
                     .iter()
-                    .map(|(id, name)| (id.to_string(), name.to_string(), format!("{name} street 1")))
+                    .map(|(id, name)| {
+                        (id.to_string(), name.to_string(), format!("{name} street 1"))
+                    })
                     .collect(),
             },
         );
@@ -229,7 +231,11 @@ impl SandboxHandle {
 }
 
 fn refused(status: u16, message: &str) -> Resp {
-    let error = if status == 403 { "Forbidden" } else { "Unauthorized" };
+    let error = if status == 403 {
+        "Forbidden"
+    } else {
+        "Unauthorized"
+    };
     json_response(
         status,
         json!({"statusCode": status, "message": message, "error": error}),
@@ -260,7 +266,8 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// The bearer gate. `legacy_ok`: the token passes [`SandboxConfig::token`]'s check.
+/// The bearer gate: the refusal, if any. `legacy_ok`: the token passes
+/// [`SandboxConfig::token`]'s check.
 pub(crate) fn authorize(
     shared: &Shared,
     method: &str,
@@ -268,37 +275,37 @@ pub(crate) fn authorize(
     location: Option<&str>,
     headers: &HeaderMap,
     legacy_ok: bool,
-) -> Result<(), Resp> {
+) -> Option<Resp> {
     let agency_only = path.starts_with("/oauth/");
     let invalid = || refused(401, "Invalid token: access token is invalid");
     let Some(token) = bearer(headers) else {
-        return Err(invalid());
+        return Some(invalid());
     };
     let st = lock(&shared.oauth);
     let Some(a) = st.access.get(token) else {
         return match (legacy_ok, agency_only) {
-            (true, false) => Ok(()),
-            (true, true) => Err(refused(401, NOT_THIS_SCOPE)),
-            _ => Err(invalid()),
+            (true, false) => None,
+            (true, true) => Some(refused(401, NOT_THIS_SCOPE)),
+            _ => Some(invalid()),
         };
     };
     if a.expires.is_some_and(|t| t <= Instant::now()) {
-        return Err(refused(401, "Invalid token: access token has expired"));
+        return Some(refused(401, "Invalid token: access token has expired"));
     }
     match &a.subject {
-        Subject::Company(_) if agency_only => Ok(()),
-        Subject::Company(_) => Err(refused(401, NOT_THIS_SCOPE)),
-        Subject::Location(_) if agency_only => Err(refused(401, NOT_THIS_SCOPE)),
+        Subject::Company(_) if agency_only => None,
+        Subject::Company(_) => Some(refused(401, NOT_THIS_SCOPE)),
+        Subject::Location(_) if agency_only => Some(refused(401, NOT_THIS_SCOPE)),
         Subject::Location(own) => {
             if location.is_some_and(|l| l != own) {
-                return Err(refused(
+                return Some(refused(
                     403,
                     "The token does not have access to this location.",
                 ));
             }
             match scope_needed(method, path) {
-                Some(s) if !a.scopes.iter().any(|x| x == s) => Err(refused(401, NOT_THIS_SCOPE)),
-                _ => Ok(()),
+                Some(s) if !a.scopes.iter().any(|x| x == s) => Some(refused(401, NOT_THIS_SCOPE)),
+                _ => None,
             }
         }
     }
@@ -310,17 +317,14 @@ fn form(body: &Bytes) -> HashMap<String, String> {
         .collect()
 }
 
-fn require(f: &HashMap<String, String>, names: &[&str]) -> Result<(), Resp> {
+/// 422 naming the missing fields, if any.
+fn require(f: &HashMap<String, String>, names: &[&str]) -> Option<Resp> {
     let missing: Vec<String> = names
         .iter()
         .filter(|n| f.get(**n).is_none_or(|v| v.is_empty()))
         .map(|n| format!("{n} should not be empty"))
         .collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(unprocessable(missing))
-    }
+    (!missing.is_empty()).then(|| unprocessable(missing))
 }
 
 /// `POST /oauth/token` (form-encoded), refresh grant.
@@ -331,7 +335,7 @@ pub(crate) async fn token(
 ) -> Resp {
     ctx.pause().await;
     let f = form(&body);
-    if let Err(r) = require(&f, &["client_id", "client_secret", "grant_type"]) {
+    if let Some(r) = require(&f, &["client_id", "client_secret", "grant_type"]) {
         return r;
     }
     let mut st = lock(&shared.oauth);
@@ -391,7 +395,7 @@ pub(crate) async fn location_token(
 ) -> Resp {
     ctx.pause().await;
     let f = form(&body);
-    if let Err(r) = require(&f, &["companyId", "locationId"]) {
+    if let Some(r) = require(&f, &["companyId", "locationId"]) {
         return r;
     }
     let (company, location) = (&f["companyId"], &f["locationId"]);
@@ -433,7 +437,7 @@ pub(crate) async fn installed_locations(
 ) -> Resp {
     ctx.pause().await;
     let q: HashMap<String, String> = form_pairs(uri.query().unwrap_or("")).into_iter().collect();
-    if let Err(r) = require(&q, &["companyId", "appId"]) {
+    if let Some(r) = require(&q, &["companyId", "appId"]) {
         return r;
     }
     if company_of(&shared, &headers).as_ref() != Some(&q["companyId"]) {

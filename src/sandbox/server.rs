@@ -494,7 +494,8 @@ fn decide(shared: &Shared, path: &str, faults: &Faults) -> Decision {
 }
 
 fn bearer_ok(shared: &Shared, headers: &HeaderMap) -> bool {
-    super::oauth::bearer(headers).is_some_and(|token| shared.config.token.as_deref().is_none_or(|t| t == token))
+    super::oauth::bearer(headers)
+        .is_some_and(|token| shared.config.token.as_deref().is_none_or(|t| t == token))
 }
 
 async fn handle(
@@ -548,7 +549,7 @@ async fn handle(
     // client's credentials in its body and declares no Version header.
     let early = if path == "/oauth/token" {
         None
-    } else if let Err(refused) = super::oauth::authorize(
+    } else if let Some(refused) = super::oauth::authorize(
         &shared,
         parts.method.as_str(),
         &path,
