@@ -510,10 +510,19 @@ impl Client {
                         .skip_location(location, format!("401 Unauthorized ({message}): the token has expired and cannot be renewed"))
                         .await);
                 }
-                Attempt::Fail(e @ (ApiError::Unauthorized { .. } | ApiError::Forbidden { .. }))
+                Attempt::Fail(ApiError::Unauthorized { endpoint, message })
                     if self.credentials.is_some() =>
                 {
-                    return Err(self.skip_location(location, e.to_string()).await);
+                    let reason = format!("{endpoint:?} was refused with 401 Unauthorized ({message}): this location's token is invalid, expired or revoked; {}", self.fix_hint(location));
+                    return Err(self.skip_location(location, reason).await);
+                }
+                Attempt::Fail(ApiError::Forbidden {
+                    endpoint,
+                    message,
+                    scope,
+                }) if self.credentials.is_some() => {
+                    let reason = format!("{endpoint:?} was refused with 403 Forbidden ({message}): this location's token needs the scope {scope} for this location; {}", self.fix_hint(location));
+                    return Err(self.skip_location(location, reason).await);
                 }
                 Attempt::Fail(e) => {
                     if e.is_fatal() {
@@ -592,6 +601,21 @@ impl Client {
         ApiError::LocationFailed {
             location: location.to_owned(),
             reason: self.lane(location).failure().unwrap_or(reason),
+        }
+    }
+
+    /// Where a location's token comes from, to say what to fix.
+    fn fix_hint(&self, location: &str) -> String {
+        let Some(src) = &self.credentials else {
+            return String::new();
+        };
+        let creds = src.credentials();
+        match creds.path() {
+            Some(p) if creds.locations.contains_key(location) => format!(
+                "give [locations.{location}] in {} a working token",
+                p.display()
+            ),
+            _ => "check that the agency token may obtain this location's token (scope oauth.write) and that the app is installed on the location".to_owned(),
         }
     }
 

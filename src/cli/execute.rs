@@ -103,7 +103,7 @@ async fn import(a: &ImportArgs, quiet: bool) -> Result<i32, CliError> {
     if a.sandbox {
         return import_into_sandbox(a, cfg, quiet).await;
     }
-    cfg.api = Some(plan::import_client_config(a)?);
+    cfg.api = Some(plan::paced_client(&a.api, &a.pacing)?);
     if a.preflight_only {
         return super::locations::preflight_only(cfg).await;
     }

@@ -133,22 +133,34 @@ pub fn client_config(a: &ImportArgs, token: Token) -> Result<ClientConfig, PlanE
     pacing_client_config(&a.api, &a.pacing, token)
 }
 
-/// The import's API config from `--credentials`, `--company-id` + token, or the token alone.
-pub fn import_client_config(a: &ImportArgs) -> Result<ClientConfig, PlanError> {
-    match credentials(&a.api)? {
-        Some(creds) => {
-            // Never sent: every request carries its location's own token.
-            let placeholder = Token::new("per-location").expect("not empty");
-            let mut c = client_config(a, placeholder)?;
-            c.credentials = Some(std::sync::Arc::new(TokenSource::new(
-                creds,
-                &a.api.base_url,
-                a.pacing.timeout,
-            )));
-            Ok(c)
-        }
-        None => client_config(a, read_token(a.api.token_file.as_deref())?),
-    }
+/// The API config of `import` and `plan`: from `--credentials`, `--company-id` + token, or
+/// the token alone, paced by `p`.
+pub fn paced_client(api: &ApiArgs, p: &PacingArgs) -> Result<ClientConfig, PlanError> {
+    let mut c = match credentials_client(api, p.timeout)? {
+        Some(c) => c,
+        None => base_client(api, read_token(api.token_file.as_deref())?)?,
+    };
+    pace(&mut c, p);
+    Ok(c)
+}
+
+/// A client whose every request carries its location's own token, if credentials are given.
+fn credentials_client(
+    api: &ApiArgs,
+    timeout: std::time::Duration,
+) -> Result<Option<ClientConfig>, PlanError> {
+    let Some(creds) = credentials(api)? else {
+        return Ok(None);
+    };
+    // Never sent: each request carries its location's own token.
+    let placeholder = Token::new("per-location").expect("not empty");
+    let mut c = base_client(api, placeholder)?;
+    c.credentials = Some(std::sync::Arc::new(TokenSource::new(
+        creds,
+        &api.base_url,
+        timeout,
+    )));
+    Ok(Some(c))
 }
 
 /// `--credentials FILE`, or an agency token with `--company-id`; `None`: a single token.
@@ -195,6 +207,11 @@ pub fn pacing_client_config(
     token: Token,
 ) -> Result<ClientConfig, PlanError> {
     let mut c = base_client(api, token)?;
+    pace(&mut c, p);
+    Ok(c)
+}
+
+fn pace(c: &mut ClientConfig, p: &PacingArgs) {
     c.rate = p.rate_limit;
     c.concurrency = p.concurrency as usize;
     c.budget = crate::api::BudgetPolicy {
@@ -203,7 +220,6 @@ pub fn pacing_client_config(
     };
     c.max_attempts = p.max_attempts;
     c.timeout = p.timeout;
-    Ok(c)
 }
 
 fn base_client(api: &ApiArgs, token: Token) -> Result<ClientConfig, PlanError> {
@@ -215,7 +231,9 @@ fn base_client(api: &ApiArgs, token: Token) -> Result<ClientConfig, PlanError> {
 /// check values the way the import will; without them it checks offline.
 pub fn dry_run_plan(mut cfg: RunConfig, api: &ApiArgs) -> Result<RunConfig, PlanError> {
     cfg.dry_run = true;
-    if cfg.location.is_some() {
+    if let Some(c) = credentials_client(api, std::time::Duration::from_secs(30))? {
+        cfg.api = Some(c);
+    } else if cfg.location.is_some() {
         match read_token(api.token_file.as_deref()) {
             Ok(token) => cfg.api = Some(base_client(api, token)?),
             Err(PlanError::NoToken) => {}

@@ -475,3 +475,7 @@ pub(crate) async fn installed_locations(
         json!({"locations": page, "count": all.len(), "installToFutureLocations": false}),
     )
 }
+
+#[cfg(test)]
+#[path = "oauth_tests.rs"]
+mod tests;
