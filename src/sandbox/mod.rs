@@ -76,8 +76,8 @@
 //! - **Create duplicate** → 400 `{"statusCode":400,"message":"This location does not allow
 //!   duplicated contacts.","meta":{"contactId","matchingField"}}` (third-party reports).
 //! - **GET /contacts/{id}** of an unknown id → 400 `{"statusCode":400,"message":"Contact not
-//!   found"}`: the spec lists 400 and no 404. Any location's contact is returned (tokens are
-//!   not bound to locations here).
+//!   found"}`: the spec lists 400 and no 404. Any location's contact is returned to the
+//!   configured token; a location token gets only its own location's contacts (403 otherwise).
 //! - **GET /contacts/**: insertion order, `limit` default 20, 1..=100 else 422; unknown query
 //!   parameters → 422; `query` filters by substring of name/email/phone; an unknown
 //!   `startAfterId` → 400; `startAfter` is accepted and ignored. The answer adds the spec's
