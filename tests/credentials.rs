@@ -30,6 +30,15 @@ fn private(env: &Env, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// A credentials file with one `[locations.ID]` entry per (id, line).
+fn per_location(env: &Env, name: &str, entries: &[(&str, String)]) -> PathBuf {
+    let text: String = entries
+        .iter()
+        .map(|(loc, line)| format!("[locations.{loc}]\n{line}\n"))
+        .collect();
+    private(env, name, &text)
+}
+
 /// Contacts spread over locations, the way an agency's export names the sub-account.
 fn people(locations: &[&str], per_location: usize) -> String {
     let mut csv = String::from("Email,First Name,Last Name,Phone Number,Location ID,Tags\n");
@@ -112,12 +121,14 @@ fn a_three_location_file_with_three_location_tokens_lands_in_full() {
     env.sandbox.add_location_token(B, PIT_B);
     env.sandbox.add_location_token(C, PIT_C);
     private(&env, "b.token", &format!("{PIT_B}\n"));
-    let creds = private(
+    let creds = per_location(
         &env,
         "credentials.toml",
-        &format!(
-            "[locations.{A}]\ntoken = \"{PIT_A}\"\n[locations.{B}]\ntoken_file = \"b.token\"\n[locations.{C}]\ntoken = \"{PIT_C}\"\n"
-        ),
+        &[
+            (A, format!("token = \"{PIT_A}\"")),
+            (B, "token_file = \"b.token\"".into()),
+            (C, format!("token = \"{PIT_C}\"")),
+        ],
     );
     let file = env.write("people.csv", &people(&[A, B, C], 8));
     let out = run_import(&env, &file, &creds);
@@ -152,12 +163,14 @@ fn one_location_with_a_wrong_token_is_deferred_with_the_reason_and_the_others_co
     env.sandbox.add_location_token(A, PIT_A);
     env.sandbox.add_location_token(B, PIT_B);
     let wrong = "pit-c1b2c3d4-cccc-4e5f-9a0b-revokedrevoked";
-    let creds = private(
+    let creds = per_location(
         &env,
         "credentials.toml",
-        &format!(
-            "[locations.{A}]\ntoken = \"{PIT_A}\"\n[locations.{B}]\ntoken = \"{PIT_B}\"\n[locations.{C}]\ntoken = \"{wrong}\"\n"
-        ),
+        &[
+            (A, format!("token = \"{PIT_A}\"")),
+            (B, format!("token = \"{PIT_B}\"")),
+            (C, format!("token = \"{wrong}\"")),
+        ],
     );
     let file = env.write("people.csv", &people(&[A, B, C], 6));
 
@@ -205,15 +218,23 @@ fn one_location_with_a_wrong_token_is_deferred_with_the_reason_and_the_others_co
     assert_no_secret(&env, &out, &[PIT_A, PIT_B, wrong]);
 
     // When no location can start, the run says so with exit 2.
-    let none = private(
-        &env,
-        "none.toml",
-        &format!("[locations.{C}]\ntoken = \"{wrong}\"\n"),
-    );
-    let only_c = env.write("c.csv", &people(&[C], 3));
-    let out = run_import(&env, &only_c, &none);
+    // Here one location's token is wrong and the other has none in the file.
+    const D: &str = "Zz9Yy8Xx7Ww6Vv5Uu4Tt";
+    let none = per_location(&env, "none.toml", &[(C, format!("token = \"{wrong}\""))]);
+    let c_and_d = env.write("cd.csv", &people(&[C, D], 3));
+    let out = run_import(&env, &c_and_d, &none);
     assert_eq!(code(&out), 2, "{}", stderr(&out));
-    assert!(statuses(&env).iter().all(|(s, _)| s == "deferred"));
+    let report = statuses(&env);
+    assert_eq!(report.len(), 6);
+    assert!(report.iter().all(|(s, _)| s == "deferred"));
+    assert!(report
+        .iter()
+        .any(|(_, e)| e.contains(&format!("no token for location {D} in "))));
+    assert!(env
+        .requests()
+        .iter()
+        .all(|r| r.location_id.as_deref() != Some(D)));
+    assert_no_secret(&env, &out, &[wrong]);
 }
 
 #[test]

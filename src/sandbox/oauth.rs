@@ -106,17 +106,24 @@ fn secret(shared: &Shared, prefix: &str) -> String {
     format!("{prefix}{}{}", shared.new_id(), shared.new_id())
 }
 
-fn issue(shared: &Shared, st: &mut OAuthState, subject: Subject, client_id: &str) -> Grant {
-    let access_token = secret(shared, "at-");
-    let refresh_token = secret(shared, "rt-");
+/// A new access token for `subject`, living the configured time.
+fn new_access(shared: &Shared, st: &mut OAuthState, subject: Subject) -> String {
+    let token = secret(shared, "at-");
+    let expires = Some(Instant::now() + st.ttl);
     st.access.insert(
-        access_token.clone(),
+        token.clone(),
         Access {
-            subject: subject.clone(),
-            expires: Some(Instant::now() + st.ttl),
+            subject,
+            expires,
             scopes: LOCATION_SCOPES.iter().map(|s| s.to_string()).collect(),
         },
     );
+    token
+}
+
+fn issue(shared: &Shared, st: &mut OAuthState, subject: Subject, client_id: &str) -> Grant {
+    let access_token = new_access(shared, st, subject.clone());
+    let refresh_token = secret(shared, "rt-");
     st.refresh.insert(
         refresh_token.clone(),
         Refresh {
@@ -410,16 +417,8 @@ pub(crate) async fn location_token(
     if !installed {
         return bad_request("The app is not installed on this location");
     }
-    let access_token = secret(&shared, "at-");
-    let (expires_in, expires) = (st.ttl.as_secs(), Instant::now() + st.ttl);
-    st.access.insert(
-        access_token.clone(),
-        Access {
-            subject: Subject::Location(location.clone()),
-            expires: Some(expires),
-            scopes: LOCATION_SCOPES.iter().map(|s| s.to_string()).collect(),
-        },
-    );
+    let access_token = new_access(&shared, &mut st, Subject::Location(location.clone()));
+    let expires_in = st.ttl.as_secs();
     json_response(
         200,
         json!({"access_token": access_token, "token_type": "Bearer", "expires_in": expires_in,
