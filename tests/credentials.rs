@@ -495,3 +495,60 @@ fn an_agency_token_yields_location_tokens_for_a_two_location_file() {
     assert_eq!(env.sandbox.contacts(C).len(), 3);
     assert_no_secret(&env, &out, &[&agency.access_token]);
 }
+
+#[test]
+fn a_token_that_cannot_write_contacts_skips_its_location_mid_run_and_the_others_complete() {
+    let env = Env::new();
+    env.sandbox.add_location_token(A, PIT_A);
+    // Reads pass (so does the preflight), the first upsert is refused for lack of a scope.
+    env.sandbox.add_location_token_scoped(
+        B,
+        PIT_B,
+        &["contacts.readonly", "locations/customFields.readonly"],
+    );
+    let creds = per_location(
+        &env,
+        "credentials.toml",
+        &[
+            (A, format!("token = \"{PIT_A}\"")),
+            (B, format!("token = \"{PIT_B}\"")),
+        ],
+    );
+    let file = env.write("people.csv", &people(&[A, B], 10));
+    let out = run_import(&env, &file, &creds);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(env.sandbox.contacts(A).len(), 10);
+    assert!(env.sandbox.contacts(B).is_empty());
+    // B's upserts already in flight were refused; its lane sent nothing after the first refusal.
+    let b_upserts: Vec<_> = env
+        .requests_to("/contacts/upsert")
+        .into_iter()
+        .filter(|r| r.location_id.as_deref() == Some(B))
+        .collect();
+    assert!(
+        !b_upserts.is_empty() && b_upserts.len() < 10,
+        "{}",
+        b_upserts.len()
+    );
+    assert!(b_upserts.iter().all(|r| r.status == 401));
+    let first_refusal = b_upserts[0].at;
+    assert!(env
+        .requests()
+        .iter()
+        .filter(|r| r.location_id.as_deref() == Some(B))
+        .all(|r| r.at <= first_refusal || r.status == 401));
+    let report = read_report(&env.path("report.csv"));
+    for r in &report {
+        if r["email"].contains(".loc1@") {
+            assert_eq!(r["status"], "deferred", "{r:?}");
+            assert!(
+                r["errors"].contains("not authorized for this scope"),
+                "{r:?}"
+            );
+        } else {
+            assert_eq!(r["status"], "created", "{r:?}");
+            assert_eq!(r["tags_status"], "added", "{r:?}");
+        }
+    }
+    assert_no_secret(&env, &out, &[PIT_A, PIT_B]);
+}
