@@ -552,3 +552,71 @@ fn a_token_that_cannot_write_contacts_skips_its_location_mid_run_and_the_others_
     }
     assert_no_secret(&env, &out, &[PIT_A, PIT_B]);
 }
+
+#[test]
+fn an_agency_refresh_token_renews_the_agency_and_its_location_tokens_when_they_expire_mid_run() {
+    let env = slow_sandbox();
+    env.sandbox.register_app(CLIENT_ID, CLIENT_SECRET, APP_ID);
+    let company = "tDtDnQdgm2LXpyiqYvZ6";
+    let agency =
+        env.sandbox
+            .install_company(CLIENT_ID, company, &[(A, "Alpha Dental"), (B, "Beta Gym")]);
+    private(&env, "client-secret", CLIENT_SECRET);
+    let creds = private(
+        &env,
+        "agency.toml",
+        &format!(
+            "[oauth]\nclient_id = \"{CLIENT_ID}\"\nclient_secret_file = \"client-secret\"\n\n[agency]\ncompany_id = \"{company}\"\nrefresh_token = \"{}\"\n",
+            agency.refresh_token
+        ),
+    );
+    let saved = || -> String {
+        let v: toml::Value = toml::from_str(&std::fs::read_to_string(&creds).unwrap()).unwrap();
+        v["agency"]["refresh_token"].as_str().unwrap().to_owned()
+    };
+    let file = env.write("people.csv", &people(&[A, B], 40));
+    let mut c = base_cmd(&env);
+    c.env("GHL_CREDENTIALS", &creds);
+    import_args(&mut c, &env, &file);
+    let child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(|| env.sandbox.contacts(A).len() + env.sandbox.contacts(B).len() >= 20);
+    // The agency's token and both location tokens expire at once.
+    env.sandbox.expire_access_tokens();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(env.sandbox.contacts(A).len(), 40);
+    assert_eq!(env.sandbox.contacts(B).len(), 40);
+    assert!(env.requests().iter().any(|r| r.status == 401), "expired mid-run");
+    // The agency was refreshed at the start and once after the expiry, each new refresh
+    // token saved under [agency]; each location's token was obtained twice.
+    let refreshes = env.requests_to("/oauth/token");
+    assert_eq!(refreshes.len(), 2);
+    assert!(refreshes.iter().all(|r| r.status == 200));
+    let newest = saved();
+    assert!(!env.sandbox.refresh_token_usable(&agency.refresh_token));
+    assert!(env.sandbox.refresh_token_usable(&newest));
+    let minted = env.requests_to("/oauth/locationToken");
+    assert_eq!(minted.iter().filter(|r| r.status == 200).count(), 4);
+    assert_eq!(
+        env.requests_to("/contacts/upsert")
+            .iter()
+            .filter(|r| r.status == 200)
+            .count(),
+        80
+    );
+    assert!(statuses(&env).iter().all(|(s, _)| s == "created"));
+    assert_no_secret(
+        &env,
+        &out,
+        &[
+            &agency.access_token,
+            &agency.refresh_token,
+            &newest,
+            CLIENT_SECRET,
+        ],
+    );
+}

@@ -15,7 +15,7 @@
 //! refresh_token = "…"                   # access_token and expires_at are written back here
 //! [agency]                              # or: an agency token that obtains location tokens
 //! company_id = "…"
-//! token_file = "/run/secrets/agency.token"
+//! token_file = "/run/secrets/agency.token"   # or refresh_token = "…" (with [oauth])
 //! ```
 
 use std::collections::BTreeMap;
@@ -59,15 +59,22 @@ pub struct OAuthApp {
 /// An agency (company) token that obtains location tokens.
 pub struct Agency {
     pub company_id: String,
-    pub token: Token,
+    pub credential: Credential,
     pub app_id: Option<String>,
 }
 
-/// How one location's lane gets its token.
-pub enum LocationCredential {
+/// Which table of the file a refreshed token is written back to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder<'a> {
+    Location(&'a str),
+    Agency,
+}
+
+/// How a location's lane (or the agency) gets its token.
+pub enum Credential {
     /// A Private Integration Token (or any token used as is).
     Static(Token),
-    /// An OAuth location token: refreshed with the app's client credentials.
+    /// An OAuth token: refreshed with the app's client credentials.
     OAuth {
         refresh_token: Token,
         /// The access token last issued and when it expires, if the file has them.
@@ -82,7 +89,7 @@ pub struct Credentials {
     doc: Option<Mutex<toml_edit::DocumentMut>>,
     pub oauth: Option<OAuthApp>,
     pub agency: Option<Agency>,
-    pub locations: BTreeMap<String, LocationCredential>,
+    pub locations: BTreeMap<String, Credential>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -120,6 +127,9 @@ struct AgencySpec {
     company_id: String,
     token: Option<String>,
     token_file: Option<PathBuf>,
+    refresh_token: Option<String>,
+    access_token: Option<String>,
+    expires_at: Option<String>,
     app_id: Option<String>,
 }
 
@@ -131,6 +141,13 @@ struct LocationSpec {
     refresh_token: Option<String>,
     access_token: Option<String>,
     /// RFC 3339, written back with `access_token`.
+    expires_at: Option<String>,
+}
+
+/// What the file holds for a refreshable token (as written back after a refresh).
+struct Stored {
+    refresh_token: Option<String>,
+    access_token: Option<String>,
     expires_at: Option<String>,
 }
 
@@ -206,7 +223,7 @@ impl Credentials {
             oauth: None,
             agency: Some(Agency {
                 company_id,
-                token,
+                credential: Credential::Static(token),
                 app_id: None,
             }),
             locations: BTreeMap::new(),
@@ -264,19 +281,49 @@ impl Credentials {
             }
             None => None,
         };
+        let credential = |what: &str, fixed: Option<Token>, stored: Stored| {
+            match (fixed, stored.refresh_token.and_then(Token::new)) {
+                (Some(_), Some(_)) => Err(invalid(format!(
+                    "{what}: give a token or a refresh_token, not both"
+                ))),
+                (Some(t), None) => Ok(Credential::Static(t)),
+                (None, Some(_)) if oauth.is_none() => Err(invalid(format!(
+                    "{what} has a refresh_token, which needs an [oauth] section with the app's client_id and client_secret"
+                ))),
+                (None, Some(refresh_token)) => {
+                    let expires = stored
+                        .expires_at
+                        .as_deref()
+                        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                        .map(SystemTime::from);
+                    let access = stored.access_token.and_then(Token::new).zip(expires);
+                    Ok(Credential::OAuth {
+                        refresh_token,
+                        access,
+                    })
+                }
+                (None, None) => Err(invalid(format!(
+                    "{what} needs token, token_file or refresh_token"
+                ))),
+            }
+        };
         let agency = match spec.agency {
             Some(a) => {
-                let token = one_secret(
+                let fixed = one_secret(
                     path,
                     a.token,
                     a.token_file,
                     "[agency]",
                     ("token", "token_file"),
-                )?
-                .ok_or_else(|| invalid("[agency] needs token or token_file".into()))?;
+                )?;
+                let stored = Stored {
+                    refresh_token: a.refresh_token,
+                    access_token: a.access_token,
+                    expires_at: a.expires_at,
+                };
                 Some(Agency {
                     company_id: a.company_id,
-                    token,
+                    credential: credential("[agency]", fixed, stored)?,
                     app_id: a.app_id,
                 })
             }
@@ -286,37 +333,12 @@ impl Credentials {
         for (id, l) in spec.locations {
             let what = format!("[locations.{id}]");
             let fixed = one_secret(path, l.token, l.token_file, &what, ("token", "token_file"))?;
-            let cred = match (fixed, l.refresh_token.and_then(Token::new)) {
-                (Some(_), Some(_)) => {
-                    return Err(invalid(format!(
-                        "{what}: give a token or a refresh_token, not both"
-                    )))
-                }
-                (Some(t), None) => LocationCredential::Static(t),
-                (None, Some(refresh_token)) => {
-                    if oauth.is_none() {
-                        return Err(invalid(format!(
-                            "{what} has a refresh_token, which needs an [oauth] section with the app's client_id and client_secret"
-                        )));
-                    }
-                    let expires = l
-                        .expires_at
-                        .as_deref()
-                        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-                        .map(SystemTime::from);
-                    let access = l.access_token.and_then(Token::new).zip(expires);
-                    LocationCredential::OAuth {
-                        refresh_token,
-                        access,
-                    }
-                }
-                (None, None) => {
-                    return Err(invalid(format!(
-                        "{what} needs token, token_file or refresh_token"
-                    )))
-                }
+            let stored = Stored {
+                refresh_token: l.refresh_token,
+                access_token: l.access_token,
+                expires_at: l.expires_at,
             };
-            locations.insert(id, cred);
+            locations.insert(id, credential(&what, fixed, stored)?);
         }
         if locations.is_empty() && agency.is_none() {
             return Err(invalid(
@@ -332,11 +354,11 @@ impl Credentials {
         })
     }
 
-    /// Writes a location's new refresh token (and the access token it came with) into the
-    /// file, atomically, before the caller uses the access token.
+    /// Writes a new refresh token (and the access token it came with) into the file,
+    /// atomically, before the caller uses the access token.
     pub fn persist_refresh(
         &self,
-        location: &str,
+        holder: Holder<'_>,
         refresh_token: &Token,
         access: &Token,
         expires_at: SystemTime,
@@ -347,22 +369,28 @@ impl Credentials {
         let mut doc = doc.lock().unwrap_or_else(|e| e.into_inner());
         let expires = chrono::DateTime::<chrono::Utc>::from(expires_at)
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let table = doc
-            .entry("locations")
-            .or_insert(toml_edit::table())
-            .as_table_mut()
-            .and_then(|t| {
-                t.set_implicit(true);
-                t.entry(location)
-                    .or_insert(toml_edit::table())
-                    .as_table_mut()
-            })
-            .ok_or_else(|| {
-                CredentialsError::Persist(
-                    path.clone(),
-                    std::io::Error::other(format!("[locations.{location}] is not a table")),
-                )
-            })?;
+        let table = match holder {
+            Holder::Location(location) => doc
+                .entry("locations")
+                .or_insert(toml_edit::table())
+                .as_table_mut()
+                .and_then(|t| {
+                    t.set_implicit(true);
+                    t.entry(location)
+                        .or_insert(toml_edit::table())
+                        .as_table_mut()
+                }),
+            Holder::Agency => doc
+                .entry("agency")
+                .or_insert(toml_edit::table())
+                .as_table_mut(),
+        }
+        .ok_or_else(|| {
+            CredentialsError::Persist(
+                path.clone(),
+                std::io::Error::other(format!("{holder:?} is not a table")),
+            )
+        })?;
         table["refresh_token"] = toml_edit::value(refresh_token.expose());
         table["access_token"] = toml_edit::value(access.expose());
         table["expires_at"] = toml_edit::value(expires);
@@ -447,11 +475,11 @@ token = "agency-secret"
         let c = Credentials::load(&p).unwrap();
         assert_eq!(c.locations.len(), 3);
         assert!(
-            matches!(&c.locations["B"], LocationCredential::Static(t) if t.expose() == "pit-bbbsecret")
+            matches!(&c.locations["B"], Credential::Static(t) if t.expose() == "pit-bbbsecret")
         );
         assert!(matches!(
             &c.locations["C"],
-            LocationCredential::OAuth { access: None, .. }
+            Credential::OAuth { access: None, .. }
         ));
         assert_eq!(
             c.oauth.as_ref().unwrap().client_secret.expose(),
@@ -506,7 +534,7 @@ token = "agency-secret"
         let c = Credentials::load(&p).unwrap();
         let at = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
         c.persist_refresh(
-            "Q",
+            Holder::Location("Q"),
             &Token::new("new-rt").unwrap(),
             &Token::new("new-at").unwrap(),
             at,
@@ -516,7 +544,7 @@ token = "agency-secret"
         assert!(text.starts_with("# my agency\n"), "{text}");
         let again = Credentials::load(&p).unwrap();
         match &again.locations["Q"] {
-            LocationCredential::OAuth {
+            Credential::OAuth {
                 refresh_token,
                 access: Some((a, exp)),
             } => {

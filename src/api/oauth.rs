@@ -14,7 +14,7 @@ use reqwest::header::AUTHORIZATION;
 use serde::Deserialize;
 
 use super::client::API_VERSION;
-use super::credentials::{Credentials, LocationCredential};
+use super::credentials::{Credential, Credentials, Holder};
 use super::token::Token;
 
 /// Refresh this long before `expires_in` runs out (or a tenth of a short lifetime).
@@ -61,6 +61,8 @@ pub struct TokenSource {
     base_url: String,
     creds: Credentials,
     slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Slot>>>>,
+    /// The agency token, when there is one.
+    agency: Option<Arc<tokio::sync::Mutex<Slot>>>,
 }
 
 impl std::fmt::Debug for TokenSource {
@@ -103,6 +105,45 @@ fn answer_message(status: reqwest::StatusCode, body: &[u8]) -> String {
     format!("HTTP {}: {m}", status.as_u16())
 }
 
+type Shared = Arc<tokio::sync::Mutex<Slot>>;
+
+fn slot_of(c: &Credential) -> Slot {
+    match c {
+        Credential::Static(t) => Slot {
+            kind: Kind::Static(t.clone()),
+            access: None,
+        },
+        Credential::OAuth {
+            refresh_token,
+            access,
+        } => Slot {
+            kind: Kind::OAuth {
+                refresh_token: refresh_token.clone(),
+            },
+            access: access.as_ref().map(|(t, exp)| Access {
+                token: t.clone(),
+                expires_at: *exp,
+                refresh_at: *exp - REFRESH_AHEAD.min(Duration::from_secs(60)),
+                scope: None,
+            }),
+        },
+    }
+}
+
+fn who(holder: Holder<'_>) -> String {
+    match holder {
+        Holder::Location(l) => format!("location {l}"),
+        Holder::Agency => "the agency".to_owned(),
+    }
+}
+
+fn says_expired(status: reqwest::StatusCode, body: &[u8]) -> bool {
+    status == reqwest::StatusCode::UNAUTHORIZED
+        && String::from_utf8_lossy(body)
+            .to_ascii_lowercase()
+            .contains("expired")
+}
+
 impl TokenSource {
     pub fn new(creds: Credentials, base_url: &str, timeout: Duration) -> Self {
         let http = reqwest::Client::builder()
@@ -113,35 +154,18 @@ impl TokenSource {
         let slots = creds
             .locations
             .iter()
-            .map(|(id, c)| {
-                let slot = match c {
-                    LocationCredential::Static(t) => Slot {
-                        kind: Kind::Static(t.clone()),
-                        access: None,
-                    },
-                    LocationCredential::OAuth {
-                        refresh_token,
-                        access,
-                    } => Slot {
-                        kind: Kind::OAuth {
-                            refresh_token: refresh_token.clone(),
-                        },
-                        access: access.as_ref().map(|(t, exp)| Access {
-                            token: t.clone(),
-                            expires_at: *exp,
-                            refresh_at: *exp - REFRESH_AHEAD.min(Duration::from_secs(60)),
-                            scope: None,
-                        }),
-                    },
-                };
-                (id.clone(), Arc::new(tokio::sync::Mutex::new(slot)))
-            })
+            .map(|(id, c)| (id.clone(), Arc::new(tokio::sync::Mutex::new(slot_of(c)))))
             .collect();
+        let agency = creds
+            .agency
+            .as_ref()
+            .map(|a| Arc::new(tokio::sync::Mutex::new(slot_of(&a.credential))));
         TokenSource {
             http,
             base_url: base_url.trim_end_matches('/').to_owned(),
             creds,
             slots: Mutex::new(slots),
+            agency,
         }
     }
 
@@ -149,24 +173,37 @@ impl TokenSource {
         &self.creds
     }
 
-    fn slot(&self, location: &str) -> Arc<tokio::sync::Mutex<Slot>> {
+    fn slot(&self, holder: Holder<'_>) -> Option<Shared> {
+        let location = match holder {
+            Holder::Agency => return self.agency.clone(),
+            Holder::Location(l) => l,
+        };
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        slots
-            .entry(location.to_owned())
-            .or_insert_with(|| {
-                let kind = if self.creds.agency.is_some() {
-                    Kind::Agency
-                } else {
-                    Kind::Missing
-                };
-                Arc::new(tokio::sync::Mutex::new(Slot { kind, access: None }))
-            })
-            .clone()
+        let slot = slots.entry(location.to_owned()).or_insert_with(|| {
+            let kind = if self.creds.agency.is_some() {
+                Kind::Agency
+            } else {
+                Kind::Missing
+            };
+            Arc::new(tokio::sync::Mutex::new(Slot { kind, access: None }))
+        });
+        Some(slot.clone())
     }
 
     /// The token to send for `location`, refreshed first when it is about to expire.
     pub async fn bearer(&self, location: &str) -> Result<Token, AuthError> {
-        let slot = self.slot(location);
+        self.current(Holder::Location(location)).await
+    }
+
+    /// The agency token, refreshed first when it is about to expire.
+    pub async fn agency_bearer(&self) -> Result<Token, AuthError> {
+        self.current(Holder::Agency).await
+    }
+
+    async fn current(&self, holder: Holder<'_>) -> Result<Token, AuthError> {
+        let slot = self
+            .slot(holder)
+            .ok_or_else(|| AuthError::Refused("no agency token".into()))?;
         let mut s = slot.lock().await;
         if let Kind::Static(t) = &s.kind {
             return Ok(t.clone());
@@ -176,13 +213,19 @@ impl TokenSource {
                 return Ok(a.token.clone());
             }
         }
-        self.renew(location, &mut s).await
+        self.renew(holder, &mut s).await
     }
 
     /// A request with `used` was refused as expired: renew it, unless another request already
     /// did. `false` when the token cannot be renewed (a fixed token).
     pub async fn expired(&self, location: &str, used: &Token) -> Result<bool, AuthError> {
-        let slot = self.slot(location);
+        self.renew_after(Holder::Location(location), used).await
+    }
+
+    async fn renew_after(&self, holder: Holder<'_>, used: &Token) -> Result<bool, AuthError> {
+        let Some(slot) = self.slot(holder) else {
+            return Ok(false);
+        };
         let mut s = slot.lock().await;
         if matches!(s.kind, Kind::Static(_) | Kind::Missing) {
             return Ok(false);
@@ -190,20 +233,20 @@ impl TokenSource {
         if s.access.as_ref().is_some_and(|a| &a.token != used) {
             return Ok(true);
         }
-        self.renew(location, &mut s).await.map(|_| true)
+        self.renew(holder, &mut s).await.map(|_| true)
     }
 
     /// The scopes the location's token was issued with, when the server said.
     pub async fn scope(&self, location: &str) -> Option<String> {
-        let slot = self.slot(location);
+        let slot = self.slot(Holder::Location(location))?;
         let s = slot.lock().await;
         s.access.as_ref().and_then(|a| a.scope.clone())
     }
 
-    async fn renew(&self, location: &str, s: &mut Slot) -> Result<Token, AuthError> {
-        let access = match &s.kind {
-            Kind::Static(t) => return Ok(t.clone()),
-            Kind::Missing => {
+    async fn renew(&self, holder: Holder<'_>, s: &mut Slot) -> Result<Token, AuthError> {
+        let access = match (&s.kind, holder) {
+            (Kind::Static(t), _) => return Ok(t.clone()),
+            (Kind::Missing, Holder::Location(location)) => {
                 return Err(AuthError::Missing {
                     location: location.to_owned(),
                     source_name: self
@@ -212,15 +255,15 @@ impl TokenSource {
                         .map_or_else(|| "the credentials".to_owned(), |p| p.display().to_string()),
                 })
             }
-            Kind::OAuth { refresh_token } => {
-                let (access, new_refresh) = self.refresh(location, refresh_token).await?;
+            (Kind::OAuth { refresh_token }, _) => {
+                let (access, new_refresh) = self.refresh(holder, refresh_token).await?;
                 // Saved before anything uses the new access token: the old refresh token
                 // is spent now.
                 self.creds
-                    .persist_refresh(location, &new_refresh, &access.token, access.expires_at)
-                    .map_err(|e| AuthError::Refused(format!("location {location}: {e}")))?;
+                    .persist_refresh(holder, &new_refresh, &access.token, access.expires_at)
+                    .map_err(|e| AuthError::Refused(format!("{}: {e}", who(holder))))?;
                 tracing::info!(
-                    location,
+                    holder = who(holder),
                     "refreshed the access token and saved the new refresh token"
                 );
                 s.kind = Kind::OAuth {
@@ -229,7 +272,12 @@ impl TokenSource {
                 hold_for_tests().await;
                 access
             }
-            Kind::Agency => self.location_token(location).await?,
+            (Kind::Agency, Holder::Location(location)) => {
+                Box::pin(self.location_token(location)).await?
+            }
+            (Kind::Missing | Kind::Agency, Holder::Agency) => {
+                return Err(AuthError::Refused("no agency token".into()))
+            }
         };
         s.access = Some(access.clone());
         Ok(access.token)
@@ -238,70 +286,84 @@ impl TokenSource {
     /// `POST /oauth/token` with the refresh grant.
     async fn refresh(
         &self,
-        location: &str,
+        holder: Holder<'_>,
         refresh_token: &Token,
     ) -> Result<(Access, Token), AuthError> {
         let app = self.creds.oauth.as_ref().ok_or_else(|| {
             AuthError::Refused(format!(
-                "location {location} has a refresh_token but the credentials have no [oauth] app"
+                "{} has a refresh_token but the credentials have no [oauth] app",
+                who(holder)
             ))
         })?;
+        let user_type = match holder {
+            Holder::Location(_) => "Location",
+            Holder::Agency => "Company",
+        };
         let form = [
             ("client_id", app.client_id.as_str()),
             ("client_secret", app.client_secret.expose()),
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token.expose()),
-            ("user_type", "Location"),
+            ("user_type", user_type),
         ];
         let req = self
             .http
             .post(format!("{}/oauth/token", self.base_url))
             .header(reqwest::header::ACCEPT, "application/json")
             .form(&form);
-        let mut answer = self
-            .send(req, location, "refreshing the access token")
-            .await?;
+        let doing = "refreshing the access token";
+        let (status, body) = self.exchange(req, holder, doing).await?;
+        let mut answer = self.answer(status, &body, holder, doing)?;
         let new_refresh = answer
             .refresh_token
             .take()
             .and_then(Token::new)
             .unwrap_or_else(|| refresh_token.clone());
-        let access = self.access_of(answer, location)?;
+        let access = self.access_of(answer, holder)?;
         Ok((access, new_refresh))
     }
 
-    /// `POST /oauth/locationToken` with the agency token.
+    /// `POST /oauth/locationToken` with the agency token (renewed once if it expired).
     async fn location_token(&self, location: &str) -> Result<Access, AuthError> {
         let agency = self
             .creds
             .agency
             .as_ref()
             .ok_or_else(|| AuthError::Refused("no agency token".into()))?;
-        let form = [
-            ("companyId", agency.company_id.as_str()),
-            ("locationId", location),
-        ];
-        let req = self
-            .http
-            .post(format!("{}/oauth/locationToken", self.base_url))
-            .header(AUTHORIZATION, format!("Bearer {}", agency.token.expose()))
-            .header("Version", API_VERSION)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .form(&form);
-        let answer = self
-            .send(
-                req,
-                location,
-                "getting a location token from the agency token",
-            )
-            .await?;
-        self.access_of(answer, location)
+        let holder = Holder::Location(location);
+        let doing = "getting a location token from the agency token";
+        let mut renewed = false;
+        loop {
+            let bearer = self.agency_bearer().await?;
+            let form = [
+                ("companyId", agency.company_id.as_str()),
+                ("locationId", location),
+            ];
+            let req = self
+                .http
+                .post(format!("{}/oauth/locationToken", self.base_url))
+                .header(AUTHORIZATION, format!("Bearer {}", bearer.expose()))
+                .header("Version", API_VERSION)
+                .header(reqwest::header::ACCEPT, "application/json")
+                .form(&form);
+            let (status, body) = self.exchange(req, holder, doing).await?;
+            if !renewed
+                && says_expired(status, &body)
+                && self.renew_after(Holder::Agency, &bearer).await?
+            {
+                renewed = true;
+                continue;
+            }
+            let answer = self.answer(status, &body, holder, doing)?;
+            return self.access_of(answer, holder);
+        }
     }
 
-    fn access_of(&self, a: TokenAnswer, location: &str) -> Result<Access, AuthError> {
+    fn access_of(&self, a: TokenAnswer, holder: Holder<'_>) -> Result<Access, AuthError> {
         let token = Token::new(a.access_token).ok_or_else(|| {
             AuthError::Refused(format!(
-                "location {location}: the server answered an empty access token"
+                "{}: the server answered an empty access token",
+                who(holder)
             ))
         })?;
         let secs = a
@@ -311,36 +373,45 @@ impl TokenSource {
         Ok(access_from(token, Duration::from_secs_f64(secs), a.scope))
     }
 
-    async fn send(
+    async fn exchange(
         &self,
         req: reqwest::RequestBuilder,
-        location: &str,
+        holder: Holder<'_>,
         doing: &str,
-    ) -> Result<TokenAnswer, AuthError> {
-        let fail =
-            |m: String| AuthError::Refused(format!("location {location}: {doing} failed: {m}"));
+    ) -> Result<(reqwest::StatusCode, bytes::Bytes), AuthError> {
+        let fail = |m: &str| AuthError::Refused(format!("{}: {doing} failed: {m}", who(holder)));
         let resp = req.send().await.map_err(|e| {
             fail(if e.is_timeout() {
-                "timed out".into()
+                "timed out"
             } else {
-                "could not connect".into()
+                "could not connect"
             })
         })?;
         let status = resp.status();
         let body = resp
             .bytes()
             .await
-            .map_err(|_| fail("the answer broke off".into()))?;
+            .map_err(|_| fail("the answer broke off"))?;
+        Ok((status, body))
+    }
+
+    fn answer(
+        &self,
+        status: reqwest::StatusCode,
+        body: &[u8],
+        holder: Holder<'_>,
+        doing: &str,
+    ) -> Result<TokenAnswer, AuthError> {
+        let fail = |m: String| AuthError::Refused(format!("{}: {doing} failed: {m}", who(holder)));
         if !status.is_success() {
-            let hint = if status.as_u16() == 400 || status.as_u16() == 401 {
-                "; the refresh token may have been used or revoked (reinstall the app on the location to get a new one) or the client id/secret is wrong"
+            let hint = if doing.starts_with("refreshing") && matches!(status.as_u16(), 400 | 401) {
+                "; the refresh token may have been used or revoked (reinstall the app to get a new one), or the client id or secret is wrong"
             } else {
                 ""
             };
-            let hint = if doing.contains("agency") { "" } else { hint };
-            return Err(fail(format!("{}{hint}", answer_message(status, &body))));
+            return Err(fail(format!("{}{hint}", answer_message(status, body))));
         }
-        serde_json::from_slice(&body).map_err(|e| fail(format!("unreadable answer: {e}")))
+        serde_json::from_slice(body).map_err(|e| fail(format!("unreadable answer: {e}")))
     }
 }
 
