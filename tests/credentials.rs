@@ -590,7 +590,10 @@ fn an_agency_refresh_token_renews_the_agency_and_its_location_tokens_when_they_e
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(env.sandbox.contacts(A).len(), 40);
     assert_eq!(env.sandbox.contacts(B).len(), 40);
-    assert!(env.requests().iter().any(|r| r.status == 401), "expired mid-run");
+    assert!(
+        env.requests().iter().any(|r| r.status == 401),
+        "expired mid-run"
+    );
     // The agency was refreshed at the start and once after the expiry, each new refresh
     // token saved under [agency]; each location's token was obtained twice.
     let refreshes = env.requests_to("/oauth/token");

@@ -46,6 +46,8 @@ pub enum CredentialsError {
     EmptySecret { what: String, path: PathBuf },
     #[error("cannot save the refreshed token to {0}: {1}")]
     Persist(PathBuf, std::io::Error),
+    #[error("{0} holds refresh tokens, which are replaced at each refresh, but its directory cannot be written ({1}); make it writable, or the first refresh would spend the token with nowhere to keep the new one")]
+    NotWritable(PathBuf, std::io::Error),
 }
 
 /// The OAuth app whose client id and secret refresh tokens.
@@ -340,6 +342,14 @@ impl Credentials {
             };
             locations.insert(id, credential(&what, fixed, stored)?);
         }
+        let refreshes = agency
+            .iter()
+            .map(|a| &a.credential)
+            .chain(locations.values())
+            .any(|c| matches!(c, Credential::OAuth { .. }));
+        if refreshes {
+            probe_writable(path).map_err(|e| CredentialsError::NotWritable(path.into(), e))?;
+        }
         if locations.is_empty() && agency.is_none() {
             return Err(invalid(
                 "it names no location ([locations.ID]) and no [agency]".into(),
@@ -399,18 +409,39 @@ impl Credentials {
     }
 }
 
-/// Write a sibling, fsync it, rename it over `path`, fsync the directory: a crash leaves
-/// either the old file or the new one, never half of one.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+/// The file can be replaced: a sibling can be created next to it, and the file itself opened
+/// for writing.
+fn probe_writable(path: &Path) -> std::io::Result<()> {
+    let probe = sibling(path, "probe");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)?;
+    std::fs::remove_file(&probe)?;
+    std::fs::OpenOptions::new().append(true).open(path)?;
+    Ok(())
+}
+
+/// `.NAME.PID.SUFFIX` next to `path`.
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "credentials".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    parent(path).join(format!(".{name}.{}.{suffix}", std::process::id()))
+}
+
+fn parent(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Write a sibling, fsync it, rename it over `path`, fsync the directory: a crash leaves
+/// either the old file or the new one, never half of one.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = parent(path);
+    let tmp = sibling(path, "tmp");
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -506,6 +537,28 @@ token = "agency-secret"
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
         let e = Credentials::load(&p).unwrap_err().to_string();
         assert!(e.contains("chmod 600") && e.contains("644"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn refresh_tokens_in_a_file_that_cannot_be_replaced_are_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        // SAFETY: geteuid has no preconditions. Root writes anywhere: nothing to test then.
+        if unsafe { libc::geteuid() } == 0 {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("ro");
+        std::fs::create_dir(&sub).unwrap();
+        let p = private(
+            &sub,
+            "c.toml",
+            "[oauth]\nclient_id = \"c\"\nclient_secret = \"s\"\n[locations.A]\nrefresh_token = \"r\"\n",
+        );
+        std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o500)).unwrap();
+        let e = Credentials::load(&p).map(|_| ()).unwrap_err();
+        std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert!(matches!(e, CredentialsError::NotWritable(..)), "{e}");
     }
 
     #[test]

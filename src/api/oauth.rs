@@ -123,7 +123,7 @@ fn slot_of(c: &Credential) -> Slot {
             access: access.as_ref().map(|(t, exp)| Access {
                 token: t.clone(),
                 expires_at: *exp,
-                refresh_at: *exp - REFRESH_AHEAD.min(Duration::from_secs(60)),
+                refresh_at: exp.checked_sub(REFRESH_AHEAD).unwrap_or(*exp),
                 scope: None,
             }),
         },
