@@ -1020,7 +1020,11 @@ async fn upsert_row(
             Msg::Final(deferred(seq, row, &valid, Some(&location), reason))
         }
         Err(e @ ApiError::LocationFailed { .. }) => {
-            Msg::Final(deferred(seq, row, &valid, Some(&location), e.to_string()))
+            // Maybe sent and refused, maybe never sent: either way nothing was applied.
+            let mut o = outcome(seq, row, RowStatus::Deferred, &valid, Some(&location));
+            o.errors
+                .push(format!("not applied: {e}; run the import again to send it"));
+            Msg::Final(o)
         }
         Err(e) => {
             let mut o = outcome(seq, row, RowStatus::Failed, &valid, Some(&location));
