@@ -496,3 +496,32 @@ pub async fn installed_locations(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            "[oauth]\nclient_id = \"cid\"\nclient_secret = \"secret-cs-1\"\n[locations.A]\nrefresh_token = \"secret-rt-2\"\naccess_token = \"secret-at-3\"\nexpires_at = \"2030-01-01T00:00:00Z\"\n[agency]\ncompany_id = \"co\"\ntoken = \"secret-ag-4\"\n",
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let src = TokenSource::new(
+            Credentials::load(&p).unwrap(),
+            "http://127.0.0.1:1",
+            Duration::from_secs(1),
+        );
+        let shown = format!("{src:?}");
+        assert!(shown.contains("co") && shown.contains("\"A\""), "{shown}");
+        assert!(!shown.contains("secret"), "{shown}");
+    }
+}
