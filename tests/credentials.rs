@@ -286,6 +286,37 @@ fn wait_for(mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// Starts the import and, once 20 rows have landed, expires every access token. `hold`: the
+/// test hook's milliseconds between saving a refreshed token and using it.
+fn expiring_mid_run(
+    env: &Env,
+    file: &Path,
+    creds: &Path,
+    locations: &[&str],
+    hold: Option<&str>,
+) -> std::process::Child {
+    let mut c = base_cmd(env);
+    c.env("GHL_CREDENTIALS", creds);
+    if let Some(ms) = hold {
+        c.env("GHL_IMPORT_TEST_HOLD_AFTER_REFRESH_MS", ms);
+    }
+    import_args(&mut c, env, file);
+    let child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let landed = || -> usize {
+        locations
+            .iter()
+            .map(|l| env.sandbox.contacts(l).len())
+            .sum()
+    };
+    wait_for(|| landed() >= 20);
+    env.sandbox.expire_access_tokens();
+    child
+}
+
 fn slow_sandbox() -> Env {
     Env::with(SandboxConfig {
         latency: (Duration::from_millis(10), Duration::from_millis(20)),
@@ -298,16 +329,7 @@ fn an_oauth_token_that_expires_mid_run_is_refreshed_once_and_no_row_is_lost_or_s
     let env = slow_sandbox();
     let (creds, access, old_refresh) = oauth_setup(&env, true);
     let file = env.write("people.csv", &people(&[C], 80));
-    let mut c = base_cmd(&env);
-    c.env("GHL_CREDENTIALS", &creds);
-    import_args(&mut c, &env, &file);
-    let child = c
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for(|| env.sandbox.contacts(C).len() >= 20);
-    env.sandbox.expire_access_tokens();
+    let child = expiring_mid_run(&env, &file, &creds, &[C], None);
     let out = child.wait_with_output().unwrap();
     assert_eq!(code(&out), 0, "{}", stderr(&out));
 
@@ -369,19 +391,9 @@ fn a_crash_right_after_a_refresh_resumes_with_the_persisted_refresh_token() {
     let env = slow_sandbox();
     let (creds, access, old_refresh) = oauth_setup(&env, true);
     let file = env.write("people.csv", &people(&[C], 80));
-    let mut c = base_cmd(&env);
-    c.env("GHL_CREDENTIALS", &creds)
-        // Holds the process between saving the new refresh token and using the new access
-        // token, so the kill lands exactly there.
-        .env("GHL_IMPORT_TEST_HOLD_AFTER_REFRESH_MS", "30000");
-    import_args(&mut c, &env, &file);
-    let mut child = c
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for(|| env.sandbox.contacts(C).len() >= 20);
-    env.sandbox.expire_access_tokens();
+    // Held between saving the new refresh token and using the new access token, so the kill
+    // lands exactly there.
+    let mut child = expiring_mid_run(&env, &file, &creds, &[C], Some("30000"));
     wait_for(|| value_in(&creds, C, "refresh_token").as_deref() != Some(old_refresh.as_str()));
     child.kill().unwrap();
     let killed = child.wait_with_output().unwrap();
@@ -575,17 +587,8 @@ fn an_agency_refresh_token_renews_the_agency_and_its_location_tokens_when_they_e
         v["agency"]["refresh_token"].as_str().unwrap().to_owned()
     };
     let file = env.write("people.csv", &people(&[A, B], 40));
-    let mut c = base_cmd(&env);
-    c.env("GHL_CREDENTIALS", &creds);
-    import_args(&mut c, &env, &file);
-    let child = c
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for(|| env.sandbox.contacts(A).len() + env.sandbox.contacts(B).len() >= 20);
-    // The agency's token and both location tokens expire at once.
-    env.sandbox.expire_access_tokens();
+    // The agency's token and both location tokens expire at once, mid-run.
+    let child = expiring_mid_run(&env, &file, &creds, &[A, B], None);
     let out = child.wait_with_output().unwrap();
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(env.sandbox.contacts(A).len(), 40);
