@@ -3,6 +3,7 @@
 
 mod args;
 mod execute;
+mod locations;
 mod plan;
 mod plan_command;
 
