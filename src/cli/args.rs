@@ -86,9 +86,13 @@ pub struct InitArgs {
 /// How to read the file, when detection needs help.
 #[derive(Debug, Clone, Args)]
 pub struct ReadArgs {
-    /// Input format [default: from the extension: .jsonl/.ndjson are JSONL, else CSV].
+    /// Input format [default: an Excel workbook by its content or extension (.xlsx); else
+    /// from the extension: .jsonl/.ndjson are JSONL, else CSV].
     #[arg(long, value_enum)]
     pub format: Option<InputFormat>,
+    /// The workbook sheet to read (.xlsx) [default: the first visible worksheet].
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
     /// CSV delimiter [default: detected among , ; tab |]. Use `tab` for a tab.
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,
@@ -111,6 +115,7 @@ pub struct ReadArgs {
 pub enum InputFormat {
     Csv,
     Jsonl,
+    Xlsx,
 }
 
 /// What every subcommand that reads a file takes.

@@ -270,6 +270,11 @@ fn human_duration(d: std::time::Duration) -> String {
 /// A quick count of lines, for the progress bar's ETA and the plan line.
 fn count_rows(cfg: &RunConfig) -> Option<u64> {
     use std::io::Read;
+    if crate::input::is_workbook(&cfg.input, &cfg.input_options) {
+        return crate::input::Reader::open(&cfg.input, &cfg.input_options)
+            .ok()?
+            .rows_hint();
+    }
     let mut f = std::fs::File::open(&cfg.input).ok()?;
     let mut buf = vec![0u8; 256 * 1024];
     let (mut lines, mut last) = (0u64, b'\n');
