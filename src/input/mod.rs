@@ -87,7 +87,9 @@ pub enum InputError {
     },
     #[error("{file}: {message}")]
     Workbook { file: String, message: String },
-    #[error("{file} has no worksheet named '{sheet}'; its sheets: {names} (name one with --sheet)")]
+    #[error(
+        "{file} has no worksheet named '{sheet}'; its sheets: {names} (name one with --sheet)"
+    )]
     NoSheet {
         file: String,
         sheet: String,
@@ -504,9 +506,9 @@ fn column_label(headers: &[String], i: usize) -> String {
 fn human_size(n: usize) -> String {
     const MIB: usize = 1024 * 1024;
     const KIB: usize = 1024;
-    if n >= MIB && n % MIB == 0 {
+    if n >= MIB && n.is_multiple_of(MIB) {
         format!("{} MiB", n / MIB)
-    } else if n >= KIB && n % KIB == 0 {
+    } else if n >= KIB && n.is_multiple_of(KIB) {
         format!("{} KiB", n / KIB)
     } else {
         format!("{n} bytes")

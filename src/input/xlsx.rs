@@ -58,7 +58,11 @@ impl XlsxStream {
     }
 }
 
-pub(super) fn open(mut file: File, name: &str, opts: &InputOptions) -> Result<XlsxStream, InputError> {
+pub(super) fn open(
+    mut file: File,
+    name: &str,
+    opts: &InputOptions,
+) -> Result<XlsxStream, InputError> {
     let fail = |message: String| InputError::Workbook {
         file: name.to_owned(),
         message,
@@ -147,7 +151,9 @@ fn pick_sheet<R: Read + Seek>(wb: &Xlsx<R>, wanted: Option<&str>) -> Result<Stri
             .iter()
             .find(|s| s.name == w)
             .or_else(|| {
-                let mut folded = sheets.iter().filter(|s| s.name.eq_ignore_ascii_case(w.trim()));
+                let mut folded = sheets
+                    .iter()
+                    .filter(|s| s.name.eq_ignore_ascii_case(w.trim()));
                 match (folded.next(), folded.next()) {
                     (Some(one), None) => Some(one),
                     _ => None,
@@ -275,9 +281,9 @@ fn read_sheet<R: Read + Seek>(
                 let (row, values) = buf.finish(&[], name, limits);
                 let h = match values {
                     RecordValues::Cells(c) => Ok(c),
-                    RecordValues::Unreadable { message, .. } => {
-                        Err(format!("the header row (row {row}) cannot be read: {message}"))
-                    }
+                    RecordValues::Unreadable { message, .. } => Err(format!(
+                        "the header row (row {row}) cannot be read: {message}"
+                    )),
                     RecordValues::Object(_) => unreachable!("sheets have no objects"),
                 };
                 let ok = h.is_ok();
@@ -292,15 +298,17 @@ fn read_sheet<R: Read + Seek>(
         match cells.next_cell() {
             Ok(Some(cell)) => {
                 let (r, c) = cell.get_position();
-                if current.as_ref().is_some_and(|b| b.row != r) {
-                    if !emit(current.take().unwrap(), &mut headers) {
-                        return;
-                    }
+                if current.as_ref().is_some_and(|b| b.row != r)
+                    && !emit(current.take().unwrap(), &mut headers)
+                {
+                    return;
                 }
                 let width = headers.as_ref().map_or(0, Vec::len);
-                current
-                    .get_or_insert_with(|| RowBuf::new(r, width))
-                    .put(c, cell_text(cell.get_value()), limits);
+                current.get_or_insert_with(|| RowBuf::new(r, width)).put(
+                    c,
+                    cell_text(cell.get_value()),
+                    limits,
+                );
             }
             Ok(None) => {
                 if let Some(buf) = current.take() {
