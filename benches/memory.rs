@@ -3,7 +3,9 @@
 //! `wait4`. Flat numbers across sizes show the pipeline streams. Each size runs with the
 //! SQLite state store and with `--no-state`, to show what the store costs.
 //!
-//! Run: `cargo bench --bench memory` (optionally `-- 1000 10000 100000`).
+//! Run: `cargo bench --bench memory` (optionally `-- 1000 10000 100000`); with `xlsx` among
+//! the arguments the same rows are read from an Excel workbook (phones typed as numbers,
+//! texts in the shared-string table, as Excel saves them).
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -17,6 +19,7 @@ fn main() {
         .skip(1)
         .filter_map(|a| a.parse().ok())
         .collect();
+    let xlsx = std::env::args().any(|a| a == "xlsx");
     let sizes = if sizes.is_empty() {
         vec![1_000, 10_000, 50_000]
     } else {
@@ -30,7 +33,12 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     println!(
         "{:>8} {:>6} {:>10} {:>10} {:>12} {:>10}",
-        "rows", "state", "peak RSS", "elapsed", "rows/s", "exit"
+        if xlsx { "xlsx rows" } else { "rows" },
+        "state",
+        "peak RSS",
+        "elapsed",
+        "rows/s",
+        "exit"
     );
     for (n, state) in sizes.iter().flat_map(|&n| [(n, true), (n, false)]) {
         // A fresh sandbox per size; its quota is scaled to 2,000 per 100 ms.
@@ -44,8 +52,15 @@ fn main() {
                 ..SandboxConfig::default()
             }))
             .unwrap();
-        let input = dir.path().join(format!("rows{n}.csv"));
-        write_rows(&input, n);
+        let input = if xlsx {
+            let p = dir.path().join(format!("rows{n}.xlsx"));
+            write_workbook(&p, n);
+            p
+        } else {
+            let p = dir.path().join(format!("rows{n}.csv"));
+            write_rows(&p, n);
+            p
+        };
         let started = Instant::now();
         // Reaped by wait4 below, which also gives its peak RSS.
         #[allow(clippy::zombie_processes)]
@@ -100,6 +115,39 @@ fn write_rows(path: &std::path::Path, n: usize) {
         )
         .unwrap();
     }
+}
+
+/// The rows of `write_rows`, as a workbook.
+fn write_workbook(path: &std::path::Path, n: usize) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let headers = [
+        "First Name",
+        "Last Name",
+        "Email",
+        "Phone",
+        "Company Name",
+        "City",
+        "Tags",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for i in 0..n {
+        let r = i as u32 + 1;
+        ws.write_string(r, 0, format!("Person{i}")).unwrap();
+        ws.write_string(r, 1, format!("Family{}", i % 97)).unwrap();
+        ws.write_string(r, 2, format!("person{i}@example.com"))
+            .unwrap();
+        ws.write_number(r, 3, 14_155_550_000.0 + (i % 10_000) as f64)
+            .unwrap();
+        ws.write_string(r, 4, format!("Company {}", i % 50))
+            .unwrap();
+        ws.write_string(r, 5, "San Francisco").unwrap();
+        ws.write_string(r, 6, if i % 10 == 0 { "vip" } else { "lead" })
+            .unwrap();
+    }
+    wb.save(path).unwrap();
 }
 
 fn wait_with_rusage(pid: i32) -> (i32, i64) {

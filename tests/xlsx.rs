@@ -338,7 +338,10 @@ fn a_named_sheet_is_read_and_its_rejects_come_out_as_csv() {
     );
     let err = stderr(&out);
     assert_eq!(code(&out), 1, "{err}");
-    assert!(err.contains("sheet 'People'"), "{err}");
+    assert!(
+        err.contains("sheet 'People'") && err.contains("rejects.csv as CSV"),
+        "{err}"
+    );
     let report = read_report(&env.path("report.csv"));
     let ok = |s: &str| s == "created" || s == "updated";
     let rows = rows_of(&report);

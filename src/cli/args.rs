@@ -20,7 +20,7 @@ mapping) or the API refused the token; 3 the daily API limit ran out (the rest i
 130 interrupted (the report still has every row).";
 
 #[derive(Debug, Parser)]
-#[command(name = "ghl-import", version, about = "Import contacts from CSV and JSONL files into HighLevel, with a report line for every row", after_help = EXIT_HELP)]
+#[command(name = "ghl-import", version, about = "Import contacts from CSV, JSONL and Excel (.xlsx) files into HighLevel, with a report line for every row", after_help = EXIT_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -43,7 +43,7 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Import a CSV or JSONL file of contacts into a HighLevel location.
+    /// Import a CSV, JSONL or Excel (.xlsx) file of contacts into a HighLevel location.
     #[command(after_help = format!("{TOKEN_HELP}\n\n{EXIT_HELP}"))]
     Import(ImportArgs),
     /// Check a file without sending anything (the same as `import --dry-run`). With a token
@@ -57,7 +57,7 @@ pub enum Command {
     /// requests and time the import would take.
     #[command(after_help = format!("{TOKEN_HELP}\n\n{PLAN_EXIT_HELP}"))]
     Plan(PlanArgs),
-    /// Write a commented mapping file for a CSV or JSONL file: what each column maps to and
+    /// Write a commented mapping file for a CSV, JSONL or .xlsx file: what each column maps to and
     /// why, the columns left out, and suggested transforms.
     Init(InitArgs),
 }
@@ -69,7 +69,7 @@ match one]. A mapping file's own lines win over it.";
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// The CSV or JSONL file to read (the header and the first 200 rows).
+    /// The CSV, JSONL or .xlsx file to read (the header and the first 200 rows).
     pub file: PathBuf,
     /// Where to write the mapping (`-`: standard output).
     #[arg(long, short, value_name = "PATH", default_value = "mapping.toml")]
@@ -121,7 +121,7 @@ pub enum InputFormat {
 /// What every subcommand that reads a file takes.
 #[derive(Debug, Clone, Args)]
 pub struct FileArgs {
-    /// The CSV or JSONL file to read.
+    /// The CSV, JSONL or Excel (.xlsx) file to read.
     pub file: PathBuf,
     /// TOML mapping file; without it, headers are matched to HighLevel fields automatically.
     #[arg(long, value_name = "PATH")]
@@ -146,8 +146,8 @@ pub struct FileArgs {
     /// Also write the run summary as JSON to this file.
     #[arg(long, value_name = "PATH")]
     pub summary_json: Option<PathBuf>,
-    /// Write the invalid rows here as read (CSV or JSONL, like the input), with an `errors`
-    /// column, ready to fix and import again.
+    /// Write the invalid rows here as read (CSV or JSONL, like the input; CSV for a
+    /// workbook), with an `errors` column, ready to fix and import again.
     #[arg(long, value_name = "PATH")]
     pub rejects: Option<PathBuf>,
     /// The HighLevel location (sub-account) id; a row's own locationId column wins.

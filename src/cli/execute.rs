@@ -162,9 +162,18 @@ pub(super) async fn run_and_report(
     let writer = ReportWriter::create(&report, ReportFormat::from_path(&report))
         .map_err(|e| CliError::Report(report.display().to_string(), e))?;
     let rejects = match &files.rejects {
-        Some(p) => Some(
-            RejectsWriter::create(p).map_err(|e| CliError::Report(p.display().to_string(), e))?,
-        ),
+        Some(p) => {
+            if !quiet && crate::input::is_workbook(&cfg.input, &cfg.input_options) {
+                eprintln!(
+                    "rejects: the workbook's invalid rows go to {} as CSV",
+                    p.display()
+                );
+            }
+            Some(
+                RejectsWriter::create(p)
+                    .map_err(|e| CliError::Report(p.display().to_string(), e))?,
+            )
+        }
         None => None,
     };
     let visible = !quiet && std::io::stderr().is_terminal();
