@@ -12,6 +12,7 @@ use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook, Worksheet};
 /// A cell as the exporting CRM types it.
 enum C {
     S(&'static str),
+    T(String),
     N(f64),
     /// A date (`YYYY-MM-DD`) or date-time (`YYYY-MM-DD HH:MM:SS`) cell, formatted as Excel shows it.
     D(&'static str),
@@ -32,6 +33,7 @@ fn write_sheet(ws: &mut Worksheet, headers: &[&str], rows: &[Vec<C>]) {
             let c = c as u16;
             match cell {
                 C::S(s) => drop(ws.write_string(r, c, *s).unwrap()),
+                C::T(s) => drop(ws.write_string(r, c, s).unwrap()),
                 C::N(n) => drop(ws.write_number(r, c, *n).unwrap()),
                 C::D(d) => {
                     let v = ExcelDateTime::parse_from_str(d).unwrap();
@@ -432,4 +434,72 @@ fn damaged_encrypted_and_old_excel_files_are_refused_saying_what_to_do() {
         assert!(err.contains(name) && err.contains(words), "{err}");
     }
     assert!(env.requests().is_empty());
+}
+
+/// `validate FILE --report report.csv` plus `extra`.
+fn validate(env: &Env, file: &Path, extra: &[&str]) -> std::process::Output {
+    env.cmd()
+        .arg("validate")
+        .arg(file)
+        .arg("--report")
+        .arg(env.path("report.csv"))
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn without_sheet_the_first_visible_worksheet_is_read() {
+    let env = Env::new();
+    let mut wb = Workbook::new();
+    let lists = wb.add_worksheet();
+    lists.set_name("Lists").unwrap();
+    write_sheet(lists, &["Label"], &[vec![C::S("Hot lead")]]);
+    lists.set_hidden(true);
+    let people = wb.add_worksheet();
+    people.set_name("People").unwrap();
+    write_sheet(people, &PIPEDRIVE, &pipedrive_rows());
+    // Excel needs a visible sheet to be the active one.
+    people.set_active(true);
+    let file = env.path("hidden-first.xlsx");
+    wb.save(&file).unwrap();
+    let out = validate(&env, &file, &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let rows = rows_of(&read_report(&env.path("report.csv")));
+    assert_eq!(
+        rows,
+        [("2", "valid"), ("3", "invalid"), ("4", "valid")].map(|(a, b)| (a.into(), b.into()))
+    );
+}
+
+#[test]
+fn a_cell_past_max_field_size_costs_its_row_not_the_run() {
+    let env = Env::new();
+    let file = workbook(
+        &env,
+        "notes.xlsx",
+        &[(
+            "People",
+            &["Email", "Notes"],
+            vec![
+                vec![C::S("ann@example.com"), C::S("short")],
+                vec![C::S("bob@example.com"), C::T("x".repeat(300))],
+                vec![C::S("cy@example.com"), C::E],
+            ],
+        )],
+    );
+    let out = validate(&env, &file, &["--max-field-size", "200B"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    let rows = rows_of(&report);
+    assert_eq!(
+        rows,
+        [("2", "valid"), ("3", "invalid"), ("4", "valid")].map(|(a, b)| (a.into(), b.into()))
+    );
+    assert!(
+        report[1]["errors"].contains("notes.xlsx, row 3, column 'Notes'")
+            && report[1]["errors"].contains("--max-field-size"),
+        "{:?}",
+        report[1]
+    );
 }
