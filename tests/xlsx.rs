@@ -318,17 +318,22 @@ fn pipedrive_rows() -> Vec<Vec<C>> {
     ]
 }
 
-#[test]
-fn a_named_sheet_is_read_and_its_rejects_come_out_as_csv() {
-    let env = Env::new();
-    let file = workbook(
-        &env,
+/// Pipedrive's people on the second sheet, behind a notes sheet.
+fn pipedrive_workbook(env: &Env) -> PathBuf {
+    workbook(
+        env,
         "people-export.xlsx",
         &[
             ("Read me", &["Exported from Pipedrive"], vec![]),
             ("People", &PIPEDRIVE, pipedrive_rows()),
         ],
-    );
+    )
+}
+
+#[test]
+fn a_named_sheet_is_read_and_its_rejects_come_out_as_csv() {
+    let env = Env::new();
+    let file = pipedrive_workbook(&env);
     let out = env.import(
         &file,
         &[
@@ -374,14 +379,7 @@ fn a_named_sheet_is_read_and_its_rejects_come_out_as_csv() {
 #[test]
 fn a_missing_sheet_is_an_error_listing_the_sheets_there() {
     let env = Env::new();
-    let file = workbook(
-        &env,
-        "people-export.xlsx",
-        &[
-            ("Read me", &["Exported from Pipedrive"], vec![]),
-            ("People", &PIPEDRIVE, pipedrive_rows()),
-        ],
-    );
+    let file = pipedrive_workbook(&env);
     let out = env.import(&file, &["--sheet", "Deals"]);
     let err = stderr(&out);
     assert_eq!(code(&out), 2, "{err}");
@@ -436,6 +434,8 @@ fn damaged_encrypted_and_old_excel_files_are_refused_saying_what_to_do() {
     assert!(env.requests().is_empty());
 }
 
+const VALID_INVALID_VALID: [(&str, &str); 3] = [("2", "valid"), ("3", "invalid"), ("4", "valid")];
+
 /// `validate FILE --report report.csv` plus `extra`.
 fn validate(env: &Env, file: &Path, extra: &[&str]) -> std::process::Output {
     env.cmd()
@@ -466,10 +466,7 @@ fn without_sheet_the_first_visible_worksheet_is_read() {
     let out = validate(&env, &file, &[]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let rows = rows_of(&read_report(&env.path("report.csv")));
-    assert_eq!(
-        rows,
-        [("2", "valid"), ("3", "invalid"), ("4", "valid")].map(|(a, b)| (a.into(), b.into()))
-    );
+    assert_eq!(rows, VALID_INVALID_VALID.map(|(a, b)| (a.into(), b.into())));
 }
 
 #[test]
@@ -492,10 +489,7 @@ fn a_cell_past_max_field_size_costs_its_row_not_the_run() {
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let report = read_report(&env.path("report.csv"));
     let rows = rows_of(&report);
-    assert_eq!(
-        rows,
-        [("2", "valid"), ("3", "invalid"), ("4", "valid")].map(|(a, b)| (a.into(), b.into()))
-    );
+    assert_eq!(rows, VALID_INVALID_VALID.map(|(a, b)| (a.into(), b.into())));
     assert!(
         report[1]["errors"].contains("notes.xlsx, row 3, column 'Notes'")
             && report[1]["errors"].contains("--max-field-size"),
