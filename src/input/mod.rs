@@ -148,7 +148,7 @@ impl Reader {
             .and_then(|_| file.rewind())
             .map_err(io_err)?;
         if xlsx::is_workbook(&name, opts.format, &magic) {
-            let stream = xlsx::open(file, &name, opts)?;
+            let stream = xlsx::open(file, &magic, &name, opts)?;
             return Ok(Reader {
                 name,
                 inner: Inner::Xlsx(Box::new(stream)),

@@ -58,8 +58,10 @@ impl XlsxStream {
     }
 }
 
+/// `magic`: the first bytes of `file`, which is at its start.
 pub(super) fn open(
-    mut file: File,
+    file: File,
+    magic: &[u8],
     name: &str,
     opts: &InputOptions,
 ) -> Result<XlsxStream, InputError> {
@@ -67,15 +69,6 @@ pub(super) fn open(
         file: name.to_owned(),
         message,
     };
-    let mut magic = [0u8; 4];
-    let n = file
-        .read(&mut magic)
-        .and_then(|n| file.rewind().map(|()| n))
-        .map_err(|source| InputError::Io {
-            file: name.to_owned(),
-            source,
-        })?;
-    let magic = &magic[..n];
     if !magic.starts_with(ZIP_MAGIC) && !magic.starts_with(CFB_MAGIC) {
         return Err(fail(
             "is not an Excel workbook (an .xlsx file is a ZIP archive; this one is not): save it again from Excel, or give --format csv if it is text"
