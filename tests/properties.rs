@@ -47,6 +47,7 @@ fn read_with_delimiter(
     let name = match format {
         Format::Csv => "p.csv",
         Format::Jsonl => "p.jsonl",
+        Format::Xlsx => "p.xlsx",
     };
     Reader::from_reader(Box::new(std::io::Cursor::new(bytes.to_vec())), name, &opts)
         .ok()

@@ -20,7 +20,7 @@ mapping) or the API refused the token; 3 the daily API limit ran out (the rest i
 130 interrupted (the report still has every row).";
 
 #[derive(Debug, Parser)]
-#[command(name = "ghl-import", version, about = "Import contacts from CSV and JSONL files into HighLevel, with a report line for every row", after_help = EXIT_HELP)]
+#[command(name = "ghl-import", version, about = "Import contacts from CSV, JSONL and Excel (.xlsx) files into HighLevel, with a report line for every row", after_help = EXIT_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -43,7 +43,7 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Import a CSV or JSONL file of contacts into a HighLevel location.
+    /// Import a CSV, JSONL or Excel (.xlsx) file of contacts into a HighLevel location.
     #[command(after_help = format!("{TOKEN_HELP}\n\n{EXIT_HELP}"))]
     Import(ImportArgs),
     /// Check a file without sending anything (the same as `import --dry-run`). With a token
@@ -61,7 +61,7 @@ pub enum Command {
     /// address), with an agency token: for building a file's locationId column or a
     /// credentials file.
     Locations(LocationsArgs),
-    /// Write a commented mapping file for a CSV or JSONL file: what each column maps to and
+    /// Write a commented mapping file for a CSV, JSONL or .xlsx file: what each column maps to and
     /// why, the columns left out, and suggested transforms.
     Init(InitArgs),
 }
@@ -73,7 +73,7 @@ match one]. A mapping file's own lines win over it.";
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// The CSV or JSONL file to read (the header and the first 200 rows).
+    /// The CSV, JSONL or .xlsx file to read (the header and the first 200 rows).
     pub file: PathBuf,
     /// Where to write the mapping (`-`: standard output).
     #[arg(long, short, value_name = "PATH", default_value = "mapping.toml")]
@@ -90,9 +90,13 @@ pub struct InitArgs {
 /// How to read the file, when detection needs help.
 #[derive(Debug, Clone, Args)]
 pub struct ReadArgs {
-    /// Input format [default: from the extension: .jsonl/.ndjson are JSONL, else CSV].
+    /// Input format [default: an Excel workbook by its content or extension (.xlsx); else
+    /// from the extension: .jsonl/.ndjson are JSONL, else CSV].
     #[arg(long, value_enum)]
     pub format: Option<InputFormat>,
+    /// The workbook sheet to read (.xlsx) [default: the first visible worksheet].
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
     /// CSV delimiter [default: detected among , ; tab |]. Use `tab` for a tab.
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,
@@ -115,12 +119,13 @@ pub struct ReadArgs {
 pub enum InputFormat {
     Csv,
     Jsonl,
+    Xlsx,
 }
 
 /// What every subcommand that reads a file takes.
 #[derive(Debug, Clone, Args)]
 pub struct FileArgs {
-    /// The CSV or JSONL file to read.
+    /// The CSV, JSONL or Excel (.xlsx) file to read.
     pub file: PathBuf,
     /// TOML mapping file; without it, headers are matched to HighLevel fields automatically.
     #[arg(long, value_name = "PATH")]
@@ -145,8 +150,8 @@ pub struct FileArgs {
     /// Also write the run summary as JSON to this file.
     #[arg(long, value_name = "PATH")]
     pub summary_json: Option<PathBuf>,
-    /// Write the invalid rows here as read (CSV or JSONL, like the input), with an `errors`
-    /// column, ready to fix and import again.
+    /// Write the invalid rows here as read (CSV or JSONL, like the input; CSV for a
+    /// workbook), with an `errors` column, ready to fix and import again.
     #[arg(long, value_name = "PATH")]
     pub rejects: Option<PathBuf>,
     /// The HighLevel location (sub-account) id; a row's own locationId column wins.

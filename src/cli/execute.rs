@@ -165,9 +165,18 @@ pub(super) async fn run_and_report(
     let writer = ReportWriter::create(&report, ReportFormat::from_path(&report))
         .map_err(|e| CliError::Report(report.display().to_string(), e))?;
     let rejects = match &files.rejects {
-        Some(p) => Some(
-            RejectsWriter::create(p).map_err(|e| CliError::Report(p.display().to_string(), e))?,
-        ),
+        Some(p) => {
+            if !quiet && crate::input::is_workbook(&cfg.input, &cfg.input_options) {
+                eprintln!(
+                    "rejects: the workbook's invalid rows go to {} as CSV",
+                    p.display()
+                );
+            }
+            Some(
+                RejectsWriter::create(p)
+                    .map_err(|e| CliError::Report(p.display().to_string(), e))?,
+            )
+        }
         None => None,
     };
     let visible = !quiet && std::io::stderr().is_terminal();
@@ -273,6 +282,11 @@ fn human_duration(d: std::time::Duration) -> String {
 /// A quick count of lines, for the progress bar's ETA and the plan line.
 fn count_rows(cfg: &RunConfig) -> Option<u64> {
     use std::io::Read;
+    if crate::input::is_workbook(&cfg.input, &cfg.input_options) {
+        return crate::input::Reader::open(&cfg.input, &cfg.input_options)
+            .ok()?
+            .rows_hint();
+    }
     let mut f = std::fs::File::open(&cfg.input).ok()?;
     let mut buf = vec![0u8; 256 * 1024];
     let (mut lines, mut last) = (0u64, b'\n');

@@ -93,7 +93,9 @@ pub fn input_options(a: &ReadArgs) -> Result<InputOptions, PlanError> {
         format: a.format.map(|f| match f {
             InputFormat::Csv => Format::Csv,
             InputFormat::Jsonl => Format::Jsonl,
+            InputFormat::Xlsx => Format::Xlsx,
         }),
+        sheet: a.sheet.clone(),
         delimiter: a.delimiter.as_deref().map(parse_delimiter).transpose()?,
         encoding: a
             .encoding

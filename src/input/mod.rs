@@ -1,5 +1,5 @@
-//! Stage 1: streaming readers for CSV and JSONL. Constant memory in file size: one record at
-//! a time. A record that cannot be read still comes out (as `Unreadable`) so that it gets its
+//! Stage 1: streaming readers for CSV, JSONL and Excel workbooks. Constant memory in file
+//! size: one record at a time. A record that cannot be read still comes out (as `Unreadable`) so that it gets its
 //! line in the report.
 
 // CONTRACT (helper fills in the implementation; keep these public names and shapes).
@@ -9,12 +9,17 @@
 pub enum Format {
     Csv,
     Jsonl,
+    /// An Excel .xlsx workbook: one sheet, read like a CSV file.
+    Xlsx,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct InputOptions {
-    /// `None`: from the extension (`.jsonl`/`.ndjson` → JSONL, else CSV).
+    /// `None`: a workbook by its first bytes or extension, else by the extension
+    /// (`.jsonl`/`.ndjson` → JSONL, else CSV).
     pub format: Option<Format>,
+    /// `--sheet`: the workbook sheet to read (`None`: the first visible worksheet).
+    pub sheet: Option<String>,
     /// `None`: auto-detect among `,` `;` tab `|`.
     pub delimiter: Option<u8>,
     /// `None`: detected (BOM, else UTF-8 if valid, else a legacy code page).
@@ -35,7 +40,7 @@ pub struct Record {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RecordValues {
-    /// CSV cells, aligned with `Reader::headers()`.
+    /// CSV or sheet cells, aligned with `Reader::headers()`.
     Cells(Vec<String>),
     /// One JSONL object.
     Object(serde_json::Map<String, serde_json::Value>),
@@ -47,11 +52,12 @@ pub enum RecordValues {
 }
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Seek};
 use std::path::Path;
 
 mod csv_stream;
 mod encoding;
+mod xlsx;
 pub use csv_stream::Limits;
 use csv_stream::{CsvStream, Problem};
 pub use encoding::{TextEncoding, UnknownEncoding};
@@ -79,6 +85,16 @@ pub enum InputError {
         what: &'static str,
         hint: &'static str,
     },
+    #[error("{file}: {message}")]
+    Workbook { file: String, message: String },
+    #[error(
+        "{file} has no worksheet named '{sheet}'; its sheets: {names} (name one with --sheet)"
+    )]
+    NoSheet {
+        file: String,
+        sheet: String,
+        names: String,
+    },
 }
 
 /// How much of the start of a CSV file is looked at to guess its delimiter.
@@ -101,6 +117,7 @@ enum Inner {
         pending: Option<(u64, Line)>,
         limits: Limits,
     },
+    Xlsx(Box<xlsx::XlsxStream>),
 }
 
 /// Streams records from one input file, one at a time.
@@ -115,14 +132,29 @@ pub struct Reader {
 impl Reader {
     pub fn open(path: &Path, opts: &InputOptions) -> Result<Reader, InputError> {
         let name = path.display().to_string();
-        let file = File::open(path).map_err(|source| InputError::Io {
+        let io_err = |source| InputError::Io {
             file: name.clone(),
             source,
-        })?;
+        };
+        let mut file = File::open(path).map_err(io_err)?;
         if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-            return Err(InputError::Io {
-                file: name,
-                source: std::io::Error::other("is a directory"),
+            return Err(io_err(std::io::Error::other("is a directory")));
+        }
+        // A workbook is read from the file itself (a ZIP archive needs to seek).
+        let mut magic = Vec::with_capacity(4);
+        (&mut file)
+            .take(4)
+            .read_to_end(&mut magic)
+            .and_then(|_| file.rewind())
+            .map_err(io_err)?;
+        if xlsx::is_workbook(&name, opts.format, &magic) {
+            let stream = xlsx::open(file, &magic, &name, opts)?;
+            return Ok(Reader {
+                name,
+                inner: Inner::Xlsx(Box::new(stream)),
+                seq: 0,
+                done: false,
+                encoding: encoding_rs::UTF_8,
             });
         }
         Reader::from_reader(Box::new(file), &name, opts)
@@ -151,6 +183,12 @@ impl Reader {
         let inner = match format {
             Format::Csv => open_csv(r, name, opts.delimiter, opts.limits)?,
             Format::Jsonl => open_jsonl(r, name, opts.limits)?,
+            Format::Xlsx => {
+                return Err(InputError::Workbook {
+                    file: name.to_owned(),
+                    message: "a workbook is read from a file path, not a stream".into(),
+                })
+            }
         };
         Ok(Reader {
             name: name.to_owned(),
@@ -164,6 +202,7 @@ impl Reader {
     pub fn headers(&self) -> Option<&[String]> {
         match &self.inner {
             Inner::Csv { headers, .. } => Some(headers),
+            Inner::Xlsx(x) => Some(&x.headers),
             Inner::Jsonl { .. } => None,
         }
     }
@@ -172,13 +211,31 @@ impl Reader {
         match &self.inner {
             Inner::Csv { .. } => Format::Csv,
             Inner::Jsonl { .. } => Format::Jsonl,
+            Inner::Xlsx(_) => Format::Xlsx,
+        }
+    }
+
+    /// How many rows follow the header, when the file says so without being read through
+    /// (a workbook's declared sheet size; blank rows included).
+    pub fn rows_hint(&self) -> Option<u64> {
+        match &self.inner {
+            Inner::Xlsx(x) => x.rows_hint,
+            _ => None,
+        }
+    }
+
+    /// The workbook sheet being read.
+    pub fn sheet(&self) -> Option<&str> {
+        match &self.inner {
+            Inner::Xlsx(x) => Some(&x.sheet),
+            _ => None,
         }
     }
 
     pub fn delimiter(&self) -> Option<u8> {
         match &self.inner {
             Inner::Csv { delimiter, .. } => Some(*delimiter),
-            Inner::Jsonl { .. } => None,
+            Inner::Jsonl { .. } | Inner::Xlsx(_) => None,
         }
     }
 
@@ -196,6 +253,7 @@ impl Reader {
     fn next_values(&mut self) -> Option<(u64, RecordValues)> {
         let name = self.name.as_str();
         match &mut self.inner {
+            Inner::Xlsx(x) => x.next_row(),
             Inner::Csv {
                 stream, headers, ..
             } => loop {
@@ -290,14 +348,26 @@ impl Iterator for Reader {
 }
 
 fn format_from_name(name: &str) -> Format {
-    let ext = Path::new(name)
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    match ext.as_deref() {
+    match lower_extension(name).as_deref() {
         Some("jsonl") | Some("ndjson") => Format::Jsonl,
         _ => Format::Csv,
     }
+}
+
+/// Whether `path` is read as an Excel workbook with these options (by content or name).
+pub fn is_workbook(path: &Path, opts: &InputOptions) -> bool {
+    let mut magic = Vec::with_capacity(4);
+    if let Ok(f) = File::open(path) {
+        let _ = f.take(4).read_to_end(&mut magic);
+    }
+    xlsx::is_workbook(&path.display().to_string(), opts.format, &magic)
+}
+
+fn lower_extension(name: &str) -> Option<String> {
+    Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
 }
 
 fn open_csv(
@@ -436,9 +506,9 @@ fn column_label(headers: &[String], i: usize) -> String {
 fn human_size(n: usize) -> String {
     const MIB: usize = 1024 * 1024;
     const KIB: usize = 1024;
-    if n >= MIB && n % MIB == 0 {
+    if n >= MIB && n.is_multiple_of(MIB) {
         format!("{} MiB", n / MIB)
-    } else if n >= KIB && n % KIB == 0 {
+    } else if n >= KIB && n.is_multiple_of(KIB) {
         format!("{} KiB", n / KIB)
     } else {
         format!("{n} bytes")

@@ -185,6 +185,9 @@ pub async fn run(
             None => format!("CSV, {}", reader.encoding()),
         },
         crate::input::Format::Jsonl => format!("JSONL, {}", reader.encoding()),
+        crate::input::Format::Xlsx => {
+            format!("Excel workbook, sheet '{}'", reader.sheet().unwrap_or(""))
+        }
     };
     let declared = CustomFieldSet::declared(mapper.declared_custom_fields());
     let preparer = Preparer {

@@ -1,0 +1,466 @@
+//! Excel workbooks (.xlsx): one sheet, streamed cell by cell with calamine's cell reader, so
+//! only the workbook's shared-string table (the distinct texts, which calamine loads whole) and
+//! a few rows are ever in memory. Cells become the text a person sees in Excel, in the forms
+//! validation reads: dates as ISO `YYYY-MM-DD`, numbers in full (`61412345678`, never
+//! `6.14123E+10`, and no `.0` on whole numbers).
+//!
+//! calamine's cell reader borrows the workbook, so both live on a reader thread that hands
+//! finished rows over a small bounded channel.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+
+use calamine::{DataRef, Reader as _, SheetType, SheetVisible, Xlsx, XlsxError};
+
+use super::csv_stream::Problem;
+use super::{
+    column_label, lower_extension, problem_values, InputError, InputOptions, Limits, RecordValues,
+};
+
+/// Rows read ahead of the pipeline.
+const AHEAD: usize = 64;
+/// Excel's last column is XFD: a cell past it is damage, not data.
+const MAX_COLUMNS: u32 = 16_384;
+
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+/// OLE2 compound file: an old .xls, or an .xlsx saved with a password (encrypted).
+const CFB_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0";
+
+/// Whether `open` should read the file as a workbook: `--format xlsx`, else (no format given)
+/// a workbook by its first bytes or by its name.
+pub(super) fn is_workbook(name: &str, forced: Option<super::Format>, magic: &[u8]) -> bool {
+    match forced {
+        Some(f) => f == super::Format::Xlsx,
+        None => {
+            magic.starts_with(ZIP_MAGIC)
+                || magic.starts_with(CFB_MAGIC)
+                || matches!(
+                    lower_extension(name).as_deref(),
+                    Some("xlsx" | "xlsm" | "xls" | "xlsb" | "ods")
+                )
+        }
+    }
+}
+
+/// A sheet being read on its own thread.
+pub(super) struct XlsxStream {
+    rx: Receiver<(u64, RecordValues)>,
+    pub headers: Vec<String>,
+    pub sheet: String,
+    /// Rows below the header by the sheet's declared size (blank rows included).
+    pub rows_hint: Option<u64>,
+}
+
+impl XlsxStream {
+    pub fn next_row(&mut self) -> Option<(u64, RecordValues)> {
+        self.rx.recv().ok()
+    }
+}
+
+/// `magic`: the first bytes of `file`, which is at its start.
+pub(super) fn open(
+    file: File,
+    magic: &[u8],
+    name: &str,
+    opts: &InputOptions,
+) -> Result<XlsxStream, InputError> {
+    let fail = |message: String| InputError::Workbook {
+        file: name.to_owned(),
+        message,
+    };
+    if !magic.starts_with(ZIP_MAGIC) && !magic.starts_with(CFB_MAGIC) {
+        return Err(fail(
+            "is not an Excel workbook (an .xlsx file is a ZIP archive; this one is not): save it again from Excel, or give --format csv if it is text"
+                .into(),
+        ));
+    }
+    let mut wb = match Xlsx::new(BufReader::new(file)) {
+        Ok(wb) => wb,
+        Err(XlsxError::Password) => {
+            return Err(fail(
+                "the workbook is password-protected (encrypted); open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password) and save it, or save it as CSV".into(),
+            ))
+        }
+        Err(_) if magic.starts_with(CFB_MAGIC) => {
+            return Err(fail(
+                "is an old Excel 97-2003 workbook (.xls), which is not read; open it in Excel and save it as Excel Workbook (.xlsx) or CSV UTF-8".into(),
+            ))
+        }
+        Err(e) if lower_extension(name).as_deref() == Some("ods") => {
+            return Err(fail(format!(
+                "OpenDocument spreadsheets are not read ({e}); save it as Excel Workbook (.xlsx) or CSV"
+            )))
+        }
+        Err(e) => {
+            return Err(fail(format!(
+                "cannot be read as an Excel .xlsx workbook (damaged, or another kind of ZIP archive): {e}; open it in Excel and save it again, or save it as CSV UTF-8"
+            )))
+        }
+    };
+    let sheet = pick_sheet(&wb, opts.sheet.as_deref()).map_err(|names| match &opts.sheet {
+        Some(s) => InputError::NoSheet {
+            file: name.to_owned(),
+            sheet: s.clone(),
+            names,
+        },
+        None => fail("has no worksheet (only charts or macros)".into()),
+    })?;
+
+    let (tx, rx) = sync_channel(AHEAD);
+    let (head_tx, head_rx) = sync_channel(1);
+    let thread_name = name.to_owned();
+    let thread_sheet = sheet.clone();
+    let limits = opts.limits;
+    std::thread::Builder::new()
+        .name("xlsx-reader".into())
+        .spawn(move || {
+            read_sheet(&mut wb, &thread_sheet, &thread_name, limits, head_tx, tx);
+        })
+        .map_err(|source| InputError::Io {
+            file: name.to_owned(),
+            source,
+        })?;
+    let (headers, rows_hint) = match head_rx.recv() {
+        Ok(Ok(h)) => h,
+        Ok(Err(message)) => return Err(fail(format!("sheet '{sheet}': {message}"))),
+        Err(_) => return Err(fail(format!("sheet '{sheet}': the reader stopped"))),
+    };
+    Ok(XlsxStream {
+        rx,
+        headers,
+        sheet,
+        rows_hint,
+    })
+}
+
+/// The sheet asked for (exactly, else the one whose name differs only in case), or the first
+/// visible worksheet. `Err`: the names there are, for the message.
+fn pick_sheet<R: Read + Seek>(wb: &Xlsx<R>, wanted: Option<&str>) -> Result<String, String> {
+    let sheets = wb.sheets_metadata();
+    let worksheets = || sheets.iter().filter(|s| s.typ == SheetType::WorkSheet);
+    let found = match wanted {
+        Some(w) => sheets
+            .iter()
+            .find(|s| s.name == w)
+            .or_else(|| {
+                let mut folded = sheets
+                    .iter()
+                    .filter(|s| s.name.eq_ignore_ascii_case(w.trim()));
+                match (folded.next(), folded.next()) {
+                    (Some(one), None) => Some(one),
+                    _ => None,
+                }
+            })
+            .filter(|s| s.typ == SheetType::WorkSheet),
+        None => worksheets()
+            .find(|s| s.visible == SheetVisible::Visible)
+            .or_else(|| worksheets().next()),
+    };
+    found.map(|s| s.name.clone()).ok_or_else(|| {
+        worksheets()
+            .map(|s| format!("'{}'", s.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
+
+/// The header and the rows below it by the sheet's declared size, or why there is none.
+type HeaderResult = Result<(Vec<String>, Option<u64>), String>;
+
+/// One row as it is assembled from the cells of the sheet.
+struct RowBuf {
+    row: u32,
+    cells: Vec<String>,
+    bytes: usize,
+    problem: Option<Problem>,
+    past_last_column: bool,
+}
+
+impl RowBuf {
+    fn new(row: u32, width: usize) -> RowBuf {
+        RowBuf {
+            row,
+            cells: Vec::with_capacity(width),
+            bytes: 0,
+            problem: None,
+            past_last_column: false,
+        }
+    }
+
+    fn put(&mut self, col: u32, text: String, limits: Limits) {
+        if self.problem.is_some() || self.past_last_column || text.is_empty() {
+            return;
+        }
+        if col >= MAX_COLUMNS {
+            self.past_last_column = true;
+            return;
+        }
+        let col = col as usize;
+        self.bytes += text.len();
+        if text.len() > limits.max_field {
+            self.problem = Some(Problem::FieldTooBig { column: col });
+        } else if self.bytes > limits.max_row {
+            self.problem = Some(Problem::RowTooBig { column: col });
+        } else {
+            if self.cells.len() <= col {
+                self.cells.resize(col + 1, String::new());
+            }
+            self.cells[col] = text;
+        }
+    }
+
+    fn is_blank(&self) -> bool {
+        self.problem.is_none()
+            && !self.past_last_column
+            && self.cells.iter().all(|c| c.trim().is_empty())
+    }
+
+    /// The row as the pipeline takes it, cells aligned with the header.
+    fn finish(mut self, headers: &[String], name: &str, limits: Limits) -> (u64, RecordValues) {
+        let row = u64::from(self.row) + 1;
+        if let Some(p) = self.problem {
+            return (row, problem_values(p, name, row, headers, limits));
+        }
+        if self.past_last_column {
+            return (
+                row,
+                RecordValues::Unreadable {
+                    column: None,
+                    message: format!(
+                        "{name}, row {row}: a cell lies past Excel's last column (XFD); the workbook is damaged: open it in Excel and save it again"
+                    ),
+                },
+            );
+        }
+        if self.cells.len() < headers.len() {
+            self.cells.resize(headers.len(), String::new());
+        }
+        (row, RecordValues::Cells(self.cells))
+    }
+}
+
+/// Runs on the reader thread: sends the header (or why there is none), then every non-blank
+/// row, then stops. A damaged sheet ends with one `Unreadable` row saying where it broke.
+fn read_sheet<R: Read + Seek>(
+    wb: &mut Xlsx<R>,
+    sheet: &str,
+    name: &str,
+    limits: Limits,
+    head_tx: SyncSender<HeaderResult>,
+    tx: SyncSender<(u64, RecordValues)>,
+) {
+    let mut cells = match wb.worksheet_cells_reader(sheet) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = head_tx.send(Err(format!(
+                "cannot be read ({e}); open the workbook in Excel and save it again, or save the sheet as CSV UTF-8"
+            )));
+            return;
+        }
+    };
+    // Writers that omit the size leave it at A1.
+    let last_row = Some(cells.dimensions().end.0).filter(|&r| r > 0);
+    let mut headers: Option<Vec<String>> = None;
+    let mut current: Option<RowBuf> = None;
+    // Ends the row in `current`: the first non-blank one is the header; blank rows are skipped
+    // (their numbers stay unused, as in Excel). `false`: nobody is reading any more.
+    let emit = |buf: RowBuf, headers: &mut Option<Vec<String>>| -> bool {
+        if buf.is_blank() {
+            return true;
+        }
+        match headers {
+            None => {
+                let (row, values) = buf.finish(&[], name, limits);
+                let h = match values {
+                    RecordValues::Cells(c) => Ok(c),
+                    RecordValues::Unreadable { message, .. } => Err(format!(
+                        "the header row (row {row}) cannot be read: {message}"
+                    )),
+                    RecordValues::Object(_) => unreachable!("sheets have no objects"),
+                };
+                let ok = h.is_ok();
+                *headers = h.as_ref().ok().cloned();
+                let below = last_row.and_then(|last| (u64::from(last) + 1).checked_sub(row));
+                head_tx.send(h.map(|h| (h, below))).is_ok() && ok
+            }
+            Some(h) => tx.send(buf.finish(h, name, limits)).is_ok(),
+        }
+    };
+    loop {
+        match cells.next_cell() {
+            Ok(Some(cell)) => {
+                let (r, c) = cell.get_position();
+                if current.as_ref().is_some_and(|b| b.row != r)
+                    && !emit(current.take().unwrap(), &mut headers)
+                {
+                    return;
+                }
+                let width = headers.as_ref().map_or(0, Vec::len);
+                current.get_or_insert_with(|| RowBuf::new(r, width)).put(
+                    c,
+                    cell_text(cell.get_value()),
+                    limits,
+                );
+            }
+            Ok(None) => {
+                if let Some(buf) = current.take() {
+                    if !emit(buf, &mut headers) {
+                        return;
+                    }
+                }
+                if headers.is_none() {
+                    let _ = head_tx.send(Err(
+                        "the sheet is empty (its first non-blank row must name the columns)".into(),
+                    ));
+                }
+                return;
+            }
+            Err(e) => {
+                let at = current.as_ref().map_or(0, |b| b.row);
+                if headers.is_none() {
+                    let _ = head_tx.send(Err(format!(
+                        "damaged at row {} ({e}); open the workbook in Excel and save it again",
+                        at + 1
+                    )));
+                    return;
+                }
+                let row = u64::from(at) + 1;
+                let column = current
+                    .as_ref()
+                    .and_then(|b| b.cells.len().checked_sub(1))
+                    .map(|i| column_label(headers.as_deref().unwrap_or(&[]), i));
+                let _ = tx.send((
+                    row,
+                    RecordValues::Unreadable {
+                        column: None,
+                        message: format!(
+                            "{name}, row {row}{}: the sheet is damaged here ({e}), nothing after it can be read; open the workbook in Excel and save it again",
+                            column.map(|c| format!(" near {c}")).unwrap_or_default()
+                        ),
+                    },
+                ));
+                return;
+            }
+        }
+    }
+}
+
+/// The text of a cell as Excel shows it by default, in the forms the validators read.
+pub(super) fn cell_text(v: &DataRef<'_>) -> String {
+    match v {
+        DataRef::Empty => String::new(),
+        DataRef::String(s) => s.clone(),
+        DataRef::SharedString(s) => (*s).to_owned(),
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Float(f) => number_text(*f),
+        DataRef::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
+        DataRef::DateTime(d) if d.is_duration() => duration_text(d.as_f64()),
+        DataRef::DateTime(d) => {
+            let (y, mo, day, h, mi, s, ms) = d.to_ymd_hms_milli();
+            let time = match (h, mi, s, ms) {
+                (0, 0, 0, 0) => None,
+                (_, _, _, 0) => Some(format!("{h:02}:{mi:02}:{s:02}")),
+                _ => Some(format!("{h:02}:{mi:02}:{s:02}.{ms:03}")),
+            };
+            match time {
+                // A serial below 1 is a time of day with no date.
+                Some(t) if d.as_f64() < 1.0 && d.as_f64() >= 0.0 => t,
+                Some(t) => format!("{y:04}-{mo:02}-{day:02} {t}"),
+                None => format!("{y:04}-{mo:02}-{day:02}"),
+            }
+        }
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+        DataRef::Error(e) => e.to_string(),
+    }
+}
+
+/// Excel keeps 15 significant digits and never shows a stored whole number with a decimal
+/// point; scientific notation is only its column-width display, so it is never used here.
+fn number_text(f: f64) -> String {
+    if !f.is_finite() {
+        return f.to_string();
+    }
+    let rounded: f64 = format!("{f:.14e}").parse().unwrap_or(f);
+    if rounded == 0.0 {
+        "0".into()
+    } else if rounded.fract() == 0.0 && rounded.abs() < 1e15 {
+        format!("{rounded:.0}")
+    } else {
+        rounded.to_string()
+    }
+}
+
+/// `[h]:mm:ss`, as Excel shows an elapsed time.
+fn duration_text(days: f64) -> String {
+    let total = (days * 86_400.0).round();
+    let sign = if total < 0.0 { "-" } else { "" };
+    let total = total.abs() as u64;
+    format!(
+        "{sign}{}:{:02}:{:02}",
+        total / 3600,
+        total / 60 % 60,
+        total % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use calamine::{CellErrorType, ExcelDateTime, ExcelDateTimeType};
+
+    fn dt(v: f64) -> DataRef<'static> {
+        DataRef::DateTime(ExcelDateTime::new(v, ExcelDateTimeType::DateTime, false))
+    }
+
+    #[test]
+    fn numbers_come_out_as_excel_stores_them() {
+        for (v, want) in [
+            (61_412_345_678.0, "61412345678"),
+            (14_155_550_143.0, "14155550143"),
+            (2116.0, "2116"),
+            (-3.0, "-3"),
+            (0.0, "0"),
+            (-0.0, "0"),
+            (0.1 + 0.2, "0.3"),
+            (12.5, "12.5"),
+            (1e20, "100000000000000000000"),
+            (0.000_001_5, "0.0000015"),
+        ] {
+            assert_eq!(cell_text(&DataRef::Float(v)), want, "{v}");
+        }
+        assert_eq!(cell_text(&DataRef::Int(51_234_001)), "51234001");
+    }
+
+    #[test]
+    fn dates_are_iso_and_times_keep_their_clock() {
+        // 45943 = 2025-10-13 in the 1900 system.
+        assert_eq!(cell_text(&dt(45943.0)), "2025-10-13");
+        assert_eq!(cell_text(&dt(45943.5)), "2025-10-13 12:00:00");
+        assert_eq!(cell_text(&dt(32_988.0)), "1990-04-25");
+        assert_eq!(cell_text(&dt(0.75)), "18:00:00");
+        let d1904 = DataRef::DateTime(ExcelDateTime::new(0.0, ExcelDateTimeType::DateTime, true));
+        assert_eq!(cell_text(&d1904), "1904-01-01");
+        let dur = DataRef::DateTime(ExcelDateTime::new(1.5, ExcelDateTimeType::TimeDelta, false));
+        assert_eq!(cell_text(&dur), "36:00:00");
+    }
+
+    #[test]
+    fn other_cells_read_as_excel_shows_them() {
+        assert_eq!(cell_text(&DataRef::Bool(true)), "TRUE");
+        assert_eq!(cell_text(&DataRef::Error(CellErrorType::NA)), "#N/A");
+        assert_eq!(cell_text(&DataRef::SharedString("Ann")), "Ann");
+        assert_eq!(cell_text(&DataRef::Empty), "");
+    }
+
+    #[test]
+    fn workbooks_are_known_by_their_bytes_or_their_name() {
+        use super::super::Format;
+        assert!(is_workbook("export.csv", None, b"PK\x03\x04"));
+        assert!(is_workbook("people.XLSX", None, b"abc"));
+        assert!(is_workbook("old.bin", None, b"\xD0\xCF\x11\xE0"));
+        assert!(!is_workbook("contacts.csv", None, b"emai"));
+        assert!(!is_workbook("book.xlsx", Some(Format::Csv), b"PK\x03\x04"));
+        assert!(is_workbook("data", Some(Format::Xlsx), b""));
+    }
+}

@@ -1,0 +1,499 @@
+//! Excel workbooks as HubSpot and Pipedrive hand them out: typed cells (numbers, dates,
+//! formulas), read like the CSV a person would save from them, into the sandbox.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use common::*;
+use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook, Worksheet};
+
+/// A cell as the exporting CRM types it.
+enum C {
+    S(&'static str),
+    T(String),
+    N(f64),
+    /// A date (`YYYY-MM-DD`) or date-time (`YYYY-MM-DD HH:MM:SS`) cell, formatted as Excel shows it.
+    D(&'static str),
+    /// A formula with its cached result, e.g. `=NA()` showing `#N/A`.
+    F(&'static str, &'static str),
+    E,
+}
+
+fn write_sheet(ws: &mut Worksheet, headers: &[&str], rows: &[Vec<C>]) {
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let stamp = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        for (c, cell) in row.iter().enumerate() {
+            let c = c as u16;
+            match cell {
+                C::S(s) => drop(ws.write_string(r, c, *s).unwrap()),
+                C::T(s) => drop(ws.write_string(r, c, s).unwrap()),
+                C::N(n) => drop(ws.write_number(r, c, *n).unwrap()),
+                C::D(d) => {
+                    let v = ExcelDateTime::parse_from_str(d).unwrap();
+                    let f = if d.len() > 10 { &stamp } else { &date };
+                    ws.write_datetime_with_format(r, c, &v, f).unwrap();
+                }
+                C::F(f, result) => {
+                    ws.write_formula(r, c, Formula::new(f).set_result(*result))
+                        .unwrap();
+                }
+                C::E => {}
+            }
+        }
+    }
+}
+
+const HUBSPOT: [&str; 12] = [
+    "Record ID",
+    "First Name",
+    "Last Name",
+    "Email",
+    "Phone Number",
+    "City",
+    "Postal Code",
+    "Date of birth",
+    "Contact owner",
+    "Lead Status",
+    "Create Date",
+    "Associated Company",
+];
+
+/// A HubSpot custom-view export saved as .xlsx: ids and phones typed as numbers (as Excel
+/// does with digits), dates as date cells, a blank row, a `#N/A` left by a lookup formula,
+/// a zip code that became a number, and an email with no domain ending.
+fn hubspot_rows() -> Vec<Vec<C>> {
+    use C::*;
+    vec![
+        vec![
+            N(51234001.0),
+            S("Emma"),
+            S("Carter"),
+            S("emma.carter@brightpath.io"),
+            N(16175550143.0),
+            S("Boston"),
+            S("02116"),
+            D("1990-04-25"),
+            S("Dana Whitfield"),
+            S("Connected"),
+            D("2023-04-12 09:31:00"),
+            S("BrightPath Analytics"),
+        ],
+        vec![
+            N(51234002.0),
+            S("Noah"),
+            S("Patel"),
+            S("noah.patel@Greenleaf"),
+            S("617-555-0178"),
+            S("Cambridge"),
+            S("02139"),
+            E,
+            S("Dana Whitfield"),
+            S("New"),
+            D("2023-05-03 16:02:00"),
+            S("Greenleaf Landscaping"),
+        ],
+        vec![],
+        vec![
+            N(51234003.0),
+            S("Olivia"),
+            S("Hughes"),
+            S("olivia.hughes@harbourline.co.uk"),
+            S("+44 20 7946 0321"),
+            S("London"),
+            S("WC2B 6NH"),
+            D("1985-11-02"),
+            S("Marcus Reed"),
+            S("In progress"),
+            D("2023-06-20 11:45:30"),
+            S("Harbourline Ltd"),
+        ],
+        vec![
+            N(51234004.0),
+            S("Liam"),
+            S("Nguyen"),
+            S("liam.nguyen@nguyendental.com"),
+            N(15035550112.0),
+            S("Portland"),
+            N(97205.0),
+            E,
+            S("Marcus Reed"),
+            E,
+            D("2023-07-08 08:15:00"),
+            S("Nguyen Dental"),
+        ],
+        vec![
+            N(51234005.0),
+            S("Sophia"),
+            S("Martins"),
+            S("sophia@martins-design.ca"),
+            F("=NA()", "#N/A"),
+            S("Vancouver"),
+            S("V6Z 1V1"),
+            D("1979-02-28"),
+            S("Dana Whitfield"),
+            S("Connected"),
+            D("2023-08-14 13:27:00"),
+            S("Martins Design"),
+        ],
+    ]
+}
+
+/// The same export as HubSpot writes it as CSV (every field quoted), with the blank row a
+/// spreadsheet leaves.
+const HUBSPOT_CSV: &str = r##""Record ID","First Name","Last Name","Email","Phone Number","City","Postal Code","Date of birth","Contact owner","Lead Status","Create Date","Associated Company"
+"51234001","Emma","Carter","emma.carter@brightpath.io","16175550143","Boston","02116","1990-04-25","Dana Whitfield","Connected","2023-04-12 09:31:00","BrightPath Analytics"
+"51234002","Noah","Patel","noah.patel@Greenleaf","617-555-0178","Cambridge","02139","","Dana Whitfield","New","2023-05-03 16:02:00","Greenleaf Landscaping"
+,,,,,,,,,,,
+"51234003","Olivia","Hughes","olivia.hughes@harbourline.co.uk","+44 20 7946 0321","London","WC2B 6NH","1985-11-02","Marcus Reed","In progress","2023-06-20 11:45:30","Harbourline Ltd"
+"51234004","Liam","Nguyen","liam.nguyen@nguyendental.com","15035550112","Portland","97205","","Marcus Reed","","2023-07-08 08:15:00","Nguyen Dental"
+"51234005","Sophia","Martins","sophia@martins-design.ca","#N/A","Vancouver","V6Z 1V1","1979-02-28","Dana Whitfield","Connected","2023-08-14 13:27:00","Martins Design"
+"##;
+
+/// A sheet's name, header row and rows.
+type Sheet<'a> = (&'a str, &'a [&'a str], Vec<Vec<C>>);
+
+fn workbook(env: &Env, name: &str, sheets: &[Sheet]) -> PathBuf {
+    let mut wb = Workbook::new();
+    for (sheet, headers, rows) in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(*sheet).unwrap();
+        write_sheet(ws, headers, rows);
+    }
+    let path = env.path(name);
+    wb.save(&path).unwrap();
+    path
+}
+
+/// The sandbox's contacts without what the sandbox makes up (ids, timestamps), by email or
+/// phone.
+fn contacts(env: &Env) -> Vec<serde_json::Value> {
+    let mut all: Vec<serde_json::Value> = env
+        .sandbox
+        .contacts(LOCATION)
+        .into_iter()
+        .map(|c| {
+            let mut v = serde_json::to_value(c).unwrap();
+            for k in ["id", "date_added", "date_updated"] {
+                v.as_object_mut().unwrap().remove(k);
+            }
+            v
+        })
+        .collect();
+    all.sort_by_key(|v| (v["email"].to_string(), v["phone"].to_string()));
+    all
+}
+
+fn rows_of(report: &[HashMap<String, String>]) -> Vec<(String, String)> {
+    report
+        .iter()
+        .map(|r| (r["row"].clone(), r["status"].clone()))
+        .collect()
+}
+
+/// The report without the ids the sandbox makes up.
+fn comparable(report: &[HashMap<String, String>]) -> Vec<Vec<(String, String)>> {
+    report
+        .iter()
+        .map(|r| {
+            let mut kv: Vec<(String, String)> = r
+                .iter()
+                .filter(|(k, _)| !k.contains("id"))
+                .map(|(k, v)| (k.clone(), v.replace("hubspot.xlsx", "hubspot.csv")))
+                .collect();
+            kv.sort();
+            kv
+        })
+        .collect()
+}
+
+#[test]
+fn a_hubspot_xlsx_export_imports_like_its_csv_twin() {
+    let csv_env = Env::new();
+    let csv = csv_env.write("hubspot.csv", HUBSPOT_CSV);
+    let csv_out = csv_env.import(&csv, &[]);
+    let csv_report = read_report(&csv_env.path("report.csv"));
+
+    let env = Env::new();
+    let xlsx = workbook(
+        &env,
+        "hubspot.xlsx",
+        &[("Contacts", &HUBSPOT, hubspot_rows())],
+    );
+    let out = env.import(&xlsx, &[]);
+    let err = stderr(&out);
+    assert_eq!(
+        code(&out),
+        code(&csv_out),
+        "{err}\n---\n{}",
+        stderr(&csv_out)
+    );
+    assert!(err.contains("Excel workbook, sheet 'Contacts'"), "{err}");
+    let report = read_report(&env.path("report.csv"));
+
+    // Rows numbered as Excel shows them: header 1, the blank row 4 keeps its number.
+    let rows: Vec<String> = rows_of(&report).into_iter().map(|(r, _)| r).collect();
+    assert_eq!(rows, ["2", "3", "5", "6", "7"]);
+    assert_eq!(comparable(&report), comparable(&csv_report));
+    assert_eq!(contacts(&env), contacts(&csv_env));
+
+    // The typed cells landed as a person reads them in Excel.
+    let all = env.sandbox.contacts(LOCATION);
+    let emma = all
+        .iter()
+        .find(|c| c.first_name.as_deref() == Some("Emma"))
+        .unwrap();
+    assert_eq!(emma.phone.as_deref(), Some("+16175550143"));
+    assert_eq!(emma.postal_code.as_deref(), Some("02116"));
+    assert_eq!(emma.date_of_birth.as_deref(), Some("1990-04-25"));
+    let liam = all
+        .iter()
+        .find(|c| c.first_name.as_deref() == Some("Liam"))
+        .unwrap_or_else(|| panic!("{report:?}"));
+    assert_eq!(liam.phone.as_deref(), Some("+15035550112"));
+    assert_eq!(liam.postal_code.as_deref(), Some("97205"));
+    // The #N/A cell is named in the report.
+    let sophia = report.iter().find(|r| r["row"] == "7").unwrap();
+    let named = format!("{} {}", sophia["errors"], sophia["warnings"]);
+    assert!(
+        named.contains("'Phone Number'") && named.contains("#N/A"),
+        "{sophia:?}"
+    );
+}
+
+const PIPEDRIVE: [&str; 9] = [
+    "Person - ID",
+    "Person - Name",
+    "Person - First name",
+    "Person - Last name",
+    "Person - Email - Work",
+    "Person - Phone - Work",
+    "Person - Labels",
+    "Person - Organization",
+    "Person - Person created",
+];
+
+fn pipedrive_rows() -> Vec<Vec<C>> {
+    use C::*;
+    vec![
+        vec![
+            N(101.0),
+            S("Chloé Dubois"),
+            S("Chloé"),
+            S("Dubois"),
+            S("chloe.dubois@example.fr"),
+            N(14155550143.0),
+            S("Hot lead"),
+            S("Maison Dubois"),
+            D("2024-02-01 10:20:30"),
+        ],
+        vec![
+            N(102.0),
+            S("Raj Mehta"),
+            S("Raj"),
+            S("Mehta"),
+            S("raj.mehta@example"),
+            E,
+            S("Customer"),
+            S("Mehta Foods"),
+            D("2024-02-03 08:00:00"),
+        ],
+        vec![
+            N(103.0),
+            S("Ana Silva"),
+            S("Ana"),
+            S("Silva"),
+            S("ana.silva@example.com.br"),
+            S("+55 11 91234-5678"),
+            E,
+            S("Silva & Filhos"),
+            D("2024-02-05 17:45:00"),
+        ],
+    ]
+}
+
+/// Pipedrive's people on the second sheet, behind a notes sheet.
+fn pipedrive_workbook(env: &Env) -> PathBuf {
+    workbook(
+        env,
+        "people-export.xlsx",
+        &[
+            ("Read me", &["Exported from Pipedrive"], vec![]),
+            ("People", &PIPEDRIVE, pipedrive_rows()),
+        ],
+    )
+}
+
+#[test]
+fn a_named_sheet_is_read_and_its_rejects_come_out_as_csv() {
+    let env = Env::new();
+    let file = pipedrive_workbook(&env);
+    let out = env.import(
+        &file,
+        &[
+            "--sheet",
+            "people",
+            "--rejects",
+            env.path("rejects.csv").to_str().unwrap(),
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(code(&out), 1, "{err}");
+    assert!(
+        err.contains("sheet 'People'") && err.contains("rejects.csv as CSV"),
+        "{err}"
+    );
+    let report = read_report(&env.path("report.csv"));
+    let ok = |s: &str| s == "created" || s == "updated";
+    let rows = rows_of(&report);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(
+        ok(&rows[0].1) && rows[1].1 == "invalid" && ok(&rows[2].1),
+        "{report:?}"
+    );
+    assert_eq!(rows[1].0, "3");
+    let all = env.sandbox.contacts(LOCATION);
+    let chloe = all
+        .iter()
+        .find(|c| c.email.as_deref() == Some("chloe.dubois@example.fr"))
+        .unwrap();
+    assert_eq!(chloe.phone.as_deref(), Some("+14155550143"));
+    assert_eq!(chloe.first_name.as_deref(), Some("Chloé"));
+
+    // Rejects: CSV with the sheet's own headers, the row as read, and why.
+    let rejects = read_report(&env.path("rejects.csv"));
+    assert_eq!(rejects.len(), 1);
+    let r = &rejects[0];
+    assert_eq!(r["Person - ID"], "102");
+    assert_eq!(r["Person - Email - Work"], "raj.mehta@example");
+    assert_eq!(r["Person - Person created"], "2024-02-03 08:00:00");
+    assert!(r["errors"].contains("raj.mehta@example"), "{r:?}");
+}
+
+#[test]
+fn a_missing_sheet_is_an_error_listing_the_sheets_there() {
+    let env = Env::new();
+    let file = pipedrive_workbook(&env);
+    let out = env.import(&file, &["--sheet", "Deals"]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(
+        err.contains("people-export.xlsx has no worksheet named 'Deals'")
+            && err.contains("'Read me', 'People'")
+            && err.contains("--sheet"),
+        "{err}"
+    );
+    assert!(env.requests().is_empty());
+}
+
+/// A compound file, as Excel writes an encrypted workbook (with `EncryptedPackage`) or an old
+/// .xls (with `Workbook`).
+fn compound_file(path: &Path, stream: &str) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut f = cfb::CompoundFile::create_with_version(cfb::Version::V3, file).unwrap();
+    let mut s = f.create_stream(stream).unwrap();
+    std::io::Write::write_all(&mut s, &[7u8; 8192]).unwrap();
+    drop(s);
+    f.flush().unwrap();
+}
+
+#[test]
+fn damaged_encrypted_and_old_excel_files_are_refused_saying_what_to_do() {
+    let env = Env::new();
+    let good = workbook(
+        &env,
+        "good.xlsx",
+        &[("People", &PIPEDRIVE, pipedrive_rows())],
+    );
+    let bytes = std::fs::read(&good).unwrap();
+    let damaged = env.path("damaged.xlsx");
+    std::fs::write(&damaged, &bytes[..bytes.len() / 2]).unwrap();
+    let encrypted = env.path("locked.xlsx");
+    compound_file(&encrypted, "EncryptedPackage");
+    let old = env.path("legacy.xls");
+    compound_file(&old, "Workbook");
+    let text = env.write("really-text.xlsx", "email\nann@example.com\n");
+    for (file, words) in [
+        (&damaged, "cannot be read as an Excel .xlsx workbook"),
+        (&encrypted, "password-protected"),
+        (&old, "Excel 97-2003 workbook (.xls)"),
+        (&text, "--format csv"),
+    ] {
+        let out = env.import(file, &[]);
+        let err = stderr(&out);
+        assert_eq!(code(&out), 2, "{err}");
+        let name = file.file_name().unwrap().to_str().unwrap();
+        assert!(err.contains(name) && err.contains(words), "{err}");
+    }
+    assert!(env.requests().is_empty());
+}
+
+const VALID_INVALID_VALID: [(&str, &str); 3] = [("2", "valid"), ("3", "invalid"), ("4", "valid")];
+
+/// `validate FILE --report report.csv` plus `extra`.
+fn validate(env: &Env, file: &Path, extra: &[&str]) -> std::process::Output {
+    env.cmd()
+        .arg("validate")
+        .arg(file)
+        .arg("--report")
+        .arg(env.path("report.csv"))
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn without_sheet_the_first_visible_worksheet_is_read() {
+    let env = Env::new();
+    let mut wb = Workbook::new();
+    let lists = wb.add_worksheet();
+    lists.set_name("Lists").unwrap();
+    write_sheet(lists, &["Label"], &[vec![C::S("Hot lead")]]);
+    lists.set_hidden(true);
+    let people = wb.add_worksheet();
+    people.set_name("People").unwrap();
+    write_sheet(people, &PIPEDRIVE, &pipedrive_rows());
+    // Excel needs a visible sheet to be the active one.
+    people.set_active(true);
+    let file = env.path("hidden-first.xlsx");
+    wb.save(&file).unwrap();
+    let out = validate(&env, &file, &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let rows = rows_of(&read_report(&env.path("report.csv")));
+    assert_eq!(rows, VALID_INVALID_VALID.map(|(a, b)| (a.into(), b.into())));
+}
+
+#[test]
+fn a_cell_past_max_field_size_costs_its_row_not_the_run() {
+    let env = Env::new();
+    let file = workbook(
+        &env,
+        "notes.xlsx",
+        &[(
+            "People",
+            &["Email", "Notes"],
+            vec![
+                vec![C::S("ann@example.com"), C::S("short")],
+                vec![C::S("bob@example.com"), C::T("x".repeat(300))],
+                vec![C::S("cy@example.com"), C::E],
+            ],
+        )],
+    );
+    let out = validate(&env, &file, &["--max-field-size", "200B"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    let rows = rows_of(&report);
+    assert_eq!(rows, VALID_INVALID_VALID.map(|(a, b)| (a.into(), b.into())));
+    assert!(
+        report[1]["errors"].contains("notes.xlsx, row 3, column 'Notes'")
+            && report[1]["errors"].contains("--max-field-size"),
+        "{:?}",
+        report[1]
+    );
+}
