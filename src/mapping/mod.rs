@@ -1478,6 +1478,11 @@ fn text_value(cell: &str, rule: &Rule) -> Result<Option<RawValue>, String> {
             return Ok(Some(RawValue::Bool(false)));
         }
     }
+    if rule.target == Target::Field(Field::Address1) && cell.contains('\n') {
+        // A multi-line street (Salesforce's MailingStreet): HighLevel's address1 is one line.
+        let lines: Vec<&str> = cell.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        return Ok(Some(RawValue::Text(lines.join(", "))));
+    }
     Ok(Some(RawValue::Text(case(cell.to_owned()))))
 }
 

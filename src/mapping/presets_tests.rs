@@ -105,7 +105,7 @@ const REFERENCE: &[(&str, &str, &str)] = &[
     (
         "zoho",
         "contacts export",
-        r#""Record Id","Contact Owner.id","Contact Owner","Lead Source","First Name","Last Name".id,"Email","Title","Phone","Fax","Mobile","Date of Birth","Created By.id","Created By","Modified By.id","Modified By","Created Time","Modified Time","Contact Name","Mailing Street","Mailing City","Mailing State","Mailing Zip","Email Opt Out","Salutation","Secondary Email","Currency","Exchange Rate","Last Activity Time","Tag","Data Processing Basis Details.id","Data Processing Basis","Data Source","Unsubscribed Mode","Unsubscribed Time","Change Log Time","Locked","Last Enriched Time","Enrich Status","Connected To.module","Connected To.id""#,
+        r#""Record Id","Contact Owner.id","Contact Owner","Lead Source","First Name","Last Name","Email","Title","Phone","Fax","Mobile","Date of Birth","Created By.id","Created By","Modified By.id","Modified By","Created Time","Modified Time","Contact Name","Mailing Street","Mailing City","Mailing State","Mailing Zip","Email Opt Out","Salutation","Secondary Email","Currency","Exchange Rate","Last Activity Time","Tag","Data Processing Basis Details.id","Data Processing Basis","Data Source","Unsubscribed Mode","Unsubscribed Time","Change Log Time","Locked","Last Enriched Time","Enrich Status","Connected To.module","Connected To.id""#,
     ),
     (
         "zoho",
