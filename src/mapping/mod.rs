@@ -147,8 +147,13 @@ pub enum Target {
 
 impl Target {
     /// Targets that take one value per row; two columns cannot both feed one.
+    /// Opt-out channels take any number of columns: any one saying yes opts the row out.
     fn single_valued(&self) -> bool {
-        !matches!(self, Target::Field(Field::Tags) | Target::Ignore)
+        match self {
+            Target::Field(f) => *f != Field::Tags && f.dnd_channel().is_none(),
+            Target::CustomField(_) => true,
+            Target::Ignore => false,
+        }
     }
 }
 
@@ -1480,7 +1485,11 @@ fn text_value(cell: &str, rule: &Rule) -> Result<Option<RawValue>, String> {
     }
     if rule.target == Target::Field(Field::Address1) && cell.contains('\n') {
         // A multi-line street (Salesforce's MailingStreet): HighLevel's address1 is one line.
-        let lines: Vec<&str> = cell.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        let lines: Vec<&str> = cell
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
         return Ok(Some(RawValue::Text(lines.join(", "))));
     }
     Ok(Some(RawValue::Text(case(cell.to_owned()))))

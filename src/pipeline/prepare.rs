@@ -125,10 +125,13 @@ impl Preparer {
 /// A row the source marks as not wanted: never sent, reported with the reason.
 fn skipped(seq: u64, row: u64, mapped: &MappedRow, reason: String) -> RowOutcome {
     let raw = |f: Field| {
-        mapped.values.iter().find_map(|v| match (&v.target, &v.value) {
-            (Target::Field(t), RawValue::Text(s)) if *t == f => Some(s.trim().to_owned()),
-            _ => None,
-        })
+        mapped
+            .values
+            .iter()
+            .find_map(|v| match (&v.target, &v.value) {
+                (Target::Field(t), RawValue::Text(s)) if *t == f => Some(s.trim().to_owned()),
+                _ => None,
+            })
     };
     RowOutcome {
         status: RowStatus::Skipped,
