@@ -14,8 +14,11 @@
 //! # Keep matching unlisted columns by name (default true). With `auto = false`, only the
 //! # columns listed below are imported.
 //! auto = true
-//! # A built-in preset (see below): hubspot, salesforce, pipedrive, mailchimp, zoho, keap, none.
+//! # A built-in preset (see below): hubspot, salesforce, pipedrive, mailchimp, zoho, keap,
+//! # google, outlook, none.
 //! # preset = "hubspot"
+//! # Values read as empty in every column.
+//! # empty_values = ["000000000000000AAA"]
 //!
 //! [columns]
 //! # "Column as written in the header" = what it becomes:
@@ -38,8 +41,9 @@
 //! ```
 //!
 //! Field names: `firstName lastName name email phone gender address1 city state postalCode
-//! website timezone dnd source dateOfBirth country companyName assignedTo tags businessId
-//! locationId` (case-insensitive). `split` applies to `tags` and custom fields only; an
+//! website timezone dnd dndSettings.Email dndSettings.Call dndSettings.SMS source dateOfBirth
+//! country companyName assignedTo tags businessId locationId` (case-insensitive). A column
+//! name with one `*` (`"*.id"`) is a pattern; a column named outright wins over it. `split` applies to `tags` and custom fields only; an
 //! auto-detected tags column is split on `,`. Split parts are trimmed and empty ones dropped.
 //! Column names must match the header exactly (or, failing that, ignoring case and
 //! surrounding spaces); a listed column the file does not have is an error, so is listing two
@@ -65,6 +69,11 @@
 //! "Groups"    = { field = "tags", split = "|" }         # each with its own separator
 //! "Mobile"    = { field = "phone", fallback = true }    # used when the row's other phone is empty
 //! "Tier"      = { custom_field = "contact.tier", type = "select", options = ["Gold"] }  # checked offline
+//! "Home"      = { field = "phone", fallback = 2 }       # fallbacks by rank
+//! "Unsub at"  = { field = "dndSettings.Email", filled = true }   # any value means yes
+//! "Deleted"   = { skip_row_when = ["1"], reason = "deleted" }    # the row is not sent
+//! "Groups"    = { field = "tags", split = ":::", drop_prefix = "* " }  # items left out
+//! "Home City" = { field = "city", fallback = true, group = "address" }  # a block
 //! ```
 //!
 //! - `split_name` keeps `name` and splits it: "Jane Doe" → Jane / Doe, "Doe, Jane" → Jane /
@@ -78,14 +87,18 @@
 //! - `true_values`/`false_values` (compared ignoring case) come before the usual yes/no, 1/0.
 //! - Phones without a country code are read in the row's `country` column when it has one,
 //!   else in `--default-country`.
+//! - A group's fallbacks are used only when no non-fallback column of the group has a value,
+//!   and then only the best-ranked block with one: addresses are never mixed.
+//! - Opt-out channels (`dndSettings.*`) take any number of columns: any yes opts out; a no
+//!   sends nothing.
 //!
 //! # Presets
 //!
 //! Built-in mappings for the contact exports of HubSpot, Salesforce, Pipedrive, Mailchimp, Zoho
-//! CRM and Keap (`presets/*.toml`: column → field, IDs and owners ignored, Pipedrive's full
-//! name split, Mailchimp's quoted tags). A CSV whose headers include at least half (and at least
-//! three) of one preset's typical columns, and more of them than of any other preset's, gets
-//! that preset; `--preset <id|none>` or `preset = "…"` in the mapping file chooses instead.
+//! CRM, Keap, Google Contacts and Outlook (`presets/*.toml`: column → field, IDs and owners
+//! ignored, opt-outs as `dndSettings`). Each lists the layouts (variants) its source writes; a
+//! CSV whose headers include at least half (and at least three) of one variant's typical
+//! columns, a larger share than any other preset's, gets that preset; `--preset <id|none>` or `preset = "…"` in the mapping file chooses instead.
 //! `auto = false` turns detection off. A mapping file's own lines win over the preset's, both
 //! for the column and for the field it gives.
 

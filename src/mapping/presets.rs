@@ -127,7 +127,7 @@ impl Detection {
     }
 
     /// The variant's typical columns that `headers` has.
-    pub fn found<'a>(&self, headers: &'a [String]) -> Vec<&'static str> {
+    pub fn found(&self, headers: &[String]) -> Vec<&'static str> {
         let have: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
         self.variant
             .columns
