@@ -87,6 +87,13 @@ fn import(env: &Env, file: &std::path::Path, extra: &[&str]) -> (Report, String,
     )
 }
 
+/// Imports the sample `name` with no mapping; the run must name `notice` (preset, variant).
+fn detected(env: &Env, name: &str, notice: &str) -> (Report, String, i32) {
+    let (report, err, code) = import(env, &sample(name), &[]);
+    assert!(err.contains(notice), "{err}");
+    (report, err, code)
+}
+
 fn statuses(report: &Report) -> Vec<&str> {
     report.iter().map(|r| r["status"].as_str()).collect()
 }
@@ -94,12 +101,12 @@ fn statuses(report: &Report) -> Vec<&str> {
 #[test]
 fn hubspot_default_view_export_lands_field_by_field() {
     let env = Env::new();
-    let (report, err, code) = import(&env, &sample("hubspot-default-view.csv"), &[]);
-    assert_eq!(code, 0, "{err}");
-    assert!(
-        err.contains("using the HubSpot preset, default view export (matched 8 of 9"),
-        "{err}"
+    let (report, err, code) = detected(
+        &env,
+        "hubspot-default-view.csv",
+        "using the HubSpot preset, default view export (matched 8 of 9",
     );
+    assert_eq!(code, 0, "{err}");
     assert!(
         !err.contains("not imported"),
         "every column is placed: {err}"
@@ -153,10 +160,10 @@ fn hubspot_default_view_export_lands_field_by_field() {
 #[test]
 fn hubspot_all_properties_export_uses_the_fallbacks_and_the_email_opt_out() {
     let env = Env::new();
-    let (report, err, _) = import(&env, &sample("hubspot-all-properties.csv"), &[]);
-    assert!(
-        err.contains("using the HubSpot preset, all-properties export (matched 16 of 16"),
-        "{err}"
+    let (report, _, _) = detected(
+        &env,
+        "hubspot-all-properties.csv",
+        "using the HubSpot preset, all-properties export (matched 16 of 16",
     );
     assert_eq!(&statuses(&report)[..5], ["created"; 5]);
     let all = env.sandbox.contacts(LOCATION);
@@ -396,10 +403,10 @@ fn salesforce_data_export_skips_deleted_records_and_reads_empty_lookups_as_empty
 #[test]
 fn salesforce_report_export_lands_field_by_field() {
     let env = Env::new();
-    let (report, err, _) = import(&env, &sample("salesforce-report.csv"), &[]);
-    assert!(
-        err.contains("using the Salesforce preset, report export (field labels)"),
-        "{err}"
+    let (report, _, _) = detected(
+        &env,
+        "salesforce-report.csv",
+        "using the Salesforce preset, report export (field labels)",
     );
     let st = statuses(&report);
     assert_eq!([st[0], st[1], st[2], st[4]], ["created"; 4]);
@@ -460,12 +467,12 @@ fn salesforce_report_birthdays_read_month_first_like_the_rest_of_the_column() {
 #[test]
 fn salesforce_data_loader_extract_in_upper_case_lands_with_its_opt_outs() {
     let env = Env::new();
-    let (report, err, code) = import(&env, &sample("salesforce-data-loader.csv"), &[]);
-    assert_eq!(code, 0, "{err}");
-    assert!(
-        err.contains("using the Salesforce preset, Data Loader extract (API names)"),
-        "{err}"
+    let (report, err, code) = detected(
+        &env,
+        "salesforce-data-loader.csv",
+        "using the Salesforce preset, Data Loader extract (API names)",
     );
+    assert_eq!(code, 0, "{err}");
     assert!(!err.contains("not imported"), "{err}");
     assert_eq!(statuses(&report), ["created"; 4]);
     let all = env.sandbox.contacts(LOCATION);
@@ -501,10 +508,10 @@ fn salesforce_data_loader_extract_in_upper_case_lands_with_its_opt_outs() {
 #[test]
 fn pipedrive_people_export_lands_with_its_address_parts_and_labels() {
     let env = Env::new();
-    let (report, err, _) = import(&env, &sample("pipedrive-people.csv"), &[]);
-    assert!(
-        err.contains("using the Pipedrive preset, people export"),
-        "{err}"
+    let (report, _, _) = detected(
+        &env,
+        "pipedrive-people.csv",
+        "using the Pipedrive preset, people export",
     );
     let st = statuses(&report);
     assert_eq!([st[0], st[2], st[3], st[4], st[5]], ["created"; 5]);
@@ -586,12 +593,12 @@ fn pipedrive_email_cell_with_two_addresses_lands_the_first() {
 #[test]
 fn mailchimp_subscribed_members_land_as_subscribers_with_their_tags() {
     let env = Env::new();
-    let (report, err, code) = import(&env, &sample("mailchimp-subscribed.csv"), &[]);
-    assert_eq!(code, 0, "{err}");
-    assert!(
-        err.contains("using the Mailchimp preset, subscribed members export"),
-        "{err}"
+    let (report, err, code) = detected(
+        &env,
+        "mailchimp-subscribed.csv",
+        "using the Mailchimp preset, subscribed members export",
     );
+    assert_eq!(code, 0, "{err}");
     assert_eq!(statuses(&report), ["created"; 6]);
     let all = env.sandbox.contacts(LOCATION);
     check(
@@ -636,21 +643,21 @@ fn mailchimp_subscribed_members_land_as_subscribers_with_their_tags() {
 #[test]
 fn mailchimp_unsubscribed_and_cleaned_members_land_with_email_do_not_disturb() {
     let env = Env::new();
-    let (report, err, code) = import(&env, &sample("mailchimp-unsubscribed.csv"), &[]);
-    assert_eq!(code, 0, "{err}");
-    assert!(
-        err.contains("using the Mailchimp preset, unsubscribed members export"),
-        "{err}"
+    let (report, err, code) = detected(
+        &env,
+        "mailchimp-unsubscribed.csv",
+        "using the Mailchimp preset, unsubscribed members export",
     );
+    assert_eq!(code, 0, "{err}");
     assert_eq!(statuses(&report), ["created"; 3]);
     // The cleaned file of an account that renamed its email label: the first column is the
     // email all the same.
-    let (report, err, code) = import(&env, &sample("mailchimp-cleaned.csv"), &[]);
-    assert_eq!(code, 0, "{err}");
-    assert!(
-        err.contains("using the Mailchimp preset, cleaned members export"),
-        "{err}"
+    let (report, err, code) = detected(
+        &env,
+        "mailchimp-cleaned.csv",
+        "using the Mailchimp preset, cleaned members export",
     );
+    assert_eq!(code, 0, "{err}");
     assert_eq!(statuses(&report), ["created"; 2]);
     let all = env.sandbox.contacts(LOCATION);
     assert_eq!(all.len(), 5);
@@ -708,10 +715,10 @@ fn a_subscriber_who_later_unsubscribed_gets_email_do_not_disturb_even_with_chang
 #[test]
 fn zoho_export_lands_without_its_id_twins_and_with_its_opt_outs() {
     let env = Env::new();
-    let (report, err, _) = import(&env, &sample("zoho-contacts.csv"), &[]);
-    assert!(
-        err.contains("using the Zoho CRM preset, contacts export"),
-        "{err}"
+    let (report, err, _) = detected(
+        &env,
+        "zoho-contacts.csv",
+        "using the Zoho CRM preset, contacts export",
     );
     assert!(
         err.contains("'Secondary Email': HighLevel's API stores one email per contact"),
@@ -787,10 +794,10 @@ fn zoho_birthdays_read_month_first_like_the_rest_of_the_column() {
 #[test]
 fn keap_export_lands_with_its_address_blocks_and_phone_order() {
     let env = Env::new();
-    let (report, err, _) = import(&env, &sample("keap-contacts.csv"), &[]);
-    assert!(
-        err.contains("using the Keap preset, Max Classic (Infusionsoft) export"),
-        "{err}"
+    let (report, _, _) = detected(
+        &env,
+        "keap-contacts.csv",
+        "using the Keap preset, Max Classic (Infusionsoft) export",
     );
     let st = statuses(&report);
     assert_eq!([st[0], st[2], st[4]], ["created"; 3]);
@@ -864,10 +871,10 @@ fn keap_decorated_phones_are_read() {
 #[test]
 fn google_contacts_land_with_labels_as_tags_except_the_system_groups() {
     let env = Env::new();
-    let (report, err, _) = import(&env, &sample("google-contacts.csv"), &[]);
-    assert!(
-        err.contains("using the Google Contacts preset, Google CSV (matched 20 of 20"),
-        "{err}"
+    let (report, err, _) = detected(
+        &env,
+        "google-contacts.csv",
+        "using the Google Contacts preset, Google CSV (matched 20 of 20",
     );
     assert!(!err.contains("not imported"), "{err}");
     assert_eq!(&statuses(&report)[..5], ["created"; 5]);
@@ -952,12 +959,12 @@ fn google_cell_with_two_phones_lands_the_first_and_a_yearless_birthday_is_left_o
 #[test]
 fn legacy_google_csv_lands_with_group_membership_as_tags() {
     let env = Env::new();
-    let (report, err, code) = import(&env, &sample("google-contacts-legacy.csv"), &[]);
-    assert_eq!(code, 0, "{err}");
-    assert!(
-        err.contains("using the Google Contacts preset, legacy Google CSV"),
-        "{err}"
+    let (report, err, code) = detected(
+        &env,
+        "google-contacts-legacy.csv",
+        "using the Google Contacts preset, legacy Google CSV",
     );
+    assert_eq!(code, 0, "{err}");
     assert_eq!(statuses(&report), ["created"; 3]);
     let all = env.sandbox.contacts(LOCATION);
     check(
@@ -980,10 +987,10 @@ fn legacy_google_csv_lands_with_group_membership_as_tags() {
 #[test]
 fn outlook_com_export_takes_the_filled_address_block_and_phones_in_order() {
     let env = Env::new();
-    let (report, err, _) = import(&env, &sample("outlook-com.csv"), &[]);
-    assert!(
-        err.contains("using the Outlook preset, outlook.com export (matched 25 of 25"),
-        "{err}"
+    let (report, _, _) = detected(
+        &env,
+        "outlook-com.csv",
+        "using the Outlook preset, outlook.com export (matched 25 of 25",
     );
     assert_eq!(&statuses(&report)[1..], ["created"; 3]);
     let all = env.sandbox.contacts(LOCATION);
@@ -1056,10 +1063,10 @@ fn outlook_com_birthday_reads_month_first_and_the_business_block_wins() {
 #[test]
 fn classic_outlook_export_in_windows_1252_lands_with_categories_as_tags() {
     let env = Env::new();
-    let (report, err, _) = import(&env, &sample("outlook-desktop.csv"), &[]);
-    assert!(
-        err.contains("using the Outlook preset, classic desktop Outlook export"),
-        "{err}"
+    let (report, err, _) = detected(
+        &env,
+        "outlook-desktop.csv",
+        "using the Outlook preset, classic desktop Outlook export",
     );
     assert!(err.contains("windows-1252"), "{err}");
     assert_eq!(&statuses(&report)[1..], ["created"; 2]);
@@ -1124,12 +1131,12 @@ fn classic_outlook_ambiguous_birthday_costs_the_birthday_only() {
 #[test]
 fn googles_outlook_csv_drops_its_system_categories() {
     let env = Env::new();
-    let (report, err, code) = import(&env, &sample("outlook-google.csv"), &[]);
-    assert_eq!(code, 0, "{err}");
-    assert!(
-        err.contains("using the Outlook preset, Google's Outlook CSV"),
-        "{err}"
+    let (report, err, code) = detected(
+        &env,
+        "outlook-google.csv",
+        "using the Outlook preset, Google's Outlook CSV",
     );
+    assert_eq!(code, 0, "{err}");
     assert_eq!(statuses(&report), ["created"; 2]);
     let all = env.sandbox.contacts(LOCATION);
     check(

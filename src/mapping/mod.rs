@@ -888,10 +888,26 @@ impl Mapper {
         let first = preset
             .as_ref()
             .and_then(|(d, _)| d.preset.first_column.clone());
+        // Unless another column plainly is that field (an export laid out differently).
+        let elsewhere = |t: &Target| {
+            headers.iter().skip(1).any(|h| {
+                let by_preset = preset_rules
+                    .iter()
+                    .find(|(name, _)| normalise_header(name) == normalise_header(h));
+                match by_preset {
+                    Some((_, r)) => r.target == *t,
+                    None => auto_rule(h).is_some_and(|r| r.target == *t),
+                }
+            })
+        };
         if let (Some(target), false) = (first, headers.is_empty()) {
-            columns[0] = Some(Rule::new(target));
-            from_spec[0] = true;
-            from_preset[0] = true;
+            if elsewhere(&target) {
+                // Leave column 0 to the rules below.
+            } else {
+                columns[0] = Some(Rule::new(target));
+                from_spec[0] = true;
+                from_preset[0] = true;
+            }
         }
         // Patterns ("*.id") first, so a column named outright wins over a pattern.
         let (patterns, named): (Vec<_>, Vec<_>) = preset_rules

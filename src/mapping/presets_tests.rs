@@ -192,3 +192,173 @@ fn ordinary_files_get_no_preset() {
         assert!(detect(&h).is_none(), "{line}: {:?}", detect(&h).map(|d| d.preset.id));
     }
 }
+
+mod mapping_options {
+    use crate::contact::Field;
+    use crate::input::{Record, RecordValues};
+    use crate::mapping::{Mapper, MappingSpec, RawValue, Target};
+
+    fn mapper(toml: &str, headers: &[&str]) -> Mapper {
+        let spec = MappingSpec::parse(toml, "m.toml").unwrap();
+        let h: Vec<String> = headers.iter().map(|s| s.to_string()).collect();
+        Mapper::new(Some(&spec), Some(&h)).unwrap()
+    }
+
+    fn record(cells: &[&str]) -> Record {
+        Record {
+            seq: 0,
+            row: 2,
+            values: RecordValues::Cells(cells.iter().map(|s| s.to_string()).collect()),
+        }
+    }
+
+    fn values(m: &Mapper, cells: &[&str], field: Field) -> Vec<(String, RawValue)> {
+        m.map(&record(cells))
+            .values
+            .into_iter()
+            .filter(|v| v.target == Target::Field(field))
+            .map(|v| (v.column.unwrap_or_default(), v.value))
+            .collect()
+    }
+
+    const BLOCKS: &str = r#"
+auto = false
+[columns]
+"Work Street" = { field = "address1", group = "address" }
+"Work City" = { field = "city", group = "address" }
+"Home Street" = { field = "address1", fallback = 1, group = "address" }
+"Home City" = { field = "city", fallback = 1, group = "address" }
+"Other Street" = { field = "address1", fallback = 2, group = "address" }
+"Other City" = { field = "city", fallback = 2, group = "address" }
+"#;
+    const HEADERS: [&str; 6] = [
+        "Other Street",
+        "Other City",
+        "Home Street",
+        "Home City",
+        "Work Street",
+        "Work City",
+    ];
+
+    #[test]
+    fn address_blocks_are_never_mixed() {
+        let m = mapper(BLOCKS, &HEADERS);
+        let city = |cells: &[&str]| values(&m, cells, Field::City);
+        let street = |cells: &[&str]| values(&m, cells, Field::Address1);
+        // The work block has a city: its empty street is not filled from home.
+        let row = [
+            "9 Other Rd",
+            "Otherton",
+            "1 Home St",
+            "Hometown",
+            "",
+            "Worktown",
+        ];
+        assert_eq!(street(&row), []);
+        assert_eq!(city(&row)[0].0, "Work City");
+        // No work block: the home block, whole, even where the other block has more.
+        let row = ["9 Other Rd", "Otherton", "", "Hometown", "", ""];
+        assert_eq!(street(&row), []);
+        assert_eq!(
+            city(&row),
+            [("Home City".into(), RawValue::Text("Hometown".into()))]
+        );
+        // Neither: the other block.
+        let row = ["9 Other Rd", "Otherton", "", "", "", ""];
+        assert_eq!(street(&row)[0].0, "Other Street");
+        assert_eq!(city(&row)[0].0, "Other City");
+    }
+
+    #[test]
+    fn fallbacks_go_by_rank_not_by_column_order() {
+        let m = mapper(
+            "[columns]\n\"Home\" = { field = \"phone\", fallback = 2 }\n\"Work\" = { field = \"phone\", fallback = 1 }\n\"Mobile\" = \"phone\"\n",
+            &["Home", "Work", "Mobile"],
+        );
+        let phone = |cells: &[&str]| values(&m, cells, Field::Phone);
+        assert_eq!(phone(&["1", "2", "3"])[0].0, "Mobile");
+        assert_eq!(phone(&["1", "2", ""])[0].0, "Work");
+        assert_eq!(phone(&["1", "", ""])[0].0, "Home");
+    }
+
+    #[test]
+    fn empty_values_patterns_skips_and_filled_opt_outs() {
+        let m = mapper(
+            r#"empty_values = ["000000000000000AAA"]
+[columns]
+"*.id" = "ignore"
+"Owner.id" = "contact.owner_id"
+"IsDeleted" = { skip_row_when = ["1", "TRUE"], reason = "deleted" }
+"Unsub" = { field = "dndSettings.Email", filled = true }
+"Opt Out" = "dndSettings.Email"
+"Labels" = { field = "tags", split = ":::", drop_prefix = "* ", drop = ["Starred"] }
+"#,
+            &[
+                "Email",
+                "Account.id",
+                "Owner.id",
+                "IsDeleted",
+                "Unsub",
+                "Opt Out",
+                "Labels",
+            ],
+        );
+        let r = record(&[
+            "a@x.com",
+            "001",
+            "000000000000000AAA",
+            "true",
+            "2024-01-01",
+            "no",
+            "VIP ::: * myContacts ::: starred",
+        ]);
+        assert_eq!(m.skip_reason(&r).as_deref(), Some("not sent: deleted"));
+        let mapped = m.map(&r);
+        let targets: Vec<String> = mapped.values.iter().map(|v| v.target.to_string()).collect();
+        // The pattern ignores Account.id; Owner.id is named outright but its value is empty.
+        assert_eq!(
+            targets,
+            ["email", "dndSettings.Email", "dndSettings.Email", "tags"]
+        );
+        assert_eq!(mapped.values[1].value, RawValue::Bool(true));
+        assert_eq!(mapped.values[3].value, RawValue::List(vec!["VIP".into()]));
+        assert_eq!(
+            m.skip_reason(&record(&["a@x.com", "", "", "0", "", "", ""])),
+            None
+        );
+    }
+
+    #[test]
+    fn mailchimps_first_column_is_the_email_whatever_its_label() {
+        const SYSTEM: &str = "MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED,LEID,EUID,NOTES";
+        let layout = |first: &str| -> Vec<String> {
+            format!("{first},{SYSTEM}")
+                .split(',')
+                .map(str::to_owned)
+                .collect()
+        };
+        fn row<'a>(cells: &[&'a str]) -> Vec<&'a str> {
+            let mut r = cells.to_vec();
+            r.resize(cells.len() + 16, "");
+            r
+        }
+        let h = layout("E-Mail-Adresse,Vorname");
+        let m = Mapper::new(None, Some(&h)).unwrap();
+        assert_eq!(m.preset(), Some("Mailchimp"));
+        let v = values(&m, &row(&["jo@example.de", "Jo"]), Field::Email);
+        assert_eq!(
+            v,
+            [(
+                "E-Mail-Adresse".into(),
+                RawValue::Text("jo@example.de".into())
+            )]
+        );
+        // A file laid out otherwise (a hand-made fixture): its email column is the email.
+        let h = layout("First Name,Phone,Email Address");
+        let m = Mapper::new(None, Some(&h)).unwrap();
+        assert_eq!(m.preset(), Some("Mailchimp"));
+        let cells = row(&["Jo", "", "jo@example.de"]);
+        assert_eq!(values(&m, &cells, Field::Email)[0].0, "Email Address");
+        assert_eq!(values(&m, &cells, Field::FirstName).len(), 1);
+    }
+}
