@@ -94,6 +94,14 @@ fn detected(env: &Env, name: &str, notice: &str) -> (Report, String, i32) {
     (report, err, code)
 }
 
+/// [`detected`], every row created, exit code 0: the sandbox's contacts.
+fn landed(env: &Env, name: &str, notice: &str, rows: usize) -> Vec<SandboxContact> {
+    let (report, err, code) = detected(env, name, notice);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), vec!["created"; rows], "{err}");
+    env.sandbox.contacts(LOCATION)
+}
+
 fn statuses(report: &Report) -> Vec<&str> {
     report.iter().map(|r| r["status"].as_str()).collect()
 }
@@ -255,8 +263,6 @@ fn hubspot_lifecycle_stage_goes_to_the_locations_field_when_it_has_one() {
         CustomFieldType::Text,
     ));
     let env = Env::with(config);
-    let (_, err, code) = import(&env, &sample("hubspot-default-view.csv"), &[]);
-    assert_eq!(code, 0, "{err}");
     let (_, err, _) = import(&env, &sample("hubspot-all-properties.csv"), &[]);
     let all = env.sandbox.contacts(LOCATION);
     let emma = find(&all, "emma.carter@brightpath.io");
@@ -593,14 +599,12 @@ fn pipedrive_email_cell_with_two_addresses_lands_the_first() {
 #[test]
 fn mailchimp_subscribed_members_land_as_subscribers_with_their_tags() {
     let env = Env::new();
-    let (report, err, code) = detected(
+    let all = landed(
         &env,
         "mailchimp-subscribed.csv",
         "using the Mailchimp preset, subscribed members export",
+        6,
     );
-    assert_eq!(code, 0, "{err}");
-    assert_eq!(statuses(&report), ["created"; 6]);
-    let all = env.sandbox.contacts(LOCATION);
     check(
         &all,
         "jenna.brooks@example.com",
@@ -652,14 +656,12 @@ fn mailchimp_unsubscribed_and_cleaned_members_land_with_email_do_not_disturb() {
     assert_eq!(statuses(&report), ["created"; 3]);
     // The cleaned file of an account that renamed its email label: the first column is the
     // email all the same.
-    let (report, err, code) = detected(
+    let all = landed(
         &env,
         "mailchimp-cleaned.csv",
         "using the Mailchimp preset, cleaned members export",
+        2,
     );
-    assert_eq!(code, 0, "{err}");
-    assert_eq!(statuses(&report), ["created"; 2]);
-    let all = env.sandbox.contacts(LOCATION);
     assert_eq!(all.len(), 5);
     check(
         &all,
@@ -959,14 +961,12 @@ fn google_cell_with_two_phones_lands_the_first_and_a_yearless_birthday_is_left_o
 #[test]
 fn legacy_google_csv_lands_with_group_membership_as_tags() {
     let env = Env::new();
-    let (report, err, code) = detected(
+    let all = landed(
         &env,
         "google-contacts-legacy.csv",
         "using the Google Contacts preset, legacy Google CSV",
+        3,
     );
-    assert_eq!(code, 0, "{err}");
-    assert_eq!(statuses(&report), ["created"; 3]);
-    let all = env.sandbox.contacts(LOCATION);
     check(
         &all,
         "anna.keller@keller-treuhand.ch",
@@ -1131,14 +1131,12 @@ fn classic_outlook_ambiguous_birthday_costs_the_birthday_only() {
 #[test]
 fn googles_outlook_csv_drops_its_system_categories() {
     let env = Env::new();
-    let (report, err, code) = detected(
+    let all = landed(
         &env,
         "outlook-google.csv",
         "using the Outlook preset, Google's Outlook CSV",
+        2,
     );
-    assert_eq!(code, 0, "{err}");
-    assert_eq!(statuses(&report), ["created"; 2]);
-    let all = env.sandbox.contacts(LOCATION);
     check(
         &all,
         "kari.nordmann@example.no",
