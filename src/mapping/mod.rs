@@ -776,6 +776,12 @@ pub fn detect_target(header: &str) -> Option<Target> {
         "web" | "url" | "websiteurl" => Field::Website,
         "leadsource" => Field::Source,
         "donotdisturb" => Field::Dnd,
+        // Opt-outs of one channel, as CRMs name them.
+        "emailoptout" | "optedoutofemail" | "hasoptedoutofemail" | "unsubscribedfromallemail" => {
+            Field::DndEmail
+        }
+        "donotcall" => Field::DndCall,
+        "smsoptout" | "textoptout" => Field::DndSms,
         "subaccountid" => Field::LocationId,
         "ownerid" | "owner" => Field::AssignedTo,
         "town" => Field::City,

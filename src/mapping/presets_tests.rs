@@ -362,3 +362,18 @@ auto = false
         assert_eq!(values(&m, &cells, Field::FirstName).len(), 1);
     }
 }
+
+#[test]
+fn opt_out_headers_are_recognised_without_a_preset() {
+    use crate::contact::Field;
+    use crate::mapping::{detect_target, Target};
+    for (h, f) in [
+        ("Email Opt Out", Field::DndEmail),
+        ("HasOptedOutOfEmail", Field::DndEmail),
+        ("Do Not Call", Field::DndCall),
+        ("SMS opt-out", Field::DndSms),
+        ("DND", Field::Dnd),
+    ] {
+        assert_eq!(detect_target(h), Some(Target::Field(f)), "{h}");
+    }
+}
