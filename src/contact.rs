@@ -22,6 +22,10 @@ pub enum Field {
     Website,
     Timezone,
     Dnd,
+    /// Do-not-disturb for one channel (`dndSettings.Email` …): an opt-out in the old CRM.
+    DndEmail,
+    DndCall,
+    DndSms,
     Source,
     DateOfBirth,
     Country,
@@ -36,7 +40,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 21] = [
+    pub const ALL: [Field; 24] = [
         Field::FirstName,
         Field::LastName,
         Field::Name,
@@ -50,6 +54,9 @@ impl Field {
         Field::Website,
         Field::Timezone,
         Field::Dnd,
+        Field::DndEmail,
+        Field::DndCall,
+        Field::DndSms,
         Field::Source,
         Field::DateOfBirth,
         Field::Country,
@@ -76,6 +83,9 @@ impl Field {
             Field::Website => "website",
             Field::Timezone => "timezone",
             Field::Dnd => "dnd",
+            Field::DndEmail => "dndSettings.Email",
+            Field::DndCall => "dndSettings.Call",
+            Field::DndSms => "dndSettings.SMS",
             Field::Source => "source",
             Field::DateOfBirth => "dateOfBirth",
             Field::Country => "country",
@@ -84,6 +94,16 @@ impl Field {
             Field::Tags => "tags",
             Field::BusinessId => "businessId",
             Field::LocationId => "locationId",
+        }
+    }
+
+    /// The `dndSettings` channel this field sets, for the per-channel opt-outs.
+    pub fn dnd_channel(self) -> Option<&'static str> {
+        match self {
+            Field::DndEmail => Some("Email"),
+            Field::DndCall => Some("Call"),
+            Field::DndSms => Some("SMS"),
+            _ => None,
         }
     }
 
@@ -143,6 +163,10 @@ pub struct ContactFields {
     pub timezone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dnd: Option<bool>,
+    /// Per-channel do-not-disturb (`DndSettingsSchema`). Only ever `active`: an import
+    /// records an opt-out, it never lifts one.
+    #[serde(skip_serializing_if = "DndSettings::is_empty")]
+    pub dnd_settings: DndSettings,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -155,6 +179,54 @@ pub struct ContactFields {
     pub assigned_to: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub custom_fields: Vec<CustomFieldInput>,
+}
+
+/// `dndSettings` of the upsert body: the channels to mark do-not-disturb.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DndSettings {
+    #[serde(rename = "Call", skip_serializing_if = "Option::is_none")]
+    pub call: Option<DndSetting>,
+    #[serde(rename = "Email", skip_serializing_if = "Option::is_none")]
+    pub email: Option<DndSetting>,
+    #[serde(rename = "SMS", skip_serializing_if = "Option::is_none")]
+    pub sms: Option<DndSetting>,
+}
+
+/// `DndSettingSchema`; `status` is one of `active`, `inactive`, `permanent`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DndSetting {
+    pub status: String,
+}
+
+impl DndSettings {
+    pub fn is_empty(&self) -> bool {
+        self.call.is_none() && self.email.is_none() && self.sms.is_none()
+    }
+
+    /// Marks `field`'s channel (`Field::DndEmail` …) do-not-disturb; other fields are ignored.
+    pub fn set_active(&mut self, field: Field) {
+        let slot = match field {
+            Field::DndEmail => &mut self.email,
+            Field::DndCall => &mut self.call,
+            Field::DndSms => &mut self.sms,
+            _ => return,
+        };
+        *slot = Some(DndSetting {
+            status: "active".into(),
+        });
+    }
+
+    /// (field, status) for each channel set.
+    pub fn channels(&self) -> Vec<(Field, &str)> {
+        [
+            (Field::DndEmail, &self.email),
+            (Field::DndCall, &self.call),
+            (Field::DndSms, &self.sms),
+        ]
+        .into_iter()
+        .filter_map(|(f, s)| s.as_ref().map(|s| (f, s.status.as_str())))
+        .collect()
+    }
 }
 
 /// A row that passed validation: everything the pipeline needs to send it.

@@ -11,6 +11,9 @@ pub enum RowStatus {
     Updated,
     /// Failed validation; never sent.
     Invalid,
+    /// Left out on purpose, never sent: the source marks the record as not wanted (a
+    /// Salesforce record with `IsDeleted = 1`). The reason is in `warnings`.
+    Skipped,
     /// Sent, but the upsert did not succeed (after retries).
     Failed,
     /// Dry run: the row would be sent.
@@ -29,10 +32,11 @@ pub enum RowStatus {
 }
 
 impl RowStatus {
-    pub const ALL: [RowStatus; 10] = [
+    pub const ALL: [RowStatus; 11] = [
         RowStatus::Created,
         RowStatus::Updated,
         RowStatus::Invalid,
+        RowStatus::Skipped,
         RowStatus::Failed,
         RowStatus::Valid,
         RowStatus::Deferred,
@@ -47,6 +51,7 @@ impl RowStatus {
             RowStatus::Created => "created",
             RowStatus::Updated => "updated",
             RowStatus::Invalid => "invalid",
+            RowStatus::Skipped => "skipped",
             RowStatus::Failed => "failed",
             RowStatus::Valid => "valid",
             RowStatus::Deferred => "deferred",

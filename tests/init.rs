@@ -140,13 +140,13 @@ fn init_names_the_preset_and_why() {
     let env = Env::new();
     let text = init(
         &env,
-        &repo("samples/presets/hubspot-contacts.csv"),
+        &repo("samples/presets/hubspot-all-properties.csv"),
         "h.toml",
         &[],
     );
     assert!(text.contains("preset = \"hubspot\""), "{text}");
     assert!(
-        text.contains("# Preset: HubSpot (9 of its 9 typical columns"),
+        text.contains("# Preset: HubSpot (all-properties export; 16 of its 16 typical columns"),
         "{text}"
     );
     assert!(
@@ -155,13 +155,13 @@ fn init_names_the_preset_and_why() {
     );
     assert!(
         text.contains(
-            "\"Mobile Phone Number\" = { field = \"phone\", fallback = true }  # HubSpot preset"
+            "\"Mobile Phone Number\" = { field = \"phone\", fallback = 1 }  # HubSpot preset"
         ),
         "{text}"
     );
     let text = init(
         &env,
-        &repo("samples/presets/hubspot-contacts.csv"),
+        &repo("samples/presets/hubspot-all-properties.csv"),
         "n.toml",
         &["--preset", "none"],
     );

@@ -1,10 +1,18 @@
-//! Each preset's sample export, imported with no mapping file: the preset is detected from the
-//! headers and the sandbox ends up with the right values in the right fields.
+//! Each preset's sample export (samples/presets/, header rows as the vendors write them),
+//! imported with no mapping file: the preset and its variant are detected from the headers, and
+//! the sandbox ends up with the right values in the right fields, opt-outs as `dndSettings`.
+//!
+//! Rows whose quirks need the bad-cell policy of issue 10 (decorated phones, several values in
+//! one cell, per-column day/month inference, Excel-mangled numbers) are checked in the tests
+//! marked `ignore = "needs issue 10: …"`; the others check every other row.
 
 mod common;
 
 use common::*;
-use ghl_import::sandbox::SandboxContact;
+use ghl_import::sandbox::{CustomFieldDef, CustomFieldType, SandboxContact};
+use serde_json::{json, Value};
+
+type Report = Vec<std::collections::HashMap<String, String>>;
 
 fn sample(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -26,17 +34,29 @@ fn field<'a>(c: &'a SandboxContact, f: &str) -> Option<&'a str> {
         "country" => c.country.as_deref(),
         "dob" => c.date_of_birth.as_deref(),
         "source" => c.source.as_deref(),
+        "website" => c.website.as_deref(),
         other => panic!("no field {other} in this test"),
     }
 }
 
-/// The contact with `email` (or, failing that, `phone`) has exactly these values (`None`:
-/// absent) and these tags, ignoring case and order.
-fn check(contacts: &[SandboxContact], key: &str, want: &[(&str, Option<&str>)], tags: &[&str]) {
-    let c = contacts
+/// The contact whose email (or, failing that, phone) is `key`.
+fn find<'a>(contacts: &'a [SandboxContact], key: &str) -> &'a SandboxContact {
+    contacts
         .iter()
         .find(|c| c.email.as_deref() == Some(key) || c.phone.as_deref() == Some(key))
-        .unwrap_or_else(|| panic!("{key} not in the sandbox"));
+        .unwrap_or_else(|| panic!("{key} not in the sandbox"))
+}
+
+/// The contact `key` has exactly these values (`None`: absent), these tags (ignoring case
+/// and order), no custom field (ids and owners are ignored, not sent) and this `dndSettings`.
+fn check(
+    contacts: &[SandboxContact],
+    key: &str,
+    want: &[(&str, Option<&str>)],
+    tags: &[&str],
+    dnd: Option<Value>,
+) {
+    let c = find(contacts, key);
     for (f, v) in want {
         assert_eq!(field(c, f), *v, "{key}: {f}");
     }
@@ -45,39 +65,63 @@ fn check(contacts: &[SandboxContact], key: &str, want: &[(&str, Option<&str>)], 
     let mut want: Vec<String> = tags.iter().map(|t| t.to_lowercase()).collect();
     want.sort();
     assert_eq!(got, want, "{key}: tags");
-    assert!(
-        c.custom_fields.is_empty(),
-        "{key}: ids and owners are ignored, not sent"
+    assert!(c.custom_fields.is_empty(), "{key}: {:?}", c.custom_fields);
+    assert_eq!(c.dnd_settings, dnd, "{key}: dndSettings");
+    assert_eq!(
+        c.dnd, None,
+        "{key}: an opt-out is per channel, never all-channel dnd"
     );
 }
 
-/// Imports `file` with no mapping; returns the report and stderr.
-fn import(
-    env: &Env,
-    file: &str,
-    want_code: i32,
-) -> (Vec<std::collections::HashMap<String, String>>, String) {
-    let out = env.import(&sample(file), &[]);
-    let err = stderr(&out);
-    assert_eq!(code(&out), want_code, "{err}");
-    (read_report(&env.path("report.csv")), err)
+fn email_dnd() -> Option<Value> {
+    Some(json!({"Email": {"status": "active"}}))
+}
+
+/// Imports `file` with no mapping (plus `extra`); returns the report, stderr and exit code.
+fn import(env: &Env, file: &std::path::Path, extra: &[&str]) -> (Report, String, i32) {
+    let out = env.import(file, extra);
+    (
+        read_report(&env.path("report.csv")),
+        stderr(&out),
+        code(&out),
+    )
+}
+
+/// Imports the sample `name` with no mapping; the run must name `notice` (preset, variant).
+fn detected(env: &Env, name: &str, notice: &str) -> (Report, String, i32) {
+    let (report, err, code) = import(env, &sample(name), &[]);
+    assert!(err.contains(notice), "{err}");
+    (report, err, code)
+}
+
+/// [`detected`], every row created, exit code 0: the sandbox's contacts.
+fn landed(env: &Env, name: &str, notice: &str, rows: usize) -> Vec<SandboxContact> {
+    let (report, err, code) = detected(env, name, notice);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), vec!["created"; rows], "{err}");
+    env.sandbox.contacts(LOCATION)
+}
+
+fn statuses(report: &Report) -> Vec<&str> {
+    report.iter().map(|r| r["status"].as_str()).collect()
 }
 
 #[test]
-fn hubspot() {
+fn hubspot_default_view_export_lands_field_by_field() {
     let env = Env::new();
-    let (report, err) = import(&env, "hubspot-contacts.csv", 0);
-    assert!(
-        err.contains("using the HubSpot preset (matched 9 of 9"),
-        "{err}"
+    let (report, err, code) = detected(
+        &env,
+        "hubspot-default-view.csv",
+        "using the HubSpot preset, default view export (matched 8 of 9",
     );
+    assert_eq!(code, 0, "{err}");
     assert!(
         !err.contains("not imported"),
         "every column is placed: {err}"
     );
-    assert_eq!(report.len(), 8);
+    assert_eq!(statuses(&report), ["created"; 6]);
     let all = env.sandbox.contacts(LOCATION);
-    assert_eq!(all.len(), 8);
+    // This view has no Company Name: the associated company stands in.
     check(
         &all,
         "emma.carter@brightpath.io",
@@ -86,64 +130,293 @@ fn hubspot() {
             ("last", Some("Carter")),
             ("phone", Some("+16175550143")),
             ("company", Some("BrightPath Analytics")),
+            ("city", None),
+        ],
+        &[],
+        None,
+    );
+    // The domain is lowercased.
+    check(
+        &all,
+        "noah.patel@greenleaf.com",
+        &[("phone", Some("+16175550178"))],
+        &[],
+        None,
+    );
+    check(
+        &all,
+        "olivia.hughes@harbourline.co.uk",
+        &[("phone", Some("+442079460321"))],
+        &[],
+        None,
+    );
+    // A generic mailbox with no name still lands.
+    check(
+        &all,
+        "info@nguyendental.com",
+        &[
+            ("first", None),
+            ("last", None),
+            ("phone", Some("+15035550112")),
+            ("company", None),
+        ],
+        &[],
+        None,
+    );
+}
+
+#[test]
+fn hubspot_all_properties_export_uses_the_fallbacks_and_the_email_opt_out() {
+    let env = Env::new();
+    let (report, _, _) = detected(
+        &env,
+        "hubspot-all-properties.csv",
+        "using the HubSpot preset, all-properties export (matched 16 of 16",
+    );
+    assert_eq!(&statuses(&report)[..5], ["created"; 5]);
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "emma.carter@brightpath.io",
+        &[
+            ("first", Some("Emma")),
+            ("phone", Some("+16175550143")),
+            ("company", Some("BrightPath Analytics")),
             ("address1", Some("200 Clarendon St")),
             ("city", Some("Boston")),
             ("state", Some("MA")),
             ("postal", Some("02116")),
             ("country", Some("US")),
+            ("dob", Some("1986-02-14")),
+            ("website", Some("https://brightpath.io")),
+            ("source", Some("Organic Search")),
         ],
         &["customer"],
+        None,
     );
-    // The email's domain is lowercased; Phone Number wins over Mobile Phone Number.
+    // Company Name is empty: Associated Company; Phone Number wins over the mobile.
     check(
         &all,
         "noah.patel@greenleaf.com",
-        &[("phone", Some("+16175550178"))],
+        &[
+            ("company", Some("Greenleaf Landscaping")),
+            ("phone", Some("+16175550178")),
+        ],
         &["lead"],
+        None,
     );
-    // No Phone Number: the mobile number is used.
+    // No Phone Number: the mobile. Unsubscribed from all email: email do-not-disturb.
     check(
         &all,
         "liam.nguyen@example.com",
         &[("phone", Some("+15035550112")), ("state", Some("OR"))],
         &["marketing qualified lead"],
+        email_dnd(),
     );
+    // Opted out of one subscription type only: not an opt-out of all email.
     check(
         &all,
         "olivia.hughes@harbourline.co.uk",
-        &[
-            ("phone", Some("+442079460321")),
-            ("country", Some("GB")),
-            ("state", None),
-            ("postal", Some("WC2B 6NH")),
-        ],
+        &[("country", Some("GB")), ("state", None)],
         &["opportunity"],
+        None,
     );
+    // No Email: the work email.
     check(
         &all,
-        "sophia@martins-design.ca",
-        &[("phone", Some("+16045550137")), ("country", Some("CA"))],
-        &["customer"],
+        "accounts@summitgear.com",
+        &[("phone", Some("+15125550166"))],
+        &["subscriber"],
+        None,
     );
 }
 
 #[test]
-fn salesforce() {
+#[ignore = "needs issue 10: a phone Excel turned into 6.14123E+10 is left out, not the row"]
+fn hubspot_phone_mangled_by_excel_costs_the_phone_not_the_contact() {
     let env = Env::new();
-    let (report, err) = import(&env, "salesforce-contacts.csv", 1);
-    assert!(err.contains("using the Salesforce preset"), "{err}");
-    // 3/4/1988 reads both ways: the row is reported, never guessed.
-    let bad: Vec<_> = report.iter().filter(|r| r["status"] == "invalid").collect();
-    assert_eq!(bad.len(), 1);
-    assert_eq!(bad[0]["row"], "6");
+    let (report, err, code) = import(&env, &sample("hubspot-all-properties.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 6]);
     assert!(
-        bad[0]["errors"].contains("column 'Birthdate'")
-            && bad[0]["errors"].contains("ambiguous date: 3/4/1988 could be 3 April or March 4"),
-        "{}",
-        bad[0]["errors"]
+        report[5]["warnings"].contains("Phone Number"),
+        "{:?}",
+        report[5]
     );
     let all = env.sandbox.contacts(LOCATION);
-    assert_eq!(all.len(), 7);
+    check(
+        &all,
+        "jack.wilson@example.com.au",
+        &[("phone", None), ("country", Some("AU"))],
+        &["lead"],
+        None,
+    );
+}
+
+#[test]
+#[ignore = "needs issue 10: a preset's lifecycle-stage tag gives way to the location's own field"]
+fn hubspot_lifecycle_stage_goes_to_the_locations_field_when_it_has_one() {
+    let mut config = fast_config();
+    config.custom_fields.push(CustomFieldDef::new(
+        "lifecycle_stage",
+        "Lifecycle Stage",
+        CustomFieldType::Text,
+    ));
+    let env = Env::with(config);
+    let (_, err, _) = import(&env, &sample("hubspot-all-properties.csv"), &[]);
+    let all = env.sandbox.contacts(LOCATION);
+    let emma = find(&all, "emma.carter@brightpath.io");
+    let id = env
+        .sandbox
+        .custom_field_id(LOCATION, "contact.lifecycle_stage")
+        .unwrap();
+    assert_eq!(emma.custom_field(&id), Some(&json!("Customer")), "{err}");
+    assert!(emma.tags.is_empty(), "{:?}", emma.tags);
+}
+
+#[test]
+fn salesforce_data_export_skips_deleted_records_and_reads_empty_lookups_as_empty() {
+    let mut config = fast_config();
+    config.custom_fields.push(CustomFieldDef::new(
+        "sf_account_id",
+        "Salesforce Account Id",
+        CustomFieldType::Text,
+    ));
+    let env = Env::with(config);
+    // Account ids kept in a custom field: the empty lookup 000000000000000AAA is not a value.
+    let mapping = env.write(
+        "m.toml",
+        "[columns]\n\"AccountId\" = \"contact.sf_account_id\"\n",
+    );
+    let file = sample("salesforce-data-export.csv");
+    let (report, err, code) = import(&env, &file, &["--mapping", mapping.to_str().unwrap()]);
+    assert_eq!(code, 0, "a skipped row is not a failure: {err}");
+    assert!(
+        err.contains("using the Salesforce preset, Data Export (API names)"),
+        "{err}"
+    );
+    assert_eq!(
+        statuses(&report),
+        ["created", "created", "created", "skipped", "created", "created"]
+    );
+    let deleted = &report[3];
+    assert_eq!(deleted["row"], "5");
+    assert_eq!(deleted["email"], "tom@beckerbakery.com");
+    assert_eq!(deleted["errors"], "");
+    assert_eq!(
+        deleted["warnings"],
+        "not sent: deleted in Salesforce (IsDeleted = 1)"
+    );
+    assert!(err.contains("skipped 1"), "{err}");
+    assert!(
+        env.requests()
+            .iter()
+            .filter_map(|r| r.body.as_ref())
+            .all(|b| !b.to_string().contains("beckerbakery")),
+        "a deleted record is never sent"
+    );
+
+    let all = env.sandbox.contacts(LOCATION);
+    assert_eq!(all.len(), 5);
+    let account = env
+        .sandbox
+        .custom_field_id(LOCATION, "contact.sf_account_id")
+        .unwrap();
+    let grace = find(&all, "grace.kim@pinnaclelogistics.com");
+    assert_eq!(
+        grace.custom_field(&account),
+        Some(&json!("0015g00000Pq7RsAAJ"))
+    );
+    let hannah = find(&all, "hannah.weiss@weissclinic.org");
+    assert!(
+        hannah.custom_fields.is_empty(),
+        "{:?}",
+        hannah.custom_fields
+    );
+    let sent_for_hannah = env
+        .requests_to("/contacts/upsert")
+        .into_iter()
+        .filter_map(|r| r.body)
+        .find(|b| b["email"] == "hannah.weiss@weissclinic.org")
+        .unwrap();
+    assert!(
+        !sent_for_hannah.to_string().contains("000000000000000AAA"),
+        "{sent_for_hannah}"
+    );
+
+    let standard = |key: &str, want: &[(&str, Option<&str>)], dnd: Option<Value>| {
+        let c = find(&all, key);
+        for (f, v) in want {
+            assert_eq!(field(c, f), *v, "{key}: {f}");
+        }
+        assert_eq!(c.dnd_settings, dnd, "{key}: dndSettings");
+        assert!(c.tags.is_empty());
+    };
+    // A multi-line MailingStreet becomes one address line.
+    standard(
+        "grace.kim@pinnaclelogistics.com",
+        &[
+            ("first", Some("Grace")),
+            ("last", Some("Kim")),
+            ("phone", Some("+14155550199")),
+            ("address1", Some("1 Embarcadero Ctr, Suite 500")),
+            ("city", Some("San Francisco")),
+            ("state", Some("California")),
+            ("postal", Some("94111")),
+            ("country", Some("US")),
+            ("dob", Some("1985-07-19")),
+            ("source", Some("Web")),
+            ("company", None),
+        ],
+        None,
+    );
+    // HasOptedOutOfEmail = 1; no Phone: the mobile.
+    standard(
+        "daniel.okafor@lumenhealth.com",
+        &[("phone", Some("+12065550148"))],
+        email_dnd(),
+    );
+    // DoNotCall = 1; the mailing address is empty: the other address, whole; the home phone.
+    standard(
+        "hannah.weiss@weissclinic.org",
+        &[
+            ("phone", Some("+13035550177")),
+            ("address1", Some("1600 Broadway")),
+            ("city", Some("Denver")),
+            ("state", Some("CO")),
+            ("postal", Some("80202")),
+            ("dob", Some("1982-11-23")),
+        ],
+        Some(json!({"Call": {"status": "active"}})),
+    );
+    standard(
+        "lena.mueller@alpenwerk.de",
+        &[
+            ("phone", Some("+49891234567")),
+            ("city", Some("München")),
+            ("state", Some("Bayern")),
+            ("country", Some("DE")),
+        ],
+        Some(json!({"Email": {"status": "active"}, "Call": {"status": "active"}})),
+    );
+    standard(
+        "james.oneill@keystonebuilders.com",
+        &[("last", Some("O'Neill")), ("dob", None)],
+        None,
+    );
+}
+
+#[test]
+fn salesforce_report_export_lands_field_by_field() {
+    let env = Env::new();
+    let (report, _, _) = detected(
+        &env,
+        "salesforce-report.csv",
+        "using the Salesforce preset, report export (field labels)",
+    );
+    let st = statuses(&report);
+    assert_eq!([st[0], st[1], st[2], st[4]], ["created"; 4]);
+    let all = env.sandbox.contacts(LOCATION);
     check(
         &all,
         "grace.kim@pinnaclelogistics.com",
@@ -161,16 +434,14 @@ fn salesforce() {
             ("source", Some("Web")),
         ],
         &[],
+        None,
     );
     check(
         &all,
         "hannah.weiss@weissclinic.org",
-        &[
-            ("phone", Some("+13035550177")),
-            ("dob", Some("1982-11-23")),
-            ("source", Some("Trade Show")),
-        ],
+        &[("phone", Some("+13035550177")), ("dob", Some("1982-11-23"))],
         &[],
+        None,
     );
     check(
         &all,
@@ -183,25 +454,74 @@ fn salesforce() {
             ("dob", Some("1990-10-30")),
         ],
         &[],
-    );
-    check(
-        &all,
-        "james.oneill@keystonebuilders.com",
-        &[("last", Some("O'Neill")), ("dob", None)],
-        &[],
+        None,
     );
 }
 
 #[test]
-fn pipedrive() {
+#[ignore = "needs issue 10: the day/month order of a date column is inferred from the file"]
+fn salesforce_report_birthdays_read_month_first_like_the_rest_of_the_column() {
     let env = Env::new();
-    let (_, err) = import(&env, "pipedrive-people.csv", 0);
-    assert!(
-        err.contains("using the Pipedrive preset (matched 8 of 8"),
-        "{err}"
-    );
+    let (report, err, code) = import(&env, &sample("salesforce-report.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 5]);
     let all = env.sandbox.contacts(LOCATION);
-    assert_eq!(all.len(), 8);
+    let aisha = find(&all, "aisha.rahman@crescentmedia.com");
+    assert_eq!(aisha.date_of_birth.as_deref(), Some("1988-03-04"));
+}
+
+#[test]
+fn salesforce_data_loader_extract_in_upper_case_lands_with_its_opt_outs() {
+    let env = Env::new();
+    let (report, err, code) = detected(
+        &env,
+        "salesforce-data-loader.csv",
+        "using the Salesforce preset, Data Loader extract (API names)",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("not imported"), "{err}");
+    assert_eq!(statuses(&report), ["created"; 4]);
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "grace.kim@pinnaclelogistics.com",
+        &[
+            ("first", Some("Grace")),
+            ("company", Some("Pinnacle Logistics")),
+            ("address1", Some("1 Embarcadero Ctr")),
+            ("city", Some("San Francisco")),
+            ("country", Some("US")),
+        ],
+        &[],
+        None,
+    );
+    check(
+        &all,
+        "daniel.okafor@lumenhealth.com",
+        &[("phone", Some("+12065550148"))],
+        &[],
+        email_dnd(),
+    );
+    check(
+        &all,
+        "hannah.weiss@weissclinic.org",
+        &[("company", None)],
+        &[],
+        Some(json!({"Call": {"status": "active"}})),
+    );
+}
+
+#[test]
+fn pipedrive_people_export_lands_with_its_address_parts_and_labels() {
+    let env = Env::new();
+    let (report, _, _) = detected(
+        &env,
+        "pipedrive-people.csv",
+        "using the Pipedrive preset, people export",
+    );
+    let st = statuses(&report);
+    assert_eq!([st[0], st[2], st[3], st[4], st[5]], ["created"; 5]);
+    let all = env.sandbox.contacts(LOCATION);
     check(
         &all,
         "lucas@moreau-archi.fr",
@@ -209,135 +529,281 @@ fn pipedrive() {
             ("first", Some("Lucas")),
             ("last", Some("Moreau")),
             ("phone", Some("+33142685300")),
-            ("company", Some("Moreau Architecture")),
+            ("address1", Some("12 Rue de Rivoli, 75004 Paris, France")),
             ("city", Some("Paris")),
+            ("state", Some("Île-de-France")),
+            ("postal", Some("75004")),
             ("country", Some("FR")),
         ],
         &["hot lead", "customer"],
+        None,
     );
+    // The full name split when the parts are empty.
     check(
         &all,
         "ludwig@symphonicsupplies.at",
-        &[("first", Some("Ludwig")), ("last", Some("van Beethoven"))],
+        &[
+            ("first", Some("Ludwig")),
+            ("last", Some("van Beethoven")),
+            ("city", Some("Wien")),
+        ],
         &["customer"],
+        None,
     );
-    // "Last, First", and the home address when there is no work one.
-    check(
-        &all,
-        "diego@garciaimports.mx",
-        &[("first", Some("Diego")), ("last", Some("Garcia"))],
-        &["customer", "vip"],
-    );
+    // No work email or phone: the home email, the mobile.
     check(
         &all,
         "mia.johansson@example.se",
         &[("phone", Some("+46701234567")), ("country", Some("SE"))],
         &[],
+        None,
     );
     check(
         &all,
-        "priya@ramantextiles.in",
-        &[("phone", Some("+919876543210"))],
-        &["cold lead"],
+        "diego@garciaimports.mx",
+        &[("first", Some("Diego")), ("last", Some("Garcia"))],
+        &["customer", "vip"],
+        None,
     );
     check(
         &all,
         "hello@zoeyoga.com",
         &[("first", Some("Zoe")), ("last", None)],
         &["customer"],
+        None,
     );
 }
 
 #[test]
-fn mailchimp() {
+#[ignore = "needs issue 10: several addresses in one email cell → the first, the rest in a warning"]
+fn pipedrive_email_cell_with_two_addresses_lands_the_first() {
     let env = Env::new();
-    let (_, err) = import(&env, "mailchimp-audience.csv", 0);
-    assert!(err.contains("using the Mailchimp preset"), "{err}");
+    let (report, err, code) = import(&env, &sample("pipedrive-people.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 6]);
+    assert!(
+        report[1]["warnings"].contains("chloe@andersonrealty.com"),
+        "{:?}",
+        report[1]
+    );
     let all = env.sandbox.contacts(LOCATION);
-    assert_eq!(all.len(), 8);
+    check(
+        &all,
+        "chloe.anderson@andersonrealty.com",
+        &[("phone", Some("+17025550123")), ("state", Some("Nevada"))],
+        &["warm lead"],
+        None,
+    );
+}
+
+#[test]
+fn mailchimp_subscribed_members_land_as_subscribers_with_their_tags() {
+    let env = Env::new();
+    let all = landed(
+        &env,
+        "mailchimp-subscribed.csv",
+        "using the Mailchimp preset, subscribed members export",
+        6,
+    );
     check(
         &all,
         "jenna.brooks@example.com",
         &[
             ("first", Some("Jenna")),
-            ("last", Some("Brooks")),
             ("phone", Some("+12175550123")),
             ("address1", Some("123 Main St  Springfield  IL  62701  US")),
+            ("company", Some("Brooks Bakery")),
             // Birthday (no year) and the IP-derived CC are not imported.
             ("dob", None),
             ("country", None),
         ],
         &["Newsletter", "Customer"],
+        None,
     );
-    // Quoted tags keep their commas.
+    // Quoted tags keep their commas; `;` between quoted tags works too.
     check(
         &all,
         "liam.oconnor@example.ie",
         &[("phone", Some("+35315550199"))],
         &["Newsletter", "Ireland, Dublin"],
+        None,
+    );
+    check(
+        &all,
+        "ava.wilson@example.com",
+        &[],
+        &["Customer", "Blog"],
+        None,
     );
     check(
         &all,
         "sam.lee@example.org",
         &[("phone", Some("+15625550134"))],
         &["VIP", "Webinar 2024", "Customer"],
+        None,
     );
-    check(&all, "nora.fischer@example.de", &[("phone", None)], &[]);
 }
 
 #[test]
-fn zoho() {
+fn mailchimp_unsubscribed_and_cleaned_members_land_with_email_do_not_disturb() {
     let env = Env::new();
-    let (_, err) = import(&env, "zoho-contacts.csv", 0);
-    assert!(err.contains("using the Zoho CRM preset"), "{err}");
-    let all = env.sandbox.contacts(LOCATION);
-    assert_eq!(all.len(), 8);
+    let (report, err, code) = detected(
+        &env,
+        "mailchimp-unsubscribed.csv",
+        "using the Mailchimp preset, unsubscribed members export",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 3]);
+    // The cleaned file of an account that renamed its email label: the first column is the
+    // email all the same.
+    let all = landed(
+        &env,
+        "mailchimp-cleaned.csv",
+        "using the Mailchimp preset, cleaned members export",
+        2,
+    );
+    assert_eq!(all.len(), 5);
     check(
         &all,
-        "arjun.mehta@mehtaexports.in",
-        &[
-            ("first", Some("Arjun")),
-            ("last", Some("Mehta")),
-            ("phone", Some("+912222661234")),
-            ("company", Some("Mehta Exports")),
-            ("address1", Some("12 Marine Drive")),
-            ("city", Some("Mumbai")),
-            ("state", Some("Maharashtra")),
-            ("postal", Some("400020")),
-            ("country", Some("IN")),
-            ("dob", Some("1984-06-15")),
-            ("source", Some("Trade Show")),
-        ],
-        &["Trade Show", "Partner"],
+        "rosa.diaz@example.mx",
+        &[("first", Some("Rosa")), ("last", Some("Díaz"))],
+        &["Customer", "VIP"],
+        email_dnd(),
     );
+    check(
+        &all,
+        "tom.baker@example.com",
+        &[],
+        &["Newsletter"],
+        email_dnd(),
+    );
+    check(&all, "ken.ito@example.jp", &[], &[], email_dnd());
+    check(
+        &all,
+        "old.address@example.de",
+        &[("first", Some("Jonas"))],
+        &["Newsletter"],
+        email_dnd(),
+    );
+    check(&all, "bounce@defunct-shop.com", &[], &[], email_dnd());
+}
+
+#[test]
+fn a_subscriber_who_later_unsubscribed_gets_email_do_not_disturb_even_with_changed_only() {
+    let env = Env::new();
+    let (_, err, code) = import(&env, &sample("mailchimp-subscribed.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    let all = env.sandbox.contacts(LOCATION);
+    assert_eq!(find(&all, "jenna.brooks@example.com").dnd_settings, None);
+    // The audience's unsubscribed file, a week later: Jenna's only change is the opt-out.
+    let unsub = env.write(
+        "unsubscribed_members_export_ba473dc14f.csv",
+        "Email,\"First Name\",\"Last Name\",Position,Company,ORIGIN,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,UNSUB_TIME,UNSUB_CAMPAIGN_TITLE,UNSUB_CAMPAIGN_ID,UNSUB_REASON,UNSUB_REASON_OTHER,LAST_CHANGED,LEID,EUID,NOTES,TAGS\n\
+         jenna.brooks@example.com,Jenna,Brooks,,,,2,\"2023-02-01 10:00:00\",203.0.113.10,\"2023-02-01 10:05:12\",203.0.113.10,39.7800000,-89.6500000,'-6,'-5,america/chicago,US,il,\"2024-07-01 09:00:00\",\"July Newsletter\",3f4e5d6c7b,\"I never signed up for this mailing list\",,\"2024-07-01 09:00:00\",44877845,c2cb0681af,,\n",
+    );
+    let (report, err, code) = import(&env, &unsub, &["--changed-only"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["updated"], "{err}");
+    let all = env.sandbox.contacts(LOCATION);
+    let jenna = find(&all, "jenna.brooks@example.com");
+    assert_eq!(jenna.dnd_settings, email_dnd());
+    // What she had stays.
+    assert_eq!(jenna.phone.as_deref(), Some("+12175550123"));
+    // The same file again changes nothing.
+    let (report, _, _) = import(&env, &unsub, &["--changed-only"]);
+    assert_eq!(statuses(&report), ["unchanged"]);
+}
+
+#[test]
+fn zoho_export_lands_without_its_id_twins_and_with_its_opt_outs() {
+    let env = Env::new();
+    let (report, err, _) = detected(
+        &env,
+        "zoho-contacts.csv",
+        "using the Zoho CRM preset, contacts export",
+    );
+    assert!(
+        err.contains("'Secondary Email': HighLevel's API stores one email per contact"),
+        "{err}"
+    );
+    assert!(!err.contains(".id'"), "the .id twins are ignored: {err}");
+    let st = statuses(&report);
+    assert_eq!([st[0], st[2], st[3]], ["created"; 3]);
+    let all = env.sandbox.contacts(LOCATION);
     check(
         &all,
         "kevin.walsh@walshconsulting.com",
-        &[("dob", Some("1978-12-24")), ("phone", Some("+16175550125"))],
-        &[],
+        &[
+            ("first", Some("Kevin")),
+            ("last", Some("Walsh")),
+            ("phone", Some("+16175550125")),
+            ("address1", Some("10 Post Office Sq")),
+            ("city", Some("Boston")),
+            ("state", Some("MA")),
+            ("postal", Some("02109")),
+            ("dob", Some("1978-12-24")),
+            ("source", Some("Trade Show")),
+        ],
+        &["Trade Show", "Partner"],
+        None,
     );
-    // The secondary email when the main one is empty.
+    // No Email: the secondary one. Email Opt Out = true.
     check(
         &all,
         "ben.turner@example.com",
         &[("phone", Some("+19195550160"))],
         &["Customer"],
+        email_dnd(),
+    );
+    // Email Opt Out false, but unsubscribed (Unsubscribed Time set); the secondary email is
+    // not stored.
+    check(
+        &all,
+        "grace.liu@liudental.com",
+        &[("dob", None)],
+        &[],
+        email_dnd(),
+    );
+    assert!(all
+        .iter()
+        .all(|c| c.email.as_deref() != Some("grace@gmail.example.com")));
+}
+
+#[test]
+#[ignore = "needs issue 10: the day/month order of a date column is inferred from the file"]
+fn zoho_birthdays_read_month_first_like_the_rest_of_the_column() {
+    let env = Env::new();
+    let (report, err, code) = import(&env, &sample("zoho-contacts.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 5]);
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "sofia@lopezcatering.com",
+        &[("dob", Some("1986-09-03")), ("phone", Some("+13055550190"))],
+        &["VIP", "Catering"],
+        email_dnd(),
     );
     check(
         &all,
-        "yuki.sato@satotrading.jp",
-        &[("phone", Some("+819012345678")), ("country", Some("JP"))],
-        &["Partner", "Japan"],
+        "peter.novak@novakmachinery.com",
+        &[("dob", Some("1969-03-04"))],
+        &["Trade Show"],
+        None,
     );
 }
 
 #[test]
-fn keap() {
+fn keap_export_lands_with_its_address_blocks_and_phone_order() {
     let env = Env::new();
-    let (_, err) = import(&env, "keap-contacts.csv", 0);
-    assert!(err.contains("using the Keap preset"), "{err}");
+    let (report, _, _) = detected(
+        &env,
+        "keap-contacts.csv",
+        "using the Keap preset, Max Classic (Infusionsoft) export",
+    );
+    let st = statuses(&report);
+    assert_eq!([st[0], st[2], st[4]], ["created"; 3]);
     let all = env.sandbox.contacts(LOCATION);
-    assert_eq!(all.len(), 8);
     check(
         &all,
         "rachel@greenboutique.com",
@@ -353,58 +819,464 @@ fn keap() {
             ("country", Some("US")),
             ("dob", Some("1983-05-05")),
             ("source", Some("Facebook")),
+            ("website", Some("https://greenboutique.com")),
         ],
         &["Newsletter", "Webinar Attendee"],
+        None,
     );
-    // The extension is dropped; Phone 2 only fills in when Phone 1 is empty.
-    check(
-        &all,
-        "david.cho@chofitness.com",
-        &[("phone", Some("+14805550199")), ("dob", Some("1982-11-23"))],
-        &["Newsletter"],
-    );
+    // No Email, no Phone 1, no billing address: Email Address 2, Phone 2, the shipping block.
     check(
         &all,
         "megan.foster@example.com",
-        &[("phone", Some("+16025550175"))],
+        &[
+            ("phone", Some("+16025550175")),
+            ("address1", Some("1 N Central Ave")),
+            ("city", Some("Phoenix")),
+            ("postal", Some("85004")),
+        ],
         &["Client", "Referral Partner"],
+        None,
     );
     check(
         &all,
-        "sam.boateng@example.ca",
-        &[("phone", Some("+14165550108")), ("country", Some("CA"))],
-        &["Webinar Attendee"],
+        "laura@bianchistudio.com",
+        &[("phone", Some("+13055550136")), ("dob", Some("1990-07-30"))],
+        &["Newsletter"],
+        None,
     );
 }
 
 #[test]
-fn preset_none_and_a_mapping_file_override() {
+#[ignore = "needs issue 10: Keap's decorated phones ('(617) 482-1934   , (Work) labels)"]
+fn keap_decorated_phones_are_read() {
     let env = Env::new();
+    let (report, err, code) = import(&env, &sample("keap-contacts.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 5]);
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "david.cho@chofitness.com",
+        &[("phone", Some("+16174821934")), ("dob", Some("1982-11-23"))],
+        &["Newsletter"],
+        None,
+    );
+    check(
+        &all,
+        "wei.tan@tanlogistics.sg",
+        &[("phone", Some("+6589159826")), ("country", Some("SG"))],
+        &["Webinar Attendee"],
+        None,
+    );
+}
+
+#[test]
+fn google_contacts_land_with_labels_as_tags_except_the_system_groups() {
+    let env = Env::new();
+    let (report, err, _) = detected(
+        &env,
+        "google-contacts.csv",
+        "using the Google Contacts preset, Google CSV (matched 20 of 20",
+    );
+    assert!(!err.contains("not imported"), "{err}");
+    assert_eq!(&statuses(&report)[..5], ["created"; 5]);
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "anna.keller@keller-treuhand.ch",
+        &[
+            ("first", Some("Anna")),
+            ("last", Some("Keller")),
+            ("phone", Some("+41792648866")),
+            ("company", Some("Keller Treuhand AG")),
+            ("address1", Some("Bahnhofstrasse 10")),
+            ("city", Some("Zürich")),
+            ("postal", Some("8001")),
+            ("country", Some("CH")),
+            ("dob", Some("1985-04-03")),
+            ("website", Some("https://keller-treuhand.ch")),
+        ],
+        &["Clients"],
+        None,
+    );
+    // Only system groups: no tags. The first address block is partly filled: it is used.
+    check(
+        &all,
+        "ben.ortiz@example.com",
+        &[
+            ("address1", None),
+            ("city", Some("Palo Alto")),
+            ("state", Some("CA")),
+            ("country", Some("US")),
+        ],
+        &[],
+        None,
+    );
+    check(
+        &all,
+        "chen.wei@example.cn",
+        &[("phone", Some("+8613800138000"))],
+        &["Copied from EVA-L09"],
+        None,
+    );
+    // E-mail 1 wins over E-mail 2; the first address block is empty: the second, whole.
+    check(
+        &all,
+        "dana@levidesign.co.il",
+        &[
+            ("address1", Some("Rothschild Blvd 22")),
+            ("city", Some("Tel Aviv")),
+            ("postal", Some("6688218")),
+            ("country", Some("IL")),
+        ],
+        &["Suppliers", "VIP"],
+        None,
+    );
+    // No email at all: the phone is the key.
+    check(&all, "+4791234567", &[("email", None)], &[], None);
+}
+
+#[test]
+#[ignore = "needs issue 10: ' ::: ' multi-values and a birthday without a year"]
+fn google_cell_with_two_phones_lands_the_first_and_a_yearless_birthday_is_left_out() {
+    let env = Env::new();
+    let (report, err, code) = import(&env, &sample("google-contacts.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 6]);
+    assert!(
+        report[5]["warnings"].contains("Birthday"),
+        "{:?}",
+        report[5]
+    );
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "fatou.diop@example.sn",
+        &[("phone", Some("+41319280960")), ("dob", None)],
+        &["Clients"],
+        None,
+    );
+}
+
+#[test]
+fn legacy_google_csv_lands_with_group_membership_as_tags() {
+    let env = Env::new();
+    let all = landed(
+        &env,
+        "google-contacts-legacy.csv",
+        "using the Google Contacts preset, legacy Google CSV",
+        3,
+    );
+    check(
+        &all,
+        "anna.keller@keller-treuhand.ch",
+        &[
+            ("first", Some("Anna")),
+            ("last", Some("Keller")),
+            ("company", Some("Keller Treuhand AG")),
+            ("city", Some("Zürich")),
+            ("phone", Some("+41792648866")),
+        ],
+        &["Clients"],
+        None,
+    );
+    check(&all, "ben.ortiz@example.com", &[], &[], None);
+    check(&all, "dana@levidesign.co.il", &[], &["Suppliers"], None);
+}
+
+#[test]
+fn outlook_com_export_takes_the_filled_address_block_and_phones_in_order() {
+    let env = Env::new();
+    let (report, _, _) = detected(
+        &env,
+        "outlook-com.csv",
+        "using the Outlook preset, outlook.com export (matched 25 of 25",
+    );
+    assert_eq!(&statuses(&report)[1..], ["created"; 3]);
+    let all = env.sandbox.contacts(LOCATION);
+    // No mobile: the primary phone. No business address: the home one. 0/0/00 is no date.
+    check(
+        &all,
+        "paul.dubois@example.com",
+        &[
+            ("phone", Some("+12125550100")),
+            ("address1", Some("22 W 45th St")),
+            ("city", Some("New York")),
+            ("state", Some("NY")),
+            ("postal", Some("10036")),
+            ("country", Some("US")),
+            ("dob", None),
+        ],
+        &[],
+        None,
+    );
+    // E-mail 2 when E-mail Address is empty; the business phone before the home one.
+    check(
+        &all,
+        "rita.gomes@example.pt",
+        &[
+            ("phone", Some("+351215550123")),
+            ("company", Some("Gomes & Filhos")),
+            ("city", Some("Lisboa")),
+            ("country", Some("PT")),
+            ("dob", Some("1979-11-30")),
+        ],
+        &[],
+        None,
+    );
+    check(
+        &all,
+        "sam.carter@example.com",
+        &[
+            ("phone", Some("+16175550162")),
+            ("address1", Some("9 Beacon St")),
+            ("city", Some("Boston")),
+        ],
+        &[],
+        None,
+    );
+}
+
+#[test]
+#[ignore = "needs issue 10: the day/month order of a date column is inferred from the file"]
+fn outlook_com_birthday_reads_month_first_and_the_business_block_wins() {
+    let env = Env::new();
+    let (report, err, code) = import(&env, &sample("outlook-com.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 4]);
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "ingrid.nilsen@fjordbygg.no",
+        &[
+            ("phone", Some("+4741234567")),
+            ("address1", Some("Karl Johans gate 1")),
+            ("postal", Some("0154")),
+            ("dob", Some("1990-03-12")),
+            ("website", Some("https://fjordbygg.no")),
+        ],
+        &[],
+        None,
+    );
+}
+
+#[test]
+fn classic_outlook_export_in_windows_1252_lands_with_categories_as_tags() {
+    let env = Env::new();
+    let (report, err, _) = detected(
+        &env,
+        "outlook-desktop.csv",
+        "using the Outlook preset, classic desktop Outlook export",
+    );
+    assert!(err.contains("windows-1252"), "{err}");
+    assert_eq!(&statuses(&report)[1..], ["created"; 2]);
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "chloe.lefevre@example.ca",
+        &[
+            ("first", Some("Chloé")),
+            ("last", Some("Lefèvre")),
+            ("phone", Some("+14185550110")),
+            ("address1", Some("8 Rue des Fleurs")),
+            ("city", Some("Québec")),
+            ("country", Some("CA")),
+            ("dob", None),
+        ],
+        &["Personal"],
+        None,
+    );
+    check(
+        &all,
+        "bjorn@astromkonsult.se",
+        &[
+            ("last", Some("Åström")),
+            ("phone", Some("+46315550123")),
+            ("company", Some("Åström Konsult")),
+            ("city", Some("Göteborg")),
+            ("country", Some("SE")),
+        ],
+        &[],
+        None,
+    );
+}
+
+#[test]
+#[ignore = "needs issue 10: a date that reads both ways is left out, not the row"]
+fn classic_outlook_ambiguous_birthday_costs_the_birthday_only() {
+    let env = Env::new();
+    let (report, err, code) = import(&env, &sample("outlook-desktop.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 3]);
+    assert!(
+        report[0]["warnings"].contains("Birthday"),
+        "{:?}",
+        report[0]
+    );
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "jose@cafenunez.com",
+        &[
+            ("first", Some("José")),
+            ("phone", Some("+13055550173")),
+            ("city", Some("Miami")),
+            ("dob", None),
+        ],
+        &["Clients", "VIP"],
+        None,
+    );
+}
+
+#[test]
+fn googles_outlook_csv_drops_its_system_categories() {
+    let env = Env::new();
+    let all = landed(
+        &env,
+        "outlook-google.csv",
+        "using the Outlook preset, Google's Outlook CSV",
+        2,
+    );
+    check(
+        &all,
+        "kari.nordmann@example.no",
+        &[
+            ("phone", Some("+4793456789")),
+            ("address1", Some("Storgata 1")),
+            ("city", Some("Oslo")),
+            ("postal", Some("0155")),
+            ("country", Some("NO")),
+            ("dob", Some("1988-05-17")),
+        ],
+        &[],
+        None,
+    );
+    check(
+        &all,
+        "ola.hansen@hansen-as.no",
+        &[
+            ("company", Some("Hansen AS")),
+            ("address1", Some("Dronningens gate 8")),
+            ("phone", Some("+4722334455")),
+        ],
+        &["Kunder"],
+        None,
+    );
+}
+
+#[test]
+fn opt_out_columns_set_their_channel_and_a_plain_dnd_column_keeps_all_channels() {
+    let env = Env::new();
+    let mapping = env.write(
+        "m.toml",
+        "[columns]\n\"Email opt-out\" = \"dndSettings.Email\"\n\"No texts\" = \"dndSettings.SMS\"\n\"No calls\" = { field = \"dndSettings.Call\", true_values = [\"do not call\"], false_values = [\"ok\"] }\n",
+    );
+    let file = env.write(
+        "people.csv",
+        "Email,DND,Email opt-out,No texts,No calls\n\
+         all@example.com,yes,,,\n\
+         email@example.com,,true,,ok\n\
+         texts@example.com,,no,1,do not call\n",
+    );
+    let (report, err, code) = import(&env, &file, &["--mapping", mapping.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 3]);
+    let all = env.sandbox.contacts(LOCATION);
+    let all_channels = find(&all, "all@example.com");
+    assert_eq!(
+        (all_channels.dnd, &all_channels.dnd_settings),
+        (Some(true), &None)
+    );
+    let email = find(&all, "email@example.com");
+    assert_eq!((email.dnd, &email.dnd_settings), (None, &email_dnd()));
+    // "no" lifts nothing: it sends nothing.
+    let texts = find(&all, "texts@example.com");
+    assert_eq!(
+        texts.dnd_settings,
+        Some(json!({"SMS": {"status": "active"}, "Call": {"status": "active"}}))
+    );
+    let body = env
+        .requests_to("/contacts/upsert")
+        .into_iter()
+        .filter_map(|r| r.body)
+        .find(|b| b["email"] == "texts@example.com")
+        .unwrap();
+    assert_eq!(
+        body["dndSettings"],
+        json!({"Call": {"status": "active"}, "SMS": {"status": "active"}})
+    );
+
+    // A later opt-out of another channel adds to the first (written channel by channel).
+    let more = env.write("more.csv", "Email,No texts\nemail@example.com,yes\n");
+    let m2 = env.write("m2.toml", "[columns]\n\"No texts\" = \"dndSettings.SMS\"\n");
+    let (_, err, code) = import(&env, &more, &["--mapping", m2.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let all = env.sandbox.contacts(LOCATION);
+    assert_eq!(
+        find(&all, "email@example.com").dnd_settings,
+        Some(json!({"Email": {"status": "active"}, "SMS": {"status": "active"}}))
+    );
+}
+
+#[test]
+fn an_ordinary_file_gets_no_preset_and_none_turns_a_preset_off() {
+    let env = Env::new();
+    let contacts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/contacts.csv");
+    let out = env.import(&contacts, &["--dry-run"]);
+    assert!(!stderr(&out).contains("preset"), "{}", stderr(&out));
+
     // --preset none: plain name matching; HubSpot's own columns are reported as not imported.
     let out = env.import(
-        &sample("hubspot-contacts.csv"),
+        &sample("hubspot-default-view.csv"),
         &["--preset", "none", "--dry-run"],
     );
     let err = stderr(&out);
-    assert!(!err.contains("preset ("), "{err}");
+    assert!(!err.contains("preset,"), "{err}");
     assert!(err.contains("'Record ID'"), "{err}");
+}
 
-    // A mapping file's line wins over the preset's for that column and field.
+#[test]
+fn a_mapping_files_line_wins_over_the_presets() {
+    let env = Env::new();
     let mapping = env.write(
         "m.toml",
         "[columns]\n\"Mobile Phone Number\" = \"phone\"\n\"Lifecycle Stage\" = \"ignore\"\n",
     );
-    let out = env.import(
-        &sample("hubspot-contacts.csv"),
+    let (_, err, _) = import(
+        &env,
+        &sample("hubspot-all-properties.csv"),
         &["--mapping", mapping.to_str().unwrap()],
     );
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
     let all = env.sandbox.contacts(LOCATION);
     check(
         &all,
-        "ethan.brooks@northwind.com",
-        &[("phone", Some("+13125550199"))],
+        "noah.patel@greenleaf.com",
+        &[("phone", Some("+16175550190"))],
         &[],
+        None,
     );
-    check(&all, "emma.carter@brightpath.io", &[("phone", None)], &[]);
+    let emma = find(&all, "emma.carter@brightpath.io");
+    assert_eq!((emma.phone.as_deref(), emma.tags.len()), (None, 0), "{err}");
+}
+
+#[test]
+fn a_preset_named_on_the_command_line_is_used_whatever_the_headers() {
+    let env = Env::new();
+    // A Mailchimp file cut down to three columns: too few to detect, fine to name.
+    let file = env.write(
+        "cut.csv",
+        "Email,First Name,TAGS\nmia@example.com,Mia,\"\"\"VIP\"\",\"\"Blog\"\"\"\n",
+    );
+    let (report, err, code) = import(&env, &file, &["--preset", "mailchimp"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("using the Mailchimp preset"), "{err}");
+    assert_eq!(statuses(&report), ["created"]);
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "mia@example.com",
+        &[("first", Some("Mia"))],
+        &["VIP", "Blog"],
+        None,
+    );
 }

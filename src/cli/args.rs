@@ -68,7 +68,7 @@ pub enum Command {
 
 /// Built-in mappings for other CRMs' exports.
 const PRESET_HELP: &str = "A built-in mapping for another CRM's export: hubspot, salesforce, \
-pipedrive, mailchimp, zoho, keap, or none [default: chosen by the headers when they clearly \
+pipedrive, mailchimp, zoho, keap, google, outlook, or none [default: chosen by the headers when they clearly \
 match one]. A mapping file's own lines win over it.";
 
 #[derive(Debug, Args)]

@@ -111,18 +111,12 @@ pub fn generate(
                     d.matched, d.total
                 )
             } else {
-                let have: Vec<&str> = d
-                    .preset
-                    .distinctive
-                    .iter()
-                    .filter(|c| !find_columns(&headers, c).is_empty())
-                    .map(String::as_str)
-                    .collect();
                 format!(
-                    "{} of its {} typical columns are in the file: {}",
+                    "{}; {} of its {} typical columns are in the file: {}",
+                    d.variant.name,
                     d.matched,
                     d.total,
-                    have.join(", ")
+                    d.found(&headers).join(", ")
                 )
             };
             out += &format!("# Preset: {} ({why}).\n", d.preset.name);
@@ -324,8 +318,31 @@ fn rule_value(r: &Rule) -> String {
     if !r.false_values.is_empty() {
         opts.push(format!("false_values = [{}]", list(&r.false_values)));
     }
-    if r.fallback {
-        opts.push("fallback = true".to_owned());
+    match (r.fallback, r.order) {
+        (true, 0) => opts.push("fallback = true".to_owned()),
+        (true, n) => opts.push(format!("fallback = {n}")),
+        _ => {}
+    }
+    if let Some(g) = &r.group {
+        opts.push(format!("group = {}", quote(g)));
+    }
+    if r.filled {
+        opts.push("filled = true".to_owned());
+    }
+    if !r.skip_row_when.is_empty() {
+        opts.push(format!("skip_row_when = [{}]", list(&r.skip_row_when)));
+    }
+    if let Some(reason) = &r.reason {
+        opts.push(format!("reason = {}", quote(reason)));
+    }
+    if !r.drop.is_empty() {
+        opts.push(format!("drop = [{}]", list(&r.drop)));
+    }
+    if let Some(p) = &r.drop_prefix {
+        opts.push(format!("drop_prefix = {}", quote(p)));
+    }
+    if let Some(n) = &r.note {
+        opts.push(format!("note = {}", quote(n)));
     }
     if opts.is_empty() && key == "field" {
         return quote(&name);

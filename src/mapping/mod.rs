@@ -14,8 +14,11 @@
 //! # Keep matching unlisted columns by name (default true). With `auto = false`, only the
 //! # columns listed below are imported.
 //! auto = true
-//! # A built-in preset (see below): hubspot, salesforce, pipedrive, mailchimp, zoho, keap, none.
+//! # A built-in preset (see below): hubspot, salesforce, pipedrive, mailchimp, zoho, keap,
+//! # google, outlook, none.
 //! # preset = "hubspot"
+//! # Values read as empty in every column.
+//! # empty_values = ["000000000000000AAA"]
 //!
 //! [columns]
 //! # "Column as written in the header" = what it becomes:
@@ -38,8 +41,9 @@
 //! ```
 //!
 //! Field names: `firstName lastName name email phone gender address1 city state postalCode
-//! website timezone dnd source dateOfBirth country companyName assignedTo tags businessId
-//! locationId` (case-insensitive). `split` applies to `tags` and custom fields only; an
+//! website timezone dnd dndSettings.Email dndSettings.Call dndSettings.SMS source dateOfBirth
+//! country companyName assignedTo tags businessId locationId` (case-insensitive). A column
+//! name with one `*` (`"*.id"`) is a pattern; a column named outright wins over it. `split` applies to `tags` and custom fields only; an
 //! auto-detected tags column is split on `,`. Split parts are trimmed and empty ones dropped.
 //! Column names must match the header exactly (or, failing that, ignoring case and
 //! surrounding spaces); a listed column the file does not have is an error, so is listing two
@@ -65,6 +69,11 @@
 //! "Groups"    = { field = "tags", split = "|" }         # each with its own separator
 //! "Mobile"    = { field = "phone", fallback = true }    # used when the row's other phone is empty
 //! "Tier"      = { custom_field = "contact.tier", type = "select", options = ["Gold"] }  # checked offline
+//! "Home"      = { field = "phone", fallback = 2 }       # fallbacks by rank
+//! "Unsub at"  = { field = "dndSettings.Email", filled = true }   # any value means yes
+//! "Deleted"   = { skip_row_when = ["1"], reason = "deleted" }    # the row is not sent
+//! "Groups"    = { field = "tags", split = ":::", drop_prefix = "* " }  # items left out
+//! "Home City" = { field = "city", fallback = true, group = "address" }  # a block
 //! ```
 //!
 //! - `split_name` keeps `name` and splits it: "Jane Doe" → Jane / Doe, "Doe, Jane" → Jane /
@@ -78,14 +87,18 @@
 //! - `true_values`/`false_values` (compared ignoring case) come before the usual yes/no, 1/0.
 //! - Phones without a country code are read in the row's `country` column when it has one,
 //!   else in `--default-country`.
+//! - A group's fallbacks are used only when no non-fallback column of the group has a value,
+//!   and then only the best-ranked block with one: addresses are never mixed.
+//! - Opt-out channels (`dndSettings.*`) take any number of columns: any yes opts out; a no
+//!   sends nothing.
 //!
 //! # Presets
 //!
 //! Built-in mappings for the contact exports of HubSpot, Salesforce, Pipedrive, Mailchimp, Zoho
-//! CRM and Keap (`presets/*.toml`: column → field, IDs and owners ignored, Pipedrive's full
-//! name split, Mailchimp's quoted tags). A CSV whose headers include at least half (and at least
-//! three) of one preset's typical columns, and more of them than of any other preset's, gets
-//! that preset; `--preset <id|none>` or `preset = "…"` in the mapping file chooses instead.
+//! CRM, Keap, Google Contacts and Outlook (`presets/*.toml`: column → field, IDs and owners
+//! ignored, opt-outs as `dndSettings`). Each lists the layouts (variants) its source writes; a
+//! CSV whose headers include at least half (and at least three) of one variant's typical
+//! columns, a larger share than any other preset's, gets that preset; `--preset <id|none>` or `preset = "…"` in the mapping file chooses instead.
 //! `auto = false` turns detection off. A mapping file's own lines win over the preset's, both
 //! for the column and for the field it gives.
 
@@ -147,8 +160,13 @@ pub enum Target {
 
 impl Target {
     /// Targets that take one value per row; two columns cannot both feed one.
+    /// Opt-out channels take any number of columns: any one saying yes opts the row out.
     fn single_valued(&self) -> bool {
-        !matches!(self, Target::Field(Field::Tags) | Target::Ignore)
+        match self {
+            Target::Field(f) => *f != Field::Tags && f.dnd_channel().is_none(),
+            Target::CustomField(_) => true,
+            Target::Ignore => false,
+        }
     }
 }
 
@@ -202,6 +220,21 @@ struct Rule {
     false_values: Vec<String>,
     /// Used only when no other column gives the field in this row.
     fallback: bool,
+    /// Among fallbacks, lower goes first (`fallback = 2`); column order breaks ties.
+    order: i64,
+    /// Columns of one block (an address): fallbacks of a group are used only when no
+    /// non-fallback column of the group has a value, and then only one block's.
+    group: Option<String>,
+    /// Any value means yes (Mailchimp's `UNSUB_TIME`: filled = unsubscribed).
+    filled: bool,
+    /// Values (lowercase) that mean the row is not sent at all, and why.
+    skip_row_when: Vec<String>,
+    reason: Option<String>,
+    /// List items dropped (lowercase), and a prefix that drops an item.
+    drop: Vec<String>,
+    drop_prefix: Option<String>,
+    /// Said once per run when the file has this column (what HighLevel cannot store).
+    note: Option<String>,
     /// A custom field's HighLevel type (`NUMERICAL`, `DATE` …), for checking values offline.
     field_type: Option<String>,
     /// A custom field's options, for checking values offline.
@@ -219,6 +252,14 @@ impl Rule {
             true_values: Vec::new(),
             false_values: Vec::new(),
             fallback: false,
+            order: 0,
+            group: None,
+            filled: false,
+            skip_row_when: Vec::new(),
+            reason: None,
+            drop: Vec::new(),
+            drop_prefix: None,
+            note: None,
             field_type: None,
             options: Vec::new(),
         }
@@ -251,6 +292,25 @@ impl Rule {
         }
         if self.fallback {
             s += " (when the other column is empty)";
+        }
+        if let Some(g) = &self.group {
+            s += &format!(" (block {g})");
+        }
+        if self.filled {
+            s += " (any value means yes)";
+        }
+        if !self.skip_row_when.is_empty() {
+            s += &format!(" (row not sent when {:?})", self.skip_row_when);
+        }
+        if !self.drop.is_empty() || self.drop_prefix.is_some() {
+            s += &format!(
+                " (drops {:?}{})",
+                self.drop,
+                self.drop_prefix
+                    .as_ref()
+                    .map(|p| format!(" and items starting {p:?}"))
+                    .unwrap_or_default()
+            );
         }
         s
     }
@@ -294,6 +354,8 @@ pub struct MappingSpec {
     preset: Option<PresetChoice>,
     columns: Vec<(String, Rule)>,
     constants: Vec<(Target, RawValue)>,
+    /// Cell values that mean "empty" in every column (Salesforce's `000000000000000AAA`).
+    empty_values: Vec<String>,
 }
 
 impl MappingSpec {
@@ -316,6 +378,7 @@ impl MappingSpec {
             preset: Some(choice),
             columns: Vec::new(),
             constants: Vec::new(),
+            empty_values: Vec::new(),
         }
     }
 
@@ -345,6 +408,7 @@ impl MappingSpec {
             preset: None,
             columns: Vec::new(),
             constants: Vec::new(),
+            empty_values: Vec::new(),
         };
         let invalid = |key: &str, message: String| MappingError::Invalid {
             file: name.to_owned(),
@@ -356,6 +420,16 @@ impl MappingSpec {
             match (key.as_str(), value) {
                 ("auto", toml::Value::Boolean(b)) => spec.auto = *b,
                 ("auto", _) => return Err(invalid("auto", "must be true or false".into())),
+                ("empty_values", toml::Value::Array(a)) => {
+                    spec.empty_values = a
+                        .iter()
+                        .map(|v| v.as_str().map(|s| s.trim().to_owned()))
+                        .collect::<Option<_>>()
+                        .ok_or_else(|| invalid(key, "must be a list of strings".into()))?
+                }
+                ("empty_values", _) => {
+                    return Err(invalid(key, "must be a list of strings".into()))
+                }
                 ("preset", toml::Value::String(p)) => {
                     spec.preset = Some(PresetChoice::parse(p).map_err(|m| invalid("preset", m))?)
                 }
@@ -388,7 +462,7 @@ impl MappingSpec {
                 _ => {
                     return Err(invalid(
                         key,
-                        "unknown setting (expected auto, preset, [columns] or [constants])".into(),
+                        "unknown setting (expected auto, preset, empty_values, [columns] or [constants])".into(),
                     ))
                 }
             }
@@ -534,7 +608,24 @@ fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
                     }
                     "split_name" => rule.split_name = boolean(k, v)?,
                     "lowercase" => rule.lowercase = boolean(k, v)?,
-                    "fallback" => rule.fallback = boolean(k, v)?,
+                    "fallback" => match v {
+                        toml::Value::Integer(n) if *n >= 1 => {
+                            rule.fallback = true;
+                            rule.order = *n;
+                        }
+                        _ => {
+                            rule.fallback = v.as_bool().ok_or(
+                                "`fallback` must be true, false or a rank (1, 2 …)".to_owned(),
+                            )?
+                        }
+                    },
+                    "group" => rule.group = Some(string(k, v)?),
+                    "filled" => rule.filled = boolean(k, v)?,
+                    "skip_row_when" => rule.skip_row_when = strings(k, v)?,
+                    "reason" => rule.reason = Some(string(k, v)?),
+                    "drop" => rule.drop = strings(k, v)?,
+                    "drop_prefix" => rule.drop_prefix = Some(string(k, v)?),
+                    "note" => rule.note = Some(string(k, v)?),
                     "transform" => match string(k, v)?.trim() {
                         "split_name" => rule.split_name = true,
                         "lowercase" => rule.lowercase = true,
@@ -560,12 +651,17 @@ fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
                     }
                     other => {
                         return Err(format!(
-                            "unknown key `{other}` (expected field, custom_field, split, split_name, transform, lowercase, date_format, true_values, false_values, fallback, type, options)"
+                            "unknown key `{other}` (expected field, custom_field, split, split_name, transform, lowercase, date_format, true_values, false_values, fallback, group, filled, skip_row_when, reason, drop, drop_prefix, note, type, options)"
                         ))
                     }
                 }
             }
-            rule.target = target.ok_or("needs `field` or `custom_field`")?;
+            rule.target = match target {
+                Some(t) => t,
+                // A column that only decides whether the row is sent.
+                None if !rule.skip_row_when.is_empty() => Target::Ignore,
+                None => return Err("needs `field` or `custom_field`".into()),
+            };
             let t = &rule.target;
             let custom = matches!(t, Target::CustomField(_));
             if rule.split.is_some() && !(custom || *t == Target::Field(Field::Tags)) {
@@ -582,10 +678,15 @@ fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
                 ));
             }
             let bools = !rule.true_values.is_empty() || !rule.false_values.is_empty();
-            if bools && *t != Target::Field(Field::Dnd) {
+            let yes_no =
+                matches!(t, Target::Field(f) if *f == Field::Dnd || f.dnd_channel().is_some());
+            if (bools || rule.filled) && !yes_no {
                 return Err(format!(
-                    "`true_values`/`false_values` only apply to dnd, not {t}"
+                    "`true_values`/`false_values`/`filled` only apply to dnd and dndSettings.*, not {t}"
                 ));
+            }
+            if (!rule.drop.is_empty() || rule.drop_prefix.is_some()) && rule.split.is_none() {
+                return Err("`drop` and `drop_prefix` need `split`".into());
             }
             if (rule.field_type.is_some() || !rule.options.is_empty()) && !custom {
                 return Err(format!(
@@ -675,6 +776,12 @@ pub fn detect_target(header: &str) -> Option<Target> {
         "web" | "url" | "websiteurl" => Field::Website,
         "leadsource" => Field::Source,
         "donotdisturb" => Field::Dnd,
+        // Opt-outs of one channel, as CRMs name them.
+        "emailoptout" | "optedoutofemail" | "hasoptedoutofemail" | "unsubscribedfromallemail" => {
+            Field::DndEmail
+        }
+        "donotcall" => Field::DndCall,
+        "smsoptout" | "textoptout" => Field::DndSms,
         "subaccountid" => Field::LocationId,
         "ownerid" | "owner" => Field::AssignedTo,
         "town" => Field::City,
@@ -697,10 +804,22 @@ pub struct Mapper {
     preset: Option<(presets::Detection, bool)>,
     /// JSONL keys seen so far and what they map to.
     json_keys: RwLock<HashMap<String, Option<Rule>>>,
+    /// Cell values read as empty (the preset's and the mapping file's `empty_values`).
+    empty_values: Vec<String>,
 }
 
 /// Indices of the headers `name` designates: exact, else ignoring case and outer spaces.
 fn find_columns(headers: &[String], name: &str) -> Vec<usize> {
+    if let Some((head, tail)) = name.split_once('*') {
+        // A pattern like "*.id": every header with that start and end, ignoring case.
+        let (head, tail) = (normalise_header(head), normalise_header(tail));
+        return (0..headers.len())
+            .filter(|&i| {
+                let h = normalise_header(&headers[i]);
+                h.len() >= head.len() + tail.len() && h.starts_with(&head) && h.ends_with(&tail)
+            })
+            .collect();
+    }
     let exact: Vec<usize> = (0..headers.len())
         .filter(|&i| headers[i] == *name)
         .collect();
@@ -726,16 +845,9 @@ fn resolve_preset(
 ) -> Option<(presets::Detection, bool)> {
     match choice {
         PresetChoice::Off => None,
-        PresetChoice::Named(id) => presets::by_id(id).map(|p| {
-            let d = headers
-                .and_then(|h| presets::scores(h).into_iter().find(|d| d.preset.id == p.id))
-                .unwrap_or(presets::Detection {
-                    preset: p,
-                    matched: 0,
-                    total: p.distinctive.len(),
-                });
-            (d, true)
-        }),
+        PresetChoice::Named(id) => {
+            presets::by_id(id).map(|p| (presets::score(p, headers.unwrap_or_default()), true))
+        }
         PresetChoice::Auto if auto => headers.and_then(presets::detect).map(|d| (d, false)),
         PresetChoice::Auto => None,
     }
@@ -763,6 +875,12 @@ impl Mapper {
             spec_rules: preset_rules.iter().chain(user_rules).cloned().collect(),
             auto,
             constants: spec.map(|s| s.constants.clone()).unwrap_or_default(),
+            empty_values: preset
+                .iter()
+                .flat_map(|(d, _)| &d.preset.spec.empty_values)
+                .chain(spec.iter().flat_map(|s| &s.empty_values))
+                .cloned()
+                .collect(),
             preset,
             json_keys: RwLock::new(HashMap::new()),
         };
@@ -773,7 +891,35 @@ impl Mapper {
         // Set by the preset or the mapping file: auto-detection leaves these alone.
         let mut from_spec = vec![false; headers.len()];
         let mut from_preset = vec![false; headers.len()];
-        for (name, rule) in preset_rules {
+        let first = preset
+            .as_ref()
+            .and_then(|(d, _)| d.preset.first_column.clone());
+        // Unless another column plainly is that field (an export laid out differently).
+        let elsewhere = |t: &Target| {
+            headers.iter().skip(1).any(|h| {
+                let by_preset = preset_rules
+                    .iter()
+                    .find(|(name, _)| normalise_header(name) == normalise_header(h));
+                match by_preset {
+                    Some((_, r)) => r.target == *t,
+                    None => auto_rule(h).is_some_and(|r| r.target == *t),
+                }
+            })
+        };
+        if let (Some(target), false) = (first, headers.is_empty()) {
+            if elsewhere(&target) {
+                // Leave column 0 to the rules below.
+            } else {
+                columns[0] = Some(Rule::new(target));
+                from_spec[0] = true;
+                from_preset[0] = true;
+            }
+        }
+        // Patterns ("*.id") first, so a column named outright wins over a pattern.
+        let (patterns, named): (Vec<_>, Vec<_>) = preset_rules
+            .iter()
+            .partition(|(name, _)| name.contains('*'));
+        for (name, rule) in patterns.into_iter().chain(named) {
             for i in find_columns(headers, name) {
                 columns[i] = Some(rule.clone());
                 from_spec[i] = true;
@@ -865,9 +1011,21 @@ impl Mapper {
         } else {
             format!("matched {} of {} of its columns", d.matched, d.total)
         };
+        let notes: Vec<String> = self
+            .headers
+            .iter()
+            .flatten()
+            .zip(&self.columns)
+            .filter_map(|(h, r)| Some(format!("'{h}': {}", r.as_ref()?.note.as_ref()?)))
+            .collect();
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!("; note {}", notes.join("; "))
+        };
         Some(format!(
-            "using the {} preset ({how}); --preset none turns it off",
-            d.preset.name
+            "using the {} preset, {} ({how}); --preset none turns it off{notes}",
+            d.preset.name, d.variant.name
         ))
     }
 
@@ -997,14 +1155,52 @@ impl Mapper {
         out
     }
 
+    /// Empty, or a value the preset or mapping file reads as empty.
+    fn is_empty(&self, cell: &str) -> bool {
+        let cell = cell.trim();
+        cell.is_empty() || self.empty_values.iter().any(|e| e == cell)
+    }
+
+    /// Why this record is not to be sent at all (a `skip_row_when` value), if it is not.
+    pub fn skip_reason(&self, record: &Record) -> Option<String> {
+        let why = |column: &str, rule: &Rule, value: &str| {
+            let value = value.trim();
+            rule.skip_row_when
+                .contains(&value.to_lowercase())
+                .then(|| match &rule.reason {
+                    Some(r) => format!("not sent: {r}"),
+                    None => format!("not sent: column '{column}' is {value:?}"),
+                })
+        };
+        match &record.values {
+            RecordValues::Cells(cells) => {
+                let headers = self.headers.as_deref().unwrap_or_default();
+                self.columns.iter().enumerate().find_map(|(i, rule)| {
+                    let rule = rule.as_ref().filter(|r| !r.skip_row_when.is_empty())?;
+                    why(headers.get(i)?, rule, cells.get(i)?)
+                })
+            }
+            RecordValues::Object(obj) => self.spec_rules.iter().find_map(|(key, rule)| {
+                if rule.skip_row_when.is_empty() {
+                    return None;
+                }
+                match obj.get(key)? {
+                    Value::String(s) => why(key, rule, s),
+                    other => why(key, rule, &other.to_string()),
+                }
+            }),
+            RecordValues::Unreadable { .. } => None,
+        }
+    }
+
     fn map_cells(&self, cells: &[String], out: &mut MappedRow) {
         let headers = self.headers.as_deref().unwrap_or_default();
-        let mut later = Vec::new();
+        let mut later = Later::default();
         for (i, cell) in cells.iter().enumerate() {
             let Some(Some(rule)) = self.columns.get(i) else {
                 continue;
             };
-            if rule.target == Target::Ignore || cell.trim().is_empty() {
+            if rule.target == Target::Ignore || self.is_empty(cell) {
                 continue;
             }
             let column = headers.get(i).map(String::as_str);
@@ -1037,7 +1233,7 @@ impl Mapper {
 
     fn map_object(&self, obj: &serde_json::Map<String, Value>, out: &mut MappedRow) {
         let mut seen: HashMap<Target, String> = HashMap::new();
-        let mut later = Vec::new();
+        let mut later = Later::default();
         for (key, value) in obj {
             if normalise(key) == "customfields" && !self.spec_rules.contains_key(key) {
                 self.map_custom_fields(key, value, out, &mut seen);
@@ -1049,7 +1245,10 @@ impl Mapper {
             if rule.target == Target::Ignore {
                 continue;
             }
-            if rule.fallback || rule.split_name {
+            if matches!(value, Value::String(s) if self.is_empty(s)) {
+                continue;
+            }
+            if rule.fallback || rule.split_name || rule.group.is_some() {
                 if let Some(v) = json_value(out, key, &rule, value) {
                     push_value(out, &mut later, &rule, Some(key), v);
                 }
@@ -1220,11 +1419,20 @@ fn json_value(out: &mut MappedRow, column: &str, rule: &Rule, value: &Value) -> 
     })
 }
 
+/// Values that wait for the row's own columns: fallbacks and names split from a full name.
+#[derive(Default)]
+struct Later {
+    /// (rank, group, value), in column order.
+    values: Vec<(i64, Option<String>, MappedValue)>,
+    /// Groups a non-fallback column gave a value to.
+    filled: Vec<String>,
+}
+
 /// Pushes a column's value; a fallback's value, and the names split from a full name, wait in
 /// `later` for the row's own columns to have their say.
 fn push_value(
     out: &mut MappedRow,
-    later: &mut Vec<MappedValue>,
+    later: &mut Later,
     rule: &Rule,
     column: Option<&str>,
     value: RawValue,
@@ -1233,11 +1441,15 @@ fn push_value(
         let (first, last) = transform::split_name(full);
         for (field, part) in [(Field::FirstName, first), (Field::LastName, last)] {
             if let Some(part) = part {
-                later.push(MappedValue {
-                    target: Target::Field(field),
-                    column: column.map(str::to_owned),
-                    value: RawValue::Text(part),
-                });
+                later.values.push((
+                    0,
+                    None,
+                    MappedValue {
+                        target: Target::Field(field),
+                        column: column.map(str::to_owned),
+                        value: RawValue::Text(part),
+                    },
+                ));
             }
         }
     }
@@ -1247,15 +1459,32 @@ fn push_value(
         value,
     };
     if rule.fallback {
-        later.push(v);
+        later.values.push((rule.order, rule.group.clone(), v));
     } else {
+        if let Some(g) = &rule.group {
+            later.filled.push(g.clone());
+        }
         out.values.push(v);
     }
 }
 
-/// Each waiting value, unless the row already has its field.
-fn push_later(out: &mut MappedRow, later: Vec<MappedValue>) {
-    for v in later {
+/// Each waiting value, best rank first, unless the row already has its field. Of a group,
+/// only the first block (rank) with a value is used, and none when the row's own columns
+/// filled the group.
+fn push_later(out: &mut MappedRow, mut later: Later) {
+    later.values.sort_by_key(|(rank, _, _)| *rank);
+    let mut chosen: Vec<(String, i64)> = Vec::new();
+    for (rank, group, v) in later.values {
+        if let Some(g) = &group {
+            if later.filled.contains(g) {
+                continue;
+            }
+            match chosen.iter().find(|(c, _)| c == g) {
+                Some((_, r)) if *r != rank => continue,
+                Some(_) => {}
+                None => chosen.push((g.clone(), rank)),
+            }
+        }
         if !out.values.iter().any(|x| x.target == v.target) {
             out.values.push(v);
         }
@@ -1266,9 +1495,13 @@ fn push_later(out: &mut MappedRow, later: Vec<MappedValue>) {
 fn text_value(cell: &str, rule: &Rule) -> Result<Option<RawValue>, String> {
     let cell = cell.trim();
     let case = |s: String| if rule.lowercase { s.to_lowercase() } else { s };
+    if rule.filled {
+        return Ok(Some(RawValue::Bool(true)));
+    }
     if let Some(sep) = &rule.split {
         let parts: Vec<String> = transform::split_list(cell, sep)
             .into_iter()
+            .filter(|p| !transform::dropped(p, &rule.drop, rule.drop_prefix.as_deref()))
             .map(case)
             .collect();
         return Ok((!parts.is_empty()).then_some(RawValue::List(parts)));
@@ -1284,6 +1517,15 @@ fn text_value(cell: &str, rule: &Rule) -> Result<Option<RawValue>, String> {
         if rule.false_values.contains(&lower) {
             return Ok(Some(RawValue::Bool(false)));
         }
+    }
+    if rule.target == Target::Field(Field::Address1) && cell.contains('\n') {
+        // A multi-line street (Salesforce's MailingStreet): HighLevel's address1 is one line.
+        let lines: Vec<&str> = cell
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        return Ok(Some(RawValue::Text(lines.join(", "))));
     }
     Ok(Some(RawValue::Text(case(cell.to_owned()))))
 }

@@ -13,10 +13,20 @@ pub fn split_list(cell: &str, sep: &str) -> Vec<String> {
             Some(q) => match q.find('"') {
                 // Quoted part: up to the closing quote, then up to the next separator.
                 Some(end) => {
-                    let after = &q[end + 1..];
-                    match after.find(sep) {
-                        Some(i) => (&q[..end], Some(&after[i + sep.len()..])),
-                        None => (&q[..end], None),
+                    let after = q[end + 1..].trim_start();
+                    // `"a";"b"` is as good as `"a","b"`: Mailchimp writes both.
+                    let other = match sep {
+                        "," => after.strip_prefix(';'),
+                        ";" => after.strip_prefix(','),
+                        _ => None,
+                    };
+                    if let Some(rest) = other {
+                        (&q[..end], Some(rest))
+                    } else {
+                        match after.find(sep) {
+                            Some(i) => (&q[..end], Some(&after[i + sep.len()..])),
+                            None => (&q[..end], None),
+                        }
                     }
                 }
                 None => (q, None),
@@ -36,6 +46,12 @@ pub fn split_list(cell: &str, sep: &str) -> Vec<String> {
         }
     }
     parts
+}
+
+/// Whether a list item is one to leave out: one of `drop` (lowercase, compared ignoring
+/// case) or starting with `prefix` (Google's system groups, `* myContacts`).
+pub fn dropped(item: &str, drop: &[String], prefix: Option<&str>) -> bool {
+    prefix.is_some_and(|p| item.starts_with(p)) || drop.contains(&item.to_lowercase())
 }
 
 /// Lowercase words that belong to the last name: "Ludwig van Beethoven".
@@ -112,7 +128,19 @@ mod tests {
         assert_eq!(split_list(r#""a, b", "c""#, ","), ["a, b", "c"]);
         assert_eq!(split_list("a; b;;c ", ";"), ["a", "b", "c"]);
         assert_eq!(split_list(r#""unterminated, x"#, ","), ["unterminated, x"]);
+        assert_eq!(
+            split_list(r#""VIP";"Blog, news""#, ","),
+            ["VIP", "Blog, news"]
+        );
         assert!(split_list(" , ,", ",").is_empty());
+    }
+
+    #[test]
+    fn system_groups_are_dropped() {
+        let drop = vec!["mycontacts".to_owned()];
+        assert!(dropped("* starred", &[], Some("* ")));
+        assert!(dropped("myContacts", &drop, None));
+        assert!(!dropped("Friends", &drop, Some("* ")));
     }
 
     #[test]

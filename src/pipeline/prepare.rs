@@ -1,12 +1,12 @@
 //! The one classifier: read → map → validate. The dry run, `validate` and the import all call
 //! it, so a dry run can never disagree with the import about a row.
 
-use crate::contact::ValidRow;
+use crate::contact::{Field, ValidRow};
 use std::sync::Arc;
 
 use crate::event::{RawRecord, RowOutcome, RowStatus, StepStatus};
 use crate::input::{Record, RecordValues};
-use crate::mapping::Mapper;
+use crate::mapping::{MappedRow, Mapper, RawValue, Target};
 use crate::validation::custom_fields::CustomFieldSet;
 use crate::validation::{Validated, Validator};
 
@@ -21,6 +21,7 @@ pub enum Prepared {
         /// Kept (with `--rejects`) only while a later check could still reject the row.
         raw: Option<Box<RawRecord>>,
     },
+    /// Not to be sent: invalid, or skipped on purpose. Final as it is.
     Invalid(RowOutcome),
 }
 
@@ -43,6 +44,9 @@ impl Preparer {
     pub fn prepare(&self, record: &Record) -> Prepared {
         let (seq, row) = (record.seq, record.row);
         let mapped = self.mapper.map(record);
+        if let Some(reason) = self.mapper.skip_reason(record) {
+            return Prepared::Invalid(skipped(seq, row, &mapped, reason));
+        }
         match self.validator.validate(mapped) {
             Validated::Valid(mut valid) => {
                 if !self.declared.is_empty() && !valid.contact.custom_fields.is_empty() {
@@ -115,6 +119,26 @@ impl Preparer {
                 RecordValues::Unreadable { .. } => RawRecord::Unreadable,
             })
         })
+    }
+}
+
+/// A row the source marks as not wanted: never sent, reported with the reason.
+fn skipped(seq: u64, row: u64, mapped: &MappedRow, reason: String) -> RowOutcome {
+    let raw = |f: Field| {
+        mapped
+            .values
+            .iter()
+            .find_map(|v| match (&v.target, &v.value) {
+                (Target::Field(t), RawValue::Text(s)) if *t == f => Some(s.trim().to_owned()),
+                _ => None,
+            })
+    };
+    RowOutcome {
+        status: RowStatus::Skipped,
+        email: raw(Field::Email),
+        phone: raw(Field::Phone),
+        warnings: vec![reason],
+        ..invalid(seq, row)
     }
 }
 

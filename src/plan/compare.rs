@@ -37,6 +37,17 @@ impl RemoteContact {
             .into_iter()
             .filter(|f| !matches!(f, Field::Tags | Field::BusinessId | Field::LocationId))
         {
+            if let Some(channel) = f.dnd_channel() {
+                let status = obj
+                    .get("dndSettings")
+                    .and_then(|d| d.get(channel))
+                    .and_then(|c| c.get("status"))
+                    .and_then(Value::as_str);
+                if let Some(status) = status {
+                    fields.insert(f.api_name(), status.to_owned());
+                }
+                continue;
+            }
             let text = match obj.get(f.api_name()) {
                 Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
                 Some(Value::Bool(b)) => b.to_string(),
@@ -201,6 +212,9 @@ pub fn sent_fields(c: &ContactFields) -> Vec<(Field, String)> {
     if let Some(d) = c.dnd {
         out.push((Field::Dnd, d.to_string()));
     }
+    for (f, status) in c.dnd_settings.channels() {
+        out.push((f, status.to_owned()));
+    }
     out
 }
 
@@ -276,9 +290,13 @@ pub fn diff_row(row: &ValidRow, contact: &RemoteContact, skip: Option<Field>) ->
 fn same(field: Field, sent: &str, kept: &str) -> bool {
     let (sent, kept) = (sent.trim(), kept.trim());
     match field {
-        Field::Email | Field::Country | Field::Gender | Field::Dnd => {
-            sent.to_lowercase() == kept.to_lowercase()
-        }
+        Field::Email
+        | Field::Country
+        | Field::Gender
+        | Field::Dnd
+        | Field::DndEmail
+        | Field::DndCall
+        | Field::DndSms => sent.to_lowercase() == kept.to_lowercase(),
         Field::Phone => digits(sent) == digits(kept),
         Field::DateOfBirth => match (as_date(sent), as_date(kept)) {
             (Some(a), Some(b)) => a == b,

@@ -221,7 +221,7 @@ fn apply(
         c.dnd = v.as_bool();
     }
     if let Some(v) = body.get("dndSettings") {
-        c.dnd_settings = Some(v.clone()).filter(|v| !v.is_null());
+        c.dnd_settings = merge_channels(c.dnd_settings.take(), v);
     }
     if let Some(v) = body.get("inboundDndSettings") {
         c.inbound_dnd_settings = Some(v.clone()).filter(|v| !v.is_null());
@@ -246,6 +246,22 @@ fn apply(
             });
         }
     }
+}
+
+/// `dndSettings` written channel by channel: the channels the body names replace the
+/// contact's, the others stay (assumed; the spec does not say). `null` clears them all.
+fn merge_channels(old: Option<Value>, sent: &Value) -> Option<Value> {
+    let Value::Object(sent) = sent else {
+        return None;
+    };
+    let mut merged = match old {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    for (channel, setting) in sent {
+        merged.insert(channel.clone(), setting.clone());
+    }
+    Some(Value::Object(merged))
 }
 
 /// Which existing contact a write targets, which field matched, and which field to leave

@@ -70,9 +70,11 @@
 //!   `gender` is written like any field, unless [`SandboxConfig::drop_gender_on_update`]:
 //!   then an upsert that updates an existing contact keeps its old gender and still answers
 //!   200, as issue 313 reports of the real API (the answer shows the gender kept). Tags are
-//!   stored as sent (not lowercased).
+//!   stored as sent (not lowercased). `dndSettings` is written channel by channel: the
+//!   channels a body names (`Email`, `Call` …) replace the contact's, the others are kept; the
+//!   spec does not say whether HighLevel merges or replaces, so this is an assumption.
 //! - **Contact JSON**: `GetContectByIdSchema` fields, unset ones omitted; `tags`,
-//!   `customFields` (`[{id,value}]`) and `dnd` always present.
+//!   `customFields` (`[{id,value}]`) and `dnd` always present; `dndSettings` once set.
 //! - **Create duplicate** → 400 `{"statusCode":400,"message":"This location does not allow
 //!   duplicated contacts.","meta":{"contactId","matchingField"}}` (third-party reports).
 //! - **GET /contacts/{id}** of an unknown id → 400 `{"statusCode":400,"message":"Contact not

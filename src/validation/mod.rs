@@ -152,6 +152,12 @@ impl Validator {
                             Some(b) => c.dnd = Some(b),
                             None => err(format!("{t:?} is not a yes/no value (use true/false, yes/no, 1/0)")),
                         },
+                        // An opt-out is recorded, never lifted: "no" sends nothing.
+                        Field::DndEmail | Field::DndCall | Field::DndSms => match parse_bool(t) {
+                            Some(true) => c.dnd_settings.set_active(*field),
+                            Some(false) => {}
+                            None => err(format!("{t:?} is not a yes/no value (use true/false, yes/no, 1/0)")),
+                        },
                         Field::Website => {
                             if t.chars().any(char::is_whitespace) {
                                 err(format!("{t:?} is not a valid website (it contains spaces)"));

@@ -1,0 +1,379 @@
+//! Detection on the header rows of `crm-exports.md`, verbatim (placeholders like
+//! `<custom>` left out): each picks its preset and variant, whatever the column order.
+
+use super::*;
+
+fn headers(line: &str) -> Vec<String> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(line.as_bytes())
+        .records()
+        .next()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+const REFERENCE: &[(&str, &str, &str)] = &[
+    (
+        "hubspot",
+        "default view export",
+        r#""Record ID","First Name","Last Name","Email","Phone Number","Contact owner","Primary Associated Company ID","Last Activity Date","Lead Status","Marketing contact status","Create Date","Associated Company""#,
+    ),
+    (
+        "hubspot",
+        "all-properties export",
+        r#""Record ID","First Name","Last Name","Annual Revenue","Average Pageviews","Became a Customer Date","Became a Lead Date","Became a Marketing Qualified Lead Date","Became a Sales Qualified Lead Date","Became a Subscriber Date","Became an Evangelist Date","Became an Opportunity Date","Became an Other Lifecycle Date","Buying Role","Buying Role Option","Campaign of last booking in meetings tool","City","Close Date","Company domain name","Company Name","Company size","Contact owner","Contact priority","Contact unworked","Country/Region","Create Date","Created by user ID","Currently in Sequence","Currently in workflow","Date of birth","Date of last meeting booked in meetings tool","Days To Close","Degree","Domain name","Domain to which registration email was sent","Email","Email address automated quarantine reason","Email address quarantine reason","Email Address Quarantined","Email Confirmed","Email Domain","Email hard bounce reason","Event Revenue","Facebook click id","Fax Number","Field of study","First Conversion","First Conversion Date","First Deal Created Date","First marketing email click date","First marketing email open date","First marketing email reply date","First marketing email send date","First Page Seen","First Referring Site","First Touch Converting Campaign","Gender","Google ad click id","Graduation date","HubSpot Score","HubSpot Team","","Industry","Invalid email address","IP City","IP Country","IP Country Code","IP State Code/Region Code","IP State/Region","IP Timezone","Job function","Job Title","Last Activity Date","Last Contacted","Last Engagement Date","Last marketing email click date","Last marketing email name","Last marketing email open date","Last marketing email reply date","Last marketing email send date","Last Modified Date","Last NPS survey comment","Last NPS survey date","Last NPS survey rating","Last Page Seen","Last Referring Site","Last sequence ended date","Last sequence enrolled","Last sequence enrolled date","Last Touch Converting Campaign","Latest Source","Latest Source Date","Latest Source Drill-Down 1","Latest Source Drill-Down 2","Lead Rating","Lead Status","Legal basis for processing contact's data","Lifecycle Stage","Likelihood to close","Marital Status","Marketing contact until next update","Marketing email confirmation status","Marketing emails bounced","Marketing emails clicked","Marketing emails delivered","Marketing emails opened","Marketing emails replied","Medium of last booking in meetings tool","Membership Notes","Message","Military status","Mobile Phone Number","Next Activity Date","Number of Associated Deals","Number of Employees","Number of event completions","Number of Form Submissions","Number of Pageviews","Number of Sales Activities","Number of sequences enrolled","Number of Sessions","Number of times contacted","Number of Unique Forms Submitted","Object create date/time","Opted out of email: Customer Service Communication","Original Source","Original Source Drill-Down 1","Original Source Drill-Down 2","Owner Assigned Date","Persona","Phone Number","Postal Code","Predictive Lead Score","Preferred language","Private e-mail address","Recent Conversion","Recent Conversion Date","Recent Deal Amount","Recent Deal Close Date","Recent Sales Email Clicked Date","Recent Sales Email Opened Date","Recent Sales Email Replied Date","Registered At","Relationship Status","Salutation","School","Sends Since Last Engagement","Seniority","Source of last booking in meetings tool","Start date","State/Region","Status","Street Address","Time between contact creation and deal close (HH:mm:ss)","Time between contact creation and deal creation (HH:mm:ss)","Time First Seen","Time Last Seen","Time of First Session","Time of Last Session","Time registration email was sent","Time to move from lead to customer (HH:mm:ss)","Time to move from marketing qualified lead to customer (HH:mm:ss)","Time to move from opportunity to customer (HH:mm:ss)","Time to move from sales qualified lead to customer (HH:mm:ss)","Time to move from subscriber to customer (HH:mm:ss)","Time Zone","Total Revenue","Twitter Username","Unsubscribed from all email","Website URL","WhatsApp Phone Number","Work email","Associated Company","Associated Deal","Associated Ticket","Associated Payment","Associated Subscription","Associated Company IDs","Associated Deal IDs","Associated Ticket IDs","Associated Payment IDs","Associated Subscription IDs""#,
+    ),
+    (
+        "hubspot",
+        "custom view export",
+        r#"Record ID,First Name,Last Name,Email,Phone Number,City,Associated Company,Country/Region,Contact owner,Last Activity Date,Associated Company ID(s)"#,
+    ),
+    (
+        "salesforce",
+        "Data Export (API names)",
+        r#""Id","IsDeleted","MasterRecordId","AccountId","LastName","FirstName","Salutation","Name","RecordTypeId","OtherStreet","OtherCity","OtherState","OtherPostalCode","OtherCountry","OtherLatitude","OtherLongitude","OtherGeocodeAccuracy","MailingStreet","MailingCity","MailingState","MailingPostalCode","MailingCountry","MailingLatitude","MailingLongitude","MailingGeocodeAccuracy","Phone","Fax","MobilePhone","HomePhone","OtherPhone","AssistantPhone","ReportsToId","Email","Title","Department","AssistantName","LeadSource","Birthdate","Description","OwnerId","HasOptedOutOfEmail","HasOptedOutOfFax","DoNotCall","CreatedDate","CreatedById","LastModifiedDate","LastModifiedById","SystemModstamp","LastActivityDate","LastCURequestDate","LastCUUpdateDate","EmailBouncedReason","EmailBouncedDate","Jigsaw","JigsawContactId""#,
+    ),
+    (
+        "salesforce",
+        "report export (field labels)",
+        r#"Contact ID,First Name,Last Name,Mailing Street,Mailing City,Mailing State/Province,Mailing Zip/Postal Code,Mailing Country,Phone,Mobile,Email"#,
+    ),
+    (
+        "salesforce",
+        "report export (field labels)",
+        r#""Contact Owner","Salutation","First Name","Last Name","Title","Account Name","Mailing Street","Mailing City","Mailing State/Province","Mailing Zip/Postal Code","Mailing Country","Phone","Mobile","Fax","Email","Lead Source","Birthdate","Created Date","Contact ID""#,
+    ),
+    (
+        "salesforce",
+        "report export (older labels)",
+        r#"Description,Birthdate,Lead Source,Assistant,Asst. Phone,Mailing Street,Mailing Address Line1,Mailing Address Line2,Mailing Address Line3,Mailing City,Mailing State,Mailing Zip/Postal Code,Mailing Country,Other Street,Other City,Other State,Other Zip/Postal Code,Other Country,Phone,Mobile,Home Phone,Other Phone,Fax,Email,Email Opt Out,Do Not Call,Account Name,First Name,Last Name,Title"#,
+    ),
+    (
+        "salesforce",
+        "Data Loader extract (API names)",
+        r#""ID","FIRSTNAME","LASTNAME","EMAIL","PHONE","MOBILEPHONE","MAILINGSTREET","MAILINGCITY","MAILINGSTATE","MAILINGPOSTALCODE","MAILINGCOUNTRY","ACCOUNT.NAME","OWNER.EMAIL","HASOPTEDOUTOFEMAIL","DONOTCALL""#,
+    ),
+    (
+        "pipedrive",
+        "people export",
+        r#""Person - ID","Person - Organization ID","Person - Name","Person - First name","Person - Last name","Person - Job title","Person - Email - Work","Person - Email - Home","Person - Email - Other","Person - Phone - Work","Person - Phone - Mobile","Person - Phone - Home","Person - Phone - Other","Person - Instant messenger","Person - Labels","Person - Full/combined address of Postal address","Person - City/town/village/locality of Postal address","Person - State/county of Postal address","Person - Region of Postal address","Person - Country of Postal address","Person - ZIP/Postal code of Postal address","Person - Notes","Person - Person created","Person - Update time""#,
+    ),
+    (
+        "pipedrive",
+        "people export (older account)",
+        r#""Person - ID","Person - Name","Person - Email - Work","Person - Email - Home","Person - Phone - Work","Person - Phone - Mobile","Person - Organization","Person - Label","Person - Postal address","Person - Owner","Person - Notes","Person - Update time""#,
+    ),
+    (
+        "mailchimp",
+        "unsubscribed members export",
+        r#""Email Address",Name,"ZIP code","Help time",Country,UNSUB_CAMPAIGN_ID,UNSUB_REASON,UNSUB_TIME,UNSUB_CAMPAIGN_TITLE,UNSUB_CAMPAIGN_ID,UNSUB_REASON,UNSUB_REASON_OTHER,"MailChimp Integration",Languages,"Help Location",MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED,LEID,EUID,NOTES"#,
+    ),
+    (
+        "mailchimp",
+        "subscribed members export",
+        r#""Email Address","First Name","Last Name","Zip Code",Country,"Full Address",MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED,LEID,EUID,NOTES"#,
+    ),
+    (
+        "mailchimp",
+        "subscribed members export",
+        r#"Email,"First Name","Last Name",Position,Company,ORIGIN,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED,LEID,EUID,NOTES,TAGS"#,
+    ),
+    (
+        "mailchimp",
+        "subscribed members export",
+        r#""First Name","Last Name",Phone,"Email Address",Address,Apt.,City,State,Zip,EMAIL_TYPE,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED,LEID,EUID,NOTES,TAGS"#,
+    ),
+    (
+        "mailchimp",
+        "subscribed members export",
+        r#""Email Address","First Name","Last Name",Address,"Phone Number",Birthday,Company,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED,LEID,EUID,NOTES,TAGS"#,
+    ),
+    (
+        "mailchimp",
+        "unsubscribed members export",
+        r#""Email Address","First Name","Last Name",Address,"Phone Number",Birthday,Company,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED,LEID,EUID,NOTES,TAGS,UNSUB_TIME,UNSUB_CAMPAIGN_TITLE,UNSUB_CAMPAIGN_ID,UNSUB_REASON,UNSUB_REASON_OTHER"#,
+    ),
+    (
+        "mailchimp",
+        "cleaned members export",
+        r#""Email Address","First Name","Last Name",Address,"Phone Number",Birthday,Company,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED,LEID,EUID,NOTES,TAGS,CLEAN_TIME,CLEAN_CAMPAIGN_TITLE,CLEAN_CAMPAIGN_ID"#,
+    ),
+    (
+        "zoho",
+        "contacts export",
+        r#""Record Id","Contact Owner.id","Contact Owner","Lead Source","First Name","Last Name","Email","Title","Phone","Fax","Mobile","Date of Birth","Created By.id","Created By","Modified By.id","Modified By","Created Time","Modified Time","Contact Name","Mailing Street","Mailing City","Mailing State","Mailing Zip","Email Opt Out","Salutation","Secondary Email","Currency","Exchange Rate","Last Activity Time","Tag","Data Processing Basis Details.id","Data Processing Basis","Data Source","Unsubscribed Mode","Unsubscribed Time","Change Log Time","Locked","Last Enriched Time","Enrich Status","Connected To.module","Connected To.id""#,
+    ),
+    (
+        "zoho",
+        "contacts export",
+        r#""Record Id","Contact Owner.id","Contact Owner","Lead Source","First Name","Last Name","Account Name.id","Account Name","Vendor Name.id","Vendor Name","Email","Title","Department","Phone","Mobile","Created By.id","Created By","Modified By.id","Modified By","Created Time","Modified Time","Contact Name","Description","Email Opt Out","Salutation","Last Activity Time","Tag","Reporting To.id","Reporting To","Unsubscribed Mode","Unsubscribed Time","Change Log Time""#,
+    ),
+    (
+        "zoho",
+        "contacts export",
+        r#""Contact Owner.id","Contact Owner","First Name","Last Name","Account Name.id","Account Name","Email","Title","Phone","Mobile","Created By.id","Created By","Modified By.id","Modified By","Created Time","Modified Time","Contact Name","Mailing Street","Mailing City","Mailing State","Mailing Zip","Mailing Country","Email Opt Out","Salutation","Last Activity Time""#,
+    ),
+    (
+        "keap",
+        "Max Classic (Infusionsoft) export",
+        r#""Id","Name","First Name","Last Name","Spouse Name","Birthday","Company Name","Company Id","Phone 1","Phone 1 Ext","Phone 1 Type","Phone 2","Phone 2 Ext","Phone 2 Type","Phone 3","Phone 3 Ext","Phone 3 Type","Email","Email Address 2","Email Address 3","Fax 1","Fax 1 Type","Fax 2","Fax 2 Type","Street Address 1","Street Address 2","City","State","Postal Code","Zip Four","Country","Street Address 1 (Shipping)","Street Address 2 (Shipping)","City (Shipping)","State (Shipping)","Postal Code (Shipping)","Zip Four (Shipping)","Country (Shipping)","Twitter","Facebook","LinkedIn","Street Address 1 (Optional)","Street Address 2 (Optional)","City (Optional)","State (Optional)","Postal Code (Optional)","Zip Four (Optional)","Country (Optional)","Phone 4","Phone 4 Ext","Phone 4 Type","Phone 5","Phone 5 Ext","Phone 5 Type","Tag Ids","Tags","Person Type","Job Title","Website","SSN","Last 4 SSN","Middle Name","Nickname","Username","Password","Assistant Name","Assistant Phone","Title","Suffix","Anniversary","Created By","Date Created","Last Updated","OwnerID","Language","Time Zone","Owner","Lead Source","Lead Source Category","Referral Code","Add Method","Date Added","Dateof Last Followup","Message","Name 1","Status","Verified","OraPassword","Date Entered","Latest IP","Original IP","Lead Score""#,
+    ),
+    (
+        "keap",
+        "Keap export",
+        r#"Id,First Name,Middle Name,Last Name,Nickname,Title,Suffix,Email,Email 2,Email 3,Phone 1,Phone 1 Ext,Phone 1 Type,Phone 2,Phone 2 Ext,Phone 2 Type,Fax 1,Fax 1 Type,Billing Address Street 1,Billing Address Street 2,Billing Address City,Billing Address State,Billing Address Postal Code,Billing Address Zip Four,Billing Address Country,Company,Job Title,Website,Birthday,Anniversary,Spouse Name,Person Notes,Person Type,Tags,Time Zone,Lead Source Id,Date Created,Last Updated"#,
+    ),
+    (
+        "google",
+        "Google CSV",
+        r#"First Name,Middle Name,Last Name,Phonetic First Name,Phonetic Middle Name,Phonetic Last Name,Name Prefix,Name Suffix,Nickname,File As,Organization Name,Organization Title,Organization Department,Birthday,Notes,Photo,Labels,E-mail 1 - Label,E-mail 1 - Value,E-mail 2 - Label,E-mail 2 - Value,Phone 1 - Label,Phone 1 - Value,Phone 2 - Label,Phone 2 - Value,Address 1 - Label,Address 1 - Formatted,Address 1 - Street,Address 1 - City,Address 1 - PO Box,Address 1 - Region,Address 1 - Postal Code,Address 1 - Country,Address 1 - Extended Address,Website 1 - Label,Website 1 - Value,Event 1 - Label,Event 1 - Value,Custom Field 1 - Label,Custom Field 1 - Value"#,
+    ),
+    (
+        "google",
+        "legacy Google CSV",
+        r#"Name,Given Name,Additional Name,Family Name,Yomi Name,Given Name Yomi,Additional Name Yomi,Family Name Yomi,Name Prefix,Name Suffix,Initials,Nickname,Short Name,Maiden Name,Birthday,Gender,Location,Billing Information,Directory Server,Mileage,Occupation,Hobby,Sensitivity,Priority,Subject,Notes,Language,Photo,Group Membership,E-mail 1 - Type,E-mail 1 - Value,Phone 1 - Type,Phone 1 - Value,Address 1 - Type,Address 1 - Formatted,Address 1 - Street,Address 1 - City,Address 1 - PO Box,Address 1 - Region,Address 1 - Postal Code,Address 1 - Country,Address 1 - Extended Address,Organization 1 - Type,Organization 1 - Name,Organization 1 - Yomi Name,Organization 1 - Title,Organization 1 - Department,Organization 1 - Symbol,Organization 1 - Location,Organization 1 - Job Description"#,
+    ),
+    (
+        "outlook",
+        "outlook.com export",
+        r#"First Name,Middle Name,Last Name,Title,Suffix,Nickname,Given Yomi,Surname Yomi,E-mail Address,E-mail 2 Address,E-mail 3 Address,Home Phone,Home Phone 2,Business Phone,Business Phone 2,Mobile Phone,Car Phone,Other Phone,Primary Phone,Pager,Business Fax,Home Fax,Other Fax,Company Main Phone,Callback,Radio Phone,Telex,TTY/TDD Phone,IMAddress,Job Title,Department,Company,Office Location,Manager's Name,Assistant's Name,Assistant's Phone,Company Yomi,Business Street,Business City,Business State,Business Postal Code,Business Country/Region,Home Street,Home City,Home State,Home Postal Code,Home Country/Region,Other Street,Other City,Other State,Other Postal Code,Other Country/Region,Personal Web Page,Spouse,Schools,Hobby,Location,Web Page,Birthday,Anniversary,Notes"#,
+    ),
+    (
+        "outlook",
+        "Google's Outlook CSV",
+        r#"First Name,Middle Name,Last Name,Title,Suffix,Initials,Web Page,Gender,Birthday,Anniversary,Location,Language,Internet Free Busy,Notes,E-mail Address,E-mail 2 Address,E-mail 3 Address,Primary Phone,Home Phone,Home Phone 2,Mobile Phone,Pager,Home Fax,Home Address,Home Street,Home Street 2,Home Street 3,Home Address PO Box,Home City,Home State,Home Postal Code,Home Country,Spouse,Children,Manager's Name,Assistant's Name,Referred By,Company Main Phone,Business Phone,Business Phone 2,Business Fax,Assistant's Phone,Company,Job Title,Department,Office Location,Organizational ID Number,Profession,Account,Business Address,Business Street,Business Street 2,Business Street 3,Business Address PO Box,Business City,Business State,Business Postal Code,Business Country,Other Phone,Other Fax,Other Address,Other Street,Other Street 2,Other Street 3,Other Address PO Box,Other City,Other State,Other Postal Code,Other Country,Callback,Car Phone,ISDN,Radio Phone,TTY/TDD Phone,Telex,User 1,User 2,User 3,User 4,Keywords,Mileage,Hobby,Billing Information,Directory Server,Sensitivity,Priority,Private,Categories"#,
+    ),
+    (
+        "outlook",
+        "classic desktop Outlook export",
+        r#""Title","First Name","Middle Name","Last Name","Suffix","Company","Department","Job Title","Business Street","Business Street 2","Business Street 3","Business City","Business State","Business Postal Code","Business Country/Region","Home Street","Home Street 2","Home Street 3","Home City","Home State","Home Postal Code","Home Country/Region","Other Street","Other Street 2","Other Street 3","Other City","Other State","Other Postal Code","Other Country/Region","Assistant's Phone","Business Fax","Business Phone","Business Phone 2","Callback","Car Phone","Company Main Phone","Home Fax","Home Phone","Home Phone 2","ISDN","Mobile Phone","Other Fax","Other Phone","Pager","Primary Phone","Radio Phone","TTY/TDD Phone","Telex","Account","Anniversary","Assistant's Name","Billing Information","Birthday","Business Address PO Box","Categories","Children","Directory Server","E-mail Address","E-mail Type","E-mail Display Name","E-mail 2 Address","E-mail 2 Type","E-mail 2 Display Name","E-mail 3 Address","E-mail 3 Type","E-mail 3 Display Name","Gender","Government ID Number","Hobby","Home Address PO Box","Initials","Internet Free Busy","Keywords","Language","Location","Manager's Name","Mileage","Notes","Office Location","Organizational ID Number","Other Address PO Box","Priority","Private","Profession","Referred By","Sensitivity","Spouse","User 1","User 2","User 3","User 4","Web Page""#,
+    ),
+];
+
+#[test]
+fn every_reference_header_row_picks_its_preset_and_variant() {
+    assert_eq!(all().len(), IDS.len(), "every built-in preset parses");
+    for (id, variant, line) in REFERENCE {
+        let mut h = headers(line);
+        let d = detect(&h).unwrap_or_else(|| {
+            panic!(
+                "no preset for {id} {variant}: {:?}",
+                scores(&h)
+                    .first()
+                    .map(|d| (d.preset.id, d.matched, d.total))
+            )
+        });
+        assert_eq!(
+            (d.preset.id, d.variant.name.as_str()),
+            (*id, *variant),
+            "{line}"
+        );
+        // Never by order.
+        h.reverse();
+        assert_eq!(detect(&h).map(|d| d.preset.id), Some(*id));
+    }
+}
+
+#[test]
+fn ordinary_files_get_no_preset() {
+    for line in [
+        "First Name,Last Name,Email,Phone,Company Name,Address,City,State,Postal Code,Country,Date of Birth,Tags,Source",
+        "firstName,lastName,email,phone,address1,city,state,postalCode,country,tags,dnd",
+        "Contact Id,First Name,Last Name,Name,Phone,Email,Created,Last Activity,Tags",
+        "Name,Email,Phone,Mobile,Company,Street,City,Zip,Country,Birthday,Notes",
+        "Id,FirstName,LastName,Email,Phone",
+        "Email,First Name,Last Name,Title,Company,Phone,Mobile,Home Phone,Other Phone,Fax",
+    ] {
+        let h = headers(line);
+        assert!(detect(&h).is_none(), "{line}: {:?}", detect(&h).map(|d| d.preset.id));
+    }
+}
+
+mod mapping_options {
+    use crate::contact::Field;
+    use crate::input::{Record, RecordValues};
+    use crate::mapping::{Mapper, MappingSpec, RawValue, Target};
+
+    fn mapper(toml: &str, headers: &[&str]) -> Mapper {
+        let spec = MappingSpec::parse(toml, "m.toml").unwrap();
+        let h: Vec<String> = headers.iter().map(|s| s.to_string()).collect();
+        Mapper::new(Some(&spec), Some(&h)).unwrap()
+    }
+
+    fn record(cells: &[&str]) -> Record {
+        Record {
+            seq: 0,
+            row: 2,
+            values: RecordValues::Cells(cells.iter().map(|s| s.to_string()).collect()),
+        }
+    }
+
+    fn values(m: &Mapper, cells: &[&str], field: Field) -> Vec<(String, RawValue)> {
+        m.map(&record(cells))
+            .values
+            .into_iter()
+            .filter(|v| v.target == Target::Field(field))
+            .map(|v| (v.column.unwrap_or_default(), v.value))
+            .collect()
+    }
+
+    const BLOCKS: &str = r#"
+auto = false
+[columns]
+"Work Street" = { field = "address1", group = "address" }
+"Work City" = { field = "city", group = "address" }
+"Home Street" = { field = "address1", fallback = 1, group = "address" }
+"Home City" = { field = "city", fallback = 1, group = "address" }
+"Other Street" = { field = "address1", fallback = 2, group = "address" }
+"Other City" = { field = "city", fallback = 2, group = "address" }
+"#;
+    const HEADERS: [&str; 6] = [
+        "Other Street",
+        "Other City",
+        "Home Street",
+        "Home City",
+        "Work Street",
+        "Work City",
+    ];
+
+    #[test]
+    fn address_blocks_are_never_mixed() {
+        let m = mapper(BLOCKS, &HEADERS);
+        let city = |cells: &[&str]| values(&m, cells, Field::City);
+        let street = |cells: &[&str]| values(&m, cells, Field::Address1);
+        // The work block has a city: its empty street is not filled from home.
+        let row = [
+            "9 Other Rd",
+            "Otherton",
+            "1 Home St",
+            "Hometown",
+            "",
+            "Worktown",
+        ];
+        assert_eq!(street(&row), []);
+        assert_eq!(city(&row)[0].0, "Work City");
+        // No work block: the home block, whole, even where the other block has more.
+        let row = ["9 Other Rd", "Otherton", "", "Hometown", "", ""];
+        assert_eq!(street(&row), []);
+        assert_eq!(
+            city(&row),
+            [("Home City".into(), RawValue::Text("Hometown".into()))]
+        );
+        // Neither: the other block.
+        let row = ["9 Other Rd", "Otherton", "", "", "", ""];
+        assert_eq!(street(&row)[0].0, "Other Street");
+        assert_eq!(city(&row)[0].0, "Other City");
+    }
+
+    #[test]
+    fn fallbacks_go_by_rank_not_by_column_order() {
+        let m = mapper(
+            "[columns]\n\"Home\" = { field = \"phone\", fallback = 2 }\n\"Work\" = { field = \"phone\", fallback = 1 }\n\"Mobile\" = \"phone\"\n",
+            &["Home", "Work", "Mobile"],
+        );
+        let phone = |cells: &[&str]| values(&m, cells, Field::Phone);
+        assert_eq!(phone(&["1", "2", "3"])[0].0, "Mobile");
+        assert_eq!(phone(&["1", "2", ""])[0].0, "Work");
+        assert_eq!(phone(&["1", "", ""])[0].0, "Home");
+    }
+
+    #[test]
+    fn empty_values_patterns_skips_and_filled_opt_outs() {
+        let m = mapper(
+            r#"empty_values = ["000000000000000AAA"]
+[columns]
+"*.id" = "ignore"
+"Owner.id" = "contact.owner_id"
+"IsDeleted" = { skip_row_when = ["1", "TRUE"], reason = "deleted" }
+"Unsub" = { field = "dndSettings.Email", filled = true }
+"Opt Out" = "dndSettings.Email"
+"Labels" = { field = "tags", split = ":::", drop_prefix = "* ", drop = ["Starred"] }
+"#,
+            &[
+                "Email",
+                "Account.id",
+                "Owner.id",
+                "IsDeleted",
+                "Unsub",
+                "Opt Out",
+                "Labels",
+            ],
+        );
+        let r = record(&[
+            "a@x.com",
+            "001",
+            "000000000000000AAA",
+            "true",
+            "2024-01-01",
+            "no",
+            "VIP ::: * myContacts ::: starred",
+        ]);
+        assert_eq!(m.skip_reason(&r).as_deref(), Some("not sent: deleted"));
+        let mapped = m.map(&r);
+        let targets: Vec<String> = mapped.values.iter().map(|v| v.target.to_string()).collect();
+        // The pattern ignores Account.id; Owner.id is named outright but its value is empty.
+        assert_eq!(
+            targets,
+            ["email", "dndSettings.Email", "dndSettings.Email", "tags"]
+        );
+        assert_eq!(mapped.values[1].value, RawValue::Bool(true));
+        assert_eq!(mapped.values[3].value, RawValue::List(vec!["VIP".into()]));
+        assert_eq!(
+            m.skip_reason(&record(&["a@x.com", "", "", "0", "", "", ""])),
+            None
+        );
+    }
+
+    #[test]
+    fn mailchimps_first_column_is_the_email_whatever_its_label() {
+        const SYSTEM: &str = "MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED,LEID,EUID,NOTES";
+        let layout = |first: &str| -> Vec<String> {
+            format!("{first},{SYSTEM}")
+                .split(',')
+                .map(str::to_owned)
+                .collect()
+        };
+        fn row<'a>(cells: &[&'a str]) -> Vec<&'a str> {
+            let mut r = cells.to_vec();
+            r.resize(cells.len() + 16, "");
+            r
+        }
+        let h = layout("E-Mail-Adresse,Vorname");
+        let m = Mapper::new(None, Some(&h)).unwrap();
+        assert_eq!(m.preset(), Some("Mailchimp"));
+        let v = values(&m, &row(&["jo@example.de", "Jo"]), Field::Email);
+        assert_eq!(
+            v,
+            [(
+                "E-Mail-Adresse".into(),
+                RawValue::Text("jo@example.de".into())
+            )]
+        );
+        // A file laid out otherwise (a hand-made fixture): its email column is the email.
+        let h = layout("First Name,Phone,Email Address");
+        let m = Mapper::new(None, Some(&h)).unwrap();
+        assert_eq!(m.preset(), Some("Mailchimp"));
+        let cells = row(&["Jo", "", "jo@example.de"]);
+        assert_eq!(values(&m, &cells, Field::Email)[0].0, "Email Address");
+        assert_eq!(values(&m, &cells, Field::FirstName).len(), 1);
+    }
+}
+
+#[test]
+fn opt_out_headers_are_recognised_without_a_preset() {
+    use crate::contact::Field;
+    use crate::mapping::{detect_target, Target};
+    for (h, f) in [
+        ("Email Opt Out", Field::DndEmail),
+        ("HasOptedOutOfEmail", Field::DndEmail),
+        ("Do Not Call", Field::DndCall),
+        ("SMS opt-out", Field::DndSms),
+        ("DND", Field::Dnd),
+    ] {
+        assert_eq!(detect_target(h), Some(Target::Field(f)), "{h}");
+    }
+}
