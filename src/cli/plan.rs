@@ -70,6 +70,8 @@ pub fn file_plan(a: &FileArgs) -> Result<RunConfig, PlanError> {
             .as_ref()
             .map(|b| b.trim().to_owned())
             .filter(|b| !b.is_empty()),
+        strict: a.strict,
+        phone_check: a.phone_check,
     };
     cfg.location = a
         .location

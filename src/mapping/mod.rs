@@ -98,6 +98,7 @@ use serde_json::Value;
 use crate::contact::{Field, RowError};
 use crate::input::{Record, RecordValues};
 
+pub mod custom_match;
 pub mod init;
 pub mod presets;
 mod transform;
@@ -184,9 +185,12 @@ pub struct MappedRow {
     pub seq: u64,
     pub row: u64,
     pub values: Vec<MappedValue>,
-    /// Problems found while mapping (extra cells, unusable JSON values, unreadable record);
-    /// any of them makes the row invalid.
+    /// Problems found while mapping (extra cells, unreadable record); any of them makes the
+    /// row invalid.
     pub errors: Vec<RowError>,
+    /// Cells that could not be read (a date not in its `date_format`, an unusable JSON
+    /// value), by the target they were for: validation decides what they cost.
+    pub cell_errors: Vec<(Target, RowError)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -294,6 +298,8 @@ pub struct MappingSpec {
     preset: Option<PresetChoice>,
     columns: Vec<(String, Rule)>,
     constants: Vec<(Target, RawValue)>,
+    /// `strict = true`: any cell that cannot be read rejects the row (as `--strict`).
+    strict: bool,
 }
 
 impl MappingSpec {
@@ -316,6 +322,7 @@ impl MappingSpec {
             preset: Some(choice),
             columns: Vec::new(),
             constants: Vec::new(),
+            strict: false,
         }
     }
 
@@ -345,6 +352,7 @@ impl MappingSpec {
             preset: None,
             columns: Vec::new(),
             constants: Vec::new(),
+            strict: false,
         };
         let invalid = |key: &str, message: String| MappingError::Invalid {
             file: name.to_owned(),
@@ -356,6 +364,8 @@ impl MappingSpec {
             match (key.as_str(), value) {
                 ("auto", toml::Value::Boolean(b)) => spec.auto = *b,
                 ("auto", _) => return Err(invalid("auto", "must be true or false".into())),
+                ("strict", toml::Value::Boolean(b)) => spec.strict = *b,
+                ("strict", _) => return Err(invalid("strict", "must be true or false".into())),
                 ("preset", toml::Value::String(p)) => {
                     spec.preset = Some(PresetChoice::parse(p).map_err(|m| invalid("preset", m))?)
                 }
@@ -388,7 +398,7 @@ impl MappingSpec {
                 _ => {
                     return Err(invalid(
                         key,
-                        "unknown setting (expected auto, preset, [columns] or [constants])".into(),
+                        "unknown setting (expected auto, preset, strict, [columns] or [constants])".into(),
                     ))
                 }
             }
@@ -399,6 +409,11 @@ impl MappingSpec {
     /// The file name given to `load`/`parse`.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// `strict = true` in the file.
+    pub fn strict(&self) -> bool {
+        self.strict
     }
 }
 
@@ -964,6 +979,24 @@ impl Mapper {
         }
     }
 
+    /// CSV columns that may hold dates read without a `date_format` (dateOfBirth and custom
+    /// fields), for inferring their day/month order.
+    pub fn date_candidates(&self) -> Vec<usize> {
+        self.columns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().map(|r| (i, r)))
+            .filter(|(_, r)| {
+                r.date_format.is_none()
+                    && matches!(
+                        r.target,
+                        Target::Field(Field::DateOfBirth) | Target::CustomField(_)
+                    )
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     /// The mapping file's name, if there is one.
     pub fn spec_name(&self) -> Option<&str> {
         self.spec_name.as_deref()
@@ -975,6 +1008,7 @@ impl Mapper {
             row: record.row,
             values: Vec::new(),
             errors: Vec::new(),
+            cell_errors: Vec::new(),
         };
         match &record.values {
             // The reader's message already names the file, row and column.
@@ -1011,7 +1045,9 @@ impl Mapper {
             match text_value(cell, rule) {
                 Ok(Some(value)) => push_value(out, &mut later, rule, column, value),
                 Ok(None) => {}
-                Err(m) => out.errors.push(RowError::new(column, m)),
+                Err(m) => out
+                    .cell_errors
+                    .push((rule.target.clone(), RowError::new(column, m))),
             }
         }
         push_later(out, later);
@@ -1155,9 +1191,12 @@ fn push_json(
     };
     if rule.target.single_valued() {
         if let Some(first) = seen.get(&rule.target) {
-            out.errors.push(RowError::new(
-                Some(column),
-                format!("'{first}' and '{column}' both give {}", rule.target),
+            out.cell_errors.push((
+                rule.target.clone(),
+                RowError::new(
+                    Some(column),
+                    format!("'{first}' and '{column}' both give {}", rule.target),
+                ),
             ));
             return;
         }
@@ -1178,7 +1217,8 @@ fn json_value(out: &mut MappedRow, column: &str, rule: &Rule, value: &Value) -> 
         Value::String(s) => match text_value(s, rule) {
             Ok(v) => v?,
             Err(m) => {
-                out.errors.push(RowError::new(Some(column), m));
+                let e = RowError::new(Some(column), m);
+                out.cell_errors.push((rule.target.clone(), e));
                 return None;
             }
         },
@@ -1194,13 +1234,14 @@ fn json_value(out: &mut MappedRow, column: &str, rule: &Rule, value: &Value) -> 
                     Value::Bool(b) => list.push(b.to_string()),
                     Value::Null => {}
                     _ => {
-                        out.errors.push(RowError::new(
+                        let e = RowError::new(
                             Some(column),
                             format!(
                                 "a list for {} may only hold strings, numbers and booleans",
                                 rule.target
                             ),
-                        ));
+                        );
+                        out.cell_errors.push((rule.target.clone(), e));
                         return None;
                     }
                 }
@@ -1211,10 +1252,11 @@ fn json_value(out: &mut MappedRow, column: &str, rule: &Rule, value: &Value) -> 
             RawValue::List(list)
         }
         Value::Object(_) => {
-            out.errors.push(RowError::new(
+            let e = RowError::new(
                 Some(column),
                 format!("a JSON object is not a valid value for {}", rule.target),
-            ));
+            );
+            out.cell_errors.push((rule.target.clone(), e));
             return None;
         }
     })

@@ -11,10 +11,13 @@ use crate::api::{ApiError, Client};
 use crate::contact::ValidRow;
 use crate::event::{Endpoint, Event};
 use crate::validation::custom_fields::{CustomFieldSet, CustomFieldsResponse};
+use crate::validation::DateOrders;
 
 pub enum Checked {
+    /// Sendable; the values that did not fit (if any) were left out and named in the row's
+    /// warnings.
     Fine,
-    /// The row breaks its location's custom fields: one message per problem.
+    /// `strict`: the row breaks its location's custom fields: one message per problem.
     Invalid(Vec<String>),
     /// Reading the definitions hit an error that stops the run.
     Fatal(ApiError),
@@ -26,6 +29,9 @@ pub struct FieldChecks {
     /// `None`: the definitions could not be read; values go unchecked.
     sets: HashMap<String, Option<Arc<CustomFieldSet>>>,
     told_unchecked: bool,
+    /// A value that does not fit rejects the row instead of being left out.
+    strict: bool,
+    orders: DateOrders,
 }
 
 impl FieldChecks {
@@ -35,7 +41,21 @@ impl FieldChecks {
             events,
             sets: HashMap::new(),
             told_unchecked: false,
+            strict: false,
+            orders: DateOrders::default(),
         }
+    }
+
+    /// The run's policy for values that do not fit, and its columns' date orders.
+    pub fn with_policy(mut self, strict: bool, orders: DateOrders) -> Self {
+        self.strict = strict;
+        self.orders = orders;
+        self
+    }
+
+    /// Definitions already read (for matching columns to them), so they are not read again.
+    pub fn seed(&mut self, location: &str, set: Arc<CustomFieldSet>) {
+        self.sets.insert(location.to_owned(), Some(set));
     }
 
     async fn notice(&self, message: String) {
@@ -76,11 +96,13 @@ impl FieldChecks {
         }
         match self.sets.get(location).cloned().flatten() {
             Some(set) => {
-                let errors = set.check(&mut valid.contact.custom_fields);
-                if errors.is_empty() {
-                    Checked::Fine
+                let problems = set.check(&mut valid.contact.custom_fields, &self.orders);
+                let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                if self.strict && !problems.is_empty() {
+                    Checked::Invalid(problems)
                 } else {
-                    Checked::Invalid(errors.iter().map(ToString::to_string).collect())
+                    valid.warnings.extend(problems);
+                    Checked::Fine
                 }
             }
             None => Checked::Fine,
