@@ -25,7 +25,8 @@ fn values_are_checked_against_the_location_and_sent_by_id() {
     let env = Env::new();
     let file = env.write("cf.csv", FILE);
     let m = mapping(&env);
-    let out = env.import(&file, &["--mapping", m.to_str().unwrap()]);
+    // --strict: a value that does not fit rejects its row.
+    let out = env.import(&file, &["--strict", "--mapping", m.to_str().unwrap()]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let report = read_report(&env.path("report.csv"));
     let statuses: Vec<&str> = report.iter().map(|r| r["status"].as_str()).collect();
@@ -86,7 +87,7 @@ fn an_unknown_custom_field_key_is_a_row_error() {
         "u.csv",
         "Email,contact.shoe_size\na@example.com,44\nb@example.com,\n",
     );
-    let out = env.import(&file, &[]);
+    let out = env.import(&file, &["--strict"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let report = read_report(&env.path("report.csv"));
     assert_eq!(report[0]["status"], "invalid");
@@ -106,7 +107,7 @@ fn validate_with_a_token_checks_the_same_way_and_writes_nothing() {
     let file = env.write("cf.csv", FILE);
     let m = mapping(&env);
     let mut c = env.cmd();
-    c.args(["validate", "--mapping", m.to_str().unwrap(), "--report"])
+    c.args(["validate", "--strict", "--mapping", m.to_str().unwrap(), "--report"])
         .arg(env.path("v.csv"))
         .arg(&file);
     let out = c.output().unwrap();
@@ -148,7 +149,7 @@ fn declared_types_are_checked_offline() {
     );
     let mut c = env.cmd();
     c.env_remove("GHL_TOKEN")
-        .args(["validate", "--mapping", m.to_str().unwrap(), "--report"])
+        .args(["validate", "--strict", "--mapping", m.to_str().unwrap(), "--report"])
         .arg(env.path("v.csv"))
         .arg(&file);
     let out = c.output().unwrap();
@@ -171,4 +172,58 @@ fn declared_types_are_checked_offline() {
     let out = c.output().unwrap();
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("float"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_value_that_does_not_fit_costs_the_cell_and_validate_says_the_same() {
+    let env = Env::new();
+    let file = env.write("cf.csv", FILE);
+    let m = mapping(&env);
+    let mut c = env.cmd();
+    c.args(["validate", "--mapping", m.to_str().unwrap(), "--report"])
+        .arg(env.path("v.csv"))
+        .arg(&file);
+    let out = c.output().unwrap();
+    assert_eq!(code(&out), 0, "cells left out are not failures: {}", stderr(&out));
+    let out = env.import(&file, &["--mapping", m.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("rows sent with cells left out: 2 (by column: 'Favourite Colour' 1, 'contact.lifetime_value' 1)"),
+        "{}",
+        stderr(&out)
+    );
+    let report = read_report(&env.path("report.csv"));
+    let rows: Vec<(&str, &str)> = report
+        .iter()
+        .map(|r| (r["status"].as_str(), r["warnings"].as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("created", ""),
+            ("created", "column 'contact.lifetime_value': \"lots\" left out: custom field contact.lifetime_value (MONETORY): \"lots\" is not a number"),
+            ("created", "column 'Favourite Colour': \"Purple\" left out: custom field contact.favourite_colour (SINGLE_OPTIONS): \"Purple\" is not one of its options (Red, Green, Blue)"),
+            ("created", ""),
+        ]
+    );
+    let v = read_report(&env.path("v.csv"));
+    for (a, b) in v.iter().zip(&report) {
+        assert_eq!((a["status"].as_str(), &a["warnings"]), ("valid", &b["warnings"]));
+    }
+    let money = env
+        .sandbox
+        .contacts(LOCATION)
+        .into_iter()
+        .find(|c| c.email.as_deref() == Some("money@example.com"))
+        .unwrap();
+    assert!(money.custom_fields.is_empty(), "never sent: {money:?}");
+    // A key the location lacks costs its cell too.
+    let file = env.write("u.csv", "Email,contact.shoe_size\na@example.com,44\n");
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!(
+        report[0]["warnings"],
+        "column 'contact.shoe_size': \"44\" left out: custom field contact.shoe_size: the location has no such custom field"
+    );
 }

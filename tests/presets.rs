@@ -130,20 +130,22 @@ fn hubspot() {
 #[test]
 fn salesforce() {
     let env = Env::new();
-    let (report, err) = import(&env, "salesforce-contacts.csv", 1);
+    let (report, err) = import(&env, "salesforce-contacts.csv", 0);
     assert!(err.contains("using the Salesforce preset"), "{err}");
-    // 3/4/1988 reads both ways: the row is reported, never guessed.
-    let bad: Vec<_> = report.iter().filter(|r| r["status"] == "invalid").collect();
-    assert_eq!(bad.len(), 1);
-    assert_eq!(bad[0]["row"], "6");
+    // 3/4/1988 reads both ways, but the column's other dates (7/19/1985) settle it:
+    // month-first, and the run says so.
+    assert!(report.iter().all(|r| r["status"] == "created"));
     assert!(
-        bad[0]["errors"].contains("column 'Birthdate'")
-            && bad[0]["errors"].contains("ambiguous date: 3/4/1988 could be 3 April or March 4"),
-        "{}",
-        bad[0]["errors"]
+        err.contains("dates in column 'Birthdate' are read month-first"),
+        "{err}"
     );
     let all = env.sandbox.contacts(LOCATION);
-    assert_eq!(all.len(), 7);
+    assert_eq!(all.len(), 8);
+    let aisha = all
+        .iter()
+        .find(|c| c.first_name.as_deref() == Some("Aisha"))
+        .unwrap();
+    assert_eq!(aisha.date_of_birth.as_deref(), Some("1988-03-04"));
     check(
         &all,
         "grace.kim@pinnaclelogistics.com",

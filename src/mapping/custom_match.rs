@@ -31,15 +31,12 @@ pub fn find<'a>(header: &str, defs: &'a [CustomFieldDef]) -> Option<&'a CustomFi
 impl Mapper {
     /// Whether some column could still go to a custom field of the location.
     pub fn may_match_custom_fields(&self) -> bool {
-        self.headers.is_some()
-            && ((self.auto && self.columns.iter().any(Option::is_none))
-                || self.columns.iter().flatten().any(|r| r.target == Target::Field(Field::Tags)))
+        self.candidates().iter().any(|c| *c)
     }
 
-    /// Maps unmapped CSV columns (and preset tag stand-ins) to the location's custom fields
-    /// they name. Returns (column, field key) for each column matched this way.
-    pub fn match_custom_fields(&mut self, defs: &[CustomFieldDef]) -> Vec<(String, String)> {
-        let Some(headers) = self.headers.clone() else {
+    /// Per CSV column: unmapped (with auto-detection on), or a preset's tag stand-in.
+    fn candidates(&self) -> Vec<bool> {
+        let Some(headers) = &self.headers else {
             return Vec::new();
         };
         let preset_tags: Vec<String> = self
@@ -55,14 +52,30 @@ impl Mapper {
                     .collect()
             })
             .unwrap_or_default();
+        headers
+            .iter()
+            .zip(&self.columns)
+            .map(|(header, rule)| match rule {
+                None => self.auto,
+                Some(r) => {
+                    r.target == Target::Field(Field::Tags)
+                        && preset_tags.contains(&super::normalise_header(header))
+                        && self.spec_rules.get(header).is_none_or(|s| s == r)
+                }
+            })
+            .collect()
+    }
+
+    /// Maps unmapped CSV columns (and preset tag stand-ins) to the location's custom fields
+    /// they name. Returns (column, field key) for each column matched this way.
+    pub fn match_custom_fields(&mut self, defs: &[CustomFieldDef]) -> Vec<(String, String)> {
+        let Some(headers) = self.headers.clone() else {
+            return Vec::new();
+        };
+        let candidates = self.candidates();
         let mut matched = Vec::new();
         for (i, header) in headers.iter().enumerate() {
-            let stand_in = self.columns[i].as_ref().is_some_and(|r| {
-                r.target == Target::Field(Field::Tags)
-                    && preset_tags.contains(&super::normalise_header(header))
-                    && self.spec_rules.get(header).is_none_or(|s| s == r)
-            });
-            if !(self.columns[i].is_none() && self.auto) && !stand_in {
+            if !candidates[i] {
                 continue;
             }
             let Some(def) = find(header, defs) else {

@@ -403,19 +403,19 @@ fn date_suggestion(values: &[&str]) -> Option<(Option<String>, String)> {
     if day_first > 0 && month_first == 0 {
         return Some((
             fmt("%d/%m/%Y"),
-            format!("the dates look day-first ({day_first} of {n} sampled values have a day above 12); without a format those are errors"),
+            format!("the dates read day-first ({day_first} of {n} sampled values have a day above 12): the import infers that order for the column from the whole file; the format pins it"),
         ));
     }
     if both > 0 && month_first > 0 && day_first == 0 {
         return Some((
             fmt("%m/%d/%Y"),
-            format!("the dates look month-first, but {both} of {n} sampled values (e.g. {}) read both ways and are errors without a format", example_both.unwrap_or_default()),
+            format!("the dates read month-first ({month_first} of {n} sampled values have a day above 12; {both}, e.g. {}, read both ways): the import infers that order for the column from the whole file; the format pins it", example_both.unwrap_or_default()),
         ));
     }
     if both > 0 {
         return Some((
             fmt("%d/%m/%Y"),
-            format!("{both} of {n} sampled values (e.g. {}) read both ways; set the order they are in (\"%d/%m/%Y\" or \"%m/%d/%Y\"), else they are errors", example_both.unwrap_or_default()),
+            format!("{both} of {n} sampled values (e.g. {}) read both ways and no value settles the order; set the order they are in (\"%d/%m/%Y\" or \"%m/%d/%Y\"), else they are left out", example_both.unwrap_or_default()),
         ));
     }
     (iso > 0 && iso == n).then(|| (None, "dates are YYYY-MM-DD: no format needed".to_owned()))

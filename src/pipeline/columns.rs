@@ -5,23 +5,24 @@
 use std::sync::Arc;
 
 use super::fields::FieldChecks;
-use crate::api::Client;
+use crate::api::{ApiError, Client};
 use crate::event::Endpoint;
 use crate::mapping::Mapper;
 use crate::validation::custom_fields::{CustomFieldSet, CustomFieldsResponse};
 
-/// Maps what it can and returns what the run should say about it.
+/// Maps what it can and returns what the run should say about it; `Err` when the read
+/// hit an error that stops the run (401, 403, daily limit).
 pub(super) async fn match_location_fields(
     mapper: &mut Mapper,
     client: Option<&Client>,
     location: Option<&str>,
     checks: &mut FieldChecks,
-) -> Vec<String> {
+) -> Result<Vec<String>, ApiError> {
     let (Some(client), Some(location)) = (client, location) else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     if !mapper.may_match_custom_fields() {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let path = format!("/locations/{location}/customFields?model=contact");
     let defs = match client
@@ -29,24 +30,25 @@ pub(super) async fn match_location_fields(
         .await
     {
         Ok(r) => r.custom_fields,
+        Err(e) if e.is_fatal() => return Err(e),
         // The checks read them again and say what went wrong, at the first custom value.
         Err(e) => {
-            return vec![format!(
+            return Ok(vec![format!(
                 "could not read the custom fields of location {location} to match columns to them ({e})"
-            )]
+            )])
         }
     };
     let matched = mapper.match_custom_fields(&defs);
     checks.seed(location, Arc::new(CustomFieldSet::new(defs)));
     if matched.is_empty() {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    vec![format!(
+    Ok(vec![format!(
         "columns matched to the location's custom fields by name or key: {}",
         matched
             .iter()
             .map(|(c, k)| format!("'{c}' → {k}"))
             .collect::<Vec<_>>()
             .join(", ")
-    )]
+    )])
 }

@@ -11,7 +11,7 @@ use crate::api::{ApiError, Client};
 use crate::contact::ValidRow;
 use crate::event::{Endpoint, Event};
 use crate::validation::custom_fields::{CustomFieldSet, CustomFieldsResponse};
-use crate::validation::DateOrders;
+use crate::validation::ColumnHints;
 
 pub enum Checked {
     /// Sendable; the values that did not fit (if any) were left out and named in the row's
@@ -31,7 +31,7 @@ pub struct FieldChecks {
     told_unchecked: bool,
     /// A value that does not fit rejects the row instead of being left out.
     strict: bool,
-    orders: DateOrders,
+    orders: ColumnHints,
 }
 
 impl FieldChecks {
@@ -42,12 +42,12 @@ impl FieldChecks {
             sets: HashMap::new(),
             told_unchecked: false,
             strict: false,
-            orders: DateOrders::default(),
+            orders: ColumnHints::default(),
         }
     }
 
     /// The run's policy for values that do not fit, and its columns' date orders.
-    pub fn with_policy(mut self, strict: bool, orders: DateOrders) -> Self {
+    pub fn with_policy(mut self, strict: bool, orders: ColumnHints) -> Self {
         self.strict = strict;
         self.orders = orders;
         self

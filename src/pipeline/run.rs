@@ -242,13 +242,17 @@ pub async fn run(
         None => None,
     };
     let mut checks = FieldChecks::new(client.clone(), ev_tx.clone());
-    let mut mapping_notes = super::columns::match_location_fields(
+    let matched = super::columns::match_location_fields(
         &mut mapper,
         client.as_deref(),
         cfg.location.as_deref(),
         &mut checks,
     )
     .await;
+    let (mut mapping_notes, refused) = match matched {
+        Ok(notes) => (notes, None),
+        Err(e) => (Vec::new(), stop_for(&e)),
+    };
     let (orders, date_notes) =
         crate::validation::date_order::infer(&cfg.input, &cfg.input_options, &mapper);
     mapping_notes.extend(date_notes);
@@ -283,6 +287,10 @@ pub async fn run(
 
     let (stop_tx, stop_rx) = watch::channel::<Option<Stop>>(None);
     let stop_tx = Arc::new(stop_tx);
+    // The location's custom fields could not be read for a reason that stops the run.
+    if let Some(stop) = refused {
+        set_stop(&stop_tx, stop);
+    }
     let watcher = {
         let (stop_tx, ev_tx, client) = (stop_tx.clone(), ev_tx.clone(), client.clone());
         tokio::spawn(async move {

@@ -61,7 +61,7 @@ pub fn clean_phone(cell: &str) -> Result<&str, String> {
     if let Some(inner) = t.strip_prefix("=\"").and_then(|s| s.strip_suffix('"')) {
         t = inner.trim();
     }
-    if t.len() >= 4 && t[..4].eq_ignore_ascii_case("tel:") {
+    if t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("tel:")) {
         t = t[4..].trim();
         // RFC 3966 parameters (`;ext=`, `;phone-context=`): the number is before them.
         t = t.split(';').next().unwrap_or(t).trim();
@@ -86,8 +86,10 @@ pub fn clean_phone(cell: &str) -> Result<&str, String> {
     Ok(t)
 }
 
-/// `6.14123E+10`, `4.15555E+09`.
-fn is_scientific(t: &str) -> bool {
+/// `6.14123E+10`, `4,15555E+09`: a number Excel shortened (the decimal comma must not split
+/// the cell into two values).
+pub fn is_scientific(t: &str) -> bool {
+    let t = t.trim().trim_start_matches('\'');
     let Some((mantissa, exp)) = t.split_once(['e', 'E']) else {
         return false;
     };
@@ -153,5 +155,7 @@ mod tests {
         assert!(clean_phone("6.14123E+10").unwrap_err().contains("lost its last digits"));
         assert!(clean_phone("4,15555E+09").is_err());
         assert_eq!(clean_phone("+1 555 0100 x2"), Ok("+1 555 0100 x2"));
+        // Found by proptest: a multi-byte character where "tel:" would end.
+        assert_eq!(clean_phone("Ⱥa𞹍𑧂"), Ok("Ⱥa𞹍𑧂"));
     }
 }

@@ -118,6 +118,29 @@ const COUNTRY_ALIASES: &[(&str, &str)] = &[
     ("ksa", "SA"),
     ("sudafrica", "ZA"),
     ("rsa", "ZA"),
+    // German names, as German-locale spreadsheets write them.
+    ("frankreich", "FR"),
+    ("niederlande", "NL"),
+    ("italien", "IT"),
+    ("spanien", "ES"),
+    ("norwegen", "NO"),
+    ("schweden", "SE"),
+    ("dänemark", "DK"),
+    ("finnland", "FI"),
+    ("polen", "PL"),
+    ("belgien", "BE"),
+    ("tschechien", "CZ"),
+    ("griechenland", "GR"),
+    ("türkei", "TR"),
+    ("russland", "RU"),
+    ("großbritannien", "GB"),
+    ("vereinigteskönigreich", "GB"),
+    ("vereinigtestaatenvonamerika", "US"),
+    // French and Spanish.
+    ("allemagne", "DE"),
+    ("royaumeuni", "GB"),
+    ("alemania", "DE"),
+    ("reinounido", "GB"),
 ];
 
 fn countries() -> &'static Countries {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::date_order::DateOrders;
+use super::date_order::ColumnHints;
 use crate::contact::{CustomFieldInput, RowError};
 
 /// One custom field of a location, as HighLevel lists it.
@@ -79,14 +79,14 @@ impl CustomFieldSet {
     pub fn check_known(
         &self,
         fields: &mut Vec<CustomFieldInput>,
-        orders: &DateOrders,
+        orders: &ColumnHints,
     ) -> Vec<RowError> {
         let mut errors = Vec::new();
         fields.retain_mut(|f| {
             let Some(def) = self.find(f) else {
                 return true;
             };
-            match normalise(def, &f.field_value, order_of(f, orders)) {
+            match normalise(def, &f.field_value, order_of(f, orders), orders) {
                 Ok(Value::Null) => false,
                 Ok(v) => {
                     f.field_value = v;
@@ -120,7 +120,7 @@ impl CustomFieldSet {
     /// Resolves every field to its id and normalises its value for its type. A field the
     /// location lacks, or a value that does not fit, is taken out of `fields` and named in
     /// the result.
-    pub fn check(&self, fields: &mut Vec<CustomFieldInput>, orders: &DateOrders) -> Vec<RowError> {
+    pub fn check(&self, fields: &mut Vec<CustomFieldInput>, orders: &ColumnHints) -> Vec<RowError> {
         let mut errors = Vec::new();
         fields.retain_mut(|f| {
             let label = f.key.clone().or_else(|| f.id.clone()).unwrap_or_default();
@@ -128,7 +128,7 @@ impl CustomFieldSet {
                 errors.push(problem(f, &label, "", "the location has no such custom field"));
                 return false;
             };
-            match normalise(def, &f.field_value, order_of(f, orders)) {
+            match normalise(def, &f.field_value, order_of(f, orders), orders) {
                 Ok(Value::Null) => false,
                 Ok(v) => {
                     f.field_value = v;
@@ -151,7 +151,7 @@ impl CustomFieldSet {
     }
 }
 
-fn order_of(f: &CustomFieldInput, orders: &DateOrders) -> Option<super::DateOrder> {
+fn order_of(f: &CustomFieldInput, orders: &ColumnHints) -> Option<super::DateOrder> {
     f.column.as_deref().and_then(|c| orders.get(c))
 }
 
@@ -234,11 +234,38 @@ fn pick(def: &CustomFieldDef, value: &str) -> Result<String, String> {
         })
 }
 
+/// A number as exports write it: `$1,250.50`, `1 250,50 €`, `1.250,50`, `12,5`. The last of
+/// `.` and `,` is the decimal separator when both are there; `,` alone is one only in a file
+/// with decimal commas, where `.` alone between groups of three digits separates thousands.
+fn number(text: &str, decimal_comma: bool) -> Option<f64> {
+    let t: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '$' | '€' | '£' | '¥' | '\'' | '\u{a0}' | '\u{202f}'))
+        .collect();
+    let t = t.trim_start_matches("CHF").trim_end_matches("CHF").trim_end_matches("EUR").trim_end_matches("USD");
+    let (dot, comma) = (t.rfind('.'), t.rfind(','));
+    let grouped = |sep: char| {
+        let mut parts = t.trim_start_matches('-').split(sep);
+        let first = parts.next().unwrap_or("");
+        (1..=3).contains(&first.len()) && parts.all(|p| p.len() == 3)
+    };
+    let plain: String = match (dot, comma) {
+        (Some(d), Some(c)) if c > d => t.replace('.', "").replace(',', "."),
+        (Some(_), Some(_)) => t.replace(',', ""),
+        (None, Some(_)) if decimal_comma && t.matches(',').count() == 1 => t.replace(',', "."),
+        (None, Some(_)) => t.replace(',', ""),
+        (Some(_), None) if decimal_comma && grouped('.') => t.replace('.', ""),
+        _ => t.to_owned(),
+    };
+    plain.parse::<f64>().ok()
+}
+
 /// The value as its field's type wants it; `Null` for an empty date placeholder.
 fn normalise(
     def: &CustomFieldDef,
     v: &Value,
     order: Option<super::DateOrder>,
+    hints: &ColumnHints,
 ) -> Result<Value, String> {
     match def.data_type.as_str() {
         "NUMERICAL" | "MONETORY" => {
@@ -246,15 +273,7 @@ fn normalise(
                 return Ok(v.clone());
             }
             let text = as_text(v);
-            // Exports write money as "$1,250.50" or "1 250,50 €": accept the common
-            // thousands separators and currency signs, not decimal commas.
-            let cleaned: String = text
-                .chars()
-                .filter(|c| !matches!(c, ',' | ' ' | '$' | '€' | '£' | '¥'))
-                .collect();
-            cleaned
-                .parse::<f64>()
-                .ok()
+            number(&text, hints.decimal_comma)
                 .filter(|n| n.is_finite())
                 .and_then(serde_json::Number::from_f64)
                 .map(Value::Number)
@@ -311,7 +330,7 @@ mod tests {
             field("contact.signup_date", json!("12/25/2020")),
             field("contact.notes", json!(" hello ")),
         ];
-        assert!(set().check(&mut f, &DateOrders::default()).is_empty());
+        assert!(set().check(&mut f, &ColumnHints::default()).is_empty());
         assert_eq!(f[0].id.as_deref(), Some("f1"));
         assert_eq!(f[0].key, None);
         assert_eq!(f[0].field_value, json!(1250.5));
@@ -336,7 +355,7 @@ mod tests {
             field("contact.tier", json!("gold")),
             field("contact.undeclared", json!("anything")),
         ];
-        assert!(set.check_known(&mut f, &DateOrders::default()).is_empty());
+        assert!(set.check_known(&mut f, &ColumnHints::default()).is_empty());
         assert_eq!(f[0].field_value, json!(1200.0));
         assert_eq!(
             f[0].key.as_deref(),
@@ -349,7 +368,7 @@ mod tests {
             field("contact.tier", json!("Bronze")),
         ];
         let errors: Vec<String> = set
-            .check_known(&mut bad, &DateOrders::default())
+            .check_known(&mut bad, &ColumnHints::default())
             .iter()
             .map(ToString::to_string)
             .collect();
@@ -371,7 +390,7 @@ mod tests {
             field("contact.file", json!("a.pdf")),
         ];
         let errors: Vec<String> = set()
-            .check(&mut f, &DateOrders::default())
+            .check(&mut f, &ColumnHints::default())
             .iter()
             .map(ToString::to_string)
             .collect();
@@ -383,6 +402,27 @@ mod tests {
         assert!(errors[4].contains("no such custom field"));
         assert!(errors[5].contains("file upload"));
         assert!(f.is_empty(), "what does not fit is left out of the body");
+    }
+
+    #[test]
+    fn numbers_with_decimal_commas_and_thousands_separators() {
+        for (text, comma, want) in [
+            ("$1,250.50", false, Some(1250.5)),
+            ("1,250", false, Some(1250.0)),
+            ("1.250,50 €", false, Some(1250.5)),
+            ("1 250,50 €", true, Some(1250.5)),
+            ("1.250,50", true, Some(1250.5)),
+            ("12,5", true, Some(12.5)),
+            ("1.200", true, Some(1200.0)),
+            ("12.5", true, Some(12.5)),
+            ("1.250", false, Some(1.25)),
+            ("CHF 1'250.50", false, Some(1250.5)),
+            ("-3,5", true, Some(-3.5)),
+            ("n/a", true, None),
+            ("1,2,3", true, Some(123.0)),
+        ] {
+            assert_eq!(number(text, comma), want, "{text} {comma}");
+        }
     }
 
     #[test]
@@ -402,11 +442,11 @@ mod tests {
             column("contact.lifecycle_stage", json!("Sales Qualified Lead")),
             column("contact.renewal", json!("0000-00-00")),
         ];
-        assert!(set.check(&mut f, &DateOrders::default()).is_empty());
+        assert!(set.check(&mut f, &ColumnHints::default()).is_empty());
         assert_eq!(f.len(), 1, "an empty date placeholder is an empty cell");
         assert_eq!(f[0].field_value, json!("salesqualifiedlead"));
         let mut f = vec![column("contact.lifecycle_stage", json!("Evangelist"))];
-        let errors = set.check(&mut f, &DateOrders::default());
+        let errors = set.check(&mut f, &ColumnHints::default());
         assert_eq!(
             errors[0].to_string(),
             "column 'Col contact.lifecycle_stage': \"Evangelist\" left out: custom field contact.lifecycle_stage (SINGLE_OPTIONS): \"Evangelist\" is not one of its options (subscriber, salesqualifiedlead, Customer)"

@@ -11,13 +11,16 @@ use super::dates::{reading, DateOrder, Reading};
 use crate::input::{InputOptions, Reader, RecordValues};
 use crate::mapping::Mapper;
 
-/// Inferred orders by column name.
+/// What the file as a whole says about how to read its values: date orders by column name,
+/// and whether `,` is the decimal separator (a `;`-separated file, as Excel writes in
+/// locales with decimal commas).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DateOrders {
+pub struct ColumnHints {
     by_column: HashMap<String, DateOrder>,
+    pub decimal_comma: bool,
 }
 
-impl DateOrders {
+impl ColumnHints {
     pub fn get(&self, column: &str) -> Option<DateOrder> {
         self.by_column.get(column).copied()
     }
@@ -27,8 +30,9 @@ impl DateOrders {
     }
 
     pub fn from_pairs(pairs: impl IntoIterator<Item = (String, DateOrder)>) -> Self {
-        DateOrders {
+        ColumnHints {
             by_column: pairs.into_iter().collect(),
+            decimal_comma: false,
         }
     }
 }
@@ -103,7 +107,7 @@ impl Tally {
     }
 }
 
-/// Reads the file once more and tallies the dates of every column that may hold them
+/// Reads the file once more (only when it has such columns) and tallies the dates of every column that may hold them
 /// (dateOfBirth and custom fields without a `date_format`): the orders, and one line per
 /// column worth telling about. CSV (and other tabular input) only; JSONL keeps HighLevel's
 /// month-first reading.
@@ -111,14 +115,18 @@ pub fn infer(
     path: &Path,
     opts: &InputOptions,
     mapper: &Mapper,
-) -> (DateOrders, Vec<String>) {
+) -> (ColumnHints, Vec<String>) {
     let columns = mapper.date_candidates();
-    if columns.is_empty() {
-        return (DateOrders::default(), Vec::new());
-    }
     let Ok(reader) = Reader::open(path, opts) else {
-        return (DateOrders::default(), Vec::new());
+        return (ColumnHints::default(), Vec::new());
     };
+    let mut orders = ColumnHints {
+        decimal_comma: reader.delimiter() == Some(b';'),
+        ..ColumnHints::default()
+    };
+    if columns.is_empty() {
+        return (orders, Vec::new());
+    }
     let headers = reader.headers().map(<[String]>::to_vec).unwrap_or_default();
     let mut tallies = vec![Tally::default(); columns.len()];
     for record in reader {
@@ -130,7 +138,6 @@ pub fn infer(
             }
         }
     }
-    let mut orders = DateOrders::default();
     let mut notes = Vec::new();
     for (tally, &i) in tallies.iter().zip(&columns) {
         let Some(name) = headers.get(i) else { continue };

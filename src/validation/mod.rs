@@ -40,7 +40,7 @@ mod phone;
 mod tests;
 
 pub use countries::normalise_country;
-pub use date_order::DateOrders;
+pub use date_order::ColumnHints;
 pub use dates::DateOrder;
 
 /// How strictly phone numbers are judged (`--phone-check`).
@@ -103,7 +103,7 @@ pub struct Validator {
     default_region: Region,
     default_code: &'static str,
     /// Day/month order of date columns, inferred from the file.
-    date_orders: DateOrders,
+    date_orders: ColumnHints,
 }
 
 const NEITHER: &str =
@@ -146,12 +146,12 @@ impl Validator {
             opts,
             default_region,
             default_code: code,
-            date_orders: DateOrders::default(),
+            date_orders: ColumnHints::default(),
         })
     }
 
     /// The day/month order of date columns, inferred from the file beforehand.
-    pub fn set_date_orders(&mut self, orders: DateOrders) {
+    pub fn set_date_orders(&mut self, orders: ColumnHints) {
         self.date_orders = orders;
     }
 
@@ -159,7 +159,7 @@ impl Validator {
         self.opts.strict
     }
 
-    pub fn date_orders(&self) -> &DateOrders {
+    pub fn date_orders(&self) -> &ColumnHints {
         &self.date_orders
     }
 
@@ -361,7 +361,11 @@ impl Validator {
                 format!("default country {}", self.default_code),
             ),
         };
-        let (first, others) = cells::first_and_others(raw, cells::is_phone_piece);
+        let (first, others) = if cells::is_scientific(raw) {
+            (raw.to_owned(), Vec::new())
+        } else {
+            cells::first_and_others(raw, cells::is_phone_piece)
+        };
         for other in &others {
             f.notes.push(RowError::new(
                 column,

@@ -795,7 +795,7 @@ fn a_column_order_reads_dates_that_read_both_ways() {
     t.see("31/12/1990");
     assert_eq!(t.order(), Some(DateOrder::DayFirst));
     let mut val = v();
-    val.set_date_orders(DateOrders::from_pairs([("Birthday".to_owned(), DateOrder::DayFirst)]));
+    val.set_date_orders(ColumnHints::from_pairs([("Birthday".to_owned(), DateOrder::DayFirst)]));
     let dob = |val: &Validator, col: &str| {
         valid(val.validate(row(vec![
             text(Field::Email, "Email", "a@x.com"),
