@@ -274,7 +274,8 @@ fn a_stray_nul_byte_makes_its_row_unreadable() {
 fn a_10_mb_cell_is_refused_by_the_field_limit_and_the_rest_imports() {
     let env = Env::new();
     let text = format!(
-        "email,first_name,notes\nann@example.com,Ann,short\nbob@example.com,Bob,{}\ncy@example.com,Cy,\"{}\"\n",
+        // "remarks" matches no field, not even the location's custom field "Notes".
+        "email,first_name,remarks\nann@example.com,Ann,short\nbob@example.com,Bob,{}\ncy@example.com,Cy,\"{}\"\n",
         "x".repeat(10_000_000),
         "y".repeat(10_000_000)
     );
@@ -288,11 +289,11 @@ fn a_10_mb_cell_is_refused_by_the_field_limit_and_the_rest_imports() {
         .collect();
     assert_eq!(rows, [("2", "created"), ("3", "invalid"), ("4", "invalid")]);
     for (r, row) in report[1..].iter().zip([3, 4]) {
-        let want = format!("ten_mb_cell.csv, row {row}, column 'notes': the cell is longer than 1 MiB (--max-field-size)");
+        let want = format!("ten_mb_cell.csv, row {row}, column 'remarks': the cell is longer than 1 MiB (--max-field-size)");
         assert!(r["errors"].contains(&want), "{}", r["errors"]);
     }
     assert_eq!(emails(&env), set(&["ann@example.com"]));
-    // Raised, the same file reads (the notes column maps to nothing, so both rows import).
+    // Raised, the same file reads (the remarks column maps to nothing, so both rows import).
     let env = Env::new();
     let file = env.write("ten_mb_cell.csv", &text);
     let out = import(

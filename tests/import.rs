@@ -171,7 +171,14 @@ fn invalid_rows_are_reported_with_row_and_column_and_never_sent() {
     assert!(!also.contains("dateOfBirth"), "never sent empty: {also}");
 
     // --strict: any bad cell rejects the row, as before.
-    let out = env.import(&file, &["--strict", "--report", "strict.csv"]);
+    let out = env
+        .cmd()
+        .arg("import")
+        .arg(&file)
+        .args(["--strict", "--rate-limit", "20/200ms", "--report"])
+        .arg(env.path("strict.csv"))
+        .output()
+        .unwrap();
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let strict = read_report(&env.path("strict.csv"));
     assert_eq!(strict[3]["status"], "invalid");
