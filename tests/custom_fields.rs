@@ -227,3 +227,94 @@ fn a_value_that_does_not_fit_costs_the_cell_and_validate_says_the_same() {
         "column 'contact.shoe_size': \"44\" left out: custom field contact.shoe_size: the location has no such custom field"
     );
 }
+
+/// A location that also has a lifecycle stage picklist, as many HubSpot migrations create.
+fn with_lifecycle_stage() -> Env {
+    use ghl_import::sandbox::{CustomFieldDef, CustomFieldType};
+    let mut config = fast_config();
+    config.custom_fields.push(
+        CustomFieldDef::new("lifecycle_stage", "Lifecycle Stage", CustomFieldType::SingleOptions)
+            .with_options(&["subscriber", "lead", "salesqualifiedlead", "customer"]),
+    );
+    Env::with(config)
+}
+
+#[test]
+fn columns_match_the_locations_custom_fields_by_name_and_key_with_a_token() {
+    let env = Env::new();
+    // By name ("Lifetime Value", "Signup Date") and by key ("favourite_colour").
+    let file = env.write(
+        "by-name.csv",
+        "Email,Lifetime Value,favourite_colour,Signup Date,Shoe Size\nann@example.com,\"$1,250.50\",RED,2020-12-25,44\n",
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("columns matched to the location's custom fields by name or key: 'Lifetime Value' → contact.lifetime_value, 'favourite_colour' → contact.favourite_colour, 'Signup Date' → contact.signup_date"),
+        "{err}"
+    );
+    assert!(err.contains("columns not imported (no matching HighLevel field; map them with --mapping): 'Shoe Size'"), "{err}");
+    let ann = env.sandbox.contacts(LOCATION).remove(0);
+    let value = |key: &str| {
+        let id = env.sandbox.custom_field_id(LOCATION, key).unwrap();
+        ann.custom_field(&id).cloned()
+    };
+    assert_eq!(value("contact.lifetime_value"), Some(serde_json::json!(1250.5)));
+    assert_eq!(value("contact.favourite_colour"), Some(serde_json::json!("Red")));
+    assert_eq!(value("contact.signup_date"), Some(serde_json::json!("2020-12-25")));
+    assert_eq!(
+        env.requests_to(&format!("/locations/{LOCATION}/customFields")).len(),
+        1,
+        "read once, for matching and checking"
+    );
+    // validate with a token shows the same matches; without one it cannot.
+    let mut c = env.cmd();
+    c.args(["validate", "--report"]).arg(env.path("v.csv")).arg(&file);
+    let out = c.output().unwrap();
+    assert!(stderr(&out).contains("'Lifetime Value' → contact.lifetime_value"), "{}", stderr(&out));
+    let mut c = env.cmd();
+    c.env_remove("GHL_TOKEN")
+        .args(["validate", "--report"])
+        .arg(env.path("v2.csv"))
+        .arg(&file);
+    let out = c.output().unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("columns not imported (no matching HighLevel field; map them with --mapping): 'Lifetime Value', 'favourite_colour', 'Signup Date', 'Shoe Size'"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_presets_stand_in_applies_only_when_the_location_has_no_such_field() {
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples/presets/hubspot-contacts.csv");
+    // The default location has no lifecycle stage field: HubSpot's stage becomes a tag.
+    let env = Env::new();
+    let out = env.import(&sample, &[]);
+    assert!(code(&out) <= 1, "{}", stderr(&out));
+    let tagged = env.sandbox.contacts(LOCATION);
+    assert!(
+        tagged.iter().any(|c| c.tags.iter().any(|t| t.eq_ignore_ascii_case("lead"))),
+        "{tagged:?}"
+    );
+    // A location with the field gets the stage there, and no tag.
+    let env = with_lifecycle_stage();
+    let out = env.import(&sample, &[]);
+    assert!(code(&out) <= 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("'Lifecycle Stage' → contact.lifecycle_stage"),
+        "{}",
+        stderr(&out)
+    );
+    let id = env.sandbox.custom_field_id(LOCATION, "contact.lifecycle_stage").unwrap();
+    let contacts = env.sandbox.contacts(LOCATION);
+    let staged: Vec<_> = contacts.iter().filter_map(|c| c.custom_field(&id)).collect();
+    assert!(staged.contains(&&serde_json::json!("lead")), "{staged:?}");
+    assert!(
+        contacts.iter().all(|c| c.tags.is_empty()),
+        "{contacts:?}"
+    );
+}

@@ -96,7 +96,8 @@ fn init_explains_columns_and_suggests_transforms() {
         "\"E-mail\" = \"email\"  # field name, ignoring case",
         "\"Mobile\" = \"phone\"  # alias of phone",
         "# \"Phone\" = { field = \"phone\", fallback = true }  # not imported: 'Mobile' already gives phone",
-        "# \"Notes\" = \"ignore\"  # unmapped:",
+        // With a token and a location, columns match the location's custom fields.
+        "\"Notes\" = \"contact.notes\"  # the location's custom field of this name or key",
         "# \"Full Name\" = { field = \"name\", split_name = true }  # suggested:",
         "# \"DOB\" = { field = \"dateOfBirth\", date_format = \"%d/%m/%Y\" }  # suggested: the dates read day-first (1 of 2 sampled values have a day above 12): the import infers that order for the column from the whole file",
         "# \"Tags\" = { field = \"tags\", split = \";\" }  # suggested: 1 of 2 sampled cells contain ';'",
@@ -124,6 +125,17 @@ fn init_explains_columns_and_suggests_transforms() {
         &["--mapping", env.path("m.toml").to_str().unwrap()],
     );
     assert!(after.iter().all(|(_, s, _)| s == "valid"), "{after:?}");
+
+    // Without a token nothing is matched to custom fields.
+    let o = env
+        .cmd()
+        .env_remove("GHL_TOKEN")
+        .args(["init", file.to_str().unwrap(), "--output", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let offline = String::from_utf8_lossy(&o.stdout);
+    assert!(offline.contains("# \"Notes\" = \"ignore\"  # unmapped:"), "{offline}");
 
     // An existing file is not replaced without --force.
     let o = env

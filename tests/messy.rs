@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use ghl_import::sandbox::{CustomFieldDef, CustomFieldType, SandboxConfig, SandboxContact};
+use ghl_import::sandbox::{CustomFieldDef, CustomFieldType, SandboxContact};
 
 fn messy(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

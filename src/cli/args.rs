@@ -77,6 +77,12 @@ pub struct InitArgs {
     /// Replace the output file if it exists.
     #[arg(long)]
     pub force: bool,
+    /// With a token: match unmapped columns to this location's custom fields, as the import
+    /// does.
+    #[arg(long, env = "GHL_LOCATION_ID", value_name = "ID")]
+    pub location: Option<String>,
+    #[command(flatten)]
+    pub api: ApiArgs,
     #[arg(long, value_name = "NAME", value_parser = parse_preset, help = PRESET_HELP)]
     pub preset: Option<PresetChoice>,
     #[command(flatten)]

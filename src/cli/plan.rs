@@ -169,7 +169,7 @@ pub fn pacing_client_config(
     Ok(c)
 }
 
-fn base_client(api: &ApiArgs, token: Token) -> Result<ClientConfig, PlanError> {
+pub(super) fn base_client(api: &ApiArgs, token: Token) -> Result<ClientConfig, PlanError> {
     check_base_url(&api.base_url, api.allow_insecure_http)?;
     Ok(ClientConfig::new(api.base_url.clone(), token))
 }

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::contact::Field;
 use crate::input::{Record, RecordValues};
+use crate::validation::custom_fields::CustomFieldDef;
 
 /// The columns and the first rows of a file, as text.
 #[derive(Debug, Clone, Default)]
@@ -80,10 +81,13 @@ impl Sample {
 }
 
 /// The commented mapping file for `sample`. `input` names the file in the comments.
+/// `location_fields`: the location's custom fields (with a token), which unmapped columns are
+/// matched to by name or key, as the import does.
 pub fn generate(
     sample: &Sample,
     choice: &PresetChoice,
     input: &str,
+    location_fields: &[CustomFieldDef],
 ) -> Result<String, MappingError> {
     let headers: Vec<String> = sample.headers.clone();
     // An import only detects presets from a CSV header row.
@@ -91,7 +95,12 @@ pub fn generate(
         PresetChoice::Auto if sample.jsonl => PresetChoice::Off,
         c => c.clone(),
     };
-    let mapper = Mapper::new(Some(&MappingSpec::from_preset(choice)), Some(&headers))?;
+    let mut mapper = Mapper::new(Some(&MappingSpec::from_preset(choice)), Some(&headers))?;
+    let matched: Vec<String> = mapper
+        .match_custom_fields(location_fields)
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
     let preset = mapper.preset;
     let mut out = String::new();
     out += &format!(
@@ -195,7 +204,7 @@ pub fn generate(
             out += &format!("# {key} = \"ignore\"  # unmapped: {why}\n");
             continue;
         };
-        let from_preset = preset_spec.is_some_and(|s| {
+        let from_preset = !matched.contains(header) && preset_spec.is_some_and(|s| {
             s.columns
                 .iter()
                 .any(|(c, r)| r == rule && find_columns(std::slice::from_ref(header), c) == [0])
@@ -209,6 +218,9 @@ pub fn generate(
             )
         } else {
             match &rule.target {
+                Target::CustomField(_) if matched.contains(header) => {
+                    "the location's custom field of this name or key".to_owned()
+                }
                 Target::CustomField(_) => "custom field key (\"contact.\" prefix)".to_owned(),
                 Target::Field(f) if header.trim() == f.api_name() => "exact field name".to_owned(),
                 Target::Field(f) if normalise(header) == normalise(f.api_name()) => {

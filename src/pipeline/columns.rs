@@ -5,10 +5,23 @@
 use std::sync::Arc;
 
 use super::fields::FieldChecks;
-use crate::api::{ApiError, Client};
+use crate::api::{ApiError, Client, ClientConfig, Stats};
 use crate::event::Endpoint;
 use crate::mapping::Mapper;
-use crate::validation::custom_fields::{CustomFieldSet, CustomFieldsResponse};
+use crate::validation::custom_fields::{CustomFieldDef, CustomFieldSet, CustomFieldsResponse};
+
+/// The location's custom fields, for `init` with a token.
+pub async fn read_location_fields(
+    config: ClientConfig,
+    location: &str,
+) -> Result<Vec<CustomFieldDef>, ApiError> {
+    let client = Client::new(config, Arc::new(Stats::default()), None)?;
+    let path = format!("/locations/{location}/customFields?model=contact");
+    let r: CustomFieldsResponse = client
+        .get_json(Endpoint::CustomFields, location, &path)
+        .await?;
+    Ok(r.custom_fields)
+}
 
 /// Maps what it can and returns what the run should say about it; `Err` when the read
 /// hit an error that stops the run (401, 403, daily limit).
