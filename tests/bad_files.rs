@@ -147,7 +147,11 @@ fn check(file: &Path, expect: Expect) {
     for ((_, status, words), r) in expect.rows.iter().zip(&report) {
         // An invalid row's words are in its errors; a sent row's in its warnings (cells
         // left out).
-        let column = if *status == "invalid" { "errors" } else { "warnings" };
+        let column = if *status == "invalid" {
+            "errors"
+        } else {
+            "warnings"
+        };
         for w in words.iter() {
             let w = w.replace("{file}", &file_name);
             assert!(r[column].contains(&w), "{w:?} not in {:?}", r[column]);

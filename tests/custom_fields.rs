@@ -107,9 +107,15 @@ fn validate_with_a_token_checks_the_same_way_and_writes_nothing() {
     let file = env.write("cf.csv", FILE);
     let m = mapping(&env);
     let mut c = env.cmd();
-    c.args(["validate", "--strict", "--mapping", m.to_str().unwrap(), "--report"])
-        .arg(env.path("v.csv"))
-        .arg(&file);
+    c.args([
+        "validate",
+        "--strict",
+        "--mapping",
+        m.to_str().unwrap(),
+        "--report",
+    ])
+    .arg(env.path("v.csv"))
+    .arg(&file);
     let out = c.output().unwrap();
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let report = read_report(&env.path("v.csv"));
@@ -149,7 +155,13 @@ fn declared_types_are_checked_offline() {
     );
     let mut c = env.cmd();
     c.env_remove("GHL_TOKEN")
-        .args(["validate", "--strict", "--mapping", m.to_str().unwrap(), "--report"])
+        .args([
+            "validate",
+            "--strict",
+            "--mapping",
+            m.to_str().unwrap(),
+            "--report",
+        ])
         .arg(env.path("v.csv"))
         .arg(&file);
     let out = c.output().unwrap();
@@ -184,7 +196,12 @@ fn a_value_that_does_not_fit_costs_the_cell_and_validate_says_the_same() {
         .arg(env.path("v.csv"))
         .arg(&file);
     let out = c.output().unwrap();
-    assert_eq!(code(&out), 0, "cells left out are not failures: {}", stderr(&out));
+    assert_eq!(
+        code(&out),
+        0,
+        "cells left out are not failures: {}",
+        stderr(&out)
+    );
     let out = env.import(&file, &["--mapping", m.to_str().unwrap()]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(
@@ -208,7 +225,10 @@ fn a_value_that_does_not_fit_costs_the_cell_and_validate_says_the_same() {
     );
     let v = read_report(&env.path("v.csv"));
     for (a, b) in v.iter().zip(&report) {
-        assert_eq!((a["status"].as_str(), &a["warnings"]), ("valid", &b["warnings"]));
+        assert_eq!(
+            (a["status"].as_str(), &a["warnings"]),
+            ("valid", &b["warnings"])
+        );
     }
     let money = env
         .sandbox
@@ -233,8 +253,12 @@ fn with_lifecycle_stage() -> Env {
     use ghl_import::sandbox::{CustomFieldDef, CustomFieldType};
     let mut config = fast_config();
     config.custom_fields.push(
-        CustomFieldDef::new("lifecycle_stage", "Lifecycle Stage", CustomFieldType::SingleOptions)
-            .with_options(&["subscriber", "lead", "salesqualifiedlead", "customer"]),
+        CustomFieldDef::new(
+            "lifecycle_stage",
+            "Lifecycle Stage",
+            CustomFieldType::SingleOptions,
+        )
+        .with_options(&["subscriber", "lead", "salesqualifiedlead", "customer"]),
     );
     Env::with(config)
 }
@@ -260,19 +284,35 @@ fn columns_match_the_locations_custom_fields_by_name_and_key_with_a_token() {
         let id = env.sandbox.custom_field_id(LOCATION, key).unwrap();
         ann.custom_field(&id).cloned()
     };
-    assert_eq!(value("contact.lifetime_value"), Some(serde_json::json!(1250.5)));
-    assert_eq!(value("contact.favourite_colour"), Some(serde_json::json!("Red")));
-    assert_eq!(value("contact.signup_date"), Some(serde_json::json!("2020-12-25")));
     assert_eq!(
-        env.requests_to(&format!("/locations/{LOCATION}/customFields")).len(),
+        value("contact.lifetime_value"),
+        Some(serde_json::json!(1250.5))
+    );
+    assert_eq!(
+        value("contact.favourite_colour"),
+        Some(serde_json::json!("Red"))
+    );
+    assert_eq!(
+        value("contact.signup_date"),
+        Some(serde_json::json!("2020-12-25"))
+    );
+    assert_eq!(
+        env.requests_to(&format!("/locations/{LOCATION}/customFields"))
+            .len(),
         1,
         "read once, for matching and checking"
     );
     // validate with a token shows the same matches; without one it cannot.
     let mut c = env.cmd();
-    c.args(["validate", "--report"]).arg(env.path("v.csv")).arg(&file);
+    c.args(["validate", "--report"])
+        .arg(env.path("v.csv"))
+        .arg(&file);
     let out = c.output().unwrap();
-    assert!(stderr(&out).contains("'Lifetime Value' → contact.lifetime_value"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("'Lifetime Value' → contact.lifetime_value"),
+        "{}",
+        stderr(&out)
+    );
     let mut c = env.cmd();
     c.env_remove("GHL_TOKEN")
         .args(["validate", "--report"])
@@ -297,7 +337,9 @@ fn a_presets_stand_in_applies_only_when_the_location_has_no_such_field() {
     assert!(code(&out) <= 1, "{}", stderr(&out));
     let tagged = env.sandbox.contacts(LOCATION);
     assert!(
-        tagged.iter().any(|c| c.tags.iter().any(|t| t.eq_ignore_ascii_case("lead"))),
+        tagged
+            .iter()
+            .any(|c| c.tags.iter().any(|t| t.eq_ignore_ascii_case("lead"))),
         "{tagged:?}"
     );
     // A location with the field gets the stage there, and no tag.
@@ -309,12 +351,15 @@ fn a_presets_stand_in_applies_only_when_the_location_has_no_such_field() {
         "{}",
         stderr(&out)
     );
-    let id = env.sandbox.custom_field_id(LOCATION, "contact.lifecycle_stage").unwrap();
+    let id = env
+        .sandbox
+        .custom_field_id(LOCATION, "contact.lifecycle_stage")
+        .unwrap();
     let contacts = env.sandbox.contacts(LOCATION);
-    let staged: Vec<_> = contacts.iter().filter_map(|c| c.custom_field(&id)).collect();
+    let staged: Vec<_> = contacts
+        .iter()
+        .filter_map(|c| c.custom_field(&id))
+        .collect();
     assert!(staged.contains(&&serde_json::json!("lead")), "{staged:?}");
-    assert!(
-        contacts.iter().all(|c| c.tags.is_empty()),
-        "{contacts:?}"
-    );
+    assert!(contacts.iter().all(|c| c.tags.is_empty()), "{contacts:?}");
 }

@@ -182,7 +182,11 @@ fn invalid_rows_are_reported_with_row_and_column_and_never_sent() {
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let strict = read_report(&env.path("strict.csv"));
     assert_eq!(strict[3]["status"], "invalid");
-    assert!(strict[3]["errors"].contains("Date of Birth"), "{}", strict[3]["errors"]);
+    assert!(
+        strict[3]["errors"].contains("Date of Birth"),
+        "{}",
+        strict[3]["errors"]
+    );
     assert_eq!(env.requests_to("/contacts/upsert").len(), 3 + 2);
 }
 

@@ -135,7 +135,10 @@ fn init_explains_columns_and_suggests_transforms() {
         .unwrap();
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let offline = String::from_utf8_lossy(&o.stdout);
-    assert!(offline.contains("# \"Notes\" = \"ignore\"  # unmapped:"), "{offline}");
+    assert!(
+        offline.contains("# \"Notes\" = \"ignore\"  # unmapped:"),
+        "{offline}"
+    );
 
     // An existing file is not replaced without --force.
     let o = env

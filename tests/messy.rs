@@ -101,7 +101,11 @@ fn check(file: &str, expected: &Expected, summary_line: &str) -> Env {
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let strict = read_report(&strict_env.path("report.csv"));
     for ((row, status, warnings), s) in got.iter().zip(&strict) {
-        let want = if warnings.is_empty() { status } else { "invalid" };
+        let want = if warnings.is_empty() {
+            status
+        } else {
+            "invalid"
+        };
         assert_eq!((&s["row"], s["status"].as_str()), (row, want), "{s:?}");
         if !warnings.is_empty() {
             // The errors name the cell the first warning did (a row rejected by its own
@@ -171,32 +175,96 @@ fn a_windows_1252_spreadsheet_lands_every_row_with_a_key_and_names_each_cell_lef
     // Decoded from Windows-1252; every date form read; decorated phones cleaned.
     let zoe = contact(&env, "zoe.mueller@example.de");
     assert_eq!(
-        (zoe.first_name.as_deref(), zoe.date_of_birth.as_deref(), zoe.country.as_deref()),
+        (
+            zoe.first_name.as_deref(),
+            zoe.date_of_birth.as_deref(),
+            zoe.country.as_deref()
+        ),
         (Some("Zoë"), Some("1985-04-03"), Some("DE"))
     );
     let dob = |email: &str| contact(&env, email).date_of_birth;
     let phone = |email: &str| contact(&env, email).phone;
     assert_eq!(dob("jose.nunez@example.es").as_deref(), Some("1985-04-03"));
-    assert_eq!(phone("jose.nunez@example.es").as_deref(), Some("+34612345678"));
-    assert_eq!(dob("francois.lefevre@example.fr").as_deref(), Some("1985-04-03"));
-    assert_eq!(phone("francois.lefevre@example.fr").as_deref(), Some("+33142685300"));
-    assert_eq!(dob("renee.obrien@example.ie").as_deref(), Some("1985-04-03"), "Excel serial 31140");
-    assert_eq!(phone("renee.obrien@example.ie").as_deref(), Some("+35312345678"));
-    assert_eq!(contact(&env, "renee.obrien@example.ie").last_name.as_deref(), Some("O’Brien"));
-    assert_eq!(phone("bjorn.odegard@example.no"), None, "never sent: {EXCEL}");
-    assert_eq!(phone("ana.souza@example.com.br").as_deref(), Some("+551130451700"));
-    assert_eq!(dob("grace.kim@example.com").as_deref(), Some("1985-03-04"), "month-first column");
+    assert_eq!(
+        phone("jose.nunez@example.es").as_deref(),
+        Some("+34612345678")
+    );
+    assert_eq!(
+        dob("francois.lefevre@example.fr").as_deref(),
+        Some("1985-04-03")
+    );
+    assert_eq!(
+        phone("francois.lefevre@example.fr").as_deref(),
+        Some("+33142685300")
+    );
+    assert_eq!(
+        dob("renee.obrien@example.ie").as_deref(),
+        Some("1985-04-03"),
+        "Excel serial 31140"
+    );
+    assert_eq!(
+        phone("renee.obrien@example.ie").as_deref(),
+        Some("+35312345678")
+    );
+    assert_eq!(
+        contact(&env, "renee.obrien@example.ie")
+            .last_name
+            .as_deref(),
+        Some("O’Brien")
+    );
+    assert_eq!(
+        phone("bjorn.odegard@example.no"),
+        None,
+        "never sent: {EXCEL}"
+    );
+    assert_eq!(
+        phone("ana.souza@example.com.br").as_deref(),
+        Some("+551130451700")
+    );
+    assert_eq!(
+        dob("grace.kim@example.com").as_deref(),
+        Some("1985-03-04"),
+        "month-first column"
+    );
     assert_eq!(dob("noah.williams@example.com"), None, "0/0/00 is empty");
-    assert_eq!(dob("olivia.bennett@example.com").as_deref(), Some("1976-07-04"));
-    assert_eq!(dob("sakura.tanaka@example.jp").as_deref(), Some("1993-04-01"));
-    assert_eq!(dob("henry.green@example.com").as_deref(), Some("1960-05-17"));
-    assert_eq!(phone("henry.green@example.com").as_deref(), Some("+16174821934"));
-    assert_eq!(dob("isabella.taylor@example.com").as_deref(), Some("1995-04-14"));
-    assert_eq!(phone("lucas.moore@example.ca").as_deref(), Some("+14165550175"));
-    assert_eq!(contact(&env, "ella.baker@example.com").country.as_deref(), Some("IE"));
-    assert_eq!(contact(&env, "grace.kim@example.com").country.as_deref(), Some("US"));
+    assert_eq!(
+        dob("olivia.bennett@example.com").as_deref(),
+        Some("1976-07-04")
+    );
+    assert_eq!(
+        dob("sakura.tanaka@example.jp").as_deref(),
+        Some("1993-04-01")
+    );
+    assert_eq!(
+        dob("henry.green@example.com").as_deref(),
+        Some("1960-05-17")
+    );
+    assert_eq!(
+        phone("henry.green@example.com").as_deref(),
+        Some("+16174821934")
+    );
+    assert_eq!(
+        dob("isabella.taylor@example.com").as_deref(),
+        Some("1995-04-14")
+    );
+    assert_eq!(
+        phone("lucas.moore@example.ca").as_deref(),
+        Some("+14165550175")
+    );
+    assert_eq!(
+        contact(&env, "ella.baker@example.com").country.as_deref(),
+        Some("IE")
+    );
+    assert_eq!(
+        contact(&env, "grace.kim@example.com").country.as_deref(),
+        Some("US")
+    );
     let ethan = contact(&env, "ethan.anderson@example.com.au");
-    assert_eq!((ethan.date_of_birth, ethan.country), (None, None), "left out, never sent empty");
+    assert_eq!(
+        (ethan.date_of_birth, ethan.country),
+        (None, None),
+        "left out, never sent empty"
+    );
     assert!(env
         .sandbox
         .contacts(LOCATION)
@@ -241,21 +309,45 @@ fn a_utf8_bom_spreadsheet_infers_day_first_dates_and_matches_custom_fields() {
         assert!(err.contains(line), "{line} in {err}");
     }
     let dob = |email: &str| contact(&env, email).date_of_birth;
-    assert_eq!(dob("lena.mueller@example.de").as_deref(), Some("1985-04-03"));
+    assert_eq!(
+        dob("lena.mueller@example.de").as_deref(),
+        Some("1985-04-03")
+    );
     assert_eq!(dob("hans.zimmer@example.ch").as_deref(), Some("1969-11-12"));
     assert_eq!(dob("lars.jensen@example.dk").as_deref(), Some("1975-01-31"));
-    assert_eq!(dob("sofia.garcia@example.es").as_deref(), Some("1992-02-29"));
+    assert_eq!(
+        dob("sofia.garcia@example.es").as_deref(),
+        Some("1992-02-29")
+    );
     assert_eq!(dob("eva.novak@example.cz"), None);
-    assert_eq!(contact(&env, "lena.mueller@example.de").phone.as_deref(), Some("+4930901820"));
-    assert_eq!(contact(&env, "hans.zimmer@example.ch").phone.as_deref(), Some("+41441234567"));
-    assert_eq!(contact(&env, "aoife.murphy@example.ie").phone.as_deref(), Some("+353871234567"));
-    assert_eq!(contact(&env, "lukasz.nowak@example.pl").country.as_deref(), Some("PL"));
+    assert_eq!(
+        contact(&env, "lena.mueller@example.de").phone.as_deref(),
+        Some("+4930901820")
+    );
+    assert_eq!(
+        contact(&env, "hans.zimmer@example.ch").phone.as_deref(),
+        Some("+41441234567")
+    );
+    assert_eq!(
+        contact(&env, "aoife.murphy@example.ie").phone.as_deref(),
+        Some("+353871234567")
+    );
+    assert_eq!(
+        contact(&env, "lukasz.nowak@example.pl").country.as_deref(),
+        Some("PL")
+    );
     assert_eq!(
         custom(&env, "hans.zimmer@example.ch", "contact.favourite_colour"),
         Some(serde_json::json!("Green"))
     );
-    assert_eq!(custom(&env, "lukasz.nowak@example.pl", "contact.favourite_colour"), None);
-    assert_eq!(custom(&env, "oliver.smith@example.co.uk", "contact.signup_date"), None);
+    assert_eq!(
+        custom(&env, "lukasz.nowak@example.pl", "contact.favourite_colour"),
+        None
+    );
+    assert_eq!(
+        custom(&env, "oliver.smith@example.co.uk", "contact.signup_date"),
+        None
+    );
 
     // Without a token nothing is matched to custom fields, and validate says so.
     let mut c = env.cmd();
@@ -295,26 +387,69 @@ fn a_semicolon_spreadsheet_with_decimal_commas_lands_its_numbers_and_options() {
         "with cells left out: 5 (by column: 'Date of Birth' 1, 'Employees' 1, 'Lifecycle Stage' 1, 'Phone' 1, 'Website' 1)",
     );
     let money = |email: &str| custom(&env, email, "contact.lifetime_value");
-    assert_eq!(money("jonas.becker@example.de"), Some(serde_json::json!(1250.5)));
-    assert_eq!(money("marie.dupont@example.fr"), Some(serde_json::json!(3400.0)));
-    assert_eq!(money("pieter.devries@example.nl"), Some(serde_json::json!(980.0)));
-    assert_eq!(money("anna.schmidt@example.at"), Some(serde_json::json!(12.5)));
-    assert_eq!(money("eva.weber@example.de"), Some(serde_json::json!(1_000_000.0)));
-    assert_eq!(money("paul.meier@example.ch"), Some(serde_json::json!(2500.0)));
+    assert_eq!(
+        money("jonas.becker@example.de"),
+        Some(serde_json::json!(1250.5))
+    );
+    assert_eq!(
+        money("marie.dupont@example.fr"),
+        Some(serde_json::json!(3400.0))
+    );
+    assert_eq!(
+        money("pieter.devries@example.nl"),
+        Some(serde_json::json!(980.0))
+    );
+    assert_eq!(
+        money("anna.schmidt@example.at"),
+        Some(serde_json::json!(12.5))
+    );
+    assert_eq!(
+        money("eva.weber@example.de"),
+        Some(serde_json::json!(1_000_000.0))
+    );
+    assert_eq!(
+        money("paul.meier@example.ch"),
+        Some(serde_json::json!(2500.0))
+    );
     assert_eq!(
         custom(&env, "marie.dupont@example.fr", "contact.employees"),
         Some(serde_json::json!(1200.0))
     );
     let stage = |email: &str| custom(&env, email, "contact.lifecycle_stage");
-    assert_eq!(stage("jonas.becker@example.de"), Some(serde_json::json!("salesqualifiedlead")));
-    assert_eq!(stage("pieter.devries@example.nl"), Some(serde_json::json!("lead")));
-    assert_eq!(stage("paul.meier@example.ch"), Some(serde_json::json!("marketingqualifiedlead")));
+    assert_eq!(
+        stage("jonas.becker@example.de"),
+        Some(serde_json::json!("salesqualifiedlead"))
+    );
+    assert_eq!(
+        stage("pieter.devries@example.nl"),
+        Some(serde_json::json!("lead"))
+    );
+    assert_eq!(
+        stage("paul.meier@example.ch"),
+        Some(serde_json::json!("marketingqualifiedlead"))
+    );
     assert_eq!(stage("anna.schmidt@example.at"), None);
     let dob = |email: &str| contact(&env, email).date_of_birth;
-    assert_eq!(dob("jonas.becker@example.de").as_deref(), Some("1985-04-03"), "day-first column");
-    assert_eq!(dob("pieter.devries@example.nl").as_deref(), Some("1970-05-01"));
-    assert_eq!(dob("mia.hoffmann@example.de").as_deref(), Some("1988-03-03"));
-    assert_eq!(contact(&env, "marie.dupont@example.fr").country.as_deref(), Some("FR"));
-    assert_eq!(contact(&env, "anna.schmidt@example.at").phone.as_deref(), Some("+4312345678"));
+    assert_eq!(
+        dob("jonas.becker@example.de").as_deref(),
+        Some("1985-04-03"),
+        "day-first column"
+    );
+    assert_eq!(
+        dob("pieter.devries@example.nl").as_deref(),
+        Some("1970-05-01")
+    );
+    assert_eq!(
+        dob("mia.hoffmann@example.de").as_deref(),
+        Some("1988-03-03")
+    );
+    assert_eq!(
+        contact(&env, "marie.dupont@example.fr").country.as_deref(),
+        Some("FR")
+    );
+    assert_eq!(
+        contact(&env, "anna.schmidt@example.at").phone.as_deref(),
+        Some("+4312345678")
+    );
     assert_eq!(contact(&env, "tim.koch@example.de").phone, None);
 }

@@ -251,7 +251,12 @@ async fn init(a: &InitArgs, quiet: bool) -> Result<i32, CliError> {
 async fn init_location_fields(
     a: &InitArgs,
 ) -> Result<Vec<crate::validation::custom_fields::CustomFieldDef>, CliError> {
-    let Some(location) = a.location.as_deref().map(str::trim).filter(|l| !l.is_empty()) else {
+    let Some(location) = a
+        .location
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    else {
         return Ok(Vec::new());
     };
     let token = match plan::read_token(a.api.token_file.as_deref()) {

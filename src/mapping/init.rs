@@ -204,11 +204,12 @@ pub fn generate(
             out += &format!("# {key} = \"ignore\"  # unmapped: {why}\n");
             continue;
         };
-        let from_preset = !matched.contains(header) && preset_spec.is_some_and(|s| {
-            s.columns
-                .iter()
-                .any(|(c, r)| r == rule && find_columns(std::slice::from_ref(header), c) == [0])
-        });
+        let from_preset = !matched.contains(header)
+            && preset_spec.is_some_and(|s| {
+                s.columns
+                    .iter()
+                    .any(|(c, r)| r == rule && find_columns(std::slice::from_ref(header), c) == [0])
+            });
         let mut why = if from_preset {
             format!(
                 "{} preset",

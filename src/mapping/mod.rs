@@ -398,7 +398,8 @@ impl MappingSpec {
                 _ => {
                     return Err(invalid(
                         key,
-                        "unknown setting (expected auto, preset, strict, [columns] or [constants])".into(),
+                        "unknown setting (expected auto, preset, strict, [columns] or [constants])"
+                            .into(),
                     ))
                 }
             }

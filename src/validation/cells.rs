@@ -6,6 +6,13 @@
 /// `is_value` says whether a piece stands on its own; a piece that does not (an extension
 /// after a comma) stays with the one before it.
 pub fn first_and_others(cell: &str, is_value: impl Fn(&str) -> bool) -> (String, Vec<String>) {
+    // Almost every cell holds one value.
+    if !cell
+        .bytes()
+        .any(|b| matches!(b, b':' | b';' | b',' | b'\n'))
+    {
+        return (cell.trim().to_owned(), Vec::new());
+    }
     let mut values: Vec<String> = Vec::new();
     let mut rest = cell;
     while !rest.is_empty() {
@@ -148,11 +155,16 @@ mod tests {
         assert_eq!(clean_phone("'(617) 482-1934   "), Ok("(617) 482-1934"));
         assert_eq!(clean_phone("'+65 8915 9826 (Work)"), Ok("+65 8915 9826"));
         assert_eq!(clean_phone("tel:+1-415-555-2671"), Ok("+1-415-555-2671"));
-        assert_eq!(clean_phone("TEL:+1-201-555-0123;ext=1234"), Ok("+1-201-555-0123"));
+        assert_eq!(
+            clean_phone("TEL:+1-201-555-0123;ext=1234"),
+            Ok("+1-201-555-0123")
+        );
         assert_eq!(clean_phone("=\"0612345678\""), Ok("0612345678"));
         assert_eq!(clean_phone("Mobile: 0412 345 678"), Ok("0412 345 678"));
         assert_eq!(clean_phone("(02) 9999 8888"), Ok("(02) 9999 8888"));
-        assert!(clean_phone("6.14123E+10").unwrap_err().contains("lost its last digits"));
+        assert!(clean_phone("6.14123E+10")
+            .unwrap_err()
+            .contains("lost its last digits"));
         assert!(clean_phone("4,15555E+09").is_err());
         assert_eq!(clean_phone("+1 555 0100 x2"), Ok("+1 555 0100 x2"));
         // Found by proptest: a multi-byte character where "tel:" would end.

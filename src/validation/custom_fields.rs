@@ -125,7 +125,12 @@ impl CustomFieldSet {
         fields.retain_mut(|f| {
             let label = f.key.clone().or_else(|| f.id.clone()).unwrap_or_default();
             let Some(def) = self.find(f) else {
-                errors.push(problem(f, &label, "", "the location has no such custom field"));
+                errors.push(problem(
+                    f,
+                    &label,
+                    "",
+                    "the location has no such custom field",
+                ));
                 return false;
             };
             match normalise(def, &f.field_value, order_of(f, orders), orders) {
@@ -240,9 +245,15 @@ fn pick(def: &CustomFieldDef, value: &str) -> Result<String, String> {
 fn number(text: &str, decimal_comma: bool) -> Option<f64> {
     let t: String = text
         .chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '$' | '€' | '£' | '¥' | '\'' | '\u{a0}' | '\u{202f}'))
+        .filter(|c| {
+            !c.is_whitespace() && !matches!(c, '$' | '€' | '£' | '¥' | '\'' | '\u{a0}' | '\u{202f}')
+        })
         .collect();
-    let t = t.trim_start_matches("CHF").trim_end_matches("CHF").trim_end_matches("EUR").trim_end_matches("USD");
+    let t = t
+        .trim_start_matches("CHF")
+        .trim_end_matches("CHF")
+        .trim_end_matches("EUR")
+        .trim_end_matches("USD");
     let (dot, comma) = (t.rfind('.'), t.rfind(','));
     let grouped = |sep: char| {
         let mut parts = t.trim_start_matches('-').split(sep);
@@ -287,7 +298,9 @@ fn normalise(
             ))
         }
         "SINGLE_OPTIONS" | "RADIO" => Ok(Value::String(pick(def, &as_text(v))?)),
-        "DATE" => Ok(super::dates::any_date(&as_text(v), order)?.map_or(Value::Null, Value::String)),
+        "DATE" => {
+            Ok(super::dates::any_date(&as_text(v), order)?.map_or(Value::Null, Value::String))
+        }
         "FILE_UPLOAD" => Err("file upload fields cannot be set from a file of contacts".to_owned()),
         _ => Ok(Value::String(as_text(v))),
     }

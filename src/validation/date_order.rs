@@ -53,11 +53,13 @@ impl Tally {
         match reading(cell) {
             Reading::OnlyDayFirst => {
                 self.day_first += 1;
-                self.day_example.get_or_insert_with(|| cell.trim().to_owned());
+                self.day_example
+                    .get_or_insert_with(|| cell.trim().to_owned());
             }
             Reading::OnlyMonthFirst => {
                 self.month_first += 1;
-                self.month_example.get_or_insert_with(|| cell.trim().to_owned());
+                self.month_example
+                    .get_or_insert_with(|| cell.trim().to_owned());
             }
             Reading::Both => self.both += 1,
             Reading::Other => {}
@@ -111,11 +113,7 @@ impl Tally {
 /// (dateOfBirth and custom fields without a `date_format`): the orders, and one line per
 /// column worth telling about. CSV (and other tabular input) only; JSONL keeps HighLevel's
 /// month-first reading.
-pub fn infer(
-    path: &Path,
-    opts: &InputOptions,
-    mapper: &Mapper,
-) -> (ColumnHints, Vec<String>) {
+pub fn infer(path: &Path, opts: &InputOptions, mapper: &Mapper) -> (ColumnHints, Vec<String>) {
     let columns = mapper.date_candidates();
     let Ok(reader) = Reader::open(path, opts) else {
         return (ColumnHints::default(), Vec::new());
@@ -180,7 +178,10 @@ mod tests {
     fn a_column_stays_ambiguous_without_evidence_or_with_both() {
         let t = tally(&["03/04/1985", "05/06/1970", "1990-01-01"]);
         assert_eq!(t.order(), None);
-        assert!(t.describe("DOB").unwrap().starts_with("2 dates in column 'DOB' read both ways"));
+        assert!(t
+            .describe("DOB")
+            .unwrap()
+            .starts_with("2 dates in column 'DOB' read both ways"));
         let t = tally(&["31/12/1990", "12/31/1990", "03/04/1985"]);
         assert_eq!(t.order(), None);
         assert!(t.describe("DOB").unwrap().contains("written both ways"));

@@ -128,7 +128,9 @@ fn excel_serial(t: &str) -> Result<Option<NaiveDate>, String> {
         return Err("a year alone is not a date".into());
     }
     if !(1..=2_958_465).contains(&n) || n == 60 {
-        return Err(format!("{HINT} (as an Excel date serial, {n} is out of range)"));
+        return Err(format!(
+            "{HINT} (as an Excel date serial, {n} is out of range)"
+        ));
     }
     // Excel counts a 29 February 1900 that never was: serials before it start a day later.
     let epoch = if n < 60 {
@@ -197,7 +199,8 @@ fn numeric(
         }
         _ => return Err(HINT.into()),
     };
-    NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| format!("no such date: year {y}, month {m}, day {d}"))
+    NaiveDate::from_ymd_opt(y, m, d)
+        .ok_or_else(|| format!("no such date: year {y}, month {m}, day {d}"))
 }
 
 /// How `a/b` reads: month/day, day/month, both or neither.
@@ -238,8 +241,12 @@ pub fn reading(t: &str) -> Reading {
 /// English, German, French and Spanish month names and their usual abbreviations.
 fn month_of(word: &str) -> Option<u32> {
     const MONTHS: [&[&str]; 12] = [
-        &["jan", "january", "januar", "janvier", "janv", "enero", "ene", "jän", "jänner"],
-        &["feb", "february", "februar", "février", "févr", "fevrier", "febrero"],
+        &[
+            "jan", "january", "januar", "janvier", "janv", "enero", "ene", "jän", "jänner",
+        ],
+        &[
+            "feb", "february", "februar", "février", "févr", "fevrier", "febrero",
+        ],
         &["mar", "march", "märz", "mär", "mars", "marzo", "maerz"],
         &["apr", "april", "avril", "avr", "abril", "abr"],
         &["may", "mai", "mayo"],
@@ -249,7 +256,17 @@ fn month_of(word: &str) -> Option<u32> {
         &["sep", "sept", "september", "septembre", "septiembre", "set"],
         &["oct", "october", "oktober", "okt", "octobre", "octubre"],
         &["nov", "november", "novembre", "noviembre"],
-        &["dec", "december", "dezember", "dez", "décembre", "déc", "decembre", "diciembre", "dic"],
+        &[
+            "dec",
+            "december",
+            "dezember",
+            "dez",
+            "décembre",
+            "déc",
+            "decembre",
+            "diciembre",
+            "dic",
+        ],
     ];
     let w = word.trim_end_matches('.').to_lowercase();
     MONTHS
@@ -259,8 +276,23 @@ fn month_of(word: &str) -> Option<u32> {
 }
 
 const WEEKDAYS: [&str; 17] = [
-    "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "monday", "tuesday",
-    "wednesday", "thursday", "friday", "saturday", "sunday",
+    "mon",
+    "tue",
+    "tues",
+    "wed",
+    "thu",
+    "thur",
+    "thurs",
+    "fri",
+    "sat",
+    "sun",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
 ];
 
 /// `3 Apr 1985`, `April 3, 1985`, `3-Apr-85`, `Apr 3rd 1985`, `Wed, 3 April 1985`.
@@ -333,7 +365,12 @@ mod tests {
     }
 
     fn p(t: &str) -> Result<DateCell, String> {
-        parse(t, None, true, NaiveDate::from_ymd_opt(2026, 11, 30).unwrap())
+        parse(
+            t,
+            None,
+            true,
+            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+        )
     }
 
     #[test]
@@ -389,7 +426,10 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
         let with = |t, o| parse(t, Some(o), true, today);
         assert_eq!(with("03/04/1985", DateOrder::DayFirst), Ok(day(1985, 4, 3)));
-        assert_eq!(with("03/04/1985", DateOrder::MonthFirst), Ok(day(1985, 3, 4)));
+        assert_eq!(
+            with("03/04/1985", DateOrder::MonthFirst),
+            Ok(day(1985, 3, 4))
+        );
         assert!(with("13/04/1985", DateOrder::MonthFirst).is_err());
         assert_eq!(
             p("03/04/1985").unwrap_err(),

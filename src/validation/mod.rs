@@ -131,7 +131,7 @@ struct Findings {
 }
 
 impl Findings {
-    /// A cell that cannot be read: left out, or with `strict` an error.
+    /// A cell that cannot be read: left out (with `strict`, the row is rejected at the end).
     fn cell(&mut self, e: RowError) {
         self.left_out.push(e);
     }
@@ -179,7 +179,7 @@ impl Validator {
         let mut business_id = None;
         let mut location_id = None;
         let mut email_raw = None;
-            let mut phone: Option<(Option<String>, String)> = None;
+        let mut phone: Option<(Option<String>, String)> = None;
 
         for v in &row.values {
             let col = v.column.as_deref();
@@ -222,11 +222,19 @@ impl Validator {
                     match normalise_email(&first) {
                         Ok(e) => c.email = Some(e),
                         Err(m) => {
-                            f.errors.push(error_for(v, format!("{first:?} is not a valid email address ({m})")));
+                            f.errors.push(error_for(
+                                v,
+                                format!("{first:?} is not a valid email address ({m})"),
+                            ));
                         }
                     }
                     for other in others {
-                        f.notes.push(error_for(v, format!("also holds {other:?}, not imported (HighLevel stores one email)")));
+                        f.notes.push(error_for(
+                            v,
+                            format!(
+                                "also holds {other:?}, not imported (HighLevel stores one email)"
+                            ),
+                        ));
                     }
                 }
                 Target::Field(Field::Phone) => {
@@ -304,7 +312,14 @@ impl Validator {
         let phone_raw = phone.as_ref().map(|(_, raw)| raw.clone());
         if let Some((column, raw)) = &phone {
             let has_email = email_raw.is_some();
-            self.read_phone(column.as_deref(), raw, &c.country, has_email, &mut c.phone, &mut f);
+            self.read_phone(
+                column.as_deref(),
+                raw,
+                &c.country,
+                has_email,
+                &mut c.phone,
+                &mut f,
+            );
         }
         let unreadable = row.values.is_empty() && !f.errors.is_empty();
         if email_raw.is_none() && phone.is_none() && !unreadable {
@@ -395,7 +410,8 @@ impl Validator {
         if has_email {
             f.cell(left_out(column, shown, &bad));
         } else {
-            f.errors.push(RowError::new(column, format!("{shown:?} is {bad}")));
+            f.errors
+                .push(RowError::new(column, format!("{shown:?} is {bad}")));
         }
     }
 }
@@ -414,7 +430,10 @@ fn error_for(v: &MappedValue, msg: String) -> RowError {
 fn left_out_for(v: &MappedValue, value: &str, why: &str) -> RowError {
     match &v.column {
         Some(c) => left_out(Some(c), value, why),
-        None => RowError::new(None, format!("constant {}: {value:?} left out: {why}", v.target)),
+        None => RowError::new(
+            None,
+            format!("constant {}: {value:?} left out: {why}", v.target),
+        ),
     }
 }
 
@@ -551,7 +570,6 @@ pub fn read_phone(t: &str, region: Region) -> Result<Phone, String> {
         _ => Err(String::new()),
     }
 }
-
 
 /// `YYYY-MM-DD` of a date of birth, without a column order (tests, custom fields offline).
 pub fn normalise_date(t: &str) -> Result<String, String> {

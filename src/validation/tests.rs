@@ -1,5 +1,5 @@
-use super::*;
 use super::countries::COUNTRY_LIST;
+use super::*;
 use crate::contact::Field;
 use crate::mapping::{MappedRow, MappedValue, RawValue, Target};
 
@@ -689,7 +689,14 @@ fn a_bad_cell_costs_the_cell_not_the_contact() {
     assert_eq!(r.contact.city.as_deref(), Some("Oslo"));
     let c = &r.contact;
     assert_eq!(
-        (&c.phone, &c.date_of_birth, &c.country, c.dnd, &c.website, &r.business_id),
+        (
+            &c.phone,
+            &c.date_of_birth,
+            &c.country,
+            c.dnd,
+            &c.website,
+            &r.business_id
+        ),
         (&None, &None, &None, None, &None, &None),
         "never sent empty"
     );
@@ -704,8 +711,22 @@ fn a_bad_cell_costs_the_cell_not_the_contact() {
             "column 'Phone': \"555-01\" left out: not a valid phone number (default country US)",
         ]
     );
-    let cols: Vec<_> = r.warnings.iter().filter_map(|w| left_out_column(w)).collect();
-    assert_eq!(cols, ["Date of Birth", "Country", "DND", "Web", "Business", "Phone"]);
+    let cols: Vec<_> = r
+        .warnings
+        .iter()
+        .filter_map(|w| left_out_column(w))
+        .collect();
+    assert_eq!(
+        cols,
+        [
+            "Date of Birth",
+            "Country",
+            "DND",
+            "Web",
+            "Business",
+            "Phone"
+        ]
+    );
     // --strict: today's rule, every bad cell rejects the row.
     assert_eq!(invalid(strict().validate(cells())).len(), 6);
 }
@@ -795,7 +816,10 @@ fn a_column_order_reads_dates_that_read_both_ways() {
     t.see("31/12/1990");
     assert_eq!(t.order(), Some(DateOrder::DayFirst));
     let mut val = v();
-    val.set_date_orders(ColumnHints::from_pairs([("Birthday".to_owned(), DateOrder::DayFirst)]));
+    val.set_date_orders(ColumnHints::from_pairs([(
+        "Birthday".to_owned(),
+        DateOrder::DayFirst,
+    )]));
     let dob = |val: &Validator, col: &str| {
         valid(val.validate(row(vec![
             text(Field::Email, "Email", "a@x.com"),
