@@ -248,6 +248,16 @@ fn a_value_that_does_not_fit_costs_the_cell_and_validate_says_the_same() {
     );
 }
 
+/// The value `contact` has in the custom field `key`.
+fn field_value(
+    env: &Env,
+    contact: &ghl_import::sandbox::SandboxContact,
+    key: &str,
+) -> Option<serde_json::Value> {
+    let id = env.sandbox.custom_field_id(LOCATION, key).unwrap();
+    contact.custom_field(&id).cloned()
+}
+
 /// A location that also has a lifecycle stage picklist, as many HubSpot migrations create.
 fn with_lifecycle_stage() -> Env {
     use ghl_import::sandbox::{CustomFieldDef, CustomFieldType};
@@ -280,10 +290,7 @@ fn columns_match_the_locations_custom_fields_by_name_and_key_with_a_token() {
     );
     assert!(err.contains("columns not imported (no matching HighLevel field; map them with --mapping): 'Shoe Size'"), "{err}");
     let ann = env.sandbox.contacts(LOCATION).remove(0);
-    let value = |key: &str| {
-        let id = env.sandbox.custom_field_id(LOCATION, key).unwrap();
-        ann.custom_field(&id).cloned()
-    };
+    let value = |key: &str| field_value(&env, &ann, key);
     assert_eq!(
         value("contact.lifetime_value"),
         Some(serde_json::json!(1250.5))
@@ -351,15 +358,11 @@ fn a_presets_stand_in_applies_only_when_the_location_has_no_such_field() {
         "{}",
         stderr(&out)
     );
-    let id = env
-        .sandbox
-        .custom_field_id(LOCATION, "contact.lifecycle_stage")
-        .unwrap();
     let contacts = env.sandbox.contacts(LOCATION);
     let staged: Vec<_> = contacts
         .iter()
-        .filter_map(|c| c.custom_field(&id))
+        .filter_map(|c| field_value(&env, c, "contact.lifecycle_stage"))
         .collect();
-    assert!(staged.contains(&&serde_json::json!("lead")), "{staged:?}");
+    assert!(staged.contains(&serde_json::json!("lead")), "{staged:?}");
     assert!(contacts.iter().all(|c| c.tags.is_empty()), "{contacts:?}");
 }

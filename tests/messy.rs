@@ -1,7 +1,7 @@
 //! Messy spreadsheets saved by Excel (Windows-1252; UTF-8 with a BOM; `;` with decimal
 //! commas), with the value quirks of real exports: every row with a usable key lands, each
 //! cell that cannot be read is left out and named in `warnings`, `--strict` rejects those
-//! rows, and `validate` says exactly what the import does.
+//! rows, and `validate` and `plan` say exactly what the import does.
 
 mod common;
 
@@ -72,6 +72,16 @@ fn check(file: &str, expected: &Expected, summary_line: &str) -> Env {
     assert_eq!(code(&v), 1, "{}", stderr(&v));
     assert!(env.requests().iter().all(|r| r.method == "GET"));
 
+    let mut c = env.cmd();
+    c.arg("plan")
+        .arg(&file)
+        .args(args)
+        .args(["--rate-limit", "20/200ms", "--report"])
+        .arg(env.path("plan.csv"));
+    let p = c.output().unwrap();
+    assert_eq!(code(&p), 1, "{}", stderr(&p));
+    assert!(env.requests().iter().all(|r| r.method == "GET"));
+
     let out = env.import(
         &file,
         &[args[0], args[1], "--rejects", rejects.to_str().unwrap()],
@@ -88,6 +98,12 @@ fn check(file: &str, expected: &Expected, summary_line: &str) -> Env {
         .collect();
     assert_eq!(validated, got);
     assert!(stderr(&v).contains(summary_line), "{}", stderr(&v));
+    // plan: create for created (the location was empty), the same warnings.
+    let planned: Vec<_> = rows(&env.path("plan.csv"))
+        .into_iter()
+        .map(|(r, s, w)| (r, if s == "create" { "created".into() } else { s }, w))
+        .collect();
+    assert_eq!(planned, got);
 
     // Every row with a key landed; the rejects hold only the rows not sent.
     let created = got.iter().filter(|(_, s, _)| s == "created").count();

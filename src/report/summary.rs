@@ -226,6 +226,78 @@ mod tests {
     use super::*;
 
     #[test]
+    fn rows_with_cells_left_out_are_counted_by_column() {
+        let row = |n: u64, status: RowStatus, warnings: &[&str]| {
+            Event::Row(crate::event::RowOutcome {
+                seq: n,
+                row: n,
+                status,
+                contact_id: None,
+                email: None,
+                phone: None,
+                location_id: None,
+                tags_status: StepStatus::None,
+                business_status: StepStatus::None,
+                errors: Vec::new(),
+                changes: Vec::new(),
+                warnings: warnings.iter().map(|w| w.to_string()).collect(),
+                raw: None,
+            })
+        };
+        let mut b = SummaryBuilder::new("x.csv".into(), None, false);
+        for e in [
+            row(
+                2,
+                RowStatus::Created,
+                &[
+                    "column 'DOB': \"x\" left out: no",
+                    "column 'Phone': \"1\" left out: no",
+                ],
+            ),
+            row(
+                3,
+                RowStatus::Updated,
+                &[
+                    "column 'DOB': \"y\" left out: no",
+                    "column 'DOB': \"z\" left out: no",
+                ],
+            ),
+            // Notes on values sent, and other warnings, are not cells left out.
+            row(
+                4,
+                RowStatus::Created,
+                &[
+                    "column 'Phone': also holds \"2\", not imported",
+                    "gender was sent as 'f' but HighLevel kept 'm'",
+                ],
+            ),
+            row(5, RowStatus::Invalid, &[]),
+        ] {
+            b.on_event(&e).unwrap();
+        }
+        let s = b.finish(StatsSnapshot::default(), Duration::from_secs(1), None);
+        assert_eq!(s.rows_with_cells_left_out, 2);
+        assert_eq!(
+            s.left_out_by_column.into_iter().collect::<Vec<_>>(),
+            [("DOB".to_owned(), 2), ("Phone".to_owned(), 1)]
+        );
+        let mut b = SummaryBuilder::new("x.csv".into(), None, false);
+        b.on_event(&row(
+            2,
+            RowStatus::Created,
+            &["column 'DOB': \"x\" left out: no"],
+        ))
+        .unwrap();
+        let text = b
+            .finish(StatsSnapshot::default(), Duration::from_secs(1), None)
+            .render();
+        assert!(
+            text.contains("  rows sent with cells left out: 1 (by column: 'DOB' 1); the report's warnings name each cell"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn first_line_says_how_the_input_was_read() {
         let mut b = SummaryBuilder::new("x.csv".into(), None, true);
         b.on_event(&Event::Started {
