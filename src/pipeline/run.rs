@@ -383,7 +383,7 @@ pub async fn run(
         stop.as_ref().map(Stop::reason),
     );
     summary.exit_code = exit_code(&summary, stop.as_ref()).code();
-    summary.mapping_notes = mapping_notes;
+    summary.columns.mapping_notes = mapping_notes;
     if let Some(s) = &state {
         // Nothing left to send: the next identical command starts a new run.
         let complete = stop.is_none() && summary.count(RowStatus::Deferred) == 0;

@@ -36,12 +36,19 @@ pub struct Summary {
     /// `plan`: what the import would send and how long it would take.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimate: Option<crate::plan::Estimate>,
+    /// Cells left out, and what the run inferred about its columns (boxed: a summary travels
+    /// in an event, which should stay small).
+    #[serde(flatten)]
+    pub columns: Box<ColumnReport>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ColumnReport {
     /// Rows sent (or, in a dry run, valid) with cells left out of the body.
     pub rows_with_cells_left_out: u64,
     /// Those rows by the column of a cell left out (a row counts once per column).
     pub left_out_by_column: BTreeMap<String, u64>,
-    /// What the run inferred about its columns: day/month orders, columns matched to the
-    /// location's custom fields.
+    /// Day/month orders inferred, columns matched to the location's custom fields.
     pub mapping_notes: Vec<String>,
 }
 
@@ -84,19 +91,20 @@ impl Summary {
         if !statuses.is_empty() {
             let _ = writeln!(out, "  rows: {}", statuses.join(", "));
         }
-        if self.rows_with_cells_left_out > 0 {
-            let mut by: Vec<(&String, &u64)> = self.left_out_by_column.iter().collect();
+        let c = &self.columns;
+        if c.rows_with_cells_left_out > 0 {
+            let mut by: Vec<(&String, &u64)> = c.left_out_by_column.iter().collect();
             by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
             let by: Vec<String> = by.iter().map(|(c, n)| format!("'{c}' {n}")).collect();
             let _ = writeln!(
                 out,
                 "  rows {} with cells left out: {} (by column: {}); the report's warnings name each cell",
                 if self.dry_run || self.estimate.is_some() { "that would be sent" } else { "sent" },
-                self.rows_with_cells_left_out,
+                c.rows_with_cells_left_out,
                 by.join(", ")
             );
         }
-        for note in &self.mapping_notes {
+        for note in &c.mapping_notes {
             let _ = writeln!(out, "  {note}");
         }
         if self.tags_failed + self.business_failed > 0 {
@@ -207,11 +215,11 @@ impl EventSink for SummaryBuilder {
                 .filter_map(|w| crate::validation::left_out_column(w))
                 .collect();
             if !o.status.is_problem() && o.status != RowStatus::Deferred && !columns.is_empty() {
-                s.rows_with_cells_left_out += 1;
+                s.columns.rows_with_cells_left_out += 1;
                 columns.sort_unstable();
                 columns.dedup();
                 for c in columns {
-                    *s.left_out_by_column.entry(c.to_owned()).or_default() += 1;
+                    *s.columns.left_out_by_column.entry(c.to_owned()).or_default() += 1;
                 }
             }
             s.tags_failed += u64::from(o.tags_status == StepStatus::Failed);
@@ -276,9 +284,9 @@ mod tests {
             b.on_event(&e).unwrap();
         }
         let s = b.finish(StatsSnapshot::default(), Duration::from_secs(1), None);
-        assert_eq!(s.rows_with_cells_left_out, 2);
+        assert_eq!(s.columns.rows_with_cells_left_out, 2);
         assert_eq!(
-            s.left_out_by_column.into_iter().collect::<Vec<_>>(),
+            s.columns.left_out_by_column.into_iter().collect::<Vec<_>>(),
             [("DOB".to_owned(), 2), ("Phone".to_owned(), 1)]
         );
         let mut b = SummaryBuilder::new("x.csv".into(), None, false);
