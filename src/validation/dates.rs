@@ -61,15 +61,19 @@ fn read(t: &str, order: Option<DateOrder>, birth: bool) -> Result<Option<String>
 }
 
 /// The date part of a cell: everything before a time (`9:15`, `T00:00:00Z`).
-fn date_part(t: &str) -> String {
+fn date_part(t: &str) -> std::borrow::Cow<'_, str> {
     let t = t.trim();
+    // Most cells are a bare date.
+    if !t.bytes().any(|b| b == b'T' || b == b':' || b.is_ascii_whitespace()) {
+        return t.into();
+    }
     // ISO: 1985-04-03T10:00:00Z
     if let Some(i) = t.find('T') {
         if i >= 8
             && t[..i].bytes().all(|b| b.is_ascii_digit() || b == b'-')
             && t[i + 1..].starts_with(|c: char| c.is_ascii_digit())
         {
-            return t[..i].to_owned();
+            return t[..i].into();
         }
     }
     // "4/3/1985 9:15 AM", "2025-06-11 14:22:33", "Apr 3 1985 10:00 GMT-04:00"
@@ -77,6 +81,7 @@ fn date_part(t: &str) -> String {
         .take_while(|w| !(w.contains(':') && w.starts_with(|c: char| c.is_ascii_digit())))
         .collect::<Vec<_>>()
         .join(" ")
+        .into()
 }
 
 fn is_placeholder(t: &str) -> bool {
