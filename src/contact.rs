@@ -130,6 +130,9 @@ pub struct CustomFieldInput {
     /// The field's key for messages, kept when `key` gives way to the resolved `id`.
     #[serde(skip)]
     pub label: Option<String>,
+    /// The input column the value came from, for warnings; `None` for constants.
+    #[serde(skip)]
+    pub column: Option<String>,
 }
 
 /// The upsert body without `locationId` and without `tags` (tags overwrite; they go through
@@ -230,7 +233,7 @@ impl DndSettings {
 }
 
 /// A row that passed validation: everything the pipeline needs to send it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ValidRow {
     pub contact: ContactFields,
     /// Tags to add (deduplicated, order kept). Includes `--tag` values.
@@ -238,6 +241,8 @@ pub struct ValidRow {
     pub business_id: Option<String>,
     /// From a `locationId` column; `None` means the run's `--location`.
     pub location_id: Option<String>,
+    /// Cells left out of the body and notes on values sent, one per cell, for the report.
+    pub warnings: Vec<String>,
 }
 
 /// One problem with one row, tied to the column it came from when there is one.

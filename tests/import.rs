@@ -141,7 +141,8 @@ fn invalid_rows_are_reported_with_row_and_column_and_never_sent() {
             ("2", "created"),
             ("3", "invalid"),
             ("4", "invalid"),
-            ("5", "invalid"),
+            // A date that cannot be read costs the cell, not the contact.
+            ("5", "created"),
             ("6", "created")
         ]
     );
@@ -155,20 +156,38 @@ fn invalid_rows_are_reported_with_row_and_column_and_never_sent() {
         "{}",
         report[2]["errors"]
     );
-    assert!(
-        report[3]["errors"].contains("Date of Birth"),
-        "{}",
-        report[3]["errors"]
+    assert_eq!(
+        report[3]["warnings"],
+        "column 'Date of Birth': \"1990-02-30\" left out: no such date: year 1990, month 2, day 30"
     );
     let sent: Vec<String> = env
         .requests_to("/contacts/upsert")
         .iter()
         .map(|r| r.body.as_ref().unwrap().to_string())
         .collect();
-    assert_eq!(sent.len(), 2);
-    assert!(sent
-        .iter()
-        .all(|b| !b.contains("not-an-email") && !b.contains("also.good")));
+    assert_eq!(sent.len(), 3);
+    assert!(sent.iter().all(|b| !b.contains("not-an-email")));
+    let also = sent.iter().find(|b| b.contains("also.good")).unwrap();
+    assert!(!also.contains("dateOfBirth"), "never sent empty: {also}");
+
+    // --strict: any bad cell rejects the row, as before.
+    let out = env
+        .cmd()
+        .arg("import")
+        .arg(&file)
+        .args(["--strict", "--rate-limit", "20/200ms", "--report"])
+        .arg(env.path("strict.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let strict = read_report(&env.path("strict.csv"));
+    assert_eq!(strict[3]["status"], "invalid");
+    assert!(
+        strict[3]["errors"].contains("Date of Birth"),
+        "{}",
+        strict[3]["errors"]
+    );
+    assert_eq!(env.requests_to("/contacts/upsert").len(), 3 + 2);
 }
 
 #[test]
@@ -475,7 +494,7 @@ fn the_token_appears_in_no_output() {
     env.sandbox.inject_next(429, 1);
     let file = env.write(
         "people.csv",
-        "Email,Phone\nann@example.com,bad\nbob@example.com,+14155552671\n",
+        "Email,Phone\nann@example,+14155550100\nbob@example.com,+14155552671\n",
     );
     let summary = env.path("s.json");
     let out = env.import(

@@ -96,18 +96,19 @@ fn init_explains_columns_and_suggests_transforms() {
         "\"E-mail\" = \"email\"  # field name, ignoring case",
         "\"Mobile\" = \"phone\"  # alias of phone",
         "# \"Phone\" = { field = \"phone\", fallback = true }  # not imported: 'Mobile' already gives phone",
-        "# \"Notes\" = \"ignore\"  # unmapped:",
+        // With a token and a location, columns match the location's custom fields.
+        "\"Notes\" = \"contact.notes\"  # the location's custom field of this name or key",
         "# \"Full Name\" = { field = \"name\", split_name = true }  # suggested:",
-        "# \"DOB\" = { field = \"dateOfBirth\", date_format = \"%d/%m/%Y\" }  # suggested: the dates look day-first",
+        "# \"DOB\" = { field = \"dateOfBirth\", date_format = \"%d/%m/%Y\" }  # suggested: the dates read day-first (1 of 2 sampled values have a day above 12): the import infers that order for the column from the whole file",
         "# \"Tags\" = { field = \"tags\", split = \";\" }  # suggested: 1 of 2 sampled cells contain ';'",
         "# \"E-mail\" = { field = \"email\", lowercase = true }",
     ] {
         assert!(text.contains(want), "missing {want:?} in:\n{text}");
     }
-    // Without a format the day-first dates are errors; the suggestion fixes them.
+    // Without a format the column's own dates settle the order (25/09/1990 reads only
+    // day-first), so 03/04/1985 is 3 April; the suggested format pins the same reading.
     let before = statuses(&env, &file, &[]);
-    assert!(before.iter().all(|(_, s, _)| s == "invalid"), "{before:?}");
-    assert!(before[1].2.contains("ambiguous date"), "{before:?}");
+    assert!(before.iter().all(|(_, s, _)| s == "valid"), "{before:?}");
     let edited: String = text
         .lines()
         .map(|l| match l.strip_prefix("# \"DOB\" = ") {
@@ -124,6 +125,20 @@ fn init_explains_columns_and_suggests_transforms() {
         &["--mapping", env.path("m.toml").to_str().unwrap()],
     );
     assert!(after.iter().all(|(_, s, _)| s == "valid"), "{after:?}");
+
+    // Without a token nothing is matched to custom fields.
+    let o = env
+        .cmd()
+        .env_remove("GHL_TOKEN")
+        .args(["init", file.to_str().unwrap(), "--output", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let offline = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        offline.contains("# \"Notes\" = \"ignore\"  # unmapped:"),
+        "{offline}"
+    );
 
     // An existing file is not replaced without --force.
     let o = env

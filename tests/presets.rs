@@ -232,7 +232,6 @@ fn hubspot_all_properties_export_uses_the_fallbacks_and_the_email_opt_out() {
 }
 
 #[test]
-#[ignore = "needs issue 10: a phone Excel turned into 6.14123E+10 is left out, not the row"]
 fn hubspot_phone_mangled_by_excel_costs_the_phone_not_the_contact() {
     let env = Env::new();
     let (report, err, code) = import(&env, &sample("hubspot-all-properties.csv"), &[]);
@@ -254,7 +253,6 @@ fn hubspot_phone_mangled_by_excel_costs_the_phone_not_the_contact() {
 }
 
 #[test]
-#[ignore = "needs issue 10: a preset's lifecycle-stage tag gives way to the location's own field"]
 fn hubspot_lifecycle_stage_goes_to_the_locations_field_when_it_has_one() {
     let mut config = fast_config();
     config.custom_fields.push(CustomFieldDef::new(
@@ -459,7 +457,6 @@ fn salesforce_report_export_lands_field_by_field() {
 }
 
 #[test]
-#[ignore = "needs issue 10: the day/month order of a date column is inferred from the file"]
 fn salesforce_report_birthdays_read_month_first_like_the_rest_of_the_column() {
     let env = Env::new();
     let (report, err, code) = import(&env, &sample("salesforce-report.csv"), &[]);
@@ -575,7 +572,6 @@ fn pipedrive_people_export_lands_with_its_address_parts_and_labels() {
 }
 
 #[test]
-#[ignore = "needs issue 10: several addresses in one email cell → the first, the rest in a warning"]
 fn pipedrive_email_cell_with_two_addresses_lands_the_first() {
     let env = Env::new();
     let (report, err, code) = import(&env, &sample("pipedrive-people.csv"), &[]);
@@ -770,7 +766,6 @@ fn zoho_export_lands_without_its_id_twins_and_with_its_opt_outs() {
 }
 
 #[test]
-#[ignore = "needs issue 10: the day/month order of a date column is inferred from the file"]
 fn zoho_birthdays_read_month_first_like_the_rest_of_the_column() {
     let env = Env::new();
     let (report, err, code) = import(&env, &sample("zoho-contacts.csv"), &[]);
@@ -847,7 +842,6 @@ fn keap_export_lands_with_its_address_blocks_and_phone_order() {
 }
 
 #[test]
-#[ignore = "needs issue 10: Keap's decorated phones ('(617) 482-1934   , (Work) labels)"]
 fn keap_decorated_phones_are_read() {
     let env = Env::new();
     let (report, err, code) = import(&env, &sample("keap-contacts.csv"), &[]);
@@ -937,7 +931,6 @@ fn google_contacts_land_with_labels_as_tags_except_the_system_groups() {
 }
 
 #[test]
-#[ignore = "needs issue 10: ' ::: ' multi-values and a birthday without a year"]
 fn google_cell_with_two_phones_lands_the_first_and_a_yearless_birthday_is_left_out() {
     let env = Env::new();
     let (report, err, code) = import(&env, &sample("google-contacts.csv"), &[]);
@@ -1038,7 +1031,6 @@ fn outlook_com_export_takes_the_filled_address_block_and_phones_in_order() {
 }
 
 #[test]
-#[ignore = "needs issue 10: the day/month order of a date column is inferred from the file"]
 fn outlook_com_birthday_reads_month_first_and_the_business_block_wins() {
     let env = Env::new();
     let (report, err, code) = import(&env, &sample("outlook-com.csv"), &[]);
@@ -1102,7 +1094,6 @@ fn classic_outlook_export_in_windows_1252_lands_with_categories_as_tags() {
 }
 
 #[test]
-#[ignore = "needs issue 10: a date that reads both ways is left out, not the row"]
 fn classic_outlook_ambiguous_birthday_costs_the_birthday_only() {
     let env = Env::new();
     let (report, err, code) = import(&env, &sample("outlook-desktop.csv"), &[]);

@@ -106,6 +106,7 @@ fn preparer(headers: Option<&[String]>) -> Option<Preparer> {
         default_country: "US".into(),
         extra_tags: vec!["t".into()],
         business_id: None,
+        ..ValidationOptions::default()
     })
     .ok()?;
     Some(Preparer {

@@ -81,6 +81,12 @@ pub struct InitArgs {
     /// Replace the output file if it exists.
     #[arg(long)]
     pub force: bool,
+    /// With a token: match unmapped columns to this location's custom fields, as the import
+    /// does.
+    #[arg(long, env = "GHL_LOCATION_ID", value_name = "ID")]
+    pub location: Option<String>,
+    #[command(flatten)]
+    pub api: ApiArgs,
     #[arg(long, value_name = "NAME", value_parser = parse_preset, help = PRESET_HELP)]
     pub preset: Option<PresetChoice>,
     #[command(flatten)]
@@ -145,6 +151,14 @@ pub struct FileArgs {
     /// Country for phone numbers written without a country code (ISO 3166 alpha-2).
     #[arg(long, value_name = "ISO2", default_value = "US")]
     pub default_country: String,
+    /// Reject a row when any cell cannot be read, instead of leaving the cell out and
+    /// sending the contact (also `strict = true` in a mapping file).
+    #[arg(long)]
+    pub strict: bool,
+    /// `possible`: send every number whose length fits its country, warning when the bundled
+    /// metadata does not know its range; `valid`: only numbers the metadata calls valid.
+    #[arg(long, value_name = "CHECK", value_enum, default_value_t = crate::validation::PhoneCheck::Possible)]
+    pub phone_check: crate::validation::PhoneCheck,
     #[command(flatten)]
     pub read: ReadArgs,
     /// Also write the run summary as JSON to this file.

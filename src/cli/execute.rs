@@ -54,7 +54,7 @@ pub fn main(cli: Cli) -> Result<i32, CliError> {
                 run_and_report(cfg, &v.file, cli.quiet).await
             }
             Command::Sandbox(s) => serve_sandbox(s).await,
-            Command::Init(a) => init(a, cli.quiet),
+            Command::Init(a) => init(a, cli.quiet).await,
             Command::Locations(a) => super::locations::list(a).await,
             Command::Plan(a) => super::plan_command::plan_command(a, cli.quiet).await,
         }
@@ -226,7 +226,7 @@ pub(super) async fn run_and_report(
 /// Rows `init` looks at: enough to see date orders and separators, quick on any file.
 const INIT_SAMPLE_ROWS: usize = 200;
 
-fn init(a: &InitArgs, quiet: bool) -> Result<i32, CliError> {
+async fn init(a: &InitArgs, quiet: bool) -> Result<i32, CliError> {
     use crate::mapping::{init, PresetChoice};
     use std::io::Write;
     let opts = plan::input_options(&a.read)?;
@@ -238,7 +238,8 @@ fn init(a: &InitArgs, quiet: bool) -> Result<i32, CliError> {
     let headers = reader.headers().map(<[String]>::to_vec);
     let sample = init::Sample::read(headers.as_deref(), reader, INIT_SAMPLE_ROWS);
     let choice = a.preset.clone().unwrap_or(PresetChoice::Auto);
-    let text = init::generate(&sample, &choice, &a.file.display().to_string())?;
+    let fields = init_location_fields(a).await?;
+    let text = init::generate(&sample, &choice, &a.file.display().to_string(), &fields)?;
     let shown = a.output.display().to_string();
     if to_stdout {
         std::io::stdout()
@@ -256,6 +257,29 @@ fn init(a: &InitArgs, quiet: bool) -> Result<i32, CliError> {
         }
     }
     Ok(0)
+}
+
+/// The location's custom fields when a token and a location are given (else none).
+async fn init_location_fields(
+    a: &InitArgs,
+) -> Result<Vec<crate::validation::custom_fields::CustomFieldDef>, CliError> {
+    let Some(location) = a
+        .location
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    else {
+        return Ok(Vec::new());
+    };
+    let token = match plan::read_token(a.api.token_file.as_deref()) {
+        Ok(t) => t,
+        Err(PlanError::NoToken) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let config = plan::base_client(&a.api, token)?;
+    pipeline::columns::read_location_fields(config, location)
+        .await
+        .map_err(|e| CliError::Run(RunError::Api(e)))
 }
 
 /// One upsert a row, plus the bulk calls when every row has tags (the worst case) and a

@@ -76,6 +76,8 @@ pub fn file_plan(a: &FileArgs) -> Result<RunConfig, PlanError> {
             .as_ref()
             .map(|b| b.trim().to_owned())
             .filter(|b| !b.is_empty()),
+        strict: a.strict,
+        phone_check: a.phone_check,
     };
     cfg.location = a
         .location
@@ -224,7 +226,7 @@ fn pace(c: &mut ClientConfig, p: &PacingArgs) {
     c.timeout = p.timeout;
 }
 
-fn base_client(api: &ApiArgs, token: Token) -> Result<ClientConfig, PlanError> {
+pub(super) fn base_client(api: &ApiArgs, token: Token) -> Result<ClientConfig, PlanError> {
     check_base_url(&api.base_url, api.allow_insecure_http)?;
     Ok(ClientConfig::new(api.base_url.clone(), token))
 }

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::contact::Field;
 use crate::input::{Record, RecordValues};
+use crate::validation::custom_fields::CustomFieldDef;
 
 /// The columns and the first rows of a file, as text.
 #[derive(Debug, Clone, Default)]
@@ -80,10 +81,13 @@ impl Sample {
 }
 
 /// The commented mapping file for `sample`. `input` names the file in the comments.
+/// `location_fields`: the location's custom fields (with a token), which unmapped columns are
+/// matched to by name or key, as the import does.
 pub fn generate(
     sample: &Sample,
     choice: &PresetChoice,
     input: &str,
+    location_fields: &[CustomFieldDef],
 ) -> Result<String, MappingError> {
     let headers: Vec<String> = sample.headers.clone();
     // An import only detects presets from a CSV header row.
@@ -91,7 +95,12 @@ pub fn generate(
         PresetChoice::Auto if sample.jsonl => PresetChoice::Off,
         c => c.clone(),
     };
-    let mapper = Mapper::new(Some(&MappingSpec::from_preset(choice)), Some(&headers))?;
+    let mut mapper = Mapper::new(Some(&MappingSpec::from_preset(choice)), Some(&headers))?;
+    let matched: Vec<String> = mapper
+        .match_custom_fields(location_fields)
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
     let preset = mapper.preset;
     let mut out = String::new();
     out += &format!(
@@ -189,11 +198,12 @@ pub fn generate(
             out += &format!("# {key} = \"ignore\"  # unmapped: {why}\n");
             continue;
         };
-        let from_preset = preset_spec.is_some_and(|s| {
-            s.columns
-                .iter()
-                .any(|(c, r)| r == rule && find_columns(std::slice::from_ref(header), c) == [0])
-        });
+        let from_preset = !matched.contains(header)
+            && preset_spec.is_some_and(|s| {
+                s.columns
+                    .iter()
+                    .any(|(c, r)| r == rule && find_columns(std::slice::from_ref(header), c) == [0])
+            });
         let mut why = if from_preset {
             format!(
                 "{} preset",
@@ -203,6 +213,9 @@ pub fn generate(
             )
         } else {
             match &rule.target {
+                Target::CustomField(_) if matched.contains(header) => {
+                    "the location's custom field of this name or key".to_owned()
+                }
                 Target::CustomField(_) => "custom field key (\"contact.\" prefix)".to_owned(),
                 Target::Field(f) if header.trim() == f.api_name() => "exact field name".to_owned(),
                 Target::Field(f) if normalise(header) == normalise(f.api_name()) => {
@@ -420,19 +433,19 @@ fn date_suggestion(values: &[&str]) -> Option<(Option<String>, String)> {
     if day_first > 0 && month_first == 0 {
         return Some((
             fmt("%d/%m/%Y"),
-            format!("the dates look day-first ({day_first} of {n} sampled values have a day above 12); without a format those are errors"),
+            format!("the dates read day-first ({day_first} of {n} sampled values have a day above 12): the import infers that order for the column from the whole file; the format pins it"),
         ));
     }
     if both > 0 && month_first > 0 && day_first == 0 {
         return Some((
             fmt("%m/%d/%Y"),
-            format!("the dates look month-first, but {both} of {n} sampled values (e.g. {}) read both ways and are errors without a format", example_both.unwrap_or_default()),
+            format!("the dates read month-first ({month_first} of {n} sampled values have a day above 12; {both}, e.g. {}, read both ways): the import infers that order for the column from the whole file; the format pins it", example_both.unwrap_or_default()),
         ));
     }
     if both > 0 {
         return Some((
             fmt("%d/%m/%Y"),
-            format!("{both} of {n} sampled values (e.g. {}) read both ways; set the order they are in (\"%d/%m/%Y\" or \"%m/%d/%Y\"), else they are errors", example_both.unwrap_or_default()),
+            format!("{both} of {n} sampled values (e.g. {}) read both ways and no value settles the order; set the order they are in (\"%d/%m/%Y\" or \"%m/%d/%Y\"), else they are left out", example_both.unwrap_or_default()),
         ));
     }
     (iso > 0 && iso == n).then(|| (None, "dates are YYYY-MM-DD: no format needed".to_owned()))

@@ -111,6 +111,7 @@ use serde_json::Value;
 use crate::contact::{Field, RowError};
 use crate::input::{Record, RecordValues};
 
+pub mod custom_match;
 pub mod init;
 pub mod presets;
 mod transform;
@@ -202,9 +203,12 @@ pub struct MappedRow {
     pub seq: u64,
     pub row: u64,
     pub values: Vec<MappedValue>,
-    /// Problems found while mapping (extra cells, unusable JSON values, unreadable record);
-    /// any of them makes the row invalid.
+    /// Problems found while mapping (extra cells, unreadable record); any of them makes the
+    /// row invalid.
     pub errors: Vec<RowError>,
+    /// Cells that could not be read (a date not in its `date_format`, an unusable JSON
+    /// value), by the target they were for: validation decides what they cost.
+    pub cell_errors: Vec<(Target, RowError)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -356,6 +360,8 @@ pub struct MappingSpec {
     constants: Vec<(Target, RawValue)>,
     /// Cell values that mean "empty" in every column (Salesforce's `000000000000000AAA`).
     empty_values: Vec<String>,
+    /// `strict = true`: any cell that cannot be read rejects the row (as `--strict`).
+    strict: bool,
 }
 
 impl MappingSpec {
@@ -379,6 +385,7 @@ impl MappingSpec {
             columns: Vec::new(),
             constants: Vec::new(),
             empty_values: Vec::new(),
+            strict: false,
         }
     }
 
@@ -409,6 +416,7 @@ impl MappingSpec {
             columns: Vec::new(),
             constants: Vec::new(),
             empty_values: Vec::new(),
+            strict: false,
         };
         let invalid = |key: &str, message: String| MappingError::Invalid {
             file: name.to_owned(),
@@ -430,6 +438,8 @@ impl MappingSpec {
                 ("empty_values", _) => {
                     return Err(invalid(key, "must be a list of strings".into()))
                 }
+                ("strict", toml::Value::Boolean(b)) => spec.strict = *b,
+                ("strict", _) => return Err(invalid("strict", "must be true or false".into())),
                 ("preset", toml::Value::String(p)) => {
                     spec.preset = Some(PresetChoice::parse(p).map_err(|m| invalid("preset", m))?)
                 }
@@ -462,7 +472,7 @@ impl MappingSpec {
                 _ => {
                     return Err(invalid(
                         key,
-                        "unknown setting (expected auto, preset, empty_values, [columns] or [constants])".into(),
+                        "unknown setting (expected auto, preset, strict, empty_values, [columns] or [constants])".into(),
                     ))
                 }
             }
@@ -473,6 +483,11 @@ impl MappingSpec {
     /// The file name given to `load`/`parse`.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// `strict = true` in the file.
+    pub fn strict(&self) -> bool {
+        self.strict
     }
 }
 
@@ -1122,6 +1137,24 @@ impl Mapper {
         }
     }
 
+    /// CSV columns that may hold dates read without a `date_format` (dateOfBirth and custom
+    /// fields), for inferring their day/month order.
+    pub fn date_candidates(&self) -> Vec<usize> {
+        self.columns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().map(|r| (i, r)))
+            .filter(|(_, r)| {
+                r.date_format.is_none()
+                    && matches!(
+                        r.target,
+                        Target::Field(Field::DateOfBirth) | Target::CustomField(_)
+                    )
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     /// The mapping file's name, if there is one.
     pub fn spec_name(&self) -> Option<&str> {
         self.spec_name.as_deref()
@@ -1133,6 +1166,7 @@ impl Mapper {
             row: record.row,
             values: Vec::new(),
             errors: Vec::new(),
+            cell_errors: Vec::new(),
         };
         match &record.values {
             // The reader's message already names the file, row and column.
@@ -1207,7 +1241,9 @@ impl Mapper {
             match text_value(cell, rule) {
                 Ok(Some(value)) => push_value(out, &mut later, rule, column, value),
                 Ok(None) => {}
-                Err(m) => out.errors.push(RowError::new(column, m)),
+                Err(m) => out
+                    .cell_errors
+                    .push((rule.target.clone(), RowError::new(column, m))),
             }
         }
         push_later(out, later);
@@ -1354,9 +1390,12 @@ fn push_json(
     };
     if rule.target.single_valued() {
         if let Some(first) = seen.get(&rule.target) {
-            out.errors.push(RowError::new(
-                Some(column),
-                format!("'{first}' and '{column}' both give {}", rule.target),
+            out.cell_errors.push((
+                rule.target.clone(),
+                RowError::new(
+                    Some(column),
+                    format!("'{first}' and '{column}' both give {}", rule.target),
+                ),
             ));
             return;
         }
@@ -1377,7 +1416,8 @@ fn json_value(out: &mut MappedRow, column: &str, rule: &Rule, value: &Value) -> 
         Value::String(s) => match text_value(s, rule) {
             Ok(v) => v?,
             Err(m) => {
-                out.errors.push(RowError::new(Some(column), m));
+                let e = RowError::new(Some(column), m);
+                out.cell_errors.push((rule.target.clone(), e));
                 return None;
             }
         },
@@ -1393,13 +1433,14 @@ fn json_value(out: &mut MappedRow, column: &str, rule: &Rule, value: &Value) -> 
                     Value::Bool(b) => list.push(b.to_string()),
                     Value::Null => {}
                     _ => {
-                        out.errors.push(RowError::new(
+                        let e = RowError::new(
                             Some(column),
                             format!(
                                 "a list for {} may only hold strings, numbers and booleans",
                                 rule.target
                             ),
-                        ));
+                        );
+                        out.cell_errors.push((rule.target.clone(), e));
                         return None;
                     }
                 }
@@ -1410,10 +1451,11 @@ fn json_value(out: &mut MappedRow, column: &str, rule: &Rule, value: &Value) -> 
             RawValue::List(list)
         }
         Value::Object(_) => {
-            out.errors.push(RowError::new(
+            let e = RowError::new(
                 Some(column),
                 format!("a JSON object is not a valid value for {}", rule.target),
-            ));
+            );
+            out.cell_errors.push((rule.target.clone(), e));
             return None;
         }
     })

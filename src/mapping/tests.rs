@@ -501,17 +501,25 @@ fn jsonl_objects() {
 fn jsonl_bad_value_types_and_duplicates() {
     let m = Mapper::new(None, None).unwrap();
     let row = m.map(&obj_record(json!({"email": {"a": 1}, "tags": [[1]], "phone": "1", "Phone Number": "2", "customFields": "x"})));
+    // Cells that cannot be read go by their target (validation decides what they cost); a
+    // customFields value that is not a list of fields is a broken row.
     let cols: Vec<_> = row
-        .errors
+        .cell_errors
         .iter()
-        .map(|e| e.column.clone().unwrap())
+        .map(|(t, e)| (t.to_string(), e.column.clone().unwrap()))
         .collect();
     assert_eq!(
         cols,
-        ["email", "tags", "Phone Number", "customFields"],
+        [
+            ("email".to_owned(), "email".to_owned()),
+            ("tags".to_owned(), "tags".to_owned()),
+            ("phone".to_owned(), "Phone Number".to_owned())
+        ],
         "{:?}",
-        row.errors
+        row.cell_errors
     );
+    assert_eq!(row.errors.len(), 1);
+    assert_eq!(row.errors[0].column.as_deref(), Some("customFields"));
 }
 
 #[test]
@@ -668,9 +676,11 @@ fn transforms_in_a_mapping_file() {
         [&text("+1 415 555 0134")]
     );
     assert!(
-        row.errors.iter().any(|e| e.message.contains("date_format")),
+        row.cell_errors
+            .iter()
+            .any(|(_, e)| e.message.contains("date_format")),
         "{:?}",
-        row.errors
+        row.cell_errors
     );
 
     for bad in [

@@ -11,10 +11,13 @@ use crate::api::{ApiError, Client};
 use crate::contact::ValidRow;
 use crate::event::{Endpoint, Event};
 use crate::validation::custom_fields::{CustomFieldSet, CustomFieldsResponse};
+use crate::validation::ColumnHints;
 
 pub enum Checked {
+    /// Sendable; the values that did not fit (if any) were left out and named in the row's
+    /// warnings.
     Fine,
-    /// The row breaks its location's custom fields: one message per problem.
+    /// `strict`: the row breaks its location's custom fields: one message per problem.
     Invalid(Vec<String>),
     /// Reading the definitions hit an error that stops the run.
     Fatal(ApiError),
@@ -31,6 +34,10 @@ pub struct FieldChecks {
     /// Check every location once before its first row (per-location credentials): the
     /// custom fields read doubles as the check that its token works.
     pub preflight: bool,
+    scope_checked: std::collections::HashSet<String>,
+    /// A value that does not fit rejects the row instead of being left out.
+    strict: bool,
+    orders: ColumnHints,
 }
 
 impl FieldChecks {
@@ -41,7 +48,22 @@ impl FieldChecks {
             sets: HashMap::new(),
             told_unchecked: false,
             preflight: false,
+            scope_checked: Default::default(),
+            strict: false,
+            orders: ColumnHints::default(),
         }
+    }
+
+    /// The run's policy for values that do not fit, and its columns' date orders.
+    pub fn with_policy(mut self, strict: bool, orders: ColumnHints) -> Self {
+        self.strict = strict;
+        self.orders = orders;
+        self
+    }
+
+    /// Definitions already read (for matching columns to them), so they are not read again.
+    pub fn seed(&mut self, location: &str, set: Arc<CustomFieldSet>) {
+        self.sets.insert(location.to_owned(), Some(set));
     }
 
     async fn notice(&self, message: String) {
@@ -54,6 +76,9 @@ impl FieldChecks {
                 if let Err(reason) = self.load(&client, loc).await {
                     return reason;
                 }
+            }
+            // Once per location, also when the matching of columns already read its fields.
+            if self.scope_checked.insert(loc.to_owned()) {
                 if let Err(e) = client.check_write_scope(loc).await {
                     return Checked::Skipped(e.to_string());
                 }
@@ -82,11 +107,13 @@ impl FieldChecks {
         }
         match self.sets.get(location).cloned().flatten() {
             Some(set) => {
-                let errors = set.check(&mut valid.contact.custom_fields);
-                if errors.is_empty() {
-                    Checked::Fine
+                let problems = set.check(&mut valid.contact.custom_fields, &self.orders);
+                let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                if self.strict && !problems.is_empty() {
+                    Checked::Invalid(problems)
                 } else {
-                    Checked::Invalid(errors.iter().map(ToString::to_string).collect())
+                    valid.warnings.extend(problems);
+                    Checked::Fine
                 }
             }
             None => Checked::Fine,

@@ -50,15 +50,24 @@ impl Preparer {
         match self.validator.validate(mapped) {
             Validated::Valid(mut valid) => {
                 if !self.declared.is_empty() && !valid.contact.custom_fields.is_empty() {
-                    let errors = self.declared.check_known(&mut valid.contact.custom_fields);
-                    if !errors.is_empty() {
-                        return Prepared::Invalid(RowOutcome {
-                            errors: errors.iter().map(ToString::to_string).collect(),
-                            email: valid.contact.email.clone(),
-                            phone: valid.contact.phone.clone(),
-                            raw: self.raw(record),
-                            ..invalid(seq, row)
-                        });
+                    let orders = self.validator.date_orders();
+                    let problems = self
+                        .declared
+                        .check_known(&mut valid.contact.custom_fields, orders);
+                    let problems = problems.iter().map(ToString::to_string);
+                    if self.validator.strict() {
+                        let errors: Vec<String> = problems.collect();
+                        if !errors.is_empty() {
+                            return Prepared::Invalid(RowOutcome {
+                                errors,
+                                email: valid.contact.email.clone(),
+                                phone: valid.contact.phone.clone(),
+                                raw: self.raw(record),
+                                ..invalid(seq, row)
+                            });
+                        }
+                    } else {
+                        valid.warnings.extend(problems);
                     }
                 }
                 let location = valid
@@ -77,8 +86,8 @@ impl Preparer {
                         ..invalid(seq, row)
                     });
                 }
-                // Only custom field values can still be rejected later (online).
-                let raw = if valid.contact.custom_fields.is_empty() {
+                // Only custom field values can still be rejected later (online, strict).
+                let raw = if valid.contact.custom_fields.is_empty() || !self.validator.strict() {
                     None
                 } else {
                     self.raw(record)

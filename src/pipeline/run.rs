@@ -79,11 +79,7 @@ impl RunConfig {
             input,
             input_options: InputOptions::default(),
             mapping: None,
-            validation: ValidationOptions {
-                default_country: "US".into(),
-                extra_tags: Vec::new(),
-                business_id: None,
-            },
+            validation: ValidationOptions::default(),
             location: None,
             api: None,
             dry_run: false,
@@ -167,8 +163,10 @@ pub async fn run(
 ) -> Result<Summary, RunError> {
     let started = Instant::now();
     let reader = Reader::open(&cfg.input, &cfg.input_options)?;
-    let mapper = Mapper::new(cfg.mapping.as_ref(), reader.headers())?;
-    let validator = Validator::new(cfg.validation.clone())?;
+    let mut mapper = Mapper::new(cfg.mapping.as_ref(), reader.headers())?;
+    let mut validation = cfg.validation.clone();
+    validation.strict |= cfg.mapping.as_ref().is_some_and(MappingSpec::strict);
+    let mut validator = Validator::new(validation)?;
     let dry_run = cfg.dry_run || cfg.api.is_none();
     let maps_location = mapper
         .describe()
@@ -178,7 +176,6 @@ pub async fn run(
     if needs_location && cfg.location.is_none() && reader.headers().is_some() && !maps_location {
         return Err(RunError::NoLocation);
     }
-    let unmapped = mapper.unmapped_columns();
     let format = match reader.format() {
         crate::input::Format::Csv => match reader.delimiter() {
             Some(d) => format!("CSV, delimiter {:?}, {}", d as char, reader.encoding()),
@@ -189,17 +186,6 @@ pub async fn run(
             format!("Excel workbook, sheet '{}'", reader.sheet().unwrap_or(""))
         }
     };
-    let declared = CustomFieldSet::declared(mapper.declared_custom_fields());
-    let preparer = Preparer {
-        declared,
-        mapper,
-        validator,
-        default_location: cfg.location.clone(),
-        require_location: needs_location,
-        keep_raw: cfg.keep_rejects,
-        headers: reader.headers().map(Arc::from),
-    };
-
     let state = match (&cfg.state, dry_run) {
         (Some(sc), false) => Some(open_state(&cfg, sc)?),
         _ => None,
@@ -245,18 +231,7 @@ pub async fn run(
         );
         let _ = ev_tx.send(Event::Notice { message }).await;
     }
-    if let Some(message) = preparer.mapper.preset_notice() {
-        let _ = ev_tx.send(Event::Notice { message }).await;
-    }
-    if !unmapped.is_empty() {
-        let message = format!(
-            "columns not imported (no matching HighLevel field; map them with --mapping): {}",
-            unmapped
-                .iter()
-                .map(|c| format!("'{c}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+    if let Some(message) = mapper.preset_notice() {
         let _ = ev_tx.send(Event::Notice { message }).await;
     }
 
@@ -269,9 +244,57 @@ pub async fn run(
         )?)),
         None => None,
     };
+    let mut checks = FieldChecks::new(client.clone(), ev_tx.clone());
+    checks.preflight = cfg.api.as_ref().is_some_and(|a| a.credentials.is_some());
+    let matched = super::columns::match_location_fields(
+        &mut mapper,
+        client.as_deref(),
+        cfg.location.as_deref(),
+        &mut checks,
+    )
+    .await;
+    let (mut mapping_notes, refused) = match matched {
+        Ok(notes) => (notes, None),
+        Err(e) => (Vec::new(), stop_for(&e)),
+    };
+    let (orders, date_notes) =
+        crate::validation::date_order::infer(&cfg.input, &cfg.input_options, &mapper);
+    mapping_notes.extend(date_notes);
+    for message in &mapping_notes {
+        let message = message.clone();
+        let _ = ev_tx.send(Event::Notice { message }).await;
+    }
+    let checks = checks.with_policy(validator.strict(), orders.clone());
+    validator.set_date_orders(orders);
+    let unmapped = mapper.unmapped_columns();
+    let declared = CustomFieldSet::declared(mapper.declared_custom_fields());
+    let preparer = Preparer {
+        declared,
+        mapper,
+        validator,
+        default_location: cfg.location.clone(),
+        require_location: needs_location,
+        keep_raw: cfg.keep_rejects,
+        headers: reader.headers().map(Arc::from),
+    };
+    if !unmapped.is_empty() {
+        let message = format!(
+            "columns not imported (no matching HighLevel field; map them with --mapping): {}",
+            unmapped
+                .iter()
+                .map(|c| format!("'{c}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let _ = ev_tx.send(Event::Notice { message }).await;
+    }
 
     let (stop_tx, stop_rx) = watch::channel::<Option<Stop>>(None);
     let stop_tx = Arc::new(stop_tx);
+    // The location's custom fields could not be read for a reason that stops the run.
+    if let Some(stop) = refused {
+        set_stop(&stop_tx, stop);
+    }
     let watcher = {
         let (stop_tx, ev_tx, client) = (stop_tx.clone(), ev_tx.clone(), client.clone());
         tokio::spawn(async move {
@@ -339,11 +362,7 @@ pub async fn run(
         stop_rx.clone(),
         stop_tx.clone(),
         reported.clone(),
-        {
-            let mut checks = FieldChecks::new(client.clone(), ev_tx.clone());
-            checks.preflight = cfg.api.as_ref().is_some_and(|a| a.credentials.is_some());
-            checks
-        },
+        checks,
         dry_run,
         state.clone(),
         planner,
@@ -376,6 +395,7 @@ pub async fn run(
     if none_started && summary.exit_code == ExitCode::SomeRowsFailed.code() {
         summary.exit_code = ExitCode::Fatal.code();
     }
+    summary.columns.mapping_notes = mapping_notes;
     if let Some(s) = &state {
         // Nothing left to send: the next identical command starts a new run.
         let complete = stop.is_none() && summary.count(RowStatus::Deferred) == 0;
@@ -513,7 +533,8 @@ fn outcome(
         business_status: StepStatus::None,
         errors: Vec::new(),
         changes: Vec::new(),
-        warnings: Vec::new(),
+        // Cells left out of the body, and notes on values sent.
+        warnings: valid.warnings.clone(),
         raw: None,
     }
 }
@@ -533,7 +554,7 @@ fn planned(
             let mut o = outcome(seq, row, v.status, valid, Some(location));
             o.contact_id = v.contact_id;
             o.changes = v.changes;
-            o.warnings = v.warnings;
+            o.warnings.extend(v.warnings);
             o
         }
         Err(ApiError::Cancelled) => {
@@ -995,7 +1016,7 @@ async fn upsert_row(
             );
             let mut o = outcome(seq, row, v.status, &valid, Some(&location));
             o.contact_id = Some(u.contact_id);
-            o.warnings = v.warnings;
+            o.warnings.extend(v.warnings);
             Msg::Upserted {
                 outcome: o,
                 location,

@@ -277,6 +277,7 @@ mod tests {
             tags: tags.iter().map(|t| t.to_string()).collect(),
             business_id: None,
             location_id: None,
+            warnings: vec![],
         }
     }
 
@@ -378,6 +379,7 @@ mod tests {
             tags: vec!["not-in-the-upsert".into()],
             business_id: None,
             location_id: None,
+            warnings: vec![],
         };
         let back = remote(json!({"id": "A", "email": "A@x.com", "gender": "male"}));
         let v = classify(

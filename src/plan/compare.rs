@@ -408,12 +408,14 @@ mod tests {
                     key: None,
                     field_value: json!(120.5),
                     label: Some("contact.lifetime_value".into()),
+                    column: None,
                 },
                 CustomFieldInput {
                     id: Some("f2".into()),
                     key: None,
                     field_value: json!(["a", "b"]),
                     label: None,
+                    column: None,
                 },
             ],
             ..ContactFields::default()
@@ -434,12 +436,14 @@ mod tests {
                     key: None,
                     field_value: json!(4),
                     label: Some("contact.employees".into()),
+                    column: None,
                 }],
                 ..ContactFields::default()
             },
             tags: vec!["lead".into(), "vip".into()],
             business_id: Some("b1".into()),
             location_id: None,
+            warnings: vec![],
         };
         let d = diff_row(&row, &c, None);
         let names: Vec<&str> = d.iter().map(|d| d.field.as_str()).collect();
@@ -471,6 +475,7 @@ mod tests {
             tags: vec!["A".into(), "b".into()],
             business_id: None,
             location_id: None,
+            warnings: vec![],
         };
         c.apply(&row, Some(Field::Phone));
         assert_eq!(c.phone(), Some("+14155550100"));

@@ -36,6 +36,20 @@ pub struct Summary {
     /// `plan`: what the import would send and how long it would take.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimate: Option<crate::plan::Estimate>,
+    /// Cells left out, and what the run inferred about its columns (boxed: a summary travels
+    /// in an event, which should stay small).
+    #[serde(flatten)]
+    pub columns: Box<ColumnReport>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ColumnReport {
+    /// Rows sent (or, in a dry run, valid) with cells left out of the body.
+    pub rows_with_cells_left_out: u64,
+    /// Those rows by the column of a cell left out (a row counts once per column).
+    pub left_out_by_column: BTreeMap<String, u64>,
+    /// Day/month orders inferred, columns matched to the location's custom fields.
+    pub mapping_notes: Vec<String>,
 }
 
 impl Summary {
@@ -76,6 +90,22 @@ impl Summary {
             .collect();
         if !statuses.is_empty() {
             let _ = writeln!(out, "  rows: {}", statuses.join(", "));
+        }
+        let c = &self.columns;
+        if c.rows_with_cells_left_out > 0 {
+            let mut by: Vec<(&String, &u64)> = c.left_out_by_column.iter().collect();
+            by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let by: Vec<String> = by.iter().map(|(c, n)| format!("'{c}' {n}")).collect();
+            let _ = writeln!(
+                out,
+                "  rows {} with cells left out: {} (by column: {}); the report's warnings name each cell",
+                if self.dry_run || self.estimate.is_some() { "that would be sent" } else { "sent" },
+                c.rows_with_cells_left_out,
+                by.join(", ")
+            );
+        }
+        for note in &c.mapping_notes {
+            let _ = writeln!(out, "  {note}");
         }
         if self.tags_failed + self.business_failed > 0 {
             let _ = writeln!(
@@ -179,6 +209,19 @@ impl EventSink for SummaryBuilder {
             if o.status == RowStatus::Deferred {
                 s.first_deferred_row.get_or_insert(o.row);
             }
+            let mut columns: Vec<&str> = o
+                .warnings
+                .iter()
+                .filter_map(|w| crate::validation::left_out_column(w))
+                .collect();
+            if !o.status.is_problem() && o.status != RowStatus::Deferred && !columns.is_empty() {
+                s.columns.rows_with_cells_left_out += 1;
+                columns.sort_unstable();
+                columns.dedup();
+                for c in columns {
+                    *s.columns.left_out_by_column.entry(c.to_owned()).or_default() += 1;
+                }
+            }
             s.tags_failed += u64::from(o.tags_status == StepStatus::Failed);
             s.business_failed += u64::from(o.business_status == StepStatus::Failed);
         }
@@ -189,6 +232,78 @@ impl EventSink for SummaryBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_with_cells_left_out_are_counted_by_column() {
+        let row = |n: u64, status: RowStatus, warnings: &[&str]| {
+            Event::Row(crate::event::RowOutcome {
+                seq: n,
+                row: n,
+                status,
+                contact_id: None,
+                email: None,
+                phone: None,
+                location_id: None,
+                tags_status: StepStatus::None,
+                business_status: StepStatus::None,
+                errors: Vec::new(),
+                changes: Vec::new(),
+                warnings: warnings.iter().map(|w| w.to_string()).collect(),
+                raw: None,
+            })
+        };
+        let mut b = SummaryBuilder::new("x.csv".into(), None, false);
+        for e in [
+            row(
+                2,
+                RowStatus::Created,
+                &[
+                    "column 'DOB': \"x\" left out: no",
+                    "column 'Phone': \"1\" left out: no",
+                ],
+            ),
+            row(
+                3,
+                RowStatus::Updated,
+                &[
+                    "column 'DOB': \"y\" left out: no",
+                    "column 'DOB': \"z\" left out: no",
+                ],
+            ),
+            // Notes on values sent, and other warnings, are not cells left out.
+            row(
+                4,
+                RowStatus::Created,
+                &[
+                    "column 'Phone': also holds \"2\", not imported",
+                    "gender was sent as 'f' but HighLevel kept 'm'",
+                ],
+            ),
+            row(5, RowStatus::Invalid, &[]),
+        ] {
+            b.on_event(&e).unwrap();
+        }
+        let s = b.finish(StatsSnapshot::default(), Duration::from_secs(1), None);
+        assert_eq!(s.columns.rows_with_cells_left_out, 2);
+        assert_eq!(
+            s.columns.left_out_by_column.into_iter().collect::<Vec<_>>(),
+            [("DOB".to_owned(), 2), ("Phone".to_owned(), 1)]
+        );
+        let mut b = SummaryBuilder::new("x.csv".into(), None, false);
+        b.on_event(&row(
+            2,
+            RowStatus::Created,
+            &["column 'DOB': \"x\" left out: no"],
+        ))
+        .unwrap();
+        let text = b
+            .finish(StatsSnapshot::default(), Duration::from_secs(1), None)
+            .render();
+        assert!(
+            text.contains("  rows sent with cells left out: 1 (by column: 'DOB' 1); the report's warnings name each cell"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn first_line_says_how_the_input_was_read() {

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::date_order::ColumnHints;
 use crate::contact::{CustomFieldInput, RowError};
 
 /// One custom field of a location, as HighLevel lists it.
@@ -73,19 +74,30 @@ impl CustomFieldSet {
     }
 
     /// Checks and normalises the values of the fields this set knows, leaving keys as they
-    /// are and other fields alone: the offline half of [`CustomFieldSet::check`].
-    pub fn check_known(&self, fields: &mut [CustomFieldInput]) -> Vec<RowError> {
+    /// are and other fields alone: the offline half of [`CustomFieldSet::check`]. A value
+    /// that does not fit is taken out of `fields` and named in the result.
+    pub fn check_known(
+        &self,
+        fields: &mut Vec<CustomFieldInput>,
+        orders: &ColumnHints,
+    ) -> Vec<RowError> {
         let mut errors = Vec::new();
-        for f in fields.iter_mut() {
-            let Some(def) = self.find(f) else { continue };
-            match normalise(def, &f.field_value) {
-                Ok(v) => f.field_value = v,
-                Err(m) => errors.push(RowError::new(
-                    None,
-                    format!("custom field {} ({}): {m}", def.field_key, def.data_type),
-                )),
+        fields.retain_mut(|f| {
+            let Some(def) = self.find(f) else {
+                return true;
+            };
+            match normalise(def, &f.field_value, order_of(f, orders), orders) {
+                Ok(Value::Null) => false,
+                Ok(v) => {
+                    f.field_value = v;
+                    true
+                }
+                Err(m) => {
+                    errors.push(problem(f, &def.field_key, &def.data_type, &m));
+                    false
+                }
             }
-        }
+        });
         errors
     }
 
@@ -105,20 +117,24 @@ impl CustomFieldSet {
             .map(|i| &self.defs[*i])
     }
 
-    /// Resolves every field to its id and normalises its value for its type; returns the
-    /// problems, each naming the field.
-    pub fn check(&self, fields: &mut [CustomFieldInput]) -> Vec<RowError> {
+    /// Resolves every field to its id and normalises its value for its type. A field the
+    /// location lacks, or a value that does not fit, is taken out of `fields` and named in
+    /// the result.
+    pub fn check(&self, fields: &mut Vec<CustomFieldInput>, orders: &ColumnHints) -> Vec<RowError> {
         let mut errors = Vec::new();
-        for f in fields.iter_mut() {
+        fields.retain_mut(|f| {
             let label = f.key.clone().or_else(|| f.id.clone()).unwrap_or_default();
             let Some(def) = self.find(f) else {
-                errors.push(RowError::new(
-                    None,
-                    format!("custom field {label}: the location has no such custom field"),
+                errors.push(problem(
+                    f,
+                    &label,
+                    "",
+                    "the location has no such custom field",
                 ));
-                continue;
+                return false;
             };
-            match normalise(def, &f.field_value) {
+            match normalise(def, &f.field_value, order_of(f, orders), orders) {
+                Ok(Value::Null) => false,
                 Ok(v) => {
                     f.field_value = v;
                     f.id = Some(def.id.clone());
@@ -128,14 +144,33 @@ impl CustomFieldSet {
                         def.field_key.clone()
                     });
                     f.key = None;
+                    true
                 }
-                Err(m) => errors.push(RowError::new(
-                    None,
-                    format!("custom field {label} ({}): {m}", def.data_type),
-                )),
+                Err(m) => {
+                    errors.push(problem(f, &label, &def.data_type, &m));
+                    false
+                }
             }
-        }
+        });
         errors
+    }
+}
+
+fn order_of(f: &CustomFieldInput, orders: &ColumnHints) -> Option<super::DateOrder> {
+    f.column.as_deref().and_then(|c| orders.get(c))
+}
+
+/// A value that cannot go to its field, as a left-out cell of its column.
+fn problem(f: &CustomFieldInput, label: &str, data_type: &str, why: &str) -> RowError {
+    let ty = if data_type.is_empty() {
+        String::new()
+    } else {
+        format!(" ({data_type})")
+    };
+    let why = format!("custom field {label}{ty}: {why}");
+    match &f.column {
+        Some(c) => super::left_out(Some(c), &as_text(&f.field_value), &why),
+        None => RowError::new(None, format!("constant {why}")),
     }
 }
 
@@ -177,14 +212,24 @@ fn options(def: &CustomFieldDef) -> Vec<String> {
         .collect()
 }
 
-/// The option as the location spells it, matched ignoring case.
+/// Lowercase letters and digits only: `Sales Qualified Lead` and `salesqualifiedlead` meet.
+fn squash(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The option as the location spells it, matched ignoring case, spaces and punctuation.
 fn pick(def: &CustomFieldDef, value: &str) -> Result<String, String> {
     let opts = options(def);
     if opts.is_empty() {
         return Ok(value.to_owned());
     }
+    let want = squash(value);
     opts.iter()
         .find(|o| o.eq_ignore_ascii_case(value))
+        .or_else(|| opts.iter().find(|o| !want.is_empty() && squash(o) == want))
         .cloned()
         .ok_or_else(|| {
             format!(
@@ -194,22 +239,52 @@ fn pick(def: &CustomFieldDef, value: &str) -> Result<String, String> {
         })
 }
 
-fn normalise(def: &CustomFieldDef, v: &Value) -> Result<Value, String> {
+/// A number as exports write it: `$1,250.50`, `1 250,50 €`, `1.250,50`, `12,5`. The last of
+/// `.` and `,` is the decimal separator when both are there; `,` alone is one only in a file
+/// with decimal commas, where `.` alone between groups of three digits separates thousands.
+fn number(text: &str, decimal_comma: bool) -> Option<f64> {
+    let t: String = text
+        .chars()
+        .filter(|c| {
+            !c.is_whitespace() && !matches!(c, '$' | '€' | '£' | '¥' | '\'' | '\u{a0}' | '\u{202f}')
+        })
+        .collect();
+    let t = t
+        .trim_start_matches("CHF")
+        .trim_end_matches("CHF")
+        .trim_end_matches("EUR")
+        .trim_end_matches("USD");
+    let (dot, comma) = (t.rfind('.'), t.rfind(','));
+    let grouped = |sep: char| {
+        let mut parts = t.trim_start_matches('-').split(sep);
+        let first = parts.next().unwrap_or("");
+        (1..=3).contains(&first.len()) && parts.all(|p| p.len() == 3)
+    };
+    let plain: String = match (dot, comma) {
+        (Some(d), Some(c)) if c > d => t.replace('.', "").replace(',', "."),
+        (Some(_), Some(_)) => t.replace(',', ""),
+        (None, Some(_)) if decimal_comma && t.matches(',').count() == 1 => t.replace(',', "."),
+        (None, Some(_)) => t.replace(',', ""),
+        (Some(_), None) if decimal_comma && grouped('.') => t.replace('.', ""),
+        _ => t.to_owned(),
+    };
+    plain.parse::<f64>().ok()
+}
+
+/// The value as its field's type wants it; `Null` for an empty date placeholder.
+fn normalise(
+    def: &CustomFieldDef,
+    v: &Value,
+    order: Option<super::DateOrder>,
+    hints: &ColumnHints,
+) -> Result<Value, String> {
     match def.data_type.as_str() {
         "NUMERICAL" | "MONETORY" => {
             if let Value::Number(_) = v {
                 return Ok(v.clone());
             }
             let text = as_text(v);
-            // Exports write money as "$1,250.50" or "1 250,50 €": accept the common
-            // thousands separators and currency signs, not decimal commas.
-            let cleaned: String = text
-                .chars()
-                .filter(|c| !matches!(c, ',' | ' ' | '$' | '€' | '£' | '¥'))
-                .collect();
-            cleaned
-                .parse::<f64>()
-                .ok()
+            number(&text, hints.decimal_comma)
                 .filter(|n| n.is_finite())
                 .and_then(serde_json::Number::from_f64)
                 .map(Value::Number)
@@ -223,7 +298,9 @@ fn normalise(def: &CustomFieldDef, v: &Value) -> Result<Value, String> {
             ))
         }
         "SINGLE_OPTIONS" | "RADIO" => Ok(Value::String(pick(def, &as_text(v))?)),
-        "DATE" => super::normalise_date(&as_text(v)).map(Value::String),
+        "DATE" => {
+            Ok(super::dates::any_date(&as_text(v), order)?.map_or(Value::Null, Value::String))
+        }
         "FILE_UPLOAD" => Err("file upload fields cannot be set from a file of contacts".to_owned()),
         _ => Ok(Value::String(as_text(v))),
     }
@@ -253,6 +330,7 @@ mod tests {
             key: Some(key.into()),
             field_value: v,
             label: None,
+            column: None,
         }
     }
 
@@ -265,7 +343,7 @@ mod tests {
             field("contact.signup_date", json!("12/25/2020")),
             field("contact.notes", json!(" hello ")),
         ];
-        assert!(set().check(&mut f).is_empty());
+        assert!(set().check(&mut f, &ColumnHints::default()).is_empty());
         assert_eq!(f[0].id.as_deref(), Some("f1"));
         assert_eq!(f[0].key, None);
         assert_eq!(f[0].field_value, json!(1250.5));
@@ -290,7 +368,7 @@ mod tests {
             field("contact.tier", json!("gold")),
             field("contact.undeclared", json!("anything")),
         ];
-        assert!(set.check_known(&mut f).is_empty());
+        assert!(set.check_known(&mut f, &ColumnHints::default()).is_empty());
         assert_eq!(f[0].field_value, json!(1200.0));
         assert_eq!(
             f[0].key.as_deref(),
@@ -303,7 +381,7 @@ mod tests {
             field("contact.tier", json!("Bronze")),
         ];
         let errors: Vec<String> = set
-            .check_known(&mut bad)
+            .check_known(&mut bad, &ColumnHints::default())
             .iter()
             .map(ToString::to_string)
             .collect();
@@ -325,7 +403,7 @@ mod tests {
             field("contact.file", json!("a.pdf")),
         ];
         let errors: Vec<String> = set()
-            .check(&mut f)
+            .check(&mut f, &ColumnHints::default())
             .iter()
             .map(ToString::to_string)
             .collect();
@@ -336,5 +414,55 @@ mod tests {
         assert!(errors[3].contains("contact.signup_date"));
         assert!(errors[4].contains("no such custom field"));
         assert!(errors[5].contains("file upload"));
+        assert!(f.is_empty(), "what does not fit is left out of the body");
+    }
+
+    #[test]
+    fn numbers_with_decimal_commas_and_thousands_separators() {
+        for (text, comma, want) in [
+            ("$1,250.50", false, Some(1250.5)),
+            ("1,250", false, Some(1250.0)),
+            ("1.250,50 €", false, Some(1250.5)),
+            ("1 250,50 €", true, Some(1250.5)),
+            ("1.250,50", true, Some(1250.5)),
+            ("12,5", true, Some(12.5)),
+            ("1.200", true, Some(1200.0)),
+            ("12.5", true, Some(12.5)),
+            ("1.250", false, Some(1.25)),
+            ("CHF 1'250.50", false, Some(1250.5)),
+            ("-3,5", true, Some(-3.5)),
+            ("n/a", true, None),
+            ("1,2,3", true, Some(123.0)),
+        ] {
+            assert_eq!(number(text, comma), want, "{text} {comma}");
+        }
+    }
+
+    #[test]
+    fn options_match_ignoring_case_spaces_and_punctuation() {
+        let r: CustomFieldsResponse = serde_json::from_value(json!({"customFields": [
+            {"id": "s", "fieldKey": "contact.lifecycle_stage", "dataType": "SINGLE_OPTIONS",
+             "picklistOptions": ["subscriber", "salesqualifiedlead", "Customer"]},
+            {"id": "d", "fieldKey": "contact.renewal", "dataType": "DATE"}
+        ]}))
+        .unwrap();
+        let set = CustomFieldSet::new(r.custom_fields);
+        let column = |key: &str, v: Value| CustomFieldInput {
+            column: Some(format!("Col {key}")),
+            ..field(key, v)
+        };
+        let mut f = vec![
+            column("contact.lifecycle_stage", json!("Sales Qualified Lead")),
+            column("contact.renewal", json!("0000-00-00")),
+        ];
+        assert!(set.check(&mut f, &ColumnHints::default()).is_empty());
+        assert_eq!(f.len(), 1, "an empty date placeholder is an empty cell");
+        assert_eq!(f[0].field_value, json!("salesqualifiedlead"));
+        let mut f = vec![column("contact.lifecycle_stage", json!("Evangelist"))];
+        let errors = set.check(&mut f, &ColumnHints::default());
+        assert_eq!(
+            errors[0].to_string(),
+            "column 'Col contact.lifecycle_stage': \"Evangelist\" left out: custom field contact.lifecycle_stage (SINGLE_OPTIONS): \"Evangelist\" is not one of its options (subscriber, salesqualifiedlead, Customer)"
+        );
     }
 }

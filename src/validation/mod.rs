@@ -1,33 +1,57 @@
-//! Stage 3: checks and normalises a mapped row into what HighLevel accepts, collecting every
-//! problem of the row so one pass over the report fixes the file.
+//! Stage 3: checks and normalises a mapped row into what HighLevel accepts, and decides what
+//! a bad cell costs.
+//!
+//! The policy (README, "What a bad cell costs"): a row is sent when it has a usable key — a
+//! valid email, or, when the email cell is empty, a usable phone. A malformed email makes the
+//! row invalid (the email is the contact's identity). Any other cell that cannot be read is
+//! left out of the body (never sent empty) and named in the row's warnings; `strict` (the
+//! `--strict` flag or `strict = true`) makes any such cell reject the row, as before.
 //!
 //! Decisions worth knowing:
 //! - Phone numbers are parsed with libphonenumber's metadata, in the row's own `country` when it
 //!   has a valid one, else the default country; `00` counts as the international prefix.
 //!   Extensions (`x123`, `ext. 123`, `#123`) are dropped: HighLevel's phone field has no place
-//!   for them, and losing the extension beats losing the contact.
-//! - Dates with slashes (and the other separators) put the month first when the year is last
-//!   (`MM/DD/YYYY`), as HighLevel reads them; `DD/MM/YYYY` is never guessed, and a date that
-//!   reads both ways (`03/04/1990`) is an error unless the mapping gives a `date_format`.
+//!   for them. A number the metadata calls *possible* but not *valid* (a new or fictional
+//!   range: the bundled metadata lags) is sent with a warning, unless `PhoneCheck::Valid`.
+//! - Dates: see [`dates`]. A column's day/month order comes from [`date_order`], inferred
+//!   over the whole file before the run.
+//! - A cell with several emails or phones (` ::: `, `,`, `;`) gives its first; the others
+//!   are named in a warning (HighLevel stores one of each).
 //! - Tags are deduplicated ignoring case (HighLevel stores tags lowercased), keeping the first
 //!   spelling and the order.
 //! - A custom field target containing a `.` (`contact.x`) is sent as a key, anything else as
 //!   an id.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::str::FromStr;
-use std::sync::OnceLock;
 
-use chrono::{Datelike, NaiveDate};
 use phonenumber::country::Id as Region;
 
 use crate::contact::{ContactFields, CustomFieldInput, Field, RowError, ValidRow};
 use crate::mapping::{MappedRow, MappedValue, RawValue, Target};
 
+mod cells;
+mod countries;
 pub mod custom_fields;
+pub mod date_order;
+pub mod dates;
 mod phone;
 #[cfg(test)]
 mod tests;
+
+pub use countries::normalise_country;
+pub use date_order::ColumnHints;
+pub use dates::DateOrder;
+
+/// How strictly phone numbers are judged (`--phone-check`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PhoneCheck {
+    /// Send what libphonenumber calls possible; warn when its metadata does not call it valid.
+    #[default]
+    Possible,
+    /// Only numbers the bundled metadata calls valid.
+    Valid,
+}
 
 #[derive(Debug, Clone)]
 pub struct ValidationOptions {
@@ -37,6 +61,21 @@ pub struct ValidationOptions {
     pub extra_tags: Vec<String>,
     /// `--business-id`; a row's own businessId column wins.
     pub business_id: Option<String>,
+    /// `--strict`: any cell that cannot be read rejects the row.
+    pub strict: bool,
+    pub phone_check: PhoneCheck,
+}
+
+impl Default for ValidationOptions {
+    fn default() -> Self {
+        ValidationOptions {
+            default_country: "US".into(),
+            extra_tags: Vec::new(),
+            business_id: None,
+            strict: false,
+            phone_check: PhoneCheck::Possible,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,10 +102,40 @@ pub struct Validator {
     opts: ValidationOptions,
     default_region: Region,
     default_code: &'static str,
+    /// Day/month order of date columns, inferred from the file.
+    date_orders: ColumnHints,
 }
 
 const NEITHER: &str =
     "row has neither a valid email nor a valid phone (HighLevel matches contacts by them)";
+
+/// A row warning for a cell left out of the body. [`left_out_column`] reads it back.
+pub fn left_out(column: Option<&str>, value: &str, why: &str) -> RowError {
+    RowError::new(column, format!("{value:?} left out: {why}"))
+}
+
+/// The column a warning made by [`left_out`] names, for counting them.
+pub fn left_out_column(warning: &str) -> Option<&str> {
+    let rest = warning.strip_prefix("column '")?;
+    let (column, message) = rest.split_once("': ")?;
+    message.contains(" left out: ").then_some(column)
+}
+
+/// Problems found in a row: those that make it invalid, cells left out, and notes on values
+/// that were sent.
+#[derive(Default)]
+struct Findings {
+    errors: Vec<RowError>,
+    left_out: Vec<RowError>,
+    notes: Vec<RowError>,
+}
+
+impl Findings {
+    /// A cell that cannot be read: left out (with `strict`, the row is rejected at the end).
+    fn cell(&mut self, e: RowError) {
+        self.left_out.push(e);
+    }
+}
 
 impl Validator {
     pub fn new(opts: ValidationOptions) -> Result<Validator, ValidationError> {
@@ -77,21 +146,43 @@ impl Validator {
             opts,
             default_region,
             default_code: code,
+            date_orders: ColumnHints::default(),
         })
     }
 
+    /// The day/month order of date columns, inferred from the file beforehand.
+    pub fn set_date_orders(&mut self, orders: ColumnHints) {
+        self.date_orders = orders;
+    }
+
+    pub fn strict(&self) -> bool {
+        self.opts.strict
+    }
+
+    pub fn date_orders(&self) -> &ColumnHints {
+        &self.date_orders
+    }
+
     pub fn validate(&self, row: MappedRow) -> Validated {
-        let mut errors = row.errors;
+        let mut f = Findings {
+            errors: row.errors,
+            ..Findings::default()
+        };
+        for (target, e) in row.cell_errors {
+            match target {
+                Target::Field(Field::Email | Field::LocationId) => f.errors.push(e),
+                _ => f.cell(e),
+            }
+        }
         let mut c = ContactFields::default();
         let mut tags: Vec<String> = Vec::new();
         let mut business_id = None;
         let mut location_id = None;
         let mut email_raw = None;
         let mut phone: Option<(Option<String>, String)> = None;
-        let mut saw_email = false;
 
         for v in &row.values {
-            let mut err = |msg: String| errors.push(error_for(v, msg));
+            let col = v.column.as_deref();
             match &v.target {
                 Target::Ignore => {}
                 Target::Field(Field::Tags) => match &v.value {
@@ -118,57 +209,90 @@ impl Validator {
                         label: key.clone(),
                         key,
                         field_value,
+                        column: v.column.clone(),
                     });
+                }
+                Target::Field(Field::Email) => {
+                    let text = match &v.value {
+                        RawValue::List(l) => l.join(", "),
+                        other => single_text(other).unwrap_or_default(),
+                    };
+                    email_raw = Some(text.clone());
+                    let (first, others) = cells::first_and_others(&text, cells::is_email_piece);
+                    match normalise_email(&first) {
+                        Ok(e) => c.email = Some(e),
+                        Err(m) => {
+                            f.errors.push(error_for(
+                                v,
+                                format!("{first:?} is not a valid email address ({m})"),
+                            ));
+                        }
+                    }
+                    for other in others {
+                        f.notes.push(error_for(
+                            v,
+                            format!(
+                                "also holds {other:?}, not imported (HighLevel stores one email)"
+                            ),
+                        ));
+                    }
+                }
+                Target::Field(Field::Phone) => {
+                    let text = match &v.value {
+                        RawValue::List(l) => l.join(", "),
+                        other => single_text(other).unwrap_or_default(),
+                    };
+                    // Read later, once the row's country is known.
+                    phone = Some((v.column.clone(), text));
                 }
                 Target::Field(field) => {
                     let text = match single_text(&v.value) {
                         Ok(t) => t,
                         Err(m) => {
-                            err(m);
+                            f.cell(error_for(v, m));
                             continue;
                         }
                     };
                     let t = text.trim();
+                    let mut leave = |why: String| f.cell(left_out_for(v, t, &why));
                     match field {
-                        Field::Email => {
-                            saw_email = true;
-                            email_raw = Some(text.clone());
-                            match normalise_email(t) {
-                                Ok(e) => c.email = Some(e),
-                                Err(m) => err(format!("{t:?} is not a valid email address ({m})")),
+                        Field::DateOfBirth => {
+                            let order = col.and_then(|c| self.date_orders.get(c));
+                            match dates::date_of_birth(t, order) {
+                                Ok(d) => c.date_of_birth = d,
+                                Err(m) => leave(m),
                             }
                         }
-                        // Later, once the row's country is known.
-                        Field::Phone => phone = Some((v.column.clone(), text.clone())),
-                        Field::DateOfBirth => match normalise_date(t) {
-                            Ok(d) => c.date_of_birth = Some(d),
-                            Err(m) => err(format!("{t:?} is not a valid date of birth ({m})")),
-                        },
                         Field::Country => match normalise_country(t) {
                             Some(code) => c.country = Some(code.to_owned()),
-                            None => err(format!("{t:?} is not a country HighLevel accepts (use an ISO 3166 alpha-2 code like US or GB)")),
+                            None => leave("not a country HighLevel accepts (use an ISO 3166 alpha-2 code like US or GB)".into()),
                         },
                         Field::Dnd => match parse_bool(t) {
                             Some(b) => c.dnd = Some(b),
-                            None => err(format!("{t:?} is not a yes/no value (use true/false, yes/no, 1/0)")),
+                            None => leave("not a yes/no value (use true/false, yes/no, 1/0)".into()),
                         },
                         // An opt-out is recorded, never lifted: "no" sends nothing.
                         Field::DndEmail | Field::DndCall | Field::DndSms => match parse_bool(t) {
                             Some(true) => c.dnd_settings.set_active(*field),
                             Some(false) => {}
-                            None => err(format!("{t:?} is not a yes/no value (use true/false, yes/no, 1/0)")),
+                            None => leave("not a yes/no value (use true/false, yes/no, 1/0)".into()),
                         },
                         Field::Website => {
                             if t.chars().any(char::is_whitespace) {
-                                err(format!("{t:?} is not a valid website (it contains spaces)"));
+                                leave("not a valid website (it contains spaces)".into());
                             } else {
                                 c.website = Some(t.to_owned());
                             }
                         }
-                        Field::BusinessId | Field::LocationId | Field::AssignedTo
+                        Field::LocationId
                             if t.chars().any(|ch| ch.is_whitespace() || ch.is_control()) =>
                         {
-                            err(format!("{t:?} is not a valid {field} (ids have no spaces)"));
+                            f.errors.push(error_for(v, format!("{t:?} is not a valid {field} (ids have no spaces)")));
+                        }
+                        Field::BusinessId | Field::AssignedTo
+                            if t.chars().any(|ch| ch.is_whitespace() || ch.is_control()) =>
+                        {
+                            leave(format!("not a valid {field} (ids have no spaces)"));
                         }
                         Field::BusinessId => business_id = Some(t.to_owned()),
                         Field::LocationId => location_id = Some(t.to_owned()),
@@ -184,8 +308,8 @@ impl Validator {
                         Field::Timezone => c.timezone = nonempty(t),
                         Field::Source => c.source = nonempty(t),
                         Field::CompanyName => c.company_name = nonempty(t),
-                        // Matched by the arm above.
-                        Field::Tags => {}
+                        // Matched by the arms above.
+                        Field::Tags | Field::Email | Field::Phone => {}
                     }
                 }
             }
@@ -193,34 +317,28 @@ impl Validator {
 
         let phone_raw = phone.as_ref().map(|(_, raw)| raw.clone());
         if let Some((column, raw)) = &phone {
-            let (region, whence) = match c
-                .country
-                .as_deref()
-                .and_then(|cc| Region::from_str(cc).ok().map(|r| (r, cc)))
-            {
-                Some((r, cc)) => (r, format!("country {cc} from the row")),
-                None => (
-                    self.default_region,
-                    format!("default country {}", self.default_code),
-                ),
-            };
-            let t = raw.trim();
-            match normalise_phone(t, region) {
-                Ok(p) => c.phone = Some(p),
-                Err(why) => errors.push(RowError::new(
-                    column.as_deref(),
-                    format!("{t:?} is not a valid phone number ({why}{whence})"),
-                )),
-            }
+            let has_email = email_raw.is_some();
+            self.read_phone(
+                column.as_deref(),
+                raw,
+                &c.country,
+                has_email,
+                &mut c.phone,
+                &mut f,
+            );
         }
-        let unreadable = row.values.is_empty() && !errors.is_empty();
-        if !saw_email && phone.is_none() && !unreadable {
-            errors.push(RowError::new(None, NEITHER));
+        let unreadable = row.values.is_empty() && !f.errors.is_empty();
+        if email_raw.is_none() && phone.is_none() && !unreadable {
+            f.errors.push(RowError::new(None, NEITHER));
         }
-
-        if !errors.is_empty() {
+        if self.opts.strict {
+            f.errors.append(&mut f.notes);
+        }
+        if !f.errors.is_empty() || (self.opts.strict && !f.left_out.is_empty()) {
+            // Every problem of a row that is not sent, so one pass fixes the file.
+            f.errors.append(&mut f.left_out);
             return Validated::Invalid {
-                errors,
+                errors: f.errors,
                 email: email_raw,
                 phone: phone_raw,
             };
@@ -228,12 +346,79 @@ impl Validator {
         tags.extend(self.opts.extra_tags.iter().map(|t| t.trim().to_owned()));
         let mut seen = HashSet::new();
         tags.retain(|t| !t.is_empty() && seen.insert(t.to_lowercase()));
+        let warnings = f
+            .notes
+            .iter()
+            .chain(&f.left_out)
+            .map(ToString::to_string)
+            .collect();
         Validated::Valid(ValidRow {
             contact: c,
             tags,
             business_id: business_id.or_else(|| self.opts.business_id.clone()),
             location_id,
+            warnings,
         })
+    }
+
+    /// Reads the phone cell into `out`. Without another key (`has_email` false) a phone that
+    /// cannot be used makes the row invalid; with one, it is left out.
+    fn read_phone(
+        &self,
+        column: Option<&str>,
+        raw: &str,
+        country: &Option<String>,
+        has_email: bool,
+        out: &mut Option<String>,
+        f: &mut Findings,
+    ) {
+        let (region, whence) = match country
+            .as_deref()
+            .and_then(|cc| Region::from_str(cc).ok().map(|r| (r, cc)))
+        {
+            Some((r, cc)) => (r, format!("country {cc} from the row")),
+            None => (
+                self.default_region,
+                format!("default country {}", self.default_code),
+            ),
+        };
+        let (first, others) = if cells::is_scientific(raw) {
+            (raw.to_owned(), Vec::new())
+        } else {
+            cells::first_and_others(raw, cells::is_phone_piece)
+        };
+        for other in &others {
+            f.notes.push(RowError::new(
+                column,
+                format!("also holds {other:?}, not imported (HighLevel stores one phone)"),
+            ));
+        }
+        let shown = first.trim();
+        let read = cells::clean_phone(shown).and_then(|t| {
+            read_phone(t, region).map_err(|why| format!("not a valid phone number ({why}{whence})"))
+        });
+        let bad = match read {
+            Ok(p) if p.valid => {
+                *out = Some(p.e164);
+                return;
+            }
+            Ok(p) if self.opts.phone_check == PhoneCheck::Possible => {
+                f.notes.push(RowError::new(
+                    column,
+                    format!("{shown:?} sent as {}, but the bundled phone metadata does not know that range (new or fictional); check it", p.e164),
+                ));
+                *out = Some(p.e164);
+                return;
+            }
+            Ok(_) => format!("not a valid phone number (its range is unknown to the phone metadata; {whence}; --phone-check possible sends it)"),
+            Err(why) => why,
+        };
+        if has_email {
+            f.cell(left_out(column, shown, &bad));
+        } else {
+            f.errors
+                .push(RowError::new(column, format!("{shown:?} is {bad}")));
+        }
     }
 }
 
@@ -245,6 +430,16 @@ fn error_for(v: &MappedValue, msg: String) -> RowError {
     match &v.column {
         Some(c) => RowError::new(Some(c), msg),
         None => RowError::new(None, format!("constant {}: {msg}", v.target)),
+    }
+}
+
+fn left_out_for(v: &MappedValue, value: &str, why: &str) -> RowError {
+    match &v.column {
+        Some(c) => left_out(Some(c), value, why),
+        None => RowError::new(
+            None,
+            format!("constant {}: {value:?} left out: {why}", v.target),
+        ),
     }
 }
 
@@ -291,8 +486,26 @@ pub fn normalise_email(t: &str) -> Result<String, String> {
     Ok(format!("{}@{domain}", parsed.local_part()))
 }
 
-/// E.164 (`+14155552671`). The `Err` text ends ready for "(… default country US)".
+/// E.164 (`+14155552671`) of a number the metadata calls valid. The `Err` text ends ready
+/// for "(… default country US)".
 pub fn normalise_phone(t: &str, region: Region) -> Result<String, String> {
+    match read_phone(t, region)? {
+        p if p.valid => Ok(p.e164),
+        _ => Err(String::new()),
+    }
+}
+
+/// A phone number read from a cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone {
+    pub e164: String,
+    /// The bundled metadata knows the range; otherwise the number is only possible.
+    pub valid: bool,
+}
+
+/// E.164 of a number libphonenumber calls possible (its length fits the country), and whether
+/// it is also valid.
+pub fn read_phone(t: &str, region: Region) -> Result<Phone, String> {
     let lower = t.to_ascii_lowercase();
     let cut = ["extension", "ext.", "ext", "x", "#"]
         .iter()
@@ -303,6 +516,7 @@ pub fn normalise_phone(t: &str, region: Region) -> Result<String, String> {
         Some(_) => return Err(String::new()),
         None => t,
     };
+    let number = number.trim_end_matches([',', ';', ' ', '\t']);
     if !number
         .chars()
         .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '(' | ')' | '-' | '.' | '/' | '\t'))
@@ -329,209 +543,44 @@ pub fn normalise_phone(t: &str, region: Region) -> Result<String, String> {
     } else {
         Some(region)
     };
+    let valid = |e164: String| Phone { e164, valid: true };
     if let Some(fast) = phone::fast_nanp(&input, region_arg) {
-        return fast.map_err(|()| String::new());
+        // Ten digits after a 2–9: the length NANP allows, so possible when not valid.
+        return Ok(match fast {
+            Ok(e164) => valid(e164),
+            Err(()) => {
+                let national: String = input.chars().filter(char::is_ascii_digit).collect();
+                let national = &national[national.len() - 10..];
+                Phone {
+                    e164: format!("+1{national}"),
+                    valid: false,
+                }
+            }
+        });
     }
     if let Some(e164) = phone::fast_international(&input) {
-        return Ok(e164);
+        return Ok(valid(e164));
     }
     // The parser has panicked on odd input in the past; a row must never take the run down.
     let parsed = std::panic::catch_unwind(|| {
-        phonenumber::parse(region_arg, &input)
-            .ok()
-            .filter(phonenumber::is_valid)
-            .map(|n| n.format().mode(phonenumber::Mode::E164).to_string())
+        let n = phonenumber::parse(region_arg, &input).ok()?;
+        let e164 = n.format().mode(phonenumber::Mode::E164).to_string();
+        if phonenumber::is_valid(&n) {
+            return Some(valid(e164));
+        }
+        let national = n.national().to_string();
+        phone::possible(n.code().value(), &national).then_some(Phone { e164, valid: false })
     });
     match parsed {
-        Ok(Some(e164)) => Ok(e164),
+        Ok(Some(p)) => Ok(p),
         _ => Err(String::new()),
     }
 }
 
-/// `YYYY-MM-DD`. See the module doc for which orders are accepted.
+/// `YYYY-MM-DD` of a date of birth, without a column order (tests, custom fields offline).
 pub fn normalise_date(t: &str) -> Result<String, String> {
-    const HINT: &str = "use YYYY-MM-DD or MM/DD/YYYY";
-    // ISO datetime, or the "date time" many exports write: keep the date.
-    let t = match t.split_once(['T', ' ']) {
-        Some((d, time))
-            if (8..=10).contains(&d.len())
-                && time.trim_start().starts_with(|c: char| c.is_ascii_digit()) =>
-        {
-            d
-        }
-        _ => t,
-    };
-    let sep = t
-        .chars()
-        .find(|c| matches!(c, '-' | '/' | '.' | '_'))
-        .ok_or(HINT)?;
-    let parts: Vec<&str> = t.split(sep).collect();
-    if parts.len() != 3
-        || parts
-            .iter()
-            .any(|p| p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err(HINT.into());
+    match dates::date_of_birth(t, None)? {
+        Some(d) => Ok(d),
+        None => Err("an empty date placeholder".into()),
     }
-    let num = |s: &str| s.parse::<u32>().unwrap_or(0);
-    let (y, m, d) = match (parts[0].len(), parts[2].len()) {
-        (4, 1 | 2) if parts[1].len() <= 2 => (num(parts[0]), num(parts[1]), num(parts[2])),
-        (1 | 2, 4) if parts[1].len() <= 2 => {
-            let (a, b) = (num(parts[0]), num(parts[1]));
-            // 03/04/1990 is 4 March in the US and 3 April elsewhere: an error beats a guess.
-            if (1..=12).contains(&a) && (1..=12).contains(&b) && a != b {
-                return Err(format!(
-                    "ambiguous date: {t} could be {a} {} or {} {b}; set date_format for this column",
-                    month_name(b),
-                    month_name(a)
-                ));
-            }
-            (num(parts[2]), a, b)
-        }
-        _ => return Err(HINT.into()),
-    };
-    let date = NaiveDate::from_ymd_opt(y as i32, m, d)
-        .ok_or_else(|| format!("no such date: year {y}, month {m}, day {d}"))?;
-    if date > chrono::Local::now().date_naive() {
-        return Err("it is in the future".into());
-    }
-    Ok(format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        date.month(),
-        date.day()
-    ))
-}
-
-fn month_name(m: u32) -> &'static str {
-    const NAMES: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    (m as usize)
-        .checked_sub(1)
-        .and_then(|i| NAMES.get(i))
-        .copied()
-        .unwrap_or("?")
-}
-
-struct Countries {
-    codes: HashSet<&'static str>,
-    names: HashMap<String, &'static str>,
-}
-
-/// HighLevel's own list, embedded so the build needs nothing outside the repository.
-const COUNTRY_LIST: &str = include_str!("country-list.md");
-
-/// Names people write that are not (or not unambiguously) in HighLevel's list.
-const COUNTRY_ALIASES: &[(&str, &str)] = &[
-    ("usa", "US"),
-    ("unitedstatesofamerica", "US"),
-    ("america", "US"),
-    ("uk", "GB"),
-    ("unitedkingdom", "GB"),
-    ("greatbritain", "GB"),
-    ("britain", "GB"),
-    ("england", "GB"),
-    ("scotland", "GB"),
-    ("wales", "GB"),
-    ("northernireland", "GB"),
-    ("southkorea", "KR"),
-    ("republicofkorea", "KR"),
-    ("northkorea", "KP"),
-    ("russia", "RU"),
-    ("vietnam", "VN"),
-    ("czechia", "CZ"),
-    ("iran", "IR"),
-    ("syria", "SY"),
-    ("laos", "LA"),
-    ("macau", "MO"),
-    ("northmacedonia", "MK"),
-    ("eswatini", "SZ"),
-    ("ivorycoast", "CI"),
-    ("cotedivoire", "CI"),
-    ("holland", "NL"),
-    ("thenetherlands", "NL"),
-    ("deutschland", "DE"),
-    ("uae", "AE"),
-    ("palestine", "PS"),
-    ("vatican", "VA"),
-    ("vaticancity", "VA"),
-    ("brunei", "BN"),
-    ("caboverde", "CV"),
-    ("libya", "LY"),
-    ("turkiye", "TR"),
-    ("burma", "MM"),
-    ("easttimor", "TL"),
-    ("drc", "CD"),
-    ("democraticrepublicofthecongo", "CD"),
-    ("republicofthecongo", "CG"),
-    ("britishvirginislands", "VG"),
-    ("usvirginislands", "VI"),
-    ("micronesia", "FM"),
-    ("falklandislands", "FK"),
-    ("espana", "ES"),
-    ("méxico", "MX"),
-];
-
-fn countries() -> &'static Countries {
-    static C: OnceLock<Countries> = OnceLock::new();
-    C.get_or_init(|| {
-        let mut codes = HashSet::new();
-        let mut names: HashMap<String, Option<&'static str>> = HashMap::new();
-        for line in COUNTRY_LIST.lines() {
-            let mut cells = line.split('|').map(str::trim);
-            let (Some(""), Some(code), Some(name)) = (cells.next(), cells.next(), cells.next())
-            else {
-                continue;
-            };
-            if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
-                continue;
-            }
-            codes.insert(code);
-            // Names listed twice (Congo, Korea, Virgin Islands) are ambiguous: not accepted.
-            names
-                .entry(name_key(name))
-                .and_modify(|c| *c = None)
-                .or_insert(Some(code));
-        }
-        let mut names: HashMap<String, &'static str> = names
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| (k, v)))
-            .collect();
-        for (alias, code) in COUNTRY_ALIASES {
-            names.insert(name_key(alias), code);
-        }
-        Countries { codes, names }
-    })
-}
-
-fn name_key(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-/// ISO alpha-2 code from HighLevel's list, from a code (any case) or a common name.
-pub fn normalise_country(t: &str) -> Option<&'static str> {
-    let c = countries();
-    let t = t.trim();
-    if t.len() == 2 {
-        let up = t.to_ascii_uppercase();
-        if let Some(code) = c.codes.get(up.as_str()) {
-            return Some(code);
-        }
-    }
-    c.names.get(&name_key(t)).copied()
 }

@@ -77,6 +77,33 @@ pub(super) fn fast_international(input: &str) -> Option<String> {
     has_type(meta, national).then(|| format!("+{code}{national}"))
 }
 
+/// libphonenumber's `isPossibleNumber`: the national number has a length some region of
+/// the country code allows. Used to send numbers the bundled metadata does not (yet) know.
+pub(super) fn possible(code: u16, national: &str) -> bool {
+    let len = national.len() as u16;
+    // The general descriptor's lengths are often left empty: the types carry them.
+    DATABASE.by_code(&code).is_some_and(|metas| {
+        metas.iter().any(|m| {
+            let d = m.descriptors();
+            [
+                Some(d.general()),
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.shared_cost(),
+                d.voip(),
+                d.personal_number(),
+                d.pager(),
+                d.uan(),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|desc| desc.possible_length().contains(&len))
+        })
+    })
+}
+
 /// `phonenumber::is_valid` for country code 1.
 fn nanp_valid(national: &str) -> bool {
     source_for(1, national).is_some_and(|meta| has_type(meta, national))

@@ -1,3 +1,4 @@
+use super::countries::COUNTRY_LIST;
 use super::*;
 use crate::contact::Field;
 use crate::mapping::{MappedRow, MappedValue, RawValue, Target};
@@ -7,6 +8,7 @@ fn opts() -> ValidationOptions {
         default_country: "US".into(),
         extra_tags: vec![],
         business_id: None,
+        ..ValidationOptions::default()
     }
 }
 
@@ -28,6 +30,7 @@ fn text(f: Field, column: &str, t: &str) -> MappedValue {
 
 fn row(values: Vec<MappedValue>) -> MappedRow {
     MappedRow {
+        cell_errors: vec![],
         seq: 0,
         row: 2,
         values,
@@ -133,7 +136,7 @@ fn phone_table() {
 fn ambiguous_dates_are_errors_not_guesses() {
     assert_eq!(
         normalise_date("03/04/1990").unwrap_err(),
-        "ambiguous date: 03/04/1990 could be 3 April or March 4; set date_format for this column"
+        "reads as 3 April or March 4; set date_format"
     );
     assert!(normalise_date("03-04-1990").is_err());
     assert_eq!(normalise_date("04/04/1990").as_deref(), Ok("1990-04-04"));
@@ -158,6 +161,11 @@ fn date_table() {
         ("2000-02-29", "2000-02-29"),
         ("1990-09-25 00:00:00", "1990-09-25"),
         ("09/25/1990 12:00 AM", "1990-09-25"),
+        // Only one reading: no guess.
+        ("25/09/1990", "1990-09-25"),
+        ("13/01/1990", "1990-01-13"),
+        ("Sept 25 1990", "1990-09-25"),
+        ("25 Sep 1990", "1990-09-25"),
     ];
     for (input, want) in ok {
         assert_eq!(normalise_date(input).as_deref(), Ok(want), "{input}");
@@ -165,20 +173,17 @@ fn date_table() {
     let bad = [
         "1990-02-30",
         "1999-02-29",
-        "25/09/1990",
-        "13/01/1990",
         "9/5/1990",
         "03.04.1990",
         "1990-13-01",
         "1990-09",
-        "Sept 25 1990",
         "90-09-25",
         "1990-09/25",
         "2999-01-01",
         "",
         "1990-09-25T",
         "1990-09-25 x",
-        "25 Sep 1990",
+        "13/13/1990",
     ];
     for input in bad {
         assert!(normalise_date(input).is_err(), "{input}");
@@ -344,7 +349,7 @@ fn collects_all_errors() {
     assert_eq!(msgs.len(), 7, "{msgs:#?}");
     assert!(
         msgs.contains(
-            &"column 'Phone': \"555-01\" is not a valid phone number (default country US)"
+            &"column 'Phone': \"555-01\" left out: not a valid phone number (default country US)"
                 .to_owned()
         ),
         "{msgs:#?}"
@@ -377,7 +382,8 @@ fn needs_email_or_phone() {
 
 #[test]
 fn values_of_the_wrong_shape() {
-    let msgs = invalid(v().validate(row(vec![
+    // A list of emails is several values in one cell: the first is the email.
+    let r = valid(v().validate(row(vec![
         val(
             Target::Field(Field::Email),
             "email",
@@ -389,10 +395,20 @@ fn values_of_the_wrong_shape() {
             RawValue::Number(4155552671u64.into()),
         ),
         val(Target::Field(Field::Dnd), "dnd", RawValue::Bool(true)),
+        val(
+            Target::Field(Field::City),
+            "city",
+            RawValue::List(vec!["Oslo".into(), "Bergen".into()]),
+        ),
     ])));
+    assert_eq!(r.contact.email.as_deref(), Some("a@x.com"));
+    assert_eq!(r.contact.city, None);
     assert_eq!(
-        msgs,
-        ["column 'email': expected one value, got a list of 2"]
+        r.warnings,
+        [
+            "column 'email': also holds \"b@x.com\", not imported (HighLevel stores one email)",
+            "column 'city': expected one value, got a list of 2"
+        ]
     );
     let r = valid(v().validate(row(vec![
         val(
@@ -509,10 +525,24 @@ fn bad_rows(bad: &[(u64, Vec<String>)]) -> Vec<u64> {
 #[test]
 fn sample_contacts_csv() {
     let (ok, bad) = run_sample("contacts.csv", None);
-    assert_eq!((ok.len(), bad.len()), (24, 6), "{bad:#?}");
-    // Bad email, bad phone, Feb 30, neither email nor phone, display name, unknown country.
-    assert_eq!(bad_rows(&bad), [15, 16, 17, 18, 26, 31], "{bad:#?}");
+    assert_eq!((ok.len(), bad.len()), (27, 3), "{bad:#?}");
+    // Bad email, neither email nor phone, display name.
+    assert_eq!(bad_rows(&bad), [15, 18, 26], "{bad:#?}");
     assert!(bad.iter().all(|(_, e)| e.len() == 1), "{bad:#?}");
+    // A bad phone, Feb 30 and an unknown country cost only their cells.
+    let warned: Vec<(&str, &[String])> = ok
+        .iter()
+        .filter(|r| !r.warnings.is_empty())
+        .map(|r| (r.contact.email.as_deref().unwrap_or(""), &r.warnings[..]))
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            ("aiden.clark@example.com", &["column 'Phone': \"555-01\" left out: not a valid phone number (country US from the row)".to_owned()][..]),
+            ("charlotte.lewis@example.com", &["column 'Date of Birth': \"02/30/1991\" left out: no such date: year 1991, month 2, day 30".to_owned()][..]),
+            ("will.nelson@example.com", &["column 'Country': \"Atlantis\" left out: not a country HighLevel accepts (use an ISO 3166 alpha-2 code like US or GB)".to_owned()][..]),
+        ]
+    );
     let liam: Vec<_> = ok
         .iter()
         .filter(|r| r.contact.email.as_deref() == Some("liam.garcia@example.net"))
@@ -573,9 +603,20 @@ fn sample_contacts_jsonl() {
 #[test]
 fn sample_crm_export_with_mapping() {
     let (ok, bad) = run_sample("crm-export.csv", Some("mapping.toml"));
-    assert_eq!((ok.len(), bad.len()), (12, 3), "{bad:#?}");
-    // Bad email, neither email nor phone, UK number without +44.
-    assert_eq!(bad_rows(&bad), [11, 12, 14], "{bad:#?}");
+    assert_eq!((ok.len(), bad.len()), (13, 2), "{bad:#?}");
+    // Bad email, neither email nor phone.
+    assert_eq!(bad_rows(&bad), [11, 12], "{bad:#?}");
+    // A UK number without +44 read in the default country: the phone is left out, the
+    // contact kept.
+    let isla = ok
+        .iter()
+        .find(|r| r.contact.first_name.as_deref() == Some("Isla"))
+        .unwrap();
+    assert_eq!(isla.contact.phone, None);
+    assert_eq!(
+        isla.warnings,
+        ["column 'Mobile': \"07700 900 4567\" left out: not a valid phone number (default country US)"]
+    );
     let olivia = &ok[0];
     assert_eq!(olivia.contact.first_name.as_deref(), Some("Olivia"));
     assert_eq!(olivia.contact.last_name.as_deref(), Some("Bennett"));
@@ -619,4 +660,181 @@ fn perf_phone() {
         let _ = normalise_country("United Kingdom");
     }
     eprintln!("rest: {:?}/row", t.elapsed() / 2000);
+}
+
+fn strict() -> Validator {
+    Validator::new(ValidationOptions {
+        strict: true,
+        ..opts()
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_bad_cell_costs_the_cell_not_the_contact() {
+    let cells = || {
+        row(vec![
+            text(Field::Email, "Email", "ann@example.com"),
+            text(Field::Phone, "Phone", "555-01"),
+            text(Field::DateOfBirth, "Date of Birth", "03/04/1985"),
+            text(Field::Country, "Country", "Atlantis"),
+            text(Field::Dnd, "DND", "maybe"),
+            text(Field::Website, "Web", "my site.com"),
+            text(Field::BusinessId, "Business", "a b"),
+            text(Field::City, "City", "Oslo"),
+        ])
+    };
+    let r = valid(v().validate(cells()));
+    assert_eq!(r.contact.email.as_deref(), Some("ann@example.com"));
+    assert_eq!(r.contact.city.as_deref(), Some("Oslo"));
+    let c = &r.contact;
+    assert_eq!(
+        (
+            &c.phone,
+            &c.date_of_birth,
+            &c.country,
+            c.dnd,
+            &c.website,
+            &r.business_id
+        ),
+        (&None, &None, &None, None, &None, &None),
+        "never sent empty"
+    );
+    assert_eq!(
+        r.warnings,
+        [
+            "column 'Date of Birth': \"03/04/1985\" left out: reads as 3 April or March 4; set date_format",
+            "column 'Country': \"Atlantis\" left out: not a country HighLevel accepts (use an ISO 3166 alpha-2 code like US or GB)",
+            "column 'DND': \"maybe\" left out: not a yes/no value (use true/false, yes/no, 1/0)",
+            "column 'Web': \"my site.com\" left out: not a valid website (it contains spaces)",
+            "column 'Business': \"a b\" left out: not a valid businessId (ids have no spaces)",
+            "column 'Phone': \"555-01\" left out: not a valid phone number (default country US)",
+        ]
+    );
+    let cols: Vec<_> = r
+        .warnings
+        .iter()
+        .filter_map(|w| left_out_column(w))
+        .collect();
+    assert_eq!(
+        cols,
+        [
+            "Date of Birth",
+            "Country",
+            "DND",
+            "Web",
+            "Business",
+            "Phone"
+        ]
+    );
+    // --strict: today's rule, every bad cell rejects the row.
+    assert_eq!(invalid(strict().validate(cells())).len(), 6);
+}
+
+#[test]
+fn the_key_decides_whether_a_row_is_sent() {
+    // A malformed email is the contact's identity: the row is invalid, phone or not.
+    let msgs = invalid(v().validate(row(vec![
+        text(Field::Email, "Email", "mia.jones@example"),
+        text(Field::Phone, "Phone", "(646) 555-0111"),
+    ])));
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    // Several emails: the first one decides.
+    invalid(v().validate(row(vec![text(Field::Email, "Email", "nope, b@x.com")])));
+    // Without an email, an unusable phone leaves no key.
+    let msgs = invalid(v().validate(row(vec![text(Field::Phone, "Phone", "6.14123E+10")])));
+    assert_eq!(
+        msgs,
+        ["column 'Phone': \"6.14123E+10\" is Excel turned it into a number and lost its last digits; format the column as text in the spreadsheet and export again"]
+    );
+}
+
+#[test]
+fn phones_as_real_exports_write_them() {
+    let phone = |cell: &str| {
+        let r = valid(v().validate(row(vec![
+            text(Field::Email, "Email", "a@x.com"),
+            text(Field::Phone, "Phone", cell),
+        ])));
+        (r.contact.phone, r.warnings)
+    };
+    let clean = |p: &str| (Some(p.to_owned()), Vec::<String>::new());
+    assert_eq!(phone("'(617) 482-1934   "), clean("+16174821934"));
+    assert_eq!(phone("'+65 8915 9826 (Work)"), clean("+6589159826"));
+    assert_eq!(phone("tel:+1-415-555-2671"), clean("+14155552671"));
+    assert_eq!(phone("tel:+1-212-736-3100;ext=12"), clean("+12127363100"));
+    assert_eq!(phone("(212) 736-3100 ext. 12"), clean("+12127363100"));
+    assert_eq!(phone("212-736-3100 x12"), clean("+12127363100"));
+    assert_eq!(
+        phone("+41 31 928 09 60 ::: +41 79 264 88 66"),
+        (
+            Some("+41319280960".into()),
+            vec!["column 'Phone': also holds \"+41 79 264 88 66\", not imported (HighLevel stores one phone)".into()]
+        )
+    );
+    assert_eq!(
+        phone("(212) 736-3100, (617) 482-1934"),
+        (
+            Some("+12127363100".into()),
+            vec!["column 'Phone': also holds \"(617) 482-1934\", not imported (HighLevel stores one phone)".into()]
+        )
+    );
+    // Fictional 555 numbers: possible, not valid in the bundled metadata; sent with a warning.
+    let (p, w) = phone("(555) 555-0123");
+    assert_eq!(p.as_deref(), Some("+15555550123"));
+    assert_eq!(
+        w,
+        ["column 'Phone': \"(555) 555-0123\" sent as +15555550123, but the bundled phone metadata does not know that range (new or fictional); check it"]
+    );
+    // Ofcom's drama range: a UK mobile that is possible but never valid.
+    let (p, w) = phone("+44 7700 900123");
+    assert_eq!((p.as_deref(), w.len()), (Some("+447700900123"), 1));
+    let (p, w) = phone("6.14123E+10");
+    assert_eq!(p, None);
+    assert_eq!(
+        w,
+        ["column 'Phone': \"6.14123E+10\" left out: Excel turned it into a number and lost its last digits; format the column as text in the spreadsheet and export again"]
+    );
+    // --phone-check valid keeps the strict rule.
+    let strict_phones = Validator::new(ValidationOptions {
+        phone_check: PhoneCheck::Valid,
+        ..opts()
+    })
+    .unwrap();
+    let r = valid(strict_phones.validate(row(vec![
+        text(Field::Email, "Email", "a@x.com"),
+        text(Field::Phone, "Phone", "(555) 555-0123"),
+    ])));
+    assert_eq!(r.contact.phone, None);
+    assert!(r.warnings[0].contains("left out"), "{:?}", r.warnings);
+    invalid(strict_phones.validate(row(vec![text(Field::Phone, "Phone", "(555) 555-0123")])));
+}
+
+#[test]
+fn a_column_order_reads_dates_that_read_both_ways() {
+    let mut t = date_order::Tally::default();
+    t.see("31/12/1990");
+    assert_eq!(t.order(), Some(DateOrder::DayFirst));
+    let mut val = v();
+    val.set_date_orders(ColumnHints::from_pairs([(
+        "Birthday".to_owned(),
+        DateOrder::DayFirst,
+    )]));
+    let dob = |val: &Validator, col: &str| {
+        valid(val.validate(row(vec![
+            text(Field::Email, "Email", "a@x.com"),
+            text(Field::DateOfBirth, col, "03/04/1985"),
+        ])))
+        .contact
+        .date_of_birth
+    };
+    assert_eq!(dob(&val, "Birthday").as_deref(), Some("1985-04-03"));
+    assert_eq!(dob(&val, "Other"), None);
+    assert_eq!(dob(&v(), "Birthday"), None);
+    // Placeholders for "no date" are empty cells, not bad ones.
+    let r = valid(v().validate(row(vec![
+        text(Field::Email, "Email", "a@x.com"),
+        text(Field::DateOfBirth, "Birthday", "0/0/00"),
+    ])));
+    assert_eq!((r.contact.date_of_birth, r.warnings.len()), (None, 0));
 }

@@ -1,0 +1,173 @@
+//! What real exports put in email and phone cells besides one clean value: several values
+//! (Google's ` ::: `, Pipedrive's `a, b`), Excel's text marker `'`, `tel:` links, trailing
+//! labels like `(Work)`, and numbers Excel already turned into `6.14123E+10`.
+
+/// The first value of a cell and the others, split on ` ::: `, `;`, `,` or a line break.
+/// `is_value` says whether a piece stands on its own; a piece that does not (an extension
+/// after a comma) stays with the one before it.
+pub fn first_and_others(cell: &str, is_value: impl Fn(&str) -> bool) -> (String, Vec<String>) {
+    // Almost every cell holds one value.
+    if !cell
+        .bytes()
+        .any(|b| matches!(b, b':' | b';' | b',' | b'\n'))
+    {
+        return (cell.trim().to_owned(), Vec::new());
+    }
+    let mut values: Vec<String> = Vec::new();
+    let mut rest = cell;
+    while !rest.is_empty() {
+        let cut = [":::", ";", ",", "\n"]
+            .iter()
+            .filter_map(|sep| rest.find(sep).map(|i| (i, sep.len())))
+            .min();
+        let (piece, sep, next) = match cut {
+            Some((i, len)) => (&rest[..i], &rest[i..i + len], &rest[i + len..]),
+            None => (rest, "", ""),
+        };
+        match values.last_mut() {
+            Some(last) if !is_value(piece) => {
+                last.push_str(piece);
+                last.push_str(sep);
+            }
+            _ => {
+                if !piece.trim().is_empty() {
+                    values.push(format!("{piece}{sep}"));
+                } else if let Some(last) = values.last_mut() {
+                    last.push_str(sep);
+                }
+            }
+        }
+        rest = next;
+    }
+    let mut values = values.into_iter().map(|v| {
+        v.trim()
+            .trim_end_matches([';', ','])
+            .trim_end_matches(":::")
+            .trim()
+            .to_owned()
+    });
+    let first = values.next().unwrap_or_default();
+    (first, values.filter(|v| !v.is_empty()).collect())
+}
+
+/// A piece of a phone cell is a number of its own when it has at least 6 digits and is not
+/// a `tel:` parameter (`;ext=123`).
+pub fn is_phone_piece(piece: &str) -> bool {
+    piece.bytes().filter(u8::is_ascii_digit).count() >= 6 && !piece.contains('=')
+}
+
+/// A piece of an email cell is an address of its own when it has an `@`.
+pub fn is_email_piece(piece: &str) -> bool {
+    piece.contains('@')
+}
+
+/// The number in a decorated phone cell: `'(617) 482-1934   `, `+65 8915 9826 (Work)`,
+/// `tel:+1-415-555-2671;ext=12`, `="0612345678"`. Extensions are left for the parser to drop.
+pub fn clean_phone(cell: &str) -> Result<&str, String> {
+    let mut t = cell.trim().trim_start_matches('\'').trim();
+    if let Some(inner) = t.strip_prefix("=\"").and_then(|s| s.strip_suffix('"')) {
+        t = inner.trim();
+    }
+    if t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("tel:")) {
+        t = t[4..].trim();
+        // RFC 3966 parameters (`;ext=`, `;phone-context=`): the number is before them.
+        t = t.split(';').next().unwrap_or(t).trim();
+    }
+    // A trailing label: "(Work)", "[mobile]".
+    while let Some(open) = t.rfind(['(', '[']) {
+        let label = &t[open..];
+        if !label.ends_with([')', ']']) || label.bytes().any(|b| b.is_ascii_digit()) {
+            break;
+        }
+        t = t[..open].trim_end();
+    }
+    // A leading label: "Mobile: 0412 345 678".
+    if let Some((label, number)) = t.split_once(':') {
+        if !label.is_empty() && label.chars().all(|c| c.is_alphabetic() || c == ' ') {
+            t = number.trim();
+        }
+    }
+    if is_scientific(t) {
+        return Err("Excel turned it into a number and lost its last digits; format the column as text in the spreadsheet and export again".into());
+    }
+    Ok(t)
+}
+
+/// `6.14123E+10`, `4,15555E+09`: a number Excel shortened (the decimal comma must not split
+/// the cell into two values).
+pub fn is_scientific(t: &str) -> bool {
+    let t = t.trim().trim_start_matches('\'');
+    let Some((mantissa, exp)) = t.split_once(['e', 'E']) else {
+        return false;
+    };
+    let exp = exp.strip_prefix('+').unwrap_or(exp);
+    let mut parts = mantissa.splitn(2, ['.', ',']);
+    let int = parts.next().unwrap_or("");
+    let frac = parts.next().unwrap_or("0");
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && !exp.is_empty()
+        && exp.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn several_values_in_one_cell() {
+        let phones = |c| first_and_others(c, is_phone_piece);
+        assert_eq!(
+            phones("+41 31 928 09 60 ::: +41 79 264 88 66"),
+            ("+41 31 928 09 60".into(), vec!["+41 79 264 88 66".into()])
+        );
+        assert_eq!(
+            phones("(415) 555-2671, (415) 555-0100; 0041 79 264 88 66"),
+            (
+                "(415) 555-2671".into(),
+                vec!["(415) 555-0100".into(), "0041 79 264 88 66".into()]
+            )
+        );
+        assert_eq!(
+            phones("(415) 555-2671, ext. 12"),
+            ("(415) 555-2671, ext. 12".into(), vec![])
+        );
+        assert_eq!(
+            phones("tel:+1-201-555-0123;ext=1234"),
+            ("tel:+1-201-555-0123;ext=1234".into(), vec![])
+        );
+        let emails = |c| first_and_others(c, is_email_piece);
+        assert_eq!(
+            emails("a@x.com, b@y.com"),
+            ("a@x.com".into(), vec!["b@y.com".into()])
+        );
+        assert_eq!(
+            emails("a@x.com ::: b@y.com ::: "),
+            ("a@x.com".into(), vec!["b@y.com".into()])
+        );
+        assert_eq!(emails("a@x.com"), ("a@x.com".into(), vec![]));
+        assert_eq!(emails(" ; a@x.com"), ("a@x.com".into(), vec![]));
+    }
+
+    #[test]
+    fn decorated_phones() {
+        assert_eq!(clean_phone("'(617) 482-1934   "), Ok("(617) 482-1934"));
+        assert_eq!(clean_phone("'+65 8915 9826 (Work)"), Ok("+65 8915 9826"));
+        assert_eq!(clean_phone("tel:+1-415-555-2671"), Ok("+1-415-555-2671"));
+        assert_eq!(
+            clean_phone("TEL:+1-201-555-0123;ext=1234"),
+            Ok("+1-201-555-0123")
+        );
+        assert_eq!(clean_phone("=\"0612345678\""), Ok("0612345678"));
+        assert_eq!(clean_phone("Mobile: 0412 345 678"), Ok("0412 345 678"));
+        assert_eq!(clean_phone("(02) 9999 8888"), Ok("(02) 9999 8888"));
+        assert!(clean_phone("6.14123E+10")
+            .unwrap_err()
+            .contains("lost its last digits"));
+        assert!(clean_phone("4,15555E+09").is_err());
+        assert_eq!(clean_phone("+1 555 0100 x2"), Ok("+1 555 0100 x2"));
+        // Found by proptest: a multi-byte character where "tel:" would end.
+        assert_eq!(clean_phone("Ⱥa𞹍𑧂"), Ok("Ⱥa𞹍𑧂"));
+    }
+}

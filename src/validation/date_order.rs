@@ -1,0 +1,190 @@
+//! The day/month order of a date column, inferred from the whole file as a person would:
+//! when some of its dates read only day-first (`31/12/1990`) and none read only month-first,
+//! the column is day-first (and the other way round). Dates that read both ways
+//! (`03/04/1990`) then follow the column; in a column with no such evidence, or with both,
+//! they stay ambiguous and are left out.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::dates::{reading, DateOrder, Reading};
+use crate::input::{InputOptions, Reader, RecordValues};
+use crate::mapping::Mapper;
+
+/// What the file as a whole says about how to read its values: date orders by column name,
+/// and whether `,` is the decimal separator (a `;`-separated file, as Excel writes in
+/// locales with decimal commas).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColumnHints {
+    by_column: HashMap<String, DateOrder>,
+    pub decimal_comma: bool,
+}
+
+impl ColumnHints {
+    pub fn get(&self, column: &str) -> Option<DateOrder> {
+        self.by_column.get(column).copied()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_column.is_empty()
+    }
+
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, DateOrder)>) -> Self {
+        ColumnHints {
+            by_column: pairs.into_iter().collect(),
+            decimal_comma: false,
+        }
+    }
+}
+
+/// How a column's `NN/NN/YYYY` dates read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub day_first: u64,
+    pub month_first: u64,
+    pub both: u64,
+    /// The first value that reads only day-first, and only month-first.
+    pub day_example: Option<String>,
+    pub month_example: Option<String>,
+}
+
+impl Tally {
+    pub fn see(&mut self, cell: &str) {
+        match reading(cell) {
+            Reading::OnlyDayFirst => {
+                self.day_first += 1;
+                self.day_example
+                    .get_or_insert_with(|| cell.trim().to_owned());
+            }
+            Reading::OnlyMonthFirst => {
+                self.month_first += 1;
+                self.month_example
+                    .get_or_insert_with(|| cell.trim().to_owned());
+            }
+            Reading::Both => self.both += 1,
+            Reading::Other => {}
+        }
+    }
+
+    /// The column's order, if its dates settle it.
+    pub fn order(&self) -> Option<DateOrder> {
+        match (self.day_first > 0, self.month_first > 0) {
+            (true, false) => Some(DateOrder::DayFirst),
+            (false, true) => Some(DateOrder::MonthFirst),
+            _ => None,
+        }
+    }
+
+    /// What a person should know about the column, if anything.
+    pub fn describe(&self, column: &str) -> Option<String> {
+        let ex = |e: &Option<String>| e.as_deref().unwrap_or_default().to_owned();
+        match self.order() {
+            Some(DateOrder::DayFirst) => Some(format!(
+                "dates in column '{column}' are read day-first: {} of them read only that way (e.g. {:?}) and none only month-first{}",
+                self.day_first,
+                ex(&self.day_example),
+                if self.both > 0 { format!("; {} that read both ways follow it", self.both) } else { String::new() }
+            )),
+            Some(DateOrder::MonthFirst) if self.both > 0 => Some(format!(
+                "dates in column '{column}' are read month-first: {} of them read only that way (e.g. {:?}) and none only day-first; {} that read both ways follow it",
+                self.month_first,
+                ex(&self.month_example),
+                self.both
+            )),
+            Some(DateOrder::MonthFirst) => None,
+            None if self.day_first > 0 && self.both > 0 => Some(format!(
+                "dates in column '{column}' are written both ways ({} only day-first like {:?}, {} only month-first like {:?}): the {} that read both ways are left out; set date_format for the column",
+                self.day_first,
+                ex(&self.day_example),
+                self.month_first,
+                ex(&self.month_example),
+                self.both
+            )),
+            None if self.both > 0 => Some(format!(
+                "{} dates in column '{column}' read both ways (day-first or month-first) and no date in it settles the order: they are left out; set date_format for the column",
+                self.both
+            )),
+            None => None,
+        }
+    }
+}
+
+/// Reads the file once more (only when it has such columns) and tallies the dates of every column that may hold them
+/// (dateOfBirth and custom fields without a `date_format`): the orders, and one line per
+/// column worth telling about. CSV (and other tabular input) only; JSONL keeps HighLevel's
+/// month-first reading.
+pub fn infer(path: &Path, opts: &InputOptions, mapper: &Mapper) -> (ColumnHints, Vec<String>) {
+    let columns = mapper.date_candidates();
+    let Ok(reader) = Reader::open(path, opts) else {
+        return (ColumnHints::default(), Vec::new());
+    };
+    let mut orders = ColumnHints {
+        decimal_comma: reader.delimiter() == Some(b';'),
+        ..ColumnHints::default()
+    };
+    if columns.is_empty() {
+        return (orders, Vec::new());
+    }
+    let headers = reader.headers().map(<[String]>::to_vec).unwrap_or_default();
+    let mut tallies = vec![Tally::default(); columns.len()];
+    for record in reader {
+        if let RecordValues::Cells(cells) = &record.values {
+            for (tally, &i) in tallies.iter_mut().zip(&columns) {
+                if let Some(cell) = cells.get(i) {
+                    tally.see(cell);
+                }
+            }
+        }
+    }
+    let mut notes = Vec::new();
+    for (tally, &i) in tallies.iter().zip(&columns) {
+        let Some(name) = headers.get(i) else { continue };
+        if let Some(o) = tally.order() {
+            orders.by_column.insert(name.clone(), o);
+        }
+        notes.extend(tally.describe(name));
+    }
+    (orders, notes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tally(cells: &[&str]) -> Tally {
+        let mut t = Tally::default();
+        for c in cells {
+            t.see(c);
+        }
+        t
+    }
+
+    #[test]
+    fn one_unambiguous_date_settles_a_column() {
+        let t = tally(&["03/04/1985", "31/12/1990", "", "1985-04-03", "05/06/1970"]);
+        assert_eq!(t.order(), Some(DateOrder::DayFirst));
+        assert_eq!(
+            t.describe("Birthday").unwrap(),
+            "dates in column 'Birthday' are read day-first: 1 of them read only that way (e.g. \"31/12/1990\") and none only month-first; 2 that read both ways follow it"
+        );
+        let t = tally(&["03/04/1985", "12/31/1990 10:00 AM"]);
+        assert_eq!(t.order(), Some(DateOrder::MonthFirst));
+        assert!(t.describe("DOB").unwrap().contains("month-first"));
+        // Month-first is HighLevel's own reading: nothing to say when nothing changes.
+        assert_eq!(tally(&["12/31/1990"]).describe("DOB"), None);
+    }
+
+    #[test]
+    fn a_column_stays_ambiguous_without_evidence_or_with_both() {
+        let t = tally(&["03/04/1985", "05/06/1970", "1990-01-01"]);
+        assert_eq!(t.order(), None);
+        assert!(t
+            .describe("DOB")
+            .unwrap()
+            .starts_with("2 dates in column 'DOB' read both ways"));
+        let t = tally(&["31/12/1990", "12/31/1990", "03/04/1985"]);
+        assert_eq!(t.order(), None);
+        assert!(t.describe("DOB").unwrap().contains("written both ways"));
+        assert_eq!(tally(&["1990-01-01", "3 Apr 1985"]).describe("DOB"), None);
+    }
+}

@@ -1,0 +1,450 @@
+//! Dates as people and CRMs write them, to `YYYY-MM-DD`.
+//!
+//! Numbers with separators put the month first when the year is last (`MM/DD/YYYY`, as
+//! HighLevel reads them) unless the column is known to be day-first; a date that reads both
+//! ways (`03/04/1990`) is never guessed. Month names (`3 Apr 1985`, `April 3, 1985`,
+//! `3-Apr-85`) are unambiguous. A time after the date (`4/3/1985 9:15 AM`,
+//! `1985-04-03T00:00:00+02:00`) is dropped: the date is kept as written, whatever the zone.
+//! A bare number in a date column is an Excel date serial (`31140` is 3 April 1985).
+
+use chrono::{Datelike, NaiveDate};
+
+/// The order of day and month in a column's `NN/NN/YYYY` dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateOrder {
+    MonthFirst,
+    DayFirst,
+}
+
+/// What a date cell holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DateCell {
+    Date(NaiveDate),
+    /// A placeholder exports write for "no date" (`0/0/00`, `0000-00-00`): an empty cell.
+    Empty,
+}
+
+/// How a `NN/NN/YYYY` value can be read, for inferring a column's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// Not of that shape, or reads only one way because both parts are equal, or not a date.
+    Other,
+    OnlyDayFirst,
+    OnlyMonthFirst,
+    Both,
+}
+
+const HINT: &str = "use YYYY-MM-DD, MM/DD/YYYY or a month name like 3 Apr 1985";
+
+/// `YYYY-MM-DD` of a date of birth (in the past), or `Ok(None)` for an empty placeholder.
+pub fn date_of_birth(t: &str, order: Option<DateOrder>) -> Result<Option<String>, String> {
+    read(t, order, true)
+}
+
+/// `YYYY-MM-DD` of any date (a custom field), or `Ok(None)` for an empty placeholder.
+pub fn any_date(t: &str, order: Option<DateOrder>) -> Result<Option<String>, String> {
+    read(t, order, false)
+}
+
+fn read(t: &str, order: Option<DateOrder>, birth: bool) -> Result<Option<String>, String> {
+    let today = chrono::Local::now().date_naive();
+    match parse(t, order, birth, today)? {
+        DateCell::Empty => Ok(None),
+        DateCell::Date(d) if birth && d > today => Err("it is in the future".into()),
+        DateCell::Date(d) => Ok(Some(format!(
+            "{:04}-{:02}-{:02}",
+            d.year(),
+            d.month(),
+            d.day()
+        ))),
+    }
+}
+
+/// The date part of a cell: everything before a time (`9:15`, `T00:00:00Z`).
+fn date_part(t: &str) -> std::borrow::Cow<'_, str> {
+    let t = t.trim();
+    // Most cells are a bare date.
+    if !t.bytes().any(|b| b == b'T' || b == b':' || b.is_ascii_whitespace()) {
+        return t.into();
+    }
+    // ISO: 1985-04-03T10:00:00Z
+    if let Some(i) = t.find('T') {
+        if i >= 8
+            && t[..i].bytes().all(|b| b.is_ascii_digit() || b == b'-')
+            && t[i + 1..].starts_with(|c: char| c.is_ascii_digit())
+        {
+            return t[..i].into();
+        }
+    }
+    // "4/3/1985 9:15 AM", "2025-06-11 14:22:33", "Apr 3 1985 10:00 GMT-04:00"
+    t.split_whitespace()
+        .take_while(|w| !(w.contains(':') && w.starts_with(|c: char| c.is_ascii_digit())))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .into()
+}
+
+fn is_placeholder(t: &str) -> bool {
+    let t = t.trim();
+    !t.is_empty()
+        && t.bytes().any(|b| b == b'0')
+        && t.bytes()
+            .all(|b| matches!(b, b'0' | b'/' | b'-' | b'.' | b':' | b' ' | b'T'))
+}
+
+/// Reads a cell; `birth` puts two-digit years in the past.
+pub fn parse(
+    t: &str,
+    order: Option<DateOrder>,
+    birth: bool,
+    today: NaiveDate,
+) -> Result<DateCell, String> {
+    let t = t.trim();
+    if is_placeholder(t) {
+        return Ok(DateCell::Empty);
+    }
+    if let Some(d) = excel_serial(t)? {
+        return Ok(DateCell::Date(d));
+    }
+    let d = date_part(t);
+    if d.is_empty() {
+        return Err(HINT.into());
+    }
+    if d.bytes().any(|b| b.is_ascii_alphabetic()) {
+        return named_month(&d, birth, today).map(DateCell::Date);
+    }
+    numeric(&d, order, birth, today).map(DateCell::Date)
+}
+
+/// `31140` → 1985-04-03 (Excel's day count from 1899-12-30; `31140.5` has a time).
+fn excel_serial(t: &str) -> Result<Option<NaiveDate>, String> {
+    let int = t.split_once('.').map_or(t, |(i, f)| {
+        if f.bytes().all(|b| b.is_ascii_digit()) {
+            i
+        } else {
+            t
+        }
+    });
+    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(None);
+    }
+    let n: i64 = int.parse().map_err(|_| HINT.to_owned())?;
+    if int.len() == 4 && (1000..=2999).contains(&n) {
+        return Err("a year alone is not a date".into());
+    }
+    if !(1..=2_958_465).contains(&n) || n == 60 {
+        return Err(format!(
+            "{HINT} (as an Excel date serial, {n} is out of range)"
+        ));
+    }
+    // Excel counts a 29 February 1900 that never was: serials before it start a day later.
+    let epoch = if n < 60 {
+        NaiveDate::from_ymd_opt(1899, 12, 31)
+    } else {
+        NaiveDate::from_ymd_opt(1899, 12, 30)
+    };
+    Ok(epoch.and_then(|e| e.checked_add_signed(chrono::Duration::days(n - i64::from(n < 60)))))
+}
+
+fn year_of(s: &str, birth: bool, today: NaiveDate) -> Option<i32> {
+    let n: i32 = s.parse().ok()?;
+    match s.len() {
+        4 => Some(n),
+        2 => {
+            let this = today.year();
+            let century = this - this % 100;
+            // A year of birth is in the past; other dates may be up to 20 years ahead.
+            let limit = if birth { this } else { this + 20 };
+            Some(if century + n <= limit {
+                century + n
+            } else {
+                century - 100 + n
+            })
+        }
+        _ => None,
+    }
+}
+
+fn numeric(
+    t: &str,
+    order: Option<DateOrder>,
+    birth: bool,
+    today: NaiveDate,
+) -> Result<NaiveDate, String> {
+    let sep = t
+        .chars()
+        .find(|c| matches!(c, '-' | '/' | '.' | '_'))
+        .ok_or(HINT)?;
+    let parts: Vec<&str> = t.split(sep).collect();
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(HINT.into());
+    }
+    let num = |s: &str| s.parse::<u32>().unwrap_or(0);
+    let (y, m, d) = match (parts[0].len(), parts[1].len(), parts[2].len()) {
+        (4, 1 | 2, 1 | 2) => (num(parts[0]) as i32, num(parts[1]), num(parts[2])),
+        (1 | 2, 1 | 2, 4 | 2) => {
+            let y = year_of(parts[2], birth, today).ok_or(HINT)?;
+            let (a, b) = (num(parts[0]), num(parts[1]));
+            match (order, reading_of(a, b)) {
+                (Some(DateOrder::DayFirst), _) | (None, Reading::OnlyDayFirst) => (y, b, a),
+                (Some(DateOrder::MonthFirst), _) | (None, Reading::OnlyMonthFirst) => (y, a, b),
+                (None, Reading::Both) => {
+                    return Err(format!(
+                        "reads as {a} {} or {} {b}; set date_format",
+                        month_name(b),
+                        month_name(a)
+                    ))
+                }
+                (None, Reading::Other) => (y, a, b),
+            }
+        }
+        _ => return Err(HINT.into()),
+    };
+    NaiveDate::from_ymd_opt(y, m, d)
+        .ok_or_else(|| format!("no such date: year {y}, month {m}, day {d}"))
+}
+
+/// How `a/b` reads: month/day, day/month, both or neither.
+fn reading_of(a: u32, b: u32) -> Reading {
+    let day_first = (1..=31).contains(&a) && (1..=12).contains(&b);
+    let month_first = (1..=12).contains(&a) && (1..=31).contains(&b);
+    match (day_first, month_first) {
+        (true, true) if a != b => Reading::Both,
+        (true, false) => Reading::OnlyDayFirst,
+        (false, true) => Reading::OnlyMonthFirst,
+        _ => Reading::Other,
+    }
+}
+
+/// For column inference: how a cell's `NN/NN/YYYY` date reads (anything else is `Other`).
+pub fn reading(t: &str) -> Reading {
+    let d = date_part(t);
+    let Some(sep) = d.chars().find(|c| matches!(c, '-' | '/' | '.' | '_')) else {
+        return Reading::Other;
+    };
+    let parts: Vec<&str> = d.split(sep).collect();
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    match parts[..] {
+        [a, b, y]
+            if a.len() <= 2
+                && b.len() <= 2
+                && matches!(y.len(), 2 | 4)
+                && digits(a)
+                && digits(b)
+                && digits(y) =>
+        {
+            reading_of(a.parse().unwrap_or(0), b.parse().unwrap_or(0))
+        }
+        _ => Reading::Other,
+    }
+}
+
+/// English, German, French and Spanish month names and their usual abbreviations.
+fn month_of(word: &str) -> Option<u32> {
+    const MONTHS: [&[&str]; 12] = [
+        &[
+            "jan", "january", "januar", "janvier", "janv", "enero", "ene", "jän", "jänner",
+        ],
+        &[
+            "feb", "february", "februar", "février", "févr", "fevrier", "febrero",
+        ],
+        &["mar", "march", "märz", "mär", "mars", "marzo", "maerz"],
+        &["apr", "april", "avril", "avr", "abril", "abr"],
+        &["may", "mai", "mayo"],
+        &["jun", "june", "juni", "juin", "junio"],
+        &["jul", "july", "juli", "juillet", "juil", "julio"],
+        &["aug", "august", "août", "aout", "agosto", "ago"],
+        &["sep", "sept", "september", "septembre", "septiembre", "set"],
+        &["oct", "october", "oktober", "okt", "octobre", "octubre"],
+        &["nov", "november", "novembre", "noviembre"],
+        &[
+            "dec",
+            "december",
+            "dezember",
+            "dez",
+            "décembre",
+            "déc",
+            "decembre",
+            "diciembre",
+            "dic",
+        ],
+    ];
+    let w = word.trim_end_matches('.').to_lowercase();
+    MONTHS
+        .iter()
+        .position(|names| names.contains(&w.as_str()))
+        .map(|i| i as u32 + 1)
+}
+
+const WEEKDAYS: [&str; 17] = [
+    "mon",
+    "tue",
+    "tues",
+    "wed",
+    "thu",
+    "thur",
+    "thurs",
+    "fri",
+    "sat",
+    "sun",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+/// `3 Apr 1985`, `April 3, 1985`, `3-Apr-85`, `Apr 3rd 1985`, `Wed, 3 April 1985`.
+fn named_month(t: &str, birth: bool, today: NaiveDate) -> Result<NaiveDate, String> {
+    let mut month = None;
+    let mut numbers: Vec<&str> = Vec::new();
+    for word in t
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '-' | '/' | '.'))
+        .filter(|w| !w.is_empty())
+    {
+        if word.starts_with(|c: char| c.is_ascii_digit()) {
+            let digits = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+            let suffix = &word[digits.len()..].to_ascii_lowercase();
+            if !digits.bytes().all(|b| b.is_ascii_digit())
+                || !matches!(suffix.as_str(), "" | "st" | "nd" | "rd" | "th")
+            {
+                return Err(HINT.into());
+            }
+            numbers.push(digits);
+        } else if let Some(m) = month_of(word) {
+            if month.replace(m).is_some() {
+                return Err(HINT.into());
+            }
+        } else if !WEEKDAYS.contains(&word.to_lowercase().as_str()) {
+            return Err(HINT.into());
+        }
+    }
+    let (Some(m), &[a, b]) = (month, &numbers[..]) else {
+        return Err(HINT.into());
+    };
+    // The four-digit number is the year; else the first is the day (3-Apr-85, Apr 3 85).
+    let (day, year) = if a.len() == 4 { (b, a) } else { (a, b) };
+    if day.len() > 2 {
+        return Err(HINT.into());
+    }
+    let y = year_of(year, birth, today).ok_or(HINT)?;
+    let d: u32 = day.parse().map_err(|_| HINT.to_owned())?;
+    NaiveDate::from_ymd_opt(y, m, d)
+        .ok_or_else(|| format!("no such date: year {y}, month {m}, day {d}"))
+}
+
+fn month_name(m: u32) -> &'static str {
+    const NAMES: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    (m as usize)
+        .checked_sub(1)
+        .and_then(|i| NAMES.get(i))
+        .copied()
+        .unwrap_or("?")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> DateCell {
+        DateCell::Date(NaiveDate::from_ymd_opt(y, m, d).unwrap())
+    }
+
+    fn p(t: &str) -> Result<DateCell, String> {
+        parse(
+            t,
+            None,
+            true,
+            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+        )
+    }
+
+    #[test]
+    fn forms_people_and_crms_write() {
+        let ok = [
+            ("3 Apr 1985", day(1985, 4, 3)),
+            ("3 April 1985", day(1985, 4, 3)),
+            ("April 3, 1985", day(1985, 4, 3)),
+            ("Apr 3 1985", day(1985, 4, 3)),
+            ("Apr. 3rd, 1985", day(1985, 4, 3)),
+            ("3-Apr-85", day(1985, 4, 3)),
+            ("03-APR-1985", day(1985, 4, 3)),
+            ("Wed, 3 Apr 1985", day(1985, 4, 3)),
+            ("1985-Apr-03", day(1985, 4, 3)),
+            ("3. März 1985", day(1985, 3, 3)),
+            ("4/13/1985 9:15 AM", day(1985, 4, 13)),
+            ("04/13/1985 09:15:00 PM", day(1985, 4, 13)),
+            ("1985-04-03T00:00:00Z", day(1985, 4, 3)),
+            ("1985-04-03T23:30:00-05:00", day(1985, 4, 3)),
+            ("1985-04-03 14:22:33", day(1985, 4, 3)),
+            ("2024-03-12 09:14 GMT-04:00", day(2024, 3, 12)),
+            ("31140", day(1985, 4, 3)),
+            ("31140.375", day(1985, 4, 3)),
+            ("12/25/90", day(1990, 12, 25)),
+            ("1/1/26", day(2026, 1, 1)),
+            ("1/1/27", day(1927, 1, 1)),
+            ("0/0/00", DateCell::Empty),
+            ("0000-00-00", DateCell::Empty),
+            ("0000-00-00 00:00:00", DateCell::Empty),
+        ];
+        for (input, want) in ok {
+            assert_eq!(p(input), Ok(want), "{input}");
+        }
+        for bad in [
+            "1985",
+            "Apr 1985",
+            "3 Foo 1985",
+            "April 3, 1985, 4",
+            "3 Apr 85 Apr",
+            "32 Apr 1985",
+            "9:15 AM",
+            "-5",
+            "99999999",
+            "n/a",
+            "3rdd Apr 1985",
+        ] {
+            assert!(p(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_column_order_settles_dates_that_read_both_ways() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let with = |t, o| parse(t, Some(o), true, today);
+        assert_eq!(with("03/04/1985", DateOrder::DayFirst), Ok(day(1985, 4, 3)));
+        assert_eq!(
+            with("03/04/1985", DateOrder::MonthFirst),
+            Ok(day(1985, 3, 4))
+        );
+        assert!(with("13/04/1985", DateOrder::MonthFirst).is_err());
+        assert_eq!(
+            p("03/04/1985").unwrap_err(),
+            "reads as 3 April or March 4; set date_format"
+        );
+        assert_eq!(reading("31/12/1990"), Reading::OnlyDayFirst);
+        assert_eq!(reading("12/31/1990 10:00 AM"), Reading::OnlyMonthFirst);
+        assert_eq!(reading("03/04/1990"), Reading::Both);
+        assert_eq!(reading("04/04/1990"), Reading::Other);
+        assert_eq!(reading("1990-04-03"), Reading::Other);
+        assert_eq!(reading("3 Apr 1990"), Reading::Other);
+    }
+}
