@@ -567,6 +567,7 @@ impl Client {
             req = req.header(CONTENT_TYPE, "application/json").body(b);
         }
         self.stats.sent(endpoint);
+        self.stats.series.sent(location, lane.rate());
         let resp = match req.send().await {
             Ok(r) => r,
             Err(e) => {
@@ -585,6 +586,9 @@ impl Client {
             .and_then(|v| v.trim().parse::<f64>().ok())
             .filter(|s| s.is_finite() && *s >= 0.0)
             .map(|s| Duration::from_secs_f64(s.min(3600.0)));
+        self.stats
+            .series
+            .daily(location, info.daily_remaining, info.daily_limit);
         if let Some(change) = lane.observe(sent_at.elapsed(), &info) {
             self.tell(location, change).await;
         }

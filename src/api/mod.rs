@@ -4,6 +4,7 @@ mod client;
 mod error;
 pub mod lane;
 pub mod limiter;
+pub mod series;
 mod stats;
 mod token;
 
@@ -13,5 +14,6 @@ pub use client::{
 pub use error::ApiError;
 pub use lane::BudgetPolicy;
 pub use limiter::RateLimit;
+pub use series::LocationSeries;
 pub use stats::{Stats, StatsSnapshot};
 pub use token::Token;

@@ -26,6 +26,9 @@ pub struct Summary {
     /// 429 responses received.
     pub throttled: u64,
     pub retries: u64,
+    /// Requests per second per location over the run, against its quota, and the daily
+    /// budget the server last reported.
+    pub series: Vec<crate::api::LocationSeries>,
     pub elapsed_secs: f64,
     pub rows_per_sec: f64,
     /// Why the run stopped before the end of the input, if it did.
@@ -153,6 +156,7 @@ impl SummaryBuilder {
         s.requests = stats.requests.into_iter().collect();
         s.throttled = stats.throttled;
         s.retries = stats.retries;
+        s.series = stats.series;
         s.elapsed_secs = elapsed.as_secs_f64();
         s.rows_per_sec = if s.elapsed_secs > 0.0 {
             s.rows as f64 / s.elapsed_secs
