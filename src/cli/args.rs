@@ -60,6 +60,12 @@ pub enum Command {
     /// Write a commented mapping file for a CSV or JSONL file: what each column maps to and
     /// why, the columns left out, and suggested transforms.
     Init(InitArgs),
+    /// Write the HTML page for a report written earlier (`--report`, CSV or JSONL).
+    Report(super::report_command::ReportArgs),
+    /// Print shell completions for bash, zsh, fish, powershell or elvish on standard output.
+    Completions(super::install::CompletionsArgs),
+    /// Print the man page (roff) on standard output.
+    Man,
 }
 
 /// Built-in mappings for other CRMs' exports.
@@ -141,6 +147,10 @@ pub struct FileArgs {
     /// Also write the run summary as JSON to this file.
     #[arg(long, value_name = "PATH")]
     pub summary_json: Option<PathBuf>,
+    /// Also write a self-contained HTML page of the run: counts, errors and cells left out
+    /// grouped by column, one table per location, requests per second against the quota.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
     /// Write the invalid rows here as read (CSV or JSONL, like the input), with an `errors`
     /// column, ready to fix and import again.
     #[arg(long, value_name = "PATH")]

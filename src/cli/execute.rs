@@ -34,6 +34,10 @@ pub enum CliError {
     Output(String, std::io::Error),
     #[error("sandbox: {0}")]
     Sandbox(std::io::Error),
+    #[error(transparent)]
+    ReportInput(#[from] crate::report::html::ReportInputError),
+    #[error("cannot read the summary {0}: {1}")]
+    ReadSummary(String, String),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
 }
@@ -56,6 +60,9 @@ pub fn main(cli: Cli) -> Result<i32, CliError> {
             Command::Sandbox(s) => serve_sandbox(s).await,
             Command::Init(a) => init(a, cli.quiet),
             Command::Plan(a) => super::plan_command::plan_command(a, cli.quiet).await,
+            Command::Report(a) => super::report_command::report(a, cli.quiet),
+            Command::Completions(a) => super::install::completions(a),
+            Command::Man => super::install::man(),
         }
     })
 }
@@ -198,6 +205,11 @@ pub(super) async fn run_and_report(
     ];
     if let Some(r) = rejects {
         sinks.push(Box::new(r));
+    }
+    if let Some(p) = &files.html {
+        let html = crate::report::html::HtmlReport::create(p)
+            .map_err(|e| CliError::Report(p.display().to_string(), e))?;
+        sinks.push(Box::new(html));
     }
     let summary: Summary = pipeline::run(cfg, sinks, shutdown_signal().boxed()).await?;
     if let Some(path) = summary_json {

@@ -3,8 +3,10 @@
 
 mod args;
 mod execute;
+mod install;
 mod plan;
 mod plan_command;
+mod report_command;
 
 pub use args::{Cli, Command, FileArgs, ImportArgs, InputFormat, LogFormat, SandboxArgs};
 pub use execute::main;

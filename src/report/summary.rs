@@ -2,13 +2,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::api::StatsSnapshot;
 use crate::event::{Event, EventSink, RowStatus, StepStatus};
 
 /// The run in numbers: printed on stderr at the end and written by `--summary-json`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Summary {
     pub input: String,
     /// How the input was read: format, delimiter and encoding (from `Event::Started`).
