@@ -249,9 +249,9 @@ impl Page<'_> {
         }
         let other = &self.agg.other_messages;
         if other.count > 0 {
-            let _ = write!(
+            let _ = writeln!(
                 o,
-                "<tr><td></td><td></td><td>other messages (more than {} kinds)</td><td class=\"n\">{}</td><td class=\"rows\">{}</td></tr>\n",
+                "<tr><td></td><td></td><td>other messages (more than {} kinds)</td><td class=\"n\">{}</td><td class=\"rows\">{}</td></tr>",
                 super::aggregate::MAX_GROUPS,
                 other.count,
                 rows_list(other)
@@ -288,9 +288,9 @@ impl Page<'_> {
             }
             match series.iter().find(|x| x.location == name) {
                 Some(x) => {
-                    let _ = write!(
+                    let _ = writeln!(
                         o,
-                        "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+                        "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
                         x.requests_total,
                         x.peak_per_sec,
                         x.quota_per_sec,
@@ -322,11 +322,11 @@ impl Page<'_> {
             return;
         }
         let mut v: Vec<&LocationSeries> = s.series.iter().collect();
-        v.sort_by(|a, b| b.requests_total.cmp(&a.requests_total));
+        v.sort_by_key(|x| std::cmp::Reverse(x.requests_total));
         for x in v.iter().take(MAX_CHARTS) {
-            let _ = write!(
+            let _ = writeln!(
                 o,
-                "<figure><figcaption><b>{}</b>: {} requests, peak {}/s, quota {}/s{}</figcaption>{}</figure>\n",
+                "<figure><figcaption><b>{}</b>: {} requests, peak {}/s, quota {}/s{}</figcaption>{}</figure>",
                 escape(&x.location),
                 x.requests_total,
                 x.peak_per_sec,
@@ -363,9 +363,9 @@ fn group_row(o: &mut String, k: &GroupKey, g: &Group) {
         Kind::Error => ("error", "error"),
         Kind::Warning => ("warning", "warning"),
     };
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<tr><td><span class=\"tag {class}\">{word}</span></td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"rows\">{}</td></tr>\n",
+        "<tr><td><span class=\"tag {class}\">{word}</span></td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"rows\">{}</td></tr>",
         escape(k.column.as_deref().unwrap_or("")),
         escape(&k.message),
         g.count,
