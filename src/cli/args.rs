@@ -20,7 +20,7 @@ mapping) or the API refused the token; 3 the daily API limit ran out (the rest i
 130 interrupted (the report still has every row).";
 
 #[derive(Debug, Parser)]
-#[command(name = "ghl-import", version, about = "Import contacts from CSV and JSONL files into HighLevel, with a report line for every row", after_help = EXIT_HELP)]
+#[command(name = "ghl-import", version, propagate_version = true, about = "Import contacts from CSV and JSONL files into HighLevel, with a report line for every row", after_help = EXIT_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -64,8 +64,8 @@ pub enum Command {
     Report(super::report_command::ReportArgs),
     /// Print shell completions for bash, zsh, fish, powershell or elvish on standard output.
     Completions(super::install::CompletionsArgs),
-    /// Print the man page (roff) on standard output.
-    Man,
+    /// Print the man page (roff) on standard output, or write every page to a directory.
+    Man(super::install::ManArgs),
 }
 
 /// Built-in mappings for other CRMs' exports.

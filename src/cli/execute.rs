@@ -62,7 +62,7 @@ pub fn main(cli: Cli) -> Result<i32, CliError> {
             Command::Plan(a) => super::plan_command::plan_command(a, cli.quiet).await,
             Command::Report(a) => super::report_command::report(a, cli.quiet),
             Command::Completions(a) => super::install::completions(a),
-            Command::Man => super::install::man(),
+            Command::Man(a) => super::install::man(a, cli.quiet),
         }
     })
 }

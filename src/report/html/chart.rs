@@ -21,7 +21,7 @@ pub fn svg(s: &LocationSeries) -> String {
             .copied()
             .fold(s.quota_per_sec, f64::max)
             .max(1.0)
-            * 1.1,
+            * 1.08,
     );
     let span = (s.bucket_secs * rates.len() as u64).max(1) as f64;
     let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
@@ -94,10 +94,10 @@ pub fn svg(s: &LocationSeries) -> String {
     out
 }
 
-/// 1, 2, 2.5, 5 × a power of ten, at least `v`.
+/// A round number at least `v`: 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × a power of ten.
 fn nice_ceiling(v: f64) -> f64 {
     let p = 10f64.powf(v.log10().floor());
-    [1.0, 2.0, 2.5, 5.0, 10.0]
+    [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0]
         .iter()
         .map(|m| m * p)
         .find(|c| *c >= v)
@@ -142,8 +142,8 @@ mod tests {
         assert!(svg.contains("location &lt;loc&gt;"));
         assert!(svg.contains("quota 10/s"));
         assert!(svg.contains("<path d=\"M"));
-        assert_eq!(nice_ceiling(11.0), 20.0);
-        assert_eq!(nice_ceiling(0.3), 0.5);
+        assert_eq!(nice_ceiling(11.0), 12.0);
+        assert_eq!(nice_ceiling(0.35), 0.4);
         assert_eq!(clock(3725.0), "1:02:05");
     }
 }

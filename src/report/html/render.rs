@@ -76,7 +76,11 @@ impl Page<'_> {
 
     fn title(&self) -> String {
         let Some(s) = self.summary else {
-            return format!("ghl-import report: {}", self.source.unwrap_or("report"));
+            let src = self.source.unwrap_or("report");
+            let name = std::path::Path::new(src)
+                .file_name()
+                .map_or_else(|| src.to_owned(), |n| n.to_string_lossy().into_owned());
+            return format!("Report {name}");
         };
         let name = std::path::Path::new(&s.input)
             .file_name()
@@ -310,6 +314,13 @@ impl Page<'_> {
             );
         }
         o.push_str("</table>\n");
+        if a.locations().any(|(l, _)| l == super::aggregate::NO_LOCATION) {
+            let _ = writeln!(
+                o,
+                "<p class=\"note\">{}: rows that were not valid, whose location was not taken.</p>",
+                super::aggregate::NO_LOCATION
+            );
+        }
     }
 
     fn charts(&self, o: &mut String) {
