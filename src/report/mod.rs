@@ -3,6 +3,7 @@
 
 pub mod html;
 mod progress;
+mod progress_line;
 mod rejects;
 mod summary;
 mod writer;

@@ -47,6 +47,15 @@ impl Summary {
         self.by_status.get(s.as_str()).copied().unwrap_or(0)
     }
 
+    /// The summary as one JSON object with `"message":"summary"`, for `--log-format json`.
+    pub fn to_log_line(&self) -> String {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if let Some(m) = v.as_object_mut() {
+            m.insert("message".into(), "summary".into());
+        }
+        v.to_string()
+    }
+
     /// The few lines a person reads at the end of a run.
     pub fn render(&self) -> String {
         let mut out = String::new();
