@@ -9,13 +9,15 @@ use crate::event::{RowOutcome, RowStatus, StepStatus};
 /// Row numbers listed per group; the count says how many there are in all.
 pub const FIRST_ROWS: usize = 10;
 /// Distinct groups kept; later ones are counted together.
-pub const MAX_GROUPS: usize = 200;
+pub const MAX_GROUPS: usize = 100;
 /// Locations with a row of their own in the table; the rest are summed in one row.
 pub const MAX_LOCATIONS: usize = 200;
 /// Fields counted in a plan's "updates by field".
-const MAX_FIELDS: usize = 200;
+const MAX_FIELDS: usize = 100;
 /// A message longer than this is cut (a cell value may be megabytes).
-const MAX_MESSAGE: usize = 300;
+const MAX_MESSAGE: usize = 240;
+/// A column, location or field name longer than this is cut.
+pub const MAX_NAME: usize = 100;
 /// Shown for rows whose location is not known (e.g. invalid before it was read).
 pub const NO_LOCATION: &str = "(none)";
 
@@ -88,11 +90,13 @@ impl Aggregate {
             }
         }
         for c in &o.changes {
-            if self.changes.len() < MAX_FIELDS || self.changes.contains_key(c) {
-                *self.changes.entry(c.clone()).or_default() += 1;
+            let c = cut(c, MAX_NAME);
+            if self.changes.len() < MAX_FIELDS || self.changes.contains_key(c.as_ref()) {
+                *self.changes.entry(c.into_owned()).or_default() += 1;
             }
         }
-        let loc = o.location_id.as_deref().unwrap_or(NO_LOCATION);
+        let loc = cut(o.location_id.as_deref().unwrap_or(NO_LOCATION), MAX_NAME);
+        let loc = loc.as_ref();
         let known = self.locations.contains_key(loc);
         let entry = if known || self.locations.len() < MAX_LOCATIONS {
             self.locations.entry(loc.to_owned()).or_default()
@@ -134,31 +138,33 @@ impl Aggregate {
 /// message `"…" left out: ambiguous`. In a message about a cell, quoted values and numbers
 /// come from the cell, so they are replaced; other messages are kept as they are.
 pub fn group_key(kind: Kind, m: &str) -> GroupKey {
-    let cut = |s: &str| -> String {
-        if s.len() <= MAX_MESSAGE {
-            return s.to_owned();
-        }
-        let mut end = MAX_MESSAGE;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        format!("{}…", &s[..end])
-    };
     let parsed = m
         .strip_prefix("column '")
         .and_then(|rest| rest.split_once("': "));
     match parsed {
         Some((column, rest)) => GroupKey {
             kind,
-            column: Some(cut(column)),
-            message: cut(&without_values(rest)),
+            column: Some(cut(column, MAX_NAME).into_owned()),
+            message: cut(&without_values(rest), MAX_MESSAGE).into_owned(),
         },
         None => GroupKey {
             kind,
             column: None,
-            message: cut(m),
+            message: cut(m, MAX_MESSAGE).into_owned(),
         },
     }
+}
+
+/// `s`, cut to at most `max` bytes (on a character boundary) with `…` when longer.
+pub fn cut(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if s.len() <= max {
+        return s.into();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end]).into()
 }
 
 /// Quoted values become `"…"`; a number standing for a value (after a space, before `,`, `)`
@@ -268,15 +274,16 @@ mod tests {
     #[test]
     fn groups_and_locations_are_capped() {
         let mut a = Aggregate::default();
-        for n in 0..(MAX_GROUPS as u64 + 50) {
+        let rows = MAX_GROUPS.max(MAX_LOCATIONS) as u64 + 50;
+        for n in 0..rows {
             let mut o = row(n, RowStatus::Failed, &[&format!("HTTP 4{n}")], &[]);
             o.location_id = Some(format!("loc-{n}"));
             a.add(&o);
         }
         assert_eq!(a.groups().len(), MAX_GROUPS);
-        assert_eq!(a.other_messages.count, 50);
+        assert_eq!(a.other_messages.count, rows - MAX_GROUPS as u64);
         assert_eq!(a.locations().count(), MAX_LOCATIONS);
-        assert_eq!(a.other_locations.rows, 50);
-        assert_eq!(a.rows, MAX_GROUPS as u64 + 50);
+        assert_eq!(a.other_locations.rows, rows - MAX_LOCATIONS as u64);
+        assert_eq!(a.rows, rows);
     }
 }

@@ -290,7 +290,10 @@ impl Page<'_> {
                     rows.by_status.get(s).copied().unwrap_or(0)
                 );
             }
-            match series.iter().find(|x| x.location == name) {
+            match series
+                .iter()
+                .find(|x| super::aggregate::cut(&x.location, super::aggregate::MAX_NAME) == name)
+            {
                 Some(x) => {
                     let _ = writeln!(
                         o,
@@ -338,7 +341,7 @@ impl Page<'_> {
             let _ = writeln!(
                 o,
                 "<figure><figcaption><b>{}</b>: {} requests, peak {}/s, quota {}/s{}</figcaption>{}</figure>",
-                escape(&x.location),
+                escape(&super::aggregate::cut(&x.location, super::aggregate::MAX_NAME)),
                 x.requests_total,
                 x.peak_per_sec,
                 x.quota_per_sec,
@@ -418,5 +421,63 @@ fn duration(secs: f64) -> String {
         format!("{secs:.1} s")
     } else {
         chart::clock(secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::aggregate::{MAX_GROUPS, MAX_LOCATIONS};
+    use super::*;
+    use crate::api::series::MAX_POINTS;
+    use crate::event::{RowOutcome, StepStatus};
+
+    /// The largest page there can be: every cap reached with the longest names and messages,
+    /// all made of the character that escapes longest.
+    #[test]
+    fn the_page_stays_under_a_megabyte_whatever_the_input() {
+        let huge = "\"".repeat(1 << 16);
+        let mut agg = Aggregate::default();
+        for n in 0..(MAX_GROUPS.max(MAX_LOCATIONS) as u64 * 3) {
+            agg.add(&RowOutcome {
+                seq: n,
+                row: n + 1_000_000_000,
+                status: RowStatus::ALL[n as usize % RowStatus::ALL.len()],
+                contact_id: None,
+                email: None,
+                phone: None,
+                location_id: Some(format!("{n}{huge}")),
+                tags_status: StepStatus::Failed,
+                business_status: StepStatus::None,
+                errors: vec![format!("{n}{huge}"), format!("column '{n}{huge}': {huge}")],
+                changes: vec![format!("{n}{huge}")],
+                warnings: vec![format!("{n} left out {huge}")],
+                raw: None,
+            });
+        }
+        let series = (0..MAX_CHARTS as u64 * 3)
+            .map(|n| LocationSeries {
+                location: format!("{n}{huge}"),
+                quota_per_sec: 123.4,
+                bucket_secs: 1000,
+                requests: vec![123_456_789; MAX_POINTS],
+                requests_total: u64::MAX,
+                peak_per_sec: 123_456.7,
+                daily_limit: Some(u64::MAX),
+                daily_remaining: Some(u64::MAX),
+            })
+            .collect();
+        let summary = Summary {
+            input: "contacts.csv".into(),
+            series,
+            estimate: Some(crate::plan::Estimate::default()),
+            ..Summary::default()
+        };
+        let html = Page {
+            agg: &agg,
+            summary: Some(&summary),
+            source: None,
+        }
+        .render();
+        assert!(html.len() < 1_000_000, "{} bytes", html.len());
     }
 }
