@@ -18,10 +18,10 @@ main{max-width:980px;margin:0 auto;padding:24px 28px 48px}
 h1{font-size:24px;margin:0 0 2px}
 h2{font-size:18px;margin:32px 0 10px;padding-bottom:4px;border-bottom:1px solid #e5e7eb}
 .sub{color:#4b5563;margin:0 0 18px}
-.cards{display:flex;flex-wrap:wrap;gap:10px}
+.cards{display:flex;flex-wrap:wrap;gap:10px;margin-bottom:10px}
 .card{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:10px 14px;min-width:118px}
 .card b{display:block;font-size:22px;font-variant-numeric:tabular-nums}
-.card span{color:#4b5563;font-size:13px}
+.card span{color:#4b5563;font-size:13px}.card small{display:block;color:#6b7280;font-size:12px}
 .card.bad b{color:#b91c1c}.card.good b{color:#15803d}.card.warn b{color:#b45309}
 table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #e5e7eb;border-radius:8px}
 th,td{text-align:left;padding:6px 10px;border-bottom:1px solid #f3f4f6;vertical-align:top}
@@ -160,6 +160,10 @@ impl Page<'_> {
             );
         }
         if let Some(s) = self.summary {
+            if !s.dry_run || s.estimate.is_some() {
+                // The requests in a row of their own.
+                o.push_str("</div>\n<div class=\"cards\">");
+            }
             card(o, "", &duration(s.elapsed_secs), "duration");
             if !s.dry_run || s.estimate.is_some() {
                 card(o, "", &s.requests_total.to_string(), "requests");
@@ -176,20 +180,22 @@ impl Page<'_> {
                     "retries",
                 );
                 if let Some((loc, share)) = busiest_quota_share(&s.series, s.elapsed_secs) {
-                    card(
+                    card_in(
                         o,
                         "",
                         &format!("{:.0}%", share * 100.0),
-                        &format!("of the quota used ({loc}, on average)"),
+                        "of the quota used, on average",
+                        &loc,
                     );
                 }
                 if let Some((loc, left, limit)) = lowest_daily(&s.series) {
                     let of = limit.map(|l| format!(" of {l}")).unwrap_or_default();
-                    card(
+                    card_in(
                         o,
                         "",
                         &left.to_string(),
-                        &format!("requests left today{of} ({loc})"),
+                        &format!("requests left today{of}"),
+                        &loc,
                     );
                 }
             }
@@ -335,6 +341,7 @@ impl Page<'_> {
             o.push_str("<p class=\"note\">No requests were sent.</p>\n");
             return;
         }
+        o.push_str("<p class=\"note\">The quota is a sliding window (e.g. 100 requests in any 10 s), so one second may hold more than its average; the blue line is what was sent, the dashed red line the quota's average pace.</p>\n");
         let mut v: Vec<&LocationSeries> = s.series.iter().collect();
         v.sort_by_key(|x| std::cmp::Reverse(x.requests_total));
         for x in v.iter().take(MAX_CHARTS) {
@@ -361,6 +368,17 @@ impl Page<'_> {
             );
         }
     }
+}
+
+/// A card about one location, named under its label.
+fn card_in(o: &mut String, class: &str, value: &str, label: &str, location: &str) {
+    let _ = write!(
+        o,
+        "<div class=\"card {class}\"><b>{}</b><span>{}</span><small>{}</small></div>",
+        escape(value),
+        escape(label),
+        escape(location)
+    );
 }
 
 fn card(o: &mut String, class: &str, value: &str, label: &str) {
