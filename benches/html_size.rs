@@ -21,7 +21,11 @@ fn run(args: &[&std::ffi::OsStr]) -> f64 {
         .output()
         .unwrap();
     let code = out.status.code().unwrap_or(-1);
-    assert!(code == 0 || code == 1, "exit {code}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        code == 0 || code == 1,
+        "exit {code}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     t.elapsed().as_secs_f64()
 }
 
@@ -65,6 +69,14 @@ fn main() {
         "`report --html` on that CSV report: {from_report:.2} s, page {:.0} KB",
         size(&again) as f64 / 1024.0
     );
-    assert!(size(&page) < LIMIT, "the --html page is {} bytes", size(&page));
-    assert!(size(&again) < LIMIT, "the report page is {} bytes", size(&again));
+    assert!(
+        size(&page) < LIMIT,
+        "the --html page is {} bytes",
+        size(&page)
+    );
+    assert!(
+        size(&again) < LIMIT,
+        "the report page is {} bytes",
+        size(&again)
+    );
 }

@@ -20,7 +20,11 @@ fn hubspot_export(env: &Env) -> PathBuf {
         "\"Record ID\",\"First Name\",\"Last Name\",\"Email\",\"Phone Number\",\"Contact owner\",\"Lead Status\",\"Create Date\",\"Location ID\"\n",
     );
     for i in 0..40 {
-        let first = if i == 0 { HOSTILE.to_owned() } else { format!("Ann{i}") };
+        let first = if i == 0 {
+            HOSTILE.to_owned()
+        } else {
+            format!("Ann{i}")
+        };
         let email = if i % 5 == 4 {
             format!("ann{i}@example")
         } else {
@@ -121,7 +125,26 @@ fn screenshot(page: &Path, png: &Path) {
     browse(page, &[format!("--screenshot={}", png.display())]);
     let bytes = std::fs::read(png).expect("chromium wrote no screenshot");
     assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
-    assert!(bytes.len() > 10_000, "a blank screenshot? {} bytes", bytes.len());
+    assert!(
+        bytes.len() > 10_000,
+        "a blank screenshot? {} bytes",
+        bytes.len()
+    );
+}
+
+fn contains_all(text: &str, wants: &[&str]) {
+    for want in wants {
+        assert!(text.contains(want), "missing {want:?} in: {text}");
+    }
+}
+
+/// The binary with `args`, in the test's environment.
+fn ghl(env: &Env, args: &[&str]) -> std::process::Output {
+    env.cmd().args(args).output().unwrap()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
 }
 
 fn no_markup_from_the_input(dom: &str) {
@@ -154,36 +177,47 @@ fn an_imports_html_page_shows_the_run_in_a_browser_with_the_hostile_name_as_text
     }
     let (dom, text) = render(&page);
     no_markup_from_the_input(&dom);
-    for want in [
-        "Import of hubspot-crm-exports-all-contacts-2026-02-10.csv",
-        "40 rows",
-        "32 created",
-        "8 invalid",
-        "0 429 responses",
-        "POST /contacts/upsert",
-        // One line for the eight broken emails, with their first rows.
-        "error Email \"…\" is not a valid email address",
-        "8 6, 11, 16, 21, 26, 31, 36, 41",
-        // Both locations, the hostile one as text, with their rows by status and requests;
-        // the invalid rows carry no location.
-        &format!("{HOSTILE} 16 16 0 16 "),
-        &format!("{LOCATION} 16 16 0 16 "),
-        "(none) 8 0 8",
-        "Requests per second against the quota",
-        "quota 100/s",
-    ] {
-        assert!(text.contains(want), "missing {want:?} in: {text}");
-    }
+    contains_all(
+        &text,
+        &[
+            "Import of hubspot-crm-exports-all-contacts-2026-02-10.csv",
+            "40 rows",
+            "32 created",
+            "8 invalid",
+            "0 429 responses",
+            "POST /contacts/upsert",
+            // One line for the eight broken emails, with their first rows.
+            "error Email \"…\" is not a valid email address",
+            "8 6, 11, 16, 21, 26, 31, 36, 41",
+            // Both locations, the hostile one as text, with their rows by status and requests;
+            // the invalid rows carry no location.
+            &format!("{HOSTILE} 16 16 0 16 "),
+            &format!("{LOCATION} 16 16 0 16 "),
+            "(none) 8 0 8",
+            "Requests per second against the quota",
+            "quota 100/s",
+        ],
+    );
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(env.path("summary.json")).unwrap()).unwrap();
     let series = summary["series"].as_array().unwrap();
     assert_eq!(series.len(), 2, "{summary}");
     let sent: u64 = series
         .iter()
-        .map(|s| s["requests"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).sum::<u64>())
+        .map(|s| {
+            s["requests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_u64().unwrap())
+                .sum::<u64>()
+        })
         .sum();
     assert_eq!(sent, summary["requests_total"].as_u64().unwrap());
-    assert!(series.iter().all(|s| s["quota_per_sec"] == 100.0), "{summary}");
+    assert!(
+        series.iter().all(|s| s["quota_per_sec"] == 100.0),
+        "{summary}"
+    );
     screenshot(&page, &env.path("import.png"));
 }
 
@@ -192,50 +226,37 @@ fn the_report_command_makes_the_page_from_a_jsonl_report_written_earlier() {
     let env = Env::new();
     let file = hubspot_export(&env);
     let report = env.path("check.report.jsonl");
-    let out = env
-        .cmd()
-        .arg("validate")
-        .arg(&file)
-        .arg("--report")
-        .arg(&report)
-        .output()
-        .unwrap();
+    let out = ghl(&env, &["validate", p(&file), "--report", p(&report)]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let page = env.path("check.html");
-    let out = env
-        .cmd()
-        .arg("report")
-        .arg(&report)
-        .arg("--html")
-        .arg(&page)
-        .output()
-        .unwrap();
+    let out = ghl(&env, &["report", p(&report), "--html", p(&page)]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let (dom, text) = render(&page);
     no_markup_from_the_input(&dom);
-    for want in [
-        "from the report",
-        "40 rows",
-        "32 valid",
-        "8 invalid",
-        "8 6, 11, 16, 21, 26, 31, 36, 41",
-        &format!("{HOSTILE} 16 0 16"),
-    ] {
-        assert!(text.contains(want), "missing {want:?} in: {text}");
-    }
+    contains_all(
+        &text,
+        &[
+            "from the report",
+            "40 rows",
+            "32 valid",
+            "8 invalid",
+            "8 6, 11, 16, 21, 26, 31, 36, 41",
+            &format!("{HOSTILE} 16 0 16"),
+        ],
+    );
     screenshot(&page, &env.path("check.png"));
 
     // A file that is not a report is refused, naming it, and no page is written.
-    let out = env
-        .cmd()
-        .arg("report")
-        .arg(&file)
-        .arg("--html")
-        .arg(env.path("nope.html"))
-        .output()
-        .unwrap();
+    let out = ghl(
+        &env,
+        &["report", p(&file), "--html", p(&env.path("nope.html"))],
+    );
     assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("not a ghl-import report"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a ghl-import report"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!env.path("nope.html").exists());
 }
 
@@ -254,36 +275,44 @@ fn a_plans_html_page_shows_the_predicted_creates_updates_by_field_and_time() {
     let out = env.import(&early, &["--no-state"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let page = env.path("plan.html");
-    let out = env
-        .cmd()
-        .arg("plan")
-        .arg(&file)
-        .args(["--rate-limit", "20/200ms", "--report"])
-        .arg(env.path("plan.csv"))
-        .arg("--html")
-        .arg(&page)
-        .output()
-        .unwrap();
+    let plan_report = env.path("plan.csv");
+    let out = ghl(
+        &env,
+        &[
+            "plan",
+            p(&file),
+            "--rate-limit",
+            "20/200ms",
+            "--report",
+            p(&plan_report),
+            "--html",
+            p(&page),
+        ],
+    );
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let (dom, text) = render(&page);
     no_markup_from_the_input(&dom);
-    for want in [
-        "Plan for hubspot-crm-exports-all-contacts-2026-02-10.csv",
-        "What the import would do",
-        "24 creates",
-        "8 updates",
-        "lastName 8",
-        "at 20/200ms",
-    ] {
-        assert!(text.contains(want), "missing {want:?} in: {text}");
-    }
+    contains_all(
+        &text,
+        &[
+            "Plan for hubspot-crm-exports-all-contacts-2026-02-10.csv",
+            "What the import would do",
+            "24 creates",
+            "8 updates",
+            "lastName 8",
+            "at 20/200ms",
+        ],
+    );
 }
 
 #[test]
 fn completions_and_the_man_page_are_generated_from_the_flags() {
     let bin = env!("CARGO_BIN_EXE_ghl-import");
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
-        let out = Command::new(bin).args(["completions", shell]).output().unwrap();
+        let out = Command::new(bin)
+            .args(["completions", shell])
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{shell}");
         let text = String::from_utf8(out.stdout).unwrap();
         for word in ["ghl-import", "html", "dry-run", "completions"] {
@@ -293,8 +322,17 @@ fn completions_and_the_man_page_are_generated_from_the_flags() {
     let out = Command::new(bin).arg("man").output().unwrap();
     assert!(out.status.success());
     let man = String::from_utf8(out.stdout).unwrap();
-    assert!(man.starts_with(".ie") || man.contains(".TH ghl-import"), "{man}");
-    for word in ["ghl\\-import\\-import(1)", "validate", "plan", "completions", "Exit codes"] {
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH ghl-import"),
+        "{man}"
+    );
+    for word in [
+        "ghl\\-import\\-import(1)",
+        "validate",
+        "plan",
+        "completions",
+        "Exit codes",
+    ] {
         assert!(man.contains(word), "man page lacks {word}");
     }
     let out = Command::new(bin).args(["man", "import"]).output().unwrap();
@@ -304,12 +342,20 @@ fn completions_and_the_man_page_are_generated_from_the_flags() {
         assert!(page.contains(word), "the import page lacks {word}");
     }
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(bin).arg("man").arg("--dir").arg(dir.path()).output().unwrap();
+    let out = Command::new(bin)
+        .arg("man")
+        .arg("--dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert!(out.status.success());
     for name in ["ghl-import.1", "ghl-import-import.1", "ghl-import-report.1"] {
         assert!(dir.path().join(name).is_file(), "no {name}");
     }
-    let out = Command::new(bin).args(["completions", "tcsh"]).output().unwrap();
+    let out = Command::new(bin)
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let out = Command::new(bin).arg("--version").output().unwrap();
     assert_eq!(

@@ -82,4 +82,3 @@ pub fn write_messy(path: &Path, n: usize) {
         .unwrap();
     }
 }
-

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -177,15 +177,11 @@ fn bucket(per_second: &[u32], seconds: usize) -> LocationSeries {
     }
 }
 
-/// The wall time a snapshot spans.
-pub fn span(series: &LocationSeries) -> Duration {
-    Duration::from_secs(series.bucket_secs * series.requests.len() as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::num::NonZeroU32;
+    use std::time::Duration;
 
     #[test]
     fn a_long_run_is_summed_into_at_most_max_points_buckets() {

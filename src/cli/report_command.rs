@@ -24,8 +24,8 @@ pub fn report(a: &ReportArgs, quiet: bool) -> Result<i32, CliError> {
     let summary: Option<Summary> = match &a.summary {
         Some(p) => {
             let shown = p.display().to_string();
-            let text =
-                std::fs::read(p).map_err(|e| CliError::ReadSummary(shown.clone(), e.to_string()))?;
+            let text = std::fs::read(p)
+                .map_err(|e| CliError::ReadSummary(shown.clone(), e.to_string()))?;
             Some(
                 serde_json::from_slice(&text)
                     .map_err(|e| CliError::ReadSummary(shown, e.to_string()))?,
@@ -43,7 +43,11 @@ pub fn report(a: &ReportArgs, quiet: bool) -> Result<i32, CliError> {
     let shown = a.html.display().to_string();
     write_page(&a.html, &html).map_err(|e| CliError::Output(shown.clone(), e))?;
     if !quiet {
-        eprintln!("report: wrote {shown} ({} rows, {} KB)", agg.rows, html.len().div_ceil(1024));
+        eprintln!(
+            "report: wrote {shown} ({} rows, {} KB)",
+            agg.rows,
+            html.len().div_ceil(1024)
+        );
     }
     Ok(0)
 }

@@ -59,7 +59,11 @@ impl ProgressSink {
         let now = Instant::now();
         let done = self.bar.position();
         self.line.sample(now, done);
-        if !force && self.shown_at.is_some_and(|t| now.duration_since(t) < REFRESH) {
+        if !force
+            && self
+                .shown_at
+                .is_some_and(|t| now.duration_since(t) < REFRESH)
+        {
             return;
         }
         self.shown_at = Some(now);

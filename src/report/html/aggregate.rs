@@ -97,11 +97,13 @@ impl Aggregate {
         }
         let loc = cut(o.location_id.as_deref().unwrap_or(NO_LOCATION), MAX_NAME);
         let loc = loc.as_ref();
-        let known = self.locations.contains_key(loc);
-        let entry = if known || self.locations.len() < MAX_LOCATIONS {
-            self.locations.entry(loc.to_owned()).or_default()
-        } else {
+        let full = self.locations.len() >= MAX_LOCATIONS;
+        let entry = if self.locations.contains_key(loc) {
+            self.locations.get_mut(loc).expect("just checked")
+        } else if full {
             &mut self.other_locations
+        } else {
+            self.locations.entry(loc.to_owned()).or_default()
         };
         entry.rows += 1;
         *entry.by_status.entry(o.status).or_default() += 1;

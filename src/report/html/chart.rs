@@ -31,7 +31,10 @@ pub fn svg(s: &LocationSeries) -> String {
     let _ = write!(
         out,
         r#"<svg class="chart" viewBox="0 0 {W} {H}" width="100%" role="img" aria-label="requests per second in location {}, against a quota of {} per second">"#,
-        escape(&super::aggregate::cut(&s.location, super::aggregate::MAX_NAME)),
+        escape(&super::aggregate::cut(
+            &s.location,
+            super::aggregate::MAX_NAME
+        )),
         fmt_num(s.quota_per_sec)
     );
     // Grid and y axis labels.

@@ -149,11 +149,16 @@ fn read_csv(
 fn from_json(v: &serde_json::Value) -> Result<RowOutcome, String> {
     let row = v["row"].as_u64().ok_or("no row number")?;
     let status_text = v["status"].as_str().unwrap_or("");
-    let status = parse_status(status_text).ok_or_else(|| format!("unknown status '{status_text}'"))?;
+    let status =
+        parse_status(status_text).ok_or_else(|| format!("unknown status '{status_text}'"))?;
     let s = |k: &str| v[k].as_str().map(str::to_owned);
     let list = |k: &str| -> Vec<String> {
         v[k].as_array()
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     Ok(RowOutcome {
@@ -225,6 +230,9 @@ mod tests {
         let p = dir.path().join("contacts.csv");
         std::fs::write(&p, "Email,Phone\na@x.com,1\n").unwrap();
         let e = read_report(&p).unwrap_err().to_string();
-        assert!(e.contains("contacts.csv") && e.contains("not a ghl-import report"), "{e}");
+        assert!(
+            e.contains("contacts.csv") && e.contains("not a ghl-import report"),
+            "{e}"
+        );
     }
 }

@@ -56,12 +56,7 @@ impl EventSink for HtmlReport {
             Event::Row(o) => self.agg.add(o),
             Event::Finished(summary) => {
                 if let Some(mut f) = self.file.take() {
-                    let page = Page {
-                        agg: &self.agg,
-                        summary: Some(summary),
-                        source: None,
-                    };
-                    f.write_all(page.render().as_bytes())?;
+                    f.write_all(Page::of_run(&self.agg, summary).render().as_bytes())?;
                     f.flush()?;
                 }
             }
@@ -113,12 +108,7 @@ mod tests {
             input: "<script>alert(1)</script>.csv".into(),
             ..Summary::default()
         };
-        let html = Page {
-            agg: &agg,
-            summary: Some(&summary),
-            source: None,
-        }
-        .render();
+        let html = Page::of_run(&agg, &summary).render();
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("<img"), "{html}");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));

@@ -47,7 +47,16 @@ pub struct Page<'a> {
     pub source: Option<&'a str>,
 }
 
-impl Page<'_> {
+impl<'a> Page<'a> {
+    /// The page of a run that just finished.
+    pub fn of_run(agg: &'a Aggregate, summary: &'a Summary) -> Self {
+        Page {
+            agg,
+            summary: Some(summary),
+            source: None,
+        }
+    }
+
     pub fn render(&self) -> String {
         let mut o = String::with_capacity(64 * 1024);
         let title = self.title();
@@ -137,7 +146,10 @@ impl Page<'_> {
             if n > 0 {
                 let class = if st.is_problem() {
                     "bad"
-                } else if matches!(st, RowStatus::Created | RowStatus::Updated | RowStatus::Valid) {
+                } else if matches!(
+                    st,
+                    RowStatus::Created | RowStatus::Updated | RowStatus::Valid
+                ) {
                     "good"
                 } else {
                     ""
@@ -216,12 +228,31 @@ impl Page<'_> {
         };
         let a = self.agg;
         o.push_str("<h2>What the import would do</h2>\n<div class=\"cards\">");
-        card(o, "good", &a.count(RowStatus::Create).to_string(), "creates");
-        card(o, "good", &a.count(RowStatus::Update).to_string(), "updates");
-        card(o, "", &a.count(RowStatus::Unchanged).to_string(), "unchanged");
         card(
             o,
-            if a.count(RowStatus::Conflict) > 0 { "bad" } else { "" },
+            "good",
+            &a.count(RowStatus::Create).to_string(),
+            "creates",
+        );
+        card(
+            o,
+            "good",
+            &a.count(RowStatus::Update).to_string(),
+            "updates",
+        );
+        card(
+            o,
+            "",
+            &a.count(RowStatus::Unchanged).to_string(),
+            "unchanged",
+        );
+        card(
+            o,
+            if a.count(RowStatus::Conflict) > 0 {
+                "bad"
+            } else {
+                ""
+            },
             &a.count(RowStatus::Conflict).to_string(),
             "conflicts",
         );
@@ -239,7 +270,11 @@ impl Page<'_> {
             v.sort_by(|x, y| y.1.cmp(x.1).then_with(|| x.0.cmp(y.0)));
             o.push_str("<table><tr><th>Field an update changes</th><th class=\"n\">Rows</th></tr>");
             for (field, n) in v {
-                let _ = write!(o, "<tr><td>{}</td><td class=\"n\">{n}</td></tr>", escape(field));
+                let _ = write!(
+                    o,
+                    "<tr><td>{}</td><td class=\"n\">{n}</td></tr>",
+                    escape(field)
+                );
             }
             o.push_str("</table>\n");
         }
@@ -318,12 +353,17 @@ impl Page<'_> {
         }
         if a.other_locations.rows > 0 {
             row(
-                &format!("other locations (past the first {})", super::aggregate::MAX_LOCATIONS),
+                &format!(
+                    "other locations (past the first {})",
+                    super::aggregate::MAX_LOCATIONS
+                ),
                 &a.other_locations,
             );
         }
         o.push_str("</table>\n");
-        if a.locations().any(|(l, _)| l == super::aggregate::NO_LOCATION) {
+        if a.locations()
+            .any(|(l, _)| l == super::aggregate::NO_LOCATION)
+        {
             let _ = writeln!(
                 o,
                 "<p class=\"note\">{}: rows that were not valid, whose location was not taken.</p>",
@@ -430,7 +470,10 @@ fn busiest_quota_share(series: &[LocationSeries], elapsed: f64) -> Option<(Strin
 fn lowest_daily(series: &[LocationSeries]) -> Option<(String, u64, Option<u64>)> {
     series
         .iter()
-        .filter_map(|x| x.daily_remaining.map(|d| (x.location.clone(), d, x.daily_limit)))
+        .filter_map(|x| {
+            x.daily_remaining
+                .map(|d| (x.location.clone(), d, x.daily_limit))
+        })
         .min_by_key(|x| x.1)
 }
 
@@ -490,12 +533,7 @@ mod tests {
             estimate: Some(crate::plan::Estimate::default()),
             ..Summary::default()
         };
-        let html = Page {
-            agg: &agg,
-            summary: Some(&summary),
-            source: None,
-        }
-        .render();
+        let html = Page::of_run(&agg, &summary).render();
         assert!(html.len() < 1_000_000, "{} bytes", html.len());
     }
 }
