@@ -567,8 +567,10 @@ impl Client {
             req = req.header(CONTENT_TYPE, "application/json").body(b);
         }
         self.stats.sent(endpoint);
-        self.stats.series.sent(location, lane.rate());
-        let resp = match req.send().await {
+        let resp = req.send().await;
+        // Recorded once the request is out, so nothing stands between pacing and sending.
+        self.stats.series.sent(location, lane.rate(), sent_at);
+        let resp = match resp {
             Ok(r) => r,
             Err(e) => {
                 return Attempt::Retry {

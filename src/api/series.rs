@@ -76,14 +76,14 @@ impl Series {
         *lock(&self.started) = Instant::now();
     }
 
-    fn second(&self) -> usize {
-        let d = lock(&self.started).elapsed();
+    fn second(&self, at: Instant) -> usize {
+        let d = at.saturating_duration_since(*lock(&self.started));
         usize::try_from(d.as_secs()).unwrap_or(usize::MAX / 2)
     }
 
-    /// One request sent to `location`, paced at `rate`.
-    pub fn sent(&self, location: &str, rate: RateLimit) {
-        let sec = self.second();
+    /// One request sent to `location` at `at`, paced at `rate`.
+    pub fn sent(&self, location: &str, rate: RateLimit, at: Instant) {
+        let sec = self.second(at);
         let mut l = lock(&self.locations);
         let t = match l.get_mut(location) {
             Some(t) => t,
@@ -128,7 +128,7 @@ impl Series {
     }
 
     pub fn snapshot(&self) -> Vec<LocationSeries> {
-        let elapsed = self.second() + 1;
+        let elapsed = self.second(Instant::now()) + 1;
         let l = lock(&self.locations);
         let mut out: Vec<LocationSeries> = l
             .iter()
@@ -208,11 +208,12 @@ mod tests {
             max: NonZeroU32::new(100).unwrap(),
             per: Duration::from_secs(10),
         };
-        series.sent("a", rate);
-        series.sent("a", rate);
-        series.sent("b", rate);
+        let now = Instant::now();
+        series.sent("a", rate, now);
+        series.sent("a", rate, now);
+        series.sent("b", rate, now);
         series.daily("a", Some(50), Some(200_000));
-        series.sent("a", rate);
+        series.sent("a", rate, now);
         let snap = series.snapshot();
         assert_eq!(snap.len(), 2);
         assert_eq!(snap[0].location, "a");
