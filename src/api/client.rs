@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, Semaphore};
 use super::error::ApiError;
 use super::lane::{BudgetPolicy, Lane, LaneChange};
 use super::limiter::RateLimit;
+use super::oauth::TokenSource;
 use super::stats::Stats;
 use super::token::Token;
 use crate::contact::ContactFields;
@@ -29,6 +30,8 @@ const MAX_429_PAUSE: Duration = Duration::from_secs(60);
 pub struct ClientConfig {
     pub base_url: String,
     pub token: Token,
+    /// Per-location tokens (a credentials file or an agency token); `token` is then unused.
+    pub credentials: Option<Arc<TokenSource>>,
     pub rate: RateLimit,
     /// The most requests in flight at once, all locations together. Each location keeps as
     /// many in flight as its pace and the latency need.
@@ -49,6 +52,7 @@ impl ClientConfig {
         ClientConfig {
             base_url: base_url.into(),
             token,
+            credentials: None,
             rate: RateLimit::HIGHLEVEL,
             concurrency: 256,
             budget: BudgetPolicy::default(),
@@ -104,6 +108,7 @@ pub struct Client {
     http: reqwest::Client,
     base_url: String,
     token: Token,
+    credentials: Option<Arc<TokenSource>>,
     rate: RateLimit,
     budget: BudgetPolicy,
     estimated_calls: Option<u64>,
@@ -207,6 +212,7 @@ impl Client {
             http,
             base_url: config.base_url.trim_end_matches('/').to_owned(),
             token: config.token,
+            credentials: config.credentials,
             rate: config.rate,
             budget: config.budget,
             estimated_calls: config.estimated_calls,
@@ -452,15 +458,31 @@ impl Client {
             None => None,
         };
         let url = format!("{}{}", self.base_url, path);
+        if let Some(reason) = self.location_failure(location) {
+            return Err(ApiError::LocationFailed {
+                location: location.to_owned(),
+                reason,
+            });
+        }
         let mut attempt = 1;
+        let mut refreshed = false;
         loop {
             // A row's first upsert is new work; anything else finishes what was started.
             let fresh = endpoint == Endpoint::Upsert && attempt == 1;
             if self.stopped(fresh) {
                 return Err(ApiError::Cancelled);
             }
+            let mut bearer = None;
             let outcome = self
-                .attempt(endpoint, location, &method, &url, body.clone(), fresh)
+                .attempt(
+                    endpoint,
+                    location,
+                    &method,
+                    &url,
+                    body.clone(),
+                    fresh,
+                    &mut bearer,
+                )
                 .await;
             let (reason, wait) = match outcome {
                 Attempt::Done(bytes) => {
@@ -468,6 +490,39 @@ impl Client {
                         endpoint,
                         message: format!("cannot read the response body: {e}"),
                     })
+                }
+                Attempt::Fail(ApiError::Unauthorized { message, .. })
+                    if self.credentials.is_some()
+                        && !refreshed
+                        && message.to_ascii_lowercase().contains("expired") =>
+                {
+                    // Once per request: a token that is refused again right after its renewal
+                    // is not an expiry.
+                    refreshed = true;
+                    let renewed = match &bearer {
+                        Some(used) => self.renew(location, used).await?,
+                        None => false,
+                    };
+                    if renewed {
+                        continue;
+                    }
+                    return Err(self
+                        .skip_location(location, format!("401 Unauthorized ({message}): the token has expired and cannot be renewed"))
+                        .await);
+                }
+                Attempt::Fail(ApiError::Unauthorized { endpoint, message })
+                    if self.credentials.is_some() =>
+                {
+                    let reason = format!("{endpoint:?} was refused with 401 Unauthorized ({message}): this location's token is invalid, expired or revoked; {}", self.fix_hint(location));
+                    return Err(self.skip_location(location, reason).await);
+                }
+                Attempt::Fail(ApiError::Forbidden {
+                    endpoint,
+                    message,
+                    scope,
+                }) if self.credentials.is_some() => {
+                    let reason = format!("{endpoint:?} was refused with 403 Forbidden ({message}): this location's token needs the scope {scope} for this location; {}", self.fix_hint(location));
+                    return Err(self.skip_location(location, reason).await);
                 }
                 Attempt::Fail(e) => {
                     if e.is_fatal() {
@@ -501,6 +556,99 @@ impl Client {
         }
     }
 
+    /// The token for `location`: its own with per-location credentials, else the one token.
+    async fn bearer(&self, location: &str) -> Result<Token, ApiError> {
+        let Some(src) = &self.credentials else {
+            return Ok(self.token.clone());
+        };
+        if let Some(reason) = self.lane(location).failure() {
+            return Err(ApiError::LocationFailed {
+                location: location.to_owned(),
+                reason,
+            });
+        }
+        match src.bearer(location).await {
+            Ok(t) => Ok(t),
+            Err(e) => Err(self.skip_location(location, e.to_string()).await),
+        }
+    }
+
+    /// A 401 said `used` expired: true once a fresh token is there to retry with.
+    async fn renew(&self, location: &str, used: &Token) -> Result<bool, ApiError> {
+        let Some(src) = &self.credentials else {
+            return Ok(false);
+        };
+        match src.expired(location, used).await {
+            Ok(renewed) => Ok(renewed),
+            Err(e) => Err(self.skip_location(location, e.to_string()).await),
+        }
+    }
+
+    /// The location's token is missing or refused: its remaining requests are not made; the
+    /// other locations go on. Said once, as a notice.
+    async fn skip_location(&self, location: &str, reason: String) -> ApiError {
+        if self.lane(location).fail(reason.clone()) {
+            if let Some(tx) = &self.events {
+                let _ = tx
+                    .send(Event::Notice {
+                        message: format!(
+                            "location {location} is skipped, its rows are deferred: {reason}"
+                        ),
+                    })
+                    .await;
+            }
+        }
+        ApiError::LocationFailed {
+            location: location.to_owned(),
+            reason: self.lane(location).failure().unwrap_or(reason),
+        }
+    }
+
+    /// Where a location's token comes from, to say what to fix.
+    fn fix_hint(&self, location: &str) -> String {
+        let Some(src) = &self.credentials else {
+            return String::new();
+        };
+        let creds = src.credentials();
+        match creds.path() {
+            Some(p) if creds.locations.contains_key(location) => format!(
+                "give [locations.{location}] in {} a working token",
+                p.display()
+            ),
+            _ => "check that the agency token may obtain this location's token (scope oauth.write) and that the app is installed on the location".to_owned(),
+        }
+    }
+
+    /// Why `location` is skipped, if it is.
+    pub fn location_failure(&self, location: &str) -> Option<String> {
+        let lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+        lanes.get(location).and_then(|l| l.failure())
+    }
+
+    /// Locations this run used, and how many of them were skipped.
+    pub fn locations_skipped(&self) -> (usize, usize) {
+        let lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+        let failed = lanes.values().filter(|l| l.failure().is_some()).count();
+        (lanes.len(), failed)
+    }
+
+    /// The preflight's last word: a token whose scopes are known must include
+    /// `contacts.write`.
+    pub async fn check_write_scope(&self, location: &str) -> Result<(), ApiError> {
+        let Some(src) = &self.credentials else {
+            return Ok(());
+        };
+        match src.scope(location).await {
+            Some(scope) if !scope.split_whitespace().any(|s| s == "contacts.write") => Err(self
+                .skip_location(
+                    location,
+                    format!("the token's scopes ({scope}) do not include contacts.write, which importing needs"),
+                )
+                .await),
+            _ => Ok(()),
+        }
+    }
+
     /// Equal jitter: half the exponential step, plus a random part of the other half.
     fn backoff(&self, attempt: u32) -> Duration {
         let step = self
@@ -511,6 +659,7 @@ impl Client {
         half + half.mul_f64(rand::random::<f64>())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
         endpoint: Endpoint,
@@ -519,6 +668,7 @@ impl Client {
         url: &str,
         body: Option<bytes::Bytes>,
         fresh: bool,
+        used: &mut Option<Token>,
     ) -> Attempt {
         let lane = self.lane(location);
         let _slot = lane.slot().await;
@@ -556,11 +706,19 @@ impl Client {
         if self.stopped(fresh) {
             return Attempt::Fail(ApiError::Cancelled);
         }
+        // Fetched last, once paced: a token renewed ahead of its expiry is sent at once.
+        let bearer = match self.bearer(location).await {
+            Ok(t) => used.insert(t),
+            Err(e) => {
+                lane.unsend(stamped);
+                return Attempt::Fail(e);
+            }
+        };
         let sent_at = std::time::Instant::now();
         let mut req = self
             .http
             .request(method.clone(), url)
-            .header(AUTHORIZATION, format!("Bearer {}", self.token.expose()))
+            .header(AUTHORIZATION, format!("Bearer {}", bearer.expose()))
             .header("Version", API_VERSION)
             .header(reqwest::header::ACCEPT, "application/json");
         if let Some(b) = body {

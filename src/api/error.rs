@@ -26,6 +26,10 @@ pub enum ApiError {
     /// The response could not be understood.
     #[error("unexpected response from {endpoint:?}: {message}")]
     Protocol { endpoint: Endpoint, message: String },
+    /// This location's token is missing or was refused: its rows are deferred, the other
+    /// locations go on.
+    #[error("location {location} is skipped: {reason}")]
+    LocationFailed { location: String, reason: String },
     /// The run is stopping (interrupt or a fatal error elsewhere); the call was not made.
     #[error("not sent: the run is stopping")]
     Cancelled,

@@ -93,6 +93,8 @@ pub struct Lane {
     slots: Semaphore,
     limiter: Mutex<Arc<DefaultDirectRateLimiter>>,
     state: Mutex<State>,
+    /// Why this location is skipped (its token is missing or refused).
+    failed: Mutex<Option<String>>,
 }
 
 impl Lane {
@@ -119,7 +121,21 @@ impl Lane {
                 since_daily: 0,
                 sent: 0,
             }),
+            failed: Mutex::new(None),
         }
+    }
+
+    /// Marks the location skipped; true the first time.
+    pub fn fail(&self, reason: String) -> bool {
+        let mut f = lock(&self.failed);
+        let first = f.is_none();
+        f.get_or_insert(reason);
+        first
+    }
+
+    /// Why the location is skipped, if it is.
+    pub fn failure(&self) -> Option<String> {
+        lock(&self.failed).clone()
     }
 
     /// The rate the lane paces at now.

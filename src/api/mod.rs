@@ -1,9 +1,11 @@
 //! Stage 4's transport: the HighLevel API v2 client, its pacing and its errors.
 
 mod client;
+pub mod credentials;
 mod error;
 pub mod lane;
 pub mod limiter;
+pub mod oauth;
 pub mod series;
 mod stats;
 mod token;
@@ -11,9 +13,11 @@ mod token;
 pub use client::{
     Client, ClientConfig, PerContact, RateLimitInfo, Upserted, API_VERSION, DEFAULT_BASE_URL,
 };
+pub use credentials::{Credentials, CredentialsError};
 pub use error::ApiError;
 pub use lane::BudgetPolicy;
 pub use limiter::RateLimit;
+pub use oauth::TokenSource;
 pub use series::LocationSeries;
 pub use stats::{Stats, StatsSnapshot};
 pub use token::Token;

@@ -57,6 +57,10 @@ pub enum Command {
     /// requests and time the import would take.
     #[command(after_help = format!("{TOKEN_HELP}\n\n{PLAN_EXIT_HELP}"))]
     Plan(PlanArgs),
+    /// List the locations (sub-accounts) an app is installed on, as CSV (locationId,name,
+    /// address), with an agency token: for building a file's locationId column or a
+    /// credentials file.
+    Locations(LocationsArgs),
     /// Write a commented mapping file for a CSV or JSONL file: what each column maps to and
     /// why, the columns left out, and suggested transforms.
     Init(InitArgs),
@@ -172,6 +176,23 @@ pub struct ApiArgs {
     /// Allow a plain http:// base URL that is not a loopback address.
     #[arg(long)]
     pub allow_insecure_http: bool,
+    /// A TOML file with a token (or an OAuth refresh token) per location, or an agency
+    /// token; must be readable by its owner only. See README, "Credentials".
+    #[arg(long, env = "GHL_CREDENTIALS", value_name = "PATH")]
+    pub credentials: Option<PathBuf>,
+    /// With an agency token (GHL_TOKEN or --token-file): the agency's company id; each
+    /// location's token is obtained from it (POST /oauth/locationToken).
+    #[arg(long, env = "GHL_COMPANY_ID", value_name = "ID")]
+    pub company_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LocationsArgs {
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// The Marketplace app's id [default: app_id in the credentials file's [agency] or [oauth]].
+    #[arg(long, env = "GHL_APP_ID", value_name = "ID")]
+    pub app_id: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -210,6 +231,10 @@ pub struct ImportArgs {
     /// that contact (status `unchanged`, no request). Recommended for scheduled runs.
     #[arg(long)]
     pub changed_only: bool,
+    /// Check each location the file uses (its token works and may write contacts), then stop
+    /// without importing: exit 0 if all pass, 1 if some fail, 2 if none pass.
+    #[arg(long, conflicts_with_all = ["dry_run", "sandbox"])]
+    pub preflight_only: bool,
 }
 
 #[derive(Debug, Args)]

@@ -59,6 +59,7 @@ pub fn main(cli: Cli) -> Result<i32, CliError> {
             }
             Command::Sandbox(s) => serve_sandbox(s).await,
             Command::Init(a) => init(a, cli.quiet),
+            Command::Locations(a) => super::locations::list(a).await,
             Command::Plan(a) => super::plan_command::plan_command(a, cli.quiet).await,
             Command::Report(a) => super::report_command::report(a, cli.quiet),
             Command::Completions(a) => super::install::completions(a),
@@ -122,8 +123,10 @@ async fn import(a: &ImportArgs, quiet: bool) -> Result<i32, CliError> {
     if a.sandbox {
         return import_into_sandbox(a, cfg, quiet).await;
     }
-    let token = plan::read_token(a.api.token_file.as_deref())?;
-    cfg.api = Some(plan::client_config(a, token)?);
+    cfg.api = Some(plan::paced_client(&a.api, &a.pacing)?);
+    if a.preflight_only {
+        return super::locations::preflight_only(cfg).await;
+    }
     run_and_report(cfg, &a.file, quiet).await
 }
 

@@ -4,6 +4,7 @@
 mod args;
 mod execute;
 mod install;
+mod locations;
 mod plan;
 mod plan_command;
 mod report_command;

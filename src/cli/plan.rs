@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use super::args::{ApiArgs, FileArgs, ImportArgs, InputFormat, PacingArgs, ReadArgs};
-use crate::api::{ClientConfig, Token};
+use crate::api::{ClientConfig, Credentials, CredentialsError, Token, TokenSource};
 use crate::input::{Format, InputOptions, Limits, TextEncoding, UnknownEncoding};
 use crate::mapping::{MappingError, MappingSpec};
 use crate::pipeline::{RunConfig, StateConfig};
@@ -37,6 +37,12 @@ pub enum PlanError {
     Mapping(#[from] MappingError),
     #[error("cannot read {0}: {1}")]
     Input(PathBuf, std::io::Error),
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    #[error("--company-id and --credentials: put company_id in the credentials file's [agency] section instead")]
+    CompanyTwice,
+    #[error("{0}")]
+    Locations(String),
     #[error("no state directory (HOME and XDG_STATE_HOME are unset): pass --state PATH or set GHL_IMPORT_STATE, or --no-state to run without resume")]
     NoStateDir,
 }
@@ -121,9 +127,54 @@ fn parse_delimiter(s: &str) -> Result<u8, PlanError> {
     }
 }
 
-/// The API half of an import plan (not for dry runs or the sandbox).
+/// The API half of an import plan (not for dry runs or the sandbox): per-location
+/// credentials when given, else the one token.
 pub fn client_config(a: &ImportArgs, token: Token) -> Result<ClientConfig, PlanError> {
     pacing_client_config(&a.api, &a.pacing, token)
+}
+
+/// The API config of `import` and `plan`: from `--credentials`, `--company-id` + token, or
+/// the token alone, paced by `p`.
+pub fn paced_client(api: &ApiArgs, p: &PacingArgs) -> Result<ClientConfig, PlanError> {
+    let mut c = match credentials_client(api, p.timeout)? {
+        Some(c) => c,
+        None => base_client(api, read_token(api.token_file.as_deref())?)?,
+    };
+    pace(&mut c, p);
+    Ok(c)
+}
+
+/// A client whose every request carries its location's own token, if credentials are given.
+fn credentials_client(
+    api: &ApiArgs,
+    timeout: std::time::Duration,
+) -> Result<Option<ClientConfig>, PlanError> {
+    let Some(creds) = credentials(api)? else {
+        return Ok(None);
+    };
+    // Never sent: each request carries its location's own token.
+    let placeholder = Token::new("per-location").expect("not empty");
+    let mut c = base_client(api, placeholder)?;
+    c.credentials = Some(std::sync::Arc::new(TokenSource::new(
+        creds,
+        &api.base_url,
+        timeout,
+    )));
+    Ok(Some(c))
+}
+
+/// `--credentials FILE`, or an agency token with `--company-id`; `None`: a single token.
+pub fn credentials(api: &ApiArgs) -> Result<Option<Credentials>, PlanError> {
+    check_base_url(&api.base_url, api.allow_insecure_http)?;
+    match (&api.credentials, &api.company_id) {
+        (Some(_), Some(_)) => Err(PlanError::CompanyTwice),
+        (Some(path), None) => Ok(Some(Credentials::load(path)?)),
+        (None, Some(company)) => Ok(Some(Credentials::agency_token(
+            company.trim().to_owned(),
+            read_token(api.token_file.as_deref())?,
+        ))),
+        (None, None) => Ok(None),
+    }
 }
 
 /// Where the import keeps its state. `--sandbox` keeps it in memory: its contacts vanish with
@@ -156,6 +207,11 @@ pub fn pacing_client_config(
     token: Token,
 ) -> Result<ClientConfig, PlanError> {
     let mut c = base_client(api, token)?;
+    pace(&mut c, p);
+    Ok(c)
+}
+
+fn pace(c: &mut ClientConfig, p: &PacingArgs) {
     c.rate = p.rate_limit;
     c.concurrency = p.concurrency as usize;
     c.budget = crate::api::BudgetPolicy {
@@ -164,7 +220,6 @@ pub fn pacing_client_config(
     };
     c.max_attempts = p.max_attempts;
     c.timeout = p.timeout;
-    Ok(c)
 }
 
 fn base_client(api: &ApiArgs, token: Token) -> Result<ClientConfig, PlanError> {
@@ -176,7 +231,9 @@ fn base_client(api: &ApiArgs, token: Token) -> Result<ClientConfig, PlanError> {
 /// check values the way the import will; without them it checks offline.
 pub fn dry_run_plan(mut cfg: RunConfig, api: &ApiArgs) -> Result<RunConfig, PlanError> {
     cfg.dry_run = true;
-    if cfg.location.is_some() {
+    if let Some(c) = credentials_client(api, std::time::Duration::from_secs(30))? {
+        cfg.api = Some(c);
+    } else if cfg.location.is_some() {
         match read_token(api.token_file.as_deref()) {
             Ok(token) => cfg.api = Some(base_client(api, token)?),
             Err(PlanError::NoToken) => {}

@@ -24,8 +24,7 @@ pub async fn plan_command(a: &PlanArgs, quiet: bool) -> Result<i32, CliError> {
         changed_only: a.changed_only,
     });
     if !a.sandbox {
-        let token = plan::read_token(a.api.token_file.as_deref())?;
-        cfg.api = Some(plan::pacing_client_config(&a.api, &a.pacing, token)?);
+        cfg.api = Some(plan::paced_client(&a.api, &a.pacing)?);
         return run_and_report(cfg, &files, quiet).await;
     }
     let secret = format!("sandbox-{:016x}", rand::random::<u64>());

@@ -18,6 +18,8 @@ pub enum Checked {
     Invalid(Vec<String>),
     /// Reading the definitions hit an error that stops the run.
     Fatal(ApiError),
+    /// The row's location is skipped (its token is missing or refused): the reason.
+    Skipped(String),
 }
 
 pub struct FieldChecks {
@@ -26,6 +28,9 @@ pub struct FieldChecks {
     /// `None`: the definitions could not be read; values go unchecked.
     sets: HashMap<String, Option<Arc<CustomFieldSet>>>,
     told_unchecked: bool,
+    /// Check every location once before its first row (per-location credentials): the
+    /// custom fields read doubles as the check that its token works.
+    pub preflight: bool,
 }
 
 impl FieldChecks {
@@ -35,6 +40,7 @@ impl FieldChecks {
             events,
             sets: HashMap::new(),
             told_unchecked: false,
+            preflight: false,
         }
     }
 
@@ -43,6 +49,19 @@ impl FieldChecks {
     }
 
     pub async fn check(&mut self, location: Option<&str>, valid: &mut ValidRow) -> Checked {
+        if let (true, Some(client), Some(loc)) = (self.preflight, self.client.clone(), location) {
+            if !self.sets.contains_key(loc) {
+                if let Err(reason) = self.load(&client, loc).await {
+                    return reason;
+                }
+                if let Err(e) = client.check_write_scope(loc).await {
+                    return Checked::Skipped(e.to_string());
+                }
+            }
+            if let Some(reason) = client.location_failure(loc) {
+                return Checked::Skipped(format!("location {loc} is skipped: {reason}"));
+            }
+        }
         if valid.contact.custom_fields.is_empty() {
             return Checked::Fine;
         }
@@ -57,22 +76,9 @@ impl FieldChecks {
             return Checked::Fine;
         };
         if !self.sets.contains_key(location) {
-            let path = format!("/locations/{location}/customFields?model=contact");
-            let set = match client
-                .get_json::<CustomFieldsResponse>(Endpoint::CustomFields, location, &path)
-                .await
-            {
-                Ok(r) => Some(Arc::new(CustomFieldSet::new(r.custom_fields))),
-                Err(e) if e.is_fatal() => return Checked::Fatal(e),
-                Err(e) => {
-                    self.notice(format!(
-                        "could not read the custom fields of location {location} ({e}); their values are sent unchecked"
-                    ))
-                    .await;
-                    None
-                }
-            };
-            self.sets.insert(location.to_owned(), set);
+            if let Err(c) = self.load(&client, location).await {
+                return c;
+            }
         }
         match self.sets.get(location).cloned().flatten() {
             Some(set) => {
@@ -85,5 +91,30 @@ impl FieldChecks {
             }
             None => Checked::Fine,
         }
+    }
+
+    /// Reads the location's custom field definitions once.
+    async fn load(&mut self, client: &Client, location: &str) -> Result<(), Checked> {
+        let path = format!("/locations/{location}/customFields?model=contact");
+        let set = match client
+            .get_json::<CustomFieldsResponse>(Endpoint::CustomFields, location, &path)
+            .await
+        {
+            Ok(r) => Some(Arc::new(CustomFieldSet::new(r.custom_fields))),
+            Err(e) if e.is_fatal() => return Err(Checked::Fatal(e)),
+            Err(e @ ApiError::LocationFailed { .. }) => {
+                self.sets.insert(location.to_owned(), None);
+                return Err(Checked::Skipped(e.to_string()));
+            }
+            Err(e) => {
+                self.notice(format!(
+                    "could not read the custom fields of location {location} ({e}); their values are sent unchecked"
+                ))
+                .await;
+                None
+            }
+        };
+        self.sets.insert(location.to_owned(), set);
+        Ok(())
     }
 }

@@ -4,6 +4,7 @@
 
 mod fields;
 pub mod keys;
+pub mod preflight;
 pub mod prepare;
 mod prepare_pool;
 mod run;

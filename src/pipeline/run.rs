@@ -340,7 +340,11 @@ pub async fn run(
         stop_rx.clone(),
         stop_tx.clone(),
         reported.clone(),
-        FieldChecks::new(client.clone(), ev_tx.clone()),
+        {
+            let mut checks = FieldChecks::new(client.clone(), ev_tx.clone());
+            checks.preflight = cfg.api.as_ref().is_some_and(|a| a.credentials.is_some());
+            checks
+        },
         dry_run,
         state.clone(),
         planner,
@@ -352,6 +356,11 @@ pub async fn run(
     let _ = collector.await;
     let _ = reader_thread.join();
     watcher.abort();
+    // Every location the run used was skipped: nothing could start.
+    let none_started = client.as_ref().is_some_and(|c| {
+        let (used, skipped) = c.locations_skipped();
+        used > 0 && skipped == used
+    });
     drop(client);
 
     let stop = stop_rx.borrow().clone();
@@ -365,6 +374,9 @@ pub async fn run(
         stop.as_ref().map(Stop::reason),
     );
     summary.exit_code = exit_code(&summary, stop.as_ref()).code();
+    if none_started && summary.exit_code == ExitCode::SomeRowsFailed.code() {
+        summary.exit_code = ExitCode::Fatal.code();
+    }
     if let Some(s) = &state {
         // Nothing left to send: the next identical command starts a new run.
         let complete = stop.is_none() && summary.count(RowStatus::Deferred) == 0;
@@ -531,6 +543,9 @@ fn planned(
                 .as_ref()
                 .map_or_else(|| "the run is stopping".into(), Stop::reason);
             deferred(seq, row, valid, Some(location), reason)
+        }
+        Err(e @ ApiError::LocationFailed { .. }) => {
+            deferred(seq, row, valid, Some(location), e.to_string())
         }
         Err(e) => match stop_for(&e) {
             Some(stop) => {
@@ -718,6 +733,7 @@ async fn dispatch(
                             Checked::Invalid(errors) => {
                                 invalid_custom(seq, row, &valid, loc, errors, raw)
                             }
+                            Checked::Skipped(reason) => deferred(seq, row, &valid, loc, reason),
                             Checked::Fatal(e) => {
                                 if let Some(stop) = stop_for(&e) {
                                     set_stop(&stop_tx, stop);
@@ -795,6 +811,11 @@ async fn dispatch(
                         Checked::Fine => stop,
                         Checked::Invalid(errors) => {
                             let o = invalid_custom(seq, row, &valid, location.as_deref(), errors, raw);
+                            let _ = msg_tx.send(Msg::Final(o)).await;
+                            continue;
+                        }
+                        Checked::Skipped(reason) => {
+                            let o = deferred(seq, row, &valid, location.as_deref(), reason);
                             let _ = msg_tx.send(Msg::Final(o)).await;
                             continue;
                         }
@@ -1001,6 +1022,13 @@ async fn upsert_row(
                 .map(Stop::reason)
                 .unwrap_or_else(|| "the run is stopping".into());
             Msg::Final(deferred(seq, row, &valid, Some(&location), reason))
+        }
+        Err(e @ ApiError::LocationFailed { .. }) => {
+            // Maybe sent and refused, maybe never sent: either way nothing was applied.
+            let mut o = outcome(seq, row, RowStatus::Deferred, &valid, Some(&location));
+            o.errors
+                .push(format!("not applied: {e}; run the import again to send it"));
+            Msg::Final(o)
         }
         Err(e) => {
             let mut o = outcome(seq, row, RowStatus::Failed, &valid, Some(&location));
@@ -1214,7 +1242,8 @@ async fn send_batch(
             if let Some(stop) = stop_for(&e) {
                 set_stop(&stop_tx, stop);
             }
-            let not_sent = matches!(e, ApiError::Cancelled) || e.is_fatal();
+            let not_sent =
+                matches!(e, ApiError::Cancelled | ApiError::LocationFailed { .. }) || e.is_fatal();
             let msg = e.to_string();
             (
                 batch

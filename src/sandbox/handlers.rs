@@ -31,6 +31,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/contacts/bulk/business", post(bulk_business))
         .route("/contacts/{contactId}", get(get_contact))
         .route("/locations/{locationId}/customFields", get(custom_fields))
+        .route("/oauth/token", post(super::oauth::token))
+        .route("/oauth/locationToken", post(super::oauth::location_token))
+        .route(
+            "/oauth/installedLocations",
+            get(super::oauth::installed_locations),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .with_state(shared)

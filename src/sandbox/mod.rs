@@ -5,7 +5,9 @@
 //!
 //! Endpoints: `POST /contacts/upsert`, `POST /contacts/`, `GET /contacts/`,
 //! `GET /contacts/{contactId}`, `POST /contacts/bulk/tags/update/{add|remove}`,
-//! `POST /contacts/bulk/business`, `GET /locations/{locationId}/customFields`.
+//! `POST /contacts/bulk/business`, `GET /locations/{locationId}/customFields`, and the OAuth
+//! endpoints `POST /oauth/token`, `POST /oauth/locationToken`, `GET /oauth/installedLocations`
+//! (see the `oauth` module for how tokens are scoped, expire and rotate).
 //! Anything else answers 404 JSON.
 //!
 //! # Order of checks
@@ -16,7 +18,9 @@
 //! lookup and the write (see "race" below).
 //!
 //! # Assumptions (the real server's behaviour is partly unknown)
-//! - **Auth**: any non-empty bearer is accepted unless [`SandboxConfig::token`] is set. The
+//! - **Auth**: tokens issued or registered through the OAuth emulation are scoped to their
+//!   location or agency (see the `oauth` module); any other non-empty bearer is accepted for
+//!   every location unless [`SandboxConfig::token`] is set. The
 //!   bulk endpoints require it too although the spec declares no security (a spec gap).
 //!   The 401 body is the spec's `UnauthorizedDTO` example.
 //! - **Version**: must be exactly `2021-07-28`. Missing → 400
@@ -72,8 +76,8 @@
 //! - **Create duplicate** → 400 `{"statusCode":400,"message":"This location does not allow
 //!   duplicated contacts.","meta":{"contactId","matchingField"}}` (third-party reports).
 //! - **GET /contacts/{id}** of an unknown id → 400 `{"statusCode":400,"message":"Contact not
-//!   found"}`: the spec lists 400 and no 404. Any location's contact is returned (tokens are
-//!   not bound to locations here).
+//!   found"}`: the spec lists 400 and no 404. Any location's contact is returned to the
+//!   configured token; a location token gets only its own location's contacts (403 otherwise).
 //! - **GET /contacts/**: insertion order, `limit` default 20, 1..=100 else 422; unknown query
 //!   parameters → 422; `query` filters by substring of name/email/phone; an unknown
 //!   `startAfterId` → 400; `startAfter` is accepted and ignored. The answer adds the spec's
@@ -90,6 +94,7 @@
 //! - Bodies over 16 MiB → 413.
 
 mod handlers;
+mod oauth;
 mod server;
 mod store;
 mod validate;
@@ -106,6 +111,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use oauth::{Grant, LOCATION_SCOPES};
 pub use server::{serve_forever, start, start_on};
 
 /// How an upsert or create looks for an existing contact (the location's
@@ -245,6 +251,8 @@ pub struct SandboxConfig {
     pub record_requests: bool,
     /// Seeds faults, latency, ids and trace ids, for deterministic tests.
     pub seed: Option<u64>,
+    /// How long OAuth access tokens live (HighLevel: a day, `expires_in` 86399).
+    pub access_token_ttl: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -266,6 +274,7 @@ impl Default for SandboxConfig {
             custom_fields: CustomFieldDef::default_set(),
             record_requests: true,
             seed: None,
+            access_token_ttl: Duration::from_secs(86_399),
         }
     }
 }

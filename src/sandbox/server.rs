@@ -72,6 +72,7 @@ pub(crate) struct Shared {
     buckets: Mutex<HashMap<String, Bucket>>,
     pub injections: Mutex<VecDeque<Injection>>,
     pub log: Mutex<Vec<RecordedRequest>>,
+    pub oauth: Mutex<super::oauth::OAuthState>,
 }
 
 impl Shared {
@@ -226,6 +227,7 @@ pub async fn start_on(addr: SocketAddr, config: SandboxConfig) -> io::Result<San
         Some(seed) => StdRng::seed_from_u64(seed),
         None => StdRng::from_os_rng(),
     };
+    let config_ttl = config.access_token_ttl;
     let shared = Arc::new(Shared {
         faults: Mutex::new(Faults::from_config(&config)),
         config,
@@ -235,6 +237,7 @@ pub async fn start_on(addr: SocketAddr, config: SandboxConfig) -> io::Result<San
         buckets: Mutex::new(HashMap::new()),
         injections: Mutex::new(VecDeque::new()),
         log: Mutex::new(Vec::new()),
+        oauth: Mutex::new(super::oauth::OAuthState::new(config_ttl)),
     });
     let (stop, stop_rx) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, shared.clone(), stop_rx));
@@ -491,19 +494,8 @@ fn decide(shared: &Shared, path: &str, faults: &Faults) -> Decision {
 }
 
 fn bearer_ok(shared: &Shared, headers: &HeaderMap) -> bool {
-    let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let Some((scheme, token)) = value.trim().split_once(' ') else {
-        return false;
-    };
-    let token = token.trim();
-    scheme.eq_ignore_ascii_case("bearer")
-        && !token.is_empty()
-        && shared.config.token.as_deref().is_none_or(|t| t == token)
+    super::oauth::bearer(headers)
+        .is_some_and(|token| shared.config.token.as_deref().is_none_or(|t| t == token))
 }
 
 async fn handle(
@@ -553,9 +545,19 @@ async fn handle(
         Some(log.len() - 1)
     };
 
-    // Gate 1 and 2: token and Version. Nothing is consumed.
-    let early = if !bearer_ok(&shared, &parts.headers) {
-        Some(unauthorized())
+    // Gate 1 and 2: token and Version. Nothing is consumed. `POST /oauth/token` takes the
+    // client's credentials in its body and declares no Version header.
+    let early = if path == "/oauth/token" {
+        None
+    } else if let Some(refused) = super::oauth::authorize(
+        &shared,
+        parts.method.as_str(),
+        &path,
+        location.as_deref(),
+        &parts.headers,
+        bearer_ok(&shared, &parts.headers),
+    ) {
+        Some(refused)
     } else {
         match parts
             .headers
