@@ -725,7 +725,10 @@ impl Client {
             req = req.header(CONTENT_TYPE, "application/json").body(b);
         }
         self.stats.sent(endpoint);
-        let resp = match req.send().await {
+        let resp = req.send().await;
+        // Recorded once the request is out, so nothing stands between pacing and sending.
+        self.stats.series.sent(location, lane.rate(), sent_at);
+        let resp = match resp {
             Ok(r) => r,
             Err(e) => {
                 return Attempt::Retry {
@@ -743,6 +746,9 @@ impl Client {
             .and_then(|v| v.trim().parse::<f64>().ok())
             .filter(|s| s.is_finite() && *s >= 0.0)
             .map(|s| Duration::from_secs_f64(s.min(3600.0)));
+        self.stats
+            .series
+            .daily(location, info.daily_remaining, info.daily_limit);
         if let Some(change) = lane.observe(sent_at.elapsed(), &info) {
             self.tell(location, change).await;
         }

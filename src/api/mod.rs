@@ -6,6 +6,7 @@ mod error;
 pub mod lane;
 pub mod limiter;
 pub mod oauth;
+pub mod series;
 mod stats;
 mod token;
 
@@ -17,5 +18,6 @@ pub use error::ApiError;
 pub use lane::BudgetPolicy;
 pub use limiter::RateLimit;
 pub use oauth::TokenSource;
+pub use series::LocationSeries;
 pub use stats::{Stats, StatsSnapshot};
 pub use token::Token;

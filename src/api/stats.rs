@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use serde::Serialize;
 
+use super::series::{LocationSeries, Series};
 use crate::event::Endpoint;
 
 #[derive(Debug, Default)]
@@ -11,6 +12,8 @@ pub struct Stats {
     requests: [AtomicU64; Endpoint::ALL.len()],
     throttled: AtomicU64,
     retries: AtomicU64,
+    /// Requests per second per location, and the daily budgets.
+    pub series: Series,
 }
 
 fn idx(e: Endpoint) -> usize {
@@ -42,6 +45,7 @@ impl Stats {
                 .collect(),
             throttled: self.throttled.load(Relaxed),
             retries: self.retries.load(Relaxed),
+            series: self.series.snapshot(),
         }
     }
 }
@@ -53,6 +57,7 @@ pub struct StatsSnapshot {
     /// 429 responses received.
     pub throttled: u64,
     pub retries: u64,
+    pub series: Vec<LocationSeries>,
 }
 
 impl StatsSnapshot {

@@ -20,7 +20,7 @@ mapping) or the API refused the token; 3 the daily API limit ran out (the rest i
 130 interrupted (the report still has every row).";
 
 #[derive(Debug, Parser)]
-#[command(name = "ghl-import", version, about = "Import contacts from CSV, JSONL and Excel (.xlsx) files into HighLevel, with a report line for every row", after_help = EXIT_HELP)]
+#[command(name = "ghl-import", version, propagate_version = true, about = "Import contacts from CSV, JSONL and Excel (.xlsx) files into HighLevel, with a report line for every row", after_help = EXIT_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -64,6 +64,12 @@ pub enum Command {
     /// Write a commented mapping file for a CSV, JSONL or .xlsx file: what each column maps to and
     /// why, the columns left out, and suggested transforms.
     Init(InitArgs),
+    /// Write the HTML page for a report written earlier (`--report`, CSV or JSONL).
+    Report(super::report_command::ReportArgs),
+    /// Print shell completions for bash, zsh, fish, powershell or elvish on standard output.
+    Completions(super::install::CompletionsArgs),
+    /// Print the man page (roff) on standard output, or write every page to a directory.
+    Man(super::install::ManArgs),
 }
 
 /// Built-in mappings for other CRMs' exports.
@@ -164,6 +170,10 @@ pub struct FileArgs {
     /// Also write the run summary as JSON to this file.
     #[arg(long, value_name = "PATH")]
     pub summary_json: Option<PathBuf>,
+    /// Also write a self-contained HTML page of the run: counts, errors and cells left out
+    /// grouped by column, one table per location, requests per second against the quota.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
     /// Write the invalid rows here as read (CSV or JSONL, like the input; CSV for a
     /// workbook), with an `errors` column, ready to fix and import again.
     #[arg(long, value_name = "PATH")]

@@ -34,6 +34,10 @@ pub enum CliError {
     Output(String, std::io::Error),
     #[error("sandbox: {0}")]
     Sandbox(std::io::Error),
+    #[error(transparent)]
+    ReportInput(#[from] crate::report::html::ReportInputError),
+    #[error("cannot read the summary {0}: {1}")]
+    ReadSummary(String, String),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
 }
@@ -57,11 +61,21 @@ pub fn main(cli: Cli) -> Result<i32, CliError> {
             Command::Init(a) => init(a, cli.quiet).await,
             Command::Locations(a) => super::locations::list(a).await,
             Command::Plan(a) => super::plan_command::plan_command(a, cli.quiet).await,
+            Command::Report(a) => super::report_command::report(a, cli.quiet),
+            Command::Completions(a) => super::install::completions(a),
+            Command::Man(a) => super::install::man(a, cli.quiet),
         }
     })
 }
 
+/// `--log-format json`: each row outcome is logged (at `-v`), not only the rows not imported.
+static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn init_logging(cli: &Cli) {
+    JSON_LOGS.store(
+        cli.log_format == LogFormat::Json,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let level = if cli.quiet {
         "error"
     } else {
@@ -78,7 +92,13 @@ fn init_logging(cli: &Cli) {
         .with_writer(std::io::stderr)
         .with_env_filter(filter);
     let _ = match cli.log_format {
-        LogFormat::Json => builder.json().try_init(),
+        // One flat object a line, fields at the top (what log shippers expect).
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init(),
         // Timestamps only when asked for detail: a default run shows plain warnings.
         LogFormat::Text if cli.verbose == 0 => builder
             .with_target(false)
@@ -160,6 +180,7 @@ pub(super) async fn run_and_report(
     files: &FileArgs,
     quiet: bool,
 ) -> Result<i32, CliError> {
+    let json_logs = JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed);
     let report = plan::report_path(files);
     let summary_json = files.summary_json.as_deref();
     let writer = ReportWriter::create(&report, ReportFormat::from_path(&report))
@@ -194,8 +215,10 @@ pub(super) async fn run_and_report(
             cfg.validation.business_id.is_some(),
         );
         api.estimated_calls = Some(calls);
-        if !quiet {
-            let eta = api.rate.spacing().mul_f64(calls as f64);
+        let eta = api.rate.spacing().mul_f64(calls as f64);
+        if json_logs {
+            tracing::info!(rows, requests = calls, seconds = eta.as_secs(), rate = %api.rate, "estimate");
+        } else if !quiet {
             eprintln!(
                 "estimate: about {rows} rows, about {calls} requests; at {} that takes about {} in one location (less when the rows are spread over several)",
                 api.rate,
@@ -205,11 +228,18 @@ pub(super) async fn run_and_report(
     }
     let mut sinks: Vec<Box<dyn EventSink>> = vec![
         Box::new(writer),
-        Box::new(ProgressSink::new(total, visible)),
-        Box::new(LogSink),
+        Box::new(ProgressSink::new(total, visible).with_stats(cfg.stats.clone())),
+        Box::new(LogSink {
+            every_row: json_logs,
+        }),
     ];
     if let Some(r) = rejects {
         sinks.push(Box::new(r));
+    }
+    if let Some(p) = &files.html {
+        let html = crate::report::html::HtmlReport::create(p)
+            .map_err(|e| CliError::Report(p.display().to_string(), e))?;
+        sinks.push(Box::new(html));
     }
     let summary: Summary = pipeline::run(cfg, sinks, shutdown_signal().boxed()).await?;
     if let Some(path) = summary_json {
@@ -217,8 +247,11 @@ pub(super) async fn run_and_report(
             .map_err(|e| CliError::Summary(path.display().to_string(), e.into()))?;
         std::fs::write(path, json).map_err(|e| CliError::Summary(path.display().to_string(), e))?;
     }
-    if !quiet {
-        eprint!("{}", summary.render());
+    match (quiet, json_logs) {
+        (true, _) => {}
+        // Stderr stays one JSON object a line.
+        (false, true) => eprintln!("{}", summary.to_log_line()),
+        (false, false) => eprint!("{}", summary.render()),
     }
     Ok(summary.exit_code)
 }

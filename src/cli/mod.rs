@@ -3,9 +3,11 @@
 
 mod args;
 mod execute;
+mod install;
 mod locations;
 mod plan;
 mod plan_command;
+mod report_command;
 
 pub use args::{Cli, Command, FileArgs, ImportArgs, InputFormat, LogFormat, SandboxArgs};
 pub use execute::main;

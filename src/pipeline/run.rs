@@ -61,6 +61,8 @@ pub struct RunConfig {
     pub expected_rows: Option<u64>,
     /// `plan`: judge valid rows against the location's contacts instead of sending them.
     pub plan: Option<crate::plan::PlanOptions>,
+    /// The run's request counters, shared with whoever shows them live (the progress bar).
+    pub stats: Arc<Stats>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +93,7 @@ impl RunConfig {
             state: None,
             expected_rows: None,
             plan: None,
+            stats: Arc::default(),
         }
     }
 }
@@ -235,7 +238,8 @@ pub async fn run(
         let _ = ev_tx.send(Event::Notice { message }).await;
     }
 
-    let stats = Arc::new(Stats::default());
+    let stats = cfg.stats.clone();
+    stats.series.restart_clock();
     let client = match cfg.api.clone() {
         Some(c) => Some(Arc::new(Client::new(
             c,

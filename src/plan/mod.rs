@@ -30,7 +30,8 @@ pub struct PlanOptions {
 }
 
 /// The import's requests and time, from the plan's statuses.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Estimate {
     /// Existing contacts read, all locations.
     pub contacts_read: u64,

@@ -1,14 +1,24 @@
 use std::io;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::progress_line::ProgressLine;
+use crate::api::Stats;
 use crate::event::{Event, EventSink, RowStatus};
+
+/// How often the words after the bar are rebuilt (rows may arrive a million a second).
+const REFRESH: Duration = Duration::from_millis(250);
 
 /// The bar on stderr; hidden when stderr is not a terminal (cron, CI, pipes).
 pub struct ProgressSink {
     bar: ProgressBar,
-    problems: u64,
+    total: Option<u64>,
+    line: ProgressLine,
+    /// The run's counters, for the daily budget left.
+    stats: Option<Arc<Stats>>,
+    shown_at: Option<Instant>,
 }
 
 impl ProgressSink {
@@ -22,7 +32,7 @@ impl ProgressSink {
             bar.set_draw_target(ProgressDrawTarget::hidden());
         }
         let style = if total.is_some() {
-            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} rows · {per_sec} · ETA {eta} · {msg}"
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} rows · {per_sec} · {msg}"
         } else {
             "{spinner} [{elapsed_precise}] {pos} rows · {per_sec} · {msg}"
         };
@@ -30,7 +40,44 @@ impl ProgressSink {
             bar.set_style(s);
         }
         bar.enable_steady_tick(Duration::from_millis(200));
-        ProgressSink { bar, problems: 0 }
+        ProgressSink {
+            bar,
+            total,
+            line: ProgressLine::default(),
+            stats: None,
+            shown_at: None,
+        }
+    }
+
+    /// Shows the daily budget left from the run's counters (the same `Arc` the run uses).
+    pub fn with_stats(mut self, stats: Arc<Stats>) -> Self {
+        self.stats = Some(stats);
+        self
+    }
+
+    fn refresh(&mut self, force: bool) {
+        let now = Instant::now();
+        let done = self.bar.position();
+        self.line.sample(now, done);
+        if !force
+            && self
+                .shown_at
+                .is_some_and(|t| now.duration_since(t) < REFRESH)
+        {
+            return;
+        }
+        self.shown_at = Some(now);
+        let budget = self
+            .stats
+            .as_ref()
+            .and_then(|s| s.series.daily_left().into_iter().next());
+        let msg = self.line.render(
+            now,
+            done,
+            self.total,
+            budget.as_ref().map(|(l, n)| (l.as_str(), *n)),
+        );
+        self.bar.set_message(msg);
     }
 }
 
@@ -39,11 +86,19 @@ impl EventSink for ProgressSink {
         match event {
             Event::Row(o) => {
                 if o.status.is_problem() {
-                    self.problems += 1;
-                    self.bar
-                        .set_message(format!("{} not imported", self.problems));
+                    self.line.problems += 1;
                 }
+                self.line.row(o.location_id.as_deref());
                 self.bar.inc(1);
+                self.refresh(false);
+            }
+            Event::Retry { .. } => {
+                self.line.retries += 1;
+                self.refresh(true);
+            }
+            Event::RateLimited { .. } => {
+                self.line.throttled += 1;
+                self.refresh(true);
             }
             Event::Notice { message } => self.bar.println(message),
             Event::Finished(_) => self.bar.finish_and_clear(),
@@ -53,8 +108,11 @@ impl EventSink for ProgressSink {
     }
 }
 
-/// Rows and run events as `tracing` records: `-v` shows each row, warnings always show.
-pub struct LogSink;
+/// Rows and run events as `tracing` records: `-v` shows each row not imported (with
+/// `every_row`, each row, with the report's fields: `--log-format json`), warnings always show.
+pub struct LogSink {
+    pub every_row: bool,
+}
 
 impl EventSink for LogSink {
     fn on_event(&mut self, event: &Event) -> io::Result<()> {
@@ -66,6 +124,20 @@ impl EventSink for LogSink {
             } => {
                 tracing::info!(%input, %format, dry_run, "run started")
             }
+            Event::Row(o) if self.every_row => tracing::info!(
+                row = o.row,
+                status = o.status.as_str(),
+                contact_id = o.contact_id.as_deref().unwrap_or(""),
+                email = o.email.as_deref().unwrap_or(""),
+                phone = o.phone.as_deref().unwrap_or(""),
+                location_id = o.location_id.as_deref().unwrap_or(""),
+                tags_status = o.tags_status.as_str("added"),
+                business_status = o.business_status.as_str("set"),
+                errors = %o.errors.join("; "),
+                changes = %o.changes.join("; "),
+                warnings = %o.warnings.join("; "),
+                "row"
+            ),
             Event::Row(o) => match o.status {
                 RowStatus::Invalid | RowStatus::Failed | RowStatus::Deferred => tracing::info!(
                     row = o.row,

@@ -2,13 +2,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::api::StatsSnapshot;
 use crate::event::{Event, EventSink, RowStatus, StepStatus};
 
 /// The run in numbers: printed on stderr at the end and written by `--summary-json`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Summary {
     pub input: String,
     /// How the input was read: format, delimiter and encoding (from `Event::Started`).
@@ -26,6 +27,9 @@ pub struct Summary {
     /// 429 responses received.
     pub throttled: u64,
     pub retries: u64,
+    /// Requests per second per location over the run, against its quota, and the daily
+    /// budget the server last reported.
+    pub series: Vec<crate::api::LocationSeries>,
     pub elapsed_secs: f64,
     pub rows_per_sec: f64,
     /// Why the run stopped before the end of the input, if it did.
@@ -42,7 +46,8 @@ pub struct Summary {
     pub columns: Box<ColumnReport>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ColumnReport {
     /// Rows sent (or, in a dry run, valid) with cells left out of the body.
     pub rows_with_cells_left_out: u64,
@@ -55,6 +60,15 @@ pub struct ColumnReport {
 impl Summary {
     pub fn count(&self, s: RowStatus) -> u64 {
         self.by_status.get(s.as_str()).copied().unwrap_or(0)
+    }
+
+    /// The summary as one JSON object with `"message":"summary"`, for `--log-format json`.
+    pub fn to_log_line(&self) -> String {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if let Some(m) = v.as_object_mut() {
+            m.insert("message".into(), "summary".into());
+        }
+        v.to_string()
     }
 
     /// The few lines a person reads at the end of a run.
@@ -183,6 +197,7 @@ impl SummaryBuilder {
         s.requests = stats.requests.into_iter().collect();
         s.throttled = stats.throttled;
         s.retries = stats.retries;
+        s.series = stats.series;
         s.elapsed_secs = elapsed.as_secs_f64();
         s.rows_per_sec = if s.elapsed_secs > 0.0 {
             s.rows as f64 / s.elapsed_secs
