@@ -6,9 +6,11 @@ pub mod lane;
 pub mod limiter;
 mod stats;
 mod token;
+mod undo_calls;
 
 pub use client::{
-    Client, ClientConfig, PerContact, RateLimitInfo, Upserted, API_VERSION, DEFAULT_BASE_URL,
+    Client, ClientConfig, PerContact, RateLimitInfo, TagAnswers, TagChange, TagOp, Upserted,
+    API_VERSION, DEFAULT_BASE_URL,
 };
 pub use error::ApiError;
 pub use lane::BudgetPolicy;
