@@ -200,6 +200,11 @@ pub struct ImportArgs {
     /// that contact (status `unchanged`, no request). Recommended for scheduled runs.
     #[arg(long)]
     pub changed_only: bool,
+    /// Before writing to a location, read its contacts (100 per request) and keep the ones
+    /// this file touches in the state store, so `ghl-import undo` can also restore the field
+    /// values the import overwrites.
+    #[arg(long, conflicts_with = "no_state")]
+    pub snapshot: bool,
 }
 
 #[derive(Debug, Args)]

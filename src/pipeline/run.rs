@@ -23,9 +23,11 @@ use crate::input::{InputError, InputOptions, Reader};
 use crate::mapping::{Mapper, MappingError, MappingSpec};
 use crate::report::{Summary, SummaryBuilder};
 use crate::state::store::{self, Resumed};
+use crate::state::undo_log::UndoFacts;
 use crate::state::{
     mark_owed, Batch, BatchKind, Ledger, RowHashes, RunIdentity, StateError, Step, Store,
 };
+use crate::undo::Snapshots;
 use crate::validation::custom_fields::CustomFieldSet;
 use crate::validation::{ValidationError, ValidationOptions, Validator};
 
@@ -71,6 +73,8 @@ pub struct StateConfig {
     pub restart: bool,
     /// Skip rows whose payload, tags and business equal what was last applied.
     pub changed_only: bool,
+    /// `--snapshot`: store each location's contacts before writing, for `undo`.
+    pub snapshot: bool,
 }
 
 impl RunConfig {
@@ -145,11 +149,15 @@ enum Msg {
         valid: Box<ValidRow>,
         /// What to record as applied; `None` for a row an earlier attempt already recorded.
         hashes: Option<RowHashes>,
+        /// What undo needs from the upsert's answer (with `hashes`).
+        facts: Option<UndoFacts>,
     },
     BatchDone {
         kind: BatchKind,
         results: Vec<(u64, Result<(), String>)>,
         not_sent: bool,
+        /// Tags the add call reported as newly added, per row (for undo).
+        added: Vec<(u64, Vec<String>)>,
     },
     InputDone {
         total: u64,
@@ -266,6 +274,12 @@ pub async fn run(
         )?)),
         None => None,
     };
+    let mut state = state;
+    if let (Some(st), Some(c), Some(sc)) = (state.as_mut(), &client, &cfg.state) {
+        if sc.snapshot {
+            st.snapshots = Some(Arc::new(Snapshots::new(c.clone(), st.store.clone())?));
+        }
+    }
 
     let (stop_tx, stop_rx) = watch::channel::<Option<Stop>>(None);
     let stop_tx = Arc::new(stop_tx);
@@ -393,6 +407,7 @@ struct StateCtx {
     store: Arc<Mutex<Store>>,
     resumed: Option<Resumed>,
     changed_only: bool,
+    snapshots: Option<Arc<Snapshots>>,
 }
 
 fn poisoned() -> RunError {
@@ -428,6 +443,7 @@ fn open_state(cfg: &RunConfig, sc: &StateConfig) -> Result<StateCtx, RunError> {
         store: Arc::new(Mutex::new(store)),
         resumed,
         changed_only: sc.changed_only,
+        snapshots: None,
     })
 }
 
@@ -586,6 +602,7 @@ struct Pending {
 /// never starves the others of the lookahead. Rows of one location start in input order.
 struct Dispatcher {
     client: Arc<Client>,
+    snapshots: Option<Arc<Snapshots>>,
     msg_tx: mpsc::Sender<Msg>,
     stop_tx: Arc<watch::Sender<Option<Stop>>>,
     done_tx: mpsc::UnboundedSender<String>,
@@ -619,6 +636,7 @@ impl Dispatcher {
             let ticket = self.chains.enter(match_keys(&p.location, &p.valid));
             tokio::spawn(upsert_row(
                 self.client.clone(),
+                self.snapshots.clone(),
                 p,
                 ticket,
                 self.stop_tx.clone(),
@@ -733,6 +751,7 @@ async fn dispatch(
     };
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<String>();
     let mut d = Dispatcher {
+        snapshots: state.as_ref().and_then(|s| s.snapshots.clone()),
         client,
         msg_tx: msg_tx.clone(),
         stop_tx,
@@ -862,6 +881,7 @@ impl ResumedRow {
             location,
             valid,
             hashes: None,
+            facts: None,
         }
     }
 }
@@ -938,8 +958,10 @@ fn unchanged(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn upsert_row(
     client: Arc<Client>,
+    snapshots: Option<Arc<Snapshots>>,
     p: Pending,
     mut ticket: Ticket,
     stop_tx: Arc<watch::Sender<Option<Stop>>>,
@@ -954,6 +976,28 @@ async fn upsert_row(
         hashes,
     } = p;
     ticket.ready().await;
+    if let Some(snap) = &snapshots {
+        if let Err(e) = snap.ensure(&location).await {
+            drop(ticket);
+            let stop = match e.api() {
+                Some(ApiError::Cancelled) => None,
+                Some(api) => stop_for(api).or(Some(Stop::Fatal(e.to_string()))),
+                None => Some(Stop::Fatal(e.to_string())),
+            };
+            if let Some(stop) = stop {
+                set_stop(&stop_tx, stop);
+            }
+            let reason = stop_tx
+                .borrow()
+                .as_ref()
+                .map_or_else(|| e.to_string(), Stop::reason);
+            let _ = msg_tx
+                .send(Msg::Final(deferred(seq, row, &valid, Some(&location), reason)))
+                .await;
+            let _ = done_tx.send(location);
+            return;
+        }
+    }
     let result = client.upsert(&location, &valid.contact).await;
     drop(ticket);
     let done = location.clone();
@@ -972,11 +1016,15 @@ async fn upsert_row(
             let mut o = outcome(seq, row, v.status, &valid, Some(&location));
             o.contact_id = Some(u.contact_id);
             o.warnings = v.warnings;
+            let facts = hashes
+                .as_ref()
+                .map(|_| crate::undo::facts::from_upsert(&valid, returned.as_ref(), u.created));
             Msg::Upserted {
                 outcome: o,
                 location,
                 valid,
                 hashes,
+                facts,
             }
         }
         Err(e) if e.is_fatal() => {
@@ -1099,12 +1147,19 @@ impl Collector {
                 location,
                 valid,
                 hashes,
+                facts,
             } => {
                 self.rows_in += 1;
                 // Recorded as owed, so a resume sends what is still owed.
                 mark_owed(&mut outcome, &valid.tags, valid.business_id.as_deref());
                 if let Some(h) = &hashes {
-                    self.record(|s| s.record_upserted(&outcome, &contact_keys(&valid), h));
+                    self.record(|s| {
+                        s.record_upserted(&outcome, &contact_keys(&valid), h)?;
+                        match &facts {
+                            Some(f) => s.record_undo_facts(outcome.seq, f),
+                            None => Ok(()),
+                        }
+                    });
                 }
                 let full = self.ledger.upserted(
                     outcome,
@@ -1118,6 +1173,7 @@ impl Collector {
                 kind,
                 results,
                 not_sent,
+                added,
             } => {
                 self.in_flight -= 1;
                 let failed_as = if not_sent {
@@ -1137,6 +1193,9 @@ impl Collector {
                             failed_as
                         };
                         s.record_step(*seq, step, status)?;
+                    }
+                    for (seq, tags) in &added {
+                        s.record_tags_added(*seq, tags)?;
                     }
                     Ok(())
                 });
@@ -1183,10 +1242,32 @@ async fn send_batch(
     let mut ids: Vec<String> = batch.items.iter().map(|(_, id)| id.clone()).collect();
     ids.sort();
     ids.dedup();
+    // The tags each contact got that it did not have, kept for undo.
+    let mut added_by_id = std::collections::HashMap::new();
     let result = match &batch.kind {
-        BatchKind::Tags(tags) => client.add_tags(&batch.location, &ids, tags).await,
+        BatchKind::Tags(tags) => client
+            .update_tags(crate::api::TagOp::Add, &batch.location, &ids, tags)
+            .await
+            .map(|answers| {
+                answers
+                    .into_iter()
+                    .map(|(id, r)| {
+                        let r = r.map(|change| {
+                            if let Some(a) = change.added {
+                                added_by_id.insert(id.clone(), a);
+                            }
+                        });
+                        (id, r)
+                    })
+                    .collect::<crate::api::PerContact>()
+            }),
         BatchKind::Business(b) => client.set_business(&batch.location, &ids, Some(b)).await,
     };
+    let added = batch
+        .items
+        .iter()
+        .filter_map(|(seq, id)| added_by_id.get(id).map(|a| (*seq, a.clone())))
+        .collect();
     let (results, not_sent) = match result {
         Ok(per_contact) => {
             let by_id: std::collections::HashMap<String, Result<(), String>> =
@@ -1227,6 +1308,7 @@ async fn send_batch(
             kind: batch.kind,
             results,
             not_sent,
+            added,
         })
         .await;
 }
