@@ -60,6 +60,69 @@ pub enum Command {
     /// Write a commented mapping file for a CSV or JSONL file: what each column maps to and
     /// why, the columns left out, and suggested transforms.
     Init(InitArgs),
+    /// List the runs in the state store (`runs show N` for one run, `--report` to write its
+    /// report again).
+    Runs(RunsArgs),
+    /// Take back what import run N did: delete the contacts it created (unless changed since),
+    /// remove the tags it added, set back the businesses it set, and, when it ran with
+    /// --snapshot, write back the fields it overwrote.
+    #[command(after_help = format!("{TOKEN_HELP}\n\n{UNDO_EXIT_HELP}"))]
+    Undo(UndoArgs),
+}
+
+const UNDO_EXIT_HELP: &str = "\
+Exit codes: 0 everything taken back; 1 some rows were left alone, partly restored, failed or \
+deferred (see the report; run undo again to retry failed and deferred ones); 2 nothing could \
+start, or the API refused the token; 130 interrupted (run undo again to finish).";
+
+/// Where the state store is (`runs`, `undo`).
+#[derive(Debug, Clone, Args)]
+pub struct StateArgs {
+    /// The state store [default: $XDG_STATE_HOME/ghl-import/state.db].
+    #[arg(long, value_name = "PATH", env = "GHL_IMPORT_STATE", global = true)]
+    pub state: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    #[command(subcommand)]
+    pub command: Option<RunsCommand>,
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// One run's summary: file, locations, times, rows by status.
+    Show {
+        /// The run id (`ghl-import runs` lists them).
+        id: i64,
+        /// Write the run's per-row report again, from the store (.csv or .jsonl).
+        #[arg(long, value_name = "PATH")]
+        report: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// The import run to take back (`ghl-import runs` lists them).
+    pub run: i64,
+    /// Say, row by row, what undo would do; change nothing (reads each contact).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where the per-row report goes (.csv or .jsonl) [default: undo-<N>.report.csv, or
+    /// undo-<N>.plan.csv with --dry-run].
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// Start the undo over instead of resuming an unfinished one.
+    #[arg(long)]
+    pub restart: bool,
+    #[command(flatten)]
+    pub state: StateArgs,
+    #[command(flatten)]
+    pub api: ApiArgs,
+    #[command(flatten)]
+    pub pacing: PacingArgs,
 }
 
 /// Built-in mappings for other CRMs' exports.

@@ -5,6 +5,8 @@ mod args;
 mod execute;
 mod plan;
 mod plan_command;
+mod runs_command;
+mod undo_command;
 
 pub use args::{Cli, Command, FileArgs, ImportArgs, InputFormat, LogFormat, SandboxArgs};
 pub use execute::main;

@@ -10,3 +10,4 @@ pub use progress::{LogSink, ProgressSink};
 pub use rejects::RejectsWriter;
 pub use summary::{Summary, SummaryBuilder};
 pub use writer::{neutralize_formula, ReportFormat, ReportWriter};
+pub(crate) use writer::create_private;

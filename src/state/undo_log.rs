@@ -305,7 +305,11 @@ impl Store {
 
     /// What earlier attempts of this undo run recorded, by row seq.
     pub fn undo_records(&self) -> Result<HashMap<u64, UndoRecord>, StateError> {
-        let run = self.run_id();
+        self.undo_records_of(self.run_id())
+    }
+
+    /// Undo run `run`'s records, by row seq.
+    pub fn undo_records_of(&self, run: i64) -> Result<HashMap<u64, UndoRecord>, StateError> {
         self.sql(|c| {
             let mut st =
                 c.prepare("SELECT seq, phase, status, outcome FROM undo_rows WHERE run_id = ?1")?;

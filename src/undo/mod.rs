@@ -7,3 +7,9 @@ pub mod facts;
 mod snapshot;
 
 pub use snapshot::{SnapshotError, Snapshots};
+pub mod decide;
+pub mod report;
+mod run;
+
+pub use report::{write_report, UndoOutcome, UndoStatus};
+pub use run::{undo, UndoConfig, UndoError, UndoSummary};
