@@ -363,6 +363,10 @@ pub async fn run(
     let _ = reader_thread.join();
     watcher.abort();
     drop(client);
+    // Its client holds an event sender: the event stream ends only once it is gone.
+    if let Some(st) = state.as_mut() {
+        st.snapshots = None;
+    }
 
     let stop = stop_rx.borrow().clone();
     drop(ev_tx);
