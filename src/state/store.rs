@@ -212,7 +212,7 @@ fn step_str(s: StepStatus) -> &'static str {
     }
 }
 
-fn step_from(s: &str) -> StepStatus {
+pub(super) fn step_from(s: &str) -> StepStatus {
     match s {
         "done" => StepStatus::Done,
         "failed" => StepStatus::Failed,

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
-use super::store::{RunIdentity, StateError, Store};
+use super::store::{step_from, RunIdentity, StateError, Store};
 use crate::event::{RowStatus, StepStatus};
 
 /// Brings a version-1 (or new) store to version 2. Columns are added, nothing is rewritten,
@@ -113,15 +113,6 @@ fn json_list(s: Option<String>) -> Option<Vec<String>> {
     s.and_then(|s| serde_json::from_str(&s).ok())
 }
 
-fn step(s: &str) -> StepStatus {
-    match s {
-        "done" => StepStatus::Done,
-        "failed" => StepStatus::Failed,
-        "skipped" => StepStatus::Skipped,
-        _ => StepStatus::None,
-    }
-}
-
 impl Store {
     pub fn record_undo_facts(&mut self, seq: u64, f: &UndoFacts) -> Result<(), StateError> {
         self.begin()?;
@@ -171,15 +162,7 @@ impl Store {
     }
 
     pub fn has_snapshot(&self, location: &str) -> Result<bool, StateError> {
-        let run = self.run_id();
-        self.sql(|c| {
-            c.query_row(
-                "SELECT count(*) FROM snapshot_locations WHERE run_id = ?1 AND location_id = ?2",
-                params![run, location],
-                |r| r.get::<_, i64>(0),
-            )
-        })
-        .map(|n| n > 0)
+        self.run_has_snapshot(self.run_id(), location)
     }
 
     /// One page of a location's contacts as they are before the run.
@@ -261,13 +244,13 @@ impl Store {
                     location_id: r.get(4)?,
                     email: r.get(5)?,
                     phone: r.get(6)?,
-                    business_status: step(&r.get::<_, String>(7)?),
+                    business_status: step_from(&r.get::<_, String>(7)?),
                     business: r.get(8)?,
                     business_before: r
                         .get::<_, Option<String>>(9)?
                         .map(|b| Some(b).filter(|b| !b.is_empty())),
                     tags_added: json_list(r.get(10)?),
-                    tags_status: step(&r.get::<_, String>(11)?),
+                    tags_status: step_from(&r.get::<_, String>(11)?),
                     after_hash: r.get(12)?,
                     sent_fields: json_list(r.get(13)?).unwrap_or_default(),
                 })
