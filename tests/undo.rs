@@ -80,7 +80,14 @@ fn state(env: &Env) -> Vec<SandboxContact> {
 
 fn import(env: &Env, extra: &[&str]) -> Output {
     let file = env.write("hubspot-crm-exports-all-contacts-2026-02-10.csv", FILE);
-    let mut args = vec!["--tag", "imported", "--tag", "spring-2026", "--business-id", "biz_new"];
+    let mut args = vec![
+        "--tag",
+        "imported",
+        "--tag",
+        "spring-2026",
+        "--business-id",
+        "biz_new",
+    ];
     args.extend_from_slice(extra);
     let out = env.import(&file, &args);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -122,7 +129,11 @@ fn undo_with_a_snapshot_restores_the_seeded_location_exactly() {
 
     let out = undo(&env, "1", &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert_eq!(state(&env), seeded, "contacts, fields, tags and businesses as seeded");
+    assert_eq!(
+        state(&env),
+        seeded,
+        "contacts, fields, tags and businesses as seeded"
+    );
     let report = undo_report(&env);
     assert_eq!(report.len(), 4, "one line per row of the run");
     assert_eq!(report["dan@example.net"]["status"], "deleted");
@@ -183,10 +194,22 @@ fn undo_without_a_snapshot_restores_all_but_the_overwritten_fields_and_names_the
     assert_eq!(now.len(), 3);
     for (n, s) in now.iter().zip(&seeded) {
         assert_eq!(n.id, s.id);
-        assert_eq!((&n.tags, &n.business_id), (&s.tags, &s.business_id), "{:?}", n.email);
+        assert_eq!(
+            (&n.tags, &n.business_id),
+            (&s.tags, &s.business_id),
+            "{:?}",
+            n.email
+        );
     }
-    let ann_now = now.iter().find(|c| c.first_name.as_deref() == Some("Ann")).unwrap();
-    assert_eq!(ann_now.last_name.as_deref(), Some("Lee-Smith"), "not restorable");
+    let ann_now = now
+        .iter()
+        .find(|c| c.first_name.as_deref() == Some("Ann"))
+        .unwrap();
+    assert_eq!(
+        ann_now.last_name.as_deref(),
+        Some("Lee-Smith"),
+        "not restorable"
+    );
 }
 
 #[test]
@@ -247,7 +270,10 @@ fn an_undo_killed_midway_and_run_again_takes_everything_back_once() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while deletes(&env).len() < ROWS / 3 {
-        assert!(Instant::now() < deadline, "the kill point was never reached");
+        assert!(
+            Instant::now() < deadline,
+            "the kill point was never reached"
+        );
         assert!(child.try_wait().unwrap().is_none(), "undo ended early");
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -264,9 +290,20 @@ fn an_undo_killed_midway_and_run_again_takes_everything_back_once() {
     let mut unique = all.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!((all.len(), unique.len()), (ROWS, ROWS), "each contact deleted once");
+    assert_eq!(
+        (all.len(), unique.len()),
+        (ROWS, ROWS),
+        "each contact deleted once"
+    );
     let report = read_report(&env.path("undo.csv"));
     let rows: Vec<u64> = report.iter().map(|r| r["row"].parse().unwrap()).collect();
-    assert_eq!(rows, (2..ROWS as u64 + 2).collect::<Vec<_>>(), "every row once");
-    assert!(report.iter().all(|r| r["status"] == "deleted"), "{report:?}");
+    assert_eq!(
+        rows,
+        (2..ROWS as u64 + 2).collect::<Vec<_>>(),
+        "every row once"
+    );
+    assert!(
+        report.iter().all(|r| r["status"] == "deleted"),
+        "{report:?}"
+    );
 }

@@ -356,7 +356,10 @@ impl Client {
         };
         let (endpoint, path) = match op {
             TagOp::Add => (Endpoint::BulkTagsAdd, "/contacts/bulk/tags/update/add"),
-            TagOp::Remove => (Endpoint::BulkTagsRemove, "/contacts/bulk/tags/update/remove"),
+            TagOp::Remove => (
+                Endpoint::BulkTagsRemove,
+                "/contacts/bulk/tags/update/remove",
+            ),
         };
         let r: TagsResponse = self
             .call(endpoint, location, Method::POST, path, Some(&body))

@@ -43,7 +43,13 @@ impl Client {
     pub async fn delete_contact(&self, location: &str, id: &str) -> Result<bool, ApiError> {
         let path = contact_path(id);
         match self
-            .call::<Value, ()>(Endpoint::DeleteContact, location, Method::DELETE, &path, None)
+            .call::<Value, ()>(
+                Endpoint::DeleteContact,
+                location,
+                Method::DELETE,
+                &path,
+                None,
+            )
             .await
         {
             Ok(v) if v.get("succeded").and_then(Value::as_bool) == Some(false) => {

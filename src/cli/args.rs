@@ -73,7 +73,8 @@ pub enum Command {
 const UNDO_EXIT_HELP: &str = "\
 Exit codes: 0 everything taken back; 1 some rows were left alone, partly restored, failed or \
 deferred (see the report; run undo again to retry failed and deferred ones); 2 nothing could \
-start, or the API refused the token; 130 interrupted (run undo again to finish).";
+start, or the API refused the token; 3 the daily API limit ran out (run undo again tomorrow); \
+130 interrupted (run undo again to finish).";
 
 /// Where the state store is (`runs`, `undo`).
 #[derive(Debug, Clone, Args)]

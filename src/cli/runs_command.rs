@@ -59,7 +59,11 @@ pub(super) fn runs_command(a: &RunsArgs) -> Result<i32, CliError> {
                     finished(&r),
                     r.locations.join(" "),
                     counts(&r),
-                    if r.snapshot { "with snapshot" } else { "no snapshot" },
+                    if r.snapshot {
+                        "with snapshot"
+                    } else {
+                        "no snapshot"
+                    },
                 );
             }
             Ok(0)

@@ -37,9 +37,9 @@ pub(super) async fn undo_command(a: &UndoArgs, quiet: bool) -> Result<i32, CliEr
     });
     // Fail before any call if the report cannot be written.
     write_report(&report, &[]).map_err(|e| CliError::Report(report.display().to_string(), e))?;
-    let total = store.run_info(a.run)?.map(|r| {
-        r.counts.iter().map(|(_, n)| *n as u64).sum::<u64>()
-    });
+    let total = store
+        .run_info(a.run)?
+        .map(|r| r.counts.iter().map(|(_, n)| *n as u64).sum::<u64>());
     let visible = !quiet && std::io::stderr().is_terminal();
     let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
     if !visible {
@@ -82,6 +82,8 @@ pub(super) async fn undo_command(a: &UndoArgs, quiet: bool) -> Result<i32, CliEr
 fn exit_code(s: &UndoSummary) -> ExitCode {
     if s.fatal {
         ExitCode::Fatal
+    } else if s.budget {
+        ExitCode::BudgetExhausted
     } else if s.stopped.is_some() {
         ExitCode::Interrupted
     } else if s.rows.iter().any(|o| o.status.is_problem()) {
@@ -96,7 +98,10 @@ fn render(s: &UndoSummary, report: &str) -> String {
     let what = if s.dry_run { "undo plan" } else { "undo" };
     out.push_str(&format!("{what} of run {}", s.run));
     if let Some(u) = s.undo_run {
-        out.push_str(&format!(" (recorded as run {u}{})", if s.resumed { ", resumed" } else { "" }));
+        out.push_str(&format!(
+            " (recorded as run {u}{})",
+            if s.resumed { ", resumed" } else { "" }
+        ));
     }
     out.push('\n');
     for (status, n) in s.counts() {

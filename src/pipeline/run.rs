@@ -996,7 +996,13 @@ async fn upsert_row(
                 .as_ref()
                 .map_or_else(|| e.to_string(), Stop::reason);
             let _ = msg_tx
-                .send(Msg::Final(deferred(seq, row, &valid, Some(&location), reason)))
+                .send(Msg::Final(deferred(
+                    seq,
+                    row,
+                    &valid,
+                    Some(&location),
+                    reason,
+                )))
                 .await;
             let _ = done_tx.send(location);
             return;

@@ -462,10 +462,7 @@ async fn update_contact(State(shared): St, Extension(ctx): Ctx, Path(id): Path<S
     apply(&mut c, &body, &fields, None);
     c.date_updated = now_iso();
     store.put(c.clone());
-    json_response(
-        200,
-        json!({"succeded": true, "contact": contact_json(&c)}),
-    )
+    json_response(200, json!({"succeded": true, "contact": contact_json(&c)}))
 }
 
 /// `DELETE /contacts/{contactId}`: `{"succeded": true}` (`DeleteContactsSuccessfulResponseDto`).

@@ -331,7 +331,10 @@ impl Store {
         Ok(s)
     }
 
-    pub(super) fn sql<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StateError> {
+    pub(super) fn sql<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StateError> {
         f(&self.conn).map_err(|source| StateError::Sqlite {
             path: self.path.clone(),
             source,

@@ -117,7 +117,10 @@ impl Store {
     pub fn record_undo_facts(&mut self, seq: u64, f: &UndoFacts) -> Result<(), StateError> {
         self.begin()?;
         let run = self.run_id();
-        let before = f.business_before.as_ref().map(|b| b.clone().unwrap_or_default());
+        let before = f
+            .business_before
+            .as_ref()
+            .map(|b| b.clone().unwrap_or_default());
         let sent = serde_json::to_string(&f.sent_fields).unwrap_or_else(|_| "[]".into());
         self.sql(|c| {
             c.prepare_cached(

@@ -83,18 +83,33 @@ pub fn group(rows: Vec<ImportedRow>) -> (Vec<Item>, Vec<UndoOutcome>) {
     let mut nothing_rows = Vec::new();
     for r in rows {
         let (Some(id), Some(loc)) = (r.contact_id.clone(), r.location_id.clone()) else {
-            nothing_rows.push(nothing(&r, format!("the import reported this row {}: nothing to take back", r.status.as_str())));
+            nothing_rows.push(nothing(
+                &r,
+                format!(
+                    "the import reported this row {}: nothing to take back",
+                    r.status.as_str()
+                ),
+            ));
             continue;
         };
         if !matches!(r.status, RowStatus::Created | RowStatus::Updated) {
-            nothing_rows.push(nothing(&r, format!("the import reported this row {}: nothing to take back", r.status.as_str())));
+            nothing_rows.push(nothing(
+                &r,
+                format!(
+                    "the import reported this row {}: nothing to take back",
+                    r.status.as_str()
+                ),
+            ));
             continue;
         }
         let key = (loc.clone(), id.clone());
         let item = match index.get(&key) {
             Some(&i) => {
                 let first = items[i].row;
-                nothing_rows.push(nothing(&r, format!("same contact as row {first}, taken back there")));
+                nothing_rows.push(nothing(
+                    &r,
+                    format!("same contact as row {first}, taken back there"),
+                ));
                 &mut items[i]
             }
             None => {
@@ -177,11 +192,20 @@ fn business_label(b: &Option<String>) -> String {
 /// Fields `PUT /contacts/{id}` (`UpdateContactDto`) cannot write.
 const NOT_UPDATABLE: [&str; 2] = ["gender", "companyName"];
 
-pub fn decide(item: &Item, current: Option<&Value>, snapshot: Snapshot<'_>, dry_run: bool) -> Decision {
+pub fn decide(
+    item: &Item,
+    current: Option<&Value>,
+    snapshot: Snapshot<'_>,
+    dry_run: bool,
+) -> Decision {
     let Some(contact) = current.and_then(RemoteContact::from_json) else {
         let mut o = item.outcome(UndoStatus::Gone);
         o.notes.push("the contact no longer exists".into());
-        return Decision { outcome: o, delete: false, update: None };
+        return Decision {
+            outcome: o,
+            delete: false,
+            update: None,
+        };
     };
     if item.created {
         decide_created(item, &contact, dry_run)
@@ -192,14 +216,21 @@ pub fn decide(item: &Item, current: Option<&Value>, snapshot: Snapshot<'_>, dry_
 
 fn decide_created(item: &Item, c: &RemoteContact, dry_run: bool) -> Decision {
     let mut changed = Vec::new();
-    if item.after_hash.as_ref().is_some_and(|h| *h != fields_hash(c)) {
+    if item
+        .after_hash
+        .as_ref()
+        .is_some_and(|h| *h != fields_hash(c))
+    {
         changed.push("its fields".to_owned());
     }
     if !item.tags_unknown && lower_set(&c.tags) != lower_set(&item.tags_added) {
         changed.push(format!("its tags (now: {})", c.tags.join(", ")));
     }
     if c.business_id != item.business_set {
-        changed.push(format!("its business (now {})", business_label(&c.business_id)));
+        changed.push(format!(
+            "its business (now {})",
+            business_label(&c.business_id)
+        ));
     }
     if !changed.is_empty() {
         let mut o = item.outcome(UndoStatus::Left);
@@ -207,18 +238,40 @@ fn decide_created(item: &Item, c: &RemoteContact, dry_run: bool) -> Decision {
             "created by the run but changed after it ({}): left alone",
             changed.join(", ")
         ));
-        return Decision { outcome: o, delete: false, update: None };
+        return Decision {
+            outcome: o,
+            delete: false,
+            update: None,
+        };
     }
-    let mut o = item.outcome(if dry_run { UndoStatus::Delete } else { UndoStatus::Deleted });
+    let mut o = item.outcome(if dry_run {
+        UndoStatus::Delete
+    } else {
+        UndoStatus::Deleted
+    });
     o.actions.push("delete the contact the run created".into());
-    Decision { outcome: o, delete: true, update: None }
+    Decision {
+        outcome: o,
+        delete: true,
+        update: None,
+    }
 }
 
-fn decide_updated(item: &Item, c: &RemoteContact, snapshot: Snapshot<'_>, dry_run: bool) -> Decision {
-    let mut o = item.outcome(if dry_run { UndoStatus::Restore } else { UndoStatus::Restored });
+fn decide_updated(
+    item: &Item,
+    c: &RemoteContact,
+    snapshot: Snapshot<'_>,
+    dry_run: bool,
+) -> Decision {
+    let mut o = item.outcome(if dry_run {
+        UndoStatus::Restore
+    } else {
+        UndoStatus::Restored
+    });
     // Tags: exactly those the add calls reported as new, if the contact still has them.
     if item.tags_unknown {
-        o.notes.push("the tag call did not report which tags were new: tags not removed".into());
+        o.notes
+            .push("the tag call did not report which tags were new: tags not removed".into());
     }
     let have = lower_set(&c.tags);
     o.remove_tags = item
@@ -228,7 +281,8 @@ fn decide_updated(item: &Item, c: &RemoteContact, snapshot: Snapshot<'_>, dry_ru
         .cloned()
         .collect();
     if !o.remove_tags.is_empty() {
-        o.actions.push(format!("remove tags {}", o.remove_tags.join(", ")));
+        o.actions
+            .push(format!("remove tags {}", o.remove_tags.join(", ")));
     }
     // Business: back to the one before, unless it changed after the run.
     if let Some(set) = &item.business_set {
@@ -243,11 +297,13 @@ fn decide_updated(item: &Item, c: &RemoteContact, snapshot: Snapshot<'_>, dry_ru
                 }
             }
             None => o.notes.push(
-                "the business before the run was not recorded (an older ghl-import ran it): left".into(),
+                "the business before the run was not recorded (an older ghl-import ran it): left"
+                    .into(),
             ),
             Some(before) if before.as_ref() == Some(set) => {}
             Some(before) => {
-                o.actions.push(format!("set business back to {}", business_label(before)));
+                o.actions
+                    .push(format!("set business back to {}", business_label(before)));
                 o.restore_business = Some(before.clone());
             }
         }
@@ -256,7 +312,11 @@ fn decide_updated(item: &Item, c: &RemoteContact, snapshot: Snapshot<'_>, dry_ru
     if !o.notes.is_empty() {
         o.status = UndoStatus::Partial;
     }
-    Decision { outcome: o, delete: false, update }
+    Decision {
+        outcome: o,
+        delete: false,
+        update,
+    }
 }
 
 /// The `PUT` body that writes the snapshot's values back over the fields the run sent.
@@ -326,7 +386,11 @@ fn restore_fields(
     if restored.is_empty() {
         return None;
     }
-    if item.after_hash.as_ref().is_some_and(|h| *h != fields_hash(c)) {
+    if item
+        .after_hash
+        .as_ref()
+        .is_some_and(|h| *h != fields_hash(c))
+    {
         o.notes.push(format!(
             "fields changed after the run: not restored: {}",
             restored.join(", ")
@@ -374,9 +438,18 @@ mod tests {
         let d = decide(&it, Some(&edited), Snapshot::NotTaken, false);
         assert!(!d.delete);
         assert_eq!(d.outcome.status, UndoStatus::Left);
-        let tagged = json!({"id": "C", "firstName": "Ann", "tags": ["new", "vip"], "businessId": "b2"});
-        assert_eq!(decide(&it, Some(&tagged), Snapshot::NotTaken, true).outcome.status, UndoStatus::Left);
-        assert_eq!(decide(&it, None, Snapshot::NotTaken, false).outcome.status, UndoStatus::Gone);
+        let tagged =
+            json!({"id": "C", "firstName": "Ann", "tags": ["new", "vip"], "businessId": "b2"});
+        assert_eq!(
+            decide(&it, Some(&tagged), Snapshot::NotTaken, true)
+                .outcome
+                .status,
+            UndoStatus::Left
+        );
+        assert_eq!(
+            decide(&it, None, Snapshot::NotTaken, false).outcome.status,
+            UndoStatus::Gone
+        );
     }
 
     #[test]
@@ -390,7 +463,11 @@ mod tests {
         assert_eq!(d.outcome.remove_tags, ["new"]);
         assert_eq!(d.outcome.restore_business, Some(Some("b1".into())));
         assert_eq!(d.update, Some(json!({"city": null})));
-        assert_eq!(d.outcome.status, UndoStatus::Partial, "companyName cannot be written back");
+        assert_eq!(
+            d.outcome.status,
+            UndoStatus::Partial,
+            "companyName cannot be written back"
+        );
         assert!(d.outcome.notes[0].contains("companyName"));
 
         let d = decide(&it, Some(&now), Snapshot::NotTaken, false);

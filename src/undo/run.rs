@@ -60,6 +60,8 @@ pub struct UndoSummary {
     pub stopped: Option<String>,
     /// A 401/403 stopped it.
     pub fatal: bool,
+    /// The daily API limit stopped it.
+    pub budget: bool,
     pub requests: StatsSnapshot,
     pub dry_run: bool,
 }
@@ -75,7 +77,9 @@ impl UndoSummary {
 }
 
 fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    store.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    store
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn record(store: &Mutex<Store>, o: &UndoOutcome, phase: &str) -> Result<(), StateError> {
@@ -98,18 +102,26 @@ struct Ctx {
     snapshotted: HashMap<String, bool>,
     stop: Mutex<Option<String>>,
     fatal: AtomicBool,
+    budget: AtomicBool,
     interrupted: AtomicBool,
 }
 
 impl Ctx {
     fn stopping(&self) -> bool {
-        self.interrupted.load(Ordering::SeqCst) || self.fatal.load(Ordering::SeqCst)
+        self.interrupted.load(Ordering::SeqCst)
+            || self.fatal.load(Ordering::SeqCst)
+            || self.budget.load(Ordering::SeqCst)
     }
 
     /// An API error as a note; fatal ones stop the undo.
     fn failed(&self, o: &mut UndoOutcome, what: &str, e: &ApiError) {
         if e.is_fatal() {
-            self.fatal.store(true, Ordering::SeqCst);
+            let flag = if matches!(e, ApiError::DailyLimit { .. }) {
+                &self.budget
+            } else {
+                &self.fatal
+            };
+            flag.store(true, Ordering::SeqCst);
             self.stop
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -160,7 +172,11 @@ pub async fn undo(
         (HashMap::new(), false, None)
     } else {
         let resumed = store.begin_undo(cfg.run, &info.location, &cfg.api.base_url, cfg.restart)?;
-        (store.undo_records()?, resumed.is_some(), Some(store.run_id()))
+        (
+            store.undo_records()?,
+            resumed.is_some(),
+            Some(store.run_id()),
+        )
     };
     let stats = Arc::new(Stats::default());
     let client = Arc::new(Client::new(cfg.api.clone(), stats.clone(), None)?);
@@ -173,6 +189,7 @@ pub async fn undo(
         snapshotted,
         stop: Mutex::new(None),
         fatal: AtomicBool::new(false),
+        budget: AtomicBool::new(false),
         interrupted: AtomicBool::new(false),
     });
     let watcher = {
@@ -258,6 +275,7 @@ pub async fn undo(
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone();
     let fatal = ctx.fatal.load(Ordering::SeqCst);
+    let budget = ctx.budget.load(Ordering::SeqCst);
     drop(ctx);
     if !cfg.dry_run {
         let complete = done.iter().all(|o| o.status.is_final());
@@ -270,6 +288,7 @@ pub async fn undo(
         rows: done,
         stopped,
         fatal,
+        budget,
         requests: stats.snapshot(),
         dry_run: cfg.dry_run,
     })
@@ -299,7 +318,9 @@ async fn contact_step(ctx: &Ctx, it: Item, deleting: bool) -> Result<UndoOutcome
     let snap_value;
     let snapshot = if ctx.snapshotted.get(&it.location).copied().unwrap_or(false) {
         snap_value = lock(&ctx.store).snapshot_of(ctx.run, &it.contact_id)?;
-        snap_value.as_ref().map_or(Snapshot::Missing, Snapshot::Contact)
+        snap_value
+            .as_ref()
+            .map_or(Snapshot::Missing, Snapshot::Contact)
     } else {
         Snapshot::NotTaken
     };
@@ -310,12 +331,17 @@ async fn contact_step(ctx: &Ctx, it: Item, deleting: bool) -> Result<UndoOutcome
     }
     if d.delete {
         record(&ctx.store, &o, "deleting")?;
-        match ctx.client.delete_contact(&it.location, &it.contact_id).await {
+        match ctx
+            .client
+            .delete_contact(&it.location, &it.contact_id)
+            .await
+        {
             Ok(true) => {}
             Ok(false) => {
                 o.status = UndoStatus::Gone;
                 o.actions.clear();
-                o.notes.push("the contact was deleted by someone else meanwhile".into());
+                o.notes
+                    .push("the contact was deleted by someone else meanwhile".into());
             }
             Err(e) => ctx.failed(&mut o, "could not delete the contact", &e),
         }
@@ -354,11 +380,12 @@ async fn bulk_steps(ctx: &Ctx, owed: Vec<UndoOutcome>) -> Result<Vec<UndoOutcome
     let mut outcomes = owed;
     // As they were before these calls: what a resumed undo starts the bulk steps from.
     let before = outcomes.clone();
-    if ctx.dry_run || ctx.fatal.load(Ordering::SeqCst) {
+    if ctx.dry_run || ctx.fatal.load(Ordering::SeqCst) || ctx.budget.load(Ordering::SeqCst) {
         for o in &mut outcomes {
             if !ctx.dry_run {
                 o.status = UndoStatus::Deferred;
-                o.notes.push("not attempted: the undo stopped; run it again to finish".into());
+                o.notes
+                    .push("not attempted: the undo stopped; run it again to finish".into());
             }
         }
         return Ok(outcomes);
