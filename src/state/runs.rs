@@ -25,6 +25,8 @@ pub struct RunInfo {
     pub snapshot: bool,
     /// The run an undo run takes back.
     pub undoes: Option<i64>,
+    /// The process running it (while `running`).
+    pub pid: Option<i64>,
     /// Locations its rows went to.
     pub locations: Vec<String>,
     /// Rows (undo: contacts) by status, most first.
@@ -34,6 +36,11 @@ pub struct RunInfo {
 impl RunInfo {
     pub fn finished(&self) -> bool {
         self.state == "done"
+    }
+
+    /// A live process is running it right now.
+    pub fn in_progress(&self) -> bool {
+        self.state == "running" && self.pid.is_some_and(super::store::process_alive)
     }
 }
 
@@ -56,7 +63,7 @@ impl Store {
         let info = self.sql(|c| {
             c.query_row(
                 "SELECT id, kind, input_path, location, base_url, state, started_at, updated_at,
-                        attempts, total_rows, snapshot, undoes
+                        attempts, total_rows, snapshot, undoes, pid
                  FROM runs WHERE id = ?1",
                 [id],
                 |r| {
@@ -73,6 +80,7 @@ impl Store {
                         total_rows: r.get(9)?,
                         snapshot: r.get::<_, i64>(10)? != 0,
                         undoes: r.get(11)?,
+                        pid: r.get(12)?,
                         locations: Vec::new(),
                         counts: Vec::new(),
                     })

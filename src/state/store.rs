@@ -716,7 +716,7 @@ fn now() -> String {
 }
 
 /// Whether a process with this pid exists (signal 0 checks without sending).
-fn process_alive(pid: i64) -> bool {
+pub(super) fn process_alive(pid: i64) -> bool {
     #[cfg(unix)]
     {
         let Ok(pid) = i32::try_from(pid) else {

@@ -43,6 +43,8 @@ pub enum UndoError {
     NoRun(i64),
     #[error("run {0} is an undo; an undo cannot be taken back")]
     IsUndo(i64),
+    #[error("run {0} is being run right now (pid {1}); wait for it to end, then undo it")]
+    Running(i64, i64),
     #[error("the state store has no rows of run {0} (a later complete run of the same file and location replaced them, or the run recorded none)")]
     NoRows(i64),
 }
@@ -155,6 +157,9 @@ pub async fn undo(
     let info = store.run_info(cfg.run)?.ok_or(UndoError::NoRun(cfg.run))?;
     if info.kind == "undo" {
         return Err(UndoError::IsUndo(cfg.run));
+    }
+    if info.in_progress() {
+        return Err(UndoError::Running(cfg.run, info.pid.unwrap_or_default()));
     }
     let rows = store.imported_rows(cfg.run)?;
     if rows.is_empty() {
