@@ -144,15 +144,24 @@ pub enum Endpoint {
     BulkBusiness,
     CustomFields,
     ListContacts,
+    /// `undo`'s calls.
+    GetContact,
+    UpdateContact,
+    DeleteContact,
+    BulkTagsRemove,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 5] = [
+    pub const ALL: [Endpoint; 9] = [
         Endpoint::Upsert,
         Endpoint::BulkTagsAdd,
         Endpoint::BulkBusiness,
         Endpoint::CustomFields,
         Endpoint::ListContacts,
+        Endpoint::GetContact,
+        Endpoint::UpdateContact,
+        Endpoint::DeleteContact,
+        Endpoint::BulkTagsRemove,
     ];
 
     pub fn path_label(self) -> &'static str {
@@ -162,6 +171,10 @@ impl Endpoint {
             Endpoint::BulkBusiness => "POST /contacts/bulk/business",
             Endpoint::CustomFields => "GET /locations/{id}/customFields",
             Endpoint::ListContacts => "GET /contacts/",
+            Endpoint::GetContact => "GET /contacts/{id}",
+            Endpoint::UpdateContact => "PUT /contacts/{id}",
+            Endpoint::DeleteContact => "DELETE /contacts/{id}",
+            Endpoint::BulkTagsRemove => "POST /contacts/bulk/tags/update/remove",
         }
     }
 }

@@ -19,4 +19,5 @@ pub mod plan;
 pub mod report;
 pub mod sandbox;
 pub mod state;
+pub mod undo;
 pub mod validation;

@@ -104,6 +104,24 @@ pub struct Upserted {
 /// Per-contact result of a bulk call: `Err` carries the server's reason for that contact.
 pub type PerContact = Vec<(String, Result<(), String>)>;
 
+/// Which bulk tag call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagOp {
+    Add,
+    Remove,
+}
+
+/// What a bulk tag call says it did to one contact: `tagsAdded` / `tagsRemoved` of its
+/// answer, `None` when the answer does not list them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TagChange {
+    pub added: Option<Vec<String>>,
+    pub removed: Option<Vec<String>>,
+}
+
+/// Per-contact result of a bulk tag call.
+pub type TagAnswers = Vec<(String, Result<TagChange, String>)>;
+
 pub struct Client {
     http: reqwest::Client,
     base_url: String,
@@ -321,22 +339,46 @@ impl Client {
         ids: &[String],
         tags: &[String],
     ) -> Result<PerContact, ApiError> {
+        let answers = self.update_tags(TagOp::Add, location, ids, tags).await?;
+        Ok(answers
+            .into_iter()
+            .map(|(id, r)| (id, r.map(|_| ())))
+            .collect())
+    }
+
+    /// `POST /contacts/bulk/tags/update/{add|remove}`: one result per contact id, with the
+    /// tags the server says it added or removed for that contact.
+    pub async fn update_tags(
+        &self,
+        op: TagOp,
+        location: &str,
+        ids: &[String],
+        tags: &[String],
+    ) -> Result<TagAnswers, ApiError> {
         let body = TagsBody {
             contacts: ids,
             tags,
             location_id: location,
         };
+        let (endpoint, path) = match op {
+            TagOp::Add => (Endpoint::BulkTagsAdd, "/contacts/bulk/tags/update/add"),
+            TagOp::Remove => (
+                Endpoint::BulkTagsRemove,
+                "/contacts/bulk/tags/update/remove",
+            ),
+        };
         let r: TagsResponse = self
-            .call(
-                Endpoint::BulkTagsAdd,
-                location,
-                Method::POST,
-                "/contacts/bulk/tags/update/add",
-                Some(&body),
-            )
+            .call(endpoint, location, Method::POST, path, Some(&body))
             .await?;
         let mut errors: HashMap<String, String> = HashMap::new();
-        let mut confirmed = std::collections::HashSet::new();
+        let mut confirmed: HashMap<String, TagChange> = HashMap::new();
+        let list = |v: Option<&serde_json::Value>| {
+            v.and_then(|v| v.as_array()).map(|a| {
+                a.iter()
+                    .filter_map(|t| t.as_str().map(str::to_owned))
+                    .collect::<Vec<_>>()
+            })
+        };
         for item in &r.responses {
             let Some(obj) = item.as_object() else {
                 continue;
@@ -351,7 +393,13 @@ impl Client {
                     .unwrap_or("tag update failed");
                 errors.insert(id.to_owned(), msg.to_owned());
             } else {
-                confirmed.insert(id.to_owned());
+                confirmed.insert(
+                    id.to_owned(),
+                    TagChange {
+                        added: list(obj.get("tagsAdded")),
+                        removed: list(obj.get("tagsRemoved")),
+                    },
+                );
             }
         }
         let error_count = r.error_count.unwrap_or(errors.len() as f64) as usize;
@@ -361,12 +409,13 @@ impl Client {
         Ok(ids
             .iter()
             .map(|id| {
-                let res = match errors.get(id) {
-                    Some(m) => Err(m.clone()),
-                    None if unattributed && !confirmed.contains(id) => {
-                        Err(format!("the bulk tag call reported {error_count} error(s) without naming this contact"))
-                    }
-                    None => Ok(()),
+                let res = match (errors.get(id), confirmed.get(id)) {
+                    (Some(m), _) => Err(m.clone()),
+                    (None, Some(c)) => Ok(c.clone()),
+                    (None, None) if unattributed => Err(format!(
+                        "the bulk tag call reported {error_count} error(s) without naming this contact"
+                    )),
+                    (None, None) => Ok(TagChange::default()),
                 };
                 (id.clone(), res)
             })
@@ -440,7 +489,7 @@ impl Client {
         self.halted.load(Ordering::SeqCst) || (fresh && self.draining.load(Ordering::SeqCst))
     }
 
-    async fn call<T: DeserializeOwned, B: Serialize>(
+    pub(super) async fn call<T: DeserializeOwned, B: Serialize>(
         &self,
         endpoint: Endpoint,
         location: &str,
@@ -817,8 +866,13 @@ impl Client {
 
 fn scope_for(endpoint: Endpoint) -> &'static str {
     match endpoint {
-        Endpoint::Upsert | Endpoint::BulkTagsAdd | Endpoint::BulkBusiness => "contacts.write",
-        Endpoint::ListContacts => "contacts.readonly",
+        Endpoint::Upsert
+        | Endpoint::BulkTagsAdd
+        | Endpoint::BulkBusiness
+        | Endpoint::UpdateContact
+        | Endpoint::DeleteContact
+        | Endpoint::BulkTagsRemove => "contacts.write",
+        Endpoint::ListContacts | Endpoint::GetContact => "contacts.readonly",
         Endpoint::CustomFields => "locations/customFields.readonly",
     }
 }

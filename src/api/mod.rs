@@ -9,9 +9,11 @@ pub mod oauth;
 pub mod series;
 mod stats;
 mod token;
+mod undo_calls;
 
 pub use client::{
-    Client, ClientConfig, PerContact, RateLimitInfo, Upserted, API_VERSION, DEFAULT_BASE_URL,
+    Client, ClientConfig, PerContact, RateLimitInfo, TagAnswers, TagChange, TagOp, Upserted,
+    API_VERSION, DEFAULT_BASE_URL,
 };
 pub use credentials::{Credentials, CredentialsError};
 pub use error::ApiError;

@@ -70,6 +70,70 @@ pub enum Command {
     Completions(super::install::CompletionsArgs),
     /// Print the man page (roff) on standard output, or write every page to a directory.
     Man(super::install::ManArgs),
+    /// List the runs in the state store (`runs show N` for one run, `--report` to write its
+    /// report again).
+    Runs(RunsArgs),
+    /// Take back what import run N did: delete the contacts it created (unless changed since),
+    /// remove the tags it added, set back the businesses it set, and, when it ran with
+    /// --snapshot, write back the fields it overwrote.
+    #[command(after_help = format!("{TOKEN_HELP}\n\n{UNDO_EXIT_HELP}"))]
+    Undo(UndoArgs),
+}
+
+const UNDO_EXIT_HELP: &str = "\
+Exit codes: 0 everything taken back; 1 some rows were left alone, partly restored, failed or \
+deferred (see the report; run undo again to retry failed and deferred ones); 2 nothing could \
+start, or the API refused the token; 3 the daily API limit ran out (run undo again tomorrow); \
+130 interrupted (run undo again to finish).";
+
+/// Where the state store is (`runs`, `undo`).
+#[derive(Debug, Clone, Args)]
+pub struct StateArgs {
+    /// The state store [default: $XDG_STATE_HOME/ghl-import/state.db].
+    #[arg(long, value_name = "PATH", env = "GHL_IMPORT_STATE", global = true)]
+    pub state: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    #[command(subcommand)]
+    pub command: Option<RunsCommand>,
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// One run's summary: file, locations, times, rows by status.
+    Show {
+        /// The run id (`ghl-import runs` lists them).
+        id: i64,
+        /// Write the run's per-row report again, from the store (.csv or .jsonl).
+        #[arg(long, value_name = "PATH")]
+        report: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// The import run to take back (`ghl-import runs` lists them).
+    pub run: i64,
+    /// Say, row by row, what undo would do; change nothing (reads each contact).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where the per-row report goes (.csv or .jsonl) [default: undo-<N>.report.csv, or
+    /// undo-<N>.plan.csv with --dry-run].
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// Start the undo over instead of resuming an unfinished one.
+    #[arg(long)]
+    pub restart: bool,
+    #[command(flatten)]
+    pub state: StateArgs,
+    #[command(flatten)]
+    pub api: ApiArgs,
+    #[command(flatten)]
+    pub pacing: PacingArgs,
 }
 
 /// Built-in mappings for other CRMs' exports.
@@ -254,6 +318,11 @@ pub struct ImportArgs {
     /// without importing: exit 0 if all pass, 1 if some fail, 2 if none pass.
     #[arg(long, conflicts_with_all = ["dry_run", "sandbox"])]
     pub preflight_only: bool,
+    /// Before writing to a location, read its contacts (100 per request) and keep the ones
+    /// this file touches in the state store, so `ghl-import undo` can also restore the field
+    /// values the import overwrites.
+    #[arg(long, conflicts_with = "no_state")]
+    pub snapshot: bool,
 }
 
 #[derive(Debug, Args)]

@@ -40,6 +40,14 @@ pub enum CliError {
     ReadSummary(String, String),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+    #[error(transparent)]
+    Undo(#[from] crate::undo::UndoError),
+    #[error("no state store at {0}: no run has been recorded there (pass --state, or set GHL_IMPORT_STATE, to name another)")]
+    NoStore(String),
+    #[error("the state store has no run {0}; `ghl-import runs` lists the runs it has")]
+    NoRun(i64),
 }
 
 /// Runs the command and returns the process exit code.
@@ -64,6 +72,8 @@ pub fn main(cli: Cli) -> Result<i32, CliError> {
             Command::Report(a) => super::report_command::report(a, cli.quiet),
             Command::Completions(a) => super::install::completions(a),
             Command::Man(a) => super::install::man(a, cli.quiet),
+            Command::Runs(a) => super::runs_command::runs_command(a),
+            Command::Undo(a) => super::undo_command::undo_command(a, cli.quiet).await,
         }
     })
 }
@@ -369,7 +379,7 @@ fn count_rows(cfg: &RunConfig) -> Option<u64> {
 }
 
 /// Ctrl-C or SIGTERM. A second one exits at once.
-async fn shutdown_signal() {
+pub(super) async fn shutdown_signal() {
     wait_for_signal().await;
     tokio::spawn(async {
         wait_for_signal().await;

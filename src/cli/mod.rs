@@ -8,6 +8,8 @@ mod locations;
 mod plan;
 mod plan_command;
 mod report_command;
+mod runs_command;
+mod undo_command;
 
 pub use args::{Cli, Command, FileArgs, ImportArgs, InputFormat, LogFormat, SandboxArgs};
 pub use execute::main;

@@ -201,6 +201,7 @@ pub fn state_config(a: &ImportArgs) -> Result<Option<StateConfig>, PlanError> {
         path,
         restart: a.restart,
         changed_only: a.changed_only,
+        snapshot: a.snapshot,
     }))
 }
 

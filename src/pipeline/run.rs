@@ -23,9 +23,11 @@ use crate::input::{InputError, InputOptions, Reader};
 use crate::mapping::{Mapper, MappingError, MappingSpec};
 use crate::report::{Summary, SummaryBuilder};
 use crate::state::store::{self, Resumed};
+use crate::state::undo_log::UndoFacts;
 use crate::state::{
     mark_owed, Batch, BatchKind, Ledger, RowHashes, RunIdentity, StateError, Step, Store,
 };
+use crate::undo::Snapshots;
 use crate::validation::custom_fields::CustomFieldSet;
 use crate::validation::{ValidationError, ValidationOptions, Validator};
 
@@ -73,6 +75,8 @@ pub struct StateConfig {
     pub restart: bool,
     /// Skip rows whose payload, tags and business equal what was last applied.
     pub changed_only: bool,
+    /// `--snapshot`: store each location's contacts before writing, for `undo`.
+    pub snapshot: bool,
 }
 
 impl RunConfig {
@@ -144,11 +148,15 @@ enum Msg {
         valid: Box<ValidRow>,
         /// What to record as applied; `None` for a row an earlier attempt already recorded.
         hashes: Option<RowHashes>,
+        /// What undo needs from the upsert's answer (with `hashes`).
+        facts: Option<UndoFacts>,
     },
     BatchDone {
         kind: BatchKind,
         results: Vec<(u64, Result<(), String>)>,
         not_sent: bool,
+        /// Tags the add call reported as newly added, per row (for undo).
+        added: Vec<(u64, Vec<String>)>,
     },
     InputDone {
         total: u64,
@@ -248,6 +256,12 @@ pub async fn run(
         )?)),
         None => None,
     };
+    let mut state = state;
+    if let (Some(st), Some(c), Some(sc)) = (state.as_mut(), &client, &cfg.state) {
+        if sc.snapshot {
+            st.snapshots = Some(Arc::new(Snapshots::new(c.clone(), st.store.clone())?));
+        }
+    }
     let mut checks = FieldChecks::new(client.clone(), ev_tx.clone());
     checks.preflight = cfg.api.as_ref().is_some_and(|a| a.credentials.is_some());
     let matched = super::columns::match_location_fields(
@@ -384,6 +398,10 @@ pub async fn run(
         used > 0 && skipped == used
     });
     drop(client);
+    // Its client holds an event sender: the event stream ends only once it is gone.
+    if let Some(st) = state.as_mut() {
+        st.snapshots = None;
+    }
 
     let stop = stop_rx.borrow().clone();
     drop(ev_tx);
@@ -432,6 +450,7 @@ struct StateCtx {
     store: Arc<Mutex<Store>>,
     resumed: Option<Resumed>,
     changed_only: bool,
+    snapshots: Option<Arc<Snapshots>>,
 }
 
 fn poisoned() -> RunError {
@@ -467,6 +486,7 @@ fn open_state(cfg: &RunConfig, sc: &StateConfig) -> Result<StateCtx, RunError> {
         store: Arc::new(Mutex::new(store)),
         resumed,
         changed_only: sc.changed_only,
+        snapshots: None,
     })
 }
 
@@ -629,6 +649,7 @@ struct Pending {
 /// never starves the others of the lookahead. Rows of one location start in input order.
 struct Dispatcher {
     client: Arc<Client>,
+    snapshots: Option<Arc<Snapshots>>,
     msg_tx: mpsc::Sender<Msg>,
     stop_tx: Arc<watch::Sender<Option<Stop>>>,
     done_tx: mpsc::UnboundedSender<String>,
@@ -662,6 +683,7 @@ impl Dispatcher {
             let ticket = self.chains.enter(match_keys(&p.location, &p.valid));
             tokio::spawn(upsert_row(
                 self.client.clone(),
+                self.snapshots.clone(),
                 p,
                 ticket,
                 self.stop_tx.clone(),
@@ -777,6 +799,7 @@ async fn dispatch(
     };
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<String>();
     let mut d = Dispatcher {
+        snapshots: state.as_ref().and_then(|s| s.snapshots.clone()),
         client,
         msg_tx: msg_tx.clone(),
         stop_tx,
@@ -911,6 +934,7 @@ impl ResumedRow {
             location,
             valid,
             hashes: None,
+            facts: None,
         }
     }
 }
@@ -987,8 +1011,10 @@ fn unchanged(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn upsert_row(
     client: Arc<Client>,
+    snapshots: Option<Arc<Snapshots>>,
     p: Pending,
     mut ticket: Ticket,
     stop_tx: Arc<watch::Sender<Option<Stop>>>,
@@ -1003,6 +1029,34 @@ async fn upsert_row(
         hashes,
     } = p;
     ticket.ready().await;
+    if let Some(snap) = &snapshots {
+        if let Err(e) = snap.ensure(&location).await {
+            drop(ticket);
+            let stop = match e.api() {
+                Some(ApiError::Cancelled) => None,
+                Some(api) => stop_for(api).or(Some(Stop::Fatal(e.to_string()))),
+                None => Some(Stop::Fatal(e.to_string())),
+            };
+            if let Some(stop) = stop {
+                set_stop(&stop_tx, stop);
+            }
+            let reason = stop_tx
+                .borrow()
+                .as_ref()
+                .map_or_else(|| e.to_string(), Stop::reason);
+            let _ = msg_tx
+                .send(Msg::Final(deferred(
+                    seq,
+                    row,
+                    &valid,
+                    Some(&location),
+                    reason,
+                )))
+                .await;
+            let _ = done_tx.send(location);
+            return;
+        }
+    }
     let result = client.upsert(&location, &valid.contact).await;
     drop(ticket);
     let done = location.clone();
@@ -1021,11 +1075,15 @@ async fn upsert_row(
             let mut o = outcome(seq, row, v.status, &valid, Some(&location));
             o.contact_id = Some(u.contact_id);
             o.warnings.extend(v.warnings);
+            let facts = hashes
+                .as_ref()
+                .map(|_| crate::undo::facts::from_upsert(&valid, returned.as_ref(), u.created));
             Msg::Upserted {
                 outcome: o,
                 location,
                 valid,
                 hashes,
+                facts,
             }
         }
         Err(e) if e.is_fatal() => {
@@ -1155,12 +1213,19 @@ impl Collector {
                 location,
                 valid,
                 hashes,
+                facts,
             } => {
                 self.rows_in += 1;
                 // Recorded as owed, so a resume sends what is still owed.
                 mark_owed(&mut outcome, &valid.tags, valid.business_id.as_deref());
                 if let Some(h) = &hashes {
-                    self.record(|s| s.record_upserted(&outcome, &contact_keys(&valid), h));
+                    self.record(|s| {
+                        s.record_upserted(&outcome, &contact_keys(&valid), h)?;
+                        match &facts {
+                            Some(f) => s.record_undo_facts(outcome.seq, f),
+                            None => Ok(()),
+                        }
+                    });
                 }
                 let full = self.ledger.upserted(
                     outcome,
@@ -1174,6 +1239,7 @@ impl Collector {
                 kind,
                 results,
                 not_sent,
+                added,
             } => {
                 self.in_flight -= 1;
                 let failed_as = if not_sent {
@@ -1193,6 +1259,9 @@ impl Collector {
                             failed_as
                         };
                         s.record_step(*seq, step, status)?;
+                    }
+                    for (seq, tags) in &added {
+                        s.record_tags_added(*seq, tags)?;
                     }
                     Ok(())
                 });
@@ -1239,10 +1308,32 @@ async fn send_batch(
     let mut ids: Vec<String> = batch.items.iter().map(|(_, id)| id.clone()).collect();
     ids.sort();
     ids.dedup();
+    // The tags each contact got that it did not have, kept for undo.
+    let mut added_by_id = std::collections::HashMap::new();
     let result = match &batch.kind {
-        BatchKind::Tags(tags) => client.add_tags(&batch.location, &ids, tags).await,
+        BatchKind::Tags(tags) => client
+            .update_tags(crate::api::TagOp::Add, &batch.location, &ids, tags)
+            .await
+            .map(|answers| {
+                answers
+                    .into_iter()
+                    .map(|(id, r)| {
+                        let r = r.map(|change| {
+                            if let Some(a) = change.added {
+                                added_by_id.insert(id.clone(), a);
+                            }
+                        });
+                        (id, r)
+                    })
+                    .collect::<crate::api::PerContact>()
+            }),
         BatchKind::Business(b) => client.set_business(&batch.location, &ids, Some(b)).await,
     };
+    let added = batch
+        .items
+        .iter()
+        .filter_map(|(seq, id)| added_by_id.get(id).map(|a| (*seq, a.clone())))
+        .collect();
     let (results, not_sent) = match result {
         Ok(per_contact) => {
             let by_id: std::collections::HashMap<String, Result<(), String>> =
@@ -1284,6 +1375,7 @@ async fn send_batch(
             kind: batch.kind,
             results,
             not_sent,
+            added,
         })
         .await;
 }

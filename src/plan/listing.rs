@@ -18,8 +18,22 @@ pub async fn list_contacts(
     client: &Client,
     location: &str,
 ) -> Result<Vec<RemoteContact>, ApiError> {
-    let loc: String = url::form_urlencoded::byte_serialize(location.as_bytes()).collect();
     let mut out = Vec::new();
+    for_each_page(client, location, |page| {
+        out.extend(page.iter().filter_map(RemoteContact::from_json));
+    })
+    .await?;
+    Ok(out)
+}
+
+/// Every contact of `location` as the API shows it, one page at a time (`import --snapshot`
+/// keeps them as they are).
+pub async fn for_each_page(
+    client: &Client,
+    location: &str,
+    mut on_page: impl FnMut(&[Value]),
+) -> Result<(), ApiError> {
+    let loc: String = url::form_urlencoded::byte_serialize(location.as_bytes()).collect();
     let mut cursor: Option<(String, Option<String>)> = None;
     let mut seen = std::collections::HashSet::new();
     loop {
@@ -46,7 +60,7 @@ pub async fn list_contacts(
                 message: "the answer has no contacts list".into(),
             })?;
         let n = contacts.len();
-        out.extend(contacts.iter().filter_map(RemoteContact::from_json));
+        on_page(contacts);
         let last_id = contacts
             .last()
             .and_then(|c| c.get("id"))
@@ -72,7 +86,7 @@ pub async fn list_contacts(
         };
         match next {
             Some(next) if n > 0 && seen.insert(next.0.clone()) => cursor = Some(next),
-            _ => return Ok(out),
+            _ => return Ok(()),
         }
     }
 }

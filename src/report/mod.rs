@@ -11,4 +11,5 @@ mod writer;
 pub use progress::{LogSink, ProgressSink};
 pub use rejects::RejectsWriter;
 pub use summary::{Summary, SummaryBuilder};
+pub(crate) use writer::create_private;
 pub use writer::{neutralize_formula, ReportFormat, ReportWriter};

@@ -29,7 +29,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/contacts", post(create).get(list))
         .route("/contacts/bulk/tags/update/{type}", post(bulk_tags))
         .route("/contacts/bulk/business", post(bulk_business))
-        .route("/contacts/{contactId}", get(get_contact))
+        .route(
+            "/contacts/{contactId}",
+            get(get_contact).put(update_contact).delete(delete_contact),
+        )
         .route("/locations/{locationId}/customFields", get(custom_fields))
         .route("/oauth/token", post(super::oauth::token))
         .route("/oauth/locationToken", post(super::oauth::location_token))
@@ -456,11 +459,48 @@ async fn get_contact(State(shared): St, Extension(ctx): Ctx, Path(id): Path<Stri
     ctx.pause().await;
     match lock(&shared.store).get(&id) {
         Some(c) => json_response(200, json!({"contact": contact_json(c)})),
-        None => json_response(
-            400,
-            json!({"statusCode": 400, "message": "Contact not found"}),
-        ),
+        None => contact_not_found(),
     }
+}
+
+/// `PUT /contacts/{contactId}` (`UpdateContactDto`): like an upsert's update of that contact,
+/// with no matching and no location in the body.
+async fn update_contact(State(shared): St, Extension(ctx): Ctx, Path(id): Path<String>) -> Resp {
+    let Some(loc) = lock(&shared.store).owner(&id).map(str::to_owned) else {
+        ctx.pause().await;
+        return contact_not_found();
+    };
+    let prepared = body_object(&ctx, validate::UPDATE)
+        .and_then(|body| Ok((resolve_custom_fields(&shared, &loc, &body)?, body)));
+    ctx.pause().await;
+    let (fields, body) = match prepared {
+        Ok(p) => p,
+        Err(refusal) => return refusal.response(),
+    };
+    let mut store = lock(&shared.store);
+    let Some(mut c) = store.get(&id).cloned() else {
+        return contact_not_found();
+    };
+    apply(&mut c, &body, &fields, None);
+    c.date_updated = now_iso();
+    store.put(c.clone());
+    json_response(200, json!({"succeded": true, "contact": contact_json(&c)}))
+}
+
+/// `DELETE /contacts/{contactId}`: `{"succeded": true}` (`DeleteContactsSuccessfulResponseDto`).
+async fn delete_contact(State(shared): St, Extension(ctx): Ctx, Path(id): Path<String>) -> Resp {
+    ctx.pause().await;
+    match lock(&shared.store).delete(&id) {
+        Some(_) => json_response(200, json!({"succeded": true})),
+        None => contact_not_found(),
+    }
+}
+
+fn contact_not_found() -> Resp {
+    json_response(
+        400,
+        json!({"statusCode": 400, "message": "Contact not found"}),
+    )
 }
 
 fn matches_query(c: &SandboxContact, q: &str) -> bool {
@@ -610,6 +650,7 @@ async fn bulk_tags(State(shared): St, Extension(ctx): Ctx, Path(kind): Path<Stri
             Some("contact id is not a valid firebase id")
         } else {
             match store.owner(&id) {
+                None if store.is_deleted(&id) => Some("contact is deleted"),
                 None => Some("contact not found"),
                 Some(owner) if owner != loc => Some("contact does not belong to location"),
                 Some(_) => None,

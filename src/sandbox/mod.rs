@@ -4,7 +4,8 @@
 //! on demand (rate limits, 5xx, dropped connections, stalls, races) the way production can.
 //!
 //! Endpoints: `POST /contacts/upsert`, `POST /contacts/`, `GET /contacts/`,
-//! `GET /contacts/{contactId}`, `POST /contacts/bulk/tags/update/{add|remove}`,
+//! `GET /contacts/{contactId}`, `PUT /contacts/{contactId}`, `DELETE /contacts/{contactId}`,
+//! `POST /contacts/bulk/tags/update/{add|remove}`,
 //! `POST /contacts/bulk/business`, `GET /locations/{locationId}/customFields`, and the OAuth
 //! endpoints `POST /oauth/token`, `POST /oauth/locationToken`, `GET /oauth/installedLocations`
 //! (see the `oauth` module for how tokens are scoped, expire and rotate).
@@ -93,6 +94,13 @@
 //!   or ids of another location are left out of `ids`; `businessId` is not checked to exist.
 //! - **Custom fields**: every location has [`SandboxConfig::custom_fields`], with ids derived
 //!   from location + key (stable across runs). `model=opportunity` lists none.
+//! - **DELETE /contacts/{id}** answers `{"succeded": true}` (`DeleteContactsSuccessfulResponseDto`);
+//!   an unknown or already deleted id → 400 "Contact not found" (the spec lists 400, no 404).
+//!   A deleted id in a bulk tag call → "contact is deleted" (the spec's example message).
+//! - **PUT /contacts/{id}** takes `UpdateContactDto` (no `gender`, `companyName` or
+//!   `locationId`: unknown properties → 422) and writes like an upsert's update; `null` clears
+//!   a field (class-validator's `@IsOptional`), although the spec marks only some nullable.
+//!   The answer is `{"succeded": true, "contact": …}` (`UpdateContactsSuccessfulResponseDto`).
 //! - Bodies over 16 MiB → 413.
 
 mod handlers;

@@ -23,6 +23,8 @@ pub(crate) struct Location {
 pub(crate) struct Store {
     locations: HashMap<String, Location>,
     owner: HashMap<String, String>,
+    /// Deleted ids, so bulk tag calls can answer "contact is deleted" as the spec shows.
+    deleted: std::collections::HashSet<String>,
 }
 
 fn email_key(c: &SandboxContact) -> Option<String> {
@@ -100,6 +102,13 @@ impl Location {
         self.contacts.len()
     }
 
+    fn remove(&mut self, id: &str) -> Option<SandboxContact> {
+        let seq = self.seq_of.remove(id)?;
+        let c = self.contacts.remove(&seq)?;
+        self.unindex(&c);
+        Some(c)
+    }
+
     /// Contacts in insertion order, after `start_after` (exclusive) when given.
     /// `None` when `start_after` is not an id of this location.
     pub(crate) fn page_iter<'a>(
@@ -134,6 +143,18 @@ impl Store {
 
     pub(crate) fn get(&self, id: &str) -> Option<&SandboxContact> {
         self.locations.get(self.owner.get(id)?)?.get(id)
+    }
+
+    /// Deletes a contact; `None` if there is no such contact.
+    pub(crate) fn delete(&mut self, id: &str) -> Option<SandboxContact> {
+        let loc = self.owner.remove(id)?;
+        let c = self.locations.get_mut(&loc)?.remove(id)?;
+        self.deleted.insert(id.to_owned());
+        Some(c)
+    }
+
+    pub(crate) fn is_deleted(&self, id: &str) -> bool {
+        self.deleted.contains(id)
     }
 
     pub(crate) fn put(&mut self, c: SandboxContact) {

@@ -98,6 +98,29 @@ macro_rules! contact_props {
 pub(crate) const UPSERT: &[Prop] = contact_props!(opt("createNewIfDuplicateAllowed", Ty::Bool));
 /// `CreateContactDto`.
 pub(crate) const CREATE: &[Prop] = contact_props!();
+/// `UpdateContactDto`: no locationId, gender, companyName or createNewIfDuplicateAllowed.
+pub(crate) const UPDATE: &[Prop] = &[
+    opt("firstName", Ty::Str),
+    opt("lastName", Ty::Str),
+    opt("name", Ty::Str),
+    opt("email", Ty::Str),
+    opt("phone", Ty::Str),
+    opt("address1", Ty::Str),
+    opt("city", Ty::Str),
+    opt("state", Ty::Str),
+    opt("postalCode", Ty::Str),
+    opt("website", Ty::Str),
+    opt("timezone", Ty::Str),
+    opt("dnd", Ty::Bool),
+    opt("dndSettings", Ty::Obj(DND_SETTINGS)),
+    opt("inboundDndSettings", Ty::Obj(INBOUND_SETTINGS)),
+    opt("tags", Ty::StrArray),
+    opt("customFields", Ty::CustomFields),
+    opt("source", Ty::Str),
+    opt("dateOfBirth", Ty::Str),
+    opt("country", Ty::Str),
+    opt("assignedTo", Ty::Str),
+];
 /// `UpdateTagsDTO`.
 pub(crate) const UPDATE_TAGS: &[Prop] = &[
     req("contacts", Ty::StrArray),

@@ -4,7 +4,9 @@
 //! report reads rows from the ledger in input order once the store has them.
 
 mod ledger;
+pub mod runs;
 pub mod store;
+pub mod undo_log;
 
 pub use ledger::{mark_owed, Batch, BatchKind, Ledger};
 pub use store::{RowHashes, RunIdentity, StateError, Step, Store};

@@ -18,7 +18,8 @@ use sha2::{Digest, Sha256};
 use crate::contact::ValidRow;
 use crate::event::{RowOutcome, RowStatus, StepStatus};
 
-const SCHEMA_VERSION: i64 = 1;
+/// 2 added what `undo` needs (see `undo_log.rs`); version 1 files are migrated on open.
+const SCHEMA_VERSION: i64 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -211,7 +212,7 @@ fn step_str(s: StepStatus) -> &'static str {
     }
 }
 
-fn step_from(s: &str) -> StepStatus {
+pub(super) fn step_from(s: &str) -> StepStatus {
     match s {
         "done" => StepStatus::Done,
         "failed" => StepStatus::Failed,
@@ -324,12 +325,16 @@ impl Store {
                     PRIMARY KEY (location_id, key)
                 ) WITHOUT ROWID;",
             )?;
+            super::undo_log::migrate(c, version)?;
             c.pragma_update(None, "user_version", SCHEMA_VERSION)
         })?;
         Ok(s)
     }
 
-    fn sql<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StateError> {
+    pub(super) fn sql<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StateError> {
         f(&self.conn).map_err(|source| StateError::Sqlite {
             path: self.path.clone(),
             source,
@@ -468,6 +473,7 @@ impl Store {
                            AND old.state IN ('done', 'abandoned'))",
                     [run],
                 )?;
+                super::undo_log::prune_snapshots(c, run)?;
             }
             Ok(())
         })
@@ -475,7 +481,11 @@ impl Store {
 
     /// This run's record of row `seq` from an earlier attempt.
     pub fn prior(&self, seq: u64) -> Result<Option<Prior>, StateError> {
-        let run = self.run_id;
+        self.prior_of(self.run_id, seq)
+    }
+
+    /// Run `run`'s record of row `seq`.
+    pub fn prior_of(&self, run: i64, seq: u64) -> Result<Option<Prior>, StateError> {
         self.sql(|c| {
             c.prepare_cached(
                 "SELECT row, status, contact_id, location_id, email, phone, tags_status,
@@ -525,7 +535,7 @@ impl Store {
         })
     }
 
-    fn begin(&mut self) -> Result<(), StateError> {
+    pub(super) fn begin(&mut self) -> Result<(), StateError> {
         if !self.in_tx {
             self.sql(|c| c.execute_batch("BEGIN IMMEDIATE"))?;
             self.in_tx = true;
@@ -706,7 +716,7 @@ fn now() -> String {
 }
 
 /// Whether a process with this pid exists (signal 0 checks without sending).
-fn process_alive(pid: i64) -> bool {
+pub(super) fn process_alive(pid: i64) -> bool {
     #[cfg(unix)]
     {
         let Ok(pid) = i32::try_from(pid) else {
