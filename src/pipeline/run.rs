@@ -331,7 +331,7 @@ pub async fn run(
     };
 
     // Reading and classifying is blocking, CPU-bound work: its own threads.
-    let (row_tx, row_rx) = mpsc::channel::<Prepared>(1024);
+    let (row_tx, row_rx) = super::prepare_pool::channel();
     let reader_thread =
         super::prepare_pool::spawn(reader, preparer, row_tx, dry_run).map_err(|e| {
             RunError::Report(std::io::Error::other(format!(
@@ -735,7 +735,7 @@ const MAX_READ_AHEAD: u64 = 4 * LOOKAHEAD as u64;
 
 #[allow(clippy::too_many_arguments)]
 async fn dispatch(
-    mut rows: mpsc::Receiver<Prepared>,
+    mut rows: super::prepare_pool::PreparedRx,
     msg_tx: mpsc::Sender<Msg>,
     client: Option<Arc<Client>>,
     stop_rx: watch::Receiver<Option<Stop>>,
