@@ -24,8 +24,8 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use phonenumber::country::Id as Region;
 
@@ -401,7 +401,8 @@ impl Validator {
         }
         let shown = first.trim();
         let read = cells::clean_phone(shown).and_then(|t| {
-            read_phone(t, region).map_err(|why| format!("not a valid phone number ({why}{})", whence()))
+            read_phone(t, region)
+                .map_err(|why| format!("not a valid phone number ({why}{})", whence()))
         });
         let bad = match read {
             Ok(p) if p.valid => {
@@ -435,7 +436,11 @@ fn dedup_tags(tags: &mut Vec<String>) {
     if tags.len() <= 16 && tags.iter().all(|t| t.is_ascii()) {
         let mut kept = 0;
         for i in 0..tags.len() {
-            if !tags[i].is_empty() && !tags[..kept].iter().any(|k| k.eq_ignore_ascii_case(&tags[i])) {
+            if !tags[i].is_empty()
+                && !tags[..kept]
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(&tags[i]))
+            {
                 tags.swap(kept, i);
                 kept += 1;
             }
@@ -546,7 +551,9 @@ pub fn read_phone(t: &str, region: Region) -> Result<Phone, String> {
     let b = t.as_bytes();
     let cut = (0..b.len()).find(|&i| {
         matches!(b[i], b'#' | b'x' | b'X')
-            || b[i..].get(..3).is_some_and(|p| p.eq_ignore_ascii_case(b"ext"))
+            || b[i..]
+                .get(..3)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"ext"))
     });
     let number = match cut {
         Some(i) if t[..i].chars().any(|c| c.is_ascii_digit()) => &t[..i],
