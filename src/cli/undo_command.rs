@@ -45,6 +45,7 @@ pub(super) async fn undo_command(a: &UndoArgs, quiet: bool) -> Result<i32, CliEr
     ) {
         bar.set_style(s);
     }
+    super::terminal::attach(bar.clone());
     let mut problems = 0u64;
     let summary = undo(
         store,
@@ -58,7 +59,9 @@ pub(super) async fn undo_command(a: &UndoArgs, quiet: bool) -> Result<i32, CliEr
         },
         shutdown_signal().boxed(),
     )
-    .await?;
+    .await;
+    super::terminal::detach();
+    let summary = summary?;
     bar.finish_and_clear();
     write_report(&report, &summary.rows)
         .map_err(|e| CliError::Report(report.display().to_string(), e))?;
