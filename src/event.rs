@@ -1,5 +1,7 @@
 //! The one stream every stage reports into. The report file, the progress bar and the logs
-//! are all consumers of these events; no stage prints.
+//! are all consumers of these events ([`crate::report::EventSink`]); no stage prints. This
+//! vocabulary depends on nothing above it: the run's summary is what [`crate::pipeline::run`]
+//! returns and hands each sink at the end.
 
 use serde::Serialize;
 
@@ -62,6 +64,11 @@ impl RowStatus {
         }
     }
 
+    /// The status spelled [`RowStatus::as_str`].
+    pub fn from_name(name: &str) -> Option<RowStatus> {
+        RowStatus::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// A row counts against exit code 0.
     pub fn is_problem(self) -> bool {
         matches!(
@@ -120,6 +127,33 @@ pub struct RowOutcome {
     /// The row as read, kept only when invalid rows are written to a rejects file.
     #[serde(skip)]
     pub raw: Option<Box<RawRecord>>,
+}
+
+impl RowOutcome {
+    /// A row's account with nothing but its status yet; every other field starts empty, so
+    /// adding a field is one edit here.
+    pub fn new(seq: u64, row: u64, status: RowStatus) -> Self {
+        RowOutcome {
+            seq,
+            row,
+            status,
+            contact_id: None,
+            email: None,
+            phone: None,
+            location_id: None,
+            tags_status: StepStatus::None,
+            business_status: StepStatus::None,
+            errors: Vec::new(),
+            changes: Vec::new(),
+            warnings: Vec::new(),
+            raw: None,
+        }
+    }
+
+    pub fn with_error(mut self, error: impl Into<String>) -> Self {
+        self.errors.push(error.into());
+        self
+    }
 }
 
 /// An input row as it was read, for writing it back out (`--rejects`).
@@ -205,12 +239,4 @@ pub enum Event {
     Notice {
         message: String,
     },
-    /// `plan`: what the import would send, once every row is judged.
-    Estimate(crate::plan::Estimate),
-    Finished(crate::report::Summary),
-}
-
-/// Something that consumes events: the report writer, the progress bar, the log.
-pub trait EventSink: Send {
-    fn on_event(&mut self, event: &Event) -> std::io::Result<()>;
 }

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod compare;
 pub mod contact;
 pub mod event;
 pub mod input;

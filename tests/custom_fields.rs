@@ -337,7 +337,7 @@ fn columns_match_the_locations_custom_fields_by_name_and_key_with_a_token() {
 #[test]
 fn a_presets_stand_in_applies_only_when_the_location_has_no_such_field() {
     let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("samples/presets/hubspot-contacts.csv");
+        .join("samples/presets/hubspot-all-properties.csv");
     // The default location has no lifecycle stage field: HubSpot's stage becomes a tag.
     let env = Env::new();
     let out = env.import(&sample, &[]);

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 
-use ghl_import::event::{RowOutcome, RowStatus, StepStatus};
+use ghl_import::event::{RowOutcome, RowStatus};
 use ghl_import::input::{Format, InputOptions, Limits, Reader, Record, RecordValues};
 use ghl_import::mapping::Mapper;
 use ghl_import::pipeline::{Prepared, Preparer};
@@ -130,19 +130,10 @@ fn outcome(p: Prepared) -> RowOutcome {
             valid,
             ..
         } => RowOutcome {
-            seq,
-            row,
-            status: RowStatus::Valid,
-            contact_id: None,
             email: valid.contact.email.clone(),
             phone: valid.contact.phone.clone(),
             location_id: location,
-            tags_status: StepStatus::None,
-            business_status: StepStatus::None,
-            errors: Vec::new(),
-            changes: Vec::new(),
-            warnings: Vec::new(),
-            raw: None,
+            ..RowOutcome::new(seq, row, RowStatus::Valid)
         },
     }
 }
@@ -357,7 +348,7 @@ proptest! {
             };
             let o = outcome(p.prepare(&rec));
             prop_assert_eq!((o.seq, o.row), (rec.seq, rec.row));
-            ghl_import::event::EventSink::on_event(&mut w, &ghl_import::event::Event::Row(o)).unwrap();
+            ghl_import::report::EventSink::on_event(&mut w, &ghl_import::event::Event::Row(o)).unwrap();
         }
         w.flush().unwrap();
         drop(w);

@@ -200,6 +200,17 @@ struct BusinessResponse {
     ids: Vec<String>,
 }
 
+/// One try of one request, as [`Client::attempt`] sends it.
+struct Outgoing<'a> {
+    endpoint: Endpoint,
+    location: &'a str,
+    method: &'a Method,
+    url: &'a str,
+    body: Option<bytes::Bytes>,
+    /// A row's first upsert: new work, which a draining client no longer starts.
+    fresh: bool,
+}
+
 /// How one attempt ended, before deciding whether to retry.
 enum Attempt {
     Done(bytes::Bytes),
@@ -524,12 +535,14 @@ impl Client {
             let mut bearer = None;
             let outcome = self
                 .attempt(
-                    endpoint,
-                    location,
-                    &method,
-                    &url,
-                    body.clone(),
-                    fresh,
+                    Outgoing {
+                        endpoint,
+                        location,
+                        method: &method,
+                        url: &url,
+                        body: body.clone(),
+                        fresh,
+                    },
                     &mut bearer,
                 )
                 .await;
@@ -708,17 +721,15 @@ impl Client {
         half + half.mul_f64(rand::random::<f64>())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn attempt(
-        &self,
-        endpoint: Endpoint,
-        location: &str,
-        method: &Method,
-        url: &str,
-        body: Option<bytes::Bytes>,
-        fresh: bool,
-        used: &mut Option<Token>,
-    ) -> Attempt {
+    async fn attempt(&self, out: Outgoing<'_>, used: &mut Option<Token>) -> Attempt {
+        let Outgoing {
+            endpoint,
+            location,
+            method,
+            url,
+            body,
+            fresh,
+        } = out;
         let lane = self.lane(location);
         let _slot = lane.slot().await;
         if self.stopped(fresh) {

@@ -1,5 +1,6 @@
 //! Stage 4's transport: the HighLevel API v2 client, its pacing and its errors.
 
+pub mod calls;
 mod client;
 pub mod credentials;
 mod error;
@@ -11,6 +12,7 @@ mod stats;
 mod token;
 mod undo_calls;
 
+pub use calls::MAX_BUSINESS_BATCH;
 pub use client::{
     Client, ClientConfig, PerContact, RateLimitInfo, TagAnswers, TagChange, TagOp, Upserted,
     API_VERSION, DEFAULT_BASE_URL,

@@ -485,7 +485,7 @@ HighLevel; the contact listing needs the scope contacts.readonly.\n\n\
 Exit codes: 0 every row is create, update or unchanged; 1 some rows are invalid or conflict \
 (or the location's contacts could not be read); 2 nothing could start.";
 
-/// `ghl-import plan` (the subcommand; `cli/plan.rs` builds every command's run config).
+/// `ghl-import plan` (the subcommand; `cli/run_config.rs` builds every command's run config).
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     #[command(flatten)]

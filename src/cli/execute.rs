@@ -5,19 +5,20 @@ use std::io::IsTerminal;
 use futures::FutureExt;
 use tracing_subscriber::EnvFilter;
 
-use super::args::{Cli, Command, FileArgs, ImportArgs, InitArgs, LogFormat, SandboxArgs};
-use super::plan::{self, PlanError};
-use crate::api::Token;
-use crate::event::EventSink;
+use super::args::{Cli, Command, FileArgs, InitArgs, LogFormat, SandboxArgs};
+use super::flags::{self, FlagError};
+use super::run_config::{resolve, RunCommand};
 use crate::pipeline::{self, ExitCode, RunConfig, RunError};
-use crate::report::{LogSink, ProgressSink, RejectsWriter, ReportFormat, ReportWriter, Summary};
+use crate::report::{
+    EventSink, LogSink, ProgressSink, RejectsWriter, ReportFormat, ReportWriter, Summary,
+};
 use crate::sandbox;
 
 /// Why the command could not run at all (exit code 2).
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error(transparent)]
-    Plan(#[from] PlanError),
+    Flags(#[from] FlagError),
     #[error(transparent)]
     Run(#[from] RunError),
     #[error("cannot create the report {0}: {1}")]
@@ -60,15 +61,12 @@ pub fn main(cli: Cli) -> Result<i32, CliError> {
         .map_err(CliError::Runtime)?;
     runtime.block_on(async {
         match &cli.command {
-            Command::Import(a) => import(a, cli.quiet).await,
-            Command::Validate(v) => {
-                let cfg = plan::dry_run_plan(plan::file_plan(&v.file)?, &v.api)?;
-                run_and_report(cfg, &v.file, cli.quiet).await
-            }
+            Command::Import(a) => resolve(RunCommand::Import(a))?.execute(cli.quiet).await,
+            Command::Validate(v) => resolve(RunCommand::Validate(v))?.execute(cli.quiet).await,
+            Command::Plan(a) => resolve(RunCommand::Plan(a))?.execute(cli.quiet).await,
             Command::Sandbox(s) => serve_sandbox(s).await,
             Command::Init(a) => init(a, cli.quiet).await,
             Command::Locations(a) => super::locations::list(a).await,
-            Command::Plan(a) => super::plan_command::plan_command(a, cli.quiet).await,
             Command::Report(a) => super::report_command::report(a, cli.quiet),
             Command::Completions(a) => super::install::completions(a),
             Command::Man(a) => super::install::man(a, cli.quiet),
@@ -99,7 +97,7 @@ fn init_logging(cli: &Cli) {
     let filter = EnvFilter::try_from_env("GHL_IMPORT_LOG")
         .unwrap_or_else(|_| EnvFilter::new(format!("ghl_import={level},warn")));
     let builder = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(super::terminal::Stderr)
         .with_env_filter(filter);
     let _ = match cli.log_format {
         // One flat object a line, fields at the top (what log shippers expect).
@@ -122,68 +120,7 @@ fn init_logging(cli: &Cli) {
     };
 }
 
-async fn import(a: &ImportArgs, quiet: bool) -> Result<i32, CliError> {
-    let mut cfg = plan::file_plan(&a.file)?;
-    if a.dry_run {
-        let cfg = plan::dry_run_plan(cfg, &a.api)?;
-        return run_and_report(cfg, &a.file, quiet).await;
-    }
-    cfg.state = plan::state_config(a)?;
-    cfg.tag_batch_size = a.pacing.tag_batch_size as usize;
-    if a.sandbox {
-        return import_into_sandbox(a, cfg, quiet).await;
-    }
-    cfg.api = Some(plan::paced_client(&a.api, &a.pacing)?);
-    if a.preflight_only {
-        return super::locations::preflight_only(cfg).await;
-    }
-    run_and_report(cfg, &a.file, quiet).await
-}
-
-/// The location `--sandbox` imports into when none is given.
-pub const SANDBOX_LOCATION: &str = "sandbox-location";
-
-async fn import_into_sandbox(
-    a: &ImportArgs,
-    mut cfg: RunConfig,
-    quiet: bool,
-) -> Result<i32, CliError> {
-    let secret = format!("sandbox-{:016x}", rand::random::<u64>());
-    let sb_config = sandbox::SandboxConfig {
-        token: Some(secret.clone()),
-        // The emulated quota follows --rate-limit, so a faster demo stays honest.
-        rate_max: a.pacing.rate_limit.max.get(),
-        rate_interval: a.pacing.rate_limit.per,
-        record_requests: false,
-        ..sandbox::SandboxConfig::default()
-    };
-    let handle = sandbox::start(sb_config).await.map_err(CliError::Sandbox)?;
-    let token = Token::new(secret).expect("generated token is not empty");
-    let mut client = plan::client_config(a, token)?;
-    client.base_url = handle.base_url();
-    cfg.api = Some(client);
-    let location = cfg
-        .location
-        .get_or_insert_with(|| SANDBOX_LOCATION.to_owned())
-        .clone();
-    if !quiet {
-        eprintln!(
-            "sandbox: HighLevel emulator listening on {} (location {location})",
-            handle.base_url()
-        );
-    }
-    let code = run_and_report(cfg, &a.file, quiet).await?;
-    if !quiet {
-        eprintln!(
-            "sandbox: the location {location} now holds {} contacts; the emulator stops with this process (run `ghl-import sandbox` for one that stays up)",
-            handle.contacts(&location).len()
-        );
-    }
-    handle.shutdown().await;
-    Ok(code)
-}
-
-/// Runs a plan with the report (and rejects) files and the progress bar, then writes the
+/// Runs a config with the report (and rejects) files and the progress bar, then writes the
 /// summary.
 pub(super) async fn run_and_report(
     mut cfg: RunConfig,
@@ -191,7 +128,7 @@ pub(super) async fn run_and_report(
     quiet: bool,
 ) -> Result<i32, CliError> {
     let json_logs = JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed);
-    let report = plan::report_path(files);
+    let report = flags::report_path(files);
     let summary_json = files.summary_json.as_deref();
     let writer = ReportWriter::create(&report, ReportFormat::from_path(&report))
         .map_err(|e| CliError::Report(report.display().to_string(), e))?;
@@ -211,7 +148,7 @@ pub(super) async fn run_and_report(
         None => None,
     };
     let visible = !quiet && std::io::stderr().is_terminal();
-    let importing = cfg.api.is_some() && !cfg.dry_run;
+    let importing = cfg.api.is_some() && cfg.mode.sends();
     let total = if visible || importing {
         count_rows(&cfg)
     } else {
@@ -219,7 +156,7 @@ pub(super) async fn run_and_report(
     };
     cfg.expected_rows = total;
     if let (Some(rows), Some(api), true) = (total, cfg.api.as_mut(), importing) {
-        let calls = estimate_calls(
+        let calls = crate::api::calls::import_calls(
             rows,
             cfg.tag_batch_size,
             cfg.validation.business_id.is_some(),
@@ -236,9 +173,11 @@ pub(super) async fn run_and_report(
             );
         }
     }
+    let progress = ProgressSink::new(total, visible).with_stats(cfg.stats.clone());
+    super::terminal::attach(progress.bar());
     let mut sinks: Vec<Box<dyn EventSink>> = vec![
         Box::new(writer),
-        Box::new(ProgressSink::new(total, visible).with_stats(cfg.stats.clone())),
+        Box::new(progress),
         Box::new(LogSink {
             every_row: json_logs,
         }),
@@ -251,7 +190,9 @@ pub(super) async fn run_and_report(
             .map_err(|e| CliError::Report(p.display().to_string(), e))?;
         sinks.push(Box::new(html));
     }
-    let summary: Summary = pipeline::run(cfg, sinks, shutdown_signal().boxed()).await?;
+    let summary = pipeline::run(cfg, sinks, shutdown_signal().boxed()).await;
+    super::terminal::detach();
+    let summary: Summary = summary?;
     if let Some(path) = summary_json {
         let json = serde_json::to_vec_pretty(&summary)
             .map_err(|e| CliError::Summary(path.display().to_string(), e.into()))?;
@@ -272,7 +213,7 @@ const INIT_SAMPLE_ROWS: usize = 200;
 async fn init(a: &InitArgs, quiet: bool) -> Result<i32, CliError> {
     use crate::mapping::{init, PresetChoice};
     use std::io::Write;
-    let opts = plan::input_options(&a.read)?;
+    let opts = flags::input_options(&a.read)?;
     let to_stdout = a.output.as_os_str() == "-";
     if !to_stdout && !a.force && a.output.exists() {
         return Err(CliError::OutputExists(a.output.display().to_string()));
@@ -314,27 +255,15 @@ async fn init_location_fields(
     else {
         return Ok(Vec::new());
     };
-    let token = match plan::read_token(a.api.token_file.as_deref()) {
+    let token = match flags::read_token(a.api.token_file.as_deref()) {
         Ok(t) => t,
-        Err(PlanError::NoToken) => return Ok(Vec::new()),
+        Err(FlagError::NoToken) => return Ok(Vec::new()),
         Err(e) => return Err(e.into()),
     };
-    let config = plan::base_client(&a.api, token)?;
+    let config = flags::base_client(&a.api, token)?;
     pipeline::columns::read_location_fields(config, location)
         .await
         .map_err(|e| CliError::Run(RunError::Api(e)))
-}
-
-/// One upsert a row, plus the bulk calls when every row has tags (the worst case) and a
-/// business when one is set for all.
-fn estimate_calls(rows: u64, tag_batch: usize, business: bool) -> u64 {
-    let per = |batch: usize| rows.div_ceil(batch.max(1) as u64);
-    rows + per(tag_batch)
-        + if business {
-            per(crate::pipeline::MAX_BUSINESS_BATCH)
-        } else {
-            0
-        }
 }
 
 fn human_duration(d: std::time::Duration) -> String {

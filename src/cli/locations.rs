@@ -5,14 +5,14 @@ use std::io::Write;
 
 use super::args::LocationsArgs;
 use super::execute::CliError;
-use super::plan::{self, PlanError};
+use super::flags::{self, FlagError};
 use crate::api::oauth::installed_locations;
 use crate::api::TokenSource;
 use crate::pipeline::{preflight::preflight, ExitCode, RunConfig};
 
 /// Prints the installed locations as CSV on standard output.
 pub async fn list(a: &LocationsArgs) -> Result<i32, CliError> {
-    let Some(creds) = plan::credentials(&a.api)? else {
+    let Some(creds) = flags::credentials(&a.api)? else {
         return Err(no_agency().into());
     };
     let Some(agency) = creds.agency.as_ref() else {
@@ -24,7 +24,7 @@ pub async fn list(a: &LocationsArgs) -> Result<i32, CliError> {
         .or_else(|| agency.app_id.clone())
         .or_else(|| creds.oauth.as_ref()?.app_id.clone())
         .ok_or_else(|| {
-            PlanError::Locations(
+            FlagError::Locations(
                 "the API needs the app's id: pass --app-id (or set app_id in the credentials file's [agency] section)".into(),
             )
         })?;
@@ -37,7 +37,7 @@ pub async fn list(a: &LocationsArgs) -> Result<i32, CliError> {
         }
         Err(e) => Err(e),
     };
-    let found = listed.map_err(|e| PlanError::Locations(e.to_string()))?;
+    let found = listed.map_err(|e| FlagError::Locations(e.to_string()))?;
     let mut w = csv::Writer::from_writer(std::io::stdout().lock());
     let out = (|| -> csv::Result<()> {
         w.write_record(["locationId", "name", "address"])?;
@@ -51,8 +51,8 @@ pub async fn list(a: &LocationsArgs) -> Result<i32, CliError> {
     Ok(ExitCode::Success.code())
 }
 
-fn no_agency() -> PlanError {
-    PlanError::Locations(
+fn no_agency() -> FlagError {
+    FlagError::Locations(
         "listing locations needs an agency token: --company-id with GHL_TOKEN (or --token-file), or an [agency] section in --credentials".into(),
     )
 }

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use super::args::{RunsArgs, RunsCommand, StateArgs};
 use super::execute::CliError;
-use crate::event::{Event, EventSink};
+use crate::event::Event;
+use crate::report::EventSink;
 use crate::report::{ReportFormat, ReportWriter};
 use crate::state::runs::RunInfo;
 use crate::state::Store;
@@ -15,7 +16,7 @@ pub(super) fn open_existing(state: &StateArgs) -> Result<Store, CliError> {
         .state
         .clone()
         .or_else(crate::state::store::default_path)
-        .ok_or(super::plan::PlanError::NoStateDir)?;
+        .ok_or(super::flags::FlagError::NoStateDir)?;
     if !path.exists() {
         return Err(CliError::NoStore(path.display().to_string()));
     }

@@ -10,7 +10,7 @@ use super::execute::{shutdown_signal, CliError};
 use super::runs_command::open_existing;
 use crate::pipeline::ExitCode;
 use crate::state::{StateError, Store};
-use crate::undo::{undo, write_report, UndoConfig, UndoOutcome, UndoStatus, UndoSummary};
+use crate::undo::{undo, write_report, UndoOutcome, UndoStatus, UndoSummary};
 
 /// An undo run's rows as recorded, in input order.
 pub(super) fn stored_undo_rows(store: &Store, run: i64) -> Result<Vec<UndoOutcome>, StateError> {
@@ -29,12 +29,7 @@ pub(super) fn stored_undo_rows(store: &Store, run: i64) -> Result<Vec<UndoOutcom
 
 pub(super) async fn undo_command(a: &UndoArgs, quiet: bool) -> Result<i32, CliError> {
     let store = open_existing(&a.state)?;
-    let token = super::plan::read_token(a.api.token_file.as_deref())?;
-    let api = super::plan::pacing_client_config(&a.api, &a.pacing, token)?;
-    let report = a.report.clone().unwrap_or_else(|| {
-        let kind = if a.dry_run { "plan" } else { "report" };
-        format!("undo-{}.{kind}.csv", a.run).into()
-    });
+    let (cfg, report) = super::run_config::undo_config(a)?;
     // Fail before any call if the report cannot be written.
     write_report(&report, &[]).map_err(|e| CliError::Report(report.display().to_string(), e))?;
     let total = store
@@ -50,12 +45,7 @@ pub(super) async fn undo_command(a: &UndoArgs, quiet: bool) -> Result<i32, CliEr
     ) {
         bar.set_style(s);
     }
-    let cfg = UndoConfig {
-        run: a.run,
-        api,
-        dry_run: a.dry_run,
-        restart: a.restart,
-    };
+    super::terminal::attach(bar.clone());
     let mut problems = 0u64;
     let summary = undo(
         store,
@@ -69,7 +59,9 @@ pub(super) async fn undo_command(a: &UndoArgs, quiet: bool) -> Result<i32, CliEr
         },
         shutdown_signal().boxed(),
     )
-    .await?;
+    .await;
+    super::terminal::detach();
+    let summary = summary?;
     bar.finish_and_clear();
     write_report(&report, &summary.rows)
         .map_err(|e| CliError::Report(report.display().to_string(), e))?;

@@ -2,16 +2,26 @@
 //! the dry run), upserted under the rate limit with no two rows of one email or phone in
 //! flight at once ([`keys`]), and their tags and business are batched into bulk calls.
 
+mod check_loop;
+mod collector;
 pub mod columns;
+mod dispatcher;
 mod fields;
+mod import_loop;
 pub mod keys;
+mod mode;
+mod outcomes;
 pub mod preflight;
 pub mod prepare;
 mod prepare_pool;
 mod run;
+mod stop;
+#[cfg(test)]
+mod testing;
 
+pub use mode::Mode;
 pub use prepare::{Prepared, Preparer};
-pub use run::{run, RunConfig, RunError, StateConfig, MAX_BUSINESS_BATCH};
+pub use run::{run, RunConfig, RunError, StateConfig};
 
 /// The process exit codes, documented in README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 use crate::contact::{Field, ValidRow};
 use std::sync::Arc;
 
-use crate::event::{RawRecord, RowOutcome, RowStatus, StepStatus};
+use crate::event::{RawRecord, RowOutcome, RowStatus};
 use crate::input::{Record, RecordValues};
 use crate::mapping::{MappedRow, Mapper, RawValue, Target};
 use crate::validation::custom_fields::CustomFieldSet;
@@ -152,21 +152,7 @@ fn skipped(seq: u64, row: u64, mapped: &MappedRow, reason: String) -> RowOutcome
 }
 
 fn invalid(seq: u64, row: u64) -> RowOutcome {
-    RowOutcome {
-        seq,
-        row,
-        status: RowStatus::Invalid,
-        contact_id: None,
-        email: None,
-        phone: None,
-        location_id: None,
-        tags_status: StepStatus::None,
-        business_status: StepStatus::None,
-        errors: Vec::new(),
-        changes: Vec::new(),
-        warnings: Vec::new(),
-        raw: None,
-    }
+    RowOutcome::new(seq, row, RowStatus::Invalid)
 }
 
 /// The keys HighLevel matches a contact by (`e:<email>`, `p:<phone>`), within a location.

@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use super::compare::RemoteContact;
 use crate::api::{ApiError, Client};
+use crate::compare::RemoteContact;
 use crate::event::Endpoint;
 
 /// The most the endpoint returns per page.

@@ -5,7 +5,6 @@
 //! the function the import also calls on every upsert answer (its fidelity check).
 
 pub mod classify;
-pub mod compare;
 pub mod listing;
 
 use std::collections::HashMap;
@@ -13,15 +12,17 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use classify::{classify, Against, Index, Match, MatchOrder, Verdict};
-pub use compare::{diff_row, diff_sent, FieldDiff, RemoteContact};
+pub use crate::compare::{
+    classify, diff_row, diff_sent, Against, FieldDiff, Match, MatchOrder, RemoteContact, Verdict,
+};
+pub use classify::Index;
 
+use crate::api::calls::{bulk_calls, MAX_BUSINESS_BATCH};
 use crate::api::{ApiError, Client, RateLimit};
 use crate::contact::ValidRow;
 use crate::event::RowStatus;
-use crate::pipeline::MAX_BUSINESS_BATCH;
 
-/// How `plan` runs; set on [`RunConfig::plan`](crate::pipeline::RunConfig).
+/// How `plan` runs; carried by [`Mode::Plan`](crate::pipeline::Mode).
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
     pub match_order: MatchOrder,
@@ -181,16 +182,8 @@ impl Planner {
         };
         let mut busiest: Option<(&String, u64)> = None;
         for (loc, t) in &self.tally {
-            let tags: u64 = t
-                .tag_sets
-                .values()
-                .map(|n| n.div_ceil(self.tag_batch as u64))
-                .sum();
-            let business: u64 = t
-                .businesses
-                .values()
-                .map(|n| n.div_ceil(MAX_BUSINESS_BATCH as u64))
-                .sum();
+            let tags = bulk_calls(t.tag_sets.values().copied(), self.tag_batch);
+            let business = bulk_calls(t.businesses.values().copied(), MAX_BUSINESS_BATCH);
             let fields = u64::from(t.custom_fields);
             let total = t.upserts + tags + business + fields;
             e.upserts += t.upserts;

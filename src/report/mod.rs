@@ -1,15 +1,27 @@
 //! Stage 6: the per-row report, the run summary, and the other event consumers (progress
-//! bar, logs). Each is an [`EventSink`](crate::event::EventSink); none is called by a stage.
+//! bar, logs). Each is an [`EventSink`]; none is called by a stage.
 
 pub mod html;
 mod progress;
 mod progress_line;
 mod rejects;
+mod status_counts;
 mod summary;
 mod writer;
 
 pub use progress::{LogSink, ProgressSink};
 pub use rejects::RejectsWriter;
+pub use status_counts::StatusCounts;
 pub use summary::{Summary, SummaryBuilder};
 pub(crate) use writer::create_private;
 pub use writer::{neutralize_formula, ReportFormat, ReportWriter};
+
+/// Something that consumes the run's events: the report writer, the progress bar, the log.
+pub trait EventSink: Send {
+    fn on_event(&mut self, event: &crate::event::Event) -> std::io::Result<()>;
+
+    /// The run is over: its summary, once, after the last event.
+    fn finish(&mut self, _summary: &Summary) -> std::io::Result<()> {
+        Ok(())
+    }
+}

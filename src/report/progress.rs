@@ -5,13 +5,15 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::progress_line::ProgressLine;
+use super::{EventSink, Summary};
 use crate::api::Stats;
-use crate::event::{Event, EventSink, RowStatus};
+use crate::event::{Event, RowStatus};
 
 /// How often the words after the bar are rebuilt (rows may arrive a million a second).
 const REFRESH: Duration = Duration::from_millis(250);
 
-/// The bar on stderr; hidden when stderr is not a terminal (cron, CI, pipes).
+/// The bar on stderr; hidden when stderr is not a terminal (cron, CI, pipes). It shows counts
+/// only: notices are the log's ([`LogSink`]), so each reaches the terminal once.
 pub struct ProgressSink {
     bar: ProgressBar,
     total: Option<u64>,
@@ -47,6 +49,11 @@ impl ProgressSink {
             stats: None,
             shown_at: None,
         }
+    }
+
+    /// The bar, for whoever writes other lines to the same terminal (above it).
+    pub fn bar(&self) -> ProgressBar {
+        self.bar.clone()
     }
 
     /// Shows the daily budget left from the run's counters (the same `Arc` the run uses).
@@ -100,10 +107,14 @@ impl EventSink for ProgressSink {
                 self.line.throttled += 1;
                 self.refresh(true);
             }
-            Event::Notice { message } => self.bar.println(message),
-            Event::Finished(_) => self.bar.finish_and_clear(),
+            // Notices reach the terminal through the log, written above the bar.
             _ => {}
         }
+        Ok(())
+    }
+
+    fn finish(&mut self, _: &Summary) -> io::Result<()> {
+        self.bar.finish_and_clear();
         Ok(())
     }
 }
@@ -167,17 +178,19 @@ impl EventSink for LogSink {
                 tracing::info!(endpoint = endpoint.path_label(), location_id = %location_id, "429 from the server; pausing the location")
             }
             Event::Notice { message } => tracing::warn!("{message}"),
-            Event::Estimate(e) => {
-                tracing::info!(
-                    requests = e.requests,
-                    seconds = e.seconds_at_quota,
-                    "import estimated"
-                )
-            }
-            Event::Finished(s) => {
-                tracing::info!(rows = s.rows, exit_code = s.exit_code, "run finished")
-            }
         }
+        Ok(())
+    }
+
+    fn finish(&mut self, s: &Summary) -> io::Result<()> {
+        if let Some(e) = &s.estimate {
+            tracing::info!(
+                requests = e.requests,
+                seconds = e.seconds_at_quota,
+                "import estimated"
+            )
+        }
+        tracing::info!(rows = s.rows, exit_code = s.exit_code, "run finished");
         Ok(())
     }
 }

@@ -7,7 +7,8 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use super::writer::{create_private, neutralize_formula};
-use crate::event::{Event, EventSink, RawRecord, RowStatus};
+use super::{EventSink, Summary};
+use crate::event::{Event, RawRecord, RowStatus};
 
 /// The file becomes CSV or JSONL with the first rejected row.
 enum Out {
@@ -120,8 +121,11 @@ impl EventSink for RejectsWriter {
                 }
                 Ok(())
             }
-            Event::Finished(_) => self.flush(),
             _ => Ok(()),
         }
+    }
+
+    fn finish(&mut self, _: &Summary) -> io::Result<()> {
+        self.flush()
     }
 }

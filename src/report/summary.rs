@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::EventSink;
 use crate::api::StatsSnapshot;
-use crate::event::{Event, EventSink, RowStatus, StepStatus};
+use crate::event::{Event, RowStatus, StepStatus};
 
 /// The run in numbers: printed on stderr at the end and written by `--summary-json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -18,7 +19,7 @@ pub struct Summary {
     pub dry_run: bool,
     pub rows: u64,
     /// Rows by final status (`created`, `updated`, `invalid`, …).
-    pub by_status: BTreeMap<String, u64>,
+    pub by_status: super::StatusCounts,
     pub tags_failed: u64,
     pub business_failed: u64,
     /// Requests sent by endpoint, retries included.
@@ -59,7 +60,7 @@ pub struct ColumnReport {
 
 impl Summary {
     pub fn count(&self, s: RowStatus) -> u64 {
-        self.by_status.get(s.as_str()).copied().unwrap_or(0)
+        self.by_status.get(s).unwrap_or(0)
     }
 
     /// The summary as one JSON object with `"message":"summary"`, for `--log-format json`.
@@ -94,13 +95,10 @@ impl Summary {
             self.elapsed_secs,
             self.rows_per_sec
         );
-        let statuses: Vec<String> = RowStatus::ALL
+        let statuses: Vec<String> = self
+            .by_status
             .iter()
-            .filter_map(|s| {
-                self.by_status
-                    .get(s.as_str())
-                    .map(|n| format!("{} {n}", s.as_str()))
-            })
+            .map(|(s, n)| format!("{} {n}", s.as_str()))
             .collect();
         if !statuses.is_empty() {
             let _ = writeln!(out, "  rows: {}", statuses.join(", "));
@@ -214,13 +212,10 @@ impl EventSink for SummaryBuilder {
         if let Event::Started { format, .. } = event {
             self.summary.format.clone_from(format);
         }
-        if let Event::Estimate(e) = event {
-            self.summary.estimate = Some(e.clone());
-        }
         if let Event::Row(o) = event {
             let s = &mut self.summary;
             s.rows += 1;
-            *s.by_status.entry(o.status.as_str().to_owned()).or_default() += 1;
+            s.by_status.add(o.status);
             if o.status == RowStatus::Deferred {
                 s.first_deferred_row.get_or_insert(o.row);
             }
@@ -234,7 +229,10 @@ impl EventSink for SummaryBuilder {
                 columns.sort_unstable();
                 columns.dedup();
                 for c in columns {
-                    *s.columns.left_out_by_column.entry(c.to_owned()).or_default() += 1;
+                    *s.columns
+                        .left_out_by_column
+                        .entry(c.to_owned())
+                        .or_default() += 1;
                 }
             }
             s.tags_failed += u64::from(o.tags_status == StepStatus::Failed);
@@ -252,19 +250,8 @@ mod tests {
     fn rows_with_cells_left_out_are_counted_by_column() {
         let row = |n: u64, status: RowStatus, warnings: &[&str]| {
             Event::Row(crate::event::RowOutcome {
-                seq: n,
-                row: n,
-                status,
-                contact_id: None,
-                email: None,
-                phone: None,
-                location_id: None,
-                tags_status: StepStatus::None,
-                business_status: StepStatus::None,
-                errors: Vec::new(),
-                changes: Vec::new(),
                 warnings: warnings.iter().map(|w| w.to_string()).collect(),
-                raw: None,
+                ..crate::event::RowOutcome::new(n, n, status)
             })
         };
         let mut b = SummaryBuilder::new("x.csv".into(), None, false);

@@ -4,7 +4,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::event::{Event, EventSink, RowOutcome};
+use super::{EventSink, Summary};
+use crate::event::{Event, RowOutcome};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportFormat {
@@ -145,9 +146,12 @@ impl EventSink for ReportWriter {
     fn on_event(&mut self, event: &Event) -> io::Result<()> {
         match event {
             Event::Row(o) => self.write_row(o),
-            Event::Finished(_) => self.flush(),
             _ => Ok(()),
         }
+    }
+
+    fn finish(&mut self, _: &Summary) -> io::Result<()> {
+        self.flush()
     }
 }
 
@@ -171,7 +175,7 @@ pub fn neutralize_formula(v: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{RowStatus, StepStatus};
+    use crate::event::RowStatus;
 
     #[test]
     fn formulas_are_neutralized_but_numbers_are_not() {
@@ -192,19 +196,10 @@ mod tests {
     fn writes_csv_and_jsonl() {
         let dir = tempfile::tempdir().unwrap();
         let o = RowOutcome {
-            seq: 0,
-            row: 2,
-            status: RowStatus::Invalid,
-            contact_id: None,
             email: Some("=bad".into()),
-            phone: None,
-            location_id: None,
-            tags_status: StepStatus::None,
-            business_status: StepStatus::None,
             errors: vec!["column 'Email': bad".into(), "x".into()],
-            changes: Vec::new(),
             warnings: vec!["dateOfBirth did not stick".into()],
-            raw: None,
+            ..RowOutcome::new(0, 2, RowStatus::Invalid)
         };
         for (name, fmt) in [
             ("r.csv", ReportFormat::Csv),

@@ -1,5 +1,6 @@
 use std::collections::{BTreeMap, HashMap};
 
+use super::{Step, StepError};
 use crate::event::{RowOutcome, StepStatus};
 
 /// An upserted row's bulk steps are `skipped` until a bulk call says otherwise, so a run
@@ -20,6 +21,15 @@ pub enum BatchKind {
     Tags(Vec<String>),
     /// Set this business.
     Business(String),
+}
+
+impl BatchKind {
+    pub fn step(&self) -> Step {
+        match self {
+            BatchKind::Tags(_) => Step::Tags,
+            BatchKind::Business(_) => Step::Business,
+        }
+    }
 }
 
 /// A bulk call to make: the same change for up to a batch's worth of contacts.
@@ -151,15 +161,19 @@ impl Ledger {
             let Some(e) = self.pending.get_mut(&seq) else {
                 continue;
             };
-            let (step, what) = match kind {
-                BatchKind::Tags(_) => (&mut e.outcome.tags_status, "tags"),
-                BatchKind::Business(_) => (&mut e.outcome.business_status, "business"),
+            let status = match kind.step() {
+                Step::Tags => &mut e.outcome.tags_status,
+                Step::Business => &mut e.outcome.business_status,
             };
             match res {
-                Ok(()) => *step = StepStatus::Done,
-                Err(msg) => {
-                    *step = failed_as;
-                    e.outcome.errors.push(format!("{what}: {msg}"));
+                Ok(()) => *status = StepStatus::Done,
+                Err(reason) => {
+                    *status = failed_as;
+                    let error = StepError {
+                        step: kind.step(),
+                        reason,
+                    };
+                    e.outcome.errors.push(error.to_string());
                 }
             }
             e.waiting = e.waiting.saturating_sub(1);
@@ -243,13 +257,11 @@ impl Ledger {
             for (seq, _) in &b.items {
                 if let Some(e) = self.pending.get_mut(seq) {
                     e.waiting = e.waiting.saturating_sub(1);
-                    e.outcome.errors.push(format!(
-                        "{}: not sent: {reason}",
-                        match b.kind {
-                            BatchKind::Tags(_) => "tags",
-                            BatchKind::Business(_) => "business",
-                        }
-                    ));
+                    let error = StepError {
+                        step: b.kind.step(),
+                        reason: format!("not sent: {reason}"),
+                    };
+                    e.outcome.errors.push(error.to_string());
                 }
             }
         }
@@ -263,19 +275,8 @@ mod tests {
 
     fn outcome(seq: u64, status: RowStatus) -> RowOutcome {
         RowOutcome {
-            seq,
-            row: seq + 2,
-            status,
             contact_id: Some(format!("c{seq}")),
-            email: None,
-            phone: None,
-            location_id: None,
-            tags_status: StepStatus::None,
-            business_status: StepStatus::None,
-            errors: vec![],
-            changes: Vec::new(),
-            warnings: Vec::new(),
-            raw: None,
+            ..RowOutcome::new(seq, seq + 2, status)
         }
     }
 

@@ -5,8 +5,10 @@
 
 mod ledger;
 pub mod runs;
+mod step_error;
 pub mod store;
 pub mod undo_log;
 
 pub use ledger::{mark_owed, Batch, BatchKind, Ledger};
+pub use step_error::StepError;
 pub use store::{RowHashes, RunIdentity, StateError, Step, Store};

@@ -494,23 +494,17 @@ impl Store {
             )?
             .query_row(params![run, seq as i64], |r| {
                 let list = |s: String| serde_json::from_str::<Vec<String>>(&s).unwrap_or_default();
-                Ok(Prior {
-                    outcome: RowOutcome {
-                        seq,
-                        row: r.get::<_, i64>(0)? as u64,
-                        status: status_from(&r.get::<_, String>(1)?),
-                        contact_id: r.get(2)?,
-                        location_id: r.get(3)?,
-                        email: r.get(4)?,
-                        phone: r.get(5)?,
-                        tags_status: step_from(&r.get::<_, String>(6)?),
-                        business_status: step_from(&r.get::<_, String>(7)?),
-                        errors: list(r.get(8)?),
-                        changes: Vec::new(),
-                        warnings: list(r.get(9)?),
-                        raw: None,
-                    },
-                })
+                let row = r.get::<_, i64>(0)? as u64;
+                let mut outcome = RowOutcome::new(seq, row, status_from(&r.get::<_, String>(1)?));
+                outcome.contact_id = r.get(2)?;
+                outcome.location_id = r.get(3)?;
+                outcome.email = r.get(4)?;
+                outcome.phone = r.get(5)?;
+                outcome.tags_status = step_from(&r.get::<_, String>(6)?);
+                outcome.business_status = step_from(&r.get::<_, String>(7)?);
+                outcome.errors = list(r.get(8)?);
+                outcome.warnings = list(r.get(9)?);
+                Ok(Prior { outcome })
             })
             .optional()
         })
@@ -749,19 +743,11 @@ mod tests {
 
     fn upserted(seq: u64, email: &str, id: &str) -> RowOutcome {
         RowOutcome {
-            seq,
-            row: seq + 2,
-            status: RowStatus::Created,
             contact_id: Some(id.into()),
             email: Some(email.into()),
-            phone: None,
             location_id: Some("L".into()),
             tags_status: StepStatus::Skipped,
-            business_status: StepStatus::None,
-            errors: Vec::new(),
-            changes: Vec::new(),
-            warnings: Vec::new(),
-            raw: None,
+            ..RowOutcome::new(seq, seq + 2, RowStatus::Created)
         }
     }
 

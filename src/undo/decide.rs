@@ -13,8 +13,8 @@ use serde_json::{json, Map, Value};
 
 use super::facts::{fields_hash, is_empty, CUSTOM_PREFIX};
 use super::report::{UndoOutcome, UndoStatus};
+use crate::compare::RemoteContact;
 use crate::event::{RowStatus, StepStatus};
-use crate::plan::RemoteContact;
 use crate::state::undo_log::ImportedRow;
 
 /// One contact the run created or updated, with everything its rows did to it.

@@ -3,9 +3,8 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::compare::{sent_fields, RemoteContact};
 use crate::contact::ValidRow;
-use crate::plan::compare::sent_fields;
-use crate::plan::RemoteContact;
 use crate::state::undo_log::UndoFacts;
 
 /// A custom field in `sent_fields`: `cf:<id>` (or `cf:<key>` when its id was not resolved).

@@ -220,19 +220,10 @@ mod tests {
 
     fn row(n: u64, status: RowStatus, errors: &[&str], warnings: &[&str]) -> RowOutcome {
         RowOutcome {
-            seq: n,
-            row: n,
-            status,
-            contact_id: None,
-            email: None,
-            phone: None,
             location_id: Some(format!("loc-{}", n % 2)),
-            tags_status: StepStatus::None,
-            business_status: StepStatus::None,
             errors: errors.iter().map(|s| s.to_string()).collect(),
-            changes: Vec::new(),
             warnings: warnings.iter().map(|s| s.to_string()).collect(),
-            raw: None,
+            ..RowOutcome::new(n, n, status)
         }
     }
 

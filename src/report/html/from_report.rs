@@ -128,9 +128,6 @@ fn read_csv(
             }
         };
         agg.add(&RowOutcome {
-            seq: row,
-            row,
-            status,
             contact_id: opt(cols[0]),
             email: opt(cols[1]),
             phone: opt(cols[2]),
@@ -140,7 +137,7 @@ fn read_csv(
             errors: list(cols[6]),
             changes: list(cols[7]),
             warnings: list(cols[8]),
-            raw: None,
+            ..RowOutcome::new(row, row, status)
         });
     }
     Ok(())
@@ -162,9 +159,6 @@ fn from_json(v: &serde_json::Value) -> Result<RowOutcome, String> {
             .unwrap_or_default()
     };
     Ok(RowOutcome {
-        seq: row,
-        row,
-        status,
         contact_id: s("contact_id"),
         email: s("email"),
         phone: s("phone"),
@@ -174,12 +168,12 @@ fn from_json(v: &serde_json::Value) -> Result<RowOutcome, String> {
         errors: list("errors"),
         changes: list("changes"),
         warnings: list("warnings"),
-        raw: None,
+        ..RowOutcome::new(row, row, status)
     })
 }
 
 fn parse_status(s: &str) -> Option<RowStatus> {
-    RowStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    RowStatus::from_name(s)
 }
 
 fn parse_step(s: &str) -> StepStatus {

@@ -16,7 +16,9 @@ pub use from_report::{read_report, ReportInputError};
 pub use render::Page;
 
 use super::writer::create_private;
-use crate::event::{Event, EventSink};
+use super::EventSink;
+use crate::event::Event;
+use crate::report::Summary;
 
 /// Text safe in HTML content and in quoted attributes.
 pub fn escape(s: &str) -> String {
@@ -52,15 +54,16 @@ impl HtmlReport {
 
 impl EventSink for HtmlReport {
     fn on_event(&mut self, event: &Event) -> io::Result<()> {
-        match event {
-            Event::Row(o) => self.agg.add(o),
-            Event::Finished(summary) => {
-                if let Some(mut f) = self.file.take() {
-                    f.write_all(Page::of_run(&self.agg, summary).render().as_bytes())?;
-                    f.flush()?;
-                }
-            }
-            _ => {}
+        if let Event::Row(o) = event {
+            self.agg.add(o);
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        if let Some(mut f) = self.file.take() {
+            f.write_all(Page::of_run(&self.agg, summary).render().as_bytes())?;
+            f.flush()?;
         }
         Ok(())
     }
@@ -76,7 +79,7 @@ pub fn write_page(path: &Path, html: &str) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{RowOutcome, RowStatus, StepStatus};
+    use crate::event::{RowOutcome, RowStatus};
     use crate::report::Summary;
 
     #[test]
@@ -87,22 +90,12 @@ mod tests {
         );
         let mut agg = Aggregate::default();
         agg.add(&RowOutcome {
-            seq: 0,
-            row: 2,
-            status: RowStatus::Invalid,
-            contact_id: None,
-            email: None,
-            phone: None,
             location_id: Some("<img src=x onerror=alert(1)>".into()),
-            tags_status: StepStatus::None,
-            business_status: StepStatus::None,
             errors: vec![
                 "column '<script>alert(1)</script>': \"<script>alert(1)</script>\" is not valid"
                     .into(),
             ],
-            changes: Vec::new(),
-            warnings: Vec::new(),
-            raw: None,
+            ..RowOutcome::new(0, 2, RowStatus::Invalid)
         });
         let summary = Summary {
             input: "<script>alert(1)</script>.csv".into(),

@@ -500,19 +500,16 @@ mod tests {
         let mut agg = Aggregate::default();
         for n in 0..(MAX_GROUPS.max(MAX_LOCATIONS) as u64 * 3) {
             agg.add(&RowOutcome {
-                seq: n,
-                row: n + 1_000_000_000,
-                status: RowStatus::ALL[n as usize % RowStatus::ALL.len()],
-                contact_id: None,
-                email: None,
-                phone: None,
                 location_id: Some(format!("{n}{huge}")),
                 tags_status: StepStatus::Failed,
-                business_status: StepStatus::None,
                 errors: vec![format!("{n}{huge}"), format!("column '{n}{huge}': {huge}")],
                 changes: vec![format!("{n}{huge}")],
                 warnings: vec![format!("{n} left out {huge}")],
-                raw: None,
+                ..RowOutcome::new(
+                    n,
+                    n + 1_000_000_000,
+                    RowStatus::ALL[n as usize % RowStatus::ALL.len()],
+                )
             });
         }
         let series = (0..MAX_CHARTS as u64 * 3)

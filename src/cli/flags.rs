@@ -1,5 +1,5 @@
-//! Flags → a validated [`RunConfig`]: every check that can fail before work starts happens
-//! here, so a bad flag costs nothing and exits 2.
+//! The pieces of a run config that flags give: input options, the client, the state store.
+//! [`super::run_config`] puts them together; every check here fails before work starts (exit 2).
 
 use std::io::Read;
 use std::net::IpAddr;
@@ -9,11 +9,11 @@ use super::args::{ApiArgs, FileArgs, ImportArgs, InputFormat, PacingArgs, ReadAr
 use crate::api::{ClientConfig, Credentials, CredentialsError, Token, TokenSource};
 use crate::input::{Format, InputOptions, Limits, TextEncoding, UnknownEncoding};
 use crate::mapping::{MappingError, MappingSpec};
-use crate::pipeline::{RunConfig, StateConfig};
+use crate::pipeline::{Mode, RunConfig, StateConfig};
 use crate::validation::ValidationOptions;
 
 #[derive(Debug, thiserror::Error)]
-pub enum PlanError {
+pub enum FlagError {
     #[error("no API token: set GHL_TOKEN or pass --token-file (or use --dry-run or --sandbox)")]
     NoToken,
     #[error("cannot read the token file {path}: {source}")]
@@ -48,8 +48,8 @@ pub enum PlanError {
 }
 
 /// The input half of a plan: shared by `import`, `validate` and the dry run.
-pub fn file_plan(a: &FileArgs) -> Result<RunConfig, PlanError> {
-    std::fs::metadata(&a.file).map_err(|e| PlanError::Input(a.file.clone(), e))?;
+pub fn file_plan(a: &FileArgs) -> Result<RunConfig, FlagError> {
+    std::fs::metadata(&a.file).map_err(|e| FlagError::Input(a.file.clone(), e))?;
     let mut cfg = RunConfig::new(a.file.clone());
     cfg.input_options = input_options(&a.read)?;
     cfg.mapping = a.mapping.as_deref().map(MappingSpec::load).transpose()?;
@@ -61,7 +61,7 @@ pub fn file_plan(a: &FileArgs) -> Result<RunConfig, PlanError> {
     }
     let country = a.default_country.trim().to_ascii_uppercase();
     if country.len() != 2 || !country.chars().all(|c| c.is_ascii_alphabetic()) {
-        return Err(PlanError::Country(a.default_country.clone()));
+        return Err(FlagError::Country(a.default_country.clone()));
     }
     cfg.validation = ValidationOptions {
         default_country: country,
@@ -90,7 +90,7 @@ pub fn file_plan(a: &FileArgs) -> Result<RunConfig, PlanError> {
 }
 
 /// `--format`, `--delimiter`, `--encoding` and the size limits.
-pub fn input_options(a: &ReadArgs) -> Result<InputOptions, PlanError> {
+pub fn input_options(a: &ReadArgs) -> Result<InputOptions, FlagError> {
     Ok(InputOptions {
         format: a.format.map(|f| match f {
             InputFormat::Csv => Format::Csv,
@@ -123,23 +123,17 @@ pub fn report_path(a: &FileArgs) -> PathBuf {
     })
 }
 
-fn parse_delimiter(s: &str) -> Result<u8, PlanError> {
+fn parse_delimiter(s: &str) -> Result<u8, FlagError> {
     match s {
         "tab" | "\\t" | "\t" => Ok(b'\t'),
         _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
-        _ => Err(PlanError::Delimiter(s.to_owned())),
+        _ => Err(FlagError::Delimiter(s.to_owned())),
     }
-}
-
-/// The API half of an import plan (not for dry runs or the sandbox): per-location
-/// credentials when given, else the one token.
-pub fn client_config(a: &ImportArgs, token: Token) -> Result<ClientConfig, PlanError> {
-    pacing_client_config(&a.api, &a.pacing, token)
 }
 
 /// The API config of `import` and `plan`: from `--credentials`, `--company-id` + token, or
 /// the token alone, paced by `p`.
-pub fn paced_client(api: &ApiArgs, p: &PacingArgs) -> Result<ClientConfig, PlanError> {
+pub fn paced_client(api: &ApiArgs, p: &PacingArgs) -> Result<ClientConfig, FlagError> {
     let mut c = match credentials_client(api, p.timeout)? {
         Some(c) => c,
         None => base_client(api, read_token(api.token_file.as_deref())?)?,
@@ -152,7 +146,7 @@ pub fn paced_client(api: &ApiArgs, p: &PacingArgs) -> Result<ClientConfig, PlanE
 fn credentials_client(
     api: &ApiArgs,
     timeout: std::time::Duration,
-) -> Result<Option<ClientConfig>, PlanError> {
+) -> Result<Option<ClientConfig>, FlagError> {
     let Some(creds) = credentials(api)? else {
         return Ok(None);
     };
@@ -168,10 +162,10 @@ fn credentials_client(
 }
 
 /// `--credentials FILE`, or an agency token with `--company-id`; `None`: a single token.
-pub fn credentials(api: &ApiArgs) -> Result<Option<Credentials>, PlanError> {
+pub fn credentials(api: &ApiArgs) -> Result<Option<Credentials>, FlagError> {
     check_base_url(&api.base_url, api.allow_insecure_http)?;
     match (&api.credentials, &api.company_id) {
-        (Some(_), Some(_)) => Err(PlanError::CompanyTwice),
+        (Some(_), Some(_)) => Err(FlagError::CompanyTwice),
         (Some(path), None) => Ok(Some(Credentials::load(path)?)),
         (None, Some(company)) => Ok(Some(Credentials::agency_token(
             company.trim().to_owned(),
@@ -183,7 +177,7 @@ pub fn credentials(api: &ApiArgs) -> Result<Option<Credentials>, PlanError> {
 
 /// Where the import keeps its state. `--sandbox` keeps it in memory: its contacts vanish with
 /// the process, so a later run must not think them imported.
-pub fn state_config(a: &ImportArgs) -> Result<Option<StateConfig>, PlanError> {
+pub fn state_config(a: &ImportArgs) -> Result<Option<StateConfig>, FlagError> {
     if a.no_state {
         return Ok(None);
     }
@@ -194,7 +188,7 @@ pub fn state_config(a: &ImportArgs) -> Result<Option<StateConfig>, PlanError> {
             a.state
                 .clone()
                 .or_else(crate::state::store::default_path)
-                .ok_or(PlanError::NoStateDir)?,
+                .ok_or(FlagError::NoStateDir)?,
         )
     };
     Ok(Some(StateConfig {
@@ -210,7 +204,7 @@ pub fn pacing_client_config(
     api: &ApiArgs,
     p: &PacingArgs,
     token: Token,
-) -> Result<ClientConfig, PlanError> {
+) -> Result<ClientConfig, FlagError> {
     let mut c = base_client(api, token)?;
     pace(&mut c, p);
     Ok(c)
@@ -227,30 +221,32 @@ fn pace(c: &mut ClientConfig, p: &PacingArgs) {
     c.timeout = p.timeout;
 }
 
-pub(super) fn base_client(api: &ApiArgs, token: Token) -> Result<ClientConfig, PlanError> {
+pub(super) fn base_client(api: &ApiArgs, token: Token) -> Result<ClientConfig, FlagError> {
     check_base_url(&api.base_url, api.allow_insecure_http)?;
     Ok(ClientConfig::new(api.base_url.clone(), token))
 }
 
 /// A dry run reads the location's custom fields when it can (a token and a location), to
 /// check values the way the import will; without them it checks offline.
-pub fn dry_run_plan(mut cfg: RunConfig, api: &ApiArgs) -> Result<RunConfig, PlanError> {
-    cfg.dry_run = true;
+pub fn dry_run_plan(mut cfg: RunConfig, api: &ApiArgs) -> Result<RunConfig, FlagError> {
     if let Some(c) = credentials_client(api, std::time::Duration::from_secs(30))? {
         cfg.api = Some(c);
     } else if cfg.location.is_some() {
         match read_token(api.token_file.as_deref()) {
             Ok(token) => cfg.api = Some(base_client(api, token)?),
-            Err(PlanError::NoToken) => {}
+            Err(FlagError::NoToken) => {}
             Err(e) => return Err(e),
         }
     }
+    cfg.mode = Mode::Check {
+        online: cfg.api.is_some(),
+    };
     Ok(cfg)
 }
 
 /// https anywhere; plain http only to loopback, unless the user insists.
-pub fn check_base_url(url: &str, allow_insecure: bool) -> Result<(), PlanError> {
-    let bad = |m: &str| PlanError::BaseUrl(url.to_owned(), m.to_owned());
+pub fn check_base_url(url: &str, allow_insecure: bool) -> Result<(), FlagError> {
+    let bad = |m: &str| FlagError::BaseUrl(url.to_owned(), m.to_owned());
     let parsed = reqwest::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
     match parsed.scheme() {
         "https" => Ok(()),
@@ -272,28 +268,28 @@ pub fn check_base_url(url: &str, allow_insecure: bool) -> Result<(), PlanError> 
 }
 
 /// The token from `--token-file` (or stdin for `-`), else from `GHL_TOKEN`.
-pub fn read_token(token_file: Option<&Path>) -> Result<Token, PlanError> {
+pub fn read_token(token_file: Option<&Path>) -> Result<Token, FlagError> {
     if let Some(path) = token_file {
         let mut raw = String::new();
         if path == Path::new("-") {
             std::io::stdin()
                 .read_to_string(&mut raw)
-                .map_err(|source| PlanError::TokenFile {
+                .map_err(|source| FlagError::TokenFile {
                     path: path.to_owned(),
                     source,
                 })?;
         } else {
-            raw = std::fs::read_to_string(path).map_err(|source| PlanError::TokenFile {
+            raw = std::fs::read_to_string(path).map_err(|source| FlagError::TokenFile {
                 path: path.to_owned(),
                 source,
             })?;
         }
-        return Token::new(raw).ok_or_else(|| PlanError::EmptyToken(path.to_owned()));
+        return Token::new(raw).ok_or_else(|| FlagError::EmptyToken(path.to_owned()));
     }
     std::env::var("GHL_TOKEN")
         .ok()
         .and_then(Token::new)
-        .ok_or(PlanError::NoToken)
+        .ok_or(FlagError::NoToken)
 }
 
 #[cfg(test)]

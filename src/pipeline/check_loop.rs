@@ -1,0 +1,57 @@
+//! `validate`, `--dry-run` and `plan`: classify every row and report it; nothing is sent.
+//! The only requests read the location's custom fields and, for `plan`, its contacts.
+
+use tokio::sync::mpsc;
+
+use super::collector::Msg;
+use super::fields::{Checked, FieldChecks};
+use super::outcomes::{deferred, invalid_custom, outcome, planned};
+use super::prepare::Prepared;
+use super::stop::{set_stop, Stop, StopTx};
+use crate::event::RowStatus;
+use crate::plan::Estimate;
+
+/// Classifies every row; returns how many were read and, with a planner (the rows judged
+/// against the location's contacts), the estimate.
+pub(super) async fn check_rows(
+    mut rows: super::prepare_pool::PreparedRx,
+    msg_tx: mpsc::Sender<Msg>,
+    stop_tx: StopTx,
+    mut checks: FieldChecks,
+    mut planner: Option<crate::plan::Planner>,
+) -> (u64, Option<Estimate>) {
+    let mut total = 0u64;
+    while let Some(p) = rows.recv().await {
+        total += 1;
+        let o = match p {
+            Prepared::Invalid(o) => o,
+            Prepared::Valid {
+                seq,
+                row,
+                location,
+                mut valid,
+                raw,
+            } => {
+                let loc = location.as_deref();
+                match checks.check(loc, &mut valid).await {
+                    Checked::Fine => match (planner.as_mut(), loc) {
+                        (Some(p), Some(l)) => {
+                            planned(p.judge(l, &valid, row).await, seq, row, &valid, l, &stop_tx)
+                        }
+                        _ => outcome(seq, row, RowStatus::Valid, &valid, loc),
+                    },
+                    Checked::Invalid(errors) => invalid_custom(seq, row, &valid, loc, errors, raw),
+                    Checked::Skipped(reason) => deferred(seq, row, &valid, loc, reason),
+                    Checked::Fatal(e) => {
+                        if let Some(stop) = Stop::for_error(&e) {
+                            set_stop(&stop_tx, stop);
+                        }
+                        deferred(seq, row, &valid, loc, e.to_string())
+                    }
+                }
+            }
+        };
+        let _ = msg_tx.send(Msg::Final(o)).await;
+    }
+    (total, planner.map(|p| p.estimate()))
+}

@@ -1,0 +1,263 @@
+//! The import: reads classified rows as far as the lookahead and the report allow, sends
+//! resumed and unchanged rows straight to the report, and hands the rest to the dispatcher.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use super::collector::Msg;
+use super::dispatcher::{Dispatcher, Pending};
+use super::fields::{Checked, FieldChecks};
+use super::outcomes::{deferred, invalid_custom, outcome};
+use super::prepare::{contact_keys, Prepared};
+use super::run::StateCtx;
+use super::stop::{set_stop, state_failed, Stop};
+use crate::contact::ValidRow;
+use crate::event::{RowOutcome, RowStatus};
+use crate::state::{RowHashes, StateError, StepError, Store};
+
+/// Rows read ahead of their upsert (in progress or queued), all locations together.
+const LOOKAHEAD: usize = 4096;
+/// How far reading may run ahead of the report (rows read but not yet reported).
+const MAX_READ_AHEAD: u64 = 4 * LOOKAHEAD as u64;
+
+/// What the import loop reads from and reports to.
+pub(super) struct ImportLoop {
+    pub rows: super::prepare_pool::PreparedRx,
+    pub msg_tx: mpsc::Sender<Msg>,
+    pub dispatcher: Dispatcher,
+    pub stop_rx: watch::Receiver<Option<Stop>>,
+    /// Rows released to the report so far.
+    pub reported: Arc<AtomicU64>,
+    pub checks: FieldChecks,
+    pub state: Option<StateCtx>,
+}
+
+impl ImportLoop {
+    /// Runs until every row read has been reported to the collector; returns how many were read.
+    pub(super) async fn run(self) -> u64 {
+        let ImportLoop {
+            mut rows,
+            msg_tx,
+            dispatcher: mut d,
+            stop_rx,
+            reported,
+            mut checks,
+            state,
+        } = self;
+        let stop_tx = d.stop_tx();
+        let mut total = 0u64;
+        let mut input_done = false;
+        // Contact keys sent in this run: a later row with one of them is never `unchanged`,
+        // since the earlier row changed that contact. Hashes keep it small; a collision only
+        // costs a send.
+        let mut sent_keys: HashSet<u64> = HashSet::new();
+        loop {
+            let stop = stop_rx.borrow().clone();
+            if let Some(stop) = &stop {
+                d.defer_queued(&stop.reason()).await;
+            }
+            if input_done {
+                d.announce_done().await;
+                if d.held() == 0 {
+                    break;
+                }
+            }
+            let room = d.held() < LOOKAHEAD
+                && total.saturating_sub(reported.load(Ordering::Relaxed)) < MAX_READ_AHEAD;
+            tokio::select! {
+                biased;
+                Some(()) = d.next_done() => {}
+                p = rows.recv(), if room && !input_done => match p {
+                    None => input_done = true,
+                    Some(Prepared::Invalid(o)) => {
+                        total += 1;
+                        let _ = msg_tx.send(Msg::Final(o)).await;
+                    }
+                    Some(Prepared::Valid { seq, row, location, mut valid, raw }) => {
+                        total += 1;
+                        if let (Some(st), Some(loc)) = (&state, &location) {
+                            match resumed_row(st, seq, loc, &valid) {
+                                Ok(Some(msg)) => {
+                                    mark_sent(&mut sent_keys, loc, &valid);
+                                    let _ = msg_tx.send(msg.into_msg(loc.clone(), valid)).await;
+                                    continue;
+                                }
+                                Ok(None) => {}
+                                Err(e) => state_failed(&stop_tx, &e),
+                            }
+                        }
+                        let checked = match (&location, &stop) {
+                            (Some(loc), None) => checks.check(Some(loc), &mut valid).await,
+                            _ => Checked::Fine,
+                        };
+                        let stop = match checked {
+                            Checked::Fine => stop,
+                            Checked::Invalid(errors) => {
+                                let o = invalid_custom(seq, row, &valid, location.as_deref(), errors, raw);
+                                let _ = msg_tx.send(Msg::Final(o)).await;
+                                continue;
+                            }
+                            Checked::Skipped(reason) => {
+                                let o = deferred(seq, row, &valid, location.as_deref(), reason);
+                                let _ = msg_tx.send(Msg::Final(o)).await;
+                                continue;
+                            }
+                            Checked::Fatal(e) => {
+                                let stop = Stop::for_error(&e).unwrap_or(Stop::Fatal(e.to_string()));
+                                set_stop(&stop_tx, stop.clone());
+                                Some(stop)
+                            }
+                        };
+                        match (location, stop) {
+                            (Some(location), None) => {
+                                let hashes = state.as_ref().map(|_| RowHashes::of(&valid));
+                                if let (Some(st), Some(h)) = (&state, &hashes) {
+                                    if st.changed_only {
+                                        let row_ref = RowRef { seq, row, location: &location, valid: &valid };
+                                        match unchanged(st, &sent_keys, row_ref, h) {
+                                            Ok(Some(o)) => {
+                                                let _ = msg_tx.send(Msg::Final(o)).await;
+                                                continue;
+                                            }
+                                            Ok(None) => {}
+                                            Err(e) => state_failed(&stop_tx, &e),
+                                        }
+                                    }
+                                }
+                                mark_sent(&mut sent_keys, &location, &valid);
+                                d.push(Pending { seq, row, location, valid, hashes })
+                            }
+                            (location, stop) => {
+                                let reason = stop.map_or_else(|| "the row has no location".to_owned(), |s| s.reason());
+                                let o = deferred(seq, row, &valid, location.as_deref(), reason);
+                                let _ = msg_tx.send(Msg::Final(o)).await;
+                            }
+                        }
+                    }
+                },
+                // Reading waits for the report to catch up; look again shortly.
+                _ = tokio::time::sleep(Duration::from_millis(20)), if !room && !input_done => {}
+            }
+        }
+        total
+    }
+}
+
+/// What an earlier attempt of this run did with a row it had upserted.
+struct ResumedRow {
+    outcome: RowOutcome,
+    tags: bool,
+    business: bool,
+}
+
+impl ResumedRow {
+    /// Done rows are reported as they were; rows with bulk steps owed join batches again.
+    fn into_msg(self, location: String, mut valid: Box<ValidRow>) -> Msg {
+        if !self.tags && !self.business {
+            return Msg::Final(self.outcome);
+        }
+        if !self.tags {
+            valid.tags.clear();
+        }
+        if !self.business {
+            valid.business_id = None;
+        }
+        let mut outcome = self.outcome;
+        // The earlier attempt's "not sent" notes are about to be outdated.
+        outcome.errors.retain(|e| !StepError::wrote(e));
+        Msg::Upserted {
+            outcome,
+            location,
+            valid,
+            hashes: None,
+            facts: None,
+        }
+    }
+}
+
+fn lock(st: &StateCtx) -> std::sync::MutexGuard<'_, Store> {
+    st.store
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A row an earlier attempt of this (resumed) run already upserted: it is not sent again.
+fn resumed_row(
+    st: &StateCtx,
+    seq: u64,
+    location: &str,
+    valid: &ValidRow,
+) -> Result<Option<ResumedRow>, StateError> {
+    if st.resumed.is_none() {
+        return Ok(None);
+    }
+    let Some(prior) = lock(st).prior(seq)? else {
+        return Ok(None);
+    };
+    if !prior.upserted() || prior.outcome.location_id.as_deref() != Some(location) {
+        return Ok(None);
+    }
+    let tags = prior.tags_pending() && !valid.tags.is_empty();
+    let business = prior.business_pending() && valid.business_id.is_some();
+    Ok(Some(ResumedRow {
+        outcome: prior.outcome,
+        tags,
+        business,
+    }))
+}
+
+fn key_hash(location: &str, key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (location, key).hash(&mut h);
+    h.finish()
+}
+
+fn mark_sent(sent: &mut HashSet<u64>, location: &str, valid: &ValidRow) {
+    for k in contact_keys(valid) {
+        sent.insert(key_hash(location, &k));
+    }
+}
+
+/// A valid row with its place in the input and its location.
+struct RowRef<'a> {
+    seq: u64,
+    row: u64,
+    location: &'a str,
+    valid: &'a ValidRow,
+}
+
+/// `--changed-only`: the row's payload, tags and business are what its contact last got.
+fn unchanged(
+    st: &StateCtx,
+    sent: &HashSet<u64>,
+    r: RowRef<'_>,
+    hashes: &RowHashes,
+) -> Result<Option<RowOutcome>, StateError> {
+    let keys = contact_keys(r.valid);
+    if keys.iter().any(|k| sent.contains(&key_hash(r.location, k))) {
+        return Ok(None);
+    }
+    // The payload holds the email and the phone, so one key's record decides.
+    let Some(first) = keys.first() else {
+        return Ok(None);
+    };
+    Ok(match lock(st).applied(r.location, first)? {
+        Some(a) if hashes.unchanged_from(&a) => {
+            let mut o = outcome(
+                r.seq,
+                r.row,
+                RowStatus::Unchanged,
+                r.valid,
+                Some(r.location),
+            );
+            o.contact_id = Some(a.contact_id);
+            Some(o)
+        }
+        _ => None,
+    })
+}
