@@ -64,10 +64,7 @@ fn read(t: &str, order: Option<DateOrder>, birth: bool) -> Result<Option<String>
 fn date_part(t: &str) -> std::borrow::Cow<'_, str> {
     let t = t.trim();
     // Most cells are a bare date.
-    if !t
-        .bytes()
-        .any(|b| b == b'T' || b == b':' || b.is_ascii_whitespace())
-    {
+    if !t.bytes().any(|b| b == b'T' || b == b':' || b.is_ascii_whitespace()) {
         return t.into();
     }
     // ISO: 1985-04-03T10:00:00Z
@@ -229,10 +226,10 @@ pub fn reading(t: &str) -> Reading {
     let Some(sep) = d.chars().find(|c| matches!(c, '-' | '/' | '.' | '_')) else {
         return Reading::Other;
     };
-    let mut parts = d.split(sep);
+    let parts: Vec<&str> = d.split(sep).collect();
     let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(a), Some(b), Some(y), None)
+    match parts[..] {
+        [a, b, y]
             if a.len() <= 2
                 && b.len() <= 2
                 && matches!(y.len(), 2 | 4)
