@@ -82,7 +82,9 @@ pub fn group(rows: Vec<ImportedRow>) -> (Vec<Item>, Vec<UndoOutcome>) {
     let mut index: HashMap<(String, String), usize> = HashMap::new();
     let mut nothing_rows = Vec::new();
     for r in rows {
-        let (Some(id), Some(loc)) = (r.contact_id.clone(), r.location_id.clone()) else {
+        let (Some(id), Some(loc), RowStatus::Created | RowStatus::Updated) =
+            (r.contact_id.clone(), r.location_id.clone(), r.status)
+        else {
             nothing_rows.push(nothing(
                 &r,
                 format!(
@@ -92,16 +94,6 @@ pub fn group(rows: Vec<ImportedRow>) -> (Vec<Item>, Vec<UndoOutcome>) {
             ));
             continue;
         };
-        if !matches!(r.status, RowStatus::Created | RowStatus::Updated) {
-            nothing_rows.push(nothing(
-                &r,
-                format!(
-                    "the import reported this row {}: nothing to take back",
-                    r.status.as_str()
-                ),
-            ));
-            continue;
-        }
         let key = (loc.clone(), id.clone());
         let item = match index.get(&key) {
             Some(&i) => {
