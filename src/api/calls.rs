@@ -1,5 +1,12 @@
 //! How many calls the API needs: its batch limits, and the one count of bulk calls that the
 //! import's estimate and `plan`'s both use.
+//!
+//! A bulk tag call adds the same tags to up to a batch of contacts, so a location's rows can
+//! be grouped two ways: by identical tag set (one call per set per batch) or by single tag
+//! (one call per tag per batch; a row with three tags sits in three calls). Which is cheaper
+//! depends on the file, so the pre-pass tallies both and [`BulkTally::tag_calls`] picks.
+
+use std::collections::HashMap;
 
 /// The bulk business endpoint takes at most 50 ids.
 pub const MAX_BUSINESS_BATCH: usize = 50;
@@ -22,9 +29,114 @@ pub fn import_calls(rows: u64, tag_batch: usize, business: bool) -> u64 {
         }
 }
 
+/// How a location's tag calls are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TagGrouping {
+    /// Rows with the same (sorted) tag set share calls. Without a tally this is the safe
+    /// choice: never worse than one call per row per batch.
+    #[default]
+    PerTagSet,
+    /// One call per tag: a row's tags may go out in several calls.
+    PerTag,
+}
+
+/// One location's bulk changes, as rows carry them.
+#[derive(Debug, Clone, Default)]
+pub struct BulkTally {
+    pub upserts: u64,
+    pub by_tag: HashMap<String, u64>,
+    pub by_tag_set: HashMap<Vec<String>, u64>,
+    pub by_business: HashMap<String, u64>,
+}
+
+impl BulkTally {
+    /// A row to be upserted with these tags (any order, duplicates allowed) and business.
+    pub fn add_row(&mut self, tags: &[String], business: Option<&str>) {
+        self.upserts += 1;
+        if !tags.is_empty() {
+            let mut set = tags.to_vec();
+            set.sort();
+            set.dedup();
+            for t in &set {
+                *self.by_tag.entry(t.clone()).or_default() += 1;
+            }
+            *self.by_tag_set.entry(set).or_default() += 1;
+        }
+        if let Some(b) = business {
+            *self.by_business.entry(b.to_owned()).or_default() += 1;
+        }
+    }
+
+    /// The cheaper grouping for these rows and its number of tag calls (ties keep
+    /// [`TagGrouping::PerTagSet`]: a row's tags then go out together).
+    pub fn tag_calls(&self, batch: usize) -> (TagGrouping, u64) {
+        let per_set = bulk_calls(self.by_tag_set.values().copied(), batch);
+        let per_tag = bulk_calls(self.by_tag.values().copied(), batch);
+        if per_tag < per_set {
+            (TagGrouping::PerTag, per_tag)
+        } else {
+            (TagGrouping::PerTagSet, per_set)
+        }
+    }
+
+    pub fn business_calls(&self) -> u64 {
+        bulk_calls(self.by_business.values().copied(), MAX_BUSINESS_BATCH)
+    }
+}
+
+/// The grouping each location's tag calls use, decided before the import from the file's
+/// tally; locations it does not name use the default.
+#[derive(Debug, Clone, Default)]
+pub struct BulkPlan {
+    pub by_location: HashMap<String, TagGrouping>,
+}
+
+impl BulkPlan {
+    pub fn from_tallies<'a>(
+        tallies: impl IntoIterator<Item = (&'a String, &'a BulkTally)>,
+        batch: usize,
+    ) -> Self {
+        BulkPlan {
+            by_location: tallies
+                .into_iter()
+                .map(|(loc, t)| (loc.clone(), t.tag_calls(batch).0))
+                .collect(),
+        }
+    }
+
+    pub fn grouping(&self, location: &str) -> TagGrouping {
+        self.by_location.get(location).copied().unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tags(t: &[&str]) -> Vec<String> {
+        t.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn varied_tag_sets_are_grouped_per_tag_and_one_shared_set_per_set() {
+        let mut varied = BulkTally::default();
+        // 8 tags, every pair a set of its own: 28 sets, each on a few rows.
+        let all = ["a", "b", "c", "d", "e", "f", "g", "h"];
+        for i in 0..8 {
+            for j in (i + 1)..8 {
+                varied.add_row(&tags(&[all[j], all[i]]), None);
+            }
+        }
+        assert_eq!(varied.tag_calls(100), (TagGrouping::PerTag, 8));
+
+        let mut shared = BulkTally::default();
+        for _ in 0..250 {
+            shared.add_row(&tags(&["vip", "2024", "vip"]), Some("biz"));
+        }
+        assert_eq!(shared.tag_calls(100), (TagGrouping::PerTagSet, 3));
+        assert_eq!(shared.business_calls(), 5);
+        assert_eq!(shared.upserts, 250);
+    }
 
     #[test]
     fn bulk_calls_round_each_group_up_to_whole_batches() {

@@ -47,6 +47,8 @@ pub struct RunConfig {
     /// Keep invalid rows as read, for a rejects file.
     pub keep_rejects: bool,
     pub tag_batch_size: usize,
+    /// Each location's tag-call grouping, from the pre-pass's tally (empty: per tag set).
+    pub bulk_plan: Arc<crate::api::calls::BulkPlan>,
     pub business_batch_size: usize,
     /// Rows held for ordering before the oldest one's open batches are sent early. Must
     /// stay below how far reading may run ahead of the report.
@@ -86,6 +88,7 @@ impl RunConfig {
             mode: Mode::Import,
             keep_rejects: false,
             tag_batch_size: 100,
+            bulk_plan: Arc::default(),
             business_batch_size: MAX_BUSINESS_BATCH,
             max_buffered_rows: 4_096,
             report_label: None,

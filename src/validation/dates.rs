@@ -64,7 +64,10 @@ fn read(t: &str, order: Option<DateOrder>, birth: bool) -> Result<Option<String>
 fn date_part(t: &str) -> std::borrow::Cow<'_, str> {
     let t = t.trim();
     // Most cells are a bare date.
-    if !t.bytes().any(|b| b == b'T' || b == b':' || b.is_ascii_whitespace()) {
+    if !t
+        .bytes()
+        .any(|b| b == b'T' || b == b':' || b.is_ascii_whitespace())
+    {
         return t.into();
     }
     // ISO: 1985-04-03T10:00:00Z
