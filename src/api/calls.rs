@@ -6,7 +6,9 @@
 //! (one call per tag per batch; a row with three tags sits in three calls). Which is cheaper
 //! depends on the file, so the pre-pass tallies both and [`BulkTally::tag_calls`] picks.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
 
 /// The bulk business endpoint takes at most 50 ids.
 pub const MAX_BUSINESS_BATCH: usize = 50;
@@ -16,17 +18,6 @@ pub const MAX_BUSINESS_BATCH: usize = 50;
 pub fn bulk_calls(groups: impl IntoIterator<Item = u64>, batch: usize) -> u64 {
     let batch = batch.max(1) as u64;
     groups.into_iter().map(|n| n.div_ceil(batch)).sum()
-}
-
-/// Before reading the file: one upsert a row, plus the bulk calls if every row had the same
-/// tags (the worst case) and the business when one is set for all.
-pub fn import_calls(rows: u64, tag_batch: usize, business: bool) -> u64 {
-    rows + bulk_calls([rows], tag_batch)
-        + if business {
-            bulk_calls([rows], MAX_BUSINESS_BATCH)
-        } else {
-            0
-        }
 }
 
 /// How a location's tag calls are grouped.
@@ -40,6 +31,11 @@ pub enum TagGrouping {
     PerTag,
 }
 
+/// Distinct tags, tag sets and businesses one location's tally keeps apart. Past it, rows
+/// with a new one are only counted, as if each were a call of its own (an upper bound), so
+/// memory stays flat on any file; [`BulkTally::approximate`] then says so.
+pub const TRACKED_PER_LOCATION: usize = 20_000;
+
 /// One location's bulk changes, as rows carry them.
 #[derive(Debug, Clone, Default)]
 pub struct BulkTally {
@@ -47,31 +43,62 @@ pub struct BulkTally {
     pub by_tag: HashMap<String, u64>,
     pub by_tag_set: HashMap<Vec<String>, u64>,
     pub by_business: HashMap<String, u64>,
+    /// Past the cap: uses of tags, rows of tag sets, rows of businesses not kept apart.
+    pub untracked_tag_uses: u64,
+    pub untracked_set_rows: u64,
+    pub untracked_business_rows: u64,
 }
 
 impl BulkTally {
     /// A row to be upserted with these tags (any order, duplicates allowed) and business.
     pub fn add_row(&mut self, tags: &[String], business: Option<&str>) {
+        let mut room = usize::MAX;
+        self.add_row_within(tags, business, &mut room);
+    }
+
+    /// [`Self::add_row`], where `room` is how many more distinct keys the caller's tallies
+    /// may keep together (several locations share one budget); it is used up as keys are added.
+    pub fn add_row_within(&mut self, tags: &[String], business: Option<&str>, room: &mut usize) {
         self.upserts += 1;
+        let mut tracked = self.by_tag.len() + self.by_tag_set.len() + self.by_business.len();
+        let mut fits = || {
+            let fits = *room > 0 && tracked < TRACKED_PER_LOCATION;
+            if fits {
+                *room -= 1;
+                tracked += 1;
+            }
+            fits
+        };
         if !tags.is_empty() {
             let mut set = tags.to_vec();
             set.sort();
             set.dedup();
             for t in &set {
-                *self.by_tag.entry(t.clone()).or_default() += 1;
+                if !count(&mut self.by_tag, t.as_str(), &mut fits) {
+                    self.untracked_tag_uses += 1;
+                }
             }
-            *self.by_tag_set.entry(set).or_default() += 1;
+            if !count(&mut self.by_tag_set, set.as_slice(), &mut fits) {
+                self.untracked_set_rows += 1;
+            }
         }
         if let Some(b) = business {
-            *self.by_business.entry(b.to_owned()).or_default() += 1;
+            if !count(&mut self.by_business, b, &mut fits) {
+                self.untracked_business_rows += 1;
+            }
         }
+    }
+
+    /// Some rows were only counted: the calls are an upper bound.
+    pub fn approximate(&self) -> bool {
+        self.untracked_tag_uses + self.untracked_set_rows + self.untracked_business_rows > 0
     }
 
     /// The cheaper grouping for these rows and its number of tag calls (ties keep
     /// [`TagGrouping::PerTagSet`]: a row's tags then go out together).
     pub fn tag_calls(&self, batch: usize) -> (TagGrouping, u64) {
-        let per_set = bulk_calls(self.by_tag_set.values().copied(), batch);
-        let per_tag = bulk_calls(self.by_tag.values().copied(), batch);
+        let per_set = bulk_calls(self.by_tag_set.values().copied(), batch) + self.untracked_set_rows;
+        let per_tag = bulk_calls(self.by_tag.values().copied(), batch) + self.untracked_tag_uses;
         if per_tag < per_set {
             (TagGrouping::PerTag, per_tag)
         } else {
@@ -81,7 +108,25 @@ impl BulkTally {
 
     pub fn business_calls(&self) -> u64 {
         bulk_calls(self.by_business.values().copied(), MAX_BUSINESS_BATCH)
+            + self.untracked_business_rows
     }
+}
+
+/// One more row for `key`; false when the key is new and `fits` finds no room for it.
+fn count<K, Q>(map: &mut HashMap<K, u64>, key: &Q, fits: &mut impl FnMut() -> bool) -> bool
+where
+    K: Borrow<Q> + Hash + Eq,
+    Q: ToOwned<Owned = K> + Hash + Eq + ?Sized,
+{
+    if let Some(n) = map.get_mut(key) {
+        *n += 1;
+        return true;
+    }
+    if !fits() {
+        return false;
+    }
+    map.insert(key.to_owned(), 1);
+    true
 }
 
 /// The grouping each location's tag calls use, decided before the import from the file's
@@ -143,7 +188,27 @@ mod tests {
         assert_eq!(bulk_calls([150, 100], 100), 3);
         assert_eq!(bulk_calls([51], MAX_BUSINESS_BATCH), 2);
         assert_eq!(bulk_calls([0], 100), 0);
-        assert_eq!(import_calls(250, 100, true), 250 + 3 + 5);
-        assert_eq!(import_calls(250, 100, false), 253);
+    }
+
+    #[test]
+    fn past_its_room_a_tally_counts_new_keys_as_calls_of_their_own_and_says_so() {
+        let mut t = BulkTally::default();
+        // Room for three keys: tag "a", set [a], business "x".
+        let mut room = 3;
+        for _ in 0..150 {
+            t.add_row_within(&tags(&["a"]), Some("x"), &mut room);
+        }
+        assert!(!t.approximate());
+        assert_eq!(t.tag_calls(100), (TagGrouping::PerTagSet, 2));
+        for i in 0..5 {
+            t.add_row_within(&tags(&["a", &format!("new{i}")]), Some("y"), &mut room);
+        }
+        assert_eq!(room, 0);
+        assert!(t.approximate());
+        assert_eq!(t.by_tag.len() + t.by_tag_set.len() + t.by_business.len(), 3);
+        assert_eq!(t.upserts, 155);
+        // Per tag: "a" on 155 rows (2 calls) and 5 untracked uses; per set: 2 + 5.
+        assert_eq!(t.tag_calls(100), (TagGrouping::PerTagSet, 7));
+        assert_eq!(t.business_calls(), 3 + 5);
     }
 }

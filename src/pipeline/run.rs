@@ -18,6 +18,7 @@ use super::fields::FieldChecks;
 use super::import_loop::ImportLoop;
 use super::mode::Mode;
 use super::prepare::{Prepared, Preparer};
+use super::prepass::{prepass, Facts, Want};
 use super::stop::{exit_code, set_stop, Stop};
 use super::ExitCode;
 use crate::api::{ApiError, Client, ClientConfig, Stats, MAX_BUSINESS_BATCH};
@@ -60,6 +61,8 @@ pub struct RunConfig {
     pub state: Option<StateConfig>,
     /// Rows in the file, when counted beforehand (for "N of M rows done").
     pub expected_rows: Option<u64>,
+    /// The read before the run, when the caller made it (else the run makes its own).
+    pub prepass: Option<Arc<Facts>>,
     /// The run's request counters, shared with whoever shows them live (the progress bar).
     pub stats: Arc<Stats>,
 }
@@ -94,6 +97,7 @@ impl RunConfig {
             report_label: None,
             state: None,
             expected_rows: None,
+            prepass: None,
             stats: Arc::default(),
         }
     }
@@ -151,8 +155,13 @@ pub async fn run(
         return Err(RunError::NoLocation);
     }
     let format = format_label(&reader);
+    let fingerprint = !dry_run && cfg.state.is_some();
+    let facts = match cfg.prepass.clone() {
+        Some(f) => f,
+        None => Arc::new(prepass(&cfg, Want { fingerprint, ..Want::default() })?),
+    };
     let state = match (&cfg.state, dry_run) {
-        (Some(sc), false) => Some(open_state(&cfg, sc)?),
+        (Some(sc), false) => Some(open_state(&cfg, sc, facts.fingerprint.clone())?),
         _ => None,
     };
 
@@ -215,8 +224,8 @@ pub async fn run(
         Ok(notes) => (notes, None),
         Err(e) => (Vec::new(), Stop::for_error(&e)),
     };
-    let (orders, date_notes) =
-        crate::validation::date_order::infer(&cfg.input, &cfg.input_options, &mapper);
+    let (orders, date_notes) = facts.dates.hints(&mapper);
+    drop(facts);
     mapping_notes.extend(date_notes);
     for message in &mapping_notes {
         let message = message.clone();
@@ -426,14 +435,21 @@ pub(super) struct StateCtx {
     pub snapshots: Option<Arc<Snapshots>>,
 }
 
-fn open_state(cfg: &RunConfig, sc: &StateConfig) -> Result<StateCtx, RunError> {
+fn open_state(
+    cfg: &RunConfig,
+    sc: &StateConfig,
+    fingerprint: Option<String>,
+) -> Result<StateCtx, RunError> {
     let mut store = match &sc.path {
         Some(p) => Store::open(p)?,
         None => Store::in_memory()?,
     };
     let identity = RunIdentity {
         input_path: cfg.input.display().to_string(),
-        input_fingerprint: store::fingerprint_file(&cfg.input)?,
+        input_fingerprint: match fingerprint {
+            Some(f) => f,
+            None => store::fingerprint_file(&cfg.input)?,
+        },
         // Everything that shapes a payload; Debug output of ordered data, so it is stable.
         mapping_fingerprint: store::fingerprint_text(&format!(
             "{:?}|{:?}",

@@ -1,0 +1,235 @@
+//! The one read of the file before an import: it counts the rows, fingerprints the file for
+//! the state store (SHA-256 of the bytes as they stream by), tallies the dates of every
+//! column that may hold them, and, for an import, tallies each location's upserts, tags and
+//! businesses with the import's own [`Preparer`], so the estimate and the bulk plan come
+//! from the file's real tag sets rather than a guess. A dry run asks only for what it needs.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Read;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use sha2::{Digest, Sha256};
+
+use super::prepare::{Prepared, Preparer};
+use super::run::{RunConfig, RunError};
+use crate::api::calls::BulkPlan;
+use crate::api::RateLimit;
+use crate::input::{Format, Reader};
+use crate::mapping::{Mapper, MappingSpec};
+use crate::plan::{Estimate, LocationTally};
+use crate::state::store;
+use crate::validation::custom_fields::CustomFieldSet;
+use crate::validation::date_order::DateScan;
+use crate::validation::Validator;
+
+/// Distinct tags, tag sets and businesses kept apart over all locations together (each
+/// location also has its own cap): what bounds the tally's memory.
+const TRACKED_IN_ALL: usize = 200_000;
+
+/// What the pre-pass should find out. Dates are always tallied when the mapping has date
+/// columns (the run needs their order).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Want {
+    /// Rows, for the progress bar and the resume line.
+    pub count: bool,
+    /// The state store's fingerprint of the file.
+    pub fingerprint: bool,
+    /// Each location's upserts, tags and businesses (validates every row).
+    pub tally: bool,
+}
+
+/// What the pre-pass found.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// Records in the file (each gets one report line), when counted.
+    pub rows: Option<u64>,
+    pub fingerprint: Option<String>,
+    pub dates: DateScan,
+    /// With [`Want::tally`]: by location, what the import would send.
+    pub tallies: BTreeMap<String, LocationTally>,
+}
+
+impl Facts {
+    /// The import's requests, from the tallies.
+    pub fn estimate(&self, tag_batch: usize, rate: RateLimit) -> Estimate {
+        Estimate::from_tallies(&self.tallies, tag_batch, rate)
+    }
+
+    /// Each location's tag grouping: the cheaper one for its rows.
+    pub fn bulk_plan(&self, tag_batch: usize) -> BulkPlan {
+        BulkPlan::from_tallies(self.tallies.iter().map(|(l, t)| (l, &t.bulk)), tag_batch)
+    }
+}
+
+/// Reads the file once for what `want` asks (and its date columns).
+pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
+    let hash = Arc::new(Mutex::new(Hashed::default()));
+    let mut rest: Option<File> = None;
+    let mut reader = Reader::open_through(&cfg.input, &cfg.input_options, |f| {
+        rest = f.try_clone().ok();
+        Box::new(Hashing {
+            file: f,
+            hash: hash.clone(),
+        })
+    })?;
+    let mapper = Mapper::new(cfg.mapping.as_ref(), reader.headers())?;
+    let headers = reader.headers().map(<[String]>::to_vec).unwrap_or_default();
+    let mut columns = mapper.date_candidates();
+    let matches_fields = cfg.api.is_some() && cfg.location.is_some();
+    if matches_fields {
+        // Columns the run may still match to the location's custom fields (after this read).
+        columns.extend(
+            mapper
+                .candidates()
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| c.then_some(i)),
+        );
+    }
+    let mut facts = Facts {
+        dates: DateScan::new(&headers, reader.delimiter(), &columns),
+        ..Facts::default()
+    };
+    if !(want.fingerprint || want.tally || facts.dates.watches()) {
+        drop(reader);
+        facts.rows = want.count.then(|| count_lines(cfg)).flatten();
+        return Ok(facts);
+    }
+    let seeded = (matches_fields && mapper.may_match_custom_fields())
+        .then(|| cfg.location.clone())
+        .flatten();
+    let preparer = if want.tally {
+        let mut validation = cfg.validation.clone();
+        validation.strict |= cfg.mapping.as_ref().is_some_and(MappingSpec::strict);
+        let validator = Validator::new(validation)?;
+        let declared = CustomFieldSet::declared(mapper.declared_custom_fields());
+        Some(Preparer {
+            declared,
+            mapper,
+            validator,
+            default_location: cfg.location.clone(),
+            require_location: true,
+            keep_raw: false,
+            headers: None,
+        })
+    } else {
+        None
+    };
+    let workbook = reader.format() == Format::Xlsx;
+    let mut rows = 0u64;
+    let mut room = TRACKED_IN_ALL;
+    for record in reader.by_ref() {
+        rows += 1;
+        facts.dates.see(&record.values);
+        let Some(p) = &preparer else { continue };
+        if let Prepared::Valid {
+            location: Some(location),
+            valid,
+            ..
+        } = p.prepare(&record)
+        {
+            let t = facts.tallies.entry(location).or_default();
+            t.bulk
+                .add_row_within(&valid.tags, valid.business_id.as_deref(), &mut room);
+            t.custom_fields |= !valid.contact.custom_fields.is_empty();
+        }
+    }
+    drop(reader);
+    facts.rows = Some(rows);
+    if want.tally {
+        // Reads the run makes before a location's first row: the fields the columns are
+        // matched to, and with OAuth credentials every location's (the preflight).
+        if let Some(l) = seeded {
+            facts.tallies.entry(l).or_default().custom_fields = true;
+        }
+        if cfg.api.as_ref().is_some_and(|a| a.credentials.is_some()) {
+            for t in facts.tallies.values_mut() {
+                t.custom_fields = true;
+            }
+        }
+    }
+    if want.fingerprint {
+        facts.fingerprint = match (workbook, rest) {
+            // A workbook is read by seeking around in it: hashed on its own.
+            (false, Some(rest)) => finish_hash(&hash, rest),
+            _ => None,
+        };
+        if facts.fingerprint.is_none() {
+            facts.fingerprint = Some(store::fingerprint_file(&cfg.input)?);
+        }
+    }
+    Ok(facts)
+}
+
+#[derive(Default)]
+struct Hashed {
+    sha: Sha256,
+    failed: bool,
+}
+
+/// The file as the reader reads it, every byte also fed to the hash.
+struct Hashing {
+    file: File,
+    hash: Arc<Mutex<Hashed>>,
+}
+
+impl Read for Hashing {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let r = self.file.read(buf);
+        let mut h = self.hash.lock().unwrap_or_else(PoisonError::into_inner);
+        match &r {
+            Ok(n) => h.sha.update(&buf[..*n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => h.failed = true,
+        }
+        r
+    }
+}
+
+/// Hashes whatever the reader left unread (it shares the file's offset), then the digest.
+fn finish_hash(hash: &Mutex<Hashed>, mut rest: File) -> Option<String> {
+    let mut h = hash.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match rest.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => h.sha.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    (!h.failed).then(|| store::hex(&std::mem::take(&mut h.sha).finalize()))
+}
+
+/// Rows without parsing them, for a progress bar when nothing else needs the rows: lines
+/// (less the header for CSV), or a workbook's declared size.
+fn count_lines(cfg: &RunConfig) -> Option<u64> {
+    if crate::input::is_workbook(&cfg.input, &cfg.input_options) {
+        return Reader::open(&cfg.input, &cfg.input_options)
+            .ok()?
+            .rows_hint();
+    }
+    let mut f = File::open(&cfg.input).ok()?;
+    let mut buf = vec![0u8; 256 * 1024];
+    let (mut lines, mut last) = (0u64, b'\n');
+    loop {
+        let n = f.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        lines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
+        last = buf[n - 1];
+    }
+    lines += u64::from(last != b'\n');
+    let is_jsonl = matches!(cfg.input_options.format, Some(Format::Jsonl))
+        || cfg
+            .input
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"));
+    Some(if is_jsonl {
+        lines
+    } else {
+        lines.saturating_sub(1)
+    })
+}
