@@ -97,7 +97,8 @@ impl BulkTally {
     /// The cheaper grouping for these rows and its number of tag calls (ties keep
     /// [`TagGrouping::PerTagSet`]: a row's tags then go out together).
     pub fn tag_calls(&self, batch: usize) -> (TagGrouping, u64) {
-        let per_set = bulk_calls(self.by_tag_set.values().copied(), batch) + self.untracked_set_rows;
+        let per_set =
+            bulk_calls(self.by_tag_set.values().copied(), batch) + self.untracked_set_rows;
         let per_tag = bulk_calls(self.by_tag.values().copied(), batch) + self.untracked_tag_uses;
         if per_tag < per_set {
             (TagGrouping::PerTag, per_tag)

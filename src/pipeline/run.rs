@@ -158,7 +158,13 @@ pub async fn run(
     let fingerprint = !dry_run && cfg.state.is_some();
     let facts = match cfg.prepass.clone() {
         Some(f) => f,
-        None => Arc::new(prepass(&cfg, Want { fingerprint, ..Want::default() })?),
+        None => Arc::new(prepass(
+            &cfg,
+            Want {
+                fingerprint,
+                ..Want::default()
+            },
+        )?),
     };
     let state = match (&cfg.state, dry_run) {
         (Some(sc), false) => Some(open_state(&cfg, sc, facts.fingerprint.clone())?),

@@ -114,7 +114,9 @@ impl Estimate {
             parts.push(format!("{} custom field reads", self.custom_field_reads));
         }
         if self.approximate {
-            parts.push("bulk calls at most: too many distinct tags or businesses to count exactly".into());
+            parts.push(
+                "bulk calls at most: too many distinct tags or businesses to count exactly".into(),
+            );
         }
         parts.join(", ")
     }
@@ -205,8 +207,7 @@ impl Planner {
         };
         if sent {
             let t = self.tally.entry(location.to_owned()).or_default();
-            t.bulk
-                .add_row(&valid.tags, valid.business_id.as_deref());
+            t.bulk.add_row(&valid.tags, valid.business_id.as_deref());
             t.custom_fields |= !valid.contact.custom_fields.is_empty();
         }
         Ok(v)
@@ -242,7 +243,11 @@ mod tests {
         let mut p = Planner::new(client, PlanOptions::default(), rate, 100);
         let mut t = LocationTally::default();
         for i in 0..250 {
-            let tags: Vec<String> = if i < 150 { vec!["a".into()] } else { vec!["b".into(), "a".into()] };
+            let tags: Vec<String> = if i < 150 {
+                vec!["a".into()]
+            } else {
+                vec!["b".into(), "a".into()]
+            };
             t.bulk.add_row(&tags, (i < 51).then_some("biz"));
         }
         p.tally.insert("L".into(), t);

@@ -4,10 +4,10 @@
 //! (`03/04/1990`) then follow the column; in a column with no such evidence, or with both,
 //! they stay ambiguous and are left out.
 
-use std::collections::HashMap;
 use super::dates::{reading, DateOrder, Reading};
 use crate::input::RecordValues;
 use crate::mapping::Mapper;
+use std::collections::HashMap;
 
 /// What the file as a whole says about how to read its values: date orders by column name,
 /// and whether `,` is the decimal separator (a `;`-separated file, as Excel writes in
