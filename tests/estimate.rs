@@ -203,7 +203,13 @@ impl Opens {
         unsafe {
             let fd = libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC);
             assert!(fd >= 0);
-            assert!(libc::inotify_add_watch(fd, c.as_ptr(), libc::IN_OPEN | libc::IN_ACCESS | libc::IN_CLOSE_NOWRITE) >= 0);
+            assert!(
+                libc::inotify_add_watch(
+                    fd,
+                    c.as_ptr(),
+                    libc::IN_OPEN | libc::IN_ACCESS | libc::IN_CLOSE_NOWRITE
+                ) >= 0
+            );
             Opens(fd)
         }
     }

@@ -233,3 +233,135 @@ fn count_lines(cfg: &RunConfig) -> Option<u64> {
         lines.saturating_sub(1)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::calls::TagGrouping;
+
+    fn cfg(dir: &tempfile::TempDir, name: &str, content: &[u8]) -> RunConfig {
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        RunConfig::new(path)
+    }
+
+    const ALL: Want = Want {
+        count: true,
+        fingerprint: true,
+        tally: true,
+    };
+
+    #[test]
+    fn the_fingerprint_taken_on_the_way_is_the_stores_own() {
+        let dir = tempfile::tempdir().unwrap();
+        // A BOM, quoted line breaks, blank lines at the end, and more than the sniffed prefix.
+        let mut csv = b"\xEF\xBB\xBFEmail,Notes,Tags\n".to_vec();
+        for i in 0..6_000 {
+            csv.extend(format!("p{i}@example.com,\"two\nlines\",vip\n").as_bytes());
+        }
+        csv.extend(b"\n\n");
+        let mut jsonl = Vec::new();
+        for i in 0..3 {
+            jsonl.extend(format!("{{\"email\":\"j{i}@example.com\"}}\n\n").as_bytes());
+        }
+        for (name, content, rows) in [("a.csv", csv, 6_000), ("b.jsonl", jsonl, 3)] {
+            let cfg = cfg(&dir, name, &content);
+            let facts = prepass(&cfg, ALL).unwrap();
+            assert_eq!(
+                facts.fingerprint.unwrap(),
+                store::fingerprint_file(&cfg.input).unwrap(),
+                "{name}"
+            );
+            assert_eq!(facts.rows, Some(rows), "{name}");
+        }
+    }
+
+    #[test]
+    fn each_location_is_tallied_with_the_tags_and_business_the_import_sends() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = cfg(
+            &dir,
+            "agency.csv",
+            b"Email,Phone Number,Tags,Location ID,businessId\n\
+              a@example.com,,\"VIP, blog\",loc-a,biz1\n\
+              b@example.com,,\"blog,vip\",loc-a,\n\
+              not-an-email,,vip,loc-a,\n\
+              c@example.com,,,,biz1\n\
+              d@example.com,,trial,loc-b,\n",
+        );
+        c.location = Some("loc-default".into());
+        c.validation.extra_tags = vec!["imported".into()];
+        let facts = prepass(&c, ALL).unwrap();
+        assert_eq!(facts.rows, Some(5));
+        let a = &facts.tallies["loc-a"].bulk;
+        assert_eq!(
+            a.upserts, 2,
+            "the row without an email or phone is not sent"
+        );
+        // Tags keep the first spelling of a tag, as the import sends them.
+        assert_eq!(a.by_tag_set.len(), 2);
+        assert_eq!(a.by_tag["imported"], 2);
+        assert_eq!(a.by_business["biz1"], 1);
+        assert_eq!(facts.tallies["loc-default"].bulk.upserts, 1);
+        assert_eq!(facts.tallies["loc-b"].bulk.by_tag.len(), 2);
+        let e = facts.estimate(100, "100/10s".parse().unwrap());
+        assert_eq!((e.upserts, e.business_calls), (4, 2));
+        assert!(!e.approximate);
+        assert_eq!(
+            facts.bulk_plan(100).grouping("loc-a"),
+            facts.tallies["loc-a"].bulk.tag_calls(100).0
+        );
+    }
+
+    #[test]
+    fn varied_tag_sets_make_the_plan_group_per_tag() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut csv = String::from("Email,Tags\n");
+        let tags = ["a", "b", "c", "d", "e"];
+        for i in 0..200 {
+            csv.push_str(&format!(
+                "v{i}@example.com,\"{},{}\"\n",
+                tags[i % 5],
+                tags[(i / 5) % 5]
+            ));
+        }
+        let mut c = cfg(&dir, "v.csv", csv.as_bytes());
+        c.location = Some("L".into());
+        let facts = prepass(&c, ALL).unwrap();
+        let (grouping, calls) = facts.tallies["L"].bulk.tag_calls(100);
+        assert_eq!((grouping, calls), (TagGrouping::PerTag, 5));
+        assert_eq!(facts.bulk_plan(100).grouping("L"), TagGrouping::PerTag);
+        assert_eq!(
+            facts.estimate(100, "100/10s".parse().unwrap()).requests,
+            205
+        );
+    }
+
+    #[test]
+    fn a_dry_run_reads_only_for_its_date_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = cfg(
+            &dir,
+            "d.csv",
+            b"Email,Date of Birth\nx@example.com,31/12/1990\ny@example.com,03/04/1985\n",
+        );
+        let facts = prepass(&c, Want::default()).unwrap();
+        assert_eq!((facts.rows, facts.fingerprint.as_deref()), (Some(2), None));
+        assert!(facts.tallies.is_empty());
+        let mapper = Mapper::new(None, Some(&["Email".into(), "Date of Birth".into()])).unwrap();
+        let (hints, notes) = facts.dates.hints(&mapper);
+        assert_eq!(
+            hints.get("Date of Birth"),
+            Some(crate::validation::dates::DateOrder::DayFirst)
+        );
+        assert_eq!(notes.len(), 1);
+        // No date column: nothing is read, and nothing counted unless asked.
+        let c = cfg(&dir, "e.csv", b"Email\nx@example.com\n");
+        assert_eq!(prepass(&c, Want::default()).unwrap().rows, None);
+        let count = Want {
+            count: true,
+            ..Want::default()
+        };
+        assert_eq!(prepass(&c, count).unwrap().rows, Some(1));
+    }
+}
