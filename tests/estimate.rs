@@ -103,8 +103,14 @@ fn assert_estimate_is_true(env: &Env, out: &std::process::Output) -> (u64, u64) 
 fn the_estimate_for_the_sample_file_counts_its_real_tag_sets() {
     let env = Env::new();
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/contacts.csv");
-    let out = env.import(&sample, &[]);
+    let summary = env.path("summary.json");
+    let out = env.import(&sample, &["--summary-json", summary.to_str().unwrap()]);
     let (estimate, total) = assert_estimate_is_true(&env, &out);
+    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    assert_eq!(
+        s["estimated_requests"], estimate,
+        "the summary keeps the estimate"
+    );
     eprintln!("sample: estimate {estimate}, sent {total}");
 }
 

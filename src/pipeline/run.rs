@@ -361,6 +361,9 @@ pub async fn run(
     }
     summary.columns.mapping_notes = mapping_notes;
     summary.estimate = estimate;
+    if matches!(mode, Mode::Import) {
+        summary.estimated_requests = cfg.api.as_ref().and_then(|a| a.estimated_calls);
+    }
     if let Some(s) = &state {
         // Nothing left to send: the next identical command starts a new run.
         let complete = stop.is_none() && summary.count(RowStatus::Deferred) == 0;
