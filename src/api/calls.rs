@@ -60,33 +60,53 @@ impl BulkTally {
     /// may keep together (several locations share one budget); it is used up as keys are added.
     pub fn add_row_within(&mut self, tags: &[String], business: Option<&str>, room: &mut usize) {
         self.upserts += 1;
-        let mut tracked = self.by_tag.len() + self.by_tag_set.len() + self.by_business.len();
-        let mut fits = || {
-            let fits = *room > 0 && tracked < TRACKED_PER_LOCATION;
-            if fits {
-                *room -= 1;
-                tracked += 1;
-            }
-            fits
-        };
+        let mut fits = budget(self.tracked(), room);
         if !tags.is_empty() {
             let mut set = tags.to_vec();
             set.sort();
             set.dedup();
             for t in &set {
-                if !count(&mut self.by_tag, t.as_str(), &mut fits) {
+                if !count(&mut self.by_tag, t.as_str(), 1, &mut fits) {
                     self.untracked_tag_uses += 1;
                 }
             }
-            if !count(&mut self.by_tag_set, set.as_slice(), &mut fits) {
+            if !count(&mut self.by_tag_set, set.as_slice(), 1, &mut fits) {
                 self.untracked_set_rows += 1;
             }
         }
         if let Some(b) = business {
-            if !count(&mut self.by_business, b, &mut fits) {
+            if !count(&mut self.by_business, b, 1, &mut fits) {
                 self.untracked_business_rows += 1;
             }
         }
+    }
+
+    /// Adds the same location's tally of other rows (counted on another thread).
+    pub fn absorb(&mut self, other: BulkTally, room: &mut usize) {
+        self.upserts += other.upserts;
+        self.untracked_tag_uses += other.untracked_tag_uses;
+        self.untracked_set_rows += other.untracked_set_rows;
+        self.untracked_business_rows += other.untracked_business_rows;
+        let mut fits = budget(self.tracked(), room);
+        for (tag, n) in other.by_tag {
+            if !count(&mut self.by_tag, tag.as_str(), n, &mut fits) {
+                self.untracked_tag_uses += n;
+            }
+        }
+        for (set, n) in other.by_tag_set {
+            if !count(&mut self.by_tag_set, set.as_slice(), n, &mut fits) {
+                self.untracked_set_rows += n;
+            }
+        }
+        for (b, n) in other.by_business {
+            if !count(&mut self.by_business, b.as_str(), n, &mut fits) {
+                self.untracked_business_rows += n;
+            }
+        }
+    }
+
+    fn tracked(&self) -> usize {
+        self.by_tag.len() + self.by_tag_set.len() + self.by_business.len()
     }
 
     /// Some rows were only counted: the calls are an upper bound.
@@ -113,20 +133,34 @@ impl BulkTally {
     }
 }
 
-/// One more row for `key`; false when the key is new and `fits` finds no room for it.
-fn count<K, Q>(map: &mut HashMap<K, u64>, key: &Q, fits: &mut impl FnMut() -> bool) -> bool
+/// Whether one more distinct key may be kept, within the location's cap and the caller's
+/// shared `room` (used up as keys are kept).
+fn budget(tracked: usize, room: &mut usize) -> impl FnMut() -> bool + '_ {
+    let mut tracked = tracked;
+    move || {
+        let fits = *room > 0 && tracked < TRACKED_PER_LOCATION;
+        if fits {
+            *room -= 1;
+            tracked += 1;
+        }
+        fits
+    }
+}
+
+/// `n` more rows for `key`; false when the key is new and `fits` finds no room for it.
+fn count<K, Q>(map: &mut HashMap<K, u64>, key: &Q, n: u64, fits: &mut impl FnMut() -> bool) -> bool
 where
     K: Borrow<Q> + Hash + Eq,
     Q: ToOwned<Owned = K> + Hash + Eq + ?Sized,
 {
-    if let Some(n) = map.get_mut(key) {
-        *n += 1;
+    if let Some(c) = map.get_mut(key) {
+        *c += n;
         return true;
     }
     if !fits() {
         return false;
     }
-    map.insert(key.to_owned(), 1);
+    map.insert(key.to_owned(), n);
     true
 }
 
@@ -189,6 +223,41 @@ mod tests {
         assert_eq!(bulk_calls([150, 100], 100), 3);
         assert_eq!(bulk_calls([51], MAX_BUSINESS_BATCH), 2);
         assert_eq!(bulk_calls([0], 100), 0);
+    }
+
+    #[test]
+    fn tallies_of_the_same_location_absorbed_count_as_one() {
+        let rows: Vec<(Vec<String>, Option<&str>)> = (0..300)
+            .map(|i| {
+                (
+                    tags(&[["a", "b", "c"][i % 3], ["x", "y"][i % 2]]),
+                    (i % 4 == 0).then_some("biz"),
+                )
+            })
+            .collect();
+        let mut whole = BulkTally::default();
+        let (mut left, mut right) = (BulkTally::default(), BulkTally::default());
+        for (i, (t, b)) in rows.iter().enumerate() {
+            whole.add_row(t, *b);
+            if i % 2 == 0 {
+                left.add_row(t, *b)
+            } else {
+                right.add_row(t, *b)
+            }
+        }
+        let mut room = usize::MAX;
+        left.absorb(right, &mut room);
+        assert_eq!(left.by_tag, whole.by_tag);
+        assert_eq!(left.by_tag_set, whole.by_tag_set);
+        assert_eq!(left.by_business, whole.by_business);
+        assert_eq!(left.upserts, 300);
+        // No room for anything new: what the other tally kept apart is only counted.
+        let mut none = BulkTally::default();
+        none.add_row(&tags(&["z"]), None);
+        let mut room = 0;
+        left.absorb(none, &mut room);
+        assert!(left.approximate());
+        assert_eq!((left.untracked_tag_uses, left.untracked_set_rows), (1, 1));
     }
 
     #[test]

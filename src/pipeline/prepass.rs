@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
+use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
@@ -15,7 +16,7 @@ use super::prepare::{Prepared, Preparer};
 use super::run::{RunConfig, RunError};
 use crate::api::calls::BulkPlan;
 use crate::api::RateLimit;
-use crate::input::{Format, Reader};
+use crate::input::{Format, Reader, Record};
 use crate::mapping::{Mapper, MappingSpec};
 use crate::plan::{Estimate, LocationTally};
 use crate::state::store;
@@ -117,24 +118,17 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
         None
     };
     let workbook = reader.format() == Format::Xlsx;
-    let mut rows = 0u64;
-    let mut room = TRACKED_IN_ALL;
-    for record in reader.by_ref() {
-        rows += 1;
-        facts.dates.see(&record.values);
-        let Some(p) = &preparer else { continue };
-        if let Prepared::Valid {
-            location: Some(location),
-            valid,
-            ..
-        } = p.prepare(&record)
-        {
-            let t = facts.tallies.entry(location).or_default();
-            t.bulk
-                .add_row_within(&valid.tags, valid.business_id.as_deref(), &mut room);
-            t.custom_fields |= !valid.contact.custom_fields.is_empty();
+    let rows = match &preparer {
+        Some(p) => tally_rows(&mut reader, &mut facts, p),
+        None => {
+            let mut rows = 0u64;
+            for record in reader.by_ref() {
+                rows += 1;
+                facts.dates.see(&record.values);
+            }
+            rows
         }
-    }
+    };
     drop(reader);
     facts.rows = Some(rows);
     if want.tally {
@@ -160,6 +154,76 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
         }
     }
     Ok(facts)
+}
+
+/// Records handed to a tallying thread at a time.
+const CHUNK: usize = 512;
+
+/// Reads every record (its dates tallied here) while workers prepare and tally the rows,
+/// as the import's preparation does: validation is the costly part, and it uses every core.
+fn tally_rows(reader: &mut Reader, facts: &mut Facts, preparer: &Preparer) -> u64 {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4);
+    let (tx, rx) = sync_channel::<Vec<Record>>(workers * 2);
+    let rx = Mutex::new(rx);
+    let mut rows = 0u64;
+    let tallies: Vec<BTreeMap<String, LocationTally>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| s.spawn(|| tally_chunks(&rx, preparer, TRACKED_IN_ALL / workers)))
+            .collect();
+        loop {
+            let chunk: Vec<Record> = reader.by_ref().take(CHUNK).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            rows += chunk.len() as u64;
+            for record in &chunk {
+                facts.dates.see(&record.values);
+            }
+            if tx.send(chunk).is_err() {
+                break;
+            }
+        }
+        drop(tx);
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    let mut room = TRACKED_IN_ALL;
+    for part in tallies {
+        for (location, t) in part {
+            let into = facts.tallies.entry(location).or_default();
+            into.bulk.absorb(t.bulk, &mut room);
+            into.custom_fields |= t.custom_fields;
+        }
+    }
+    rows
+}
+
+fn tally_chunks(
+    rx: &Mutex<Receiver<Vec<Record>>>,
+    preparer: &Preparer,
+    mut room: usize,
+) -> BTreeMap<String, LocationTally> {
+    let mut tallies: BTreeMap<String, LocationTally> = BTreeMap::new();
+    loop {
+        // The lock is held only to take a chunk.
+        let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(chunk) = next else { return tallies };
+        for record in &chunk {
+            if let Prepared::Valid {
+                location: Some(location),
+                valid,
+                ..
+            } = preparer.prepare(record)
+            {
+                let t = tallies.entry(location).or_default();
+                t.bulk
+                    .add_row_within(&valid.tags, valid.business_id.as_deref(), &mut room);
+                t.custom_fields |= !valid.contact.custom_fields.is_empty();
+            }
+        }
+    }
 }
 
 #[derive(Default)]
