@@ -13,11 +13,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use sha2::{Digest, Sha256};
 
 use super::prepare::{Prepared, Preparer};
-use super::run::{RunConfig, RunError};
+use super::run::{lacks_location, validation, RunConfig, RunError};
 use crate::api::calls::BulkPlan;
 use crate::api::RateLimit;
 use crate::input::{Format, Reader, Record};
-use crate::mapping::{Mapper, MappingSpec};
+use crate::mapping::Mapper;
 use crate::plan::{Estimate, LocationTally};
 use crate::state::store;
 use crate::validation::custom_fields::CustomFieldSet;
@@ -75,6 +75,9 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
         })
     })?;
     let mapper = Mapper::new(cfg.mapping.as_ref(), reader.headers())?;
+    if want.tally && lacks_location(cfg, &mapper, &reader) {
+        return Err(RunError::NoLocation);
+    }
     let headers = reader.headers().map(<[String]>::to_vec).unwrap_or_default();
     let mut columns = mapper.date_candidates();
     let matches_fields = cfg.api.is_some() && cfg.location.is_some();
@@ -101,9 +104,7 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
         .then(|| cfg.location.clone())
         .flatten();
     let preparer = if want.tally {
-        let mut validation = cfg.validation.clone();
-        validation.strict |= cfg.mapping.as_ref().is_some_and(MappingSpec::strict);
-        let validator = Validator::new(validation)?;
+        let validator = Validator::new(validation(cfg))?;
         let declared = CustomFieldSet::declared(mapper.declared_custom_fields());
         Some(Preparer {
             declared,

@@ -141,17 +141,11 @@ pub async fn run(
     let started = Instant::now();
     let reader = Reader::open(&cfg.input, &cfg.input_options)?;
     let mut mapper = Mapper::new(cfg.mapping.as_ref(), reader.headers())?;
-    let mut validation = cfg.validation.clone();
-    validation.strict |= cfg.mapping.as_ref().is_some_and(MappingSpec::strict);
-    let mut validator = Validator::new(validation)?;
+    let mut validator = Validator::new(validation(&cfg))?;
     let mode = cfg.mode.resolved(cfg.api.is_some());
     let dry_run = !mode.sends();
-    let maps_location = mapper
-        .describe()
-        .iter()
-        .any(|(_, t)| t == Field::LocationId.api_name());
     let needs_location = mode.needs_location();
-    if needs_location && cfg.location.is_none() && reader.headers().is_some() && !maps_location {
+    if needs_location && lacks_location(&cfg, &mapper, &reader) {
         return Err(RunError::NoLocation);
     }
     let format = format_label(&reader);
@@ -391,6 +385,22 @@ pub async fn run(
         return Err(RunError::Report(e));
     }
     Ok(summary)
+}
+
+/// The flags' validation, made strict by a strict mapping file.
+pub(super) fn validation(cfg: &RunConfig) -> ValidationOptions {
+    let mut validation = cfg.validation.clone();
+    validation.strict |= cfg.mapping.as_ref().is_some_and(MappingSpec::strict);
+    validation
+}
+
+/// No `--location` and no location column: no row of a CSV file can be placed.
+pub(super) fn lacks_location(cfg: &RunConfig, mapper: &Mapper, reader: &Reader) -> bool {
+    let maps_location = mapper
+        .describe()
+        .iter()
+        .any(|(_, t)| t == Field::LocationId.api_name());
+    cfg.location.is_none() && reader.headers().is_some() && !maps_location
 }
 
 /// How the input is read, for the `Started` event.
