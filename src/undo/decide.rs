@@ -125,17 +125,18 @@ pub fn group(rows: Vec<ImportedRow>) -> (Vec<Item>, Vec<UndoOutcome>) {
             }
         };
         item.created |= r.status == RowStatus::Created;
-        if r.tags_status == StepStatus::Done {
-            match &r.tags_added {
-                Some(tags) => {
-                    for t in tags {
-                        if !item.tags_added.contains(t) {
-                            item.tags_added.push(t.clone());
-                        }
+        // A row whose tags went out in several calls may have some added even if its
+        // step as a whole failed: what the calls reported added is taken back.
+        match (&r.tags_added, r.tags_status) {
+            (Some(tags), _) => {
+                for t in tags {
+                    if !item.tags_added.contains(t) {
+                        item.tags_added.push(t.clone());
                     }
                 }
-                None => item.tags_unknown = true,
             }
+            (None, StepStatus::Done) => item.tags_unknown = true,
+            (None, _) => {}
         }
         if r.business_status == StepStatus::Done {
             item.business_set = r.business.clone();
