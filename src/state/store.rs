@@ -889,4 +889,38 @@ mod tests {
         assert_ne!(t(&["a"]), t(&["a", "b"]));
         assert_ne!(t(&["a,b"]), t(&["a", "b"]));
     }
+
+    #[test]
+    fn tags_added_by_some_calls_are_remembered_for_the_resume() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let mut s = Store::open(&path).unwrap();
+        s.begin_run(&identity("a"), false).unwrap();
+        s.record_upserted(
+            &upserted(0, "x@e.com", "C1"),
+            &["e:x@e.com".into()],
+            &hashes("p", Some("t")),
+        )
+        .unwrap();
+        s.record_tags_done(0, &["a".into()]).unwrap();
+        s.record_tags_done(0, &["b".into()]).unwrap();
+        s.commit().unwrap();
+        let p = s.prior(0).unwrap().unwrap();
+        assert!(p.tags_pending());
+        assert_eq!(p.tags_done, ["a", "b"]);
+        // A version-2 file (no tags_done) is migrated on open and keeps its rows.
+        s.conn
+            .execute_batch("ALTER TABLE rows DROP COLUMN tags_done; PRAGMA user_version = 2;")
+            .unwrap();
+        drop(s);
+        let s = Store::open(&path).unwrap();
+        let v: i64 = s
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        let p = s.prior_of(1, 0).unwrap().unwrap();
+        assert!(p.tags_done.is_empty());
+        assert_eq!(p.outcome.contact_id.as_deref(), Some("C1"));
+    }
 }
