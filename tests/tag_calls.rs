@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use ghl_import::api::calls::{bulk_calls, BulkPlan, BulkTally, TagGrouping};
+use ghl_import::api::calls::{BulkPlan, BulkTally, TagGrouping};
 use ghl_import::api::{ClientConfig, RateLimit, Token};
 use ghl_import::event::{Event, RowOutcome, RowStatus, StepStatus};
 use ghl_import::pipeline::{run, RunConfig, StateConfig};
@@ -34,8 +34,34 @@ const TAGS: [&str; 8] = [
     "Cold",
 ];
 
+/// What the rows' tags look like.
+#[derive(Clone, Copy)]
+struct Shape {
+    /// Each row has at least this many of the 8 tags (and at most 3).
+    at_least: u64,
+    /// Every other row is in a newsletter audience instead: the same two tags.
+    audience: bool,
+}
+
+const VARIED: Shape = Shape {
+    at_least: 0,
+    audience: false,
+};
+const SOME: Shape = Shape {
+    at_least: 1,
+    audience: false,
+};
+const SEVERAL: Shape = Shape {
+    at_least: 2,
+    audience: false,
+};
+
 /// Row `i`'s tags: 0–3 of the 8, varied the way real audiences' are (fixed by `i`).
-fn tags_of(i: usize, at_least: u64) -> Vec<&'static str> {
+fn tags_of(i: usize, shape: Shape) -> Vec<&'static str> {
+    if shape.audience && i.is_multiple_of(2) {
+        return vec!["Newsletter Subscribers", "VIP"];
+    }
+    let at_least = shape.at_least;
     let mut x = (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     let mut next = || {
         x ^= x << 13;
@@ -52,14 +78,14 @@ fn tags_of(i: usize, at_least: u64) -> Vec<&'static str> {
 }
 
 /// A Mailchimp "subscribed members" export: TAGS as `"A","B"` in one cell.
-fn mailchimp_csv(rows: usize, at_least: u64) -> String {
+fn mailchimp_csv(rows: usize, shape: Shape) -> String {
     let mut csv = String::from(
         "\"Email Address\",\"First Name\",\"Last Name\",MEMBER_RATING,OPTIN_TIME,OPTIN_IP,\
          CONFIRM_TIME,CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,\
          LAST_CHANGED,LEID,EUID,NOTES,TAGS\n",
     );
     for i in 0..rows {
-        let cell: Vec<String> = tags_of(i, at_least)
+        let cell: Vec<String> = tags_of(i, shape)
             .iter()
             .map(|t| format!("\"\"{t}\"\""))
             .collect();
@@ -74,10 +100,10 @@ fn mailchimp_csv(rows: usize, at_least: u64) -> String {
     csv
 }
 
-fn tally(rows: usize, at_least: u64) -> BulkTally {
+fn tally(rows: usize, shape: Shape) -> BulkTally {
     let mut t = BulkTally::default();
     for i in 0..rows {
-        let tags: Vec<String> = tags_of(i, at_least).iter().map(|s| s.to_string()).collect();
+        let tags: Vec<String> = tags_of(i, shape).iter().map(|s| s.to_string()).collect();
         t.add_row(&tags, None);
     }
     t
@@ -161,7 +187,7 @@ fn index_of(email: &str) -> usize {
 fn assert_contacts_tagged(
     env: &Env,
     rows: usize,
-    at_least: u64,
+    shape: Shape,
     missing: &HashMap<String, Vec<String>>,
 ) {
     let contacts = env.sandbox.contacts(LOCATION);
@@ -170,7 +196,7 @@ fn assert_contacts_tagged(
         let i = index_of(c.email.as_deref().unwrap());
         let none = Vec::new();
         let gone = missing.get(&c.id).unwrap_or(&none);
-        let want: BTreeSet<&str> = tags_of(i, at_least)
+        let want: BTreeSet<&str> = tags_of(i, shape)
             .into_iter()
             .filter(|t| !gone.iter().any(|g| g == t))
             .collect();
@@ -179,57 +205,76 @@ fn assert_contacts_tagged(
     }
 }
 
+/// Imports a file of this shape grouped this way: every row created with its tags; returns
+/// the tag calls made.
+fn tag_calls_made(rows: usize, shape: Shape, grouping: TagGrouping) -> u64 {
+    let env = Env::new();
+    let file = env.write(
+        "subscribed_members_export_4f1a.csv",
+        &mailchimp_csv(rows, shape),
+    );
+    let cfg = config(&env.sandbox.base_url(), &file, grouping, None);
+    let report = import(&env.rt, cfg);
+    assert_eq!(report.len(), rows);
+    for o in &report {
+        assert_eq!(o.status, RowStatus::Created, "{o:?}");
+        let want = if tags_of(o.seq as usize, shape).is_empty() {
+            StepStatus::None
+        } else {
+            StepStatus::Done
+        };
+        assert_eq!(o.tags_status, want, "{o:?}");
+    }
+    let sent = tag_calls(&env.requests(), 201);
+    assert_eq!(
+        env.requests_to(TAG_PATH).len(),
+        sent.len(),
+        "no call refused"
+    );
+    if grouping == TagGrouping::PerTag {
+        assert!(sent.iter().all(|(tags, _)| tags.len() == 1));
+    }
+    assert!(sent.iter().all(|(_, ids)| ids.len() <= TAG_BATCH));
+    assert_contacts_tagged(&env, rows, shape, &HashMap::new());
+    sent.len() as u64
+}
+
 #[test]
 fn a_file_with_varied_tag_sets_makes_one_call_per_tag_per_batch_when_the_plan_says_per_tag() {
     const ROWS: usize = 150;
-    let expected = tally(ROWS, 0);
-    let per_tag = bulk_calls(expected.by_tag.values().copied(), TAG_BATCH);
-    let per_set = bulk_calls(expected.by_tag_set.values().copied(), TAG_BATCH);
+    let t = tally(ROWS, VARIED);
+    let per_tag = t.calls_with(TagGrouping::PerTag, TAG_BATCH);
+    let per_set = t.calls_with(TagGrouping::PerTagSet, TAG_BATCH);
     assert!(
         per_tag < per_set,
         "the file's sets vary: {per_tag} < {per_set}"
     );
+    assert_eq!(t.tag_calls(TAG_BATCH), (TagGrouping::PerTag, per_tag));
+    assert_eq!(tag_calls_made(ROWS, VARIED, TagGrouping::PerTag), per_tag);
     assert_eq!(
-        expected.tag_calls(TAG_BATCH),
-        (TagGrouping::PerTag, per_tag)
+        tag_calls_made(ROWS, VARIED, TagGrouping::PerTagSet),
+        per_set,
+        "grouped per set as before"
     );
+}
 
-    for (grouping, calls) in [
-        (TagGrouping::PerTag, per_tag),
-        (TagGrouping::PerTagSet, per_set),
-    ] {
-        let env = Env::new();
-        let file = env.write(
-            "subscribed_members_export_4f1a.csv",
-            &mailchimp_csv(ROWS, 0),
-        );
-        let rows = import(
-            &env.rt,
-            config(&env.sandbox.base_url(), &file, grouping, None),
-        );
-        assert_eq!(rows.len(), ROWS);
-        for o in &rows {
-            assert_eq!(o.status, RowStatus::Created, "{o:?}");
-            let want = if tags_of(o.seq as usize, 0).is_empty() {
-                StepStatus::None
-            } else {
-                StepStatus::Done
-            };
-            assert_eq!(o.tags_status, want, "{o:?}");
-        }
-        let sent = tag_calls(&env.requests(), 201);
-        assert_eq!(sent.len() as u64, calls, "{grouping:?}: tag calls");
-        assert_eq!(
-            env.requests_to(TAG_PATH).len() as u64,
-            calls,
-            "no call refused"
-        );
-        if grouping == TagGrouping::PerTag {
-            assert!(sent.iter().all(|(tags, _)| tags.len() == 1));
-        }
-        assert!(sent.iter().all(|(_, ids)| ids.len() <= TAG_BATCH));
-        assert_contacts_tagged(&env, ROWS, 0, &HashMap::new());
-    }
+#[test]
+fn an_audience_sharing_one_tag_set_among_varied_rows_goes_per_set_then_per_tag() {
+    const ROWS: usize = 120;
+    let shape = Shape {
+        audience: true,
+        ..VARIED
+    };
+    let t = tally(ROWS, shape);
+    let (grouping, calls) = t.tag_calls(TAG_BATCH);
+    let per_tag = t.calls_with(TagGrouping::PerTag, TAG_BATCH);
+    let per_set = t.calls_with(TagGrouping::PerTagSet, TAG_BATCH);
+    assert_eq!(grouping, TagGrouping::SetsThenTags);
+    assert!(
+        calls < per_tag && calls < per_set,
+        "{calls} < {per_tag}, {per_set}"
+    );
+    assert_eq!(tag_calls_made(ROWS, shape, grouping), calls);
 }
 
 #[test]
@@ -238,7 +283,7 @@ fn a_failed_tag_call_marks_only_its_rows_and_names_its_tag_where_a_row_has_sever
     let env = Env::new();
     let file = env.write(
         "subscribed_members_export_4f1a.csv",
-        &mailchimp_csv(ROWS, 1),
+        &mailchimp_csv(ROWS, SOME),
     );
     // One tag call is refused (422 is not retried); which one is up to the timing.
     env.sandbox.inject(Forced::Status(422), 1, Some(TAG_PATH));
@@ -252,7 +297,7 @@ fn a_failed_tag_call_marks_only_its_rows_and_names_its_tag_where_a_row_has_sever
     let tag = &failed_tags[0];
     let mut split_and_failed = 0;
     for o in &rows {
-        let own = tags_of(o.seq as usize, 1);
+        let own = tags_of(o.seq as usize, SOME);
         let id = o.contact_id.as_ref().unwrap();
         if failed_ids.contains(id) {
             assert_eq!(o.tags_status, StepStatus::Failed, "{o:?}");
@@ -275,7 +320,7 @@ fn a_failed_tag_call_marks_only_its_rows_and_names_its_tag_where_a_row_has_sever
         .iter()
         .map(|id| (id.clone(), vec![tag.clone()]))
         .collect();
-    assert_contacts_tagged(&env, ROWS, 1, &missing);
+    assert_contacts_tagged(&env, ROWS, SOME, &missing);
     assert!(
         split_and_failed > 0,
         "some rows of the refused call had other tags, which were added"
@@ -353,7 +398,7 @@ fn a_run_killed_between_tag_calls_resumes_with_only_the_tags_still_owed() {
     let env = Env::new();
     let file = env.write(
         "subscribed_members_export_4f1a.csv",
-        &mailchimp_csv(ROWS, 2),
+        &mailchimp_csv(ROWS, SEVERAL),
     );
     // The first tag call hangs, so its rows keep owing that tag while their other calls
     // go through: the kill finds rows with some tags added and one owed.
@@ -387,7 +432,7 @@ fn a_run_killed_between_tag_calls_resumes_with_only_the_tags_still_owed() {
         if status == "done" {
             continue;
         }
-        for t in tags_of(*seq as usize, 2) {
+        for t in tags_of(*seq as usize, SEVERAL) {
             if done.iter().any(|d| d == t) {
                 recorded_done += 1;
             } else {
@@ -422,5 +467,5 @@ fn a_run_killed_between_tag_calls_resumes_with_only_the_tags_still_owed() {
     let resent_set: BTreeSet<(String, String)> = resent.iter().cloned().collect();
     assert_eq!(resent.len(), resent_set.len(), "no pair sent twice");
     assert_eq!(resent_set, owed);
-    assert_contacts_tagged(&env, ROWS, 2, &HashMap::new());
+    assert_contacts_tagged(&env, ROWS, SEVERAL, &HashMap::new());
 }
