@@ -100,6 +100,16 @@ fn mailchimp_csv(rows: usize, shape: Shape) -> String {
     csv
 }
 
+/// A sandbox, and the export in its directory.
+fn export(rows: usize, shape: Shape) -> (Env, PathBuf) {
+    let env = Env::new();
+    let file = env.write(
+        "subscribed_members_export_4f1a.csv",
+        &mailchimp_csv(rows, shape),
+    );
+    (env, file)
+}
+
 fn tally(rows: usize, shape: Shape) -> BulkTally {
     let mut t = BulkTally::default();
     for i in 0..rows {
@@ -208,11 +218,7 @@ fn assert_contacts_tagged(
 /// Imports a file of this shape grouped this way: every row created with its tags; returns
 /// the tag calls made.
 fn tag_calls_made(rows: usize, shape: Shape, grouping: TagGrouping) -> u64 {
-    let env = Env::new();
-    let file = env.write(
-        "subscribed_members_export_4f1a.csv",
-        &mailchimp_csv(rows, shape),
-    );
+    let (env, file) = export(rows, shape);
     let cfg = config(&env.sandbox.base_url(), &file, grouping, None);
     let report = import(&env.rt, cfg);
     assert_eq!(report.len(), rows);
@@ -280,11 +286,7 @@ fn an_audience_sharing_one_tag_set_among_varied_rows_goes_per_set_then_per_tag()
 #[test]
 fn a_failed_tag_call_marks_only_its_rows_and_names_its_tag_where_a_row_has_several() {
     const ROWS: usize = 60;
-    let env = Env::new();
-    let file = env.write(
-        "subscribed_members_export_4f1a.csv",
-        &mailchimp_csv(ROWS, SOME),
-    );
+    let (env, file) = export(ROWS, SOME);
     // One tag call is refused (422 is not retried); which one is up to the timing.
     env.sandbox.inject(Forced::Status(422), 1, Some(TAG_PATH));
     let cfg = config(&env.sandbox.base_url(), &file, TagGrouping::PerTag, None);
@@ -395,11 +397,7 @@ fn stored_rows(state: &Path) -> HashMap<u64, StoredRow> {
 #[test]
 fn a_run_killed_between_tag_calls_resumes_with_only_the_tags_still_owed() {
     const ROWS: usize = 80;
-    let env = Env::new();
-    let file = env.write(
-        "subscribed_members_export_4f1a.csv",
-        &mailchimp_csv(ROWS, SEVERAL),
-    );
+    let (env, file) = export(ROWS, SEVERAL);
     // The first tag call hangs, so its rows keep owing that tag while their other calls
     // go through: the kill finds rows with some tags added and one owed.
     env.sandbox

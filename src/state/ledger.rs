@@ -500,10 +500,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn flush_head_releases_the_oldest_row() {
-        let mut l = Ledger::new(100, 50);
-        l.upserted(outcome(0, RowStatus::Created), "L", &tags(&["rare"]), None);
+    /// Row 0 with `head` tags, then nine rows tagged "common".
+    fn rare_head(l: &mut Ledger, head: &[&str]) {
+        l.upserted(outcome(0, RowStatus::Created), "L", &tags(head), None);
         for i in 1..10 {
             l.upserted(
                 outcome(i, RowStatus::Created),
@@ -512,6 +511,12 @@ mod tests {
                 None,
             );
         }
+    }
+
+    #[test]
+    fn flush_head_releases_the_oldest_row() {
+        let mut l = Ledger::new(100, 50);
+        rare_head(&mut l, &["rare"]);
         let b = l.flush_head();
         assert_eq!(b.len(), 1);
         assert_eq!(b[0].kind, BatchKind::Tags(tags(&["rare"])));
@@ -678,20 +683,7 @@ mod tests {
     #[test]
     fn flush_head_sends_every_call_the_oldest_row_waits_for() {
         let mut l = per_tag("L", 100);
-        l.upserted(
-            outcome(0, RowStatus::Created),
-            "L",
-            &tags(&["rare", "common"]),
-            None,
-        );
-        for i in 1..10 {
-            l.upserted(
-                outcome(i, RowStatus::Created),
-                "L",
-                &tags(&["common"]),
-                None,
-            );
-        }
+        rare_head(&mut l, &["rare", "common"]);
         let b = l.flush_head();
         assert_eq!(b.len(), 2);
         for b in &b {
