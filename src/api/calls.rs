@@ -2,9 +2,10 @@
 //! import's estimate and `plan`'s both use.
 //!
 //! A bulk tag call adds the same tags to up to a batch of contacts, so a location's rows can
-//! be grouped two ways: by identical tag set (one call per set per batch) or by single tag
-//! (one call per tag per batch; a row with three tags sits in three calls). Which is cheaper
-//! depends on the file, so the pre-pass tallies both and [`BulkTally::tag_calls`] picks.
+//! be grouped by identical tag set (one call per set per batch), by single tag (one call per
+//! tag per batch; a row with three tags sits in three calls), or both: full batches of a set
+//! per set, the rows left over per tag. Which is cheapest depends on the file, so the
+//! pre-pass tallies it and [`BulkTally::tag_calls`] picks.
 
 use std::collections::HashMap;
 
@@ -38,6 +39,10 @@ pub enum TagGrouping {
     PerTagSet,
     /// One call per tag: a row's tags may go out in several calls.
     PerTag,
+    /// Rows sharing a tag set go out per set while they fill whole batches; the rows left
+    /// over (fewer than a batch per set) go out per tag once the location's rows are all in.
+    /// Never more calls than [`TagGrouping::PerTag`]; fewer when a set fills a batch.
+    SetsThenTags,
 }
 
 /// One location's bulk changes, as rows carry them.
@@ -67,15 +72,45 @@ impl BulkTally {
         }
     }
 
-    /// The cheaper grouping for these rows and its number of tag calls (ties keep
-    /// [`TagGrouping::PerTagSet`]: a row's tags then go out together).
+    /// The cheapest grouping for these rows and its number of tag calls (ties keep the
+    /// simpler: [`TagGrouping::PerTagSet`], whose rows' tags go out together, then
+    /// [`TagGrouping::PerTag`]).
     pub fn tag_calls(&self, batch: usize) -> (TagGrouping, u64) {
-        let per_set = bulk_calls(self.by_tag_set.values().copied(), batch);
-        let per_tag = bulk_calls(self.by_tag.values().copied(), batch);
-        if per_tag < per_set {
-            (TagGrouping::PerTag, per_tag)
-        } else {
-            (TagGrouping::PerTagSet, per_set)
+        [
+            (
+                TagGrouping::PerTagSet,
+                self.calls_with(TagGrouping::PerTagSet, batch),
+            ),
+            (
+                TagGrouping::PerTag,
+                self.calls_with(TagGrouping::PerTag, batch),
+            ),
+            (
+                TagGrouping::SetsThenTags,
+                self.calls_with(TagGrouping::SetsThenTags, batch),
+            ),
+        ]
+        .into_iter()
+        .min_by_key(|&(_, calls)| calls)
+        .unwrap_or_default()
+    }
+
+    /// The tag calls these rows take grouped this way.
+    pub fn calls_with(&self, grouping: TagGrouping, batch: usize) -> u64 {
+        match grouping {
+            TagGrouping::PerTagSet => bulk_calls(self.by_tag_set.values().copied(), batch),
+            TagGrouping::PerTag => bulk_calls(self.by_tag.values().copied(), batch),
+            TagGrouping::SetsThenTags => {
+                let b = batch.max(1) as u64;
+                let mut left: HashMap<&str, u64> = HashMap::new();
+                for (set, n) in &self.by_tag_set {
+                    for t in set.iter().filter(|_| n % b > 0) {
+                        *left.entry(t).or_default() += n % b;
+                    }
+                }
+                let full: u64 = self.by_tag_set.values().map(|n| n / b).sum();
+                full + bulk_calls(left.into_values(), batch)
+            }
         }
     }
 
@@ -134,6 +169,9 @@ mod tests {
             shared.add_row(&tags(&["vip", "2024", "vip"]), Some("biz"));
         }
         assert_eq!(shared.tag_calls(100), (TagGrouping::PerTagSet, 3));
+        assert_eq!(shared.calls_with(TagGrouping::PerTag, 100), 6);
+        // Two full batches per set, then 50 rows per tag: 2 + 2.
+        assert_eq!(shared.calls_with(TagGrouping::SetsThenTags, 100), 4);
         assert_eq!(shared.business_calls(), 5);
         assert_eq!(shared.upserts, 250);
     }
@@ -145,5 +183,28 @@ mod tests {
         assert_eq!(bulk_calls([0], 100), 0);
         assert_eq!(import_calls(250, 100, true), 250 + 3 + 5);
         assert_eq!(import_calls(250, 100, false), 253);
+    }
+
+    #[test]
+    fn a_set_that_fills_batches_among_varied_ones_is_cheapest_sets_then_tags() {
+        let mut t = BulkTally::default();
+        // A newsletter audience: 230 rows with the same two tags, then 40 rows with one or
+        // two of four others.
+        for _ in 0..230 {
+            t.add_row(&tags(&["Newsletter", "VIP"]), None);
+        }
+        let others = ["Lead", "Customer", "Webinar", "Blog"];
+        for i in 0..40 {
+            let mut row = vec![others[i % 4]];
+            if i % 3 == 0 {
+                row.push(others[(i + 1) % 4]);
+            }
+            t.add_row(&tags(&row), None);
+        }
+        let per_set = t.calls_with(TagGrouping::PerTagSet, 100);
+        let per_tag = t.calls_with(TagGrouping::PerTag, 100);
+        // 2 full batches; the 30 left over plus the 40 others go per tag: 6 tags, 1 call each.
+        assert_eq!(t.tag_calls(100), (TagGrouping::SetsThenTags, 8));
+        assert_eq!((per_set, per_tag), (3 + 8, 3 + 3 + 4));
     }
 }
