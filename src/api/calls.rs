@@ -2,9 +2,10 @@
 //! import's estimate and `plan`'s both use.
 //!
 //! A bulk tag call adds the same tags to up to a batch of contacts, so a location's rows can
-//! be grouped two ways: by identical tag set (one call per set per batch) or by single tag
-//! (one call per tag per batch; a row with three tags sits in three calls). Which is cheaper
-//! depends on the file, so the pre-pass tallies both and [`BulkTally::tag_calls`] picks.
+//! be grouped by identical tag set (one call per set per batch), by single tag (one call per
+//! tag per batch; a row with three tags sits in three calls), or both: full batches of a set
+//! per set, the rows left over per tag. Which is cheapest depends on the file, so the
+//! pre-pass tallies it and [`BulkTally::tag_calls`] picks.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -29,6 +30,10 @@ pub enum TagGrouping {
     PerTagSet,
     /// One call per tag: a row's tags may go out in several calls.
     PerTag,
+    /// Rows sharing a tag set go out per set while they fill whole batches; the rows left
+    /// over (fewer than a batch per set) go out per tag once the location's rows are all in.
+    /// Never more calls than [`TagGrouping::PerTag`]; fewer when a set fills a batch.
+    SetsThenTags,
 }
 
 /// Distinct tags, tag sets and businesses one location's tally keeps apart. Past it, rows
@@ -47,6 +52,8 @@ pub struct BulkTally {
     pub untracked_tag_uses: u64,
     pub untracked_set_rows: u64,
     pub untracked_business_rows: u64,
+    /// The tags of those untracked sets' rows, one use a row.
+    pub untracked_set_tag_uses: u64,
 }
 
 impl BulkTally {
@@ -72,6 +79,7 @@ impl BulkTally {
             }
             if !count(&mut self.by_tag_set, set.as_slice(), 1, &mut fits) {
                 self.untracked_set_rows += 1;
+                self.untracked_set_tag_uses += set.len() as u64;
             }
         }
         if let Some(b) = business {
@@ -87,6 +95,7 @@ impl BulkTally {
         self.untracked_tag_uses += other.untracked_tag_uses;
         self.untracked_set_rows += other.untracked_set_rows;
         self.untracked_business_rows += other.untracked_business_rows;
+        self.untracked_set_tag_uses += other.untracked_set_tag_uses;
         let mut fits = budget(self.tracked(), room);
         for (tag, n) in other.by_tag {
             if !count(&mut self.by_tag, tag.as_str(), n, &mut fits) {
@@ -96,6 +105,7 @@ impl BulkTally {
         for (set, n) in other.by_tag_set {
             if !count(&mut self.by_tag_set, set.as_slice(), n, &mut fits) {
                 self.untracked_set_rows += n;
+                self.untracked_set_tag_uses += n * set.len() as u64;
             }
         }
         for (b, n) in other.by_business {
@@ -114,16 +124,50 @@ impl BulkTally {
         self.untracked_tag_uses + self.untracked_set_rows + self.untracked_business_rows > 0
     }
 
-    /// The cheaper grouping for these rows and its number of tag calls (ties keep
-    /// [`TagGrouping::PerTagSet`]: a row's tags then go out together).
+    /// The cheapest grouping for these rows and its number of tag calls (ties keep the
+    /// simpler: [`TagGrouping::PerTagSet`], whose rows' tags go out together, then
+    /// [`TagGrouping::PerTag`]).
     pub fn tag_calls(&self, batch: usize) -> (TagGrouping, u64) {
-        let per_set =
-            bulk_calls(self.by_tag_set.values().copied(), batch) + self.untracked_set_rows;
-        let per_tag = bulk_calls(self.by_tag.values().copied(), batch) + self.untracked_tag_uses;
-        if per_tag < per_set {
-            (TagGrouping::PerTag, per_tag)
-        } else {
-            (TagGrouping::PerTagSet, per_set)
+        [
+            (
+                TagGrouping::PerTagSet,
+                self.calls_with(TagGrouping::PerTagSet, batch),
+            ),
+            (
+                TagGrouping::PerTag,
+                self.calls_with(TagGrouping::PerTag, batch),
+            ),
+            (
+                TagGrouping::SetsThenTags,
+                self.calls_with(TagGrouping::SetsThenTags, batch),
+            ),
+        ]
+        .into_iter()
+        .min_by_key(|&(_, calls)| calls)
+        .unwrap_or_default()
+    }
+
+    /// The tag calls these rows take grouped this way (at most, when the tally is
+    /// [`approximate`](Self::approximate): a row or tag use not kept apart counts as a call).
+    pub fn calls_with(&self, grouping: TagGrouping, batch: usize) -> u64 {
+        match grouping {
+            TagGrouping::PerTagSet => {
+                bulk_calls(self.by_tag_set.values().copied(), batch) + self.untracked_set_rows
+            }
+            TagGrouping::PerTag => {
+                bulk_calls(self.by_tag.values().copied(), batch) + self.untracked_tag_uses
+            }
+            TagGrouping::SetsThenTags => {
+                let b = batch.max(1) as u64;
+                let mut left: HashMap<&str, u64> = HashMap::new();
+                for (set, n) in &self.by_tag_set {
+                    for t in set.iter().filter(|_| n % b > 0) {
+                        *left.entry(t).or_default() += n % b;
+                    }
+                }
+                let full: u64 = self.by_tag_set.values().map(|n| n / b).sum();
+                full + bulk_calls(left.into_values(), batch) + self.untracked_set_tag_uses
+            }
         }
     }
 
@@ -214,6 +258,9 @@ mod tests {
             shared.add_row(&tags(&["vip", "2024", "vip"]), Some("biz"));
         }
         assert_eq!(shared.tag_calls(100), (TagGrouping::PerTagSet, 3));
+        assert_eq!(shared.calls_with(TagGrouping::PerTag, 100), 6);
+        // Two full batches per set, then 50 rows per tag: 2 + 2.
+        assert_eq!(shared.calls_with(TagGrouping::SetsThenTags, 100), 4);
         assert_eq!(shared.business_calls(), 5);
         assert_eq!(shared.upserts, 250);
     }
@@ -223,6 +270,29 @@ mod tests {
         assert_eq!(bulk_calls([150, 100], 100), 3);
         assert_eq!(bulk_calls([51], MAX_BUSINESS_BATCH), 2);
         assert_eq!(bulk_calls([0], 100), 0);
+    }
+
+    #[test]
+    fn a_set_that_fills_batches_among_varied_ones_is_cheapest_sets_then_tags() {
+        let mut t = BulkTally::default();
+        // A newsletter audience: 230 rows with the same two tags, then 40 rows with one or
+        // two of four others.
+        for _ in 0..230 {
+            t.add_row(&tags(&["Newsletter", "VIP"]), None);
+        }
+        let others = ["Lead", "Customer", "Webinar", "Blog"];
+        for i in 0..40 {
+            let mut row = vec![others[i % 4]];
+            if i % 3 == 0 {
+                row.push(others[(i + 1) % 4]);
+            }
+            t.add_row(&tags(&row), None);
+        }
+        let per_set = t.calls_with(TagGrouping::PerTagSet, 100);
+        let per_tag = t.calls_with(TagGrouping::PerTag, 100);
+        // 2 full batches; the 30 left over plus the 40 others go per tag: 6 tags, 1 call each.
+        assert_eq!(t.tag_calls(100), (TagGrouping::SetsThenTags, 8));
+        assert_eq!((per_set, per_tag), (3 + 8, 3 + 3 + 4));
     }
 
     #[test]

@@ -281,7 +281,8 @@ pub async fn run(
     let ledger = Ledger::new(
         cfg.tag_batch_size,
         cfg.business_batch_size.clamp(1, MAX_BUSINESS_BATCH),
-    );
+    )
+    .with_plan(cfg.bulk_plan.clone());
     let reported = Arc::new(AtomicU64::new(0));
     let collector = tokio::spawn(
         Collector::new(CollectorParts {
