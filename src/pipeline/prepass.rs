@@ -330,7 +330,8 @@ mod tests {
             jsonl.extend(format!("{{\"email\":\"j{i}@example.com\"}}\n\n").as_bytes());
         }
         for (name, content, rows) in [("a.csv", csv, 6_000), ("b.jsonl", jsonl, 3)] {
-            let cfg = cfg(&dir, name, &content);
+            let mut cfg = cfg(&dir, name, &content);
+            cfg.location = Some("L".into());
             let facts = prepass(&cfg, ALL).unwrap();
             assert_eq!(
                 facts.fingerprint.unwrap(),
