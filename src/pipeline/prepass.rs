@@ -404,6 +404,17 @@ mod tests {
     }
 
     #[test]
+    fn an_import_with_nowhere_to_send_its_rows_is_refused_before_they_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = cfg(&dir, "n.csv", b"Email,Tags
+x@example.com,vip
+");
+        assert!(matches!(prepass(&c, ALL), Err(RunError::NoLocation)));
+        // A dry run needs no location.
+        assert!(prepass(&c, Want::default()).is_ok());
+    }
+
+    #[test]
     fn a_dry_run_reads_only_for_its_date_columns() {
         let dir = tempfile::tempdir().unwrap();
         let c = cfg(
