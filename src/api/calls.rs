@@ -11,6 +11,8 @@ use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 
+use super::batch_window::{Batches, Window, WindowedCalls};
+
 /// The bulk business endpoint takes at most 50 ids.
 pub const MAX_BUSINESS_BATCH: usize = 50;
 
@@ -54,6 +56,10 @@ pub struct BulkTally {
     pub untracked_business_rows: u64,
     /// The tags of those untracked sets' rows, one use a row.
     pub untracked_set_tag_uses: u64,
+    /// Rows counted in file order: the batches as the ledger closes them ...
+    batches: Option<Box<Batches>>,
+    /// ... and, once the input ended, their calls.
+    windowed: Option<WindowedCalls>,
 }
 
 impl BulkTally {
@@ -66,6 +72,27 @@ impl BulkTally {
     /// [`Self::add_row`], where `room` is how many more distinct keys the caller's tallies
     /// may keep together (several locations share one budget); it is used up as keys are added.
     pub fn add_row_within(&mut self, tags: &[String], business: Option<&str>, room: &mut usize) {
+        let seq = self.upserts;
+        self.add_row_at(seq, tags, business, room);
+    }
+
+    /// A tally whose rows come in file order ([`Self::add_row_at`]), so that its calls are
+    /// the ledger's: batches of rows further apart than `window` go out before they fill.
+    pub fn in_file_order(window: Window) -> Self {
+        BulkTally {
+            batches: Some(Box::new(Batches::new(window))),
+            ..BulkTally::default()
+        }
+    }
+
+    /// [`Self::add_row_within`] for the row `seq` of the file (0, 1, 2 … over all locations).
+    pub fn add_row_at(
+        &mut self,
+        seq: u64,
+        tags: &[String],
+        business: Option<&str>,
+        room: &mut usize,
+    ) {
         self.upserts += 1;
         let mut fits = budget(self.tracked(), room);
         if !tags.is_empty() {
@@ -75,43 +102,30 @@ impl BulkTally {
             for t in &set {
                 if !count(&mut self.by_tag, t.as_str(), 1, &mut fits) {
                     self.untracked_tag_uses += 1;
+                } else if let Some(b) = &mut self.batches {
+                    b.add_tag(seq, t);
                 }
             }
             if !count(&mut self.by_tag_set, set.as_slice(), 1, &mut fits) {
                 self.untracked_set_rows += 1;
                 self.untracked_set_tag_uses += set.len() as u64;
+            } else if let Some(b) = &mut self.batches {
+                b.add_set(seq, &set);
             }
         }
-        if let Some(b) = business {
-            if !count(&mut self.by_business, b, 1, &mut fits) {
+        if let Some(biz) = business {
+            if !count(&mut self.by_business, biz, 1, &mut fits) {
                 self.untracked_business_rows += 1;
+            } else if let Some(b) = &mut self.batches {
+                b.add_business(seq, biz);
             }
         }
     }
 
-    /// Adds the same location's tally of other rows (counted on another thread).
-    pub fn absorb(&mut self, other: BulkTally, room: &mut usize) {
-        self.upserts += other.upserts;
-        self.untracked_tag_uses += other.untracked_tag_uses;
-        self.untracked_set_rows += other.untracked_set_rows;
-        self.untracked_business_rows += other.untracked_business_rows;
-        self.untracked_set_tag_uses += other.untracked_set_tag_uses;
-        let mut fits = budget(self.tracked(), room);
-        for (tag, n) in other.by_tag {
-            if !count(&mut self.by_tag, tag.as_str(), n, &mut fits) {
-                self.untracked_tag_uses += n;
-            }
-        }
-        for (set, n) in other.by_tag_set {
-            if !count(&mut self.by_tag_set, set.as_slice(), n, &mut fits) {
-                self.untracked_set_rows += n;
-                self.untracked_set_tag_uses += n * set.len() as u64;
-            }
-        }
-        for (b, n) in other.by_business {
-            if !count(&mut self.by_business, b.as_str(), n, &mut fits) {
-                self.untracked_business_rows += n;
-            }
+    /// The input ended at row `last` (a seq): what [`Self::in_file_order`] batches came to.
+    pub fn end_of_input(&mut self, last: u64) {
+        if let Some(b) = self.batches.take() {
+            self.windowed = Some(b.finish(last));
         }
     }
 
@@ -150,6 +164,13 @@ impl BulkTally {
     /// The tag calls these rows take grouped this way (at most, when the tally is
     /// [`approximate`](Self::approximate): a row or tag use not kept apart counts as a call).
     pub fn calls_with(&self, grouping: TagGrouping, batch: usize) -> u64 {
+        if let Some(w) = &self.windowed {
+            return match grouping {
+                TagGrouping::PerTagSet => w.per_set + self.untracked_set_rows,
+                TagGrouping::PerTag => w.per_tag + self.untracked_tag_uses,
+                TagGrouping::SetsThenTags => w.sets_then_tags + self.untracked_set_tag_uses,
+            };
+        }
         match grouping {
             TagGrouping::PerTagSet => {
                 bulk_calls(self.by_tag_set.values().copied(), batch) + self.untracked_set_rows
@@ -172,8 +193,11 @@ impl BulkTally {
     }
 
     pub fn business_calls(&self) -> u64 {
-        bulk_calls(self.by_business.values().copied(), MAX_BUSINESS_BATCH)
-            + self.untracked_business_rows
+        let tracked = match &self.windowed {
+            Some(w) => w.business,
+            None => bulk_calls(self.by_business.values().copied(), MAX_BUSINESS_BATCH),
+        };
+        tracked + self.untracked_business_rows
     }
 }
 
@@ -293,41 +317,6 @@ mod tests {
         // 2 full batches; the 30 left over plus the 40 others go per tag: 6 tags, 1 call each.
         assert_eq!(t.tag_calls(100), (TagGrouping::SetsThenTags, 8));
         assert_eq!((per_set, per_tag), (3 + 8, 3 + 3 + 4));
-    }
-
-    #[test]
-    fn tallies_of_the_same_location_absorbed_count_as_one() {
-        let rows: Vec<(Vec<String>, Option<&str>)> = (0..300)
-            .map(|i| {
-                (
-                    tags(&[["a", "b", "c"][i % 3], ["x", "y"][i % 2]]),
-                    (i % 4 == 0).then_some("biz"),
-                )
-            })
-            .collect();
-        let mut whole = BulkTally::default();
-        let (mut left, mut right) = (BulkTally::default(), BulkTally::default());
-        for (i, (t, b)) in rows.iter().enumerate() {
-            whole.add_row(t, *b);
-            if i % 2 == 0 {
-                left.add_row(t, *b)
-            } else {
-                right.add_row(t, *b)
-            }
-        }
-        let mut room = usize::MAX;
-        left.absorb(right, &mut room);
-        assert_eq!(left.by_tag, whole.by_tag);
-        assert_eq!(left.by_tag_set, whole.by_tag_set);
-        assert_eq!(left.by_business, whole.by_business);
-        assert_eq!(left.upserts, 300);
-        // No room for anything new: what the other tally kept apart is only counted.
-        let mut none = BulkTally::default();
-        none.add_row(&tags(&["z"]), None);
-        let mut room = 0;
-        left.absorb(none, &mut room);
-        assert!(left.approximate());
-        assert_eq!((left.untracked_tag_uses, left.untracked_set_rows), (1, 1));
     }
 
     #[test]

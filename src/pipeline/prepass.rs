@@ -7,14 +7,15 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::{channel, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 
 use super::prepare::{Prepared, Preparer};
 use super::run::{lacks_location, validation, RunConfig, RunError};
-use crate::api::calls::BulkPlan;
+use crate::api::batch_window::Window;
+use crate::api::calls::{BulkPlan, BulkTally, MAX_BUSINESS_BATCH};
 use crate::api::RateLimit;
 use crate::input::{Format, Reader, Record};
 use crate::mapping::Mapper;
@@ -119,8 +120,13 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
         None
     };
     let workbook = reader.format() == Format::Xlsx;
+    let window = Window {
+        rows: cfg.max_buffered_rows as u64,
+        tag_batch: cfg.tag_batch_size.max(1) as u64,
+        business_batch: cfg.business_batch_size.clamp(1, MAX_BUSINESS_BATCH) as u64,
+    };
     let rows = match &preparer {
-        Some(p) => tally_rows(&mut reader, &mut facts, p),
+        Some(p) => tally_rows(&mut reader, &mut facts, p, window),
         None => {
             let mut rows = 0u64;
             for record in reader.by_ref() {
@@ -157,71 +163,134 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
     Ok(facts)
 }
 
-/// Records handed to a tallying thread at a time.
+/// Records handed to a preparing thread at a time.
 const CHUNK: usize = 512;
+/// Chunks read but not yet tallied, per worker.
+const CHUNKS_PER_WORKER: u64 = 4;
 
-/// Reads every record (its dates tallied here) while workers prepare and tally the rows,
-/// as the import's preparation does: validation is the costly part, and it uses every core.
-fn tally_rows(reader: &mut Reader, facts: &mut Facts, preparer: &Preparer) -> u64 {
+/// What the tally needs of a row the import would upsert.
+struct Upsert {
+    seq: u64,
+    location: String,
+    tags: Vec<String>,
+    business: Option<String>,
+    custom_fields: bool,
+}
+
+fn upsert_of(preparer: &Preparer, record: &Record) -> Option<Upsert> {
+    match preparer.prepare(record) {
+        Prepared::Valid {
+            seq,
+            location: Some(location),
+            valid,
+            ..
+        } => Some(Upsert {
+            seq,
+            location,
+            custom_fields: !valid.contact.custom_fields.is_empty(),
+            tags: valid.tags,
+            business: valid.business_id,
+        }),
+        _ => None,
+    }
+}
+
+/// Reads every record (its dates tallied here) while workers prepare the rows, as the
+/// import's preparation does (validation is the costly part, and it uses every core); the
+/// rows are tallied here in file order, as the ledger will batch them.
+fn tally_rows(reader: &mut Reader, facts: &mut Facts, preparer: &Preparer, window: Window) -> u64 {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 4);
-    let (tx, rx) = sync_channel::<Vec<Record>>(workers * 2);
-    let rx = Mutex::new(rx);
+    let (work_tx, work_rx) = sync_channel::<(u64, Vec<Record>)>(workers * 2);
+    let work_rx = Mutex::new(work_rx);
+    let (done_tx, done_rx) = channel::<(u64, Vec<Option<Upsert>>)>();
+    let mut tally = InOrder {
+        facts,
+        window,
+        room: TRACKED_IN_ALL,
+        waiting: BTreeMap::new(),
+        next: 0,
+    };
     let mut rows = 0u64;
-    let tallies: Vec<BTreeMap<String, LocationTally>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| s.spawn(|| tally_chunks(&rx, preparer, TRACKED_IN_ALL / workers)))
-            .collect();
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            let (work_rx, done_tx) = (&work_rx, done_tx.clone());
+            s.spawn(move || loop {
+                // The lock is held only to take a chunk.
+                let next = work_rx
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .recv();
+                let Ok((idx, chunk)) = next else { return };
+                let upserts = chunk.iter().map(|r| upsert_of(preparer, r)).collect();
+                if done_tx.send((idx, upserts)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+        let mut sent = 0u64;
         loop {
+            // Memory stays bounded: reading waits while chunks are out.
+            while sent - tally.next >= CHUNKS_PER_WORKER * workers as u64 {
+                match done_rx.recv() {
+                    Ok(done) => tally.take(done),
+                    Err(_) => return,
+                }
+            }
             let chunk: Vec<Record> = reader.by_ref().take(CHUNK).collect();
             if chunk.is_empty() {
                 break;
             }
             rows += chunk.len() as u64;
             for record in &chunk {
-                facts.dates.see(&record.values);
+                tally.facts.dates.see(&record.values);
             }
-            if tx.send(chunk).is_err() {
+            if work_tx.send((sent, chunk)).is_err() {
                 break;
             }
+            sent += 1;
         }
-        drop(tx);
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        drop(work_tx);
+        for done in done_rx.iter() {
+            tally.take(done);
+        }
     });
-    let mut room = TRACKED_IN_ALL;
-    for part in tallies {
-        for (location, t) in part {
-            let into = facts.tallies.entry(location).or_default();
-            into.bulk.absorb(t.bulk, &mut room);
-            into.custom_fields |= t.custom_fields;
-        }
+    for t in facts.tallies.values_mut() {
+        t.bulk.end_of_input(rows.saturating_sub(1));
     }
     rows
 }
 
-fn tally_chunks(
-    rx: &Mutex<Receiver<Vec<Record>>>,
-    preparer: &Preparer,
-    mut room: usize,
-) -> BTreeMap<String, LocationTally> {
-    let mut tallies: BTreeMap<String, LocationTally> = BTreeMap::new();
-    loop {
-        // The lock is held only to take a chunk.
-        let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok(chunk) = next else { return tallies };
-        for record in &chunk {
-            if let Prepared::Valid {
-                location: Some(location),
-                valid,
-                ..
-            } = preparer.prepare(record)
-            {
-                let t = tallies.entry(location).or_default();
+/// Puts prepared chunks back in file order and tallies their rows.
+struct InOrder<'a> {
+    facts: &'a mut Facts,
+    window: Window,
+    room: usize,
+    waiting: BTreeMap<u64, Vec<Option<Upsert>>>,
+    next: u64,
+}
+
+impl InOrder<'_> {
+    fn take(&mut self, (idx, upserts): (u64, Vec<Option<Upsert>>)) {
+        self.waiting.insert(idx, upserts);
+        while let Some(chunk) = self.waiting.remove(&self.next) {
+            self.next += 1;
+            for u in chunk.into_iter().flatten() {
+                let window = self.window;
+                let t = self
+                    .facts
+                    .tallies
+                    .entry(u.location)
+                    .or_insert_with(|| LocationTally {
+                        bulk: BulkTally::in_file_order(window),
+                        custom_fields: false,
+                    });
                 t.bulk
-                    .add_row_within(&valid.tags, valid.business_id.as_deref(), &mut room);
-                t.custom_fields |= !valid.contact.custom_fields.is_empty();
+                    .add_row_at(u.seq, &u.tags, u.business.as_deref(), &mut self.room);
+                t.custom_fields |= u.custom_fields;
             }
         }
     }
@@ -406,9 +475,13 @@ mod tests {
     #[test]
     fn an_import_with_nowhere_to_send_its_rows_is_refused_before_they_are_read() {
         let dir = tempfile::tempdir().unwrap();
-        let c = cfg(&dir, "n.csv", b"Email,Tags
+        let c = cfg(
+            &dir,
+            "n.csv",
+            b"Email,Tags
 x@example.com,vip
-");
+",
+        );
         assert!(matches!(prepass(&c, ALL), Err(RunError::NoLocation)));
         // A dry run needs no location.
         assert!(prepass(&c, Want::default()).is_ok());
