@@ -43,6 +43,9 @@ pub enum TagGrouping {
 /// memory stays flat on any file; [`BulkTally::approximate`] then says so.
 pub const TRACKED_PER_LOCATION: usize = 20_000;
 
+/// The same over all locations together: what bounds a pre-pass's or a plan's memory.
+pub const TRACKED_IN_ALL: usize = 200_000;
+
 /// One location's bulk changes, as rows carry them.
 #[derive(Debug, Clone, Default)]
 pub struct BulkTally {

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::prepare::{Prepared, Preparer};
 use super::run::{lacks_location, validation, RunConfig, RunError};
 use crate::api::batch_window::Window;
-use crate::api::calls::{BulkPlan, BulkTally, MAX_BUSINESS_BATCH};
+use crate::api::calls::{BulkPlan, BulkTally, MAX_BUSINESS_BATCH, TRACKED_IN_ALL};
 use crate::api::RateLimit;
 use crate::input::{Format, Reader, Record};
 use crate::mapping::Mapper;
@@ -24,10 +24,6 @@ use crate::state::store;
 use crate::validation::custom_fields::CustomFieldSet;
 use crate::validation::date_order::DateScan;
 use crate::validation::Validator;
-
-/// Distinct tags, tag sets and businesses kept apart over all locations together (each
-/// location also has its own cap): what bounds the tally's memory.
-const TRACKED_IN_ALL: usize = 200_000;
 
 /// What the pre-pass should find out. Dates are always tallied when the mapping has date
 /// columns (the run needs their order).
@@ -120,13 +116,8 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
         None
     };
     let workbook = reader.format() == Format::Xlsx;
-    let window = Window {
-        rows: cfg.max_buffered_rows as u64,
-        tag_batch: cfg.tag_batch_size.max(1) as u64,
-        business_batch: cfg.business_batch_size.clamp(1, MAX_BUSINESS_BATCH) as u64,
-    };
     let rows = match &preparer {
-        Some(p) => tally_rows(&mut reader, &mut facts, p, window),
+        Some(p) => tally_rows(&mut reader, &mut facts, p, window(cfg)),
         None => {
             let mut rows = 0u64;
             for record in reader.by_ref() {
@@ -161,6 +152,15 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
         }
     }
     Ok(facts)
+}
+
+/// How the run's ledger batches: its bound on rows held for ordering, and the batch sizes.
+pub(super) fn window(cfg: &RunConfig) -> Window {
+    Window {
+        rows: cfg.max_buffered_rows as u64,
+        tag_batch: cfg.tag_batch_size.max(1) as u64,
+        business_batch: cfg.business_batch_size.clamp(1, MAX_BUSINESS_BATCH) as u64,
+    }
 }
 
 /// Records handed to a preparing thread at a time.

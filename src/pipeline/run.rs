@@ -318,7 +318,7 @@ pub async fn run(
                     c.clone(),
                     p.clone(),
                     api.rate,
-                    cfg.tag_batch_size,
+                    super::prepass::window(&cfg),
                 )),
                 _ => None,
             };

@@ -17,7 +17,8 @@ pub use crate::compare::{
 };
 pub use classify::Index;
 
-use crate::api::calls::BulkTally;
+use crate::api::batch_window::Window;
+use crate::api::calls::{BulkTally, TRACKED_IN_ALL};
 use crate::api::{ApiError, Client, RateLimit};
 use crate::contact::ValidRow;
 use crate::event::RowStatus;
@@ -151,39 +152,42 @@ pub struct Planner {
     client: Arc<Client>,
     options: PlanOptions,
     rate: RateLimit,
-    tag_batch: usize,
+    /// As the import's ledger batches: the estimate counts its calls the same way.
+    window: Window,
     /// A failed listing is kept, so the location's other rows do not read it again.
     locations: HashMap<String, Result<Index, ApiError>>,
     tally: HashMap<String, LocationTally>,
+    /// Distinct tags, tag sets and businesses the tallies may still keep apart.
+    room: usize,
+    last_seq: u64,
     contacts_read: u64,
 }
 
 impl Planner {
-    pub fn new(
-        client: Arc<Client>,
-        options: PlanOptions,
-        rate: RateLimit,
-        tag_batch: usize,
-    ) -> Self {
+    pub fn new(client: Arc<Client>, options: PlanOptions, rate: RateLimit, window: Window) -> Self {
         Planner {
             client,
             options,
             rate,
-            tag_batch: tag_batch.max(1),
+            window,
             locations: HashMap::new(),
             tally: HashMap::new(),
+            room: TRACKED_IN_ALL,
+            last_seq: 0,
             contacts_read: 0,
         }
     }
 
-    /// Judges a valid row of `location` (row number `row` in the report). `Err`: the
-    /// location's contacts could not be read.
+    /// Judges a valid row of `location` (`seq` in the file, row number `row` in the
+    /// report). `Err`: the location's contacts could not be read.
     pub async fn judge(
         &mut self,
         location: &str,
         valid: &ValidRow,
+        seq: u64,
         row: u64,
     ) -> Result<Verdict, ApiError> {
+        self.last_seq = self.last_seq.max(seq);
         use std::collections::hash_map::Entry;
         let index = match self.locations.entry(location.to_owned()) {
             Entry::Occupied(o) => o.into_mut(),
@@ -206,18 +210,31 @@ impl Planner {
             _ => false,
         };
         if sent {
-            let t = self.tally.entry(location.to_owned()).or_default();
-            t.bulk.add_row(&valid.tags, valid.business_id.as_deref());
+            let window = self.window;
+            let t = self
+                .tally
+                .entry(location.to_owned())
+                .or_insert_with(|| LocationTally {
+                    bulk: BulkTally::in_file_order(window),
+                    custom_fields: false,
+                });
+            let (tags, business) = (&valid.tags, valid.business_id.as_deref());
+            t.bulk.add_row_at(seq, tags, business, &mut self.room);
             t.custom_fields |= !valid.contact.custom_fields.is_empty();
         }
         Ok(v)
     }
 
     pub fn estimate(&self) -> Estimate {
+        let mut tally = self.tally.clone();
+        for t in tally.values_mut() {
+            t.bulk.end_of_input(self.last_seq);
+        }
+        let batch = self.window.tag_batch as usize;
         Estimate {
             contacts_read: self.contacts_read,
             changed_only: self.options.changed_only,
-            ..Estimate::from_tallies(&self.tally, self.tag_batch, self.rate)
+            ..Estimate::from_tallies(&tally, batch, self.rate)
         }
     }
 }
@@ -240,7 +257,12 @@ mod tests {
             .unwrap(),
         );
         let rate: RateLimit = "100/10s".parse().unwrap();
-        let mut p = Planner::new(client, PlanOptions::default(), rate, 100);
+        let window = Window {
+            rows: 4_096,
+            tag_batch: 100,
+            business_batch: 50,
+        };
+        let mut p = Planner::new(client, PlanOptions::default(), rate, window);
         let mut t = LocationTally::default();
         for i in 0..250 {
             let tags: Vec<String> = if i < 150 {
