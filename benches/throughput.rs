@@ -121,6 +121,11 @@ fn ms(d: Option<Duration>) -> f64 {
     d.unwrap_or_default().as_secs_f64() * 1000.0
 }
 
+/// From the last request to the end, ms.
+fn tail_ms(reqs: &[RecordedRequest], end: Instant) -> f64 {
+    ms(reqs.iter().map(|r| r.at).max().map(|t| end - t))
+}
+
 fn busy_share(q: Quota, reqs: &[RecordedRequest], locations: &[String]) -> f64 {
     let allowed = q.max as f64 / q.per.as_secs_f64();
     let per_loc: Vec<f64> = locations
@@ -196,11 +201,7 @@ fn ghl_import(
         floor: Some(quota::floor_calls(&tallies)),
         busiest: busiest_window(q, &reqs, &locs),
         start_ms: ms(reqs.iter().map(|r| r.at).min().map(|t| t - started)),
-        tail_ms: ms(reqs
-            .iter()
-            .map(|r| r.at)
-            .max()
-            .map(|t| started + elapsed - t)),
+        tail_ms: tail_ms(&reqs, started + elapsed),
     };
     if let Some(first) = reqs.iter().find(|r| r.status == 429) {
         println!(
@@ -256,11 +257,7 @@ fn naive(rt: &tokio::runtime::Runtime, rows: usize) -> Figures {
         floor: None,
         busiest: busiest_window(q, &reqs, locs),
         start_ms: ms(reqs.iter().map(|r| r.at).min().map(|t| t - started)),
-        tail_ms: ms(reqs
-            .iter()
-            .map(|r| r.at)
-            .max()
-            .map(|t| started + elapsed - t)),
+        tail_ms: tail_ms(&reqs, started + elapsed),
     };
     rt.block_on(sb.shutdown());
     figures

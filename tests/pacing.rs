@@ -78,9 +78,20 @@ fn a_server_quota_lower_than_configured_is_followed() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let reqs = env.requests();
     let throttled = reqs.iter().filter(|r| r.status == 429).count();
+    let t0 = reqs.first().map(|r| r.at);
+    let timeline: Vec<String> = reqs
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.at.duration_since(t0.unwrap()).as_millis(),
+                r.status
+            )
+        })
+        .collect();
     assert_eq!(
         throttled, 0,
-        "the client slowed to the server's quota before any 429"
+        "the client slowed to the server's quota before any 429: {timeline:?}"
     );
     assert!(
         stderr(&out).contains("the server allows 5/200ms"),

@@ -316,6 +316,11 @@ impl Lane {
                     s.rate = base;
                     if base == server {
                         change = Some(LaneChange::QuotaLowered(server));
+                        // What went out at our pace may have reached the server as late as
+                        // now (a first request on a fresh connection does): the lower quota's
+                        // windows count them from now.
+                        let now = Instant::now();
+                        s.recent.iter_mut().for_each(|t| *t = (*t).max(now));
                     }
                     self.reset_limiter(&mut s);
                 }
