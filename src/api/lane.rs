@@ -185,6 +185,13 @@ impl Lane {
             }
         }
         self.check_budget()?;
+        // The first send starts the pace: a limiter made when the lane was would have saved
+        // up its catch-up burst by now.
+        let first = lock(&self.state).sent == 0;
+        if first {
+            let rate = lock(&self.state).rate;
+            *lock(&self.limiter) = limiter_for(rate);
+        }
         // The limiter spaces requests evenly; if it is replaced while we wait (the quota
         // changed), wait on the new one. Its waits are tokio timers: governor's own
         // `until_ready` sleeps on a timer thread of its own, a thread wake-up per request.
