@@ -128,8 +128,6 @@ fn run(
     let input = dir.join(format!("rows-{locations}.csv"));
     write_rows(&input, locations, rows, tag);
     let started = Instant::now();
-    // Reaped by wait4, which also gives its peak RSS and CPU time.
-    #[allow(clippy::zombie_processes)]
     let exe = env!("CARGO_BIN_EXE_ghl-import");
     // `PERF_DATA=/tmp/perf.data` profiles the importer (perf record, call graphs).
     let mut cmd = match std::env::var("PERF_DATA") {
@@ -140,6 +138,8 @@ fn run(
         }
         _ => Command::new(exe),
     };
+    // Reaped by wait4, which also gives its peak RSS and CPU time.
+    #[allow(clippy::zombie_processes)]
     let child = cmd
         .args([
             "import",

@@ -9,6 +9,7 @@
 //! as a dry run (`validate`: reading, mapping and validation alone, no requests).
 
 #[path = "common/child.rs"]
+#[allow(dead_code)] // the CPU time is the locations bench's
 mod child;
 
 use std::io::Write;
