@@ -8,6 +8,10 @@
 //! texts in the shared-string table, as Excel saves them); with `validate`, each size runs once
 //! as a dry run (`validate`: reading, mapping and validation alone, no requests).
 
+#[path = "common/child.rs"]
+#[allow(dead_code)] // the CPU time is the locations bench's
+mod child;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -116,7 +120,11 @@ fn main() {
             .stdin(Stdio::null())
             .spawn()
             .unwrap();
-        let (status, max_rss_kb) = wait_with_rusage(child.id() as i32);
+        let child::ChildUsage {
+            code: status,
+            max_rss_kb,
+            ..
+        } = child::wait_with_rusage(child.id() as i32);
         let secs = started.elapsed().as_secs_f64();
         println!(
             "{:>8} {:>6} {:>7.1} MB {:>8.2} s {:>12.0} {:>10}",
@@ -182,18 +190,4 @@ fn write_workbook(path: &std::path::Path, n: usize) {
             .unwrap();
     }
     wb.save(path).unwrap();
-}
-
-fn wait_with_rusage(pid: i32) -> (i32, i64) {
-    let mut status = 0;
-    // SAFETY: plain syscall on our own child; rusage is zeroed POD.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid, "wait4 failed");
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    (code, usage.ru_maxrss)
 }

@@ -78,9 +78,20 @@ fn a_server_quota_lower_than_configured_is_followed() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let reqs = env.requests();
     let throttled = reqs.iter().filter(|r| r.status == 429).count();
+    let t0 = reqs.first().map(|r| r.at);
+    let timeline: Vec<String> = reqs
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.at.duration_since(t0.unwrap()).as_millis(),
+                r.status
+            )
+        })
+        .collect();
     assert_eq!(
         throttled, 0,
-        "the client slowed to the server's quota before any 429"
+        "the client slowed to the server's quota before any 429: {timeline:?}"
     );
     assert!(
         stderr(&out).contains("the server allows 5/200ms"),
@@ -167,4 +178,29 @@ fn a_daily_reserve_stops_the_run_before_the_budget_runs_out() {
     );
     let used = env.requests().len();
     assert!(used <= 20, "{used} requests used; 10 of 30 stay in reserve");
+}
+
+#[test]
+fn pacing_starts_with_the_first_request_and_a_quarter_of_the_quota_flies_before_the_first_answer() {
+    let latency = Duration::from_millis(150);
+    let env = Env::with(SandboxConfig {
+        latency: (latency, latency),
+        ..fast_config()
+    });
+    let file = env.write("p.csv", &emails(30, "probe"));
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let upserts = env.requests_to("/contacts/upsert");
+    let first = upserts[0].at;
+    let before_answer = upserts
+        .iter()
+        .filter(|r| r.at.duration_since(first) < latency)
+        .count();
+    // 20 per 200 ms: a quarter is 5. Without waiting for the first answer the pace alone
+    // would have sent about 14 by then; waiting for it would have sent 1.
+    assert!(
+        (2..=5).contains(&before_answer),
+        "{before_answer} requests sent before the first answer came back"
+    );
+    assert_eq!(env.sandbox.contacts(LOCATION).len(), 30);
 }

@@ -261,6 +261,9 @@ impl Client {
     /// The lane of `location`, made on first use.
     fn lane(&self, location: &str) -> Arc<Lane> {
         let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(lane) = lanes.get(location) {
+            return lane.clone();
+        }
         lanes
             .entry(location.to_owned())
             .or_insert_with(|| {

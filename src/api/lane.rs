@@ -5,6 +5,12 @@
 //! is sent at once. Taking the token last keeps the gap between two sends equal to the
 //! limiter's spacing, which is what keeps every window within the quota.
 //!
+//! Before the first answer, a lane sends at its pace but keeps at most a quarter of its quota
+//! in flight (see [`probe_slots`]): the answer tells the server's quota and the latency that
+//! sizes the slots, and a quarter stays within any quota HighLevel documents (a trial
+//! account's 25 per 10 s is a quarter of the default), so a lower quota is learnt before it
+//! could be exceeded, while pacing starts with the first request instead of one latency later.
+//!
 //! The lane follows what the server says in its `X-RateLimit-*` headers: a lower quota than
 //! configured (a trial account has 25 per 10 s) replaces the configured one, and a window
 //! that holds fewer requests than ours alone would leave (another integration is using the
@@ -15,6 +21,7 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use governor::clock::Clock;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
@@ -64,6 +71,12 @@ fn limiter_for(rate: RateLimit) -> Arc<DefaultDirectRateLimiter> {
     Arc::new(limiter)
 }
 
+/// Requests a lane lets fly before its first answer: a quarter of the quota (at least one),
+/// within the cap.
+pub fn probe_slots(rate: RateLimit, cap: usize) -> usize {
+    (rate.max.get() as usize / 4).clamp(1, cap.max(1))
+}
+
 struct State {
     /// The quota paced at: the configured one, or the server's when lower.
     base: RateLimit,
@@ -91,6 +104,8 @@ pub struct Lane {
     cap: usize,
     policy: BudgetPolicy,
     slots: Semaphore,
+    /// Held by the request waiting for its turn to send.
+    pacer: tokio::sync::Mutex<()>,
     limiter: Mutex<Arc<DefaultDirectRateLimiter>>,
     state: Mutex<State>,
     /// Why this location is skipped (its token is missing or refused).
@@ -99,15 +114,15 @@ pub struct Lane {
 
 impl Lane {
     pub fn new(location: &str, rate: RateLimit, cap: usize, policy: BudgetPolicy) -> Lane {
-        // The first request goes alone: its answer tells the server's quota and the latency
-        // that sizes the slots, before anything could go over a quota lower than configured.
-        let slots = 1;
+        // Until the first answer tells the server's quota and the latency, a quarter of ours.
+        let slots = probe_slots(rate, cap);
         Lane {
             location: location.to_owned(),
             configured: rate,
             cap: cap.max(1),
             policy,
             slots: Semaphore::new(slots),
+            pacer: tokio::sync::Mutex::new(()),
             limiter: Mutex::new(limiter_for(rate)),
             state: Mutex::new(State {
                 base: rate,
@@ -159,6 +174,9 @@ impl Lane {
     /// Waits until sending keeps every window within the quota, then counts the send as
     /// made now (see [`Lane::sent_at`]). Refuses when the daily budget is spent.
     pub async fn token(&self) -> Result<Instant, BudgetSpent> {
+        // One request at a time waits for its turn; the others queue here, each woken once,
+        // instead of all waking at every tick to find that another one got it.
+        let _pacer = self.pacer.lock().await;
         loop {
             let until = lock(&self.state).paused_until;
             match until {
@@ -167,23 +185,37 @@ impl Lane {
             }
         }
         self.check_budget()?;
+        // The first send starts the pace: a limiter made when the lane was would have saved
+        // up its catch-up burst by now.
+        let first = lock(&self.state).sent == 0;
+        if first {
+            let rate = lock(&self.state).rate;
+            *lock(&self.limiter) = limiter_for(rate);
+        }
         // The limiter spaces requests evenly; if it is replaced while we wait (the quota
-        // changed), wait on the new one.
+        // changed), wait on the new one. Its waits are tokio timers: governor's own
+        // `until_ready` sleeps on a timer thread of its own, a thread wake-up per request.
         loop {
             let limiter = lock(&self.limiter).clone();
-            limiter.until_ready().await;
-            if Arc::ptr_eq(&limiter, &lock(&self.limiter)) {
-                break;
+            match limiter.check() {
+                Ok(()) if Arc::ptr_eq(&limiter, &lock(&self.limiter)) => break,
+                Ok(()) => {}
+                Err(later) => {
+                    let wait = later.wait_time_from(limiter.clock().now());
+                    tokio::time::sleep(wait).await;
+                }
             }
         }
         // And the window itself, counted from our own sends: never more than `max` within
-        // `per` plus half the slack (the other half is the limiter's room to catch up),
-        // whatever the pace did before a change.
+        // `per` plus the slack, whatever the pace did before a change. That is the spacing's
+        // own long-run pace, so a catch-up burst only fills room left by late wake-ups, and
+        // the whole slack stays margin for the network (and a loaded machine) delaying one
+        // request more than another.
         loop {
             let wait = {
                 let mut s = lock(&self.state);
                 let now = Instant::now();
-                let span = s.rate.per + s.rate.slack() / 2;
+                let span = s.rate.per + s.rate.slack();
                 while s
                     .recent
                     .front()
@@ -257,7 +289,6 @@ impl Lane {
     pub fn observe(&self, latency: Duration, info: &RateLimitInfo) -> Option<LaneChange> {
         let mut s = lock(&self.state);
         let l = latency.as_secs_f64();
-        let first = s.latency.is_none();
         s.latency = Some(s.latency.map_or(l, |e| 0.8 * e + 0.2 * l));
         let mut change = None;
         if let Some(rem) = info.daily_remaining {
@@ -292,6 +323,11 @@ impl Lane {
                     s.rate = base;
                     if base == server {
                         change = Some(LaneChange::QuotaLowered(server));
+                        // What went out at our pace may have reached the server as late as
+                        // now (a first request on a fresh connection does): the lower quota's
+                        // windows count them from now.
+                        let now = Instant::now();
+                        s.recent.iter_mut().for_each(|t| *t = (*t).max(now));
                     }
                     self.reset_limiter(&mut s);
                 }
@@ -300,12 +336,9 @@ impl Lane {
         if let Some(remaining) = info.remaining {
             self.share_with_others(&mut s, remaining);
         }
+        // The limiter has paced since the first request: nothing to make up for, so it goes
+        // on as it is (a fresh one only when the quota changed, above).
         self.resize_slots(&mut s);
-        if first {
-            // Start pacing afresh now that the lane is sized: the limiter must not make up for
-            // the wait on the first answer with a burst that would echo through later windows.
-            self.reset_limiter(&mut s);
-        }
         change
     }
 
@@ -394,7 +427,11 @@ mod tests {
     #[tokio::test]
     async fn slots_follow_latency_within_the_cap() {
         let lane = Lane::new("L", "50/1s".parse().unwrap(), 64, BudgetPolicy::default());
-        assert_eq!(lane.slots(), 1, "the first request goes alone");
+        assert_eq!(
+            lane.slots(),
+            12,
+            "a quarter of the quota before the first answer"
+        );
         lane.observe(Duration::from_millis(200), &RateLimitInfo::default());
         // 50/s × 0.2 s × 2 = 20, plus two.
         assert_eq!(lane.slots(), 22);

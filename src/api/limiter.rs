@@ -2,9 +2,9 @@
 //!
 //! HighLevel does not say whether its 10 s window is fixed or sliding, so pacing must hold
 //! for ANY window. Requests are spaced `(per + slack) / max` apart, and a lane never sends
-//! more than `max` requests within `per + slack / 2` (see `lane.rs`), so no window of length
+//! more than `max` requests within `per + slack` (see `lane.rs`), so no window of length
 //! `per` ever sees more than `max`, even when the network delays one request and not the
-//! next by up to `slack / 2`.
+//! next by up to `slack`.
 
 use std::num::NonZeroU32;
 use std::str::FromStr;

@@ -83,6 +83,11 @@ impl Dispatcher {
         self.held
     }
 
+    /// Locations that have had rows so far.
+    pub(super) fn locations(&self) -> usize {
+        self.queued.len()
+    }
+
     pub(super) fn push(&mut self, p: Pending) {
         let loc = p.location.clone();
         self.held += 1;

@@ -21,8 +21,18 @@ use crate::state::{RowHashes, StateError, StepError, Store};
 
 /// Rows read ahead of their upsert (in progress or queued), all locations together.
 const LOOKAHEAD: usize = 4096;
-/// How far reading may run ahead of the report (rows read but not yet reported).
-const MAX_READ_AHEAD: u64 = 4 * LOOKAHEAD as u64;
+/// ... and at least this many per location seen: with a thousand locations in one file, 4,096
+/// rows are four a location, and a location whose few rows run out waits idle for its next
+/// one while the others' fill the lookahead.
+const LOOKAHEAD_PER_LOCATION: usize = 16;
+/// How far reading may run ahead of the report (rows read but not yet reported), in
+/// lookaheads.
+const READ_AHEAD_LOOKAHEADS: u64 = 4;
+
+/// Rows that may wait for their upsert now.
+fn lookahead(locations: usize) -> usize {
+    LOOKAHEAD.max(LOOKAHEAD_PER_LOCATION * locations)
+}
 
 /// What the import loop reads from and reports to.
 pub(super) struct ImportLoop {
@@ -66,8 +76,10 @@ impl ImportLoop {
                     break;
                 }
             }
-            let room = d.held() < LOOKAHEAD
-                && total.saturating_sub(reported.load(Ordering::Relaxed)) < MAX_READ_AHEAD;
+            let ahead = lookahead(d.locations());
+            let room = d.held() < ahead
+                && total.saturating_sub(reported.load(Ordering::Relaxed))
+                    < READ_AHEAD_LOOKAHEADS * ahead as u64;
             tokio::select! {
                 biased;
                 Some(()) = d.next_done() => {}
