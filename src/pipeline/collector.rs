@@ -62,6 +62,8 @@ pub(super) struct Collector {
     total: Option<u64>,
     all_flushed: bool,
     in_flight: usize,
+    /// The furthest row handed over so far: open batches far behind it are sent part-full.
+    newest: u64,
 }
 
 /// What the collector works with.
@@ -96,6 +98,7 @@ impl Collector {
             total: None,
             all_flushed: false,
             in_flight: 0,
+            newest: 0,
         }
     }
 
@@ -159,6 +162,7 @@ impl Collector {
         match msg {
             Msg::Final(o) => {
                 self.rows_in += 1;
+                self.newest = self.newest.max(o.seq);
                 self.ledger.finish(o);
             }
             Msg::Upserted {
@@ -169,6 +173,7 @@ impl Collector {
                 facts,
             } => {
                 self.rows_in += 1;
+                self.newest = self.newest.max(outcome.seq);
                 // Recorded as owed, so a resume sends what is still owed.
                 mark_owed(&mut outcome, &valid.tags, valid.business_id.as_deref());
                 if let Some(h) = &hashes {
@@ -225,6 +230,11 @@ impl Collector {
                 }
             }
         }
+        let aged = self
+            .ledger
+            .flush_aged(self.newest, self.max_buffered as u64);
+        self.send(aged);
+        // The backstop, should rows arrive far out of order.
         if self.ledger.buffered() > self.max_buffered {
             let b = self.ledger.flush_head();
             self.send(b);

@@ -1,4 +1,5 @@
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::Arc;
 
 use super::{Step, StepError};
@@ -17,7 +18,7 @@ pub fn mark_owed(outcome: &mut RowOutcome, tags: &[String], business: Option<&st
 }
 
 /// What a bulk batch does to its contacts.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BatchKind {
     /// Add these tags (sorted): a row's whole tag set, or one of its tags when the location's
     /// calls are grouped per tag.
@@ -123,6 +124,9 @@ pub struct Ledger {
     pending: BTreeMap<u64, Entry>,
     next_emit: u64,
     groups: HashMap<GroupKey, Vec<(u64, String)>>,
+    /// Each open group's first row, oldest first, for [`Ledger::flush_aged`]. Entries of
+    /// groups sent since are stale and skipped when they come up.
+    opened: BinaryHeap<Reverse<(u64, GroupKey)>>,
     tag_batch: usize,
     business_batch: usize,
     plan: Arc<BulkPlan>,
@@ -134,6 +138,7 @@ impl Ledger {
             pending: BTreeMap::new(),
             next_emit: 0,
             groups: HashMap::new(),
+            opened: BinaryHeap::new(),
             tag_batch: tag_batch.max(1),
             business_batch: business_batch.max(1),
             plan: Arc::default(),
@@ -187,9 +192,7 @@ impl Ledger {
         let mut full = Vec::new();
         let mut keys = Vec::new();
         for (key, size) in groups {
-            let items = self.groups.entry(key.clone()).or_default();
-            items.push((seq, id.clone()));
-            if items.len() >= size {
+            if self.join(&key, seq, &id) >= size {
                 let items = self.groups.remove(&key).unwrap_or_default();
                 full.push(Batch {
                     location: key.0.clone(),
@@ -213,6 +216,37 @@ impl Ledger {
             self.close_group(b);
         }
         full
+    }
+
+    /// Adds a row to a group (opening it if need be); returns the group's size.
+    fn join(&mut self, key: &GroupKey, seq: u64, id: &str) -> usize {
+        let items = self.groups.entry(key.clone()).or_default();
+        if items.is_empty() {
+            self.opened.push(Reverse((seq, key.clone())));
+        }
+        items.push((seq, id.to_owned()));
+        items.len()
+    }
+
+    /// Every open batch whose first row has more than `window` rows after it, up to row
+    /// `newest`: sent part-full, so rows spread over many groups (a thousand locations, rare
+    /// tag sets) keep the report moving instead of waiting one call at a time at the head of
+    /// the line. The estimate counts batches closed by this same rule (`api::batch_window`).
+    pub fn flush_aged(&mut self, newest: u64, window: u64) -> Vec<Batch> {
+        let mut keys = Vec::new();
+        while let Some(Reverse((first, _))) = self.opened.peek() {
+            if newest.saturating_sub(*first) <= window {
+                break;
+            }
+            let Some(Reverse((first, key))) = self.opened.pop() else {
+                break;
+            };
+            let current = self.groups.get(&key).and_then(|v| v.first()).map(|x| x.0);
+            if current == Some(first) {
+                keys.push(key);
+            }
+        }
+        self.flush(keys)
     }
 
     /// Forget the open-group links of a batch that is being sent.
@@ -331,9 +365,7 @@ impl Ledger {
                 let mut tag_keys = Vec::new();
                 for t in set {
                     let tag_key = (key.0.clone(), BatchKind::Tags(vec![t.clone()]));
-                    let group = self.groups.entry(tag_key.clone()).or_default();
-                    group.push((seq, id.clone()));
-                    if group.len() >= self.tag_batch {
+                    if self.join(&tag_key, seq, &id) >= self.tag_batch {
                         let items = self.groups.remove(&tag_key).unwrap_or_default();
                         full.push(Batch {
                             location: key.0.clone(),
@@ -501,6 +533,55 @@ mod tests {
     }
 
     /// Row 0 with `head` tags, then nine rows tagged "common".
+    #[test]
+    fn batches_go_out_part_full_once_their_first_row_is_a_window_behind_and_not_before() {
+        // A thousand locations, one tagged row each in turn: no batch ever fills.
+        let mut l = Ledger::new(100, 50);
+        let mut sent = Vec::new();
+        for seq in 0..3000u64 {
+            let loc = format!("L{}", seq % 1000);
+            l.upserted(outcome(seq, RowStatus::Created), &loc, &tags(&["t"]), None);
+            for b in l.flush_aged(seq, 1500) {
+                let first = b.items[0].0;
+                assert!(seq - first > 1500, "sent at row {seq}, first row {first}");
+                assert!(
+                    seq - first <= 1501,
+                    "late: sent at row {seq}, first row {first}"
+                );
+                sent.push(b);
+            }
+        }
+        // Each location's first batch (rows n, n+1000) went when row n+1501 came; the
+        // batches opened by rows 2000.. are not yet a window behind.
+        assert_eq!(sent.len(), 1000);
+        assert!(sent.iter().all(|b| b.items.len() == 2));
+        for b in sent {
+            let results = b.items.iter().map(|(seq, _)| (*seq, Ok(()))).collect();
+            l.batch_done(&b.kind, results, StepStatus::Failed);
+        }
+        assert_eq!(
+            l.pop_ready().len(),
+            2000,
+            "rows up to the oldest open batch are out"
+        );
+    }
+
+    #[test]
+    fn a_batch_that_filled_and_opened_again_is_aged_by_its_new_first_row() {
+        let mut l = Ledger::new(2, 50);
+        for seq in 0..3u64 {
+            l.upserted(outcome(seq, RowStatus::Created), "L", &tags(&["t"]), None);
+        }
+        // Rows 0 and 1 filled a batch; row 2 opened the next one.
+        assert!(
+            l.flush_aged(10, 9).is_empty(),
+            "row 2's batch is 8 rows behind"
+        );
+        let b = l.flush_aged(12, 9);
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].items, [(2, "c2".to_string())]);
+    }
+
     fn rare_head(l: &mut Ledger, head: &[&str]) {
         l.upserted(outcome(0, RowStatus::Created), "L", &tags(head), None);
         for i in 1..10 {
