@@ -26,7 +26,7 @@ const MAX_READ_AHEAD: u64 = 4 * LOOKAHEAD as u64;
 
 /// What the import loop reads from and reports to.
 pub(super) struct ImportLoop {
-    pub rows: mpsc::Receiver<Prepared>,
+    pub rows: super::prepare_pool::PreparedRx,
     pub msg_tx: mpsc::Sender<Msg>,
     pub dispatcher: Dispatcher,
     pub stop_rx: watch::Receiver<Option<Stop>>,

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::dates::{reading, DateOrder, Reading};
-use crate::input::{InputOptions, Reader, RecordValues};
+use crate::input::{InputOptions, Reader};
 use crate::mapping::Mapper;
 
 /// What the file as a whole says about how to read its values: date orders by column name,
@@ -127,15 +127,7 @@ pub fn infer(path: &Path, opts: &InputOptions, mapper: &Mapper) -> (ColumnHints,
     }
     let headers = reader.headers().map(<[String]>::to_vec).unwrap_or_default();
     let mut tallies = vec![Tally::default(); columns.len()];
-    for record in reader {
-        if let RecordValues::Cells(cells) = &record.values {
-            for (tally, &i) in tallies.iter_mut().zip(&columns) {
-                if let Some(cell) = cells.get(i) {
-                    tally.see(cell);
-                }
-            }
-        }
-    }
+    reader.scan_columns(&columns, |k, cell| tallies[k].see(cell));
     let mut notes = Vec::new();
     for (tally, &i) in tallies.iter().zip(&columns) {
         let Some(name) = headers.get(i) else { continue };

@@ -49,6 +49,18 @@ pub(super) fn fast_nanp(input: &str, region: Option<Region>) -> Option<Result<St
     })
 }
 
+/// A number without a country code, read in the US or Canada, with fewer digits than any
+/// NANP number, local ones included (7), and no `011` international prefix: neither valid
+/// nor possible, so the full parser has nothing to find.
+pub(super) fn nanp_too_short(input: &str, region: Option<Region>) -> bool {
+    if input.starts_with('+') || !matches!(region, Some(Region::US | Region::CA)) {
+        return false;
+    }
+    let mut digits = input.bytes().filter(u8::is_ascii_digit);
+    let count = digits.clone().count();
+    count < 7 && !digits.by_ref().take(3).eq(*b"011")
+}
+
 /// A `+` number whose national part the parser would keep as written (no national prefix,
 /// no leading zero), when it is valid: E.164 without `phonenumber::parse`. Invalid or
 /// unusual ones return `None` and go to the full parser.
@@ -60,7 +72,7 @@ pub(super) fn fast_international(input: &str) -> Option<String> {
     // The parser takes the shortest known code, as here.
     let (code, national) = (1..=3.min(digits.len())).find_map(|len| {
         let code: u16 = digits[..len].parse().ok()?;
-        DATABASE.by_code(&code).map(|_| (code, &digits[len..]))
+        codes().contains_key(&code).then(|| (code, &digits[len..]))
     })?;
     if national.len() < 3 || national.len() > 17 || national.starts_with('0') {
         return None;
@@ -112,17 +124,12 @@ fn nanp_valid(national: &str) -> bool {
 /// The metadata `phonenumber` validates a number against: a code's only region, else the
 /// first region whose leading digits match (or, without leading digits, whose patterns do).
 fn source_for(code: u16, national: &str) -> Option<&'static Metadata> {
-    let regions = DATABASE.region(&code)?;
-    if let [only] = regions[..] {
-        return if only == "001" {
-            DATABASE.by_code(&code)?.into_iter().next()
-        } else {
-            DATABASE.by_id(only)
-        };
+    let regions = regions_of(code)?;
+    if let [(only, _)] = regions[..] {
+        return Some(only);
     }
-    for id in regions {
-        let meta = DATABASE.by_id(id)?;
-        match &compiled(meta)?.leading {
+    for &(meta, c) in regions {
+        match &c?.leading {
             Some(ld) => {
                 if ld.is_match(national) {
                     return Some(meta);
@@ -136,6 +143,49 @@ fn source_for(code: u16, national: &str) -> Option<&'static Metadata> {
         }
     }
     None
+}
+
+/// A code's regions in the order [`source_for`] tries them, with their patterns: looked
+/// up once per code, not per number (the database's lookups allocate and hash).
+type Regions = Vec<(&'static Metadata, Option<&'static Compiled>)>;
+
+fn regions_of(code: u16) -> Option<&'static Regions> {
+    codes()
+        .get(&code)?
+        .get_or_init(|| lookup_regions(code))
+        .as_ref()
+}
+
+/// Every country code the metadata has, each with its regions once first asked for.
+fn codes() -> &'static HashMap<u16, OnceLock<Option<Regions>>> {
+    static TABLE: OnceLock<HashMap<u16, OnceLock<Option<Regions>>>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        DATABASE
+            .iter()
+            .map(|m| (m.country_code(), OnceLock::new()))
+            .collect()
+    })
+}
+
+fn lookup_regions(code: u16) -> Option<Regions> {
+    let regions = DATABASE.region(&code)?;
+    if let [only] = regions[..] {
+        let meta = if only == "001" {
+            DATABASE.by_code(&code)?.into_iter().next()?
+        } else {
+            DATABASE.by_id(only)?
+        };
+        return Some(vec![(meta, None)]);
+    }
+    // Stops at the first region that is missing, as the walk in `source_for` would.
+    let mut out = Vec::new();
+    for id in regions {
+        let Some(meta) = DATABASE.by_id(id) else {
+            break;
+        };
+        out.push((meta, compiled(meta)));
+    }
+    Some(out)
 }
 
 /// `number_type(..) != Unknown`.
@@ -235,6 +285,16 @@ fn compiled(meta: &Metadata) -> Option<&'static Compiled> {
 mod tests {
     use super::*;
 
+    /// A deterministic corpus: the same numbers every run.
+    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
     fn reference(input: &str, region: Option<Region>) -> Result<String, ()> {
         phonenumber::parse(region, input)
             .ok()
@@ -245,13 +305,7 @@ mod tests {
 
     #[test]
     fn fast_path_agrees_with_phonenumber() {
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1D);
         // Real area codes (US, Canada, Caribbean, toll-free, premium) and random ones.
         const AREAS: &[&str] = &[
             "415", "212", "646", "617", "720", "800", "888", "900", "416", "604", "514", "876",
@@ -293,15 +347,49 @@ mod tests {
         );
     }
 
+    /// The short-number reject against the full parser, on a generated corpus of every
+    /// length it decides, written as people write them.
+    #[test]
+    fn short_nanp_numbers_are_rejected_as_the_parser_does() {
+        let mut next = xorshift(0x1234_5678_9ABC_DEF1);
+        let mut decided = 0;
+        for i in 0..30_000u64 {
+            let r = next();
+            let len = 4 + (r % 7) as usize;
+            let mut digits: String = (0..len)
+                .map(|k| char::from(b'0' + ((r >> (4 * k + 8)) % 10) as u8))
+                .collect();
+            if i % 5 == 0 {
+                digits.replace_range(..1, "1");
+            }
+            if i % 11 == 0 {
+                digits = format!("011{}", &digits[..digits.len().saturating_sub(3)]);
+            }
+            let input = match (r >> 60) % 4 {
+                0 => digits.clone(),
+                1 if digits.len() > 3 => format!("{}-{}", &digits[..3], &digits[3..]),
+                2 if digits.len() > 3 => format!("({}) {}", &digits[..3], &digits[3..]),
+                _ => format!("{} {}", &digits[..1], &digits[1..]),
+            };
+            let region = if i % 2 == 0 { Region::US } else { Region::CA };
+            if nanp_too_short(&input, Some(region)) {
+                decided += 1;
+                assert_eq!(
+                    super::super::parse_phone(&input, Some(region)),
+                    None,
+                    "{input:?} in {region:?}"
+                );
+            }
+        }
+        assert!(decided > 8_000, "decided only {decided}");
+        assert!(!nanp_too_short("0114930901820", Some(Region::US)));
+        assert!(!nanp_too_short("555-0100", Some(Region::GB)));
+        assert!(!nanp_too_short("+1555", None));
+    }
+
     #[test]
     fn international_fast_path_agrees_with_phonenumber() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         // libphonenumber's example numbers of every region and type, as written and with
         // their last digits changed, and random digits after every country code.
         let mut inputs = Vec::new();
