@@ -125,11 +125,11 @@ fn nanp_valid(national: &str) -> bool {
 /// first region whose leading digits match (or, without leading digits, whose patterns do).
 fn source_for(code: u16, national: &str) -> Option<&'static Metadata> {
     let regions = regions_of(code)?;
-    if let [(only, _)] = regions[..] {
+    if let [only] = regions[..] {
         return Some(only);
     }
-    for &(meta, c) in regions {
-        match &c?.leading {
+    for &meta in regions {
+        match leading(meta)? {
             Some(ld) => {
                 if ld.is_match(national) {
                     return Some(meta);
@@ -145,9 +145,10 @@ fn source_for(code: u16, national: &str) -> Option<&'static Metadata> {
     None
 }
 
-/// A code's regions in the order [`source_for`] tries them, with their patterns: looked
-/// up once per code, not per number (the database's lookups allocate and hash).
-type Regions = Vec<(&'static Metadata, Option<&'static Compiled>)>;
+/// A code's regions in the order [`source_for`] tries them: looked up once per code, not per
+/// number (the database's lookups allocate and hash). Their patterns are compiled only when
+/// a number needs them: compiling all 25 NANP regions up front cost ~12 MB of memory.
+type Regions = Vec<&'static Metadata>;
 
 fn regions_of(code: u16) -> Option<&'static Regions> {
     codes()
@@ -175,7 +176,7 @@ fn lookup_regions(code: u16) -> Option<Regions> {
         } else {
             DATABASE.by_id(only)?
         };
-        return Some(vec![(meta, None)]);
+        return Some(vec![meta]);
     }
     // Stops at the first region that is missing, as the walk in `source_for` would.
     let mut out = Vec::new();
@@ -183,7 +184,7 @@ fn lookup_regions(code: u16) -> Option<Regions> {
         let Some(meta) = DATABASE.by_id(id) else {
             break;
         };
-        out.push((meta, compiled(meta)));
+        out.push(meta);
     }
     Some(out)
 }
@@ -220,7 +221,6 @@ impl Pattern {
 struct Compiled {
     general: Pattern,
     types: Vec<Pattern>,
-    leading: Option<regex::Regex>,
     national_prefix_for_parsing: Option<regex::Regex>,
 }
 
@@ -232,16 +232,41 @@ fn anchored(re: &str) -> Option<regex::Regex> {
         .ok()
 }
 
+/// Each region's patterns, compiled apart on first use: its leading digits (small) decide
+/// which region a number belongs to, its number patterns (large) only whether it is valid.
+#[derive(Default)]
+struct Slots {
+    leading: OnceLock<Option<Option<regex::Regex>>>,
+    compiled: OnceLock<Option<Compiled>>,
+}
+
+fn slots(meta: &Metadata) -> Option<&'static Slots> {
+    static TABLE: OnceLock<HashMap<String, Slots>> = OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            DATABASE
+                .iter()
+                .map(|m| (m.id().to_owned(), Slots::default()))
+                .collect()
+        })
+        .get(meta.id())
+}
+
+/// A region's leading-digits pattern (`Some(None)` when it has none); `None` when it does
+/// not compile.
+fn leading(meta: &Metadata) -> Option<Option<&'static regex::Regex>> {
+    slots(meta)?
+        .leading
+        .get_or_init(|| match meta.leading_digits() {
+            Some(re) => anchored(re.as_str()).map(Some),
+            None => Some(None),
+        })
+        .as_ref()
+        .map(Option::as_ref)
+}
+
 fn compiled(meta: &Metadata) -> Option<&'static Compiled> {
-    type Table = HashMap<String, OnceLock<Option<Compiled>>>;
-    static TABLE: OnceLock<Table> = OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        DATABASE
-            .iter()
-            .map(|m| (m.id().to_owned(), OnceLock::new()))
-            .collect()
-    });
-    let slot = table.get(meta.id())?;
+    let slot = &slots(meta)?.compiled;
     slot.get_or_init(|| {
         let d = meta.descriptors();
         let pattern = |d: &phonenumber::metadata::Descriptor| {
@@ -268,10 +293,6 @@ fn compiled(meta: &Metadata) -> Option<&'static Compiled> {
         Some(Compiled {
             general: pattern(d.general())?,
             types,
-            leading: match meta.leading_digits() {
-                Some(re) => Some(anchored(re.as_str())?),
-                None => None,
-            },
             national_prefix_for_parsing: match meta.national_prefix_for_parsing() {
                 Some(re) => Some(anchored(re.as_str())?),
                 None => None,
