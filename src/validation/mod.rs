@@ -546,6 +546,20 @@ pub struct Phone {
 /// E.164 of a number libphonenumber calls possible (its length fits the country), and whether
 /// it is also valid.
 pub fn read_phone(t: &str, region: Region) -> Result<Phone, String> {
+    let input = phone_input(t)?;
+    // With a country code, a region only gets in the way: 0.3.10 strips the region's national
+    // prefix from the number after the code.
+    let region_arg = if input.starts_with('+') {
+        None
+    } else {
+        Some(region)
+    };
+    decide_phone(&input, region_arg).ok_or_else(String::new)
+}
+
+/// The cell as it goes to the parser: extension cut, `00` read as `+`, spaces and
+/// punctuation kept; `Err` (ready for "(… default country US)") when it cannot be a number.
+fn phone_input(t: &str) -> Result<Cow<'_, str>, String> {
     // The first of "extension", "ext.", "ext", "x", "#" (any case): all but `#` start at an
     // `e` before "xt" or at an `x`. Byte offsets, so no lowercased copy is needed.
     let b = t.as_bytes();
@@ -577,24 +591,22 @@ pub fn read_phone(t: &str, region: Region) -> Result<Phone, String> {
         return Err("wrong number of digits; ".into());
     }
     let digits = || String::from_utf8(digit_bytes().collect()).unwrap_or_default();
-    let input: Cow<str> = if plus {
+    Ok(if plus {
         format!("+{}", digits()).into()
     } else if digit_bytes().take(2).eq(*b"00") {
         format!("+{}", &digits()[2..]).into()
     } else {
         number.into()
-    };
-    // With a country code, a region only gets in the way: 0.3.10 strips the region's national
-    // prefix from the number after the code.
-    let region_arg = if input.starts_with('+') {
-        None
-    } else {
-        Some(region)
-    };
+    })
+}
+
+/// The number `phonenumber` would read from `input` (`region`: `None` when it starts with
+/// `+`): the fast paths in [`phone`] for the common shapes, the parser for the rest.
+fn decide_phone(input: &str, region: Option<Region>) -> Option<Phone> {
     let valid = |e164: String| Phone { e164, valid: true };
-    if let Some(fast) = phone::fast_nanp(&input, region_arg) {
+    if let Some(fast) = phone::fast_nanp(input, region) {
         // Ten digits after a 2–9: the length NANP allows, so possible when not valid.
-        return Ok(match fast {
+        return Some(match fast {
             Ok(e164) => valid(e164),
             Err(()) => {
                 let national: String = input.chars().filter(char::is_ascii_digit).collect();
@@ -606,13 +618,16 @@ pub fn read_phone(t: &str, region: Region) -> Result<Phone, String> {
             }
         });
     }
-    if let Some(e164) = phone::fast_international(&input) {
-        return Ok(valid(e164));
+    if let Some(e164) = phone::fast_international(input) {
+        return Some(valid(e164));
     }
-    if phone::nanp_too_short(&input, region_arg) {
-        return Err(String::new());
+    if phone::nanp_too_short(input, region) {
+        return None;
     }
-    parse_phone(&input, region_arg).ok_or_else(String::new)
+    if let Some(decided) = region.and_then(|r| phone::fast_national(input, r)) {
+        return decided;
+    }
+    parse_phone(input, region)
 }
 
 /// The full parser: what the fast paths in [`phone`] must agree with.

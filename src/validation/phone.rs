@@ -19,17 +19,7 @@ pub(super) fn fast_nanp(input: &str, region: Option<Region>) -> Option<Result<St
     if !plus && !matches!(region, Some(Region::US | Region::CA)) {
         return None;
     }
-    let mut digits = [0u8; 11];
-    let mut n = 0;
-    for b in input.bytes() {
-        if b.is_ascii_digit() {
-            if n == digits.len() {
-                return None;
-            }
-            digits[n] = b;
-            n += 1;
-        }
-    }
+    let (digits, n) = written_digits(input)?;
     let national = match (plus, n, digits[0]) {
         (true, 11, b'1') => &digits[1..11],
         (false, 11, b'1') => &digits[1..11],
@@ -87,6 +77,95 @@ pub(super) fn fast_international(input: &str) -> Option<String> {
         return None;
     }
     has_type(meta, national).then(|| format!("+{code}{national}"))
+}
+
+/// A number without a country code read in `region`, when the parser would keep its digits
+/// as the national number: no international prefix, no country code, no national prefix, no
+/// leading zero (libphonenumber's `maybeExtractCountryCode` and `maybeStripNationalPrefix`
+/// leave it alone). `Some(answer)` is what `parse_phone` answers; other shapes return `None`.
+pub(super) fn fast_national(input: &str, region: Region) -> Option<Option<super::Phone>> {
+    let (digits, n) = written_digits(input)?;
+    // ASCII digits only.
+    let national = std::str::from_utf8(&digits[..n]).ok()?;
+    if n < 4 || national.starts_with('0') {
+        return None;
+    }
+    let home = home(region)?;
+    if national.starts_with(home.code_digits.as_str())
+        || home.idd.as_ref().is_some_and(|re| re.is_match(national))
+        || home.national_prefix.is_some_and(|p| national.starts_with(p))
+        || home.npfp.as_ref().is_some_and(|re| re.is_match(national))
+    {
+        return None;
+    }
+    let code = home.code;
+    let e164 = format!("+{code}{national}");
+    let valid = match source_for(code, national) {
+        Some(meta) => {
+            compiled(meta)?;
+            has_type(meta, national)
+        }
+        None => false,
+    };
+    Some(if valid {
+        Some(super::Phone { e164, valid })
+    } else {
+        possible(code, national).then_some(super::Phone { e164, valid })
+    })
+}
+
+/// The digits of a number written with the punctuation the parser drops (an optional
+/// leading `+` aside); `None` for anything else (a tab is not such punctuation to the parser:
+/// it turns the cell down) or more than 17 digits.
+fn written_digits(input: &str) -> Option<([u8; 17], usize)> {
+    let mut digits = [0u8; 17];
+    let mut n = 0;
+    for b in input.strip_prefix('+').unwrap_or(input).bytes() {
+        match b {
+            b'0'..=b'9' => {
+                *digits.get_mut(n)? = b;
+                n += 1;
+            }
+            b' ' | b'(' | b')' | b'-' | b'.' | b'/' => {}
+            _ => return None,
+        }
+    }
+    Some((digits, n))
+}
+
+/// What the parser needs of the region a number is read in, looked up once per region.
+struct Home {
+    code: u16,
+    code_digits: String,
+    national_prefix: Option<&'static str>,
+    /// The international dialling prefix (`011`, `00` …), anchored.
+    idd: Option<regex::Regex>,
+    /// The national prefix for parsing, anchored.
+    npfp: Option<regex::Regex>,
+}
+
+fn home(region: Region) -> Option<&'static Home> {
+    // `Region` is a plain enum: its discriminant indexes the table.
+    const REGIONS: usize = 512;
+    static TABLE: OnceLock<Vec<OnceLock<Option<Home>>>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| (0..REGIONS).map(|_| OnceLock::new()).collect());
+    table
+        .get(region as usize)?
+        .get_or_init(|| {
+            let meta = DATABASE.by_id(region.as_ref())?;
+            let regex = |re: Option<&str>| match re {
+                Some(re) => anchored(re).map(Some),
+                None => Some(None),
+            };
+            Some(Home {
+                code: meta.country_code(),
+                code_digits: meta.country_code().to_string(),
+                national_prefix: meta.national_prefix(),
+                idd: regex(meta.international_prefix().map(|r| r.as_str()))?,
+                npfp: regex(meta.national_prefix_for_parsing().map(|r| r.as_str()))?,
+            })
+        })
+        .as_ref()
 }
 
 /// libphonenumber's `isPossibleNumber`: the national number has a length some region of
@@ -450,5 +529,127 @@ mod tests {
             "decided only {decided} of {}",
             inputs.len()
         );
+    }
+
+    /// Every path `read_phone` can take, against the parser alone, on a generated corpus of
+    /// 120,000 cells: many regions, each written as people write numbers (national with and
+    /// without the national prefix, `+`, `00`, the region's own international prefix, the
+    /// country code without `+`, extensions, stray punctuation), from libphonenumber's example
+    /// numbers with digits changed and from random digits.
+    #[test]
+    fn every_fast_path_agrees_with_phonenumber_on_a_large_messy_corpus() {
+        const REGIONS: &[&str] = &[
+            "US", "CA", "GB", "DE", "FR", "AU", "IN", "BR", "MX", "ES", "IT", "NL", "SE", "NO",
+            "DK", "FI", "PL", "IE", "NZ", "ZA", "JP", "CN", "SG", "HK", "AE", "IL", "CH", "AT",
+            "BE", "PT", "AR", "CO", "CL", "PH", "NG", "KE", "RU", "TR", "KR", "PR", "JM", "HU",
+            "CZ", "GR", "RO", "UA", "EG", "SA", "MY", "TH", "ID", "VN", "PK", "BD", "PE", "VE",
+        ];
+        let mut next = xorshift(0xD1B5_4A32_D192_ED03);
+        let all: Vec<&Metadata> = {
+            let mut v: Vec<&Metadata> = DATABASE.iter().filter(|m| m.id() != "001").collect();
+            v.sort_by_key(|m| m.id());
+            v
+        };
+        let mut pick = |n: usize| (next() % n as u64) as usize;
+        let (mut total, mut national, mut other_fast) = (0usize, 0usize, 0usize);
+        // 400 cells per region in a row: the parser's own regex cache holds a few regions'
+        // patterns and recompiles them when the region changes (slow, above all unoptimised).
+        let mut meta = all[0];
+        for i in 0..120_000usize {
+            if i % 400 == 0 {
+                meta = if i % 1_600 == 0 {
+                    all[pick(all.len())]
+                } else {
+                    DATABASE.by_id(REGIONS[pick(REGIONS.len())]).unwrap()
+                };
+            }
+            let region: Region = meta.id().parse().unwrap();
+            let d = meta.descriptors();
+            let examples: Vec<&str> = [d.fixed_line(), d.mobile(), d.toll_free(), d.voip()]
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.example())
+                .collect();
+            // The national significant number: an example with digits changed, or random.
+            let mut nsn: String = if !examples.is_empty() && pick(5) > 0 {
+                let ex = examples[pick(examples.len())];
+                let keep = ex.len().saturating_sub(pick(5));
+                let tail: String = (keep..ex.len())
+                    .map(|_| char::from(b'0' + pick(10) as u8))
+                    .collect();
+                format!("{}{tail}", &ex[..keep])
+            } else {
+                let len = 3 + pick(12);
+                (0..len).map(|_| char::from(b'0' + pick(10) as u8)).collect()
+            };
+            if pick(10) == 0 {
+                // One digit too many or too few.
+                if pick(2) == 0 {
+                    nsn.pop();
+                } else {
+                    nsn.push(char::from(b'0' + pick(10) as u8));
+                }
+            }
+            let cc = meta.country_code();
+            let np = meta.national_prefix().unwrap_or("");
+            let digits = match pick(12) {
+                0..=4 => nsn.clone(),
+                5 | 6 => format!("{np}{nsn}"),
+                7 => format!("+{cc}{nsn}"),
+                8 => format!("00{cc}{nsn}"),
+                9 => format!("{cc}{nsn}"),
+                10 => format!("011{cc}{nsn}"),
+                _ => format!("+{cc}{np}{nsn}"),
+            };
+            // Written with separators, as cells hold them.
+            let (plus, body) = match digits.strip_prefix('+') {
+                Some(b) => ("+", b.to_owned()),
+                None => ("", digits.clone()),
+            };
+            let mut cell = String::from(plus);
+            let style = pick(9);
+            for (k, ch) in body.chars().enumerate() {
+                if k > 0 && k % (2 + (style % 3)) == 0 {
+                    cell.push_str(match style {
+                        0 | 1 => " ",
+                        2 | 3 => "-",
+                        4 => ".",
+                        5 => "/",
+                        6 => "  ",
+                        7 => " - ",
+                        _ => "\t",
+                    });
+                }
+                cell.push(ch);
+            }
+            match pick(16) {
+                0 => cell = format!("({}) {}", &cell[..cell.len().min(3)], &cell[cell.len().min(3)..]),
+                1 => cell.push_str(" x12"),
+                2 => cell.push_str(", "),
+                3 => cell = format!(" {cell} "),
+                _ => {}
+            }
+            let Ok(input) = super::super::phone_input(&cell) else {
+                continue;
+            };
+            let region = (!input.starts_with('+')).then_some(region);
+            total += 1;
+            if region.is_some_and(|r| fast_national(&input, r).is_some()) {
+                national += 1;
+            } else if fast_nanp(&input, region).is_some()
+                || fast_international(&input).is_some()
+                || nanp_too_short(&input, region)
+            {
+                other_fast += 1;
+            }
+            assert_eq!(
+                super::super::decide_phone(&input, region),
+                super::super::parse_phone(&input, region),
+                "cell {cell:?} read as {input:?} in {region:?}"
+            );
+        }
+        assert!(total > 100_000, "only {total} cells reached the parser");
+        assert!(national * 5 > total, "national fast path decided only {national} of {total}");
+        assert!(other_fast * 10 > total, "other fast paths decided only {other_fast} of {total}");
     }
 }
