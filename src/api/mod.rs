@@ -1,5 +1,6 @@
 //! Stage 4's transport: the HighLevel API v2 client, its pacing and its errors.
 
+pub mod batch_window;
 pub mod calls;
 mod client;
 pub mod credentials;

@@ -8,6 +8,7 @@ use tracing_subscriber::EnvFilter;
 use super::args::{Cli, Command, FileArgs, InitArgs, LogFormat, SandboxArgs};
 use super::flags::{self, FlagError};
 use super::run_config::{resolve, RunCommand};
+use crate::pipeline::prepass::Want;
 use crate::pipeline::{self, ExitCode, RunConfig, RunError};
 use crate::report::{
     EventSink, LogSink, ProgressSink, RejectsWriter, ReportFormat, ReportWriter, Summary,
@@ -149,30 +150,41 @@ pub(super) async fn run_and_report(
     };
     let visible = !quiet && std::io::stderr().is_terminal();
     let importing = cfg.api.is_some() && cfg.mode.sends();
-    let total = if visible || importing {
-        count_rows(&cfg)
-    } else {
-        None
+    // The one read before the run: rows, fingerprint, date orders and, for an import, what
+    // each location's rows will send.
+    let want = Want {
+        count: visible || importing,
+        fingerprint: importing && cfg.state.is_some(),
+        tally: importing,
     };
+    let facts = crate::pipeline::prepass::prepass(&cfg, want)?;
+    let total = facts.rows;
     cfg.expected_rows = total;
     if let (Some(rows), Some(api), true) = (total, cfg.api.as_mut(), importing) {
-        let calls = crate::api::calls::import_calls(
-            rows,
-            cfg.tag_batch_size,
-            cfg.validation.business_id.is_some(),
-        );
-        api.estimated_calls = Some(calls);
-        let eta = api.rate.spacing().mul_f64(calls as f64);
+        let e = facts.estimate(cfg.tag_batch_size, api.rate);
+        cfg.bulk_plan = std::sync::Arc::new(facts.bulk_plan(cfg.tag_batch_size));
+        api.estimated_calls = Some(e.requests);
+        let eta = std::time::Duration::from_secs_f64(e.seconds_at_quota);
+        let calls = e.requests;
         if json_logs {
-            tracing::info!(rows, requests = calls, seconds = eta.as_secs(), rate = %api.rate, "estimate");
+            tracing::info!(rows, requests = calls, upserts = e.upserts, tag_calls = e.tag_calls, business_calls = e.business_calls, custom_field_reads = e.custom_field_reads, approximate = e.approximate, seconds = eta.as_secs(), rate = %api.rate, "estimate");
         } else if !quiet {
             eprintln!(
-                "estimate: about {rows} rows, about {calls} requests; at {} that takes about {} in one location (less when the rows are spread over several)",
+                "estimate: about {rows} rows, about {calls} requests ({}), from the file's tag sets, businesses and locations; at {} that takes about {}{}",
+                e.parts(),
                 api.rate,
-                human_duration(eta)
+                human_duration(eta),
+                match &e.busiest_location {
+                    Some(l) if facts.tallies.len() > 1 => format!(
+                        " (locations run side by side; the busiest, {l}, has {} requests)",
+                        e.busiest_requests
+                    ),
+                    _ => String::new(),
+                }
             );
         }
     }
+    cfg.prepass = Some(std::sync::Arc::new(facts));
     let progress = ProgressSink::new(total, visible).with_stats(cfg.stats.clone());
     super::terminal::attach(progress.bar());
     let mut sinks: Vec<Box<dyn EventSink>> = vec![
@@ -273,38 +285,6 @@ fn human_duration(d: std::time::Duration) -> String {
         60..=3599 => format!("{} min", s.div_ceil(60)),
         _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
     }
-}
-
-/// A quick count of lines, for the progress bar's ETA and the plan line.
-fn count_rows(cfg: &RunConfig) -> Option<u64> {
-    use std::io::Read;
-    if crate::input::is_workbook(&cfg.input, &cfg.input_options) {
-        return crate::input::Reader::open(&cfg.input, &cfg.input_options)
-            .ok()?
-            .rows_hint();
-    }
-    let mut f = std::fs::File::open(&cfg.input).ok()?;
-    let mut buf = vec![0u8; 256 * 1024];
-    let (mut lines, mut last) = (0u64, b'\n');
-    loop {
-        let n = f.read(&mut buf).ok()?;
-        if n == 0 {
-            break;
-        }
-        lines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
-        last = buf[n - 1];
-    }
-    lines += u64::from(last != b'\n');
-    let is_jsonl = matches!(cfg.input_options.format, Some(crate::input::Format::Jsonl))
-        || cfg
-            .input
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"));
-    Some(if is_jsonl {
-        lines
-    } else {
-        lines.saturating_sub(1)
-    })
 }
 
 /// Ctrl-C or SIGTERM. A second one exits at once.

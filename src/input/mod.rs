@@ -131,6 +131,16 @@ pub struct Reader {
 
 impl Reader {
     pub fn open(path: &Path, opts: &InputOptions) -> Result<Reader, InputError> {
+        Reader::open_through(path, opts, |f| Box::new(f))
+    }
+
+    /// [`Reader::open`], with `through` put between a text file and its reader (the
+    /// pre-pass hashes the bytes as they pass). A workbook is read from the file itself.
+    pub fn open_through(
+        path: &Path,
+        opts: &InputOptions,
+        through: impl FnOnce(File) -> Box<dyn Read + Send>,
+    ) -> Result<Reader, InputError> {
         let name = path.display().to_string();
         let io_err = |source| InputError::Io {
             file: name.clone(),
@@ -157,7 +167,7 @@ impl Reader {
                 encoding: encoding_rs::UTF_8,
             });
         }
-        Reader::from_reader(Box::new(file), &name, opts)
+        Reader::from_reader(through(file), &name, opts)
     }
 
     /// `name` is used in error messages and, without `opts.format`, to pick the format by

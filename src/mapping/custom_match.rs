@@ -35,7 +35,7 @@ impl Mapper {
     }
 
     /// Per CSV column: unmapped (with auto-detection on), or a preset's tag stand-in.
-    fn candidates(&self) -> Vec<bool> {
+    pub fn candidates(&self) -> Vec<bool> {
         let Some(headers) = &self.headers else {
             return Vec::new();
         };

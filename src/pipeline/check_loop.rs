@@ -35,9 +35,14 @@ pub(super) async fn check_rows(
                 let loc = location.as_deref();
                 match checks.check(loc, &mut valid).await {
                     Checked::Fine => match (planner.as_mut(), loc) {
-                        (Some(p), Some(l)) => {
-                            planned(p.judge(l, &valid, row).await, seq, row, &valid, l, &stop_tx)
-                        }
+                        (Some(p), Some(l)) => planned(
+                            p.judge(l, &valid, seq, row).await,
+                            seq,
+                            row,
+                            &valid,
+                            l,
+                            &stop_tx,
+                        ),
                         _ => outcome(seq, row, RowStatus::Valid, &valid, loc),
                     },
                     Checked::Invalid(errors) => invalid_custom(seq, row, &valid, loc, errors, raw),

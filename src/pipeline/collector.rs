@@ -201,21 +201,21 @@ impl Collector {
                     StepStatus::Failed
                 };
                 let step = kind.step();
+                let updates = self.ledger.batch_done(&kind, results, failed_as);
                 self.record(|s| {
-                    for (seq, r) in &results {
-                        let status = if r.is_ok() {
-                            StepStatus::Done
-                        } else {
-                            failed_as
-                        };
-                        s.record_step(*seq, step, status)?;
+                    for u in &updates {
+                        if let Some(status) = u.settled {
+                            s.record_step(u.seq, step, status)?;
+                        }
+                        if let (true, BatchKind::Tags(tags)) = (u.part_done, &kind) {
+                            s.record_tags_done(u.seq, tags)?;
+                        }
                     }
                     for (seq, tags) in &added {
                         s.record_tags_added(*seq, tags)?;
                     }
                     Ok(())
                 });
-                self.ledger.batch_done(&kind, results, failed_as);
             }
             Msg::InputDone { total } => self.total = Some(total),
             Msg::LocationDone(loc) => {

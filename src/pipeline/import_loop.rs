@@ -150,19 +150,18 @@ impl ImportLoop {
 /// What an earlier attempt of this run did with a row it had upserted.
 struct ResumedRow {
     outcome: RowOutcome,
-    tags: bool,
+    /// The row's tags still owed (an earlier call may have added some of them).
+    tags: Vec<String>,
     business: bool,
 }
 
 impl ResumedRow {
     /// Done rows are reported as they were; rows with bulk steps owed join batches again.
     fn into_msg(self, location: String, mut valid: Box<ValidRow>) -> Msg {
-        if !self.tags && !self.business {
+        if self.tags.is_empty() && !self.business {
             return Msg::Final(self.outcome);
         }
-        if !self.tags {
-            valid.tags.clear();
-        }
+        valid.tags = self.tags;
         if !self.business {
             valid.business_id = None;
         }
@@ -201,10 +200,20 @@ fn resumed_row(
     if !prior.upserted() || prior.outcome.location_id.as_deref() != Some(location) {
         return Ok(None);
     }
-    let tags = prior.tags_pending() && !valid.tags.is_empty();
     let business = prior.business_pending() && valid.business_id.is_some();
+    let tags_pending = prior.tags_pending();
+    let mut outcome = prior.outcome;
+    let mut tags = Vec::new();
+    if tags_pending && !valid.tags.is_empty() {
+        tags = valid.tags.clone();
+        tags.retain(|t| !prior.tags_done.contains(t));
+        if tags.is_empty() {
+            // Every tag went out in calls of their own; only the last word was lost.
+            outcome.tags_status = crate::event::StepStatus::Done;
+        }
+    }
     Ok(Some(ResumedRow {
-        outcome: prior.outcome,
+        outcome,
         tags,
         business,
     }))

@@ -14,6 +14,7 @@ mod outcomes;
 pub mod preflight;
 pub mod prepare;
 mod prepare_pool;
+pub mod prepass;
 mod run;
 mod stop;
 #[cfg(test)]

@@ -18,6 +18,7 @@ use super::fields::FieldChecks;
 use super::import_loop::ImportLoop;
 use super::mode::Mode;
 use super::prepare::Preparer;
+use super::prepass::{prepass, Facts, Want};
 use super::stop::{exit_code, set_stop, Stop};
 use super::ExitCode;
 use crate::api::{ApiError, Client, ClientConfig, Stats, MAX_BUSINESS_BATCH};
@@ -60,6 +61,8 @@ pub struct RunConfig {
     pub state: Option<StateConfig>,
     /// Rows in the file, when counted beforehand (for "N of M rows done").
     pub expected_rows: Option<u64>,
+    /// The read before the run, when the caller made it (else the run makes its own).
+    pub prepass: Option<Arc<Facts>>,
     /// The run's request counters, shared with whoever shows them live (the progress bar).
     pub stats: Arc<Stats>,
 }
@@ -94,6 +97,7 @@ impl RunConfig {
             report_label: None,
             state: None,
             expected_rows: None,
+            prepass: None,
             stats: Arc::default(),
         }
     }
@@ -137,22 +141,27 @@ pub async fn run(
     let started = Instant::now();
     let reader = Reader::open(&cfg.input, &cfg.input_options)?;
     let mut mapper = Mapper::new(cfg.mapping.as_ref(), reader.headers())?;
-    let mut validation = cfg.validation.clone();
-    validation.strict |= cfg.mapping.as_ref().is_some_and(MappingSpec::strict);
-    let mut validator = Validator::new(validation)?;
+    let mut validator = Validator::new(validation(&cfg))?;
     let mode = cfg.mode.resolved(cfg.api.is_some());
     let dry_run = !mode.sends();
-    let maps_location = mapper
-        .describe()
-        .iter()
-        .any(|(_, t)| t == Field::LocationId.api_name());
     let needs_location = mode.needs_location();
-    if needs_location && cfg.location.is_none() && reader.headers().is_some() && !maps_location {
+    if needs_location && lacks_location(&cfg, &mapper, &reader) {
         return Err(RunError::NoLocation);
     }
     let format = format_label(&reader);
+    let fingerprint = !dry_run && cfg.state.is_some();
+    let facts = match cfg.prepass.clone() {
+        Some(f) => f,
+        None => Arc::new(prepass(
+            &cfg,
+            Want {
+                fingerprint,
+                ..Want::default()
+            },
+        )?),
+    };
     let state = match (&cfg.state, dry_run) {
-        (Some(sc), false) => Some(open_state(&cfg, sc)?),
+        (Some(sc), false) => Some(open_state(&cfg, sc, facts.fingerprint.clone())?),
         _ => None,
     };
 
@@ -215,8 +224,8 @@ pub async fn run(
         Ok(notes) => (notes, None),
         Err(e) => (Vec::new(), Stop::for_error(&e)),
     };
-    let (orders, date_notes) =
-        crate::validation::date_order::infer(&cfg.input, &cfg.input_options, &mapper);
+    let (orders, date_notes) = facts.dates.hints(&mapper);
+    drop(facts);
     mapping_notes.extend(date_notes);
     for message in &mapping_notes {
         let message = message.clone();
@@ -272,7 +281,8 @@ pub async fn run(
     let ledger = Ledger::new(
         cfg.tag_batch_size,
         cfg.business_batch_size.clamp(1, MAX_BUSINESS_BATCH),
-    );
+    )
+    .with_plan(cfg.bulk_plan.clone());
     let reported = Arc::new(AtomicU64::new(0));
     let collector = tokio::spawn(
         Collector::new(CollectorParts {
@@ -308,7 +318,7 @@ pub async fn run(
                     c.clone(),
                     p.clone(),
                     api.rate,
-                    cfg.tag_batch_size,
+                    super::prepass::window(&cfg),
                 )),
                 _ => None,
             };
@@ -346,6 +356,9 @@ pub async fn run(
     }
     summary.columns.mapping_notes = mapping_notes;
     summary.estimate = estimate;
+    if matches!(mode, Mode::Import) {
+        summary.estimated_requests = cfg.api.as_ref().and_then(|a| a.estimated_calls);
+    }
     if let Some(s) = &state {
         // Nothing left to send: the next identical command starts a new run.
         let complete = stop.is_none() && summary.count(RowStatus::Deferred) == 0;
@@ -373,6 +386,22 @@ pub async fn run(
         return Err(RunError::Report(e));
     }
     Ok(summary)
+}
+
+/// The flags' validation, made strict by a strict mapping file.
+pub(super) fn validation(cfg: &RunConfig) -> ValidationOptions {
+    let mut validation = cfg.validation.clone();
+    validation.strict |= cfg.mapping.as_ref().is_some_and(MappingSpec::strict);
+    validation
+}
+
+/// No `--location` and no location column: no row of a CSV file can be placed.
+pub(super) fn lacks_location(cfg: &RunConfig, mapper: &Mapper, reader: &Reader) -> bool {
+    let maps_location = mapper
+        .describe()
+        .iter()
+        .any(|(_, t)| t == Field::LocationId.api_name());
+    cfg.location.is_none() && reader.headers().is_some() && !maps_location
 }
 
 /// How the input is read, for the `Started` event.
@@ -426,14 +455,21 @@ pub(super) struct StateCtx {
     pub snapshots: Option<Arc<Snapshots>>,
 }
 
-fn open_state(cfg: &RunConfig, sc: &StateConfig) -> Result<StateCtx, RunError> {
+fn open_state(
+    cfg: &RunConfig,
+    sc: &StateConfig,
+    fingerprint: Option<String>,
+) -> Result<StateCtx, RunError> {
     let mut store = match &sc.path {
         Some(p) => Store::open(p)?,
         None => Store::in_memory()?,
     };
     let identity = RunIdentity {
         input_path: cfg.input.display().to_string(),
-        input_fingerprint: store::fingerprint_file(&cfg.input)?,
+        input_fingerprint: match fingerprint {
+            Some(f) => f,
+            None => store::fingerprint_file(&cfg.input)?,
+        },
         // Everything that shapes a payload; Debug output of ordered data, so it is stable.
         mapping_fingerprint: store::fingerprint_text(&format!(
             "{:?}|{:?}",

@@ -17,7 +17,8 @@ pub use crate::compare::{
 };
 pub use classify::Index;
 
-use crate::api::calls::{bulk_calls, MAX_BUSINESS_BATCH};
+use crate::api::batch_window::Window;
+use crate::api::calls::{BulkTally, TRACKED_IN_ALL};
 use crate::api::{ApiError, Client, RateLimit};
 use crate::contact::ValidRow;
 use crate::event::RowStatus;
@@ -37,7 +38,8 @@ pub struct Estimate {
     /// Existing contacts read, all locations.
     pub contacts_read: u64,
     pub upserts: u64,
-    /// `POST /contacts/bulk/tags/update/add`, one per tag set per `--tag-batch-size` rows.
+    /// `POST /contacts/bulk/tags/update/add`: per tag set or per tag, whichever is fewer
+    /// ([`BulkTally::tag_calls`]), `--tag-batch-size` rows a call.
     pub tag_calls: u64,
     /// `POST /contacts/bulk/business`, one per business per 50 rows.
     pub business_calls: u64,
@@ -51,11 +53,57 @@ pub struct Estimate {
     pub busiest_location: Option<String>,
     pub busiest_requests: u64,
     pub seconds_at_quota: f64,
+    /// Too many distinct tags, tag sets or businesses to keep apart: the bulk calls are an
+    /// upper bound.
+    pub approximate: bool,
+}
+
+/// What one location's import sends, as the import's pre-pass or `plan` counts it.
+#[derive(Debug, Clone, Default)]
+pub struct LocationTally {
+    pub bulk: BulkTally,
+    /// The location's custom fields are read (once) before its first row.
+    pub custom_fields: bool,
 }
 
 impl Estimate {
-    /// The lines the summary prints.
-    pub fn render(&self) -> String {
+    /// The requests for these locations' tallies: one count for the import's estimate and
+    /// `plan`'s.
+    pub fn from_tallies<'a>(
+        tallies: impl IntoIterator<Item = (&'a String, &'a LocationTally)>,
+        tag_batch: usize,
+        rate: RateLimit,
+    ) -> Estimate {
+        let mut e = Estimate {
+            rate: rate.to_string(),
+            ..Estimate::default()
+        };
+        let mut busiest: Option<(&String, u64)> = None;
+        for (loc, t) in tallies {
+            let tags = t.bulk.tag_calls(tag_batch).1;
+            let business = t.bulk.business_calls();
+            let fields = u64::from(t.custom_fields);
+            let total = t.bulk.upserts + tags + business + fields;
+            e.upserts += t.bulk.upserts;
+            e.tag_calls += tags;
+            e.business_calls += business;
+            e.custom_field_reads += fields;
+            e.requests += total;
+            e.approximate |= t.bulk.approximate();
+            if busiest.is_none_or(|(l, n)| total > n || (total == n && loc < l)) {
+                busiest = Some((loc, total));
+            }
+        }
+        if let Some((loc, n)) = busiest {
+            e.busiest_location = Some(loc.clone());
+            e.busiest_requests = n;
+            e.seconds_at_quota = rate.spacing().as_secs_f64() * n as f64;
+        }
+        e
+    }
+
+    /// "12 upserts, 3 bulk tag calls …", for the lines that print an estimate.
+    pub fn parts(&self) -> String {
         let mut parts = vec![format!("{} upserts", self.upserts)];
         if self.tag_calls > 0 {
             parts.push(format!("{} bulk tag calls", self.tag_calls));
@@ -66,11 +114,23 @@ impl Estimate {
         if self.custom_field_reads > 0 {
             parts.push(format!("{} custom field reads", self.custom_field_reads));
         }
+        if self.approximate {
+            parts.push(
+                "bulk calls at most: too many distinct tags or businesses to count exactly".into(),
+            );
+        }
+        parts.join(", ")
+    }
+}
+
+impl Estimate {
+    /// The lines the summary prints.
+    pub fn render(&self) -> String {
         format!(
             "  existing contacts read: {}\n  the import would make about {} requests ({}){}; at {} per location that takes about {:.0} s{}\n",
             self.contacts_read,
             self.requests,
-            parts.join(", "),
+            self.parts(),
             if self.changed_only {
                 ", with --changed-only"
             } else {
@@ -86,54 +146,48 @@ impl Estimate {
     }
 }
 
-/// What one location's import would send.
-#[derive(Debug, Default)]
-struct Tally {
-    upserts: u64,
-    tag_sets: HashMap<Vec<String>, u64>,
-    businesses: HashMap<String, u64>,
-    custom_fields: bool,
-}
-
 /// `plan`'s state over a run: each location's contacts (read on its first row) with the
 /// file's rows applied so far, and the tally for the estimate.
 pub struct Planner {
     client: Arc<Client>,
     options: PlanOptions,
     rate: RateLimit,
-    tag_batch: usize,
+    /// As the import's ledger batches: the estimate counts its calls the same way.
+    window: Window,
     /// A failed listing is kept, so the location's other rows do not read it again.
     locations: HashMap<String, Result<Index, ApiError>>,
-    tally: HashMap<String, Tally>,
+    tally: HashMap<String, LocationTally>,
+    /// Distinct tags, tag sets and businesses the tallies may still keep apart.
+    room: usize,
+    last_seq: u64,
     contacts_read: u64,
 }
 
 impl Planner {
-    pub fn new(
-        client: Arc<Client>,
-        options: PlanOptions,
-        rate: RateLimit,
-        tag_batch: usize,
-    ) -> Self {
+    pub fn new(client: Arc<Client>, options: PlanOptions, rate: RateLimit, window: Window) -> Self {
         Planner {
             client,
             options,
             rate,
-            tag_batch: tag_batch.max(1),
+            window,
             locations: HashMap::new(),
             tally: HashMap::new(),
+            room: TRACKED_IN_ALL,
+            last_seq: 0,
             contacts_read: 0,
         }
     }
 
-    /// Judges a valid row of `location` (row number `row` in the report). `Err`: the
-    /// location's contacts could not be read.
+    /// Judges a valid row of `location` (`seq` in the file, row number `row` in the
+    /// report). `Err`: the location's contacts could not be read.
     pub async fn judge(
         &mut self,
         location: &str,
         valid: &ValidRow,
+        seq: u64,
         row: u64,
     ) -> Result<Verdict, ApiError> {
+        self.last_seq = self.last_seq.max(seq);
         use std::collections::hash_map::Entry;
         let index = match self.locations.entry(location.to_owned()) {
             Entry::Occupied(o) => o.into_mut(),
@@ -156,51 +210,32 @@ impl Planner {
             _ => false,
         };
         if sent {
-            let t = self.tally.entry(location.to_owned()).or_default();
-            t.upserts += 1;
-            if !valid.tags.is_empty() {
-                // As the import batches them: by sorted tag set.
-                let mut set = valid.tags.clone();
-                set.sort();
-                set.dedup();
-                *t.tag_sets.entry(set).or_default() += 1;
-            }
-            if let Some(b) = &valid.business_id {
-                *t.businesses.entry(b.clone()).or_default() += 1;
-            }
+            let window = self.window;
+            let t = self
+                .tally
+                .entry(location.to_owned())
+                .or_insert_with(|| LocationTally {
+                    bulk: BulkTally::in_file_order(window),
+                    custom_fields: false,
+                });
+            let (tags, business) = (&valid.tags, valid.business_id.as_deref());
+            t.bulk.add_row_at(seq, tags, business, &mut self.room);
             t.custom_fields |= !valid.contact.custom_fields.is_empty();
         }
         Ok(v)
     }
 
     pub fn estimate(&self) -> Estimate {
-        let mut e = Estimate {
+        let mut tally = self.tally.clone();
+        for t in tally.values_mut() {
+            t.bulk.end_of_input(self.last_seq);
+        }
+        let batch = self.window.tag_batch as usize;
+        Estimate {
             contacts_read: self.contacts_read,
             changed_only: self.options.changed_only,
-            rate: self.rate.to_string(),
-            ..Estimate::default()
-        };
-        let mut busiest: Option<(&String, u64)> = None;
-        for (loc, t) in &self.tally {
-            let tags = bulk_calls(t.tag_sets.values().copied(), self.tag_batch);
-            let business = bulk_calls(t.businesses.values().copied(), MAX_BUSINESS_BATCH);
-            let fields = u64::from(t.custom_fields);
-            let total = t.upserts + tags + business + fields;
-            e.upserts += t.upserts;
-            e.tag_calls += tags;
-            e.business_calls += business;
-            e.custom_field_reads += fields;
-            e.requests += total;
-            if busiest.is_none_or(|(l, n)| total > n || (total == n && loc < l)) {
-                busiest = Some((loc, total));
-            }
+            ..Estimate::from_tallies(&tally, batch, self.rate)
         }
-        if let Some((loc, n)) = busiest {
-            e.busiest_location = Some(loc.clone());
-            e.busiest_requests = n;
-            e.seconds_at_quota = self.rate.spacing().as_secs_f64() * n as f64;
-        }
-        e
     }
 }
 
@@ -222,22 +257,27 @@ mod tests {
             .unwrap(),
         );
         let rate: RateLimit = "100/10s".parse().unwrap();
-        let mut p = Planner::new(client, PlanOptions::default(), rate, 100);
-        let mut t = Tally {
-            upserts: 250,
-            ..Tally::default()
+        let window = Window {
+            rows: 4_096,
+            tag_batch: 100,
+            business_batch: 50,
         };
-        t.tag_sets.insert(vec!["a".into()], 150);
-        t.tag_sets.insert(vec!["a".into(), "b".into()], 100);
-        t.businesses.insert("biz".into(), 51);
+        let mut p = Planner::new(client, PlanOptions::default(), rate, window);
+        let mut t = LocationTally::default();
+        for i in 0..250 {
+            let tags: Vec<String> = if i < 150 {
+                vec!["a".into()]
+            } else {
+                vec!["b".into(), "a".into()]
+            };
+            t.bulk.add_row(&tags, (i < 51).then_some("biz"));
+        }
         p.tally.insert("L".into(), t);
-        p.tally.insert(
-            "M".into(),
-            Tally {
-                upserts: 3,
-                ..Tally::default()
-            },
-        );
+        let mut m = LocationTally::default();
+        for _ in 0..3 {
+            m.bulk.add_row(&[], None);
+        }
+        p.tally.insert("M".into(), m);
         let e = p.estimate();
         assert_eq!((e.upserts, e.tag_calls, e.business_calls), (253, 3, 2));
         assert_eq!(e.requests, 258);

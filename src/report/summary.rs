@@ -25,6 +25,10 @@ pub struct Summary {
     /// Requests sent by endpoint, retries included.
     pub requests: BTreeMap<String, u64>,
     pub requests_total: u64,
+    /// An import: the requests estimated before the first one, from the file's tag sets,
+    /// businesses and locations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimated_requests: Option<u64>,
     /// 429 responses received.
     pub throttled: u64,
     pub retries: u64,
@@ -134,7 +138,7 @@ impl Summary {
                 .collect();
             let _ = writeln!(
                 out,
-                "  requests: {} ({}); 429s: {}; retries: {}",
+                "  requests: {} ({}); 429s: {}; retries: {}{}",
                 self.requests_total,
                 if reqs.is_empty() {
                     "none".to_owned()
@@ -142,7 +146,11 @@ impl Summary {
                     reqs.join(", ")
                 },
                 self.throttled,
-                self.retries
+                self.retries,
+                self.estimated_requests
+                    .map_or_else(String::new, |e| format!(
+                        "; estimated before the run: about {e}"
+                    )),
             );
         }
         if let Some(e) = &self.estimate {

@@ -1,6 +1,8 @@
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use super::{Step, StepError};
+use crate::api::calls::{BulkPlan, TagGrouping};
 use crate::event::{RowOutcome, StepStatus};
 
 /// An upserted row's bulk steps are `skipped` until a bulk call says otherwise, so a run
@@ -17,7 +19,8 @@ pub fn mark_owed(outcome: &mut RowOutcome, tags: &[String], business: Option<&st
 /// What a bulk batch does to its contacts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BatchKind {
-    /// Add these tags (sorted, so rows with the same set share batches).
+    /// Add these tags (sorted): a row's whole tag set, or one of its tags when the location's
+    /// calls are grouped per tag.
     Tags(Vec<String>),
     /// Set this business.
     Business(String),
@@ -41,14 +44,78 @@ pub struct Batch {
     pub items: Vec<(u64, String)>,
 }
 
+/// What a bulk call's answer did to one row's step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepUpdate {
+    pub seq: u64,
+    /// The step's status once every call it needed is back; `None` while some are owed.
+    pub settled: Option<StepStatus>,
+    /// The call succeeded for this row but the step as a whole is not (or not yet) done:
+    /// its tags are to be recorded one by one, so a resume sends only the others.
+    pub part_done: bool,
+}
+
 type GroupKey = (String, BatchKind);
 
 struct Entry {
     outcome: RowOutcome,
-    /// Bulk steps still owed to this row.
-    waiting: u8,
+    /// Bulk calls still owed to this row (its tags may span several).
+    waiting: u32,
+    /// Tag calls still owed; the tags step settles when none are.
+    tag_calls: u32,
+    /// The row's tags went out in more than one call: its errors name the tags.
+    split: bool,
+    /// Tag calls that did not succeed for this row: (their tags, reason, status).
+    tag_misses: Vec<(Vec<String>, String, StepStatus)>,
     /// The open groups this row sits in, for flushing the head of the line.
     groups: Vec<GroupKey>,
+}
+
+impl Entry {
+    fn done(outcome: RowOutcome) -> Self {
+        Entry {
+            outcome,
+            waiting: 0,
+            tag_calls: 0,
+            split: false,
+            tag_misses: Vec::new(),
+            groups: Vec::new(),
+        }
+    }
+
+    /// Every tag call is back: the step is done only if all succeeded, `failed` if any
+    /// failed, else `skipped` (some were never sent); the errors say which tags, and why.
+    fn settle_tags(&mut self) -> StepStatus {
+        if self.tag_misses.is_empty() {
+            self.outcome.tags_status = StepStatus::Done;
+            return StepStatus::Done;
+        }
+        let misses = std::mem::take(&mut self.tag_misses);
+        let status = if misses.iter().any(|m| m.2 == StepStatus::Failed) {
+            StepStatus::Failed
+        } else {
+            StepStatus::Skipped
+        };
+        // One error per reason, naming its tags when the row's tags were split.
+        let mut by_reason: Vec<(String, Vec<String>)> = Vec::new();
+        for (tags, reason, _) in misses {
+            match by_reason.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, all)) => all.extend(tags),
+                None => by_reason.push((reason, tags)),
+            }
+        }
+        for (reason, mut tags) in by_reason {
+            tags.sort();
+            let error = StepError {
+                step: Step::Tags,
+                tags: if self.split { tags } else { Vec::new() },
+                reason,
+            };
+            self.outcome.errors.push(error.to_string());
+        }
+        self.outcome.tags_status = status;
+        status
+    }
 }
 
 /// Rows between "read" and "reported", and the open bulk batches.
@@ -58,6 +125,7 @@ pub struct Ledger {
     groups: HashMap<GroupKey, Vec<(u64, String)>>,
     tag_batch: usize,
     business_batch: usize,
+    plan: Arc<BulkPlan>,
 }
 
 impl Ledger {
@@ -68,20 +136,19 @@ impl Ledger {
             groups: HashMap::new(),
             tag_batch: tag_batch.max(1),
             business_batch: business_batch.max(1),
+            plan: Arc::default(),
         }
+    }
+
+    /// Groups each location's tag calls as `plan` says (locations it does not name: per tag set).
+    pub fn with_plan(mut self, plan: Arc<BulkPlan>) -> Self {
+        self.plan = plan;
+        self
     }
 
     /// A row that owes nothing more (invalid, failed, dry-run, deferred).
     pub fn finish(&mut self, outcome: RowOutcome) {
-        let seq = outcome.seq;
-        self.pending.insert(
-            seq,
-            Entry {
-                outcome,
-                waiting: 0,
-                groups: Vec::new(),
-            },
-        );
+        self.pending.insert(outcome.seq, Entry::done(outcome));
     }
 
     /// A row whose upsert succeeded; its tags and business join open batches. Returns the
@@ -101,8 +168,16 @@ impl Ledger {
             let mut set = tags.to_vec();
             set.sort();
             set.dedup();
-            groups.push(((location.to_owned(), BatchKind::Tags(set)), self.tag_batch));
+            let kinds = match self.plan.grouping(location) {
+                // Sets-then-tags rows wait in their set's group; see `dissolve_sets`.
+                TagGrouping::PerTagSet | TagGrouping::SetsThenTags => vec![BatchKind::Tags(set)],
+                TagGrouping::PerTag => set.into_iter().map(|t| BatchKind::Tags(vec![t])).collect(),
+            };
+            for kind in kinds {
+                groups.push(((location.to_owned(), kind), self.tag_batch));
+            }
         }
+        let tag_calls = groups.len() as u32;
         if let Some(b) = business {
             groups.push((
                 (location.to_owned(), BatchKind::Business(b.to_owned())),
@@ -124,13 +199,14 @@ impl Ledger {
             }
             keys.push(key);
         }
-        let waiting = keys.len() as u8;
         self.pending.insert(
             seq,
             Entry {
-                outcome,
-                waiting,
+                waiting: keys.len() as u32,
+                tag_calls,
+                split: tag_calls > 1,
                 groups: keys,
+                ..Entry::done(outcome)
             },
         );
         for b in &full {
@@ -149,35 +225,54 @@ impl Ledger {
         }
     }
 
-    /// Records a bulk call's per-row results; an `Err` row's step becomes `failed_as`
-    /// (`Failed`, or `Skipped` when the call was never made).
+    /// Records a bulk call's per-row results; an `Err` row's call counts as `failed_as`
+    /// (`Failed`, or `Skipped` when the call was never made). Returns what each row's step
+    /// became, for the store.
     pub fn batch_done(
         &mut self,
         kind: &BatchKind,
         results: Vec<(u64, Result<(), String>)>,
         failed_as: StepStatus,
-    ) {
+    ) -> Vec<StepUpdate> {
+        let mut updates = Vec::with_capacity(results.len());
         for (seq, res) in results {
             let Some(e) = self.pending.get_mut(&seq) else {
                 continue;
             };
-            let status = match kind.step() {
-                Step::Tags => &mut e.outcome.tags_status,
-                Step::Business => &mut e.outcome.business_status,
-            };
-            match res {
-                Ok(()) => *status = StepStatus::Done,
-                Err(reason) => {
-                    *status = failed_as;
-                    let error = StepError {
-                        step: kind.step(),
-                        reason,
-                    };
-                    e.outcome.errors.push(error.to_string());
-                }
-            }
             e.waiting = e.waiting.saturating_sub(1);
+            let ok = res.is_ok();
+            let settled = match kind {
+                BatchKind::Business(_) => {
+                    let status = match res {
+                        Ok(()) => StepStatus::Done,
+                        Err(reason) => {
+                            let error = StepError {
+                                step: Step::Business,
+                                tags: Vec::new(),
+                                reason,
+                            };
+                            e.outcome.errors.push(error.to_string());
+                            failed_as
+                        }
+                    };
+                    e.outcome.business_status = status;
+                    Some(status)
+                }
+                BatchKind::Tags(tags) => {
+                    if let Err(reason) = res {
+                        e.tag_misses.push((tags.clone(), reason, failed_as));
+                    }
+                    e.tag_calls = e.tag_calls.saturating_sub(1);
+                    (e.tag_calls == 0).then(|| e.settle_tags())
+                }
+            };
+            updates.push(StepUpdate {
+                seq,
+                settled,
+                part_done: ok && settled != Some(StepStatus::Done),
+            });
         }
+        updates
     }
 
     /// Rows whose account is complete and whose turn it is, in input order.
@@ -212,18 +307,74 @@ impl Ledger {
         self.flush(keys)
     }
 
+    /// A sets-then-tags location's rows are all in: its set groups still open (fewer rows
+    /// than a batch) give their rows to per-tag groups. Single-tag sets already are those.
+    /// Returns the per-tag batches that became full.
+    fn dissolve_sets(&mut self, location: Option<&str>) -> Vec<Batch> {
+        let mut keys: Vec<GroupKey> = self
+            .groups
+            .keys()
+            .filter(|(loc, kind)| {
+                location.is_none_or(|l| l == loc)
+                    && matches!(kind, BatchKind::Tags(t) if t.len() > 1)
+                    && self.plan.grouping(loc) == TagGrouping::SetsThenTags
+            })
+            .cloned()
+            .collect();
+        keys.sort_by_key(|k| self.groups.get(k).and_then(|v| v.first()).map(|x| x.0));
+        let mut full = Vec::new();
+        for key in keys {
+            let (Some(items), BatchKind::Tags(set)) = (self.groups.remove(&key), &key.1) else {
+                continue;
+            };
+            for (seq, id) in items {
+                let mut tag_keys = Vec::new();
+                for t in set {
+                    let tag_key = (key.0.clone(), BatchKind::Tags(vec![t.clone()]));
+                    let group = self.groups.entry(tag_key.clone()).or_default();
+                    group.push((seq, id.clone()));
+                    if group.len() >= self.tag_batch {
+                        let items = self.groups.remove(&tag_key).unwrap_or_default();
+                        full.push(Batch {
+                            location: key.0.clone(),
+                            kind: tag_key.1.clone(),
+                            items,
+                        });
+                    } else {
+                        tag_keys.push(tag_key);
+                    }
+                }
+                if let Some(e) = self.pending.get_mut(&seq) {
+                    let extra = set.len() as u32 - 1;
+                    e.waiting += extra;
+                    e.tag_calls += extra;
+                    e.split = true;
+                    e.groups.retain(|g| *g != key);
+                    e.groups.extend(tag_keys);
+                }
+            }
+        }
+        for b in &full {
+            self.close_group(b);
+        }
+        full
+    }
+
     /// Every open batch (end of input).
     pub fn flush_all(&mut self) -> Vec<Batch> {
+        let mut out = self.dissolve_sets(None);
         let mut keys: Vec<GroupKey> = self.groups.keys().cloned().collect();
         keys.sort_by(|a, b| {
             let first = |k: &GroupKey| self.groups.get(k).and_then(|v| v.first()).map(|x| x.0);
             first(a).cmp(&first(b))
         });
-        self.flush(keys)
+        out.extend(self.flush(keys));
+        out
     }
 
     /// Every open batch of one location (it has no rows left).
     pub fn flush_location(&mut self, location: &str) -> Vec<Batch> {
+        let mut out = self.dissolve_sets(Some(location));
         let mut keys: Vec<GroupKey> = self
             .groups
             .keys()
@@ -231,7 +382,8 @@ impl Ledger {
             .cloned()
             .collect();
         keys.sort_by_key(|k| self.groups.get(k).and_then(|v| v.first()).map(|x| x.0));
-        self.flush(keys)
+        out.extend(self.flush(keys));
+        out
     }
 
     fn flush(&mut self, keys: Vec<GroupKey>) -> Vec<Batch> {
@@ -254,16 +406,12 @@ impl Ledger {
     pub fn abandon_open_batches(&mut self, reason: &str) {
         let keys: Vec<GroupKey> = self.groups.keys().cloned().collect();
         for b in self.flush(keys) {
-            for (seq, _) in &b.items {
-                if let Some(e) = self.pending.get_mut(seq) {
-                    e.waiting = e.waiting.saturating_sub(1);
-                    let error = StepError {
-                        step: b.kind.step(),
-                        reason: format!("not sent: {reason}"),
-                    };
-                    e.outcome.errors.push(error.to_string());
-                }
-            }
+            let results = b
+                .items
+                .iter()
+                .map(|(seq, _)| (*seq, Err(format!("not sent: {reason}"))))
+                .collect();
+            self.batch_done(&b.kind, results, StepStatus::Skipped);
         }
     }
 }
@@ -352,10 +500,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn flush_head_releases_the_oldest_row() {
-        let mut l = Ledger::new(100, 50);
-        l.upserted(outcome(0, RowStatus::Created), "L", &tags(&["rare"]), None);
+    /// Row 0 with `head` tags, then nine rows tagged "common".
+    fn rare_head(l: &mut Ledger, head: &[&str]) {
+        l.upserted(outcome(0, RowStatus::Created), "L", &tags(head), None);
         for i in 1..10 {
             l.upserted(
                 outcome(i, RowStatus::Created),
@@ -364,6 +511,12 @@ mod tests {
                 None,
             );
         }
+    }
+
+    #[test]
+    fn flush_head_releases_the_oldest_row() {
+        let mut l = Ledger::new(100, 50);
+        rare_head(&mut l, &["rare"]);
         let b = l.flush_head();
         assert_eq!(b.len(), 1);
         assert_eq!(b[0].kind, BatchKind::Tags(tags(&["rare"])));
@@ -387,5 +540,245 @@ mod tests {
             (StepStatus::Skipped, StepStatus::Skipped)
         );
         assert_eq!(r[0].errors.len(), 2);
+    }
+
+    fn per_tag(location: &str, tag_batch: usize) -> Ledger {
+        let mut plan = BulkPlan::default();
+        plan.by_location
+            .insert(location.to_owned(), TagGrouping::PerTag);
+        Ledger::new(tag_batch, 50).with_plan(Arc::new(plan))
+    }
+
+    fn batch_for<'a>(batches: &'a [Batch], tag: &str) -> &'a Batch {
+        batches
+            .iter()
+            .find(|b| b.kind == BatchKind::Tags(tags(&[tag])))
+            .expect("a call for the tag")
+    }
+
+    #[test]
+    fn per_tag_rows_are_done_only_once_every_call_of_theirs_succeeded() {
+        let mut l = per_tag("L", 100);
+        l.upserted(
+            outcome(0, RowStatus::Created),
+            "L",
+            &tags(&["b", "a"]),
+            None,
+        );
+        l.upserted(
+            outcome(1, RowStatus::Created),
+            "L",
+            &tags(&["c", "b"]),
+            None,
+        );
+        let batches = l.flush_all();
+        assert_eq!(batches.len(), 3, "one call per tag: {batches:?}");
+        let a = batch_for(&batches, "a");
+        assert_eq!(a.items, vec![(0, "c0".into())]);
+        let u = l.batch_done(&a.kind, vec![(0, Ok(()))], StepStatus::Failed);
+        assert_eq!(
+            u,
+            vec![StepUpdate {
+                seq: 0,
+                settled: None,
+                part_done: true
+            }]
+        );
+        assert!(l.pop_ready().is_empty(), "row 0 still owes tag b");
+        let b = batch_for(&batches, "b");
+        let u = l.batch_done(
+            &b.kind,
+            vec![(0, Ok(())), (1, Err("500 Internal Server Error".into()))],
+            StepStatus::Failed,
+        );
+        assert_eq!(u[0].settled, Some(StepStatus::Done));
+        assert!(!u[0].part_done, "a done step needs no tag list");
+        assert_eq!((u[1].settled, u[1].part_done), (None, false));
+        let ready = l.pop_ready();
+        assert_eq!(ready.len(), 1);
+        assert_eq!(ready[0].tags_status, StepStatus::Done);
+        assert!(ready[0].errors.is_empty());
+        let c = batch_for(&batches, "c");
+        let u = l.batch_done(&c.kind, vec![(1, Ok(()))], StepStatus::Failed);
+        assert_eq!(
+            (u[0].settled, u[0].part_done),
+            (Some(StepStatus::Failed), true),
+            "c is recorded as added although the step failed"
+        );
+        let ready = l.pop_ready();
+        assert_eq!(ready[0].tags_status, StepStatus::Failed);
+        assert_eq!(ready[0].errors, ["tags (b): 500 Internal Server Error"]);
+    }
+
+    #[test]
+    fn a_row_whose_calls_failed_and_were_not_sent_is_failed_and_names_each_tag_once() {
+        let mut l = per_tag("L", 100);
+        l.upserted(
+            outcome(0, RowStatus::Created),
+            "L",
+            &tags(&["a", "b", "c", "d"]),
+            Some("biz"),
+        );
+        let batches = l.flush_head();
+        assert_eq!(
+            batches.len(),
+            5,
+            "the head row's four tag calls and its business"
+        );
+        for t in ["a", "c"] {
+            let b = batch_for(&batches, t);
+            l.batch_done(&b.kind, vec![(0, Err("503".into()))], StepStatus::Failed);
+        }
+        let d = batch_for(&batches, "d");
+        l.batch_done(
+            &d.kind,
+            vec![(0, Err("not sent: 401".into()))],
+            StepStatus::Skipped,
+        );
+        let biz = batches
+            .iter()
+            .find(|b| b.kind.step() == Step::Business)
+            .unwrap();
+        l.batch_done(&biz.kind, vec![(0, Ok(()))], StepStatus::Failed);
+        assert!(l.pop_ready().is_empty(), "tag b is still out");
+        let b = batch_for(&batches, "b");
+        l.batch_done(&b.kind, vec![(0, Ok(()))], StepStatus::Failed);
+        let r = l.pop_ready();
+        assert_eq!(
+            (r[0].tags_status, r[0].business_status),
+            (StepStatus::Failed, StepStatus::Done)
+        );
+        assert_eq!(r[0].errors, ["tags (a, c): 503", "tags (d): not sent: 401"]);
+    }
+
+    #[test]
+    fn a_stop_leaves_a_split_row_skipped_for_the_tags_not_sent_only() {
+        let mut l = per_tag("L", 1);
+        // Batches of one: tag a's call is full at once and goes out.
+        let out = l.upserted(outcome(0, RowStatus::Created), "L", &tags(&["a"]), None);
+        assert_eq!(out.len(), 1);
+        l.batch_done(&out[0].kind, vec![(0, Ok(()))], StepStatus::Failed);
+        let mut l = per_tag("L", 2);
+        l.upserted(
+            outcome(0, RowStatus::Created),
+            "L",
+            &tags(&["a", "b"]),
+            None,
+        );
+        let out = l.upserted(outcome(1, RowStatus::Created), "L", &tags(&["a"]), None);
+        assert_eq!(out.len(), 1, "a's call is full");
+        l.batch_done(
+            &out[0].kind,
+            vec![(0, Ok(())), (1, Ok(()))],
+            StepStatus::Failed,
+        );
+        l.abandon_open_batches("interrupted");
+        let r = l.pop_ready();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].tags_status, StepStatus::Skipped);
+        assert_eq!(r[0].errors, ["tags (b): not sent: interrupted"]);
+        assert_eq!(r[1].tags_status, StepStatus::Done);
+    }
+
+    #[test]
+    fn flush_head_sends_every_call_the_oldest_row_waits_for() {
+        let mut l = per_tag("L", 100);
+        rare_head(&mut l, &["rare", "common"]);
+        let b = l.flush_head();
+        assert_eq!(b.len(), 2);
+        for b in &b {
+            let results = b.items.iter().map(|(seq, _)| (*seq, Ok(()))).collect();
+            l.batch_done(&b.kind, results, StepStatus::Failed);
+        }
+        assert_eq!(l.pop_ready().len(), 10, "the head's calls carried the rest");
+        assert_eq!(l.buffered(), 0);
+    }
+
+    #[test]
+    fn the_ledger_makes_exactly_the_calls_the_tally_counts_for_each_grouping() {
+        // Rows with 0–3 of 8 tags, as real files have them, and in location A a set that
+        // fills batches of its own, over two locations.
+        let all = [
+            "lead", "customer", "vip", "news", "webinar", "2024", "partner", "cold",
+        ];
+        let mut rows = Vec::new();
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..1000u64 {
+            let loc = if i % 3 == 0 { "A" } else { "B" };
+            let t: Vec<String> = if loc == "A" && i % 2 == 0 {
+                tags(&["news", "vip"])
+            } else {
+                let n = next() % 4;
+                (0..n)
+                    .map(|_| all[(next() % 8) as usize].to_owned())
+                    .collect()
+            };
+            rows.push((loc, t));
+        }
+        let batch = 20;
+        let mut tallies: HashMap<String, crate::api::calls::BulkTally> = HashMap::new();
+        for (loc, t) in &rows {
+            tallies.entry(loc.to_string()).or_default().add_row(t, None);
+        }
+        let groupings = [
+            TagGrouping::PerTagSet,
+            TagGrouping::PerTag,
+            TagGrouping::SetsThenTags,
+        ];
+        let mut counts = Vec::new();
+        for grouping in groupings {
+            let plan = BulkPlan {
+                by_location: ["A", "B"].map(|l| (l.to_owned(), grouping)).into(),
+            };
+            let mut l = Ledger::new(batch, 50).with_plan(Arc::new(plan));
+            let mut batches = Vec::new();
+            for (i, (loc, t)) in rows.iter().enumerate() {
+                batches.extend(l.upserted(outcome(i as u64, RowStatus::Created), loc, t, None));
+            }
+            batches.extend(l.flush_location("A"));
+            batches.extend(l.flush_all());
+            let expected: u64 = tallies
+                .values()
+                .map(|t| t.calls_with(grouping, batch))
+                .sum();
+            assert_eq!(batches.len() as u64, expected, "{grouping:?}");
+            // Each of a row's tags goes out exactly once, and every row is released.
+            let mut sent: Vec<(u64, String)> = Vec::new();
+            for b in &batches {
+                assert!(b.items.len() <= batch);
+                let BatchKind::Tags(t) = &b.kind else {
+                    panic!()
+                };
+                for (seq, _) in &b.items {
+                    sent.extend(t.iter().map(|t| (*seq, t.clone())));
+                }
+                let results = b.items.iter().map(|(seq, _)| (*seq, Ok(()))).collect();
+                l.batch_done(&b.kind, results, StepStatus::Failed);
+            }
+            sent.sort();
+            let mut want: Vec<(u64, String)> = Vec::new();
+            for (i, (_, t)) in rows.iter().enumerate() {
+                let mut t = t.clone();
+                t.sort();
+                t.dedup();
+                want.extend(t.into_iter().map(|t| (i as u64, t)));
+            }
+            assert_eq!(sent, want, "{grouping:?}");
+            let out = l.pop_ready();
+            assert_eq!(out.len(), rows.len());
+            assert!(out.iter().all(|o| o.errors.is_empty()));
+            counts.push(expected);
+        }
+        let planned: u64 = tallies.values().map(|t| t.tag_calls(batch).1).sum();
+        assert!(
+            counts[2] < counts[0] && counts[2] < counts[1] && planned == counts[2],
+            "sets then tags beats both here: {counts:?}"
+        );
     }
 }

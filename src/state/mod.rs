@@ -9,6 +9,6 @@ mod step_error;
 pub mod store;
 pub mod undo_log;
 
-pub use ledger::{mark_owed, Batch, BatchKind, Ledger};
+pub use ledger::{mark_owed, Batch, BatchKind, Ledger, StepUpdate};
 pub use step_error::StepError;
 pub use store::{RowHashes, RunIdentity, StateError, Step, Store};

@@ -3,7 +3,8 @@
 //!
 //! Tables (users may query them with `sqlite3`):
 //! - `runs`: one per import of a given input (fingerprint), mapping and location.
-//! - `rows`: per run and row, the outcome so far: contact id, bulk steps, errors.
+//! - `rows`: per run and row, the outcome so far: contact id, bulk steps, errors, and the
+//!   tags already added while others are owed (`tags_done`, when a row's tags span calls).
 //! - `applied`: per location and contact key (`e:<email>` / `p:<phone>`), hashes of the last
 //!   payload, tag set and business that HighLevel accepted.
 //!
@@ -18,8 +19,9 @@ use sha2::{Digest, Sha256};
 use crate::contact::ValidRow;
 use crate::event::{RowOutcome, RowStatus, StepStatus};
 
-/// 2 added what `undo` needs (see `undo_log.rs`); version 1 files are migrated on open.
-const SCHEMA_VERSION: i64 = 2;
+/// 2 added what `undo` needs (see `undo_log.rs`), 3 the tags a row already got
+/// (`rows.tags_done`); older files are migrated on open.
+const SCHEMA_VERSION: i64 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -68,6 +70,8 @@ pub struct Resumed {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prior {
     pub outcome: RowOutcome,
+    /// Tags already added to the contact by calls that succeeded while others did not.
+    pub tags_done: Vec<String>,
 }
 
 impl Prior {
@@ -136,7 +140,7 @@ fn short_hash(bytes: &[u8]) -> String {
     hex(&d[..16])
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes.iter().fold(String::new(), |mut s, b| {
         let _ = write!(s, "{b:02x}");
@@ -326,6 +330,10 @@ impl Store {
                 ) WITHOUT ROWID;",
             )?;
             super::undo_log::migrate(c, version)?;
+            if version < 3 {
+                // \x1f-joined; NULL: none recorded (the step is all or nothing so far).
+                c.execute_batch("ALTER TABLE rows ADD COLUMN tags_done TEXT")?;
+            }
             c.pragma_update(None, "user_version", SCHEMA_VERSION)
         })?;
         Ok(s)
@@ -489,7 +497,7 @@ impl Store {
         self.sql(|c| {
             c.prepare_cached(
                 "SELECT row, status, contact_id, location_id, email, phone, tags_status,
-                        business_status, errors, warnings
+                        business_status, errors, warnings, tags_done
                  FROM rows WHERE run_id = ?1 AND seq = ?2",
             )?
             .query_row(params![run, seq as i64], |r| {
@@ -504,7 +512,11 @@ impl Store {
                 outcome.business_status = step_from(&r.get::<_, String>(7)?);
                 outcome.errors = list(r.get(8)?);
                 outcome.warnings = list(r.get(9)?);
-                Ok(Prior { outcome })
+                let tags_done = r
+                    .get::<_, Option<String>>(10)?
+                    .map(|t| t.split('\u{1f}').map(str::to_owned).collect())
+                    .unwrap_or_default();
+                Ok(Prior { outcome, tags_done })
             })
             .optional()
         })
@@ -639,8 +651,23 @@ impl Store {
         Ok(())
     }
 
-    /// A bulk call's result for row `seq`. When applied, the row's contact keys now carry
-    /// this tag set / business.
+    /// A tag call added these tags to row `seq`'s contact while the row's other tag calls
+    /// are owed or failed: a resume sends only the others.
+    pub fn record_tags_done(&mut self, seq: u64, tags: &[String]) -> Result<(), StateError> {
+        self.begin()?;
+        let run = self.run_id;
+        self.sql(|c| {
+            c.prepare_cached(
+                "UPDATE rows SET tags_done = coalesce(tags_done || char(31), '') || ?3
+                 WHERE run_id = ?1 AND seq = ?2",
+            )?
+            .execute(params![run, seq as i64, tags.join("\u{1f}")])
+        })?;
+        Ok(())
+    }
+
+    /// Row `seq`'s bulk step settled (every call it needed is back). When applied, the
+    /// row's contact keys now carry this tag set / business.
     pub fn record_step(
         &mut self,
         seq: u64,
@@ -861,5 +888,39 @@ mod tests {
         assert_eq!(t(&["b", "a", "a"]), t(&["a", "b"]));
         assert_ne!(t(&["a"]), t(&["a", "b"]));
         assert_ne!(t(&["a,b"]), t(&["a", "b"]));
+    }
+
+    #[test]
+    fn tags_added_by_some_calls_are_remembered_for_the_resume() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let mut s = Store::open(&path).unwrap();
+        s.begin_run(&identity("a"), false).unwrap();
+        s.record_upserted(
+            &upserted(0, "x@e.com", "C1"),
+            &["e:x@e.com".into()],
+            &hashes("p", Some("t")),
+        )
+        .unwrap();
+        s.record_tags_done(0, &["a".into()]).unwrap();
+        s.record_tags_done(0, &["b".into()]).unwrap();
+        s.commit().unwrap();
+        let p = s.prior(0).unwrap().unwrap();
+        assert!(p.tags_pending());
+        assert_eq!(p.tags_done, ["a", "b"]);
+        // A version-2 file (no tags_done) is migrated on open and keeps its rows.
+        s.conn
+            .execute_batch("ALTER TABLE rows DROP COLUMN tags_done; PRAGMA user_version = 2;")
+            .unwrap();
+        drop(s);
+        let s = Store::open(&path).unwrap();
+        let v: i64 = s
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        let p = s.prior_of(1, 0).unwrap().unwrap();
+        assert!(p.tags_done.is_empty());
+        assert_eq!(p.outcome.contact_id.as_deref(), Some("C1"));
     }
 }

@@ -125,17 +125,18 @@ pub fn group(rows: Vec<ImportedRow>) -> (Vec<Item>, Vec<UndoOutcome>) {
             }
         };
         item.created |= r.status == RowStatus::Created;
-        if r.tags_status == StepStatus::Done {
-            match &r.tags_added {
-                Some(tags) => {
-                    for t in tags {
-                        if !item.tags_added.contains(t) {
-                            item.tags_added.push(t.clone());
-                        }
+        // A row whose tags went out in several calls may have some added even if its
+        // step as a whole failed: what the calls reported added is taken back.
+        match (&r.tags_added, r.tags_status) {
+            (Some(tags), _) => {
+                for t in tags {
+                    if !item.tags_added.contains(t) {
+                        item.tags_added.push(t.clone());
                     }
                 }
-                None => item.tags_unknown = true,
             }
+            (None, StepStatus::Done) => item.tags_unknown = true,
+            (None, _) => {}
         }
         if r.business_status == StepStatus::Done {
             item.business_set = r.business.clone();
@@ -465,5 +466,39 @@ mod tests {
         let d = decide(&it, Some(&now), Snapshot::NotTaken, false);
         assert_eq!(d.update, None);
         assert!(d.outcome.notes[0].contains("without --snapshot: firstName, city, companyName"));
+    }
+
+    #[test]
+    fn tags_some_calls_added_are_taken_back_even_if_the_rows_tags_step_failed() {
+        let row = |seq: u64, tags_status, tags_added: Option<Vec<String>>| ImportedRow {
+            seq,
+            row: seq + 2,
+            status: RowStatus::Updated,
+            contact_id: Some(format!("C{seq}")),
+            location_id: Some("L".into()),
+            email: None,
+            phone: None,
+            business_status: StepStatus::None,
+            business: None,
+            business_before: None,
+            tags_added,
+            tags_status,
+            after_hash: None,
+            sent_fields: Vec::new(),
+        };
+        let (items, _) = group(vec![
+            // Tag a's call added it, tag b's call failed.
+            row(0, StepStatus::Failed, Some(vec!["a".into()])),
+            // Nothing reported added and the step failed: nothing to take back.
+            row(1, StepStatus::Failed, None),
+            row(2, StepStatus::Done, None),
+        ]);
+        assert_eq!(items[0].tags_added, ["a"]);
+        assert!(!items[0].tags_unknown);
+        assert!(items[1].tags_added.is_empty() && !items[1].tags_unknown);
+        assert!(
+            items[2].tags_unknown,
+            "done, but the answer did not say which"
+        );
     }
 }

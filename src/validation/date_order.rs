@@ -4,12 +4,10 @@
 //! (`03/04/1990`) then follow the column; in a column with no such evidence, or with both,
 //! they stay ambiguous and are left out.
 
-use std::collections::HashMap;
-use std::path::Path;
-
 use super::dates::{reading, DateOrder, Reading};
-use crate::input::{InputOptions, Reader};
+use crate::input::RecordValues;
 use crate::mapping::Mapper;
+use std::collections::HashMap;
 
 /// What the file as a whole says about how to read its values: date orders by column name,
 /// and whether `,` is the decimal separator (a `;`-separated file, as Excel writes in
@@ -109,34 +107,68 @@ impl Tally {
     }
 }
 
-/// Reads the file once more (only when it has such columns) and tallies the dates of every column that may hold them
-/// (dateOfBirth and custom fields without a `date_format`): the orders, and one line per
-/// column worth telling about. CSV (and other tabular input) only; JSONL keeps HighLevel's
-/// month-first reading.
-pub fn infer(path: &Path, opts: &InputOptions, mapper: &Mapper) -> (ColumnHints, Vec<String>) {
-    let columns = mapper.date_candidates();
-    let Ok(reader) = Reader::open(path, opts) else {
-        return (ColumnHints::default(), Vec::new());
-    };
-    let mut orders = ColumnHints {
-        decimal_comma: reader.delimiter() == Some(b';'),
-        ..ColumnHints::default()
-    };
-    if columns.is_empty() {
-        return (orders, Vec::new());
-    }
-    let headers = reader.headers().map(<[String]>::to_vec).unwrap_or_default();
-    let mut tallies = vec![Tally::default(); columns.len()];
-    reader.scan_columns(&columns, |k, cell| tallies[k].see(cell));
-    let mut notes = Vec::new();
-    for (tally, &i) in tallies.iter().zip(&columns) {
-        let Some(name) = headers.get(i) else { continue };
-        if let Some(o) = tally.order() {
-            orders.by_column.insert(name.clone(), o);
+/// The dates of every column that may hold them, tallied as the pre-pass reads the file
+/// (`crate::pipeline::prepass`), so that no read of its own is needed. CSV (and other
+/// tabular input) only; JSONL keeps HighLevel's month-first reading.
+#[derive(Debug, Clone, Default)]
+pub struct DateScan {
+    /// Column index and its tally, for the columns being watched.
+    columns: Vec<(usize, Tally)>,
+    headers: Vec<String>,
+    decimal_comma: bool,
+}
+
+impl DateScan {
+    /// Watches `columns` (indices into `headers`); `delimiter` is the file's, if CSV.
+    pub fn new(headers: &[String], delimiter: Option<u8>, columns: &[usize]) -> Self {
+        let mut columns: Vec<usize> = columns.to_vec();
+        columns.sort_unstable();
+        columns.dedup();
+        DateScan {
+            columns: columns.into_iter().map(|i| (i, Tally::default())).collect(),
+            headers: headers.to_vec(),
+            decimal_comma: delimiter == Some(b';'),
         }
-        notes.extend(tally.describe(name));
     }
-    (orders, notes)
+
+    /// Whether reading the rows would tell anything.
+    pub fn watches(&self) -> bool {
+        !self.columns.is_empty()
+    }
+
+    pub fn see(&mut self, values: &RecordValues) {
+        if let RecordValues::Cells(cells) = values {
+            for (i, tally) in self.columns.iter_mut() {
+                if let Some(cell) = cells.get(*i) {
+                    tally.see(cell);
+                }
+            }
+        }
+    }
+
+    /// The orders, and one line per column worth telling about, for the mapper's date
+    /// columns as they are now (matching columns to custom fields may have added some, which
+    /// the scan watched too).
+    pub fn hints(&self, mapper: &Mapper) -> (ColumnHints, Vec<String>) {
+        let mut orders = ColumnHints {
+            decimal_comma: self.decimal_comma,
+            ..ColumnHints::default()
+        };
+        let mut notes = Vec::new();
+        for i in mapper.date_candidates() {
+            let (Some(name), Some((_, tally))) = (
+                self.headers.get(i),
+                self.columns.iter().find(|(c, _)| *c == i),
+            ) else {
+                continue;
+            };
+            if let Some(o) = tally.order() {
+                orders.by_column.insert(name.clone(), o);
+            }
+            notes.extend(tally.describe(name));
+        }
+        (orders, notes)
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,517 @@
+//! The one read of the file before an import: it counts the rows, fingerprints the file for
+//! the state store (SHA-256 of the bytes as they stream by), tallies the dates of every
+//! column that may hold them, and, for an import, tallies each location's upserts, tags and
+//! businesses with the import's own [`Preparer`], so the estimate and the bulk plan come
+//! from the file's real tag sets rather than a guess. A dry run asks only for what it needs.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Read;
+use std::sync::mpsc::{channel, sync_channel};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use sha2::{Digest, Sha256};
+
+use super::prepare::{Prepared, Preparer};
+use super::run::{lacks_location, validation, RunConfig, RunError};
+use crate::api::batch_window::Window;
+use crate::api::calls::{BulkPlan, BulkTally, MAX_BUSINESS_BATCH, TRACKED_IN_ALL};
+use crate::api::RateLimit;
+use crate::input::{Format, Reader, Record};
+use crate::mapping::Mapper;
+use crate::plan::{Estimate, LocationTally};
+use crate::state::store;
+use crate::validation::custom_fields::CustomFieldSet;
+use crate::validation::date_order::DateScan;
+use crate::validation::Validator;
+
+/// What the pre-pass should find out. Dates are always tallied when the mapping has date
+/// columns (the run needs their order).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Want {
+    /// Rows, for the progress bar and the resume line.
+    pub count: bool,
+    /// The state store's fingerprint of the file.
+    pub fingerprint: bool,
+    /// Each location's upserts, tags and businesses (validates every row).
+    pub tally: bool,
+}
+
+/// What the pre-pass found.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// Records in the file (each gets one report line), when counted.
+    pub rows: Option<u64>,
+    pub fingerprint: Option<String>,
+    pub dates: DateScan,
+    /// With [`Want::tally`]: by location, what the import would send.
+    pub tallies: BTreeMap<String, LocationTally>,
+}
+
+impl Facts {
+    /// The import's requests, from the tallies.
+    pub fn estimate(&self, tag_batch: usize, rate: RateLimit) -> Estimate {
+        Estimate::from_tallies(&self.tallies, tag_batch, rate)
+    }
+
+    /// Each location's tag grouping: the cheaper one for its rows.
+    pub fn bulk_plan(&self, tag_batch: usize) -> BulkPlan {
+        BulkPlan::from_tallies(self.tallies.iter().map(|(l, t)| (l, &t.bulk)), tag_batch)
+    }
+}
+
+/// Reads the file once for what `want` asks (and its date columns).
+pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
+    let hash = Arc::new(Mutex::new(Hashed::default()));
+    let mut rest: Option<File> = None;
+    let mut reader = Reader::open_through(&cfg.input, &cfg.input_options, |f| {
+        rest = f.try_clone().ok();
+        Box::new(Hashing {
+            file: f,
+            hash: hash.clone(),
+        })
+    })?;
+    let mapper = Mapper::new(cfg.mapping.as_ref(), reader.headers())?;
+    if want.tally && lacks_location(cfg, &mapper, &reader) {
+        return Err(RunError::NoLocation);
+    }
+    let headers = reader.headers().map(<[String]>::to_vec).unwrap_or_default();
+    let mut columns = mapper.date_candidates();
+    let matches_fields = cfg.api.is_some() && cfg.location.is_some();
+    if matches_fields {
+        // Columns the run may still match to the location's custom fields (after this read).
+        columns.extend(
+            mapper
+                .candidates()
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| c.then_some(i)),
+        );
+    }
+    let mut facts = Facts {
+        dates: DateScan::new(&headers, reader.delimiter(), &columns),
+        ..Facts::default()
+    };
+    if !(want.fingerprint || want.tally || facts.dates.watches()) {
+        drop(reader);
+        facts.rows = want.count.then(|| count_lines(cfg)).flatten();
+        return Ok(facts);
+    }
+    let seeded = (matches_fields && mapper.may_match_custom_fields())
+        .then(|| cfg.location.clone())
+        .flatten();
+    let preparer = if want.tally {
+        let validator = Validator::new(validation(cfg))?;
+        let declared = CustomFieldSet::declared(mapper.declared_custom_fields());
+        Some(Preparer {
+            declared,
+            mapper,
+            validator,
+            default_location: cfg.location.clone(),
+            require_location: true,
+            keep_raw: false,
+            headers: None,
+        })
+    } else {
+        None
+    };
+    let workbook = reader.format() == Format::Xlsx;
+    let rows = match &preparer {
+        Some(p) => tally_rows(&mut reader, &mut facts, p, window(cfg)),
+        None => {
+            let mut rows = 0u64;
+            for record in reader.by_ref() {
+                rows += 1;
+                facts.dates.see(&record.values);
+            }
+            rows
+        }
+    };
+    drop(reader);
+    facts.rows = Some(rows);
+    if want.tally {
+        // Reads the run makes before a location's first row: the fields the columns are
+        // matched to, and with OAuth credentials every location's (the preflight).
+        if let Some(l) = seeded {
+            facts.tallies.entry(l).or_default().custom_fields = true;
+        }
+        if cfg.api.as_ref().is_some_and(|a| a.credentials.is_some()) {
+            for t in facts.tallies.values_mut() {
+                t.custom_fields = true;
+            }
+        }
+    }
+    if want.fingerprint {
+        facts.fingerprint = match (workbook, rest) {
+            // A workbook is read by seeking around in it: hashed on its own.
+            (false, Some(rest)) => finish_hash(&hash, rest),
+            _ => None,
+        };
+        if facts.fingerprint.is_none() {
+            facts.fingerprint = Some(store::fingerprint_file(&cfg.input)?);
+        }
+    }
+    Ok(facts)
+}
+
+/// How the run's ledger batches: its bound on rows held for ordering, and the batch sizes.
+pub(super) fn window(cfg: &RunConfig) -> Window {
+    Window {
+        rows: cfg.max_buffered_rows as u64,
+        tag_batch: cfg.tag_batch_size.max(1) as u64,
+        business_batch: cfg.business_batch_size.clamp(1, MAX_BUSINESS_BATCH) as u64,
+    }
+}
+
+/// Records handed to a preparing thread at a time.
+const CHUNK: usize = 512;
+/// Chunks read but not yet tallied, per worker.
+const CHUNKS_PER_WORKER: u64 = 4;
+
+/// What the tally needs of a row the import would upsert.
+struct Upsert {
+    seq: u64,
+    location: String,
+    tags: Vec<String>,
+    business: Option<String>,
+    custom_fields: bool,
+}
+
+fn upsert_of(preparer: &Preparer, record: &Record) -> Option<Upsert> {
+    match preparer.prepare(record) {
+        Prepared::Valid {
+            seq,
+            location: Some(location),
+            valid,
+            ..
+        } => Some(Upsert {
+            seq,
+            location,
+            custom_fields: !valid.contact.custom_fields.is_empty(),
+            tags: valid.tags,
+            business: valid.business_id,
+        }),
+        _ => None,
+    }
+}
+
+/// Reads every record (its dates tallied here) while workers prepare the rows, as the
+/// import's preparation does (validation is the costly part, and it uses every core); the
+/// rows are tallied here in file order, as the ledger will batch them.
+fn tally_rows(reader: &mut Reader, facts: &mut Facts, preparer: &Preparer, window: Window) -> u64 {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4);
+    let (work_tx, work_rx) = sync_channel::<(u64, Vec<Record>)>(workers * 2);
+    let work_rx = Mutex::new(work_rx);
+    let (done_tx, done_rx) = channel::<(u64, Vec<Option<Upsert>>)>();
+    let mut tally = InOrder {
+        facts,
+        window,
+        room: TRACKED_IN_ALL,
+        waiting: BTreeMap::new(),
+        next: 0,
+    };
+    let mut rows = 0u64;
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            let (work_rx, done_tx) = (&work_rx, done_tx.clone());
+            s.spawn(move || loop {
+                // The lock is held only to take a chunk.
+                let next = work_rx
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .recv();
+                let Ok((idx, chunk)) = next else { return };
+                let upserts = chunk.iter().map(|r| upsert_of(preparer, r)).collect();
+                if done_tx.send((idx, upserts)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+        let mut sent = 0u64;
+        loop {
+            // Memory stays bounded: reading waits while chunks are out.
+            while sent - tally.next >= CHUNKS_PER_WORKER * workers as u64 {
+                match done_rx.recv() {
+                    Ok(done) => tally.take(done),
+                    Err(_) => return,
+                }
+            }
+            let chunk: Vec<Record> = reader.by_ref().take(CHUNK).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            rows += chunk.len() as u64;
+            for record in &chunk {
+                tally.facts.dates.see(&record.values);
+            }
+            if work_tx.send((sent, chunk)).is_err() {
+                break;
+            }
+            sent += 1;
+        }
+        drop(work_tx);
+        for done in done_rx.iter() {
+            tally.take(done);
+        }
+    });
+    for t in facts.tallies.values_mut() {
+        t.bulk.end_of_input(rows.saturating_sub(1));
+    }
+    rows
+}
+
+/// Puts prepared chunks back in file order and tallies their rows.
+struct InOrder<'a> {
+    facts: &'a mut Facts,
+    window: Window,
+    room: usize,
+    waiting: BTreeMap<u64, Vec<Option<Upsert>>>,
+    next: u64,
+}
+
+impl InOrder<'_> {
+    fn take(&mut self, (idx, upserts): (u64, Vec<Option<Upsert>>)) {
+        self.waiting.insert(idx, upserts);
+        while let Some(chunk) = self.waiting.remove(&self.next) {
+            self.next += 1;
+            for u in chunk.into_iter().flatten() {
+                let window = self.window;
+                let t = self
+                    .facts
+                    .tallies
+                    .entry(u.location)
+                    .or_insert_with(|| LocationTally {
+                        bulk: BulkTally::in_file_order(window),
+                        custom_fields: false,
+                    });
+                t.bulk
+                    .add_row_at(u.seq, &u.tags, u.business.as_deref(), &mut self.room);
+                t.custom_fields |= u.custom_fields;
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Hashed {
+    sha: Sha256,
+    failed: bool,
+}
+
+/// The file as the reader reads it, every byte also fed to the hash.
+struct Hashing {
+    file: File,
+    hash: Arc<Mutex<Hashed>>,
+}
+
+impl Read for Hashing {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let r = self.file.read(buf);
+        let mut h = self.hash.lock().unwrap_or_else(PoisonError::into_inner);
+        match &r {
+            Ok(n) => h.sha.update(&buf[..*n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => h.failed = true,
+        }
+        r
+    }
+}
+
+/// Hashes whatever the reader left unread (it shares the file's offset), then the digest.
+fn finish_hash(hash: &Mutex<Hashed>, mut rest: File) -> Option<String> {
+    let mut h = hash.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match rest.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => h.sha.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    (!h.failed).then(|| store::hex(&std::mem::take(&mut h.sha).finalize()))
+}
+
+/// Rows without parsing them, for a progress bar when nothing else needs the rows: lines
+/// (less the header for CSV), or a workbook's declared size.
+fn count_lines(cfg: &RunConfig) -> Option<u64> {
+    if crate::input::is_workbook(&cfg.input, &cfg.input_options) {
+        return Reader::open(&cfg.input, &cfg.input_options)
+            .ok()?
+            .rows_hint();
+    }
+    let mut f = File::open(&cfg.input).ok()?;
+    let mut buf = vec![0u8; 256 * 1024];
+    let (mut lines, mut last) = (0u64, b'\n');
+    loop {
+        let n = f.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        lines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
+        last = buf[n - 1];
+    }
+    lines += u64::from(last != b'\n');
+    let is_jsonl = matches!(cfg.input_options.format, Some(Format::Jsonl))
+        || cfg
+            .input
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"));
+    Some(if is_jsonl {
+        lines
+    } else {
+        lines.saturating_sub(1)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::calls::TagGrouping;
+
+    fn cfg(dir: &tempfile::TempDir, name: &str, content: &[u8]) -> RunConfig {
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        RunConfig::new(path)
+    }
+
+    const ALL: Want = Want {
+        count: true,
+        fingerprint: true,
+        tally: true,
+    };
+
+    #[test]
+    fn the_fingerprint_taken_on_the_way_is_the_stores_own() {
+        let dir = tempfile::tempdir().unwrap();
+        // A BOM, quoted line breaks, blank lines at the end, and more than the sniffed prefix.
+        let mut csv = b"\xEF\xBB\xBFEmail,Notes,Tags\n".to_vec();
+        for i in 0..6_000 {
+            csv.extend(format!("p{i}@example.com,\"two\nlines\",vip\n").as_bytes());
+        }
+        csv.extend(b"\n\n");
+        let mut jsonl = Vec::new();
+        for i in 0..3 {
+            jsonl.extend(format!("{{\"email\":\"j{i}@example.com\"}}\n\n").as_bytes());
+        }
+        for (name, content, rows) in [("a.csv", csv, 6_000), ("b.jsonl", jsonl, 3)] {
+            let mut cfg = cfg(&dir, name, &content);
+            cfg.location = Some("L".into());
+            let facts = prepass(&cfg, ALL).unwrap();
+            assert_eq!(
+                facts.fingerprint.unwrap(),
+                store::fingerprint_file(&cfg.input).unwrap(),
+                "{name}"
+            );
+            assert_eq!(facts.rows, Some(rows), "{name}");
+        }
+    }
+
+    #[test]
+    fn each_location_is_tallied_with_the_tags_and_business_the_import_sends() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = cfg(
+            &dir,
+            "agency.csv",
+            b"Email,Phone Number,Tags,Location ID,businessId\n\
+              a@example.com,,\"VIP, blog\",loc-a,biz1\n\
+              b@example.com,,\"blog,vip\",loc-a,\n\
+              not-an-email,,vip,loc-a,\n\
+              c@example.com,,,,biz1\n\
+              d@example.com,,trial,loc-b,\n",
+        );
+        c.location = Some("loc-default".into());
+        c.validation.extra_tags = vec!["imported".into()];
+        let facts = prepass(&c, ALL).unwrap();
+        assert_eq!(facts.rows, Some(5));
+        let a = &facts.tallies["loc-a"].bulk;
+        assert_eq!(
+            a.upserts, 2,
+            "the row without an email or phone is not sent"
+        );
+        // Tags keep the first spelling of a tag, as the import sends them.
+        assert_eq!(a.by_tag_set.len(), 2);
+        assert_eq!(a.by_tag["imported"], 2);
+        assert_eq!(a.by_business["biz1"], 1);
+        assert_eq!(facts.tallies["loc-default"].bulk.upserts, 1);
+        assert_eq!(facts.tallies["loc-b"].bulk.by_tag.len(), 2);
+        let e = facts.estimate(100, "100/10s".parse().unwrap());
+        assert_eq!((e.upserts, e.business_calls), (4, 2));
+        assert!(!e.approximate);
+        assert_eq!(
+            facts.bulk_plan(100).grouping("loc-a"),
+            facts.tallies["loc-a"].bulk.tag_calls(100).0
+        );
+    }
+
+    #[test]
+    fn varied_tag_sets_make_the_plan_group_per_tag() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut csv = String::from("Email,Tags\n");
+        let tags = ["a", "b", "c", "d", "e"];
+        for i in 0..200 {
+            csv.push_str(&format!(
+                "v{i}@example.com,\"{},{}\"\n",
+                tags[i % 5],
+                tags[(i / 5) % 5]
+            ));
+        }
+        let mut c = cfg(&dir, "v.csv", csv.as_bytes());
+        c.location = Some("L".into());
+        let facts = prepass(&c, ALL).unwrap();
+        let (grouping, calls) = facts.tallies["L"].bulk.tag_calls(100);
+        assert_eq!((grouping, calls), (TagGrouping::PerTag, 5));
+        assert_eq!(facts.bulk_plan(100).grouping("L"), TagGrouping::PerTag);
+        assert_eq!(
+            facts.estimate(100, "100/10s".parse().unwrap()).requests,
+            205
+        );
+    }
+
+    #[test]
+    fn an_import_with_nowhere_to_send_its_rows_is_refused_before_they_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = cfg(
+            &dir,
+            "n.csv",
+            b"Email,Tags
+x@example.com,vip
+",
+        );
+        assert!(matches!(prepass(&c, ALL), Err(RunError::NoLocation)));
+        // A dry run needs no location.
+        assert!(prepass(&c, Want::default()).is_ok());
+    }
+
+    #[test]
+    fn a_dry_run_reads_only_for_its_date_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = cfg(
+            &dir,
+            "d.csv",
+            b"Email,Date of Birth\nx@example.com,31/12/1990\ny@example.com,03/04/1985\n",
+        );
+        let facts = prepass(&c, Want::default()).unwrap();
+        assert_eq!((facts.rows, facts.fingerprint.as_deref()), (Some(2), None));
+        assert!(facts.tallies.is_empty());
+        let mapper = Mapper::new(None, Some(&["Email".into(), "Date of Birth".into()])).unwrap();
+        let (hints, notes) = facts.dates.hints(&mapper);
+        assert_eq!(
+            hints.get("Date of Birth"),
+            Some(crate::validation::dates::DateOrder::DayFirst)
+        );
+        assert_eq!(notes.len(), 1);
+        // No date column: nothing is read, and nothing counted unless asked.
+        let c = cfg(&dir, "e.csv", b"Email\nx@example.com\n");
+        assert_eq!(prepass(&c, Want::default()).unwrap().rows, None);
+        let count = Want {
+            count: true,
+            ..Want::default()
+        };
+        assert_eq!(prepass(&c, count).unwrap().rows, Some(1));
+    }
+}
