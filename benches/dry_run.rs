@@ -3,7 +3,8 @@
 //! Criterion measures a parse-only pass and the full dry run side by side on 200k rows; then
 //! one 1M-row timing of each, and the built binary's `validate` on 1M rows with its peak RSS.
 //!
-//! Run: `cargo bench --bench dry_run` (`-- --quick-1m` skips criterion, 1M figures only).
+//! Run: `cargo bench --bench dry_run` (`-- --quick-1m` skips criterion, 1M figures only;
+//! `-- --write PATH N` only writes an N-row messy file, e.g. to profile `validate` on it).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -42,7 +43,15 @@ fn dry_run(rt: &tokio::runtime::Runtime, path: &Path, report: &Path) -> u64 {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick-1m");
+    let args: Vec<String> = std::env::args().collect();
+    // `-- --write PATH N`: only writes the messy file (to profile `validate` on it).
+    if let [_, flag, path, n, ..] = &args[..] {
+        if flag == "--write" {
+            write_messy(Path::new(path), n.parse().unwrap());
+            return;
+        }
+    }
+    let quick = args.iter().any(|a| a == "--quick-1m");
     let dir = tempfile::tempdir().unwrap();
     let small = dir.path().join("messy-200k.csv");
     let big = dir.path().join("messy-1m.csv");

@@ -104,7 +104,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use serde_json::Value;
 
@@ -193,8 +193,9 @@ pub enum RawValue {
 pub struct MappedValue {
     /// Never `Ignore`.
     pub target: Target,
-    /// The input column or JSON key; `None` for constants.
-    pub column: Option<String>,
+    /// The input column or JSON key; `None` for constants. Shared: a CSV column's name is
+    /// not copied for every row.
+    pub column: Option<Arc<str>>,
     pub value: RawValue,
 }
 
@@ -809,6 +810,8 @@ pub fn detect_target(header: &str) -> Option<Target> {
 pub struct Mapper {
     spec_name: Option<String>,
     headers: Option<Vec<String>>,
+    /// The same names, shared by every row's values.
+    header_names: Vec<Arc<str>>,
     /// CSV: one rule per header; `None` = matched nothing.
     columns: Vec<Option<Rule>>,
     /// JSONL: rules from the preset and the mapping file, by key.
@@ -886,6 +889,11 @@ impl Mapper {
         let mut mapper = Mapper {
             spec_name: spec.filter(|s| !s.implicit).map(|s| s.name.clone()),
             headers: headers.map(<[String]>::to_vec),
+            header_names: headers
+                .unwrap_or_default()
+                .iter()
+                .map(|h| Arc::from(h.as_str()))
+                .collect(),
             columns: Vec::new(),
             spec_rules: preset_rules.iter().chain(user_rules).cloned().collect(),
             auto,
@@ -1239,7 +1247,10 @@ impl Mapper {
             }
             let column = headers.get(i).map(String::as_str);
             match text_value(cell, rule) {
-                Ok(Some(value)) => push_value(out, &mut later, rule, column, value),
+                Ok(Some(value)) => {
+                    let name = self.header_names.get(i).cloned();
+                    push_value(out, &mut later, rule, name, value)
+                }
                 Ok(None) => {}
                 Err(m) => out
                     .cell_errors
@@ -1286,7 +1297,7 @@ impl Mapper {
             }
             if rule.fallback || rule.split_name || rule.group.is_some() {
                 if let Some(v) = json_value(out, key, &rule, value) {
-                    push_value(out, &mut later, &rule, Some(key), v);
+                    push_value(out, &mut later, &rule, Some(Arc::from(key.as_str())), v);
                 }
                 continue;
             }
@@ -1403,7 +1414,7 @@ fn push_json(
     }
     out.values.push(MappedValue {
         target: rule.target.clone(),
-        column: Some(column_out.to_owned()),
+        column: Some(Arc::from(column_out)),
         value: v,
     });
 }
@@ -1476,7 +1487,7 @@ fn push_value(
     out: &mut MappedRow,
     later: &mut Later,
     rule: &Rule,
-    column: Option<&str>,
+    column: Option<Arc<str>>,
     value: RawValue,
 ) {
     if let (true, RawValue::Text(full)) = (rule.split_name, &value) {
@@ -1488,7 +1499,7 @@ fn push_value(
                     None,
                     MappedValue {
                         target: Target::Field(field),
-                        column: column.map(str::to_owned),
+                        column: column.clone(),
                         value: RawValue::Text(part),
                     },
                 ));
@@ -1497,7 +1508,7 @@ fn push_value(
     }
     let v = MappedValue {
         target: rule.target.clone(),
-        column: column.map(str::to_owned),
+        column,
         value,
     };
     if rule.fallback {

@@ -217,7 +217,7 @@ mod mapping_options {
             .values
             .into_iter()
             .filter(|v| v.target == Target::Field(field))
-            .map(|v| (v.column.unwrap_or_default(), v.value))
+            .map(|v| (v.column.as_deref().unwrap_or_default().to_owned(), v.value))
             .collect()
     }
 

@@ -14,7 +14,7 @@ use crate::plan::Estimate;
 /// Classifies every row; returns how many were read and, with a planner (the rows judged
 /// against the location's contacts), the estimate.
 pub(super) async fn check_rows(
-    mut rows: mpsc::Receiver<Prepared>,
+    mut rows: super::prepare_pool::PreparedRx,
     msg_tx: mpsc::Sender<Msg>,
     stop_tx: StopTx,
     mut checks: FieldChecks,

@@ -36,7 +36,7 @@ fn lookahead(locations: usize) -> usize {
 
 /// What the import loop reads from and reports to.
 pub(super) struct ImportLoop {
-    pub rows: mpsc::Receiver<Prepared>,
+    pub rows: super::prepare_pool::PreparedRx,
     pub msg_tx: mpsc::Sender<Msg>,
     pub dispatcher: Dispatcher,
     pub stop_rx: watch::Receiver<Option<Stop>>,

@@ -24,7 +24,7 @@ const TICKETS_PER_WORKER: usize = 4;
 pub(super) fn spawn(
     reader: Reader,
     preparer: Preparer,
-    out: mpsc::Sender<Prepared>,
+    out: mpsc::Sender<Vec<Prepared>>,
     all_cores: bool,
 ) -> std::io::Result<JoinHandle<()>> {
     let workers = if all_cores {
@@ -93,7 +93,7 @@ pub(super) fn spawn(
 
 fn forward_in_order(
     done: Receiver<(u64, Vec<Prepared>)>,
-    out: mpsc::Sender<Prepared>,
+    out: mpsc::Sender<Vec<Prepared>>,
     tickets: std::sync::mpsc::SyncSender<()>,
 ) {
     let mut waiting: BTreeMap<u64, Vec<Prepared>> = BTreeMap::new();
@@ -101,13 +101,45 @@ fn forward_in_order(
     for (idx, chunk) in done {
         waiting.insert(idx, chunk);
         while let Some(chunk) = waiting.remove(&next) {
-            for p in chunk {
-                if out.blocking_send(p).is_err() {
-                    return;
-                }
+            if out.blocking_send(chunk).is_err() {
+                return;
             }
             next += 1;
             let _ = tickets.send(());
+        }
+    }
+}
+
+/// Rows in input order, handed over a chunk at a time (one channel message per chunk, not
+/// per row) and taken one at a time.
+pub struct PreparedRx {
+    rx: mpsc::Receiver<Vec<Prepared>>,
+    chunk: std::vec::IntoIter<Prepared>,
+}
+
+/// Chunks in flight between the orderer and the run: with the tickets, at most
+/// `CHUNK * (TICKETS + IN_FLIGHT)` rows are read ahead.
+const IN_FLIGHT: usize = 4;
+
+pub(super) fn channel() -> (mpsc::Sender<Vec<Prepared>>, PreparedRx) {
+    let (tx, rx) = mpsc::channel(IN_FLIGHT);
+    (
+        tx,
+        PreparedRx {
+            rx,
+            chunk: Vec::new().into_iter(),
+        },
+    )
+}
+
+impl PreparedRx {
+    /// The next row; `None` once every row has come. Cancel-safe (for `select!`).
+    pub async fn recv(&mut self) -> Option<Prepared> {
+        loop {
+            if let Some(p) = self.chunk.next() {
+                return Some(p);
+            }
+            self.chunk = self.rx.recv().await?.into_iter();
         }
     }
 }

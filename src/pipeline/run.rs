@@ -17,7 +17,7 @@ use super::dispatcher::Dispatcher;
 use super::fields::FieldChecks;
 use super::import_loop::ImportLoop;
 use super::mode::Mode;
-use super::prepare::{Prepared, Preparer};
+use super::prepare::Preparer;
 use super::prepass::{prepass, Facts, Want};
 use super::stop::{exit_code, set_stop, Stop};
 use super::ExitCode;
@@ -273,7 +273,7 @@ pub async fn run(
     };
 
     // Reading and classifying is blocking, CPU-bound work: its own threads.
-    let (row_tx, row_rx) = mpsc::channel::<Prepared>(1024);
+    let (row_tx, row_rx) = super::prepare_pool::channel();
     let reader_thread = super::prepare_pool::spawn(reader, preparer, row_tx, dry_run)
         .map_err(RunError::ReaderThread)?;
 

@@ -229,10 +229,10 @@ pub fn reading(t: &str) -> Reading {
     let Some(sep) = d.chars().find(|c| matches!(c, '-' | '/' | '.' | '_')) else {
         return Reading::Other;
     };
-    let parts: Vec<&str> = d.split(sep).collect();
+    let mut parts = d.split(sep);
     let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
-    match parts[..] {
-        [a, b, y]
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(a), Some(b), Some(y), None)
             if a.len() <= 2
                 && b.len() <= 2
                 && matches!(y.len(), 2 | 4)

@@ -22,8 +22,10 @@
 //! - A custom field target containing a `.` (`contact.x`) is sent as a key, anything else as
 //!   an id.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use phonenumber::country::Id as Region;
 
@@ -163,7 +165,7 @@ impl Validator {
         &self.date_orders
     }
 
-    pub fn validate(&self, row: MappedRow) -> Validated {
+    pub fn validate(&self, mut row: MappedRow) -> Validated {
         let mut f = Findings {
             errors: row.errors,
             ..Findings::default()
@@ -179,9 +181,11 @@ impl Validator {
         let mut business_id = None;
         let mut location_id = None;
         let mut email_raw = None;
-        let mut phone: Option<(Option<String>, String)> = None;
+        let mut phone: Option<(Option<Arc<str>>, String)> = None;
 
-        for v in &row.values {
+        // Mutable only to move text cells into the contact instead of copying them.
+        for v in row.values.iter_mut() {
+            let v = &mut *v;
             let col = v.column.as_deref();
             match &v.target {
                 Target::Ignore => {}
@@ -209,15 +213,15 @@ impl Validator {
                         label: key.clone(),
                         key,
                         field_value,
-                        column: v.column.clone(),
+                        column: v.column.as_deref().map(str::to_owned),
                     });
                 }
                 Target::Field(Field::Email) => {
                     let text = match &v.value {
-                        RawValue::List(l) => l.join(", "),
+                        RawValue::List(l) => l.join(", ").into(),
                         other => single_text(other).unwrap_or_default(),
                     };
-                    email_raw = Some(text.clone());
+                    email_raw = Some(text.clone().into_owned());
                     let (first, others) = cells::first_and_others(&text, cells::is_email_piece);
                     match normalise_email(&first) {
                         Ok(e) => c.email = Some(e),
@@ -240,19 +244,23 @@ impl Validator {
                 Target::Field(Field::Phone) => {
                     let text = match &v.value {
                         RawValue::List(l) => l.join(", "),
-                        other => single_text(other).unwrap_or_default(),
+                        other => single_text(other).unwrap_or_default().into_owned(),
                     };
                     // Read later, once the row's country is known.
                     phone = Some((v.column.clone(), text));
                 }
                 Target::Field(field) => {
-                    let text = match single_text(&v.value) {
-                        Ok(t) => t,
-                        Err(m) => {
-                            f.cell(error_for(v, m));
-                            continue;
-                        }
+                    let text: String = match &mut v.value {
+                        RawValue::Text(s) => std::mem::take(s),
+                        other => match single_text(other) {
+                            Ok(t) => t.into_owned(),
+                            Err(m) => {
+                                f.cell(error_for(v, m));
+                                continue;
+                            }
+                        },
                     };
+                    let v = &*v;
                     let t = text.trim();
                     let mut leave = |why: String| f.cell(left_out_for(v, t, &why));
                     match field {
@@ -297,17 +305,17 @@ impl Validator {
                         Field::BusinessId => business_id = Some(t.to_owned()),
                         Field::LocationId => location_id = Some(t.to_owned()),
                         Field::AssignedTo => c.assigned_to = Some(t.to_owned()),
-                        Field::FirstName => c.first_name = nonempty(t),
-                        Field::LastName => c.last_name = nonempty(t),
-                        Field::Name => c.name = nonempty(t),
-                        Field::Gender => c.gender = nonempty(t),
-                        Field::Address1 => c.address1 = nonempty(t),
-                        Field::City => c.city = nonempty(t),
-                        Field::State => c.state = nonempty(t),
-                        Field::PostalCode => c.postal_code = nonempty(t),
-                        Field::Timezone => c.timezone = nonempty(t),
-                        Field::Source => c.source = nonempty(t),
-                        Field::CompanyName => c.company_name = nonempty(t),
+                        Field::FirstName => c.first_name = trimmed(text),
+                        Field::LastName => c.last_name = trimmed(text),
+                        Field::Name => c.name = trimmed(text),
+                        Field::Gender => c.gender = trimmed(text),
+                        Field::Address1 => c.address1 = trimmed(text),
+                        Field::City => c.city = trimmed(text),
+                        Field::State => c.state = trimmed(text),
+                        Field::PostalCode => c.postal_code = trimmed(text),
+                        Field::Timezone => c.timezone = trimmed(text),
+                        Field::Source => c.source = trimmed(text),
+                        Field::CompanyName => c.company_name = trimmed(text),
                         // Matched by the arms above.
                         Field::Tags | Field::Email | Field::Phone => {}
                     }
@@ -344,8 +352,7 @@ impl Validator {
             };
         }
         tags.extend(self.opts.extra_tags.iter().map(|t| t.trim().to_owned()));
-        let mut seen = HashSet::new();
-        tags.retain(|t| !t.is_empty() && seen.insert(t.to_lowercase()));
+        dedup_tags(&mut tags);
         let warnings = f
             .notes
             .iter()
@@ -372,15 +379,14 @@ impl Validator {
         out: &mut Option<String>,
         f: &mut Findings,
     ) {
-        let (region, whence) = match country
+        let from_row = country
             .as_deref()
-            .and_then(|cc| Region::from_str(cc).ok().map(|r| (r, cc)))
-        {
-            Some((r, cc)) => (r, format!("country {cc} from the row")),
-            None => (
-                self.default_region,
-                format!("default country {}", self.default_code),
-            ),
+            .and_then(|cc| Region::from_str(cc).ok().map(|r| (r, cc)));
+        let region = from_row.map_or(self.default_region, |(r, _)| r);
+        // Only a number that cannot be used needs it: formatted then.
+        let whence = || match from_row {
+            Some((_, cc)) => format!("country {cc} from the row"),
+            None => format!("default country {}", self.default_code),
         };
         let (first, others) = if cells::is_scientific(raw) {
             (raw.to_owned(), Vec::new())
@@ -395,7 +401,8 @@ impl Validator {
         }
         let shown = first.trim();
         let read = cells::clean_phone(shown).and_then(|t| {
-            read_phone(t, region).map_err(|why| format!("not a valid phone number ({why}{whence})"))
+            read_phone(t, region)
+                .map_err(|why| format!("not a valid phone number ({why}{})", whence()))
         });
         let bad = match read {
             Ok(p) if p.valid => {
@@ -410,7 +417,7 @@ impl Validator {
                 *out = Some(p.e164);
                 return;
             }
-            Ok(_) => format!("not a valid phone number (its range is unknown to the phone metadata; {whence}; --phone-check possible sends it)"),
+            Ok(_) => format!("not a valid phone number (its range is unknown to the phone metadata; {}; --phone-check possible sends it)", whence()),
             Err(why) => why,
         };
         if has_email {
@@ -422,20 +429,52 @@ impl Validator {
     }
 }
 
-fn nonempty(t: &str) -> Option<String> {
-    (!t.is_empty()).then(|| t.to_owned())
+/// Drops empty tags and repeats ignoring case (Unicode lowercase), keeping the first.
+fn dedup_tags(tags: &mut Vec<String>) {
+    // A few ASCII tags (the usual row): compared in place, nothing lowercased or hashed.
+    // Only all-ASCII: a non-ASCII tag can lowercase to ASCII (the Kelvin sign to `k`).
+    if tags.len() <= 16 && tags.iter().all(|t| t.is_ascii()) {
+        let mut kept = 0;
+        for i in 0..tags.len() {
+            if !tags[i].is_empty()
+                && !tags[..kept]
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(&tags[i]))
+            {
+                tags.swap(kept, i);
+                kept += 1;
+            }
+        }
+        tags.truncate(kept);
+        return;
+    }
+    let mut seen = HashSet::new();
+    tags.retain(|t| !t.is_empty() && seen.insert(t.to_lowercase()));
+}
+
+/// The text without outer spaces, `None` when nothing is left; kept as it is (no copy)
+/// when it has none, as mapped cells usually do.
+fn trimmed(text: String) -> Option<String> {
+    let t = text.trim();
+    if t.is_empty() {
+        None
+    } else if t.len() == text.len() {
+        Some(text)
+    } else {
+        Some(t.to_owned())
+    }
 }
 
 fn error_for(v: &MappedValue, msg: String) -> RowError {
     match &v.column {
-        Some(c) => RowError::new(Some(c), msg),
+        Some(c) => RowError::new(Some(c.as_ref()), msg),
         None => RowError::new(None, format!("constant {}: {msg}", v.target)),
     }
 }
 
 fn left_out_for(v: &MappedValue, value: &str, why: &str) -> RowError {
     match &v.column {
-        Some(c) => left_out(Some(c), value, why),
+        Some(c) => left_out(Some(c.as_ref()), value, why),
         None => RowError::new(
             None,
             format!("constant {}: {value:?} left out: {why}", v.target),
@@ -443,12 +482,13 @@ fn left_out_for(v: &MappedValue, value: &str, why: &str) -> RowError {
     }
 }
 
-fn single_text(v: &RawValue) -> Result<String, String> {
+/// Borrowed for text (almost every cell): no copy per cell.
+fn single_text(v: &RawValue) -> Result<Cow<'_, str>, String> {
     match v {
-        RawValue::Text(s) => Ok(s.clone()),
-        RawValue::Number(n) => Ok(n.to_string()),
-        RawValue::Bool(b) => Ok(b.to_string()),
-        RawValue::List(l) if l.len() == 1 => Ok(l[0].clone()),
+        RawValue::Text(s) => Ok(Cow::Borrowed(s)),
+        RawValue::Number(n) => Ok(n.to_string().into()),
+        RawValue::Bool(b) => Ok(b.to_string().into()),
+        RawValue::List(l) if l.len() == 1 => Ok(Cow::Borrowed(&l[0])),
         RawValue::List(l) => Err(format!("expected one value, got a list of {}", l.len())),
     }
 }
@@ -506,11 +546,29 @@ pub struct Phone {
 /// E.164 of a number libphonenumber calls possible (its length fits the country), and whether
 /// it is also valid.
 pub fn read_phone(t: &str, region: Region) -> Result<Phone, String> {
-    let lower = t.to_ascii_lowercase();
-    let cut = ["extension", "ext.", "ext", "x", "#"]
-        .iter()
-        .filter_map(|m| lower.find(m))
-        .min();
+    let input = phone_input(t)?;
+    // With a country code, a region only gets in the way: 0.3.10 strips the region's national
+    // prefix from the number after the code.
+    let region_arg = if input.starts_with('+') {
+        None
+    } else {
+        Some(region)
+    };
+    decide_phone(&input, region_arg).ok_or_else(String::new)
+}
+
+/// The cell as it goes to the parser: extension cut, `00` read as `+`, spaces and
+/// punctuation kept; `Err` (ready for "(… default country US)") when it cannot be a number.
+fn phone_input(t: &str) -> Result<Cow<'_, str>, String> {
+    // The first of "extension", "ext.", "ext", "x", "#" (any case): all but `#` start at an
+    // `e` before "xt" or at an `x`. Byte offsets, so no lowercased copy is needed.
+    let b = t.as_bytes();
+    let cut = (0..b.len()).find(|&i| {
+        matches!(b[i], b'#' | b'x' | b'X')
+            || b[i..]
+                .get(..3)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"ext"))
+    });
     let number = match cut {
         Some(i) if t[..i].chars().any(|c| c.is_ascii_digit()) => &t[..i],
         Some(_) => return Err(String::new()),
@@ -523,30 +581,32 @@ pub fn read_phone(t: &str, region: Region) -> Result<Phone, String> {
     {
         return Err("unexpected characters; ".into());
     }
-    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    let digit_bytes = || number.bytes().filter(u8::is_ascii_digit);
+    let n_digits = digit_bytes().count();
     let plus = number.trim_start().starts_with('+');
     if number.matches('+').count() > usize::from(plus) {
         return Err("misplaced '+'; ".into());
     }
-    if digits.len() < 4 || digits.len() > 17 {
+    if !(4..=17).contains(&n_digits) {
         return Err("wrong number of digits; ".into());
     }
-    let input = match digits.strip_prefix("00") {
-        Some(rest) if !plus => format!("+{rest}"),
-        _ if plus => format!("+{digits}"),
-        _ => number.to_owned(),
-    };
-    // With a country code, a region only gets in the way: 0.3.10 strips the region's national
-    // prefix from the number after the code.
-    let region_arg = if input.starts_with('+') {
-        None
+    let digits = || String::from_utf8(digit_bytes().collect()).unwrap_or_default();
+    Ok(if plus {
+        format!("+{}", digits()).into()
+    } else if digit_bytes().take(2).eq(*b"00") {
+        format!("+{}", &digits()[2..]).into()
     } else {
-        Some(region)
-    };
+        number.into()
+    })
+}
+
+/// The number `phonenumber` would read from `input` (`region`: `None` when it starts with
+/// `+`): the fast paths in [`phone`] for the common shapes, the parser for the rest.
+fn decide_phone(input: &str, region: Option<Region>) -> Option<Phone> {
     let valid = |e164: String| Phone { e164, valid: true };
-    if let Some(fast) = phone::fast_nanp(&input, region_arg) {
+    if let Some(fast) = phone::fast_nanp(input, region) {
         // Ten digits after a 2–9: the length NANP allows, so possible when not valid.
-        return Ok(match fast {
+        return Some(match fast {
             Ok(e164) => valid(e164),
             Err(()) => {
                 let national: String = input.chars().filter(char::is_ascii_digit).collect();
@@ -558,23 +618,32 @@ pub fn read_phone(t: &str, region: Region) -> Result<Phone, String> {
             }
         });
     }
-    if let Some(e164) = phone::fast_international(&input) {
-        return Ok(valid(e164));
+    if let Some(e164) = phone::fast_international(input) {
+        return Some(valid(e164));
     }
+    if phone::nanp_too_short(input, region) {
+        return None;
+    }
+    if let Some(decided) = region.and_then(|r| phone::fast_national(input, r)) {
+        return decided;
+    }
+    parse_phone(input, region)
+}
+
+/// The full parser: what the fast paths in [`phone`] must agree with.
+fn parse_phone(input: &str, region: Option<Region>) -> Option<Phone> {
     // The parser has panicked on odd input in the past; a row must never take the run down.
-    let parsed = std::panic::catch_unwind(|| {
-        let n = phonenumber::parse(region_arg, &input).ok()?;
+    std::panic::catch_unwind(|| {
+        let n = phonenumber::parse(region, input).ok()?;
         let e164 = n.format().mode(phonenumber::Mode::E164).to_string();
         if phonenumber::is_valid(&n) {
-            return Some(valid(e164));
+            return Some(Phone { e164, valid: true });
         }
         let national = n.national().to_string();
         phone::possible(n.code().value(), &national).then_some(Phone { e164, valid: false })
-    });
-    match parsed {
-        Ok(Some(p)) => Ok(p),
-        _ => Err(String::new()),
-    }
+    })
+    .ok()
+    .flatten()
 }
 
 /// `YYYY-MM-DD` of a date of birth, without a column order (tests, custom fields offline).

@@ -19,17 +19,7 @@ pub(super) fn fast_nanp(input: &str, region: Option<Region>) -> Option<Result<St
     if !plus && !matches!(region, Some(Region::US | Region::CA)) {
         return None;
     }
-    let mut digits = [0u8; 11];
-    let mut n = 0;
-    for b in input.bytes() {
-        if b.is_ascii_digit() {
-            if n == digits.len() {
-                return None;
-            }
-            digits[n] = b;
-            n += 1;
-        }
-    }
+    let (digits, n) = written_digits(input)?;
     let national = match (plus, n, digits[0]) {
         (true, 11, b'1') => &digits[1..11],
         (false, 11, b'1') => &digits[1..11],
@@ -49,6 +39,18 @@ pub(super) fn fast_nanp(input: &str, region: Option<Region>) -> Option<Result<St
     })
 }
 
+/// A number without a country code, read in the US or Canada, with fewer digits than any
+/// NANP number, local ones included (7), and no `011` international prefix: neither valid
+/// nor possible, so the full parser has nothing to find.
+pub(super) fn nanp_too_short(input: &str, region: Option<Region>) -> bool {
+    if input.starts_with('+') || !matches!(region, Some(Region::US | Region::CA)) {
+        return false;
+    }
+    let mut digits = input.bytes().filter(u8::is_ascii_digit);
+    let count = digits.clone().count();
+    count < 7 && !digits.by_ref().take(3).eq(*b"011")
+}
+
 /// A `+` number whose national part the parser would keep as written (no national prefix,
 /// no leading zero), when it is valid: E.164 without `phonenumber::parse`. Invalid or
 /// unusual ones return `None` and go to the full parser.
@@ -60,7 +62,7 @@ pub(super) fn fast_international(input: &str) -> Option<String> {
     // The parser takes the shortest known code, as here.
     let (code, national) = (1..=3.min(digits.len())).find_map(|len| {
         let code: u16 = digits[..len].parse().ok()?;
-        DATABASE.by_code(&code).map(|_| (code, &digits[len..]))
+        codes().contains_key(&code).then(|| (code, &digits[len..]))
     })?;
     if national.len() < 3 || national.len() > 17 || national.starts_with('0') {
         return None;
@@ -75,6 +77,95 @@ pub(super) fn fast_international(input: &str) -> Option<String> {
         return None;
     }
     has_type(meta, national).then(|| format!("+{code}{national}"))
+}
+
+/// A number without a country code read in `region`, when the parser would keep its digits
+/// as the national number: no international prefix, no country code, no national prefix, no
+/// leading zero (libphonenumber's `maybeExtractCountryCode` and `maybeStripNationalPrefix`
+/// leave it alone). `Some(answer)` is what `parse_phone` answers; other shapes return `None`.
+pub(super) fn fast_national(input: &str, region: Region) -> Option<Option<super::Phone>> {
+    let (digits, n) = written_digits(input)?;
+    // ASCII digits only.
+    let national = std::str::from_utf8(&digits[..n]).ok()?;
+    if n < 4 || national.starts_with('0') {
+        return None;
+    }
+    let home = home(region)?;
+    if national.starts_with(home.code_digits.as_str())
+        || home.idd.as_ref().is_some_and(|re| re.is_match(national))
+        || home.national_prefix.is_some_and(|p| national.starts_with(p))
+        || home.npfp.as_ref().is_some_and(|re| re.is_match(national))
+    {
+        return None;
+    }
+    let code = home.code;
+    let e164 = format!("+{code}{national}");
+    let valid = match source_for(code, national) {
+        Some(meta) => {
+            compiled(meta)?;
+            has_type(meta, national)
+        }
+        None => false,
+    };
+    Some(if valid {
+        Some(super::Phone { e164, valid })
+    } else {
+        possible(code, national).then_some(super::Phone { e164, valid })
+    })
+}
+
+/// The digits of a number written with the punctuation the parser drops (an optional
+/// leading `+` aside); `None` for anything else (a tab is not such punctuation to the parser:
+/// it turns the cell down) or more than 17 digits.
+fn written_digits(input: &str) -> Option<([u8; 17], usize)> {
+    let mut digits = [0u8; 17];
+    let mut n = 0;
+    for b in input.strip_prefix('+').unwrap_or(input).bytes() {
+        match b {
+            b'0'..=b'9' => {
+                *digits.get_mut(n)? = b;
+                n += 1;
+            }
+            b' ' | b'(' | b')' | b'-' | b'.' | b'/' => {}
+            _ => return None,
+        }
+    }
+    Some((digits, n))
+}
+
+/// What the parser needs of the region a number is read in, looked up once per region.
+struct Home {
+    code: u16,
+    code_digits: String,
+    national_prefix: Option<&'static str>,
+    /// The international dialling prefix (`011`, `00` …), anchored.
+    idd: Option<regex::Regex>,
+    /// The national prefix for parsing, anchored.
+    npfp: Option<regex::Regex>,
+}
+
+fn home(region: Region) -> Option<&'static Home> {
+    // `Region` is a plain enum: its discriminant indexes the table.
+    const REGIONS: usize = 512;
+    static TABLE: OnceLock<Vec<OnceLock<Option<Home>>>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| (0..REGIONS).map(|_| OnceLock::new()).collect());
+    table
+        .get(region as usize)?
+        .get_or_init(|| {
+            let meta = DATABASE.by_id(region.as_ref())?;
+            let regex = |re: Option<&str>| match re {
+                Some(re) => anchored(re).map(Some),
+                None => Some(None),
+            };
+            Some(Home {
+                code: meta.country_code(),
+                code_digits: meta.country_code().to_string(),
+                national_prefix: meta.national_prefix(),
+                idd: regex(meta.international_prefix().map(|r| r.as_str()))?,
+                npfp: regex(meta.national_prefix_for_parsing().map(|r| r.as_str()))?,
+            })
+        })
+        .as_ref()
 }
 
 /// libphonenumber's `isPossibleNumber`: the national number has a length some region of
@@ -112,17 +203,12 @@ fn nanp_valid(national: &str) -> bool {
 /// The metadata `phonenumber` validates a number against: a code's only region, else the
 /// first region whose leading digits match (or, without leading digits, whose patterns do).
 fn source_for(code: u16, national: &str) -> Option<&'static Metadata> {
-    let regions = DATABASE.region(&code)?;
+    let regions = regions_of(code)?;
     if let [only] = regions[..] {
-        return if only == "001" {
-            DATABASE.by_code(&code)?.into_iter().next()
-        } else {
-            DATABASE.by_id(only)
-        };
+        return Some(only);
     }
-    for id in regions {
-        let meta = DATABASE.by_id(id)?;
-        match &compiled(meta)?.leading {
+    for &meta in regions {
+        match leading(meta)? {
             Some(ld) => {
                 if ld.is_match(national) {
                     return Some(meta);
@@ -136,6 +222,50 @@ fn source_for(code: u16, national: &str) -> Option<&'static Metadata> {
         }
     }
     None
+}
+
+/// A code's regions in the order [`source_for`] tries them: looked up once per code, not per
+/// number (the database's lookups allocate and hash). Their patterns are compiled only when
+/// a number needs them: compiling all 25 NANP regions up front cost ~12 MB of memory.
+type Regions = Vec<&'static Metadata>;
+
+fn regions_of(code: u16) -> Option<&'static Regions> {
+    codes()
+        .get(&code)?
+        .get_or_init(|| lookup_regions(code))
+        .as_ref()
+}
+
+/// Every country code the metadata has, each with its regions once first asked for.
+fn codes() -> &'static HashMap<u16, OnceLock<Option<Regions>>> {
+    static TABLE: OnceLock<HashMap<u16, OnceLock<Option<Regions>>>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        DATABASE
+            .iter()
+            .map(|m| (m.country_code(), OnceLock::new()))
+            .collect()
+    })
+}
+
+fn lookup_regions(code: u16) -> Option<Regions> {
+    let regions = DATABASE.region(&code)?;
+    if let [only] = regions[..] {
+        let meta = if only == "001" {
+            DATABASE.by_code(&code)?.into_iter().next()?
+        } else {
+            DATABASE.by_id(only)?
+        };
+        return Some(vec![meta]);
+    }
+    // Stops at the first region that is missing, as the walk in `source_for` would.
+    let mut out = Vec::new();
+    for id in regions {
+        let Some(meta) = DATABASE.by_id(id) else {
+            break;
+        };
+        out.push(meta);
+    }
+    Some(out)
 }
 
 /// `number_type(..) != Unknown`.
@@ -170,7 +300,6 @@ impl Pattern {
 struct Compiled {
     general: Pattern,
     types: Vec<Pattern>,
-    leading: Option<regex::Regex>,
     national_prefix_for_parsing: Option<regex::Regex>,
 }
 
@@ -182,16 +311,41 @@ fn anchored(re: &str) -> Option<regex::Regex> {
         .ok()
 }
 
+/// Each region's patterns, compiled apart on first use: its leading digits (small) decide
+/// which region a number belongs to, its number patterns (large) only whether it is valid.
+#[derive(Default)]
+struct Slots {
+    leading: OnceLock<Option<Option<regex::Regex>>>,
+    compiled: OnceLock<Option<Compiled>>,
+}
+
+fn slots(meta: &Metadata) -> Option<&'static Slots> {
+    static TABLE: OnceLock<HashMap<String, Slots>> = OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            DATABASE
+                .iter()
+                .map(|m| (m.id().to_owned(), Slots::default()))
+                .collect()
+        })
+        .get(meta.id())
+}
+
+/// A region's leading-digits pattern (`Some(None)` when it has none); `None` when it does
+/// not compile.
+fn leading(meta: &Metadata) -> Option<Option<&'static regex::Regex>> {
+    slots(meta)?
+        .leading
+        .get_or_init(|| match meta.leading_digits() {
+            Some(re) => anchored(re.as_str()).map(Some),
+            None => Some(None),
+        })
+        .as_ref()
+        .map(Option::as_ref)
+}
+
 fn compiled(meta: &Metadata) -> Option<&'static Compiled> {
-    type Table = HashMap<String, OnceLock<Option<Compiled>>>;
-    static TABLE: OnceLock<Table> = OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        DATABASE
-            .iter()
-            .map(|m| (m.id().to_owned(), OnceLock::new()))
-            .collect()
-    });
-    let slot = table.get(meta.id())?;
+    let slot = &slots(meta)?.compiled;
     slot.get_or_init(|| {
         let d = meta.descriptors();
         let pattern = |d: &phonenumber::metadata::Descriptor| {
@@ -218,10 +372,6 @@ fn compiled(meta: &Metadata) -> Option<&'static Compiled> {
         Some(Compiled {
             general: pattern(d.general())?,
             types,
-            leading: match meta.leading_digits() {
-                Some(re) => Some(anchored(re.as_str())?),
-                None => None,
-            },
             national_prefix_for_parsing: match meta.national_prefix_for_parsing() {
                 Some(re) => Some(anchored(re.as_str())?),
                 None => None,
@@ -235,6 +385,16 @@ fn compiled(meta: &Metadata) -> Option<&'static Compiled> {
 mod tests {
     use super::*;
 
+    /// A deterministic corpus: the same numbers every run.
+    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
     fn reference(input: &str, region: Option<Region>) -> Result<String, ()> {
         phonenumber::parse(region, input)
             .ok()
@@ -245,13 +405,7 @@ mod tests {
 
     #[test]
     fn fast_path_agrees_with_phonenumber() {
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1D);
         // Real area codes (US, Canada, Caribbean, toll-free, premium) and random ones.
         const AREAS: &[&str] = &[
             "415", "212", "646", "617", "720", "800", "888", "900", "416", "604", "514", "876",
@@ -293,15 +447,49 @@ mod tests {
         );
     }
 
+    /// The short-number reject against the full parser, on a generated corpus of every
+    /// length it decides, written as people write them.
+    #[test]
+    fn short_nanp_numbers_are_rejected_as_the_parser_does() {
+        let mut next = xorshift(0x1234_5678_9ABC_DEF1);
+        let mut decided = 0;
+        for i in 0..30_000u64 {
+            let r = next();
+            let len = 4 + (r % 7) as usize;
+            let mut digits: String = (0..len)
+                .map(|k| char::from(b'0' + ((r >> (4 * k + 8)) % 10) as u8))
+                .collect();
+            if i % 5 == 0 {
+                digits.replace_range(..1, "1");
+            }
+            if i % 11 == 0 {
+                digits = format!("011{}", &digits[..digits.len().saturating_sub(3)]);
+            }
+            let input = match (r >> 60) % 4 {
+                0 => digits.clone(),
+                1 if digits.len() > 3 => format!("{}-{}", &digits[..3], &digits[3..]),
+                2 if digits.len() > 3 => format!("({}) {}", &digits[..3], &digits[3..]),
+                _ => format!("{} {}", &digits[..1], &digits[1..]),
+            };
+            let region = if i % 2 == 0 { Region::US } else { Region::CA };
+            if nanp_too_short(&input, Some(region)) {
+                decided += 1;
+                assert_eq!(
+                    super::super::parse_phone(&input, Some(region)),
+                    None,
+                    "{input:?} in {region:?}"
+                );
+            }
+        }
+        assert!(decided > 8_000, "decided only {decided}");
+        assert!(!nanp_too_short("0114930901820", Some(Region::US)));
+        assert!(!nanp_too_short("555-0100", Some(Region::GB)));
+        assert!(!nanp_too_short("+1555", None));
+    }
+
     #[test]
     fn international_fast_path_agrees_with_phonenumber() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         // libphonenumber's example numbers of every region and type, as written and with
         // their last digits changed, and random digits after every country code.
         let mut inputs = Vec::new();
@@ -341,5 +529,127 @@ mod tests {
             "decided only {decided} of {}",
             inputs.len()
         );
+    }
+
+    /// Every path `read_phone` can take, against the parser alone, on a generated corpus of
+    /// 120,000 cells: many regions, each written as people write numbers (national with and
+    /// without the national prefix, `+`, `00`, the region's own international prefix, the
+    /// country code without `+`, extensions, stray punctuation), from libphonenumber's example
+    /// numbers with digits changed and from random digits.
+    #[test]
+    fn every_fast_path_agrees_with_phonenumber_on_a_large_messy_corpus() {
+        const REGIONS: &[&str] = &[
+            "US", "CA", "GB", "DE", "FR", "AU", "IN", "BR", "MX", "ES", "IT", "NL", "SE", "NO",
+            "DK", "FI", "PL", "IE", "NZ", "ZA", "JP", "CN", "SG", "HK", "AE", "IL", "CH", "AT",
+            "BE", "PT", "AR", "CO", "CL", "PH", "NG", "KE", "RU", "TR", "KR", "PR", "JM", "HU",
+            "CZ", "GR", "RO", "UA", "EG", "SA", "MY", "TH", "ID", "VN", "PK", "BD", "PE", "VE",
+        ];
+        let mut next = xorshift(0xD1B5_4A32_D192_ED03);
+        let all: Vec<&Metadata> = {
+            let mut v: Vec<&Metadata> = DATABASE.iter().filter(|m| m.id() != "001").collect();
+            v.sort_by_key(|m| m.id());
+            v
+        };
+        let mut pick = |n: usize| (next() % n as u64) as usize;
+        let (mut total, mut national, mut other_fast) = (0usize, 0usize, 0usize);
+        // 400 cells per region in a row: the parser's own regex cache holds a few regions'
+        // patterns and recompiles them when the region changes (slow, above all unoptimised).
+        let mut meta = all[0];
+        for i in 0..120_000usize {
+            if i % 400 == 0 {
+                meta = if i % 1_600 == 0 {
+                    all[pick(all.len())]
+                } else {
+                    DATABASE.by_id(REGIONS[pick(REGIONS.len())]).unwrap()
+                };
+            }
+            let region: Region = meta.id().parse().unwrap();
+            let d = meta.descriptors();
+            let examples: Vec<&str> = [d.fixed_line(), d.mobile(), d.toll_free(), d.voip()]
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.example())
+                .collect();
+            // The national significant number: an example with digits changed, or random.
+            let mut nsn: String = if !examples.is_empty() && pick(5) > 0 {
+                let ex = examples[pick(examples.len())];
+                let keep = ex.len().saturating_sub(pick(5));
+                let tail: String = (keep..ex.len())
+                    .map(|_| char::from(b'0' + pick(10) as u8))
+                    .collect();
+                format!("{}{tail}", &ex[..keep])
+            } else {
+                let len = 3 + pick(12);
+                (0..len).map(|_| char::from(b'0' + pick(10) as u8)).collect()
+            };
+            if pick(10) == 0 {
+                // One digit too many or too few.
+                if pick(2) == 0 {
+                    nsn.pop();
+                } else {
+                    nsn.push(char::from(b'0' + pick(10) as u8));
+                }
+            }
+            let cc = meta.country_code();
+            let np = meta.national_prefix().unwrap_or("");
+            let digits = match pick(12) {
+                0..=4 => nsn.clone(),
+                5 | 6 => format!("{np}{nsn}"),
+                7 => format!("+{cc}{nsn}"),
+                8 => format!("00{cc}{nsn}"),
+                9 => format!("{cc}{nsn}"),
+                10 => format!("011{cc}{nsn}"),
+                _ => format!("+{cc}{np}{nsn}"),
+            };
+            // Written with separators, as cells hold them.
+            let (plus, body) = match digits.strip_prefix('+') {
+                Some(b) => ("+", b.to_owned()),
+                None => ("", digits.clone()),
+            };
+            let mut cell = String::from(plus);
+            let style = pick(9);
+            for (k, ch) in body.chars().enumerate() {
+                if k > 0 && k % (2 + (style % 3)) == 0 {
+                    cell.push_str(match style {
+                        0 | 1 => " ",
+                        2 | 3 => "-",
+                        4 => ".",
+                        5 => "/",
+                        6 => "  ",
+                        7 => " - ",
+                        _ => "\t",
+                    });
+                }
+                cell.push(ch);
+            }
+            match pick(16) {
+                0 => cell = format!("({}) {}", &cell[..cell.len().min(3)], &cell[cell.len().min(3)..]),
+                1 => cell.push_str(" x12"),
+                2 => cell.push_str(", "),
+                3 => cell = format!(" {cell} "),
+                _ => {}
+            }
+            let Ok(input) = super::super::phone_input(&cell) else {
+                continue;
+            };
+            let region = (!input.starts_with('+')).then_some(region);
+            total += 1;
+            if region.is_some_and(|r| fast_national(&input, r).is_some()) {
+                national += 1;
+            } else if fast_nanp(&input, region).is_some()
+                || fast_international(&input).is_some()
+                || nanp_too_short(&input, region)
+            {
+                other_fast += 1;
+            }
+            assert_eq!(
+                super::super::decide_phone(&input, region),
+                super::super::parse_phone(&input, region),
+                "cell {cell:?} read as {input:?} in {region:?}"
+            );
+        }
+        assert!(total > 100_000, "only {total} cells reached the parser");
+        assert!(national * 5 > total, "national fast path decided only {national} of {total}");
+        assert!(other_fast * 10 > total, "other fast paths decided only {other_fast} of {total}");
     }
 }

@@ -838,3 +838,31 @@ fn a_column_order_reads_dates_that_read_both_ways() {
     ])));
     assert_eq!((r.contact.date_of_birth, r.warnings.len()), (None, 0));
 }
+
+#[test]
+fn tags_are_deduplicated_ignoring_case_in_every_script() {
+    let reference = |tags: &[&str]| {
+        let mut seen = std::collections::HashSet::new();
+        let mut v: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+        v.retain(|t| !t.is_empty() && seen.insert(t.to_lowercase()));
+        v
+    };
+    let cases: &[&[&str]] = &[
+        &["vip", "VIP", "", "lead", "Vip", "LEAD", "new"],
+        &["customer", "VIP", "Customer"],
+        &["k", "\u{212A}", "K"],
+        &["Straße", "STRASSE", "straße", "a"],
+        &["", ""],
+        &[],
+    ];
+    for tags in cases {
+        let mut got: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+        super::dedup_tags(&mut got);
+        assert_eq!(got, reference(tags), "{tags:?}");
+    }
+    let many: Vec<String> = (0..40).map(|i| format!("T{}", i % 7)).collect();
+    let mut got = many.clone();
+    super::dedup_tags(&mut got);
+    let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+    assert_eq!(got, reference(&refs));
+}
