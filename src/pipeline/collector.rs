@@ -62,8 +62,6 @@ pub(super) struct Collector {
     total: Option<u64>,
     all_flushed: bool,
     in_flight: usize,
-    /// The furthest row handed over so far: open batches far behind it are sent part-full.
-    newest: u64,
 }
 
 /// What the collector works with.
@@ -98,7 +96,6 @@ impl Collector {
             total: None,
             all_flushed: false,
             in_flight: 0,
-            newest: 0,
         }
     }
 
@@ -162,7 +159,6 @@ impl Collector {
         match msg {
             Msg::Final(o) => {
                 self.rows_in += 1;
-                self.newest = self.newest.max(o.seq);
                 self.ledger.finish(o);
             }
             Msg::Upserted {
@@ -173,7 +169,6 @@ impl Collector {
                 facts,
             } => {
                 self.rows_in += 1;
-                self.newest = self.newest.max(outcome.seq);
                 // Recorded as owed, so a resume sends what is still owed.
                 mark_owed(&mut outcome, &valid.tags, valid.business_id.as_deref());
                 if let Some(h) = &hashes {
@@ -230,12 +225,12 @@ impl Collector {
                 }
             }
         }
-        let aged = self
-            .ledger
-            .flush_aged(self.newest, self.max_buffered as u64);
+        let aged = self.ledger.flush_aged(self.max_buffered as u64);
         self.send(aged);
-        // The backstop, should rows arrive far out of order.
-        if self.ledger.buffered() > self.max_buffered {
+        // The backstop, should rows pile up anyway (far out of order, or bulk calls queued
+        // behind a location's upserts): twice the window, so that the aged flush, which the
+        // estimate counts, is what normally sends part-full batches.
+        if self.ledger.buffered() > 2 * self.max_buffered {
             let b = self.ledger.flush_head();
             self.send(b);
         }

@@ -124,9 +124,12 @@ pub struct Ledger {
     pending: BTreeMap<u64, Entry>,
     next_emit: u64,
     groups: HashMap<GroupKey, Vec<(u64, String)>>,
-    /// Each open group's first row, oldest first, for [`Ledger::flush_aged`]. Entries of
-    /// groups sent since are stale and skipped when they come up.
-    opened: BinaryHeap<Reverse<(u64, GroupKey)>>,
+    /// When each open group opened (rows arrived before it) and its first row, oldest
+    /// first, for [`Ledger::flush_aged`]. Entries of groups sent since are stale and skipped.
+    opened: BinaryHeap<Reverse<(u64, u64, GroupKey)>>,
+    /// Rows handed over so far, in the order they came (not file order: with many
+    /// locations, rows finish at each location's pace).
+    arrived: u64,
     tag_batch: usize,
     business_batch: usize,
     plan: Arc<BulkPlan>,
@@ -139,6 +142,7 @@ impl Ledger {
             next_emit: 0,
             groups: HashMap::new(),
             opened: BinaryHeap::new(),
+            arrived: 0,
             tag_batch: tag_batch.max(1),
             business_batch: business_batch.max(1),
             plan: Arc::default(),
@@ -153,6 +157,7 @@ impl Ledger {
 
     /// A row that owes nothing more (invalid, failed, dry-run, deferred).
     pub fn finish(&mut self, outcome: RowOutcome) {
+        self.arrived += 1;
         self.pending.insert(outcome.seq, Entry::done(outcome));
     }
 
@@ -167,6 +172,7 @@ impl Ledger {
     ) -> Vec<Batch> {
         let seq = outcome.seq;
         let id = outcome.contact_id.clone().unwrap_or_default();
+        self.arrived += 1;
         let mut groups = Vec::new();
         mark_owed(&mut outcome, tags, business);
         if !tags.is_empty() {
@@ -222,23 +228,26 @@ impl Ledger {
     fn join(&mut self, key: &GroupKey, seq: u64, id: &str) -> usize {
         let items = self.groups.entry(key.clone()).or_default();
         if items.is_empty() {
-            self.opened.push(Reverse((seq, key.clone())));
+            self.opened.push(Reverse((self.arrived, seq, key.clone())));
         }
         items.push((seq, id.to_owned()));
         items.len()
     }
 
-    /// Every open batch whose first row has more than `window` rows after it, up to row
-    /// `newest`: sent part-full, so rows spread over many groups (a thousand locations, rare
-    /// tag sets) keep the report moving instead of waiting one call at a time at the head of
-    /// the line. The estimate counts batches closed by this same rule (`api::batch_window`).
-    pub fn flush_aged(&mut self, newest: u64, window: u64) -> Vec<Batch> {
+    /// Every open batch that more than `window` rows have come after since it opened: sent
+    /// part-full, so rows spread over many groups (a thousand locations, rare tag sets) keep
+    /// the report moving instead of waiting one call at a time at the head of the line. Rows
+    /// are counted as they come, not by their place in the file: with many locations a row
+    /// far down the file may finish early, and would age every batch at once. In file order
+    /// the two agree, and the estimate counts batches closed by this rule
+    /// (`api::batch_window`).
+    pub fn flush_aged(&mut self, window: u64) -> Vec<Batch> {
         let mut keys = Vec::new();
-        while let Some(Reverse((first, _))) = self.opened.peek() {
-            if newest.saturating_sub(*first) <= window {
+        while let Some(Reverse((opened, _, _))) = self.opened.peek() {
+            if self.arrived.saturating_sub(*opened) <= window {
                 break;
             }
-            let Some(Reverse((first, key))) = self.opened.pop() else {
+            let Some(Reverse((_, first, key))) = self.opened.pop() else {
                 break;
             };
             let current = self.groups.get(&key).and_then(|v| v.first()).map(|x| x.0);
@@ -541,7 +550,7 @@ mod tests {
         for seq in 0..3000u64 {
             let loc = format!("L{}", seq % 1000);
             l.upserted(outcome(seq, RowStatus::Created), &loc, &tags(&["t"]), None);
-            for b in l.flush_aged(seq, 1500) {
+            for b in l.flush_aged(1500) {
                 let first = b.items[0].0;
                 assert!(seq - first > 1500, "sent at row {seq}, first row {first}");
                 assert!(
@@ -567,17 +576,31 @@ mod tests {
     }
 
     #[test]
+    fn a_row_far_down_the_file_finishing_first_does_not_age_the_open_batches() {
+        // Many locations: a location's row 20,000 may be back before another's row 5.
+        let mut l = Ledger::new(100, 50);
+        for seq in [5u64, 20_000, 6, 19_000] {
+            let loc = format!("L{seq}");
+            l.upserted(outcome(seq, RowStatus::Created), &loc, &tags(&["t"]), None);
+        }
+        assert!(l.flush_aged(100).is_empty(), "four rows came: no batch is old");
+    }
+
+    #[test]
     fn a_batch_that_filled_and_opened_again_is_aged_by_its_new_first_row() {
         let mut l = Ledger::new(2, 50);
         for seq in 0..3u64 {
             l.upserted(outcome(seq, RowStatus::Created), "L", &tags(&["t"]), None);
         }
         // Rows 0 and 1 filled a batch; row 2 opened the next one.
-        assert!(
-            l.flush_aged(10, 9).is_empty(),
-            "row 2's batch is 8 rows behind"
-        );
-        let b = l.flush_aged(12, 9);
+        for seq in 3..11u64 {
+            l.finish(outcome(seq, RowStatus::Invalid));
+        }
+        assert!(l.flush_aged(9).is_empty(), "8 rows came after row 2");
+        for seq in 11..13u64 {
+            l.finish(outcome(seq, RowStatus::Invalid));
+        }
+        let b = l.flush_aged(9);
         assert_eq!(b.len(), 1);
         assert_eq!(b[0].items, [(2, "c2".to_string())]);
     }
