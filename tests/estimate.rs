@@ -343,12 +343,14 @@ fn tags_whose_rows_lie_far_apart_are_estimated_with_their_early_batches_and_with
     let estimate = estimated_requests(&stderr(&out));
     let s = sent(&env);
     let g = tag_groupings(&env, 100);
-    // The estimate sends a batch early as soon as its first row is 4,096 rows old; the
-    // import does so once the call for the row before has come back, so at the sandbox's
-    // speed it sends fewer early, and never more.
+    // Both the estimate and the import send a batch early once 4,096 rows have come after
+    // its first: the count in file order, the import as rows come back (near file order
+    // with one location, so a call or two either way at most).
     let tags_estimated = estimated_tag_calls(&stderr(&out));
     assert!(
-        g.cheapest() <= s.tags && s.tags <= tags_estimated && tags_estimated > g.cheapest(),
+        g.cheapest() <= s.tags
+            && s.tags.abs_diff(tags_estimated) <= 2
+            && tags_estimated > g.cheapest(),
         "tag calls: estimated {tags_estimated}, sent {}, floor {}",
         s.tags,
         g.cheapest()

@@ -583,7 +583,10 @@ mod tests {
             let loc = format!("L{seq}");
             l.upserted(outcome(seq, RowStatus::Created), &loc, &tags(&["t"]), None);
         }
-        assert!(l.flush_aged(100).is_empty(), "four rows came: no batch is old");
+        assert!(
+            l.flush_aged(100).is_empty(),
+            "four rows came: no batch is old"
+        );
     }
 
     #[test]
