@@ -5,11 +5,15 @@ use tokio::sync::mpsc;
 
 use super::collector::Msg;
 use super::fields::{Checked, FieldChecks};
-use super::outcomes::{deferred, invalid_custom, outcome, planned};
+use super::outcomes::{deferred, invalid_custom, outcome_moved, planned};
 use super::prepare::Prepared;
 use super::stop::{set_stop, Stop, StopTx};
 use crate::event::RowStatus;
 use crate::plan::Estimate;
+
+/// Rows per message to the collector: few hops, and the collector's inbox (1,024 messages)
+/// still holds at most 32k rows.
+const FINALS_CHUNK: usize = 32;
 
 /// Classifies every row; returns how many were read and, with a planner (the rows judged
 /// against the location's contacts), the estimate.
@@ -21,6 +25,7 @@ pub(super) async fn check_rows(
     mut planner: Option<crate::plan::Planner>,
 ) -> (u64, Option<Estimate>) {
     let mut total = 0u64;
+    let mut finals = Vec::with_capacity(FINALS_CHUNK);
     while let Some(p) = rows.recv().await {
         total += 1;
         let o = match p {
@@ -43,7 +48,7 @@ pub(super) async fn check_rows(
                             l,
                             &stop_tx,
                         ),
-                        _ => outcome(seq, row, RowStatus::Valid, &valid, loc),
+                        _ => outcome_moved(seq, row, RowStatus::Valid, &mut valid, loc),
                     },
                     Checked::Invalid(errors) => invalid_custom(seq, row, &valid, loc, errors, raw),
                     Checked::Skipped(reason) => deferred(seq, row, &valid, loc, reason),
@@ -56,7 +61,16 @@ pub(super) async fn check_rows(
                 }
             }
         };
-        let _ = msg_tx.send(Msg::Final(o)).await;
+        finals.push(o);
+        // Handed over a few at a time (one message per chunk), and whenever the next row
+        // would have to be waited for, so no row waits for the rows behind it.
+        if finals.len() == FINALS_CHUNK || rows.would_wait() {
+            let chunk = std::mem::replace(&mut finals, Vec::with_capacity(FINALS_CHUNK));
+            let _ = msg_tx.send(Msg::Finals(chunk)).await;
+        }
+    }
+    if !finals.is_empty() {
+        let _ = msg_tx.send(Msg::Finals(finals)).await;
     }
     (total, planner.map(|p| p.estimate()))
 }

@@ -18,6 +18,8 @@ use crate::state::{mark_owed, Batch, BatchKind, Ledger, RowHashes, StateError, S
 pub(super) enum Msg {
     /// A row's last word: nothing more is sent for it.
     Final(RowOutcome),
+    /// Several rows' last words, in input order (a dry run's, one message per chunk).
+    Finals(Vec<RowOutcome>),
     Upserted {
         outcome: RowOutcome,
         location: String,
@@ -157,10 +159,8 @@ impl Collector {
 
     fn handle(&mut self, msg: Msg) {
         match msg {
-            Msg::Final(o) => {
-                self.rows_in += 1;
-                self.ledger.finish(o);
-            }
+            Msg::Final(o) => self.finish(o),
+            Msg::Finals(os) => os.into_iter().for_each(|o| self.finish(o)),
             Msg::Upserted {
                 mut outcome,
                 location,
@@ -234,6 +234,11 @@ impl Collector {
             let b = self.ledger.flush_head();
             self.send(b);
         }
+    }
+
+    fn finish(&mut self, o: RowOutcome) {
+        self.rows_in += 1;
+        self.ledger.finish(o);
     }
 
     fn end_of_input(&mut self) {

@@ -25,6 +25,23 @@ pub(super) fn outcome(
     o
 }
 
+/// [`outcome`] for a row that is not needed afterwards (a dry run's): its keys and warnings
+/// are moved, not copied.
+pub(super) fn outcome_moved(
+    seq: u64,
+    row: u64,
+    status: RowStatus,
+    valid: &mut ValidRow,
+    location: Option<&str>,
+) -> RowOutcome {
+    let mut o = RowOutcome::new(seq, row, status);
+    o.email = valid.contact.email.take();
+    o.phone = valid.contact.phone.take();
+    o.location_id = location.map(str::to_owned);
+    o.warnings = std::mem::take(&mut valid.warnings);
+    o
+}
+
 /// A value the location's custom field refuses.
 pub(super) fn invalid_custom(
     seq: u64,

@@ -133,6 +133,11 @@ pub(super) fn channel() -> (mpsc::Sender<Vec<Prepared>>, PreparedRx) {
 }
 
 impl PreparedRx {
+    /// The rows already handed over are all taken: the next [`PreparedRx::recv`] may wait.
+    pub fn would_wait(&self) -> bool {
+        self.chunk.len() == 0
+    }
+
     /// The next row; `None` once every row has come. Cancel-safe (for `select!`).
     pub async fn recv(&mut self) -> Option<Prepared> {
         loop {

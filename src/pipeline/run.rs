@@ -171,11 +171,15 @@ pub async fn run(
     let events = tokio::spawn(async move {
         let mut sinks = sinks;
         let mut first_error = None;
-        while let Some(ev) = ev_rx.recv().await {
-            let _ = builder.on_event(&ev);
-            for s in sinks.iter_mut() {
-                if let Err(e) = s.on_event(&ev) {
-                    first_error.get_or_insert(e);
+        // Taken as many at a time as are waiting: one wake-up for many rows.
+        let mut evs = Vec::with_capacity(256);
+        while ev_rx.recv_many(&mut evs, 256).await > 0 {
+            for ev in evs.drain(..) {
+                let _ = builder.on_event(&ev);
+                for s in sinks.iter_mut() {
+                    if let Err(e) = s.on_event(&ev) {
+                        first_error.get_or_insert(e);
+                    }
                 }
             }
         }

@@ -237,10 +237,13 @@ impl EventSink for SummaryBuilder {
                 columns.sort_unstable();
                 columns.dedup();
                 for c in columns {
-                    *s.columns
-                        .left_out_by_column
-                        .entry(c.to_owned())
-                        .or_default() += 1;
+                    // A column's name is copied only the first time it is counted.
+                    match s.columns.left_out_by_column.get_mut(c) {
+                        Some(n) => *n += 1,
+                        None => {
+                            s.columns.left_out_by_column.insert(c.to_owned(), 1);
+                        }
+                    }
                 }
             }
             s.tags_failed += u64::from(o.tags_status == StepStatus::Failed);

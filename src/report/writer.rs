@@ -45,6 +45,33 @@ pub const COLUMNS: [&str; 10] = [
 pub struct ReportWriter {
     csv: Option<csv::Writer<BufWriter<File>>>,
     jsonl: Option<BufWriter<File>>,
+    /// Reused per row: a row number's digits, a list joined with `; `.
+    num: [u8; 20],
+    joined: String,
+}
+
+/// `n` in decimal, written into `buf`.
+fn itoa_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
+    }
+}
+
+/// `list.join("; ")` into a reused buffer.
+fn join_into(buf: &mut String, list: &[String]) {
+    buf.clear();
+    for (i, v) in list.iter().enumerate() {
+        if i > 0 {
+            buf.push_str("; ");
+        }
+        buf.push_str(v);
+    }
 }
 
 #[derive(Serialize)]
@@ -82,6 +109,8 @@ impl ReportWriter {
         let mut w = ReportWriter {
             csv: None,
             jsonl: None,
+            num: [0; 20],
+            joined: String::new(),
         };
         match format {
             ReportFormat::Csv => {
@@ -96,20 +125,23 @@ impl ReportWriter {
 
     fn write_row(&mut self, o: &RowOutcome) -> io::Result<()> {
         if let Some(c) = &mut self.csv {
-            let opt =
-                |v: &Option<String>| neutralize_formula(v.as_deref().unwrap_or("")).into_owned();
-            c.write_record([
-                o.row.to_string(),
-                o.status.as_str().to_owned(),
-                opt(&o.contact_id),
-                opt(&o.email),
-                opt(&o.phone),
-                o.tags_status.as_str("added").to_owned(),
-                o.business_status.as_str("set").to_owned(),
-                neutralize_formula(&o.errors.join("; ")).into_owned(),
-                neutralize_formula(&o.changes.join("; ")).into_owned(),
-                neutralize_formula(&o.warnings.join("; ")).into_owned(),
-            ])?;
+            // Fields are written in place, borrowed: no owned string per field and row.
+            fn opt(v: &Option<String>) -> std::borrow::Cow<'_, str> {
+                neutralize_formula(v.as_deref().unwrap_or(""))
+            }
+            let row = itoa_u64(o.row, &mut self.num);
+            c.write_field(row)?;
+            c.write_field(o.status.as_str())?;
+            c.write_field(opt(&o.contact_id).as_bytes())?;
+            c.write_field(opt(&o.email).as_bytes())?;
+            c.write_field(opt(&o.phone).as_bytes())?;
+            c.write_field(o.tags_status.as_str("added"))?;
+            c.write_field(o.business_status.as_str("set"))?;
+            for list in [&o.errors, &o.changes, &o.warnings] {
+                join_into(&mut self.joined, list);
+                c.write_field(neutralize_formula(&self.joined).as_bytes())?;
+            }
+            c.write_record(None::<&[u8]>)?;
         }
         if let Some(j) = &mut self.jsonl {
             let row = JsonRow {
@@ -176,6 +208,14 @@ pub fn neutralize_formula(v: &str) -> std::borrow::Cow<'_, str> {
 mod tests {
     use super::*;
     use crate::event::RowStatus;
+
+    #[test]
+    fn row_numbers_are_written_as_decimal() {
+        let mut buf = [0; 20];
+        for n in [0, 7, 10, 99, 1_000_000, u64::MAX] {
+            assert_eq!(itoa_u64(n, &mut buf), n.to_string().as_bytes());
+        }
+    }
 
     #[test]
     fn formulas_are_neutralized_but_numbers_are_not() {
