@@ -264,15 +264,14 @@ impl Client {
         if let Some(lane) = lanes.get(location) {
             return lane.clone();
         }
+        let n = lanes.len();
         lanes
             .entry(location.to_owned())
             .or_insert_with(|| {
-                Arc::new(Lane::new(
-                    location,
-                    self.rate,
-                    self.concurrency,
-                    self.budget,
-                ))
+                Arc::new(
+                    Lane::new(location, self.rate, self.concurrency, self.budget)
+                        .starting_at(super::lane::start_share(n)),
+                )
             })
             .clone()
     }
