@@ -63,7 +63,11 @@ fn limiter_for(rate: RateLimit) -> Arc<DefaultDirectRateLimiter> {
     let quota = Quota::with_period(rate.spacing())
         .expect("spacing is never zero")
         .allow_burst(burst);
-    let limiter = RateLimiter::direct(quota);
+    // One clock for every lane: making one per limiter reads the TSC calibration each time,
+    // which a thousand lanes (two limiters each) paid again and again.
+    static CLOCK: std::sync::OnceLock<governor::clock::DefaultClock> = std::sync::OnceLock::new();
+    let limiter =
+        RateLimiter::direct_with_clock(quota, CLOCK.get_or_init(Default::default).clone());
     // Start with the burst spent: it is there to catch up, not to send a clump at the start.
     if let Some(n) = NonZeroU32::new(burst.get() - 1) {
         let _ = limiter.check_n(n);

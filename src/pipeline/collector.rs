@@ -50,7 +50,7 @@ pub(super) struct BatchDone {
 const COMMIT_EVERY: usize = 512;
 /// The longest writes wait for their commit (and rows for the report): rows are released
 /// only after the commit that holds them, so this delays report lines, never loses them.
-const COMMIT_AFTER: Duration = Duration::from_millis(25);
+const COMMIT_AFTER: Duration = Duration::from_millis(50);
 
 pub(super) struct Collector {
     tx: mpsc::Sender<Msg>,
