@@ -93,9 +93,7 @@ pub(super) fn fast_national(input: &str, region: Region) -> Option<Option<super:
     let home = home(region)?;
     if national.starts_with(home.code_digits.as_str())
         || home.idd.as_ref().is_some_and(|re| re.is_match(national))
-        || home
-            .national_prefix
-            .is_some_and(|p| national.starts_with(p))
+        || home.national_prefix.is_some_and(|p| national.starts_with(p))
         || home.npfp.as_ref().is_some_and(|re| re.is_match(national))
     {
         return None;
@@ -582,9 +580,7 @@ mod tests {
                 format!("{}{tail}", &ex[..keep])
             } else {
                 let len = 3 + pick(12);
-                (0..len)
-                    .map(|_| char::from(b'0' + pick(10) as u8))
-                    .collect()
+                (0..len).map(|_| char::from(b'0' + pick(10) as u8)).collect()
             };
             if pick(10) == 0 {
                 // One digit too many or too few.
@@ -627,13 +623,7 @@ mod tests {
                 cell.push(ch);
             }
             match pick(16) {
-                0 => {
-                    cell = format!(
-                        "({}) {}",
-                        &cell[..cell.len().min(3)],
-                        &cell[cell.len().min(3)..]
-                    )
-                }
+                0 => cell = format!("({}) {}", &cell[..cell.len().min(3)], &cell[cell.len().min(3)..]),
                 1 => cell.push_str(" x12"),
                 2 => cell.push_str(", "),
                 3 => cell = format!(" {cell} "),
@@ -659,13 +649,7 @@ mod tests {
             );
         }
         assert!(total > 100_000, "only {total} cells reached the parser");
-        assert!(
-            national * 5 > total,
-            "national fast path decided only {national} of {total}"
-        );
-        assert!(
-            other_fast * 10 > total,
-            "other fast paths decided only {other_fast} of {total}"
-        );
+        assert!(national * 5 > total, "national fast path decided only {national} of {total}");
+        assert!(other_fast * 10 > total, "other fast paths decided only {other_fast} of {total}");
     }
 }
