@@ -17,7 +17,9 @@
 //! locations, `-- 1000 40` for 40 rows per location, `tags` to give every row a tag
 //! (see README: with many locations in one file, the rows waiting for their location's tag
 //! call hold the report back, and the run slows to a crawl);
-//! `PERF_DATA=/tmp/perf.data` profiles the importer's run with `perf record`.
+//! `PERF_DATA=/tmp/perf.data` profiles the importer's runs with `perf record` (into
+//! `/tmp/perf.data.sqlite` and `.none`)
+//! (`PERF_CALLGRAPH=dwarf` for call graphs through Rust code).
 
 #[path = "common/child.rs"]
 mod child;
@@ -133,7 +135,19 @@ fn run(
     let mut cmd = match std::env::var("PERF_DATA") {
         Ok(out) if locations > 1 => {
             let mut c = Command::new("perf");
-            c.args(["record", "-e", "cpu-clock", "-g", "-o", &out, exe]);
+            // `PERF_CALLGRAPH=dwarf` for call graphs through code built without frame pointers.
+            let graph = std::env::var("PERF_CALLGRAPH").unwrap_or_else(|_| "fp".into());
+            c.args([
+                "record",
+                "-e",
+                "cpu-clock",
+                "-F",
+                "499",
+                "--call-graph",
+                &graph,
+            ]);
+            let out = format!("{out}.{}", if state { "sqlite" } else { "none" });
+            c.args(["-o", &out, exe]);
             c
         }
         _ => Command::new(exe),

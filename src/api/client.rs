@@ -131,6 +131,8 @@ pub struct Client {
     budget: BudgetPolicy,
     estimated_calls: Option<u64>,
     lanes: Mutex<HashMap<String, Arc<Lane>>>,
+    /// Request URLs parsed once, not once per request.
+    urls: Mutex<HashMap<String, reqwest::Url>>,
     concurrency: usize,
     in_flight: Semaphore,
     max_attempts: u32,
@@ -246,6 +248,7 @@ impl Client {
             budget: config.budget,
             estimated_calls: config.estimated_calls,
             lanes: Mutex::new(HashMap::new()),
+            urls: Mutex::new(HashMap::new()),
             concurrency: config.concurrency.max(1),
             in_flight: Semaphore::new(config.concurrency.max(1)),
             max_attempts: config.max_attempts.max(1),
@@ -258,21 +261,30 @@ impl Client {
         })
     }
 
+    fn parsed(&self, url: &str) -> Option<reqwest::Url> {
+        let mut urls = self.urls.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(u) = urls.get(url) {
+            return Some(u.clone());
+        }
+        let u = reqwest::Url::parse(url).ok()?;
+        urls.insert(url.to_owned(), u.clone());
+        Some(u)
+    }
+
     /// The lane of `location`, made on first use.
     fn lane(&self, location: &str) -> Arc<Lane> {
         let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(lane) = lanes.get(location) {
             return lane.clone();
         }
+        let n = lanes.len();
         lanes
             .entry(location.to_owned())
             .or_insert_with(|| {
-                Arc::new(Lane::new(
-                    location,
-                    self.rate,
-                    self.concurrency,
-                    self.budget,
-                ))
+                Arc::new(
+                    Lane::new(location, self.rate, self.concurrency, self.budget)
+                        .starting_at(super::lane::start_share(n)),
+                )
             })
             .clone()
     }
@@ -778,12 +790,14 @@ impl Client {
             }
         };
         let sent_at = std::time::Instant::now();
-        let mut req = self
-            .http
-            .request(method.clone(), url)
-            .header(AUTHORIZATION, format!("Bearer {}", bearer.expose()))
-            .header("Version", API_VERSION)
-            .header(reqwest::header::ACCEPT, "application/json");
+        let mut req = match self.parsed(url) {
+            Some(u) => self.http.request(method.clone(), u),
+            // Left to reqwest, which says what is wrong with it.
+            None => self.http.request(method.clone(), url),
+        }
+        .header(AUTHORIZATION, format!("Bearer {}", bearer.expose()))
+        .header("Version", API_VERSION)
+        .header(reqwest::header::ACCEPT, "application/json");
         if let Some(b) = body {
             req = req.header(CONTENT_TYPE, "application/json").body(b);
         }

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, watch};
+use tokio::time::{Duration, Instant};
 
 use super::prepare::contact_keys;
 use super::stop::{set_stop, state_failed, Stop, StopTx};
@@ -49,6 +50,9 @@ pub(super) struct BatchDone {
 
 /// Messages handled per store commit, at most: one fsync covers them all.
 const COMMIT_EVERY: usize = 512;
+/// The longest writes wait for their commit (and rows for the report): rows are released
+/// only after the commit that holds them, so this delays report lines, never loses them.
+const COMMIT_AFTER: Duration = Duration::from_millis(50);
 
 pub(super) struct Collector {
     tx: mpsc::Sender<Msg>,
@@ -102,7 +106,28 @@ impl Collector {
     }
 
     pub(super) async fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
-        while let Some(msg) = rx.recv().await {
+        // Rows popped from the ledger and written, waiting for the commit that holds them.
+        let mut held: Vec<RowOutcome> = Vec::new();
+        let mut dirty = false;
+        let mut last_commit = Instant::now();
+        loop {
+            let msg = if dirty {
+                match tokio::time::timeout_at(last_commit + COMMIT_AFTER, rx.recv()).await {
+                    Ok(m) => m,
+                    Err(_) => {
+                        self.commit_and_release(&mut held).await;
+                        dirty = false;
+                        last_commit = Instant::now();
+                        continue;
+                    }
+                }
+            } else {
+                rx.recv().await
+            };
+            let Some(msg) = msg else {
+                self.commit_and_release(&mut held).await;
+                break;
+            };
             self.handle(msg);
             let mut n = 1;
             while n < COMMIT_EVERY {
@@ -114,22 +139,37 @@ impl Collector {
             }
             self.end_of_input();
             let ready = self.ledger.pop_ready();
-            self.record(|s| {
-                for o in &ready {
-                    s.record_outcome(o)?;
-                }
-                s.commit()
-            });
-            for o in ready {
-                let _ = self.ev_tx.send(Event::Row(o)).await;
-            }
-            self.reported
-                .store(self.ledger.emitted(), Ordering::Relaxed);
-            if self.all_flushed && self.in_flight == 0 && Some(self.ledger.emitted()) == self.total
+            self.record(|s| ready.iter().try_for_each(|o| s.record_outcome(o)));
+            held.extend(ready);
+            dirty = true;
+            let finished = self.all_flushed
+                && self.in_flight == 0
+                && Some(self.ledger.emitted()) == self.total;
+            // One fsync per COMMIT_AFTER at most (not one per wake-up): with many locations
+            // the wake-ups come hundreds of times a second.
+            if finished
+                || held.len() >= COMMIT_EVERY
+                || last_commit.elapsed() >= COMMIT_AFTER
+                || self.stop_rx.borrow().is_some()
             {
+                self.commit_and_release(&mut held).await;
+                dirty = false;
+                last_commit = Instant::now();
+            }
+            if finished {
                 break;
             }
         }
+    }
+
+    /// Commits the store, then hands the rows it now holds to the event stream.
+    async fn commit_and_release(&mut self, held: &mut Vec<RowOutcome>) {
+        self.record(|s| s.commit());
+        for o in held.drain(..) {
+            let _ = self.ev_tx.send(Event::Row(o)).await;
+        }
+        self.reported
+            .store(self.ledger.emitted(), Ordering::Relaxed);
     }
 
     fn record(&self, f: impl FnOnce(&mut Store) -> Result<(), StateError>) {

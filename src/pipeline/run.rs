@@ -314,7 +314,12 @@ pub async fn run(
                 checks,
                 state: state.clone(),
             };
-            (import.run().await, None)
+            // On a worker, not on the thread that blocks on the run: its wake-ups (one per
+            // answer with many locations) then cost no hand-off to another thread.
+            let read = tokio::spawn(import.run())
+                .await
+                .map_err(|e| RunError::Task(e.to_string()))?;
+            (read, None)
         }
         _ => {
             let planner = match (&mode, &client, &cfg.api) {

@@ -10,6 +10,8 @@
 //!
 //! Writes go into one open transaction that the pipeline commits before it reports the rows
 //! they concern, so a row the report calls done is in the store (WAL, `synchronous=FULL`).
+//! The collector commits at most every 50 ms or 512 messages, not at every wake-up: one
+//! fsync covers many rows, and report lines wait for it, never the other way round.
 
 use std::path::{Path, PathBuf};
 
