@@ -260,43 +260,6 @@ impl Reader {
         &self.name
     }
 
-    /// Calls `f(k, cell)` for the cell at `columns[k]` of every record this reader would give
-    /// as `Cells`, without building the records: a pre-pass over the whole file that needs a
-    /// few columns costs no allocation per row. Rows the iterator gives as unreadable are
-    /// skipped, as are blank ones (their cells are all whitespace).
-    pub fn scan_columns(self, columns: &[usize], mut f: impl FnMut(usize, &str)) {
-        let Inner::Csv { mut stream, .. } = self.inner else {
-            for record in self {
-                if let RecordValues::Cells(cells) = &record.values {
-                    for (k, &i) in columns.iter().enumerate() {
-                        if let Some(cell) = cells.get(i) {
-                            f(k, cell);
-                        }
-                    }
-                }
-            }
-            return;
-        };
-        while let Ok(Some(info)) = stream.next_record() {
-            // The same rows `csv_values` turns into `Unreadable`.
-            if info.problem.is_some()
-                || !stream
-                    .fields()
-                    .all(|c| !c.contains(&0) && std::str::from_utf8(c).is_ok())
-            {
-                continue;
-            }
-            for (i, cell) in stream.fields().enumerate() {
-                for (k, _) in columns.iter().enumerate().filter(|(_, &c)| c == i) {
-                    // Checked just above.
-                    if let Ok(s) = std::str::from_utf8(cell) {
-                        f(k, s);
-                    }
-                }
-            }
-        }
-    }
-
     fn next_values(&mut self) -> Option<(u64, RecordValues)> {
         let name = self.name.as_str();
         match &mut self.inner {
