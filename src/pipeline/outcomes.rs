@@ -16,13 +16,9 @@ pub(super) fn outcome(
     valid: &ValidRow,
     location: Option<&str>,
 ) -> RowOutcome {
-    let mut o = RowOutcome::new(seq, row, status);
-    o.email = valid.contact.email.clone();
-    o.phone = valid.contact.phone.clone();
-    o.location_id = location.map(str::to_owned);
-    // Cells left out of the body, and notes on values sent.
-    o.warnings = valid.warnings.clone();
-    o
+    let c = &valid.contact;
+    let keys = (c.email.clone(), c.phone.clone(), valid.warnings.clone());
+    with_keys(RowOutcome::new(seq, row, status), keys, location)
 }
 
 /// [`outcome`] for a row that is not needed afterwards (a dry run's): its keys and warnings
@@ -34,11 +30,22 @@ pub(super) fn outcome_moved(
     valid: &mut ValidRow,
     location: Option<&str>,
 ) -> RowOutcome {
-    let mut o = RowOutcome::new(seq, row, status);
-    o.email = valid.contact.email.take();
-    o.phone = valid.contact.phone.take();
+    let c = &mut valid.contact;
+    let keys = (c.email.take(), c.phone.take(), std::mem::take(&mut valid.warnings));
+    with_keys(RowOutcome::new(seq, row, status), keys, location)
+}
+
+/// The row's keys, its warnings (cells left out of the body, notes on values sent) and its
+/// location.
+fn with_keys(
+    mut o: RowOutcome,
+    (email, phone, warnings): (Option<String>, Option<String>, Vec<String>),
+    location: Option<&str>,
+) -> RowOutcome {
+    o.email = email;
+    o.phone = phone;
+    o.warnings = warnings;
     o.location_id = location.map(str::to_owned);
-    o.warnings = std::mem::take(&mut valid.warnings);
     o
 }
 
