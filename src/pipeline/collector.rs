@@ -146,8 +146,9 @@ impl Collector {
                 && self.in_flight == 0
                 && Some(self.ledger.emitted()) == self.total;
             // One fsync per COMMIT_AFTER at most (not one per wake-up): with many locations
-            // the wake-ups come hundreds of times a second.
+            // the wake-ups come hundreds of times a second. Without a store nothing waits.
             if finished
+                || self.store.is_none()
                 || held.len() >= COMMIT_EVERY
                 || last_commit.elapsed() >= COMMIT_AFTER
                 || self.stop_rx.borrow().is_some()
