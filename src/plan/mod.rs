@@ -121,9 +121,7 @@ impl Estimate {
         }
         parts.join(", ")
     }
-}
 
-impl Estimate {
     /// The lines the summary prints.
     pub fn render(&self) -> String {
         format!(
