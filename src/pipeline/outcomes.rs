@@ -31,7 +31,11 @@ pub(super) fn outcome_moved(
     location: Option<&str>,
 ) -> RowOutcome {
     let c = &mut valid.contact;
-    let keys = (c.email.take(), c.phone.take(), std::mem::take(&mut valid.warnings));
+    let keys = (
+        c.email.take(),
+        c.phone.take(),
+        std::mem::take(&mut valid.warnings),
+    );
     with_keys(RowOutcome::new(seq, row, status), keys, location)
 }
 
