@@ -258,6 +258,12 @@ impl CsvStream {
         })
     }
 
+    /// The last record's cell bytes, back to back, and where each cell ends.
+    pub fn record(&self) -> (&[u8], &[usize]) {
+        let ends = &self.ends[..self.ends_len];
+        (&self.out[..ends.last().copied().unwrap_or(0)], ends)
+    }
+
     /// The next record, `None` at the end of the file.
     pub fn next_record(&mut self) -> io::Result<Option<RecordInfo>> {
         self.out_len = 0;

@@ -24,7 +24,7 @@ fn jsonl(text: &str) -> Reader {
 
 fn cells(r: &Record) -> Vec<&str> {
     match &r.values {
-        RecordValues::Cells(c) => c.iter().map(String::as_str).collect(),
+        RecordValues::Cells(c) => c.iter().collect(),
         other => panic!("expected cells, got {other:?}"),
     }
 }
@@ -590,4 +590,28 @@ fn a_stray_close_then_a_new_quote_on_one_line_resets_the_parser() {
     let recs: Vec<_> = csv(b"a,b\nx,\"1\n2\"z,\"q\ny,2\n").collect();
     assert!(message(&recs[0]).contains("row 2, column 'b'"), "{recs:?}");
     assert_eq!(cells(recs.last().unwrap()), ["y", "2"]);
+}
+
+#[test]
+fn looking_at_each_record_sees_what_the_iterator_gives() {
+    // Blank lines, a quoted newline, a bad byte, a NUL, a multi-byte character split by no
+    // delimiter, a short and a long row, and an unclosed quote at the end.
+    let text: &[u8] = b"a,b,c\n1,\"x\ny\",3\n\n\xff,2,3\nn\x00l,2\n\xc3\xa9,\xc3\xa9\xc3\xa9,\n4,5,6,7\n8,\"open\n9,9\n";
+    let want: Vec<RecordValues> = csv(text).map(|r| r.values).collect();
+    let mut seen = Vec::new();
+    let mut reader = csv(text);
+    let n = reader.look_at_each(|v| seen.push(v.clone()));
+    assert_eq!(n, want.len() as u64);
+    assert_eq!(seen, want);
+    assert!(reader.next().is_none());
+    // Valid UTF-8 (not read as a legacy code page): the cells as written, a NUL unreadable.
+    let text = "a,b,c\n\"é\",éé,\nn\0l,2\n".as_bytes();
+    let mut seen = Vec::new();
+    assert_eq!(csv(text).look_at_each(|v| seen.push(v.clone())), 2);
+    assert!(
+        matches!(&seen[0], RecordValues::Cells(c) if c.iter().collect::<Vec<_>>() == ["é", "éé", ""])
+    );
+    assert!(
+        matches!(&seen[1], RecordValues::Unreadable { message, .. } if message.contains("NUL"))
+    );
 }

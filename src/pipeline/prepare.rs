@@ -122,7 +122,7 @@ impl Preparer {
                         .headers
                         .clone()
                         .unwrap_or_else(|| Arc::from(Vec::new())),
-                    cells: cells.clone(),
+                    cells: cells.to_vec(),
                 },
                 RecordValues::Object(o) => RawRecord::Object(o.clone()),
                 RecordValues::Unreadable { .. } => RawRecord::Unreadable,

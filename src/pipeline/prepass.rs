@@ -65,6 +65,9 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
     let hash = Arc::new(Mutex::new(Hashed::default()));
     let mut rest: Option<File> = None;
     let mut reader = Reader::open_through(&cfg.input, &cfg.input_options, |f| {
+        if !want.fingerprint {
+            return Box::new(f);
+        }
         rest = f.try_clone().ok();
         Box::new(Hashing {
             file: f,
@@ -118,14 +121,7 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
     let workbook = reader.format() == Format::Xlsx;
     let rows = match &preparer {
         Some(p) => tally_rows(&mut reader, &mut facts, p, window(cfg)),
-        None => {
-            let mut rows = 0u64;
-            for record in reader.by_ref() {
-                rows += 1;
-                facts.dates.see(&record.values);
-            }
-            rows
-        }
+        None => reader.look_at_each(|values| facts.dates.see(values)),
     };
     drop(reader);
     facts.rows = Some(rows);
