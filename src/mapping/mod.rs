@@ -1172,7 +1172,8 @@ impl Mapper {
         let mut out = MappedRow {
             seq: record.seq,
             row: record.row,
-            values: Vec::new(),
+            // Room for every column and constant: no growing per row.
+            values: Vec::with_capacity(self.columns.len() + self.constants.len() + 2),
             errors: Vec::new(),
             cell_errors: Vec::new(),
         };
