@@ -21,7 +21,8 @@ pub enum Prepared {
         /// Kept (with `--rejects`) only while a later check could still reject the row.
         raw: Option<Box<RawRecord>>,
     },
-    /// Not to be sent: invalid, or skipped on purpose. Final as it is.
+    /// Final as it is: not to be sent (invalid, or skipped on purpose), or an offline dry
+    /// run's valid row with nothing left to check.
     Invalid(RowOutcome),
 }
 
