@@ -202,6 +202,8 @@ pub(super) struct CsvStream {
     scratch: Vec<u8>,
     scratch_ends: Vec<usize>,
     last_row: u64,
+    /// Records that came out with a problem so far.
+    pub problems: u64,
 }
 
 impl CsvStream {
@@ -236,6 +238,7 @@ impl CsvStream {
             scratch: vec![0; CHUNK],
             scratch_ends: vec![0; 1024],
             last_row: 0,
+            problems: 0,
         }
     }
 
@@ -382,6 +385,7 @@ impl CsvStream {
     fn finish(&mut self, problem: Option<Problem>) -> RecordInfo {
         if problem.is_some() {
             self.ends_len = 0;
+            self.problems += 1;
         }
         let row = self.last_row + 1 + self.tracker.blank_lines;
         self.last_row = row;

@@ -353,6 +353,115 @@ impl Reader {
     }
 }
 
+/// Below this size a file is looked at on one thread: a second one would not pay.
+const SPLIT_FROM_BYTES: u64 = 8 * 1024 * 1024;
+
+/// [`Reader::look_at_each`] over a large plain UTF-8 CSV file on two threads: the first half
+/// here (`first`), the second on a thread of its own (`second`), from the start of a line
+/// near the middle. That line starts a record unless a quoted cell runs across it, and then
+/// the first half, read up to it alone, ends in a problem record: the halves are discarded
+/// (`None`), as when the file cannot be split (small, not CSV, not UTF-8); the caller then
+/// reads it whole. `reader` (freshly opened on `path`, not read from) only says how.
+/// Returns how many records there were, and both halves' results. The second half counts
+/// rows from where it starts: only its unreadable records' messages (which name a row)
+/// differ from one read's.
+pub fn look_at_each_in_halves<T: Send>(
+    reader: &Reader,
+    path: &Path,
+    opts: &InputOptions,
+    mut first: T,
+    mut second: T,
+    see: impl Fn(&mut T, &RecordValues) + Sync,
+) -> Option<(u64, T, T)> {
+    let (
+        Inner::Csv {
+            headers,
+            delimiter,
+            stream,
+        },
+        true,
+    ) = (&reader.inner, reader.encoding == encoding_rs::UTF_8)
+    else {
+        return None;
+    };
+    let size = std::fs::metadata(path).ok()?.len();
+    if size < SPLIT_FROM_BYTES {
+        return None;
+    }
+    let split = outside_quotes_near(path, size / 2)?;
+    let mut tail_file = File::open(path).ok()?;
+    tail_file.seek(std::io::SeekFrom::Start(split)).ok()?;
+    let mut tail = Reader {
+        name: reader.name.clone(),
+        inner: Inner::Csv {
+            stream: Box::new(CsvStream::new(
+                Box::new(tail_file),
+                *delimiter,
+                stream.limits(),
+            )),
+            headers: headers.clone(),
+            delimiter: *delimiter,
+        },
+        seq: 0,
+        done: false,
+        encoding: reader.encoding,
+    };
+    let mut head = Reader::open_through(path, opts, |f| Box::new(f.take(split))).ok()?;
+    let see = &see;
+    std::thread::scope(|s| {
+        let later = std::thread::Builder::new()
+            .name("ghl-import-scan".into())
+            .spawn_scoped(s, move || {
+                let n = tail.look_at_each(|v| see(&mut second, v));
+                (n, second)
+            })
+            .ok()?;
+        let n = head.look_at_each(|v| see(&mut first, v));
+        let clean = matches!(&head.inner, Inner::Csv { stream, .. } if stream.problems == 0);
+        let (m, second) = later.join().ok()?;
+        clean.then_some((n + m, first, second))
+    })
+}
+
+/// The start of the first line from `mid` on that no quoted cell runs across, by the parity
+/// of the quotes before it (a doubled quote counts twice): right in a well-formed file, and
+/// checked by [`look_at_each_in_halves`] in any other. Reading for quotes runs at memory
+/// speed, a small cost next to parsing the half it saves.
+fn outside_quotes_near(path: &Path, mid: u64) -> Option<u64> {
+    let mut f = BufReader::with_capacity(1 << 20, File::open(path).ok()?);
+    let mut open = false;
+    let mut at = 0u64;
+    // Up to `mid`: only the parity.
+    while at < mid {
+        let buf = f.fill_buf().ok()?;
+        if buf.is_empty() {
+            return None;
+        }
+        let n = buf.len().min((mid - at) as usize);
+        open ^= memchr::memchr_iter(b'"', &buf[..n]).count() % 2 == 1;
+        f.consume(n);
+        at += n as u64;
+    }
+    // Then the first line end outside quotes, within a few MB.
+    while at < mid + (4 << 20) {
+        let buf = f.fill_buf().ok()?;
+        if buf.is_empty() {
+            return None;
+        }
+        for (i, &b) in buf.iter().enumerate() {
+            match b {
+                b'"' => open = !open,
+                b'\n' if !open => return Some(at + i as u64 + 1),
+                _ => {}
+            }
+        }
+        let n = buf.len();
+        f.consume(n);
+        at += n as u64;
+    }
+    None
+}
+
 /// The next non-blank CSV record's row: its cells put in `cells`, or (when it cannot be
 /// read) what stands for them. `None` at the end; `done` set after a read error.
 fn next_csv(

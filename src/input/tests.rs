@@ -615,3 +615,118 @@ fn looking_at_each_record_sees_what_the_iterator_gives() {
         matches!(&seen[1], RecordValues::Unreadable { message, .. } if message.contains("NUL"))
     );
 }
+
+/// The second half counts rows from where it starts: messages naming rows differ.
+fn cells_only(v: &RecordValues) -> Option<&CellRow> {
+    match v {
+        RecordValues::Cells(c) => Some(c),
+        _ => None,
+    }
+}
+
+fn file(dir: &tempfile::TempDir, name: &str, content: &[u8]) -> std::path::PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+fn each(path: &std::path::Path, opts: &InputOptions) -> Vec<RecordValues> {
+    Reader::open(path, opts)
+        .unwrap()
+        .map(|r| r.values)
+        .collect()
+}
+
+#[test]
+fn a_large_file_read_in_two_halves_gives_every_record_once_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    // Quoted line breaks, blank lines, a bad byte and a short row, all over a file past the
+    // size where it is split.
+    let mut csv = b"Email,Notes,Date\n".to_vec();
+    let mut i = 0;
+    while csv.len() < (SPLIT_FROM_BYTES as usize) + 100_000 {
+        csv.extend(format!("p{i}@example.com,\"two\nlines, {i}\",31/12/1990\n").as_bytes());
+        // Past the prefix the encoding is detected from: the file stays UTF-8.
+        if i % 4999 == 4998 {
+            csv.extend(b"\n\nbad\xff,x\nshort\n");
+        }
+        i += 1;
+    }
+    let path = file(&dir, "big.csv", &csv);
+    let opts = InputOptions::default();
+    let want = each(&path, &opts);
+    let reader = Reader::open(&path, &opts).unwrap();
+    let see = |seen: &mut Vec<RecordValues>, v: &RecordValues| seen.push(v.clone());
+    let (n, mut first, second) =
+        look_at_each_in_halves(&reader, &path, &opts, Vec::new(), Vec::new(), see).unwrap();
+    assert!(!first.is_empty() && !second.is_empty());
+    assert_eq!(n, want.len() as u64);
+    first.extend(second);
+    assert!(
+        first.iter().map(cells_only).eq(want.iter().map(cells_only)),
+        "the halves differ from one read"
+    );
+}
+
+/// Reads `path` in halves: `true` when it was split, and then the records are those of one
+/// read.
+fn halves_agree(path: &std::path::Path, opts: &InputOptions) -> bool {
+    let reader = Reader::open(path, opts).unwrap();
+    let see = |seen: &mut Vec<RecordValues>, v: &RecordValues| seen.push(v.clone());
+    let Some((n, mut first, second)) =
+        look_at_each_in_halves(&reader, path, opts, Vec::new(), Vec::new(), see)
+    else {
+        return false;
+    };
+    let want = each(path, opts);
+    assert_eq!(n, want.len() as u64);
+    first.extend(second);
+    assert!(
+        first.iter().map(cells_only).eq(want.iter().map(cells_only)),
+        "the halves differ from one read"
+    );
+    true
+}
+
+#[test]
+fn a_file_is_split_only_where_no_quoted_cell_runs_across() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = InputOptions {
+        limits: Limits {
+            max_field: 64 << 20,
+            max_row: 64 << 20,
+        },
+        ..InputOptions::default()
+    };
+    let filler = |csv: &mut Vec<u8>, bytes: usize| {
+        let mut i = 0;
+        while csv.len() < bytes {
+            csv.extend(format!("p{i}@example.com,n\n").as_bytes());
+            i += 1;
+        }
+    };
+    // One cell of many lines across the middle: split after it.
+    let mut csv = b"Email,Notes\n".to_vec();
+    filler(&mut csv, 4 << 20);
+    csv.extend(b"q@example.com,\"");
+    csv.extend("line\n".repeat(300_000).as_bytes());
+    csv.extend(b"end\"\n");
+    let end = csv.len();
+    filler(&mut csv, end + (3 << 20));
+    assert!(halves_agree(&file(&dir, "quoted.csv", &csv), &opts));
+    // A quote inside an unquoted cell (read as a literal) misleads the count: the split
+    // falls inside a quoted cell, the first half ends unclosed, and the file is read whole.
+    let mut csv = b"Email,Notes\ns@example.com,5\" screen\n".to_vec();
+    filler(&mut csv, 4 << 20);
+    while csv.len() < 9 << 20 {
+        csv.extend(b"m@example.com,\"a\nb\"\n");
+    }
+    let path = file(&dir, "stray.csv", &csv);
+    assert!(!halves_agree(&path, &opts));
+    assert!(each(&path, &opts)
+        .iter()
+        .all(|v| matches!(v, RecordValues::Cells(_))));
+    // A file below the split size is read on one thread.
+    let small = file(&dir, "small.csv", b"Email\nx@example.com\n");
+    assert!(!halves_agree(&small, &opts));
+}
