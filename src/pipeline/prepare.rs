@@ -1,7 +1,7 @@
 //! The one classifier: read → map → validate. The dry run, `validate` and the import all call
 //! it, so a dry run can never disagree with the import about a row.
 
-use crate::contact::{Field, ValidRow};
+use crate::contact::{Field, RowError, ValidRow};
 use std::sync::Arc;
 
 use crate::event::{RawRecord, RowOutcome, RowStatus};
@@ -106,7 +106,7 @@ impl Preparer {
                 email,
                 phone,
             } => Prepared::Invalid(RowOutcome {
-                errors: errors.iter().map(ToString::to_string).collect(),
+                errors: errors.into_iter().map(RowError::into_line).collect(),
                 email,
                 phone,
                 raw: self.raw(record),

@@ -359,9 +359,9 @@ impl Validator {
         dedup_tags(&mut tags);
         let warnings = f
             .notes
-            .iter()
-            .chain(&f.left_out)
-            .map(ToString::to_string)
+            .into_iter()
+            .chain(f.left_out)
+            .map(RowError::into_line)
             .collect();
         Validated::Valid(ValidRow {
             contact: c,
