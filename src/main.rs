@@ -1,5 +1,8 @@
 use clap::Parser;
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = ghl_import::cli::Cli::parse();
     match ghl_import::cli::main(cli).map_err(anyhow::Error::from) {

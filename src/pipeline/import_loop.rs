@@ -83,7 +83,11 @@ impl ImportLoop {
             tokio::select! {
                 biased;
                 Some(()) = d.next_done() => {}
-                p = rows.recv(), if room && !input_done => match p {
+                p = rows.recv(), if room && !input_done => {
+                    // Rows come a chunk at a time with no wait between them: give the
+                    // runtime's thread back now and then, so that sends go out on time.
+                    tokio::task::consume_budget().await;
+                    match p {
                     None => input_done = true,
                     Some(Prepared::Invalid(o)) => {
                         total += 1;
@@ -150,7 +154,7 @@ impl ImportLoop {
                             }
                         }
                     }
-                },
+                }},
                 // Reading waits for the report to catch up; look again shortly.
                 _ = tokio::time::sleep(Duration::from_millis(20)), if !room && !input_done => {}
             }
