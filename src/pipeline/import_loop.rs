@@ -66,6 +66,9 @@ impl ImportLoop {
         // costs a send.
         let mut sent_keys: HashSet<u64> = HashSet::new();
         loop {
+            // Rows come a chunk at a time with no wait between them: give the runtime's
+            // thread back now and then (every 128 turns), so that sends go out on time.
+            tokio::task::consume_budget().await;
             let stop = stop_rx.borrow().clone();
             if let Some(stop) = &stop {
                 d.defer_queued(&stop.reason()).await;
@@ -83,11 +86,7 @@ impl ImportLoop {
             tokio::select! {
                 biased;
                 Some(()) = d.next_done() => {}
-                p = rows.recv(), if room && !input_done => {
-                    // Rows come a chunk at a time with no wait between them: give the
-                    // runtime's thread back now and then, so that sends go out on time.
-                    tokio::task::consume_budget().await;
-                    match p {
+                p = rows.recv(), if room && !input_done => match p {
                     None => input_done = true,
                     Some(Prepared::Invalid(o)) => {
                         total += 1;
@@ -154,7 +153,7 @@ impl ImportLoop {
                             }
                         }
                     }
-                }},
+                },
                 // Reading waits for the report to catch up; look again shortly.
                 _ = tokio::time::sleep(Duration::from_millis(20)), if !room && !input_done => {}
             }
