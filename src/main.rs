@@ -1,6 +1,31 @@
 use clap::Parser;
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// mimalloc's options `arena_eager_commit` and `purge_delay` (mimalloc.h): memory is
+/// committed as it is used, as glibc's is, and freed memory goes back after 10 ms (its v2
+/// default; v3 waits 1 s). With its defaults a dry run of 24,000 rows peaked at 80 MB
+/// instead of 23; so, 27 MB. (Purging at once cost a sixth more CPU on imports.) They must
+/// be set before the first allocation reserves the arena, hence from the ELF initialisers.
+extern "C" fn allocator_options() {
+    const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    // SAFETY: plain setters of the allocator's options, called before any thread exists.
+    unsafe {
+        libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, 0);
+        libmimalloc_sys::mi_option_set(PURGE_DELAY, 10);
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[used]
+#[link_section = ".init_array.00100"]
+static ALLOCATOR_OPTIONS: extern "C" fn() = allocator_options;
+
 fn main() -> std::process::ExitCode {
+    #[cfg(not(target_os = "linux"))]
+    allocator_options();
     let cli = ghl_import::cli::Cli::parse();
     match ghl_import::cli::main(cli).map_err(anyhow::Error::from) {
         Ok(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),

@@ -234,6 +234,9 @@ impl Client {
             .connect_timeout(Duration::from_secs(10).min(config.timeout))
             .user_agent(concat!("ghl-import/", env!("CARGO_PKG_VERSION")))
             .pool_max_idle_per_host(config.concurrency.max(1))
+            // The API answers where it is asked; following redirects costs a copy of every
+            // request for a case that never comes.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ApiError::Protocol {
                 endpoint: Endpoint::Upsert,

@@ -103,7 +103,10 @@ impl Series {
             return;
         }
         let mut l = lock(&self.locations);
-        let t = l.entry(location.to_owned()).or_default();
+        let t = match l.get_mut(location) {
+            Some(t) => t,
+            None => l.entry(location.to_owned()).or_default(),
+        };
         if remaining.is_some() {
             t.daily_remaining = remaining;
             t.since_daily = 0;

@@ -68,6 +68,9 @@ pub(super) struct Collector {
     total: Option<u64>,
     all_flushed: bool,
     in_flight: usize,
+    /// Rows whose upsert record is already their last word (no bulk step owed): their
+    /// outcome needs no second write when they are released.
+    recorded_final: std::collections::HashSet<u64>,
 }
 
 /// What the collector works with.
@@ -102,6 +105,7 @@ impl Collector {
             total: None,
             all_flushed: false,
             in_flight: 0,
+            recorded_final: std::collections::HashSet::new(),
         }
     }
 
@@ -136,10 +140,17 @@ impl Collector {
                     Err(_) => break,
                 }
                 n += 1;
+                // Many messages at once (each with its store writes) would hold the
+                // runtime's thread long enough to delay requests already paced.
+                tokio::task::consume_budget().await;
             }
             self.end_of_input();
             let ready = self.ledger.pop_ready();
-            self.record(|s| ready.iter().try_for_each(|o| s.record_outcome(o)));
+            let unrecorded: Vec<&RowOutcome> = ready
+                .iter()
+                .filter(|o| !self.recorded_final.remove(&o.seq))
+                .collect();
+            self.record(|s| unrecorded.iter().try_for_each(|o| s.record_outcome(o)));
             held.extend(ready);
             dirty = true;
             let finished = self.all_flushed
@@ -165,7 +176,23 @@ impl Collector {
 
     /// Commits the store, then hands the rows it now holds to the event stream.
     async fn commit_and_release(&mut self, held: &mut Vec<RowOutcome>) {
-        self.record(|s| s.commit());
+        // The commit waits for the disk: on a thread of its own, so that the runtime's
+        // thread goes on sending on time meanwhile.
+        if let Some(store) = self.store.clone() {
+            let done = tokio::task::spawn_blocking(move || {
+                store
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .commit()
+            })
+            .await;
+            match done {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => state_failed(&self.stop_tx, &e),
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(_) => {}
+            }
+        }
         for o in held.drain(..) {
             let _ = self.ev_tx.send(Event::Row(o)).await;
         }
@@ -213,6 +240,9 @@ impl Collector {
                 // Recorded as owed, so a resume sends what is still owed.
                 mark_owed(&mut outcome, &valid.tags, valid.business_id.as_deref());
                 if let Some(h) = &hashes {
+                    if valid.tags.is_empty() && valid.business_id.is_none() {
+                        self.recorded_final.insert(outcome.seq);
+                    }
                     self.record(|s| {
                         s.record_upserted(&outcome, &contact_keys(&valid), h)?;
                         match &facts {

@@ -45,6 +45,9 @@ pub(super) struct Dispatcher {
     in_progress: HashMap<String, usize>,
     queued: HashMap<String, VecDeque<Pending>>,
     announced: HashSet<String>,
+    /// Locations whose last row in progress just ended with none queued: the only ones
+    /// [`Dispatcher::announce_done`] needs to look at (not all of them at every event).
+    idle: HashSet<String>,
     /// Rows in progress plus rows queued.
     held: usize,
 }
@@ -70,6 +73,7 @@ impl Dispatcher {
             in_progress: HashMap::new(),
             queued: HashMap::new(),
             announced: HashSet::new(),
+            idle: HashSet::new(),
             held: 0,
         }
     }
@@ -126,17 +130,23 @@ impl Dispatcher {
             *n -= 1;
         }
         self.release(location);
+        if self.in_progress.get(location) == Some(&0) && !self.idle.contains(location) {
+            self.idle.insert(location.to_owned());
+        }
     }
 
     /// Once the input is read, a location with nothing queued or in progress is done: its
-    /// open batches need not wait for the other locations.
+    /// open batches need not wait for the other locations. Only locations that went idle
+    /// since the last look are checked (more rows of theirs may have come since).
     pub(super) async fn announce_done(&mut self) {
-        let done: Vec<String> = self
-            .in_progress
-            .iter()
-            .filter(|(loc, n)| **n == 0 && self.queued.get(*loc).is_none_or(VecDeque::is_empty))
-            .map(|(loc, _)| loc.clone())
-            .filter(|loc| !self.announced.contains(loc))
+        let idle = std::mem::take(&mut self.idle);
+        let done: Vec<String> = idle
+            .into_iter()
+            .filter(|loc| {
+                self.in_progress.get(loc) == Some(&0)
+                    && self.queued.get(loc).is_none_or(VecDeque::is_empty)
+                    && !self.announced.contains(loc)
+            })
             .collect();
         for loc in done {
             self.announced.insert(loc.clone());

@@ -66,6 +66,9 @@ impl ImportLoop {
         // costs a send.
         let mut sent_keys: HashSet<u64> = HashSet::new();
         loop {
+            // Rows come a chunk at a time with no wait between them: give the runtime's
+            // thread back now and then (every 128 turns), so that sends go out on time.
+            tokio::task::consume_budget().await;
             let stop = stop_rx.borrow().clone();
             if let Some(stop) = &stop {
                 d.defer_queued(&stop.reason()).await;
