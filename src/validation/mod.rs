@@ -32,7 +32,7 @@ use phonenumber::country::Id as Region;
 use crate::contact::{ContactFields, CustomFieldInput, Field, RowError, ValidRow};
 use crate::mapping::{MappedRow, MappedValue, RawValue, Target};
 
-mod cells;
+pub mod cells;
 mod countries;
 pub mod custom_fields;
 pub mod date_order;
