@@ -3,7 +3,8 @@
 //! order readings, countries. Nothing is cached between values, so repeating the corpus costs
 //! like distinct values. Best of several rounds (the machine is shared).
 //!
-//! Run: `cargo bench --bench checks` (`-- NAME` runs the checks whose name contains NAME).
+//! Run: `cargo bench --bench checks` (`-- NAME` runs the checks whose name contains NAME,
+//! `-- --each` times each phone cell of the corpus apart).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -127,6 +128,14 @@ fn main() {
             }),
         ),
     ];
+    if std::env::args().any(|a| a == "--each") {
+        // Which values are slow: each phone cell on its own.
+        for p in messy::PHONES {
+            let ns = ns_per_value(&[*p], |p| phone_cell(p));
+            println!("{p:<24} {ns:>8.1} ns");
+        }
+        return;
+    }
     for (name, run) in &checks {
         if name.contains(filter.as_str()) {
             println!("{name:<16} {:>8.1} ns/value", run());
