@@ -39,15 +39,20 @@ pub(super) fn fast_nanp(input: &str, region: Option<Region>) -> Option<Result<St
     })
 }
 
-/// A number without a country code, read in the US or Canada, with fewer digits than any
-/// NANP number, local ones included (7), and no `011` international prefix: neither valid
-/// nor possible, so the full parser has nothing to find.
+/// A number without a country code, read in the US or Canada, that the full parser can
+/// find nothing in: fewer digits than any NANP number, local ones included (7), and no `011`
+/// international prefix; or 9 or 10 digits starting `1` then 2–9, whose `1` the parser takes
+/// for the national prefix, leaving 8 or 9 digits (no NANP length).
 pub(super) fn nanp_too_short(input: &str, region: Option<Region>) -> bool {
     if input.starts_with('+') || !matches!(region, Some(Region::US | Region::CA)) {
         return false;
     }
     let mut digits = input.bytes().filter(u8::is_ascii_digit);
     let count = digits.clone().count();
+    if (9..=10).contains(&count) {
+        // `11…` the parser reads otherwise (as a 7-digit local number, possible).
+        return digits.next() == Some(b'1') && digits.next().is_some_and(|d| d >= b'2');
+    }
     count < 7 && !digits.by_ref().take(3).eq(*b"011")
 }
 
@@ -141,9 +146,9 @@ struct Home {
     code_digits: String,
     national_prefix: Option<&'static str>,
     /// The international dialling prefix (`011`, `00` …), anchored.
-    idd: Option<regex::Regex>,
+    idd: Option<Prefix>,
     /// The national prefix for parsing, anchored.
-    npfp: Option<regex::Regex>,
+    npfp: Option<Prefix>,
 }
 
 fn home(region: Region) -> Option<&'static Home> {
@@ -156,7 +161,7 @@ fn home(region: Region) -> Option<&'static Home> {
         .get_or_init(|| {
             let meta = DATABASE.by_id(region.as_ref())?;
             let regex = |re: Option<&str>| match re {
-                Some(re) => anchored(re).map(Some),
+                Some(re) => Prefix::new(re).map(Some),
                 None => Some(None),
             };
             Some(Home {
@@ -275,13 +280,25 @@ fn has_type(meta: &Metadata, national: &str) -> bool {
     let Some(c) = compiled(meta) else {
         return false;
     };
-    c.general.matches(national) && c.types.iter().any(|p| p.matches(national))
+    if !c.general.matches(national) {
+        return false;
+    }
+    // One pattern for all the types that allow this length: one search, not one per type.
+    match c.by_length.get(national.len()) {
+        Some(slot) => match slot.get_or_init(|| Pattern::any_of(&c.types, national.len())) {
+            Some(Some(re)) => re.is_match(national),
+            Some(None) => false,
+            None => c.types.iter().any(|p| p.matches(national)),
+        },
+        None => c.types.iter().any(|p| p.matches(national)),
+    }
 }
 
 /// A descriptor's pattern, compiled so that a match means what `Descriptor::is_match` means
 /// (a match starting at 0, allowed length).
 struct Pattern {
     re: regex::Regex,
+    source: String,
     lengths: Vec<u16>,
 }
 
@@ -289,8 +306,23 @@ impl Pattern {
     fn new(re: &str, lengths: &[u16]) -> Option<Pattern> {
         Some(Pattern {
             re: anchored(re)?,
+            source: re.to_owned(),
             lengths: lengths.to_vec(),
         })
+    }
+
+    /// The patterns that allow `len` as one alternation: `Some(None)` when none does, `None`
+    /// when it does not compile.
+    fn any_of(patterns: &[Pattern], len: usize) -> Option<Option<regex::Regex>> {
+        let allowed: Vec<String> = patterns
+            .iter()
+            .filter(|p| p.lengths.is_empty() || p.lengths.contains(&(len as u16)))
+            .map(|p| format!("(?:{})", p.source))
+            .collect();
+        if allowed.is_empty() {
+            return Some(None);
+        }
+        anchored(&allowed.join("|")).map(Some)
     }
 
     fn matches(&self, s: &str) -> bool {
@@ -302,7 +334,39 @@ impl Pattern {
 struct Compiled {
     general: Pattern,
     types: Vec<Pattern>,
-    national_prefix_for_parsing: Option<regex::Regex>,
+    /// By national number length: the types that allow it, as one pattern.
+    by_length: [AnyOf; MAX_DIGITS + 1],
+    national_prefix_for_parsing: Option<Prefix>,
+}
+
+type AnyOf = OnceLock<Option<Option<regex::Regex>>>;
+
+/// The most digits a number can have (E.164 allows 15; the parser reads up to 17).
+const MAX_DIGITS: usize = 17;
+
+/// A prefix pattern, matched as a plain `starts_with` when it is only digits (`011`, `1`):
+/// most are.
+enum Prefix {
+    Digits(String),
+    Re(regex::Regex),
+}
+
+impl Prefix {
+    fn new(re: &str) -> Option<Prefix> {
+        let plain: String = re.chars().filter(|c| !c.is_whitespace()).collect();
+        if !plain.is_empty() && plain.bytes().all(|b| b.is_ascii_digit()) {
+            Some(Prefix::Digits(plain))
+        } else {
+            anchored(re).map(Prefix::Re)
+        }
+    }
+
+    fn is_match(&self, s: &str) -> bool {
+        match self {
+            Prefix::Digits(d) => s.starts_with(d.as_str()),
+            Prefix::Re(re) => re.is_match(s),
+        }
+    }
 }
 
 /// Matches where `find(..)` would start at 0; whitespace ignored, as the metadata loader does.
@@ -322,15 +386,24 @@ struct Slots {
 }
 
 fn slots(meta: &Metadata) -> Option<&'static Slots> {
-    static TABLE: OnceLock<HashMap<String, Slots>> = OnceLock::new();
-    TABLE
-        .get_or_init(|| {
-            DATABASE
-                .iter()
-                .map(|m| (m.id().to_owned(), Slots::default()))
-                .collect()
-        })
-        .get(meta.id())
+    // By the address of the metadata (the database is a static that never moves): a binary
+    // search instead of hashing the region's name on every number.
+    static TABLE: OnceLock<Vec<(usize, Slots)>> = OnceLock::new();
+    let key = |m: &Metadata| m as *const Metadata as usize;
+    let table = TABLE.get_or_init(|| {
+        // By code: the non-geographic entries (`001`) share an id but not their patterns.
+        let mut t: Vec<(usize, Slots)> = codes()
+            .keys()
+            .filter_map(|code| DATABASE.by_code(code))
+            .flatten()
+            .map(|m| (key(m), Slots::default()))
+            .collect();
+        t.sort_by_key(|(k, _)| *k);
+        t.dedup_by_key(|(k, _)| *k);
+        t
+    });
+    let i = table.binary_search_by_key(&key(meta), |(k, _)| *k).ok()?;
+    Some(&table[i].1)
 }
 
 /// A region's leading-digits pattern (`Some(None)` when it has none); `None` when it does
@@ -374,8 +447,9 @@ fn compiled(meta: &Metadata) -> Option<&'static Compiled> {
         Some(Compiled {
             general: pattern(d.general())?,
             types,
+            by_length: std::array::from_fn(|_| OnceLock::new()),
             national_prefix_for_parsing: match meta.national_prefix_for_parsing() {
-                Some(re) => Some(anchored(re.as_str())?),
+                Some(re) => Some(Prefix::new(re.as_str())?),
                 None => None,
             },
         })
