@@ -116,7 +116,9 @@ fn main() {
         (
             "country",
             Box::new(|| {
-                ns_per_value(messy::COUNTRIES, |c| normalise_country(c).map_or(0, str::len))
+                ns_per_value(messy::COUNTRIES, |c| {
+                    normalise_country(c).map_or(0, str::len)
+                })
             }),
         ),
         (

@@ -37,6 +37,7 @@ mod countries;
 pub mod custom_fields;
 pub mod date_order;
 pub mod dates;
+mod email;
 mod phone;
 #[cfg(test)]
 mod tests;
@@ -504,6 +505,15 @@ fn parse_bool(t: &str) -> Option<bool> {
 /// Syntax per `email_address`, tightened to what can actually receive mail: no display name,
 /// no IP literal, a real-looking TLD. The domain is lowercased, the local part kept.
 pub fn normalise_email(t: &str) -> Result<String, String> {
+    match email::ascii_address(t) {
+        Some(e) => Ok(e),
+        None => normalise_email_exactly(t),
+    }
+}
+
+/// [`normalise_email`] through `email_address`: what the ASCII fast path must agree with, and
+/// every error message.
+fn normalise_email_exactly(t: &str) -> Result<String, String> {
     if t.contains('<') || t.contains('>') {
         return Err("give just the address, without a display name or <>".into());
     }
