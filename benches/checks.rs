@@ -51,9 +51,9 @@ fn ns_per_value<T>(values: &[T], mut check: impl FnMut(&T) -> usize) -> f64 {
 /// cleaned, then the number read in the default country.
 fn phone_cell(raw: &str) -> usize {
     let (first, others) = if cells::is_scientific(raw) {
-        (raw.to_owned(), Vec::new())
+        (raw.into(), Vec::new())
     } else {
-        cells::first_and_others(raw, cells::is_phone_piece)
+        cells::first_of(raw, cells::is_phone_piece)
     };
     let read = cells::clean_phone(first.trim())
         .and_then(|t| read_phone(t, Region::US).map_err(|e| format!("not valid ({e})")));

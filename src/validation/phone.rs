@@ -8,7 +8,6 @@
 use phonenumber::country::Id as Region;
 use phonenumber::metadata::DATABASE;
 use phonenumber::Metadata;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// `Some(Ok(e164))` / `Some(Err(()))` when the fast path can decide, `None` when the full
@@ -33,7 +32,7 @@ pub(super) fn fast_nanp(input: &str, region: Option<Region>) -> Option<Result<St
     // ASCII digits only.
     let national = std::str::from_utf8(national).ok()?;
     Some(if nanp_valid(national) {
-        Ok(format!("+1{national}"))
+        Ok(e164("1", national))
     } else {
         Err(())
     })
@@ -67,7 +66,7 @@ pub(super) fn fast_international(input: &str) -> Option<String> {
     // The parser takes the shortest known code, as here.
     let (code, national) = (1..=3.min(digits.len())).find_map(|len| {
         let code: u16 = digits[..len].parse().ok()?;
-        codes().contains_key(&code).then(|| (code, &digits[len..]))
+        code_slot(code).is_some().then(|| (code, &digits[len..]))
     })?;
     if national.len() < 3 || national.len() > 17 || national.starts_with('0') {
         return None;
@@ -81,7 +80,7 @@ pub(super) fn fast_international(input: &str) -> Option<String> {
     {
         return None;
     }
-    has_type(meta, national).then(|| format!("+{code}{national}"))
+    has_type(meta, national).then(|| e164(&digits[..digits.len() - national.len()], national))
 }
 
 /// A number without a country code read in `region`, when the parser would keep its digits
@@ -106,7 +105,7 @@ pub(super) fn fast_national(input: &str, region: Region) -> Option<Option<super:
         return None;
     }
     let code = home.code;
-    let e164 = format!("+{code}{national}");
+    let e164 = e164(&home.code_digits, national);
     let valid = match source_for(code, national) {
         Some(meta) => {
             compiled(meta)?;
@@ -119,6 +118,15 @@ pub(super) fn fast_national(input: &str, region: Region) -> Option<Option<super:
     } else {
         possible(code, national).then_some(super::Phone { e164, valid })
     })
+}
+
+/// `+` country code national number, without the formatting machinery.
+pub(super) fn e164(code: &str, national: &str) -> String {
+    let mut s = String::with_capacity(1 + code.len() + national.len());
+    s.push('+');
+    s.push_str(code);
+    s.push_str(national);
+    s
 }
 
 /// The digits of a number written with the punctuation the parser drops (an optional
@@ -237,21 +245,36 @@ fn source_for(code: u16, national: &str) -> Option<&'static Metadata> {
 type Regions = Vec<&'static Metadata>;
 
 fn regions_of(code: u16) -> Option<&'static Regions> {
-    codes()
-        .get(&code)?
+    code_slot(code)?
         .get_or_init(|| lookup_regions(code))
         .as_ref()
 }
 
-/// Every country code the metadata has, each with its regions once first asked for.
-fn codes() -> &'static HashMap<u16, OnceLock<Option<Regions>>> {
-    static TABLE: OnceLock<HashMap<u16, OnceLock<Option<Regions>>>> = OnceLock::new();
+/// Country codes have at most three digits.
+const CODES: usize = 1000;
+
+/// Every country code the metadata has (indexed by the code), each with its regions once
+/// first asked for.
+fn codes() -> &'static [Option<OnceLock<Option<Regions>>>] {
+    static TABLE: OnceLock<Vec<Option<OnceLock<Option<Regions>>>>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        DATABASE
-            .iter()
-            .map(|m| (m.country_code(), OnceLock::new()))
-            .collect()
+        let mut t: Vec<_> = (0..CODES).map(|_| None).collect();
+        for m in DATABASE.iter() {
+            if let Some(slot) = t.get_mut(usize::from(m.country_code())) {
+                *slot = Some(OnceLock::new());
+            }
+        }
+        t
     })
+}
+
+fn code_slot(code: u16) -> Option<&'static OnceLock<Option<Regions>>> {
+    codes().get(usize::from(code))?.as_ref()
+}
+
+/// The country codes the metadata has.
+fn known_codes() -> impl Iterator<Item = u16> {
+    (0..CODES as u16).filter(|&c| code_slot(c).is_some())
 }
 
 fn lookup_regions(code: u16) -> Option<Regions> {
@@ -392,9 +415,8 @@ fn slots(meta: &Metadata) -> Option<&'static Slots> {
     let key = |m: &Metadata| m as *const Metadata as usize;
     let table = TABLE.get_or_init(|| {
         // By code: the non-geographic entries (`001`) share an id but not their patterns.
-        let mut t: Vec<(usize, Slots)> = codes()
-            .keys()
-            .filter_map(|code| DATABASE.by_code(code))
+        let mut t: Vec<(usize, Slots)> = known_codes()
+            .filter_map(|code| DATABASE.by_code(&code))
             .flatten()
             .map(|m| (key(m), Slots::default()))
             .collect();
