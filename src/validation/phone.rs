@@ -8,6 +8,10 @@
 use phonenumber::country::Id as Region;
 use phonenumber::metadata::DATABASE;
 use phonenumber::Metadata;
+use regex_automata::dfa::{dense, Automaton, StartKind};
+use regex_automata::nfa::thompson;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input};
 use std::sync::OnceLock;
 
 /// `Some(Ok(e164))` / `Some(Err(()))` when the fast path can decide, `None` when the full
@@ -320,7 +324,7 @@ fn has_type(meta: &Metadata, national: &str) -> bool {
 /// A descriptor's pattern, compiled so that a match means what `Descriptor::is_match` means
 /// (a match starting at 0, allowed length).
 struct Pattern {
-    re: regex::Regex,
+    re: Matcher,
     source: String,
     lengths: Vec<u16>,
 }
@@ -328,7 +332,7 @@ struct Pattern {
 impl Pattern {
     fn new(re: &str, lengths: &[u16]) -> Option<Pattern> {
         Some(Pattern {
-            re: anchored(re)?,
+            re: Matcher::new(re)?,
             source: re.to_owned(),
             lengths: lengths.to_vec(),
         })
@@ -336,7 +340,7 @@ impl Pattern {
 
     /// The patterns that allow `len` as one alternation: `Some(None)` when none does, `None`
     /// when it does not compile.
-    fn any_of(patterns: &[Pattern], len: usize) -> Option<Option<regex::Regex>> {
+    fn any_of(patterns: &[Pattern], len: usize) -> Option<Option<Matcher>> {
         let allowed: Vec<String> = patterns
             .iter()
             .filter(|p| p.lengths.is_empty() || p.lengths.contains(&(len as u16)))
@@ -345,7 +349,7 @@ impl Pattern {
         if allowed.is_empty() {
             return Some(None);
         }
-        anchored(&allowed.join("|")).map(Some)
+        Matcher::new(&allowed.join("|")).map(Some)
     }
 
     fn matches(&self, s: &str) -> bool {
@@ -362,7 +366,7 @@ struct Compiled {
     national_prefix_for_parsing: Option<Prefix>,
 }
 
-type AnyOf = OnceLock<Option<Option<regex::Regex>>>;
+type AnyOf = OnceLock<Option<Option<Matcher>>>;
 
 /// The most digits a number can have (E.164 allows 15; the parser reads up to 17).
 const MAX_DIGITS: usize = 17;
@@ -371,7 +375,7 @@ const MAX_DIGITS: usize = 17;
 /// most are.
 enum Prefix {
     Digits(String),
-    Re(regex::Regex),
+    Re(Matcher),
 }
 
 impl Prefix {
@@ -380,7 +384,7 @@ impl Prefix {
         if !plain.is_empty() && plain.bytes().all(|b| b.is_ascii_digit()) {
             Some(Prefix::Digits(plain))
         } else {
-            anchored(re).map(Prefix::Re)
+            Matcher::new(re).map(Prefix::Re)
         }
     }
 
@@ -391,6 +395,55 @@ impl Prefix {
         }
     }
 }
+
+/// A pattern matched at the start of a national number (ASCII digits), as [`anchored`]
+/// matches it: by a dense DFA (one pass over the digits, nothing to set up per search) when
+/// the pattern makes a small one, else by the regex.
+struct Matcher {
+    re: regex::Regex,
+    dfa: Option<dense::DFA<Vec<u32>>>,
+}
+
+impl Matcher {
+    fn new(re: &str) -> Option<Matcher> {
+        // ASCII classes: the same matches on ASCII digits, a far smaller automaton.
+        let dfa = dense::Builder::new()
+            .configure(
+                dense::Config::new()
+                    .start_kind(StartKind::Anchored)
+                    .dfa_size_limit(Some(DFA_LIMIT))
+                    .determinize_size_limit(Some(DFA_LIMIT)),
+            )
+            .syntax(
+                syntax::Config::new()
+                    .ignore_whitespace(true)
+                    .unicode(false)
+                    .utf8(false),
+            )
+            .thompson(thompson::Config::new().utf8(false))
+            .build(re)
+            .ok();
+        Some(Matcher {
+            re: anchored(re)?,
+            dfa,
+        })
+    }
+
+    fn is_match(&self, s: &str) -> bool {
+        if s.is_ascii() {
+            if let Some(dfa) = &self.dfa {
+                let input = Input::new(s).anchored(Anchored::Yes).earliest(true);
+                if let Ok(found) = dfa.try_search_fwd(&input) {
+                    return found.is_some();
+                }
+            }
+        }
+        self.re.is_match(s)
+    }
+}
+
+/// The most memory one pattern's DFA may take (the largest national patterns need less).
+const DFA_LIMIT: usize = 1 << 20;
 
 /// Matches where `find(..)` would start at 0; whitespace ignored, as the metadata loader does.
 fn anchored(re: &str) -> Option<regex::Regex> {
@@ -404,7 +457,7 @@ fn anchored(re: &str) -> Option<regex::Regex> {
 /// which region a number belongs to, its number patterns (large) only whether it is valid.
 #[derive(Default)]
 struct Slots {
-    leading: OnceLock<Option<Option<regex::Regex>>>,
+    leading: OnceLock<Option<Option<Matcher>>>,
     compiled: OnceLock<Option<Compiled>>,
 }
 
@@ -430,11 +483,11 @@ fn slots(meta: &Metadata) -> Option<&'static Slots> {
 
 /// A region's leading-digits pattern (`Some(None)` when it has none); `None` when it does
 /// not compile.
-fn leading(meta: &Metadata) -> Option<Option<&'static regex::Regex>> {
+fn leading(meta: &Metadata) -> Option<Option<&'static Matcher>> {
     slots(meta)?
         .leading
         .get_or_init(|| match meta.leading_digits() {
-            Some(re) => anchored(re.as_str()).map(Some),
+            Some(re) => Matcher::new(re.as_str()).map(Some),
             None => Some(None),
         })
         .as_ref()
