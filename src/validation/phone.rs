@@ -401,13 +401,27 @@ impl Prefix {
 /// the pattern makes a small one, else by the regex.
 struct Matcher {
     re: regex::Regex,
-    dfa: Option<dense::DFA<Vec<u32>>>,
+    /// Built on the first search: many patterns are compiled and never searched.
+    dfa: OnceLock<Option<dense::DFA<Vec<u32>>>>,
 }
 
 impl Matcher {
     fn new(re: &str) -> Option<Matcher> {
+        Some(Matcher {
+            re: anchored(re)?,
+            dfa: OnceLock::new(),
+        })
+    }
+
+    fn dfa(&self) -> Option<&dense::DFA<Vec<u32>>> {
+        self.dfa.get_or_init(|| self.build_dfa()).as_ref()
+    }
+
+    fn build_dfa(&self) -> Option<dense::DFA<Vec<u32>>> {
+        // The regex's own text, anchored the same way.
+        let re = self.re.as_str();
         // ASCII classes: the same matches on ASCII digits, a far smaller automaton.
-        let dfa = dense::Builder::new()
+        dense::Builder::new()
             .configure(
                 dense::Config::new()
                     .start_kind(StartKind::Anchored)
@@ -422,16 +436,12 @@ impl Matcher {
             )
             .thompson(thompson::Config::new().utf8(false))
             .build(re)
-            .ok();
-        Some(Matcher {
-            re: anchored(re)?,
-            dfa,
-        })
+            .ok()
     }
 
     fn is_match(&self, s: &str) -> bool {
         if s.is_ascii() {
-            if let Some(dfa) = &self.dfa {
+            if let Some(dfa) = self.dfa() {
                 let input = Input::new(s).anchored(Anchored::Yes).earliest(true);
                 if let Ok(found) = dfa.try_search_fwd(&input) {
                     return found.is_some();
@@ -442,7 +452,7 @@ impl Matcher {
     }
 }
 
-/// The most memory one pattern's DFA may take (the largest national patterns need less).
+/// The most memory one pattern's DFA may take: Germany's largest takes 16 kB.
 const DFA_LIMIT: usize = 1 << 20;
 
 /// Matches where `find(..)` would start at 0; whitespace ignored, as the metadata loader does.
