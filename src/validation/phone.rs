@@ -402,7 +402,7 @@ impl Prefix {
 struct Matcher {
     re: regex::Regex,
     /// Built on the first search: many patterns are compiled and never searched.
-    dfa: OnceLock<Option<dense::DFA<Vec<u32>>>>,
+    dfa: OnceLock<Option<Box<dense::DFA<Vec<u32>>>>>,
 }
 
 impl Matcher {
@@ -414,7 +414,9 @@ impl Matcher {
     }
 
     fn dfa(&self) -> Option<&dense::DFA<Vec<u32>>> {
-        self.dfa.get_or_init(|| self.build_dfa()).as_ref()
+        self.dfa
+            .get_or_init(|| self.build_dfa().map(Box::new))
+            .as_deref()
     }
 
     fn build_dfa(&self) -> Option<dense::DFA<Vec<u32>>> {
