@@ -262,11 +262,45 @@ impl RowError {
     }
 }
 
+impl RowError {
+    /// The report's line for it (as `Display` writes it), built at its final size and
+    /// reusing the message when there is no column.
+    pub fn into_line(self) -> String {
+        match self.column {
+            Some(c) => {
+                let mut s = String::with_capacity(11 + c.len() + self.message.len());
+                s.push_str("column '");
+                s.push_str(&c);
+                s.push_str("': ");
+                s.push_str(&self.message);
+                s
+            }
+            None => self.message,
+        }
+    }
+}
+
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.column {
             Some(c) => write!(f, "column '{c}': {}", self.message),
             None => f.write_str(&self.message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod row_error_tests {
+    use super::RowError;
+
+    #[test]
+    fn a_row_errors_line_is_what_it_displays() {
+        for e in [
+            RowError::new(Some("Phone Number"), "\"x\" left out: not a phone"),
+            RowError::new(None, "row has neither"),
+            RowError::new(Some(""), ""),
+        ] {
+            assert_eq!(e.to_string(), e.clone().into_line());
         }
     }
 }

@@ -281,7 +281,7 @@ proptest! {
         let got: Vec<(u64, Vec<String>)> = recs
             .iter()
             .map(|r| match &r.values {
-                RecordValues::Cells(c) => (r.row, c.clone()),
+                RecordValues::Cells(c) => (r.row, c.to_vec()),
                 other => (r.row, vec![format!("{other:?}")]),
             })
             .collect();
@@ -344,7 +344,7 @@ proptest! {
             let rec = Record {
                 seq: i as u64,
                 row: i as u64 + 2,
-                values: RecordValues::Cells(cells.clone()),
+                values: RecordValues::Cells(cells.iter().collect()),
             };
             let o = outcome(p.prepare(&rec));
             prop_assert_eq!((o.seq, o.row), (rec.seq, rec.row));
@@ -405,7 +405,7 @@ proptest! {
             p.prepare(&Record {
                 seq: 0,
                 row: 2,
-                values: RecordValues::Cells(vec![phone.to_owned(), country.to_owned()]),
+                values: RecordValues::Cells([phone, country].into_iter().collect()),
             })
         };
         if let Prepared::Valid { valid, .. } = prepared(&phone, country) {

@@ -202,6 +202,8 @@ pub(super) struct CsvStream {
     scratch: Vec<u8>,
     scratch_ends: Vec<usize>,
     last_row: u64,
+    /// Records that came out with a problem so far.
+    pub problems: u64,
 }
 
 impl CsvStream {
@@ -236,6 +238,7 @@ impl CsvStream {
             scratch: vec![0; CHUNK],
             scratch_ends: vec![0; 1024],
             last_row: 0,
+            problems: 0,
         }
     }
 
@@ -256,6 +259,12 @@ impl CsvStream {
             start = end;
             cell
         })
+    }
+
+    /// The last record's cell bytes, back to back, and where each cell ends.
+    pub fn record(&self) -> (&[u8], &[usize]) {
+        let ends = &self.ends[..self.ends_len];
+        (&self.out[..ends.last().copied().unwrap_or(0)], ends)
     }
 
     /// The next record, `None` at the end of the file.
@@ -376,6 +385,7 @@ impl CsvStream {
     fn finish(&mut self, problem: Option<Problem>) -> RecordInfo {
         if problem.is_some() {
             self.ends_len = 0;
+            self.problems += 1;
         }
         let row = self.last_row + 1 + self.tracker.blank_lines;
         self.last_row = row;

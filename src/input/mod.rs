@@ -41,7 +41,7 @@ pub struct Record {
 #[derive(Debug, Clone, PartialEq)]
 pub enum RecordValues {
     /// CSV or sheet cells, aligned with `Reader::headers()`.
-    Cells(Vec<String>),
+    Cells(CellRow),
     /// One JSONL object.
     Object(serde_json::Map<String, serde_json::Value>),
     /// The record could not be read (bad JSON, bad UTF-8 …); the message says why.
@@ -55,9 +55,11 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek};
 use std::path::Path;
 
+mod cells;
 mod csv_stream;
 mod encoding;
 mod xlsx;
+pub use cells::CellRow;
 pub use csv_stream::Limits;
 use csv_stream::{CsvStream, Problem};
 pub use encoding::{TextEncoding, UnknownEncoding};
@@ -266,37 +268,11 @@ impl Reader {
             Inner::Xlsx(x) => x.next_row(),
             Inner::Csv {
                 stream, headers, ..
-            } => loop {
-                match stream.next_record() {
-                    Ok(None) => return None,
-                    Ok(Some(info)) => {
-                        let row = info.row;
-                        if let Some(p) = info.problem {
-                            let limits = stream.limits();
-                            return Some((row, problem_values(p, name, row, headers, limits)));
-                        }
-                        if stream
-                            .fields()
-                            .all(|c| c.iter().all(u8::is_ascii_whitespace))
-                        {
-                            continue;
-                        }
-                        return Some((row, csv_values(stream.fields(), headers, name, row)));
-                    }
-                    Err(e) => {
-                        // Only I/O can fail here; stop after it.
-                        self.done = true;
-                        let row = stream.last_row() + 1;
-                        return Some((
-                            row,
-                            RecordValues::Unreadable {
-                                column: None,
-                                message: format!("{name}, row {row}: read error: {e}"),
-                            },
-                        ));
-                    }
-                }
-            },
+            } => {
+                let mut cells = CellRow::default();
+                let (row, other) = next_csv(stream, headers, name, &mut cells, &mut self.done)?;
+                Some((row, other.unwrap_or(RecordValues::Cells(cells))))
+            }
             Inner::Jsonl {
                 rdr,
                 line,
@@ -331,6 +307,197 @@ impl Reader {
                 let values = json_values(&bytes, name, row, *limits);
                 *buf = bytes.bytes;
                 Some((row, values))
+            }
+        }
+    }
+}
+
+impl Reader {
+    /// Every record left, in order, as the iterator gives them, but for CSV in one reused
+    /// buffer instead of a `Record` each: for a pass that only looks (the pre-pass). Returns
+    /// how many there were.
+    pub fn look_at_each(&mut self, mut f: impl FnMut(&RecordValues)) -> u64 {
+        let mut n = 0;
+        let name = self.name.as_str();
+        if let (
+            Inner::Csv {
+                stream, headers, ..
+            },
+            false,
+        ) = (&mut self.inner, self.done)
+        {
+            let mut reused = RecordValues::Cells(CellRow::default());
+            loop {
+                let RecordValues::Cells(cells) = &mut reused else {
+                    unreachable!("only cells are kept")
+                };
+                let Some((_, other)) = next_csv(stream, headers, name, cells, &mut self.done)
+                else {
+                    break;
+                };
+                n += 1;
+                f(other.as_ref().unwrap_or(&reused));
+                if self.done {
+                    break;
+                }
+            }
+            self.done = true;
+            self.seq += n;
+            return n;
+        }
+        for record in self.by_ref() {
+            n += 1;
+            f(&record.values);
+        }
+        n
+    }
+}
+
+/// Below this size a file is looked at on one thread: a second one would not pay.
+const SPLIT_FROM_BYTES: u64 = 8 * 1024 * 1024;
+
+/// [`Reader::look_at_each`] over a large plain UTF-8 CSV file on two threads: the first half
+/// here (`first`), the second on a thread of its own (`second`), from the start of a line
+/// near the middle. That line starts a record unless a quoted cell runs across it, and then
+/// the first half, read up to it alone, ends in a problem record: the halves are discarded
+/// (`None`), as when the file cannot be split (small, not CSV, not UTF-8); the caller then
+/// reads it whole. `reader` (freshly opened on `path`, not read from) only says how.
+/// Returns how many records there were, and both halves' results. The second half counts
+/// rows from where it starts: only its unreadable records' messages (which name a row)
+/// differ from one read's.
+pub fn look_at_each_in_halves<T: Send>(
+    reader: &Reader,
+    path: &Path,
+    opts: &InputOptions,
+    mut first: T,
+    mut second: T,
+    see: impl Fn(&mut T, &RecordValues) + Sync,
+) -> Option<(u64, T, T)> {
+    let (
+        Inner::Csv {
+            headers,
+            delimiter,
+            stream,
+        },
+        true,
+    ) = (&reader.inner, reader.encoding == encoding_rs::UTF_8)
+    else {
+        return None;
+    };
+    let size = std::fs::metadata(path).ok()?.len();
+    if size < SPLIT_FROM_BYTES {
+        return None;
+    }
+    let split = outside_quotes_near(path, size / 2)?;
+    let mut tail_file = File::open(path).ok()?;
+    tail_file.seek(std::io::SeekFrom::Start(split)).ok()?;
+    let mut tail = Reader {
+        name: reader.name.clone(),
+        inner: Inner::Csv {
+            stream: Box::new(CsvStream::new(
+                Box::new(tail_file),
+                *delimiter,
+                stream.limits(),
+            )),
+            headers: headers.clone(),
+            delimiter: *delimiter,
+        },
+        seq: 0,
+        done: false,
+        encoding: reader.encoding,
+    };
+    let mut head = Reader::open_through(path, opts, |f| Box::new(f.take(split))).ok()?;
+    let see = &see;
+    std::thread::scope(|s| {
+        let later = std::thread::Builder::new()
+            .name("ghl-import-scan".into())
+            .spawn_scoped(s, move || {
+                let n = tail.look_at_each(|v| see(&mut second, v));
+                (n, second)
+            })
+            .ok()?;
+        let n = head.look_at_each(|v| see(&mut first, v));
+        let clean = matches!(&head.inner, Inner::Csv { stream, .. } if stream.problems == 0);
+        let (m, second) = later.join().ok()?;
+        clean.then_some((n + m, first, second))
+    })
+}
+
+/// The start of the first line from `mid` on that no quoted cell runs across, by the parity
+/// of the quotes before it (a doubled quote counts twice): right in a well-formed file, and
+/// checked by [`look_at_each_in_halves`] in any other. Reading for quotes runs at memory
+/// speed, a small cost next to parsing the half it saves.
+fn outside_quotes_near(path: &Path, mid: u64) -> Option<u64> {
+    let mut f = BufReader::with_capacity(1 << 20, File::open(path).ok()?);
+    let mut open = false;
+    let mut at = 0u64;
+    // Up to `mid`: only the parity.
+    while at < mid {
+        let buf = f.fill_buf().ok()?;
+        if buf.is_empty() {
+            return None;
+        }
+        let n = buf.len().min((mid - at) as usize);
+        open ^= memchr::memchr_iter(b'"', &buf[..n]).count() % 2 == 1;
+        f.consume(n);
+        at += n as u64;
+    }
+    // Then the first line end outside quotes, within a few MB.
+    while at < mid + (4 << 20) {
+        let buf = f.fill_buf().ok()?;
+        if buf.is_empty() {
+            return None;
+        }
+        for (i, &b) in buf.iter().enumerate() {
+            match b {
+                b'"' => open = !open,
+                b'\n' if !open => return Some(at + i as u64 + 1),
+                _ => {}
+            }
+        }
+        let n = buf.len();
+        f.consume(n);
+        at += n as u64;
+    }
+    None
+}
+
+/// The next non-blank CSV record's row: its cells put in `cells`, or (when it cannot be
+/// read) what stands for them. `None` at the end; `done` set after a read error.
+fn next_csv(
+    stream: &mut CsvStream,
+    headers: &[String],
+    name: &str,
+    cells: &mut CellRow,
+    done: &mut bool,
+) -> Option<(u64, Option<RecordValues>)> {
+    loop {
+        match stream.next_record() {
+            Ok(None) => return None,
+            Ok(Some(info)) => {
+                let row = info.row;
+                if let Some(p) = info.problem {
+                    let limits = stream.limits();
+                    return Some((row, Some(problem_values(p, name, row, headers, limits))));
+                }
+                let (bytes, ends) = stream.record();
+                if bytes.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                return Some((row, csv_values(bytes, ends, headers, name, row, cells)));
+            }
+            Err(e) => {
+                // Only I/O can fail here; stop after it.
+                *done = true;
+                let row = stream.last_row() + 1;
+                let message = format!("{name}, row {row}: read error: {e}");
+                return Some((
+                    row,
+                    Some(RecordValues::Unreadable {
+                        column: None,
+                        message,
+                    }),
+                ));
             }
         }
     }
@@ -575,14 +742,27 @@ fn problem_values(
     }
 }
 
-fn csv_values<'a>(
-    record: impl Iterator<Item = &'a [u8]>,
+/// The record's cells (`bytes`, cell `ends` as csv_core lays them out) put in `cells`,
+/// checked as a whole: one UTF-8 check and one copy for the usual row, each cell on its own
+/// only to say which one is bad (then returned instead).
+fn csv_values(
+    bytes: &[u8],
+    ends: &[usize],
     headers: &[String],
     name: &str,
     row: u64,
-) -> RecordValues {
-    let mut cells = Vec::with_capacity(headers.len());
-    for (i, cell) in record.enumerate() {
+    cells: &mut CellRow,
+) -> Option<RecordValues> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        if !text.contains('\0') && ends.iter().all(|&e| text.is_char_boundary(e)) {
+            cells.set(text, ends);
+            return None;
+        }
+    }
+    let mut start = 0;
+    for (i, &end) in ends.iter().enumerate() {
+        let cell = &bytes[start..end];
+        start = end;
         let unreadable = |what: String| RecordValues::Unreadable {
             column: headers.get(i).cloned(),
             message: format!("{name}, row {row}, {}: {what}", column_label(headers, i)),
@@ -590,21 +770,28 @@ fn csv_values<'a>(
         match std::str::from_utf8(cell) {
             // A NUL byte is never text a person typed: a corrupt or binary file.
             Ok(s) if s.contains('\0') => {
-                return unreadable(format!(
+                return Some(unreadable(format!(
                     "contains a NUL byte at offset {} (a corrupt or binary file?)",
                     cell.iter().position(|&b| b == 0).unwrap_or(0)
-                ))
+                )))
             }
-            Ok(s) => cells.push(s.to_owned()),
+            Ok(_) => {}
             Err(e) => {
-                return unreadable(format!(
+                return Some(unreadable(format!(
                     "not valid UTF-8 (bad byte at offset {}); save the file as UTF-8, or name its encoding with --encoding",
                     e.valid_up_to()
-                ))
+                )))
             }
         }
     }
-    RecordValues::Cells(cells)
+    // Cells each valid UTF-8 without NUL are so as a whole: not reached.
+    cells.clear();
+    let mut start = 0;
+    for &end in ends {
+        cells.push(&String::from_utf8_lossy(&bytes[start..end]));
+        start = end;
+    }
+    None
 }
 
 /// One JSONL line, cut at `--max-row-size`.

@@ -24,7 +24,7 @@ fn jsonl(text: &str) -> Reader {
 
 fn cells(r: &Record) -> Vec<&str> {
     match &r.values {
-        RecordValues::Cells(c) => c.iter().map(String::as_str).collect(),
+        RecordValues::Cells(c) => c.iter().collect(),
         other => panic!("expected cells, got {other:?}"),
     }
 }
@@ -590,4 +590,143 @@ fn a_stray_close_then_a_new_quote_on_one_line_resets_the_parser() {
     let recs: Vec<_> = csv(b"a,b\nx,\"1\n2\"z,\"q\ny,2\n").collect();
     assert!(message(&recs[0]).contains("row 2, column 'b'"), "{recs:?}");
     assert_eq!(cells(recs.last().unwrap()), ["y", "2"]);
+}
+
+#[test]
+fn looking_at_each_record_sees_what_the_iterator_gives() {
+    // Blank lines, a quoted newline, a bad byte, a NUL, a multi-byte character split by no
+    // delimiter, a short and a long row, and an unclosed quote at the end.
+    let text: &[u8] = b"a,b,c\n1,\"x\ny\",3\n\n\xff,2,3\nn\x00l,2\n\xc3\xa9,\xc3\xa9\xc3\xa9,\n4,5,6,7\n8,\"open\n9,9\n";
+    let want: Vec<RecordValues> = csv(text).map(|r| r.values).collect();
+    let mut seen = Vec::new();
+    let mut reader = csv(text);
+    let n = reader.look_at_each(|v| seen.push(v.clone()));
+    assert_eq!(n, want.len() as u64);
+    assert_eq!(seen, want);
+    assert!(reader.next().is_none());
+    // Valid UTF-8 (not read as a legacy code page): the cells as written, a NUL unreadable.
+    let text = "a,b,c\n\"é\",éé,\nn\0l,2\n".as_bytes();
+    let mut seen = Vec::new();
+    assert_eq!(csv(text).look_at_each(|v| seen.push(v.clone())), 2);
+    assert!(
+        matches!(&seen[0], RecordValues::Cells(c) if c.iter().collect::<Vec<_>>() == ["é", "éé", ""])
+    );
+    assert!(
+        matches!(&seen[1], RecordValues::Unreadable { message, .. } if message.contains("NUL"))
+    );
+}
+
+/// The second half counts rows from where it starts: messages naming rows differ.
+fn cells_only(v: &RecordValues) -> Option<&CellRow> {
+    match v {
+        RecordValues::Cells(c) => Some(c),
+        _ => None,
+    }
+}
+
+fn file(dir: &tempfile::TempDir, name: &str, content: &[u8]) -> std::path::PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+fn each(path: &std::path::Path, opts: &InputOptions) -> Vec<RecordValues> {
+    Reader::open(path, opts)
+        .unwrap()
+        .map(|r| r.values)
+        .collect()
+}
+
+#[test]
+fn a_large_file_read_in_two_halves_gives_every_record_once_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    // Quoted line breaks, blank lines, a bad byte and a short row, all over a file past the
+    // size where it is split.
+    let mut csv = b"Email,Notes,Date\n".to_vec();
+    let mut i = 0;
+    while csv.len() < (SPLIT_FROM_BYTES as usize) + 100_000 {
+        csv.extend(format!("p{i}@example.com,\"two\nlines, {i}\",31/12/1990\n").as_bytes());
+        // Past the prefix the encoding is detected from: the file stays UTF-8.
+        if i % 4999 == 4998 {
+            csv.extend(b"\n\nbad\xff,x\nshort\n");
+        }
+        i += 1;
+    }
+    let path = file(&dir, "big.csv", &csv);
+    let opts = InputOptions::default();
+    let want = each(&path, &opts);
+    let reader = Reader::open(&path, &opts).unwrap();
+    let see = |seen: &mut Vec<RecordValues>, v: &RecordValues| seen.push(v.clone());
+    let (n, mut first, second) =
+        look_at_each_in_halves(&reader, &path, &opts, Vec::new(), Vec::new(), see).unwrap();
+    assert!(!first.is_empty() && !second.is_empty());
+    assert_eq!(n, want.len() as u64);
+    first.extend(second);
+    assert!(
+        first.iter().map(cells_only).eq(want.iter().map(cells_only)),
+        "the halves differ from one read"
+    );
+}
+
+/// Reads `path` in halves: `true` when it was split, and then the records are those of one
+/// read.
+fn halves_agree(path: &std::path::Path, opts: &InputOptions) -> bool {
+    let reader = Reader::open(path, opts).unwrap();
+    let see = |seen: &mut Vec<RecordValues>, v: &RecordValues| seen.push(v.clone());
+    let Some((n, mut first, second)) =
+        look_at_each_in_halves(&reader, path, opts, Vec::new(), Vec::new(), see)
+    else {
+        return false;
+    };
+    let want = each(path, opts);
+    assert_eq!(n, want.len() as u64);
+    first.extend(second);
+    assert!(
+        first.iter().map(cells_only).eq(want.iter().map(cells_only)),
+        "the halves differ from one read"
+    );
+    true
+}
+
+#[test]
+fn a_file_is_split_only_where_no_quoted_cell_runs_across() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = InputOptions {
+        limits: Limits {
+            max_field: 64 << 20,
+            max_row: 64 << 20,
+        },
+        ..InputOptions::default()
+    };
+    let filler = |csv: &mut Vec<u8>, bytes: usize| {
+        let mut i = 0;
+        while csv.len() < bytes {
+            csv.extend(format!("p{i}@example.com,n\n").as_bytes());
+            i += 1;
+        }
+    };
+    // One cell of many lines across the middle: split after it.
+    let mut csv = b"Email,Notes\n".to_vec();
+    filler(&mut csv, 4 << 20);
+    csv.extend(b"q@example.com,\"");
+    csv.extend("line\n".repeat(300_000).as_bytes());
+    csv.extend(b"end\"\n");
+    let end = csv.len();
+    filler(&mut csv, end + (3 << 20));
+    assert!(halves_agree(&file(&dir, "quoted.csv", &csv), &opts));
+    // A quote inside an unquoted cell (read as a literal) misleads the count: the split
+    // falls inside a quoted cell, the first half ends unclosed, and the file is read whole.
+    let mut csv = b"Email,Notes\ns@example.com,5\" screen\n".to_vec();
+    filler(&mut csv, 4 << 20);
+    while csv.len() < 9 << 20 {
+        csv.extend(b"m@example.com,\"a\nb\"\n");
+    }
+    let path = file(&dir, "stray.csv", &csv);
+    assert!(!halves_agree(&path, &opts));
+    assert!(each(&path, &opts)
+        .iter()
+        .all(|v| matches!(v, RecordValues::Cells(_))));
+    // A file below the split size is read on one thread.
+    let small = file(&dir, "small.csv", b"Email\nx@example.com\n");
+    assert!(!halves_agree(&small, &opts));
 }

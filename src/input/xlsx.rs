@@ -236,7 +236,7 @@ impl RowBuf {
         if self.cells.len() < headers.len() {
             self.cells.resize(headers.len(), String::new());
         }
-        (row, RecordValues::Cells(self.cells))
+        (row, RecordValues::Cells(self.cells.into()))
     }
 }
 
@@ -273,7 +273,7 @@ fn read_sheet<R: Read + Seek>(
             None => {
                 let (row, values) = buf.finish(&[], name, limits);
                 let h = match values {
-                    RecordValues::Cells(c) => Ok(c),
+                    RecordValues::Cells(c) => Ok(c.to_vec()),
                     RecordValues::Unreadable { message, .. } => Err(format!(
                         "the header row (row {row}) cannot be read: {message}"
                     )),

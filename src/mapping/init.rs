@@ -38,7 +38,7 @@ impl Sample {
         };
         for r in records.take(limit) {
             match r.values {
-                RecordValues::Cells(cells) => s.rows.push(cells),
+                RecordValues::Cells(cells) => s.rows.push(cells.to_vec()),
                 RecordValues::Object(obj) => {
                     let mut row = vec![String::new(); s.headers.len()];
                     for (k, v) in obj {

@@ -109,7 +109,7 @@ use std::sync::{Arc, RwLock};
 use serde_json::Value;
 
 use crate::contact::{Field, RowError};
-use crate::input::{Record, RecordValues};
+use crate::input::{CellRow, Record, RecordValues};
 
 pub mod custom_match;
 pub mod init;
@@ -1172,7 +1172,8 @@ impl Mapper {
         let mut out = MappedRow {
             seq: record.seq,
             row: record.row,
-            values: Vec::new(),
+            // Room for every column and constant: no growing per row.
+            values: Vec::with_capacity(self.columns.len() + self.constants.len() + 2),
             errors: Vec::new(),
             cell_errors: Vec::new(),
         };
@@ -1235,7 +1236,7 @@ impl Mapper {
         }
     }
 
-    fn map_cells(&self, cells: &[String], out: &mut MappedRow) {
+    fn map_cells(&self, cells: &CellRow, out: &mut MappedRow) {
         let headers = self.headers.as_deref().unwrap_or_default();
         let mut later = Later::default();
         for (i, cell) in cells.iter().enumerate() {
@@ -1259,8 +1260,9 @@ impl Mapper {
         }
         push_later(out, later);
         if cells.len() > headers.len() {
-            let extra: Vec<_> = cells[headers.len()..]
+            let extra: Vec<_> = cells
                 .iter()
+                .skip(headers.len())
                 .filter(|c| !c.trim().is_empty())
                 .collect();
             if !extra.is_empty() {

@@ -1,7 +1,7 @@
 //! The one classifier: read → map → validate. The dry run, `validate` and the import all call
 //! it, so a dry run can never disagree with the import about a row.
 
-use crate::contact::{Field, ValidRow};
+use crate::contact::{Field, RowError, ValidRow};
 use std::sync::Arc;
 
 use crate::event::{RawRecord, RowOutcome, RowStatus};
@@ -21,7 +21,8 @@ pub enum Prepared {
         /// Kept (with `--rejects`) only while a later check could still reject the row.
         raw: Option<Box<RawRecord>>,
     },
-    /// Not to be sent: invalid, or skipped on purpose. Final as it is.
+    /// Final as it is: not to be sent (invalid, or skipped on purpose), or an offline dry
+    /// run's valid row with nothing left to check.
     Invalid(RowOutcome),
 }
 
@@ -105,7 +106,7 @@ impl Preparer {
                 email,
                 phone,
             } => Prepared::Invalid(RowOutcome {
-                errors: errors.iter().map(ToString::to_string).collect(),
+                errors: errors.into_iter().map(RowError::into_line).collect(),
                 email,
                 phone,
                 raw: self.raw(record),
@@ -122,7 +123,7 @@ impl Preparer {
                         .headers
                         .clone()
                         .unwrap_or_else(|| Arc::from(Vec::new())),
-                    cells: cells.clone(),
+                    cells: cells.to_vec(),
                 },
                 RecordValues::Object(o) => RawRecord::Object(o.clone()),
                 RecordValues::Unreadable { .. } => RawRecord::Unreadable,

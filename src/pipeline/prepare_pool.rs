@@ -10,7 +10,9 @@ use std::thread::JoinHandle;
 
 use tokio::sync::mpsc;
 
+use super::outcomes::outcome_moved;
 use super::prepare::{Prepared, Preparer};
+use crate::event::RowStatus;
 use crate::input::{Reader, Record};
 
 /// Big enough that the channel hops are few, small enough to keep memory flat.
@@ -20,12 +22,14 @@ const TICKETS_PER_WORKER: usize = 4;
 
 /// Starts the reader, the workers and the orderer; the returned handle ends when all have.
 /// `all_cores`: a dry run wants every core; an import is paced by the network, and a single
-/// worker keeps the cores free for sending on time.
+/// worker keeps the cores free for sending on time. `offline`: an offline dry run, whose
+/// rows without custom fields have nothing left to check (see [`finished_offline`]).
 pub(super) fn spawn(
     reader: Reader,
     preparer: Preparer,
     out: mpsc::Sender<Vec<Prepared>>,
     all_cores: bool,
+    offline: bool,
 ) -> std::io::Result<JoinHandle<()>> {
     let workers = if all_cores {
         std::thread::available_parallelism()
@@ -58,7 +62,13 @@ pub(super) fn spawn(
                         Err(_) => return,
                     };
                     let Ok((idx, records)) = next else { return };
-                    let prepared = records.iter().map(|r| preparer.prepare(r)).collect();
+                    let prepared = records
+                        .iter()
+                        .map(|r| match preparer.prepare(r) {
+                            p if offline => finished_offline(p),
+                            p => p,
+                        })
+                        .collect();
                     if done_tx.send((idx, prepared)).is_err() {
                         return;
                     }
@@ -89,6 +99,29 @@ pub(super) fn spawn(
                 let _ = h.join();
             }
         })
+}
+
+/// An offline dry run's valid row without custom fields: the check loop would only turn it
+/// into its report line, so that is done here, on the thread that built the row (and frees
+/// it), spreading the work over the workers. Rows with custom fields still go through the
+/// check loop (it tells once that their values were not checked online).
+fn finished_offline(p: Prepared) -> Prepared {
+    match p {
+        Prepared::Valid {
+            seq,
+            row,
+            location,
+            mut valid,
+            ..
+        } if valid.contact.custom_fields.is_empty() => Prepared::Invalid(outcome_moved(
+            seq,
+            row,
+            RowStatus::Valid,
+            &mut valid,
+            location.as_deref(),
+        )),
+        p => p,
+    }
 }
 
 fn forward_in_order(

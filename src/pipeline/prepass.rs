@@ -17,7 +17,7 @@ use super::run::{lacks_location, validation, RunConfig, RunError};
 use crate::api::batch_window::Window;
 use crate::api::calls::{BulkPlan, BulkTally, MAX_BUSINESS_BATCH, TRACKED_IN_ALL};
 use crate::api::RateLimit;
-use crate::input::{Format, Reader, Record};
+use crate::input::{self, Format, Reader, Record, RecordValues};
 use crate::mapping::Mapper;
 use crate::plan::{Estimate, LocationTally};
 use crate::state::store;
@@ -65,6 +65,9 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
     let hash = Arc::new(Mutex::new(Hashed::default()));
     let mut rest: Option<File> = None;
     let mut reader = Reader::open_through(&cfg.input, &cfg.input_options, |f| {
+        if !want.fingerprint {
+            return Box::new(f);
+        }
         rest = f.try_clone().ok();
         Box::new(Hashing {
             file: f,
@@ -118,14 +121,29 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
     let workbook = reader.format() == Format::Xlsx;
     let rows = match &preparer {
         Some(p) => tally_rows(&mut reader, &mut facts, p, window(cfg)),
-        None => {
-            let mut rows = 0u64;
-            for record in reader.by_ref() {
-                rows += 1;
-                facts.dates.see(&record.values);
+        // Nothing hashed: the halves can be read at once, on two cores.
+        None => match (!want.fingerprint)
+            .then(|| {
+                let scan = facts.dates.clone();
+                let see = |d: &mut DateScan, v: &RecordValues| d.see(v);
+                input::look_at_each_in_halves(
+                    &reader,
+                    &cfg.input,
+                    &cfg.input_options,
+                    scan.clone(),
+                    scan,
+                    see,
+                )
+            })
+            .flatten()
+        {
+            Some((rows, first, second)) => {
+                facts.dates = first;
+                facts.dates.merge_later(second);
+                rows
             }
-            rows
-        }
+            None => reader.look_at_each(|values| facts.dates.see(values)),
+        },
     };
     drop(reader);
     facts.rows = Some(rows);
@@ -485,6 +503,52 @@ x@example.com,vip
         assert!(matches!(prepass(&c, ALL), Err(RunError::NoLocation)));
         // A dry run needs no location.
         assert!(prepass(&c, Want::default()).is_ok());
+    }
+
+    #[test]
+    fn a_large_file_read_in_halves_infers_what_one_read_infers() {
+        let dir = tempfile::tempdir().unwrap();
+        // Day-first evidence only in the second half; month-first in both; quoted lines.
+        let mut csv = String::from("Email,Notes,Date of Birth,Anniversary\n");
+        let mut i = 0;
+        while csv.len() < 10 << 20 {
+            let late = csv.len() > 6 << 20;
+            let (dob, ann) = match i % 7 {
+                0 if late => ("31/12/1990", "12/31/1990"),
+                1 => ("03/04/1985", "05/06/1970"),
+                2 if late => ("", "13/01/2001"),
+                3 => ("", "01/13/2001"),
+                _ => ("1990-01-01", ""),
+            };
+            csv.push_str(&format!("p{i}@example.com,\"a\nb\",{dob},{ann}\n"));
+            i += 1;
+        }
+        let c = cfg(&dir, "halves.csv", csv.as_bytes());
+        let halves = prepass(&c, Want::default()).unwrap();
+        // Hashing reads the file in one go.
+        let whole = prepass(
+            &c,
+            Want {
+                fingerprint: true,
+                ..Want::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(halves.rows, whole.rows);
+        let headers: Vec<String> = ["Email", "Notes", "Date of Birth", "Anniversary"]
+            .map(String::from)
+            .to_vec();
+        let mapper = Mapper::new(None, Some(&headers)).unwrap();
+        let (h, notes) = halves.dates.hints(&mapper);
+        assert_eq!((h.clone(), notes.clone()), whole.dates.hints(&mapper));
+        assert_eq!(
+            h.get("Date of Birth"),
+            Some(crate::validation::dates::DateOrder::DayFirst)
+        );
+        assert!(
+            notes.iter().any(|n| n.contains("\"31/12/1990\"")),
+            "{notes:?}"
+        );
     }
 
     #[test]

@@ -278,7 +278,8 @@ pub async fn run(
 
     // Reading and classifying is blocking, CPU-bound work: its own threads.
     let (row_tx, row_rx) = super::prepare_pool::channel();
-    let reader_thread = super::prepare_pool::spawn(reader, preparer, row_tx, dry_run)
+    let offline = matches!(mode, Mode::Check { .. }) && client.is_none();
+    let reader_thread = super::prepare_pool::spawn(reader, preparer, row_tx, dry_run, offline)
         .map_err(RunError::ReaderThread)?;
 
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>(1024);

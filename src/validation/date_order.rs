@@ -146,6 +146,18 @@ impl DateScan {
         }
     }
 
+    /// Adds what a scan of the rest of the file (the same columns, from where this one
+    /// stopped) saw: counts add up, an example is the first in the file.
+    pub fn merge_later(&mut self, later: DateScan) {
+        for ((_, t), (_, l)) in self.columns.iter_mut().zip(later.columns) {
+            t.day_first += l.day_first;
+            t.month_first += l.month_first;
+            t.both += l.both;
+            t.day_example = t.day_example.take().or(l.day_example);
+            t.month_example = t.month_example.take().or(l.month_example);
+        }
+    }
+
     /// The orders, and one line per column worth telling about, for the mapper's date
     /// columns as they are now (matching columns to custom fields may have added some, which
     /// the scan watched too).

@@ -181,7 +181,7 @@ impl Validator {
         let mut tags: Vec<String> = Vec::new();
         let mut business_id = None;
         let mut location_id = None;
-        let mut email_raw = None;
+        let mut has_email = false;
         let mut phone: Option<(Option<Arc<str>>, String)> = None;
 
         // Mutable only to move text cells into the contact instead of copying them.
@@ -190,8 +190,8 @@ impl Validator {
             let col = v.column.as_deref();
             match &v.target {
                 Target::Ignore => {}
-                Target::Field(Field::Tags) => match &v.value {
-                    RawValue::List(items) => tags.extend(items.iter().map(|t| t.trim().to_owned())),
+                Target::Field(Field::Tags) => match &mut v.value {
+                    RawValue::List(items) => tags.extend(items.drain(..).map(trimmed_in_place)),
                     other => tags.extend(single_text(other).ok().map(|t| t.trim().to_owned())),
                 },
                 Target::CustomField(k) => {
@@ -218,11 +218,8 @@ impl Validator {
                     });
                 }
                 Target::Field(Field::Email) => {
-                    let text = match &v.value {
-                        RawValue::List(l) => l.join(", ").into(),
-                        other => single_text(other).unwrap_or_default(),
-                    };
-                    email_raw = Some(text.clone().into_owned());
+                    has_email = true;
+                    let text = email_text(&v.value);
                     let (first, others) = cells::first_and_others(&text, cells::is_email_piece);
                     match normalise_email(&first) {
                         Ok(e) => c.email = Some(e),
@@ -243,8 +240,9 @@ impl Validator {
                     }
                 }
                 Target::Field(Field::Phone) => {
-                    let text = match &v.value {
+                    let text = match &mut v.value {
                         RawValue::List(l) => l.join(", "),
+                        RawValue::Text(s) => std::mem::take(s),
                         other => single_text(other).unwrap_or_default().into_owned(),
                     };
                     // Read later, once the row's country is known.
@@ -324,9 +322,7 @@ impl Validator {
             }
         }
 
-        let phone_raw = phone.as_ref().map(|(_, raw)| raw.clone());
         if let Some((column, raw)) = &phone {
-            let has_email = email_raw.is_some();
             self.read_phone(
                 column.as_deref(),
                 raw,
@@ -337,7 +333,7 @@ impl Validator {
             );
         }
         let unreadable = row.values.is_empty() && !f.errors.is_empty();
-        if email_raw.is_none() && phone.is_none() && !unreadable {
+        if !has_email && phone.is_none() && !unreadable {
             f.errors.push(RowError::new(None, NEITHER));
         }
         if self.opts.strict {
@@ -346,19 +342,27 @@ impl Validator {
         if !f.errors.is_empty() || (self.opts.strict && !f.left_out.is_empty()) {
             // Every problem of a row that is not sent, so one pass fixes the file.
             f.errors.append(&mut f.left_out);
+            // The email cell as read (the last, as the loop above saw them).
+            let email = has_email
+                .then(|| {
+                    let email = Target::Field(Field::Email);
+                    let v = row.values.iter().rev().find(|v| v.target == email)?;
+                    Some(email_text(&v.value).into_owned())
+                })
+                .flatten();
             return Validated::Invalid {
                 errors: f.errors,
-                email: email_raw,
-                phone: phone_raw,
+                email,
+                phone: phone.map(|(_, raw)| raw),
             };
         }
         tags.extend(self.opts.extra_tags.iter().map(|t| t.trim().to_owned()));
         dedup_tags(&mut tags);
         let warnings = f
             .notes
-            .iter()
-            .chain(&f.left_out)
-            .map(ToString::to_string)
+            .into_iter()
+            .chain(f.left_out)
+            .map(RowError::into_line)
             .collect();
         Validated::Valid(ValidRow {
             contact: c,
@@ -505,6 +509,22 @@ fn left_out_for(v: &MappedValue, value: &str, why: &str) -> RowError {
             None,
             format!("constant {}: {value:?} left out: {why}", v.target),
         ),
+    }
+}
+
+/// An email cell's text (a list joined as it was written).
+fn email_text(v: &RawValue) -> Cow<'_, str> {
+    match v {
+        RawValue::List(l) => l.join(", ").into(),
+        other => single_text(other).unwrap_or_default(),
+    }
+}
+
+/// Without outer spaces, not copied when it has none.
+fn trimmed_in_place(s: String) -> String {
+    match s.trim() {
+        t if t.len() == s.len() => s,
+        t => t.to_owned(),
     }
 }
 
