@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-const PHONES: &[&str] = &[
+pub const PHONES: &[&str] = &[
     "(415) 555-2671",
     "415.555.0134",
     "+44 20 7946 0958",
@@ -21,7 +21,7 @@ const PHONES: &[&str] = &[
     "720 555 0100",
     "abc-555-1234",
 ];
-const DATES: &[&str] = &[
+pub const DATES: &[&str] = &[
     "1985-04-12",
     "04/12/1985",
     "1990/11/03",
@@ -36,7 +36,7 @@ const DATES: &[&str] = &[
 const FIRST: &[&str] = &[
     "José", "Zoë", "Anna", "Søren", "Émilie", "李", "Mark", "Ørjan",
 ];
-const COUNTRIES: &[&str] = &["US", "us", "Canada", "GB", "Germany", "", "", "", "XX"];
+pub const COUNTRIES: &[&str] = &["US", "us", "Canada", "GB", "Germany", "", "", "", "XX"];
 
 /// Deterministic: the same file every run.
 pub fn write_messy(path: &Path, n: usize) {

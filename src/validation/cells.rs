@@ -2,17 +2,30 @@
 //! (Google's ` ::: `, Pipedrive's `a, b`), Excel's text marker `'`, `tel:` links, trailing
 //! labels like `(Work)`, and numbers Excel already turned into `6.14123E+10`.
 
+use std::borrow::Cow;
+
 /// The first value of a cell and the others, split on ` ::: `, `;`, `,` or a line break.
 /// `is_value` says whether a piece stands on its own; a piece that does not (an extension
 /// after a comma) stays with the one before it.
 pub fn first_and_others(cell: &str, is_value: impl Fn(&str) -> bool) -> (String, Vec<String>) {
-    // Almost every cell holds one value.
+    let (first, others) = first_of(cell, is_value);
+    (first.into_owned(), others)
+}
+
+/// [`first_and_others`], borrowing the first value from the cell when it holds only one (no
+/// copy for almost every cell).
+pub fn first_of(cell: &str, is_value: impl Fn(&str) -> bool) -> (Cow<'_, str>, Vec<String>) {
     if !cell
         .bytes()
         .any(|b| matches!(b, b':' | b';' | b',' | b'\n'))
     {
-        return (cell.trim().to_owned(), Vec::new());
+        return (Cow::Borrowed(cell.trim()), Vec::new());
     }
+    let (first, others) = several(cell, is_value);
+    (Cow::Owned(first), others)
+}
+
+fn several(cell: &str, is_value: impl Fn(&str) -> bool) -> (String, Vec<String>) {
     let mut values: Vec<String> = Vec::new();
     let mut rest = cell;
     while !rest.is_empty() {

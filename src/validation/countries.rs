@@ -6,7 +6,19 @@ use std::sync::OnceLock;
 
 struct Countries {
     codes: HashSet<&'static str>,
+    /// The codes again, by their two letters (`AA` = 0): no hashing for the usual cell.
+    by_letters: Vec<Option<&'static str>>,
     names: HashMap<String, &'static str>,
+}
+
+fn letters_index(t: &[u8]) -> Option<usize> {
+    match t {
+        [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => Some(
+            usize::from(a.to_ascii_uppercase() - b'A') * 26
+                + usize::from(b.to_ascii_uppercase() - b'A'),
+        ),
+        _ => None,
+    }
 }
 
 /// HighLevel's own list, embedded so the build needs nothing outside the repository.
@@ -171,7 +183,17 @@ fn countries() -> &'static Countries {
         for (alias, code) in COUNTRY_ALIASES {
             names.insert(name_key(alias), code);
         }
-        Countries { codes, names }
+        let mut by_letters = vec![None; 26 * 26];
+        for code in &codes {
+            if let Some(i) = letters_index(code.as_bytes()) {
+                by_letters[i] = Some(*code);
+            }
+        }
+        Countries {
+            codes,
+            by_letters,
+            names,
+        }
     })
 }
 
@@ -186,6 +208,22 @@ fn name_key(s: &str) -> String {
 pub fn normalise_country(t: &str) -> Option<&'static str> {
     let c = countries();
     let t = t.trim();
+    if let Some(i) = letters_index(t.as_bytes()) {
+        if let Some(code) = c.by_letters[i] {
+            return Some(code);
+        }
+    }
+    // An ASCII name: its key built on the stack (what `name_key` makes of it).
+    if t.is_ascii() && t.len() <= 64 {
+        let mut buf = [0u8; 64];
+        let mut n = 0;
+        for b in t.bytes().filter(u8::is_ascii_alphanumeric) {
+            buf[n] = b.to_ascii_lowercase();
+            n += 1;
+        }
+        let key = std::str::from_utf8(&buf[..n]).ok()?;
+        return c.names.get(key).copied();
+    }
     if t.len() == 2 {
         let up = t.to_ascii_uppercase();
         if let Some(code) = c.codes.get(up.as_str()) {
@@ -193,4 +231,58 @@ pub fn normalise_country(t: &str) -> Option<&'static str> {
         }
     }
     c.names.get(&name_key(t)).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The allocation-free paths against the general lookup, on every code and name of the
+    /// list and the aliases, in several spellings, and on generated junk.
+    #[test]
+    fn the_fast_lookup_agrees_with_the_general_one() {
+        let general = |t: &str| {
+            let c = countries();
+            let t = t.trim();
+            if t.len() == 2 {
+                if let Some(code) = c.codes.get(t.to_ascii_uppercase().as_str()) {
+                    return Some(*code);
+                }
+            }
+            c.names.get(&name_key(t)).copied()
+        };
+        let mut cells: Vec<String> = Vec::new();
+        for line in COUNTRY_LIST.lines() {
+            for cell in line.split('|').map(str::trim).filter(|c| !c.is_empty()) {
+                cells.extend([
+                    cell.to_owned(),
+                    cell.to_lowercase(),
+                    cell.to_uppercase(),
+                    format!(" {cell}\t"),
+                    cell.replace(' ', "."),
+                    format!("{cell}\u{A0}"),
+                ]);
+            }
+        }
+        for (alias, code) in COUNTRY_ALIASES {
+            cells.extend([alias.to_string(), alias.to_uppercase(), code.to_string()]);
+        }
+        let mut x: u64 = 0x1234_5678_9ABC_DEF1;
+        let alphabet: Vec<char> = "aAzZ .-é\u{FF35}\u{FF33}0'".chars().collect();
+        for _ in 0..50_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 5) as usize;
+            cells.push(
+                (0..len)
+                    .map(|k| alphabet[((x >> (8 * k + 8)) % alphabet.len() as u64) as usize])
+                    .collect(),
+            );
+        }
+        cells.push("a".repeat(70));
+        for cell in &cells {
+            assert_eq!(normalise_country(cell), general(cell), "{cell:?}");
+        }
+    }
 }

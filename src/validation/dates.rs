@@ -47,17 +47,50 @@ pub fn any_date(t: &str, order: Option<DateOrder>) -> Result<Option<String>, Str
 }
 
 fn read(t: &str, order: Option<DateOrder>, birth: bool) -> Result<Option<String>, String> {
-    let today = chrono::Local::now().date_naive();
+    let today = today();
     match parse(t, order, birth, today)? {
         DateCell::Empty => Ok(None),
         DateCell::Date(d) if birth && d > today => Err("it is in the future".into()),
-        DateCell::Date(d) => Ok(Some(format!(
-            "{:04}-{:02}-{:02}",
-            d.year(),
-            d.month(),
-            d.day()
-        ))),
+        DateCell::Date(d) => Ok(Some(iso(d))),
     }
+}
+
+/// The local date, asked of the system at most once a second per thread: `Local::now` reads
+/// the time zone each time, which cost more than reading the date.
+fn today() -> NaiveDate {
+    use std::cell::Cell;
+    use std::time::{SystemTime, UNIX_EPOCH};
+    thread_local! {
+        static TODAY: Cell<(u64, NaiveDate)> = const { Cell::new((u64::MAX, NaiveDate::MIN)) };
+    }
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    TODAY.with(|cached| match cached.get() {
+        (at, day) if at == secs => day,
+        _ => {
+            let day = chrono::Local::now().date_naive();
+            cached.set((secs, day));
+            day
+        }
+    })
+}
+
+/// `YYYY-MM-DD`, written without the formatting machinery.
+fn iso(d: NaiveDate) -> String {
+    let (y, m, day) = (d.year(), d.month(), d.day());
+    if !(0..=9999).contains(&y) {
+        return format!("{y:04}-{m:02}-{day:02}");
+    }
+    let y = y as u32;
+    let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
+    let mut s = String::with_capacity(10);
+    s.extend([digit(y / 1000), digit(y / 100), digit(y / 10), digit(y)]);
+    s.push('-');
+    s.extend([digit(m / 10), digit(m)]);
+    s.push('-');
+    s.extend([digit(day / 10), digit(day)]);
+    s
 }
 
 /// The date part of a cell: everything before a time (`9:15`, `T00:00:00Z`).
@@ -106,6 +139,37 @@ pub fn parse(
     if is_placeholder(t) {
         return Ok(DateCell::Empty);
     }
+    if let Some(read) = iso_shape(t) {
+        return read;
+    }
+    general(t, order, birth, today)
+}
+
+/// The most common shape, `YYYY-MM-DD`, read directly: what [`general`] answers for it.
+fn iso_shape(t: &str) -> Option<Result<DateCell, String>> {
+    let &[y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = t.as_bytes() else {
+        return None;
+    };
+    let ds = [y0, y1, y2, y3, m0, m1, d0, d1];
+    if !ds.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = |s: &[u8]| s.iter().fold(0u32, |a, b| a * 10 + u32::from(b - b'0'));
+    let (y, m, d) = (n(&ds[..4]) as i32, n(&ds[4..6]), n(&ds[6..]));
+    Some(
+        NaiveDate::from_ymd_opt(y, m, d)
+            .map(DateCell::Date)
+            .ok_or_else(|| format!("no such date: year {y}, month {m}, day {d}")),
+    )
+}
+
+/// Any cell but a placeholder, trimmed.
+fn general(
+    t: &str,
+    order: Option<DateOrder>,
+    birth: bool,
+    today: NaiveDate,
+) -> Result<DateCell, String> {
     if let Some(d) = excel_serial(t)? {
         return Ok(DateCell::Date(d));
     }
@@ -178,11 +242,16 @@ fn numeric(
         .chars()
         .find(|c| matches!(c, '-' | '/' | '.' | '_'))
         .ok_or(HINT)?;
-    let parts: Vec<&str> = t.split(sep).collect();
-    if parts.len() != 3
-        || parts
-            .iter()
-            .any(|p| p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()))
+    let mut split = t.split(sep);
+    let (Some(p0), Some(p1), Some(p2), None) =
+        (split.next(), split.next(), split.next(), split.next())
+    else {
+        return Err(HINT.into());
+    };
+    let parts = [p0, p1, p2];
+    if parts
+        .iter()
+        .any(|p| p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()))
     {
         return Err(HINT.into());
     }
@@ -427,6 +496,52 @@ mod tests {
         ] {
             assert!(p(bad).is_err(), "{bad}");
         }
+    }
+
+    /// The `YYYY-MM-DD` fast path against the general reader, on generated cells of that
+    /// shape and near it: every month and day number, zeros, padding, other separators,
+    /// full-width digits, a time after the date.
+    #[test]
+    fn the_iso_fast_path_agrees_with_the_general_reader() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut pick = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut decided = 0;
+        for _ in 0..100_000 {
+            let y = match pick(4) {
+                0 => pick(10_000),
+                _ => 1890 + pick(150),
+            };
+            let (m, d) = (pick(15), pick(34));
+            let mut cell = format!("{y:04}-{m:02}-{d:02}");
+            match pick(12) {
+                0 => cell = format!(" {cell}\t"),
+                1 => cell = cell.replace('-', "/"),
+                2 => cell = cell.replacen('1', "\u{FF11}", 1),
+                3 => cell.push_str("T10:20:30Z"),
+                4 => cell = format!("{y}-{m}-{d}"),
+                5 => cell = cell.replacen('-', "\u{A0}", 1),
+                _ => {}
+            }
+            for birth in [true, false] {
+                let t = cell.trim();
+                if !is_placeholder(t) && iso_shape(t).is_some() {
+                    decided += 1;
+                }
+                let slow = if is_placeholder(t) {
+                    Ok(DateCell::Empty)
+                } else {
+                    general(t, None, birth, today)
+                };
+                assert_eq!(parse(&cell, None, birth, today), slow, "{cell:?}");
+            }
+        }
+        assert!(decided > 100_000, "decided only {decided}");
     }
 
     #[test]

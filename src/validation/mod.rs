@@ -32,11 +32,12 @@ use phonenumber::country::Id as Region;
 use crate::contact::{ContactFields, CustomFieldInput, Field, RowError, ValidRow};
 use crate::mapping::{MappedRow, MappedValue, RawValue, Target};
 
-mod cells;
+pub mod cells;
 mod countries;
 pub mod custom_fields;
 pub mod date_order;
 pub mod dates;
+mod email;
 mod phone;
 #[cfg(test)]
 mod tests;
@@ -385,7 +386,7 @@ impl Validator {
     ) {
         let from_row = country
             .as_deref()
-            .and_then(|cc| Region::from_str(cc).ok().map(|r| (r, cc)));
+            .and_then(|cc| region_of(cc).map(|r| (r, cc)));
         let region = from_row.map_or(self.default_region, |(r, _)| r);
         // Only a number that cannot be used needs it: formatted then.
         let whence = || match from_row {
@@ -393,9 +394,9 @@ impl Validator {
             None => format!("default country {}", self.default_code),
         };
         let (first, others) = if cells::is_scientific(raw) {
-            (raw.to_owned(), Vec::new())
+            (Cow::Borrowed(raw), Vec::new())
         } else {
-            cells::first_and_others(raw, cells::is_phone_piece)
+            cells::first_of(raw, cells::is_phone_piece)
         };
         for other in &others {
             f.notes.push(RowError::new(
@@ -430,6 +431,31 @@ impl Validator {
             f.errors
                 .push(RowError::new(column, format!("{shown:?} is {bad}")));
         }
+    }
+}
+
+/// `Region::from_str` of a two-letter code, looked up in a table built once (the derived
+/// parser compares the text against every region's name in turn).
+fn region_of(code: &str) -> Option<Region> {
+    use std::sync::OnceLock;
+    static TABLE: OnceLock<Vec<Option<Region>>> = OnceLock::new();
+    let index = |a: u8, b: u8| usize::from(a - b'A') * 26 + usize::from(b - b'A');
+    match code.as_bytes() {
+        &[a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => {
+            let table = TABLE.get_or_init(|| {
+                let mut t = vec![None; 26 * 26];
+                for a in b'A'..=b'Z' {
+                    for b in b'A'..=b'Z' {
+                        let name = [a, b];
+                        let name = std::str::from_utf8(&name).unwrap_or_default();
+                        t[index(a, b)] = Region::from_str(name).ok();
+                    }
+                }
+                t
+            });
+            table[index(a, b)]
+        }
+        _ => Region::from_str(code).ok(),
     }
 }
 
@@ -524,6 +550,15 @@ fn parse_bool(t: &str) -> Option<bool> {
 /// Syntax per `email_address`, tightened to what can actually receive mail: no display name,
 /// no IP literal, a real-looking TLD. The domain is lowercased, the local part kept.
 pub fn normalise_email(t: &str) -> Result<String, String> {
+    match email::ascii_address(t) {
+        Some(e) => Ok(e),
+        None => normalise_email_exactly(t),
+    }
+}
+
+/// [`normalise_email`] through `email_address`: what the ASCII fast path must agree with, and
+/// every error message.
+fn normalise_email_exactly(t: &str) -> Result<String, String> {
     if t.contains('<') || t.contains('>') {
         return Err("give just the address, without a display name or <>".into());
     }
@@ -579,7 +614,7 @@ pub fn read_phone(t: &str, region: Region) -> Result<Phone, String> {
 
 /// The cell as it goes to the parser: extension cut, `00` read as `+`, spaces and
 /// punctuation kept; `Err` (ready for "(… default country US)") when it cannot be a number.
-fn phone_input(t: &str) -> Result<Cow<'_, str>, String> {
+fn phone_input(t: &str) -> Result<PhoneInput<'_>, String> {
     // The first of "extension", "ext.", "ext", "x", "#" (any case): all but `#` start at an
     // `e` before "xt" or at an `x`. Byte offsets, so no lowercased copy is needed.
     let b = t.as_bytes();
@@ -610,14 +645,50 @@ fn phone_input(t: &str) -> Result<Cow<'_, str>, String> {
     if !(4..=17).contains(&n_digits) {
         return Err("wrong number of digits; ".into());
     }
-    let digits = || String::from_utf8(digit_bytes().collect()).unwrap_or_default();
+    let international = |skip: usize| {
+        let mut buf = [0u8; 18];
+        buf[0] = b'+';
+        let mut n = 1;
+        for d in digit_bytes().skip(skip) {
+            buf[n] = d;
+            n += 1;
+        }
+        PhoneInput::International(buf, n as u8)
+    };
     Ok(if plus {
-        format!("+{}", digits()).into()
+        international(0)
     } else if digit_bytes().take(2).eq(*b"00") {
-        format!("+{}", &digits()[2..]).into()
+        international(2)
     } else {
-        number.into()
+        PhoneInput::Written(number)
     })
+}
+
+/// What goes to the parser: the cell as written, or `+` and its digits (on the stack).
+enum PhoneInput<'a> {
+    Written(&'a str),
+    /// `+` and at most 17 digits.
+    International([u8; 18], u8),
+}
+
+impl std::ops::Deref for PhoneInput<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            PhoneInput::Written(s) => s,
+            // ASCII by construction.
+            PhoneInput::International(b, n) => {
+                std::str::from_utf8(&b[..usize::from(*n)]).unwrap_or_default()
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for PhoneInput<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
 }
 
 /// The number `phonenumber` would read from `input` (`region`: `None` when it starts with
@@ -632,7 +703,7 @@ fn decide_phone(input: &str, region: Option<Region>) -> Option<Phone> {
                 let national: String = input.chars().filter(char::is_ascii_digit).collect();
                 let national = &national[national.len() - 10..];
                 Phone {
-                    e164: format!("+1{national}"),
+                    e164: phone::e164("1", national),
                     valid: false,
                 }
             }

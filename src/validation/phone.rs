@@ -8,7 +8,10 @@
 use phonenumber::country::Id as Region;
 use phonenumber::metadata::DATABASE;
 use phonenumber::Metadata;
-use std::collections::HashMap;
+use regex_automata::dfa::{dense, Automaton, StartKind};
+use regex_automata::nfa::thompson;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input};
 use std::sync::OnceLock;
 
 /// `Some(Ok(e164))` / `Some(Err(()))` when the fast path can decide, `None` when the full
@@ -33,21 +36,26 @@ pub(super) fn fast_nanp(input: &str, region: Option<Region>) -> Option<Result<St
     // ASCII digits only.
     let national = std::str::from_utf8(national).ok()?;
     Some(if nanp_valid(national) {
-        Ok(format!("+1{national}"))
+        Ok(e164("1", national))
     } else {
         Err(())
     })
 }
 
-/// A number without a country code, read in the US or Canada, with fewer digits than any
-/// NANP number, local ones included (7), and no `011` international prefix: neither valid
-/// nor possible, so the full parser has nothing to find.
+/// A number without a country code, read in the US or Canada, that the full parser can
+/// find nothing in: fewer digits than any NANP number, local ones included (7), and no `011`
+/// international prefix; or 9 or 10 digits starting `1` then 2–9, whose `1` the parser takes
+/// for the national prefix, leaving 8 or 9 digits (no NANP length).
 pub(super) fn nanp_too_short(input: &str, region: Option<Region>) -> bool {
     if input.starts_with('+') || !matches!(region, Some(Region::US | Region::CA)) {
         return false;
     }
     let mut digits = input.bytes().filter(u8::is_ascii_digit);
     let count = digits.clone().count();
+    if (9..=10).contains(&count) {
+        // `11…` the parser reads otherwise (as a 7-digit local number, possible).
+        return digits.next() == Some(b'1') && digits.next().is_some_and(|d| d >= b'2');
+    }
     count < 7 && !digits.by_ref().take(3).eq(*b"011")
 }
 
@@ -62,7 +70,7 @@ pub(super) fn fast_international(input: &str) -> Option<String> {
     // The parser takes the shortest known code, as here.
     let (code, national) = (1..=3.min(digits.len())).find_map(|len| {
         let code: u16 = digits[..len].parse().ok()?;
-        codes().contains_key(&code).then(|| (code, &digits[len..]))
+        code_slot(code).is_some().then(|| (code, &digits[len..]))
     })?;
     if national.len() < 3 || national.len() > 17 || national.starts_with('0') {
         return None;
@@ -76,7 +84,7 @@ pub(super) fn fast_international(input: &str) -> Option<String> {
     {
         return None;
     }
-    has_type(meta, national).then(|| format!("+{code}{national}"))
+    has_type(meta, national).then(|| e164(&digits[..digits.len() - national.len()], national))
 }
 
 /// A number without a country code read in `region`, when the parser would keep its digits
@@ -101,7 +109,7 @@ pub(super) fn fast_national(input: &str, region: Region) -> Option<Option<super:
         return None;
     }
     let code = home.code;
-    let e164 = format!("+{code}{national}");
+    let e164 = e164(&home.code_digits, national);
     let valid = match source_for(code, national) {
         Some(meta) => {
             compiled(meta)?;
@@ -114,6 +122,15 @@ pub(super) fn fast_national(input: &str, region: Region) -> Option<Option<super:
     } else {
         possible(code, national).then_some(super::Phone { e164, valid })
     })
+}
+
+/// `+` country code national number, without the formatting machinery.
+pub(super) fn e164(code: &str, national: &str) -> String {
+    let mut s = String::with_capacity(1 + code.len() + national.len());
+    s.push('+');
+    s.push_str(code);
+    s.push_str(national);
+    s
 }
 
 /// The digits of a number written with the punctuation the parser drops (an optional
@@ -141,9 +158,9 @@ struct Home {
     code_digits: String,
     national_prefix: Option<&'static str>,
     /// The international dialling prefix (`011`, `00` …), anchored.
-    idd: Option<regex::Regex>,
+    idd: Option<Prefix>,
     /// The national prefix for parsing, anchored.
-    npfp: Option<regex::Regex>,
+    npfp: Option<Prefix>,
 }
 
 fn home(region: Region) -> Option<&'static Home> {
@@ -156,7 +173,7 @@ fn home(region: Region) -> Option<&'static Home> {
         .get_or_init(|| {
             let meta = DATABASE.by_id(region.as_ref())?;
             let regex = |re: Option<&str>| match re {
-                Some(re) => anchored(re).map(Some),
+                Some(re) => Prefix::new(re).map(Some),
                 None => Some(None),
             };
             Some(Home {
@@ -232,21 +249,36 @@ fn source_for(code: u16, national: &str) -> Option<&'static Metadata> {
 type Regions = Vec<&'static Metadata>;
 
 fn regions_of(code: u16) -> Option<&'static Regions> {
-    codes()
-        .get(&code)?
+    code_slot(code)?
         .get_or_init(|| lookup_regions(code))
         .as_ref()
 }
 
-/// Every country code the metadata has, each with its regions once first asked for.
-fn codes() -> &'static HashMap<u16, OnceLock<Option<Regions>>> {
-    static TABLE: OnceLock<HashMap<u16, OnceLock<Option<Regions>>>> = OnceLock::new();
+/// Country codes have at most three digits.
+const CODES: usize = 1000;
+
+/// Every country code the metadata has (indexed by the code), each with its regions once
+/// first asked for.
+fn codes() -> &'static [Option<OnceLock<Option<Regions>>>] {
+    static TABLE: OnceLock<Vec<Option<OnceLock<Option<Regions>>>>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        DATABASE
-            .iter()
-            .map(|m| (m.country_code(), OnceLock::new()))
-            .collect()
+        let mut t: Vec<_> = (0..CODES).map(|_| None).collect();
+        for m in DATABASE.iter() {
+            if let Some(slot) = t.get_mut(usize::from(m.country_code())) {
+                *slot = Some(OnceLock::new());
+            }
+        }
+        t
     })
+}
+
+fn code_slot(code: u16) -> Option<&'static OnceLock<Option<Regions>>> {
+    codes().get(usize::from(code))?.as_ref()
+}
+
+/// The country codes the metadata has.
+fn known_codes() -> impl Iterator<Item = u16> {
+    (0..CODES as u16).filter(|&c| code_slot(c).is_some())
 }
 
 fn lookup_regions(code: u16) -> Option<Regions> {
@@ -275,22 +307,49 @@ fn has_type(meta: &Metadata, national: &str) -> bool {
     let Some(c) = compiled(meta) else {
         return false;
     };
-    c.general.matches(national) && c.types.iter().any(|p| p.matches(national))
+    if !c.general.matches(national) {
+        return false;
+    }
+    // One pattern for all the types that allow this length: one search, not one per type.
+    match c.by_length.get(national.len()) {
+        Some(slot) => match slot.get_or_init(|| Pattern::any_of(&c.types, national.len())) {
+            Some(Some(re)) => re.is_match(national),
+            Some(None) => false,
+            None => c.types.iter().any(|p| p.matches(national)),
+        },
+        None => c.types.iter().any(|p| p.matches(national)),
+    }
 }
 
 /// A descriptor's pattern, compiled so that a match means what `Descriptor::is_match` means
 /// (a match starting at 0, allowed length).
 struct Pattern {
-    re: regex::Regex,
+    re: Matcher,
+    source: String,
     lengths: Vec<u16>,
 }
 
 impl Pattern {
     fn new(re: &str, lengths: &[u16]) -> Option<Pattern> {
         Some(Pattern {
-            re: anchored(re)?,
+            re: Matcher::new(re)?,
+            source: re.to_owned(),
             lengths: lengths.to_vec(),
         })
+    }
+
+    /// The patterns that allow `len` as one alternation: `Some(None)` when none does, `None`
+    /// when it does not compile.
+    fn any_of(patterns: &[Pattern], len: usize) -> Option<Option<Matcher>> {
+        let allowed: Vec<String> = patterns
+            .iter()
+            .filter(|p| p.lengths.is_empty() || p.lengths.contains(&(len as u16)))
+            .map(|p| format!("(?:{})", p.source))
+            .collect();
+        if allowed.is_empty() {
+            return Some(None);
+        }
+        Matcher::new(&allowed.join("|")).map(Some)
     }
 
     fn matches(&self, s: &str) -> bool {
@@ -302,8 +361,101 @@ impl Pattern {
 struct Compiled {
     general: Pattern,
     types: Vec<Pattern>,
-    national_prefix_for_parsing: Option<regex::Regex>,
+    /// By national number length: the types that allow it, as one pattern.
+    by_length: [AnyOf; MAX_DIGITS + 1],
+    national_prefix_for_parsing: Option<Prefix>,
 }
+
+type AnyOf = OnceLock<Option<Option<Matcher>>>;
+
+/// The most digits a number can have (E.164 allows 15; the parser reads up to 17).
+const MAX_DIGITS: usize = 17;
+
+/// A prefix pattern, matched as a plain `starts_with` when it is only digits (`011`, `1`):
+/// most are.
+enum Prefix {
+    Digits(String),
+    Re(Matcher),
+}
+
+impl Prefix {
+    fn new(re: &str) -> Option<Prefix> {
+        let plain: String = re.chars().filter(|c| !c.is_whitespace()).collect();
+        if !plain.is_empty() && plain.bytes().all(|b| b.is_ascii_digit()) {
+            Some(Prefix::Digits(plain))
+        } else {
+            Matcher::new(re).map(Prefix::Re)
+        }
+    }
+
+    fn is_match(&self, s: &str) -> bool {
+        match self {
+            Prefix::Digits(d) => s.starts_with(d.as_str()),
+            Prefix::Re(re) => re.is_match(s),
+        }
+    }
+}
+
+/// A pattern matched at the start of a national number (ASCII digits), as [`anchored`]
+/// matches it: by a dense DFA (one pass over the digits, nothing to set up per search) when
+/// the pattern makes a small one, else by the regex.
+struct Matcher {
+    re: regex::Regex,
+    /// Built on the first search: many patterns are compiled and never searched.
+    dfa: OnceLock<Option<Box<dense::DFA<Vec<u32>>>>>,
+}
+
+impl Matcher {
+    fn new(re: &str) -> Option<Matcher> {
+        Some(Matcher {
+            re: anchored(re)?,
+            dfa: OnceLock::new(),
+        })
+    }
+
+    fn dfa(&self) -> Option<&dense::DFA<Vec<u32>>> {
+        self.dfa
+            .get_or_init(|| self.build_dfa().map(Box::new))
+            .as_deref()
+    }
+
+    fn build_dfa(&self) -> Option<dense::DFA<Vec<u32>>> {
+        // The regex's own text, anchored the same way.
+        let re = self.re.as_str();
+        // ASCII classes: the same matches on ASCII digits, a far smaller automaton.
+        dense::Builder::new()
+            .configure(
+                dense::Config::new()
+                    .start_kind(StartKind::Anchored)
+                    .dfa_size_limit(Some(DFA_LIMIT))
+                    .determinize_size_limit(Some(DFA_LIMIT)),
+            )
+            .syntax(
+                syntax::Config::new()
+                    .ignore_whitespace(true)
+                    .unicode(false)
+                    .utf8(false),
+            )
+            .thompson(thompson::Config::new().utf8(false))
+            .build(re)
+            .ok()
+    }
+
+    fn is_match(&self, s: &str) -> bool {
+        if s.is_ascii() {
+            if let Some(dfa) = self.dfa() {
+                let input = Input::new(s).anchored(Anchored::Yes).earliest(true);
+                if let Ok(found) = dfa.try_search_fwd(&input) {
+                    return found.is_some();
+                }
+            }
+        }
+        self.re.is_match(s)
+    }
+}
+
+/// The most memory one pattern's DFA may take: Germany's largest takes 16 kB.
+const DFA_LIMIT: usize = 1 << 20;
 
 /// Matches where `find(..)` would start at 0; whitespace ignored, as the metadata loader does.
 fn anchored(re: &str) -> Option<regex::Regex> {
@@ -317,29 +469,37 @@ fn anchored(re: &str) -> Option<regex::Regex> {
 /// which region a number belongs to, its number patterns (large) only whether it is valid.
 #[derive(Default)]
 struct Slots {
-    leading: OnceLock<Option<Option<regex::Regex>>>,
+    leading: OnceLock<Option<Option<Matcher>>>,
     compiled: OnceLock<Option<Compiled>>,
 }
 
 fn slots(meta: &Metadata) -> Option<&'static Slots> {
-    static TABLE: OnceLock<HashMap<String, Slots>> = OnceLock::new();
-    TABLE
-        .get_or_init(|| {
-            DATABASE
-                .iter()
-                .map(|m| (m.id().to_owned(), Slots::default()))
-                .collect()
-        })
-        .get(meta.id())
+    // By the address of the metadata (the database is a static that never moves): a binary
+    // search instead of hashing the region's name on every number.
+    static TABLE: OnceLock<Vec<(usize, Slots)>> = OnceLock::new();
+    let key = |m: &Metadata| m as *const Metadata as usize;
+    let table = TABLE.get_or_init(|| {
+        // By code: the non-geographic entries (`001`) share an id but not their patterns.
+        let mut t: Vec<(usize, Slots)> = known_codes()
+            .filter_map(|code| DATABASE.by_code(&code))
+            .flatten()
+            .map(|m| (key(m), Slots::default()))
+            .collect();
+        t.sort_by_key(|(k, _)| *k);
+        t.dedup_by_key(|(k, _)| *k);
+        t
+    });
+    let i = table.binary_search_by_key(&key(meta), |(k, _)| *k).ok()?;
+    Some(&table[i].1)
 }
 
 /// A region's leading-digits pattern (`Some(None)` when it has none); `None` when it does
 /// not compile.
-fn leading(meta: &Metadata) -> Option<Option<&'static regex::Regex>> {
+fn leading(meta: &Metadata) -> Option<Option<&'static Matcher>> {
     slots(meta)?
         .leading
         .get_or_init(|| match meta.leading_digits() {
-            Some(re) => anchored(re.as_str()).map(Some),
+            Some(re) => Matcher::new(re.as_str()).map(Some),
             None => Some(None),
         })
         .as_ref()
@@ -374,8 +534,9 @@ fn compiled(meta: &Metadata) -> Option<&'static Compiled> {
         Some(Compiled {
             general: pattern(d.general())?,
             types,
+            by_length: std::array::from_fn(|_| OnceLock::new()),
             national_prefix_for_parsing: match meta.national_prefix_for_parsing() {
-                Some(re) => Some(anchored(re.as_str())?),
+                Some(re) => Some(Prefix::new(re.as_str())?),
                 None => None,
             },
         })

@@ -866,3 +866,18 @@ fn tags_are_deduplicated_ignoring_case_in_every_script() {
     let refs: Vec<&str> = many.iter().map(String::as_str).collect();
     assert_eq!(got, reference(&refs));
 }
+
+#[test]
+fn region_table_agrees_with_the_region_parser() {
+    let mut codes: Vec<String> = Vec::new();
+    for a in 'A'..='Z' {
+        for b in 'A'..='Z' {
+            codes.push(format!("{a}{b}"));
+            codes.push(format!("{a}{b}").to_lowercase());
+        }
+    }
+    codes.extend(["", "U", "USA", "001", "É1", "U\u{A0}"].map(String::from));
+    for code in &codes {
+        assert_eq!(region_of(code), Region::from_str(code).ok(), "{code:?}");
+    }
+}
