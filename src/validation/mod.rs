@@ -100,6 +100,7 @@ pub enum Validated {
     },
 }
 
+#[derive(Clone)]
 pub struct Validator {
     opts: ValidationOptions,
     default_region: Region,
