@@ -25,6 +25,14 @@ pub(super) enum Finals {
 }
 
 impl Finals {
+    /// Rows per hand-over: the event stream's room (1,024 events) takes a pool chunk whole.
+    fn chunk_len(&self) -> usize {
+        match self {
+            Finals::Collector(_) => FINALS_CHUNK,
+            Finals::Events(_) => 256,
+        }
+    }
+
     /// Hands a chunk on; returns how many rows went to the collector.
     async fn hand_over(&self, chunk: Vec<RowOutcome>) -> u64 {
         match self {
@@ -56,7 +64,8 @@ pub(super) async fn check_rows(
     mut planner: Option<crate::plan::Planner>,
 ) -> (u64, Option<Estimate>) {
     let mut total = 0u64;
-    let mut finals = Vec::with_capacity(FINALS_CHUNK);
+    let chunk_len = finals_tx.chunk_len();
+    let mut finals = Vec::with_capacity(chunk_len);
     while let Some(p) = rows.recv().await {
         let o = match p {
             Prepared::Invalid(o) => o,
@@ -94,8 +103,8 @@ pub(super) async fn check_rows(
         finals.push(o);
         // Handed over a few at a time (one message per chunk), and whenever the next row
         // would have to be waited for, so no row waits for the rows behind it.
-        if finals.len() == FINALS_CHUNK || rows.would_wait() {
-            let chunk = std::mem::replace(&mut finals, Vec::with_capacity(FINALS_CHUNK));
+        if finals.len() == chunk_len || rows.would_wait() {
+            let chunk = std::mem::replace(&mut finals, Vec::with_capacity(chunk_len));
             total += finals_tx.hand_over(chunk).await;
         }
     }
