@@ -209,3 +209,39 @@ impl EventSink for LogSink {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::RowOutcome;
+
+    #[test]
+    fn the_bar_counts_every_row_though_it_moves_once_per_batch() {
+        let mut sink = ProgressSink::new(None, false);
+        let row = |seq| Event::Row(RowOutcome::new(seq, seq + 2, RowStatus::Valid));
+        for seq in 0..3 {
+            sink.on_event(&row(seq)).unwrap();
+        }
+        assert_eq!(sink.bar().position(), 0, "not moved before the batch ends");
+        sink.batch_done();
+        assert_eq!(sink.bar().position(), 3);
+        for seq in 3..7 {
+            sink.on_event(&row(seq)).unwrap();
+        }
+        // Other events do not move it either.
+        sink.on_event(&Event::Notice {
+            message: "n".into(),
+        })
+        .unwrap();
+        assert_eq!(sink.bar().position(), 3);
+        sink.batch_done();
+        assert_eq!(sink.bar().position(), 7);
+        sink.on_event(&row(7)).unwrap();
+        sink.finish(&Summary::default()).unwrap();
+        assert_eq!(
+            sink.bar().position(),
+            8,
+            "the rows of the last batch count too"
+        );
+    }
+}
