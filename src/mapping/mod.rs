@@ -1198,6 +1198,24 @@ impl Mapper {
         out
     }
 
+    /// A copy for another worker thread: the same rules, its own column names and key cache,
+    /// so that threads never share a reference count or a lock (the cache line the
+    /// `Arc`s' counts sat on, bounced between the cores, cost about 2.5% of a dry run).
+    pub fn fork(&self) -> Mapper {
+        Mapper {
+            spec_name: self.spec_name.clone(),
+            headers: self.headers.clone(),
+            header_names: self.header_names.iter().map(|n| Arc::from(&**n)).collect(),
+            columns: self.columns.clone(),
+            spec_rules: self.spec_rules.clone(),
+            auto: self.auto,
+            constants: self.constants.clone(),
+            preset: self.preset,
+            json_keys: RwLock::new(self.json_keys.read().map(|m| m.clone()).unwrap_or_default()),
+            empty_values: self.empty_values.clone(),
+        }
+    }
+
     /// Empty, or a value the preset or mapping file reads as empty.
     fn is_empty(&self, cell: &str) -> bool {
         let cell = cell.trim();

@@ -31,6 +31,8 @@ pub(super) enum Msg {
         facts: Option<UndoFacts>,
     },
     BatchDone(BatchDone),
+    /// Every row has been read: `total` of them come through the collector (an offline dry
+    /// run's go straight to the event stream).
     InputDone {
         total: u64,
     },

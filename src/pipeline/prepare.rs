@@ -115,6 +115,19 @@ impl Preparer {
         }
     }
 
+    /// The same preparer for another worker thread (see [`Mapper::fork`]).
+    pub fn fork(&self) -> Preparer {
+        Preparer {
+            mapper: self.mapper.fork(),
+            validator: self.validator.clone(),
+            default_location: self.default_location.clone(),
+            require_location: self.require_location,
+            keep_raw: self.keep_raw,
+            headers: self.headers.clone(),
+            declared: self.declared.clone(),
+        }
+    }
+
     fn raw(&self, record: &Record) -> Option<Box<RawRecord>> {
         self.keep_raw.then(|| {
             Box::new(match &record.values {

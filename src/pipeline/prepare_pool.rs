@@ -47,11 +47,13 @@ pub(super) fn spawn(
     let (work_tx, work_rx) = sync_channel::<(u64, Vec<Record>)>(tickets);
     let (done_tx, done_rx) = sync_channel::<(u64, Vec<Prepared>)>(tickets);
     let work_rx = Arc::new(Mutex::new(work_rx));
-    let preparer = Arc::new(preparer);
+    // One preparer per worker: nothing shared between the threads per row.
+    let mut preparers: Vec<Preparer> = (1..workers).map(|_| preparer.fork()).collect();
+    preparers.push(preparer);
 
     let mut handles = Vec::with_capacity(workers + 1);
-    for i in 0..workers {
-        let (work_rx, done_tx, preparer) = (work_rx.clone(), done_tx.clone(), preparer.clone());
+    for (i, preparer) in preparers.into_iter().enumerate() {
+        let (work_rx, done_tx) = (work_rx.clone(), done_tx.clone());
         handles.push(
             std::thread::Builder::new()
                 .name(format!("ghl-import-prepare-{i}"))

@@ -11,7 +11,7 @@ use std::time::Instant;
 use futures::future::BoxFuture;
 use tokio::sync::{mpsc, watch};
 
-use super::check_loop::check_rows;
+use super::check_loop::{check_rows, Finals};
 use super::collector::{Collector, CollectorParts, Msg};
 use super::dispatcher::Dispatcher;
 use super::fields::FieldChecks;
@@ -182,6 +182,7 @@ pub async fn run(
                     }
                 }
             }
+            sinks.iter_mut().for_each(|s| s.batch_done());
         }
         (sinks, builder, first_error)
     });
@@ -332,7 +333,11 @@ pub async fn run(
                 )),
                 _ => None,
             };
-            check_rows(row_rx, msg_tx.clone(), stop_tx.clone(), checks, planner).await
+            let finals = match offline {
+                true => Finals::Events(ev_tx.clone()),
+                false => Finals::Collector(msg_tx.clone()),
+            };
+            check_rows(row_rx, finals, stop_tx.clone(), checks, planner).await
         }
     };
     let _ = msg_tx.send(Msg::InputDone { total }).await;

@@ -20,6 +20,10 @@ pub use writer::{neutralize_formula, ReportFormat, ReportWriter};
 pub trait EventSink: Send {
     fn on_event(&mut self, event: &crate::event::Event) -> std::io::Result<()>;
 
+    /// The events waiting at one wake-up have all been given: a sink that shows something
+    /// (the progress bar) updates it here, once per batch, instead of once per row.
+    fn batch_done(&mut self) {}
+
     /// The run is over: its summary, once, after the last event.
     fn finish(&mut self, _summary: &Summary) -> std::io::Result<()> {
         Ok(())
