@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -78,17 +78,23 @@ pub struct RateLimitInfo {
 
 impl RateLimitInfo {
     fn from_headers(h: &HeaderMap) -> Self {
-        let get = |name: &str| {
+        // Names made at compile time, not parsed from text at every answer.
+        const MAX: HeaderName = HeaderName::from_static("x-ratelimit-max");
+        const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+        const INTERVAL: HeaderName = HeaderName::from_static("x-ratelimit-interval-milliseconds");
+        const DAILY: HeaderName = HeaderName::from_static("x-ratelimit-limit-daily");
+        const DAILY_LEFT: HeaderName = HeaderName::from_static("x-ratelimit-daily-remaining");
+        let get = |name: HeaderName| {
             h.get(name)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse().ok())
         };
         RateLimitInfo {
-            max: get("x-ratelimit-max"),
-            remaining: get("x-ratelimit-remaining"),
-            interval_ms: get("x-ratelimit-interval-milliseconds"),
-            daily_limit: get("x-ratelimit-limit-daily"),
-            daily_remaining: get("x-ratelimit-daily-remaining"),
+            max: get(MAX),
+            remaining: get(REMAINING),
+            interval_ms: get(INTERVAL),
+            daily_limit: get(DAILY),
+            daily_remaining: get(DAILY_LEFT),
         }
     }
 }
