@@ -576,7 +576,6 @@ impl Store {
         let (Some(loc), Some(id)) = (&o.location_id, &o.contact_id) else {
             return Ok(());
         };
-        let keys: Vec<&String> = keys.iter().filter(|k| !k.is_empty()).collect();
         if keys.is_empty() {
             return Ok(());
         }
@@ -585,7 +584,7 @@ impl Store {
         self.sql(|c| {
             let mut st = c.prepare_cached(&sql)?;
             let mut values: Vec<&dyn rusqlite::ToSql> = vec![loc, id, &hashes.payload, &now];
-            values.extend(keys.iter().map(|k| *k as &dyn rusqlite::ToSql));
+            values.extend(keys.iter().map(|k| k as &dyn rusqlite::ToSql));
             st.execute(values.as_slice())?;
             Ok(())
         })
@@ -867,6 +866,45 @@ mod tests {
         // --restart abandons the stopped run instead.
         s.finish_run(false).unwrap();
         assert!(s.begin_run(&identity("a"), true).unwrap().is_none());
+    }
+
+    #[test]
+    fn undo_facts_written_with_the_row_survive_its_final_account() {
+        let mut s = Store::in_memory().unwrap();
+        s.begin_run(&identity("a"), false).unwrap();
+        let run = s.run_id();
+        let keys = vec!["e:x@e.com".to_owned()];
+        let facts = UndoFacts {
+            business_before: Some(None),
+            after_hash: Some("h1".into()),
+            sent_fields: vec!["firstName".into(), "cf:f1".into()],
+        };
+        let mut o = upserted(0, "x@e.com", "C1");
+        s.record_upserted(&o, &keys, &hashes("p", Some("t")), Some(&facts))
+            .unwrap();
+        // A second row without facts (an answer that did not show the contact).
+        s.record_upserted(
+            &upserted(1, "y@e.com", "C2"),
+            &["e:y@e.com".to_owned()],
+            &hashes("q", None),
+            None,
+        )
+        .unwrap();
+        o.tags_status = StepStatus::Done;
+        s.record_outcome(&o).unwrap();
+        s.commit().unwrap();
+        let rows = s.imported_rows(run).unwrap();
+        assert_eq!(rows[0].business_before, Some(None));
+        assert_eq!(rows[0].after_hash.as_deref(), Some("h1"));
+        assert_eq!(rows[0].sent_fields, facts.sent_fields);
+        assert_eq!(rows[0].tags_status, StepStatus::Done);
+        assert_eq!(rows[1].business_before, None);
+        assert_eq!(rows[1].after_hash, None);
+        assert!(rows[1].sent_fields.is_empty());
+        assert_eq!(
+            s.applied("L", "e:y@e.com").unwrap().unwrap().contact_id,
+            "C2"
+        );
     }
 
     #[test]
