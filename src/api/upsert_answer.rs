@@ -11,6 +11,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::compare::custom_field;
 use crate::compare::RemoteContact;
 use crate::contact::Field;
 
@@ -165,17 +166,7 @@ fn reduce(
     };
     let mut custom_fields = BTreeMap::new();
     if let Some(Value::Array(items)) = custom {
-        for item in items {
-            let Some(fid) = item.get("id").and_then(Value::as_str) else {
-                continue;
-            };
-            let value = ["value", "fieldValue", "field_value"]
-                .iter()
-                .find_map(|k| item.get(*k))
-                .cloned()
-                .unwrap_or(Value::Null);
-            custom_fields.insert(fid.to_owned(), value);
-        }
+        custom_fields.extend(items.iter().filter_map(custom_field));
     }
     RemoteContact {
         id: Some(id),
