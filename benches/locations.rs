@@ -19,7 +19,8 @@
 //! call hold the report back, and the run slows to a crawl);
 //! `PERF_DATA=/tmp/perf.data` profiles the importer's runs with `perf record` (into
 //! `/tmp/perf.data.sqlite` and `.none`)
-//! (`PERF_CALLGRAPH=dwarf` for call graphs through Rust code).
+//! (`PERF_CALLGRAPH=dwarf` for call graphs through Rust code); `LOCATIONS_EXE=path` runs
+//! another build of the importer (to compare two builds alternately).
 
 #[path = "common/child.rs"]
 mod child;
@@ -130,7 +131,10 @@ fn run(
     let input = dir.join(format!("rows-{locations}.csv"));
     write_rows(&input, locations, rows, tag);
     let started = Instant::now();
-    let exe = env!("CARGO_BIN_EXE_ghl-import");
+    // `LOCATIONS_EXE=/path/to/ghl-import` runs another build (before/after, alternately).
+    let exe = std::env::var("LOCATIONS_EXE")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_ghl-import").to_owned());
+    let exe = exe.as_str();
     // `PERF_DATA=/tmp/perf.data` profiles the importer (perf record, call graphs).
     let mut cmd = match std::env::var("PERF_DATA") {
         Ok(out) if locations > 1 => {

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,7 @@ use super::limiter::RateLimit;
 use super::oauth::TokenSource;
 use super::stats::Stats;
 use super::token::Token;
+use super::upsert_answer::UpsertAnswer;
 use crate::contact::ContactFields;
 use crate::event::{Endpoint, Event};
 
@@ -77,17 +78,23 @@ pub struct RateLimitInfo {
 
 impl RateLimitInfo {
     fn from_headers(h: &HeaderMap) -> Self {
-        let get = |name: &str| {
+        // Names made at compile time, not parsed from text at every answer.
+        const MAX: HeaderName = HeaderName::from_static("x-ratelimit-max");
+        const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+        const INTERVAL: HeaderName = HeaderName::from_static("x-ratelimit-interval-milliseconds");
+        const DAILY: HeaderName = HeaderName::from_static("x-ratelimit-limit-daily");
+        const DAILY_LEFT: HeaderName = HeaderName::from_static("x-ratelimit-daily-remaining");
+        let get = |name: HeaderName| {
             h.get(name)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse().ok())
         };
         RateLimitInfo {
-            max: get("x-ratelimit-max"),
-            remaining: get("x-ratelimit-remaining"),
-            interval_ms: get("x-ratelimit-interval-milliseconds"),
-            daily_limit: get("x-ratelimit-limit-daily"),
-            daily_remaining: get("x-ratelimit-daily-remaining"),
+            max: get(MAX),
+            remaining: get(REMAINING),
+            interval_ms: get(INTERVAL),
+            daily_limit: get(DAILY),
+            daily_remaining: get(DAILY_LEFT),
         }
     }
 }
@@ -97,8 +104,16 @@ impl RateLimitInfo {
 pub struct Upserted {
     pub created: bool,
     pub contact_id: String,
-    /// The contact as the server stored it, to check that what was sent stuck.
-    pub contact: serde_json::Value,
+    /// The contact as the server stored it, to check that what was sent stuck (`None` when
+    /// the answer does not show it).
+    pub contact: Option<crate::compare::RemoteContact>,
+}
+
+/// `Authorization: Bearer …`, marked sensitive (never logged by the HTTP stack).
+fn bearer_header(token: &Token) -> Option<HeaderValue> {
+    let mut v = HeaderValue::from_str(&format!("Bearer {}", token.expose())).ok()?;
+    v.set_sensitive(true);
+    Some(v)
 }
 
 /// Per-contact result of a bulk call: `Err` carries the server's reason for that contact.
@@ -133,6 +148,9 @@ pub struct Client {
     lanes: Mutex<HashMap<String, Arc<Lane>>>,
     /// Request URLs parsed once, not once per request.
     urls: Mutex<HashMap<String, reqwest::Url>>,
+    /// The headers every request carries, built once: `Version`, `Accept`, and the
+    /// `Authorization` of the one token when there are no per-location tokens.
+    headers: HeaderMap,
     concurrency: usize,
     in_flight: Semaphore,
     max_attempts: u32,
@@ -161,12 +179,6 @@ struct UpsertBody<'a> {
     location_id: &'a str,
     #[serde(flatten)]
     contact: &'a ContactFields,
-}
-
-#[derive(Deserialize)]
-struct UpsertResponse {
-    new: Option<bool>,
-    contact: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -242,8 +254,17 @@ impl Client {
                 endpoint: Endpoint::Upsert,
                 message: format!("cannot build the HTTP client: {e}"),
             })?;
+        let mut headers = HeaderMap::new();
+        headers.insert("version", HeaderValue::from_static(API_VERSION));
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        if config.credentials.is_none() {
+            if let Some(v) = bearer_header(&config.token) {
+                headers.insert(AUTHORIZATION, v);
+            }
+        }
         Ok(Client {
             http,
+            headers,
             base_url: config.base_url.trim_end_matches('/').to_owned(),
             token: config.token,
             credentials: config.credentials,
@@ -336,7 +357,7 @@ impl Client {
             location_id: location,
             contact,
         };
-        let r: UpsertResponse = self
+        let r: UpsertAnswer = self
             .call(
                 Endpoint::Upsert,
                 location,
@@ -345,19 +366,15 @@ impl Client {
                 Some(&body),
             )
             .await?;
-        let contact = r.contact.unwrap_or_default();
-        let contact_id = contact
-            .get("id")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| ApiError::Protocol {
-                endpoint: Endpoint::Upsert,
-                message: "the response has no contact id".into(),
-            })?;
+        let returned = r.contact.unwrap_or_default();
+        let contact_id = returned.id.ok_or_else(|| ApiError::Protocol {
+            endpoint: Endpoint::Upsert,
+            message: "the response has no contact id".into(),
+        })?;
         Ok(Upserted {
             created: r.new.unwrap_or(false),
             contact_id,
-            contact,
+            contact: returned.contact,
         })
     }
 
@@ -793,19 +810,37 @@ impl Client {
             }
         };
         let sent_at = std::time::Instant::now();
-        let mut req = match self.parsed(url) {
-            Some(u) => self.http.request(method.clone(), u),
-            // Left to reqwest, which says what is wrong with it.
-            None => self.http.request(method.clone(), url),
-        }
-        .header(AUTHORIZATION, format!("Bearer {}", bearer.expose()))
-        .header("Version", API_VERSION)
-        .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(b) = body {
-            req = req.header(CONTENT_TYPE, "application/json").body(b);
-        }
+        let auth = match self.headers.contains_key(AUTHORIZATION) {
+            true => None,
+            false => bearer_header(bearer),
+        };
+        let prebuilt = self.headers.contains_key(AUTHORIZATION) || auth.is_some();
+        let req = match self.parsed(url).filter(|_| prebuilt) {
+            Some(u) => {
+                let mut req = reqwest::Request::new(method.clone(), u);
+                let headers = req.headers_mut();
+                *headers = self.headers.clone();
+                if let Some(v) = auth {
+                    headers.insert(AUTHORIZATION, v);
+                }
+                if let Some(b) = body {
+                    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                    *req.body_mut() = Some(b.into());
+                }
+                Ok(req)
+            }
+            // Left to reqwest, which says what is wrong with the URL or the token.
+            None => self
+                .http
+                .request(method.clone(), url)
+                .header(AUTHORIZATION, format!("Bearer {}", bearer.expose()))
+                .build(),
+        };
         self.stats.sent(endpoint);
-        let resp = req.send().await;
+        let resp = match req {
+            Ok(req) => self.http.execute(req).await,
+            Err(e) => Err(e),
+        };
         // Recorded once the request is out, so nothing stands between pacing and sending.
         self.stats.series.sent(location, lane.rate(), sent_at);
         let resp = match resp {

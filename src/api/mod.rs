@@ -12,6 +12,7 @@ pub mod series;
 mod stats;
 mod token;
 mod undo_calls;
+mod upsert_answer;
 
 pub use calls::MAX_BUSINESS_BATCH;
 pub use client::{

@@ -25,6 +25,17 @@ pub struct RemoteContact {
     pub custom_fields: BTreeMap<String, Value>,
 }
 
+/// One entry of a contact's `customFields`: its id and value (`None` without an id).
+pub(crate) fn custom_field(item: &Value) -> Option<(String, Value)> {
+    let fid = item.get("id").and_then(Value::as_str)?;
+    let value = ["value", "fieldValue", "field_value"]
+        .iter()
+        .find_map(|k| item.get(*k))
+        .cloned()
+        .unwrap_or(Value::Null);
+    Some((fid.to_owned(), value))
+}
+
 impl RemoteContact {
     /// Reads a contact object; `None` if it has no id.
     pub fn from_json(v: &Value) -> Option<RemoteContact> {
@@ -73,15 +84,9 @@ impl RemoteContact {
             .into_iter()
             .flatten()
         {
-            let Some(fid) = item.get("id").and_then(Value::as_str) else {
-                continue;
-            };
-            let value = ["value", "fieldValue", "field_value"]
-                .iter()
-                .find_map(|k| item.get(*k))
-                .cloned()
-                .unwrap_or(Value::Null);
-            custom_fields.insert(fid.to_owned(), value);
+            if let Some((fid, value)) = custom_field(item) {
+                custom_fields.insert(fid, value);
+            }
         }
         Some(RemoteContact {
             id: Some(id),

@@ -246,11 +246,7 @@ impl Collector {
                         self.recorded_final.insert(outcome.seq);
                     }
                     self.record(|s| {
-                        s.record_upserted(&outcome, &contact_keys(&valid), h)?;
-                        match &facts {
-                            Some(f) => s.record_undo_facts(outcome.seq, f),
-                            None => Ok(()),
-                        }
+                        s.record_upserted(&outcome, &contact_keys(&valid), h, facts.as_ref())
                     });
                 }
                 let full = self.ledger.upserted(

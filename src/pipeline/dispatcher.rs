@@ -200,7 +200,7 @@ impl Upserter {
             Ok(u) => {
                 // The shared classifier: the server's created/updated, plus a warning for every
                 // sent field the returned contact does not have.
-                let returned = crate::compare::RemoteContact::from_upsert_answer(&u.contact);
+                let returned = u.contact;
                 let v = crate::compare::classify(
                     &valid,
                     crate::compare::Against::Upserted {

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
+use super::undo_log::UndoFacts;
 use crate::contact::ValidRow;
 use crate::event::{RowOutcome, RowStatus, StepStatus};
 
@@ -561,33 +562,30 @@ impl Store {
     }
 
     /// The upsert went through: the row is not to be sent again, its bulk steps are owed, and
-    /// its contact now has this payload.
+    /// its contact now has this payload. With `facts`, what undo needs goes in the same row
+    /// write; the contact's keys go to `applied` in one statement.
     pub fn record_upserted(
         &mut self,
         o: &RowOutcome,
         keys: &[String],
         hashes: &RowHashes,
+        facts: Option<&UndoFacts>,
     ) -> Result<(), StateError> {
         self.begin()?;
-        self.write_row(o, Some((keys, hashes)))?;
+        self.write_row(o, Some((keys, hashes, facts)))?;
         let (Some(loc), Some(id)) = (&o.location_id, &o.contact_id) else {
             return Ok(());
         };
+        if keys.is_empty() {
+            return Ok(());
+        }
         let now = now();
+        let sql = applied_sql(keys.len());
         self.sql(|c| {
-            let mut st = c.prepare_cached(
-                "INSERT INTO applied (location_id, key, contact_id, payload_hash, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (location_id, key) DO UPDATE SET contact_id = excluded.contact_id,
-                     payload_hash = excluded.payload_hash, updated_at = excluded.updated_at,
-                     tags_hash = CASE WHEN applied.contact_id = excluded.contact_id
-                                      THEN applied.tags_hash END,
-                     business = CASE WHEN applied.contact_id = excluded.contact_id
-                                     THEN applied.business END",
-            )?;
-            for key in keys {
-                st.execute(params![loc, key, id, hashes.payload, now])?;
-            }
+            let mut st = c.prepare_cached(&sql)?;
+            let mut values: Vec<&dyn rusqlite::ToSql> = vec![loc, id, &hashes.payload, &now];
+            values.extend(keys.iter().map(|k| k as &dyn rusqlite::ToSql));
+            st.execute(values.as_slice())?;
             Ok(())
         })
     }
@@ -601,25 +599,32 @@ impl Store {
     fn write_row(
         &mut self,
         o: &RowOutcome,
-        extra: Option<(&[String], &RowHashes)>,
+        extra: Option<(&[String], &RowHashes, Option<&UndoFacts>)>,
     ) -> Result<(), StateError> {
         let run = self.run_id;
         let json = |v: &[String]| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
-        let (keys, payload, tags, business) = match extra {
-            Some((k, h)) => (
+        let (keys, payload, tags, business, facts) = match extra {
+            Some((k, h, f)) => (
                 Some(k.join("\u{1f}")),
-                Some(h.payload.clone()),
-                h.tags.clone(),
-                h.business.clone(),
+                Some(h.payload.as_str()),
+                h.tags.as_deref(),
+                h.business.as_deref(),
+                f,
             ),
-            None => (None, None, None, None),
+            None => (None, None, None, None, None),
         };
+        let before = facts
+            .and_then(|f| f.business_before.as_ref())
+            .map(|b| b.as_deref().unwrap_or_default());
+        let after = facts.and_then(|f| f.after_hash.as_deref());
+        let sent = facts.map(|f| json(&f.sent_fields));
         self.sql(|c| {
             c.prepare_cached(
                 "INSERT INTO rows (run_id, seq, row, status, contact_id, location_id, email, phone,
                      tags_status, business_status, errors, warnings, keys, payload_hash,
-                     tags_hash, business)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                     tags_hash, business, business_before, after_hash, sent_fields)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17, ?18, ?19)
                  ON CONFLICT (run_id, seq) DO UPDATE SET status = excluded.status,
                      contact_id = excluded.contact_id, location_id = excluded.location_id,
                      email = excluded.email, phone = excluded.phone,
@@ -629,7 +634,12 @@ impl Store {
                      keys = coalesce(excluded.keys, rows.keys),
                      payload_hash = coalesce(excluded.payload_hash, rows.payload_hash),
                      tags_hash = coalesce(excluded.tags_hash, rows.tags_hash),
-                     business = coalesce(excluded.business, rows.business)",
+                     business = coalesce(excluded.business, rows.business),
+                     business_before = CASE WHEN excluded.sent_fields IS NULL
+                         THEN rows.business_before ELSE excluded.business_before END,
+                     after_hash = CASE WHEN excluded.sent_fields IS NULL
+                         THEN rows.after_hash ELSE excluded.after_hash END,
+                     sent_fields = coalesce(excluded.sent_fields, rows.sent_fields)",
             )?
             .execute(params![
                 run,
@@ -648,6 +658,9 @@ impl Store {
                 payload,
                 tags,
                 business,
+                before,
+                after,
+                sent,
             ])
         })?;
         Ok(())
@@ -734,6 +747,25 @@ impl Drop for Store {
     }
 }
 
+/// The `applied` upsert for a row with `n` contact keys: one statement for all of them
+/// (?1 location, ?2 contact id, ?3 payload hash, ?4 time, then the keys).
+fn applied_sql(n: usize) -> String {
+    let values: Vec<String> = (0..n)
+        .map(|i| format!("(?1, ?{}, ?2, ?3, ?4)", i + 5))
+        .collect();
+    format!(
+        "INSERT INTO applied (location_id, key, contact_id, payload_hash, updated_at)
+         VALUES {}
+         ON CONFLICT (location_id, key) DO UPDATE SET contact_id = excluded.contact_id,
+             payload_hash = excluded.payload_hash, updated_at = excluded.updated_at,
+             tags_hash = CASE WHEN applied.contact_id = excluded.contact_id
+                              THEN applied.tags_hash END,
+             business = CASE WHEN applied.contact_id = excluded.contact_id
+                             THEN applied.business END",
+        values.join(", ")
+    )
+}
+
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -799,6 +831,7 @@ mod tests {
             &upserted(0, "x@e.com", "C1"),
             &["e:x@e.com".into()],
             &hashes("p", Some("t")),
+            None,
         )
         .unwrap();
         s.record_step(0, Step::Tags, StepStatus::Done).unwrap();
@@ -806,6 +839,7 @@ mod tests {
             &upserted(1, "y@e.com", "C2"),
             &["e:y@e.com".into()],
             &hashes("q", Some("t")),
+            None,
         )
         .unwrap();
         s.commit().unwrap();
@@ -835,6 +869,45 @@ mod tests {
     }
 
     #[test]
+    fn undo_facts_written_with_the_row_survive_its_final_account() {
+        let mut s = Store::in_memory().unwrap();
+        s.begin_run(&identity("a"), false).unwrap();
+        let run = s.run_id();
+        let keys = vec!["e:x@e.com".to_owned()];
+        let facts = UndoFacts {
+            business_before: Some(None),
+            after_hash: Some("h1".into()),
+            sent_fields: vec!["firstName".into(), "cf:f1".into()],
+        };
+        let mut o = upserted(0, "x@e.com", "C1");
+        s.record_upserted(&o, &keys, &hashes("p", Some("t")), Some(&facts))
+            .unwrap();
+        // A second row without facts (an answer that did not show the contact).
+        s.record_upserted(
+            &upserted(1, "y@e.com", "C2"),
+            &["e:y@e.com".to_owned()],
+            &hashes("q", None),
+            None,
+        )
+        .unwrap();
+        o.tags_status = StepStatus::Done;
+        s.record_outcome(&o).unwrap();
+        s.commit().unwrap();
+        let rows = s.imported_rows(run).unwrap();
+        assert_eq!(rows[0].business_before, Some(None));
+        assert_eq!(rows[0].after_hash.as_deref(), Some("h1"));
+        assert_eq!(rows[0].sent_fields, facts.sent_fields);
+        assert_eq!(rows[0].tags_status, StepStatus::Done);
+        assert_eq!(rows[1].business_before, None);
+        assert_eq!(rows[1].after_hash, None);
+        assert!(rows[1].sent_fields.is_empty());
+        assert_eq!(
+            s.applied("L", "e:y@e.com").unwrap().unwrap().contact_id,
+            "C2"
+        );
+    }
+
+    #[test]
     fn applied_tracks_payload_tags_and_contact() {
         let mut s = Store::in_memory().unwrap();
         s.begin_run(&identity("a"), false).unwrap();
@@ -843,6 +916,7 @@ mod tests {
             &upserted(0, "x@e.com", "C1"),
             &keys,
             &hashes("p1", Some("t1")),
+            None,
         )
         .unwrap();
         let a = s.applied("L", "p:+14155552671").unwrap().unwrap();
@@ -862,11 +936,21 @@ mod tests {
         assert!(!hashes("p2", Some("t1")).unchanged_from(&a));
         assert!(!hashes("p1", Some("t2")).unchanged_from(&a));
         // A new payload for the same contact keeps its tags; another contact does not.
-        s.record_upserted(&upserted(1, "x@e.com", "C1"), &keys, &hashes("p2", None))
-            .unwrap();
+        s.record_upserted(
+            &upserted(1, "x@e.com", "C1"),
+            &keys,
+            &hashes("p2", None),
+            None,
+        )
+        .unwrap();
         assert_eq!(s.applied("L", "e:x@e.com").unwrap().unwrap().tags, a.tags);
-        s.record_upserted(&upserted(2, "x@e.com", "C9"), &keys, &hashes("p3", None))
-            .unwrap();
+        s.record_upserted(
+            &upserted(2, "x@e.com", "C9"),
+            &keys,
+            &hashes("p3", None),
+            None,
+        )
+        .unwrap();
         assert_eq!(s.applied("L", "e:x@e.com").unwrap().unwrap().tags, None);
         assert_eq!(s.applied("OTHER", "e:x@e.com").unwrap(), None);
     }
@@ -902,6 +986,7 @@ mod tests {
             &upserted(0, "x@e.com", "C1"),
             &["e:x@e.com".into()],
             &hashes("p", Some("t")),
+            None,
         )
         .unwrap();
         s.record_tags_done(0, &["a".into()]).unwrap();

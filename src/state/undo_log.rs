@@ -114,24 +114,6 @@ fn json_list(s: Option<String>) -> Option<Vec<String>> {
 }
 
 impl Store {
-    pub fn record_undo_facts(&mut self, seq: u64, f: &UndoFacts) -> Result<(), StateError> {
-        self.begin()?;
-        let run = self.run_id();
-        let before = f
-            .business_before
-            .as_ref()
-            .map(|b| b.clone().unwrap_or_default());
-        let sent = serde_json::to_string(&f.sent_fields).unwrap_or_else(|_| "[]".into());
-        self.sql(|c| {
-            c.prepare_cached(
-                "UPDATE rows SET business_before = ?3, after_hash = ?4, sent_fields = ?5
-                 WHERE run_id = ?1 AND seq = ?2",
-            )?
-            .execute(params![run, seq as i64, before, f.after_hash, sent])
-        })?;
-        Ok(())
-    }
-
     /// The tags the add call reported as new for row `seq`, joined to any recorded before
     /// (a resumed run's second call reports none of the first call's).
     pub fn record_tags_added(&mut self, seq: u64, added: &[String]) -> Result<(), StateError> {
