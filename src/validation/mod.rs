@@ -221,7 +221,7 @@ impl Validator {
                 Target::Field(Field::Email) => {
                     has_email = true;
                     let text = email_text(&v.value);
-                    let (first, others) = cells::first_and_others(&text, cells::is_email_piece);
+                    let (first, others) = cells::first_of(&text, cells::is_email_piece);
                     match normalise_email(&first) {
                         Ok(e) => c.email = Some(e),
                         Err(m) => {
