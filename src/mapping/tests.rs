@@ -169,7 +169,7 @@ fn extra_cells_are_flagged() {
     assert_eq!(row.errors.len(), 1);
     assert!(
         row.errors[0]
-            .message
+            .message()
             .contains("3 cells but the header has 2"),
         "{}",
         row.errors[0]
@@ -494,7 +494,7 @@ fn jsonl_objects() {
         Some(&list(&["p", "q"]))
     );
     assert_eq!(row.errors.len(), 2, "{:?}", row.errors);
-    assert_eq!(row.errors[0].column.as_deref(), Some("customFields[2]"));
+    assert_eq!(row.errors[0].column(), Some("customFields[2]"));
 }
 
 #[test]
@@ -506,7 +506,7 @@ fn jsonl_bad_value_types_and_duplicates() {
     let cols: Vec<_> = row
         .cell_errors
         .iter()
-        .map(|(t, e)| (t.to_string(), e.column.clone().unwrap()))
+        .map(|(t, e)| (t.to_string(), e.column().unwrap().to_owned()))
         .collect();
     assert_eq!(
         cols,
@@ -519,7 +519,7 @@ fn jsonl_bad_value_types_and_duplicates() {
         row.cell_errors
     );
     assert_eq!(row.errors.len(), 1);
-    assert_eq!(row.errors[0].column.as_deref(), Some("customFields"));
+    assert_eq!(row.errors[0].column(), Some("customFields"));
 }
 
 #[test]
@@ -678,7 +678,7 @@ fn transforms_in_a_mapping_file() {
     assert!(
         row.cell_errors
             .iter()
-            .any(|(_, e)| e.message.contains("date_format")),
+            .any(|(_, e)| e.message().contains("date_format")),
         "{:?}",
         row.cell_errors
     );

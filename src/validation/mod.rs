@@ -115,7 +115,13 @@ const NEITHER: &str =
 
 /// A row warning for a cell left out of the body. [`left_out_column`] reads it back.
 pub fn left_out(column: Option<&str>, value: &str, why: &str) -> RowError {
-    RowError::new(column, format!("{value:?} left out: {why}"))
+    // Room for the quotes, escapes seldom needed, and " left out: ".
+    RowError::build(column, value.len() + why.len() + 16, |s| {
+        use std::fmt::Write;
+        // Writing to a String cannot fail.
+        let _ = write!(s, "{value:?} left out: ");
+        s.push_str(why);
+    })
 }
 
 /// The column a warning made by [`left_out`] names, for counting them.
@@ -227,14 +233,14 @@ impl Validator {
                         Err(m) => {
                             f.errors.push(error_for(
                                 v,
-                                format!("{first:?} is not a valid email address ({m})"),
+                                format_args!("{first:?} is not a valid email address ({m})"),
                             ));
                         }
                     }
                     for other in others {
                         f.notes.push(error_for(
                             v,
-                            format!(
+                            format_args!(
                                 "also holds {other:?}, not imported (HighLevel stores one email)"
                             ),
                         ));
@@ -262,32 +268,32 @@ impl Validator {
                     };
                     let v = &*v;
                     let t = text.trim();
-                    let mut leave = |why: String| f.cell(left_out_for(v, t, &why));
+                    let mut leave = |why: &str| f.cell(left_out_for(v, t, why));
                     match field {
                         Field::DateOfBirth => {
                             let order = col.and_then(|c| self.date_orders.get(c));
                             match dates::date_of_birth(t, order) {
                                 Ok(d) => c.date_of_birth = d,
-                                Err(m) => leave(m),
+                                Err(m) => leave(&m),
                             }
                         }
                         Field::Country => match normalise_country(t) {
                             Some(code) => c.country = Some(code.to_owned()),
-                            None => leave("not a country HighLevel accepts (use an ISO 3166 alpha-2 code like US or GB)".into()),
+                            None => leave("not a country HighLevel accepts (use an ISO 3166 alpha-2 code like US or GB)"),
                         },
                         Field::Dnd => match parse_bool(t) {
                             Some(b) => c.dnd = Some(b),
-                            None => leave("not a yes/no value (use true/false, yes/no, 1/0)".into()),
+                            None => leave("not a yes/no value (use true/false, yes/no, 1/0)"),
                         },
                         // An opt-out is recorded, never lifted: "no" sends nothing.
                         Field::DndEmail | Field::DndCall | Field::DndSms => match parse_bool(t) {
                             Some(true) => c.dnd_settings.set_active(*field),
                             Some(false) => {}
-                            None => leave("not a yes/no value (use true/false, yes/no, 1/0)".into()),
+                            None => leave("not a yes/no value (use true/false, yes/no, 1/0)"),
                         },
                         Field::Website => {
                             if t.chars().any(char::is_whitespace) {
-                                leave("not a valid website (it contains spaces)".into());
+                                leave("not a valid website (it contains spaces)");
                             } else {
                                 c.website = Some(t.to_owned());
                             }
@@ -295,12 +301,12 @@ impl Validator {
                         Field::LocationId
                             if t.chars().any(|ch| ch.is_whitespace() || ch.is_control()) =>
                         {
-                            f.errors.push(error_for(v, format!("{t:?} is not a valid {field} (ids have no spaces)")));
+                            f.errors.push(error_for(v, format_args!("{t:?} is not a valid {field} (ids have no spaces)")));
                         }
                         Field::BusinessId | Field::AssignedTo
                             if t.chars().any(|ch| ch.is_whitespace() || ch.is_control()) =>
                         {
-                            leave(format!("not a valid {field} (ids have no spaces)"));
+                            leave(&format!("not a valid {field} (ids have no spaces)"));
                         }
                         Field::BusinessId => business_id = Some(t.to_owned()),
                         Field::LocationId => location_id = Some(t.to_owned()),
@@ -400,9 +406,9 @@ impl Validator {
             cells::first_of(raw, cells::is_phone_piece)
         };
         for other in &others {
-            f.notes.push(RowError::new(
+            f.notes.push(RowError::formatted(
                 column,
-                format!("also holds {other:?}, not imported (HighLevel stores one phone)"),
+                format_args!("also holds {other:?}, not imported (HighLevel stores one phone)"),
             ));
         }
         let shown = first.trim();
@@ -416,9 +422,9 @@ impl Validator {
                 return;
             }
             Ok(p) if self.opts.phone_check == PhoneCheck::Possible => {
-                f.notes.push(RowError::new(
+                f.notes.push(RowError::formatted(
                     column,
-                    format!("{shown:?} sent as {}, but the bundled phone metadata does not know that range (new or fictional); check it", p.e164),
+                    format_args!("{shown:?} sent as {}, but the bundled phone metadata does not know that range (new or fictional); check it", p.e164),
                 ));
                 *out = Some(p.e164);
                 return;
@@ -429,8 +435,10 @@ impl Validator {
         if has_email {
             f.cell(left_out(column, shown, &bad));
         } else {
-            f.errors
-                .push(RowError::new(column, format!("{shown:?} is {bad}")));
+            f.errors.push(RowError::formatted(
+                column,
+                format_args!("{shown:?} is {bad}"),
+            ));
         }
     }
 }
@@ -494,19 +502,19 @@ fn trimmed(text: String) -> Option<String> {
     }
 }
 
-fn error_for(v: &MappedValue, msg: String) -> RowError {
+fn error_for(v: &MappedValue, msg: impl std::fmt::Display) -> RowError {
     match &v.column {
-        Some(c) => RowError::new(Some(c.as_ref()), msg),
-        None => RowError::new(None, format!("constant {}: {msg}", v.target)),
+        Some(c) => RowError::formatted(Some(c.as_ref()), format_args!("{msg}")),
+        None => RowError::formatted(None, format_args!("constant {}: {msg}", v.target)),
     }
 }
 
 fn left_out_for(v: &MappedValue, value: &str, why: &str) -> RowError {
     match &v.column {
         Some(c) => left_out(Some(c.as_ref()), value, why),
-        None => RowError::new(
+        None => RowError::formatted(
             None,
-            format!("constant {}: {value:?} left out: {why}", v.target),
+            format_args!("constant {}: {value:?} left out: {why}", v.target),
         ),
     }
 }
