@@ -110,7 +110,7 @@ use std::sync::RwLock;
 use serde_json::Value;
 
 use crate::contact::{Field, RowError};
-use crate::input::{CellRow, Record, RecordValues};
+use crate::input::{trim, CellRow, Record, RecordValues};
 
 pub mod custom_match;
 pub mod init;
@@ -1214,7 +1214,7 @@ impl Mapper {
 
     /// Empty, or a value the preset or mapping file reads as empty.
     fn is_empty(&self, cell: &str) -> bool {
-        let cell = cell.trim();
+        let cell = trim(cell);
         cell.is_empty() || self.empty_values.iter().any(|e| e == cell)
     }
 
@@ -1567,7 +1567,7 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
 
 /// A non-empty cell's value after the rule's transforms; `None` when splitting leaves nothing.
 fn text_value<'a>(cell: &'a str, rule: &Rule) -> Result<Option<RawValue<'a>>, String> {
-    let cell = cell.trim();
+    let cell = trim(cell);
     let case = |s: String| if rule.lowercase { s.to_lowercase() } else { s };
     if rule.filled {
         return Ok(Some(RawValue::Bool(true)));

@@ -2,6 +2,8 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 
+use crate::input::trim;
+
 /// Splits on `sep`, except inside double quotes, so Mailchimp's `"a, b","c"` gives `a, b` and
 /// `c`. Parts are trimmed, unquoted, and empty ones dropped.
 pub fn split_list(cell: &str, sep: &str) -> Vec<String> {
@@ -36,7 +38,7 @@ pub fn split_list(cell: &str, sep: &str) -> Vec<String> {
                 None => (trimmed, None),
             },
         };
-        let part = trim_quotes(part.trim()).trim();
+        let part = trim(trim_quotes(trim(part)));
         if !part.is_empty() {
             parts.push(part.to_owned());
         }

@@ -29,6 +29,7 @@ use std::str::FromStr;
 use phonenumber::country::Id as Region;
 
 use crate::contact::{ContactFields, CustomFieldInput, Field, RowError, ValidRow};
+use crate::input::trim;
 use crate::mapping::{MappedRow, MappedValue, RawValue, Target};
 
 pub mod cells;
@@ -268,7 +269,7 @@ impl Validator {
                         },
                     };
                     let v = &*v;
-                    let t = text.trim();
+                    let t = trim(&text);
                     let mut leave = |why: &str| f.cell(left_out_for(v, t, why));
                     match field {
                         Field::DateOfBirth => {
@@ -493,7 +494,7 @@ fn dedup_tags(tags: &mut Vec<String>) {
 /// The text without outer spaces, `None` when nothing is left; an owned text without
 /// them is kept as it is (no copy).
 fn trimmed(text: Cow<'_, str>) -> Option<String> {
-    let t = text.trim();
+    let t = trim(&text);
     if t.is_empty() {
         None
     } else if t.len() == text.len() {
@@ -530,7 +531,7 @@ fn email_text<'v>(v: &'v RawValue<'_>) -> Cow<'v, str> {
 
 /// Without outer spaces, not copied when it has none.
 fn trimmed_in_place(s: String) -> String {
-    match s.trim() {
+    match trim(&s) {
         t if t.len() == s.len() => s,
         t => t.to_owned(),
     }
