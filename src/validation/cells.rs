@@ -97,7 +97,8 @@ pub fn clean_phone(cell: &str) -> Result<&str, String> {
         t = t[..open].trim_end();
     }
     // A leading label: "Mobile: 0412 345 678".
-    if let Some((label, number)) = t.split_once(':') {
+    if let Some(colon) = t.bytes().position(|b| b == b':') {
+        let (label, number) = (&t[..colon], &t[colon + 1..]);
         if !label.is_empty() && label.chars().all(|c| c.is_alphabetic() || c == ' ') {
             t = trim(number);
         }
