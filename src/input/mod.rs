@@ -59,7 +59,7 @@ mod cells;
 mod csv_stream;
 mod encoding;
 mod xlsx;
-pub use cells::CellRow;
+pub use cells::{trim, CellRow};
 pub use csv_stream::Limits;
 use csv_stream::{CsvStream, Problem};
 pub use encoding::{TextEncoding, UnknownEncoding};

@@ -102,14 +102,15 @@
 //! `auto = false` turns detection off. A mapping file's own lines win over the preset's, both
 //! for the column and for the field it gives.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::RwLock;
 
 use serde_json::Value;
 
 use crate::contact::{Field, RowError};
-use crate::input::{CellRow, Record, RecordValues};
+use crate::input::{trim, CellRow, Record, RecordValues};
 
 pub mod custom_match;
 pub mod init;
@@ -181,29 +182,33 @@ impl std::fmt::Display for Target {
     }
 }
 
+/// A text value borrows its cell when no transform changed it: the validator copies only
+/// what it keeps as it was (a name, a city), not the cells it rewrites (email, phone, date,
+/// country).
 #[derive(Debug, Clone, PartialEq)]
-pub enum RawValue {
-    Text(String),
+pub enum RawValue<'a> {
+    Text(Cow<'a, str>),
     List(Vec<String>),
     Bool(bool),
     Number(serde_json::Number),
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct MappedValue {
+pub struct MappedValue<'a> {
     /// Never `Ignore`.
     pub target: Target,
-    /// The input column or JSON key; `None` for constants. Shared: a CSV column's name is
-    /// not copied for every row.
-    pub column: Option<Arc<str>>,
-    pub value: RawValue,
+    /// The input column or JSON key; `None` for constants. Borrowed from the mapper's
+    /// headers or the record: no copy and no reference count per value.
+    pub column: Option<Cow<'a, str>>,
+    pub value: RawValue<'a>,
 }
 
+/// A record's values, borrowing from the record and the mapper that made it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MappedRow {
+pub struct MappedRow<'a> {
     pub seq: u64,
     pub row: u64,
-    pub values: Vec<MappedValue>,
+    pub values: Vec<MappedValue<'a>>,
     /// Problems found while mapping (extra cells, unreadable record); any of them makes the
     /// row invalid.
     pub errors: Vec<RowError>,
@@ -358,7 +363,7 @@ pub struct MappingSpec {
     auto: bool,
     preset: Option<PresetChoice>,
     columns: Vec<(String, Rule)>,
-    constants: Vec<(Target, RawValue)>,
+    constants: Vec<(Target, RawValue<'static>)>,
     /// Cell values that mean "empty" in every column (Salesforce's `000000000000000AAA`).
     empty_values: Vec<String>,
     /// `strict = true`: any cell that cannot be read rejects the row (as `--strict`).
@@ -723,7 +728,7 @@ fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
     }
 }
 
-fn parse_constant(key: &str, v: &toml::Value) -> Result<(Target, RawValue), String> {
+fn parse_constant(key: &str, v: &toml::Value) -> Result<(Target, RawValue<'static>), String> {
     let target = match target_by_name(key)? {
         Target::Ignore => return Err("\"ignore\" is not a field".into()),
         t => t,
@@ -733,7 +738,7 @@ fn parse_constant(key: &str, v: &toml::Value) -> Result<(Target, RawValue), Stri
         toml::Value::String(s) if target == Target::Field(Field::Tags) => {
             RawValue::List(vec![s.clone()])
         }
-        toml::Value::String(s) => RawValue::Text(s.clone()),
+        toml::Value::String(s) => RawValue::Text(s.clone().into()),
         toml::Value::Boolean(b) => RawValue::Bool(*b),
         toml::Value::Integer(i) => RawValue::Number((*i).into()),
         toml::Value::Float(f) => {
@@ -810,14 +815,12 @@ pub fn detect_target(header: &str) -> Option<Target> {
 pub struct Mapper {
     spec_name: Option<String>,
     headers: Option<Vec<String>>,
-    /// The same names, shared by every row's values.
-    header_names: Vec<Arc<str>>,
     /// CSV: one rule per header; `None` = matched nothing.
     columns: Vec<Option<Rule>>,
     /// JSONL: rules from the preset and the mapping file, by key.
     spec_rules: HashMap<String, Rule>,
     auto: bool,
-    constants: Vec<(Target, RawValue)>,
+    constants: Vec<(Target, RawValue<'static>)>,
     /// The preset in use, and whether it was named (rather than detected).
     preset: Option<(presets::Detection, bool)>,
     /// JSONL keys seen so far and what they map to.
@@ -889,11 +892,6 @@ impl Mapper {
         let mut mapper = Mapper {
             spec_name: spec.filter(|s| !s.implicit).map(|s| s.name.clone()),
             headers: headers.map(<[String]>::to_vec),
-            header_names: headers
-                .unwrap_or_default()
-                .iter()
-                .map(|h| Arc::from(h.as_str()))
-                .collect(),
             columns: Vec::new(),
             spec_rules: preset_rules.iter().chain(user_rules).cloned().collect(),
             auto,
@@ -1168,7 +1166,7 @@ impl Mapper {
         self.spec_name.as_deref()
     }
 
-    pub fn map(&self, record: &Record) -> MappedRow {
+    pub fn map<'a>(&'a self, record: &'a Record) -> MappedRow<'a> {
         let mut out = MappedRow {
             seq: record.seq,
             row: record.row,
@@ -1198,14 +1196,12 @@ impl Mapper {
         out
     }
 
-    /// A copy for another worker thread: the same rules, its own column names and key cache,
-    /// so that threads never share a reference count or a lock (the cache line the
-    /// `Arc`s' counts sat on, bounced between the cores, cost about 2.5% of a dry run).
+    /// A copy for another worker thread: the same rules, its own key cache, so that threads
+    /// never share a lock.
     pub fn fork(&self) -> Mapper {
         Mapper {
             spec_name: self.spec_name.clone(),
             headers: self.headers.clone(),
-            header_names: self.header_names.iter().map(|n| Arc::from(&**n)).collect(),
             columns: self.columns.clone(),
             spec_rules: self.spec_rules.clone(),
             auto: self.auto,
@@ -1218,7 +1214,7 @@ impl Mapper {
 
     /// Empty, or a value the preset or mapping file reads as empty.
     fn is_empty(&self, cell: &str) -> bool {
-        let cell = cell.trim();
+        let cell = trim(cell);
         cell.is_empty() || self.empty_values.iter().any(|e| e == cell)
     }
 
@@ -1254,7 +1250,7 @@ impl Mapper {
         }
     }
 
-    fn map_cells(&self, cells: &CellRow, out: &mut MappedRow) {
+    fn map_cells<'a>(&'a self, cells: &'a CellRow, out: &mut MappedRow<'a>) {
         let headers = self.headers.as_deref().unwrap_or_default();
         let mut later = Later::default();
         for (i, cell) in cells.iter().enumerate() {
@@ -1267,7 +1263,7 @@ impl Mapper {
             let column = headers.get(i).map(String::as_str);
             match text_value(cell, rule) {
                 Ok(Some(value)) => {
-                    let name = self.header_names.get(i).cloned();
+                    let name = column.map(Cow::Borrowed);
                     push_value(out, &mut later, rule, name, value)
                 }
                 Ok(None) => {}
@@ -1298,7 +1294,7 @@ impl Mapper {
         }
     }
 
-    fn map_object(&self, obj: &serde_json::Map<String, Value>, out: &mut MappedRow) {
+    fn map_object<'a>(&self, obj: &'a serde_json::Map<String, Value>, out: &mut MappedRow<'a>) {
         let mut seen: HashMap<Target, String> = HashMap::new();
         let mut later = Later::default();
         for (key, value) in obj {
@@ -1317,7 +1313,7 @@ impl Mapper {
             }
             if rule.fallback || rule.split_name || rule.group.is_some() {
                 if let Some(v) = json_value(out, key, &rule, value) {
-                    push_value(out, &mut later, &rule, Some(Arc::from(key.as_str())), v);
+                    push_value(out, &mut later, &rule, Some(Cow::Borrowed(key)), v);
                 }
                 continue;
             }
@@ -1343,11 +1339,11 @@ impl Mapper {
         rule
     }
 
-    fn map_custom_fields(
+    fn map_custom_fields<'a>(
         &self,
         key: &str,
-        value: &Value,
-        out: &mut MappedRow,
+        value: &'a Value,
+        out: &mut MappedRow<'a>,
         seen: &mut HashMap<Target, String>,
     ) {
         match value {
@@ -1408,13 +1404,13 @@ impl Mapper {
 }
 
 /// `column` names the value in messages; `column_out` is what the MappedValue carries.
-fn push_json(
-    out: &mut MappedRow,
+fn push_json<'a>(
+    out: &mut MappedRow<'a>,
     seen: &mut HashMap<Target, String>,
     column: &str,
-    column_out: &str,
+    column_out: &'a str,
     rule: &Rule,
-    value: &Value,
+    value: &'a Value,
 ) {
     let Some(v) = json_value(out, column, rule, value) else {
         return;
@@ -1434,13 +1430,18 @@ fn push_json(
     }
     out.values.push(MappedValue {
         target: rule.target.clone(),
-        column: Some(Arc::from(column_out)),
+        column: Some(Cow::Borrowed(column_out)),
         value: v,
     });
 }
 
 /// A JSON value as a raw value; `None` when it is empty or unusable (then with an error).
-fn json_value(out: &mut MappedRow, column: &str, rule: &Rule, value: &Value) -> Option<RawValue> {
+fn json_value<'a>(
+    out: &mut MappedRow<'_>,
+    column: &str,
+    rule: &Rule,
+    value: &'a Value,
+) -> Option<RawValue<'a>> {
     Some(match value {
         Value::Null => return None,
         Value::String(s) if s.trim().is_empty() => return None,
@@ -1494,21 +1495,21 @@ fn json_value(out: &mut MappedRow, column: &str, rule: &Rule, value: &Value) -> 
 
 /// Values that wait for the row's own columns: fallbacks and names split from a full name.
 #[derive(Default)]
-struct Later {
+struct Later<'a> {
     /// (rank, group, value), in column order.
-    values: Vec<(i64, Option<String>, MappedValue)>,
+    values: Vec<(i64, Option<String>, MappedValue<'a>)>,
     /// Groups a non-fallback column gave a value to.
     filled: Vec<String>,
 }
 
 /// Pushes a column's value; a fallback's value, and the names split from a full name, wait in
 /// `later` for the row's own columns to have their say.
-fn push_value(
-    out: &mut MappedRow,
-    later: &mut Later,
+fn push_value<'a>(
+    out: &mut MappedRow<'a>,
+    later: &mut Later<'a>,
     rule: &Rule,
-    column: Option<Arc<str>>,
-    value: RawValue,
+    column: Option<Cow<'a, str>>,
+    value: RawValue<'a>,
 ) {
     if let (true, RawValue::Text(full)) = (rule.split_name, &value) {
         let (first, last) = transform::split_name(full);
@@ -1520,7 +1521,7 @@ fn push_value(
                     MappedValue {
                         target: Target::Field(field),
                         column: column.clone(),
-                        value: RawValue::Text(part),
+                        value: RawValue::Text(part.into()),
                     },
                 ));
             }
@@ -1544,7 +1545,7 @@ fn push_value(
 /// Each waiting value, best rank first, unless the row already has its field. Of a group,
 /// only the first block (rank) with a value is used, and none when the row's own columns
 /// filled the group.
-fn push_later(out: &mut MappedRow, mut later: Later) {
+fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
     later.values.sort_by_key(|(rank, _, _)| *rank);
     let mut chosen: Vec<(String, i64)> = Vec::new();
     for (rank, group, v) in later.values {
@@ -1565,8 +1566,8 @@ fn push_later(out: &mut MappedRow, mut later: Later) {
 }
 
 /// A non-empty cell's value after the rule's transforms; `None` when splitting leaves nothing.
-fn text_value(cell: &str, rule: &Rule) -> Result<Option<RawValue>, String> {
-    let cell = cell.trim();
+fn text_value<'a>(cell: &'a str, rule: &Rule) -> Result<Option<RawValue<'a>>, String> {
+    let cell = trim(cell);
     let case = |s: String| if rule.lowercase { s.to_lowercase() } else { s };
     if rule.filled {
         return Ok(Some(RawValue::Bool(true)));
@@ -1580,7 +1581,7 @@ fn text_value(cell: &str, rule: &Rule) -> Result<Option<RawValue>, String> {
         return Ok((!parts.is_empty()).then_some(RawValue::List(parts)));
     }
     if let Some(format) = &rule.date_format {
-        return transform::parse_date(cell, format).map(|d| Some(RawValue::Text(d)));
+        return transform::parse_date(cell, format).map(|d| Some(RawValue::Text(d.into())));
     }
     if !rule.true_values.is_empty() || !rule.false_values.is_empty() {
         let lower = cell.to_lowercase();
@@ -1598,9 +1599,13 @@ fn text_value(cell: &str, rule: &Rule) -> Result<Option<RawValue>, String> {
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .collect();
-        return Ok(Some(RawValue::Text(lines.join(", "))));
+        return Ok(Some(RawValue::Text(lines.join(", ").into())));
     }
-    Ok(Some(RawValue::Text(case(cell.to_owned()))))
+    Ok(Some(RawValue::Text(if rule.lowercase {
+        cell.to_lowercase().into()
+    } else {
+        cell.into()
+    })))
 }
 
 fn auto_rule(header: &str) -> Option<Rule> {

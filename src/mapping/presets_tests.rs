@@ -212,12 +212,24 @@ mod mapping_options {
         }
     }
 
-    fn values(m: &Mapper, cells: &[&str], field: Field) -> Vec<(String, RawValue)> {
-        m.map(&record(cells))
+    fn values(m: &Mapper, cells: &[&str], field: Field) -> Vec<(String, RawValue<'static>)> {
+        let owned = |v: RawValue<'_>| match v {
+            RawValue::Text(t) => RawValue::Text(t.into_owned().into()),
+            RawValue::List(l) => RawValue::List(l),
+            RawValue::Bool(b) => RawValue::Bool(b),
+            RawValue::Number(n) => RawValue::Number(n),
+        };
+        let record = record(cells);
+        m.map(&record)
             .values
             .into_iter()
             .filter(|v| v.target == Target::Field(field))
-            .map(|v| (v.column.as_deref().unwrap_or_default().to_owned(), v.value))
+            .map(|v| {
+                (
+                    v.column.as_deref().unwrap_or_default().to_owned(),
+                    owned(v.value),
+                )
+            })
             .collect()
     }
 

@@ -21,15 +21,15 @@ fn obj_record(v: Value) -> Record {
     }
 }
 
-fn text(t: &str) -> RawValue {
+fn text(t: &str) -> RawValue<'_> {
     RawValue::Text(t.into())
 }
 
-fn list(l: &[&str]) -> RawValue {
+fn list(l: &[&str]) -> RawValue<'static> {
     RawValue::List(l.iter().map(|s| s.to_string()).collect())
 }
 
-fn find<'a>(row: &'a MappedRow, t: &Target) -> Option<&'a RawValue> {
+fn find<'a>(row: &'a MappedRow<'a>, t: &Target) -> Option<&'a RawValue<'a>> {
     row.values.iter().find(|v| v.target == *t).map(|v| &v.value)
 }
 
@@ -121,13 +121,8 @@ fn auto_mapping_of_csv_row() {
     ]);
     let m = Mapper::new(None, Some(&h)).unwrap();
     assert_eq!(m.unmapped_columns(), ["Notes"]);
-    let row = m.map(&cells_record(&[
-        " Zoë ",
-        "z@x.com",
-        "vip, new ,,",
-        "120.5",
-        "hi",
-    ]));
+    let rec = cells_record(&[" Zoë ", "z@x.com", "vip, new ,,", "120.5", "hi"]);
+    let row = m.map(&rec);
     assert!(row.errors.is_empty());
     assert_eq!(
         find(&row, &Target::Field(Field::FirstName)),
@@ -150,9 +145,11 @@ fn auto_mapping_of_csv_row() {
 fn empty_cells_mean_absent() {
     let h = hdrs(&["Email", "Phone", "Tags"]);
     let m = Mapper::new(None, Some(&h)).unwrap();
-    let row = m.map(&cells_record(&["a@x.com", "   ", " , ,"]));
+    let rec = cells_record(&["a@x.com", "   ", " , ,"]);
+    let row = m.map(&rec);
     assert_eq!(row.values.len(), 1);
-    let row = m.map(&cells_record(&["a@x.com"]));
+    let rec = cells_record(&["a@x.com"]);
+    let row = m.map(&rec);
     assert_eq!(row.values.len(), 1);
     assert!(row.errors.is_empty());
 }
@@ -165,7 +162,8 @@ fn extra_cells_are_flagged() {
         .map(&cells_record(&["a@x.com", "1", ""]))
         .errors
         .is_empty());
-    let row = m.map(&cells_record(&["a@x.com", "1", "Springfield"]));
+    let rec = cells_record(&["a@x.com", "1", "Springfield"]);
+    let row = m.map(&rec);
     assert_eq!(row.errors.len(), 1);
     assert!(
         row.errors[0]
@@ -255,7 +253,7 @@ fn mapping_file_features() {
         d.contains(&("(constant)".into(), "source = \"HubSpot migration\"".into())),
         "{d:?}"
     );
-    let row = m.map(&cells_record(&[
+    let rec = cells_record(&[
         "Ann",
         "a@x.com",
         "+14155552671",
@@ -268,7 +266,8 @@ fn mapping_file_features() {
         "secret",
         "",
         "?",
-    ]));
+    ]);
+    let row = m.map(&rec);
     assert!(row.errors.is_empty(), "{:?}", row.errors);
     assert_eq!(
         find(&row, &Target::Field(Field::FirstName)),
@@ -325,7 +324,8 @@ fn mapping_file_features() {
     let cells = vec![
         "Ann", "a@x.com", "", "", "", "", "", "", "", "", "Web form", "",
     ];
-    let row = m.map(&cells_record(&cells));
+    let rec = cells_record(&cells);
+    let row = m.map(&rec);
     let sources: Vec<_> = row
         .values
         .iter()
@@ -341,7 +341,8 @@ fn auto_false_maps_only_listed_columns() {
     let spec = MappingSpec::parse("auto = false\n[columns]\nMail = \"email\"\n", "m.toml").unwrap();
     let m = Mapper::new(Some(&spec), Some(&hdrs(&["Mail", "Phone", "First Name"]))).unwrap();
     assert_eq!(m.unmapped_columns(), ["Phone", "First Name"]);
-    let row = m.map(&cells_record(&["a@x.com", "+14155552671", "Ann"]));
+    let rec = cells_record(&["a@x.com", "+14155552671", "Ann"]);
+    let row = m.map(&rec);
     assert_eq!(row.values.len(), 1);
 }
 
@@ -438,7 +439,7 @@ fn spec_duplicate_targets_are_an_error() {
 #[test]
 fn jsonl_objects() {
     let m = Mapper::new(None, None).unwrap();
-    let row = m.map(&obj_record(json!({
+    let rec = obj_record(json!({
         "email": "a@x.com",
         "First Name": "Ann",
         "phone": 4155552671u64,
@@ -447,7 +448,8 @@ fn jsonl_objects() {
         "nickname": "Annie",
         "missing": null,
         "customFields": {"contact.lifetime_value": 120.5, "contact.favourite_colour": "teal", "contact.none": null}
-    })));
+    }));
+    let row = m.map(&rec);
     assert!(row.errors.is_empty(), "{:?}", row.errors);
     assert_eq!(
         find(&row, &Target::Field(Field::FirstName)),
@@ -478,9 +480,10 @@ fn jsonl_objects() {
     assert_eq!(row.values.len(), 7);
     assert_eq!(m.unmapped_columns(), ["missing", "nickname"]);
 
-    let row = m.map(&obj_record(json!({"tags": "a, b", "customFields": [
+    let rec = obj_record(json!({"tags": "a, b", "customFields": [
         {"key": "contact.x", "field_value": "1"}, {"id": "abc", "field_value": ["p", "q"]}, {"field_value": 1}, 5
-    ]})));
+    ]}));
+    let row = m.map(&rec);
     assert_eq!(
         find(&row, &Target::Field(Field::Tags)),
         Some(&list(&["a", "b"]))
@@ -500,7 +503,10 @@ fn jsonl_objects() {
 #[test]
 fn jsonl_bad_value_types_and_duplicates() {
     let m = Mapper::new(None, None).unwrap();
-    let row = m.map(&obj_record(json!({"email": {"a": 1}, "tags": [[1]], "phone": "1", "Phone Number": "2", "customFields": "x"})));
+    let rec = obj_record(
+        json!({"email": {"a": 1}, "tags": [[1]], "phone": "1", "Phone Number": "2", "customFields": "x"}),
+    );
+    let row = m.map(&rec);
     // Cells that cannot be read go by their target (validation decides what they cost); a
     // customFields value that is not a list of fields is a broken row.
     let cols: Vec<_> = row
@@ -526,7 +532,8 @@ fn jsonl_bad_value_types_and_duplicates() {
 fn jsonl_with_spec() {
     let spec = MappingSpec::parse("[columns]\nmail = \"email\"\nlabels = { field = \"tags\", split = \";\" }\n[constants]\ntags = \"api\"\n", "m").unwrap();
     let m = Mapper::new(Some(&spec), None).unwrap();
-    let row = m.map(&obj_record(json!({"mail": "a@x.com", "labels": "x;y"})));
+    let rec = obj_record(json!({"mail": "a@x.com", "labels": "x;y"}));
+    let row = m.map(&rec);
     assert_eq!(
         find(&row, &Target::Field(Field::Email)),
         Some(&text("a@x.com"))
@@ -619,7 +626,7 @@ fn transforms_in_a_mapping_file() {
         "Cell",
     ]);
     let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
-    let row = m.map(&cells_record(&[
+    let rec = cells_record(&[
         "Jane van Dyke",
         "",
         " Jane@Example.COM ",
@@ -629,7 +636,8 @@ fn transforms_in_a_mapping_file() {
         "c|a",
         "",
         "+1 415 555 2671",
-    ]));
+    ]);
+    let row = m.map(&rec);
     assert!(row.errors.is_empty(), "{:?}", row.errors);
     let f = |field| find(&row, &Target::Field(field));
     assert_eq!(f(Field::Name), Some(&text("Jane van Dyke")));
@@ -652,7 +660,7 @@ fn transforms_in_a_mapping_file() {
     assert_eq!(tags, [list(&["a", "b"]), list(&["c", "a"])]);
 
     // The row's own first name beats the split; the main phone beats the fallback.
-    let row = m.map(&cells_record(&[
+    let rec = cells_record(&[
         "Jane van Dyke",
         "Janey",
         "",
@@ -662,7 +670,8 @@ fn transforms_in_a_mapping_file() {
         "",
         "+1 415 555 0134",
         "+1 415 555 2671",
-    ]));
+    ]);
+    let row = m.map(&rec);
     assert_eq!(
         find(&row, &Target::Field(Field::FirstName)),
         Some(&text("Janey"))

@@ -146,7 +146,7 @@ impl Preparer {
 }
 
 /// A row the source marks as not wanted: never sent, reported with the reason.
-fn skipped(seq: u64, row: u64, mapped: &MappedRow, reason: String) -> RowOutcome {
+fn skipped(seq: u64, row: u64, mapped: &MappedRow<'_>, reason: String) -> RowOutcome {
     let raw = |f: Field| {
         mapped
             .values

@@ -190,14 +190,18 @@ impl EventSink for ReportWriter {
 /// A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, tab or CR as a formula;
 /// such values get a leading `'`. A plain number or E.164 phone is left as it is.
 pub fn neutralize_formula(v: &str) -> std::borrow::Cow<'_, str> {
-    let risky = matches!(v.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'));
-    let plain_number = {
+    let risky = matches!(
+        v.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    );
+    // Only a risky value is scanned (every field of every row passes here).
+    let plain_number = || {
         let body = v.strip_prefix(['+', '-']).unwrap_or(v);
         !body.is_empty()
-            && body.chars().all(|c| c.is_ascii_digit() || c == '.')
-            && body.chars().filter(|c| *c == '.').count() <= 1
+            && body.bytes().all(|c| c.is_ascii_digit() || c == b'.')
+            && body.bytes().filter(|c| *c == b'.').count() <= 1
     };
-    if risky && !plain_number {
+    if risky && !plain_number() {
         format!("'{v}").into()
     } else {
         v.into()

@@ -4,6 +4,8 @@
 
 use std::borrow::Cow;
 
+use crate::input::trim;
+
 /// The first value of a cell and the others, split on ` ::: `, `;`, `,` or a line break.
 /// `is_value` says whether a piece stands on its own; a piece that does not (an extension
 /// after a comma) stays with the one before it.
@@ -19,7 +21,7 @@ pub fn first_of(cell: &str, is_value: impl Fn(&str) -> bool) -> (Cow<'_, str>, V
         .bytes()
         .any(|b| matches!(b, b':' | b';' | b',' | b'\n'))
     {
-        return (Cow::Borrowed(cell.trim()), Vec::new());
+        return (Cow::Borrowed(trim(cell)), Vec::new());
     }
     let (first, others) = several(cell, is_value);
     (Cow::Owned(first), others)
@@ -77,14 +79,14 @@ pub fn is_email_piece(piece: &str) -> bool {
 /// The number in a decorated phone cell: `'(617) 482-1934   `, `+65 8915 9826 (Work)`,
 /// `tel:+1-415-555-2671;ext=12`, `="0612345678"`. Extensions are left for the parser to drop.
 pub fn clean_phone(cell: &str) -> Result<&str, String> {
-    let mut t = cell.trim().trim_start_matches('\'').trim();
+    let mut t = trim(no_text_marker(trim(cell)));
     if let Some(inner) = t.strip_prefix("=\"").and_then(|s| s.strip_suffix('"')) {
-        t = inner.trim();
+        t = trim(inner);
     }
     if t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("tel:")) {
-        t = t[4..].trim();
+        t = trim(&t[4..]);
         // RFC 3966 parameters (`;ext=`, `;phone-context=`): the number is before them.
-        t = t.split(';').next().unwrap_or(t).trim();
+        t = trim(t.split(';').next().unwrap_or(t));
     }
     // A trailing label: "(Work)", "[mobile]".
     while let Some(open) = t.rfind(['(', '[']) {
@@ -95,9 +97,10 @@ pub fn clean_phone(cell: &str) -> Result<&str, String> {
         t = t[..open].trim_end();
     }
     // A leading label: "Mobile: 0412 345 678".
-    if let Some((label, number)) = t.split_once(':') {
+    if let Some(colon) = t.bytes().position(|b| b == b':') {
+        let (label, number) = (&t[..colon], &t[colon + 1..]);
         if !label.is_empty() && label.chars().all(|c| c.is_alphabetic() || c == ' ') {
-            t = number.trim();
+            t = trim(number);
         }
     }
     if is_scientific(t) {
@@ -106,10 +109,15 @@ pub fn clean_phone(cell: &str) -> Result<&str, String> {
     Ok(t)
 }
 
+/// Without Excel's leading text markers (`'`); `trim_start_matches('\'')` by bytes.
+fn no_text_marker(t: &str) -> &str {
+    &t[t.bytes().take_while(|&b| b == b'\'').count()..]
+}
+
 /// `6.14123E+10`, `4,15555E+09`: a number Excel shortened (the decimal comma must not split
 /// the cell into two values).
 pub fn is_scientific(t: &str) -> bool {
-    let t = t.trim().trim_start_matches('\'');
+    let t = no_text_marker(trim(t));
     let Some((mantissa, exp)) = t.split_once(['e', 'E']) else {
         return false;
     };

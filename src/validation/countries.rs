@@ -4,6 +4,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
+use crate::input::trim;
+
 struct Countries {
     codes: HashSet<&'static str>,
     /// The codes again, by their two letters (`AA` = 0): no hashing for the usual cell.
@@ -207,7 +209,7 @@ fn name_key(s: &str) -> String {
 /// ISO alpha-2 code from HighLevel's list, from a code (any case) or a common name.
 pub fn normalise_country(t: &str) -> Option<&'static str> {
     let c = countries();
-    let t = t.trim();
+    let t = trim(t);
     if let Some(i) = letters_index(t.as_bytes()) {
         if let Some(code) = c.by_letters[i] {
             return Some(code);

@@ -9,6 +9,8 @@
 
 use chrono::{Datelike, NaiveDate};
 
+use crate::input::trim;
+
 /// The order of day and month in a column's `NN/NN/YYYY` dates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DateOrder {
@@ -95,7 +97,7 @@ fn iso(d: NaiveDate) -> String {
 
 /// The date part of a cell: everything before a time (`9:15`, `T00:00:00Z`).
 fn date_part(t: &str) -> std::borrow::Cow<'_, str> {
-    let t = t.trim();
+    let t = trim(t);
     // Most cells are a bare date.
     if !t
         .bytes()
@@ -121,7 +123,7 @@ fn date_part(t: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn is_placeholder(t: &str) -> bool {
-    let t = t.trim();
+    let t = trim(t);
     !t.is_empty()
         && t.bytes().any(|b| b == b'0')
         && t.bytes()
@@ -135,7 +137,7 @@ pub fn parse(
     birth: bool,
     today: NaiveDate,
 ) -> Result<DateCell, String> {
-    let t = t.trim();
+    let t = trim(t);
     if is_placeholder(t) {
         return Ok(DateCell::Empty);
     }

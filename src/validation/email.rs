@@ -12,49 +12,63 @@ const LABEL_MAX: usize = 63;
 /// The normalised address (domain lowercased) when `t` is a plain ASCII address that the
 /// exact path accepts; `None` when the exact path must decide.
 pub(super) fn ascii_address(t: &str) -> Option<String> {
-    let (local, domain) = t.rsplit_once('@')?;
+    // Bytes throughout: `@` and `.` are ASCII, and a cell this path accepts is all ASCII.
+    let at = t.bytes().rposition(|b| b == b'@')?;
+    let (local, domain) = (&t.as_bytes()[..at], &t.as_bytes()[at + 1..]);
     if local.is_empty() || local.len() > LOCAL_MAX || domain.len() > DOMAIN_MAX {
         return None;
     }
     // Dot-atom: pieces of atext between single dots (no quotes, no '@', no space).
     if !local
-        .split('.')
-        .all(|p| !p.is_empty() && p.bytes().all(is_atext))
+        .split(|&b| b == b'.')
+        .all(|p| !p.is_empty() && p.iter().all(|&b| is_atext(b)))
     {
         return None;
     }
     // Labels of letters, digits and atext that start and end with a letter or digit; at
     // least two (a TLD is required).
     let mut labels = 0;
-    let mut last = "";
-    for label in domain.split('.') {
-        let b = label.as_bytes();
+    let mut last: &[u8] = &[];
+    for b in domain.split(|&b| b == b'.') {
         if b.is_empty()
             || b.len() > LABEL_MAX
             || !b[0].is_ascii_alphanumeric()
             || !b[b.len() - 1].is_ascii_alphanumeric()
-            || !b.iter().copied().all(is_atext)
+            || !b.iter().all(|&b| is_atext(b))
         {
             return None;
         }
         labels += 1;
-        last = label;
+        last = b;
     }
-    let tld_ok = (last.len() >= 2 && last.bytes().all(|b| b.is_ascii_alphabetic()))
-        || (last.len() > 4 && last.get(..4)?.eq_ignore_ascii_case("xn--"));
+    let tld_ok = (last.len() >= 2 && last.iter().all(u8::is_ascii_alphabetic))
+        || (last.len() > 4 && last[..4].eq_ignore_ascii_case(b"xn--"));
     if labels < 2 || !tld_ok {
         return None;
     }
-    let mut out = String::with_capacity(t.len());
-    out.push_str(local);
-    out.push('@');
-    out.extend(domain.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    let mut out = t.to_owned();
+    out[at + 1..].make_ascii_lowercase();
     Some(out)
 }
 
-/// RFC 5322 atext, ASCII only.
+/// RFC 5322 atext, ASCII only: a table, not a search of the specials per byte.
 fn is_atext(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&b)
+    const ATEXT: [bool; 256] = {
+        let mut table = [false; 256];
+        let specials = b"!#$%&'*+-/=?^_`{|}~";
+        let mut i = 0;
+        while i < 256 {
+            table[i] = (i as u8).is_ascii_alphanumeric();
+            i += 1;
+        }
+        let mut j = 0;
+        while j < specials.len() {
+            table[specials[j] as usize] = true;
+            j += 1;
+        }
+        table
+    };
+    ATEXT[b as usize]
 }
 
 #[cfg(test)]

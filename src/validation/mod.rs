@@ -25,11 +25,11 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use phonenumber::country::Id as Region;
 
 use crate::contact::{ContactFields, CustomFieldInput, Field, RowError, ValidRow};
+use crate::input::trim;
 use crate::mapping::{MappedRow, MappedValue, RawValue, Target};
 
 pub mod cells;
@@ -173,7 +173,7 @@ impl Validator {
         &self.date_orders
     }
 
-    pub fn validate(&self, mut row: MappedRow) -> Validated {
+    pub fn validate(&self, mut row: MappedRow<'_>) -> Validated {
         let mut f = Findings {
             errors: row.errors,
             ..Findings::default()
@@ -189,7 +189,7 @@ impl Validator {
         let mut business_id = None;
         let mut location_id = None;
         let mut has_email = false;
-        let mut phone: Option<(Option<Arc<str>>, String)> = None;
+        let mut phone: Option<(Option<Cow<'_, str>>, Cow<'_, str>)> = None;
 
         // Mutable only to move text cells into the contact instead of copying them.
         for v in row.values.iter_mut() {
@@ -248,18 +248,20 @@ impl Validator {
                 }
                 Target::Field(Field::Phone) => {
                     let text = match &mut v.value {
-                        RawValue::List(l) => l.join(", "),
+                        RawValue::List(l) => l.join(", ").into(),
                         RawValue::Text(s) => std::mem::take(s),
-                        other => single_text(other).unwrap_or_default().into_owned(),
+                        other => single_text(other).unwrap_or_default().into_owned().into(),
                     };
                     // Read later, once the row's country is known.
                     phone = Some((v.column.clone(), text));
                 }
                 Target::Field(field) => {
-                    let text: String = match &mut v.value {
+                    // Borrowed from the record unless a transform made it: copied below only
+                    // where it is kept as it is.
+                    let text: Cow<'_, str> = match &mut v.value {
                         RawValue::Text(s) => std::mem::take(s),
                         other => match single_text(other) {
-                            Ok(t) => t.into_owned(),
+                            Ok(t) => t.into_owned().into(),
                             Err(m) => {
                                 f.cell(error_for(v, m));
                                 continue;
@@ -267,7 +269,7 @@ impl Validator {
                         },
                     };
                     let v = &*v;
-                    let t = text.trim();
+                    let t = trim(&text);
                     let mut leave = |why: &str| f.cell(left_out_for(v, t, why));
                     match field {
                         Field::DateOfBirth => {
@@ -360,7 +362,7 @@ impl Validator {
             return Validated::Invalid {
                 errors: f.errors,
                 email,
-                phone: phone.map(|(_, raw)| raw),
+                phone: phone.map(|(_, raw)| raw.into_owned()),
             };
         }
         tags.extend(self.opts.extra_tags.iter().map(|t| t.trim().to_owned()));
@@ -489,27 +491,27 @@ fn dedup_tags(tags: &mut Vec<String>) {
     tags.retain(|t| !t.is_empty() && seen.insert(t.to_lowercase()));
 }
 
-/// The text without outer spaces, `None` when nothing is left; kept as it is (no copy)
-/// when it has none, as mapped cells usually do.
-fn trimmed(text: String) -> Option<String> {
-    let t = text.trim();
+/// The text without outer spaces, `None` when nothing is left; an owned text without
+/// them is kept as it is (no copy).
+fn trimmed(text: Cow<'_, str>) -> Option<String> {
+    let t = trim(&text);
     if t.is_empty() {
         None
     } else if t.len() == text.len() {
-        Some(text)
+        Some(text.into_owned())
     } else {
         Some(t.to_owned())
     }
 }
 
-fn error_for(v: &MappedValue, msg: impl std::fmt::Display) -> RowError {
+fn error_for(v: &MappedValue<'_>, msg: impl std::fmt::Display) -> RowError {
     match &v.column {
         Some(c) => RowError::formatted(Some(c.as_ref()), format_args!("{msg}")),
         None => RowError::formatted(None, format_args!("constant {}: {msg}", v.target)),
     }
 }
 
-fn left_out_for(v: &MappedValue, value: &str, why: &str) -> RowError {
+fn left_out_for(v: &MappedValue<'_>, value: &str, why: &str) -> RowError {
     match &v.column {
         Some(c) => left_out(Some(c.as_ref()), value, why),
         None => RowError::formatted(
@@ -520,7 +522,7 @@ fn left_out_for(v: &MappedValue, value: &str, why: &str) -> RowError {
 }
 
 /// An email cell's text (a list joined as it was written).
-fn email_text(v: &RawValue) -> Cow<'_, str> {
+fn email_text<'v>(v: &'v RawValue<'_>) -> Cow<'v, str> {
     match v {
         RawValue::List(l) => l.join(", ").into(),
         other => single_text(other).unwrap_or_default(),
@@ -529,16 +531,16 @@ fn email_text(v: &RawValue) -> Cow<'_, str> {
 
 /// Without outer spaces, not copied when it has none.
 fn trimmed_in_place(s: String) -> String {
-    match s.trim() {
+    match trim(&s) {
         t if t.len() == s.len() => s,
         t => t.to_owned(),
     }
 }
 
 /// Borrowed for text (almost every cell): no copy per cell.
-fn single_text(v: &RawValue) -> Result<Cow<'_, str>, String> {
+fn single_text<'v>(v: &'v RawValue<'_>) -> Result<Cow<'v, str>, String> {
     match v {
-        RawValue::Text(s) => Ok(Cow::Borrowed(s)),
+        RawValue::Text(s) => Ok(Cow::Borrowed(&**s)),
         RawValue::Number(n) => Ok(n.to_string().into()),
         RawValue::Bool(b) => Ok(b.to_string().into()),
         RawValue::List(l) if l.len() == 1 => Ok(Cow::Borrowed(&l[0])),

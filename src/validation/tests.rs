@@ -16,7 +16,7 @@ fn v() -> Validator {
     Validator::new(opts()).unwrap()
 }
 
-fn val(target: Target, column: &str, value: RawValue) -> MappedValue {
+fn val<'a>(target: Target, column: &'a str, value: RawValue<'a>) -> MappedValue<'a> {
     MappedValue {
         target,
         column: Some(column.into()),
@@ -24,7 +24,7 @@ fn val(target: Target, column: &str, value: RawValue) -> MappedValue {
     }
 }
 
-fn text(f: Field, column: &str, t: &str) -> MappedValue {
+fn text<'a>(f: Field, column: &'a str, t: &'a str) -> MappedValue<'a> {
     val(Target::Field(f), column, RawValue::Text(t.into()))
 }
 
