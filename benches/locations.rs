@@ -7,6 +7,8 @@
 //!   throughput benchmark);
 //! - the importer's own CPU time (user + system, from `wait4` on the child, so the sandbox's
 //!   work in this process is not counted) per 1,000 requests;
+//! - its wake-ups per 1,000 requests (voluntary context switches, from `wait4`): a figure
+//!   that, unlike CPU time, hardly moves with the machine's load;
 //! - its memory per location: peak RSS of the run minus that of the same run with one
 //!   location, ÷ the extra locations.
 //!
@@ -66,7 +68,7 @@ impl Run {
 
     fn print(&self) {
         println!(
-            "{:>9} {:>6} {:>7} {:>8.2} s {:>9} {:>5} {:>10.3} {:>8.3} {:>6.2} {:>6.2} {:>8.2} s {:>12.1} {:>8.1} MB",
+            "{:>9} {:>6} {:>7} {:>8.2} s {:>9} {:>5} {:>10.3} {:>8.3} {:>6.2} {:>6.2} {:>8.2} s {:>12.1} {:>8.0} {:>8.1} MB",
             self.locations,
             if self.state { "sqlite" } else { "none" },
             self.rows,
@@ -79,6 +81,7 @@ impl Run {
             self.tail,
             self.usage.cpu.as_secs_f64(),
             self.cpu_per_1000(),
+            self.usage.waits as f64 / (self.requests as f64 / 1000.0),
             self.usage.max_rss_kb as f64 / 1024.0,
         );
     }
@@ -227,7 +230,7 @@ fn main() {
         PER.as_secs()
     );
     println!(
-        "{:>9} {:>6} {:>7} {:>10} {:>9} {:>5} {:>10} {:>8} {:>6} {:>6} {:>10} {:>12} {:>11}",
+        "{:>9} {:>6} {:>7} {:>10} {:>9} {:>5} {:>10} {:>8} {:>6} {:>6} {:>10} {:>12} {:>8} {:>11}",
         "locations",
         "state",
         "rows",
@@ -240,9 +243,11 @@ fn main() {
         "tail",
         "CPU",
         "CPU ms/1000",
+        "waits/1000",
         "peak RSS"
     );
     println!("share: of the summed quota over the whole run; middle: over its middle half; start, tail: s before the first request and after the last");
+    println!("waits/1000: the importer's voluntary context switches (its threads parking: wake-ups) per 1,000 requests");
     let tag = if std::env::args().any(|a| a == "tags") {
         "migrated"
     } else {

@@ -9,6 +9,8 @@ pub struct ChildUsage {
     pub max_rss_kb: i64,
     /// User plus system CPU time.
     pub cpu: Duration,
+    /// Times a thread of it gave the CPU up to wait (for I/O, a timer, a lock): its wake-ups.
+    pub waits: i64,
 }
 
 /// Reaps `pid` and reads what it used.
@@ -28,5 +30,6 @@ pub fn wait_with_rusage(pid: i32) -> ChildUsage {
         code,
         max_rss_kb: usage.ru_maxrss,
         cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
+        waits: usage.ru_nvcsw,
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! A request takes, in this order: a slot (bounds requests in flight), a rate token, then it
 //! is sent at once. Taking the token last keeps the gap between two sends equal to the
-//! limiter's spacing, which is what keeps every window within the quota.
+//! limiter's spacing, which is what keeps every window within the quota. Its waits end on a
+//! tick shared by all lanes (see [`on_tick`]): later than due, never earlier.
 //!
 //! Before the first answer, a lane sends at its pace but keeps at most a quarter of its quota
 //! in flight (see [`probe_slots`]): the answer tells the server's quota and the latency that
@@ -59,7 +60,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// a burst of one, every late wake-up would be quota lost for good. The burst cannot break
 /// the quota: the window guard in [`Lane::token`] counts our own sends.
 fn limiter_for(rate: RateLimit) -> Arc<DefaultDirectRateLimiter> {
-    let burst = NonZeroU32::new((rate.max.get() / 10).clamp(1, 5)).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(burst_of(rate)).unwrap_or(NonZeroU32::MIN);
     let quota = Quota::with_period(rate.spacing())
         .expect("spacing is never zero")
         .allow_burst(burst);
@@ -73,6 +74,32 @@ fn limiter_for(rate: RateLimit) -> Arc<DefaultDirectRateLimiter> {
         let _ = limiter.check_n(n);
     }
     Arc::new(limiter)
+}
+
+fn burst_of(rate: RateLimit) -> u32 {
+    (rate.max.get() / 10).clamp(1, 5)
+}
+
+/// The longest tick a pacing wait is rounded up to.
+const TICK: Duration = Duration::from_millis(4);
+
+/// Pacing waits end on a tick shared by all lanes: with a thousand lanes, each one's timer
+/// woke the runtime thread on its own, about a thousand wake-ups a second; now the lanes due
+/// within one tick wake together. Waking later never sends early (every check is made again
+/// after the wait). The tick is at most 1/200 of what the catch-up burst makes up (a lane
+/// without one loses that share of its pace at worst), and at most [`TICK`].
+fn on_tick(deadline: Instant, rate: RateLimit) -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let tick = (rate.spacing() * burst_of(rate) / 200)
+        .min(TICK)
+        .as_nanos()
+        .max(1);
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    let ticks = deadline
+        .saturating_duration_since(epoch)
+        .as_nanos()
+        .div_ceil(tick);
+    epoch + Duration::from_nanos(u64::try_from(ticks * tick).unwrap_or(u64::MAX))
 }
 
 /// Requests a lane lets fly before its first answer: a quarter of the quota (at least one),
@@ -212,7 +239,8 @@ impl Lane {
         if first {
             if self.start > 0.0 {
                 let rate = lock(&self.state).rate;
-                tokio::time::sleep(rate.spacing().mul_f64(self.start)).await;
+                let until = Instant::now() + rate.spacing().mul_f64(self.start);
+                tokio::time::sleep_until(on_tick(until, rate)).await;
             }
             let rate = lock(&self.state).rate;
             *lock(&self.limiter) = limiter_for(rate);
@@ -227,7 +255,8 @@ impl Lane {
                 Ok(()) => {}
                 Err(later) => {
                     let wait = later.wait_time_from(limiter.clock().now());
-                    tokio::time::sleep(wait).await;
+                    let rate = lock(&self.state).rate;
+                    tokio::time::sleep_until(on_tick(Instant::now() + wait, rate)).await;
                 }
             }
         }
@@ -254,7 +283,10 @@ impl Lane {
                     s.since_daily += 1;
                     return Ok(now);
                 }
-                s.recent[s.recent.len() - s.rate.max.get() as usize] + span
+                on_tick(
+                    s.recent[s.recent.len() - s.rate.max.get() as usize] + span,
+                    s.rate,
+                )
             };
             tokio::time::sleep_until(wait).await;
         }
@@ -554,6 +586,22 @@ mod tests {
             .unwrap_err()
             .0
             .contains("--max-daily-share"));
+    }
+
+    #[test]
+    fn pacing_waits_end_on_a_shared_tick_never_before_their_deadline() {
+        let now = Instant::now();
+        for rate in ["10/10s", "100/10s", "50/1s", "10/100ms", "1/1s"] {
+            let rate: RateLimit = rate.parse().unwrap();
+            let tick = (rate.spacing() * burst_of(rate) / 200).min(TICK);
+            for us in (0..20_000).step_by(137) {
+                let deadline = now + Duration::from_micros(us);
+                let at = on_tick(deadline, rate);
+                assert!(at >= deadline && at - deadline < tick.max(Duration::from_nanos(1)));
+                // Every deadline within the same tick ends at the same instant.
+                assert_eq!(on_tick(at, rate), at);
+            }
+        }
     }
 
     #[tokio::test]
