@@ -16,7 +16,9 @@ fn a_403_stops_the_run_at_once_naming_the_scope_and_reports_every_row() {
     env.sandbox
         .inject(Forced::Status(403), 1, Some("/contacts/upsert"));
     let file = env.write("people.csv", PEOPLE);
-    let out = env.import(&file, &["--tag", "x"]);
+    // One send a second: the refusal is in before the next send is due, however loaded the
+    // machine (at the tests' usual 20/200ms a slow answer let a second upsert out).
+    let out = env.import(&file, &["--tag", "x", "--rate-limit", "5/5s"]);
     let err = stderr(&out);
     assert_eq!(code(&out), 2, "{err}");
     assert!(
