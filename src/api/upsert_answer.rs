@@ -1,24 +1,20 @@
 //! The upsert's answer read straight into what the import uses (the new flag, the contact's
-//! id, and the contact reduced to what the fidelity check and undo compare), skipping every
-//! other field instead of building a generic JSON tree of the whole contact first. Reads
-//! exactly as [`RemoteContact::from_upsert_answer`] does on the tree (a unit test holds the
-//! two together).
+//! id, and the contact reduced to what the fidelity check and undo compare): only the fields
+//! [`RemoteContact::from_upsert_answer`] reads are kept as JSON, every other one is skipped
+//! instead of building a tree of the whole contact first.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::compare::custom_field;
 use crate::compare::RemoteContact;
 use crate::contact::Field;
 
 #[derive(Deserialize)]
 pub(super) struct UpsertAnswer {
     pub new: Option<bool>,
-    #[serde(default)]
     pub contact: Option<Returned>,
 }
 
@@ -81,103 +77,24 @@ impl<'de> Visitor<'de> for ReturnedVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Returned, A::Error> {
-        let mut id = None;
-        let mut shows_keys = false;
-        let mut fields: BTreeMap<&'static str, Value> = BTreeMap::new();
-        let mut dnd = None;
-        let mut tags = None;
-        let mut custom = None;
-        let mut business = None;
+        let mut kept = serde_json::Map::new();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let key = key.as_ref();
-            if key == "email" || key == "phone" {
-                shows_keys = true;
-            }
-            match key {
-                "id" => id = Some(map.next_value::<Value>()?),
-                "dndSettings" => dnd = Some(map.next_value::<Value>()?),
-                "tags" => tags = Some(map.next_value::<Value>()?),
-                "customFields" => custom = Some(map.next_value::<Value>()?),
-                "businessId" => business = Some(map.next_value::<Value>()?),
-                _ => match field_named(key) {
-                    Some(f) => {
-                        fields.insert(f.api_name(), map.next_value::<Value>()?);
-                    }
-                    None => {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                },
+            let wanted = matches!(
+                key.as_ref(),
+                "id" | "email" | "phone" | "dndSettings" | "tags" | "customFields" | "businessId"
+            ) || field_named(&key).is_some();
+            if wanted {
+                kept.insert(key.into_owned(), map.next_value::<Value>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
             }
         }
-        let id = match id {
-            Some(Value::String(s)) => Some(s),
-            _ => None,
-        };
-        let contact = match (&id, shows_keys) {
-            (Some(id), true) => Some(reduce(id.clone(), fields, dnd, tags, custom, business)),
-            _ => None,
-        };
-        Ok(Returned { id, contact })
-    }
-}
-
-/// `RemoteContact::from_json`'s reading, on the parts kept.
-fn reduce(
-    id: String,
-    raw: BTreeMap<&'static str, Value>,
-    dnd: Option<Value>,
-    tags: Option<Value>,
-    custom: Option<Value>,
-    business: Option<Value>,
-) -> RemoteContact {
-    let mut fields = BTreeMap::new();
-    for (name, v) in raw {
-        let text = match v {
-            Value::String(s) if !s.trim().is_empty() => s,
-            Value::Bool(b) => b.to_string(),
-            Value::Number(n) => n.to_string(),
-            _ => continue,
-        };
-        fields.insert(name, text);
-    }
-    if let Some(dnd) = &dnd {
-        for f in Field::ALL {
-            let Some(channel) = f.dnd_channel() else {
-                continue;
-            };
-            let status = dnd
-                .get(channel)
-                .and_then(|c| c.get("status"))
-                .and_then(Value::as_str);
-            if let Some(status) = status {
-                fields.insert(f.api_name(), status.to_owned());
-            }
-        }
-    }
-    let tags = match tags {
-        Some(Value::Array(a)) => a
-            .into_iter()
-            .filter_map(|t| match t {
-                Value::String(s) => Some(s),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    let mut custom_fields = BTreeMap::new();
-    if let Some(Value::Array(items)) = custom {
-        custom_fields.extend(items.iter().filter_map(custom_field));
-    }
-    RemoteContact {
-        id: Some(id),
-        created_by_row: None,
-        fields,
-        tags,
-        business_id: match business {
-            Some(Value::String(s)) if !s.is_empty() => Some(s),
-            _ => None,
-        },
-        custom_fields,
+        let kept = Value::Object(kept);
+        let id = kept.get("id").and_then(Value::as_str).map(str::to_owned);
+        Ok(Returned {
+            id,
+            contact: RemoteContact::from_upsert_answer(&kept),
+        })
     }
 }
 

@@ -26,7 +26,7 @@ pub struct RemoteContact {
 }
 
 /// One entry of a contact's `customFields`: its id and value (`None` without an id).
-pub(crate) fn custom_field(item: &Value) -> Option<(String, Value)> {
+fn custom_field(item: &Value) -> Option<(String, Value)> {
     let fid = item.get("id").and_then(Value::as_str)?;
     let value = ["value", "fieldValue", "field_value"]
         .iter()

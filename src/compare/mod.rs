@@ -6,6 +6,5 @@
 mod fields;
 mod verdict;
 
-pub(crate) use fields::custom_field;
 pub use fields::{diff_row, diff_sent, sent_fields, FieldDiff, RemoteContact};
 pub use verdict::{classify, Against, Match, MatchOrder, Verdict};
