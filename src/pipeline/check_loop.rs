@@ -25,11 +25,12 @@ pub(super) enum Finals {
 }
 
 impl Finals {
-    /// Rows per hand-over: the event stream's room (1,024 events) takes a pool chunk whole.
+    /// Rows per hand-over. The event stream takes a chunk in one reservation, which fails
+    /// (dropping the chunk) when it is larger than the channel: never more than its room.
     fn chunk_len(&self) -> usize {
         match self {
             Finals::Collector(_) => FINALS_CHUNK,
-            Finals::Events(_) => 256,
+            Finals::Events(tx) => 256.min(tx.max_capacity()),
         }
     }
 
