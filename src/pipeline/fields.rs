@@ -41,6 +41,12 @@ pub struct FieldChecks {
 }
 
 impl FieldChecks {
+    /// A row nothing in [`FieldChecks::check`] looks at once the location's preflight is
+    /// done: an offline dry run reports such rows without the check loop.
+    pub(super) fn nothing_to_check(valid: &ValidRow) -> bool {
+        valid.contact.custom_fields.is_empty()
+    }
+
     pub fn new(client: Option<Arc<Client>>, events: mpsc::Sender<Event>) -> Self {
         FieldChecks {
             client,
@@ -87,7 +93,7 @@ impl FieldChecks {
                 return Checked::Skipped(format!("location {loc} is skipped: {reason}"));
             }
         }
-        if valid.contact.custom_fields.is_empty() {
+        if Self::nothing_to_check(valid) {
             return Checked::Fine;
         }
         let (Some(client), Some(location)) = (self.client.clone(), location) else {

@@ -10,6 +10,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::mpsc;
 
+use super::fields::FieldChecks;
 use super::outcomes::outcome_moved;
 use super::prepare::{Prepared, Preparer};
 use crate::event::RowStatus;
@@ -115,7 +116,7 @@ fn finished_offline(p: Prepared) -> Prepared {
             location,
             mut valid,
             ..
-        } if valid.contact.custom_fields.is_empty() => Prepared::Invalid(outcome_moved(
+        } if FieldChecks::nothing_to_check(&valid) => Prepared::Invalid(outcome_moved(
             seq,
             row,
             RowStatus::Valid,
