@@ -90,16 +90,20 @@ const TICK: Duration = Duration::from_millis(4);
 /// without one loses that share of its pace at worst), and at most [`TICK`].
 fn on_tick(deadline: Instant, rate: RateLimit) -> Instant {
     static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    let tick = (rate.spacing() * burst_of(rate) / 200)
-        .min(TICK)
-        .as_nanos()
-        .max(1);
+    let tick = tick_of(rate).as_nanos();
     let epoch = *EPOCH.get_or_init(Instant::now);
     let ticks = deadline
         .saturating_duration_since(epoch)
         .as_nanos()
         .div_ceil(tick);
     epoch + Duration::from_nanos(u64::try_from(ticks * tick).unwrap_or(u64::MAX))
+}
+
+/// [`on_tick`]'s tick for `rate` (at least a nanosecond).
+fn tick_of(rate: RateLimit) -> Duration {
+    (rate.spacing() * burst_of(rate) / 200)
+        .min(TICK)
+        .max(Duration::from_nanos(1))
 }
 
 /// Requests a lane lets fly before its first answer: a quarter of the quota (at least one),
@@ -590,14 +594,16 @@ mod tests {
 
     #[test]
     fn pacing_waits_end_on_a_shared_tick_never_before_their_deadline() {
+        // The shared epoch is fixed before `now`: a deadline before it ends at the epoch.
+        let _ = on_tick(Instant::now(), "1/1s".parse().unwrap());
         let now = Instant::now();
         for rate in ["10/10s", "100/10s", "50/1s", "10/100ms", "1/1s"] {
             let rate: RateLimit = rate.parse().unwrap();
-            let tick = (rate.spacing() * burst_of(rate) / 200).min(TICK);
+            let tick = tick_of(rate);
             for us in (0..20_000).step_by(137) {
                 let deadline = now + Duration::from_micros(us);
                 let at = on_tick(deadline, rate);
-                assert!(at >= deadline && at - deadline < tick.max(Duration::from_nanos(1)));
+                assert!(at >= deadline && at - deadline < tick);
                 // Every deadline within the same tick ends at the same instant.
                 assert_eq!(on_tick(at, rate), at);
             }
