@@ -748,8 +748,20 @@ impl Drop for Store {
 }
 
 /// The `applied` upsert for a row with `n` contact keys: one statement for all of them
-/// (?1 location, ?2 contact id, ?3 payload hash, ?4 time, then the keys).
-fn applied_sql(n: usize) -> String {
+/// (?1 location, ?2 contact id, ?3 payload hash, ?4 time, then the keys). A row has an
+/// email, a phone or both: those two texts are made once, not per row.
+fn applied_sql(n: usize) -> std::borrow::Cow<'static, str> {
+    static ONE_OR_TWO: [std::sync::LazyLock<String>; 2] = [
+        std::sync::LazyLock::new(|| applied_sql_for(1)),
+        std::sync::LazyLock::new(|| applied_sql_for(2)),
+    ];
+    match n {
+        1 | 2 => std::borrow::Cow::Borrowed(ONE_OR_TWO[n - 1].as_str()),
+        _ => std::borrow::Cow::Owned(applied_sql_for(n)),
+    }
+}
+
+fn applied_sql_for(n: usize) -> String {
     let values: Vec<String> = (0..n)
         .map(|i| format!("(?1, ?{}, ?2, ?3, ?4)", i + 5))
         .collect();
