@@ -61,7 +61,7 @@ fn phone_cell(raw: &str) -> usize {
 }
 
 fn email_cell(raw: &str) -> usize {
-    let (first, others) = cells::first_and_others(raw, cells::is_email_piece);
+    let (first, others) = cells::first_of(raw, cells::is_email_piece);
     others.len() + normalise_email(&first).map_or(1, |e| e.len())
 }
 

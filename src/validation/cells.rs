@@ -8,14 +8,8 @@ use crate::input::trim;
 
 /// The first value of a cell and the others, split on ` ::: `, `;`, `,` or a line break.
 /// `is_value` says whether a piece stands on its own; a piece that does not (an extension
-/// after a comma) stays with the one before it.
-pub fn first_and_others(cell: &str, is_value: impl Fn(&str) -> bool) -> (String, Vec<String>) {
-    let (first, others) = first_of(cell, is_value);
-    (first.into_owned(), others)
-}
-
-/// [`first_and_others`], borrowing the first value from the cell when it holds only one (no
-/// copy for almost every cell).
+/// after a comma) stays with the one before it. The first value is borrowed from the cell
+/// when it holds only one (no copy for almost every cell).
 pub fn first_of(cell: &str, is_value: impl Fn(&str) -> bool) -> (Cow<'_, str>, Vec<String>) {
     if !cell
         .bytes()
@@ -138,7 +132,7 @@ mod tests {
 
     #[test]
     fn several_values_in_one_cell() {
-        let phones = |c| first_and_others(c, is_phone_piece);
+        let phones = |c| first_of(c, is_phone_piece);
         assert_eq!(
             phones("+41 31 928 09 60 ::: +41 79 264 88 66"),
             ("+41 31 928 09 60".into(), vec!["+41 79 264 88 66".into()])
@@ -158,7 +152,7 @@ mod tests {
             phones("tel:+1-201-555-0123;ext=1234"),
             ("tel:+1-201-555-0123;ext=1234".into(), vec![])
         );
-        let emails = |c| first_and_others(c, is_email_piece);
+        let emails = |c| first_of(c, is_email_piece);
         assert_eq!(
             emails("a@x.com, b@y.com"),
             ("a@x.com".into(), vec!["b@y.com".into()])
