@@ -11,13 +11,6 @@ pub struct CellRow {
 }
 
 impl CellRow {
-    pub fn with_capacity(bytes: usize, cells: usize) -> CellRow {
-        CellRow {
-            text: String::with_capacity(bytes),
-            ends: Vec::with_capacity(cells),
-        }
-    }
-
     /// Replaces the cells: `text` holds them back to back, `ends` says where each ends (on
     /// char boundaries).
     pub(super) fn set(&mut self, text: &str, ends: &[usize]) {
@@ -82,12 +75,6 @@ impl<S: AsRef<str>> FromIterator<S> for CellRow {
 impl From<Vec<String>> for CellRow {
     fn from(cells: Vec<String>) -> CellRow {
         cells.iter().collect()
-    }
-}
-
-impl From<CellRow> for Vec<String> {
-    fn from(row: CellRow) -> Vec<String> {
-        row.to_vec()
     }
 }
 

@@ -811,7 +811,7 @@ pub fn detect_target(header: &str) -> Option<Target> {
     Some(Target::Field(field))
 }
 
-/// Applies a mapping to records. Shared by worker threads.
+/// Applies a mapping to records. Each prepare worker has its own ([`Mapper::fork`]).
 pub struct Mapper {
     spec_name: Option<String>,
     headers: Option<Vec<String>>,

@@ -316,8 +316,9 @@ pub async fn run(
                 checks,
                 state: state.clone(),
             };
-            // On a worker, not on the thread that blocks on the run: its wake-ups (one per
-            // answer with many locations) then cost no hand-off to another thread.
+            // A task of its own, not the future the run blocks on: on a multi-thread runtime
+            // (`--sandbox`) its wake-ups (one per answer with many locations) then cost no
+            // hand-off to another thread; an import on its own runs on one thread anyway.
             let read = tokio::spawn(import.run())
                 .await
                 .map_err(|e| RunError::Task(e.to_string()))?;
