@@ -1,6 +1,7 @@
 //! Hostile input files, each named after what it breaks: the binary must never panic or hang,
 //! must name the file, row and column of what it could not read, must still import every good
-//! row of the file, and must give every row it could not read its line in the report.
+//! row of the file (and every good cell of a row with a bad one), and must give every row it
+//! could not read its line in the report.
 //!
 //! Small cases live in `tests/bad_files/`; big or binary ones are generated here.
 
@@ -257,20 +258,95 @@ fn ragged_rows_too_few_cells_import_too_many_are_invalid() {
 }
 
 #[test]
-fn a_stray_nul_byte_makes_its_row_unreadable() {
+fn a_stray_nul_byte_costs_its_cell_and_the_contact_imports() {
     check(
         &corpus("stray_nul_byte.csv"),
         Expect {
             rows: &[
                 (
                     2,
-                    "invalid",
-                    &["{file}, row 2, column 'first_name'", "NUL byte"],
+                    "ok",
+                    &[
+                        "column 'first_name': \"An\u{FFFD}n\" left out",
+                        "NUL byte at offset 2",
+                    ],
                 ),
                 (3, "ok", &[]),
             ],
-            imported: &["bob@example.com"],
+            imported: &["ann@example.com", "bob@example.com"],
         },
+    );
+}
+
+/// A "CSV UTF-8" export (BOM) with a few cells pasted in from a Windows-1252 source, and a
+/// NUL: each bad cell is left out and named, the rest of its row imports; only a bad email,
+/// the row's key, makes its row invalid. A bad byte in a column that is not imported costs
+/// nothing.
+#[test]
+fn stray_latin1_bytes_in_a_utf8_export_cost_their_cells_only() {
+    let file = corpus("stray_latin1_bytes.csv");
+    check(
+        &file,
+        Expect {
+            rows: &[
+                (
+                    2,
+                    "ok",
+                    &[
+                        "column 'Last Name': \"M\u{FFFD}ller\" left out",
+                        "not valid UTF-8 (bad byte at offset 1)",
+                        "--encoding",
+                    ],
+                ),
+                (3, "ok", &[]),
+                (
+                    4,
+                    "invalid",
+                    &[
+                        "column 'Email': \"c\u{FFFD}@example.com\" left out",
+                        "UTF-8",
+                    ],
+                ),
+                (
+                    5,
+                    "ok",
+                    &[
+                        "column 'First Name': \"D\u{FFFD}e\" left out",
+                        "column 'Last Name': \"Ng\u{FFFD}\" left out",
+                        "NUL byte",
+                    ],
+                ),
+            ],
+            imported: &["ann@example.com", "bob@example.com", "dee@example.com"],
+        },
+    );
+    // What was readable in those rows was sent; what was not, never.
+    let env = Env::new();
+    let out = import(&env, &file, &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let by_email = |e: &str| {
+        env.sandbox
+            .contacts(LOCATION)
+            .into_iter()
+            .find(|c| c.email.as_deref() == Some(e))
+            .unwrap()
+    };
+    let ann = by_email("ann@example.com");
+    assert_eq!(
+        (ann.first_name.as_deref(), ann.last_name.as_deref()),
+        (Some("Ann"), None)
+    );
+    let dee = by_email("dee@example.com");
+    assert_eq!(
+        (dee.first_name.as_deref(), dee.last_name.as_deref()),
+        (None, None)
+    );
+    let bob = by_email("bob@example.com");
+    assert_eq!(bob.last_name.as_deref(), Some("Smith"));
+    let err = stderr(&out);
+    assert!(
+        err.contains("with cells left out: 2 (by column: 'Last Name' 2, 'First Name' 1)"),
+        "{err}"
     );
 }
 

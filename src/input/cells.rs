@@ -8,6 +8,9 @@ use std::fmt;
 pub struct CellRow {
     text: String,
     ends: Vec<usize>,
+    /// Cells whose bytes could not be read as text (by index), and why. Their text is what
+    /// could be read, bad bytes shown as U+FFFD: the mapper leaves them out and names them.
+    unreadable: Vec<(usize, String)>,
 }
 
 impl CellRow {
@@ -27,6 +30,19 @@ impl CellRow {
     pub fn clear(&mut self) {
         self.text.clear();
         self.ends.clear();
+        self.unreadable.clear();
+    }
+
+    /// Marks cell `i` as one whose bytes are not text, `why` saying what is wrong.
+    pub fn mark_unreadable(&mut self, i: usize, why: String) {
+        self.unreadable.push((i, why));
+    }
+
+    /// Why cell `i` could not be read, if it could not.
+    pub fn unreadable(&self, i: usize) -> Option<&str> {
+        self.unreadable
+            .iter()
+            .find_map(|(j, why)| (*j == i).then_some(why.as_str()))
     }
 
     pub fn len(&self) -> usize {
@@ -80,7 +96,7 @@ impl From<Vec<String>> for CellRow {
 
 impl PartialEq for CellRow {
     fn eq(&self, other: &CellRow) -> bool {
-        self.text == other.text && self.ends == other.ends
+        self.text == other.text && self.ends == other.ends && self.unreadable == other.unreadable
     }
 }
 

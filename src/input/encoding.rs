@@ -42,8 +42,8 @@ pub(super) type Binary = (&'static str, &'static str);
 /// `r` as UTF-8 bytes, the encoding it was read in, and what the file is when it is plainly
 /// not text (only when the encoding was not declared).
 ///
-/// UTF-8 input is passed through undecoded (only its BOM is dropped), so a bad byte still makes
-/// its own row `Unreadable` instead of silently becoming U+FFFD.
+/// UTF-8 input is passed through undecoded (only its BOM is dropped), so a bad byte makes its
+/// own cell unreadable (left out and named) instead of silently becoming U+FFFD.
 pub(super) fn decode(
     mut r: Source,
     declared: Option<TextEncoding>,

@@ -44,7 +44,8 @@ pub enum RecordValues {
     Cells(CellRow),
     /// One JSONL object.
     Object(serde_json::Map<String, serde_json::Value>),
-    /// The record could not be read (bad JSON, bad UTF-8 …); the message says why.
+    /// The record could not be read (bad JSON, a quote never closed …); the message says why.
+    /// A CSV cell that is not text costs only itself (see [`CellRow::unreadable`]).
     Unreadable {
         column: Option<String>,
         message: String,
@@ -484,7 +485,8 @@ fn next_csv(
                 if bytes.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
-                return Some((row, csv_values(bytes, ends, headers, name, row, cells)));
+                csv_values(bytes, ends, cells);
+                return Some((row, None));
             }
             Err(e) => {
                 // Only I/O can fail here; stop after it.
@@ -743,55 +745,39 @@ fn problem_values(
 }
 
 /// The record's cells (`bytes`, cell `ends` as csv_core lays them out) put in `cells`,
-/// checked as a whole: one UTF-8 check and one copy for the usual row, each cell on its own
-/// only to say which one is bad (then returned instead).
-fn csv_values(
-    bytes: &[u8],
-    ends: &[usize],
-    headers: &[String],
-    name: &str,
-    row: u64,
-    cells: &mut CellRow,
-) -> Option<RecordValues> {
+/// checked as a whole: one UTF-8 check and one copy for the usual row. A cell that is not
+/// UTF-8 or holds a NUL byte costs only itself: it is kept as far as it reads (bad bytes as
+/// U+FFFD, so the rejects file can show it) and marked, and the mapper leaves it out.
+fn csv_values(bytes: &[u8], ends: &[usize], cells: &mut CellRow) {
     if let Ok(text) = std::str::from_utf8(bytes) {
         if !text.contains('\0') && ends.iter().all(|&e| text.is_char_boundary(e)) {
             cells.set(text, ends);
-            return None;
+            return;
         }
     }
+    cells.clear();
     let mut start = 0;
     for (i, &end) in ends.iter().enumerate() {
         let cell = &bytes[start..end];
         start = end;
-        let unreadable = |what: String| RecordValues::Unreadable {
-            column: headers.get(i).cloned(),
-            message: format!("{name}, row {row}, {}: {what}", column_label(headers, i)),
-        };
-        match std::str::from_utf8(cell) {
+        let why = match std::str::from_utf8(cell) {
+            Ok(s) if !s.contains('\0') => {
+                cells.push(s);
+                continue;
+            }
             // A NUL byte is never text a person typed: a corrupt or binary file.
-            Ok(s) if s.contains('\0') => {
-                return Some(unreadable(format!(
-                    "contains a NUL byte at offset {} (a corrupt or binary file?)",
-                    cell.iter().position(|&b| b == 0).unwrap_or(0)
-                )))
-            }
-            Ok(_) => {}
-            Err(e) => {
-                return Some(unreadable(format!(
-                    "not valid UTF-8 (bad byte at offset {}); save the file as UTF-8, or name its encoding with --encoding",
-                    e.valid_up_to()
-                )))
-            }
-        }
+            Ok(_) => format!(
+                "it contains a NUL byte at offset {} (a corrupt or binary file?)",
+                cell.iter().position(|&b| b == 0).unwrap_or(0)
+            ),
+            Err(e) => format!(
+                "it is not valid UTF-8 (bad byte at offset {}); save the file as UTF-8, or name its encoding with --encoding",
+                e.valid_up_to()
+            ),
+        };
+        cells.push(&String::from_utf8_lossy(cell).replace('\0', "\u{FFFD}"));
+        cells.mark_unreadable(i, why);
     }
-    // Cells each valid UTF-8 without NUL are so as a whole: not reached.
-    cells.clear();
-    let mut start = 0;
-    for &end in ends {
-        cells.push(&String::from_utf8_lossy(&bytes[start..end]));
-        start = end;
-    }
-    None
 }
 
 /// One JSONL line, cut at `--max-row-size`.

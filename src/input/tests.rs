@@ -98,20 +98,17 @@ fn nothing_is_trimmed() {
 }
 
 #[test]
-fn invalid_utf8_row_is_unreadable_and_reading_continues() {
+fn invalid_utf8_costs_its_cell_only_and_reading_continues() {
     // The BOM declares UTF-8, so the stray byte is an error, not a hint of Windows-1252.
     let mut r = csv(b"\xEF\xBB\xBFName,Email\nAnn,a@x.com\nJos\xe9,j@x.com\nBob,b@x.com\n");
     assert_eq!(r.encoding(), "UTF-8");
     let recs: Vec<_> = r.by_ref().collect();
     assert_eq!(recs.len(), 3);
-    match &recs[1].values {
-        RecordValues::Unreadable { column, message } => {
-            assert_eq!(column.as_deref(), Some("Name"));
-            assert!(message.contains("row 3"), "{message}");
-            assert!(message.contains("UTF-8"), "{message}");
-        }
-        other => panic!("{other:?}"),
-    }
+    // The bad cell as far as it reads, marked; the good cell of the same row as written.
+    assert_eq!(cells(&recs[1]), ["Jos\u{FFFD}", "j@x.com"]);
+    let why = unreadable_cell(&recs[1], 0);
+    assert!(why.contains("UTF-8") && why.contains("offset 3"), "{why}");
+    assert_eq!(unreadable_cell_count(&recs[1]), 1);
     assert_eq!(recs[1].row, 3);
     assert_eq!(cells(&recs[2]), ["Bob", "b@x.com"]);
 }
@@ -335,7 +332,7 @@ fn declared_encoding_overrides_detection() {
 }
 
 #[test]
-fn declared_utf8_keeps_bad_bytes_unreadable() {
+fn declared_utf8_keeps_bad_bytes_unreadable_cells() {
     let mut r = with(
         b"Name,Email\nJos\xe9,j@x.com\nBob,b@x.com\n".to_vec(),
         "x.csv",
@@ -344,14 +341,13 @@ fn declared_utf8_keeps_bad_bytes_unreadable() {
     assert_eq!(r.encoding(), "UTF-8");
     let recs: Vec<_> = r.by_ref().collect();
     assert_eq!(recs[0].row, 2);
-    assert!(
-        matches!(&recs[0].values, RecordValues::Unreadable { message, .. } if message.contains("--encoding"))
-    );
+    assert!(unreadable_cell(&recs[0], 0).contains("--encoding"));
+    assert_eq!(cells(&recs[0])[1], "j@x.com");
     assert_eq!(cells(&recs[1]), ["Bob", "b@x.com"]);
 }
 
 #[test]
-fn bad_byte_after_the_sample_stays_an_unreadable_row() {
+fn bad_byte_after_the_sample_stays_an_unreadable_cell() {
     // Detection only samples the start, so a file that looks like UTF-8 there is read as UTF-8.
     let mut text = b"Name,Email\n".to_vec();
     for i in 0..5000 {
@@ -363,9 +359,8 @@ fn bad_byte_after_the_sample_stays_an_unreadable_row() {
     let recs: Vec<_> = r.by_ref().collect();
     assert_eq!(recs.len(), 5002);
     assert_eq!(recs[5000].row, 5002);
-    assert!(
-        matches!(&recs[5000].values, RecordValues::Unreadable { column: Some(c), .. } if c == "Name")
-    );
+    assert!(unreadable_cell(&recs[5000], 0).contains("UTF-8"));
+    assert_eq!(unreadable_cell_count(&recs[5000]), 1);
     assert_eq!(cells(&recs[5001]), ["Bob", "b@x.com"]);
 }
 
@@ -411,6 +406,21 @@ fn limited(text: &[u8], name: &str, max_field: usize, max_row: usize) -> Reader 
         ..InputOptions::default()
     };
     Reader::from_reader(Box::new(std::io::Cursor::new(text.to_vec())), name, &opts).unwrap()
+}
+
+/// Why cell `i` of `r` could not be read; fails if it could.
+fn unreadable_cell(r: &Record, i: usize) -> &str {
+    match &r.values {
+        RecordValues::Cells(c) => c.unreadable(i).expect("an unreadable cell"),
+        other => panic!("expected cells, got {other:?}"),
+    }
+}
+
+fn unreadable_cell_count(r: &Record) -> usize {
+    match &r.values {
+        RecordValues::Cells(c) => (0..c.len()).filter(|&i| c.unreadable(i).is_some()).count(),
+        other => panic!("expected cells, got {other:?}"),
+    }
 }
 
 fn message(r: &Record) -> &str {
@@ -508,13 +518,12 @@ fn a_header_past_the_row_limit_stops_at_once() {
 }
 
 #[test]
-fn nul_bytes_make_their_row_unreadable() {
+fn a_nul_byte_costs_its_cell_only() {
     let recs: Vec<_> = csv(b"email,name\na@x.com,An\0n\nb@x.com,Bob\n").collect();
-    let m = message(&recs[0]);
-    assert!(
-        m.contains("row 2, column 'name'") && m.contains("NUL"),
-        "{m}"
-    );
+    assert_eq!(cells(&recs[0]), ["a@x.com", "An\u{FFFD}n"]);
+    let why = unreadable_cell(&recs[0], 1);
+    assert!(why.contains("NUL byte at offset 2"), "{why}");
+    assert_eq!(unreadable_cell_count(&recs[0]), 1);
     assert_eq!(cells(&recs[1]), ["b@x.com", "Bob"]);
 }
 
@@ -604,7 +613,8 @@ fn looking_at_each_record_sees_what_the_iterator_gives() {
     assert_eq!(n, want.len() as u64);
     assert_eq!(seen, want);
     assert!(reader.next().is_none());
-    // Valid UTF-8 (not read as a legacy code page): the cells as written, a NUL unreadable.
+    // Valid UTF-8 (not read as a legacy code page): the cells as written, a NUL's cell
+    // unreadable.
     let text = "a,b,c\n\"é\",éé,\nn\0l,2\n".as_bytes();
     let mut seen = Vec::new();
     assert_eq!(csv(text).look_at_each(|v| seen.push(v.clone())), 2);
@@ -612,7 +622,7 @@ fn looking_at_each_record_sees_what_the_iterator_gives() {
         matches!(&seen[0], RecordValues::Cells(c) if c.iter().collect::<Vec<_>>() == ["é", "éé", ""])
     );
     assert!(
-        matches!(&seen[1], RecordValues::Unreadable { message, .. } if message.contains("NUL"))
+        matches!(&seen[1], RecordValues::Cells(c) if c.unreadable(0).is_some_and(|m| m.contains("NUL")))
     );
 }
 

@@ -1234,6 +1234,10 @@ impl Mapper {
                 let headers = self.headers.as_deref().unwrap_or_default();
                 self.columns.iter().enumerate().find_map(|(i, rule)| {
                     let rule = rule.as_ref().filter(|r| !r.skip_row_when.is_empty())?;
+                    // A cell that could not be read says nothing about the row.
+                    if cells.unreadable(i).is_some() {
+                        return None;
+                    }
                     why(headers.get(i)?, rule, cells.get(i)?)
                 })
             }
@@ -1257,10 +1261,18 @@ impl Mapper {
             let Some(Some(rule)) = self.columns.get(i) else {
                 continue;
             };
-            if rule.target == Target::Ignore || self.is_empty(cell) {
+            if rule.target == Target::Ignore {
                 continue;
             }
             let column = headers.get(i).map(String::as_str);
+            if let Some(why) = cells.unreadable(i) {
+                let e = crate::validation::left_out(column, cell, why);
+                out.cell_errors.push((rule.target.clone(), e));
+                continue;
+            }
+            if self.is_empty(cell) {
+                continue;
+            }
             match text_value(cell, rule) {
                 Ok(Some(value)) => {
                     let name = column.map(Cow::Borrowed);
