@@ -112,3 +112,46 @@ fn the_token_can_come_from_standard_input_and_appears_nowhere() {
     assert!(stderr(&out).contains("empty"), "{}", stderr(&out));
     assert_eq!(env.requests().len(), before);
 }
+
+#[test]
+fn a_token_pasted_with_a_line_break_is_refused_at_start_naming_where_not_what() {
+    let env = Env::new();
+    let file = env.write("people.csv", "email\nann@example.com\n");
+    // A token file holding the token and, on a second line, something else (a note, a
+    // second token): the header it would make cannot be sent.
+    let (head, tail) = TOKEN.split_at(TOKEN.len() / 2);
+    let token_file = env.write("token.txt", &format!("{head}\n{tail}\n"));
+    let mut c = env.cmd();
+    c.env_remove("GHL_TOKEN")
+        .arg("import")
+        .arg(&file)
+        .arg("--token-file")
+        .arg(&token_file);
+    let out = c.output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(
+        err.contains("token.txt") && err.contains("a line break at character"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(head) && !err.contains(tail),
+        "token leaked: {err}"
+    );
+    assert!(env.requests().is_empty());
+
+    // The same from GHL_TOKEN, with a curly quote copied along.
+    let mut c = env.cmd();
+    c.env("GHL_TOKEN", format!("\u{201c}{TOKEN}\u{201d}"))
+        .arg("import")
+        .arg(&file);
+    let out = c.output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(
+        err.contains("GHL_TOKEN") && err.contains("not ASCII") && err.contains("character 1"),
+        "{err}"
+    );
+    assert!(!err.contains(TOKEN), "token leaked: {err}");
+    assert!(env.requests().is_empty());
+}

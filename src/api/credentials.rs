@@ -44,6 +44,12 @@ pub enum CredentialsError {
     },
     #[error("{what} in {path} is empty")]
     EmptySecret { what: String, path: PathBuf },
+    #[error("{what} in {path}: {why}")]
+    UnsendableSecret {
+        what: String,
+        path: PathBuf,
+        why: String,
+    },
     #[error("cannot save the refreshed token to {0}: {1}")]
     Persist(PathBuf, std::io::Error),
     #[error("{0} holds refresh tokens, which are replaced at each refresh, but its directory cannot be written ({1}); make it writable, or the first refresh would spend the token with nowhere to keep the new one")]
@@ -188,10 +194,18 @@ fn read_secret(base: &Path, file: &Path, what: &str) -> Result<Token, Credential
             path.display()
         );
     }
-    Token::new(raw).ok_or(CredentialsError::EmptySecret {
+    let token = Token::new(raw).ok_or_else(|| CredentialsError::EmptySecret {
         what: what.to_owned(),
-        path,
-    })
+        path: path.clone(),
+    })?;
+    match token.unsendable() {
+        Some(why) => Err(CredentialsError::UnsendableSecret {
+            what: what.to_owned(),
+            path,
+            why,
+        }),
+        None => Ok(token),
+    }
 }
 
 /// Exactly one of an inline secret and a file holding it.
@@ -208,9 +222,14 @@ fn one_secret(
             "{what}: give {} or {}, not both",
             names.0, names.1
         ))),
-        (Some(t), None) => Token::new(t)
-            .map(Some)
-            .ok_or_else(|| invalid(format!("{what}: {} is empty", names.0))),
+        (Some(t), None) => {
+            let token =
+                Token::new(t).ok_or_else(|| invalid(format!("{what}: {} is empty", names.0)))?;
+            match token.unsendable() {
+                Some(why) => Err(invalid(format!("{what}: {}: {why}", names.0))),
+                None => Ok(Some(token)),
+            }
+        }
         (None, Some(f)) => read_secret(base, &f, what).map(Some),
         (None, None) => Ok(None),
     }
@@ -569,11 +588,37 @@ token = "agency-secret"
             "[locations.A]\ntoken = \"sekrit-1\" junk\n",
             "[locations.A]\nrefresh_token = \"sekrit-1\"\n",
             "[locations.A]\ntoken = \"sekrit-1\"\nrefresh_token = \"sekrit-2\"\n",
+            "[locations.A]\ntoken = \"sekrit 1\"\n",
         ] {
             let p = private(dir.path(), "c.toml", text);
             let e = Credentials::load(&p).unwrap_err().to_string();
             assert!(!e.contains("sekrit"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_token_that_cannot_be_sent_is_refused_on_loading_naming_where() {
+        let dir = tempfile::tempdir().unwrap();
+        private(dir.path(), "b.token", "pit-bbb\nqqq\n");
+        let p = private(
+            dir.path(),
+            "c.toml",
+            "[locations.A]\ntoken = \"pit-aaa\tzzz\"\n",
+        );
+        let e = Credentials::load(&p).unwrap_err().to_string();
+        assert!(e.contains("a tab at character 8"), "{e}");
+        assert!(!e.contains("zzz") && !e.contains("aaa"), "{e}");
+        let p = private(
+            dir.path(),
+            "c.toml",
+            "[locations.B]\ntoken_file = \"b.token\"\n",
+        );
+        let e = Credentials::load(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("b.token") && e.contains("a line break at character 8"),
+            "{e}"
+        );
+        assert!(!e.contains("bbb") && !e.contains("qqq"), "{e}");
     }
 
     #[test]

@@ -17,6 +17,28 @@ impl Token {
     pub(crate) fn expose(&self) -> &str {
         &self.0
     }
+
+    /// What keeps the token from being sent as `Authorization: Bearer …`, if anything: a
+    /// token is one line of visible ASCII. Caught at start-up, a pasted line break or curly
+    /// quote is one clear error instead of every request failing. Says where, never what.
+    pub fn unsendable(&self) -> Option<String> {
+        let (at, c) = self
+            .0
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_graphic())?;
+        let what = match c {
+            '\n' | '\r' => "a line break",
+            ' ' => "a space",
+            '\t' => "a tab",
+            c if c.is_control() => "a control character",
+            _ => "a character that is not ASCII (a curly quote or dash from copying?)",
+        };
+        Some(format!(
+            "it holds {what} at character {}; tokens and secrets are one line of letters, digits and punctuation: put nothing else there",
+            at + 1
+        ))
+    }
 }
 
 impl fmt::Debug for Token {
@@ -41,5 +63,31 @@ mod tests {
         assert_eq!(t.expose(), "pit-abc123secret");
         assert!(!format!("{t:?} {t} {:?}", Some(&t)).contains("abc123"));
         assert!(Token::new("  \n").is_none());
+    }
+
+    #[test]
+    fn unsendable_tokens_are_named_by_where_not_what() {
+        assert_eq!(Token::new("pit-abc_123.x~Z").unwrap().unsendable(), None);
+        let two_lines = Token::new("pit-abc\nsecret").unwrap().unsendable().unwrap();
+        assert!(
+            two_lines.contains("a line break at character 8"),
+            "{two_lines}"
+        );
+        let quoted = Token::new("\u{201c}pit-abc\u{201d}")
+            .unwrap()
+            .unsendable()
+            .unwrap();
+        assert!(
+            quoted.contains("not ASCII") && quoted.contains("character 1"),
+            "{quoted}"
+        );
+        for t in ["pit abc", "pit\tabc", "pit\u{7f}abc"] {
+            let m = Token::new(t).unwrap().unsendable().unwrap();
+            assert!(!m.contains("pit") && !m.contains("abc"), "{m}");
+        }
+        // Every token this accepts makes a header.
+        let ok = Token::new("pit-0123456789abcdefABCDEF!#$%&'*+-.^_`|~").unwrap();
+        assert_eq!(ok.unsendable(), None);
+        assert!(reqwest::header::HeaderValue::from_str(&format!("Bearer {}", ok.expose())).is_ok());
     }
 }

@@ -23,6 +23,8 @@ pub enum FlagError {
     },
     #[error("the token file {0} is empty")]
     EmptyToken(PathBuf),
+    #[error("{0}: {1}")]
+    UnsendableToken(String, String),
     #[error("no location: pass --location or set GHL_LOCATION_ID (or give the file a locationId column)")]
     NoLocation,
     #[error("--base-url {0}: {1}")]
@@ -284,12 +286,21 @@ pub fn read_token(token_file: Option<&Path>) -> Result<Token, FlagError> {
                 source,
             })?;
         }
-        return Token::new(raw).ok_or_else(|| FlagError::EmptyToken(path.to_owned()));
+        let token = Token::new(raw).ok_or_else(|| FlagError::EmptyToken(path.to_owned()))?;
+        return sendable(token, || format!("the token file {}", path.display()));
     }
-    std::env::var("GHL_TOKEN")
+    let token = std::env::var("GHL_TOKEN")
         .ok()
         .and_then(Token::new)
-        .ok_or(FlagError::NoToken)
+        .ok_or(FlagError::NoToken)?;
+    sendable(token, || "GHL_TOKEN".to_owned())
+}
+
+fn sendable(token: Token, source: impl FnOnce() -> String) -> Result<Token, FlagError> {
+    match token.unsendable() {
+        Some(why) => Err(FlagError::UnsendableToken(source(), why)),
+        None => Ok(token),
+    }
 }
 
 #[cfg(test)]
