@@ -603,6 +603,73 @@ fn wrong_types_are_errors_naming_the_key() {
     );
 }
 
+/// A JSONL export read as UTF-8 (its first 64 KB are) with Windows-1252 bytes further on:
+/// each value they fall in is left out and named, the rest of its line is sent; only the
+/// email, the row's key, makes its line invalid.
+#[test]
+fn bad_bytes_in_jsonl_values_cost_those_values_only() {
+    let env = Env::new();
+    let mut bytes = Vec::new();
+    // "remarks" matches no field: it only fills the sample.
+    let remarks = "ü".repeat(600);
+    for i in 0..60 {
+        bytes.extend(
+            format!("{{\"email\":\"u{i}@example.com\",\"firstName\":\"Zoë {i}\",\"remarks\":\"{remarks}\"}}\n")
+                .bytes(),
+        );
+    }
+    assert!(bytes.len() > 64 * 1024);
+    bytes
+        .extend(b"{\"email\":\"ann@example.com\",\"firstName\":\"Jos\xe9\",\"lastName\":\"Ng\"}\n");
+    bytes.extend(b"{\"email\":\"b\xe9@example.com\",\"firstName\":\"Bob\"}\n");
+    bytes.extend(
+        b"{\"email\":\"dee@example.com\",\"firstName\":\"Dee\",\"tags\":[\"vip\",\"b\xe9ta\"]}\n",
+    );
+    let file = env.path("export.jsonl");
+    std::fs::write(&file, &bytes).unwrap();
+    let out = import(&env, &file, &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("(JSONL, UTF-8)"), "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!(report.len(), 63);
+    let line = |n: usize| &report[n - 1];
+    assert_eq!(line(61)["status"], "created");
+    assert!(
+        line(61)["warnings"]
+            .contains("column 'firstName': \"Jos\u{FFFD}\" left out: it is not valid UTF-8"),
+        "{:?}",
+        line(61)
+    );
+    assert_eq!(line(62)["status"], "invalid");
+    assert!(
+        line(62)["errors"].contains("column 'email'"),
+        "{:?}",
+        line(62)
+    );
+    assert_eq!(line(63)["status"], "created");
+    assert!(
+        line(63)["warnings"].contains("column 'tags'"),
+        "{:?}",
+        line(63)
+    );
+    let contacts = env.sandbox.contacts(LOCATION);
+    assert_eq!(contacts.len(), 62);
+    let ann = contacts
+        .iter()
+        .find(|c| c.email.as_deref() == Some("ann@example.com"))
+        .unwrap();
+    assert_eq!(
+        (ann.first_name.as_deref(), ann.last_name.as_deref()),
+        (None, Some("Ng"))
+    );
+    // No tag call for Dee: her only tags were in the value left out.
+    let dee = contacts
+        .iter()
+        .find(|c| c.email.as_deref() == Some("dee@example.com"))
+        .unwrap();
+    assert!(dee.tags.is_empty(), "{:?}", dee.tags);
+}
+
 #[test]
 fn blank_lines_are_skipped_and_line_numbers_kept() {
     check(

@@ -390,7 +390,9 @@ proptest! {
         let rec = Record {
             seq: 0,
             row: 1,
-            values: RecordValues::Object(entries.into_iter().collect()),
+            values: RecordValues::Object(
+                serde_json::Map::from_iter(entries).into(),
+            ),
         };
         let o = outcome(p.prepare(&rec));
         prop_assert_eq!(o.row, 1);

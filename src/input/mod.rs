@@ -43,13 +43,39 @@ pub enum RecordValues {
     /// CSV or sheet cells, aligned with `Reader::headers()`.
     Cells(CellRow),
     /// One JSONL object.
-    Object(serde_json::Map<String, serde_json::Value>),
+    Object(JsonRow),
     /// The record could not be read (bad JSON, a quote never closed …); the message says why.
     /// A CSV cell that is not text costs only itself (see [`CellRow::unreadable`]).
     Unreadable {
         column: Option<String>,
         message: String,
     },
+}
+
+/// One JSONL object, less the values in it that were not text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JsonRow {
+    pub map: serde_json::Map<String, serde_json::Value>,
+    /// Values on a line with bytes that are not UTF-8, taken out of `map`: (key, the value as
+    /// far as it reads, bad bytes as U+FFFD, why). The mapper leaves them out and names them.
+    pub unreadable: Vec<(String, String, String)>,
+}
+
+impl From<serde_json::Map<String, serde_json::Value>> for JsonRow {
+    fn from(map: serde_json::Map<String, serde_json::Value>) -> JsonRow {
+        JsonRow {
+            map,
+            unreadable: Vec::new(),
+        }
+    }
+}
+
+impl std::ops::Deref for JsonRow {
+    type Target = serde_json::Map<String, serde_json::Value>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.map
+    }
 }
 
 use std::fs::File;
@@ -891,21 +917,8 @@ fn json_values(line: &Line, name: &str, row: u64, limits: Limits) -> RecordValue
         );
     }
     // serde_json stops at 128 levels of nesting, so deep input cannot overflow the stack.
-    match serde_json::from_slice::<serde_json::Value>(&line.bytes) {
-        Ok(serde_json::Value::Object(map)) => {
-            for (key, value) in &map {
-                if longest_string(value) > limits.max_field {
-                    return unreadable(
-                        Some(key.clone()),
-                        format!(
-                            "{name}, line {row}, key '{key}': a value is longer than {} (--max-field-size); raise the limit if the value is real",
-                            human_size(limits.max_field)
-                        ),
-                    );
-                }
-            }
-            RecordValues::Object(map)
-        }
+    let row_values = match serde_json::from_slice::<serde_json::Value>(&line.bytes) {
+        Ok(serde_json::Value::Object(map)) => JsonRow::from(map),
         Ok(other) => {
             let kind = match other {
                 serde_json::Value::Array(_) => "a JSON array",
@@ -914,19 +927,75 @@ fn json_values(line: &Line, name: &str, row: u64, limits: Limits) -> RecordValue
                 serde_json::Value::Bool(_) => "a JSON boolean",
                 _ => "JSON null",
             };
-            unreadable(
+            return unreadable(
                 None,
                 format!("{name}, line {row}: the line is {kind}, expected an object"),
-            )
+            );
         }
-        Err(e) => unreadable(
-            None,
-            format!(
-                "{name}, line {row}, column {}: not valid JSON: {}",
-                e.column(),
-                json_message(&e)
-            ),
-        ),
+        Err(e) => match with_bad_bytes(&line.bytes) {
+            Some(values) => values,
+            None => {
+                return unreadable(
+                    None,
+                    format!(
+                        "{name}, line {row}, column {}: not valid JSON: {}",
+                        e.column(),
+                        json_message(&e)
+                    ),
+                )
+            }
+        },
+    };
+    for (key, value) in &row_values.map {
+        if longest_string(value) > limits.max_field {
+            return unreadable(
+                Some(key.clone()),
+                format!(
+                    "{name}, line {row}, key '{key}': a value is longer than {} (--max-field-size); raise the limit if the value is real",
+                    human_size(limits.max_field)
+                ),
+            );
+        }
+    }
+    RecordValues::Object(row_values)
+}
+
+/// A line whose JSON holds bytes that are not UTF-8, when it reads as an object once they
+/// are U+FFFD: each value (or key) they fall in costs only itself. `None` when the line is
+/// UTF-8 or is not an object even so (its own error then says why).
+fn with_bad_bytes(bytes: &[u8]) -> Option<JsonRow> {
+    std::str::from_utf8(bytes).err()?;
+    let text = String::from_utf8_lossy(bytes);
+    let serde_json::Value::Object(mut map) = serde_json::from_str(&text).ok()? else {
+        return None;
+    };
+    let why = "it is not valid UTF-8 (bad bytes shown as \u{FFFD}); save the file as UTF-8, or name its encoding with --encoding";
+    let bad: Vec<String> = map
+        .iter()
+        .filter(|(k, v)| k.contains('\u{FFFD}') || holds_replacement(v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let unreadable = bad
+        .into_iter()
+        .filter_map(|k| {
+            let shown = match map.remove(&k)? {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            Some((k, shown, why.to_owned()))
+        })
+        .collect();
+    Some(JsonRow { map, unreadable })
+}
+
+fn holds_replacement(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains('\u{FFFD}'),
+        serde_json::Value::Array(a) => a.iter().any(holds_replacement),
+        serde_json::Value::Object(o) => o
+            .iter()
+            .any(|(k, v)| k.contains('\u{FFFD}') || holds_replacement(v)),
+        _ => false,
     }
 }
 

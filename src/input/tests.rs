@@ -178,8 +178,30 @@ fn jsonl_bom_and_invalid_utf8() {
     .unwrap();
     let recs: Vec<_> = r.collect();
     assert!(matches!(&recs[0].values, RecordValues::Object(_)));
-    assert!(matches!(&recs[1].values, RecordValues::Unreadable { .. }));
+    // The bad value is taken out and kept as far as it reads; the line's other values stay.
+    match &recs[1].values {
+        RecordValues::Object(o) => {
+            assert!(o.map.is_empty());
+            assert_eq!(o.unreadable.len(), 1);
+            let (key, shown, why) = &o.unreadable[0];
+            assert_eq!((key.as_str(), shown.as_str()), ("a", "\u{FFFD}"));
+            assert!(why.contains("UTF-8") && why.contains("--encoding"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
     assert!(matches!(&recs[2].values, RecordValues::Object(_)));
+    // Bad bytes that break the JSON itself still cost the line, as bad JSON.
+    let text = b"{\"a\":1}\n{\"a\xff\":\n".to_vec();
+    let r = Reader::from_reader(
+        Box::new(std::io::Cursor::new(text)),
+        "x.ndjson",
+        &InputOptions::default(),
+    )
+    .unwrap();
+    let recs: Vec<_> = r.collect();
+    assert!(
+        matches!(&recs[1].values, RecordValues::Unreadable { message, .. } if message.contains("line 2"))
+    );
 }
 
 #[test]

@@ -41,7 +41,7 @@ impl Sample {
                 RecordValues::Cells(cells) => s.rows.push(cells.to_vec()),
                 RecordValues::Object(obj) => {
                     let mut row = vec![String::new(); s.headers.len()];
-                    for (k, v) in obj {
+                    for (k, v) in obj.map {
                         let text = match v {
                             Value::String(t) => t,
                             Value::Null => String::new(),

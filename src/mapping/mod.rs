@@ -1181,7 +1181,10 @@ impl Mapper {
                 out.errors.push(RowError::new(None, message.clone()));
             }
             RecordValues::Cells(cells) => self.map_cells(cells, &mut out),
-            RecordValues::Object(obj) => self.map_object(obj, &mut out),
+            RecordValues::Object(obj) => {
+                self.map_object(obj, &mut out);
+                self.name_unreadable(&obj.unreadable, &mut out);
+            }
         }
         for (target, value) in &self.constants {
             let present = target.single_valued() && out.values.iter().any(|v| v.target == *target);
@@ -1332,6 +1335,23 @@ impl Mapper {
             push_json(out, &mut seen, key, key, &rule, value);
         }
         push_later(out, later);
+    }
+
+    /// JSONL values that were not text: left out, and named when they would have been sent
+    /// (or when their key is what could not be read, so whether is unknown).
+    fn name_unreadable(&self, bad: &[(String, String, String)], out: &mut MappedRow<'_>) {
+        for (key, shown, why) in bad {
+            let target = match self.json_rule(key) {
+                Some(rule) if rule.target != Target::Ignore => rule.target,
+                Some(_) => continue,
+                None if key.contains('\u{FFFD}') || normalise(key) == "customfields" => {
+                    Target::Ignore
+                }
+                None => continue,
+            };
+            let e = crate::validation::left_out(Some(key), shown, why);
+            out.cell_errors.push((target, e));
+        }
     }
 
     fn json_rule(&self, key: &str) -> Option<Rule> {

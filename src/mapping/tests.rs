@@ -17,7 +17,7 @@ fn obj_record(v: Value) -> Record {
     Record {
         seq: 0,
         row: 1,
-        values: RecordValues::Object(v.as_object().unwrap().clone()),
+        values: RecordValues::Object(v.as_object().unwrap().clone().into()),
     }
 }
 
@@ -715,4 +715,72 @@ fn transforms_in_a_mapping_file() {
 fn the_sample_mapping_file_still_parses() {
     let text = include_str!("../../samples/mapping.toml");
     MappingSpec::parse(text, "samples/mapping.toml").unwrap();
+}
+
+#[test]
+fn values_that_were_not_text_are_named_only_where_they_would_have_been_sent() {
+    let m = Mapper::new(None, None).unwrap();
+    let mut record = obj_record(json!({"email": "a@x.com"}));
+    let RecordValues::Object(o) = &mut record.values else {
+        unreachable!()
+    };
+    let why = "it is not valid UTF-8".to_owned();
+    for (key, shown) in [
+        ("firstName", "Jos\u{FFFD}"),
+        ("remarks", "x\u{FFFD}"),
+        ("Nam\u{FFFD}", "y"),
+    ] {
+        o.unreadable.push((key.into(), shown.into(), why.clone()));
+    }
+    let row = m.map(&record);
+    let named: Vec<_> = row
+        .cell_errors
+        .iter()
+        .map(|(t, e)| (t.clone(), e.to_string()))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            (
+                Target::Field(Field::FirstName),
+                "column 'firstName': \"Jos\u{FFFD}\" left out: it is not valid UTF-8".to_owned()
+            ),
+            // The key itself is unreadable: whether it would have been sent is unknown.
+            (
+                Target::Ignore,
+                "column 'Nam\u{FFFD}': \"y\" left out: it is not valid UTF-8".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(
+        find(&row, &Target::Field(Field::Email)),
+        Some(&text("a@x.com"))
+    );
+}
+
+#[test]
+fn an_unreadable_cell_is_named_when_mapped_and_costs_nothing_when_not() {
+    let h = hdrs(&["email", "first_name", "remarks"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    let mut cells: crate::input::CellRow = ["a@x.com", "An\u{FFFD}n", "r\u{FFFD}"]
+        .into_iter()
+        .collect();
+    cells.mark_unreadable(1, "it contains a NUL byte".into());
+    cells.mark_unreadable(2, "it contains a NUL byte".into());
+    let record = Record {
+        seq: 0,
+        row: 2,
+        values: RecordValues::Cells(cells),
+    };
+    let row = m.map(&record);
+    assert_eq!(row.cell_errors.len(), 1, "{:?}", row.cell_errors);
+    assert_eq!(
+        row.cell_errors[0].1.to_string(),
+        "column 'first_name': \"An\u{FFFD}n\" left out: it contains a NUL byte"
+    );
+    assert_eq!(find(&row, &Target::Field(Field::FirstName)), None);
+    assert_eq!(
+        find(&row, &Target::Field(Field::Email)),
+        Some(&text("a@x.com"))
+    );
 }

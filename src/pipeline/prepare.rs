@@ -138,7 +138,7 @@ impl Preparer {
                         .unwrap_or_else(|| Arc::from(Vec::new())),
                     cells: cells.to_vec(),
                 },
-                RecordValues::Object(o) => RawRecord::Object(o.clone()),
+                RecordValues::Object(o) => RawRecord::Object(o.map.clone()),
                 RecordValues::Unreadable { .. } => RawRecord::Unreadable,
             })
         })
