@@ -627,7 +627,8 @@ fn bad_bytes_in_jsonl_values_cost_those_values_only() {
     );
     let file = env.path("export.jsonl");
     std::fs::write(&file, &bytes).unwrap();
-    let out = import(&env, &file, &[]);
+    let rejects = env.path("rejects.jsonl");
+    let out = import(&env, &file, &["--rejects", rejects.to_str().unwrap()]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     assert!(stderr(&out).contains("(JSONL, UTF-8)"), "{}", stderr(&out));
     let report = read_report(&env.path("report.csv"));
@@ -645,6 +646,13 @@ fn bad_bytes_in_jsonl_values_cost_those_values_only() {
         line(62)["errors"].contains("column 'email'"),
         "{:?}",
         line(62)
+    );
+    // The rejects file shows the value as far as it reads, to fix it there.
+    let rejected = std::fs::read_to_string(&rejects).unwrap();
+    assert_eq!(rejected.lines().count(), 1, "{rejected}");
+    assert!(
+        rejected.contains("\"email\":\"b\u{FFFD}@example.com\""),
+        "{rejected}"
     );
     assert_eq!(line(63)["status"], "created");
     assert!(

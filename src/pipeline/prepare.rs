@@ -138,7 +138,15 @@ impl Preparer {
                         .unwrap_or_else(|| Arc::from(Vec::new())),
                     cells: cells.to_vec(),
                 },
-                RecordValues::Object(o) => RawRecord::Object(o.map.clone()),
+                RecordValues::Object(o) => {
+                    // Values left out as unreadable go back in as far as they read, so the
+                    // rejects file shows what to fix.
+                    let mut map = o.map.clone();
+                    for (key, shown, _) in &o.unreadable {
+                        map.insert(key.clone(), serde_json::Value::String(shown.clone()));
+                    }
+                    RawRecord::Object(map)
+                }
                 RecordValues::Unreadable { .. } => RawRecord::Unreadable,
             })
         })
