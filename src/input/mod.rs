@@ -359,7 +359,7 @@ const SPLIT_FROM_BYTES: u64 = 8 * 1024 * 1024;
 /// [`Reader::look_at_each`] over a large plain UTF-8 CSV file on two threads: the first half
 /// here (`first`), the second on a thread of its own (`second`), from the start of a line
 /// near the middle. That line starts a record unless a quoted cell runs across it, and then
-/// the first half, read up to it alone, ends in a problem record: the halves are discarded
+/// the first half, read up to it alone, ends inside a quoted cell: the halves are discarded
 /// (`None`), as when the file cannot be split (small, not CSV, not UTF-8); the caller then
 /// reads it whole. `reader` (freshly opened on `path`, not read from) only says how.
 /// Returns how many records there were, and both halves' results. The second half counts
@@ -417,7 +417,8 @@ pub fn look_at_each_in_halves<T: Send>(
             })
             .ok()?;
         let n = head.look_at_each(|v| see(&mut first, v));
-        let clean = matches!(&head.inner, Inner::Csv { stream, .. } if stream.problems == 0);
+        // Any other problem record is one a single read has too, in the same place.
+        let clean = matches!(&head.inner, Inner::Csv { stream, .. } if !stream.ended_in_quote);
         let (m, second) = later.join().ok()?;
         clean.then_some((n + m, first, second))
     })

@@ -730,3 +730,38 @@ fn a_file_is_split_only_where_no_quoted_cell_runs_across() {
     let small = file(&dir, "small.csv", b"Email\nx@example.com\n");
     assert!(!halves_agree(&small, &opts));
 }
+
+#[test]
+fn problem_records_in_the_first_half_do_not_stop_the_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = InputOptions {
+        limits: Limits {
+            max_field: 4096,
+            max_row: 16 << 10,
+        },
+        ..InputOptions::default()
+    };
+    let mut csv = b"Email,Notes\n".to_vec();
+    let mut i = 0;
+    while csv.len() < 9 << 20 {
+        csv.extend(format!("p{i}@example.com,\"two\nlines\"\n").as_bytes());
+        if i % 50_000 == 100 && csv.len() < 3 << 20 {
+            // A stray quote (text after the closing one), a cell past --max-field-size, and
+            // two quotes never closed (each runs past the limit; the parity stays even).
+            csv.extend(b"s@example.com,\"a\nb\"c\n");
+            csv.extend(format!("f@example.com,{}\n", "x".repeat(5000)).as_bytes());
+            for _ in 0..2 {
+                csv.extend(b"u@example.com,\"open\n");
+                csv.extend("line\n".repeat(1000).as_bytes());
+            }
+        }
+        i += 1;
+    }
+    let path = file(&dir, "problems.csv", &csv);
+    let problems = each(&path, &opts)
+        .iter()
+        .filter(|v| matches!(v, RecordValues::Unreadable { .. }))
+        .count();
+    assert!(problems >= 4 * 3, "{problems} problem records");
+    assert!(halves_agree(&path, &opts), "the halves were discarded");
+}
