@@ -312,11 +312,68 @@ impl Reader {
     }
 }
 
+/// A record as a pass that only looks at some cells sees it (the pre-pass): a CSV record's
+/// bytes as read, checked as text only for what is asked, or the values the iterator gives.
+pub enum Look<'a> {
+    Raw {
+        bytes: &'a [u8],
+        ends: &'a [usize],
+        /// For [`Look::to_values`] only.
+        headers: &'a [String],
+        name: &'a str,
+        row: u64,
+    },
+    Values(&'a RecordValues),
+}
+
+impl Look<'_> {
+    /// Cell `i`, when the record has it as text. A record with a bad cell elsewhere can still
+    /// give this one: only [`Look::is_cells`] says whether the run reads the record's cells.
+    pub fn cell(&self, i: usize) -> Option<&str> {
+        match self {
+            Look::Raw { bytes, ends, .. } => {
+                let end = *ends.get(i)?;
+                let start = if i == 0 { 0 } else { ends[i - 1] };
+                std::str::from_utf8(&bytes[start..end]).ok()
+            }
+            Look::Values(RecordValues::Cells(c)) => c.get(i),
+            Look::Values(_) => None,
+        }
+    }
+
+    /// Whether the iterator gives this record as [`RecordValues::Cells`] (the whole record
+    /// checked, as [`csv_values`] does).
+    pub fn is_cells(&self) -> bool {
+        match self {
+            Look::Raw { bytes, ends, .. } => text_cells(bytes, ends).is_some(),
+            Look::Values(v) => matches!(v, RecordValues::Cells(_)),
+        }
+    }
+
+    /// The values the iterator gives for this record.
+    pub fn to_values(&self) -> RecordValues {
+        match self {
+            Look::Raw {
+                bytes,
+                ends,
+                headers,
+                name,
+                row,
+            } => {
+                let mut cells = CellRow::default();
+                csv_values(bytes, ends, headers, name, *row, &mut cells)
+                    .unwrap_or(RecordValues::Cells(cells))
+            }
+            Look::Values(v) => (*v).clone(),
+        }
+    }
+}
+
 impl Reader {
-    /// Every record left, in order, as the iterator gives them, but for CSV in one reused
-    /// buffer instead of a `Record` each: for a pass that only looks (the pre-pass). Returns
-    /// how many there were.
-    pub fn look_at_each(&mut self, mut f: impl FnMut(&RecordValues)) -> u64 {
+    /// Every record left, in order, as the iterator gives them, but for CSV as read (nothing
+    /// copied, nothing checked unless asked): for a pass that only looks (the pre-pass).
+    /// Returns how many there were.
+    pub fn look_at_each(&mut self, mut f: impl FnMut(&Look)) -> u64 {
         let mut n = 0;
         let name = self.name.as_str();
         if let (
@@ -326,17 +383,21 @@ impl Reader {
             false,
         ) = (&mut self.inner, self.done)
         {
-            let mut reused = RecordValues::Cells(CellRow::default());
-            loop {
-                let RecordValues::Cells(cells) = &mut reused else {
-                    unreachable!("only cells are kept")
-                };
-                let Some((_, other)) = next_csv(stream, headers, name, cells, &mut self.done)
-                else {
-                    break;
-                };
+            while let Some((row, other)) = next_csv_raw(stream, headers, name, &mut self.done) {
                 n += 1;
-                f(other.as_ref().unwrap_or(&reused));
+                match other {
+                    Some(values) => f(&Look::Values(&values)),
+                    None => {
+                        let (bytes, ends) = stream.record();
+                        f(&Look::Raw {
+                            bytes,
+                            ends,
+                            headers,
+                            name,
+                            row,
+                        });
+                    }
+                }
                 if self.done {
                     break;
                 }
@@ -347,7 +408,7 @@ impl Reader {
         }
         for record in self.by_ref() {
             n += 1;
-            f(&record.values);
+            f(&Look::Values(&record.values));
         }
         n
     }
@@ -371,7 +432,7 @@ pub fn look_at_each_in_halves<T: Send>(
     opts: &InputOptions,
     mut first: T,
     mut second: T,
-    see: impl Fn(&mut T, &RecordValues) + Sync,
+    see: impl Fn(&mut T, &Look) + Sync,
 ) -> Option<(u64, T, T)> {
     let (
         Inner::Csv {
@@ -472,6 +533,22 @@ fn next_csv(
     cells: &mut CellRow,
     done: &mut bool,
 ) -> Option<(u64, Option<RecordValues>)> {
+    let (row, other) = next_csv_raw(stream, headers, name, done)?;
+    if other.is_some() {
+        return Some((row, other));
+    }
+    let (bytes, ends) = stream.record();
+    Some((row, csv_values(bytes, ends, headers, name, row, cells)))
+}
+
+/// The next non-blank CSV record's row, its cells left in `stream.record()`, or (when it
+/// cannot be read) what stands for them. `None` at the end; `done` set after a read error.
+fn next_csv_raw(
+    stream: &mut CsvStream,
+    headers: &[String],
+    name: &str,
+    done: &mut bool,
+) -> Option<(u64, Option<RecordValues>)> {
     loop {
         match stream.next_record() {
             Ok(None) => return None,
@@ -481,11 +558,11 @@ fn next_csv(
                     let limits = stream.limits();
                     return Some((row, Some(problem_values(p, name, row, headers, limits))));
                 }
-                let (bytes, ends) = stream.record();
+                let (bytes, _) = stream.record();
                 if bytes.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
-                return Some((row, csv_values(bytes, ends, headers, name, row, cells)));
+                return Some((row, None));
             }
             Err(e) => {
                 // Only I/O can fail here; stop after it.
@@ -743,6 +820,12 @@ fn problem_values(
     }
 }
 
+/// A record's bytes as one text, when every cell is text without a NUL.
+fn text_cells<'a>(bytes: &'a [u8], ends: &[usize]) -> Option<&'a str> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    (!text.contains('\0') && ends.iter().all(|&e| text.is_char_boundary(e))).then_some(text)
+}
+
 /// The record's cells (`bytes`, cell `ends` as csv_core lays them out) put in `cells`,
 /// checked as a whole: one UTF-8 check and one copy for the usual row, each cell on its own
 /// only to say which one is bad (then returned instead).
@@ -754,11 +837,9 @@ fn csv_values(
     row: u64,
     cells: &mut CellRow,
 ) -> Option<RecordValues> {
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        if !text.contains('\0') && ends.iter().all(|&e| text.is_char_boundary(e)) {
-            cells.set(text, ends);
-            return None;
-        }
+    if let Some(text) = text_cells(bytes, ends) {
+        cells.set(text, ends);
+        return None;
     }
     let mut start = 0;
     for (i, &end) in ends.iter().enumerate() {

@@ -600,14 +600,14 @@ fn looking_at_each_record_sees_what_the_iterator_gives() {
     let want: Vec<RecordValues> = csv(text).map(|r| r.values).collect();
     let mut seen = Vec::new();
     let mut reader = csv(text);
-    let n = reader.look_at_each(|v| seen.push(v.clone()));
+    let n = reader.look_at_each(|v| seen.push(v.to_values()));
     assert_eq!(n, want.len() as u64);
     assert_eq!(seen, want);
     assert!(reader.next().is_none());
     // Valid UTF-8 (not read as a legacy code page): the cells as written, a NUL unreadable.
     let text = "a,b,c\n\"é\",éé,\nn\0l,2\n".as_bytes();
     let mut seen = Vec::new();
-    assert_eq!(csv(text).look_at_each(|v| seen.push(v.clone())), 2);
+    assert_eq!(csv(text).look_at_each(|v| seen.push(v.to_values())), 2);
     assert!(
         matches!(&seen[0], RecordValues::Cells(c) if c.iter().collect::<Vec<_>>() == ["é", "éé", ""])
     );
@@ -656,7 +656,7 @@ fn a_large_file_read_in_two_halves_gives_every_record_once_in_order() {
     let opts = InputOptions::default();
     let want = each(&path, &opts);
     let reader = Reader::open(&path, &opts).unwrap();
-    let see = |seen: &mut Vec<RecordValues>, v: &RecordValues| seen.push(v.clone());
+    let see = |seen: &mut Vec<RecordValues>, v: &Look| seen.push(v.to_values());
     let (n, mut first, second) =
         look_at_each_in_halves(&reader, &path, &opts, Vec::new(), Vec::new(), see).unwrap();
     assert!(!first.is_empty() && !second.is_empty());
@@ -672,7 +672,7 @@ fn a_large_file_read_in_two_halves_gives_every_record_once_in_order() {
 /// read.
 fn halves_agree(path: &std::path::Path, opts: &InputOptions) -> bool {
     let reader = Reader::open(path, opts).unwrap();
-    let see = |seen: &mut Vec<RecordValues>, v: &RecordValues| seen.push(v.clone());
+    let see = |seen: &mut Vec<RecordValues>, v: &Look| seen.push(v.to_values());
     let Some((n, mut first, second)) =
         look_at_each_in_halves(&reader, path, opts, Vec::new(), Vec::new(), see)
     else {

@@ -17,7 +17,7 @@ use super::run::{lacks_location, validation, RunConfig, RunError};
 use crate::api::batch_window::Window;
 use crate::api::calls::{BulkPlan, BulkTally, MAX_BUSINESS_BATCH, TRACKED_IN_ALL};
 use crate::api::RateLimit;
-use crate::input::{self, Format, Reader, Record, RecordValues};
+use crate::input::{self, Format, Look, Reader, Record};
 use crate::mapping::Mapper;
 use crate::plan::{Estimate, LocationTally};
 use crate::state::store;
@@ -125,7 +125,7 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
         None => match (!want.fingerprint)
             .then(|| {
                 let scan = facts.dates.clone();
-                let see = |d: &mut DateScan, v: &RecordValues| d.see(v);
+                let see = |d: &mut DateScan, r: &Look| d.look(r);
                 input::look_at_each_in_halves(
                     &reader,
                     &cfg.input,
@@ -142,7 +142,7 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
                 facts.dates.merge_later(second);
                 rows
             }
-            None => reader.look_at_each(|values| facts.dates.see(values)),
+            None => reader.look_at_each(|r| facts.dates.look(r)),
         },
     };
     drop(reader);
