@@ -415,7 +415,7 @@ impl Reader {
 }
 
 /// Below this size a file is looked at on one thread: a second one would not pay.
-const SPLIT_FROM_BYTES: u64 = 8 * 1024 * 1024;
+pub const SPLIT_FROM_BYTES: u64 = 8 * 1024 * 1024;
 
 /// [`Reader::look_at_each`] over a large plain UTF-8 CSV file on two threads: the first half
 /// here (`first`), the second on a thread of its own (`second`), from the start of a line

@@ -75,6 +75,13 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
         })
     })?;
     let mapper = Mapper::new(cfg.mapping.as_ref(), reader.headers())?;
+    let validator = Validator::new(validation(cfg))?;
+    // Rows are validated after this read, except for a tally: the phone metadata can load
+    // meanwhile. Not for a small file, where the thread's memory would show and the time not.
+    let large = std::fs::metadata(&cfg.input).is_ok_and(|m| m.len() >= input::SPLIT_FROM_BYTES);
+    if !want.tally && large && mapper.may_read_phones() {
+        validator.warm_up_phones();
+    }
     if want.tally && lacks_location(cfg, &mapper, &reader) {
         return Err(RunError::NoLocation);
     }
@@ -104,7 +111,6 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
         .then(|| cfg.location.clone())
         .flatten();
     let preparer = if want.tally {
-        let validator = Validator::new(validation(cfg))?;
         let declared = CustomFieldSet::declared(mapper.declared_custom_fields());
         Some(Preparer {
             declared,
