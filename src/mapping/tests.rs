@@ -716,3 +716,13 @@ fn the_sample_mapping_file_still_parses() {
     let text = include_str!("../../samples/mapping.toml");
     MappingSpec::parse(text, "samples/mapping.toml").unwrap();
 }
+
+#[test]
+fn a_mapper_knows_whether_rows_may_hold_a_phone() {
+    let with = hdrs(&["Email", "Mobile Phone"]);
+    assert!(Mapper::new(None, Some(&with)).unwrap().may_read_phones());
+    let without = hdrs(&["Email", "First Name"]);
+    assert!(!Mapper::new(None, Some(&without)).unwrap().may_read_phones());
+    // JSONL: the keys come with the rows.
+    assert!(Mapper::new(None, None).unwrap().may_read_phones());
+}
