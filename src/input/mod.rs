@@ -419,13 +419,15 @@ pub const SPLIT_FROM_BYTES: u64 = 8 * 1024 * 1024;
 
 /// [`Reader::look_at_each`] over a large plain UTF-8 CSV file on two threads: the first half
 /// here (`first`), the second on a thread of its own (`second`), from the start of a line
-/// near the middle. That line starts a record unless a quoted cell runs across it, and then
-/// the first half, read up to it alone, ends inside a quoted cell: the halves are discarded
-/// (`None`), as when the file cannot be split (small, not CSV, not UTF-8); the caller then
-/// reads it whole. `reader` (freshly opened on `path`, not read from) only says how.
-/// Returns how many records there were, and both halves' results. The second half counts
-/// rows from where it starts: only its unreadable records' messages (which name a row)
-/// differ from one read's.
+/// near the middle. That thread finds the line while this one starts reading (reading for
+/// quotes runs far ahead of parsing); without one, this thread reads the whole file and
+/// `second` comes back as given. The line starts a record unless a quoted cell runs across
+/// it, and then the first half, read up to it alone, ends inside a quoted cell: the halves
+/// are discarded (`None`), as when the file cannot be split this way (small, not CSV, not
+/// UTF-8); the caller then reads it whole. `reader` (freshly opened on `path`, not read
+/// from) only says how. Returns how many records there were, and both halves' results. The
+/// second half counts rows from where it starts: only its unreadable records' messages
+/// (which name a row) differ from one read's.
 pub fn look_at_each_in_halves<T: Send>(
     reader: &Reader,
     path: &Path,
@@ -449,40 +451,85 @@ pub fn look_at_each_in_halves<T: Send>(
     if size < SPLIT_FROM_BYTES {
         return None;
     }
-    let split = outside_quotes_near(path, size / 2)?;
-    let mut tail_file = File::open(path).ok()?;
-    tail_file.seek(std::io::SeekFrom::Start(split)).ok()?;
-    let mut tail = Reader {
-        name: reader.name.clone(),
-        inner: Inner::Csv {
-            stream: Box::new(CsvStream::new(
-                Box::new(tail_file),
-                *delimiter,
-                stream.limits(),
-            )),
-            headers: headers.clone(),
-            delimiter: *delimiter,
-        },
-        seq: 0,
-        done: false,
-        encoding: reader.encoding,
-    };
-    let mut head = Reader::open_through(path, opts, |f| Box::new(f.take(split))).ok()?;
+    let mid = size / 2;
+    let (tell, told) = std::sync::mpsc::sync_channel(1);
+    let (name, headers, delimiter) = (reader.name.clone(), headers.clone(), *delimiter);
+    let (limits, encoding) = (stream.limits(), reader.encoding);
     let see = &see;
     std::thread::scope(|s| {
         let later = std::thread::Builder::new()
             .name("ghl-import-scan".into())
             .spawn_scoped(s, move || {
+                let split = outside_quotes_near(path, mid);
+                let _ = tell.send(split);
+                let Some(split) = split else {
+                    return Some((false, 0, second));
+                };
+                let mut tail_file = File::open(path).ok()?;
+                tail_file.seek(std::io::SeekFrom::Start(split)).ok()?;
+                let mut tail = Reader {
+                    name,
+                    inner: Inner::Csv {
+                        stream: Box::new(CsvStream::new(Box::new(tail_file), delimiter, limits)),
+                        headers,
+                        delimiter,
+                    },
+                    seq: 0,
+                    done: false,
+                    encoding,
+                };
                 let n = tail.look_at_each(|v| see(&mut second, v));
-                (n, second)
+                Some((true, n, second))
             })
             .ok()?;
-        let n = head.look_at_each(|v| see(&mut first, v));
+        let head = Reader::open_through(path, opts, |file| {
+            Box::new(FirstHalf {
+                file,
+                at: 0,
+                mid,
+                end: None,
+                told,
+            })
+        });
+        let n = head
+            .ok()
+            .map(|mut head| (head.look_at_each(|v| see(&mut first, v)), head));
+        let (split, m, second) = later.join().ok()??;
+        let (n, head) = n?;
         // Any other problem record is one a single read has too, in the same place.
-        let clean = matches!(&head.inner, Inner::Csv { stream, .. } if !stream.ended_in_quote);
-        let (m, second) = later.join().ok()?;
+        let clean =
+            !split || matches!(&head.inner, Inner::Csv { stream, .. } if !stream.ended_in_quote);
         clean.then_some((n + m, first, second))
     })
+}
+
+/// The first half of a split file, read from its start at once: up to `mid` freely, then
+/// only up to the split the other thread finds (to the end without one).
+struct FirstHalf {
+    file: File,
+    at: u64,
+    mid: u64,
+    /// The split once told: `Some(None)` when there is none.
+    end: Option<Option<u64>>,
+    told: std::sync::mpsc::Receiver<Option<u64>>,
+}
+
+impl Read for FirstHalf {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let want = buf.len() as u64;
+        let n = if self.at + want <= self.mid {
+            want
+        } else {
+            // The split is never before `mid`: it is needed only to read past it.
+            let end = *self
+                .end
+                .get_or_insert_with(|| self.told.recv().ok().flatten());
+            end.map_or(want, |end| want.min(end.saturating_sub(self.at)))
+        };
+        let n = self.file.read(&mut buf[..n as usize])?;
+        self.at += n as u64;
+        Ok(n)
+    }
 }
 
 /// The start of the first line from `mid` on that no quoted cell runs across, by the parity

@@ -726,6 +726,18 @@ fn a_file_is_split_only_where_no_quoted_cell_runs_across() {
     assert!(each(&path, &opts)
         .iter()
         .all(|v| matches!(v, RecordValues::Cells(_))));
+    // No line end for megabytes after the middle: no split, the file is read whole here.
+    let mut csv = b"Email,Notes\n".to_vec();
+    filler(&mut csv, 5 << 20);
+    csv.extend(b"w@example.com,");
+    csv.extend("x".repeat(6 << 20).as_bytes());
+    csv.extend(b"\ny@example.com,z\n");
+    let path = file(&dir, "wide.csv", &csv);
+    assert!(halves_agree(&path, &opts));
+    let reader = Reader::open(&path, &opts).unwrap();
+    let see = |n: &mut u64, _: &Look| *n += 1;
+    let (n, first, second) = look_at_each_in_halves(&reader, &path, &opts, 0, 0, see).unwrap();
+    assert_eq!((n, first, second), (n, n, 0));
     // A file below the split size is read on one thread.
     let small = file(&dir, "small.csv", b"Email\nx@example.com\n");
     assert!(!halves_agree(&small, &opts));
