@@ -1,13 +1,21 @@
 //! One record's cells in one buffer: their text back to back and where each ends, as csv's
-//! `StringRecord` keeps them. Two allocations per row instead of one per cell, freed on
-//! another thread than the one that read them.
+//! `StringRecord` keeps them. One allocation per row instead of one per cell (the ends of a
+//! row's first cells are kept inline), freed on another thread than the one that read them.
 
 use std::fmt;
+
+/// Cell ends kept without an allocation: rows with more cells put the rest in a `Vec`.
+const INLINE: usize = 16;
 
 #[derive(Clone, Default)]
 pub struct CellRow {
     text: String,
-    ends: Vec<usize>,
+    /// How many cells there are.
+    len: usize,
+    /// Where each of the first `INLINE` cells ends (on char boundaries).
+    inline: [usize; INLINE],
+    /// Where each further cell ends.
+    more: Vec<usize>,
     /// Cells whose bytes could not be read as text (by index), and why. Their text is what
     /// could be read, bad bytes shown as U+FFFD: the mapper leaves them out and names them.
     unreadable: Vec<(usize, String)>,
@@ -19,17 +27,39 @@ impl CellRow {
     pub(super) fn set(&mut self, text: &str, ends: &[usize]) {
         self.clear();
         self.text.push_str(text);
-        self.ends.extend_from_slice(ends);
+        let (first, rest) = ends.split_at(ends.len().min(INLINE));
+        self.inline[..first.len()].copy_from_slice(first);
+        self.more.extend_from_slice(rest);
+        self.len = ends.len();
+    }
+
+    fn push_end(&mut self, end: usize) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = end,
+            None => self.more.push(end),
+        }
+        self.len += 1;
+    }
+
+    fn end(&self, i: usize) -> Option<usize> {
+        if i >= self.len {
+            return None;
+        }
+        match self.inline.get(i) {
+            Some(&end) => Some(end),
+            None => self.more.get(i - INLINE).copied(),
+        }
     }
 
     pub fn push(&mut self, cell: &str) {
         self.text.push_str(cell);
-        self.ends.push(self.text.len());
+        self.push_end(self.text.len());
     }
 
     pub fn clear(&mut self) {
         self.text.clear();
-        self.ends.clear();
+        self.len = 0;
+        self.more.clear();
         self.unreadable.clear();
     }
 
@@ -46,18 +76,18 @@ impl CellRow {
     }
 
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.len == 0
     }
 
     pub fn get(&self, i: usize) -> Option<&str> {
-        let end = *self.ends.get(i)?;
+        let end = self.end(i)?;
         let start = match i {
             0 => 0,
-            _ => self.ends[i - 1],
+            _ => self.end(i - 1)?,
         };
         self.text.get(start..end)
     }
@@ -68,8 +98,8 @@ impl CellRow {
 
     /// Pads with empty cells up to `n`.
     pub fn pad_to(&mut self, n: usize) {
-        while self.ends.len() < n {
-            self.ends.push(self.text.len());
+        while self.len < n {
+            self.push_end(self.text.len());
         }
     }
 
@@ -96,7 +126,9 @@ impl From<Vec<String>> for CellRow {
 
 impl PartialEq for CellRow {
     fn eq(&self, other: &CellRow) -> bool {
-        self.text == other.text && self.ends == other.ends && self.unreadable == other.unreadable
+        self.text == other.text
+            && (0..self.len.max(other.len)).all(|i| self.end(i) == other.end(i))
+            && self.unreadable == other.unreadable
     }
 }
 
@@ -146,6 +178,40 @@ mod tests {
         padded.pad_to(6);
         assert_eq!(padded.get(5), Some(""));
         assert_eq!(format!("{row:?}"), r#"["a", "", "héllo", ""]"#);
+    }
+
+    #[test]
+    fn rows_past_the_inline_ends_keep_every_cell() {
+        let cells: Vec<String> = (0..40)
+            .map(|i| "é".repeat(i % 3) + &i.to_string())
+            .collect();
+        for n in [0, 1, 15, 16, 17, 40] {
+            let row: CellRow = cells[..n].iter().collect();
+            assert_eq!(row.len(), n);
+            assert_eq!(row, cells[..n].to_vec());
+            assert_eq!(row.get(n), None);
+            let mut set = CellRow::default();
+            set.push("left over");
+            let mut text = String::new();
+            let mut ends = Vec::new();
+            for c in &cells[..n] {
+                text.push_str(c);
+                ends.push(text.len());
+            }
+            set.set(&text, &ends);
+            assert!(set == row);
+            let mut padded = row.clone();
+            padded.pad_to(n + 20);
+            assert_eq!(padded.len(), n + 20);
+            assert_eq!(padded.get(n + 19), Some(""));
+            assert_eq!(
+                padded.iter().take(n).collect::<Vec<_>>(),
+                cells[..n].to_vec()
+            );
+        }
+        let a: CellRow = ["a", "b"].into_iter().collect();
+        let b: CellRow = ["ab"].into_iter().collect();
+        assert!(a != b);
     }
 
     #[test]

@@ -202,8 +202,9 @@ pub(super) struct CsvStream {
     scratch: Vec<u8>,
     scratch_ends: Vec<usize>,
     last_row: u64,
-    /// Records that came out with a problem so far.
-    pub problems: u64,
+    /// The input ended inside a quoted cell: read up to a point (a half of a split file),
+    /// the point was not a record's end.
+    pub ended_in_quote: bool,
 }
 
 impl CsvStream {
@@ -238,7 +239,7 @@ impl CsvStream {
             scratch: vec![0; CHUNK],
             scratch_ends: vec![0; 1024],
             last_row: 0,
-            problems: 0,
+            ended_in_quote: false,
         }
     }
 
@@ -366,6 +367,7 @@ impl CsvStream {
                 | csv_core::ReadRecordResult::OutputEndsFull => continue,
                 csv_core::ReadRecordResult::Record => {
                     if self.eof && self.tracker.state == Q::Quoted {
+                        self.ended_in_quote = true;
                         let column = self.tracker.column;
                         if self.tracker.quote_has_newline && self.raw_complete {
                             self.resume_after_quote(self.tracker.quote_at);
@@ -385,7 +387,6 @@ impl CsvStream {
     fn finish(&mut self, problem: Option<Problem>) -> RecordInfo {
         if problem.is_some() {
             self.ends_len = 0;
-            self.problems += 1;
         }
         let row = self.last_row + 1 + self.tracker.blank_lines;
         self.last_row = row;

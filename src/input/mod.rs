@@ -339,11 +339,47 @@ impl Reader {
     }
 }
 
+/// A record as a pass that only looks at some cells sees it (the pre-pass): a CSV record's
+/// bytes as read, checked as text only for what is asked, or the values the iterator gives.
+pub enum Look<'a> {
+    Raw { bytes: &'a [u8], ends: &'a [usize] },
+    Values(&'a RecordValues),
+}
+
+impl Look<'_> {
+    /// Cell `i`, when the record has it as text the run reads (a cell with bad bytes or a
+    /// NUL is left out, as [`csv_values`] marks it; the record's other cells still count).
+    pub fn cell(&self, i: usize) -> Option<&str> {
+        match self {
+            Look::Raw { bytes, ends } => {
+                let end = *ends.get(i)?;
+                let start = if i == 0 { 0 } else { ends[i - 1] };
+                let text = std::str::from_utf8(&bytes[start..end]).ok()?;
+                (!text.contains('\0')).then_some(text)
+            }
+            Look::Values(RecordValues::Cells(c)) if c.unreadable(i).is_none() => c.get(i),
+            Look::Values(_) => None,
+        }
+    }
+
+    /// The values the iterator gives for this record.
+    pub fn to_values(&self) -> RecordValues {
+        match self {
+            Look::Raw { bytes, ends } => {
+                let mut cells = CellRow::default();
+                csv_values(bytes, ends, &mut cells);
+                RecordValues::Cells(cells)
+            }
+            Look::Values(v) => (*v).clone(),
+        }
+    }
+}
+
 impl Reader {
-    /// Every record left, in order, as the iterator gives them, but for CSV in one reused
-    /// buffer instead of a `Record` each: for a pass that only looks (the pre-pass). Returns
-    /// how many there were.
-    pub fn look_at_each(&mut self, mut f: impl FnMut(&RecordValues)) -> u64 {
+    /// Every record left, in order, as the iterator gives them, but for CSV as read (nothing
+    /// copied, nothing checked unless asked): for a pass that only looks (the pre-pass).
+    /// Returns how many there were.
+    pub fn look_at_each(&mut self, mut f: impl FnMut(&Look)) -> u64 {
         let mut n = 0;
         let name = self.name.as_str();
         if let (
@@ -353,17 +389,15 @@ impl Reader {
             false,
         ) = (&mut self.inner, self.done)
         {
-            let mut reused = RecordValues::Cells(CellRow::default());
-            loop {
-                let RecordValues::Cells(cells) = &mut reused else {
-                    unreachable!("only cells are kept")
-                };
-                let Some((_, other)) = next_csv(stream, headers, name, cells, &mut self.done)
-                else {
-                    break;
-                };
+            while let Some((_, other)) = next_csv_raw(stream, headers, name, &mut self.done) {
                 n += 1;
-                f(other.as_ref().unwrap_or(&reused));
+                match other {
+                    Some(values) => f(&Look::Values(&values)),
+                    None => {
+                        let (bytes, ends) = stream.record();
+                        f(&Look::Raw { bytes, ends });
+                    }
+                }
                 if self.done {
                     break;
                 }
@@ -374,31 +408,33 @@ impl Reader {
         }
         for record in self.by_ref() {
             n += 1;
-            f(&record.values);
+            f(&Look::Values(&record.values));
         }
         n
     }
 }
 
 /// Below this size a file is looked at on one thread: a second one would not pay.
-const SPLIT_FROM_BYTES: u64 = 8 * 1024 * 1024;
+pub const SPLIT_FROM_BYTES: u64 = 8 * 1024 * 1024;
 
 /// [`Reader::look_at_each`] over a large plain UTF-8 CSV file on two threads: the first half
 /// here (`first`), the second on a thread of its own (`second`), from the start of a line
-/// near the middle. That line starts a record unless a quoted cell runs across it, and then
-/// the first half, read up to it alone, ends in a problem record: the halves are discarded
-/// (`None`), as when the file cannot be split (small, not CSV, not UTF-8); the caller then
-/// reads it whole. `reader` (freshly opened on `path`, not read from) only says how.
-/// Returns how many records there were, and both halves' results. The second half counts
-/// rows from where it starts: only its unreadable records' messages (which name a row)
-/// differ from one read's.
+/// near the middle. That thread finds the line while this one starts reading (reading for
+/// quotes runs far ahead of parsing); without one, this thread reads the whole file and
+/// `second` comes back as given. The line starts a record unless a quoted cell runs across
+/// it, and then the first half, read up to it alone, ends inside a quoted cell: the halves
+/// are discarded (`None`), as when the file cannot be split this way (small, not CSV, not
+/// UTF-8); the caller then reads it whole. `reader` (freshly opened on `path`, not read
+/// from) only says how. Returns how many records there were, and both halves' results. The
+/// second half counts rows from where it starts: only its unreadable records' messages
+/// (which name a row) differ from one read's.
 pub fn look_at_each_in_halves<T: Send>(
     reader: &Reader,
     path: &Path,
     opts: &InputOptions,
     mut first: T,
     mut second: T,
-    see: impl Fn(&mut T, &RecordValues) + Sync,
+    see: impl Fn(&mut T, &Look) + Sync,
 ) -> Option<(u64, T, T)> {
     let (
         Inner::Csv {
@@ -415,39 +451,85 @@ pub fn look_at_each_in_halves<T: Send>(
     if size < SPLIT_FROM_BYTES {
         return None;
     }
-    let split = outside_quotes_near(path, size / 2)?;
-    let mut tail_file = File::open(path).ok()?;
-    tail_file.seek(std::io::SeekFrom::Start(split)).ok()?;
-    let mut tail = Reader {
-        name: reader.name.clone(),
-        inner: Inner::Csv {
-            stream: Box::new(CsvStream::new(
-                Box::new(tail_file),
-                *delimiter,
-                stream.limits(),
-            )),
-            headers: headers.clone(),
-            delimiter: *delimiter,
-        },
-        seq: 0,
-        done: false,
-        encoding: reader.encoding,
-    };
-    let mut head = Reader::open_through(path, opts, |f| Box::new(f.take(split))).ok()?;
+    let mid = size / 2;
+    let (tell, told) = std::sync::mpsc::sync_channel(1);
+    let (name, headers, delimiter) = (reader.name.clone(), headers.clone(), *delimiter);
+    let (limits, encoding) = (stream.limits(), reader.encoding);
     let see = &see;
     std::thread::scope(|s| {
         let later = std::thread::Builder::new()
             .name("ghl-import-scan".into())
             .spawn_scoped(s, move || {
+                let split = outside_quotes_near(path, mid);
+                let _ = tell.send(split);
+                let Some(split) = split else {
+                    return Some((false, 0, second));
+                };
+                let mut tail_file = File::open(path).ok()?;
+                tail_file.seek(std::io::SeekFrom::Start(split)).ok()?;
+                let mut tail = Reader {
+                    name,
+                    inner: Inner::Csv {
+                        stream: Box::new(CsvStream::new(Box::new(tail_file), delimiter, limits)),
+                        headers,
+                        delimiter,
+                    },
+                    seq: 0,
+                    done: false,
+                    encoding,
+                };
                 let n = tail.look_at_each(|v| see(&mut second, v));
-                (n, second)
+                Some((true, n, second))
             })
             .ok()?;
-        let n = head.look_at_each(|v| see(&mut first, v));
-        let clean = matches!(&head.inner, Inner::Csv { stream, .. } if stream.problems == 0);
-        let (m, second) = later.join().ok()?;
+        let head = Reader::open_through(path, opts, |file| {
+            Box::new(FirstHalf {
+                file,
+                at: 0,
+                mid,
+                end: None,
+                told,
+            })
+        });
+        let n = head
+            .ok()
+            .map(|mut head| (head.look_at_each(|v| see(&mut first, v)), head));
+        let (split, m, second) = later.join().ok()??;
+        let (n, head) = n?;
+        // Any other problem record is one a single read has too, in the same place.
+        let clean =
+            !split || matches!(&head.inner, Inner::Csv { stream, .. } if !stream.ended_in_quote);
         clean.then_some((n + m, first, second))
     })
+}
+
+/// The first half of a split file, read from its start at once: up to `mid` freely, then
+/// only up to the split the other thread finds (to the end without one).
+struct FirstHalf {
+    file: File,
+    at: u64,
+    mid: u64,
+    /// The split once told: `Some(None)` when there is none.
+    end: Option<Option<u64>>,
+    told: std::sync::mpsc::Receiver<Option<u64>>,
+}
+
+impl Read for FirstHalf {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let want = buf.len() as u64;
+        let n = if self.at + want <= self.mid {
+            want
+        } else {
+            // The split is never before `mid`: it is needed only to read past it.
+            let end = *self
+                .end
+                .get_or_insert_with(|| self.told.recv().ok().flatten());
+            end.map_or(want, |end| want.min(end.saturating_sub(self.at)))
+        };
+        let n = self.file.read(&mut buf[..n as usize])?;
+        self.at += n as u64;
+        Ok(n)
+    }
 }
 
 /// The start of the first line from `mid` on that no quoted cell runs across, by the parity
@@ -498,6 +580,23 @@ fn next_csv(
     cells: &mut CellRow,
     done: &mut bool,
 ) -> Option<(u64, Option<RecordValues>)> {
+    let (row, other) = next_csv_raw(stream, headers, name, done)?;
+    if other.is_some() {
+        return Some((row, other));
+    }
+    let (bytes, ends) = stream.record();
+    csv_values(bytes, ends, cells);
+    Some((row, None))
+}
+
+/// The next non-blank CSV record's row, its cells left in `stream.record()`, or (when it
+/// cannot be read) what stands for them. `None` at the end; `done` set after a read error.
+fn next_csv_raw(
+    stream: &mut CsvStream,
+    headers: &[String],
+    name: &str,
+    done: &mut bool,
+) -> Option<(u64, Option<RecordValues>)> {
     loop {
         match stream.next_record() {
             Ok(None) => return None,
@@ -507,11 +606,10 @@ fn next_csv(
                     let limits = stream.limits();
                     return Some((row, Some(problem_values(p, name, row, headers, limits))));
                 }
-                let (bytes, ends) = stream.record();
+                let (bytes, _) = stream.record();
                 if bytes.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
-                csv_values(bytes, ends, cells);
                 return Some((row, None));
             }
             Err(e) => {
@@ -770,16 +868,20 @@ fn problem_values(
     }
 }
 
+/// A record's bytes as one text, when every cell is text without a NUL.
+fn text_cells<'a>(bytes: &'a [u8], ends: &[usize]) -> Option<&'a str> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    (!text.contains('\0') && ends.iter().all(|&e| text.is_char_boundary(e))).then_some(text)
+}
+
 /// The record's cells (`bytes`, cell `ends` as csv_core lays them out) put in `cells`,
 /// checked as a whole: one UTF-8 check and one copy for the usual row. A cell that is not
 /// UTF-8 or holds a NUL byte costs only itself: it is kept as far as it reads (bad bytes as
 /// U+FFFD, so the rejects file can show it) and marked, and the mapper leaves it out.
 fn csv_values(bytes: &[u8], ends: &[usize], cells: &mut CellRow) {
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        if !text.contains('\0') && ends.iter().all(|&e| text.is_char_boundary(e)) {
-            cells.set(text, ends);
-            return;
-        }
+    if let Some(text) = text_cells(bytes, ends) {
+        cells.set(text, ends);
+        return;
     }
     cells.clear();
     let mut start = 0;

@@ -631,7 +631,7 @@ fn looking_at_each_record_sees_what_the_iterator_gives() {
     let want: Vec<RecordValues> = csv(text).map(|r| r.values).collect();
     let mut seen = Vec::new();
     let mut reader = csv(text);
-    let n = reader.look_at_each(|v| seen.push(v.clone()));
+    let n = reader.look_at_each(|v| seen.push(v.to_values()));
     assert_eq!(n, want.len() as u64);
     assert_eq!(seen, want);
     assert!(reader.next().is_none());
@@ -639,7 +639,7 @@ fn looking_at_each_record_sees_what_the_iterator_gives() {
     // unreadable.
     let text = "a,b,c\n\"é\",éé,\nn\0l,2\n".as_bytes();
     let mut seen = Vec::new();
-    assert_eq!(csv(text).look_at_each(|v| seen.push(v.clone())), 2);
+    assert_eq!(csv(text).look_at_each(|v| seen.push(v.to_values())), 2);
     assert!(
         matches!(&seen[0], RecordValues::Cells(c) if c.iter().collect::<Vec<_>>() == ["é", "éé", ""])
     );
@@ -688,7 +688,7 @@ fn a_large_file_read_in_two_halves_gives_every_record_once_in_order() {
     let opts = InputOptions::default();
     let want = each(&path, &opts);
     let reader = Reader::open(&path, &opts).unwrap();
-    let see = |seen: &mut Vec<RecordValues>, v: &RecordValues| seen.push(v.clone());
+    let see = |seen: &mut Vec<RecordValues>, v: &Look| seen.push(v.to_values());
     let (n, mut first, second) =
         look_at_each_in_halves(&reader, &path, &opts, Vec::new(), Vec::new(), see).unwrap();
     assert!(!first.is_empty() && !second.is_empty());
@@ -704,7 +704,7 @@ fn a_large_file_read_in_two_halves_gives_every_record_once_in_order() {
 /// read.
 fn halves_agree(path: &std::path::Path, opts: &InputOptions) -> bool {
     let reader = Reader::open(path, opts).unwrap();
-    let see = |seen: &mut Vec<RecordValues>, v: &RecordValues| seen.push(v.clone());
+    let see = |seen: &mut Vec<RecordValues>, v: &Look| seen.push(v.to_values());
     let Some((n, mut first, second)) =
         look_at_each_in_halves(&reader, path, opts, Vec::new(), Vec::new(), see)
     else {
@@ -758,7 +758,54 @@ fn a_file_is_split_only_where_no_quoted_cell_runs_across() {
     assert!(each(&path, &opts)
         .iter()
         .all(|v| matches!(v, RecordValues::Cells(_))));
+    // No line end for megabytes after the middle: no split, the file is read whole here.
+    let mut csv = b"Email,Notes\n".to_vec();
+    filler(&mut csv, 5 << 20);
+    csv.extend(b"w@example.com,");
+    csv.extend("x".repeat(6 << 20).as_bytes());
+    csv.extend(b"\ny@example.com,z\n");
+    let path = file(&dir, "wide.csv", &csv);
+    assert!(halves_agree(&path, &opts));
+    let reader = Reader::open(&path, &opts).unwrap();
+    let see = |n: &mut u64, _: &Look| *n += 1;
+    let (n, first, second) = look_at_each_in_halves(&reader, &path, &opts, 0, 0, see).unwrap();
+    assert_eq!((n, first, second), (n, n, 0));
     // A file below the split size is read on one thread.
     let small = file(&dir, "small.csv", b"Email\nx@example.com\n");
     assert!(!halves_agree(&small, &opts));
+}
+
+#[test]
+fn problem_records_in_the_first_half_do_not_stop_the_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = InputOptions {
+        limits: Limits {
+            max_field: 4096,
+            max_row: 16 << 10,
+        },
+        ..InputOptions::default()
+    };
+    let mut csv = b"Email,Notes\n".to_vec();
+    let mut i = 0;
+    while csv.len() < 9 << 20 {
+        csv.extend(format!("p{i}@example.com,\"two\nlines\"\n").as_bytes());
+        if i % 50_000 == 100 && csv.len() < 3 << 20 {
+            // A stray quote (text after the closing one), a cell past --max-field-size, and
+            // two quotes never closed (each runs past the limit; the parity stays even).
+            csv.extend(b"s@example.com,\"a\nb\"c\n");
+            csv.extend(format!("f@example.com,{}\n", "x".repeat(5000)).as_bytes());
+            for _ in 0..2 {
+                csv.extend(b"u@example.com,\"open\n");
+                csv.extend("line\n".repeat(1000).as_bytes());
+            }
+        }
+        i += 1;
+    }
+    let path = file(&dir, "problems.csv", &csv);
+    let problems = each(&path, &opts)
+        .iter()
+        .filter(|v| matches!(v, RecordValues::Unreadable { .. }))
+        .count();
+    assert!(problems >= 4 * 3, "{problems} problem records");
+    assert!(halves_agree(&path, &opts), "the halves were discarded");
 }

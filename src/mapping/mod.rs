@@ -1143,6 +1143,17 @@ impl Mapper {
         }
     }
 
+    /// Whether rows may hold a phone number: a CSV column maps to the phone, or the keys are
+    /// not known before the rows (JSONL).
+    pub fn may_read_phones(&self) -> bool {
+        self.headers.is_none()
+            || self
+                .columns
+                .iter()
+                .flatten()
+                .any(|r| r.target == Target::Field(Field::Phone))
+    }
+
     /// CSV columns that may hold dates read without a `date_format` (dateOfBirth and custom
     /// fields), for inferring their day/month order.
     pub fn date_candidates(&self) -> Vec<usize> {

@@ -784,3 +784,13 @@ fn an_unreadable_cell_is_named_when_mapped_and_costs_nothing_when_not() {
         Some(&text("a@x.com"))
     );
 }
+
+#[test]
+fn a_mapper_knows_whether_rows_may_hold_a_phone() {
+    let with = hdrs(&["Email", "Mobile Phone"]);
+    assert!(Mapper::new(None, Some(&with)).unwrap().may_read_phones());
+    let without = hdrs(&["Email", "First Name"]);
+    assert!(!Mapper::new(None, Some(&without)).unwrap().may_read_phones());
+    // JSONL: the keys come with the rows.
+    assert!(Mapper::new(None, None).unwrap().may_read_phones());
+}

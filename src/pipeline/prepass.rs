@@ -17,7 +17,7 @@ use super::run::{lacks_location, validation, RunConfig, RunError};
 use crate::api::batch_window::Window;
 use crate::api::calls::{BulkPlan, BulkTally, MAX_BUSINESS_BATCH, TRACKED_IN_ALL};
 use crate::api::RateLimit;
-use crate::input::{self, Format, Reader, Record, RecordValues};
+use crate::input::{self, Format, Look, Reader, Record};
 use crate::mapping::Mapper;
 use crate::plan::{Estimate, LocationTally};
 use crate::state::store;
@@ -75,6 +75,13 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
         })
     })?;
     let mapper = Mapper::new(cfg.mapping.as_ref(), reader.headers())?;
+    let validator = Validator::new(validation(cfg))?;
+    // Rows are validated after this read, except for a tally: the phone metadata can load
+    // meanwhile. Not for a small file, where the thread's memory would show and the time not.
+    let large = std::fs::metadata(&cfg.input).is_ok_and(|m| m.len() >= input::SPLIT_FROM_BYTES);
+    if !want.tally && large && mapper.may_read_phones() {
+        validator.warm_up_phones();
+    }
     if want.tally && lacks_location(cfg, &mapper, &reader) {
         return Err(RunError::NoLocation);
     }
@@ -104,7 +111,6 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
         .then(|| cfg.location.clone())
         .flatten();
     let preparer = if want.tally {
-        let validator = Validator::new(validation(cfg))?;
         let declared = CustomFieldSet::declared(mapper.declared_custom_fields());
         Some(Preparer {
             declared,
@@ -125,7 +131,7 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
         None => match (!want.fingerprint)
             .then(|| {
                 let scan = facts.dates.clone();
-                let see = |d: &mut DateScan, v: &RecordValues| d.see(v);
+                let see = |d: &mut DateScan, r: &Look| d.look(r);
                 input::look_at_each_in_halves(
                     &reader,
                     &cfg.input,
@@ -142,7 +148,7 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
                 facts.dates.merge_later(second);
                 rows
             }
-            None => reader.look_at_each(|values| facts.dates.see(values)),
+            None => reader.look_at_each(|r| facts.dates.look(r)),
         },
     };
     drop(reader);

@@ -5,7 +5,7 @@
 //! they stay ambiguous and are left out.
 
 use super::dates::{reading, DateOrder, Reading};
-use crate::input::RecordValues;
+use crate::input::{Look, RecordValues};
 use crate::mapping::Mapper;
 use std::collections::HashMap;
 
@@ -48,7 +48,12 @@ pub struct Tally {
 
 impl Tally {
     pub fn see(&mut self, cell: &str) {
-        match reading(cell) {
+        self.count(reading(cell), cell);
+    }
+
+    /// Counts `cell`, which reads as `r`.
+    fn count(&mut self, r: Reading, cell: &str) {
+        match r {
             Reading::OnlyDayFirst => {
                 self.day_first += 1;
                 self.day_example
@@ -110,7 +115,7 @@ impl Tally {
 /// The dates of every column that may hold them, tallied as the pre-pass reads the file
 /// (`crate::pipeline::prepass`), so that no read of its own is needed. CSV (and other
 /// tabular input) only; JSONL keeps HighLevel's month-first reading.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DateScan {
     /// Column index and its tally, for the columns being watched.
     columns: Vec<(usize, Tally)>,
@@ -137,11 +142,19 @@ impl DateScan {
     }
 
     pub fn see(&mut self, values: &RecordValues) {
-        if let RecordValues::Cells(cells) = values {
-            for (i, tally) in self.columns.iter_mut() {
-                if let Some(cell) = cells.get(*i) {
-                    tally.see(cell);
-                }
+        self.look(&Look::Values(values));
+    }
+
+    /// As [`DateScan::see`] on the record's values, but only the watched cells are checked
+    /// as text (a bad cell costs only itself, so the rest of the record need not be).
+    pub fn look(&mut self, record: &Look) {
+        for (i, tally) in self.columns.iter_mut() {
+            let Some(cell) = record.cell(*i) else {
+                continue;
+            };
+            let r = reading(cell);
+            if r != Reading::Other {
+                tally.count(r, cell);
             }
         }
     }
@@ -193,6 +206,84 @@ mod tests {
             t.see(c);
         }
         t
+    }
+
+    /// The pre-pass looks at records as read; the run reads them as values: the tallies
+    /// agree whatever else the records hold (bad bytes, NULs, a char cut by a delimiter,
+    /// short rows, quoted line breaks, problem records).
+    #[test]
+    fn looking_at_records_as_read_tallies_what_their_values_do() {
+        use crate::input::{InputOptions, Reader, TextEncoding};
+        let dates = [
+            "31/12/1990",
+            "12/31/1990",
+            "03/04/1985",
+            "1985-04-03",
+            "",
+            "13/13/1990",
+            "x",
+        ];
+        let others: [&[u8]; 8] = [
+            b"ann",
+            b"b\xffd",
+            b"n\0l",
+            b"\xc3",
+            b"\"two\nlines\"",
+            b"\"a\nb\"c",
+            b"\xc3\xa9",
+            b"",
+        ];
+        let mut csv = b"Name,Date,Other,Date 2\n".to_vec();
+        let mut seed = 7u64;
+        let mut pick = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        for _ in 0..20_000 {
+            let other = others[pick(others.len())];
+            // Starts the next cell with a continuation byte after a lead byte in `other`.
+            let next = if pick(4) == 0 { &b"\xa9"[..] } else { b"" };
+            csv.extend_from_slice(b"n,");
+            csv.extend_from_slice(dates[pick(dates.len())].as_bytes());
+            csv.push(b',');
+            csv.extend_from_slice(other);
+            match pick(6) {
+                0 => csv.extend_from_slice(b"\n"),
+                1 => csv.extend_from_slice(b"\n\n"),
+                _ => {
+                    csv.push(b',');
+                    csv.extend_from_slice(next);
+                    csv.extend_from_slice(dates[pick(dates.len())].as_bytes());
+                    csv.push(b'\n');
+                }
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.csv");
+        std::fs::write(&path, &csv).unwrap();
+        let opts = InputOptions {
+            encoding: Some(TextEncoding::from_label("utf-8").unwrap()),
+            ..InputOptions::default()
+        };
+        let open = || Reader::open(&path, &opts).unwrap();
+        let headers = open().headers().unwrap().to_vec();
+        let mut by_values = DateScan::new(&headers, Some(b','), &[1, 3, 7]);
+        let mut by_look = by_values.clone();
+        let (mut cells, mut other) = (0, 0);
+        for record in open() {
+            match &record.values {
+                RecordValues::Cells(_) => cells += 1,
+                _ => other += 1,
+            }
+            by_values.see(&record.values);
+        }
+        open().look_at_each(|r| by_look.look(r));
+        assert!(cells > 10_000 && other > 1_000, "{cells} {other}");
+        let t = &by_values.columns[0].1;
+        assert!(t.day_first > 0 && t.month_first > 0 && t.both > 0, "{t:?}");
+        assert_eq!(by_look, by_values);
     }
 
     #[test]
