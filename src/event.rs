@@ -166,8 +166,11 @@ pub enum RawRecord {
     },
     /// A JSONL object.
     Object(serde_json::Map<String, serde_json::Value>),
-    /// The row could not be read; nothing to write back but the errors.
-    Unreadable,
+    /// The row could not be read; nothing to write back but the errors, under the file's
+    /// headers when it has them (CSV, sheets).
+    Unreadable {
+        headers: Option<std::sync::Arc<[String]>>,
+    },
 }
 
 /// The API endpoints the importer calls, for counting and logs.

@@ -159,8 +159,10 @@ fn check(file: &Path, expect: Expect) {
         }
     }
     assert_eq!(emails(&env), set(expect.imported), "{report:#?}");
-    // validate agrees with the import about every row.
-    let out = validate(&env, file, &[]);
+    // validate agrees with the import about every row, and its rejects file holds each
+    // invalid row once.
+    let rejects = env.path("rejects");
+    let out = validate(&env, file, &["--rejects", rejects.to_str().unwrap()]);
     assert_eq!(code(&out), if bad { 1 } else { 0 }, "{}", stderr(&out));
     let v = read_report(&env.path("validate.csv"));
     assert_eq!(v.len(), report.len());
@@ -168,6 +170,41 @@ fn check(file: &Path, expect: Expect) {
         assert_eq!(a["row"], b["row"]);
         assert_eq!(a["status"] == "invalid", b["status"] == "invalid");
     }
+    let invalid: Vec<_> = v.iter().filter(|r| r["status"] == "invalid").collect();
+    assert_rejects(&rejects, file, &invalid);
+}
+
+/// The rejects file holds one record for each invalid row, in order, with that row's errors
+/// last; a CSV input's rejects file starts with its headers and `errors`.
+fn assert_rejects(
+    rejects: &Path,
+    input: &Path,
+    invalid: &[&std::collections::HashMap<String, String>],
+) {
+    let text = std::fs::read_to_string(rejects).unwrap_or_default();
+    let errors: Vec<String> = if input.extension().is_some_and(|e| e == "jsonl") {
+        text.lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let list = v["errors"].as_array().unwrap();
+                let parts: Vec<_> = list.iter().map(|e| e.as_str().unwrap()).collect();
+                parts.join("; ")
+            })
+            .collect()
+    } else {
+        let mut r = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        if !invalid.is_empty() {
+            let headers = r.headers().unwrap().clone();
+            assert_eq!(headers.iter().next_back(), Some("errors"), "{text}");
+        }
+        r.records()
+            .map(|rec| rec.unwrap().iter().next_back().unwrap().to_owned())
+            .collect()
+    };
+    let want: Vec<_> = invalid.iter().map(|r| r["errors"].clone()).collect();
+    assert_eq!(errors, want, "{text}");
 }
 
 // ---- CSV ----

@@ -147,7 +147,9 @@ impl Preparer {
                     }
                     RawRecord::Object(map)
                 }
-                RecordValues::Unreadable { .. } => RawRecord::Unreadable,
+                RecordValues::Unreadable { .. } => RawRecord::Unreadable {
+                    headers: self.headers.clone(),
+                },
             })
         })
     }

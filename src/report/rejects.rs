@@ -34,7 +34,9 @@ impl RejectsWriter {
             let Out::Unset(f) = std::mem::replace(&mut self.out, Out::Closed) else {
                 unreachable!()
             };
-            let mut w = csv::Writer::from_writer(f);
+            // A row with more cells than the header is written as it was read, its errors
+            // after its last cell: the file is as ragged as the input was.
+            let mut w = csv::WriterBuilder::new().flexible(true).from_writer(f);
             if let Some(h) = headers {
                 let mut line: Vec<&str> = h.iter().map(String::as_str).collect();
                 line.push("errors");
@@ -85,21 +87,25 @@ impl RejectsWriter {
                 serde_json::to_writer(&mut *w, &o)?;
                 w.write_all(b"\n")
             }
-            RawRecord::Unreadable => match &mut self.out {
-                // A CSV row that could not be read: its cells are unknown.
-                Out::Csv(w) => {
-                    w.write_record([format!("(row {row} could not be read)"), safe(&joined)])?;
-                    Ok(())
-                }
-                _ => {
-                    let w = self.jsonl()?;
-                    serde_json::to_writer(
-                        &mut *w,
-                        &serde_json::json!({ "row": row, "errors": errors }),
-                    )?;
-                    w.write_all(b"\n")
-                }
-            },
+            RawRecord::Unreadable {
+                headers: Some(headers),
+            } => {
+                // A CSV row that could not be read: its cells are unknown; its errors go in the
+                // errors column.
+                let mut line = vec![String::new(); headers.len().max(1)];
+                line[0] = format!("(row {row} could not be read)");
+                line.push(safe(&joined));
+                self.csv(Some(headers))?.write_record(line)?;
+                Ok(())
+            }
+            RawRecord::Unreadable { headers: None } => {
+                let w = self.jsonl()?;
+                serde_json::to_writer(
+                    &mut *w,
+                    &serde_json::json!({ "row": row, "errors": errors }),
+                )?;
+                w.write_all(b"\n")
+            }
         }
     }
 
