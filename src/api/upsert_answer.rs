@@ -3,6 +3,7 @@
 //! [`RemoteContact::from_upsert_answer`] reads are kept as JSON, every other one is skipped
 //! instead of building a tree of the whole contact first.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -35,6 +36,38 @@ fn field_named(key: &str) -> Option<Field> {
             && f.dnd_channel().is_none()
             && f.api_name() == key
     })
+}
+
+/// A key of the answer's contact, borrowed from the answer's bytes unless it holds an escape:
+/// serde's own `Cow<str>` always copies, a `String` for every key of every answer.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(v)))
+    }
 }
 
 impl<'de> Deserialize<'de> for Returned {
@@ -77,8 +110,9 @@ impl<'de> Visitor<'de> for ReturnedVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Returned, A::Error> {
-        let mut kept = serde_json::Map::new();
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        // Room for the kept fields of a usual answer, so the map does not grow as it fills.
+        let mut kept = serde_json::Map::with_capacity(16);
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             let wanted = matches!(
                 key.as_ref(),
                 "id" | "email" | "phone" | "dndSettings" | "tags" | "customFields" | "businessId"
@@ -139,5 +173,25 @@ mod tests {
                 "{a}"
             );
         }
+    }
+
+    /// Keys with escapes are read as the tree read reads them (they cannot be borrowed).
+    #[test]
+    fn reads_escaped_keys_as_the_tree_read_does() {
+        let text = r#"{"new": true, "contact": {"\u0069d": "c5", "em\u0061il": "e@x.com",
+            "first\u004eame": "Zed", "\u00e9": 1, "lastName": "Q"}}"#;
+        let typed: UpsertAnswer = serde_json::from_str(text).unwrap();
+        let tree: Value = serde_json::from_str(text).unwrap();
+        let returned = typed.contact.unwrap_or_default();
+        assert_eq!(returned.id.as_deref(), Some("c5"));
+        let contact = returned.contact.expect("the answer shows the email");
+        assert_eq!(
+            contact.fields.get("firstName").map(String::as_str),
+            Some("Zed")
+        );
+        assert_eq!(
+            Some(contact),
+            RemoteContact::from_upsert_answer(&tree["contact"])
+        );
     }
 }
