@@ -2,6 +2,7 @@
 //! update would change) and the import's fidelity check (the sent fields that did not stick),
 //! so the two can never disagree about what "the same value" means.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -127,7 +128,7 @@ impl RemoteContact {
     pub fn apply(&mut self, row: &ValidRow, skip: Option<Field>) {
         for (field, value) in sent_fields(&row.contact) {
             if Some(field) != skip {
-                self.fields.insert(field.api_name(), value);
+                self.fields.insert(field.api_name(), value.into_owned());
             }
         }
         for cf in &row.contact.custom_fields {
@@ -189,8 +190,9 @@ fn short(s: &str) -> String {
     }
 }
 
-/// The standard fields of an upsert body with their values as text.
-pub fn sent_fields(c: &ContactFields) -> Vec<(Field, String)> {
+/// The standard fields of an upsert body with their values as text (borrowed from the body
+/// where they are text already).
+pub fn sent_fields(c: &ContactFields) -> Vec<(Field, Cow<'_, str>)> {
     let text = [
         (Field::FirstName, &c.first_name),
         (Field::LastName, &c.last_name),
@@ -210,15 +212,15 @@ pub fn sent_fields(c: &ContactFields) -> Vec<(Field, String)> {
         (Field::CompanyName, &c.company_name),
         (Field::AssignedTo, &c.assigned_to),
     ];
-    let mut out: Vec<(Field, String)> = text
+    let mut out: Vec<(Field, Cow<'_, str>)> = text
         .into_iter()
-        .filter_map(|(f, v)| v.as_ref().map(|v| (f, v.clone())))
+        .filter_map(|(f, v)| v.as_deref().map(|v| (f, Cow::Borrowed(v))))
         .collect();
     if let Some(d) = c.dnd {
-        out.push((Field::Dnd, d.to_string()));
+        out.push((Field::Dnd, Cow::Borrowed(if d { "true" } else { "false" })));
     }
     for (f, status) in c.dnd_settings.channels() {
-        out.push((f, status.to_owned()));
+        out.push((f, Cow::Borrowed(status)));
     }
     out
 }
@@ -243,7 +245,7 @@ pub fn diff_sent(
         if !kept.is_some_and(|k| same(field, &sent, k)) {
             out.push(FieldDiff {
                 field: field.api_name().to_owned(),
-                sent,
+                sent: sent.into_owned(),
                 kept: kept.cloned(),
             });
         }
@@ -301,8 +303,8 @@ fn same(field: Field, sent: &str, kept: &str) -> bool {
         | Field::Dnd
         | Field::DndEmail
         | Field::DndCall
-        | Field::DndSms => sent.to_lowercase() == kept.to_lowercase(),
-        Field::Phone => digits(sent) == digits(kept),
+        | Field::DndSms => same_lowercase(sent, kept),
+        Field::Phone => digits(sent).eq(digits(kept)),
         Field::DateOfBirth => match (as_date(sent), as_date(kept)) {
             (Some(a), Some(b)) => a == b,
             _ => sent == kept,
@@ -311,8 +313,17 @@ fn same(field: Field, sent: &str, kept: &str) -> bool {
     }
 }
 
-fn digits(s: &str) -> String {
-    s.chars().filter(char::is_ascii_digit).collect()
+fn digits(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.chars().filter(char::is_ascii_digit)
+}
+
+/// `a.to_lowercase() == b.to_lowercase()`, without the two copies when both are ASCII.
+fn same_lowercase(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
 }
 
 /// A date written as `YYYY-MM-DD`, an ISO timestamp (its date part, as written), or epoch
@@ -504,5 +515,18 @@ mod tests {
             "1990-03-25",
             &c.fields["dateOfBirth"]
         ));
+    }
+
+    #[test]
+    fn keys_compare_case_blind_and_phones_by_digits() {
+        assert!(same(Field::Email, " Ann@X.com", "ann@x.COM "));
+        assert!(!same(Field::Email, "ann@x.com", "anne@x.com"));
+        // Not ASCII: what `to_lowercase` says (the Kelvin sign is a `k`).
+        assert!(same(Field::Email, "ÄB\u{212a}@x.com", "äbk@x.com"));
+        assert!(!same(Field::Email, "äb@x.com", "ab@x.com"));
+        assert!(same(Field::Gender, "Female", "female"));
+        assert!(same(Field::Phone, "+1 (555) 010-0000", "15550100000"));
+        assert!(!same(Field::Phone, "+1 555 0100", "+1 555 01000"));
+        assert!(!same(Field::FirstName, "Ann", "ann"));
     }
 }
