@@ -1,7 +1,7 @@
 //! The upsert's answer read straight into what the import uses (the new flag, the contact's
 //! id, and the contact reduced to what the fidelity check and undo compare): only the fields
-//! [`RemoteContact::from_upsert_answer`] reads are kept as JSON, every other one is skipped
-//! instead of building a tree of the whole contact first.
+//! [`RemoteContact::from_fields`] reads are kept, every other one is skipped, instead of
+//! building a tree of the whole contact first.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -110,25 +110,47 @@ impl<'de> Visitor<'de> for ReturnedVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Returned, A::Error> {
-        // Room for the kept fields of a usual answer, so the map does not grow as it fills.
-        let mut kept = serde_json::Map::with_capacity(16);
+        // The kept properties by their static names (a later duplicate replaces an earlier
+        // one, as in a JSON object): no name is copied, and their text is moved into the
+        // contact, not copied out of a tree.
+        let mut kept: Vec<(&'static str, Value)> = Vec::with_capacity(16);
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            let wanted = matches!(
-                key.as_ref(),
-                "id" | "email" | "phone" | "dndSettings" | "tags" | "customFields" | "businessId"
-            ) || field_named(&key).is_some();
-            if wanted {
-                kept.insert(key.into_owned(), map.next_value::<Value>()?);
-            } else {
+            let name = match key.as_ref() {
+                "id" => Some("id"),
+                "dndSettings" => Some("dndSettings"),
+                "tags" => Some("tags"),
+                "customFields" => Some("customFields"),
+                "businessId" => Some("businessId"),
+                k => field_named(k).map(Field::api_name),
+            };
+            let Some(name) = name else {
                 map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            let value = map.next_value::<Value>()?;
+            match kept.iter_mut().find(|(k, _)| *k == name) {
+                Some((_, v)) => *v = value,
+                None => kept.push((name, value)),
             }
         }
-        let kept = Value::Object(kept);
-        let id = kept.get("id").and_then(Value::as_str).map(str::to_owned);
-        Ok(Returned {
-            id,
-            contact: RemoteContact::from_upsert_answer(&kept),
-        })
+        let id = kept
+            .iter()
+            .find(|(k, _)| *k == "id")
+            .and_then(|(_, v)| v.as_str())
+            .map(str::to_owned);
+        // As `RemoteContact::from_upsert_answer`: an answer that does not show the contact's
+        // keys cannot show what stuck.
+        let shows_keys = kept.iter().any(|(k, _)| matches!(*k, "email" | "phone"));
+        let contact = shows_keys
+            .then(|| {
+                RemoteContact::from_fields(|name| {
+                    kept.iter_mut()
+                        .find(|(k, _)| *k == name)
+                        .map(|(_, v)| v.take())
+                })
+            })
+            .flatten();
+        Ok(Returned { id, contact })
     }
 }
 

@@ -41,7 +41,17 @@ impl RemoteContact {
     /// Reads a contact object; `None` if it has no id.
     pub fn from_json(v: &Value) -> Option<RemoteContact> {
         let obj = v.as_object()?;
-        let id = obj.get("id")?.as_str()?.to_owned();
+        RemoteContact::from_fields(|name| obj.get(name).cloned())
+    }
+
+    /// Reads a contact from its properties, each taken (at most once) by name: from an
+    /// object, or from the few an upsert answer kept, whose text is then moved, not copied.
+    /// `None` if it has no id.
+    pub fn from_fields(mut take: impl FnMut(&str) -> Option<Value>) -> Option<RemoteContact> {
+        let Value::String(id) = take("id")? else {
+            return None;
+        };
+        let dnd = take("dndSettings");
         let mut fields = BTreeMap::new();
         // The standard fields an upsert body can carry (tags and business go through bulk
         // calls; the location is the request's).
@@ -50,8 +60,8 @@ impl RemoteContact {
             .filter(|f| !matches!(f, Field::Tags | Field::BusinessId | Field::LocationId))
         {
             if let Some(channel) = f.dnd_channel() {
-                let status = obj
-                    .get("dndSettings")
+                let status = dnd
+                    .as_ref()
                     .and_then(|d| d.get(channel))
                     .and_then(|c| c.get("status"))
                     .and_then(Value::as_str);
@@ -60,45 +70,42 @@ impl RemoteContact {
                 }
                 continue;
             }
-            let text = match obj.get(f.api_name()) {
-                Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+            let text = match take(f.api_name()) {
+                Some(Value::String(s)) if !s.trim().is_empty() => s,
                 Some(Value::Bool(b)) => b.to_string(),
                 Some(Value::Number(n)) => n.to_string(),
                 _ => continue,
             };
             fields.insert(f.api_name(), text);
         }
-        let tags = obj
-            .get("tags")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let tags = match take("tags") {
+            Some(Value::Array(a)) => a
+                .into_iter()
+                .filter_map(|t| match t {
+                    Value::String(s) => Some(s),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         let mut custom_fields = BTreeMap::new();
-        for item in obj
-            .get("customFields")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some((fid, value)) = custom_field(item) {
-                custom_fields.insert(fid, value);
+        if let Some(Value::Array(items)) = take("customFields") {
+            for item in &items {
+                if let Some((fid, value)) = custom_field(item) {
+                    custom_fields.insert(fid, value);
+                }
             }
         }
+        let business_id = match take("businessId") {
+            Some(Value::String(s)) if !s.is_empty() => Some(s),
+            _ => None,
+        };
         Some(RemoteContact {
             id: Some(id),
             created_by_row: None,
             fields,
             tags,
-            business_id: obj
-                .get("businessId")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
+            business_id,
             custom_fields,
         })
     }
