@@ -801,20 +801,22 @@ impl Client {
         if self.stopped(fresh) {
             return Attempt::Fail(ApiError::Cancelled);
         }
-        // Fetched last, once paced: a token renewed ahead of its expiry is sent at once.
-        let bearer = match self.bearer(location).await {
-            Ok(t) => used.insert(t),
-            Err(e) => {
-                lane.unsend(stamped);
-                return Attempt::Fail(e);
-            }
+        // Fetched last, once paced: a token renewed ahead of its expiry is sent at once. The
+        // one token is already in the prebuilt headers: no copy of it per request.
+        let prebuilt_auth = self.headers.contains_key(AUTHORIZATION);
+        let bearer = match prebuilt_auth {
+            true => None,
+            false => match self.bearer(location).await {
+                Ok(t) => Some(&*used.insert(t)),
+                Err(e) => {
+                    lane.unsend(stamped);
+                    return Attempt::Fail(e);
+                }
+            },
         };
         let sent_at = std::time::Instant::now();
-        let auth = match self.headers.contains_key(AUTHORIZATION) {
-            true => None,
-            false => bearer_header(bearer),
-        };
-        let prebuilt = self.headers.contains_key(AUTHORIZATION) || auth.is_some();
+        let auth = bearer.and_then(bearer_header);
+        let prebuilt = prebuilt_auth || auth.is_some();
         let req = match self.parsed(url).filter(|_| prebuilt) {
             Some(u) => {
                 let mut req = reqwest::Request::new(method.clone(), u);
@@ -833,7 +835,10 @@ impl Client {
             None => self
                 .http
                 .request(method.clone(), url)
-                .header(AUTHORIZATION, format!("Bearer {}", bearer.expose()))
+                .header(
+                    AUTHORIZATION,
+                    format!("Bearer {}", bearer.unwrap_or(&self.token).expose()),
+                )
                 .build(),
         };
         self.stats.sent(endpoint);

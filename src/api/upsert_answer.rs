@@ -1,8 +1,9 @@
 //! The upsert's answer read straight into what the import uses (the new flag, the contact's
 //! id, and the contact reduced to what the fidelity check and undo compare): only the fields
-//! [`RemoteContact::from_upsert_answer`] reads are kept as JSON, every other one is skipped
-//! instead of building a tree of the whole contact first.
+//! [`RemoteContact::from_fields`] reads are kept, every other one is skipped, instead of
+//! building a tree of the whole contact first.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -35,6 +36,38 @@ fn field_named(key: &str) -> Option<Field> {
             && f.dnd_channel().is_none()
             && f.api_name() == key
     })
+}
+
+/// A key of the answer's contact, borrowed from the answer's bytes unless it holds an escape:
+/// serde's own `Cow<str>` always copies, a `String` for every key of every answer.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(v)))
+    }
 }
 
 impl<'de> Deserialize<'de> for Returned {
@@ -77,24 +110,47 @@ impl<'de> Visitor<'de> for ReturnedVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Returned, A::Error> {
-        let mut kept = serde_json::Map::new();
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let wanted = matches!(
-                key.as_ref(),
-                "id" | "email" | "phone" | "dndSettings" | "tags" | "customFields" | "businessId"
-            ) || field_named(&key).is_some();
-            if wanted {
-                kept.insert(key.into_owned(), map.next_value::<Value>()?);
-            } else {
+        // The kept properties by their static names (a later duplicate replaces an earlier
+        // one, as in a JSON object): no name is copied, and their text is moved into the
+        // contact, not copied out of a tree.
+        let mut kept: Vec<(&'static str, Value)> = Vec::with_capacity(16);
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let name = match key.as_ref() {
+                "id" => Some("id"),
+                "dndSettings" => Some("dndSettings"),
+                "tags" => Some("tags"),
+                "customFields" => Some("customFields"),
+                "businessId" => Some("businessId"),
+                k => field_named(k).map(Field::api_name),
+            };
+            let Some(name) = name else {
                 map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            let value = map.next_value::<Value>()?;
+            match kept.iter_mut().find(|(k, _)| *k == name) {
+                Some((_, v)) => *v = value,
+                None => kept.push((name, value)),
             }
         }
-        let kept = Value::Object(kept);
-        let id = kept.get("id").and_then(Value::as_str).map(str::to_owned);
-        Ok(Returned {
-            id,
-            contact: RemoteContact::from_upsert_answer(&kept),
-        })
+        let id = kept
+            .iter()
+            .find(|(k, _)| *k == "id")
+            .and_then(|(_, v)| v.as_str())
+            .map(str::to_owned);
+        // As `RemoteContact::from_upsert_answer`: an answer that does not show the contact's
+        // keys cannot show what stuck.
+        let shows_keys = kept.iter().any(|(k, _)| matches!(*k, "email" | "phone"));
+        let contact = shows_keys
+            .then(|| {
+                RemoteContact::from_fields(|name| {
+                    kept.iter_mut()
+                        .find(|(k, _)| *k == name)
+                        .map(|(_, v)| v.take())
+                })
+            })
+            .flatten();
+        Ok(Returned { id, contact })
     }
 }
 
@@ -139,5 +195,25 @@ mod tests {
                 "{a}"
             );
         }
+    }
+
+    /// Keys with escapes are read as the tree read reads them (they cannot be borrowed).
+    #[test]
+    fn reads_escaped_keys_as_the_tree_read_does() {
+        let text = r#"{"new": true, "contact": {"\u0069d": "c5", "em\u0061il": "e@x.com",
+            "first\u004eame": "Zed", "\u00e9": 1, "lastName": "Q"}}"#;
+        let typed: UpsertAnswer = serde_json::from_str(text).unwrap();
+        let tree: Value = serde_json::from_str(text).unwrap();
+        let returned = typed.contact.unwrap_or_default();
+        assert_eq!(returned.id.as_deref(), Some("c5"));
+        let contact = returned.contact.expect("the answer shows the email");
+        assert_eq!(
+            contact.fields.get("firstName").map(String::as_str),
+            Some("Zed")
+        );
+        assert_eq!(
+            Some(contact),
+            RemoteContact::from_upsert_answer(&tree["contact"])
+        );
     }
 }

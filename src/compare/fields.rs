@@ -2,6 +2,7 @@
 //! update would change) and the import's fidelity check (the sent fields that did not stick),
 //! so the two can never disagree about what "the same value" means.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -40,7 +41,17 @@ impl RemoteContact {
     /// Reads a contact object; `None` if it has no id.
     pub fn from_json(v: &Value) -> Option<RemoteContact> {
         let obj = v.as_object()?;
-        let id = obj.get("id")?.as_str()?.to_owned();
+        RemoteContact::from_fields(|name| obj.get(name).cloned())
+    }
+
+    /// Reads a contact from its properties, each taken (at most once) by name: from an
+    /// object, or from the few an upsert answer kept, whose text is then moved, not copied.
+    /// `None` if it has no id.
+    pub fn from_fields(mut take: impl FnMut(&str) -> Option<Value>) -> Option<RemoteContact> {
+        let Value::String(id) = take("id")? else {
+            return None;
+        };
+        let dnd = take("dndSettings");
         let mut fields = BTreeMap::new();
         // The standard fields an upsert body can carry (tags and business go through bulk
         // calls; the location is the request's).
@@ -49,8 +60,8 @@ impl RemoteContact {
             .filter(|f| !matches!(f, Field::Tags | Field::BusinessId | Field::LocationId))
         {
             if let Some(channel) = f.dnd_channel() {
-                let status = obj
-                    .get("dndSettings")
+                let status = dnd
+                    .as_ref()
                     .and_then(|d| d.get(channel))
                     .and_then(|c| c.get("status"))
                     .and_then(Value::as_str);
@@ -59,45 +70,42 @@ impl RemoteContact {
                 }
                 continue;
             }
-            let text = match obj.get(f.api_name()) {
-                Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+            let text = match take(f.api_name()) {
+                Some(Value::String(s)) if !s.trim().is_empty() => s,
                 Some(Value::Bool(b)) => b.to_string(),
                 Some(Value::Number(n)) => n.to_string(),
                 _ => continue,
             };
             fields.insert(f.api_name(), text);
         }
-        let tags = obj
-            .get("tags")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let tags = match take("tags") {
+            Some(Value::Array(a)) => a
+                .into_iter()
+                .filter_map(|t| match t {
+                    Value::String(s) => Some(s),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         let mut custom_fields = BTreeMap::new();
-        for item in obj
-            .get("customFields")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some((fid, value)) = custom_field(item) {
-                custom_fields.insert(fid, value);
+        if let Some(Value::Array(items)) = take("customFields") {
+            for item in &items {
+                if let Some((fid, value)) = custom_field(item) {
+                    custom_fields.insert(fid, value);
+                }
             }
         }
+        let business_id = match take("businessId") {
+            Some(Value::String(s)) if !s.is_empty() => Some(s),
+            _ => None,
+        };
         Some(RemoteContact {
             id: Some(id),
             created_by_row: None,
             fields,
             tags,
-            business_id: obj
-                .get("businessId")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
+            business_id,
             custom_fields,
         })
     }
@@ -127,7 +135,7 @@ impl RemoteContact {
     pub fn apply(&mut self, row: &ValidRow, skip: Option<Field>) {
         for (field, value) in sent_fields(&row.contact) {
             if Some(field) != skip {
-                self.fields.insert(field.api_name(), value);
+                self.fields.insert(field.api_name(), value.into_owned());
             }
         }
         for cf in &row.contact.custom_fields {
@@ -189,8 +197,9 @@ fn short(s: &str) -> String {
     }
 }
 
-/// The standard fields of an upsert body with their values as text.
-pub fn sent_fields(c: &ContactFields) -> Vec<(Field, String)> {
+/// The standard fields of an upsert body with their values as text (borrowed from the body
+/// where they are text already).
+pub fn sent_fields(c: &ContactFields) -> Vec<(Field, Cow<'_, str>)> {
     let text = [
         (Field::FirstName, &c.first_name),
         (Field::LastName, &c.last_name),
@@ -210,15 +219,15 @@ pub fn sent_fields(c: &ContactFields) -> Vec<(Field, String)> {
         (Field::CompanyName, &c.company_name),
         (Field::AssignedTo, &c.assigned_to),
     ];
-    let mut out: Vec<(Field, String)> = text
+    let mut out: Vec<(Field, Cow<'_, str>)> = text
         .into_iter()
-        .filter_map(|(f, v)| v.as_ref().map(|v| (f, v.clone())))
+        .filter_map(|(f, v)| v.as_deref().map(|v| (f, Cow::Borrowed(v))))
         .collect();
     if let Some(d) = c.dnd {
-        out.push((Field::Dnd, d.to_string()));
+        out.push((Field::Dnd, Cow::Borrowed(if d { "true" } else { "false" })));
     }
     for (f, status) in c.dnd_settings.channels() {
-        out.push((f, status.to_owned()));
+        out.push((f, Cow::Borrowed(status)));
     }
     out
 }
@@ -243,7 +252,7 @@ pub fn diff_sent(
         if !kept.is_some_and(|k| same(field, &sent, k)) {
             out.push(FieldDiff {
                 field: field.api_name().to_owned(),
-                sent,
+                sent: sent.into_owned(),
                 kept: kept.cloned(),
             });
         }
@@ -301,8 +310,8 @@ fn same(field: Field, sent: &str, kept: &str) -> bool {
         | Field::Dnd
         | Field::DndEmail
         | Field::DndCall
-        | Field::DndSms => sent.to_lowercase() == kept.to_lowercase(),
-        Field::Phone => digits(sent) == digits(kept),
+        | Field::DndSms => same_lowercase(sent, kept),
+        Field::Phone => digits(sent).eq(digits(kept)),
         Field::DateOfBirth => match (as_date(sent), as_date(kept)) {
             (Some(a), Some(b)) => a == b,
             _ => sent == kept,
@@ -311,8 +320,17 @@ fn same(field: Field, sent: &str, kept: &str) -> bool {
     }
 }
 
-fn digits(s: &str) -> String {
-    s.chars().filter(char::is_ascii_digit).collect()
+fn digits(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.chars().filter(char::is_ascii_digit)
+}
+
+/// `a.to_lowercase() == b.to_lowercase()`, without the two copies when both are ASCII.
+fn same_lowercase(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
 }
 
 /// A date written as `YYYY-MM-DD`, an ISO timestamp (its date part, as written), or epoch
@@ -504,5 +522,18 @@ mod tests {
             "1990-03-25",
             &c.fields["dateOfBirth"]
         ));
+    }
+
+    #[test]
+    fn keys_compare_case_blind_and_phones_by_digits() {
+        assert!(same(Field::Email, " Ann@X.com", "ann@x.COM "));
+        assert!(!same(Field::Email, "ann@x.com", "anne@x.com"));
+        // Not ASCII: what `to_lowercase` says (the Kelvin sign is a `k`).
+        assert!(same(Field::Email, "ÄB\u{212a}@x.com", "äbk@x.com"));
+        assert!(!same(Field::Email, "äb@x.com", "ab@x.com"));
+        assert!(same(Field::Gender, "Female", "female"));
+        assert!(same(Field::Phone, "+1 (555) 010-0000", "15550100000"));
+        assert!(!same(Field::Phone, "+1 555 0100", "+1 555 01000"));
+        assert!(!same(Field::FirstName, "Ann", "ann"));
     }
 }

@@ -12,7 +12,7 @@ use super::collector::Msg;
 use super::dispatcher::{Dispatcher, Pending};
 use super::fields::{Checked, FieldChecks};
 use super::outcomes::{deferred, invalid_custom, outcome};
-use super::prepare::{contact_keys, Prepared};
+use super::prepare::{contact_keys, match_keys, Prepared};
 use super::run::StateCtx;
 use super::stop::{set_stop, state_failed, Stop};
 use crate::contact::ValidRow;
@@ -234,17 +234,8 @@ fn resumed_row(
     }))
 }
 
-fn key_hash(location: &str, key: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    (location, key).hash(&mut h);
-    h.finish()
-}
-
 fn mark_sent(sent: &mut HashSet<u64>, location: &str, valid: &ValidRow) {
-    for k in contact_keys(valid) {
-        sent.insert(key_hash(location, &k));
-    }
+    sent.extend(match_keys(location, valid).as_slice());
 }
 
 /// A valid row with its place in the input and its location.
@@ -262,10 +253,14 @@ fn unchanged(
     r: RowRef<'_>,
     hashes: &RowHashes,
 ) -> Result<Option<RowOutcome>, StateError> {
-    let keys = contact_keys(r.valid);
-    if keys.iter().any(|k| sent.contains(&key_hash(r.location, k))) {
+    if match_keys(r.location, r.valid)
+        .as_slice()
+        .iter()
+        .any(|k| sent.contains(k))
+    {
         return Ok(None);
     }
+    let keys = contact_keys(r.valid);
     // The payload holds the email and the phone, so one key's record decides.
     let Some(first) = keys.first() else {
         return Ok(None);

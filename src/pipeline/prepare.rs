@@ -1,6 +1,7 @@
 //! The one classifier: read → map → validate. The dry run, `validate` and the import all call
 //! it, so a dry run can never disagree with the import about a row.
 
+use super::keys::MatchKeys;
 use crate::contact::{Field, RowError, ValidRow};
 use std::sync::Arc;
 
@@ -191,10 +192,58 @@ pub fn contact_keys(valid: &ValidRow) -> Vec<String> {
     keys
 }
 
-/// The keys HighLevel matches a contact by, scoped to the location.
-pub fn match_keys(location: &str, valid: &ValidRow) -> Vec<String> {
-    contact_keys(valid)
-        .into_iter()
-        .map(|k| format!("{location}\u{1f}{k}"))
-        .collect()
+/// The keys HighLevel matches a contact by, scoped to the location, as [`contact_keys`]
+/// spells them but hashed: no `String` is made unless the email has capitals or is not ASCII.
+pub fn match_keys(location: &str, valid: &ValidRow) -> MatchKeys {
+    let mut keys = MatchKeys::default();
+    if let Some(e) = &valid.contact.email {
+        if e.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+            keys.push(location, b'e', e.as_bytes());
+        } else {
+            keys.push(location, b'e', e.to_lowercase().as_bytes());
+        }
+    }
+    if let Some(p) = &valid.contact.phone {
+        keys.push(location, b'p', p.as_bytes());
+    }
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(email: Option<&str>, phone: Option<&str>) -> ValidRow {
+        let mut v = ValidRow::default();
+        v.contact.email = email.map(str::to_owned);
+        v.contact.phone = phone.map(str::to_owned);
+        v
+    }
+
+    /// Rows share a match key exactly when their `contact_keys` (lower-cased emails) meet.
+    #[test]
+    fn match_keys_meet_where_contact_keys_do() {
+        let keys = |loc, e, p| match_keys(loc, &row(e, p));
+        let a = keys("L", Some("ann@x.com"), Some("+15551230000"));
+        assert_eq!(a.as_slice().len(), 2);
+        assert_eq!(a, keys("L", Some("Ann@X.com"), Some("+15551230000")));
+        // U+212A KELVIN SIGN lower-cases to an ASCII `k`: the slow path meets the fast one.
+        assert_eq!(
+            keys("L", Some("k@x.com"), None),
+            keys("L", Some("\u{212a}@x.com"), None)
+        );
+        assert_eq!(
+            keys("L", Some("ÉMILE@x.com"), None),
+            keys("L", Some("émile@x.com"), None)
+        );
+        let phone_only = keys("L", None, Some("+15551230000"));
+        assert_eq!(phone_only.as_slice(), &a.as_slice()[1..]);
+        // Another location, or the phone's digits as an email, is another key.
+        assert_ne!(a, keys("M", Some("ann@x.com"), Some("+15551230000")));
+        assert_ne!(
+            keys("L", Some("+15551230000"), None).as_slice(),
+            phone_only.as_slice()
+        );
+        assert!(keys("L", None, None).as_slice().is_empty());
+    }
 }
