@@ -198,14 +198,13 @@ fn read_secret(base: &Path, file: &Path, what: &str) -> Result<Token, Credential
         what: what.to_owned(),
         path: path.clone(),
     })?;
-    match token.unsendable() {
-        Some(why) => Err(CredentialsError::UnsendableSecret {
+    token
+        .sendable()
+        .map_err(|why| CredentialsError::UnsendableSecret {
             what: what.to_owned(),
             path,
             why,
-        }),
-        None => Ok(token),
-    }
+        })
 }
 
 /// Exactly one of an inline secret and a file holding it.
@@ -225,10 +224,10 @@ fn one_secret(
         (Some(t), None) => {
             let token =
                 Token::new(t).ok_or_else(|| invalid(format!("{what}: {} is empty", names.0)))?;
-            match token.unsendable() {
-                Some(why) => Err(invalid(format!("{what}: {}: {why}", names.0))),
-                None => Ok(Some(token)),
-            }
+            let token = token
+                .sendable()
+                .map_err(|why| invalid(format!("{what}: {}: {why}", names.0)))?;
+            Ok(Some(token))
         }
         (None, Some(f)) => read_secret(base, &f, what).map(Some),
         (None, None) => Ok(None),

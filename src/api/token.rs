@@ -18,6 +18,14 @@ impl Token {
         &self.0
     }
 
+    /// The token, or why it cannot be sent ([`Token::unsendable`]).
+    pub fn sendable(self) -> Result<Token, String> {
+        match self.unsendable() {
+            Some(why) => Err(why),
+            None => Ok(self),
+        }
+    }
+
     /// What keeps the token from being sent as `Authorization: Bearer …`, if anything: a
     /// token is one line of visible ASCII. Caught at start-up, a pasted line break or curly
     /// quote is one clear error instead of every request failing. Says where, never what.

@@ -287,20 +287,20 @@ pub fn read_token(token_file: Option<&Path>) -> Result<Token, FlagError> {
             })?;
         }
         let token = Token::new(raw).ok_or_else(|| FlagError::EmptyToken(path.to_owned()))?;
-        return sendable(token, || format!("the token file {}", path.display()));
+        let source = match path == Path::new("-") {
+            true => "the token on standard input".to_owned(),
+            false => format!("the token file {}", path.display()),
+        };
+        return token
+            .sendable()
+            .map_err(|why| FlagError::UnsendableToken(source, why));
     }
-    let token = std::env::var("GHL_TOKEN")
+    std::env::var("GHL_TOKEN")
         .ok()
         .and_then(Token::new)
-        .ok_or(FlagError::NoToken)?;
-    sendable(token, || "GHL_TOKEN".to_owned())
-}
-
-fn sendable(token: Token, source: impl FnOnce() -> String) -> Result<Token, FlagError> {
-    match token.unsendable() {
-        Some(why) => Err(FlagError::UnsendableToken(source(), why)),
-        None => Ok(token),
-    }
+        .ok_or(FlagError::NoToken)?
+        .sendable()
+        .map_err(|why| FlagError::UnsendableToken("GHL_TOKEN".to_owned(), why))
 }
 
 #[cfg(test)]
