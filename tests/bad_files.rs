@@ -385,6 +385,23 @@ fn stray_latin1_bytes_in_a_utf8_export_cost_their_cells_only() {
         err.contains("with cells left out: 2 (by column: 'Last Name' 2, 'First Name' 1)"),
         "{err}"
     );
+    // --strict: a cell that cannot be read rejects its row, these as any other.
+    let out = validate(&env, &file, &["--strict"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let statuses: Vec<_> = read_report(&env.path("validate.csv"))
+        .iter()
+        .map(|r| (r["row"].clone(), r["status"].clone()))
+        .collect();
+    let want: Vec<_> = [
+        ("2", "invalid"),
+        ("3", "valid"),
+        ("4", "invalid"),
+        ("5", "invalid"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(statuses, want);
 }
 
 #[test]
@@ -713,6 +730,21 @@ fn bad_bytes_in_jsonl_values_cost_those_values_only() {
         .find(|c| c.email.as_deref() == Some("dee@example.com"))
         .unwrap();
     assert!(dee.tags.is_empty(), "{:?}", dee.tags);
+    // --strict rejects Dee's line too; the rejects file keeps her tags a list, as far as they
+    // read, ready to fix and import again.
+    let out = validate(
+        &env,
+        &file,
+        &["--strict", "--rejects", rejects.to_str().unwrap()],
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let rejected = std::fs::read_to_string(&rejects).unwrap();
+    let dee = rejected
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["email"] == "dee@example.com")
+        .unwrap();
+    assert_eq!(dee["tags"], serde_json::json!(["vip", "b\u{FFFD}ta"]));
 }
 
 #[test]

@@ -58,7 +58,7 @@ pub struct JsonRow {
     pub map: serde_json::Map<String, serde_json::Value>,
     /// Values on a line with bytes that are not UTF-8, taken out of `map`: (key, the value as
     /// far as it reads, bad bytes as U+FFFD, why). The mapper leaves them out and names them.
-    pub unreadable: Vec<(String, String, String)>,
+    pub unreadable: Vec<(String, serde_json::Value, String)>,
 }
 
 impl From<serde_json::Map<String, serde_json::Value>> for JsonRow {
@@ -354,8 +354,7 @@ impl Look<'_> {
             Look::Raw { bytes, ends } => {
                 let end = *ends.get(i)?;
                 let start = if i == 0 { 0 } else { ends[i - 1] };
-                let text = std::str::from_utf8(&bytes[start..end]).ok()?;
-                (!text.contains('\0')).then_some(text)
+                cell_text(&bytes[start..end]).ok()
             }
             Look::Values(RecordValues::Cells(c)) if c.unreadable(i).is_none() => c.get(i),
             Look::Values(_) => None,
@@ -868,6 +867,23 @@ fn problem_values(
     }
 }
 
+/// A cell's bytes as text, or why the run leaves the cell out: the one rule for the main
+/// pass ([`csv_values`]) and the pre-pass ([`Look::cell`]), so they agree on every cell.
+fn cell_text(cell: &[u8]) -> Result<&str, String> {
+    match std::str::from_utf8(cell) {
+        Ok(s) if !s.contains('\0') => Ok(s),
+        // A NUL byte is never text a person typed: a corrupt or binary file.
+        Ok(_) => Err(format!(
+            "it contains a NUL byte at offset {} (a corrupt or binary file?)",
+            cell.iter().position(|&b| b == 0).unwrap_or(0)
+        )),
+        Err(e) => Err(format!(
+            "it is not valid UTF-8 (bad byte at offset {}); save the file as UTF-8, or name its encoding with --encoding",
+            e.valid_up_to()
+        )),
+    }
+}
+
 /// A record's bytes as one text, when every cell is text without a NUL.
 fn text_cells<'a>(bytes: &'a [u8], ends: &[usize]) -> Option<&'a str> {
     let text = std::str::from_utf8(bytes).ok()?;
@@ -888,20 +904,12 @@ fn csv_values(bytes: &[u8], ends: &[usize], cells: &mut CellRow) {
     for (i, &end) in ends.iter().enumerate() {
         let cell = &bytes[start..end];
         start = end;
-        let why = match std::str::from_utf8(cell) {
-            Ok(s) if !s.contains('\0') => {
+        let why = match cell_text(cell) {
+            Ok(s) => {
                 cells.push(s);
                 continue;
             }
-            // A NUL byte is never text a person typed: a corrupt or binary file.
-            Ok(_) => format!(
-                "it contains a NUL byte at offset {} (a corrupt or binary file?)",
-                cell.iter().position(|&b| b == 0).unwrap_or(0)
-            ),
-            Err(e) => format!(
-                "it is not valid UTF-8 (bad byte at offset {}); save the file as UTF-8, or name its encoding with --encoding",
-                e.valid_up_to()
-            ),
+            Err(why) => why,
         };
         cells.push(&String::from_utf8_lossy(cell).replace('\0', "\u{FFFD}"));
         cells.mark_unreadable(i, why);
@@ -1048,7 +1056,8 @@ fn json_values(line: &Line, name: &str, row: u64, limits: Limits) -> RecordValue
             }
         },
     };
-    for (key, value) in &row_values.map {
+    let bad = row_values.unreadable.iter().map(|(k, v, _)| (k, v));
+    for (key, value) in row_values.map.iter().chain(bad) {
         if longest_string(value) > limits.max_field {
             return unreadable(
                 Some(key.clone()),
@@ -1080,11 +1089,8 @@ fn with_bad_bytes(bytes: &[u8]) -> Option<JsonRow> {
     let unreadable = bad
         .into_iter()
         .filter_map(|k| {
-            let shown = match map.remove(&k)? {
-                serde_json::Value::String(s) => s,
-                other => other.to_string(),
-            };
-            Some((k, shown, why.to_owned()))
+            let value = map.remove(&k)?;
+            Some((k, value, why.to_owned()))
         })
         .collect();
     Some(JsonRow { map, unreadable })

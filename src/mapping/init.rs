@@ -38,7 +38,15 @@ impl Sample {
         };
         for r in records.take(limit) {
             match r.values {
-                RecordValues::Cells(cells) => s.rows.push(cells.to_vec()),
+                // A cell that could not be read is no sample of its column.
+                RecordValues::Cells(cells) => s.rows.push(
+                    (0..cells.len())
+                        .map(|i| match cells.unreadable(i) {
+                            Some(_) => String::new(),
+                            None => cells.get(i).unwrap_or_default().to_owned(),
+                        })
+                        .collect(),
+                ),
                 RecordValues::Object(obj) => {
                     let mut row = vec![String::new(); s.headers.len()];
                     for (k, v) in obj.map {

@@ -1192,10 +1192,7 @@ impl Mapper {
                 out.errors.push(RowError::new(None, message.clone()));
             }
             RecordValues::Cells(cells) => self.map_cells(cells, &mut out),
-            RecordValues::Object(obj) => {
-                self.map_object(obj, &mut out);
-                self.name_unreadable(&obj.unreadable, &mut out);
-            }
+            RecordValues::Object(obj) => self.map_object(obj, &obj.unreadable, &mut out),
         }
         for (target, value) in &self.constants {
             let present = target.single_valued() && out.values.iter().any(|v| v.target == *target);
@@ -1281,7 +1278,7 @@ impl Mapper {
             let column = headers.get(i).map(String::as_str);
             if let Some(why) = cells.unreadable(i) {
                 let e = crate::validation::left_out(column, cell, why);
-                out.cell_errors.push((rule.target.clone(), e));
+                push_unreadable(out, &mut later, rule, e);
                 continue;
             }
             if self.is_empty(cell) {
@@ -1320,9 +1317,34 @@ impl Mapper {
         }
     }
 
-    fn map_object<'a>(&self, obj: &'a serde_json::Map<String, Value>, out: &mut MappedRow<'a>) {
+    /// `bad`: the line's values that were not text (key, as far as it reads, why).
+    fn map_object<'a>(
+        &self,
+        obj: &'a serde_json::Map<String, Value>,
+        bad: &[(String, Value, String)],
+        out: &mut MappedRow<'a>,
+    ) {
         let mut seen: HashMap<Target, String> = HashMap::new();
         let mut later = Later::default();
+        // Named when they would have been sent, or when their key is what could not be read
+        // (so whether is unknown).
+        for (key, value, why) in bad {
+            let shown = match value {
+                Value::String(s) => Cow::Borrowed(s.as_str()),
+                other => Cow::Owned(other.to_string()),
+            };
+            let e = crate::validation::left_out(Some(key), &shown, why);
+            match self.json_rule(key) {
+                Some(rule) if rule.target != Target::Ignore => {
+                    push_unreadable(out, &mut later, &rule, e)
+                }
+                Some(_) => {}
+                None if key.contains('\u{FFFD}') || normalise(key) == "customfields" => {
+                    out.cell_errors.push((Target::Ignore, e))
+                }
+                None => {}
+            }
+        }
         for (key, value) in obj {
             if normalise(key) == "customfields" && !self.spec_rules.contains_key(key) {
                 self.map_custom_fields(key, value, out, &mut seen);
@@ -1346,23 +1368,6 @@ impl Mapper {
             push_json(out, &mut seen, key, key, &rule, value);
         }
         push_later(out, later);
-    }
-
-    /// JSONL values that were not text: left out, and named when they would have been sent
-    /// (or when their key is what could not be read, so whether is unknown).
-    fn name_unreadable(&self, bad: &[(String, String, String)], out: &mut MappedRow<'_>) {
-        for (key, shown, why) in bad {
-            let target = match self.json_rule(key) {
-                Some(rule) if rule.target != Target::Ignore => rule.target,
-                Some(_) => continue,
-                None if key.contains('\u{FFFD}') || normalise(key) == "customfields" => {
-                    Target::Ignore
-                }
-                None => continue,
-            };
-            let e = crate::validation::left_out(Some(key), shown, why);
-            out.cell_errors.push((target, e));
-        }
     }
 
     fn json_rule(&self, key: &str) -> Option<Rule> {
@@ -1543,6 +1548,20 @@ struct Later<'a> {
     values: Vec<(i64, Option<String>, MappedValue<'a>)>,
     /// Groups a non-fallback column gave a value to.
     filled: Vec<String>,
+    /// Fallback cells that could not be read: (rank, group, target, warning).
+    unreadable: Vec<(i64, Option<String>, Target, RowError)>,
+}
+
+/// A cell that could not be read: named at once, or for a fallback once it is known whether
+/// it would have been used (a fallback the row's own columns make needless costs nothing).
+fn push_unreadable(out: &mut MappedRow<'_>, later: &mut Later<'_>, rule: &Rule, e: RowError) {
+    if rule.fallback {
+        later
+            .unreadable
+            .push((rule.order, rule.group.clone(), rule.target.clone(), e));
+    } else {
+        out.cell_errors.push((rule.target.clone(), e));
+    }
 }
 
 /// Pushes a column's value; a fallback's value, and the names split from a full name, wait in
@@ -1590,7 +1609,10 @@ fn push_value<'a>(
 /// filled the group.
 fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
     later.values.sort_by_key(|(rank, _, _)| *rank);
+    let own = out.values.len();
     let mut chosen: Vec<(String, i64)> = Vec::new();
+    // Targets a fallback filled, and its rank.
+    let mut filled_by: Vec<(Target, i64)> = Vec::new();
     for (rank, group, v) in later.values {
         if let Some(g) = &group {
             if later.filled.contains(g) {
@@ -1603,8 +1625,24 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
             }
         }
         if !out.values.iter().any(|x| x.target == v.target) {
+            filled_by.push((v.target.clone(), rank));
             out.values.push(v);
         }
+    }
+    // An unreadable fallback is named when it would have been used: as the row's loss when
+    // nothing else gave its field, as a warning when a later-ranked column did instead.
+    for (rank, group, target, e) in later.unreadable {
+        let group_elsewhere = group.as_ref().is_some_and(|g| {
+            later.filled.contains(g) || chosen.iter().any(|(c, r)| c == g && *r != rank)
+        });
+        let own_value = out.values[..own].iter().any(|x| x.target == target);
+        let better = filled_by.iter().any(|(t, r)| *t == target && *r < rank);
+        if group_elsewhere || own_value || better {
+            continue;
+        }
+        let instead = filled_by.iter().any(|(t, _)| *t == target);
+        let target = if instead { Target::Ignore } else { target };
+        out.cell_errors.push((target, e));
     }
 }
 

@@ -794,3 +794,55 @@ fn a_mapper_knows_whether_rows_may_hold_a_phone() {
     // JSONL: the keys come with the rows.
     assert!(Mapper::new(None, None).unwrap().may_read_phones());
 }
+
+#[test]
+fn an_unreadable_fallback_is_named_only_when_it_would_have_been_used() {
+    let spec = MappingSpec::parse(
+        r#"
+[columns]
+"Email" = "email"
+"Email 2" = { field = "email", fallback = 1 }
+"Email 3" = { field = "email", fallback = 2 }
+"#,
+        "m.toml",
+    )
+    .unwrap();
+    let h = hdrs(&["Email", "Email 2", "Email 3"]);
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    let map = |cells: [&str; 3]| {
+        let mut row: crate::input::CellRow = cells.into_iter().collect();
+        row.mark_unreadable(1, "it is not valid UTF-8".into());
+        let record = Record {
+            seq: 0,
+            row: 2,
+            values: RecordValues::Cells(row),
+        };
+        let mapped = m.map(&record);
+        let email = find(&mapped, &Target::Field(Field::Email)).cloned();
+        let named: Vec<_> = mapped
+            .cell_errors
+            .iter()
+            .map(|(t, e)| (t.clone(), e.column().unwrap_or_default().to_owned()))
+            .collect();
+        (format!("{email:?}"), named)
+    };
+    let email = Target::Field(Field::Email);
+    // The row's own email: the bad fallback would never have been used.
+    assert_eq!(
+        map(["a@x.com", "b\u{FFFD}@x.com", "c@x.com"]),
+        (format!("{:?}", Some(text("a@x.com"))), vec![])
+    );
+    // The next fallback gives the email instead: a warning, not the row's loss.
+    assert_eq!(
+        map(["", "b\u{FFFD}@x.com", "c@x.com"]),
+        (
+            format!("{:?}", Some(text("c@x.com"))),
+            vec![(Target::Ignore, "Email 2".to_owned())]
+        )
+    );
+    // Nothing else gives it: the row lost its email to the bad cell.
+    assert_eq!(
+        map(["", "b\u{FFFD}@x.com", ""]),
+        ("None".to_owned(), vec![(email, "Email 2".to_owned())])
+    );
+}

@@ -143,8 +143,8 @@ impl Preparer {
                     // Values left out as unreadable go back in as far as they read, so the
                     // rejects file shows what to fix.
                     let mut map = o.map.clone();
-                    for (key, shown, _) in &o.unreadable {
-                        map.insert(key.clone(), serde_json::Value::String(shown.clone()));
+                    for (key, value, _) in &o.unreadable {
+                        map.insert(key.clone(), value.clone());
                     }
                     RawRecord::Object(map)
                 }

@@ -68,8 +68,14 @@ impl RejectsWriter {
         let safe = |c: &str| neutralize_formula(c).into_owned();
         match raw {
             RawRecord::Cells { headers, cells } => {
-                let mut line: Vec<String> = cells.iter().map(|c| safe(c)).collect();
-                line.resize(headers.len().max(cells.len()), String::new());
+                // Blank cells past the header (a spreadsheet's trailing commas) are dropped, so
+                // the errors land in their column whenever only blanks stood past it.
+                let mut n = cells.len();
+                while n > headers.len() && cells[n - 1].trim().is_empty() {
+                    n -= 1;
+                }
+                let mut line: Vec<String> = cells[..n].iter().map(|c| safe(c)).collect();
+                line.resize(headers.len().max(n), String::new());
                 line.push(safe(&joined));
                 self.csv(Some(headers))?.write_record(line)?;
                 Ok(())
@@ -133,5 +139,59 @@ impl EventSink for RejectsWriter {
 
     fn finish(&mut self, _: &Summary) -> io::Result<()> {
         self.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn written(raws: &[RawRecord]) -> Vec<Vec<String>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rejects.csv");
+        let mut w = RejectsWriter::create(&path).unwrap();
+        for (i, raw) in raws.iter().enumerate() {
+            w.write(raw, i as u64 + 2, &["bad".to_owned()]).unwrap();
+        }
+        w.flush().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(text.as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect()
+    }
+
+    #[test]
+    fn every_kind_of_csv_row_keeps_its_errors_under_the_header_or_after_its_own_cells() {
+        let headers: Arc<[String]> = Arc::from(vec!["email".to_owned(), "name".to_owned()]);
+        let cells = |c: &[&str]| RawRecord::Cells {
+            headers: headers.clone(),
+            cells: c.iter().map(|s| s.to_string()).collect(),
+        };
+        let rows = written(&[
+            // An unreadable row first: still CSV, under the file's headers.
+            RawRecord::Unreadable {
+                headers: Some(headers.clone()),
+            },
+            cells(&["a@x", "Ann"]),
+            // Short, and with trailing blanks past the header (Excel's trailing commas).
+            cells(&["b@x"]),
+            cells(&["c@x", "Cy", "", " "]),
+            // Really more cells: kept as read, its errors after them.
+            cells(&["d@x", "Di", "extra"]),
+        ]);
+        let want: Vec<Vec<&str>> = vec![
+            vec!["email", "name", "errors"],
+            vec!["(row 2 could not be read)", "", "bad"],
+            vec!["a@x", "Ann", "bad"],
+            vec!["b@x", "", "bad"],
+            vec!["c@x", "Cy", "bad"],
+            vec!["d@x", "Di", "extra", "bad"],
+        ];
+        assert_eq!(rows, want);
     }
 }

@@ -287,6 +287,31 @@ mod tests {
     }
 
     #[test]
+    fn a_date_cell_the_run_leaves_out_does_not_count() {
+        use crate::input::{InputOptions, Reader, TextEncoding};
+        // Each would read as a date with its bad byte or NUL taken away.
+        let csv = b"Name,Date\nn,31/12/1990 10:00\xff\nn,31/12/1990\0\nn,\xa931/12/1990\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.csv");
+        std::fs::write(&path, csv).unwrap();
+        let opts = InputOptions {
+            encoding: Some(TextEncoding::from_label("utf-8").unwrap()),
+            ..InputOptions::default()
+        };
+        let open = || Reader::open(&path, &opts).unwrap();
+        let headers = open().headers().unwrap().to_vec();
+        let empty = DateScan::new(&headers, Some(b','), &[1]);
+        let mut by_values = empty.clone();
+        for record in open() {
+            by_values.see(&record.values);
+        }
+        let mut by_look = empty.clone();
+        open().look_at_each(|r| by_look.look(r));
+        assert_eq!(by_values, empty);
+        assert_eq!(by_look, empty);
+    }
+
+    #[test]
     fn one_unambiguous_date_settles_a_column() {
         let t = tally(&["03/04/1985", "31/12/1990", "", "1985-04-03", "05/06/1970"]);
         assert_eq!(t.order(), Some(DateOrder::DayFirst));
