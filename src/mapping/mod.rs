@@ -1284,6 +1284,10 @@ impl Mapper {
             if self.is_empty(cell) {
                 continue;
             }
+            if let Some(named) = placeholder_email(rule, column, cell) {
+                out.cell_errors.extend(named.map(|e| (Target::Ignore, e)));
+                continue;
+            }
             match text_value(cell, rule) {
                 Ok(Some(value)) => {
                     let name = column.map(Cow::Borrowed);
@@ -1357,6 +1361,13 @@ impl Mapper {
                 continue;
             }
             if matches!(value, Value::String(s) if self.is_empty(s)) {
+                continue;
+            }
+            if let Some(named) = value
+                .as_str()
+                .and_then(|s| placeholder_email(&rule, Some(key), s))
+            {
+                out.cell_errors.extend(named.map(|e| (Target::Ignore, e)));
                 continue;
             }
             if rule.fallback || rule.split_name || rule.group.is_some() {
@@ -1539,6 +1550,38 @@ fn json_value<'a>(
             return None;
         }
     })
+}
+
+/// What people type in an email column for "no email" (case aside), and Excel's `#N/A`.
+const NO_EMAIL: &[&str] = &[
+    "n/a",
+    "na",
+    "#n/a",
+    "none",
+    "null",
+    "nil",
+    "-",
+    "--",
+    "---",
+    "unknown",
+    "no email",
+    "noemail",
+    "not provided",
+    "not available",
+];
+
+/// An email cell that says there is no email: left out and named (a malformed address would
+/// make the row invalid; this one leaves its phone to key it). In a fallback column it is
+/// just empty (`Ok(None)`: nothing to name, the backup is not there).
+fn placeholder_email(rule: &Rule, column: Option<&str>, cell: &str) -> Option<Option<RowError>> {
+    if rule.target != Target::Field(Field::Email) {
+        return None;
+    }
+    let t = trim(cell);
+    if t.len() > 16 || !NO_EMAIL.iter().any(|p| t.eq_ignore_ascii_case(p)) {
+        return None;
+    }
+    Some((!rule.fallback).then(|| crate::validation::left_out(column, t, "says there is no email")))
 }
 
 /// Values that wait for the row's own columns: fallbacks and names split from a full name.

@@ -846,3 +846,30 @@ fn an_unreadable_fallback_is_named_only_when_it_would_have_been_used() {
         ("None".to_owned(), vec![(email, "Email 2".to_owned())])
     );
 }
+
+#[test]
+fn an_email_cell_saying_there_is_none_is_left_out_and_named_not_an_address() {
+    let h = hdrs(&["Email", "Phone"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    for none in ["N/A", " none ", "-", "#N/A", "Not Provided"] {
+        let record = cells_record(&[none, "+1 415 555 2671"]);
+        let row = m.map(&record);
+        assert_eq!(find(&row, &Target::Field(Field::Email)), None, "{none}");
+        assert_eq!(row.cell_errors.len(), 1, "{none}");
+        let (target, e) = &row.cell_errors[0];
+        assert_eq!(*target, Target::Ignore);
+        assert_eq!(e.column(), Some("Email"));
+        assert!(
+            e.to_string().contains("left out: says there is no email"),
+            "{e}"
+        );
+    }
+    // A malformed address is still an address: validation judges it.
+    let record = cells_record(&["n/a@", ""]);
+    let row = m.map(&record);
+    assert_eq!(
+        find(&row, &Target::Field(Field::Email)),
+        Some(&text("n/a@"))
+    );
+    assert!(row.cell_errors.is_empty());
+}

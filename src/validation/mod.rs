@@ -574,6 +574,8 @@ fn parse_bool(t: &str) -> Option<bool> {
 /// Syntax per `email_address`, tightened to what can actually receive mail: no display name,
 /// no IP literal, a real-looking TLD. The domain is lowercased, the local part kept.
 pub fn normalise_email(t: &str) -> Result<String, String> {
+    // Excel's text marker (`'ann@example.com`), as phones drop it: never part of an address.
+    let t = cells::no_text_marker(t);
     match email::ascii_address(t) {
         Some(e) => Ok(e),
         None => normalise_email_exactly(t),

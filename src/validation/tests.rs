@@ -60,6 +60,7 @@ fn email_table() {
         ("a+tag@sub.example.co.uk", "a+tag@sub.example.co.uk"),
         ("zoë@exämple.de", "zoë@exämple.de"),
         ("x@example.xn--p1ai", "x@example.xn--p1ai"),
+        ("'fay@example.com", "fay@example.com"),
     ];
     for (input, want) in ok {
         assert_eq!(
