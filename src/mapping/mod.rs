@@ -827,6 +827,8 @@ pub struct Mapper {
     json_keys: RwLock<HashMap<String, Option<Rule>>>,
     /// Cell values read as empty (the preset's and the mapping file's `empty_values`).
     empty_values: Vec<String>,
+    /// Columns the preset maps to "ignore", named in its notice: nothing goes unsaid.
+    preset_ignores: Vec<usize>,
 }
 
 /// Indices of the headers `name` designates: exact, else ignoring case and outer spaces.
@@ -904,6 +906,7 @@ impl Mapper {
                 .collect(),
             preset,
             json_keys: RwLock::new(HashMap::new()),
+            preset_ignores: Vec::new(),
         };
         let Some(headers) = headers else {
             return Ok(mapper);
@@ -1014,6 +1017,14 @@ impl Mapper {
             &from_spec,
             spec.is_some_and(|s| !s.implicit),
         )?;
+        mapper.preset_ignores = (0..headers.len())
+            .filter(|&i| from_preset[i])
+            .filter(|&i| {
+                columns[i]
+                    .as_ref()
+                    .is_some_and(|r| r.target == Target::Ignore)
+            })
+            .collect();
         mapper.columns = columns;
         Ok(mapper)
     }
@@ -1044,8 +1055,21 @@ impl Mapper {
         } else {
             format!("; note {}", notes.join("; "))
         };
+        let headers = self.headers.as_deref().unwrap_or_default();
+        let ignored: Vec<String> = self
+            .preset_ignores
+            .iter()
+            .filter_map(|&i| Some(format!("'{}'", headers.get(i)?)))
+            .collect();
+        let ignored = match ignored.is_empty() {
+            true => String::new(),
+            false => format!(
+                "; it does not import {} (no HighLevel field, or another column gives it; map them with --mapping to keep them)",
+                ignored.join(", ")
+            ),
+        };
         Some(format!(
-            "using the {} preset, {} ({how}); --preset none turns it off{notes}",
+            "using the {} preset, {} ({how}); --preset none turns it off{notes}{ignored}",
             d.preset.name, d.variant.name
         ))
     }
@@ -1220,6 +1244,7 @@ impl Mapper {
             preset: self.preset,
             json_keys: RwLock::new(self.json_keys.read().map(|m| m.clone()).unwrap_or_default()),
             empty_values: self.empty_values.clone(),
+            preset_ignores: self.preset_ignores.clone(),
         }
     }
 
