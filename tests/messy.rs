@@ -158,7 +158,7 @@ fn a_windows_1252_spreadsheet_lands_every_row_with_a_key_and_names_each_cell_lef
         ("6", "created", "column 'Phone': \"6.14123E+10\" left out: Excel turned it into a number and lost its last digits; format the column as text in the spreadsheet and export again"),
         ("7", "created", "column 'Phone': also holds \"+55 11 99876-5432\", not imported (HighLevel stores one phone)"),
         ("8", "invalid", ""),
-        ("9", "created", ""),
+        ("9", "created", "column 'Phone': extension \"ext. 12\" not sent (HighLevel's phone field has none)"),
         ("10", "created", "column 'Phone': \"(555) 555-0123\" sent as +15555550123, but the bundled phone metadata does not know that range (new or fictional); check it"),
         ("11", "invalid", ""),
         ("12", "created", ""),

@@ -727,7 +727,10 @@ fn zoho_export_lands_without_its_id_twins_and_with_its_opt_outs() {
         .lines()
         .find(|l| l.contains("columns not imported"))
         .unwrap_or_default();
-    assert!(!unknown.contains(".id'"), "the .id twins are ignored: {err}");
+    assert!(
+        !unknown.contains(".id'"),
+        "the .id twins are ignored: {err}"
+    );
     assert!(
         err.contains("it does not import") && err.contains("'Contact Owner.id'"),
         "{err}"

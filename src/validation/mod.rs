@@ -429,12 +429,31 @@ impl Validator {
             ));
         }
         let shown = first.trim();
-        let read = cells::clean_phone(shown).and_then(|t| {
+        let cleaned = cells::clean_phone(shown);
+        let read = cleaned.clone().and_then(|t| {
             read_phone(t, region)
                 .map_err(|why| format!("not a valid phone number ({why}{})", whence()))
         });
+        // An extension HighLevel has no place for: said, not dropped silently.
+        let extension = || {
+            let t = cleaned.as_deref().ok()?;
+            let ext = match extension_at(t) {
+                Some(at) => t[at..].trim(),
+                // A `tel:` URI's `;ext=12`, which cleaning cut.
+                None => {
+                    let lower = shown.to_ascii_lowercase();
+                    let at = lower.find(";ext=")?;
+                    shown[at + 1..].split(';').next()?.trim()
+                }
+            };
+            Some(RowError::formatted(
+                column,
+                format_args!("extension {ext:?} not sent (HighLevel's phone field has none)"),
+            ))
+        };
         let bad = match read {
             Ok(p) if p.valid => {
+                f.notes.extend(extension());
                 *out = Some(p.e164);
                 return;
             }
@@ -443,6 +462,7 @@ impl Validator {
                     column,
                     format_args!("{shown:?} sent as {}, but the bundled phone metadata does not know that range (new or fictional); check it", p.e164),
                 ));
+                f.notes.extend(extension());
                 *out = Some(p.e164);
                 return;
             }
@@ -638,19 +658,23 @@ pub fn read_phone(t: &str, region: Region) -> Result<Phone, String> {
     decide_phone(&input, region_arg).ok_or_else(String::new)
 }
 
-/// The cell as it goes to the parser: extension cut, `00` read as `+`, spaces and
-/// punctuation kept; `Err` (ready for "(… default country US)") when it cannot be a number.
-fn phone_input(t: &str) -> Result<PhoneInput<'_>, String> {
-    // The first of "extension", "ext.", "ext", "x", "#" (any case): all but `#` start at an
-    // `e` before "xt" or at an `x`. Byte offsets, so no lowercased copy is needed.
+/// Where a phone cell's extension starts: the first of "extension", "ext.", "ext", "x", "#"
+/// (any case; all but `#` start at an `e` before "xt" or at an `x`). Byte offsets, so no
+/// lowercased copy is needed.
+fn extension_at(t: &str) -> Option<usize> {
     let b = t.as_bytes();
-    let cut = (0..b.len()).find(|&i| {
+    (0..b.len()).find(|&i| {
         matches!(b[i], b'#' | b'x' | b'X')
             || b[i..]
                 .get(..3)
                 .is_some_and(|p| p.eq_ignore_ascii_case(b"ext"))
-    });
-    let number = match cut {
+    })
+}
+
+/// The cell as it goes to the parser: extension cut, `00` read as `+`, spaces and
+/// punctuation kept; `Err` (ready for "(… default country US)") when it cannot be a number.
+fn phone_input(t: &str) -> Result<PhoneInput<'_>, String> {
+    let number = match extension_at(t) {
         Some(i) if t[..i].chars().any(|c| c.is_ascii_digit()) => &t[..i],
         Some(_) => return Err(String::new()),
         None => t,

@@ -530,7 +530,7 @@ fn sample_contacts_csv() {
     // Bad email, neither email nor phone, display name.
     assert_eq!(bad_rows(&bad), [15, 18, 26], "{bad:#?}");
     assert!(bad.iter().all(|(_, e)| e.len() == 1), "{bad:#?}");
-    // A bad phone, Feb 30 and an unknown country cost only their cells.
+    // A bad phone, Feb 30 and an unknown country cost only their cells; an extension is said.
     let warned: Vec<(&str, &[String])> = ok
         .iter()
         .filter(|r| !r.warnings.is_empty())
@@ -541,6 +541,7 @@ fn sample_contacts_csv() {
         [
             ("aiden.clark@example.com", &["column 'Phone': \"555-01\" left out: not a valid phone number (country US from the row)".to_owned()][..]),
             ("charlotte.lewis@example.com", &["column 'Date of Birth': \"02/30/1991\" left out: no such date: year 1991, month 2, day 30".to_owned()][..]),
+            ("ben.hall@example.com", &["column 'Phone': extension \"ext. 12\" not sent (HighLevel's phone field has none)".to_owned()][..]),
             ("will.nelson@example.com", &["column 'Country': \"Atlantis\" left out: not a country HighLevel accepts (use an ISO 3166 alpha-2 code like US or GB)".to_owned()][..]),
         ]
     );
@@ -763,9 +764,18 @@ fn phones_as_real_exports_write_them() {
     assert_eq!(phone("'(617) 482-1934   "), clean("+16174821934"));
     assert_eq!(phone("'+65 8915 9826 (Work)"), clean("+6589159826"));
     assert_eq!(phone("tel:+1-415-555-2671"), clean("+14155552671"));
-    assert_eq!(phone("tel:+1-212-736-3100;ext=12"), clean("+12127363100"));
-    assert_eq!(phone("(212) 736-3100 ext. 12"), clean("+12127363100"));
-    assert_eq!(phone("212-736-3100 x12"), clean("+12127363100"));
+    // An extension is not sent, and said so.
+    let ext = |e: &str| {
+        (
+            Some("+12127363100".to_owned()),
+            vec![format!(
+                "column 'Phone': extension {e:?} not sent (HighLevel's phone field has none)"
+            )],
+        )
+    };
+    assert_eq!(phone("tel:+1-212-736-3100;ext=12"), ext("ext=12"));
+    assert_eq!(phone("(212) 736-3100 ext. 12"), ext("ext. 12"));
+    assert_eq!(phone("212-736-3100 x12"), ext("x12"));
     assert_eq!(
         phone("+41 31 928 09 60 ::: +41 79 264 88 66"),
         (
@@ -881,4 +891,25 @@ fn region_table_agrees_with_the_region_parser() {
     for code in &codes {
         assert_eq!(region_of(code), Region::from_str(code).ok(), "{code:?}");
     }
+}
+
+#[test]
+fn a_phone_extension_is_named_not_dropped_silently() {
+    for (cell, ext) in [
+        ("(415) 555-2671 ext. 204", "ext. 204"),
+        ("+1 415 555 2671 #3", "#3"),
+        ("415-555-2671 x12", "x12"),
+    ] {
+        let r = valid(v().validate(row(vec![text(Field::Phone, "Phone", cell)])));
+        assert_eq!(r.contact.phone.as_deref(), Some("+14155552671"), "{cell}");
+        assert_eq!(
+            r.warnings,
+            [format!(
+                "column 'Phone': extension {ext:?} not sent (HighLevel's phone field has none)"
+            )],
+            "{cell}"
+        );
+    }
+    let r = valid(v().validate(row(vec![text(Field::Phone, "Phone", "(415) 555-2671")])));
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
 }
