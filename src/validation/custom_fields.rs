@@ -242,6 +242,8 @@ fn pick(def: &CustomFieldDef, value: &str) -> Result<String, String> {
 /// A number as exports write it: `$1,250.50`, `1 250,50 €`, `1.250,50`, `12,5`. The last of
 /// `.` and `,` is the decimal separator when both are there; `,` alone is one only in a file
 /// with decimal commas, where `.` alone between groups of three digits separates thousands.
+/// Elsewhere `,` alone must separate groups of three (`1,250`): `1,5` could be 1.5 or 15, and
+/// is no number rather than a guess.
 fn number(text: &str, decimal_comma: bool) -> Option<f64> {
     let t: String = text
         .chars()
@@ -264,7 +266,8 @@ fn number(text: &str, decimal_comma: bool) -> Option<f64> {
         (Some(d), Some(c)) if c > d => t.replace('.', "").replace(',', "."),
         (Some(_), Some(_)) => t.replace(',', ""),
         (None, Some(_)) if decimal_comma && t.matches(',').count() == 1 => t.replace(',', "."),
-        (None, Some(_)) => t.replace(',', ""),
+        (None, Some(_)) if grouped(',') => t.replace(',', ""),
+        (None, Some(_)) => return None,
         (Some(_), None) if decimal_comma && grouped('.') => t.replace('.', ""),
         _ => t.to_owned(),
     };
@@ -288,7 +291,10 @@ fn normalise(
                 .filter(|n| n.is_finite())
                 .and_then(serde_json::Number::from_f64)
                 .map(Value::Number)
-                .ok_or_else(|| format!("\"{text}\" is not a number"))
+                .ok_or_else(|| match text.contains(',') && !text.contains('.') {
+                    true => format!("\"{text}\" is not a number the file makes clear: is the comma a decimal point or a thousands separator? Write it as 1.5 or 1500"),
+                    false => format!("\"{text}\" is not a number"),
+                })
         }
         "CHECKBOX" | "MULTIPLE_OPTIONS" => {
             let picked: Result<Vec<String>, String> =
@@ -432,7 +438,12 @@ mod tests {
             ("CHF 1'250.50", false, Some(1250.5)),
             ("-3,5", true, Some(-3.5)),
             ("n/a", true, None),
-            ("1,2,3", true, Some(123.0)),
+            // A comma that is neither a decimal comma nor between groups of three: no guess.
+            ("1,2,3", true, None),
+            ("1,5", false, None),
+            ("12,50", false, None),
+            ("1,250,000", false, Some(1_250_000.0)),
+            ("1,250,000", true, Some(1_250_000.0)),
         ] {
             assert_eq!(number(text, comma), want, "{text} {comma}");
         }
