@@ -201,18 +201,21 @@ fn excel_serial(t: &str) -> Result<Option<NaiveDate>, String> {
     if int.len() == 4 && (1000..=2999).contains(&n) {
         return Err("a year alone is not a date".into());
     }
-    if !(1..=2_958_465).contains(&n) || n == 60 {
+    // Below 367 a serial would fall in 1900 (Excel's 29 February 1900 that never was
+    // included): an age, a day or a code far more likely than a date, so no guess.
+    if n < 367 {
+        return Err(format!(
+            "{HINT} ({n} is no date: as an Excel date serial it would fall in 1900)"
+        ));
+    }
+    if n > 2_958_465 {
         return Err(format!(
             "{HINT} (as an Excel date serial, {n} is out of range)"
         ));
     }
-    // Excel counts a 29 February 1900 that never was: serials before it start a day later.
-    let epoch = if n < 60 {
-        NaiveDate::from_ymd_opt(1899, 12, 31)
-    } else {
-        NaiveDate::from_ymd_opt(1899, 12, 30)
-    };
-    Ok(epoch.and_then(|e| e.checked_add_signed(chrono::Duration::days(n - i64::from(n < 60)))))
+    // Serial 61 is 1 March 1900: counted from 30 December 1899 past Excel's phantom leap day.
+    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30);
+    Ok(epoch.and_then(|e| e.checked_add_signed(chrono::Duration::days(n))))
 }
 
 fn year_of(s: &str, birth: bool, today: NaiveDate) -> Option<i32> {
@@ -473,6 +476,8 @@ mod tests {
             ("2024-03-12 09:14 GMT-04:00", day(2024, 3, 12)),
             ("31140", day(1985, 4, 3)),
             ("31140.375", day(1985, 4, 3)),
+            // Serial 367 is Excel's 1 January 1901; 61 its 1 March 1900.
+            ("367", day(1901, 1, 1)),
             ("12/25/90", day(1990, 12, 25)),
             ("1/1/26", day(2026, 1, 1)),
             ("1/1/27", day(1927, 1, 1)),
@@ -493,6 +498,10 @@ mod tests {
             "9:15 AM",
             "-5",
             "99999999",
+            // An age or a day, not a serial in 1900.
+            "12",
+            "85",
+            "366",
             "n/a",
             "3rdd Apr 1985",
         ] {
