@@ -1603,7 +1603,8 @@ fn placeholder_email(rule: &Rule, column: Option<&str>, cell: &str) -> Option<Op
         return None;
     }
     let t = trim(cell);
-    if t.len() > 16 || !NO_EMAIL.iter().any(|p| t.eq_ignore_ascii_case(p)) {
+    // An address (the usual cell) is never one: one byte search, no comparisons.
+    if t.len() > 16 || t.contains('@') || !NO_EMAIL.iter().any(|p| t.eq_ignore_ascii_case(p)) {
         return None;
     }
     Some((!rule.fallback).then(|| crate::validation::left_out(column, t, "says there is no email")))
