@@ -89,6 +89,8 @@
 //!   else in `--default-country`.
 //! - A group's fallbacks are used only when no non-fallback column of the group has a value,
 //!   and then only the best-ranked block with one: addresses are never mixed.
+//! - Email and phone fallbacks a row does not use wait in [`MappedRow::spares`]: validation
+//!   sends the first valid one when the row's value is bad, and names the others.
 //! - Opt-out channels (`dndSettings.*`) take any number of columns: any yes opts out; a no
 //!   sends nothing.
 //!
@@ -215,6 +217,10 @@ pub struct MappedRow<'a> {
     /// Cells that could not be read (a date not in its `date_format`, an unusable JSON
     /// value), by the target they were for: validation decides what they cost.
     pub cell_errors: Vec<(Target, RowError)>,
+    /// Email and phone fallbacks the row did not use, best rank first: validation tries
+    /// them when the value in use is bad, and names the rest (HighLevel stores one of each).
+    /// Empty, without allocating, for a row without them.
+    pub spares: Vec<MappedValue<'a>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -1185,6 +1191,7 @@ impl Mapper {
             values: Vec::with_capacity(self.columns.len() + self.constants.len() + 2),
             errors: Vec::new(),
             cell_errors: Vec::new(),
+            spares: Vec::new(),
         };
         match &record.values {
             // The reader's message already names the file, row and column.
@@ -1627,6 +1634,9 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
         if !out.values.iter().any(|x| x.target == v.target) {
             filled_by.push((v.target.clone(), rank));
             out.values.push(v);
+        } else if group.is_none() && matches!(v.target, Target::Field(Field::Email | Field::Phone))
+        {
+            out.spares.push(v);
         }
     }
     // An unreadable fallback is named when it would have been used: as the row's loss when

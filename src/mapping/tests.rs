@@ -846,3 +846,66 @@ fn an_unreadable_fallback_is_named_only_when_it_would_have_been_used() {
         ("None".to_owned(), vec![(email, "Email 2".to_owned())])
     );
 }
+
+#[test]
+fn unused_email_and_phone_fallbacks_are_kept_as_spares_in_rank_order() {
+    let spec = MappingSpec::parse(
+        r#"
+[columns]
+"Email" = "email"
+"Email 3" = { field = "email", fallback = 2 }
+"Email 2" = { field = "email", fallback = 1 }
+"Phone" = "phone"
+"Mobile" = { field = "phone", fallback = true }
+"Company" = "companyName"
+"Other Company" = { field = "companyName", fallback = true }
+"#,
+        "m.toml",
+    )
+    .unwrap();
+    let h = hdrs(&[
+        "Email",
+        "Email 3",
+        "Email 2",
+        "Phone",
+        "Mobile",
+        "Company",
+        "Other Company",
+    ]);
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    let spares = |cells: &[&str]| {
+        let rec = cells_record(cells);
+        let row = m.map(&rec);
+        let sent: Vec<_> = row
+            .values
+            .iter()
+            .filter_map(|v| Some(v.column.as_deref()?.to_owned()))
+            .collect();
+        let spare: Vec<_> = row
+            .spares
+            .iter()
+            .map(|v| (v.target.clone(), v.column.as_deref().unwrap().to_owned()))
+            .collect();
+        (sent, spare)
+    };
+    let (email, phone) = (Target::Field(Field::Email), Target::Field(Field::Phone));
+    // Every column filled: the first of each field is sent, the email and phone backups wait
+    // by rank (not column order; `true` ranks first); the company's backup is not a spare.
+    let (sent, spare) = spares(&["a@x", "c@x", "b@x", "1", "2", "Co", "Other"]);
+    assert_eq!(sent, ["Email", "Phone", "Company"]);
+    assert_eq!(
+        spare,
+        [
+            (phone, "Mobile".to_owned()),
+            (email.clone(), "Email 2".to_owned()),
+            (email.clone(), "Email 3".to_owned()),
+        ]
+    );
+    // The first email empty: the best backup is sent, the next one waits.
+    let (sent, spare) = spares(&["", "c@x", "b@x", "", "", "", ""]);
+    assert_eq!(sent, ["Email 2"]);
+    assert_eq!(spare, [(email, "Email 3".to_owned())]);
+    // No backup filled: nothing waits, and nothing was allocated for it.
+    let rec = cells_record(&["a@x", "", "", "1", "", "", ""]);
+    assert_eq!(m.map(&rec).spares.capacity(), 0);
+}
