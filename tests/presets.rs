@@ -1362,3 +1362,34 @@ fn hubspot_backup_columns_stand_in_for_a_bad_first_email_or_phone_and_are_named_
         "{err}"
     );
 }
+
+#[test]
+fn without_a_preset_a_second_phone_column_backs_up_the_first() {
+    let env = Env::new();
+    let file = env.write(
+        "plain.csv",
+        "Email,Phone,Mobile\nmia@example.com,6.14123E+10,+1 415-555-0199\nleo@example.com,+1 617-555-0143,+1 415-555-0198\n",
+    );
+    let (report, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("'Mobile'"), "{err}");
+    assert_eq!(statuses(&report), ["created", "created"]);
+    let all = env.sandbox.contacts(LOCATION);
+    assert_eq!(
+        field(find(&all, "mia@example.com"), "phone"),
+        Some("+14155550199")
+    );
+    assert!(
+        report[0]["warnings"].contains("the row's phone comes from 'Mobile'"),
+        "{:?}",
+        report[0]
+    );
+    assert_eq!(
+        field(find(&all, "leo@example.com"), "phone"),
+        Some("+16175550143")
+    );
+    assert_eq!(
+        report[1]["warnings"],
+        r#"column 'Mobile': "+1 415-555-0198" not imported: the row's phone comes from 'Phone' (HighLevel stores one phone)"#
+    );
+}

@@ -307,7 +307,7 @@ impl Rule {
             );
         }
         if self.fallback {
-            s += " (when the other column is empty)";
+            s += " (when the other column is empty, or for an email or phone not valid)";
         }
         if let Some(g) = &self.group {
             s += &format!(" (block {g})");
@@ -991,26 +991,48 @@ impl Mapper {
         }
         if auto {
             // Exports often carry two columns for one field (Phone and Mobile): a listed
-            // column wins, else the first one; the others stay unmapped and are reported.
+            // column wins, else the first one. Without a preset or a listed column, the later
+            // email and phone columns are the first one's backups, in column order after any
+            // ranked ones; the others (and a repeated header) stay unmapped and are reported.
             let mut claimed: Vec<Target> = columns
                 .iter()
                 .flatten()
                 .filter(|r| r.claims())
                 .map(|r| r.target.clone())
                 .collect();
+            let backup_rank = columns
+                .iter()
+                .flatten()
+                .filter(|r| r.fallback)
+                .map(|r| r.order + 1)
+                .max()
+                .unwrap_or(0);
+            let backups = mapper.preset.is_none();
+            let listed = claimed.len();
             for (i, h) in headers.iter().enumerate() {
                 if from_spec[i] {
                     continue;
                 }
-                columns[i] = auto_rule(h).filter(|r| {
+                columns[i] = auto_rule(h).and_then(|mut r| {
                     if !r.target.single_valued() {
-                        return true;
+                        return Some(r);
                     }
-                    if claimed.contains(&r.target) {
-                        return false;
+                    if let Some(at) = claimed.iter().position(|t| *t == r.target) {
+                        let email_or_phone =
+                            matches!(r.target, Target::Field(Field::Email | Field::Phone));
+                        // A repeated header name is not a backup: the first such column wins.
+                        let repeated = headers[..i]
+                            .iter()
+                            .any(|e| normalise_header(e) == normalise_header(h));
+                        if !(backups && email_or_phone && at >= listed) || repeated {
+                            return None;
+                        }
+                        r.fallback = true;
+                        r.order = backup_rank;
+                        return Some(r);
                     }
                     claimed.push(r.target.clone());
-                    true
+                    Some(r)
                 });
             }
         }
