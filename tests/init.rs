@@ -95,7 +95,7 @@ fn init_explains_columns_and_suggests_transforms() {
         "preset = \"none\"",
         "\"E-mail\" = \"email\"  # field name, ignoring case",
         "\"Mobile\" = \"phone\"  # alias of phone",
-        "# \"Phone\" = { field = \"phone\", fallback = true }  # not imported: 'Mobile' already gives phone",
+        "\"Phone\" = { field = \"phone\", fallback = true }  # field name, ignoring case, spaces and _-.; a backup: used when 'Mobile' is empty or not valid",
         // With a token and a location, columns match the location's custom fields.
         "\"Notes\" = \"contact.notes\"  # the location's custom field of this name or key",
         "# \"Full Name\" = { field = \"name\", split_name = true }  # suggested:",

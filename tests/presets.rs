@@ -1283,3 +1283,125 @@ fn a_preset_named_on_the_command_line_is_used_whatever_the_headers() {
         None,
     );
 }
+
+#[test]
+fn hubspot_backup_columns_stand_in_for_a_bad_first_email_or_phone_and_are_named_when_unused() {
+    let env = Env::new();
+    // The all-properties export's header row, as HubSpot writes it.
+    let sample = std::fs::read_to_string(sample("hubspot-all-properties.csv")).unwrap();
+    let header = sample.lines().next().unwrap();
+    let columns: Vec<&str> = header.trim_matches('"').split("\",\"").collect::<Vec<_>>();
+    let line = |cells: &[(&str, &str)]| {
+        let row: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                let v = cells.iter().find(|(k, _)| k == c).map_or("", |(_, v)| v);
+                format!("\"{v}\"")
+            })
+            .collect();
+        row.join(",")
+    };
+    let csv = [
+        header.to_owned(),
+        // A bad Email and an Excel-mangled Phone Number: the backups are used.
+        line(&[
+            ("First Name", "Bob"),
+            ("Email", "bob@example"),
+            ("Work email", "bob@work.com"),
+            ("Phone Number", "6.14123E+10"),
+            ("Mobile Phone Number", "+1 415-555-0199"),
+            ("WhatsApp Phone Number", "+1 415-555-0134"),
+        ]),
+        // Good first values: the backups are named, not sent, not counted as left out.
+        line(&[
+            ("First Name", "Ann"),
+            ("Email", "ann@example.com"),
+            ("Work email", "ann@work.com"),
+            ("Phone Number", "+1 617-555-0143"),
+            ("Mobile Phone Number", "+1 415-555-0198"),
+        ]),
+        // No valid email anywhere: invalid, as without backups.
+        line(&[
+            ("First Name", "Cy"),
+            ("Email", "cy@example"),
+            ("Work email", "cy at work"),
+        ]),
+    ]
+    .join("\n");
+    let file = env.write("hubspot.csv", &(csv + "\n"));
+    let (report, err, code) = import(&env, &file, &[]);
+    assert!(err.contains("using the HubSpot preset"), "{err}");
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        statuses(&report),
+        ["created", "created", "invalid"],
+        "{err}"
+    );
+    let all = env.sandbox.contacts(LOCATION);
+    assert_eq!(all.len(), 2);
+    assert_eq!(
+        field(find(&all, "bob@work.com"), "phone"),
+        Some("+14155550199")
+    );
+    assert_eq!(
+        field(find(&all, "ann@example.com"), "phone"),
+        Some("+16175550143")
+    );
+
+    let bob = &report[0]["warnings"];
+    assert!(
+        bob.contains(r#"column 'Email': "bob@example" left out: not a valid email address"#),
+        "{bob}"
+    );
+    assert!(
+        bob.contains("the row's email comes from 'Work email'"),
+        "{bob}"
+    );
+    assert!(
+        bob.contains(r#"column 'Phone Number': "6.14123E+10" left out: "#),
+        "{bob}"
+    );
+    assert!(bob.contains(r#"column 'WhatsApp Phone Number': "+1 415-555-0134" not imported: the row's phone comes from 'Mobile Phone Number' (HighLevel stores one phone)"#), "{bob}");
+    let ann = &report[1]["warnings"];
+    assert_eq!(
+        ann,
+        r#"column 'Work email': "ann@work.com" not imported: the row's email comes from 'Email' (HighLevel stores one email); column 'Mobile Phone Number': "+1 415-555-0198" not imported: the row's phone comes from 'Phone Number' (HighLevel stores one phone)"#
+    );
+    assert!(report[2]["errors"].contains("\"cy@example\" is not a valid email address"));
+    // Only the bad cells count as left out.
+    assert!(
+        err.contains("with cells left out: 1 (by column: 'Email' 1, 'Phone Number' 1)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn without_a_preset_a_second_phone_column_backs_up_the_first() {
+    let env = Env::new();
+    let file = env.write(
+        "plain.csv",
+        "Email,Phone,Mobile\nmia@example.com,6.14123E+10,+1 415-555-0199\nleo@example.com,+1 617-555-0143,+1 415-555-0198\n",
+    );
+    let (report, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("'Mobile'"), "{err}");
+    assert_eq!(statuses(&report), ["created", "created"]);
+    let all = env.sandbox.contacts(LOCATION);
+    assert_eq!(
+        field(find(&all, "mia@example.com"), "phone"),
+        Some("+14155550199")
+    );
+    assert!(
+        report[0]["warnings"].contains("the row's phone comes from 'Mobile'"),
+        "{:?}",
+        report[0]
+    );
+    assert_eq!(
+        field(find(&all, "leo@example.com"), "phone"),
+        Some("+16175550143")
+    );
+    assert_eq!(
+        report[1]["warnings"],
+        r#"column 'Mobile': "+1 415-555-0198" not imported: the row's phone comes from 'Phone' (HighLevel stores one phone)"#
+    );
+}

@@ -233,6 +233,17 @@ pub fn generate(
                 Target::Ignore => "ignored".to_owned(),
             }
         };
+        if rule.fallback && !from_preset {
+            let first = headers
+                .iter()
+                .zip(&mapper.columns)
+                .find(|(_, c)| {
+                    c.as_ref()
+                        .is_some_and(|c| c.target == rule.target && c.claims())
+                })
+                .map_or("another column", |(h, _)| h.as_str());
+            why += &format!("; a backup: used when '{first}' is empty or not valid");
+        }
         let mut suggestions = Vec::new();
         let values: Vec<&str> = sample.values(i).collect();
         match &rule.target {

@@ -89,6 +89,8 @@
 //!   else in `--default-country`.
 //! - A group's fallbacks are used only when no non-fallback column of the group has a value,
 //!   and then only the best-ranked block with one: addresses are never mixed.
+//! - Email and phone fallbacks a row does not use wait in [`MappedRow::spares`]: validation
+//!   sends the first valid one when the row's value is bad, and names the others.
 //! - Opt-out channels (`dndSettings.*`) take any number of columns: any yes opts out; a no
 //!   sends nothing.
 //!
@@ -215,6 +217,10 @@ pub struct MappedRow<'a> {
     /// Cells that could not be read (a date not in its `date_format`, an unusable JSON
     /// value), by the target they were for: validation decides what they cost.
     pub cell_errors: Vec<(Target, RowError)>,
+    /// Email and phone fallbacks the row did not use, best rank first: validation tries
+    /// them when the value in use is bad, and names the rest (HighLevel stores one of each).
+    /// Empty, without allocating, for a row without them.
+    pub spares: Vec<MappedValue<'a>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -301,7 +307,7 @@ impl Rule {
             );
         }
         if self.fallback {
-            s += " (when the other column is empty)";
+            s += " (when the other column is empty, or for an email or phone not valid)";
         }
         if let Some(g) = &self.group {
             s += &format!(" (block {g})");
@@ -988,26 +994,48 @@ impl Mapper {
         }
         if auto {
             // Exports often carry two columns for one field (Phone and Mobile): a listed
-            // column wins, else the first one; the others stay unmapped and are reported.
+            // column wins, else the first one. Without a preset or a listed column, the later
+            // email and phone columns are the first one's backups, in column order after any
+            // ranked ones; the others (and a repeated header) stay unmapped and are reported.
             let mut claimed: Vec<Target> = columns
                 .iter()
                 .flatten()
                 .filter(|r| r.claims())
                 .map(|r| r.target.clone())
                 .collect();
+            let backup_rank = columns
+                .iter()
+                .flatten()
+                .filter(|r| r.fallback)
+                .map(|r| r.order + 1)
+                .max()
+                .unwrap_or(0);
+            let backups = mapper.preset.is_none();
+            let listed = claimed.len();
             for (i, h) in headers.iter().enumerate() {
                 if from_spec[i] {
                     continue;
                 }
-                columns[i] = auto_rule(h).filter(|r| {
+                columns[i] = auto_rule(h).and_then(|mut r| {
                     if !r.target.single_valued() {
-                        return true;
+                        return Some(r);
                     }
-                    if claimed.contains(&r.target) {
-                        return false;
+                    if let Some(at) = claimed.iter().position(|t| *t == r.target) {
+                        let email_or_phone =
+                            matches!(r.target, Target::Field(Field::Email | Field::Phone));
+                        // A repeated header name is not a backup: the first such column wins.
+                        let repeated = headers[..i]
+                            .iter()
+                            .any(|e| normalise_header(e) == normalise_header(h));
+                        if !(backups && email_or_phone && at >= listed) || repeated {
+                            return None;
+                        }
+                        r.fallback = true;
+                        r.order = backup_rank;
+                        return Some(r);
                     }
                     claimed.push(r.target.clone());
-                    true
+                    Some(r)
                 });
             }
         }
@@ -1209,6 +1237,7 @@ impl Mapper {
             values: Vec::with_capacity(self.columns.len() + self.constants.len() + 2),
             errors: Vec::new(),
             cell_errors: Vec::new(),
+            spares: Vec::new(),
         };
         match &record.values {
             // The reader's message already names the file, row and column.
@@ -1696,6 +1725,9 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
         if !out.values.iter().any(|x| x.target == v.target) {
             filled_by.push((v.target.clone(), rank));
             out.values.push(v);
+        } else if group.is_none() && matches!(v.target, Target::Field(Field::Email | Field::Phone))
+        {
+            out.spares.push(v);
         }
     }
     // An unreadable fallback is named when it would have been used: as the row's loss when

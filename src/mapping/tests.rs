@@ -191,11 +191,40 @@ fn unreadable_record_becomes_error() {
 }
 
 #[test]
-fn a_second_auto_detected_column_for_one_field_stays_unmapped() {
-    let h = hdrs(&["Phone", "Mobile", "Email"]);
+fn a_second_auto_detected_email_or_phone_column_is_a_backup_in_column_order() {
+    let h = hdrs(&[
+        "Phone", "Mobile", "Email", "Cell", "E-mail", "Website", "URL",
+    ]);
     let m = Mapper::new(None, Some(&h)).unwrap();
-    assert_eq!(m.unmapped_columns(), ["Mobile"]);
-    // A listed column wins over an auto-detected one.
+    // Another single-valued field's second column stays unmapped, and is reported.
+    assert_eq!(m.unmapped_columns(), ["URL"]);
+    let map = |cells: &[&str]| {
+        let rec = cells_record(cells);
+        let row = m.map(&rec);
+        let col = |v: &MappedValue| v.column.as_deref().unwrap().to_owned();
+        let sent: Vec<_> = row.values.iter().map(col).collect();
+        let spares: Vec<_> = row.spares.iter().map(col).collect();
+        (sent, spares)
+    };
+    let (sent, spares) = map(&["1", "2", "a@x", "3", "b@x", "w", "u"]);
+    assert_eq!(sent, ["Phone", "Email", "Website"]);
+    assert_eq!(spares, ["Mobile", "Cell", "E-mail"]);
+    // The first empty: the next column in order is used.
+    let (sent, spares) = map(&["", "2", "", "3", "b@x", "", ""]);
+    assert_eq!(sent, ["Mobile", "E-mail"]);
+    assert_eq!(spares, ["Cell"]);
+    // A repeated header name is not a backup.
+    let m = Mapper::new(None, Some(&hdrs(&["Email", "Name", "email"]))).unwrap();
+    assert_eq!(m.unmapped_columns(), ["email"]);
+    // With a preset, its own fallbacks are the backups: a column it does not know stays
+    // unmapped, and is reported.
+    let with_preset = hdrs(&["Email", "Phone Number", "Cell"]);
+    let spec = MappingSpec::from_preset(PresetChoice::Named("hubspot".into()));
+    let m = Mapper::new(Some(&spec), Some(&with_preset)).unwrap();
+    assert_eq!(m.preset(), Some("HubSpot"));
+    assert_eq!(m.unmapped_columns(), ["Cell"]);
+    // A listed column wins over an auto-detected one, which is not its backup.
+    let h = hdrs(&["Phone", "Mobile", "Email"]);
     let spec = MappingSpec::parse("[columns]\n\"Mobile\" = \"phone\"\n", "m.toml").unwrap();
     let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
     assert_eq!(m.unmapped_columns(), ["Phone"]);
@@ -872,4 +901,67 @@ fn an_email_cell_saying_there_is_none_is_left_out_and_named_not_an_address() {
         Some(&text("n/a@"))
     );
     assert!(row.cell_errors.is_empty());
+}
+
+#[test]
+fn unused_email_and_phone_fallbacks_are_kept_as_spares_in_rank_order() {
+    let spec = MappingSpec::parse(
+        r#"
+[columns]
+"Email" = "email"
+"Email 3" = { field = "email", fallback = 2 }
+"Email 2" = { field = "email", fallback = 1 }
+"Phone" = "phone"
+"Mobile" = { field = "phone", fallback = true }
+"Company" = "companyName"
+"Other Company" = { field = "companyName", fallback = true }
+"#,
+        "m.toml",
+    )
+    .unwrap();
+    let h = hdrs(&[
+        "Email",
+        "Email 3",
+        "Email 2",
+        "Phone",
+        "Mobile",
+        "Company",
+        "Other Company",
+    ]);
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    let spares = |cells: &[&str]| {
+        let rec = cells_record(cells);
+        let row = m.map(&rec);
+        let sent: Vec<_> = row
+            .values
+            .iter()
+            .filter_map(|v| Some(v.column.as_deref()?.to_owned()))
+            .collect();
+        let spare: Vec<_> = row
+            .spares
+            .iter()
+            .map(|v| (v.target.clone(), v.column.as_deref().unwrap().to_owned()))
+            .collect();
+        (sent, spare)
+    };
+    let (email, phone) = (Target::Field(Field::Email), Target::Field(Field::Phone));
+    // Every column filled: the first of each field is sent, the email and phone backups wait
+    // by rank (not column order; `true` ranks first); the company's backup is not a spare.
+    let (sent, spare) = spares(&["a@x", "c@x", "b@x", "1", "2", "Co", "Other"]);
+    assert_eq!(sent, ["Email", "Phone", "Company"]);
+    assert_eq!(
+        spare,
+        [
+            (phone, "Mobile".to_owned()),
+            (email.clone(), "Email 2".to_owned()),
+            (email.clone(), "Email 3".to_owned()),
+        ]
+    );
+    // The first email empty: the best backup is sent, the next one waits.
+    let (sent, spare) = spares(&["", "c@x", "b@x", "", "", "", ""]);
+    assert_eq!(sent, ["Email 2"]);
+    assert_eq!(spare, [(email, "Email 3".to_owned())]);
+    // No backup filled: nothing waits, and nothing was allocated for it.
+    let rec = cells_record(&["a@x", "", "", "1", "", "", ""]);
+    assert_eq!(m.map(&rec).spares.capacity(), 0);
 }

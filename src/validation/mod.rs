@@ -138,6 +138,9 @@ struct Findings {
     errors: Vec<RowError>,
     left_out: Vec<RowError>,
     notes: Vec<RowError>,
+    /// Good backup cells not sent (HighLevel stores one email and one phone): named, but
+    /// nothing was wrong with them, so `strict` does not reject the row for them.
+    unused: Vec<RowError>,
 }
 
 impl Findings {
@@ -205,6 +208,8 @@ impl Validator {
         let mut location_id = None;
         let mut has_email = false;
         let mut phone: Option<(Option<Cow<'_, str>>, Cow<'_, str>)> = None;
+        // The backup (index in `row.spares`) that gave the email, when the first was bad.
+        let mut email_spare = None;
 
         // Mutable only to move text cells into the contact instead of copying them.
         for v in row.values.iter_mut() {
@@ -245,12 +250,24 @@ impl Validator {
                     let (first, others) = cells::first_of(&text, cells::is_email_piece);
                     match normalise_email(&first) {
                         Ok(e) => c.email = Some(e),
-                        Err(m) => {
-                            f.errors.push(error_for(
+                        Err(m) => match spare_email(&row.spares, &mut f) {
+                            Some((i, e, tried)) => {
+                                let from = column_name(&row.spares[i]);
+                                let why = |m| {
+                                    format!("not a valid email address ({m}); the row's email comes from {from}")
+                                };
+                                f.cell(left_out_for(v, &first, &why(m)));
+                                for (s, t, m) in tried {
+                                    f.cell(left_out_for(s, &t, &why(m)));
+                                }
+                                c.email = Some(e);
+                                email_spare = Some(i);
+                            }
+                            None => f.errors.push(error_for(
                                 v,
                                 format_args!("{first:?} is not a valid email address ({m})"),
-                            ));
-                        }
+                            )),
+                        },
                     }
                     for other in others {
                         f.notes.push(error_for(
@@ -346,15 +363,35 @@ impl Validator {
             }
         }
 
+        let mut phone_spare = None;
         if let Some((column, raw)) = &phone {
-            self.read_phone(
+            phone_spare = self.read_phone(
                 column.as_deref(),
                 raw,
                 &c.country,
                 has_email,
+                &row.spares,
                 &mut c.phone,
                 &mut f,
             );
+        }
+        if !row.spares.is_empty() {
+            let first_column = |field: Field| {
+                let target = Target::Field(field);
+                row.values.iter().find(|v| v.target == target)
+            };
+            for (field, sent, spare) in [
+                (Field::Email, c.email.is_some(), email_spare),
+                (Field::Phone, c.phone.is_some(), phone_spare),
+            ] {
+                let from = match spare {
+                    Some(i) => row.spares.get(i),
+                    None => first_column(field),
+                };
+                if let (true, Some(from)) = (sent, from) {
+                    name_unused(&row.spares, field, spare, from, &mut f);
+                }
+            }
         }
         let unreadable = row.values.is_empty() && !f.errors.is_empty();
         if !has_email && phone.is_none() && !unreadable {
@@ -385,6 +422,7 @@ impl Validator {
         let warnings = f
             .notes
             .into_iter()
+            .chain(f.unused)
             .chain(f.left_out)
             .map(RowError::into_line)
             .collect();
@@ -397,17 +435,20 @@ impl Validator {
         })
     }
 
-    /// Reads the phone cell into `out`. Without another key (`has_email` false) a phone that
-    /// cannot be used makes the row invalid; with one, it is left out.
+    /// Reads the phone cell into `out`; when it cannot be used, the first usable backup in
+    /// `spares`, whose index is returned. Without another key (`has_email` false) a row
+    /// with no usable phone is invalid; with one, the phone is left out.
+    #[allow(clippy::too_many_arguments)]
     fn read_phone(
         &self,
         column: Option<&str>,
         raw: &str,
         country: &Option<String>,
         has_email: bool,
+        spares: &[MappedValue<'_>],
         out: &mut Option<String>,
         f: &mut Findings,
-    ) {
+    ) -> Option<usize> {
         let from_row = country
             .as_deref()
             .and_then(|cc| region_of(cc).map(|r| (r, cc)));
@@ -417,17 +458,71 @@ impl Validator {
             Some((_, cc)) => format!("country {cc} from the row"),
             None => format!("default country {}", self.default_code),
         };
+        let (first, others, read) = self.phone_of(raw, region, &whence);
+        for other in &others {
+            also_holds_phone(column, other, f);
+        }
+        let shown = first.trim();
+        let bad = match read {
+            Ok((e164, notes)) => {
+                f.notes
+                    .extend(notes.into_iter().map(|n| RowError::new(column, n)));
+                *out = Some(e164);
+                return None;
+            }
+            Err(bad) => bad,
+        };
+        // Backups tried before the one used: named as left out once one is used.
+        let mut tried: Vec<Tried> = Vec::new();
+        let phone = Target::Field(Field::Phone);
+        for (i, s) in spares.iter().enumerate().filter(|(_, s)| s.target == phone) {
+            let text = phone_text(&s.value);
+            let (s_first, s_others, s_read) = self.phone_of(&text, region, &whence);
+            match s_read {
+                Ok((e164, notes)) => {
+                    let col = s.column.as_deref();
+                    for other in &s_others {
+                        also_holds_phone(col, other, f);
+                    }
+                    f.notes
+                        .extend(notes.into_iter().map(|n| RowError::new(col, n)));
+                    let from = column_name(s);
+                    let why = format!("{bad}; the row's phone comes from {from}");
+                    f.cell(left_out(column, shown, &why));
+                    for (v, t, why) in tried {
+                        let why = format!("{why}; the row's phone comes from {from}");
+                        f.cell(left_out_for(v, &t, &why));
+                    }
+                    *out = Some(e164);
+                    return Some(i);
+                }
+                Err(why) => tried.push((s, s_first.trim().to_owned(), why)),
+            }
+        }
+        if has_email {
+            f.cell(left_out(column, shown, &bad));
+        } else {
+            f.errors.push(RowError::formatted(
+                column,
+                format_args!("{shown:?} is {bad}"),
+            ));
+        }
+        None
+    }
+
+    /// A phone cell's first number, the others it holds, and the number to send (with notes:
+    /// the metadata does not know its range, an extension not sent) or why it cannot be used.
+    fn phone_of<'r>(
+        &self,
+        raw: &'r str,
+        region: Region,
+        whence: &dyn Fn() -> String,
+    ) -> (Cow<'r, str>, Vec<String>, PhoneRead) {
         let (first, others) = if cells::is_scientific(raw) {
             (Cow::Borrowed(raw), Vec::new())
         } else {
             cells::first_of(raw, cells::is_phone_piece)
         };
-        for other in &others {
-            f.notes.push(RowError::formatted(
-                column,
-                format_args!("also holds {other:?}, not imported (HighLevel stores one phone)"),
-            ));
-        }
         let shown = first.trim();
         let cleaned = cells::clean_phone(shown);
         let read = cleaned.clone().and_then(|t| {
@@ -446,37 +541,108 @@ impl Validator {
                     shown[at + 1..].split(';').next()?.trim()
                 }
             };
-            Some(RowError::formatted(
-                column,
-                format_args!("extension {ext:?} not sent (HighLevel's phone field has none)"),
+            Some(format!(
+                "extension {ext:?} not sent (HighLevel's phone field has none)"
             ))
         };
-        let bad = match read {
-            Ok(p) if p.valid => {
-                f.notes.extend(extension());
-                *out = Some(p.e164);
-                return;
-            }
+        let read = match read {
+            Ok(p) if p.valid => Ok((p.e164, extension().into_iter().collect())),
             Ok(p) if self.opts.phone_check == PhoneCheck::Possible => {
-                f.notes.push(RowError::formatted(
-                    column,
-                    format_args!("{shown:?} sent as {}, but the bundled phone metadata does not know that range (new or fictional); check it", p.e164),
-                ));
-                f.notes.extend(extension());
-                *out = Some(p.e164);
-                return;
+                let note = format!("{shown:?} sent as {}, but the bundled phone metadata does not know that range (new or fictional); check it", p.e164);
+                Ok((p.e164, [Some(note), extension()].into_iter().flatten().collect()))
             }
-            Ok(_) => format!("not a valid phone number (its range is unknown to the phone metadata; {}; --phone-check possible sends it)", whence()),
-            Err(why) => why,
+            Ok(_) => Err(format!("not a valid phone number (its range is unknown to the phone metadata; {}; --phone-check possible sends it)", whence())),
+            Err(why) => Err(why),
         };
-        if has_email {
-            f.cell(left_out(column, shown, &bad));
-        } else {
-            f.errors.push(RowError::formatted(
-                column,
-                format_args!("{shown:?} is {bad}"),
-            ));
+        (first, others, read)
+    }
+}
+
+/// The E.164 number to send and notes on it, or why the number cannot be used.
+type PhoneRead = Result<(String, Vec<String>), String>;
+
+fn also_holds_phone(column: Option<&str>, other: &str, f: &mut Findings) {
+    f.notes.push(RowError::formatted(
+        column,
+        format_args!("also holds {other:?}, not imported (HighLevel stores one phone)"),
+    ));
+}
+
+/// A backup tried and found bad: the value, its text, and why.
+type Tried<'s, 'a> = (&'s MappedValue<'a>, String, String);
+
+/// The first backup email that is valid (index in `spares`, address), and the bad ones tried
+/// before it.
+fn spare_email<'s, 'a>(
+    spares: &'s [MappedValue<'a>],
+    f: &mut Findings,
+) -> Option<(usize, String, Vec<Tried<'s, 'a>>)> {
+    let email = Target::Field(Field::Email);
+    let mut tried: Vec<Tried> = Vec::new();
+    for (i, s) in spares.iter().enumerate().filter(|(_, s)| s.target == email) {
+        let text = email_text(&s.value);
+        let (first, others) = cells::first_of(&text, cells::is_email_piece);
+        match normalise_email(&first) {
+            Ok(e) => {
+                for other in others {
+                    f.notes.push(error_for(
+                        s,
+                        format_args!(
+                            "also holds {other:?}, not imported (HighLevel stores one email)"
+                        ),
+                    ));
+                }
+                return Some((i, e, tried));
+            }
+            Err(m) => tried.push((s, first.into_owned(), m)),
         }
+    }
+    None
+}
+
+/// Names the backups of `field` the row did not use: those after the one used (`used`, an
+/// index in `spares`), or all of them when the first column's value was used.
+fn name_unused(
+    spares: &[MappedValue<'_>],
+    field: Field,
+    used: Option<usize>,
+    from: &MappedValue<'_>,
+    f: &mut Findings,
+) {
+    let target = Target::Field(field);
+    let what = if field == Field::Email {
+        "email"
+    } else {
+        "phone"
+    };
+    let skip = used.map_or(0, |i| i + 1);
+    for s in spares.iter().skip(skip).filter(|s| s.target == target) {
+        let value = match field {
+            Field::Email => email_text(&s.value),
+            _ => phone_text(&s.value),
+        };
+        let value = trim(&value);
+        let from = column_name(from);
+        f.unused.push(error_for(
+            s,
+            format_args!("{value:?} not imported: the row's {what} comes from {from} (HighLevel stores one {what})"),
+        ));
+    }
+}
+
+/// A value's column in quotes, for messages naming where a value came from.
+fn column_name(v: &MappedValue<'_>) -> String {
+    match &v.column {
+        Some(c) => format!("'{c}'"),
+        None => format!("the constant {}", v.target),
+    }
+}
+
+/// A phone cell's text (a list joined as it was written).
+fn phone_text<'v>(v: &'v RawValue<'_>) -> Cow<'v, str> {
+    match v {
+        RawValue::List(l) => l.join(", ").into(),
+        other => single_text(other).unwrap_or_default(),
     }
 }
 

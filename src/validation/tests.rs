@@ -31,6 +31,7 @@ fn text<'a>(f: Field, column: &'a str, t: &'a str) -> MappedValue<'a> {
 fn row(values: Vec<MappedValue>) -> MappedRow {
     MappedRow {
         cell_errors: vec![],
+        spares: vec![],
         seq: 0,
         row: 2,
         values,
@@ -912,4 +913,126 @@ fn a_phone_extension_is_named_not_dropped_silently() {
     }
     let r = valid(v().validate(row(vec![text(Field::Phone, "Phone", "(415) 555-2671")])));
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+}
+
+fn with_spares<'a>(values: Vec<MappedValue<'a>>, spares: Vec<MappedValue<'a>>) -> MappedRow<'a> {
+    MappedRow {
+        spares,
+        ..row(values)
+    }
+}
+
+#[test]
+fn a_good_first_email_and_phone_name_each_backup_without_counting_it_left_out() {
+    let r = with_spares(
+        vec![
+            text(Field::Email, "Email", "ann@x.com"),
+            text(Field::Phone, "Phone Number", "+1 617-555-0143"),
+        ],
+        vec![
+            text(Field::Email, "Work email", "ann@work.com"),
+            text(Field::Phone, "Mobile Phone Number", "+1 415-555-0199"),
+            text(Field::Phone, "WhatsApp Phone Number", "not a phone"),
+        ],
+    );
+    // --strict too: nothing was wrong with the backups.
+    for validator in [v(), strict()] {
+        let ok = valid(validator.validate(r.clone()));
+        assert_eq!(ok.contact.email.as_deref(), Some("ann@x.com"));
+        assert_eq!(ok.contact.phone.as_deref(), Some("+16175550143"));
+        assert_eq!(
+            ok.warnings,
+            [
+                r#"column 'Work email': "ann@work.com" not imported: the row's email comes from 'Email' (HighLevel stores one email)"#,
+                r#"column 'Mobile Phone Number': "+1 415-555-0199" not imported: the row's phone comes from 'Phone Number' (HighLevel stores one phone)"#,
+                r#"column 'WhatsApp Phone Number': "not a phone" not imported: the row's phone comes from 'Phone Number' (HighLevel stores one phone)"#,
+            ]
+        );
+        assert!(ok.warnings.iter().all(|w| left_out_column(w).is_none()));
+    }
+}
+
+#[test]
+fn a_bad_first_email_or_phone_gives_way_to_the_first_valid_backup() {
+    let r = with_spares(
+        vec![
+            text(Field::Email, "Email", "bob@example"),
+            text(Field::Phone, "Phone Number", "6.14123E+10"),
+        ],
+        vec![
+            text(Field::Email, "Work email", "also bad"),
+            text(Field::Email, "Private e-mail address", "bob@work.com"),
+            text(Field::Email, "Other email", "bob@home.com"),
+            text(Field::Phone, "Mobile Phone Number", "+1 415-555-0199"),
+            text(Field::Phone, "WhatsApp Phone Number", "+1 415-555-0134"),
+        ],
+    );
+    let ok = valid(v().validate(r.clone()));
+    assert_eq!(ok.contact.email.as_deref(), Some("bob@work.com"));
+    assert_eq!(ok.contact.phone.as_deref(), Some("+14155550199"));
+    let left_out: Vec<_> = ok
+        .warnings
+        .iter()
+        .filter_map(|w| left_out_column(w))
+        .collect();
+    assert_eq!(left_out, ["Email", "Work email", "Phone Number"]);
+    let says = |column: &str, what: &str| {
+        ok.warnings
+            .iter()
+            .any(|w| w.starts_with(&format!("column '{column}': ")) && w.contains(what))
+    };
+    assert!(says(
+        "Email",
+        "the row's email comes from 'Private e-mail address'"
+    ));
+    assert!(says(
+        "Work email",
+        "the row's email comes from 'Private e-mail address'"
+    ));
+    assert!(says(
+        "Phone Number",
+        "the row's phone comes from 'Mobile Phone Number'"
+    ));
+    assert!(says(
+        "Other email",
+        "not imported: the row's email comes from 'Private e-mail address'"
+    ));
+    assert!(says(
+        "WhatsApp Phone Number",
+        "not imported: the row's phone comes from 'Mobile Phone Number'"
+    ));
+    assert_eq!(ok.warnings.len(), 5, "{:?}", ok.warnings);
+    // --strict: a bad cell still rejects the row.
+    assert!(!invalid(strict().validate(r)).is_empty());
+}
+
+#[test]
+fn without_a_valid_backup_a_bad_first_email_still_makes_the_row_invalid() {
+    let plain = row(vec![text(Field::Email, "Email", "bob@example")]);
+    let backed = with_spares(
+        plain.values.clone(),
+        vec![text(Field::Email, "Work email", "also bad")],
+    );
+    assert_eq!(invalid(v().validate(backed)), invalid(v().validate(plain)));
+    // A phone alone: with no valid backup the row has no key, as without backups.
+    let plain = row(vec![text(Field::Phone, "Phone", "12")]);
+    let backed = with_spares(
+        plain.values.clone(),
+        vec![text(Field::Phone, "Mobile", "34")],
+    );
+    assert_eq!(invalid(v().validate(backed)), invalid(v().validate(plain)));
+    // A valid backup phone is the row's key.
+    let backed = with_spares(
+        vec![text(Field::Phone, "Phone", "12")],
+        vec![text(Field::Phone, "Mobile", "+1 415-555-0199")],
+    );
+    let ok = valid(v().validate(backed));
+    assert_eq!(ok.contact.phone.as_deref(), Some("+14155550199"));
+    assert_eq!(
+        ok.warnings
+            .iter()
+            .filter_map(|w| left_out_column(w))
+            .collect::<Vec<_>>(),
+        ["Phone"]
+    );
 }
