@@ -112,18 +112,21 @@ fn check(file: &str, expected: &Expected, summary_line: &str) -> Env {
     let rejected = std::fs::read_to_string(&rejects).unwrap();
     assert_eq!(rejected.lines().count(), 1 + invalid, "{rejected}");
 
-    // --strict: a row with any warning is rejected, the others land as before.
+    // --strict: a row with any warning is rejected, the others land as before; a phone's
+    // extension not sent is named but was nothing wrong (row 9), like an unused backup.
     let out = strict_env.import(&file, &[args[0], args[1], "--strict"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let strict = read_report(&strict_env.path("report.csv"));
+    let only_extension =
+        |w: &str| w.starts_with("column 'Phone': extension ") && !w.contains("; column");
     for ((row, status, warnings), s) in got.iter().zip(&strict) {
-        let want = if warnings.is_empty() {
+        let want = if warnings.is_empty() || only_extension(warnings) {
             status
         } else {
             "invalid"
         };
         assert_eq!((&s["row"], s["status"].as_str()), (row, want), "{s:?}");
-        if !warnings.is_empty() {
+        if want == "invalid" {
             // The errors name the cell the first warning did (a row rejected by its own
             // cells is not checked against the location's custom fields as well).
             let column = warnings.split("': ").next().unwrap();

@@ -1631,7 +1631,7 @@ fn placeholder_email(rule: &Rule, column: Option<&str>, cell: &str) -> Option<Op
     if rule.target != Target::Field(Field::Email) {
         return None;
     }
-    let t = trim(cell);
+    let t = trim(crate::validation::cells::no_text_marker(trim(cell)));
     // An address (the usual cell) is never one: one byte search, no comparisons.
     if t.len() > 16 || t.contains('@') || !NO_EMAIL.iter().any(|p| t.eq_ignore_ascii_case(p)) {
         return None;
@@ -1731,17 +1731,20 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
         }
     }
     // An unreadable fallback is named when it would have been used: as the row's loss when
-    // nothing else gave its field, as a warning when a later-ranked column did instead.
+    // nothing else gave its field, as a warning when a later-ranked column did instead. An
+    // email or phone backup is always named (a readable one is kept as a spare and named when
+    // not used), as a warning unless nothing else gave the field.
     for (rank, group, target, e) in later.unreadable {
         let group_elsewhere = group.as_ref().is_some_and(|g| {
-            later.filled.contains(g) || chosen.iter().any(|(c, r)| c == g && *r != rank)
+            later.filled.contains(g) || chosen.iter().any(|(c, r)| c == g && *r < rank)
         });
         let own_value = out.values[..own].iter().any(|x| x.target == target);
         let better = filled_by.iter().any(|(t, r)| *t == target && *r < rank);
-        if group_elsewhere || own_value || better {
+        let spare = matches!(target, Target::Field(Field::Email | Field::Phone));
+        if !spare && (group_elsewhere || own_value || better) {
             continue;
         }
-        let instead = filled_by.iter().any(|(t, _)| *t == target);
+        let instead = own_value || filled_by.iter().any(|(t, _)| *t == target);
         let target = if instead { Target::Ignore } else { target };
         out.cell_errors.push((target, e));
     }

@@ -856,10 +856,14 @@ fn an_unreadable_fallback_is_named_only_when_it_would_have_been_used() {
         (format!("{email:?}"), named)
     };
     let email = Target::Field(Field::Email);
-    // The row's own email: the bad fallback would never have been used.
+    // The row's own email: the bad backup is named as a warning, as a readable one left
+    // unused is (email and phone backups are spares, tried when the first is bad).
     assert_eq!(
         map(["a@x.com", "b\u{FFFD}@x.com", "c@x.com"]),
-        (format!("{:?}", Some(text("a@x.com"))), vec![])
+        (
+            format!("{:?}", Some(text("a@x.com"))),
+            vec![(Target::Ignore, "Email 2".to_owned())]
+        )
     );
     // The next fallback gives the email instead: a warning, not the row's loss.
     assert_eq!(
@@ -964,4 +968,55 @@ fn unused_email_and_phone_fallbacks_are_kept_as_spares_in_rank_order() {
     // No backup filled: nothing waits, and nothing was allocated for it.
     let rec = cells_record(&["a@x", "", "", "1", "", "", ""]);
     assert_eq!(m.map(&rec).spares.capacity(), 0);
+}
+
+#[test]
+fn unreadable_backups_in_a_group_or_for_an_email_are_named_when_another_column_stands_in() {
+    let spec = MappingSpec::parse(
+        r#"
+[columns]
+"Email" = "email"
+"Email 2" = { field = "email", fallback = 1 }
+"Work City" = { field = "city", fallback = 1, group = "address" }
+"Home City" = { field = "city", fallback = 2, group = "address" }
+"#,
+        "m.toml",
+    )
+    .unwrap();
+    let h = hdrs(&["Email", "Email 2", "Work City", "Home City"]);
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    let mut cells: crate::input::CellRow = ["a@x.com", "b\u{FFFD}@x.com", "Z\u{FFFD}rich", "Bern"]
+        .into_iter()
+        .collect();
+    cells.mark_unreadable(1, "it is not valid UTF-8".into());
+    cells.mark_unreadable(2, "it is not valid UTF-8".into());
+    let record = Record {
+        seq: 0,
+        row: 2,
+        values: RecordValues::Cells(cells),
+    };
+    let row = m.map(&record);
+    // The Home block stands in for the Work one whose city could not be read; the row's own
+    // email makes the second one needless: both named, as warnings.
+    assert_eq!(find(&row, &Target::Field(Field::City)), Some(&text("Bern")));
+    let named: Vec<_> = row
+        .cell_errors
+        .iter()
+        .map(|(t, e)| (t.clone(), e.column().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            (Target::Ignore, "Email 2".to_owned()),
+            (Target::Ignore, "Work City".to_owned())
+        ]
+    );
+    // Excel's text marker does not hide a placeholder.
+    let record = cells_record(&["'N/A", "", "", ""]);
+    let row = m.map(&record);
+    assert_eq!(find(&row, &Target::Field(Field::Email)), None);
+    assert!(row.cell_errors[0]
+        .1
+        .to_string()
+        .contains("says there is no email"));
 }

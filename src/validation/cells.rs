@@ -104,7 +104,7 @@ pub fn clean_phone(cell: &str) -> Result<&str, String> {
 }
 
 /// Without Excel's leading text markers (`'`); `trim_start_matches('\'')` by bytes.
-pub(super) fn no_text_marker(t: &str) -> &str {
+pub fn no_text_marker(t: &str) -> &str {
     &t[t.bytes().take_while(|&b| b == b'\'').count()..]
 }
 

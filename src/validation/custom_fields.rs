@@ -243,8 +243,15 @@ fn pick(def: &CustomFieldDef, value: &str) -> Result<String, String> {
 /// `.` and `,` is the decimal separator when both are there; `,` alone is one only in a file
 /// with decimal commas, where `.` alone between groups of three digits separates thousands.
 /// Elsewhere `,` alone must separate groups of three (`1,250`): `1,5` could be 1.5 or 15, and
-/// is no number rather than a guess.
+/// is no number rather than a guess, unless spaces or `'` already group the thousands
+/// (`1 250,50 €`, `CHF 1'250,50`): then the one comma is the decimal point.
 fn number(text: &str, decimal_comma: bool) -> Option<f64> {
+    let chars: Vec<char> = text.chars().collect();
+    let spaced = chars.windows(3).any(|w| {
+        w[0].is_ascii_digit()
+            && matches!(w[1], ' ' | '\'' | '\u{a0}' | '\u{202f}')
+            && w[2].is_ascii_digit()
+    });
     let t: String = text
         .chars()
         .filter(|c| {
@@ -265,7 +272,9 @@ fn number(text: &str, decimal_comma: bool) -> Option<f64> {
     let plain: String = match (dot, comma) {
         (Some(d), Some(c)) if c > d => t.replace('.', "").replace(',', "."),
         (Some(_), Some(_)) => t.replace(',', ""),
-        (None, Some(_)) if decimal_comma && t.matches(',').count() == 1 => t.replace(',', "."),
+        (None, Some(_)) if (decimal_comma || spaced) && t.matches(',').count() == 1 => {
+            t.replace(',', ".")
+        }
         (None, Some(_)) if grouped(',') => t.replace(',', ""),
         (None, Some(_)) => return None,
         (Some(_), None) if decimal_comma && grouped('.') => t.replace('.', ""),
@@ -291,7 +300,7 @@ fn normalise(
                 .filter(|n| n.is_finite())
                 .and_then(serde_json::Number::from_f64)
                 .map(Value::Number)
-                .ok_or_else(|| match text.contains(',') && !text.contains('.') {
+                .ok_or_else(|| match number(&text.replace(',', ""), false).is_some() {
                     true => format!("\"{text}\" is not a number the file makes clear: is the comma a decimal point or a thousands separator? Write it as 1.5 or 1500"),
                     false => format!("\"{text}\" is not a number"),
                 })
@@ -444,6 +453,11 @@ mod tests {
             ("12,50", false, None),
             ("1,250,000", false, Some(1_250_000.0)),
             ("1,250,000", true, Some(1_250_000.0)),
+            // Spaces or ' group the thousands: the one comma is the decimal point.
+            ("1 250,50 €", false, Some(1250.5)),
+            ("CHF 1'250,50", false, Some(1250.5)),
+            ("1\u{a0}250,5", false, Some(1250.5)),
+            ("$ 1,5", false, None),
         ] {
             assert_eq!(number(text, comma), want, "{text} {comma}");
         }

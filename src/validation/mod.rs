@@ -138,8 +138,9 @@ struct Findings {
     errors: Vec<RowError>,
     left_out: Vec<RowError>,
     notes: Vec<RowError>,
-    /// Good backup cells not sent (HighLevel stores one email and one phone): named, but
-    /// nothing was wrong with them, so `strict` does not reject the row for them.
+    /// Good values not sent (a backup cell: HighLevel stores one email and one phone; a
+    /// phone's extension): named, but nothing was wrong with them, so `strict` does not
+    /// reject the row for them.
     unused: Vec<RowError>,
 }
 
@@ -196,9 +197,14 @@ impl Validator {
             errors: row.errors,
             ..Findings::default()
         };
+        // A cell error on the email makes the row invalid only when no other column gives it
+        // an email (a backup stands in for an unreadable first one, as for a malformed one).
+        let email = Target::Field(Field::Email);
+        let other_email = row.values.iter().any(|v| v.target == email);
         for (target, e) in row.cell_errors {
             match target {
-                Target::Field(Field::Email | Field::LocationId) => f.errors.push(e),
+                Target::Field(Field::Email) if !other_email => f.errors.push(e),
+                Target::Field(Field::LocationId) => f.errors.push(e),
                 _ => f.cell(e),
             }
         }
@@ -464,9 +470,9 @@ impl Validator {
         }
         let shown = first.trim();
         let bad = match read {
-            Ok((e164, notes)) => {
-                f.notes
-                    .extend(notes.into_iter().map(|n| RowError::new(column, n)));
+            Ok((e164, note, ext)) => {
+                f.notes.extend(note.map(|n| RowError::new(column, n)));
+                f.unused.extend(ext.map(|n| RowError::new(column, n)));
                 *out = Some(e164);
                 return None;
             }
@@ -479,13 +485,13 @@ impl Validator {
             let text = phone_text(&s.value);
             let (s_first, s_others, s_read) = self.phone_of(&text, region, &whence);
             match s_read {
-                Ok((e164, notes)) => {
+                Ok((e164, note, ext)) => {
                     let col = s.column.as_deref();
                     for other in &s_others {
                         also_holds_phone(col, other, f);
                     }
-                    f.notes
-                        .extend(notes.into_iter().map(|n| RowError::new(col, n)));
+                    f.notes.extend(note.map(|n| RowError::new(col, n)));
+                    f.unused.extend(ext.map(|n| RowError::new(col, n)));
                     let from = column_name(s);
                     let why = format!("{bad}; the row's phone comes from {from}");
                     f.cell(left_out(column, shown, &why));
@@ -510,8 +516,9 @@ impl Validator {
         None
     }
 
-    /// A phone cell's first number, the others it holds, and the number to send (with notes:
-    /// the metadata does not know its range, an extension not sent) or why it cannot be used.
+    /// A phone cell's first number, the others it holds, and the number to send (with a note
+    /// when the metadata does not know its range, and the extension not sent) or why it
+    /// cannot be used.
     fn phone_of<'r>(
         &self,
         raw: &'r str,
@@ -529,7 +536,8 @@ impl Validator {
             read_phone(t, region)
                 .map_err(|why| format!("not a valid phone number ({why}{})", whence()))
         });
-        // An extension HighLevel has no place for: said, not dropped silently.
+        // An extension HighLevel has no place for: said, not dropped silently (one with a
+        // digit: a trailing `# Mobile` or a lone `x` is no extension).
         let extension = || {
             let t = cleaned.as_deref().ok()?;
             let ext = match extension_at(t) {
@@ -541,15 +549,15 @@ impl Validator {
                     shown[at + 1..].split(';').next()?.trim()
                 }
             };
-            Some(format!(
-                "extension {ext:?} not sent (HighLevel's phone field has none)"
-            ))
+            ext.bytes()
+                .any(|b| b.is_ascii_digit())
+                .then(|| format!("extension {ext:?} not sent (HighLevel's phone field has none)"))
         };
         let read = match read {
-            Ok(p) if p.valid => Ok((p.e164, extension().into_iter().collect())),
+            Ok(p) if p.valid => Ok((p.e164, None, extension())),
             Ok(p) if self.opts.phone_check == PhoneCheck::Possible => {
                 let note = format!("{shown:?} sent as {}, but the bundled phone metadata does not know that range (new or fictional); check it", p.e164);
-                Ok((p.e164, [Some(note), extension()].into_iter().flatten().collect()))
+                Ok((p.e164, Some(note), extension()))
             }
             Ok(_) => Err(format!("not a valid phone number (its range is unknown to the phone metadata; {}; --phone-check possible sends it)", whence())),
             Err(why) => Err(why),
@@ -558,8 +566,9 @@ impl Validator {
     }
 }
 
-/// The E.164 number to send and notes on it, or why the number cannot be used.
-type PhoneRead = Result<(String, Vec<String>), String>;
+/// The E.164 number to send, a note on it and its extension not sent, or why the number
+/// cannot be used.
+type PhoneRead = Result<(String, Option<String>, Option<String>), String>;
 
 fn also_holds_phone(column: Option<&str>, other: &str, f: &mut Findings) {
     f.notes.push(RowError::formatted(

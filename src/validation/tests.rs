@@ -1036,3 +1036,43 @@ fn without_a_valid_backup_a_bad_first_email_still_makes_the_row_invalid() {
         ["Phone"]
     );
 }
+
+#[test]
+fn an_extension_is_named_but_never_rejects_a_row_even_under_strict() {
+    let strict = Validator::new(ValidationOptions {
+        strict: true,
+        ..opts()
+    })
+    .unwrap();
+    let r = valid(strict.validate(row(vec![
+        text(Field::Email, "Email", "a@x.com"),
+        text(Field::Phone, "Phone", "(415) 555-2671 ext 12"),
+    ])));
+    assert_eq!(
+        r.warnings,
+        ["column 'Phone': extension \"ext 12\" not sent (HighLevel's phone field has none)"]
+    );
+    // A label or a lone x after the number is no extension.
+    for cell in ["415-555-2671 # Mobile", "415-555-2671 x"] {
+        let r = valid(v().validate(row(vec![text(Field::Phone, "Phone", cell)])));
+        assert!(r.warnings.is_empty(), "{cell}: {:?}", r.warnings);
+    }
+}
+
+#[test]
+fn an_unreadable_first_email_gives_way_to_a_backup_that_gave_the_row_its_email() {
+    let e = crate::validation::left_out(Some("Email"), "z\u{FFFD}@x.com", "it is not valid UTF-8");
+    let mut with_backup = row(vec![text(Field::Email, "Email 2", "b@x.com")]);
+    with_backup
+        .cell_errors
+        .push((Target::Field(Field::Email), e.clone()));
+    let r = valid(v().validate(with_backup));
+    assert_eq!(r.contact.email.as_deref(), Some("b@x.com"));
+    assert_eq!(r.warnings, [e.to_string()]);
+    // Nothing else gives it an email: the row is invalid, as before.
+    let mut alone = row(vec![text(Field::Phone, "Phone", "+1 415 555 2671")]);
+    alone
+        .cell_errors
+        .push((Target::Field(Field::Email), e.clone()));
+    assert_eq!(invalid(v().validate(alone)), [e.to_string()]);
+}
