@@ -170,13 +170,7 @@ fn jsonl_lines_and_bad_lines() {
 #[test]
 fn jsonl_bom_and_invalid_utf8() {
     let text = b"\xEF\xBB\xBF{\"a\":1}\n{\"a\":\"\xff\"}\n{\"a\":2}".to_vec();
-    let r = Reader::from_reader(
-        Box::new(std::io::Cursor::new(text)),
-        "x.ndjson",
-        &InputOptions::default(),
-    )
-    .unwrap();
-    let recs: Vec<_> = r.collect();
+    let recs: Vec<_> = with(text, "x.ndjson", None).collect();
     assert!(matches!(&recs[0].values, RecordValues::Object(_)));
     // The bad value is taken out and kept as far as it reads; the line's other values stay.
     match &recs[1].values {
@@ -192,13 +186,7 @@ fn jsonl_bom_and_invalid_utf8() {
     assert!(matches!(&recs[2].values, RecordValues::Object(_)));
     // Bad bytes that break the JSON itself still cost the line, as bad JSON.
     let text = b"{\"a\":1}\n{\"a\xff\":\n".to_vec();
-    let r = Reader::from_reader(
-        Box::new(std::io::Cursor::new(text)),
-        "x.ndjson",
-        &InputOptions::default(),
-    )
-    .unwrap();
-    let recs: Vec<_> = r.collect();
+    let recs: Vec<_> = with(text, "x.ndjson", None).collect();
     assert!(
         matches!(&recs[1].values, RecordValues::Unreadable { message, .. } if message.contains("line 2"))
     );

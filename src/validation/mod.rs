@@ -276,12 +276,7 @@ impl Validator {
                         },
                     }
                     for other in others {
-                        f.notes.push(error_for(
-                            v,
-                            format_args!(
-                                "also holds {other:?}, not imported (HighLevel stores one email)"
-                            ),
-                        ));
+                        also_holds_email(v, &other, &mut f);
                     }
                 }
                 Target::Field(Field::Phone) => {
@@ -544,8 +539,10 @@ impl Validator {
                 Some(at) => t[at..].trim(),
                 // A `tel:` URI's `;ext=12`, which cleaning cut.
                 None => {
-                    let lower = shown.to_ascii_lowercase();
-                    let at = lower.find(";ext=")?;
+                    let at = shown
+                        .as_bytes()
+                        .windows(5)
+                        .position(|w| w.eq_ignore_ascii_case(b";ext="))?;
                     shown[at + 1..].split(';').next()?.trim()
                 }
             };
@@ -569,6 +566,13 @@ impl Validator {
 /// The E.164 number to send, a note on it and its extension not sent, or why the number
 /// cannot be used.
 type PhoneRead = Result<(String, Option<String>, Option<String>), String>;
+
+fn also_holds_email(v: &MappedValue<'_>, other: &str, f: &mut Findings) {
+    f.notes.push(error_for(
+        v,
+        format_args!("also holds {other:?}, not imported (HighLevel stores one email)"),
+    ));
+}
 
 fn also_holds_phone(column: Option<&str>, other: &str, f: &mut Findings) {
     f.notes.push(RowError::formatted(
@@ -594,12 +598,7 @@ fn spare_email<'s, 'a>(
         match normalise_email(&first) {
             Ok(e) => {
                 for other in others {
-                    f.notes.push(error_for(
-                        s,
-                        format_args!(
-                            "also holds {other:?}, not imported (HighLevel stores one email)"
-                        ),
-                    ));
+                    also_holds_email(s, &other, f);
                 }
                 return Some((i, e, tried));
             }
@@ -625,13 +624,13 @@ fn name_unused(
         "phone"
     };
     let skip = used.map_or(0, |i| i + 1);
+    let from = column_name(from);
     for s in spares.iter().skip(skip).filter(|s| s.target == target) {
         let value = match field {
             Field::Email => email_text(&s.value),
             _ => phone_text(&s.value),
         };
         let value = trim(&value);
-        let from = column_name(from);
         f.unused.push(error_for(
             s,
             format_args!("{value:?} not imported: the row's {what} comes from {from} (HighLevel stores one {what})"),
