@@ -41,6 +41,7 @@ mod email;
 mod phone;
 #[cfg(test)]
 mod tests;
+mod timezone;
 
 pub use countries::normalise_country;
 pub use date_order::ColumnHints;
@@ -354,7 +355,10 @@ impl Validator {
                         Field::City => c.city = trimmed(text),
                         Field::State => c.state = trimmed(text),
                         Field::PostalCode => c.postal_code = trimmed(text),
-                        Field::Timezone => c.timezone = trimmed(text),
+                        Field::Timezone => match timezone::normalise_timezone(t) {
+                            Some(name) => c.timezone = Some(name.to_owned()),
+                            None => leave("not a time zone HighLevel accepts (use an IANA name like America/Chicago)"),
+                        },
                         Field::Source => c.source = trimmed(text),
                         Field::CompanyName => c.company_name = trimmed(text),
                         // Matched by the arms above.

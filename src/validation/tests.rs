@@ -735,6 +735,28 @@ fn a_bad_cell_costs_the_cell_not_the_contact() {
 }
 
 #[test]
+fn a_time_zone_is_sent_as_its_iana_name_and_anything_else_costs_only_the_cell() {
+    let zone = |cell: &str| {
+        valid(v().validate(row(vec![
+            text(Field::Email, "Email", "a@x.com"),
+            text(Field::Timezone, "Time Zone", cell),
+        ])))
+    };
+    // Mailchimp writes zones in lower case; the database's spelling goes out.
+    let r = zone(" america/chicago ");
+    assert_eq!(r.contact.timezone.as_deref(), Some("America/Chicago"));
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    // An offset or a label would be a guess at a zone: left out and named.
+    let r = zone("(GMT-05:00) Eastern Time (US & Canada)");
+    assert_eq!(r.contact.timezone, None);
+    assert_eq!(
+        r.warnings,
+        ["column 'Time Zone': \"(GMT-05:00) Eastern Time (US & Canada)\" left out: not a time zone HighLevel accepts (use an IANA name like America/Chicago)"]
+    );
+    assert_eq!(zone("'-6").contact.timezone, None);
+}
+
+#[test]
 fn the_key_decides_whether_a_row_is_sent() {
     // A malformed email is the contact's identity: the row is invalid, phone or not.
     let msgs = invalid(v().validate(row(vec![
