@@ -819,7 +819,8 @@ fn keap_export_lands_with_its_address_blocks_and_phone_order() {
             ("last", Some("Green")),
             ("phone", Some("+14805550142")),
             ("company", Some("Green Boutique")),
-            ("address1", Some("4400 N Scottsdale Rd")),
+            // Street Address 2 joined: HighLevel's address1 is one line.
+            ("address1", Some("4400 N Scottsdale Rd, Suite 200")),
             ("city", Some("Scottsdale")),
             ("state", Some("AZ")),
             ("postal", Some("85251")),
@@ -925,12 +926,13 @@ fn google_contacts_land_with_labels_as_tags_except_the_system_groups() {
         &["Copied from EVA-L09"],
         None,
     );
-    // E-mail 1 wins over E-mail 2; the first address block is empty: the second, whole.
+    // E-mail 1 wins over E-mail 2; the first address block is empty: the second, whole,
+    // its extended address joined to the street.
     check(
         &all,
         "dana@levidesign.co.il",
         &[
-            ("address1", Some("Rothschild Blvd 22")),
+            ("address1", Some("Rothschild Blvd 22, Floor 3")),
             ("city", Some("Tel Aviv")),
             ("postal", Some("6688218")),
             ("country", Some("IL")),
@@ -1123,6 +1125,7 @@ fn classic_outlook_ambiguous_birthday_costs_the_birthday_only() {
         &[
             ("first", Some("José")),
             ("phone", Some("+13055550173")),
+            ("address1", Some("123 Calle Ocho, Suite 210")),
             ("city", Some("Miami")),
             ("dob", None),
         ],

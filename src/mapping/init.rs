@@ -361,6 +361,9 @@ fn rule_value(r: &Rule) -> String {
     if r.filled {
         opts.push("filled = true".to_owned());
     }
+    if r.append {
+        opts.push("append = true".to_owned());
+    }
     if !r.skip_row_when.is_empty() {
         opts.push(format!("skip_row_when = [{}]", list(&r.skip_row_when)));
     }

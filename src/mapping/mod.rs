@@ -243,6 +243,9 @@ struct Rule {
     group: Option<String>,
     /// Any value means yes (Mailchimp's `UNSUB_TIME`: filled = unsubscribed).
     filled: bool,
+    /// A further line of the street (a suite, an apartment): HighLevel's address1 is one
+    /// line, so it is joined to its block's street after a comma rather than lost.
+    append: bool,
     /// Values (lowercase) that mean the row is not sent at all, and why.
     skip_row_when: Vec<String>,
     reason: Option<String>,
@@ -271,6 +274,7 @@ impl Rule {
             order: 0,
             group: None,
             filled: false,
+            append: false,
             skip_row_when: Vec::new(),
             reason: None,
             drop: Vec::new(),
@@ -283,7 +287,7 @@ impl Rule {
 
     /// Counts as the column for its field (duplicates, auto-detection claims).
     fn claims(&self) -> bool {
-        self.target.single_valued() && !self.fallback
+        self.target.single_valued() && !self.fallback && !self.append
     }
 
     fn describe(&self) -> String {
@@ -314,6 +318,9 @@ impl Rule {
         }
         if self.filled {
             s += " (any value means yes)";
+        }
+        if self.append {
+            s += " (joined to the street after a comma)";
         }
         if !self.skip_row_when.is_empty() {
             s += &format!(" (row not sent when {:?})", self.skip_row_when);
@@ -648,6 +655,7 @@ fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
                     },
                     "group" => rule.group = Some(string(k, v)?),
                     "filled" => rule.filled = boolean(k, v)?,
+                    "append" => rule.append = boolean(k, v)?,
                     "skip_row_when" => rule.skip_row_when = strings(k, v)?,
                     "reason" => rule.reason = Some(string(k, v)?),
                     "drop" => rule.drop = strings(k, v)?,
@@ -678,7 +686,7 @@ fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
                     }
                     other => {
                         return Err(format!(
-                            "unknown key `{other}` (expected field, custom_field, split, split_name, transform, lowercase, date_format, true_values, false_values, fallback, group, filled, skip_row_when, reason, drop, drop_prefix, note, type, options)"
+                            "unknown key `{other}` (expected field, custom_field, split, split_name, transform, lowercase, date_format, true_values, false_values, fallback, group, filled, append, skip_row_when, reason, drop, drop_prefix, note, type, options)"
                         ))
                     }
                 }
@@ -719,6 +727,9 @@ fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
                 return Err(format!(
                     "`type` and `options` only apply to custom fields, not {t}"
                 ));
+            }
+            if rule.append && *t != Target::Field(Field::Address1) {
+                return Err(format!("`append` only applies to address1, not {t}"));
             }
             if rule.fallback && !t.single_valued() {
                 return Err(format!(
@@ -793,6 +804,7 @@ pub fn detect_target(header: &str) -> Option<Target> {
         "company" | "organization" | "organisation" | "businessname" => Field::CompanyName,
         "zip" | "zipcode" | "postcode" | "postal" => Field::PostalCode,
         "address" | "street" | "streetaddress" | "addressline1" => Field::Address1,
+        n if further_street_line(n) => Field::Address1,
         "tag" => Field::Tags,
         "dob" | "birthday" | "birthdate" => Field::DateOfBirth,
         "fullname" => Field::Name,
@@ -1017,7 +1029,7 @@ impl Mapper {
                     continue;
                 }
                 columns[i] = auto_rule(h).and_then(|mut r| {
-                    if !r.target.single_valued() {
+                    if !r.target.single_valued() || r.append {
                         return Some(r);
                     }
                     if let Some(at) = claimed.iter().position(|t| *t == r.target) {
@@ -1424,7 +1436,7 @@ impl Mapper {
                 out.cell_errors.extend(named.map(|e| (Target::Ignore, e)));
                 continue;
             }
-            if rule.fallback || rule.split_name || rule.group.is_some() {
+            if rule.fallback || rule.split_name || rule.group.is_some() || rule.append {
                 if let Some(v) = json_value(out, key, &rule, value) {
                     push_value(out, &mut later, &rule, Some(Cow::Borrowed(key)), v);
                 }
@@ -1648,6 +1660,8 @@ struct Later<'a> {
     filled: Vec<String>,
     /// Fallback cells that could not be read: (rank, group, target, warning).
     unreadable: Vec<(i64, Option<String>, Target, RowError)>,
+    /// Further street lines: (rank if a fallback's, group, value), in column order.
+    appends: Vec<(Option<i64>, Option<String>, MappedValue<'a>)>,
 }
 
 /// A cell that could not be read: named at once, or for a fallback once it is known whether
@@ -1692,7 +1706,14 @@ fn push_value<'a>(
         column,
         value,
     };
-    if rule.fallback {
+    if rule.append {
+        // A block with only its second line filled still has a value: never mixed with another.
+        if let (false, Some(g)) = (rule.fallback, &rule.group) {
+            later.filled.push(g.clone());
+        }
+        let rank = rule.fallback.then_some(rule.order);
+        later.appends.push((rank, rule.group.clone(), v));
+    } else if rule.fallback {
         later.values.push((rule.order, rule.group.clone(), v));
     } else {
         if let Some(g) = &rule.group {
@@ -1748,6 +1769,40 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
         let target = if instead { Target::Ignore } else { target };
         out.cell_errors.push((target, e));
     }
+    // Further street lines follow the street of their block, when that block is the one used.
+    later
+        .appends
+        .sort_by_key(|(rank, _, _)| rank.map_or(0, |r| r));
+    for (rank, group, v) in later.appends {
+        let used = match (rank, &group) {
+            (None, _) => true,
+            (Some(r), Some(g)) if !later.filled.contains(g) => {
+                match chosen.iter().find(|(c, _)| c == g) {
+                    Some((_, cr)) => *cr == r,
+                    // A block whose only value is a further line is still a block.
+                    None => {
+                        chosen.push((g.clone(), r));
+                        true
+                    }
+                }
+            }
+            (Some(_), Some(_)) => false,
+            (Some(r), None) => filled_by.iter().any(|(t, fr)| *t == v.target && *fr == r),
+        };
+        if !used {
+            continue;
+        }
+        match out.values.iter_mut().find(|x| x.target == v.target) {
+            Some(street) => {
+                if let (RawValue::Text(line1), RawValue::Text(line2)) =
+                    (&mut street.value, &v.value)
+                {
+                    *line1 = format!("{line1}, {line2}").into();
+                }
+            }
+            None => out.values.push(v),
+        }
+    }
 }
 
 /// A non-empty cell's value after the rule's transforms; `None` when splitting leaves nothing.
@@ -1793,9 +1848,29 @@ fn text_value<'a>(cell: &'a str, rule: &Rule) -> Result<Option<RawValue<'a>>, St
     })))
 }
 
+/// A second or third line of a street, by its normalised header (`Address Line 2`, `Apt.`).
+fn further_street_line(n: &str) -> bool {
+    matches!(
+        n,
+        "addressline2"
+            | "addressline3"
+            | "address2"
+            | "address3"
+            | "street2"
+            | "street3"
+            | "streetaddress2"
+            | "streetaddress3"
+            | "apt"
+            | "apartment"
+            | "suite"
+            | "aptsuite"
+    )
+}
+
 fn auto_rule(header: &str) -> Option<Rule> {
     let target = detect_target(header)?;
     let mut rule = Rule::new(target);
+    rule.append = further_street_line(&normalise(header));
     rule.split = (rule.target == Target::Field(Field::Tags)).then(|| ",".to_owned());
     Some(rule)
 }

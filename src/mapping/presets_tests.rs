@@ -282,6 +282,101 @@ auto = false
     }
 
     #[test]
+    fn a_second_street_line_is_joined_to_its_own_blocks_street() {
+        let m = mapper(
+            r#"
+auto = false
+[columns]
+"Street" = { field = "address1", group = "address" }
+"Street 2" = { field = "address1", append = true, group = "address" }
+"City" = { field = "city", group = "address" }
+"Ship Street" = { field = "address1", fallback = 1, group = "address" }
+"Ship Street 2" = { field = "address1", append = true, fallback = 1, group = "address" }
+"Ship City" = { field = "city", fallback = 1, group = "address" }
+"#,
+            &[
+                "Street",
+                "Street 2",
+                "City",
+                "Ship Street",
+                "Ship Street 2",
+                "Ship City",
+            ],
+        );
+        let street = |cells: &[&str]| values(&m, cells, Field::Address1);
+        let text = |s: &str| RawValue::Text(s.to_owned().into());
+        // Both lines of the row's own block, the shipping block not used.
+        assert_eq!(
+            street(&[
+                "1 Main St",
+                "Suite 4",
+                "Boston",
+                "9 Dock Rd",
+                "Bay 2",
+                "Salem"
+            ]),
+            [("Street".to_owned(), text("1 Main St, Suite 4"))]
+        );
+        // No billing block: the shipping block, both its lines.
+        assert_eq!(
+            street(&["", "", "", "9 Dock Rd", "Bay 2", "Salem"]),
+            [("Ship Street".to_owned(), text("9 Dock Rd, Bay 2"))]
+        );
+        // Only the billing block's second line: it is that block's street, never mixed
+        // with the shipping block's.
+        assert_eq!(
+            street(&["", "Apt 7", "", "9 Dock Rd", "", "Salem"]),
+            [("Street 2".to_owned(), text("Apt 7"))]
+        );
+        assert!(values(
+            &m,
+            &["", "Apt 7", "", "9 Dock Rd", "", "Salem"],
+            Field::City
+        )
+        .is_empty());
+        // A shipping block whose only value is its second line is still the block used.
+        assert_eq!(
+            street(&["", "", "", "", "Bay 2", ""]),
+            [("Ship Street 2".to_owned(), text("Bay 2"))]
+        );
+    }
+
+    #[test]
+    fn append_is_only_for_the_street() {
+        let err = MappingSpec::parse(
+            "[columns]\n\"Town 2\" = { field = \"city\", append = true }\n",
+            "m.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("`append` only applies to address1, not city"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn address_line_2_and_apt_columns_are_found_by_name_and_joined() {
+        let h: Vec<String> = ["Email", "Address Line 1", "Address Line 2", "Apt.", "City"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let m = Mapper::new(None, Some(&h)).unwrap();
+        let street = values(
+            &m,
+            &["a@x.com", "1 Main St", "Floor 3", "Apt 7", "Oslo"],
+            Field::Address1,
+        );
+        assert_eq!(
+            street,
+            [(
+                "Address Line 1".to_owned(),
+                RawValue::Text("1 Main St, Floor 3, Apt 7".into())
+            )]
+        );
+    }
+
+    #[test]
     fn fallbacks_go_by_rank_not_by_column_order() {
         let m = mapper(
             "[columns]\n\"Home\" = { field = \"phone\", fallback = 2 }\n\"Work\" = { field = \"phone\", fallback = 1 }\n\"Mobile\" = \"phone\"\n",
