@@ -841,3 +841,58 @@ fn a_jsonl_line_past_the_row_limit_is_invalid_and_not_held() {
     );
     assert_eq!(emails(&env), set(&["ann@example.com", "cy@example.com"]));
 }
+
+#[test]
+fn an_output_path_that_is_the_input_or_another_output_is_refused_and_nothing_is_touched() {
+    let env = Env::new();
+    let body = "email,first name\nann@example.com,Ann\n";
+    let file = env.write("contacts.csv", body);
+    let mapping = env.write("map.toml", "[columns]\n\"first name\" = \"firstName\"\n");
+    let run = |args: &[&str]| {
+        let mut c = env.cmd();
+        c.args(args);
+        run_bounded(&env, c)
+    };
+    let f = file.to_str().unwrap();
+    let m = mapping.to_str().unwrap();
+    // The report on the input, spelt another way: the input survives, nothing is sent.
+    let same = env.path("./contacts.csv");
+    let out = run(&[
+        "import",
+        f,
+        "--report",
+        same.to_str().unwrap(),
+        "--rate-limit",
+        "20/200ms",
+    ]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--report") && stderr(&out).contains("that is the input file"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), body);
+    assert!(emails(&env).is_empty());
+    // The HTML page on the mapping file.
+    let out = run(&["validate", f, "--mapping", m, "--html", m]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("that is the mapping file"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(std::fs::read_to_string(&mapping)
+        .unwrap()
+        .contains("firstName"));
+    // Two outputs on one path, neither written yet.
+    let both = env.path("out.csv");
+    let b = both.to_str().unwrap();
+    let out = run(&["validate", f, "--report", b, "--rejects", b]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("that is the --report file"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!both.exists());
+}

@@ -47,6 +47,12 @@ pub enum FlagError {
     Locations(String),
     #[error("no state directory (HOME and XDG_STATE_HOME are unset): pass --state PATH or set GHL_IMPORT_STATE, or --no-state to run without resume")]
     NoStateDir,
+    #[error("{flag} {}: that is {what}, and writing it would destroy it; choose another path", path.display())]
+    OutputOverwrites {
+        flag: &'static str,
+        path: PathBuf,
+        what: String,
+    },
 }
 
 /// The input half of a plan: shared by `import`, `validate` and the dry run.
@@ -89,6 +95,63 @@ pub fn file_plan(a: &FileArgs) -> Result<RunConfig, FlagError> {
     cfg.report_label = Some(report_path(a).display().to_string());
     cfg.keep_rejects = a.rejects.is_some();
     Ok(cfg)
+}
+
+/// An output that is one of the run's own files (the input, the mapping, the token, or another
+/// output) would be truncated before it is read: refused before anything is opened.
+pub fn check_outputs(files: &FileArgs, api: &ApiArgs) -> Result<(), FlagError> {
+    let report = report_path(files);
+    let outputs: Vec<(&'static str, &Path)> = [
+        ("--report", Some(report.as_path())),
+        ("--rejects", files.rejects.as_deref()),
+        ("--html", files.html.as_deref()),
+        ("--summary-json", files.summary_json.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, p)| Some((flag, p?)))
+    .collect();
+    let inputs: Vec<(String, &Path)> = [
+        ("the input file".to_owned(), Some(files.file.as_path())),
+        ("the mapping file".to_owned(), files.mapping.as_deref()),
+        ("the token file".to_owned(), api.token_file.as_deref()),
+        (
+            "the credentials file".to_owned(),
+            api.credentials.as_deref(),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(what, p)| Some((what, p?)))
+    .chain(
+        outputs
+            .iter()
+            .map(|(flag, p)| (format!("the {flag} file"), *p)),
+    )
+    .collect();
+    // The file as the system finds it; one not written yet, by its directory.
+    let real = |p: &Path| {
+        std::fs::canonicalize(p).ok().or_else(|| {
+            let dir = match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            Some(std::fs::canonicalize(dir).ok()?.join(p.file_name()?))
+        })
+    };
+    for (i, (flag, path)) in outputs.iter().enumerate() {
+        let Some(out) = real(path) else { continue };
+        let earlier = inputs.len() - outputs.len() + i;
+        let clash = inputs[..earlier]
+            .iter()
+            .find(|(_, p)| real(p).is_some_and(|p| p == out));
+        if let Some((what, _)) = clash {
+            return Err(FlagError::OutputOverwrites {
+                flag,
+                path: path.to_path_buf(),
+                what: what.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `--format`, `--delimiter`, `--encoding` and the size limits.

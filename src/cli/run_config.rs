@@ -47,14 +47,17 @@ enum SandboxUse {
 pub(super) fn resolve(cmd: RunCommand<'_>) -> Result<Run, FlagError> {
     match cmd {
         RunCommand::Validate(v) => {
+            flags::check_outputs(&v.file, &v.api)?;
             let cfg = flags::dry_run_plan(flags::file_plan(&v.file)?, &v.api)?;
             Ok(Run::plain(cfg, v.file.clone()))
         }
         RunCommand::Import(a) if a.dry_run => {
+            flags::check_outputs(&a.file, &a.api)?;
             let cfg = flags::dry_run_plan(flags::file_plan(&a.file)?, &a.api)?;
             Ok(Run::plain(cfg, a.file.clone()))
         }
         RunCommand::Import(a) => {
+            flags::check_outputs(&a.file, &a.api)?;
             let mut cfg = flags::file_plan(&a.file)?;
             cfg.state = flags::state_config(a)?;
             cfg.tag_batch_size = a.pacing.tag_batch_size as usize;
@@ -73,6 +76,7 @@ pub(super) fn resolve(cmd: RunCommand<'_>) -> Result<Run, FlagError> {
             files
                 .report
                 .get_or_insert_with(|| plan_report_path(&a.file.file));
+            flags::check_outputs(&files, &a.api)?;
             let mut cfg = flags::file_plan(&files)?;
             cfg.tag_batch_size = a.pacing.tag_batch_size as usize;
             cfg.mode = Mode::Plan(PlanOptions {
