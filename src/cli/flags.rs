@@ -313,6 +313,16 @@ pub fn dry_run_plan(mut cfg: RunConfig, api: &ApiArgs) -> Result<RunConfig, Flag
 pub fn check_base_url(url: &str, allow_insecure: bool) -> Result<(), FlagError> {
     let bad = |m: &str| FlagError::BaseUrl(url.to_owned(), m.to_owned());
     let parsed = reqwest::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        // Shown, stored with the run and logged as given: a secret in it would leak.
+        let mut shown = parsed.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        return Err(FlagError::BaseUrl(
+            shown.to_string(),
+            "a user name or password in the URL is refused (it would be shown and stored with the run); the token goes in GHL_TOKEN or --token-file".to_owned(),
+        ));
+    }
     match parsed.scheme() {
         "https" => Ok(()),
         "http" => {
@@ -380,6 +390,18 @@ mod tests {
         assert!(check_base_url("http://example.com", true).is_ok());
         assert!(check_base_url("ftp://x", true).is_err());
         assert!(check_base_url("not a url", false).is_err());
+    }
+
+    #[test]
+    fn a_secret_in_the_base_url_is_refused_without_being_repeated() {
+        for url in [
+            "http://user:secret-XYZ-123@127.0.0.1:4791",
+            "https://secret-XYZ-123@services.leadconnectorhq.com",
+        ] {
+            let e = check_base_url(url, false).unwrap_err().to_string();
+            assert!(e.contains("user name or password"), "{e}");
+            assert!(!e.contains("secret-XYZ-123"), "{e}");
+        }
     }
 
     #[test]
