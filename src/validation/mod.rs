@@ -507,9 +507,11 @@ impl Validator {
         if has_email {
             f.cell(left_out(column, shown, &bad));
         } else {
+            // "… is not a valid phone number", but "…: Excel turned it into a number …".
+            let is = if bad.starts_with("not ") { " is" } else { ":" };
             f.errors.push(RowError::formatted(
                 column,
-                format_args!("{shown:?} is {bad}"),
+                format_args!("{shown:?}{is} {bad}"),
             ));
         }
         None

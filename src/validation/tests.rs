@@ -770,7 +770,7 @@ fn the_key_decides_whether_a_row_is_sent() {
     let msgs = invalid(v().validate(row(vec![text(Field::Phone, "Phone", "6.14123E+10")])));
     assert_eq!(
         msgs,
-        ["column 'Phone': \"6.14123E+10\" is Excel turned it into a number and lost its last digits; format the column as text in the spreadsheet and export again"]
+        ["column 'Phone': \"6.14123E+10\": Excel turned it into a number and lost its last digits; format the column as text in the spreadsheet and export again"]
     );
 }
 
