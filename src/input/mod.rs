@@ -691,12 +691,20 @@ fn open_csv(
     if prefix.starts_with(b"\xEF\xBB\xBF") {
         prefix.drain(..3);
     }
+    // Excel's `sep=;` line names the delimiter and is not part of the table (Excel hides it).
+    let mut said = None;
+    if let Some((d, len)) = sep_line(&prefix) {
+        said = Some(d);
+        prefix.drain(..len);
+    }
     if prefix.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(InputError::Empty {
             file: name.to_owned(),
         });
     }
-    let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(&prefix));
+    let delimiter = delimiter
+        .or(said)
+        .unwrap_or_else(|| sniff_delimiter(&prefix));
     let source: Source = Box::new(std::io::Cursor::new(prefix).chain(r));
     let mut stream = Box::new(CsvStream::new(source, delimiter, limits));
     stream.stop_at_problem = true;
@@ -748,6 +756,23 @@ fn open_csv(
         headers,
         delimiter,
     })
+}
+
+/// A first line `sep=X` (any case, `"sep=X"` too): the delimiter it names and the line's
+/// length with its line break.
+fn sep_line(prefix: &[u8]) -> Option<(u8, usize)> {
+    let end = prefix.iter().position(|&b| b == b'\n')?;
+    let line = prefix[..end].strip_suffix(b"\r").unwrap_or(&prefix[..end]);
+    let line = line
+        .strip_prefix(b"\"")
+        .and_then(|l| l.strip_suffix(b"\""))
+        .unwrap_or(line);
+    match line {
+        [s, e, p, b'=', d] if [*s, *e, *p].eq_ignore_ascii_case(b"sep") && d.is_ascii() => {
+            Some((*d, end + 1))
+        }
+        _ => None,
+    }
 }
 
 /// Picks the candidate that appears in the header and splits the following lines into the

@@ -44,6 +44,28 @@ fn detects_each_delimiter() {
 }
 
 #[test]
+fn an_excel_sep_line_names_the_delimiter_and_is_not_the_header() {
+    for text in [
+        &b"sep=;\r\nEmail;Name,Title\r\na@x.com;Ann, CEO\r\n"[..],
+        b"\xEF\xBB\xBF\"SEP=;\"\nEmail;Name,Title\na@x.com;Ann, CEO\n",
+    ] {
+        let mut r = csv(text);
+        assert_eq!(r.delimiter(), Some(b';'));
+        assert_eq!(r.headers().unwrap(), ["Email", "Name,Title"]);
+        let recs: Vec<_> = r.by_ref().collect();
+        assert_eq!(recs.len(), 1);
+        // Rows as Excel shows them: it hides the sep line, so the header is row 1.
+        assert_eq!(
+            (recs[0].row, cells(&recs[0])),
+            (2, vec!["a@x.com", "Ann, CEO"])
+        );
+    }
+    // A header that merely starts so is a header.
+    let r = csv(b"sep=x,Email\n1,a@x.com\n");
+    assert_eq!(r.headers().unwrap(), ["sep=x", "Email"]);
+}
+
+#[test]
 fn semicolon_wins_over_commas_inside_values() {
     let r = csv(b"Name;Address;Email\nAnn;1 Main St, Springfield;a@x.com\n");
     assert_eq!(r.delimiter(), Some(b';'));
