@@ -558,6 +558,11 @@ impl Validator {
         };
         let read = match read {
             Ok(p) if p.valid => Ok((p.e164, None, extension())),
+            // Not a range the metadata has yet to learn: no area code starts so (a French
+            // `04 50 11 22 33` read as North American).
+            Ok(p) if p.e164.starts_with("+1") && matches!(p.e164.as_bytes().get(2), Some(b'0' | b'1')) => {
+                Err(format!("not a valid phone number (no North American area code starts with {}; {})", &p.e164[2..3], whence()))
+            }
             Ok(p) if self.opts.phone_check == PhoneCheck::Possible => {
                 let note = format!("{shown:?} sent as {}, but the bundled phone metadata does not know that range (new or fictional); check it", p.e164);
                 Ok((p.e164, Some(note), extension()))

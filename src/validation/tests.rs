@@ -775,6 +775,26 @@ fn the_key_decides_whether_a_row_is_sent() {
 }
 
 #[test]
+fn a_north_american_number_whose_area_code_starts_with_0_or_1_is_never_sent() {
+    let r = valid(v().validate(row(vec![
+        text(Field::Email, "Email", "a@x.com"),
+        text(Field::Phone, "Phone", "04 50 11 22 33"),
+    ])));
+    assert_eq!(r.contact.phone, None);
+    assert_eq!(
+        r.warnings,
+        ["column 'Phone': \"04 50 11 22 33\" left out: not a valid phone number (no North American area code starts with 0; default country US)"]
+    );
+    // The same number with its country is French and sent.
+    let r = valid(v().validate(row(vec![
+        text(Field::Email, "Email", "a@x.com"),
+        text(Field::Phone, "Phone", "04 50 11 22 33"),
+        text(Field::Country, "Country", "France"),
+    ])));
+    assert_eq!(r.contact.phone.as_deref(), Some("+33450112233"));
+}
+
+#[test]
 fn phones_as_real_exports_write_them() {
     let phone = |cell: &str| {
         let r = valid(v().validate(row(vec![
