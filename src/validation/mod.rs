@@ -781,6 +781,11 @@ fn parse_bool(t: &str) -> Option<bool> {
 pub fn normalise_email(t: &str) -> Result<String, String> {
     // Excel's text marker (`'ann@example.com`), as phones drop it: never part of an address.
     let t = cells::no_text_marker(t);
+    // A `mailto:` link (copied from a web page or a signature), as phones drop `tel:`.
+    let t = match t.get(..7) {
+        Some(p) if p.eq_ignore_ascii_case("mailto:") => &t[7..],
+        _ => t,
+    };
     match email::ascii_address(t) {
         Some(e) => Ok(e),
         None => normalise_email_exactly(t),

@@ -62,6 +62,8 @@ fn email_table() {
         ("zoë@exämple.de", "zoë@exämple.de"),
         ("x@example.xn--p1ai", "x@example.xn--p1ai"),
         ("'fay@example.com", "fay@example.com"),
+        ("mailto:jane@Example.com", "jane@example.com"),
+        ("MAILTO:jane@example.com", "jane@example.com"),
     ];
     for (input, want) in ok {
         assert_eq!(
