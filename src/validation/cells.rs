@@ -100,7 +100,17 @@ pub fn clean_phone(cell: &str) -> Result<&str, String> {
     if is_scientific(t) {
         return Err("Excel turned it into a number and lost its last digits; format the column as text in the spreadsheet and export again".into());
     }
-    Ok(t)
+    Ok(float_digits(t).unwrap_or(t))
+}
+
+/// `4155552671.0`: a number a script wrote as a float (pandas does, for a column with gaps),
+/// as its digits. Not when they end in 000, the mark of digits lost on the way (a float
+/// printed from `6.14123E+10` is `61412300000.0`).
+fn float_digits(t: &str) -> Option<&str> {
+    let digits = t.strip_suffix(".0")?;
+    let bare = digits.strip_prefix('+').unwrap_or(digits);
+    (bare.len() >= 7 && bare.bytes().all(|b| b.is_ascii_digit()) && !bare.ends_with("000"))
+        .then_some(digits)
 }
 
 /// Without Excel's leading text markers (`'`); `trim_start_matches('\'')` by bytes.
@@ -181,6 +191,12 @@ mod tests {
             .unwrap_err()
             .contains("lost its last digits"));
         assert!(clean_phone("4,15555E+09").is_err());
+        assert_eq!(clean_phone("4155552671.0"), Ok("4155552671"));
+        assert_eq!(clean_phone("+4155552671.0"), Ok("+4155552671"));
+        // Digits lost on the way, or not a float at all: as written.
+        assert_eq!(clean_phone("61412300000.0"), Ok("61412300000.0"));
+        assert_eq!(clean_phone("555.0"), Ok("555.0"));
+        assert_eq!(clean_phone("415.555.2671"), Ok("415.555.2671"));
         assert_eq!(clean_phone("+1 555 0100 x2"), Ok("+1 555 0100 x2"));
         // Found by proptest: a multi-byte character where "tel:" would end.
         assert_eq!(clean_phone("Ⱥa𞹍𑧂"), Ok("Ⱥa𞹍𑧂"));
