@@ -639,3 +639,50 @@ fn invalid_rows_go_to_the_rejects_file_as_read() {
     assert!(lines[0]["errors"][0].as_str().unwrap().contains("email"));
     assert_eq!(lines[1]["row"], 3);
 }
+
+#[test]
+fn a_quiet_run_keeps_its_preset_and_columns_not_imported_in_the_summary_json_and_the_html_page() {
+    let env = Env::new();
+    // A Salesforce report export with a column nothing maps.
+    let file = env.write(
+        "sf-report.csv",
+        "Contact ID,First Name,Last Name,Mailing Street,Mailing City,Mailing State/Province,Mailing Zip/Postal Code,Mailing Country,Phone,Mobile,Email,Favourite Band\n\
+         0035g00000AbCdE,Ann,Lee,1 Main St,Boston,MA,02110,United States,,,ann@example.com,Queen\n",
+    );
+    let (summary, html) = (env.path("summary.json"), env.path("page.html"));
+    let out = env.import(
+        &file,
+        &[
+            "--quiet",
+            "--summary-json",
+            summary.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(summary).unwrap()).unwrap();
+    let notices: Vec<&str> = s["column_notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.starts_with("using the Salesforce preset")),
+        "{notices:?}"
+    );
+    assert!(
+        notices.contains(&"columns not imported (no matching HighLevel field; map them with --mapping): 'Favourite Band'"),
+        "{notices:?}"
+    );
+    let page = std::fs::read_to_string(html).unwrap();
+    let columns = page
+        .split("<h2>Columns</h2>")
+        .nth(1)
+        .expect("a Columns section");
+    assert!(columns.contains("Favourite Band"), "{page}");
+}

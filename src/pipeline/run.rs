@@ -197,7 +197,10 @@ pub async fn run(
         let message = resuming(r, &cfg);
         let _ = ev_tx.send(Event::Notice { message }).await;
     }
+    // Said at the start, and kept in the summary (JSON, HTML) for runs nobody watches.
+    let mut column_notices = Vec::new();
     if let Some(message) = mapper.preset_notice() {
+        column_notices.push(message.clone());
         let _ = ev_tx.send(Event::Notice { message }).await;
     }
 
@@ -251,6 +254,7 @@ pub async fn run(
     };
     if !unmapped.is_empty() {
         let message = not_imported(&unmapped);
+        column_notices.push(message.clone());
         let _ = ev_tx.send(Event::Notice { message }).await;
     }
 
@@ -371,6 +375,7 @@ pub async fn run(
         summary.exit_code = ExitCode::Fatal.code();
     }
     summary.columns.mapping_notes = mapping_notes;
+    summary.columns.column_notices = column_notices;
     summary.estimate = estimate;
     if matches!(mode, Mode::Import) {
         summary.estimated_requests = cfg.api.as_ref().and_then(|a| a.estimated_calls);

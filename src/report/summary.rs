@@ -60,6 +60,9 @@ pub struct ColumnReport {
     pub left_out_by_column: BTreeMap<String, u64>,
     /// Day/month orders inferred, columns matched to the location's custom fields.
     pub mapping_notes: Vec<String>,
+    /// The preset used and the columns not imported: said when the run starts, kept here for
+    /// a run nobody watched (`--quiet` from cron).
+    pub column_notices: Vec<String>,
 }
 
 impl Summary {

@@ -220,6 +220,17 @@ impl<'a> Page<'a> {
             }
             o.push_str("</table>\n");
         }
+        if let Some(s) = self.summary {
+            let c = &s.columns;
+            let notes: Vec<&String> = c.column_notices.iter().chain(&c.mapping_notes).collect();
+            if !notes.is_empty() {
+                o.push_str("<h2>Columns</h2>\n<ul class=\"notes\">");
+                for n in notes {
+                    let _ = write!(o, "<li>{}</li>", escape(n));
+                }
+                o.push_str("</ul>\n");
+            }
+        }
     }
 
     fn plan(&self, o: &mut String) {
