@@ -686,3 +686,43 @@ fn a_quiet_run_keeps_its_preset_and_columns_not_imported_in_the_summary_json_and
         .expect("a Columns section");
     assert!(columns.contains("Favourite Band"), "{page}");
 }
+
+#[test]
+fn a_file_whose_columns_give_no_email_or_phone_says_so_once_and_what_to_do() {
+    let env = Env::new();
+    // French headers, no preset or alias knows them.
+    let file = env.write(
+        "contacts-fr.csv",
+        "Nom,Courriel,Téléphone\nDupont,jean@example.fr,01 45 67 89 10\nMartin,anne@example.fr,\n",
+    );
+    let out = env
+        .cmd()
+        .arg("validate")
+        .arg(&file)
+        .arg("--report")
+        .arg(env.path("v.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.matches("maps to email or phone").count(), 1, "{err}");
+    assert!(
+        err.contains("ghl-import init") && err.contains("--preset"),
+        "{err}"
+    );
+    // A file with an email column says nothing of the kind.
+    let file = env.write("ok.csv", "Courriel,Email\nx,ann@example.com\n");
+    let out = env
+        .cmd()
+        .arg("validate")
+        .arg(&file)
+        .arg("--report")
+        .arg(env.path("v2.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        !stderr(&out).contains("maps to email or phone"),
+        "{}",
+        stderr(&out)
+    );
+}

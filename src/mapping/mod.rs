@@ -1207,6 +1207,17 @@ impl Mapper {
         }
     }
 
+    /// A CSV whose columns give neither an email nor a phone: every row would be invalid, which
+    /// is said once rather than only row by row.
+    pub fn no_key_column(&self) -> bool {
+        self.headers.is_some()
+            && !self
+                .columns
+                .iter()
+                .flatten()
+                .any(|r| matches!(r.target, Target::Field(Field::Email | Field::Phone)))
+    }
+
     /// Whether rows may hold a phone number: a CSV column maps to the phone, or the keys are
     /// not known before the rows (JSONL).
     pub fn may_read_phones(&self) -> bool {

@@ -252,6 +252,15 @@ pub async fn run(
         keep_raw: cfg.keep_rejects,
         headers: reader.headers().map(Arc::from),
     };
+    if preparer.mapper.no_key_column() {
+        let message = format!(
+            "no column of {} maps to email or phone, so every row will be invalid (HighLevel matches contacts by them): map one in a mapping file (--mapping; `ghl-import init {}` writes one to edit), or name the export's source with --preset",
+            cfg.input.display(),
+            cfg.input.display()
+        );
+        column_notices.push(message.clone());
+        let _ = ev_tx.send(Event::Notice { message }).await;
+    }
     if !unmapped.is_empty() {
         let message = not_imported(&unmapped);
         column_notices.push(message.clone());
