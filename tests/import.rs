@@ -726,3 +726,31 @@ fn a_file_whose_columns_give_no_email_or_phone_says_so_once_and_what_to_do() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_rejects_file_fixed_and_imported_again_sends_values_without_the_formula_guard() {
+    let env = Env::new();
+    let file = env.write(
+        "r.csv",
+        "First Name,Company Name,Email\n-Ann-,@Home Realty,ann@example\n",
+    );
+    let rejects = env.path("rejects.csv");
+    let out = env.import(&file, &["--rejects", rejects.to_str().unwrap()]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let text = std::fs::read_to_string(&rejects).unwrap();
+    assert!(
+        text.contains("'-Ann-") && text.contains("'@Home Realty"),
+        "{text}"
+    );
+    // The user fixes the email in a spreadsheet and imports the rejects file.
+    let fixed = env.write(
+        "fixed.csv",
+        &text.replace("ann@example,", "ann@example.com,"),
+    );
+    let out = env.import(&fixed, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let all = env.sandbox.contacts(LOCATION);
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].first_name.as_deref(), Some("-Ann-"));
+    assert_eq!(all[0].company_name.as_deref(), Some("@Home Realty"));
+}

@@ -1816,9 +1816,19 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
     }
 }
 
+/// Without the `'` a spreadsheet-safe file puts before a value that would run as a formula
+/// (`'-Ann-`, `'@Home Realty`: this tool's own `--rejects` and report do, and so do others):
+/// a text marker, never part of the value.
+fn unguarded(cell: &str) -> &str {
+    match cell.as_bytes() {
+        [b'\'', b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r', ..] => &cell[1..],
+        _ => cell,
+    }
+}
+
 /// A non-empty cell's value after the rule's transforms; `None` when splitting leaves nothing.
 fn text_value<'a>(cell: &'a str, rule: &Rule) -> Result<Option<RawValue<'a>>, String> {
-    let cell = trim(cell);
+    let cell = unguarded(trim(cell));
     let case = |s: String| if rule.lowercase { s.to_lowercase() } else { s };
     if rule.filled {
         return Ok(Some(RawValue::Bool(true)));
