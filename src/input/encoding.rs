@@ -44,14 +44,19 @@ pub(super) type Binary = (&'static str, &'static str);
 ///
 /// UTF-8 input is passed through undecoded (only its BOM is dropped), so a bad byte makes its
 /// own cell unreadable (left out and named) instead of silently becoming U+FFFD.
+///
+/// JSON is UTF-8 by its standard (RFC 8259): a JSONL file is never guessed to be a code page,
+/// so a stray byte costs its value, named, rather than turning into another letter.
 pub(super) fn decode(
     mut r: Source,
     declared: Option<TextEncoding>,
+    json: bool,
 ) -> std::io::Result<(Source, &'static Encoding, Option<Binary>)> {
     let mut prefix = Vec::with_capacity(8 * 1024);
     (&mut r).take(DETECT_BYTES).read_to_end(&mut prefix)?;
     let (encoding, bom_len) = match declared {
         Some(TextEncoding(e)) => (e, bom_of(e, &prefix)),
+        None if json => Encoding::for_bom(&prefix).unwrap_or((UTF_8, 0)),
         None => detect(&prefix),
     };
     let binary = match (declared, bom_len) {
@@ -122,11 +127,42 @@ fn detect(prefix: &[u8]) -> (&'static Encoding, usize) {
         Err(e) if e.error_len().is_none() => return (UTF_8, 0),
         Err(_) => {}
     }
+    // A UTF-8 export with a few stray legacy bytes (a cell pasted from an old file): read as
+    // a code page, every `ë` would become `Ã«` without a word; as UTF-8 only the stray
+    // bytes' cells are lost, each named. A real code page file rarely spells a UTF-8
+    // character.
+    let (multibyte, invalid) = utf8_census(prefix);
+    if multibyte > 0 && multibyte >= invalid {
+        return (UTF_8, 0);
+    }
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(prefix, false);
     match detector.guess_assess(None, false) {
         (e, true) => (e, 0),
         _ => (WINDOWS_1252, 0),
+    }
+}
+
+/// How many characters of two or more bytes are valid UTF-8 in `bytes`, and how many byte
+/// sequences are not (a cut at the end not counted).
+fn utf8_census(mut bytes: &[u8]) -> (usize, usize) {
+    let (mut multibyte, mut invalid) = (0, 0);
+    loop {
+        let (good, rest) = match std::str::from_utf8(bytes) {
+            Ok(s) => (s, None),
+            Err(e) => {
+                let s = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+                (s, e.error_len().map(|n| e.valid_up_to() + n))
+            }
+        };
+        multibyte += good.chars().filter(|c| c.len_utf8() > 1).count();
+        match rest {
+            Some(next) => {
+                invalid += 1;
+                bytes = &bytes[next..];
+            }
+            None => return (multibyte, invalid),
+        }
     }
 }
 
@@ -155,6 +191,24 @@ mod tests {
         assert_eq!(detect("Zoë,Müller".as_bytes()), (UTF_8, 0));
         assert_eq!(detect(b"ascii only"), (UTF_8, 0));
         assert_eq!(detect(&"Zoë".as_bytes()[..3]), (UTF_8, 0));
+    }
+
+    #[test]
+    fn utf8_with_a_few_stray_legacy_bytes_stays_utf8() {
+        // UTF-8 `Zoë` and `Müller`, one Latin-1 `é`: UTF-8, the stray byte's cell is lost.
+        assert_eq!(
+            detect(b"Name\nZo\xc3\xab\nM\xc3\xbcller\nJos\xe9\n"),
+            (UTF_8, 0)
+        );
+        assert_eq!(
+            utf8_census(b"Zo\xc3\xab Jos\xe9 \xe2\x82\xac \xff\xfe"),
+            (2, 3)
+        );
+        // More stray bytes than UTF-8 characters: a code page after all.
+        assert_eq!(
+            detect(b"Name\nRen\xe9\nJos\xe9\nZo\xc3\xab\n"),
+            (WINDOWS_1252, 0)
+        );
     }
 
     #[test]

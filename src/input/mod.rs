@@ -207,8 +207,8 @@ impl Reader {
         opts: &InputOptions,
     ) -> Result<Reader, InputError> {
         let format = opts.format.unwrap_or_else(|| format_from_name(name));
-        let (r, encoding, binary) =
-            encoding::decode(r, opts.encoding).map_err(|source| InputError::Io {
+        let (r, encoding, binary) = encoding::decode(r, opts.encoding, format == Format::Jsonl)
+            .map_err(|source| InputError::Io {
                 file: name.to_owned(),
                 source,
             })?;

@@ -215,6 +215,33 @@ fn jsonl_bom_and_invalid_utf8() {
 }
 
 #[test]
+fn jsonl_is_read_as_utf8_whatever_its_bytes_and_a_stray_byte_costs_its_value() {
+    // Once guessed to be Windows-1252: `b\xffb@…` became the valid `bÿb@example.com`.
+    let r = with(
+        b"{\"email\":\"b\xffb@example.com\",\"name\":\"Bo\"}\n".to_vec(),
+        "x.jsonl",
+        None,
+    );
+    assert_eq!(r.encoding(), "UTF-8");
+    let recs: Vec<_> = r.collect();
+    match &recs[0].values {
+        RecordValues::Object(o) => {
+            assert_eq!(o.unreadable.len(), 1);
+            assert_eq!(o.unreadable[0].0, "email");
+            assert!(o.map.contains_key("name"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A declared encoding still wins.
+    let r = with(
+        b"{\"name\":\"Jos\xe9\"}\n".to_vec(),
+        "x.jsonl",
+        Some("latin1"),
+    );
+    assert_eq!(r.encoding(), "windows-1252");
+}
+
+#[test]
 fn reader_is_send() {
     fn is_send<T: Send>() {}
     is_send::<Reader>();
