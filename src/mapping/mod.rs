@@ -1475,6 +1475,7 @@ impl Mapper {
         rule
     }
 
+    /// A malformed item costs itself, named as left out; the row's other values are sent.
     fn map_custom_fields<'a>(
         &self,
         key: &str,
@@ -1482,14 +1483,17 @@ impl Mapper {
         out: &mut MappedRow<'a>,
         seen: &mut HashMap<Target, String>,
     ) {
+        let bad = |out: &mut MappedRow<'a>, label: &str, shown: &Value, why: &str| {
+            let e = crate::validation::left_out(Some(label), &shown.to_string(), why);
+            out.cell_errors.push((Target::Ignore, e));
+        };
         match value {
             Value::Null => {}
             Value::Object(fields) => {
                 for (k, v) in fields {
                     let k = k.trim();
                     if k.is_empty() {
-                        out.errors
-                            .push(RowError::new(Some(key), "a custom field key is empty"));
+                        bad(out, key, v, "a custom field key is empty");
                         continue;
                     }
                     let rule = Rule::new(Target::CustomField(k.to_owned()));
@@ -1499,42 +1503,45 @@ impl Mapper {
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     let label = format!("{key}[{i}]");
-                    let Value::Object(item) = item else {
-                        out.errors.push(RowError::new(
-                            Some(&label),
+                    let Value::Object(fields) = item else {
+                        bad(
+                            out,
+                            &label,
+                            item,
                             "expected an object like {\"key\": \"contact.x\", \"field_value\": …}",
-                        ));
+                        );
                         continue;
                     };
                     let id = ["key", "id"]
                         .iter()
-                        .find_map(|k| item.get(*k).and_then(Value::as_str))
+                        .find_map(|k| fields.get(*k).and_then(Value::as_str))
                         .map(str::trim);
                     let Some(id) = id.filter(|s| !s.is_empty()) else {
-                        out.errors.push(RowError::new(
-                            Some(&label),
-                            "custom field has no \"key\" or \"id\"",
-                        ));
+                        bad(out, &label, item, "custom field has no \"key\" or \"id\"");
                         continue;
                     };
                     let Some(v) = ["field_value", "fieldValue", "value"]
                         .iter()
-                        .find_map(|k| item.get(*k))
+                        .find_map(|k| fields.get(*k))
                     else {
-                        out.errors.push(RowError::new(
-                            Some(&label),
-                            format!("custom field {id} has no \"field_value\""),
-                        ));
+                        bad(
+                            out,
+                            &label,
+                            item,
+                            &format!("custom field {id} has no \"field_value\""),
+                        );
                         continue;
                     };
                     let rule = Rule::new(Target::CustomField(id.to_owned()));
                     push_json(out, seen, &label, id, &rule, v);
                 }
             }
-            _ => out.errors.push(RowError::new(
-                Some(key),
+            other => bad(
+                out,
+                key,
+                other,
                 "customFields must be an object or an array",
-            )),
+            ),
         }
     }
 }
