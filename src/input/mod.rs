@@ -100,7 +100,7 @@ pub enum InputError {
         file: String,
         source: std::io::Error,
     },
-    #[error("{file} is empty")]
+    #[error("{file} is empty: nothing to import (check that the export finished and that this is the file you meant)")]
     Empty { file: String },
     #[error("{file} has no header row (the first non-blank line must name the columns)")]
     NoHeader { file: String },

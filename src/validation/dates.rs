@@ -53,6 +53,11 @@ fn read(t: &str, order: Option<DateOrder>, birth: bool) -> Result<Option<String>
     match parse(t, order, birth, today)? {
         DateCell::Empty => Ok(None),
         DateCell::Date(d) if birth && d > today => Err("it is in the future".into()),
+        // Nobody recorded has lived past 122: an older date is a placeholder (1900-01-01).
+        DateCell::Date(d) if birth && today.year() - d.year() > 120 => Err(format!(
+            "a birth {} years ago is not plausible (a placeholder for an unknown date?)",
+            today.year() - d.year()
+        )),
         DateCell::Date(d) => Ok(Some(iso(d))),
     }
 }
@@ -507,6 +512,22 @@ mod tests {
         ] {
             assert!(p(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_birth_more_than_120_years_ago_is_a_placeholder_not_a_date() {
+        let e = date_of_birth("1900-01-01", None).unwrap_err();
+        assert!(
+            e.contains("not plausible") && e.contains("placeholder"),
+            "{e}"
+        );
+        assert!(date_of_birth("01/01/1900", None).is_err());
+        assert_eq!(
+            date_of_birth("1960-05-01", None),
+            Ok(Some("1960-05-01".into()))
+        );
+        // Other dates (custom fields) may be as old as they like.
+        assert_eq!(any_date("1900-01-01", None), Ok(Some("1900-01-01".into())));
     }
 
     /// The `YYYY-MM-DD` fast path against the general reader, on generated cells of that
