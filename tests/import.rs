@@ -754,3 +754,28 @@ fn a_rejects_file_fixed_and_imported_again_sends_values_without_the_formula_guar
     assert_eq!(all[0].first_name.as_deref(), Some("-Ann-"));
     assert_eq!(all[0].company_name.as_deref(), Some("@Home Realty"));
 }
+
+#[test]
+fn a_repeated_column_name_is_said_to_be_one_not_a_field_nobody_knows() {
+    let env = Env::new();
+    let file = env.write(
+        "dup.csv",
+        "Email,First Name,Email,Favourite Band\nann@example.com,Ann,ann@work.example.com,Queen\n",
+    );
+    let out = env
+        .cmd()
+        .arg("validate")
+        .arg(&file)
+        .arg("--report")
+        .arg(env.path("v.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "columns not imported (no matching HighLevel field; map them with --mapping): 'Email' (a second column of that name), 'Favourite Band'"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}

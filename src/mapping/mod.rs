@@ -1186,6 +1186,33 @@ impl Mapper {
         out
     }
 
+    /// [`Mapper::unmapped_columns`] quoted for a message; a column whose name repeats an
+    /// earlier one's says so (it matches no field only because the first took it).
+    pub fn unmapped_described(&self) -> Vec<String> {
+        let Some(headers) = &self.headers else {
+            return self
+                .unmapped_columns()
+                .iter()
+                .map(|c| format!("'{c}'"))
+                .collect();
+        };
+        headers
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.columns.get(*i).is_some_and(Option::is_none))
+            .map(|(i, h)| {
+                let repeated = headers[..i]
+                    .iter()
+                    .any(|e| normalise_header(e) == normalise_header(h));
+                if repeated {
+                    format!("'{h}' (a second column of that name)")
+                } else {
+                    format!("'{h}'")
+                }
+            })
+            .collect()
+    }
+
     /// CSV columns (or JSONL keys seen so far) that map to nothing.
     pub fn unmapped_columns(&self) -> Vec<String> {
         match &self.headers {

@@ -241,7 +241,7 @@ pub async fn run(
     }
     let checks = checks.with_policy(validator.strict(), orders.clone());
     validator.set_date_orders(orders);
-    let unmapped = mapper.unmapped_columns();
+    let unmapped = mapper.unmapped_described();
     let declared = CustomFieldSet::declared(mapper.declared_custom_fields());
     let preparer = Preparer {
         declared,
@@ -465,14 +465,11 @@ fn resuming(r: &Resumed, cfg: &RunConfig) -> String {
     )
 }
 
+/// `unmapped`: the columns, quoted and described.
 fn not_imported(unmapped: &[String]) -> String {
     format!(
         "columns not imported (no matching HighLevel field; map them with --mapping): {}",
-        unmapped
-            .iter()
-            .map(|c| format!("'{c}'"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        unmapped.join(", ")
     )
 }
 
