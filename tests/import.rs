@@ -779,3 +779,27 @@ fn a_repeated_column_name_is_said_to_be_one_not_a_field_nobody_knows() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_built_in_sandbox_says_what_each_location_holds_when_rows_name_their_own() {
+    let env = Env::new();
+    let file = env.write(
+        "two.csv",
+        "email,locationId\nann@example.com,loc-a\nbob@example.com,loc-b\ncy@example.com,loc-b\n",
+    );
+    let out = env
+        .cmd()
+        .arg("import")
+        .arg(&file)
+        .arg("--sandbox")
+        .arg("--report")
+        .arg(env.path("r.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("sandbox: the locations now hold loc-a 1, loc-b 2;"),
+        "{}",
+        stderr(&out)
+    );
+}

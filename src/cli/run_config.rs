@@ -183,9 +183,21 @@ impl Run {
         }
         let code = run_and_report(cfg, &files, quiet).await?;
         if !quiet && use_ == SandboxUse::Import {
+            // A locationId column may have sent rows to other locations than --location's.
+            let sizes = handle.location_sizes();
+            let held = match &sizes[..] {
+                [] => format!("the location {location} holds no contacts"),
+                [(id, n)] => format!("the location {id} now holds {n} contacts"),
+                many => format!(
+                    "the locations now hold {}",
+                    many.iter()
+                        .map(|(id, n)| format!("{id} {n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
             eprintln!(
-                "sandbox: the location {location} now holds {} contacts; the emulator stops with this process (run `ghl-import sandbox` for one that stays up)",
-                handle.contacts(&location).len()
+                "sandbox: {held}; the emulator stops with this process (run `ghl-import sandbox` for one that stays up)"
             );
         }
         handle.shutdown().await;

@@ -465,6 +465,11 @@ impl SandboxHandle {
         server::lock(&self.shared.log).clear();
     }
 
+    /// Each location that holds contacts, and how many, by id.
+    pub fn location_sizes(&self) -> Vec<(String, usize)> {
+        server::lock(&self.shared.store).sizes()
+    }
+
     /// The location's contacts in creation order.
     pub fn contacts(&self, location_id: &str) -> Vec<SandboxContact> {
         let store = server::lock(&self.shared.store);

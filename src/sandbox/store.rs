@@ -132,6 +132,18 @@ impl Store {
         self.locations.get(id)
     }
 
+    /// Each location with contacts and how many, by id.
+    pub(crate) fn sizes(&self) -> Vec<(String, usize)> {
+        let mut v: Vec<(String, usize)> = self
+            .locations
+            .iter()
+            .map(|(id, l)| (id.clone(), l.contacts.len()))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        v.sort();
+        v
+    }
+
     pub(crate) fn location_mut(&mut self, id: &str) -> &mut Location {
         self.locations.entry(id.to_string()).or_default()
     }
