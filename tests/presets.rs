@@ -572,6 +572,20 @@ fn pipedrive_people_export_lands_with_its_address_parts_and_labels() {
 }
 
 #[test]
+fn pipedrive_full_names_split_on_a_guess_are_named_in_the_report_for_a_person_to_check() {
+    let env = Env::new();
+    let (report, err, _) = import(&env, &sample("pipedrive-people.csv"), &["--strict"]);
+    // Lucas has his own first and last name: nothing split.
+    assert!(!report[0]["warnings"].contains("split"), "{:?}", report[0]);
+    // Ludwig's come from the full name, named; --strict sends him all the same.
+    assert_eq!(report[2]["status"], "created", "{err}");
+    assert_eq!(
+        report[2]["warnings"],
+        r#"column 'Person - Name': "Ludwig van Beethoven" split on a guess: first name "Ludwig", last name "van Beethoven"; check it"#
+    );
+}
+
+#[test]
 fn pipedrive_email_cell_with_two_addresses_lands_the_first() {
     let env = Env::new();
     let (report, err, code) = import(&env, &sample("pipedrive-people.csv"), &[]);

@@ -78,7 +78,8 @@
 //!
 //! - `split_name` keeps `name` and splits it: "Jane Doe" → Jane / Doe, "Doe, Jane" → Jane /
 //!   Doe, "Ludwig van Beethoven" → Ludwig / van Beethoven; a row's own firstName or lastName
-//!   column wins over the split.
+//!   column wins over the split. A row that takes a part of the split names it in
+//!   [`MappedRow::notes`]: the split is a guess.
 //! - `split` ignores separators inside double quotes (`"a, b","c"` → `a, b` and `c`) and
 //!   drops the quotes: Mailchimp writes tags that way.
 //! - Without `date_format`, dates follow HighLevel's reading (`YYYY-MM-DD`, `MM/DD/YYYY` …),
@@ -221,6 +222,9 @@ pub struct MappedRow<'a> {
     /// them when the value in use is bad, and names the rest (HighLevel stores one of each).
     /// Empty, without allocating, for a row without them.
     pub spares: Vec<MappedValue<'a>>,
+    /// Values the mapping guessed at (the first and last name split from a full name): named
+    /// in the row's warnings so a person can check them, never a reason to reject the row.
+    pub notes: Vec<RowError>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -1238,6 +1242,7 @@ impl Mapper {
             errors: Vec::new(),
             cell_errors: Vec::new(),
             spares: Vec::new(),
+            notes: Vec::new(),
         };
         match &record.values {
             // The reader's message already names the file, row and column.
@@ -1642,8 +1647,11 @@ fn placeholder_email(rule: &Rule, column: Option<&str>, cell: &str) -> Option<Op
 /// Values that wait for the row's own columns: fallbacks and names split from a full name.
 #[derive(Default)]
 struct Later<'a> {
-    /// (rank, group, value), in column order.
-    values: Vec<(i64, Option<String>, MappedValue<'a>)>,
+    /// (rank, group, value, index in `splits` of the full name it was split from), in
+    /// column order.
+    values: Vec<(i64, Option<String>, MappedValue<'a>, Option<usize>)>,
+    /// Full names split, with their column.
+    splits: Vec<(Option<Cow<'a, str>>, Cow<'a, str>)>,
     /// Groups a non-fallback column gave a value to.
     filled: Vec<String>,
     /// Fallback cells that could not be read: (rank, group, target, warning).
@@ -1673,6 +1681,8 @@ fn push_value<'a>(
 ) {
     if let (true, RawValue::Text(full)) = (rule.split_name, &value) {
         let (first, last) = transform::split_name(full);
+        let split = later.splits.len();
+        later.splits.push((column.clone(), full.clone()));
         for (field, part) in [(Field::FirstName, first), (Field::LastName, last)] {
             if let Some(part) = part {
                 later.values.push((
@@ -1683,6 +1693,7 @@ fn push_value<'a>(
                         column: column.clone(),
                         value: RawValue::Text(part.into()),
                     },
+                    Some(split),
                 ));
             }
         }
@@ -1693,7 +1704,7 @@ fn push_value<'a>(
         value,
     };
     if rule.fallback {
-        later.values.push((rule.order, rule.group.clone(), v));
+        later.values.push((rule.order, rule.group.clone(), v, None));
     } else {
         if let Some(g) = &rule.group {
             later.filled.push(g.clone());
@@ -1706,12 +1717,14 @@ fn push_value<'a>(
 /// only the first block (rank) with a value is used, and none when the row's own columns
 /// filled the group.
 fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
-    later.values.sort_by_key(|(rank, _, _)| *rank);
+    later.values.sort_by_key(|(rank, _, _, _)| *rank);
     let own = out.values.len();
     let mut chosen: Vec<(String, i64)> = Vec::new();
     // Targets a fallback filled, and its rank.
     let mut filled_by: Vec<(Target, i64)> = Vec::new();
-    for (rank, group, v) in later.values {
+    // The parts of each split full name the row uses: (split, target, part).
+    let mut split_used: Vec<(usize, Target, String)> = Vec::new();
+    for (rank, group, v, split) in later.values {
         if let Some(g) = &group {
             if later.filled.contains(g) {
                 continue;
@@ -1724,10 +1737,31 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
         }
         if !out.values.iter().any(|x| x.target == v.target) {
             filled_by.push((v.target.clone(), rank));
+            if let (Some(i), RawValue::Text(part)) = (split, &v.value) {
+                split_used.push((i, v.target.clone(), part.to_string()));
+            }
             out.values.push(v);
         } else if group.is_none() && matches!(v.target, Target::Field(Field::Email | Field::Phone))
         {
             out.spares.push(v);
+        }
+    }
+    // A split is a guess ("Anna Maria Rossi"): named whenever the row uses a part of it.
+    for (i, (column, full)) in later.splits.iter().enumerate() {
+        let parts: Vec<String> = split_used
+            .iter()
+            .filter(|(s, _, _)| *s == i)
+            .map(|(_, t, part)| match t {
+                Target::Field(Field::FirstName) => format!("first name {part:?}"),
+                _ => format!("last name {part:?}"),
+            })
+            .collect();
+        if !parts.is_empty() {
+            let full = trim(full);
+            out.notes.push(RowError::formatted(
+                column.as_deref(),
+                format_args!("{full:?} split on a guess: {}; check it", parts.join(", ")),
+            ));
         }
     }
     // An unreadable fallback is named when it would have been used: as the row's loss when

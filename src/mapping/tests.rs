@@ -741,6 +741,62 @@ fn transforms_in_a_mapping_file() {
 }
 
 #[test]
+fn a_full_name_split_into_first_and_last_name_is_named_whenever_the_row_uses_the_split() {
+    let spec = MappingSpec::parse(
+        r#"
+[columns]
+"Full Name" = { field = "name", split_name = true }
+"First" = "firstName"
+"Last" = "lastName"
+"#,
+        "m.toml",
+    )
+    .unwrap();
+    let h = hdrs(&["Full Name", "First", "Last", "Email"]);
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    let notes = |cells: &[&str]| -> Vec<String> {
+        let rec = cells_record(cells);
+        let row = m.map(&rec);
+        row.notes.iter().map(ToString::to_string).collect()
+    };
+    assert_eq!(
+        notes(&["Ludwig van Beethoven", "", "", "l@x.com"]),
+        [
+            r#"column 'Full Name': "Ludwig van Beethoven" split on a guess: first name "Ludwig", last name "van Beethoven"; check it"#
+        ]
+    );
+    // The row's own first name wins: only the part the row uses is named.
+    assert_eq!(
+        notes(&["Jane van Dyke", "Janey", "", ""]),
+        [r#"column 'Full Name': "Jane van Dyke" split on a guess: last name "van Dyke"; check it"#]
+    );
+    // One word is taken for a first name: a guess too.
+    assert_eq!(
+        notes(&["Cher", "", "", ""]),
+        [r#"column 'Full Name': "Cher" split on a guess: first name "Cher"; check it"#]
+    );
+    // Both names from the row's own columns: nothing of the split is used.
+    assert!(notes(&["Jane van Dyke", "Jane", "van Dyke", ""]).is_empty());
+    // A full name not asked to be split is not split, and not named.
+    let plain = Mapper::new(None, Some(&hdrs(&["Full Name", "Email"]))).unwrap();
+    let rec = cells_record(&["Ludwig van Beethoven", "l@x.com"]);
+    assert!(plain.map(&rec).notes.is_empty());
+    // JSONL, the same.
+    let m = Mapper::new(Some(&spec), None).unwrap();
+    let rec = obj_record(json!({"Full Name": "Doe, Jane", "email": "j@x.com"}));
+    let row = m.map(&rec);
+    assert_eq!(
+        row.notes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [
+            r#"column 'Full Name': "Doe, Jane" split on a guess: first name "Jane", last name "Doe"; check it"#
+        ]
+    );
+}
+
+#[test]
 fn the_sample_mapping_file_still_parses() {
     let text = include_str!("../../samples/mapping.toml");
     MappingSpec::parse(text, "samples/mapping.toml").unwrap();

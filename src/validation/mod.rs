@@ -142,6 +142,9 @@ struct Findings {
     /// phone's extension): named, but nothing was wrong with them, so `strict` does not
     /// reject the row for them.
     unused: Vec<RowError>,
+    /// Values the mapping guessed at (a full name split): named for a person to check; the
+    /// mapping asked for the guess, so `strict` does not reject the row for it.
+    guesses: Vec<RowError>,
 }
 
 impl Findings {
@@ -195,6 +198,7 @@ impl Validator {
     pub fn validate(&self, mut row: MappedRow<'_>) -> Validated {
         let mut f = Findings {
             errors: row.errors,
+            guesses: row.notes,
             ..Findings::default()
         };
         // A cell error on the email makes the row invalid only when no other column gives it
@@ -423,6 +427,7 @@ impl Validator {
         let warnings = f
             .notes
             .into_iter()
+            .chain(f.guesses)
             .chain(f.unused)
             .chain(f.left_out)
             .map(RowError::into_line)

@@ -32,6 +32,7 @@ fn row(values: Vec<MappedValue>) -> MappedRow {
     MappedRow {
         cell_errors: vec![],
         spares: vec![],
+        notes: vec![],
         seq: 0,
         row: 2,
         values,
@@ -1075,4 +1076,25 @@ fn an_unreadable_first_email_gives_way_to_a_backup_that_gave_the_row_its_email()
         .cell_errors
         .push((Target::Field(Field::Email), e.clone()));
     assert_eq!(invalid(v().validate(alone)), [e.to_string()]);
+}
+
+#[test]
+fn a_name_split_on_a_guess_is_named_in_the_warnings_and_never_rejects_a_row_even_under_strict() {
+    let note = RowError::new(
+        Some("Full Name"),
+        r#""Cher" split on a guess: first name "Cher"; check it"#,
+    );
+    let r = MappedRow {
+        notes: vec![note.clone()],
+        ..row(vec![
+            text(Field::Email, "Email", "cher@example.com"),
+            text(Field::FirstName, "Full Name", "Cher"),
+        ])
+    };
+    for validator in [v(), strict()] {
+        let ok = valid(validator.validate(r.clone()));
+        assert_eq!(ok.contact.first_name.as_deref(), Some("Cher"));
+        assert_eq!(ok.warnings, [note.to_string()]);
+        assert!(ok.warnings.iter().all(|w| left_out_column(w).is_none()));
+    }
 }
