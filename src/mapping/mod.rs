@@ -110,6 +110,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::RwLock;
 
+use chrono::Datelike;
 use serde_json::Value;
 
 use crate::contact::{Field, RowError};
@@ -1347,7 +1348,7 @@ impl Mapper {
                 out.cell_errors.extend(named.map(|e| (Target::Ignore, e)));
                 continue;
             }
-            match text_value(cell, rule) {
+            match text_value(cell, rule, column, &mut out.notes) {
                 Ok(Some(value)) => {
                     let name = column.map(Cow::Borrowed);
                     push_value(out, &mut later, rule, name, value)
@@ -1563,7 +1564,7 @@ fn json_value<'a>(
     Some(match value {
         Value::Null => return None,
         Value::String(s) if s.trim().is_empty() => return None,
-        Value::String(s) => match text_value(s, rule) {
+        Value::String(s) => match text_value(s, rule, Some(column), &mut out.notes) {
             Ok(v) => v?,
             Err(m) => {
                 let e = RowError::new(Some(column), m);
@@ -1785,7 +1786,13 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
 }
 
 /// A non-empty cell's value after the rule's transforms; `None` when splitting leaves nothing.
-fn text_value<'a>(cell: &'a str, rule: &Rule) -> Result<Option<RawValue<'a>>, String> {
+/// A century chosen for a two-digit year is named in `notes`.
+fn text_value<'a>(
+    cell: &'a str,
+    rule: &Rule,
+    column: Option<&str>,
+    notes: &mut Vec<RowError>,
+) -> Result<Option<RawValue<'a>>, String> {
     let cell = trim(cell);
     let case = |s: String| if rule.lowercase { s.to_lowercase() } else { s };
     if rule.filled {
@@ -1800,7 +1807,30 @@ fn text_value<'a>(cell: &'a str, rule: &Rule) -> Result<Option<RawValue<'a>>, St
         return Ok((!parts.is_empty()).then_some(RawValue::List(parts)));
     }
     if let Some(format) = &rule.date_format {
-        return transform::parse_date(cell, format).map(|d| Some(RawValue::Text(d.into())));
+        if !transform::two_digit_year(format) {
+            return transform::parse_date(cell, format).map(|d| Some(RawValue::Text(d.into())));
+        }
+        let mut date = transform::read_date(cell, format)?;
+        let birth = rule.target == Target::Field(Field::DateOfBirth);
+        // chrono's century (2062 for 62) is no year of birth: that is in the past.
+        if birth && date > crate::validation::dates::today() {
+            date = date.with_year(date.year() - 100).unwrap_or(date);
+        }
+        let why = if birth {
+            " (a date of birth is in the past)"
+        } else {
+            ""
+        };
+        notes.push(RowError::formatted(
+            column,
+            format_args!(
+                "{cell:?} has a two-digit year, read as {}{why}; check it",
+                date.year()
+            ),
+        ));
+        return Ok(Some(RawValue::Text(
+            date.format("%Y-%m-%d").to_string().into(),
+        )));
     }
     if !rule.true_values.is_empty() || !rule.false_values.is_empty() {
         let lower = cell.to_lowercase();

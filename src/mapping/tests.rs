@@ -797,6 +797,50 @@ fn a_full_name_split_into_first_and_last_name_is_named_whenever_the_row_uses_the
 }
 
 #[test]
+fn a_date_format_with_a_two_digit_year_reads_a_birth_year_in_the_past_and_names_the_year_chosen() {
+    let spec = MappingSpec::parse(
+        r#"
+[columns]
+"Born" = { field = "dateOfBirth", date_format = "%m/%d/%y" }
+"Renewal" = { custom_field = "contact.renewal", date_format = "%d.%m.%y" }
+"Joined" = { custom_field = "contact.joined", date_format = "%m/%d/%Y" }
+"#,
+        "m.toml",
+    )
+    .unwrap();
+    let h = hdrs(&["Born", "Renewal", "Joined", "Email"]);
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    let rec = cells_record(&["1/31/62", "31.01.30", "1/31/2020", "a@x.com"]);
+    let row = m.map(&rec);
+    assert!(row.cell_errors.is_empty(), "{:?}", row.cell_errors);
+    // chrono reads 62 as 2062: a date of birth is in the past.
+    assert_eq!(
+        find(&row, &Target::Field(Field::DateOfBirth)),
+        Some(&text("1962-01-31"))
+    );
+    let renewal = Target::CustomField("contact.renewal".into());
+    assert_eq!(find(&row, &renewal), Some(&text("2030-01-31")));
+    assert_eq!(
+        row.notes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [
+            r#"column 'Born': "1/31/62" has a two-digit year, read as 1962 (a date of birth is in the past); check it"#,
+            r#"column 'Renewal': "31.01.30" has a two-digit year, read as 2030; check it"#,
+        ]
+    );
+    // A date of birth of this century stays in it.
+    let rec = cells_record(&["1/31/04", "", "", "a@x.com"]);
+    let row = m.map(&rec);
+    assert_eq!(
+        find(&row, &Target::Field(Field::DateOfBirth)),
+        Some(&text("2004-01-31"))
+    );
+    assert_eq!(row.notes.len(), 1);
+}
+
+#[test]
 fn the_sample_mapping_file_still_parses() {
     let text = include_str!("../../samples/mapping.toml");
     MappingSpec::parse(text, "samples/mapping.toml").unwrap();

@@ -311,8 +311,15 @@ impl Validator {
                     match field {
                         Field::DateOfBirth => {
                             let order = col.and_then(|c| self.date_orders.get(c));
-                            match dates::date_of_birth(t, order) {
-                                Ok(d) => c.date_of_birth = d,
+                            match dates::birth_date(t, order) {
+                                Ok(d) => {
+                                    // The century of a two-digit year is a guess: named.
+                                    if let Some(d) = d.as_ref().filter(|d| d.century_chosen) {
+                                        let year = &d.iso[..4];
+                                        f.notes.push(error_for(v, format_args!("{t:?} has a two-digit year, read as {year} (a date of birth is in the past); check it")));
+                                    }
+                                    c.date_of_birth = d.map(|d| d.iso);
+                                }
                                 Err(m) => leave(&m),
                             }
                         }

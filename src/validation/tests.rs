@@ -1098,3 +1098,32 @@ fn a_name_split_on_a_guess_is_named_in_the_warnings_and_never_rejects_a_row_even
         assert!(ok.warnings.iter().all(|w| left_out_column(w).is_none()));
     }
 }
+
+#[test]
+fn a_two_digit_year_of_birth_is_read_in_the_past_and_named_with_the_year_chosen() {
+    let dob = |validator: &Validator, cell: &str| {
+        validator.validate(row(vec![
+            text(Field::Email, "Email", "a@x.com"),
+            text(Field::DateOfBirth, "Birthday", cell),
+        ]))
+    };
+    let r = valid(dob(&v(), "1/31/62"));
+    assert_eq!(r.contact.date_of_birth.as_deref(), Some("1962-01-31"));
+    assert_eq!(
+        r.warnings,
+        [
+            r#"column 'Birthday': "1/31/62" has a two-digit year, read as 1962 (a date of birth is in the past); check it"#
+        ]
+    );
+    assert_eq!(left_out_column(&r.warnings[0]), None);
+    let r = valid(dob(&v(), "3-Apr-85"));
+    assert_eq!(r.contact.date_of_birth.as_deref(), Some("1985-04-03"));
+    assert!(r.warnings[0].contains("read as 1985"), "{:?}", r.warnings);
+    // A year written in full is no guess.
+    for cell in ["1/31/1962", "1962-01-31", "3 Apr 1985", "31140", "0/0/00"] {
+        assert!(valid(dob(&v(), cell)).warnings.is_empty(), "{cell}");
+    }
+    // --strict: a value sent with a caveat rejects the row.
+    let errors = invalid(dob(&strict(), "1/31/62"));
+    assert!(errors[0].contains("two-digit year"), "{errors:?}");
+}
