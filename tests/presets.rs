@@ -1368,7 +1368,11 @@ fn hubspot_backup_columns_stand_in_for_a_bad_first_email_or_phone_and_are_named_
         "{bob}"
     );
     assert!(
-        bob.contains("the row's email comes from 'Work email'"),
+        bob.contains("; the row's email was taken from 'Work email' instead"),
+        "{bob}"
+    );
+    assert!(
+        bob.contains("; the row's phone was taken from 'Mobile Phone Number' instead"),
         "{bob}"
     );
     assert!(
@@ -1387,6 +1391,27 @@ fn hubspot_backup_columns_stand_in_for_a_bad_first_email_or_phone_and_are_named_
         err.contains("with cells left out: 1 (by column: 'Email' 1, 'Phone Number' 1)"),
         "{err}"
     );
+
+    // --strict: Bob is not sent, and his errors say which backups would have stood in.
+    let strict_env = Env::new();
+    let (report, err, _) = import(&strict_env, &file, &["--strict"]);
+    assert_eq!(
+        statuses(&report),
+        ["invalid", "created", "invalid"],
+        "{err}"
+    );
+    let bob = &report[0]["errors"];
+    assert!(
+        bob.contains(r#"column 'Email': "bob@example" left out: not a valid email address"#),
+        "{bob}"
+    );
+    assert!(bob.contains("; 'Work email' would stand in for it, but --strict rejects the row: correct this cell, or empty it so that 'Work email' gives the row's email"), "{bob}");
+    assert!(
+        bob.contains(r#"column 'Phone Number': "6.14123E+10" left out: "#),
+        "{bob}"
+    );
+    assert!(bob.contains("; 'Mobile Phone Number' would stand in for it, but --strict rejects the row: correct this cell, or empty it so that 'Mobile Phone Number' gives the row's phone"), "{bob}");
+    assert!(!bob.contains("comes from"), "{bob}");
 }
 
 #[test]
@@ -1406,7 +1431,7 @@ fn without_a_preset_a_second_phone_column_backs_up_the_first() {
         Some("+14155550199")
     );
     assert!(
-        report[0]["warnings"].contains("the row's phone comes from 'Mobile'"),
+        report[0]["warnings"].contains("the row's phone was taken from 'Mobile' instead"),
         "{:?}",
         report[0]
     );
