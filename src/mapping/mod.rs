@@ -840,6 +840,8 @@ pub struct Mapper {
     empty_values: Vec<String>,
     /// Columns the preset maps to "ignore", named in its notice: nothing goes unsaid.
     preset_ignores: Vec<usize>,
+    /// The input file's name and CSV delimiter, for a row's own errors.
+    input: Option<(String, Option<u8>)>,
 }
 
 /// Indices of the headers `name` designates: exact, else ignoring case and outer spaces.
@@ -918,6 +920,7 @@ impl Mapper {
             preset,
             json_keys: RwLock::new(HashMap::new()),
             preset_ignores: Vec::new(),
+            input: None,
         };
         let Some(headers) = headers else {
             return Ok(mapper);
@@ -1059,6 +1062,16 @@ impl Mapper {
             })
             .collect();
         mapper.columns = columns;
+        Ok(mapper)
+    }
+
+    /// A mapper for the file `reader` reads: the errors of its rows name the file.
+    pub fn for_input(
+        spec: Option<&MappingSpec>,
+        reader: &crate::input::Reader,
+    ) -> Result<Mapper, MappingError> {
+        let mut mapper = Mapper::new(spec, reader.headers())?;
+        mapper.input = Some((reader.name().to_owned(), reader.delimiter()));
         Ok(mapper)
     }
 
@@ -1250,7 +1263,7 @@ impl Mapper {
             RecordValues::Unreadable { message, .. } => {
                 out.errors.push(RowError::new(None, message.clone()));
             }
-            RecordValues::Cells(cells) => self.map_cells(cells, &mut out),
+            RecordValues::Cells(cells) => self.map_cells(cells, record.row, &mut out),
             RecordValues::Object(obj) => self.map_object(obj, &obj.unreadable, &mut out),
         }
         for (target, value) in &self.constants {
@@ -1280,6 +1293,7 @@ impl Mapper {
             json_keys: RwLock::new(self.json_keys.read().map(|m| m.clone()).unwrap_or_default()),
             empty_values: self.empty_values.clone(),
             preset_ignores: self.preset_ignores.clone(),
+            input: self.input.clone(),
         }
     }
 
@@ -1325,7 +1339,7 @@ impl Mapper {
         }
     }
 
-    fn map_cells<'a>(&'a self, cells: &'a CellRow, out: &mut MappedRow<'a>) {
+    fn map_cells<'a>(&'a self, cells: &'a CellRow, row: u64, out: &mut MappedRow<'a>) {
         let headers = self.headers.as_deref().unwrap_or_default();
         let mut later = Later::default();
         for (i, cell) in cells.iter().enumerate() {
@@ -1368,10 +1382,21 @@ impl Mapper {
                 .collect();
             if !extra.is_empty() {
                 let shown: Vec<_> = extra.iter().take(3).map(|c| format!("{c:?}")).collect();
+                let (file, delimiter) = match &self.input {
+                    Some((name, d)) => (format!("{name}, "), *d),
+                    None => (String::new(), None),
+                };
+                let what_to_do = match delimiter {
+                    Some(d) => format!(
+                        "a cell holding '{}' without quotes splits in two: put that cell in double quotes, or remove the extra cells",
+                        char::from(d).escape_default()
+                    ),
+                    None => "give the extra cells a header, or remove them".to_owned(),
+                };
                 out.errors.push(RowError::new(
                     None,
                     format!(
-                        "row has {} cells but the header has {} columns (extra: {}); check for an unquoted delimiter",
+                        "{file}row {row}: row has {} cells but the header has {} columns (extra: {}); {what_to_do}",
                         cells.len(),
                         headers.len(),
                         shown.join(", ")
