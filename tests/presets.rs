@@ -1444,3 +1444,33 @@ fn without_a_preset_a_second_phone_column_backs_up_the_first() {
         r#"column 'Mobile': "+1 415-555-0198" not imported: the row's phone comes from 'Phone' (HighLevel stores one phone)"#
     );
 }
+
+#[test]
+fn in_jsonl_a_second_phone_key_backs_up_the_first_as_a_csv_column_does() {
+    let env = Env::new();
+    let file = env.write(
+        "plain.jsonl",
+        "{\"email\":\"mia@example.com\",\"phone\":\"6.14123E+10\",\"mobile\":\"+1 415-555-0199\"}\n{\"email\":\"leo@example.com\",\"phone\":\"+1 617-555-0143\",\"mobile\":\"+1 415-555-0198\"}\n",
+    );
+    let (report, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created", "created"]);
+    let all = env.sandbox.contacts(LOCATION);
+    assert_eq!(
+        field(find(&all, "mia@example.com"), "phone"),
+        Some("+14155550199")
+    );
+    assert!(
+        report[0]["warnings"].contains("the row's phone was taken from 'mobile' instead"),
+        "{:?}",
+        report[0]
+    );
+    assert_eq!(
+        field(find(&all, "leo@example.com"), "phone"),
+        Some("+16175550143")
+    );
+    assert_eq!(
+        report[1]["warnings"],
+        r#"column 'mobile': "+1 415-555-0198" not imported: the row's phone comes from 'phone' (HighLevel stores one phone)"#
+    );
+}

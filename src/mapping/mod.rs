@@ -48,8 +48,9 @@
 //! Column names must match the header exactly (or, failing that, ignoring case and
 //! surrounding spaces); a listed column the file does not have is an error, so is listing two
 //! columns for the same single-valued field or custom field. When auto-detection finds two
-//! columns for one field (`Phone` and `Mobile`), a listed column wins, else the first; the
-//! other is reported as not imported. For JSONL the column names are the object keys.
+//! columns for one field (`Phone` and `Mobile`), a listed column wins, else the first; without
+//! a preset, a later email or phone column (JSONL: key, in key order) is its backup, any other
+//! is reported as not imported. For JSONL the column names are the object keys.
 //!
 //! An empty or whitespace-only cell (or JSON `null`) means "leave the field alone": it produces
 //! no value, so an import never blanks a field in HighLevel.
@@ -1461,9 +1462,34 @@ impl Mapper {
                 }
                 continue;
             }
+            if self.backs_up(key, &rule, &seen) {
+                // As a later auto-detected CSV column: tried when the first is not valid.
+                if let Some(v) = json_value(out, key, &rule, value) {
+                    out.spares.push(MappedValue {
+                        target: rule.target.clone(),
+                        column: Some(Cow::Borrowed(key)),
+                        value: v,
+                    });
+                }
+                continue;
+            }
             push_json(out, &mut seen, key, key, &rule, value);
         }
         push_later(out, later);
+    }
+
+    /// Whether a JSONL key is a backup of the email or phone an earlier key gave: both
+    /// auto-detected (not listed, no preset), and not the same name written another way.
+    fn backs_up(&self, key: &str, rule: &Rule, seen: &HashMap<Target, String>) -> bool {
+        if self.preset.is_some()
+            || !matches!(rule.target, Target::Field(Field::Email | Field::Phone))
+            || self.spec_rules.contains_key(key)
+        {
+            return false;
+        }
+        seen.get(&rule.target).is_some_and(|first| {
+            !self.spec_rules.contains_key(first) && normalise_header(first) != normalise_header(key)
+        })
     }
 
     fn json_rule(&self, key: &str) -> Option<Rule> {

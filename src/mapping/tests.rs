@@ -533,7 +533,7 @@ fn jsonl_objects() {
 fn jsonl_bad_value_types_and_duplicates() {
     let m = Mapper::new(None, None).unwrap();
     let rec = obj_record(
-        json!({"email": {"a": 1}, "tags": [[1]], "phone": "1", "Phone Number": "2", "customFields": "x"}),
+        json!({"email": {"a": 1}, "tags": [[1]], "city": "Oslo", "Town": "Bergen", "customFields": "x"}),
     );
     let row = m.map(&rec);
     // Cells that cannot be read go by their target (validation decides what they cost); a
@@ -548,13 +548,63 @@ fn jsonl_bad_value_types_and_duplicates() {
         [
             ("email".to_owned(), "email".to_owned()),
             ("tags".to_owned(), "tags".to_owned()),
-            ("phone".to_owned(), "Phone Number".to_owned())
+            ("city".to_owned(), "Town".to_owned())
         ],
         "{:?}",
         row.cell_errors
     );
     assert_eq!(row.errors.len(), 1);
     assert_eq!(row.errors[0].column(), Some("customFields"));
+}
+
+#[test]
+fn a_second_auto_detected_email_or_phone_key_in_jsonl_backs_up_the_first_in_key_order() {
+    let keys = |row: &MappedRow| -> (Vec<String>, Vec<String>) {
+        let col = |v: &MappedValue| v.column.as_deref().unwrap().to_owned();
+        (
+            row.values.iter().map(col).collect(),
+            row.spares.iter().map(col).collect(),
+        )
+    };
+    let m = Mapper::new(None, None).unwrap();
+    let rec = obj_record(json!({
+        "email": "bob@example", "phone": "6.14123E+10", "Email Address": "bob@work.com",
+        "mobile": "+1 415-555-0199", "Cell": "+1 415-555-0134"
+    }));
+    let row = m.map(&rec);
+    assert!(row.cell_errors.is_empty(), "{:?}", row.cell_errors);
+    assert_eq!(
+        keys(&row),
+        (
+            vec!["email".to_owned(), "phone".to_owned()],
+            vec![
+                "Email Address".to_owned(),
+                "mobile".to_owned(),
+                "Cell".to_owned()
+            ]
+        )
+    );
+    // The first empty: the next key in order gives the field.
+    let rec = obj_record(json!({"email": "", "Email Address": "b@x.com", "mail": "c@x.com"}));
+    let row = m.map(&rec);
+    assert_eq!(
+        keys(&row),
+        (vec!["Email Address".to_owned()], vec!["mail".to_owned()])
+    );
+    // A key the mapping file lists is not backed up by an auto-detected one: named as before.
+    let spec = MappingSpec::parse("[columns]\nmail = \"email\"\n", "m.toml").unwrap();
+    let m = Mapper::new(Some(&spec), None).unwrap();
+    let rec = obj_record(json!({"mail": "a@x.com", "email": "b@x.com"}));
+    let row = m.map(&rec);
+    assert!(row.spares.is_empty());
+    assert_eq!(row.cell_errors[0].1.column(), Some("email"));
+    // With a preset, only its own fallbacks are backups.
+    let spec = MappingSpec::from_preset(PresetChoice::Named("hubspot".into()));
+    let m = Mapper::new(Some(&spec), None).unwrap();
+    let rec = obj_record(json!({"email": "a@x.com", "E-mail": "b@x.com"}));
+    let row = m.map(&rec);
+    assert!(row.spares.is_empty());
+    assert_eq!(row.cell_errors[0].1.column(), Some("E-mail"));
 }
 
 #[test]
