@@ -1474,3 +1474,33 @@ fn in_jsonl_a_second_phone_key_backs_up_the_first_as_a_csv_column_does() {
         r#"column 'mobile': "+1 415-555-0198" not imported: the row's phone comes from 'phone' (HighLevel stores one phone)"#
     );
 }
+
+#[test]
+fn hubspot_multi_select_values_split_on_semicolons_into_a_multi_option_field_and_tags() {
+    let env = Env::new();
+    let file = env.write(
+        "hubspot-crm-exports-all-contacts-2026-02-10.csv",
+        concat!(
+            "\"Record ID\",\"First Name\",\"Last Name\",\"Email\",\"Phone Number\",\"Contact owner\",\"Primary Associated Company ID\",\"Last Activity Date\",\"Lead Status\",\"Marketing contact status\",\"Create Date\",\"Associated Company\",\"Interests\",\"Tags\"\n",
+            "\"101\",\"Ann\",\"Lee\",\"ann@example.com\",\"\",\"Paul Charteris\",\"\",\"\",\"New\",\"Marketing contact\",\"2024-03-12 09:14\",\"\",\"Music;Travel\",\"VIP;Blog, news\"\n",
+        ),
+    );
+    let (report, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("using the HubSpot preset"), "{err}");
+    assert_eq!(report[0]["warnings"], "", "{:?}", report[0]);
+    let all = env.sandbox.contacts(LOCATION);
+    let ann = find(&all, "ann@example.com");
+    let id = env
+        .sandbox
+        .custom_field_id(LOCATION, "contact.interests")
+        .unwrap();
+    assert_eq!(
+        ann.custom_field(&id),
+        Some(&json!(["Music", "Travel"])),
+        "{err}"
+    );
+    let mut tags = ann.tags.clone();
+    tags.sort();
+    assert_eq!(tags, ["Blog, news", "VIP"]);
+}

@@ -905,11 +905,22 @@ impl Mapper {
             None => &[],
         };
         let user_rules: &[(String, Rule)] = spec.map_or(&[], |s| &s.columns);
+        let lists = preset
+            .as_ref()
+            .and_then(|(d, _)| d.preset.list_separator.clone());
         let mut mapper = Mapper {
             spec_name: spec.filter(|s| !s.implicit).map(|s| s.name.clone()),
             headers: headers.map(<[String]>::to_vec),
             columns: Vec::new(),
-            spec_rules: preset_rules.iter().chain(user_rules).cloned().collect(),
+            spec_rules: preset_rules
+                .iter()
+                .chain(user_rules)
+                .cloned()
+                .map(|(k, mut r)| {
+                    split_tags_on(&mut r, lists.as_deref(), false);
+                    (k, r)
+                })
+                .collect(),
             auto,
             constants: spec.map(|s| s.constants.clone()).unwrap_or_default(),
             empty_values: preset
@@ -1046,6 +1057,11 @@ impl Mapper {
                     claimed.push(r.target.clone());
                     Some(r)
                 });
+            }
+        }
+        for (rule, listed) in columns.iter_mut().zip(&from_spec) {
+            if let Some(rule) = rule {
+                split_tags_on(rule, lists.as_deref(), !listed);
             }
         }
         check_duplicates(
@@ -1499,7 +1515,14 @@ impl Mapper {
         if let Some(r) = self.json_keys.read().ok().and_then(|m| m.get(key).cloned()) {
             return r;
         }
-        let rule = if self.auto { auto_rule(key) } else { None };
+        let mut rule = if self.auto { auto_rule(key) } else { None };
+        if let Some(rule) = &mut rule {
+            let lists = self
+                .preset
+                .as_ref()
+                .and_then(|(d, _)| d.preset.list_separator.as_deref());
+            split_tags_on(rule, lists, true);
+        }
         if let Ok(mut m) = self.json_keys.write() {
             // Bounded: a file with endless distinct keys must not grow memory without limit.
             if m.len() < 10_000 {
@@ -1906,6 +1929,16 @@ fn text_value<'a>(
     } else {
         cell.into()
     })))
+}
+
+/// Splits a tags column on the export's own list separator (HubSpot's `;`): one that sets
+/// no `split` of its own, or one matched by name (`auto`), whose `,` was only a default.
+fn split_tags_on(rule: &mut Rule, separator: Option<&str>, auto: bool) {
+    if let (Some(sep), Target::Field(Field::Tags)) = (separator, &rule.target) {
+        if auto || rule.split.is_none() {
+            rule.split = Some(sep.to_owned());
+        }
+    }
 }
 
 fn auto_rule(header: &str) -> Option<Rule> {

@@ -891,6 +891,88 @@ fn a_date_format_with_a_two_digit_year_reads_a_birth_year_in_the_past_and_names_
 }
 
 #[test]
+fn under_the_hubspot_preset_a_tags_column_splits_on_semicolons_as_hubspot_writes_lists() {
+    let h = hdrs(&[
+        "Record ID",
+        "Email",
+        "Contact owner",
+        "Lead Status",
+        "Create Date",
+        "Associated Company",
+        "Tags",
+        "Hobbies",
+        "Groups",
+    ]);
+    let spec = MappingSpec::parse(
+        r#"
+preset = "hubspot"
+[columns]
+"Hobbies" = "tags"
+"Groups" = { field = "tags", split = "|" }
+"#,
+        "m.toml",
+    )
+    .unwrap();
+    let cells = [
+        "1",
+        "a@x.com",
+        "",
+        "",
+        "",
+        "",
+        "VIP;Blog, news",
+        "Chess;Go",
+        "a|b;c",
+    ];
+    let tags = |m: &Mapper| -> Vec<RawValue<'static>> {
+        let rec = cells_record(&cells);
+        let row = m.map(&rec);
+        row.values
+            .iter()
+            .filter(|v| v.target == Target::Field(Field::Tags))
+            .map(|v| match &v.value {
+                RawValue::List(l) => RawValue::List(l.clone()),
+                RawValue::Text(t) => RawValue::Text(t.to_string().into()),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    assert_eq!(m.preset(), Some("HubSpot"));
+    assert_eq!(
+        tags(&m),
+        [
+            list(&["VIP", "Blog, news"]),
+            list(&["Chess", "Go"]),
+            list(&["a", "b;c"])
+        ]
+    );
+    // JSONL under the preset: the same.
+    let m = Mapper::new(Some(&spec), None).unwrap();
+    let rec =
+        obj_record(json!({"Email": "a@x.com", "Tags": "VIP;Blog, news", "Hobbies": "Chess;Go"}));
+    let row = m.map(&rec);
+    let got: Vec<_> = row
+        .values
+        .iter()
+        .filter(|v| v.target == Target::Field(Field::Tags))
+        .map(|v| v.value.clone())
+        .collect();
+    assert_eq!(got, [list(&["VIP", "Blog, news"]), list(&["Chess", "Go"])]);
+    // Without the preset, a tags column splits on ',' and a listed one not at all, as before.
+    let plain = MappingSpec::parse(
+        "preset = \"none\"\n[columns]\n\"Hobbies\" = \"tags\"\n",
+        "m.toml",
+    )
+    .unwrap();
+    let m = Mapper::new(Some(&plain), Some(&h)).unwrap();
+    assert_eq!(
+        tags(&m)[..2],
+        [list(&["VIP;Blog", "news"]), text("Chess;Go")]
+    );
+}
+
+#[test]
 fn the_sample_mapping_file_still_parses() {
     let text = include_str!("../../samples/mapping.toml");
     MappingSpec::parse(text, "samples/mapping.toml").unwrap();

@@ -182,6 +182,9 @@ fn as_text(v: &Value) -> String {
     }
 }
 
+/// A list's items, or a text's parts: separated by `;` when it has one (HubSpot writes
+/// multi-select values so, and its option names may hold a comma), else by `,`; HighLevel's
+/// own import takes both.
 fn as_list(v: &Value) -> Vec<String> {
     match v {
         Value::Array(items) => items
@@ -189,12 +192,26 @@ fn as_list(v: &Value) -> Vec<String> {
             .map(as_text)
             .filter(|s| !s.is_empty())
             .collect(),
-        other => as_text(other)
-            .split(',')
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect(),
+        other => {
+            let text = as_text(other);
+            let sep = if text.contains(';') { ';' } else { ',' };
+            text.split(sep)
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        }
     }
+}
+
+/// The options a multi-option value names, as the location spells them. A text that is one
+/// option whole ("Blog, news") is that option.
+fn picks(def: &CustomFieldDef, v: &Value) -> Result<Vec<String>, String> {
+    if !v.is_array() && !options(def).is_empty() {
+        if let Ok(one) = pick(def, &as_text(v)) {
+            return Ok(vec![one]);
+        }
+    }
+    as_list(v).iter().map(|s| pick(def, s)).collect()
 }
 
 fn options(def: &CustomFieldDef) -> Vec<String> {
@@ -305,13 +322,9 @@ fn normalise(
                     false => format!("\"{text}\" is not a number"),
                 })
         }
-        "CHECKBOX" | "MULTIPLE_OPTIONS" => {
-            let picked: Result<Vec<String>, String> =
-                as_list(v).iter().map(|s| pick(def, s)).collect();
-            Ok(Value::Array(
-                picked?.into_iter().map(Value::String).collect(),
-            ))
-        }
+        "CHECKBOX" | "MULTIPLE_OPTIONS" => Ok(Value::Array(
+            picks(def, v)?.into_iter().map(Value::String).collect(),
+        )),
         "SINGLE_OPTIONS" | "RADIO" => Ok(Value::String(pick(def, &as_text(v))?)),
         "DATE" => {
             Ok(super::dates::any_date(&as_text(v), order)?.map_or(Value::Null, Value::String))
@@ -430,6 +443,53 @@ mod tests {
         assert!(errors[4].contains("no such custom field"));
         assert!(errors[5].contains("file upload"));
         assert!(f.is_empty(), "what does not fit is left out of the body");
+    }
+
+    #[test]
+    fn multi_option_values_split_on_semicolons_as_hubspot_writes_them() {
+        let r: CustomFieldsResponse = serde_json::from_value(json!({"customFields": [
+            {"id": "t", "fieldKey": "contact.topics", "dataType": "MULTIPLE_OPTIONS",
+             "picklistOptions": ["Blog, news", "Events", "Music"]},
+            {"id": "c", "fieldKey": "contact.consent", "dataType": "CHECKBOX",
+             "picklistOptions": ["Email", "SMS"]}
+        ]}))
+        .unwrap();
+        let set = CustomFieldSet::new(r.custom_fields);
+        for (key, value, want) in [
+            (
+                "contact.topics",
+                json!("Music;Events"),
+                json!(["Music", "Events"]),
+            ),
+            // HubSpot's options may hold a comma: `;` separates them.
+            (
+                "contact.topics",
+                json!("Blog, news;Events"),
+                json!(["Blog, news", "Events"]),
+            ),
+            (
+                "contact.topics",
+                json!("music, events"),
+                json!(["Music", "Events"]),
+            ),
+            // One option whose name holds a comma is one option.
+            ("contact.topics", json!("Blog, news"), json!(["Blog, news"])),
+            (
+                "contact.topics",
+                json!(["Music", "Events"]),
+                json!(["Music", "Events"]),
+            ),
+            (
+                "contact.consent",
+                json!("Email;SMS"),
+                json!(["Email", "SMS"]),
+            ),
+        ] {
+            let mut f = vec![field(key, value.clone())];
+            let errors = set.check(&mut f, &ColumnHints::default());
+            assert!(errors.is_empty(), "{value}: {errors:?}");
+            assert_eq!(f[0].field_value, want, "{value}");
+        }
     }
 
     #[test]
