@@ -87,8 +87,9 @@ impl CustomFieldSet {
                 return true;
             };
             match normalise(def, &f.field_value, order_of(f, orders), orders) {
-                Ok(Value::Null) => false,
-                Ok(v) => {
+                Ok((Value::Null, _)) => false,
+                Ok((v, note)) => {
+                    errors.extend(note.map(|n| noted(f, &n)));
                     f.field_value = v;
                     true
                 }
@@ -134,8 +135,9 @@ impl CustomFieldSet {
                 return false;
             };
             match normalise(def, &f.field_value, order_of(f, orders), orders) {
-                Ok(Value::Null) => false,
-                Ok(v) => {
+                Ok((Value::Null, _)) => false,
+                Ok((v, note)) => {
+                    errors.extend(note.map(|n| noted(f, &n)));
                     f.field_value = v;
                     f.id = Some(def.id.clone());
                     f.label = Some(if def.field_key.is_empty() {
@@ -158,6 +160,14 @@ impl CustomFieldSet {
 
 fn order_of(f: &CustomFieldInput, orders: &ColumnHints) -> Option<super::DateOrder> {
     f.column.as_deref().and_then(|c| orders.get(c))
+}
+
+/// A value sent with a note (a century chosen), naming its column.
+fn noted(f: &CustomFieldInput, note: &str) -> RowError {
+    match &f.column {
+        Some(c) => RowError::new(Some(c), note),
+        None => RowError::new(None, format!("constant {note}")),
+    }
 }
 
 /// A value that cannot go to its field, as a left-out cell of its column.
@@ -300,13 +310,33 @@ fn number(text: &str, decimal_comma: bool) -> Option<f64> {
     plain.parse::<f64>().ok()
 }
 
-/// The value as its field's type wants it; `Null` for an empty date placeholder.
+/// The value as its field's type wants it (`Null` for an empty date placeholder), and a note
+/// on it: the century chosen for a date's two-digit year.
 fn normalise(
     def: &CustomFieldDef,
     v: &Value,
     order: Option<super::DateOrder>,
     hints: &ColumnHints,
-) -> Result<Value, String> {
+) -> Result<(Value, Option<String>), String> {
+    if def.data_type == "DATE" {
+        let text = as_text(v);
+        return Ok(match super::dates::any_date_noting_century(&text, order)? {
+            None => (Value::Null, None),
+            Some((d, false)) => (Value::String(d), None),
+            Some((d, true)) => {
+                let note = format!(
+                    "{text:?} has a two-digit year, read as {}; check it",
+                    &d[..4]
+                );
+                (Value::String(d), Some(note))
+            }
+        });
+    }
+    normalise_value(def, v, hints).map(|v| (v, None))
+}
+
+/// [`normalise`] for every type but dates.
+fn normalise_value(def: &CustomFieldDef, v: &Value, hints: &ColumnHints) -> Result<Value, String> {
     match def.data_type.as_str() {
         "NUMERICAL" | "MONETORY" => {
             if let Value::Number(_) = v {
@@ -326,9 +356,6 @@ fn normalise(
             picks(def, v)?.into_iter().map(Value::String).collect(),
         )),
         "SINGLE_OPTIONS" | "RADIO" => Ok(Value::String(pick(def, &as_text(v))?)),
-        "DATE" => {
-            Ok(super::dates::any_date(&as_text(v), order)?.map_or(Value::Null, Value::String))
-        }
         "FILE_UPLOAD" => Err("file upload fields cannot be set from a file of contacts".to_owned()),
         _ => Ok(Value::String(as_text(v))),
     }
@@ -490,6 +517,37 @@ mod tests {
             assert!(errors.is_empty(), "{value}: {errors:?}");
             assert_eq!(f[0].field_value, want, "{value}");
         }
+    }
+
+    #[test]
+    fn a_two_digit_year_in_a_date_field_is_named_with_the_year_chosen() {
+        let date = |cell: &str| {
+            let mut f = vec![CustomFieldInput {
+                column: Some("Signed up".into()),
+                ..field("contact.signup_date", json!(cell))
+            }];
+            // Named with the problems: like them, it rejects the row under --strict.
+            let notes = set().check(&mut f, &ColumnHints::default());
+            let notes: Vec<String> = notes.iter().map(ToString::to_string).collect();
+            assert!(
+                notes.iter().all(|n| !n.contains(" left out: ")),
+                "{notes:?}"
+            );
+            (f[0].field_value.clone(), notes)
+        };
+        assert_eq!(
+            date("1/31/95"),
+            (
+                json!("1995-01-31"),
+                vec![
+                    r#"column 'Signed up': "1/31/95" has a two-digit year, read as 1995; check it"#
+                        .to_owned()
+                ]
+            )
+        );
+        assert_eq!(date("3-Apr-10").1.len(), 1);
+        assert_eq!(date("1/31/1995"), (json!("1995-01-31"), vec![]));
+        assert_eq!(date("1995-01-31").1, Vec::<String>::new());
     }
 
     #[test]

@@ -67,15 +67,17 @@ pub fn birth_date(t: &str, order: Option<DateOrder>) -> Result<Option<BirthDate>
 
 /// `YYYY-MM-DD` of any date (a custom field), or `Ok(None)` for an empty placeholder.
 pub fn any_date(t: &str, order: Option<DateOrder>) -> Result<Option<String>, String> {
-    read(t, order, false)
+    Ok(any_date_noting_century(t, order)?.map(|(d, _)| d))
 }
 
-fn read(t: &str, order: Option<DateOrder>, birth: bool) -> Result<Option<String>, String> {
-    let today = today();
-    match parse(t, order, birth, today)? {
-        DateCell::Empty => Ok(None),
-        DateCell::Date(d) if birth && d > today => Err("it is in the future".into()),
-        DateCell::Date(d) => Ok(Some(iso(d))),
+/// [`any_date`], and whether the year had two digits (its century chosen).
+pub fn any_date_noting_century(
+    t: &str,
+    order: Option<DateOrder>,
+) -> Result<Option<(String, bool)>, String> {
+    match parse_noting_century(t, order, false, today())? {
+        (DateCell::Empty, _) => Ok(None),
+        (DateCell::Date(d), two_digits) => Ok(Some((iso(d), two_digits))),
     }
 }
 
