@@ -89,7 +89,7 @@ impl CustomFieldSet {
             match normalise(def, &f.field_value, order_of(f, orders), orders) {
                 Ok((Value::Null, _)) => false,
                 Ok((v, note)) => {
-                    errors.extend(note.map(|n| noted(f, &n)));
+                    errors.extend(note.map(|n| noted(f, &def.field_key, &n)));
                     f.field_value = v;
                     true
                 }
@@ -137,7 +137,7 @@ impl CustomFieldSet {
             match normalise(def, &f.field_value, order_of(f, orders), orders) {
                 Ok((Value::Null, _)) => false,
                 Ok((v, note)) => {
-                    errors.extend(note.map(|n| noted(f, &n)));
+                    errors.extend(note.map(|n| noted(f, &label, &n)));
                     f.field_value = v;
                     f.id = Some(def.id.clone());
                     f.label = Some(if def.field_key.is_empty() {
@@ -163,10 +163,10 @@ fn order_of(f: &CustomFieldInput, orders: &ColumnHints) -> Option<super::DateOrd
 }
 
 /// A value sent with a note (a century chosen), naming its column.
-fn noted(f: &CustomFieldInput, note: &str) -> RowError {
+fn noted(f: &CustomFieldInput, label: &str, note: &str) -> RowError {
     match &f.column {
         Some(c) => RowError::new(Some(c), note),
-        None => RowError::new(None, format!("constant {note}")),
+        None => RowError::new(None, format!("constant custom field {label}: {note}")),
     }
 }
 
