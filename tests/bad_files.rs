@@ -295,6 +295,35 @@ fn ragged_rows_too_few_cells_import_too_many_are_invalid() {
 }
 
 #[test]
+fn a_row_with_more_cells_than_the_header_names_the_file_and_row_and_says_what_to_do() {
+    let env = Env::new();
+    let file = corpus("ragged_rows.csv");
+    let out = validate(&env, &file, &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = read_report(&env.path("validate.csv"));
+    assert_eq!(
+        report[1]["errors"],
+        format!(
+            "{}, row 3: row has 5 cells but the header has 3 columns (extra: \"extra\", \"more\"); a cell holding ',' without quotes splits in two: put that cell in double quotes, or remove the extra cells",
+            file.display()
+        )
+    );
+    // A semicolon-separated file names its own delimiter.
+    let semi = env.write(
+        "semicolon.csv",
+        "Email;First Name\nann@example.com;Ann\nbob@example.com;Bob;Stone\n",
+    );
+    validate(&env, &semi, &[]);
+    let report = read_report(&env.path("validate.csv"));
+    assert!(
+        report[1]["errors"].starts_with(&format!("{}, row 3: ", semi.display()))
+            && report[1]["errors"].contains("a cell holding ';' without quotes"),
+        "{:?}",
+        report[1]
+    );
+}
+
+#[test]
 fn a_stray_nul_byte_costs_its_cell_and_the_contact_imports() {
     check(
         &corpus("stray_nul_byte.csv"),

@@ -366,3 +366,31 @@ fn a_presets_stand_in_applies_only_when_the_location_has_no_such_field() {
     assert!(staged.contains(&serde_json::json!("lead")), "{staged:?}");
     assert!(contacts.iter().all(|c| c.tags.is_empty()), "{contacts:?}");
 }
+
+#[test]
+fn a_two_digit_year_in_a_date_field_is_named_and_rejected_only_under_strict() {
+    let env = Env::new();
+    let file = env.write(
+        "cf.csv",
+        "Email,contact.signup_date\nann@example.com,1/31/95\nbob@example.com,1/31/1995\n",
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!(
+        report[0]["warnings"],
+        r#"column 'contact.signup_date': "1/31/95" has a two-digit year, read as 1995; check it"#
+    );
+    assert_eq!(report[1]["warnings"], "");
+    let strict_env = Env::new();
+    let out = strict_env.import(&file, &["--strict"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = read_report(&strict_env.path("report.csv"));
+    assert_eq!(report[0]["status"], "invalid");
+    assert!(
+        report[0]["errors"].contains("two-digit year"),
+        "{:?}",
+        report[0]
+    );
+    assert_eq!(report[1]["status"], "created");
+}

@@ -572,6 +572,20 @@ fn pipedrive_people_export_lands_with_its_address_parts_and_labels() {
 }
 
 #[test]
+fn pipedrive_full_names_split_on_a_guess_are_named_in_the_report_for_a_person_to_check() {
+    let env = Env::new();
+    let (report, err, _) = import(&env, &sample("pipedrive-people.csv"), &["--strict"]);
+    // Lucas has his own first and last name: nothing split.
+    assert!(!report[0]["warnings"].contains("split"), "{:?}", report[0]);
+    // Ludwig's come from the full name, named; --strict sends him all the same.
+    assert_eq!(report[2]["status"], "created", "{err}");
+    assert_eq!(
+        report[2]["warnings"],
+        r#"column 'Person - Name': "Ludwig van Beethoven" split on a guess: first name "Ludwig", last name "van Beethoven"; check it"#
+    );
+}
+
+#[test]
 fn pipedrive_email_cell_with_two_addresses_lands_the_first() {
     let env = Env::new();
     let (report, err, code) = import(&env, &sample("pipedrive-people.csv"), &[]);
@@ -1357,7 +1371,11 @@ fn hubspot_backup_columns_stand_in_for_a_bad_first_email_or_phone_and_are_named_
         "{bob}"
     );
     assert!(
-        bob.contains("the row's email comes from 'Work email'"),
+        bob.contains("; the row's email was taken from 'Work email' instead"),
+        "{bob}"
+    );
+    assert!(
+        bob.contains("; the row's phone was taken from 'Mobile Phone Number' instead"),
         "{bob}"
     );
     assert!(
@@ -1376,6 +1394,27 @@ fn hubspot_backup_columns_stand_in_for_a_bad_first_email_or_phone_and_are_named_
         err.contains("with cells left out: 1 (by column: 'Email' 1, 'Phone Number' 1)"),
         "{err}"
     );
+
+    // --strict: Bob is not sent, and his errors say which backups would have stood in.
+    let strict_env = Env::new();
+    let (report, err, _) = import(&strict_env, &file, &["--strict"]);
+    assert_eq!(
+        statuses(&report),
+        ["invalid", "created", "invalid"],
+        "{err}"
+    );
+    let bob = &report[0]["errors"];
+    assert!(
+        bob.contains(r#"column 'Email': "bob@example" left out: not a valid email address"#),
+        "{bob}"
+    );
+    assert!(bob.contains("; 'Work email' would stand in for it, but --strict rejects the row: correct this cell, or empty it so that 'Work email' gives the row's email"), "{bob}");
+    assert!(
+        bob.contains(r#"column 'Phone Number': "6.14123E+10" left out: "#),
+        "{bob}"
+    );
+    assert!(bob.contains("; 'Mobile Phone Number' would stand in for it, but --strict rejects the row: correct this cell, or empty it so that 'Mobile Phone Number' gives the row's phone"), "{bob}");
+    assert!(!bob.contains("comes from"), "{bob}");
 }
 
 #[test]
@@ -1395,7 +1434,7 @@ fn without_a_preset_a_second_phone_column_backs_up_the_first() {
         Some("+14155550199")
     );
     assert!(
-        report[0]["warnings"].contains("the row's phone comes from 'Mobile'"),
+        report[0]["warnings"].contains("the row's phone was taken from 'Mobile' instead"),
         "{:?}",
         report[0]
     );
@@ -1407,4 +1446,64 @@ fn without_a_preset_a_second_phone_column_backs_up_the_first() {
         report[1]["warnings"],
         r#"column 'Mobile': "+1 415-555-0198" not imported: the row's phone comes from 'Phone' (HighLevel stores one phone)"#
     );
+}
+
+#[test]
+fn in_jsonl_a_second_phone_key_backs_up_the_first_as_a_csv_column_does() {
+    let env = Env::new();
+    let file = env.write(
+        "plain.jsonl",
+        "{\"email\":\"mia@example.com\",\"phone\":\"6.14123E+10\",\"mobile\":\"+1 415-555-0199\"}\n{\"email\":\"leo@example.com\",\"phone\":\"+1 617-555-0143\",\"mobile\":\"+1 415-555-0198\"}\n",
+    );
+    let (report, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created", "created"]);
+    let all = env.sandbox.contacts(LOCATION);
+    assert_eq!(
+        field(find(&all, "mia@example.com"), "phone"),
+        Some("+14155550199")
+    );
+    assert!(
+        report[0]["warnings"].contains("the row's phone was taken from 'mobile' instead"),
+        "{:?}",
+        report[0]
+    );
+    assert_eq!(
+        field(find(&all, "leo@example.com"), "phone"),
+        Some("+16175550143")
+    );
+    assert_eq!(
+        report[1]["warnings"],
+        r#"column 'mobile': "+1 415-555-0198" not imported: the row's phone comes from 'phone' (HighLevel stores one phone)"#
+    );
+}
+
+#[test]
+fn hubspot_multi_select_values_split_on_semicolons_into_a_multi_option_field_and_tags() {
+    let env = Env::new();
+    let file = env.write(
+        "hubspot-crm-exports-all-contacts-2026-02-10.csv",
+        concat!(
+            "\"Record ID\",\"First Name\",\"Last Name\",\"Email\",\"Phone Number\",\"Contact owner\",\"Primary Associated Company ID\",\"Last Activity Date\",\"Lead Status\",\"Marketing contact status\",\"Create Date\",\"Associated Company\",\"Interests\",\"Tags\"\n",
+            "\"101\",\"Ann\",\"Lee\",\"ann@example.com\",\"\",\"Paul Charteris\",\"\",\"\",\"New\",\"Marketing contact\",\"2024-03-12 09:14\",\"\",\"Music;Travel\",\"VIP;Blog, news\"\n",
+        ),
+    );
+    let (report, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("using the HubSpot preset"), "{err}");
+    assert_eq!(report[0]["warnings"], "", "{:?}", report[0]);
+    let all = env.sandbox.contacts(LOCATION);
+    let ann = find(&all, "ann@example.com");
+    let id = env
+        .sandbox
+        .custom_field_id(LOCATION, "contact.interests")
+        .unwrap();
+    assert_eq!(
+        ann.custom_field(&id),
+        Some(&json!(["Music", "Travel"])),
+        "{err}"
+    );
+    let mut tags = ann.tags.clone();
+    tags.sort();
+    assert_eq!(tags, ["Blog, news", "VIP"]);
 }

@@ -48,8 +48,9 @@
 //! Column names must match the header exactly (or, failing that, ignoring case and
 //! surrounding spaces); a listed column the file does not have is an error, so is listing two
 //! columns for the same single-valued field or custom field. When auto-detection finds two
-//! columns for one field (`Phone` and `Mobile`), a listed column wins, else the first; the
-//! other is reported as not imported. For JSONL the column names are the object keys.
+//! columns for one field (`Phone` and `Mobile`), a listed column wins, else the first; without
+//! a preset, a later email or phone column (JSONL: key, in key order) is its backup, any other
+//! is reported as not imported. For JSONL the column names are the object keys.
 //!
 //! An empty or whitespace-only cell (or JSON `null`) means "leave the field alone": it produces
 //! no value, so an import never blanks a field in HighLevel.
@@ -78,7 +79,8 @@
 //!
 //! - `split_name` keeps `name` and splits it: "Jane Doe" → Jane / Doe, "Doe, Jane" → Jane /
 //!   Doe, "Ludwig van Beethoven" → Ludwig / van Beethoven; a row's own firstName or lastName
-//!   column wins over the split.
+//!   column wins over the split. A row that takes a part of the split names it in
+//!   [`MappedRow::notes`]: the split is a guess.
 //! - `split` ignores separators inside double quotes (`"a, b","c"` → `a, b` and `c`) and
 //!   drops the quotes: Mailchimp writes tags that way.
 //! - Without `date_format`, dates follow HighLevel's reading (`YYYY-MM-DD`, `MM/DD/YYYY` …),
@@ -109,6 +111,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::RwLock;
 
+use chrono::Datelike;
 use serde_json::Value;
 
 use crate::contact::{Field, RowError};
@@ -221,6 +224,9 @@ pub struct MappedRow<'a> {
     /// them when the value in use is bad, and names the rest (HighLevel stores one of each).
     /// Empty, without allocating, for a row without them.
     pub spares: Vec<MappedValue<'a>>,
+    /// Values the mapping guessed at (the first and last name split from a full name): named
+    /// in the row's warnings so a person can check them, never a reason to reject the row.
+    pub notes: Vec<RowError>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -847,6 +853,8 @@ pub struct Mapper {
     empty_values: Vec<String>,
     /// Columns the preset maps to "ignore", named in its notice: nothing goes unsaid.
     preset_ignores: Vec<usize>,
+    /// The input file's name and CSV delimiter, for a row's own errors.
+    input: Option<(String, Option<u8>)>,
 }
 
 /// Indices of the headers `name` designates: exact, else ignoring case and outer spaces.
@@ -909,11 +917,22 @@ impl Mapper {
             None => &[],
         };
         let user_rules: &[(String, Rule)] = spec.map_or(&[], |s| &s.columns);
+        let lists = preset
+            .as_ref()
+            .and_then(|(d, _)| d.preset.list_separator.clone());
         let mut mapper = Mapper {
             spec_name: spec.filter(|s| !s.implicit).map(|s| s.name.clone()),
             headers: headers.map(<[String]>::to_vec),
             columns: Vec::new(),
-            spec_rules: preset_rules.iter().chain(user_rules).cloned().collect(),
+            spec_rules: preset_rules
+                .iter()
+                .chain(user_rules)
+                .cloned()
+                .map(|(k, mut r)| {
+                    split_tags_on(&mut r, lists.as_deref(), false);
+                    (k, r)
+                })
+                .collect(),
             auto,
             constants: spec.map(|s| s.constants.clone()).unwrap_or_default(),
             empty_values: preset
@@ -925,6 +944,7 @@ impl Mapper {
             preset,
             json_keys: RwLock::new(HashMap::new()),
             preset_ignores: Vec::new(),
+            input: None,
         };
         let Some(headers) = headers else {
             return Ok(mapper);
@@ -1051,6 +1071,11 @@ impl Mapper {
                 });
             }
         }
+        for (rule, listed) in columns.iter_mut().zip(&from_spec) {
+            if let Some(rule) = rule {
+                split_tags_on(rule, lists.as_deref(), !listed);
+            }
+        }
         check_duplicates(
             headers,
             &columns,
@@ -1066,6 +1091,16 @@ impl Mapper {
             })
             .collect();
         mapper.columns = columns;
+        Ok(mapper)
+    }
+
+    /// A mapper for the file `reader` reads: the errors of its rows name the file.
+    pub fn for_input(
+        spec: Option<&MappingSpec>,
+        reader: &crate::input::Reader,
+    ) -> Result<Mapper, MappingError> {
+        let mut mapper = Mapper::new(spec, reader.headers())?;
+        mapper.input = Some((reader.name().to_owned(), reader.delimiter()));
         Ok(mapper)
     }
 
@@ -1288,13 +1323,14 @@ impl Mapper {
             errors: Vec::new(),
             cell_errors: Vec::new(),
             spares: Vec::new(),
+            notes: Vec::new(),
         };
         match &record.values {
             // The reader's message already names the file, row and column.
             RecordValues::Unreadable { message, .. } => {
                 out.errors.push(RowError::new(None, message.clone()));
             }
-            RecordValues::Cells(cells) => self.map_cells(cells, &mut out),
+            RecordValues::Cells(cells) => self.map_cells(cells, record.row, &mut out),
             RecordValues::Object(obj) => self.map_object(obj, &obj.unreadable, &mut out),
         }
         for (target, value) in &self.constants {
@@ -1324,6 +1360,7 @@ impl Mapper {
             json_keys: RwLock::new(self.json_keys.read().map(|m| m.clone()).unwrap_or_default()),
             empty_values: self.empty_values.clone(),
             preset_ignores: self.preset_ignores.clone(),
+            input: self.input.clone(),
         }
     }
 
@@ -1369,7 +1406,7 @@ impl Mapper {
         }
     }
 
-    fn map_cells<'a>(&'a self, cells: &'a CellRow, out: &mut MappedRow<'a>) {
+    fn map_cells<'a>(&'a self, cells: &'a CellRow, row: u64, out: &mut MappedRow<'a>) {
         let headers = self.headers.as_deref().unwrap_or_default();
         let mut later = Later::default();
         for (i, cell) in cells.iter().enumerate() {
@@ -1392,7 +1429,7 @@ impl Mapper {
                 out.cell_errors.extend(named.map(|e| (Target::Ignore, e)));
                 continue;
             }
-            match text_value(cell, rule) {
+            match text_value(cell, rule, column, &mut out.notes) {
                 Ok(Some(value)) => {
                     let name = column.map(Cow::Borrowed);
                     push_value(out, &mut later, rule, name, value)
@@ -1412,10 +1449,21 @@ impl Mapper {
                 .collect();
             if !extra.is_empty() {
                 let shown: Vec<_> = extra.iter().take(3).map(|c| format!("{c:?}")).collect();
+                let (file, delimiter) = match &self.input {
+                    Some((name, d)) => (format!("{name}, "), *d),
+                    None => (String::new(), None),
+                };
+                let what_to_do = match delimiter {
+                    Some(d) => format!(
+                        "a cell holding '{}' without quotes splits in two: put that cell in double quotes, or remove the extra cells",
+                        char::from(d).escape_default()
+                    ),
+                    None => "give the extra cells a header, or remove them".to_owned(),
+                };
                 out.errors.push(RowError::new(
                     None,
                     format!(
-                        "row has {} cells but the header has {} columns (extra: {}); check for an unquoted delimiter",
+                        "{file}row {row}: row has {} cells but the header has {} columns (extra: {}); {what_to_do}",
                         cells.len(),
                         headers.len(),
                         shown.join(", ")
@@ -1480,9 +1528,34 @@ impl Mapper {
                 }
                 continue;
             }
+            if self.backs_up(key, &rule, &seen) {
+                // As a later auto-detected CSV column: tried when the first is not valid.
+                if let Some(v) = json_value(out, key, &rule, value) {
+                    out.spares.push(MappedValue {
+                        target: rule.target.clone(),
+                        column: Some(Cow::Borrowed(key)),
+                        value: v,
+                    });
+                }
+                continue;
+            }
             push_json(out, &mut seen, key, key, &rule, value);
         }
         push_later(out, later);
+    }
+
+    /// Whether a JSONL key is a backup of the email or phone an earlier key gave: both
+    /// auto-detected (not listed, no preset), and not the same name written another way.
+    fn backs_up(&self, key: &str, rule: &Rule, seen: &HashMap<Target, String>) -> bool {
+        if self.preset.is_some()
+            || !matches!(rule.target, Target::Field(Field::Email | Field::Phone))
+            || self.spec_rules.contains_key(key)
+        {
+            return false;
+        }
+        seen.get(&rule.target).is_some_and(|first| {
+            !self.spec_rules.contains_key(first) && normalise_header(first) != normalise_header(key)
+        })
     }
 
     fn json_rule(&self, key: &str) -> Option<Rule> {
@@ -1492,7 +1565,14 @@ impl Mapper {
         if let Some(r) = self.json_keys.read().ok().and_then(|m| m.get(key).cloned()) {
             return r;
         }
-        let rule = if self.auto { auto_rule(key) } else { None };
+        let mut rule = if self.auto { auto_rule(key) } else { None };
+        if let Some(rule) = &mut rule {
+            let lists = self
+                .preset
+                .as_ref()
+                .and_then(|(d, _)| d.preset.list_separator.as_deref());
+            split_tags_on(rule, lists, true);
+        }
         if let Ok(mut m) = self.json_keys.write() {
             // Bounded: a file with endless distinct keys must not grow memory without limit.
             if m.len() < 10_000 {
@@ -1615,7 +1695,7 @@ fn json_value<'a>(
     Some(match value {
         Value::Null => return None,
         Value::String(s) if s.trim().is_empty() => return None,
-        Value::String(s) => match text_value(s, rule) {
+        Value::String(s) => match text_value(s, rule, Some(column), &mut out.notes) {
             Ok(v) => v?,
             Err(m) => {
                 let e = RowError::new(Some(column), m);
@@ -1699,8 +1779,11 @@ fn placeholder_email(rule: &Rule, column: Option<&str>, cell: &str) -> Option<Op
 /// Values that wait for the row's own columns: fallbacks and names split from a full name.
 #[derive(Default)]
 struct Later<'a> {
-    /// (rank, group, value), in column order.
-    values: Vec<(i64, Option<String>, MappedValue<'a>)>,
+    /// (rank, group, value, index in `splits` of the full name it was split from), in
+    /// column order.
+    values: Vec<(i64, Option<String>, MappedValue<'a>, Option<usize>)>,
+    /// Full names split, with their column.
+    splits: Vec<(Option<Cow<'a, str>>, Cow<'a, str>)>,
     /// Groups a non-fallback column gave a value to.
     filled: Vec<String>,
     /// Fallback cells that could not be read: (rank, group, target, warning).
@@ -1732,6 +1815,8 @@ fn push_value<'a>(
 ) {
     if let (true, RawValue::Text(full)) = (rule.split_name, &value) {
         let (first, last) = transform::split_name(full);
+        let split = later.splits.len();
+        later.splits.push((column.clone(), full.clone()));
         for (field, part) in [(Field::FirstName, first), (Field::LastName, last)] {
             if let Some(part) = part {
                 later.values.push((
@@ -1742,6 +1827,7 @@ fn push_value<'a>(
                         column: column.clone(),
                         value: RawValue::Text(part.into()),
                     },
+                    Some(split),
                 ));
             }
         }
@@ -1759,7 +1845,7 @@ fn push_value<'a>(
         let rank = rule.fallback.then_some(rule.order);
         later.appends.push((rank, rule.group.clone(), v));
     } else if rule.fallback {
-        later.values.push((rule.order, rule.group.clone(), v));
+        later.values.push((rule.order, rule.group.clone(), v, None));
     } else {
         if let Some(g) = &rule.group {
             later.filled.push(g.clone());
@@ -1772,12 +1858,14 @@ fn push_value<'a>(
 /// only the first block (rank) with a value is used, and none when the row's own columns
 /// filled the group.
 fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
-    later.values.sort_by_key(|(rank, _, _)| *rank);
+    later.values.sort_by_key(|(rank, _, _, _)| *rank);
     let own = out.values.len();
     let mut chosen: Vec<(String, i64)> = Vec::new();
     // Targets a fallback filled, and its rank.
     let mut filled_by: Vec<(Target, i64)> = Vec::new();
-    for (rank, group, v) in later.values {
+    // The parts of each split full name the row uses: (split, target, part).
+    let mut split_used: Vec<(usize, Target, String)> = Vec::new();
+    for (rank, group, v, split) in later.values {
         if let Some(g) = &group {
             if later.filled.contains(g) {
                 continue;
@@ -1790,10 +1878,31 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
         }
         if !out.values.iter().any(|x| x.target == v.target) {
             filled_by.push((v.target.clone(), rank));
+            if let (Some(i), RawValue::Text(part)) = (split, &v.value) {
+                split_used.push((i, v.target.clone(), part.to_string()));
+            }
             out.values.push(v);
         } else if group.is_none() && matches!(v.target, Target::Field(Field::Email | Field::Phone))
         {
             out.spares.push(v);
+        }
+    }
+    // A split is a guess ("Anna Maria Rossi"): named whenever the row uses a part of it.
+    for (i, (column, full)) in later.splits.iter().enumerate() {
+        let parts: Vec<String> = split_used
+            .iter()
+            .filter(|(s, _, _)| *s == i)
+            .map(|(_, t, part)| match t {
+                Target::Field(Field::FirstName) => format!("first name {part:?}"),
+                _ => format!("last name {part:?}"),
+            })
+            .collect();
+        if !parts.is_empty() {
+            let full = trim(full);
+            out.notes.push(RowError::formatted(
+                column.as_deref(),
+                format_args!("{full:?} split on a guess: {}; check it", parts.join(", ")),
+            ));
         }
     }
     // An unreadable fallback is named when it would have been used: as the row's loss when
@@ -1861,7 +1970,13 @@ fn unguarded(cell: &str) -> &str {
 }
 
 /// A non-empty cell's value after the rule's transforms; `None` when splitting leaves nothing.
-fn text_value<'a>(cell: &'a str, rule: &Rule) -> Result<Option<RawValue<'a>>, String> {
+/// A century chosen for a two-digit year is named in `notes`.
+fn text_value<'a>(
+    cell: &'a str,
+    rule: &Rule,
+    column: Option<&str>,
+    notes: &mut Vec<RowError>,
+) -> Result<Option<RawValue<'a>>, String> {
     let cell = unguarded(trim(cell));
     let case = |s: String| if rule.lowercase { s.to_lowercase() } else { s };
     if rule.filled {
@@ -1876,7 +1991,30 @@ fn text_value<'a>(cell: &'a str, rule: &Rule) -> Result<Option<RawValue<'a>>, St
         return Ok((!parts.is_empty()).then_some(RawValue::List(parts)));
     }
     if let Some(format) = &rule.date_format {
-        return transform::parse_date(cell, format).map(|d| Some(RawValue::Text(d.into())));
+        if !transform::two_digit_year(format) {
+            return transform::parse_date(cell, format).map(|d| Some(RawValue::Text(d.into())));
+        }
+        let mut date = transform::read_date(cell, format)?;
+        let birth = rule.target == Target::Field(Field::DateOfBirth);
+        // chrono's century (2062 for 62) is no year of birth: that is in the past.
+        if birth && date > crate::validation::dates::today() {
+            date = date.with_year(date.year() - 100).unwrap_or(date);
+        }
+        let why = if birth {
+            " (a date of birth is in the past)"
+        } else {
+            ""
+        };
+        notes.push(RowError::formatted(
+            column,
+            format_args!(
+                "{cell:?} has a two-digit year, read as {}{why}; check it",
+                date.year()
+            ),
+        ));
+        return Ok(Some(RawValue::Text(
+            date.format("%Y-%m-%d").to_string().into(),
+        )));
     }
     if !rule.true_values.is_empty() || !rule.false_values.is_empty() {
         let lower = cell.to_lowercase();
@@ -1920,6 +2058,16 @@ fn further_street_line(n: &str) -> bool {
             | "suite"
             | "aptsuite"
     )
+}
+
+/// Splits a tags column on the export's own list separator (HubSpot's `;`): one that sets
+/// no `split` of its own, or one matched by name (`auto`), whose `,` was only a default.
+fn split_tags_on(rule: &mut Rule, separator: Option<&str>, auto: bool) {
+    if let (Some(sep), Target::Field(Field::Tags)) = (separator, &rule.target) {
+        if auto || rule.split.is_none() {
+            rule.split = Some(sep.to_owned());
+        }
+    }
 }
 
 fn auto_rule(header: &str) -> Option<Rule> {

@@ -16,6 +16,9 @@ pub struct Preset {
     pub variants: Vec<Variant>,
     /// The field the first column holds whatever its label (Mailchimp's email).
     pub first_column: Option<Target>,
+    /// What separates the values of a list cell in this export (HubSpot's `;`): tags columns
+    /// without a `split` of their own are split on it.
+    pub list_separator: Option<String>,
     pub spec: MappingSpec,
 }
 
@@ -91,12 +94,17 @@ fn parse(id: &'static str, text: &str) -> Option<Preset> {
         Some(v) => Some(super::target_by_name(v.as_str()?).ok()?),
         None => None,
     };
+    let list_separator = match meta.get("list_separator") {
+        Some(v) => Some(v.as_str()?.to_owned()),
+        None => None,
+    };
     let spec = MappingSpec::from_table(&table, text, &format!("preset {id}")).ok()?;
     Some(Preset {
         id,
         name,
         variants,
         first_column,
+        list_separator,
         spec,
     })
 }

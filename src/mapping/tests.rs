@@ -541,7 +541,7 @@ fn jsonl_objects() {
 fn jsonl_bad_value_types_and_duplicates() {
     let m = Mapper::new(None, None).unwrap();
     let rec = obj_record(
-        json!({"email": {"a": 1}, "tags": [[1]], "phone": "1", "Phone Number": "2", "customFields": "x"}),
+        json!({"email": {"a": 1}, "tags": [[1]], "city": "Oslo", "Town": "Bergen", "customFields": "x"}),
     );
     let row = m.map(&rec);
     // Cells that cannot be read go by their target (validation decides what they cost); a
@@ -556,13 +556,63 @@ fn jsonl_bad_value_types_and_duplicates() {
         [
             ("email".to_owned(), "email".to_owned()),
             ("tags".to_owned(), "tags".to_owned()),
-            ("phone".to_owned(), "Phone Number".to_owned()),
+            ("city".to_owned(), "Town".to_owned()),
             ("ignored".to_owned(), "customFields".to_owned())
         ],
         "{:?}",
         row.cell_errors
     );
     assert!(row.errors.is_empty(), "{:?}", row.errors);
+}
+
+#[test]
+fn a_second_auto_detected_email_or_phone_key_in_jsonl_backs_up_the_first_in_key_order() {
+    let keys = |row: &MappedRow| -> (Vec<String>, Vec<String>) {
+        let col = |v: &MappedValue| v.column.as_deref().unwrap().to_owned();
+        (
+            row.values.iter().map(col).collect(),
+            row.spares.iter().map(col).collect(),
+        )
+    };
+    let m = Mapper::new(None, None).unwrap();
+    let rec = obj_record(json!({
+        "email": "bob@example", "phone": "6.14123E+10", "Email Address": "bob@work.com",
+        "mobile": "+1 415-555-0199", "Cell": "+1 415-555-0134"
+    }));
+    let row = m.map(&rec);
+    assert!(row.cell_errors.is_empty(), "{:?}", row.cell_errors);
+    assert_eq!(
+        keys(&row),
+        (
+            vec!["email".to_owned(), "phone".to_owned()],
+            vec![
+                "Email Address".to_owned(),
+                "mobile".to_owned(),
+                "Cell".to_owned()
+            ]
+        )
+    );
+    // The first empty: the next key in order gives the field.
+    let rec = obj_record(json!({"email": "", "Email Address": "b@x.com", "mail": "c@x.com"}));
+    let row = m.map(&rec);
+    assert_eq!(
+        keys(&row),
+        (vec!["Email Address".to_owned()], vec!["mail".to_owned()])
+    );
+    // A key the mapping file lists is not backed up by an auto-detected one: named as before.
+    let spec = MappingSpec::parse("[columns]\nmail = \"email\"\n", "m.toml").unwrap();
+    let m = Mapper::new(Some(&spec), None).unwrap();
+    let rec = obj_record(json!({"mail": "a@x.com", "email": "b@x.com"}));
+    let row = m.map(&rec);
+    assert!(row.spares.is_empty());
+    assert_eq!(row.cell_errors[0].1.column(), Some("email"));
+    // With a preset, only its own fallbacks are backups.
+    let spec = MappingSpec::from_preset(PresetChoice::Named("hubspot".into()));
+    let m = Mapper::new(Some(&spec), None).unwrap();
+    let rec = obj_record(json!({"email": "a@x.com", "E-mail": "b@x.com"}));
+    let row = m.map(&rec);
+    assert!(row.spares.is_empty());
+    assert_eq!(row.cell_errors[0].1.column(), Some("E-mail"));
 }
 
 #[test]
@@ -746,6 +796,188 @@ fn transforms_in_a_mapping_file() {
     ] {
         assert!(MappingSpec::parse(bad, "m.toml").is_err(), "{bad}");
     }
+}
+
+#[test]
+fn a_full_name_split_into_first_and_last_name_is_named_whenever_the_row_uses_the_split() {
+    let spec = MappingSpec::parse(
+        r#"
+[columns]
+"Full Name" = { field = "name", split_name = true }
+"First" = "firstName"
+"Last" = "lastName"
+"#,
+        "m.toml",
+    )
+    .unwrap();
+    let h = hdrs(&["Full Name", "First", "Last", "Email"]);
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    let notes = |cells: &[&str]| -> Vec<String> {
+        let rec = cells_record(cells);
+        let row = m.map(&rec);
+        row.notes.iter().map(ToString::to_string).collect()
+    };
+    assert_eq!(
+        notes(&["Ludwig van Beethoven", "", "", "l@x.com"]),
+        [
+            r#"column 'Full Name': "Ludwig van Beethoven" split on a guess: first name "Ludwig", last name "van Beethoven"; check it"#
+        ]
+    );
+    // The row's own first name wins: only the part the row uses is named.
+    assert_eq!(
+        notes(&["Jane van Dyke", "Janey", "", ""]),
+        [r#"column 'Full Name': "Jane van Dyke" split on a guess: last name "van Dyke"; check it"#]
+    );
+    // One word is taken for a first name: a guess too.
+    assert_eq!(
+        notes(&["Cher", "", "", ""]),
+        [r#"column 'Full Name': "Cher" split on a guess: first name "Cher"; check it"#]
+    );
+    // Both names from the row's own columns: nothing of the split is used.
+    assert!(notes(&["Jane van Dyke", "Jane", "van Dyke", ""]).is_empty());
+    // A full name not asked to be split is not split, and not named.
+    let plain = Mapper::new(None, Some(&hdrs(&["Full Name", "Email"]))).unwrap();
+    let rec = cells_record(&["Ludwig van Beethoven", "l@x.com"]);
+    assert!(plain.map(&rec).notes.is_empty());
+    // JSONL, the same.
+    let m = Mapper::new(Some(&spec), None).unwrap();
+    let rec = obj_record(json!({"Full Name": "Doe, Jane", "email": "j@x.com"}));
+    let row = m.map(&rec);
+    assert_eq!(
+        row.notes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [
+            r#"column 'Full Name': "Doe, Jane" split on a guess: first name "Jane", last name "Doe"; check it"#
+        ]
+    );
+}
+
+#[test]
+fn a_date_format_with_a_two_digit_year_reads_a_birth_year_in_the_past_and_names_the_year_chosen() {
+    let spec = MappingSpec::parse(
+        r#"
+[columns]
+"Born" = { field = "dateOfBirth", date_format = "%m/%d/%y" }
+"Renewal" = { custom_field = "contact.renewal", date_format = "%d.%m.%y" }
+"Joined" = { custom_field = "contact.joined", date_format = "%m/%d/%Y" }
+"#,
+        "m.toml",
+    )
+    .unwrap();
+    let h = hdrs(&["Born", "Renewal", "Joined", "Email"]);
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    let rec = cells_record(&["1/31/62", "31.01.30", "1/31/2020", "a@x.com"]);
+    let row = m.map(&rec);
+    assert!(row.cell_errors.is_empty(), "{:?}", row.cell_errors);
+    // chrono reads 62 as 2062: a date of birth is in the past.
+    assert_eq!(
+        find(&row, &Target::Field(Field::DateOfBirth)),
+        Some(&text("1962-01-31"))
+    );
+    let renewal = Target::CustomField("contact.renewal".into());
+    assert_eq!(find(&row, &renewal), Some(&text("2030-01-31")));
+    assert_eq!(
+        row.notes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [
+            r#"column 'Born': "1/31/62" has a two-digit year, read as 1962 (a date of birth is in the past); check it"#,
+            r#"column 'Renewal': "31.01.30" has a two-digit year, read as 2030; check it"#,
+        ]
+    );
+    // A date of birth of this century stays in it.
+    let rec = cells_record(&["1/31/04", "", "", "a@x.com"]);
+    let row = m.map(&rec);
+    assert_eq!(
+        find(&row, &Target::Field(Field::DateOfBirth)),
+        Some(&text("2004-01-31"))
+    );
+    assert_eq!(row.notes.len(), 1);
+}
+
+#[test]
+fn under_the_hubspot_preset_a_tags_column_splits_on_semicolons_as_hubspot_writes_lists() {
+    let h = hdrs(&[
+        "Record ID",
+        "Email",
+        "Contact owner",
+        "Lead Status",
+        "Create Date",
+        "Associated Company",
+        "Tags",
+        "Hobbies",
+        "Groups",
+    ]);
+    let spec = MappingSpec::parse(
+        r#"
+preset = "hubspot"
+[columns]
+"Hobbies" = "tags"
+"Groups" = { field = "tags", split = "|" }
+"#,
+        "m.toml",
+    )
+    .unwrap();
+    let cells = [
+        "1",
+        "a@x.com",
+        "",
+        "",
+        "",
+        "",
+        "VIP;Blog, news",
+        "Chess;Go",
+        "a|b;c",
+    ];
+    let tags = |m: &Mapper| -> Vec<RawValue<'static>> {
+        let rec = cells_record(&cells);
+        let row = m.map(&rec);
+        row.values
+            .iter()
+            .filter(|v| v.target == Target::Field(Field::Tags))
+            .map(|v| match &v.value {
+                RawValue::List(l) => RawValue::List(l.clone()),
+                RawValue::Text(t) => RawValue::Text(t.to_string().into()),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    assert_eq!(m.preset(), Some("HubSpot"));
+    assert_eq!(
+        tags(&m),
+        [
+            list(&["VIP", "Blog, news"]),
+            list(&["Chess", "Go"]),
+            list(&["a", "b;c"])
+        ]
+    );
+    // JSONL under the preset: the same.
+    let m = Mapper::new(Some(&spec), None).unwrap();
+    let rec =
+        obj_record(json!({"Email": "a@x.com", "Tags": "VIP;Blog, news", "Hobbies": "Chess;Go"}));
+    let row = m.map(&rec);
+    let got: Vec<_> = row
+        .values
+        .iter()
+        .filter(|v| v.target == Target::Field(Field::Tags))
+        .map(|v| v.value.clone())
+        .collect();
+    assert_eq!(got, [list(&["VIP", "Blog, news"]), list(&["Chess", "Go"])]);
+    // Without the preset, a tags column splits on ',' and a listed one not at all, as before.
+    let plain = MappingSpec::parse(
+        "preset = \"none\"\n[columns]\n\"Hobbies\" = \"tags\"\n",
+        "m.toml",
+    )
+    .unwrap();
+    let m = Mapper::new(Some(&plain), Some(&h)).unwrap();
+    assert_eq!(
+        tags(&m)[..2],
+        [list(&["VIP;Blog", "news"]), text("Chess;Go")]
+    );
 }
 
 #[test]

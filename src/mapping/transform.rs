@@ -114,10 +114,20 @@ pub fn split_name(full: &str) -> (Option<String>, Option<String>) {
 
 /// `YYYY-MM-DD` from `cell` read with a chrono format (a date, or a date and time).
 pub fn parse_date(cell: &str, format: &str) -> Result<String, String> {
+    read_date(cell, format).map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+/// The date `cell` holds in a chrono format.
+pub fn read_date(cell: &str, format: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(cell, format)
         .or_else(|_| NaiveDateTime::parse_from_str(cell, format).map(|d| d.date()))
-        .map(|d| d.format("%Y-%m-%d").to_string())
         .map_err(|e| format!("{cell:?} does not match date_format {format:?} ({e})"))
+}
+
+/// Whether a chrono format reads a two-digit year (`%y`, or `%D` and `%x`, which hold it),
+/// whose century chrono then chooses (19 from 70 on, else 20).
+pub fn two_digit_year(format: &str) -> bool {
+    ["%y", "%D", "%x"].iter().any(|f| format.contains(f))
 }
 
 /// Whether `format` is a chrono format that can read a date.

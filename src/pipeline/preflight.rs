@@ -18,7 +18,7 @@ use crate::validation::Validator;
 /// `--location` and the valid rows' own locations, in order.
 pub fn locations_in(cfg: &RunConfig) -> Result<BTreeSet<String>, RunError> {
     let reader = Reader::open(&cfg.input, &cfg.input_options)?;
-    let mapper = Mapper::new(cfg.mapping.as_ref(), reader.headers())?;
+    let mapper = Mapper::for_input(cfg.mapping.as_ref(), &reader)?;
     let maps_location = mapper
         .describe()
         .iter()

@@ -74,7 +74,7 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
             hash: hash.clone(),
         })
     })?;
-    let mapper = Mapper::new(cfg.mapping.as_ref(), reader.headers())?;
+    let mapper = Mapper::for_input(cfg.mapping.as_ref(), &reader)?;
     let validator = Validator::new(validation(cfg))?;
     // Rows are validated after this read, except for a tally: the phone metadata can load
     // meanwhile. Not for a small file, where the thread's memory would show and the time not.

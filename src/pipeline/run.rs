@@ -140,7 +140,7 @@ pub async fn run(
 ) -> Result<Summary, RunError> {
     let started = Instant::now();
     let reader = Reader::open(&cfg.input, &cfg.input_options)?;
-    let mut mapper = Mapper::new(cfg.mapping.as_ref(), reader.headers())?;
+    let mut mapper = Mapper::for_input(cfg.mapping.as_ref(), &reader)?;
     let mut validator = Validator::new(validation(&cfg))?;
     let mode = cfg.mode.resolved(cfg.api.is_some());
     let dry_run = !mode.sends();

@@ -87,8 +87,9 @@ impl CustomFieldSet {
                 return true;
             };
             match normalise(def, &f.field_value, order_of(f, orders), orders) {
-                Ok(Value::Null) => false,
-                Ok(v) => {
+                Ok((Value::Null, _)) => false,
+                Ok((v, note)) => {
+                    errors.extend(note.map(|n| noted(f, &def.field_key, &n)));
                     f.field_value = v;
                     true
                 }
@@ -134,8 +135,9 @@ impl CustomFieldSet {
                 return false;
             };
             match normalise(def, &f.field_value, order_of(f, orders), orders) {
-                Ok(Value::Null) => false,
-                Ok(v) => {
+                Ok((Value::Null, _)) => false,
+                Ok((v, note)) => {
+                    errors.extend(note.map(|n| noted(f, &label, &n)));
                     f.field_value = v;
                     f.id = Some(def.id.clone());
                     f.label = Some(if def.field_key.is_empty() {
@@ -160,6 +162,14 @@ fn order_of(f: &CustomFieldInput, orders: &ColumnHints) -> Option<super::DateOrd
     f.column.as_deref().and_then(|c| orders.get(c))
 }
 
+/// A value sent with a note (a century chosen), naming its column.
+fn noted(f: &CustomFieldInput, label: &str, note: &str) -> RowError {
+    match &f.column {
+        Some(c) => RowError::new(Some(c), note),
+        None => RowError::new(None, format!("constant custom field {label}: {note}")),
+    }
+}
+
 /// A value that cannot go to its field, as a left-out cell of its column.
 fn problem(f: &CustomFieldInput, label: &str, data_type: &str, why: &str) -> RowError {
     let ty = if data_type.is_empty() {
@@ -182,6 +192,9 @@ fn as_text(v: &Value) -> String {
     }
 }
 
+/// A list's items, or a text's parts: separated by `;` when it has one (HubSpot writes
+/// multi-select values so, and its option names may hold a comma), else by `,`; HighLevel's
+/// own import takes both.
 fn as_list(v: &Value) -> Vec<String> {
     match v {
         Value::Array(items) => items
@@ -189,12 +202,26 @@ fn as_list(v: &Value) -> Vec<String> {
             .map(as_text)
             .filter(|s| !s.is_empty())
             .collect(),
-        other => as_text(other)
-            .split(',')
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect(),
+        other => {
+            let text = as_text(other);
+            let sep = if text.contains(';') { ';' } else { ',' };
+            text.split(sep)
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        }
     }
+}
+
+/// The options a multi-option value names, as the location spells them. A text that is one
+/// option whole ("Blog, news") is that option.
+fn picks(def: &CustomFieldDef, v: &Value) -> Result<Vec<String>, String> {
+    if !v.is_array() && !options(def).is_empty() {
+        if let Ok(one) = pick(def, &as_text(v)) {
+            return Ok(vec![one]);
+        }
+    }
+    as_list(v).iter().map(|s| pick(def, s)).collect()
 }
 
 fn options(def: &CustomFieldDef) -> Vec<String> {
@@ -283,13 +310,33 @@ fn number(text: &str, decimal_comma: bool) -> Option<f64> {
     plain.parse::<f64>().ok()
 }
 
-/// The value as its field's type wants it; `Null` for an empty date placeholder.
+/// The value as its field's type wants it (`Null` for an empty date placeholder), and a note
+/// on it: the century chosen for a date's two-digit year.
 fn normalise(
     def: &CustomFieldDef,
     v: &Value,
     order: Option<super::DateOrder>,
     hints: &ColumnHints,
-) -> Result<Value, String> {
+) -> Result<(Value, Option<String>), String> {
+    if def.data_type == "DATE" {
+        let text = as_text(v);
+        return Ok(match super::dates::any_date_noting_century(&text, order)? {
+            None => (Value::Null, None),
+            Some((d, false)) => (Value::String(d), None),
+            Some((d, true)) => {
+                let note = format!(
+                    "{text:?} has a two-digit year, read as {}; check it",
+                    &d[..4]
+                );
+                (Value::String(d), Some(note))
+            }
+        });
+    }
+    normalise_value(def, v, hints).map(|v| (v, None))
+}
+
+/// [`normalise`] for every type but dates.
+fn normalise_value(def: &CustomFieldDef, v: &Value, hints: &ColumnHints) -> Result<Value, String> {
     match def.data_type.as_str() {
         "NUMERICAL" | "MONETORY" => {
             if let Value::Number(_) = v {
@@ -305,17 +352,10 @@ fn normalise(
                     false => format!("\"{text}\" is not a number"),
                 })
         }
-        "CHECKBOX" | "MULTIPLE_OPTIONS" => {
-            let picked: Result<Vec<String>, String> =
-                as_list(v).iter().map(|s| pick(def, s)).collect();
-            Ok(Value::Array(
-                picked?.into_iter().map(Value::String).collect(),
-            ))
-        }
+        "CHECKBOX" | "MULTIPLE_OPTIONS" => Ok(Value::Array(
+            picks(def, v)?.into_iter().map(Value::String).collect(),
+        )),
         "SINGLE_OPTIONS" | "RADIO" => Ok(Value::String(pick(def, &as_text(v))?)),
-        "DATE" => {
-            Ok(super::dates::any_date(&as_text(v), order)?.map_or(Value::Null, Value::String))
-        }
         "FILE_UPLOAD" => Err("file upload fields cannot be set from a file of contacts".to_owned()),
         _ => Ok(Value::String(as_text(v))),
     }
@@ -430,6 +470,84 @@ mod tests {
         assert!(errors[4].contains("no such custom field"));
         assert!(errors[5].contains("file upload"));
         assert!(f.is_empty(), "what does not fit is left out of the body");
+    }
+
+    #[test]
+    fn multi_option_values_split_on_semicolons_as_hubspot_writes_them() {
+        let r: CustomFieldsResponse = serde_json::from_value(json!({"customFields": [
+            {"id": "t", "fieldKey": "contact.topics", "dataType": "MULTIPLE_OPTIONS",
+             "picklistOptions": ["Blog, news", "Events", "Music"]},
+            {"id": "c", "fieldKey": "contact.consent", "dataType": "CHECKBOX",
+             "picklistOptions": ["Email", "SMS"]}
+        ]}))
+        .unwrap();
+        let set = CustomFieldSet::new(r.custom_fields);
+        for (key, value, want) in [
+            (
+                "contact.topics",
+                json!("Music;Events"),
+                json!(["Music", "Events"]),
+            ),
+            // HubSpot's options may hold a comma: `;` separates them.
+            (
+                "contact.topics",
+                json!("Blog, news;Events"),
+                json!(["Blog, news", "Events"]),
+            ),
+            (
+                "contact.topics",
+                json!("music, events"),
+                json!(["Music", "Events"]),
+            ),
+            // One option whose name holds a comma is one option.
+            ("contact.topics", json!("Blog, news"), json!(["Blog, news"])),
+            (
+                "contact.topics",
+                json!(["Music", "Events"]),
+                json!(["Music", "Events"]),
+            ),
+            (
+                "contact.consent",
+                json!("Email;SMS"),
+                json!(["Email", "SMS"]),
+            ),
+        ] {
+            let mut f = vec![field(key, value.clone())];
+            let errors = set.check(&mut f, &ColumnHints::default());
+            assert!(errors.is_empty(), "{value}: {errors:?}");
+            assert_eq!(f[0].field_value, want, "{value}");
+        }
+    }
+
+    #[test]
+    fn a_two_digit_year_in_a_date_field_is_named_with_the_year_chosen() {
+        let date = |cell: &str| {
+            let mut f = vec![CustomFieldInput {
+                column: Some("Signed up".into()),
+                ..field("contact.signup_date", json!(cell))
+            }];
+            // Named with the problems: like them, it rejects the row under --strict.
+            let notes = set().check(&mut f, &ColumnHints::default());
+            let notes: Vec<String> = notes.iter().map(ToString::to_string).collect();
+            assert!(
+                notes.iter().all(|n| !n.contains(" left out: ")),
+                "{notes:?}"
+            );
+            (f[0].field_value.clone(), notes)
+        };
+        assert_eq!(
+            date("1/31/95"),
+            (
+                json!("1995-01-31"),
+                vec![
+                    r#"column 'Signed up': "1/31/95" has a two-digit year, read as 1995; check it"#
+                        .to_owned()
+                ]
+            )
+        );
+        assert_eq!(date("3-Apr-10").1.len(), 1);
+        assert_eq!(date("1/31/1995"), (json!("1995-01-31"), vec![]));
+        assert_eq!(date("1995-01-31").1, Vec::<String>::new());
     }
 
     #[test]

@@ -40,31 +40,55 @@ const HINT: &str = "use YYYY-MM-DD, MM/DD/YYYY or a month name like 3 Apr 1985";
 
 /// `YYYY-MM-DD` of a date of birth (in the past), or `Ok(None)` for an empty placeholder.
 pub fn date_of_birth(t: &str, order: Option<DateOrder>) -> Result<Option<String>, String> {
-    read(t, order, true)
+    Ok(birth_date(t, order)?.map(|d| d.iso))
+}
+
+/// A date of birth read from a cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BirthDate {
+    /// `YYYY-MM-DD`.
+    pub iso: String,
+    /// The cell wrote the year with two digits: its century was chosen (the past).
+    pub century_chosen: bool,
+}
+
+/// [`date_of_birth`], saying whether the century was chosen for a two-digit year.
+pub fn birth_date(t: &str, order: Option<DateOrder>) -> Result<Option<BirthDate>, String> {
+    let today = today();
+    match parse_noting_century(t, order, true, today)? {
+        (DateCell::Empty, _) => Ok(None),
+        (DateCell::Date(d), _) if d > today => Err("it is in the future".into()),
+        // Nobody recorded has lived past 122: an older date is a placeholder (1900-01-01).
+        (DateCell::Date(d), _) if today.year() - d.year() > 120 => Err(format!(
+            "a birth {} years ago is not plausible (a placeholder for an unknown date?)",
+            today.year() - d.year()
+        )),
+        (DateCell::Date(d), century_chosen) => Ok(Some(BirthDate {
+            iso: iso(d),
+            century_chosen,
+        })),
+    }
 }
 
 /// `YYYY-MM-DD` of any date (a custom field), or `Ok(None)` for an empty placeholder.
 pub fn any_date(t: &str, order: Option<DateOrder>) -> Result<Option<String>, String> {
-    read(t, order, false)
+    Ok(any_date_noting_century(t, order)?.map(|(d, _)| d))
 }
 
-fn read(t: &str, order: Option<DateOrder>, birth: bool) -> Result<Option<String>, String> {
-    let today = today();
-    match parse(t, order, birth, today)? {
-        DateCell::Empty => Ok(None),
-        DateCell::Date(d) if birth && d > today => Err("it is in the future".into()),
-        // Nobody recorded has lived past 122: an older date is a placeholder (1900-01-01).
-        DateCell::Date(d) if birth && today.year() - d.year() > 120 => Err(format!(
-            "a birth {} years ago is not plausible (a placeholder for an unknown date?)",
-            today.year() - d.year()
-        )),
-        DateCell::Date(d) => Ok(Some(iso(d))),
+/// [`any_date`], and whether the year had two digits (its century chosen).
+pub fn any_date_noting_century(
+    t: &str,
+    order: Option<DateOrder>,
+) -> Result<Option<(String, bool)>, String> {
+    match parse_noting_century(t, order, false, today())? {
+        (DateCell::Empty, _) => Ok(None),
+        (DateCell::Date(d), two_digits) => Ok(Some((iso(d), two_digits))),
     }
 }
 
 /// The local date, asked of the system at most once a second per thread: `Local::now` reads
 /// the time zone each time, which cost more than reading the date.
-fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     use std::cell::Cell;
     use std::time::{SystemTime, UNIX_EPOCH};
     thread_local! {
@@ -142,14 +166,24 @@ pub fn parse(
     birth: bool,
     today: NaiveDate,
 ) -> Result<DateCell, String> {
+    parse_noting_century(t, order, birth, today).map(|(cell, _)| cell)
+}
+
+/// [`parse`], and whether the year had two digits (so its century was chosen).
+pub fn parse_noting_century(
+    t: &str,
+    order: Option<DateOrder>,
+    birth: bool,
+    today: NaiveDate,
+) -> Result<(DateCell, bool), String> {
     let t = trim(t);
     if is_placeholder(t) {
-        return Ok(DateCell::Empty);
+        return Ok((DateCell::Empty, false));
     }
     if let Some(read) = iso_shape(t) {
-        return read;
+        return read.map(|cell| (cell, false));
     }
-    general(t, order, birth, today)
+    general_noting_century(t, order, birth, today)
 }
 
 /// The most common shape, `YYYY-MM-DD`, read directly: what [`general`] answers for it.
@@ -171,23 +205,36 @@ fn iso_shape(t: &str) -> Option<Result<DateCell, String>> {
 }
 
 /// Any cell but a placeholder, trimmed.
+#[cfg(test)]
 fn general(
     t: &str,
     order: Option<DateOrder>,
     birth: bool,
     today: NaiveDate,
 ) -> Result<DateCell, String> {
+    general_noting_century(t, order, birth, today).map(|(cell, _)| cell)
+}
+
+/// [`general`], and whether the year had two digits.
+fn general_noting_century(
+    t: &str,
+    order: Option<DateOrder>,
+    birth: bool,
+    today: NaiveDate,
+) -> Result<(DateCell, bool), String> {
     if let Some(d) = excel_serial(t)? {
-        return Ok(DateCell::Date(d));
+        return Ok((DateCell::Date(d), false));
     }
     let d = date_part(t);
     if d.is_empty() {
         return Err(HINT.into());
     }
-    if d.bytes().any(|b| b.is_ascii_alphabetic()) {
-        return named_month(&d, birth, today).map(DateCell::Date);
-    }
-    numeric(&d, order, birth, today).map(DateCell::Date)
+    let (date, two_digits) = if d.bytes().any(|b| b.is_ascii_alphabetic()) {
+        named_month(&d, birth, today)?
+    } else {
+        numeric(&d, order, birth, today)?
+    };
+    Ok((DateCell::Date(date), two_digits))
 }
 
 /// `31140` → 1985-04-03 (Excel's day count from 1899-12-30; `31140.5` has a time).
@@ -223,20 +270,22 @@ fn excel_serial(t: &str) -> Result<Option<NaiveDate>, String> {
     Ok(epoch.and_then(|e| e.checked_add_signed(chrono::Duration::days(n))))
 }
 
-fn year_of(s: &str, birth: bool, today: NaiveDate) -> Option<i32> {
+/// The year, and whether it had two digits (its century chosen here).
+fn year_of(s: &str, birth: bool, today: NaiveDate) -> Option<(i32, bool)> {
     let n: i32 = s.parse().ok()?;
     match s.len() {
-        4 => Some(n),
+        4 => Some((n, false)),
         2 => {
             let this = today.year();
             let century = this - this % 100;
             // A year of birth is in the past; other dates may be up to 20 years ahead.
             let limit = if birth { this } else { this + 20 };
-            Some(if century + n <= limit {
+            let year = if century + n <= limit {
                 century + n
             } else {
                 century - 100 + n
-            })
+            };
+            Some((year, true))
         }
         _ => None,
     }
@@ -247,7 +296,7 @@ fn numeric(
     order: Option<DateOrder>,
     birth: bool,
     today: NaiveDate,
-) -> Result<NaiveDate, String> {
+) -> Result<(NaiveDate, bool), String> {
     let sep = t
         .chars()
         .find(|c| matches!(c, '-' | '/' | '.' | '_'))
@@ -266,10 +315,12 @@ fn numeric(
         return Err(HINT.into());
     }
     let num = |s: &str| s.parse::<u32>().unwrap_or(0);
+    let mut two_digits = false;
     let (y, m, d) = match (parts[0].len(), parts[1].len(), parts[2].len()) {
         (4, 1 | 2, 1 | 2) => (num(parts[0]) as i32, num(parts[1]), num(parts[2])),
         (1 | 2, 1 | 2, 4 | 2) => {
-            let y = year_of(parts[2], birth, today).ok_or(HINT)?;
+            let (y, two) = year_of(parts[2], birth, today).ok_or(HINT)?;
+            two_digits = two;
             let (a, b) = (num(parts[0]), num(parts[1]));
             match (order, reading_of(a, b)) {
                 (Some(DateOrder::DayFirst), _) | (None, Reading::OnlyDayFirst) => (y, b, a),
@@ -287,6 +338,7 @@ fn numeric(
         _ => return Err(HINT.into()),
     };
     NaiveDate::from_ymd_opt(y, m, d)
+        .map(|date| (date, two_digits))
         .ok_or_else(|| format!("no such date: year {y}, month {m}, day {d}"))
 }
 
@@ -383,7 +435,7 @@ const WEEKDAYS: [&str; 17] = [
 ];
 
 /// `3 Apr 1985`, `April 3, 1985`, `3-Apr-85`, `Apr 3rd 1985`, `Wed, 3 April 1985`.
-fn named_month(t: &str, birth: bool, today: NaiveDate) -> Result<NaiveDate, String> {
+fn named_month(t: &str, birth: bool, today: NaiveDate) -> Result<(NaiveDate, bool), String> {
     let mut month = None;
     let mut numbers: Vec<&str> = Vec::new();
     for word in t
@@ -415,9 +467,10 @@ fn named_month(t: &str, birth: bool, today: NaiveDate) -> Result<NaiveDate, Stri
     if day.len() > 2 {
         return Err(HINT.into());
     }
-    let y = year_of(year, birth, today).ok_or(HINT)?;
+    let (y, two_digits) = year_of(year, birth, today).ok_or(HINT)?;
     let d: u32 = day.parse().map_err(|_| HINT.to_owned())?;
     NaiveDate::from_ymd_opt(y, m, d)
+        .map(|date| (date, two_digits))
         .ok_or_else(|| format!("no such date: year {y}, month {m}, day {d}"))
 }
 
@@ -574,6 +627,18 @@ mod tests {
             }
         }
         assert!(decided > 100_000, "decided only {decided}");
+    }
+
+    #[test]
+    fn a_two_digit_year_says_its_century_was_chosen() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let noted = |t| parse_noting_century(t, None, true, today);
+        assert_eq!(noted("1/31/62"), Ok((day(1962, 1, 31), true)));
+        assert_eq!(noted("3-Apr-85"), Ok((day(1985, 4, 3), true)));
+        assert_eq!(noted("1/1/26"), Ok((day(2026, 1, 1), true)));
+        for t in ["1/31/1962", "1962-01-31", "3 Apr 1985", "31140", "0/0/00"] {
+            assert!(!noted(t).unwrap().1, "{t}");
+        }
     }
 
     #[test]

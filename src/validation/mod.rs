@@ -143,6 +143,9 @@ struct Findings {
     /// phone's extension): named, but nothing was wrong with them, so `strict` does not
     /// reject the row for them.
     unused: Vec<RowError>,
+    /// Values the mapping guessed at (a full name split): named for a person to check; the
+    /// mapping asked for the guess, so `strict` does not reject the row for it.
+    guesses: Vec<RowError>,
 }
 
 impl Findings {
@@ -196,16 +199,22 @@ impl Validator {
     pub fn validate(&self, mut row: MappedRow<'_>) -> Validated {
         let mut f = Findings {
             errors: row.errors,
+            guesses: row.notes,
             ..Findings::default()
         };
         // A cell error on the email makes the row invalid only when no other column gives it
         // an email (a backup stands in for an unreadable first one, as for a malformed one).
         let email = Target::Field(Field::Email);
         let other_email = row.values.iter().any(|v| v.target == email);
+        // Unreadable emails and phones another column may stand in for: named below, with it.
+        let mut stood_in_for: Vec<(Field, RowError)> = Vec::new();
         for (target, e) in row.cell_errors {
             match target {
                 Target::Field(Field::Email) if !other_email => f.errors.push(e),
                 Target::Field(Field::LocationId) => f.errors.push(e),
+                Target::Field(field @ (Field::Email | Field::Phone)) => {
+                    stood_in_for.push((field, e))
+                }
                 _ => f.cell(e),
             }
         }
@@ -260,9 +269,8 @@ impl Validator {
                         Err(m) => match spare_email(&row.spares, &mut f) {
                             Some((i, e, tried)) => {
                                 let from = column_name(&row.spares[i]);
-                                let why = |m| {
-                                    format!("not a valid email address ({m}); the row's email comes from {from}")
-                                };
+                                let instead = self.stood_in("email", &from);
+                                let why = |m| format!("not a valid email address ({m}); {instead}");
                                 f.cell(left_out_for(v, &first, &why(m)));
                                 for (s, t, m) in tried {
                                     f.cell(left_out_for(s, &t, &why(m)));
@@ -308,8 +316,15 @@ impl Validator {
                     match field {
                         Field::DateOfBirth => {
                             let order = col.and_then(|c| self.date_orders.get(c));
-                            match dates::date_of_birth(t, order) {
-                                Ok(d) => c.date_of_birth = d,
+                            match dates::birth_date(t, order) {
+                                Ok(d) => {
+                                    // The century of a two-digit year is a guess: named.
+                                    if let Some(d) = d.as_ref().filter(|d| d.century_chosen) {
+                                        let year = &d.iso[..4];
+                                        f.notes.push(error_for(v, format_args!("{t:?} has a two-digit year, read as {year} (a date of birth is in the past); check it")));
+                                    }
+                                    c.date_of_birth = d.map(|d| d.iso);
+                                }
                                 Err(m) => leave(&m),
                             }
                         }
@@ -380,11 +395,29 @@ impl Validator {
                 &mut f,
             );
         }
-        if !row.spares.is_empty() {
-            let first_column = |field: Field| {
-                let target = Target::Field(field);
-                row.values.iter().find(|v| v.target == target)
+        let first_column = |field: Field| {
+            let target = Target::Field(field);
+            row.values.iter().find(|v| v.target == target)
+        };
+        for (field, e) in stood_in_for {
+            let (sent, spare) = match field {
+                Field::Email => (c.email.is_some(), email_spare),
+                _ => (c.phone.is_some(), phone_spare),
             };
+            let from = match spare {
+                Some(i) => row.spares.get(i),
+                None => first_column(field),
+            };
+            match from.filter(|_| sent) {
+                Some(from) => {
+                    let instead = self.stood_in(field.api_name(), &column_name(from));
+                    let message = format!("{}; {instead}", e.message());
+                    f.cell(RowError::new(e.column(), message));
+                }
+                None => f.cell(e),
+            }
+        }
+        if !row.spares.is_empty() {
             for (field, sent, spare) in [
                 (Field::Email, c.email.is_some(), email_spare),
                 (Field::Phone, c.phone.is_some(), phone_spare),
@@ -427,6 +460,7 @@ impl Validator {
         let warnings = f
             .notes
             .into_iter()
+            .chain(f.guesses)
             .chain(f.unused)
             .chain(f.left_out)
             .map(RowError::into_line)
@@ -438,6 +472,16 @@ impl Validator {
             location_id,
             warnings,
         })
+    }
+
+    /// What a message on a bad email or phone says of the column that stood in for it: the
+    /// row was sent with that column's value, or, under `strict`, was not.
+    fn stood_in(&self, what: &str, from: &str) -> String {
+        if self.opts.strict {
+            format!("{from} would stand in for it, but --strict rejects the row: correct this cell, or empty it so that {from} gives the row's {what}")
+        } else {
+            format!("the row's {what} was taken from {from} instead")
+        }
     }
 
     /// Reads the phone cell into `out`; when it cannot be used, the first usable backup in
@@ -491,12 +535,10 @@ impl Validator {
                     }
                     f.notes.extend(note.map(|n| RowError::new(col, n)));
                     f.unused.extend(ext.map(|n| RowError::new(col, n)));
-                    let from = column_name(s);
-                    let why = format!("{bad}; the row's phone comes from {from}");
-                    f.cell(left_out(column, shown, &why));
+                    let instead = self.stood_in("phone", &column_name(s));
+                    f.cell(left_out(column, shown, &format!("{bad}; {instead}")));
                     for (v, t, why) in tried {
-                        let why = format!("{why}; the row's phone comes from {from}");
-                        f.cell(left_out_for(v, &t, &why));
+                        f.cell(left_out_for(v, &t, &format!("{why}; {instead}")));
                     }
                     *out = Some(e164);
                     return Some(i);

@@ -32,6 +32,7 @@ fn row(values: Vec<MappedValue>) -> MappedRow {
     MappedRow {
         cell_errors: vec![],
         spares: vec![],
+        notes: vec![],
         seq: 0,
         row: 2,
         values,
@@ -1027,15 +1028,15 @@ fn a_bad_first_email_or_phone_gives_way_to_the_first_valid_backup() {
     };
     assert!(says(
         "Email",
-        "the row's email comes from 'Private e-mail address'"
+        "; the row's email was taken from 'Private e-mail address' instead"
     ));
     assert!(says(
         "Work email",
-        "the row's email comes from 'Private e-mail address'"
+        "; the row's email was taken from 'Private e-mail address' instead"
     ));
     assert!(says(
         "Phone Number",
-        "the row's phone comes from 'Mobile Phone Number'"
+        "; the row's phone was taken from 'Mobile Phone Number' instead"
     ));
     assert!(says(
         "Other email",
@@ -1112,11 +1113,136 @@ fn an_unreadable_first_email_gives_way_to_a_backup_that_gave_the_row_its_email()
         .push((Target::Field(Field::Email), e.clone()));
     let r = valid(v().validate(with_backup));
     assert_eq!(r.contact.email.as_deref(), Some("b@x.com"));
-    assert_eq!(r.warnings, [e.to_string()]);
+    assert_eq!(
+        r.warnings,
+        [format!(
+            "{e}; the row's email was taken from 'Email 2' instead"
+        )]
+    );
     // Nothing else gives it an email: the row is invalid, as before.
     let mut alone = row(vec![text(Field::Phone, "Phone", "+1 415 555 2671")]);
     alone
         .cell_errors
         .push((Target::Field(Field::Email), e.clone()));
     assert_eq!(invalid(v().validate(alone)), [e.to_string()]);
+}
+
+#[test]
+fn a_name_split_on_a_guess_is_named_in_the_warnings_and_never_rejects_a_row_even_under_strict() {
+    let note = RowError::new(
+        Some("Full Name"),
+        r#""Cher" split on a guess: first name "Cher"; check it"#,
+    );
+    let r = MappedRow {
+        notes: vec![note.clone()],
+        ..row(vec![
+            text(Field::Email, "Email", "cher@example.com"),
+            text(Field::FirstName, "Full Name", "Cher"),
+        ])
+    };
+    for validator in [v(), strict()] {
+        let ok = valid(validator.validate(r.clone()));
+        assert_eq!(ok.contact.first_name.as_deref(), Some("Cher"));
+        assert_eq!(ok.warnings, [note.to_string()]);
+        assert!(ok.warnings.iter().all(|w| left_out_column(w).is_none()));
+    }
+}
+
+#[test]
+fn a_two_digit_year_of_birth_is_read_in_the_past_and_named_with_the_year_chosen() {
+    let dob = |validator: &Validator, cell: &str| {
+        validator.validate(row(vec![
+            text(Field::Email, "Email", "a@x.com"),
+            text(Field::DateOfBirth, "Birthday", cell),
+        ]))
+    };
+    let r = valid(dob(&v(), "1/31/62"));
+    assert_eq!(r.contact.date_of_birth.as_deref(), Some("1962-01-31"));
+    assert_eq!(
+        r.warnings,
+        [
+            r#"column 'Birthday': "1/31/62" has a two-digit year, read as 1962 (a date of birth is in the past); check it"#
+        ]
+    );
+    assert_eq!(left_out_column(&r.warnings[0]), None);
+    let r = valid(dob(&v(), "3-Apr-85"));
+    assert_eq!(r.contact.date_of_birth.as_deref(), Some("1985-04-03"));
+    assert!(r.warnings[0].contains("read as 1985"), "{:?}", r.warnings);
+    // A year written in full is no guess.
+    for cell in ["1/31/1962", "1962-01-31", "3 Apr 1985", "31140", "0/0/00"] {
+        assert!(valid(dob(&v(), cell)).warnings.is_empty(), "{cell}");
+    }
+    // --strict: a value sent with a caveat rejects the row.
+    let errors = invalid(dob(&strict(), "1/31/62"));
+    assert!(errors[0].contains("two-digit year"), "{errors:?}");
+}
+
+#[test]
+fn under_strict_a_bad_first_email_or_phone_says_which_column_would_have_stood_in() {
+    let r = with_spares(
+        vec![
+            text(Field::Email, "Email", "bob@example"),
+            text(Field::Phone, "Phone Number", "6.14123E+10"),
+        ],
+        vec![
+            text(Field::Email, "Work email", "bob@work.com"),
+            text(Field::Phone, "Mobile Phone Number", "+1 415-555-0199"),
+        ],
+    );
+    let errors = invalid(strict().validate(r));
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].starts_with(r#"column 'Email': "bob@example" left out: not a valid email address ("#)
+            && errors[0].ends_with("; 'Work email' would stand in for it, but --strict rejects the row: correct this cell, or empty it so that 'Work email' gives the row's email"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].starts_with(r#"column 'Phone Number': "6.14123E+10" left out: Excel turned it"#)
+            && errors[1].ends_with("; 'Mobile Phone Number' would stand in for it, but --strict rejects the row: correct this cell, or empty it so that 'Mobile Phone Number' gives the row's phone"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn an_unreadable_first_email_or_phone_names_the_column_that_stood_in_for_it() {
+    let bad_phone =
+        crate::validation::left_out(Some("Phone"), "415\u{FFFD}555", "it is not valid UTF-8");
+    let cells = || {
+        let mut r = row(vec![
+            text(Field::Email, "Email", "a@x.com"),
+            text(Field::Phone, "Mobile", "+1 415 555 2671"),
+        ]);
+        r.cell_errors
+            .push((Target::Field(Field::Phone), bad_phone.clone()));
+        r
+    };
+    let r = valid(v().validate(cells()));
+    assert_eq!(r.contact.phone.as_deref(), Some("+14155552671"));
+    assert_eq!(
+        r.warnings,
+        [format!(
+            "{bad_phone}; the row's phone was taken from 'Mobile' instead"
+        )]
+    );
+    assert_eq!(left_out_column(&r.warnings[0]), Some("Phone"));
+    assert_eq!(
+        invalid(strict().validate(cells())),
+        [format!("{bad_phone}; 'Mobile' would stand in for it, but --strict rejects the row: correct this cell, or empty it so that 'Mobile' gives the row's phone")]
+    );
+    // No other column gives the row a phone: named as it was.
+    let mut alone = row(vec![text(Field::Email, "Email", "a@x.com")]);
+    alone
+        .cell_errors
+        .push((Target::Field(Field::Phone), bad_phone.clone()));
+    assert_eq!(valid(v().validate(alone)).warnings, [bad_phone.to_string()]);
+    // An unreadable email under --strict, the same.
+    let bad_email =
+        crate::validation::left_out(Some("Email"), "z\u{FFFD}@x.com", "it is not valid UTF-8");
+    let mut r = row(vec![text(Field::Email, "Email 2", "b@x.com")]);
+    r.cell_errors
+        .push((Target::Field(Field::Email), bad_email.clone()));
+    assert_eq!(
+        invalid(strict().validate(r)),
+        [format!("{bad_email}; 'Email 2' would stand in for it, but --strict rejects the row: correct this cell, or empty it so that 'Email 2' gives the row's email")]
+    );
 }
