@@ -125,7 +125,7 @@ impl Estimate {
     /// The lines the summary prints.
     pub fn render(&self) -> String {
         format!(
-            "  existing contacts read: {}\n  the import would make about {} requests ({}){}; at {} per location that takes about {:.0} s{}\n",
+            "  existing contacts read: {}\n  the import would make about {} requests ({}){}; at {} per location that takes about {}{}\n",
             self.contacts_read,
             self.requests,
             self.parts(),
@@ -135,12 +135,30 @@ impl Estimate {
                 ", counting unchanged rows (the import sends them unless --changed-only)"
             },
             self.rate,
-            self.seconds_at_quota.ceil(),
+            human_duration(self.seconds_at_quota),
             match &self.busiest_location {
                 Some(l) => format!(" (location {l}: {} requests)", self.busiest_requests),
                 None => String::new(),
             }
         )
+    }
+}
+
+/// A time estimate as people say it: seconds under two minutes (where a minute either way is
+/// most of it), then minutes, then hours and minutes, each rounded to the nearest.
+pub fn human_duration(seconds: f64) -> String {
+    let s = if seconds.is_finite() {
+        seconds.max(0.0).round() as u64
+    } else {
+        0
+    };
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=3569 => format!("{} min", (s + 30) / 60),
+        _ => {
+            let m = (s + 30) / 60;
+            format!("{}h {:02}m", m / 60, m % 60)
+        }
     }
 }
 
@@ -240,6 +258,23 @@ impl Planner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_rounded_to_the_nearest_and_said_in_seconds_under_two_minutes() {
+        let said: Vec<String> = [
+            0.4, 4.0, 59.6, 95.0, 119.4, 119.6, 130.0, 149.0, 151.0, 3569.0, 3570.0, 3929.0, 7199.0,
+        ]
+        .into_iter()
+        .map(human_duration)
+        .collect();
+        assert_eq!(
+            said,
+            [
+                "0 s", "4 s", "60 s", "95 s", "119 s", "2 min", "2 min", "2 min", "3 min",
+                "59 min", "1h 00m", "1h 05m", "2h 00m"
+            ]
+        );
+    }
 
     #[test]
     fn estimate_counts_batches_per_tag_set_and_business() {
