@@ -362,3 +362,55 @@ fn tags_whose_rows_lie_far_apart_are_estimated_with_their_early_batches_and_with
         s.total, s.tags, g.cheapest()
     );
 }
+
+/// `plan FILE` plus `extra`: the requests its summary says the import would make.
+fn planned_requests(env: &Env, file: &Path, extra: &[&str]) -> u64 {
+    let summary = env.path("plan.json");
+    let out = env
+        .cmd()
+        .arg("plan")
+        .arg(file)
+        .args(["--rate-limit", "20/200ms", "--report"])
+        .arg(env.path("plan.csv"))
+        .arg("--summary-json")
+        .arg(&summary)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(code(&out) <= 1, "{}", stderr(&out));
+    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    s["estimate"]["requests"].as_u64().unwrap()
+}
+
+#[test]
+fn plan_counts_the_custom_field_read_the_import_makes_to_match_unmapped_columns() {
+    let env = Env::new();
+    // A shop's own customer list: "Shoe Size" maps to no contact field, so the import reads
+    // the location's custom fields to match it by name (it matches none).
+    let file = env.write(
+        "customers.csv",
+        "First Name,Last Name,Email,Phone,Shoe Size\n\
+         Lucas,Moreau,lucas@moreau.fr,+33 1 42 68 53 00,44\n\
+         Ann,Lee,ann@example.com,+1 415 555 0101,38\n\
+         Bob,Ray,bob@example.com,+1 415 555 0102,42\n\
+         Dee,Fox,dee@example.com,+1 415 555 0104,\n\
+         Eve,Orr,eve@example.com,+1 415 555 0105,40\n",
+    );
+    let planned = planned_requests(&env, &file, &[]);
+    env.sandbox.clear_requests();
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        env.requests_to(&format!("/locations/{LOCATION}/customFields"))
+            .len(),
+        1,
+        "the import read the custom fields once"
+    );
+    let sent = sent(&env).total;
+    let estimated = estimated_requests(&stderr(&out));
+    assert_eq!(
+        (planned, estimated, sent),
+        (6, 6, 6),
+        "plan, the import's estimate and the requests sent: 5 upserts and the read"
+    );
+}

@@ -107,9 +107,7 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
         facts.rows = want.count.then(|| count_lines(cfg)).flatten();
         return Ok(facts);
     }
-    let seeded = (matches_fields && mapper.may_match_custom_fields())
-        .then(|| cfg.location.clone())
-        .flatten();
+    let reads_first = super::columns::reads_first(cfg, &mapper);
     let preparer = if want.tally {
         let declared = CustomFieldSet::declared(mapper.declared_custom_fields());
         Some(Preparer {
@@ -154,16 +152,7 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
     drop(reader);
     facts.rows = Some(rows);
     if want.tally {
-        // Reads the run makes before a location's first row: the fields the columns are
-        // matched to, and with OAuth credentials every location's (the preflight).
-        if let Some(l) = seeded {
-            facts.tallies.entry(l).or_default().custom_fields = true;
-        }
-        if cfg.api.as_ref().is_some_and(|a| a.credentials.is_some()) {
-            for t in facts.tallies.values_mut() {
-                t.custom_fields = true;
-            }
-        }
+        reads_first.count_in(&mut facts.tallies);
     }
     if want.fingerprint {
         facts.fingerprint = match (workbook, rest) {
