@@ -414,3 +414,53 @@ fn plan_counts_the_custom_field_read_the_import_makes_to_match_unmapped_columns(
         "plan, the import's estimate and the requests sent: 5 upserts and the read"
     );
 }
+
+#[test]
+fn with_changed_only_the_estimate_and_its_daily_check_count_only_the_rows_that_will_be_sent() {
+    // 150 requests a day: the first import of the audience leaves about 45.
+    let env = Env::with(sandbox::SandboxConfig {
+        daily_limit: 150,
+        ..fast_config()
+    });
+    let audience = |renamed: &str| {
+        let mut s = String::from("\"Email Address\",\"First Name\",\"Last Name\",TAGS\n");
+        for i in 0..100 {
+            let first = if i == 40 {
+                renamed.to_owned()
+            } else {
+                format!("Mia{i}")
+            };
+            let tags = ["\"\"\"VIP\"\"\"", "\"\"\"Blog\"\",\"\"Webinar\"\"\"", ""][i % 3];
+            s.push_str(&format!("m{i}@example.com,{first},Ng,{tags}\n"));
+        }
+        s
+    };
+    let file = env.write("audience.csv", &audience("Mia40"));
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // The next export: one contact changed her name, the rest is as it was.
+    let file = env.write("audience.csv", &audience("Maya40"));
+    let planned = planned_requests(&env, &file, &["--changed-only"]);
+    env.sandbox.clear_requests();
+    let out = env.import(&file, &["--changed-only"]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 0, "{err}");
+    let estimated = estimated_requests(&err);
+    let sent = sent(&env).total;
+    assert_eq!(
+        env.requests_to("/contacts/upsert").len(),
+        1,
+        "only the changed row is sent"
+    );
+    assert_eq!(
+        (planned, estimated),
+        (sent, sent),
+        "plan --changed-only, the import's estimate and the requests sent:\n{err}"
+    );
+    assert!(
+        err.contains("; 99 rows unchanged since last sent are left out (--changed-only)"),
+        "{err}"
+    );
+    // The budget left is checked against the rows that will be sent, which fit.
+    assert!(!err.contains("requests left today"), "{err}");
+}

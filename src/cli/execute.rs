@@ -181,11 +181,17 @@ pub(super) async fn run_and_report(
         api.estimated_calls = Some(e.requests);
         let calls = e.requests;
         if json_logs {
-            tracing::info!(rows, requests = calls, upserts = e.upserts, tag_calls = e.tag_calls, business_calls = e.business_calls, custom_field_reads = e.custom_field_reads, approximate = e.approximate, seconds = e.seconds_at_quota.round() as u64, rate = %api.rate, "estimate");
+            tracing::info!(rows, requests = calls, upserts = e.upserts, tag_calls = e.tag_calls, business_calls = e.business_calls, custom_field_reads = e.custom_field_reads, unchanged_rows = facts.unchanged, approximate = e.approximate, seconds = e.seconds_at_quota.round() as u64, rate = %api.rate, "estimate");
         } else if !quiet {
+            let mut parts = e.parts();
+            if facts.unchanged > 0 {
+                parts.push_str(&format!(
+                    "; {} rows unchanged since last sent are left out (--changed-only)",
+                    facts.unchanged
+                ));
+            }
             eprintln!(
-                "estimate: about {rows} rows, about {calls} requests ({}), from the file's tag sets, businesses and locations; at {} that takes about {}{}",
-                e.parts(),
+                "estimate: about {rows} rows, about {calls} requests ({parts}), from the file's tag sets, businesses and locations; at {} that takes about {}{}",
                 api.rate,
                 crate::plan::human_duration(e.seconds_at_quota),
                 match &e.busiest_location {
