@@ -120,7 +120,7 @@ fn a_row_that_exhausts_its_retries_fails_with_the_last_error() {
 
 /// A HubSpot-style list of `n` contacts, every tenth without a usable email or phone.
 fn contacts_csv(n: usize) -> String {
-    let mut csv = String::from("First Name,Last Name,Email,Phone Number,Lifecycle Stage,Tags\n");
+    let mut csv = String::from("First Name,Last Name,Email,Phone Number,Tags\n");
     for i in 0..n {
         let email = if i % 10 == 9 {
             "n/a".to_owned()
@@ -128,7 +128,7 @@ fn contacts_csv(n: usize) -> String {
             format!("lead{i}@example.com")
         };
         csv.push_str(&format!(
-            "Lead{i},Park,{email},,lead,{}\n",
+            "Lead{i},Park,{email},,{}\n",
             if i % 2 == 0 { "webinar" } else { "trial" }
         ));
     }
@@ -154,7 +154,9 @@ fn an_api_that_cannot_be_reached_stops_the_run_naming_the_base_url_and_reports_e
             "biz_1",
             "--report",
         ])
-        .arg(env.path("report.csv"));
+        .arg(env.path("report.csv"))
+        .arg("--summary-json")
+        .arg(env.path("s.json"));
     let out = c.output().unwrap();
     let err = stderr(&out);
     assert_eq!(code(&out), 2, "{err}");
@@ -173,13 +175,47 @@ fn an_api_that_cannot_be_reached_stops_the_run_naming_the_base_url_and_reports_e
         let expected = if i % 10 == 9 { "invalid" } else { "deferred" };
         assert_eq!(r["status"], expected, "{r:?}");
     }
+    // The upserts that were out when the first gave up were not sent.
+    assert!(
+        report
+            .iter()
+            .any(|r| r["errors"].starts_with(&format!("not sent: cannot connect to {base_url}"))),
+        "{report:?}"
+    );
     // Stopped early: the first request gave up, not every row after its own retries.
-    let retries = err.matches("retrying").count();
     assert!(
         !report.iter().any(|r| r["errors"].contains("gave up after")),
         "no row failed on its own: {err}"
     );
-    assert!(retries < 200, "{retries} retries");
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.path("s.json")).unwrap()).unwrap();
+    let tried = s["requests_total"].as_u64().unwrap();
+    assert!(tried < 180, "fewer tries than rows to send: {s}");
+    // A column to match against the location's custom fields: their read, before any row,
+    // is the request that gives up.
+    let file = env.write(
+        "stages.csv",
+        "Email,Lifecycle Stage\nann@example.com,lead\nbob@example.com,customer\n",
+    );
+    let mut c = env.cmd();
+    c.env("GHL_BASE_URL", &base_url)
+        .arg("import")
+        .arg(&file)
+        .args(["--max-attempts", "2", "--report"])
+        .arg(env.path("stages.csv.report.csv"));
+    let out = c.output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(
+        err.contains(&format!("cannot connect to {base_url}")),
+        "{err}"
+    );
+    let report = read_report(&env.path("stages.csv.report.csv"));
+    assert_eq!(report.len(), 2);
+    assert!(
+        report.iter().all(|r| r["status"] == "deferred"),
+        "{report:?}"
+    );
     assert!(env.requests().is_empty());
 }
 
