@@ -362,3 +362,105 @@ fn tags_whose_rows_lie_far_apart_are_estimated_with_their_early_batches_and_with
         s.total, s.tags, g.cheapest()
     );
 }
+
+/// `plan FILE` plus `extra`: the requests its summary says the import would make.
+fn planned_requests(env: &Env, file: &Path, extra: &[&str]) -> u64 {
+    let summary = env.path("plan.json");
+    let out = env
+        .cmd()
+        .arg("plan")
+        .arg(file)
+        .args(["--rate-limit", "20/200ms", "--report"])
+        .arg(env.path("plan.csv"))
+        .arg("--summary-json")
+        .arg(&summary)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(code(&out) <= 1, "{}", stderr(&out));
+    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    s["estimate"]["requests"].as_u64().unwrap()
+}
+
+#[test]
+fn plan_counts_the_custom_field_read_the_import_makes_to_match_unmapped_columns() {
+    let env = Env::new();
+    // A shop's own customer list: "Shoe Size" maps to no contact field, so the import reads
+    // the location's custom fields to match it by name (it matches none).
+    let file = env.write(
+        "customers.csv",
+        "First Name,Last Name,Email,Phone,Shoe Size\n\
+         Lucas,Moreau,lucas@moreau.fr,+33 1 42 68 53 00,44\n\
+         Ann,Lee,ann@example.com,+1 415 555 0101,38\n\
+         Bob,Ray,bob@example.com,+1 415 555 0102,42\n\
+         Dee,Fox,dee@example.com,+1 415 555 0104,\n\
+         Eve,Orr,eve@example.com,+1 415 555 0105,40\n",
+    );
+    let planned = planned_requests(&env, &file, &[]);
+    env.sandbox.clear_requests();
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        env.requests_to(&format!("/locations/{LOCATION}/customFields"))
+            .len(),
+        1,
+        "the import read the custom fields once"
+    );
+    let sent = sent(&env).total;
+    let estimated = estimated_requests(&stderr(&out));
+    assert_eq!(
+        (planned, estimated, sent),
+        (6, 6, 6),
+        "plan, the import's estimate and the requests sent: 5 upserts and the read"
+    );
+}
+
+#[test]
+fn with_changed_only_the_estimate_and_its_daily_check_count_only_the_rows_that_will_be_sent() {
+    // 150 requests a day: the first import of the audience leaves about 45.
+    let env = Env::with(sandbox::SandboxConfig {
+        daily_limit: 150,
+        ..fast_config()
+    });
+    let audience = |renamed: &str| {
+        let mut s = String::from("\"Email Address\",\"First Name\",\"Last Name\",TAGS\n");
+        for i in 0..100 {
+            let first = if i == 40 {
+                renamed.to_owned()
+            } else {
+                format!("Mia{i}")
+            };
+            let tags = ["\"\"\"VIP\"\"\"", "\"\"\"Blog\"\",\"\"Webinar\"\"\"", ""][i % 3];
+            s.push_str(&format!("m{i}@example.com,{first},Ng,{tags}\n"));
+        }
+        s
+    };
+    let file = env.write("audience.csv", &audience("Mia40"));
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // The next export: one contact changed her name, the rest is as it was.
+    let file = env.write("audience.csv", &audience("Maya40"));
+    let planned = planned_requests(&env, &file, &["--changed-only"]);
+    env.sandbox.clear_requests();
+    let out = env.import(&file, &["--changed-only"]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 0, "{err}");
+    let estimated = estimated_requests(&err);
+    let sent = sent(&env).total;
+    assert_eq!(
+        env.requests_to("/contacts/upsert").len(),
+        1,
+        "only the changed row is sent"
+    );
+    assert_eq!(
+        (planned, estimated),
+        (sent, sent),
+        "plan --changed-only, the import's estimate and the requests sent:\n{err}"
+    );
+    assert!(
+        err.contains("; 99 rows unchanged since last sent are left out (--changed-only)"),
+        "{err}"
+    );
+    // The budget left is checked against the rows that will be sent, which fit.
+    assert!(!err.contains("requests left today"), "{err}");
+}

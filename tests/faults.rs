@@ -117,3 +117,152 @@ fn a_row_that_exhausts_its_retries_fails_with_the_last_error() {
     assert_eq!(env.requests_to("/contacts/upsert").len(), 3, "bounded");
     assert!(env.sandbox.contacts(LOCATION).is_empty());
 }
+
+/// A HubSpot-style list of `n` contacts, every tenth without a usable email or phone.
+fn contacts_csv(n: usize) -> String {
+    let mut csv = String::from("First Name,Last Name,Email,Phone Number,Tags\n");
+    for i in 0..n {
+        let email = if i % 10 == 9 {
+            "n/a".to_owned()
+        } else {
+            format!("lead{i}@example.com")
+        };
+        csv.push_str(&format!(
+            "Lead{i},Park,{email},,{}\n",
+            if i % 2 == 0 { "webinar" } else { "trial" }
+        ));
+    }
+    csv
+}
+
+#[test]
+fn an_api_that_cannot_be_reached_stops_the_run_naming_the_base_url_and_reports_every_row() {
+    let env = Env::new();
+    // A port nothing listens on: every connection is refused.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base_url = format!("http://{}", free.local_addr().unwrap());
+    drop(free);
+    let file = env.write("leads.csv", &contacts_csv(200));
+    let mut c = env.cmd();
+    c.env("GHL_BASE_URL", &base_url)
+        .arg("import")
+        .arg(&file)
+        .args([
+            "--rate-limit",
+            "20/200ms",
+            "--business-id",
+            "biz_1",
+            "--report",
+        ])
+        .arg(env.path("report.csv"))
+        .arg("--summary-json")
+        .arg(env.path("s.json"));
+    let out = c.output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(
+        err.contains(&format!("cannot connect to {base_url}")) && err.contains("check --base-url"),
+        "{err}"
+    );
+    let report = read_report(&env.path("report.csv"));
+    let rows: Vec<usize> = report.iter().map(|r| r["row"].parse().unwrap()).collect();
+    assert_eq!(
+        rows,
+        (2..202).collect::<Vec<_>>(),
+        "every row once, in order"
+    );
+    for (i, r) in report.iter().enumerate() {
+        let expected = if i % 10 == 9 { "invalid" } else { "deferred" };
+        assert_eq!(r["status"], expected, "{r:?}");
+    }
+    // The upserts that were out when the first gave up were not sent.
+    assert!(
+        report
+            .iter()
+            .any(|r| r["errors"].starts_with(&format!("not sent: cannot connect to {base_url}"))),
+        "{report:?}"
+    );
+    // Stopped early: the first request gave up, not every row after its own retries.
+    assert!(
+        !report.iter().any(|r| r["errors"].contains("gave up after")),
+        "no row failed on its own: {err}"
+    );
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.path("s.json")).unwrap()).unwrap();
+    let tried = s["requests_total"].as_u64().unwrap();
+    assert!(tried < 180, "fewer tries than rows to send: {s}");
+    // A column to match against the location's custom fields: their read, before any row,
+    // is the request that gives up.
+    let file = env.write(
+        "stages.csv",
+        "Email,Lifecycle Stage\nann@example.com,lead\nbob@example.com,customer\n",
+    );
+    let mut c = env.cmd();
+    c.env("GHL_BASE_URL", &base_url)
+        .arg("import")
+        .arg(&file)
+        .args(["--max-attempts", "2", "--report"])
+        .arg(env.path("stages.csv.report.csv"));
+    let out = c.output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(
+        err.contains(&format!("cannot connect to {base_url}")),
+        "{err}"
+    );
+    let report = read_report(&env.path("stages.csv.report.csv"));
+    assert_eq!(report.len(), 2);
+    assert!(
+        report.iter().all(|r| r["status"] == "deferred"),
+        "{report:?}"
+    );
+    assert!(env.requests().is_empty());
+}
+
+#[test]
+fn a_connection_that_worked_and_then_drops_keeps_retrying_each_row() {
+    let env = Env::with(SandboxConfig {
+        latency: (Duration::from_millis(20), Duration::from_millis(30)),
+        ..fast_config()
+    });
+    let file = env.write("leads.csv", "email\na@example.com\nb@example.com\nc@example.com\nd@example.com\ne@example.com\nf@example.com\n");
+    let mut c = env.cmd();
+    c.arg("import")
+        .arg(&file)
+        .args(["--rate-limit", "2/1s", "--max-attempts", "2", "--report"])
+        .arg(env.path("report.csv"));
+    let child = c
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first contact is in: the API has answered. Then it goes away.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while env.sandbox.contacts(LOCATION).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no upsert answered");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    env.rt.block_on(env.sandbox.clone().shutdown());
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 1, "rows failed, the run did not stop: {err}");
+    assert!(!err.contains("cannot connect to"), "{err}");
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!(report.len(), 6, "{report:?}");
+    assert_eq!(report[0]["status"], "created");
+    let failed: Vec<_> = report.iter().filter(|r| r["status"] == "failed").collect();
+    assert!(!failed.is_empty(), "{report:?}");
+    assert!(
+        failed
+            .iter()
+            .all(|r| r["errors"].contains("gave up after 2 attempts")
+                && r["errors"].contains("could not connect")),
+        "{failed:?}"
+    );
+    assert!(
+        report
+            .iter()
+            .all(|r| ["created", "failed"].contains(&r["status"].as_str())),
+        "{report:?}"
+    );
+}

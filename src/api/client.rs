@@ -162,6 +162,9 @@ pub struct Client {
     halted: AtomicBool,
     /// Set on an interrupt: upserts not sent yet are not sent; what was sent finishes.
     draining: AtomicBool,
+    /// Some request has had an answer from the base URL: a connection error after that is
+    /// the network's hiccup, retried; before it, a wrong or unreachable address.
+    answered: AtomicBool,
 }
 
 impl std::fmt::Debug for Client {
@@ -231,6 +234,8 @@ enum Attempt {
     Retry {
         reason: String,
         wait: Option<Duration>,
+        /// No connection could be made.
+        unconnected: bool,
     },
     Fail(ApiError),
 }
@@ -282,6 +287,7 @@ impl Client {
             events,
             halted: AtomicBool::new(false),
             draining: AtomicBool::new(false),
+            answered: AtomicBool::new(false),
         })
     }
 
@@ -515,6 +521,11 @@ impl Client {
             .await
     }
 
+    /// Some request of this run has had an answer (any status) from the base URL.
+    pub fn was_answered(&self) -> bool {
+        self.answered.load(Ordering::Relaxed)
+    }
+
     /// Stops all further requests (after a fatal error).
     pub fn halt(&self) {
         self.halted.store(true, Ordering::SeqCst);
@@ -627,7 +638,21 @@ impl Client {
                     }
                     return Err(e);
                 }
-                Attempt::Retry { reason, wait } => (reason, wait),
+                Attempt::Retry {
+                    reason,
+                    wait,
+                    unconnected,
+                } => {
+                    if unconnected && attempt >= self.max_attempts && !self.was_answered() {
+                        self.halt();
+                        return Err(ApiError::Unreachable {
+                            base_url: self.base_url.clone(),
+                            attempts: attempt,
+                            last: reason,
+                        });
+                    }
+                    (reason, wait)
+                }
             };
             if attempt >= self.max_attempts {
                 return Err(ApiError::Exhausted {
@@ -854,9 +879,11 @@ impl Client {
                 return Attempt::Retry {
                     reason: transport_reason(&e),
                     wait: None,
+                    unconnected: e.is_connect(),
                 }
             }
         };
+        self.answered.store(true, Ordering::Relaxed);
         let status = resp.status();
         let info = RateLimitInfo::from_headers(resp.headers());
         let retry_after = resp
@@ -878,6 +905,7 @@ impl Client {
                 return Attempt::Retry {
                     reason: transport_reason(&e),
                     wait: None,
+                    unconnected: false,
                 }
             }
         };
@@ -915,6 +943,7 @@ impl Client {
                 Attempt::Retry {
                     reason: format!("HTTP 429: {message}"),
                     wait: Some(Duration::ZERO),
+                    unconnected: false,
                 }
             }
             StatusCode::UNAUTHORIZED => Attempt::Fail(ApiError::Unauthorized { endpoint, message }),
@@ -926,6 +955,7 @@ impl Client {
             s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => Attempt::Retry {
                 reason: format!("HTTP {}: {message}", s.as_u16()),
                 wait: None,
+                unconnected: false,
             },
             s => Attempt::Fail(ApiError::Rejected {
                 status: s.as_u16(),

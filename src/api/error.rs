@@ -23,6 +23,14 @@ pub enum ApiError {
     /// Retries ran out on 429s, 5xx, timeouts or connection errors.
     #[error("gave up after {attempts} attempts: {last}")]
     Exhausted { attempts: u32, last: String },
+    /// No connection to the base URL could be made, and none ever answered in this run:
+    /// nothing else can succeed either, so the run stops.
+    #[error("cannot connect to {base_url} ({last}; {attempts} attempts, and nothing in this run has had an answer from it): check --base-url (or GHL_BASE_URL), that the network is up, and any proxy or firewall in between")]
+    Unreachable {
+        base_url: String,
+        attempts: u32,
+        last: String,
+    },
     /// The response could not be understood.
     #[error("unexpected response from {endpoint:?}: {message}")]
     Protocol { endpoint: Endpoint, message: String },
@@ -43,6 +51,7 @@ impl ApiError {
             ApiError::Unauthorized { .. }
                 | ApiError::Forbidden { .. }
                 | ApiError::DailyLimit { .. }
+                | ApiError::Unreachable { .. }
         )
     }
 }

@@ -179,16 +179,21 @@ pub(super) async fn run_and_report(
         let e = facts.estimate(cfg.tag_batch_size, api.rate);
         cfg.bulk_plan = std::sync::Arc::new(facts.bulk_plan(cfg.tag_batch_size));
         api.estimated_calls = Some(e.requests);
-        let eta = std::time::Duration::from_secs_f64(e.seconds_at_quota);
         let calls = e.requests;
         if json_logs {
-            tracing::info!(rows, requests = calls, upserts = e.upserts, tag_calls = e.tag_calls, business_calls = e.business_calls, custom_field_reads = e.custom_field_reads, approximate = e.approximate, seconds = eta.as_secs(), rate = %api.rate, "estimate");
+            tracing::info!(rows, requests = calls, upserts = e.upserts, tag_calls = e.tag_calls, business_calls = e.business_calls, custom_field_reads = e.custom_field_reads, unchanged_rows = facts.unchanged, approximate = e.approximate, seconds = e.seconds_at_quota.round() as u64, rate = %api.rate, "estimate");
         } else if !quiet {
+            let mut parts = e.parts();
+            if facts.unchanged > 0 {
+                parts.push_str(&format!(
+                    "; {} rows unchanged since last sent are left out (--changed-only)",
+                    facts.unchanged
+                ));
+            }
             eprintln!(
-                "estimate: about {rows} rows, about {calls} requests ({}), from the file's tag sets, businesses and locations; at {} that takes about {}{}",
-                e.parts(),
+                "estimate: about {rows} rows, about {calls} requests ({parts}), from the file's tag sets, businesses and locations; at {} that takes about {}{}",
                 api.rate,
-                human_duration(eta),
+                crate::plan::human_duration(e.seconds_at_quota),
                 match &e.busiest_location {
                     Some(l) if facts.tallies.len() > 1 => format!(
                         " (locations run side by side; the busiest, {l}, has {} requests)",
@@ -291,15 +296,6 @@ async fn init_location_fields(
     pipeline::columns::read_location_fields(config, location)
         .await
         .map_err(|e| CliError::Run(RunError::Api(e)))
-}
-
-fn human_duration(d: std::time::Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..=59 => format!("{s} s"),
-        60..=3599 => format!("{} min", s.div_ceil(60)),
-        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
-    }
 }
 
 /// Ctrl-C or SIGTERM. A second one exits at once.

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::fields::FieldChecks;
+use super::run::RunConfig;
 use crate::api::{ApiError, Client, ClientConfig, Stats};
 use crate::event::Endpoint;
 use crate::mapping::Mapper;
@@ -21,6 +22,18 @@ pub async fn read_location_fields(
         .get_json(Endpoint::CustomFields, location, &path)
         .await?;
     Ok(r.custom_fields)
+}
+
+/// The reads a run with this config makes before its rows, as the import's estimate and
+/// `plan`'s count them: the one [`match_location_fields`] makes, and the preflight's.
+pub(super) fn reads_first(cfg: &RunConfig, mapper: &Mapper) -> crate::plan::ReadsFirst {
+    crate::plan::ReadsFirst {
+        column_match: cfg
+            .location
+            .clone()
+            .filter(|_| cfg.api.is_some() && mapper.may_match_custom_fields()),
+        preflight: cfg.api.as_ref().is_some_and(|a| a.credentials.is_some()),
+    }
 }
 
 /// Maps what it can and returns what the run should say about it; `Err` when the read

@@ -226,11 +226,15 @@ impl Upserter {
                 if let Some(stop) = Stop::for_error(&e) {
                     set_stop(&self.stop_tx, stop);
                 }
-                // Sent, but refused as a whole (401/403/daily limit): nothing was applied.
+                // Sent, but refused as a whole (401/403/daily limit), or it never reached
+                // the API: nothing was applied.
+                let what = match e {
+                    ApiError::Unreachable { .. } => "not sent",
+                    _ => "refused, not applied",
+                };
                 Msg::Final(
-                    outcome(seq, row, RowStatus::Deferred, &valid, Some(&location)).with_error(
-                        format!("refused, not applied: {e}; run the import again to send it"),
-                    ),
+                    outcome(seq, row, RowStatus::Deferred, &valid, Some(&location))
+                        .with_error(format!("{what}: {e}; run the import again to send it")),
                 )
             }
             Err(ApiError::Cancelled) => {

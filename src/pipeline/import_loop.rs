@@ -1,18 +1,18 @@
 //! The import: reads classified rows as far as the lookahead and the report allow, sends
 //! resumed and unchanged rows straight to the report, and hands the rest to the dispatcher.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
+use super::changed::{RowChange, SentKeys};
 use super::collector::Msg;
 use super::dispatcher::{Dispatcher, Pending};
 use super::fields::{Checked, FieldChecks};
 use super::outcomes::{deferred, invalid_custom, outcome};
-use super::prepare::{contact_keys, match_keys, Prepared};
+use super::prepare::{match_keys, Prepared};
 use super::run::StateCtx;
 use super::stop::{set_stop, state_failed, Stop};
 use crate::contact::ValidRow;
@@ -61,10 +61,7 @@ impl ImportLoop {
         let stop_tx = d.stop_tx();
         let mut total = 0u64;
         let mut input_done = false;
-        // Contact keys sent in this run: a later row with one of them is never `unchanged`,
-        // since the earlier row changed that contact. Hashes keep it small; a collision only
-        // costs a send.
-        let mut sent_keys: HashSet<u64> = HashSet::new();
+        let mut sent_keys = SentKeys::default();
         loop {
             // Rows come a chunk at a time with no wait between them: give the runtime's
             // thread back now and then (every 128 turns), so that sends go out on time.
@@ -129,11 +126,11 @@ impl ImportLoop {
                         };
                         match (location, stop) {
                             (Some(location), None) => {
-                                let hashes = state.as_ref().map(|_| RowHashes::of(&valid));
-                                if let (Some(st), Some(h)) = (&state, &hashes) {
-                                    if st.changed_only {
+                                let hashes = match &state {
+                                    Some(st) if st.changed_only => {
+                                        let change = RowChange::of(&location, &valid);
                                         let row_ref = RowRef { seq, row, location: &location, valid: &valid };
-                                        match unchanged(st, &sent_keys, row_ref, h) {
+                                        match unchanged(st, &sent_keys, row_ref, &change) {
                                             Ok(Some(o)) => {
                                                 let _ = msg_tx.send(Msg::Final(o)).await;
                                                 continue;
@@ -141,8 +138,11 @@ impl ImportLoop {
                                             Ok(None) => {}
                                             Err(e) => state_failed(&stop_tx, &e),
                                         }
+                                        Some(change.hashes)
                                     }
-                                }
+                                    Some(_) => Some(RowHashes::of(&valid)),
+                                    None => None,
+                                };
                                 mark_sent(&mut sent_keys, &location, &valid);
                                 d.push(Pending { seq, row, location, valid, hashes })
                             }
@@ -234,8 +234,8 @@ fn resumed_row(
     }))
 }
 
-fn mark_sent(sent: &mut HashSet<u64>, location: &str, valid: &ValidRow) {
-    sent.extend(match_keys(location, valid).as_slice());
+fn mark_sent(sent: &mut SentKeys, location: &str, valid: &ValidRow) {
+    sent.mark(&match_keys(location, valid));
 }
 
 /// A valid row with its place in the input and its location.
@@ -249,34 +249,20 @@ struct RowRef<'a> {
 /// `--changed-only`: the row's payload, tags and business are what its contact last got.
 fn unchanged(
     st: &StateCtx,
-    sent: &HashSet<u64>,
+    sent: &SentKeys,
     r: RowRef<'_>,
-    hashes: &RowHashes,
+    change: &RowChange,
 ) -> Result<Option<RowOutcome>, StateError> {
-    if match_keys(r.location, r.valid)
-        .as_slice()
-        .iter()
-        .any(|k| sent.contains(k))
-    {
-        return Ok(None);
-    }
-    let keys = contact_keys(r.valid);
-    // The payload holds the email and the phone, so one key's record decides.
-    let Some(first) = keys.first() else {
-        return Ok(None);
-    };
-    Ok(match lock(st).applied(r.location, first)? {
-        Some(a) if hashes.unchanged_from(&a) => {
-            let mut o = outcome(
-                r.seq,
-                r.row,
-                RowStatus::Unchanged,
-                r.valid,
-                Some(r.location),
-            );
-            o.contact_id = Some(a.contact_id);
-            Some(o)
-        }
-        _ => None,
-    })
+    let applied = sent.unchanged(&lock(st), r.location, change)?;
+    Ok(applied.map(|a| {
+        let mut o = outcome(
+            r.seq,
+            r.row,
+            RowStatus::Unchanged,
+            r.valid,
+            Some(r.location),
+        );
+        o.contact_id = Some(a.contact_id);
+        o
+    }))
 }

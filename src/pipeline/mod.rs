@@ -2,6 +2,7 @@
 //! the dry run), upserted under the rate limit with no two rows of one email or phone in
 //! flight at once ([`keys`]), and their tags and business are batched into bulk calls.
 
+mod changed;
 mod check_loop;
 mod collector;
 pub mod columns;

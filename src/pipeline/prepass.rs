@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 
+use super::changed::{RowChange, SentKeys};
 use super::prepare::{Prepared, Preparer};
 use super::run::{lacks_location, validation, RunConfig, RunError};
 use crate::api::batch_window::Window;
@@ -20,7 +21,7 @@ use crate::api::RateLimit;
 use crate::input::{self, Format, Look, Reader, Record};
 use crate::mapping::Mapper;
 use crate::plan::{Estimate, LocationTally};
-use crate::state::store;
+use crate::state::{store, Store};
 use crate::validation::custom_fields::CustomFieldSet;
 use crate::validation::date_order::DateScan;
 use crate::validation::Validator;
@@ -46,6 +47,9 @@ pub struct Facts {
     pub dates: DateScan,
     /// With [`Want::tally`]: by location, what the import would send.
     pub tallies: BTreeMap<String, LocationTally>,
+    /// With [`Want::tally`] and `--changed-only`: valid rows left out of the tallies because
+    /// they send nothing new, by the state store as it is before the run.
+    pub unchanged: u64,
 }
 
 impl Facts {
@@ -107,9 +111,7 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
         facts.rows = want.count.then(|| count_lines(cfg)).flatten();
         return Ok(facts);
     }
-    let seeded = (matches_fields && mapper.may_match_custom_fields())
-        .then(|| cfg.location.clone())
-        .flatten();
+    let reads_first = super::columns::reads_first(cfg, &mapper);
     let preparer = if want.tally {
         let declared = CustomFieldSet::declared(mapper.declared_custom_fields());
         Some(Preparer {
@@ -125,8 +127,20 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
         None
     };
     let workbook = reader.format() == Format::Xlsx;
+    // `--changed-only` leaves out rows the store says send nothing new. A store in memory
+    // (`--sandbox`) starts empty: every row is sent.
+    let changed = match cfg.state.as_ref().filter(|s| want.tally && s.changed_only) {
+        Some(sc) => match &sc.path {
+            Some(p) => Some(Changed {
+                store: Store::open(p)?,
+                sent: SentKeys::default(),
+            }),
+            None => None,
+        },
+        None => None,
+    };
     let rows = match &preparer {
-        Some(p) => tally_rows(&mut reader, &mut facts, p, window(cfg)),
+        Some(p) => tally_rows(&mut reader, &mut facts, p, window(cfg), changed),
         // Nothing hashed: the halves can be read at once, on two cores.
         None => match (!want.fingerprint)
             .then(|| {
@@ -154,16 +168,7 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
     drop(reader);
     facts.rows = Some(rows);
     if want.tally {
-        // Reads the run makes before a location's first row: the fields the columns are
-        // matched to, and with OAuth credentials every location's (the preflight).
-        if let Some(l) = seeded {
-            facts.tallies.entry(l).or_default().custom_fields = true;
-        }
-        if cfg.api.as_ref().is_some_and(|a| a.credentials.is_some()) {
-            for t in facts.tallies.values_mut() {
-                t.custom_fields = true;
-            }
-        }
+        reads_first.count_in(&mut facts.tallies);
     }
     if want.fingerprint {
         facts.fingerprint = match (workbook, rest) {
@@ -199,9 +204,17 @@ struct Upsert {
     tags: Vec<String>,
     business: Option<String>,
     custom_fields: bool,
+    /// With `--changed-only`.
+    change: Option<RowChange>,
 }
 
-fn upsert_of(preparer: &Preparer, record: &Record) -> Option<Upsert> {
+/// `--changed-only`: the store the import will compare rows with, and the keys sent so far.
+struct Changed {
+    store: Store,
+    sent: SentKeys,
+}
+
+fn upsert_of(preparer: &Preparer, record: &Record, changed_only: bool) -> Option<Upsert> {
     match preparer.prepare(record) {
         Prepared::Valid {
             seq,
@@ -210,6 +223,7 @@ fn upsert_of(preparer: &Preparer, record: &Record) -> Option<Upsert> {
             ..
         } => Some(Upsert {
             seq,
+            change: changed_only.then(|| RowChange::of(&location, &valid)),
             location,
             custom_fields: !valid.contact.custom_fields.is_empty(),
             tags: valid.tags,
@@ -222,7 +236,13 @@ fn upsert_of(preparer: &Preparer, record: &Record) -> Option<Upsert> {
 /// Reads every record (its dates tallied here) while workers prepare the rows, as the
 /// import's preparation does (validation is the costly part, and it uses every core); the
 /// rows are tallied here in file order, as the ledger will batch them.
-fn tally_rows(reader: &mut Reader, facts: &mut Facts, preparer: &Preparer, window: Window) -> u64 {
+fn tally_rows(
+    reader: &mut Reader,
+    facts: &mut Facts,
+    preparer: &Preparer,
+    window: Window,
+    changed: Option<Changed>,
+) -> u64 {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -230,9 +250,11 @@ fn tally_rows(reader: &mut Reader, facts: &mut Facts, preparer: &Preparer, windo
     let (work_tx, work_rx) = sync_channel::<(u64, Vec<Record>)>(workers * 2);
     let work_rx = Mutex::new(work_rx);
     let (done_tx, done_rx) = channel::<(u64, Vec<Option<Upsert>>)>();
+    let changed_only = changed.is_some();
     let mut tally = InOrder {
         facts,
         window,
+        changed,
         room: TRACKED_IN_ALL,
         waiting: BTreeMap::new(),
         next: 0,
@@ -248,7 +270,10 @@ fn tally_rows(reader: &mut Reader, facts: &mut Facts, preparer: &Preparer, windo
                     .unwrap_or_else(PoisonError::into_inner)
                     .recv();
                 let Ok((idx, chunk)) = next else { return };
-                let upserts = chunk.iter().map(|r| upsert_of(preparer, r)).collect();
+                let upserts = chunk
+                    .iter()
+                    .map(|r| upsert_of(preparer, r, changed_only))
+                    .collect();
                 if done_tx.send((idx, upserts)).is_err() {
                     return;
                 }
@@ -292,6 +317,7 @@ fn tally_rows(reader: &mut Reader, facts: &mut Facts, preparer: &Preparer, windo
 struct InOrder<'a> {
     facts: &'a mut Facts,
     window: Window,
+    changed: Option<Changed>,
     room: usize,
     waiting: BTreeMap<u64, Vec<Option<Upsert>>>,
     next: u64,
@@ -303,6 +329,25 @@ impl InOrder<'_> {
         while let Some(chunk) = self.waiting.remove(&self.next) {
             self.next += 1;
             for u in chunk.into_iter().flatten() {
+                // As the import decides it; a store that cannot be read counts the row as
+                // sent (the import then stops, saying why).
+                let sent = match (&mut self.changed, &u.change) {
+                    (Some(c), Some(change)) => {
+                        let unchanged = c.sent.unchanged(&c.store, &u.location, change);
+                        let sent = !matches!(unchanged, Ok(Some(_)));
+                        if sent {
+                            c.sent.mark(change.keys());
+                        }
+                        sent
+                    }
+                    _ => true,
+                };
+                self.facts.unchanged += u64::from(!sent);
+                // An unchanged row's custom fields are still checked (reading the
+                // location's) before the import leaves it out.
+                if !sent && !u.custom_fields {
+                    continue;
+                }
                 let window = self.window;
                 let t = self
                     .facts
@@ -312,8 +357,10 @@ impl InOrder<'_> {
                         bulk: BulkTally::in_file_order(window),
                         custom_fields: false,
                     });
-                t.bulk
-                    .add_row_at(u.seq, &u.tags, u.business.as_deref(), &mut self.room);
+                if sent {
+                    t.bulk
+                        .add_row_at(u.seq, &u.tags, u.business.as_deref(), &mut self.room);
+                }
                 t.custom_fields |= u.custom_fields;
             }
         }

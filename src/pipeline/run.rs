@@ -221,6 +221,7 @@ pub async fn run(
     }
     let mut checks = FieldChecks::new(client.clone(), ev_tx.clone());
     checks.preflight = cfg.api.as_ref().is_some_and(|a| a.credentials.is_some());
+    let reads_first = super::columns::reads_first(&cfg, &mapper);
     let matched = super::columns::match_location_fields(
         &mut mapper,
         client.as_deref(),
@@ -344,6 +345,7 @@ pub async fn run(
                     p.clone(),
                     api.rate,
                     super::prepass::window(&cfg),
+                    reads_first,
                 )),
                 _ => None,
             };

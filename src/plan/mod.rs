@@ -7,7 +7,7 @@
 pub mod classify;
 pub mod listing;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -64,6 +64,30 @@ pub struct LocationTally {
     pub bulk: BulkTally,
     /// The location's custom fields are read (once) before its first row.
     pub custom_fields: bool,
+}
+
+/// The custom field reads an import makes before a location's first row whatever its rows
+/// hold; the import's pre-pass and `plan` add them with [`ReadsFirst::count_in`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadsFirst {
+    /// `--location`, whose fields are read to match columns no contact field takes.
+    pub column_match: Option<String>,
+    /// Per-location credentials: every location's fields are read, as the check that its
+    /// token works.
+    pub preflight: bool,
+}
+
+impl ReadsFirst {
+    pub fn count_in(&self, tallies: &mut BTreeMap<String, LocationTally>) {
+        if let Some(l) = &self.column_match {
+            tallies.entry(l.clone()).or_default().custom_fields = true;
+        }
+        if self.preflight {
+            for t in tallies.values_mut() {
+                t.custom_fields = true;
+            }
+        }
+    }
 }
 
 impl Estimate {
@@ -125,7 +149,7 @@ impl Estimate {
     /// The lines the summary prints.
     pub fn render(&self) -> String {
         format!(
-            "  existing contacts read: {}\n  the import would make about {} requests ({}){}; at {} per location that takes about {:.0} s{}\n",
+            "  existing contacts read: {}\n  the import would make about {} requests ({}){}; at {} per location that takes about {}{}\n",
             self.contacts_read,
             self.requests,
             self.parts(),
@@ -135,12 +159,30 @@ impl Estimate {
                 ", counting unchanged rows (the import sends them unless --changed-only)"
             },
             self.rate,
-            self.seconds_at_quota.ceil(),
+            human_duration(self.seconds_at_quota),
             match &self.busiest_location {
                 Some(l) => format!(" (location {l}: {} requests)", self.busiest_requests),
                 None => String::new(),
             }
         )
+    }
+}
+
+/// A time estimate as people say it: seconds under two minutes (where a minute either way is
+/// most of it), then minutes, then hours and minutes, each rounded to the nearest.
+pub fn human_duration(seconds: f64) -> String {
+    let s = if seconds.is_finite() {
+        seconds.max(0.0).round() as u64
+    } else {
+        0
+    };
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=3569 => format!("{} min", (s + 30) / 60),
+        _ => {
+            let m = (s + 30) / 60;
+            format!("{}h {:02}m", m / 60, m % 60)
+        }
     }
 }
 
@@ -154,7 +196,8 @@ pub struct Planner {
     window: Window,
     /// A failed listing is kept, so the location's other rows do not read it again.
     locations: HashMap<String, Result<Index, ApiError>>,
-    tally: HashMap<String, LocationTally>,
+    tally: BTreeMap<String, LocationTally>,
+    reads_first: ReadsFirst,
     /// Distinct tags, tag sets and businesses the tallies may still keep apart.
     room: usize,
     last_seq: u64,
@@ -162,14 +205,21 @@ pub struct Planner {
 }
 
 impl Planner {
-    pub fn new(client: Arc<Client>, options: PlanOptions, rate: RateLimit, window: Window) -> Self {
+    pub fn new(
+        client: Arc<Client>,
+        options: PlanOptions,
+        rate: RateLimit,
+        window: Window,
+        reads_first: ReadsFirst,
+    ) -> Self {
         Planner {
             client,
             options,
             rate,
             window,
             locations: HashMap::new(),
-            tally: HashMap::new(),
+            tally: BTreeMap::new(),
+            reads_first,
             room: TRACKED_IN_ALL,
             last_seq: 0,
             contacts_read: 0,
@@ -207,7 +257,10 @@ impl Planner {
             RowStatus::Create | RowStatus::Update | RowStatus::Conflict => true,
             _ => false,
         };
-        if sent {
+        // The import checks a row's custom fields (reading the location's) before it
+        // decides whether the row is unchanged.
+        let fields = !valid.contact.custom_fields.is_empty();
+        if sent || fields {
             let window = self.window;
             let t = self
                 .tally
@@ -216,9 +269,11 @@ impl Planner {
                     bulk: BulkTally::in_file_order(window),
                     custom_fields: false,
                 });
-            let (tags, business) = (&valid.tags, valid.business_id.as_deref());
-            t.bulk.add_row_at(seq, tags, business, &mut self.room);
-            t.custom_fields |= !valid.contact.custom_fields.is_empty();
+            if sent {
+                let (tags, business) = (&valid.tags, valid.business_id.as_deref());
+                t.bulk.add_row_at(seq, tags, business, &mut self.room);
+            }
+            t.custom_fields |= fields;
         }
         Ok(v)
     }
@@ -228,6 +283,7 @@ impl Planner {
         for t in tally.values_mut() {
             t.bulk.end_of_input(self.last_seq);
         }
+        self.reads_first.count_in(&mut tally);
         let batch = self.window.tag_batch as usize;
         Estimate {
             contacts_read: self.contacts_read,
@@ -240,6 +296,23 @@ impl Planner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_rounded_to_the_nearest_and_said_in_seconds_under_two_minutes() {
+        let said: Vec<String> = [
+            0.4, 4.0, 59.6, 95.0, 119.4, 119.6, 130.0, 149.0, 151.0, 3569.0, 3570.0, 3929.0, 7199.0,
+        ]
+        .into_iter()
+        .map(human_duration)
+        .collect();
+        assert_eq!(
+            said,
+            [
+                "0 s", "4 s", "60 s", "95 s", "119 s", "2 min", "2 min", "2 min", "3 min",
+                "59 min", "1h 00m", "1h 05m", "2h 00m"
+            ]
+        );
+    }
 
     #[test]
     fn estimate_counts_batches_per_tag_set_and_business() {
@@ -260,7 +333,13 @@ mod tests {
             tag_batch: 100,
             business_batch: 50,
         };
-        let mut p = Planner::new(client, PlanOptions::default(), rate, window);
+        let mut p = Planner::new(
+            client,
+            PlanOptions::default(),
+            rate,
+            window,
+            ReadsFirst::default(),
+        );
         let mut t = LocationTally::default();
         for i in 0..250 {
             let tags: Vec<String> = if i < 150 {
