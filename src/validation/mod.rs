@@ -605,6 +605,14 @@ impl Validator {
             Ok(p) if p.e164.starts_with("+1") && matches!(p.e164.as_bytes().get(2), Some(b'0' | b'1')) => {
                 Err(format!("not a valid phone number (no North American area code starts with {}; {})", &p.e164[2..3], whence()))
             }
+            // A number the metadata does not know must at least read back as itself, or the
+            // contact would hold a number no parser gives again (`+550000000001` lost two
+            // digits to Brazil's carrier-code rule and became `+5500000001`).
+            Ok(p) if self.opts.phone_check == PhoneCheck::Possible
+                && read_phone(&p.e164, region).map(|again| again.e164).as_deref() != Ok(p.e164.as_str()) =>
+            {
+                Err(format!("not a valid phone number (read as {}, which does not read back as itself; {})", p.e164, whence()))
+            }
             Ok(p) if self.opts.phone_check == PhoneCheck::Possible => {
                 let note = format!("{shown:?} sent as {}, but the bundled phone metadata does not know that range (new or fictional); check it", p.e164);
                 Ok((p.e164, Some(note), extension()))

@@ -798,6 +798,22 @@ fn a_north_american_number_whose_area_code_starts_with_0_or_1_is_never_sent() {
 }
 
 #[test]
+fn a_number_that_would_not_read_back_as_itself_is_not_sent() {
+    // Found by proptest: Brazil's carrier-code rule took two digits, and +5500000001 is no
+    // number at all.
+    let r = valid(v().validate(row(vec![
+        text(Field::Email, "Email", "a@x.com"),
+        text(Field::Phone, "Phone", "+550000000001"),
+    ])));
+    assert_eq!(r.contact.phone, None);
+    assert!(
+        r.warnings[0].contains("does not read back as itself"),
+        "{:?}",
+        r.warnings
+    );
+}
+
+#[test]
 fn phones_as_real_exports_write_them() {
     let phone = |cell: &str| {
         let r = valid(v().validate(row(vec![
