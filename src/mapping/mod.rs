@@ -828,7 +828,8 @@ pub fn detect_target(header: &str) -> Option<Target> {
         "donotcall" => Field::DndCall,
         "smsoptout" | "textoptout" => Field::DndSms,
         "subaccountid" => Field::LocationId,
-        "ownerid" | "owner" => Field::AssignedTo,
+        // Not "Owner"/"Owner Id": an old CRM's owner (a name, its own user id) is never a
+        // HighLevel user id, and assignedTo takes nothing else.
         "town" => Field::City,
         _ => return None,
     };

@@ -96,11 +96,14 @@ fn header_auto_detection_table() {
         ("Business Id", BusinessId),
         ("Gender", Gender),
         ("Assigned To", AssignedTo),
-        ("Owner Id", AssignedTo),
         ("City", City),
     ];
     for (h, f) in cases {
         assert_eq!(detect_target(h), Some(Target::Field(*f)), "{h}");
+    }
+    // An old CRM's owner is no HighLevel user: named as not imported, never sent as one.
+    for h in ["Owner", "Owner Id", "OwnerID", "Contact owner"] {
+        assert_eq!(detect_target(h), None, "{h}");
     }
     assert_eq!(
         detect_target("contact.lifetime_value"),
