@@ -44,7 +44,7 @@ macro_rules! applied_upsert {
 
 /// 2 added what `undo` needs (see `undo_log.rs`), 3 the tags a row already got
 /// (`rows.tags_done`), 4 `applied_log` (an older ghl-import would not fold it, then fold its
-/// stale entries over newer ones); older files are migrated on open.
+/// stale entries over newer ones) and `rows` in write order; older files are migrated on open.
 const SCHEMA_VERSION: i64 = 4;
 
 #[derive(Debug, thiserror::Error)]
@@ -323,6 +323,7 @@ impl Store {
                 );
                 CREATE INDEX IF NOT EXISTS runs_identity
                     ON runs (input_fingerprint, mapping_fingerprint, location, base_url);
+                -- version 1's layout, migrated below like an old file's (rows_in_write_order)
                 CREATE TABLE IF NOT EXISTS rows (
                     run_id INTEGER NOT NULL,
                     seq INTEGER NOT NULL,
@@ -366,6 +367,9 @@ impl Store {
             if version < 3 {
                 // \x1f-joined; NULL: none recorded (the step is all or nothing so far).
                 c.execute_batch("ALTER TABLE rows ADD COLUMN tags_done TEXT")?;
+            }
+            if version < 4 {
+                rows_in_write_order(c)?;
             }
             c.pragma_update(None, "user_version", SCHEMA_VERSION)
         })?;
@@ -868,6 +872,47 @@ fn log_sql_for(n: usize) -> String {
         "INSERT INTO applied_log (op, location_id, key, contact_id, value, updated_at) VALUES {}",
         values.join(", ")
     )
+}
+
+/// Version 4 stores `rows` in the order they are written, found by (run, seq) through an
+/// index: rows finish far out of input order (1,000 locations at once), and a table ordered
+/// by seq took a page of its own for nearly every row a commit wrote. Its index entries are
+/// small, so many share a page.
+fn rows_in_write_order(c: &Connection) -> rusqlite::Result<()> {
+    const COLUMNS: &str = "run_id, seq, row, status, contact_id, location_id, email, phone,
+        tags_status, business_status, errors, warnings, keys, payload_hash, tags_hash, business,
+        business_before, tags_added, after_hash, sent_fields, tags_done";
+    c.execute_batch(&format!(
+        "BEGIN;
+         CREATE TABLE rows_v4 (
+             run_id INTEGER NOT NULL,
+             seq INTEGER NOT NULL,
+             row INTEGER NOT NULL,
+             status TEXT NOT NULL,
+             contact_id TEXT,
+             location_id TEXT,
+             email TEXT,
+             phone TEXT,
+             tags_status TEXT NOT NULL DEFAULT '',
+             business_status TEXT NOT NULL DEFAULT '',
+             errors TEXT NOT NULL DEFAULT '[]',
+             warnings TEXT NOT NULL DEFAULT '[]',
+             keys TEXT,
+             payload_hash TEXT,
+             tags_hash TEXT,
+             business TEXT,
+             business_before TEXT,
+             tags_added TEXT,
+             after_hash TEXT,
+             sent_fields TEXT,
+             tags_done TEXT,
+             UNIQUE (run_id, seq)
+         );
+         INSERT INTO rows_v4 ({COLUMNS}) SELECT {COLUMNS} FROM rows ORDER BY run_id, seq;
+         DROP TABLE rows;
+         ALTER TABLE rows_v4 RENAME TO rows;
+         COMMIT;"
+    ))
 }
 
 fn now() -> String {
