@@ -7,6 +7,9 @@
 //!   tags already added while others are owed (`tags_done`, when a row's tags span calls).
 //! - `applied`: per location and contact key (`e:<email>` / `p:<phone>`), hashes of the last
 //!   payload, tag set and business that HighLevel accepted.
+//! - `applied_log`: what a run learned for `applied`, appended as it goes and folded into
+//!   `applied` when a run begins and ends. `applied` is keyed by contact: writing it per row
+//!   dirtied two random pages a row, the store's largest cost; the log's appends share pages.
 //!
 //! Writes go into one open transaction that the pipeline commits before it reports the rows
 //! they concern, so a row the report calls done is in the store (WAL, `synchronous=FULL`).
@@ -22,9 +25,27 @@ use super::undo_log::UndoFacts;
 use crate::contact::ValidRow;
 use crate::event::{RowOutcome, RowStatus, StepStatus};
 
+/// Folds logged upserts into `applied`, from `$source` (location, key, contact id, payload
+/// hash, time): a new contact for the key forgets the old one's tags and business.
+macro_rules! applied_upsert {
+    ($source:literal) => {
+        concat!(
+            "INSERT INTO applied (location_id, key, contact_id, payload_hash, updated_at) ",
+            $source,
+            " ON CONFLICT (location_id, key) DO UPDATE SET contact_id = excluded.contact_id,
+                 payload_hash = excluded.payload_hash, updated_at = excluded.updated_at,
+                 tags_hash = CASE WHEN applied.contact_id = excluded.contact_id
+                                  THEN applied.tags_hash END,
+                 business = CASE WHEN applied.contact_id = excluded.contact_id
+                                 THEN applied.business END"
+        )
+    };
+}
+
 /// 2 added what `undo` needs (see `undo_log.rs`), 3 the tags a row already got
-/// (`rows.tags_done`); older files are migrated on open.
-const SCHEMA_VERSION: i64 = 3;
+/// (`rows.tags_done`), 4 `applied_log` (an older ghl-import would not fold it, then fold its
+/// stale entries over newer ones) and `rows` in write order; older files are migrated on open.
+const SCHEMA_VERSION: i64 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -302,6 +323,7 @@ impl Store {
                 );
                 CREATE INDEX IF NOT EXISTS runs_identity
                     ON runs (input_fingerprint, mapping_fingerprint, location, base_url);
+                -- version 1's layout, migrated below like an old file's (rows_in_write_order)
                 CREATE TABLE IF NOT EXISTS rows (
                     run_id INTEGER NOT NULL,
                     seq INTEGER NOT NULL,
@@ -330,12 +352,24 @@ impl Store {
                     business TEXT,
                     updated_at TEXT NOT NULL,
                     PRIMARY KEY (location_id, key)
-                ) WITHOUT ROWID;",
+                ) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS applied_log (
+                    id INTEGER PRIMARY KEY,
+                    op TEXT NOT NULL,             -- upsert | tags | business
+                    location_id TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    contact_id TEXT NOT NULL,
+                    value TEXT,                   -- payload hash, tag set hash or business
+                    updated_at TEXT NOT NULL
+                );",
             )?;
             super::undo_log::migrate(c, version)?;
             if version < 3 {
                 // \x1f-joined; NULL: none recorded (the step is all or nothing so far).
                 c.execute_batch("ALTER TABLE rows ADD COLUMN tags_done TEXT")?;
+            }
+            if version < 4 {
+                rows_in_write_order(c)?;
             }
             c.pragma_update(None, "user_version", SCHEMA_VERSION)
         })?;
@@ -363,6 +397,8 @@ impl Store {
         id: &RunIdentity,
         restart: bool,
     ) -> Result<Option<Resumed>, StateError> {
+        // What an earlier run (perhaps killed) logged is in `applied` before any lookup.
+        self.fold_applied()?;
         let now = now();
         let pid = i64::from(std::process::id());
         // (id, state, pid, started_at, total_rows)
@@ -468,6 +504,7 @@ impl Store {
     /// runs' of the same file and location, so the store does not grow with every night.
     pub fn finish_run(&mut self, complete: bool) -> Result<(), StateError> {
         self.commit()?;
+        self.fold_applied()?;
         let (run, now) = (self.run_id, now());
         let state = if complete { "done" } else { "stopped" };
         self.sql(|c| {
@@ -525,7 +562,8 @@ impl Store {
         })
     }
 
-    /// What was last applied to the contact with this key in this location.
+    /// What was last applied to the contact with this key in this location, as of the last
+    /// fold (the start of this run): a run looks up only keys it has not sent itself.
     pub fn applied(&self, location: &str, key: &str) -> Result<Option<Applied>, StateError> {
         self.sql(|c| {
             c.prepare_cached(
@@ -580,10 +618,11 @@ impl Store {
             return Ok(());
         }
         let now = now();
-        let sql = applied_sql(keys.len());
+        let sql = log_sql(keys.len());
         self.sql(|c| {
             let mut st = c.prepare_cached(&sql)?;
-            let mut values: Vec<&dyn rusqlite::ToSql> = vec![loc, id, &hashes.payload, &now];
+            let mut values: Vec<&dyn rusqlite::ToSql> =
+                vec![&"upsert", loc, id, &hashes.payload, &now];
             values.extend(keys.iter().map(|k| k as &dyn rusqlite::ToSql));
             st.execute(values.as_slice())?;
             Ok(())
@@ -704,8 +743,8 @@ impl Store {
         if status != StepStatus::Done {
             return Ok(());
         }
-        let (value_column, target) = match step {
-            Step::Tags => ("tags_hash", "tags_hash"),
+        let (value_column, op) = match step {
+            Step::Tags => ("tags_hash", "tags"),
             Step::Business => ("business", "business"),
         };
         // (location, contact id, keys, the applied value)
@@ -728,17 +767,82 @@ impl Store {
         let Some((Some(loc), Some(id), Some(keys), value)) = found else {
             return Ok(());
         };
-        let sql = format!(
-            "UPDATE applied SET {target} = ?4 WHERE location_id = ?1 AND key = ?2 AND contact_id = ?3"
-        );
+        let now = now();
         self.sql(|c| {
-            let mut st = c.prepare_cached(&sql)?;
+            let mut st = c.prepare_cached(&log_sql(1))?;
             for key in keys.split('\u{1f}').filter(|k| !k.is_empty()) {
-                st.execute(params![loc, key, id, value])?;
+                st.execute(params![op, loc, id, value, now, key])?;
             }
             Ok(())
         })
     }
+
+    /// Applies the logged entries to `applied`, in their order for each key, and drops them.
+    /// Sorted by key, each page of `applied` is written once per fold.
+    pub(crate) fn fold_applied(&mut self) -> Result<(), StateError> {
+        self.commit()?;
+        let empty = |c: &Connection| {
+            c.query_row("SELECT NOT EXISTS (SELECT 1 FROM applied_log)", [], |r| {
+                r.get::<_, bool>(0)
+            })
+        };
+        if self.sql(empty)? {
+            return Ok(());
+        }
+        self.sql(|c| {
+            // The write lock first: no entry is added between the fold and the delete.
+            let tx =
+                rusqlite::Transaction::new_unchecked(c, rusqlite::TransactionBehavior::Immediate)?;
+            let steps: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM applied_log WHERE op <> 'upsert')",
+                [],
+                |r| r.get(0),
+            )?;
+            if steps {
+                fold_one_by_one(&tx)?;
+            } else {
+                // Upserts only (a run without tags or business): one statement, no row
+                // crossing into Rust.
+                tx.execute(
+                    applied_upsert!(
+                        "SELECT location_id, key, contact_id, value, updated_at FROM applied_log
+                         WHERE true ORDER BY location_id, key, id"
+                    ),
+                    [],
+                )?;
+            }
+            tx.execute("DELETE FROM applied_log", [])?;
+            tx.commit()
+        })
+    }
+}
+
+/// Folds a log with bulk steps in it, entry by entry in their order for each key.
+fn fold_one_by_one(tx: &Connection) -> rusqlite::Result<()> {
+    let mut read = tx.prepare(
+        "SELECT op, location_id, key, contact_id, value, updated_at
+         FROM applied_log ORDER BY location_id, key, id",
+    )?;
+    let mut upsert = tx.prepare(applied_upsert!("VALUES (?1, ?5, ?2, ?3, ?4)"))?;
+    let step = |column: &str| {
+        format!(
+            "UPDATE applied SET {column} = ?4
+             WHERE location_id = ?1 AND key = ?2 AND contact_id = ?3"
+        )
+    };
+    let mut tags = tx.prepare(&step("tags_hash"))?;
+    let mut business = tx.prepare(&step("business"))?;
+    let mut rows = read.query([])?;
+    while let Some(r) = rows.next()? {
+        let col = |i| r.get_ref(i).map(rusqlite::types::ToSqlOutput::Borrowed);
+        let (loc, key, id, value, at) = (col(1)?, col(2)?, col(3)?, col(4)?, col(5)?);
+        match r.get_ref(0)?.as_str()? {
+            "upsert" => upsert.execute(params![loc, id, value, at, key])?,
+            "tags" => tags.execute(params![loc, key, id, value])?,
+            _ => business.execute(params![loc, key, id, value])?,
+        };
+    }
+    Ok(())
 }
 
 impl Drop for Store {
@@ -747,35 +851,68 @@ impl Drop for Store {
     }
 }
 
-/// The `applied` upsert for a row with `n` contact keys: one statement for all of them
-/// (?1 location, ?2 contact id, ?3 payload hash, ?4 time, then the keys). A row has an
-/// email, a phone or both: those two texts are made once, not per row.
-fn applied_sql(n: usize) -> std::borrow::Cow<'static, str> {
+/// The log entries for `n` contact keys: one statement for all of them (?1 op, ?2 location,
+/// ?3 contact id, ?4 value, ?5 time, then the keys). Made once for one or two keys.
+fn log_sql(n: usize) -> std::borrow::Cow<'static, str> {
     static ONE_OR_TWO: [std::sync::LazyLock<String>; 2] = [
-        std::sync::LazyLock::new(|| applied_sql_for(1)),
-        std::sync::LazyLock::new(|| applied_sql_for(2)),
+        std::sync::LazyLock::new(|| log_sql_for(1)),
+        std::sync::LazyLock::new(|| log_sql_for(2)),
     ];
     match n {
         1 | 2 => std::borrow::Cow::Borrowed(ONE_OR_TWO[n - 1].as_str()),
-        _ => std::borrow::Cow::Owned(applied_sql_for(n)),
+        _ => std::borrow::Cow::Owned(log_sql_for(n)),
     }
 }
 
-fn applied_sql_for(n: usize) -> String {
+fn log_sql_for(n: usize) -> String {
     let values: Vec<String> = (0..n)
-        .map(|i| format!("(?1, ?{}, ?2, ?3, ?4)", i + 5))
+        .map(|i| format!("(?1, ?2, ?{}, ?3, ?4, ?5)", i + 6))
         .collect();
     format!(
-        "INSERT INTO applied (location_id, key, contact_id, payload_hash, updated_at)
-         VALUES {}
-         ON CONFLICT (location_id, key) DO UPDATE SET contact_id = excluded.contact_id,
-             payload_hash = excluded.payload_hash, updated_at = excluded.updated_at,
-             tags_hash = CASE WHEN applied.contact_id = excluded.contact_id
-                              THEN applied.tags_hash END,
-             business = CASE WHEN applied.contact_id = excluded.contact_id
-                             THEN applied.business END",
+        "INSERT INTO applied_log (op, location_id, key, contact_id, value, updated_at) VALUES {}",
         values.join(", ")
     )
+}
+
+/// Version 4 stores `rows` in the order they are written, found by (run, seq) through an
+/// index: rows finish far out of input order (1,000 locations at once), and a table ordered
+/// by seq took a page of its own for nearly every row a commit wrote. Its index entries are
+/// small, so many share a page.
+fn rows_in_write_order(c: &Connection) -> rusqlite::Result<()> {
+    const COLUMNS: &str = "run_id, seq, row, status, contact_id, location_id, email, phone,
+        tags_status, business_status, errors, warnings, keys, payload_hash, tags_hash, business,
+        business_before, tags_added, after_hash, sent_fields, tags_done";
+    c.execute_batch(&format!(
+        "BEGIN;
+         CREATE TABLE rows_v4 (
+             run_id INTEGER NOT NULL,
+             seq INTEGER NOT NULL,
+             row INTEGER NOT NULL,
+             status TEXT NOT NULL,
+             contact_id TEXT,
+             location_id TEXT,
+             email TEXT,
+             phone TEXT,
+             tags_status TEXT NOT NULL DEFAULT '',
+             business_status TEXT NOT NULL DEFAULT '',
+             errors TEXT NOT NULL DEFAULT '[]',
+             warnings TEXT NOT NULL DEFAULT '[]',
+             keys TEXT,
+             payload_hash TEXT,
+             tags_hash TEXT,
+             business TEXT,
+             business_before TEXT,
+             tags_added TEXT,
+             after_hash TEXT,
+             sent_fields TEXT,
+             tags_done TEXT,
+             UNIQUE (run_id, seq)
+         );
+         INSERT INTO rows_v4 ({COLUMNS}) SELECT {COLUMNS} FROM rows ORDER BY run_id, seq;
+         DROP TABLE rows;
+         ALTER TABLE rows_v4 RENAME TO rows;
+         COMMIT;"
+    ))
 }
 
 fn now() -> String {
@@ -913,6 +1050,7 @@ mod tests {
         assert_eq!(rows[1].business_before, None);
         assert_eq!(rows[1].after_hash, None);
         assert!(rows[1].sent_fields.is_empty());
+        s.fold_applied().unwrap();
         assert_eq!(
             s.applied("L", "e:y@e.com").unwrap().unwrap().contact_id,
             "C2"
@@ -931,6 +1069,9 @@ mod tests {
             None,
         )
         .unwrap();
+        // Logged, in `applied` once folded (at the start and end of a run).
+        assert_eq!(s.applied("L", "p:+14155552671").unwrap(), None);
+        s.fold_applied().unwrap();
         let a = s.applied("L", "p:+14155552671").unwrap().unwrap();
         assert_eq!(
             (a.contact_id.as_str(), a.payload.as_str(), a.tags.clone()),
@@ -939,6 +1080,7 @@ mod tests {
         // Tags count as applied only once the bulk call says so.
         assert!(!hashes("p1", Some("t1")).unchanged_from(&a));
         s.record_step(0, Step::Tags, StepStatus::Done).unwrap();
+        s.fold_applied().unwrap();
         let a = s.applied("L", "e:x@e.com").unwrap().unwrap();
         assert!(hashes("p1", Some("t1")).unchanged_from(&a));
         assert!(
@@ -955,6 +1097,7 @@ mod tests {
             None,
         )
         .unwrap();
+        s.fold_applied().unwrap();
         assert_eq!(s.applied("L", "e:x@e.com").unwrap().unwrap().tags, a.tags);
         s.record_upserted(
             &upserted(2, "x@e.com", "C9"),
@@ -963,8 +1106,77 @@ mod tests {
             None,
         )
         .unwrap();
+        s.fold_applied().unwrap();
         assert_eq!(s.applied("L", "e:x@e.com").unwrap().unwrap().tags, None);
         assert_eq!(s.applied("OTHER", "e:x@e.com").unwrap(), None);
+    }
+
+    #[test]
+    fn a_killed_runs_log_is_folded_in_order_when_the_next_run_begins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let mut s = Store::open(&path).unwrap();
+        s.begin_run(&identity("a"), false).unwrap();
+        let x = vec!["e:x@e.com".to_owned(), "p:+14155552671".to_owned()];
+        let y = vec!["e:y@e.com".to_owned()];
+        // The same key several times in one log: each entry counts, in the order logged.
+        s.record_upserted(
+            &upserted(0, "x@e.com", "C1"),
+            &x,
+            &hashes("p1", Some("t1")),
+            None,
+        )
+        .unwrap();
+        s.record_upserted(
+            &upserted(1, "y@e.com", "C2"),
+            &y,
+            &hashes("q1", Some("t2")),
+            None,
+        )
+        .unwrap();
+        s.record_step(0, Step::Tags, StepStatus::Done).unwrap();
+        s.record_step(1, Step::Tags, StepStatus::Done).unwrap();
+        s.record_upserted(&upserted(2, "x@e.com", "C1"), &x, &hashes("p2", None), None)
+            .unwrap();
+        s.record_upserted(&upserted(3, "y@e.com", "C3"), &y, &hashes("q2", None), None)
+            .unwrap();
+        s.commit().unwrap();
+        drop(s); // as if killed: nothing folded
+
+        let mut s = Store::open(&path).unwrap();
+        assert_eq!(s.applied("L", "e:x@e.com").unwrap(), None);
+        s.begin_run(&identity("b"), false).unwrap();
+        let x1 = s.applied("L", "e:x@e.com").unwrap().unwrap();
+        assert_eq!(x1, s.applied("L", "p:+14155552671").unwrap().unwrap());
+        assert_eq!((x1.contact_id.as_str(), x1.payload.as_str()), ("C1", "p2"));
+        assert_eq!(x1.tags.as_deref(), Some("t1"));
+        // Another contact took the key: the first one's tags are forgotten.
+        let y1 = s.applied("L", "e:y@e.com").unwrap().unwrap();
+        assert_eq!((y1.contact_id.as_str(), y1.payload.as_str()), ("C3", "q2"));
+        assert_eq!(y1.tags, None);
+        let logged: i64 = s
+            .conn
+            .query_row("SELECT count(*) FROM applied_log", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(logged, 0, "folded entries are dropped");
+        // A finished run folds its own log.
+        s.record_upserted(
+            &upserted(0, "z@e.com", "C4"),
+            &["e:z@e.com".into()],
+            &hashes("r", None),
+            None,
+        )
+        .unwrap();
+        s.record_upserted(
+            &upserted(1, "z@e.com", "C4"),
+            &["e:z@e.com".into()],
+            &hashes("r2", None),
+            None,
+        )
+        .unwrap();
+        s.finish_run(true).unwrap();
+        let z = s.applied("L", "e:z@e.com").unwrap().unwrap();
+        assert_eq!((z.contact_id.as_str(), z.payload.as_str()), ("C4", "r2"));
     }
 
     #[test]
