@@ -131,10 +131,15 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
     // (`--sandbox`) starts empty: every row is sent.
     let changed = match cfg.state.as_ref().filter(|s| want.tally && s.changed_only) {
         Some(sc) => match &sc.path {
-            Some(p) => Some(Changed {
-                store: Store::open(p)?,
-                sent: SentKeys::default(),
-            }),
+            Some(p) => {
+                let mut store = Store::open(p)?;
+                // A killed run's logged upserts count, as they will when the import begins.
+                store.fold_applied()?;
+                Some(Changed {
+                    store,
+                    sent: SentKeys::default(),
+                })
+            }
             None => None,
         },
         None => None,
