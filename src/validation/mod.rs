@@ -126,9 +126,15 @@ pub fn left_out(column: Option<&str>, value: &str, why: &str) -> RowError {
 
 /// The column a warning made by [`left_out`] names, for counting them.
 pub fn left_out_column(warning: &str) -> Option<&str> {
+    // Read for every warning of every row: the searches are made once, not per call.
+    static LEFT_OUT: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(" left out: "));
     let rest = warning.strip_prefix("column '")?;
-    let (column, message) = rest.split_once("': ")?;
-    message.contains(" left out: ").then_some(column)
+    let b = rest.as_bytes();
+    // The first `': `, as `split_once` finds it.
+    let at = memchr::memchr_iter(b'\'', b).find(|&i| b[i + 1..].starts_with(b": "))?;
+    let (column, message) = (&rest[..at], &b[at + 3..]);
+    LEFT_OUT.find(message).is_some().then_some(column)
 }
 
 /// Problems found in a row: those that make it invalid, cells left out, and notes on values
