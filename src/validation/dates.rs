@@ -300,11 +300,14 @@ fn reading_of(a: u32, b: u32) -> Reading {
 /// For column inference: how a cell's `NN/NN/YYYY` date reads (anything else is `Other`).
 pub fn reading(t: &str) -> Reading {
     let d = date_part(t);
-    let Some(sep) = d.chars().find(|c| matches!(c, '-' | '/' | '.' | '_')) else {
+    // By bytes (the separators are ASCII): the pre-pass reads every date cell of the file.
+    let d = d.as_bytes();
+    let Some(&sep) = d.iter().find(|c| matches!(c, b'-' | b'/' | b'.' | b'_')) else {
         return Reading::Other;
     };
-    let mut parts = d.split(sep);
-    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    let mut parts = d.split(|&c| c == sep);
+    let digits = |p: &[u8]| !p.is_empty() && p.iter().all(u8::is_ascii_digit);
+    let num = |p: &[u8]| p.iter().fold(0, |n, c| n * 10 + u32::from(c - b'0'));
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
         (Some(a), Some(b), Some(y), None)
             if a.len() <= 2
@@ -314,7 +317,7 @@ pub fn reading(t: &str) -> Reading {
                 && digits(b)
                 && digits(y) =>
         {
-            reading_of(a.parse().unwrap_or(0), b.parse().unwrap_or(0))
+            reading_of(num(a), num(b))
         }
         _ => Reading::Other,
     }
@@ -575,5 +578,56 @@ mod tests {
         assert_eq!(reading("04/04/1990"), Reading::Other);
         assert_eq!(reading("1990-04-03"), Reading::Other);
         assert_eq!(reading("3 Apr 1990"), Reading::Other);
+    }
+
+    /// `reading` by bytes answers as it did splitting the text by its separator char.
+    #[test]
+    fn reading_agrees_with_splitting_by_char() {
+        fn by_chars(t: &str) -> Reading {
+            let d = date_part(t);
+            let Some(sep) = d.chars().find(|c| matches!(c, '-' | '/' | '.' | '_')) else {
+                return Reading::Other;
+            };
+            let mut parts = d.split(sep);
+            let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+            match (parts.next(), parts.next(), parts.next(), parts.next()) {
+                (Some(a), Some(b), Some(y), None)
+                    if a.len() <= 2
+                        && b.len() <= 2
+                        && matches!(y.len(), 2 | 4)
+                        && digits(a)
+                        && digits(b)
+                        && digits(y) =>
+                {
+                    reading_of(a.parse().unwrap_or(0), b.parse().unwrap_or(0))
+                }
+                _ => Reading::Other,
+            }
+        }
+        let pieces = [
+            "1", "3", "12", "31", "1990", "/", "-", ".", "_", " ", "10:00", "é", "0",
+        ];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut dated = 0;
+        for _ in 0..50_000 {
+            let r = next();
+            let mut pick = || pieces[(next() % pieces.len() as u64) as usize];
+            // Half of them shaped like a date: piece, separator, piece, separator, piece.
+            let t: String = if r % 2 == 0 {
+                let sep = ["/", "-", ".", "_"][(r >> 8) as usize % 4];
+                [pick(), sep, pick(), sep, pick()].concat()
+            } else {
+                (0..r % 7).map(|_| pick()).collect()
+            };
+            assert_eq!(reading(&t), by_chars(&t), "{t:?}");
+            dated += usize::from(by_chars(&t) != Reading::Other);
+        }
+        assert!(dated > 100, "{dated}");
     }
 }
