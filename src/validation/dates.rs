@@ -187,13 +187,7 @@ fn general(
 
 /// `31140` → 1985-04-03 (Excel's day count from 1899-12-30; `31140.5` has a time).
 fn excel_serial(t: &str) -> Result<Option<NaiveDate>, String> {
-    let int = t.split_once('.').map_or(t, |(i, f)| {
-        if f.bytes().all(|b| b.is_ascii_digit()) {
-            i
-        } else {
-            t
-        }
-    });
+    let int = serial_int(t);
     if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(None);
     }
@@ -216,6 +210,26 @@ fn excel_serial(t: &str) -> Result<Option<NaiveDate>, String> {
     // Serial 61 is 1 March 1900: counted from 30 December 1899 past Excel's phantom leap day.
     let epoch = NaiveDate::from_ymd_opt(1899, 12, 30);
     Ok(epoch.and_then(|e| e.checked_add_signed(chrono::Duration::days(n))))
+}
+
+/// The part of a would-be serial before a `.` and digits (`31140.5`), else the whole cell.
+fn serial_int(t: &str) -> &str {
+    match t.bytes().position(|b| b == b'.') {
+        Some(dot) if t.as_bytes()[dot + 1..].iter().all(u8::is_ascii_digit) => &t[..dot],
+        _ => t,
+    }
+}
+
+/// The three parts of `a/b/c` (the first of `-/._` is the separator, twice, no more): cut
+/// at the separator's places, found by bytes (it is ASCII), with no char searcher.
+fn three_parts(t: &str) -> Option<[&str; 3]> {
+    let b = t.as_bytes();
+    let sep = *b.iter().find(|c| matches!(c, b'-' | b'/' | b'.' | b'_'))?;
+    let mut at = (0..b.len()).filter(|&i| b[i] == sep);
+    let (Some(i), Some(j), None) = (at.next(), at.next(), at.next()) else {
+        return None;
+    };
+    Some([&t[..i], &t[i + 1..j], &t[j + 1..]])
 }
 
 fn year_of(s: &str, birth: bool, today: NaiveDate) -> Option<i32> {
@@ -243,17 +257,7 @@ fn numeric(
     birth: bool,
     today: NaiveDate,
 ) -> Result<NaiveDate, String> {
-    let sep = t
-        .chars()
-        .find(|c| matches!(c, '-' | '/' | '.' | '_'))
-        .ok_or(HINT)?;
-    let mut split = t.split(sep);
-    let (Some(p0), Some(p1), Some(p2), None) =
-        (split.next(), split.next(), split.next(), split.next())
-    else {
-        return Err(HINT.into());
-    };
-    let parts = [p0, p1, p2];
+    let parts = three_parts(t).ok_or(HINT)?;
     if parts
         .iter()
         .any(|p| p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()))
@@ -578,6 +582,46 @@ mod tests {
         assert_eq!(reading("04/04/1990"), Reading::Other);
         assert_eq!(reading("1990-04-03"), Reading::Other);
         assert_eq!(reading("3 Apr 1990"), Reading::Other);
+    }
+
+    /// `three_parts` and `serial_int` cut by bytes as `split` and `split_once` did.
+    #[test]
+    fn date_parts_agree_with_splitting_by_char() {
+        fn by_chars(t: &str) -> Option<[&str; 3]> {
+            let sep = t.chars().find(|c| matches!(c, '-' | '/' | '.' | '_'))?;
+            let mut split = t.split(sep);
+            match (split.next(), split.next(), split.next(), split.next()) {
+                (Some(p0), Some(p1), Some(p2), None) => Some([p0, p1, p2]),
+                _ => None,
+            }
+        }
+        fn serial_by_chars(t: &str) -> &str {
+            t.split_once('.').map_or(t, |(i, f)| {
+                if f.bytes().all(|b| b.is_ascii_digit()) {
+                    i
+                } else {
+                    t
+                }
+            })
+        }
+        let pieces = ["1", "12", "1990", "/", "-", ".", "_", "é", " ", "44000"];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut three = 0;
+        for _ in 0..50_000 {
+            let t: String = (0..next() % 8)
+                .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                .collect();
+            assert_eq!(three_parts(&t), by_chars(&t), "{t:?}");
+            assert_eq!(serial_int(&t), serial_by_chars(&t), "{t:?}");
+            three += usize::from(by_chars(&t).is_some());
+        }
+        assert!(three > 1_000, "{three}");
     }
 
     /// `reading` by bytes answers as it did splitting the text by its separator char.
