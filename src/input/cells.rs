@@ -79,6 +79,11 @@ impl CellRow {
         self.len
     }
 
+    /// Bytes held for the cells' text, used or not.
+    pub fn capacity(&self) -> usize {
+        self.text.capacity()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

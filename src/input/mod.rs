@@ -289,14 +289,50 @@ impl Reader {
         &self.name
     }
 
+    /// Reads the next record into `slot`, reusing its buffers: a CSV record's cells are read
+    /// into the cells it held (no allocation per record when the caller hands records back).
+    /// `false` at the end, when `slot` holds no record any more (drop it).
+    pub fn next_into(&mut self, slot: &mut Record) -> bool {
+        if self.done {
+            return false;
+        }
+        let empty = RecordValues::Unreadable {
+            column: None,
+            message: String::new(),
+        };
+        let cells = match std::mem::replace(&mut slot.values, empty) {
+            RecordValues::Cells(c) => c,
+            _ => CellRow::default(),
+        };
+        match self.next_values_into(cells) {
+            Some((row, values)) => {
+                *slot = Record {
+                    seq: self.seq,
+                    row,
+                    values,
+                };
+                self.seq += 1;
+                true
+            }
+            None => {
+                self.done = true;
+                false
+            }
+        }
+    }
+
     fn next_values(&mut self) -> Option<(u64, RecordValues)> {
+        self.next_values_into(CellRow::default())
+    }
+
+    /// `cells`: where a CSV record's cells go (cleared first).
+    fn next_values_into(&mut self, mut cells: CellRow) -> Option<(u64, RecordValues)> {
         let name = self.name.as_str();
         match &mut self.inner {
             Inner::Xlsx(x) => x.next_row(),
             Inner::Csv {
                 stream, headers, ..
             } => {
-                let mut cells = CellRow::default();
                 let (row, other) = next_csv(stream, headers, name, &mut cells, &mut self.done)?;
                 Some((row, other.unwrap_or(RecordValues::Cells(cells))))
             }

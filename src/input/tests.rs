@@ -846,3 +846,34 @@ fn problem_records_in_the_first_half_do_not_stop_the_split() {
     assert!(problems >= 4 * 3, "{problems} problem records");
     assert!(halves_agree(&path, &opts), "the halves were discarded");
 }
+
+/// Records read into reused ones (the prepare pool hands its records back) are the records
+/// the iterator gives: cells, unreadable cells, problem records, rows and sequence numbers.
+#[test]
+fn records_read_into_reused_ones_are_the_iterators() {
+    let text: &[u8] = b"Name,Email,Phone,Notes\n\
+        Ann,a@x.com,1,\"two\nlines\"\n\
+        Bob,b@x.com,2\n\
+        \n\
+        Cy\xff,c@x.com,3,x,extra,cells\n\
+        \"Di\"x,d@x.com,4,y\n\
+        Ed,e@x.com,5,a longer note than any cell before it\n\
+        Flo,f@x.com,6,z\n";
+    let expected: Vec<Record> = csv(text).collect();
+    assert_eq!(expected.len(), 6);
+    // Reused in every order: bigger, smaller and unreadable records before each record.
+    for first in 0..expected.len() {
+        let mut reader = csv(text);
+        let mut slots: Vec<Record> = csv(text).skip(first).collect();
+        slots.extend(csv(text).take(first));
+        let mut got = Vec::new();
+        for slot in slots.iter_mut() {
+            assert!(reader.next_into(slot));
+            got.push(slot.clone());
+        }
+        assert_eq!(got, expected);
+        let mut spare = expected[0].clone();
+        assert!(!reader.next_into(&mut spare));
+        assert!(!reader.next_into(&mut spare));
+    }
+}

@@ -10,21 +10,21 @@ use std::thread::JoinHandle;
 
 use tokio::sync::mpsc;
 
-use super::fields::FieldChecks;
-use super::outcomes::outcome_moved;
 use super::prepare::{Prepared, Preparer};
-use crate::event::RowStatus;
-use crate::input::{Reader, Record};
+use crate::input::{Reader, Record, RecordValues};
 
 /// Big enough that the channel hops are few, small enough to keep memory flat.
 const CHUNK: usize = 256;
 /// Chunks read but not yet passed on, per worker.
 const TICKETS_PER_WORKER: usize = 4;
+/// A record whose cells hold more than this is not handed back to the reader for reuse: one
+/// huge row must not keep its buffer for the rest of the run.
+const REUSE_MAX: usize = 4096;
 
 /// Starts the reader, the workers and the orderer; the returned handle ends when all have.
 /// `all_cores`: a dry run wants every core; an import is paced by the network, and a single
 /// worker keeps the cores free for sending on time. `offline`: an offline dry run, whose
-/// rows without custom fields have nothing left to check (see [`finished_offline`]).
+/// rows without custom fields have nothing left to check (see [`Preparer::prepare_offline`]).
 pub(super) fn spawn(
     reader: Reader,
     preparer: Preparer,
@@ -47,6 +47,9 @@ pub(super) fn spawn(
     }
     let (work_tx, work_rx) = sync_channel::<(u64, Vec<Record>)>(tickets);
     let (done_tx, done_rx) = sync_channel::<(u64, Vec<Prepared>)>(tickets);
+    // Prepared chunks' records go back to the reader, which reads the next ones into their
+    // buffers: no allocation per record on the reader, no free of it on a worker.
+    let (reuse_tx, reuse_rx) = sync_channel::<Vec<Record>>(tickets);
     let work_rx = Arc::new(Mutex::new(work_rx));
     // One preparer per worker: nothing shared between the threads per row.
     let mut preparers: Vec<Preparer> = (1..workers).map(|_| preparer.fork()).collect();
@@ -54,7 +57,7 @@ pub(super) fn spawn(
 
     let mut handles = Vec::with_capacity(workers + 1);
     for (i, preparer) in preparers.into_iter().enumerate() {
-        let (work_rx, done_tx) = (work_rx.clone(), done_tx.clone());
+        let (work_rx, done_tx, reuse_tx) = (work_rx.clone(), done_tx.clone(), reuse_tx.clone());
         handles.push(
             std::thread::Builder::new()
                 .name(format!("ghl-import-prepare-{i}"))
@@ -64,21 +67,28 @@ pub(super) fn spawn(
                         Ok(rx) => rx.recv(),
                         Err(_) => return,
                     };
-                    let Ok((idx, records)) = next else { return };
-                    let prepared = records
-                        .iter()
-                        .map(|r| match preparer.prepare(r) {
-                            p if offline => finished_offline(p),
-                            p => p,
-                        })
-                        .collect();
+                    let Ok((idx, mut records)) = next else { return };
+                    let prepared = if offline {
+                        records
+                            .iter()
+                            .map(|r| preparer.prepare_offline(r))
+                            .collect()
+                    } else {
+                        records.iter().map(|r| preparer.prepare(r)).collect()
+                    };
                     if done_tx.send((idx, prepared)).is_err() {
                         return;
                     }
+                    records.retain(|r| match &r.values {
+                        RecordValues::Cells(c) => c.capacity() <= REUSE_MAX,
+                        _ => false,
+                    });
+                    // Full: the reader has chunks enough; these are freed.
+                    let _ = reuse_tx.try_send(records);
                 })?,
         );
     }
-    drop(done_tx);
+    drop((done_tx, reuse_tx));
     handles.push(
         std::thread::Builder::new()
             .name("ghl-import-order".into())
@@ -91,7 +101,10 @@ pub(super) fn spawn(
             let mut idx = 0u64;
             // No ticket: the orderer has stopped (the run no longer takes rows).
             while ticket_rx.recv().is_ok() {
-                let chunk: Vec<Record> = reader.by_ref().take(CHUNK).collect();
+                let mut chunk = reuse_rx
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+                fill(&mut reader, &mut chunk);
                 if chunk.is_empty() || work_tx.send((idx, chunk)).is_err() {
                     break;
                 }
@@ -104,27 +117,20 @@ pub(super) fn spawn(
         })
 }
 
-/// An offline dry run's valid row without custom fields: the check loop would only turn it
-/// into its report line, so that is done here, on the thread that built the row (and frees
-/// it), spreading the work over the workers. Rows with custom fields still go through the
-/// check loop (it tells once that their values were not checked online).
-fn finished_offline(p: Prepared) -> Prepared {
-    match p {
-        Prepared::Valid {
-            seq,
-            row,
-            location,
-            mut valid,
-            ..
-        } if FieldChecks::nothing_to_check(&valid) => Prepared::Invalid(outcome_moved(
-            seq,
-            row,
-            RowStatus::Valid,
-            &mut valid,
-            location.as_deref(),
-        )),
-        p => p,
+/// Reads up to `CHUNK` records into `chunk`, into the records it holds first.
+fn fill(reader: &mut Reader, chunk: &mut Vec<Record>) {
+    let mut n = 0;
+    while n < CHUNK {
+        let more = match chunk.get_mut(n) {
+            Some(slot) => reader.next_into(slot),
+            None => reader.next().map(|r| chunk.push(r)).is_some(),
+        };
+        if !more {
+            break;
+        }
+        n += 1;
     }
+    chunk.truncate(n);
 }
 
 fn forward_in_order(

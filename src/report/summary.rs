@@ -230,30 +230,46 @@ impl EventSink for SummaryBuilder {
             if o.status == RowStatus::Deferred {
                 s.first_deferred_row.get_or_insert(o.row);
             }
-            let mut columns: Vec<&str> = o
-                .warnings
-                .iter()
-                .filter_map(|w| crate::validation::left_out_column(w))
-                .collect();
-            if !o.status.is_problem() && o.status != RowStatus::Deferred && !columns.is_empty() {
-                s.columns.rows_with_cells_left_out += 1;
-                columns.sort_unstable();
-                columns.dedup();
-                for c in columns {
-                    // A column's name is copied only the first time it is counted.
-                    match s.columns.left_out_by_column.get_mut(c) {
-                        Some(n) => *n += 1,
-                        None => {
-                            s.columns.left_out_by_column.insert(c.to_owned(), 1);
-                        }
-                    }
-                }
+            if !o.status.is_problem() && o.status != RowStatus::Deferred {
+                count_left_out(&mut s.columns, &o.warnings);
             }
             s.tags_failed += u64::from(o.tags_status == StepStatus::Failed);
             s.business_failed += u64::from(o.business_status == StepStatus::Failed);
         }
         Ok(())
     }
+}
+
+/// Counts a row's cells left out, once per column. Runs for every row on the event task:
+/// a row's few warnings are compared in place, not collected and sorted.
+fn count_left_out(columns: &mut ColumnReport, warnings: &[String]) {
+    use crate::validation::left_out_column;
+    let mut count = |c: &str| match columns.left_out_by_column.get_mut(c) {
+        Some(n) => *n += 1,
+        // A column's name is copied only the first time it is counted.
+        None => {
+            columns.left_out_by_column.insert(c.to_owned(), 1);
+        }
+    };
+    let mut any = false;
+    if warnings.len() <= 8 {
+        for (i, w) in warnings.iter().enumerate() {
+            let Some(c) = left_out_column(w) else {
+                continue;
+            };
+            any = true;
+            if !warnings[..i].iter().any(|p| left_out_column(p) == Some(c)) {
+                count(c);
+            }
+        }
+    } else {
+        let mut seen: Vec<&str> = warnings.iter().filter_map(|w| left_out_column(w)).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        any = !seen.is_empty();
+        seen.into_iter().for_each(count);
+    }
+    columns.rows_with_cells_left_out += u64::from(any);
 }
 
 #[cfg(test)]
@@ -296,14 +312,44 @@ mod tests {
                 ],
             ),
             row(5, RowStatus::Invalid, &[]),
+            // More warnings than are compared in place: each column still counts once.
+            row(
+                6,
+                RowStatus::Valid,
+                &[
+                    "column 'DOB': \"x\" left out: no",
+                    "column 'A': \"1\" left out: no",
+                    "column 'B': \"1\" left out: no",
+                    "column 'A': \"2\" left out: no",
+                    "column 'C': also holds \"2\", not imported",
+                    "column 'B': \"2\" left out: no",
+                    "column 'A': \"3\" left out: no",
+                    "column 'D': \"1\" left out: no",
+                    "column 'DOB': \"y\" left out: no",
+                ],
+            ),
+            row(
+                7,
+                RowStatus::Valid,
+                &[
+                    "column 'A': \"1\" left out: no",
+                    "column 'A': \"2\" left out: no",
+                ],
+            ),
         ] {
             b.on_event(&e).unwrap();
         }
         let s = b.finish(StatsSnapshot::default(), Duration::from_secs(1), None);
-        assert_eq!(s.columns.rows_with_cells_left_out, 2);
+        assert_eq!(s.columns.rows_with_cells_left_out, 4);
         assert_eq!(
             s.columns.left_out_by_column.into_iter().collect::<Vec<_>>(),
-            [("DOB".to_owned(), 2), ("Phone".to_owned(), 1)]
+            [
+                ("A".to_owned(), 2),
+                ("B".to_owned(), 1),
+                ("D".to_owned(), 1),
+                ("DOB".to_owned(), 3),
+                ("Phone".to_owned(), 1)
+            ]
         );
         let mut b = SummaryBuilder::new("x.csv".into(), None, false);
         b.on_event(&row(

@@ -239,13 +239,7 @@ fn general_noting_century(
 
 /// `31140` → 1985-04-03 (Excel's day count from 1899-12-30; `31140.5` has a time).
 fn excel_serial(t: &str) -> Result<Option<NaiveDate>, String> {
-    let int = t.split_once('.').map_or(t, |(i, f)| {
-        if f.bytes().all(|b| b.is_ascii_digit()) {
-            i
-        } else {
-            t
-        }
-    });
+    let int = serial_int(t);
     if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(None);
     }
@@ -268,6 +262,26 @@ fn excel_serial(t: &str) -> Result<Option<NaiveDate>, String> {
     // Serial 61 is 1 March 1900: counted from 30 December 1899 past Excel's phantom leap day.
     let epoch = NaiveDate::from_ymd_opt(1899, 12, 30);
     Ok(epoch.and_then(|e| e.checked_add_signed(chrono::Duration::days(n))))
+}
+
+/// The part of a would-be serial before a `.` and digits (`31140.5`), else the whole cell.
+fn serial_int(t: &str) -> &str {
+    match t.bytes().position(|b| b == b'.') {
+        Some(dot) if t.as_bytes()[dot + 1..].iter().all(u8::is_ascii_digit) => &t[..dot],
+        _ => t,
+    }
+}
+
+/// The three parts of `a/b/c` (the first of `-/._` is the separator, twice, no more): cut
+/// at the separator's places, found by bytes (it is ASCII), with no char searcher.
+fn three_parts(t: &str) -> Option<[&str; 3]> {
+    let b = t.as_bytes();
+    let sep = *b.iter().find(|c| matches!(c, b'-' | b'/' | b'.' | b'_'))?;
+    let mut at = (0..b.len()).filter(|&i| b[i] == sep);
+    let (Some(i), Some(j), None) = (at.next(), at.next(), at.next()) else {
+        return None;
+    };
+    Some([&t[..i], &t[i + 1..j], &t[j + 1..]])
 }
 
 /// The year, and whether it had two digits (its century chosen here).
@@ -297,17 +311,7 @@ fn numeric(
     birth: bool,
     today: NaiveDate,
 ) -> Result<(NaiveDate, bool), String> {
-    let sep = t
-        .chars()
-        .find(|c| matches!(c, '-' | '/' | '.' | '_'))
-        .ok_or(HINT)?;
-    let mut split = t.split(sep);
-    let (Some(p0), Some(p1), Some(p2), None) =
-        (split.next(), split.next(), split.next(), split.next())
-    else {
-        return Err(HINT.into());
-    };
-    let parts = [p0, p1, p2];
+    let parts = three_parts(t).ok_or(HINT)?;
     if parts
         .iter()
         .any(|p| p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()))
@@ -357,11 +361,14 @@ fn reading_of(a: u32, b: u32) -> Reading {
 /// For column inference: how a cell's `NN/NN/YYYY` date reads (anything else is `Other`).
 pub fn reading(t: &str) -> Reading {
     let d = date_part(t);
-    let Some(sep) = d.chars().find(|c| matches!(c, '-' | '/' | '.' | '_')) else {
+    // By bytes (the separators are ASCII): the pre-pass reads every date cell of the file.
+    let d = d.as_bytes();
+    let Some(&sep) = d.iter().find(|c| matches!(c, b'-' | b'/' | b'.' | b'_')) else {
         return Reading::Other;
     };
-    let mut parts = d.split(sep);
-    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    let mut parts = d.split(|&c| c == sep);
+    let digits = |p: &[u8]| !p.is_empty() && p.iter().all(u8::is_ascii_digit);
+    let num = |p: &[u8]| p.iter().fold(0, |n, c| n * 10 + u32::from(c - b'0'));
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
         (Some(a), Some(b), Some(y), None)
             if a.len() <= 2
@@ -371,7 +378,7 @@ pub fn reading(t: &str) -> Reading {
                 && digits(b)
                 && digits(y) =>
         {
-            reading_of(a.parse().unwrap_or(0), b.parse().unwrap_or(0))
+            reading_of(num(a), num(b))
         }
         _ => Reading::Other,
     }
@@ -661,5 +668,96 @@ mod tests {
         assert_eq!(reading("04/04/1990"), Reading::Other);
         assert_eq!(reading("1990-04-03"), Reading::Other);
         assert_eq!(reading("3 Apr 1990"), Reading::Other);
+    }
+
+    /// `three_parts` and `serial_int` cut by bytes as `split` and `split_once` did.
+    #[test]
+    fn date_parts_agree_with_splitting_by_char() {
+        fn by_chars(t: &str) -> Option<[&str; 3]> {
+            let sep = t.chars().find(|c| matches!(c, '-' | '/' | '.' | '_'))?;
+            let mut split = t.split(sep);
+            match (split.next(), split.next(), split.next(), split.next()) {
+                (Some(p0), Some(p1), Some(p2), None) => Some([p0, p1, p2]),
+                _ => None,
+            }
+        }
+        fn serial_by_chars(t: &str) -> &str {
+            t.split_once('.').map_or(t, |(i, f)| {
+                if f.bytes().all(|b| b.is_ascii_digit()) {
+                    i
+                } else {
+                    t
+                }
+            })
+        }
+        let pieces = ["1", "12", "1990", "/", "-", ".", "_", "é", " ", "44000"];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut three = 0;
+        for _ in 0..50_000 {
+            let t: String = (0..next() % 8)
+                .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                .collect();
+            assert_eq!(three_parts(&t), by_chars(&t), "{t:?}");
+            assert_eq!(serial_int(&t), serial_by_chars(&t), "{t:?}");
+            three += usize::from(by_chars(&t).is_some());
+        }
+        assert!(three > 1_000, "{three}");
+    }
+
+    /// `reading` by bytes answers as it did splitting the text by its separator char.
+    #[test]
+    fn reading_agrees_with_splitting_by_char() {
+        fn by_chars(t: &str) -> Reading {
+            let d = date_part(t);
+            let Some(sep) = d.chars().find(|c| matches!(c, '-' | '/' | '.' | '_')) else {
+                return Reading::Other;
+            };
+            let mut parts = d.split(sep);
+            let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+            match (parts.next(), parts.next(), parts.next(), parts.next()) {
+                (Some(a), Some(b), Some(y), None)
+                    if a.len() <= 2
+                        && b.len() <= 2
+                        && matches!(y.len(), 2 | 4)
+                        && digits(a)
+                        && digits(b)
+                        && digits(y) =>
+                {
+                    reading_of(a.parse().unwrap_or(0), b.parse().unwrap_or(0))
+                }
+                _ => Reading::Other,
+            }
+        }
+        let pieces = [
+            "1", "3", "12", "31", "1990", "/", "-", ".", "_", " ", "10:00", "é", "0",
+        ];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut dated = 0;
+        for _ in 0..50_000 {
+            let r = next();
+            let mut pick = || pieces[(next() % pieces.len() as u64) as usize];
+            // Half of them shaped like a date: piece, separator, piece, separator, piece.
+            let t: String = if r % 2 == 0 {
+                let sep = ["/", "-", ".", "_"][(r >> 8) as usize % 4];
+                [pick(), sep, pick(), sep, pick()].concat()
+            } else {
+                (0..r % 7).map(|_| pick()).collect()
+            };
+            assert_eq!(reading(&t), by_chars(&t), "{t:?}");
+            dated += usize::from(by_chars(&t) != Reading::Other);
+        }
+        assert!(dated > 100, "{dated}");
     }
 }

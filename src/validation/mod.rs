@@ -127,9 +127,15 @@ pub fn left_out(column: Option<&str>, value: &str, why: &str) -> RowError {
 
 /// The column a warning made by [`left_out`] names, for counting them.
 pub fn left_out_column(warning: &str) -> Option<&str> {
+    // Read for every warning of every row: the searches are made once, not per call.
+    static LEFT_OUT: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(" left out: "));
     let rest = warning.strip_prefix("column '")?;
-    let (column, message) = rest.split_once("': ")?;
-    message.contains(" left out: ").then_some(column)
+    let b = rest.as_bytes();
+    // The first `': `, as `split_once` finds it.
+    let at = memchr::memchr_iter(b'\'', b).find(|&i| b[i + 1..].starts_with(b": "))?;
+    let (column, message) = (&rest[..at], &b[at + 3..]);
+    LEFT_OUT.find(message).is_some().then_some(column)
 }
 
 /// Problems found in a row: those that make it invalid, cells left out, and notes on values
@@ -914,22 +920,22 @@ fn extension_at(t: &str) -> Option<usize> {
 /// The cell as it goes to the parser: extension cut, `00` read as `+`, spaces and
 /// punctuation kept; `Err` (ready for "(… default country US)") when it cannot be a number.
 fn phone_input(t: &str) -> Result<PhoneInput<'_>, String> {
+    // By bytes: every character allowed is ASCII, and a byte of any other is not.
     let number = match extension_at(t) {
-        Some(i) if t[..i].chars().any(|c| c.is_ascii_digit()) => &t[..i],
+        Some(i) if t.as_bytes()[..i].iter().any(u8::is_ascii_digit) => &t[..i],
         Some(_) => return Err(String::new()),
         None => t,
     };
     let number = number.trim_end_matches([',', ';', ' ', '\t']);
-    if !number
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '(' | ')' | '-' | '.' | '/' | '\t'))
-    {
+    if !number.bytes().all(|c| {
+        c.is_ascii_digit() || matches!(c, b' ' | b'+' | b'(' | b')' | b'-' | b'.' | b'/' | b'\t')
+    }) {
         return Err("unexpected characters; ".into());
     }
     let digit_bytes = || number.bytes().filter(u8::is_ascii_digit);
     let n_digits = digit_bytes().count();
     let plus = number.trim_start().starts_with('+');
-    if number.matches('+').count() > usize::from(plus) {
+    if number.bytes().filter(|&b| b == b'+').count() > usize::from(plus) {
         return Err("misplaced '+'; ".into());
     }
     if !(4..=17).contains(&n_digits) {

@@ -1262,3 +1262,40 @@ fn an_unreadable_first_email_or_phone_names_the_column_that_stood_in_for_it() {
         [format!("{bad_email}; 'Email 2' would stand in for it, but --strict rejects the row: correct this cell, or empty it so that 'Email 2' gives the row's email")]
     );
 }
+
+/// The byte searches in `left_out_column` read a warning as `split_once` and `contains` do.
+#[test]
+fn left_out_column_reads_warnings_as_the_str_methods_do() {
+    fn slow(w: &str) -> Option<&str> {
+        let rest = w.strip_prefix("column '")?;
+        let (column, message) = rest.split_once("': ")?;
+        message.contains(" left out: ").then_some(column)
+    }
+    let pieces = [
+        "column '",
+        "'",
+        ": ",
+        "': ",
+        " left out: ",
+        " left out:",
+        "left out",
+        "a",
+        "é",
+        " ",
+    ];
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..20_000 {
+        let w: String = (0..next() % 8)
+            .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+            .collect();
+        assert_eq!(left_out_column(&w), slow(&w), "{w:?}");
+    }
+    let made = left_out(Some("a': b"), "x", "why").into_line();
+    assert_eq!(left_out_column(&made), slow(&made));
+}
