@@ -613,8 +613,10 @@ impl Validator {
             }
             // A number the metadata does not know must at least read back as itself, or the
             // contact would hold a number no parser gives again (`+550000000001` lost two
-            // digits to Brazil's carrier-code rule and became `+5500000001`).
+            // digits to Brazil's carrier-code rule and became `+5500000001`). Only a reading
+            // that dropped digits beyond a trunk prefix can do that: the rest skip the parse.
             Ok(p) if self.opts.phone_check == PhoneCheck::Possible
+                && dropped_digits(cleaned.as_deref().unwrap_or(""), &p.e164)
                 && read_phone(&p.e164, region).map(|again| again.e164).as_deref() != Ok(p.e164.as_str()) =>
             {
                 Err(format!("not a valid phone number (read as {}, which does not read back as itself; {})", p.e164, whence()))
@@ -628,6 +630,13 @@ impl Validator {
         };
         (first, others, read)
     }
+}
+
+/// Whether reading `input` as `e164` lost more digits than a national number's trunk prefix
+/// (which its country code, one digit or more, makes up for).
+fn dropped_digits(input: &str, e164: &str) -> bool {
+    let digits = |s: &str| s.bytes().filter(u8::is_ascii_digit).count();
+    digits(input) >= digits(e164)
 }
 
 /// The E.164 number to send, a note on it and its extension not sent, or why the number
