@@ -695,14 +695,7 @@ fn a_file_whose_columns_give_no_email_or_phone_says_so_once_and_what_to_do() {
         "contacts-fr.csv",
         "Nom,Courriel,Téléphone\nDupont,jean@example.fr,01 45 67 89 10\nMartin,anne@example.fr,\n",
     );
-    let out = env
-        .cmd()
-        .arg("validate")
-        .arg(&file)
-        .arg("--report")
-        .arg(env.path("v.csv"))
-        .output()
-        .unwrap();
+    let out = validate(&env, &file);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let err = stderr(&out);
     assert_eq!(err.matches("maps to email or phone").count(), 1, "{err}");
@@ -712,14 +705,7 @@ fn a_file_whose_columns_give_no_email_or_phone_says_so_once_and_what_to_do() {
     );
     // A file with an email column says nothing of the kind.
     let file = env.write("ok.csv", "Courriel,Email\nx,ann@example.com\n");
-    let out = env
-        .cmd()
-        .arg("validate")
-        .arg(&file)
-        .arg("--report")
-        .arg(env.path("v2.csv"))
-        .output()
-        .unwrap();
+    let out = validate(&env, &file);
     assert!(
         !stderr(&out).contains("maps to email or phone"),
         "{}",
@@ -762,14 +748,7 @@ fn a_repeated_column_name_is_said_to_be_one_not_a_field_nobody_knows() {
         "dup.csv",
         "Email,First Name,Email,Favourite Band\nann@example.com,Ann,ann@work.example.com,Queen\n",
     );
-    let out = env
-        .cmd()
-        .arg("validate")
-        .arg(&file)
-        .arg("--report")
-        .arg(env.path("v.csv"))
-        .output()
-        .unwrap();
+    let out = validate(&env, &file);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(
         stderr(&out).contains(
@@ -802,4 +781,15 @@ fn the_built_in_sandbox_says_what_each_location_holds_when_rows_name_their_own()
         "{}",
         stderr(&out)
     );
+}
+
+/// `validate FILE` (nothing sent), its report in the test's directory.
+fn validate(env: &Env, file: &std::path::Path) -> std::process::Output {
+    env.cmd()
+        .arg("validate")
+        .arg(file)
+        .arg("--report")
+        .arg(env.path("v.csv"))
+        .output()
+        .unwrap()
 }
