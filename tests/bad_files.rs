@@ -5,6 +5,9 @@
 //!
 //! Small cases live in `tests/bad_files/`; big or binary ones are generated here.
 
+#[path = "../benches/common/child.rs"]
+#[allow(dead_code)]
+mod child;
 mod common;
 
 use std::collections::BTreeSet;
@@ -45,13 +48,7 @@ fn run_measured(env: &Env, mut c: Command) -> (Output, i64) {
     let pid = child.id() as i32;
     let mut hwm_kb: i64 = 0;
     let (status, max_rss_kb) = loop {
-        if let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-            let kb = s
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
-            hwm_kb = hwm_kb.max(kb.unwrap_or(0));
-        }
+        hwm_kb = hwm_kb.max(child::peak_so_far_kb(pid).unwrap_or(0));
         let mut status = 0;
         // SAFETY: plain syscall on our own child; rusage is zeroed POD.
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };

@@ -13,6 +13,15 @@ pub struct ChildUsage {
     pub waits: i64,
 }
 
+/// A running process's peak resident set so far (`VmHWM`, kB): its own, unlike `wait4`'s
+/// `ru_maxrss`; `None` once it has exited.
+pub fn peak_so_far_kb(pid: i32) -> Option<i64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
 /// Reaps `pid` and reads what it used. The peak memory is the highest `VmHWM` read while it
 /// runs: `wait4`'s `ru_maxrss` starts from the spawning process's own peak (Linux carries it
 /// through fork and exec), and this process holds the sandbox with every contact imported.
@@ -22,13 +31,7 @@ pub fn wait_with_rusage(pid: i32) -> ChildUsage {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let mut hwm_kb: i64 = 0;
     loop {
-        if let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-            let kb = s
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
-            hwm_kb = hwm_kb.max(kb.unwrap_or(0));
-        }
+        hwm_kb = hwm_kb.max(peak_so_far_kb(pid).unwrap_or(0));
         // SAFETY: as above.
         let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
         assert!(r >= 0, "wait4 failed");
