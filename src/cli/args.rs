@@ -181,8 +181,8 @@ pub struct ReadArgs {
     /// is valid UTF-8, else a legacy code page, usually windows-1252].
     #[arg(long, value_name = "LABEL")]
     pub encoding: Option<String>,
-    /// The longest cell (CSV) or string value (JSONL) read, e.g. 1MiB, 500KB, 2000000; a row
-    /// with a longer one is reported invalid and the run goes on.
+    /// The longest cell (CSV, Excel) or string value (JSONL) read, e.g. 1MiB, 500KB, 2000000;
+    /// a longer one is left out and named, and the rest of its row is sent.
     #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = parse_size)]
     pub max_field_size: usize,
     /// The longest row (CSV, as written in the file) or line (JSONL) read; a longer one is

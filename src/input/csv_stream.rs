@@ -205,6 +205,17 @@ pub(super) struct CsvStream {
     /// The input ended inside a quoted cell: read up to a point (a half of a split file),
     /// the point was not a record's end.
     pub ended_in_quote: bool,
+    /// Cells of the last record past `max_field`, with their length: each is cut to a
+    /// preview and the rest of the record kept (a cell too big costs the cell, not the row).
+    oversized: Vec<(usize, usize)>,
+    /// The record has a cell past `max_field`: csv_core writes into `scratch` and each cell
+    /// is copied to `out` up to `max_field + 1` bytes, cut to a preview when it ends.
+    capping: bool,
+    /// While capping: csv_core's output offset (its cell ends count from the record's
+    /// start, cut bytes included) at the start of `scratch`.
+    csv_pos: usize,
+    /// While capping: the open cell's length, cut bytes included.
+    open_len: usize,
 }
 
 impl CsvStream {
@@ -240,6 +251,10 @@ impl CsvStream {
             scratch_ends: vec![0; 1024],
             last_row: 0,
             ended_in_quote: false,
+            oversized: Vec::new(),
+            capping: false,
+            csv_pos: 0,
+            open_len: 0,
         }
     }
 
@@ -262,6 +277,12 @@ impl CsvStream {
         })
     }
 
+    /// Cells of the last record that were past `max_field` (0-based column, length in
+    /// bytes): each holds only a preview of its start.
+    pub fn oversized(&self) -> &[(usize, usize)] {
+        &self.oversized
+    }
+
     /// The last record's cell bytes, back to back, and where each cell ends.
     pub fn record(&self) -> (&[u8], &[usize]) {
         let ends = &self.ends[..self.ends_len];
@@ -272,6 +293,8 @@ impl CsvStream {
     pub fn next_record(&mut self) -> io::Result<Option<RecordInfo>> {
         self.out_len = 0;
         self.ends_len = 0;
+        self.oversized.clear();
+        self.capping = false;
         self.raw.clear();
         self.raw_complete = true;
         self.tracker.begin();
@@ -295,7 +318,8 @@ impl CsvStream {
                 &self.buf[self.pos..self.len]
             };
             let discard = problem.is_some();
-            if !discard {
+            let to_scratch = discard || self.capping;
+            if !to_scratch {
                 if self.out_len == self.out.len() {
                     let grow = self.out.len().clamp(1024, CHUNK);
                     self.out.resize(self.out.len() + grow, 0);
@@ -304,7 +328,7 @@ impl CsvStream {
                     self.ends.resize(self.ends.len() * 2, 0);
                 }
             }
-            let (res, nin, nout, nend) = if discard {
+            let (res, nin, nout, nend) = if to_scratch {
                 self.core
                     .read_record(input, &mut self.scratch, &mut self.scratch_ends)
             } else {
@@ -331,11 +355,22 @@ impl CsvStream {
             } else {
                 self.pos += nin;
             }
-            if !discard {
+            if self.capping && !discard {
+                self.take_capped(nout, nend);
+                if self.out_len > self.limits.max_row {
+                    problem = Some(Problem::RowTooBig {
+                        column: self.ends_len,
+                    });
+                }
+            } else if !discard {
                 let first_new = self.ends_len;
                 self.out_len += nout;
                 self.ends_len += nend;
                 problem = self.check_limits(first_new);
+                if matches!(problem, Some(Problem::FieldTooBig { .. })) && !self.stop_at_problem {
+                    self.start_capping(first_new);
+                    problem = None;
+                }
             }
             if let (Some((at, column)), true) = (self.tracker.stray_close, self.raw_complete) {
                 self.resume_after_quote(at);
@@ -345,10 +380,13 @@ impl CsvStream {
                 return Ok(Some(self.finish(problem)));
             }
             let over_row = self.raw.len() > self.limits.max_row;
-            // A quoted cell past a limit across lines is a quote never closed far more
-            // often than a real cell that big: read the lines after it again, while the
-            // bytes since the record's start are all still here.
-            if (problem.is_some() || over_row)
+            // A quoted cell across lines past --max-field-size may be a real long note: read
+            // on (up to --max-row-size, all kept to read again) until its quote closes and
+            // the record ends, or a stray close shows the quote was never a cell's. Past
+            // --max-row-size it is a quote never closed far more often than a real cell that
+            // big: read the lines after it again, while the bytes since the record's start
+            // are all still here.
+            if over_row
                 && self.tracker.state == Q::Quoted
                 && self.tracker.quote_has_newline
                 && self.raw_complete
@@ -422,6 +460,82 @@ impl CsvStream {
         None
     }
 
+    /// Where cell `i` of the record starts in `out`.
+    fn cell_start(&self, i: usize) -> usize {
+        if i == 0 {
+            0
+        } else {
+            self.ends[i - 1]
+        }
+    }
+
+    /// A cell just went past `max_field`: cuts the cells completed by the last call (from
+    /// `first_new`) that are past it to a preview, keeps at most `max_field + 1` bytes of
+    /// the open one, and reads the rest of the record capping.
+    fn start_capping(&mut self, first_new: usize) {
+        let max = self.limits.max_field;
+        self.csv_pos = self.out_len;
+        let mut read = self.cell_start(first_new);
+        let mut write = read;
+        for k in first_new..self.ends_len {
+            let end = self.ends[k];
+            let mut keep = end - read;
+            if keep > max {
+                self.oversized.push((k, keep));
+                keep = preview_len(&self.out[read..end]);
+            }
+            self.out.copy_within(read..read + keep, write);
+            write += keep;
+            self.ends[k] = write;
+            read = end;
+        }
+        self.open_len = self.out_len - read;
+        let keep = self.open_len.min(max + 1);
+        self.out.copy_within(read..read + keep, write);
+        self.out_len = write + keep;
+        self.capping = true;
+    }
+
+    /// While capping: takes the `nout` bytes and `nend` cell ends csv_core just wrote to
+    /// `scratch` into `out`.
+    fn take_capped(&mut self, nout: usize, nend: usize) {
+        let mut from = 0;
+        for k in 0..=nend {
+            let to = match k < nend {
+                true => self.scratch_ends[k] - self.csv_pos,
+                false => nout,
+            };
+            let bytes = &self.scratch[from..to];
+            let kept = self.out_len - self.cell_start(self.ends_len);
+            let keep = bytes
+                .len()
+                .min((self.limits.max_field + 1).saturating_sub(kept));
+            if self.out.len() < self.out_len + keep {
+                self.out.resize(self.out_len + keep, 0);
+            }
+            self.out[self.out_len..self.out_len + keep].copy_from_slice(&bytes[..keep]);
+            self.out_len += keep;
+            self.open_len += bytes.len();
+            from = to;
+            if k == nend {
+                break;
+            }
+            // The cell ends.
+            let start = self.cell_start(self.ends_len);
+            if self.open_len > self.limits.max_field {
+                self.oversized.push((self.ends_len, self.open_len));
+                self.out_len = start + preview_len(&self.out[start..self.out_len]);
+            }
+            if self.ends_len == self.ends.len() {
+                self.ends.resize(self.ends.len() * 2, 0);
+            }
+            self.ends[self.ends_len] = self.out_len;
+            self.ends_len += 1;
+            self.open_len = 0;
+        }
+        self.csv_pos += nout;
+    }
+
     /// After an unclosed quote: read again from the line after the one the quote opens on.
     /// The bytes not yet consumed stay where they are, behind the replayed ones.
     fn resume_after_quote(&mut self, quote_at: usize) {
@@ -442,4 +556,18 @@ impl CsvStream {
         self.replay = replay;
         self.replay_pos = 0;
     }
+}
+
+/// How much of a cut cell's start to keep as its preview: about 60 bytes, not splitting a
+/// UTF-8 character.
+fn preview_len(cell: &[u8]) -> usize {
+    const PREVIEW: usize = 60;
+    if cell.len() <= PREVIEW {
+        return cell.len();
+    }
+    let mut n = PREVIEW;
+    while n > 0 && (cell[n] & 0b1100_0000) == 0b1000_0000 {
+        n -= 1;
+    }
+    n
 }

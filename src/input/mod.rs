@@ -641,7 +641,15 @@ fn next_csv_raw(
                     let limits = stream.limits();
                     return Some((row, Some(problem_values(p, name, row, headers, limits))));
                 }
-                let (bytes, _) = stream.record();
+                let (bytes, ends) = stream.record();
+                if !stream.oversized().is_empty() {
+                    let mut cells = CellRow::default();
+                    csv_values(bytes, ends, &mut cells);
+                    for &(i, len) in stream.oversized() {
+                        cells.mark_unreadable(i, too_long(len, stream.limits()));
+                    }
+                    return Some((row, Some(RecordValues::Cells(cells))));
+                }
                 if bytes.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
@@ -878,6 +886,14 @@ fn human_size(n: usize) -> String {
     }
 }
 
+/// Why a cell past `--max-field-size` is left out (its cell holds only its start).
+fn too_long(len: usize, limits: Limits) -> String {
+    format!(
+        "it is {len} bytes long, past --max-field-size ({}), so only its start is shown; raise the limit if the value is real",
+        human_size(limits.max_field)
+    )
+}
+
 fn problem_values(
     p: Problem,
     name: &str,
@@ -908,7 +924,7 @@ fn problem_values(
                 "{name}, row {row}, {}: the quote that opens this cell is never closed ({}); fix the quote; the lines after this one are read as rows again",
                 column_label(headers, column),
                 if limit_hit {
-                    "the cell runs across lines past --max-field-size or --max-row-size"
+                    "the cell runs across lines past --max-row-size"
                 } else {
                     "it runs to the end of the file"
                 }
@@ -1088,7 +1104,7 @@ fn json_values(line: &Line, name: &str, row: u64, limits: Limits) -> RecordValue
         );
     }
     // serde_json stops at 128 levels of nesting, so deep input cannot overflow the stack.
-    let row_values = match serde_json::from_slice::<serde_json::Value>(&line.bytes) {
+    let mut row_values = match serde_json::from_slice::<serde_json::Value>(&line.bytes) {
         Ok(serde_json::Value::Object(map)) => JsonRow::from(map),
         Ok(other) => {
             let kind = match other {
@@ -1117,16 +1133,24 @@ fn json_values(line: &Line, name: &str, row: u64, limits: Limits) -> RecordValue
             }
         },
     };
-    let bad = row_values.unreadable.iter().map(|(k, v, _)| (k, v));
-    for (key, value) in row_values.map.iter().chain(bad) {
-        if longest_string(value) > limits.max_field {
-            return unreadable(
-                Some(key.clone()),
-                format!(
-                    "{name}, line {row}, key '{key}': a value is longer than {} (--max-field-size); raise the limit if the value is real",
-                    human_size(limits.max_field)
-                ),
-            );
+    // A value too long costs its key, not the line: it is left out, its start shown.
+    for (_, value, why) in row_values.unreadable.iter_mut() {
+        let len = longest_string(value);
+        if len > limits.max_field {
+            *value = preview(value);
+            *why = too_long(len, limits);
+        }
+    }
+    let too_big: Vec<String> = row_values
+        .map
+        .iter()
+        .filter(|(_, v)| longest_string(v) > limits.max_field)
+        .map(|(k, _)| k.clone())
+        .collect();
+    for key in too_big {
+        if let Some(value) = row_values.map.shift_remove(&key) {
+            let why = too_long(longest_string(&value), limits);
+            row_values.unreadable.push((key, preview(&value), why));
         }
     }
     RecordValues::Object(row_values)
@@ -1169,6 +1193,19 @@ fn holds_replacement(v: &serde_json::Value) -> bool {
 }
 
 /// The longest string in `v` (serde_json bounds the depth).
+/// The start of a value too long to keep, as text.
+fn preview(v: &serde_json::Value) -> serde_json::Value {
+    let text = match v {
+        serde_json::Value::String(s) => s.as_str().into(),
+        other => std::borrow::Cow::Owned(other.to_string()),
+    };
+    let mut cut = 60.min(text.len());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    serde_json::Value::String(text[..cut].to_owned())
+}
+
 fn longest_string(v: &serde_json::Value) -> usize {
     match v {
         serde_json::Value::String(s) => s.len(),

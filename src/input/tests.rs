@@ -530,30 +530,45 @@ fn an_unclosed_quote_past_the_limit_is_read_again_from_the_next_line() {
 }
 
 #[test]
-fn cells_and_rows_past_the_limits_are_unreadable_and_reading_goes_on() {
+fn a_cell_past_the_limit_costs_the_cell_and_a_row_past_it_the_row() {
     let big = "x".repeat(5000);
+    let note = "line of a long note\n".repeat(100);
     let text = format!(
-        "email,notes\na@x.com,{big}\nb@x.com,\"{big}\"\nc@x.com,ok\n{}\nd@x.com,fine\n",
-        "y,".repeat(3000)
+        "email,notes,name\na@x.com,{big},Ann\nb@x.com,\"{big}\",Bob\nc@x.com,ok,Cy\n{}\nd@x.com,\"{note}\",Di\ne@x.com,fine,Ed\n",
+        "y,".repeat(5000)
     );
-    let recs: Vec<_> = limited(text.as_bytes(), "t.csv", 1000, 4000).collect();
+    let recs: Vec<_> = limited(text.as_bytes(), "t.csv", 1000, 8000).collect();
+    // A quoted cell of many lines past --max-field-size is one record, one row (its lines
+    // are not read as rows of their own): the rows after it keep their numbers.
     assert_eq!(
         recs.iter().map(|r| r.row).collect::<Vec<_>>(),
-        [2, 3, 4, 5, 6]
+        [2, 3, 4, 5, 6, 7]
     );
-    for i in [0, 1] {
-        let m = message(&recs[i]);
+    for (i, name) in [(0, "Ann"), (1, "Bob"), (4, "Di")] {
+        let c = cells(&recs[i]);
+        assert_eq!((c.len(), c[2]), (3, name), "{c:?}");
+        assert!(c[1].len() <= 60 && !c[1].is_empty(), "{c:?}");
+        let why = unreadable_cell(&recs[i], 1);
         assert!(
-            m.contains(&format!("row {}, column 'notes'", i + 2))
-                && m.contains("1000 bytes")
-                && m.contains("--max-field-size"),
-            "{m}"
+            why.contains("--max-field-size (1000 bytes)") && why.contains("raise the limit"),
+            "{why}"
         );
+        assert_eq!(unreadable_cell_count(&recs[i]), 1);
     }
-    assert_eq!(cells(&recs[2]), ["c@x.com", "ok"]);
+    assert!(unreadable_cell(&recs[0], 1).contains("5000 bytes long"));
+    assert!(unreadable_cell(&recs[4], 1).contains(&format!("{} bytes long", note.len())));
+    assert_eq!(cells(&recs[2]), ["c@x.com", "ok", "Cy"]);
     let m = message(&recs[3]);
     assert!(m.contains("row 5") && m.contains("--max-row-size"), "{m}");
-    assert_eq!(cells(&recs[4]), ["d@x.com", "fine"]);
+    assert_eq!(cells(&recs[5]), ["e@x.com", "fine", "Ed"]);
+}
+
+#[test]
+fn a_cut_cell_keeps_whole_characters() {
+    let big = "é".repeat(600);
+    let text = format!("email,notes\na@x.com,{big}\n");
+    let recs: Vec<_> = limited(text.as_bytes(), "t.csv", 1000, 4000).collect();
+    assert_eq!(cells(&recs[0])[1], "é".repeat(30));
 }
 
 #[test]
@@ -618,10 +633,20 @@ fn jsonl_limits_and_messages_name_file_line_and_column() {
     );
     let recs: Vec<_> = limited(text.as_bytes(), "t.jsonl", 1000, 5000).collect();
     assert_eq!(recs.len(), 5);
-    let m = message(&recs[1]);
+    // A value too long costs its key: the line's other keys are kept.
+    let RecordValues::Object(row) = &recs[1].values else {
+        panic!("{:?}", recs[1]);
+    };
+    assert_eq!(row.map.get("email"), Some(&serde_json::json!("b@x.com")));
+    assert!(!row.map.contains_key("notes"));
+    let (key, value, why) = &row.unreadable[0];
+    assert_eq!(
+        (key.as_str(), value),
+        ("notes", &serde_json::json!("z".repeat(60)))
+    );
     assert!(
-        m.contains("t.jsonl, line 2, key 'notes'") && m.contains("--max-field-size"),
-        "{m}"
+        why.contains("3000 bytes long") && why.contains("--max-field-size"),
+        "{why}"
     );
     let m = message(&recs[2]);
     assert!(
@@ -839,9 +864,14 @@ fn problem_records_in_the_first_half_do_not_stop_the_split() {
         i += 1;
     }
     let path = file(&dir, "problems.csv", &csv);
+    // The long cell costs only itself: its record is read, that cell marked.
     let problems = each(&path, &opts)
         .iter()
-        .filter(|v| matches!(v, RecordValues::Unreadable { .. }))
+        .filter(|v| match v {
+            RecordValues::Unreadable { .. } => true,
+            RecordValues::Cells(c) => (0..c.len()).any(|i| c.unreadable(i).is_some()),
+            RecordValues::Object(_) => false,
+        })
         .count();
     assert!(problems >= 4 * 3, "{problems} problem records");
     assert!(halves_agree(&path, &opts), "the halves were discarded");
@@ -875,5 +905,73 @@ fn records_read_into_reused_ones_are_the_iterators() {
         let mut spare = expected[0].clone();
         assert!(!reader.next_into(&mut spare));
         assert!(!reader.next_into(&mut spare));
+    }
+}
+
+proptest::proptest! {
+    /// Whatever the sizes and quoting, a record with long cells reads as the `csv` crate
+    /// reads it, each cell past the limit cut to its first 60 bytes and marked, and nothing
+    /// else changed: the cutting never shifts another cell's bytes.
+    #[test]
+    fn cells_past_the_limit_are_cut_and_the_others_read_as_csv_reads_them(
+        rows in proptest::collection::vec(
+            proptest::collection::vec((0usize..3000, proptest::bool::ANY, 0u8..3), 1..6),
+            1..6,
+        )
+    ) {
+        let max_field = 1000;
+        let mut text = String::from("a,b,c,d,e,f\n");
+        for row in &rows {
+            let cells: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(i, &(len, quoted, kind))| {
+                    let body: String = (0..len)
+                        .map(|j| match (kind, j % 7) {
+                            (1, 3) => '\n',
+                            (2, 5) => ',',
+                            (2, 6) => 'é',
+                            _ => char::from(b'a' + ((i + j) % 26) as u8),
+                        })
+                        .collect();
+                    if quoted || kind != 0 {
+                        format!("\"{}\"", body.replace('"', "\"\""))
+                    } else {
+                        body
+                    }
+                })
+                .collect();
+            text.push_str(&cells.join(","));
+            text.push('\n');
+        }
+        let mut want_rows = Vec::new();
+        let mut rdr = ::csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+        for rec in rdr.records() {
+            let rec = rec.unwrap();
+            let cells: Vec<(String, bool)> = rec
+                .iter()
+                .map(|c| {
+                    if c.len() > max_field {
+                        let mut cut = 60;
+                        while !c.is_char_boundary(cut) {
+                            cut -= 1;
+                        }
+                        (c[..cut].to_owned(), true)
+                    } else {
+                        (c.to_owned(), false)
+                    }
+                })
+                .collect();
+            want_rows.push(cells);
+        }
+        let got: Vec<Vec<(String, bool)>> = limited(text.as_bytes(), "p.csv", max_field, 1 << 20)
+            .map(|r| match &r.values {
+                RecordValues::Cells(c) => (0..c.len())
+                    .map(|i| (c.get(i).unwrap().to_owned(), c.unreadable(i).is_some()))
+                    .collect(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        proptest::prop_assert_eq!(got, want_rows);
     }
 }

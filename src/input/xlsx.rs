@@ -15,7 +15,8 @@ use calamine::{DataRef, Reader as _, SheetType, SheetVisible, Xlsx, XlsxError};
 
 use super::csv_stream::Problem;
 use super::{
-    column_label, lower_extension, problem_values, InputError, InputOptions, Limits, RecordValues,
+    column_label, lower_extension, problem_values, too_long, CellRow, InputError, InputOptions,
+    Limits, RecordValues,
 };
 
 /// Rows read ahead of the pipeline.
@@ -175,6 +176,8 @@ struct RowBuf {
     bytes: usize,
     problem: Option<Problem>,
     past_last_column: bool,
+    /// Cells past `max_field` (column, length): each keeps only its start.
+    oversized: Vec<(usize, usize)>,
 }
 
 impl RowBuf {
@@ -185,10 +188,11 @@ impl RowBuf {
             bytes: 0,
             problem: None,
             past_last_column: false,
+            oversized: Vec::new(),
         }
     }
 
-    fn put(&mut self, col: u32, text: String, limits: Limits) {
+    fn put(&mut self, col: u32, mut text: String, limits: Limits) {
         if self.problem.is_some() || self.past_last_column || text.is_empty() {
             return;
         }
@@ -198,11 +202,18 @@ impl RowBuf {
         }
         let col = col as usize;
         self.bytes += text.len();
-        if text.len() > limits.max_field {
-            self.problem = Some(Problem::FieldTooBig { column: col });
-        } else if self.bytes > limits.max_row {
+        if self.bytes > limits.max_row {
             self.problem = Some(Problem::RowTooBig { column: col });
         } else {
+            if text.len() > limits.max_field {
+                // The cell costs itself, not the row: its start is kept to show.
+                self.oversized.push((col, text.len()));
+                let mut cut = 60.min(text.len());
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                text.truncate(cut);
+            }
             if self.cells.len() <= col {
                 self.cells.resize(col + 1, String::new());
             }
@@ -236,7 +247,11 @@ impl RowBuf {
         if self.cells.len() < headers.len() {
             self.cells.resize(headers.len(), String::new());
         }
-        (row, RecordValues::Cells(self.cells.into()))
+        let mut cells: CellRow = self.cells.into();
+        for (i, len) in self.oversized {
+            cells.mark_unreadable(i, too_long(len, limits));
+        }
+        (row, RecordValues::Cells(cells))
     }
 }
 
