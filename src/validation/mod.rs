@@ -338,11 +338,13 @@ impl Validator {
                             Some(code) => c.country = Some(code.to_owned()),
                             None => leave("not a country HighLevel accepts (use an ISO 3166 alpha-2 code like US or GB)"),
                         },
+                        // An opt-out is recorded, never lifted: "no" sends nothing (`dnd:
+                        // false` would clear a contact's do-not-disturb on every channel).
                         Field::Dnd => match parse_bool(t) {
-                            Some(b) => c.dnd = Some(b),
+                            Some(true) => c.dnd = Some(true),
+                            Some(false) => {}
                             None => leave("not a yes/no value (use true/false, yes/no, 1/0)"),
                         },
-                        // An opt-out is recorded, never lifted: "no" sends nothing.
                         Field::DndEmail | Field::DndCall | Field::DndSms => match parse_bool(t) {
                             Some(true) => c.dnd_settings.set_active(*field),
                             Some(false) => {}
@@ -606,6 +608,11 @@ impl Validator {
         };
         let read = match read {
             Ok(p) if p.valid => Ok((p.e164, None, extension())),
+            // A local number without its area code (`555-1234`): read as `+15551234`, a
+            // number no one has, and rows sharing it would merge into one contact.
+            Ok(p) if p.e164.starts_with("+1") && p.e164.len() != 12 => {
+                Err(format!("not a valid phone number (a North American number has 10 digits with its area code; this one has {}: add the area code; {})", p.e164.len() - 2, whence()))
+            }
             // Not a range the metadata has yet to learn: no area code starts so (a French
             // `04 50 11 22 33` read as North American).
             Ok(p) if p.e164.starts_with("+1") && matches!(p.e164.as_bytes().get(2), Some(b'0' | b'1')) => {

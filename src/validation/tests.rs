@@ -429,7 +429,8 @@ fn values_of_the_wrong_shape() {
         },
     ])));
     assert_eq!(r.contact.phone.as_deref(), Some("+14155552671"));
-    assert_eq!(r.contact.dnd, Some(false));
+    // "Not opted out" sends nothing: `dnd: false` would lift an existing opt-out.
+    assert_eq!(r.contact.dnd, None);
     assert_eq!(r.contact.source.as_deref(), Some("Import"));
 }
 
@@ -859,6 +860,16 @@ fn phones_as_real_exports_write_them() {
         w,
         ["column 'Phone': \"(555) 555-0123\" sent as +15555550123, but the bundled phone metadata does not know that range (new or fictional); check it"]
     );
+    // A local number without its area code is no one's number (`+15551234`): left out, so
+    // the people who share it in a file are not merged into one contact.
+    for local in ["555-1234", "555 1234", "5551234", "+1 555 1234", "456-7890"] {
+        let (p, w) = phone(local);
+        assert_eq!(p, None, "{local}");
+        assert_eq!(
+            w,
+            [format!("column 'Phone': {local:?} left out: not a valid phone number (a North American number has 10 digits with its area code; this one has 7: add the area code; default country US)")]
+        );
+    }
     // Ofcom's drama range: a UK mobile that is possible but never valid.
     let (p, w) = phone("+44 7700 900123");
     assert_eq!((p.as_deref(), w.len()), (Some("+447700900123"), 1));
