@@ -622,6 +622,39 @@ fn an_empty_file_is_an_error_naming_it() {
     assert!(env.requests().is_empty());
 }
 
+/// A nightly drop that arrives empty, or as a gzip, is refused before the report is opened:
+/// last night's report, rejects and all, stays as it was.
+#[test]
+fn a_refused_input_leaves_the_last_report_as_it_was() {
+    let env = Env::new();
+    let file = env.write(
+        "nightly.csv",
+        "email,first_name\nann@example.com,Ann\nbad,Bob\n",
+    );
+    let rejects = env.path("rejects.csv");
+    let flags = ["--rejects", rejects.to_str().unwrap()];
+    let out = validate(&env, &file, &flags);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = std::fs::read(env.path("validate.csv")).unwrap();
+    let rejected = std::fs::read(&rejects).unwrap();
+    assert_eq!(read_report(&env.path("validate.csv")).len(), 2);
+    for bytes in [&b""[..], b"\x1f\x8b\x08\0\0\0\0\0\0\x03"] {
+        std::fs::write(&file, bytes).unwrap();
+        let out = validate(&env, &file, &flags);
+        assert_eq!(code(&out), 2, "{}", stderr(&out));
+        assert_eq!(std::fs::read(env.path("validate.csv")).unwrap(), report);
+        assert_eq!(std::fs::read(&rejects).unwrap(), rejected);
+    }
+    // A file that cannot be written still stops the run at once.
+    let out = validate(&env, &file, &["--rejects", "/nonexistent-dir/r.csv"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("/nonexistent-dir/r.csv"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn a_header_only_file_imports_nothing_and_succeeds() {
     let env = Env::new();

@@ -146,23 +146,13 @@ pub(super) async fn run_and_report(
     let json_logs = JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed);
     let report = flags::report_path(files);
     let summary_json = files.summary_json.as_deref();
-    let writer = ReportWriter::create(&report, ReportFormat::from_path(&report))
-        .map_err(|e| CliError::Report(report.display().to_string(), e))?;
-    let rejects = match &files.rejects {
-        Some(p) => {
-            if !quiet && crate::input::is_workbook(&cfg.input, &cfg.input_options) {
-                eprintln!(
-                    "rejects: the workbook's invalid rows go to {} as CSV",
-                    p.display()
-                );
-            }
-            Some(
-                RejectsWriter::create(p)
-                    .map_err(|e| CliError::Report(p.display().to_string(), e))?,
-            )
-        }
-        None => None,
-    };
+    // A file that cannot be written stops the run before any reading; the report of the
+    // last run stays as it was until this one has read its input (a nightly drop that turns
+    // out empty or binary must not wipe last night's report).
+    for p in std::iter::once(&report).chain(files.rejects.as_ref()) {
+        crate::report::check_writable(p)
+            .map_err(|e| CliError::Report(p.display().to_string(), e))?;
+    }
     let visible = !quiet && std::io::stderr().is_terminal();
     let importing = cfg.api.is_some() && cfg.mode.sends();
     // The one read before the run: rows, fingerprint, date orders and, for an import, what
@@ -205,6 +195,23 @@ pub(super) async fn run_and_report(
         }
     }
     cfg.prepass = Some(std::sync::Arc::new(facts));
+    let writer = ReportWriter::create(&report, ReportFormat::from_path(&report))
+        .map_err(|e| CliError::Report(report.display().to_string(), e))?;
+    let rejects = match &files.rejects {
+        Some(p) => {
+            if !quiet && crate::input::is_workbook(&cfg.input, &cfg.input_options) {
+                eprintln!(
+                    "rejects: the workbook's invalid rows go to {} as CSV",
+                    p.display()
+                );
+            }
+            Some(
+                RejectsWriter::create(p)
+                    .map_err(|e| CliError::Report(p.display().to_string(), e))?,
+            )
+        }
+        None => None,
+    };
     let progress = ProgressSink::new(total, visible).with_stats(cfg.stats.clone());
     super::terminal::attach(progress.bar());
     let mut sinks: Vec<Box<dyn EventSink>> = vec![

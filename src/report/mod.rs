@@ -13,7 +13,7 @@ pub use progress::{LogSink, ProgressSink};
 pub use rejects::RejectsWriter;
 pub use status_counts::StatusCounts;
 pub use summary::{Summary, SummaryBuilder};
-pub(crate) use writer::create_private;
+pub(crate) use writer::{check_writable, create_private};
 pub use writer::{neutralize_formula, ReportFormat, ReportWriter};
 
 /// Something that consumes the run's events: the report writer, the progress bar, the log.

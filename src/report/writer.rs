@@ -149,6 +149,19 @@ pub(crate) fn create_private(path: &Path) -> io::Result<File> {
     o.open(path)
 }
 
+/// Whether `path` can be written, without truncating what it holds (created, private, when
+/// missing).
+pub(crate) fn check_writable(path: &Path) -> io::Result<()> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path).map(drop)
+}
+
 impl ReportWriter {
     pub fn create(path: &Path, format: ReportFormat) -> io::Result<Self> {
         let file = BufWriter::with_capacity(64 * 1024, create_private(path)?);
