@@ -7,8 +7,17 @@ use std::str::FromStr;
 
 use chrono_tz::{Tz, TZ_VARIANTS};
 
-/// The zone's IANA name as the database spells it, or `None` if `s` names no zone.
+/// Names the database keeps for old systems that people write as labels: `EST` there is
+/// UTC−5 all year (a New York contact would lose daylight saving), `MST` is Arizona's time
+/// (not Denver's), `GMT` never moves (London does). Each would be a guess: left out.
+const LABELS: [&str; 7] = ["EST", "MST", "GMT", "GMT0", "GMT+0", "GMT-0", "Greenwich"];
+
+/// The zone's IANA name as the database spells it, or `None` if `s` names no zone (or is a
+/// label the database happens to keep, see [`LABELS`]).
 pub fn normalise_timezone(s: &str) -> Option<&'static str> {
+    if LABELS.iter().any(|l| l.eq_ignore_ascii_case(s)) {
+        return None;
+    }
     if let Ok(tz) = Tz::from_str(s) {
         return Some(tz.name());
     }
@@ -33,6 +42,9 @@ mod tests {
             ("US/Central", "US/Central"),
             ("utc", "UTC"),
             ("Europe/Zurich", "Europe/Zurich"),
+            // Kept with their daylight-saving rules, as the database has them.
+            ("EST5EDT", "EST5EDT"),
+            ("HST", "HST"),
         ] {
             assert_eq!(normalise_timezone(input), Some(want), "{input}");
         }
@@ -47,6 +59,10 @@ mod tests {
             "(GMT-05:00) Eastern Time (US & Canada)",
             "Eastern Time",
             "PST",
+            "EST",
+            "est",
+            "MST",
+            "GMT",
             "America/Chicago ",
             "America",
             "",
