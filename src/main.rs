@@ -30,7 +30,16 @@ fn main() -> std::process::ExitCode {
     match ghl_import::cli::main(cli).map_err(anyhow::Error::from) {
         Ok(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
-            eprintln!("ghl-import: error: {e:#}");
+            // The chain of causes, each said once: most errors already name their cause.
+            let mut message = e.to_string();
+            for cause in e.chain().skip(1) {
+                let cause = cause.to_string();
+                if !message.contains(&cause) {
+                    message.push_str(": ");
+                    message.push_str(&cause);
+                }
+            }
+            eprintln!("ghl-import: error: {message}");
             std::process::ExitCode::from(2)
         }
     }

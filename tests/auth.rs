@@ -114,6 +114,25 @@ fn the_token_can_come_from_standard_input_and_appears_nowhere() {
 }
 
 #[test]
+fn a_missing_token_file_is_named_with_its_cause_said_once() {
+    let env = Env::new();
+    let file = env.write("people.csv", "email\nann@example.com\n");
+    let missing = env.path("no-such.token");
+    let mut c = env.cmd();
+    c.env_remove("GHL_TOKEN")
+        .arg("import")
+        .arg(&file)
+        .arg("--token-file")
+        .arg(&missing);
+    let out = c.output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(err.contains("no-such.token"), "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    assert!(env.requests().is_empty());
+}
+
+#[test]
 fn a_token_pasted_with_a_line_break_is_refused_at_start_naming_where_not_what() {
     let env = Env::new();
     let file = env.write("people.csv", "email\nann@example.com\n");
