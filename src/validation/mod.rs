@@ -367,6 +367,11 @@ impl Validator {
                         {
                             leave(&format!("not a valid {field} (ids have no spaces)"));
                         }
+                        // An owner column often holds the owner's email: HighLevel wants the
+                        // user's id, and a guess at which user would be silent.
+                        Field::BusinessId | Field::AssignedTo if t.contains('@') => {
+                            leave(&format!("not a valid {field}: an email, where HighLevel wants an id (a user's id is under Settings → My Staff)"));
+                        }
                         Field::BusinessId => business_id = Some(t.to_owned()),
                         Field::LocationId => location_id = Some(t.to_owned()),
                         Field::AssignedTo => c.assigned_to = Some(t.to_owned()),

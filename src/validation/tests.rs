@@ -1310,3 +1310,24 @@ fn left_out_column_reads_warnings_as_the_str_methods_do() {
     let made = left_out(Some("a': b"), "x", "why").into_line();
     assert_eq!(left_out_column(&made), slow(&made));
 }
+
+#[test]
+fn an_owner_email_is_not_sent_as_a_user_id() {
+    let r = valid(v().validate(row(vec![
+        text(Field::Email, "Email", "ann@example.com"),
+        text(Field::AssignedTo, "Assigned To", "joe@agency.com"),
+    ])));
+    assert_eq!(r.contact.assigned_to, None);
+    assert_eq!(
+        r.warnings,
+        ["column 'Assigned To': \"joe@agency.com\" left out: not a valid assignedTo: an email, where HighLevel wants an id (a user's id is under Settings → My Staff)"]
+    );
+    let r = valid(v().validate(row(vec![
+        text(Field::Email, "Email", "ann@example.com"),
+        text(Field::AssignedTo, "Assigned To", "ve9EPM428h8vShlRW1KT"),
+    ])));
+    assert_eq!(
+        r.contact.assigned_to.as_deref(),
+        Some("ve9EPM428h8vShlRW1KT")
+    );
+}
