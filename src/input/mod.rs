@@ -1153,7 +1153,31 @@ fn json_values(line: &Line, name: &str, row: u64, limits: Limits) -> RecordValue
             row_values.unreadable.push((key, preview(&value), why));
         }
     }
+    // A NUL is never text a person typed (as in a CSV cell): the value costs its key.
+    if memchr::memmem::find(&line.bytes, b"\\u0000").is_some() {
+        let with_nul: Vec<String> = row_values
+            .map
+            .iter()
+            .filter(|(_, v)| has_nul(v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in with_nul {
+            if let Some(value) = row_values.map.shift_remove(&key) {
+                let why = "it contains a NUL byte (a corrupt export?)".to_owned();
+                row_values.unreadable.push((key, preview(&value), why));
+            }
+        }
+    }
     RecordValues::Object(row_values)
+}
+
+fn has_nul(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(a) => a.iter().any(has_nul),
+        serde_json::Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
 }
 
 /// A line whose JSON holds bytes that are not UTF-8, when it reads as an object once they
@@ -1203,7 +1227,7 @@ fn preview(v: &serde_json::Value) -> serde_json::Value {
     while !text.is_char_boundary(cut) {
         cut -= 1;
     }
-    serde_json::Value::String(text[..cut].to_owned())
+    serde_json::Value::String(text[..cut].replace('\0', "\u{FFFD}"))
 }
 
 fn longest_string(v: &serde_json::Value) -> usize {

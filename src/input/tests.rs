@@ -662,6 +662,29 @@ fn jsonl_limits_and_messages_name_file_line_and_column() {
 }
 
 #[test]
+fn a_nul_in_a_jsonl_value_costs_its_key_only() {
+    let text = "{\"email\":\"a@x.com\",\"name\":\"Héloïse \\u0000Nul\",\"tags\":[\"a\",\"b\\u0000\"]}\n{\"email\":\"b@x.com\"}\n";
+    let recs: Vec<_> = limited(text.as_bytes(), "t.jsonl", 1000, 5000).collect();
+    let RecordValues::Object(row) = &recs[0].values else {
+        panic!("{:?}", recs[0]);
+    };
+    assert_eq!(row.map.get("email"), Some(&serde_json::json!("a@x.com")));
+    let bad: Vec<_> = row
+        .unreadable
+        .iter()
+        .map(|(k, v, why)| (k.as_str(), v.clone(), why.contains("NUL byte")))
+        .collect();
+    assert_eq!(
+        bad,
+        [
+            ("name", serde_json::json!("Héloïse \u{FFFD}Nul"), true),
+            ("tags", serde_json::json!("[\"a\",\"b\\u0000\"]"), true)
+        ]
+    );
+    assert!(matches!(&recs[1].values, RecordValues::Object(r) if r.unreadable.is_empty()));
+}
+
+#[test]
 fn deep_jsonl_nesting_is_refused_not_a_stack_overflow() {
     let deep = format!(
         "{}{}\n{{\"email\":\"a@x.com\"}}\n",

@@ -1716,13 +1716,12 @@ fn json_value<'a>(
                     Value::Bool(b) => list.push(b.to_string()),
                     Value::Null => {}
                     _ => {
-                        let e = RowError::new(
-                            Some(column),
-                            format!(
-                                "a list for {} may only hold strings, numbers and booleans",
-                                rule.target
-                            ),
+                        let why = format!(
+                            "a list for {} may only hold strings, numbers and booleans",
+                            rule.target
                         );
+                        let e =
+                            crate::validation::left_out(Some(column), &json_preview(value), &why);
                         out.cell_errors.push((rule.target.clone(), e));
                         return None;
                     }
@@ -1734,14 +1733,26 @@ fn json_value<'a>(
             RawValue::List(list)
         }
         Value::Object(_) => {
-            let e = RowError::new(
-                Some(column),
-                format!("a JSON object is not a valid value for {}", rule.target),
-            );
+            let why = format!("a JSON object is not a valid value for {}", rule.target);
+            let e = crate::validation::left_out(Some(column), &json_preview(value), &why);
             out.cell_errors.push((rule.target.clone(), e));
             return None;
         }
     })
+}
+
+/// A JSON value as a warning shows it: its text, cut after about 60 bytes.
+fn json_preview(value: &Value) -> String {
+    let mut text = value.to_string();
+    if text.len() > 60 {
+        let mut cut = 60;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
 }
 
 /// What people type in an email column for "no email" (case aside), and Excel's `#N/A`.

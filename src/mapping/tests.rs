@@ -1263,3 +1263,26 @@ fn unreadable_backups_in_a_group_or_for_an_email_are_named_when_another_column_s
         .to_string()
         .contains("says there is no email"));
 }
+
+#[test]
+fn a_json_object_or_odd_list_where_a_value_belongs_is_left_out_and_named() {
+    let m = Mapper::new(None, None).unwrap();
+    let record = obj_record(json!({
+        "email": "a@x.com",
+        "firstName": {"given": "Bob"},
+        "tags": [1, null, {"x": 1}],
+    }));
+    let row = m.map(&record);
+    let named: Vec<_> = row.cell_errors.iter().map(|(_, e)| e.to_string()).collect();
+    assert_eq!(
+        named,
+        [
+            "column 'firstName': \"{\\\"given\\\":\\\"Bob\\\"}\" left out: a JSON object is not a valid value for firstName",
+            "column 'tags': \"[1,null,{\\\"x\\\":1}]\" left out: a list for tags may only hold strings, numbers and booleans",
+        ]
+    );
+    // Counted as cells left out, as a CSV cell would be.
+    assert!(named
+        .iter()
+        .all(|w| crate::validation::left_out_column(w).is_some()));
+}
