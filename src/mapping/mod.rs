@@ -784,9 +784,16 @@ fn parse_constant(key: &str, v: &toml::Value) -> Result<(Target, RawValue<'stati
 }
 
 /// Lowercase without spaces, `_`, `-` and `.`: the form header names are compared in.
+/// Characters that show as nothing (zero-width spaces and joiners, a stray byte order mark,
+/// direction marks): a header copied from a web page or a Windows dialog carries them, and
+/// `​Phone` must read as `Phone`.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
 fn normalise(s: &str) -> String {
     s.chars()
-        .filter(|c| !matches!(c, ' ' | '_' | '-' | '.') && !c.is_whitespace())
+        .filter(|&c| !matches!(c, ' ' | '_' | '-' | '.') && !c.is_whitespace() && !invisible(c))
         .flat_map(char::to_lowercase)
         .collect()
 }
@@ -884,7 +891,8 @@ fn find_columns(headers: &[String], name: &str) -> Vec<usize> {
 
 /// How presets and loose column names compare headers.
 pub(crate) fn normalise_header(h: &str) -> String {
-    h.trim().to_lowercase()
+    h.trim_matches(|c: char| c.is_whitespace() || invisible(c))
+        .to_lowercase()
 }
 
 /// The preset `choice` means for these headers (`auto`: only a clear match).

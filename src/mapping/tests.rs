@@ -1286,3 +1286,20 @@ fn a_json_object_or_odd_list_where_a_value_belongs_is_left_out_and_named() {
         .iter()
         .all(|w| crate::validation::left_out_column(w).is_some()));
 }
+
+#[test]
+fn a_header_with_invisible_characters_reads_as_what_it_shows() {
+    for header in [
+        "\u{200B}Phone",
+        "Phone\u{FEFF}",
+        "\u{202A}Email\u{202C}",
+        "First\u{00A0}Name",
+    ] {
+        assert!(detect_target(header).is_some(), "{header:?}");
+    }
+    assert_eq!(
+        detect_target("\u{200B}Phone"),
+        Some(Target::Field(Field::Phone))
+    );
+    assert_eq!(normalise_header("\u{FEFF} Email\u{200B}"), "email");
+}
