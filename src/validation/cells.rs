@@ -6,14 +6,15 @@ use std::borrow::Cow;
 
 use crate::input::trim;
 
-/// The first value of a cell and the others, split on ` ::: `, `;`, `,` or a line break.
+/// The first value of a cell and the others, split on ` ::: `, `;`, `,`, ` / ` or a line
+/// break (a slash only between spaces: `415/555-2671` is one number).
 /// `is_value` says whether a piece stands on its own; a piece that does not (an extension
 /// after a comma) stays with the one before it. The first value is borrowed from the cell
 /// when it holds only one (no copy for almost every cell).
 pub fn first_of(cell: &str, is_value: impl Fn(&str) -> bool) -> (Cow<'_, str>, Vec<String>) {
     if !cell
         .bytes()
-        .any(|b| matches!(b, b':' | b';' | b',' | b'\n'))
+        .any(|b| matches!(b, b':' | b';' | b',' | b'\n' | b'/'))
     {
         return (Cow::Borrowed(trim(cell)), Vec::new());
     }
@@ -25,7 +26,7 @@ fn several(cell: &str, is_value: impl Fn(&str) -> bool) -> (String, Vec<String>)
     let mut values: Vec<String> = Vec::new();
     let mut rest = cell;
     while !rest.is_empty() {
-        let cut = [":::", ";", ",", "\n"]
+        let cut = [":::", ";", ",", "\n", " / "]
             .iter()
             .filter_map(|sep| rest.find(sep).map(|i| (i, sep.len())))
             .min();
@@ -52,6 +53,7 @@ fn several(cell: &str, is_value: impl Fn(&str) -> bool) -> (String, Vec<String>)
         v.trim()
             .trim_end_matches([';', ','])
             .trim_end_matches(":::")
+            .trim_end_matches(" /")
             .trim()
             .to_owned()
     });
@@ -209,7 +211,16 @@ mod tests {
             phones("tel:+1-201-555-0123;ext=1234"),
             ("tel:+1-201-555-0123;ext=1234".into(), vec![])
         );
+        assert_eq!(
+            phones("+1 415 555 2671 / +1 415 555 2672"),
+            ("+1 415 555 2671".into(), vec!["+1 415 555 2672".into()])
+        );
+        assert_eq!(phones("415/555-2671"), ("415/555-2671".into(), vec![]));
         let emails = |c| first_of(c, is_email_piece);
+        assert_eq!(
+            emails("a@x.com / b@y.com"),
+            ("a@x.com".into(), vec!["b@y.com".into()])
+        );
         assert_eq!(
             emails("a@x.com, b@y.com"),
             ("a@x.com".into(), vec!["b@y.com".into()])
