@@ -373,6 +373,55 @@ fn rows_sharing_an_email_end_as_one_contact() {
 }
 
 #[test]
+fn a_row_sharing_an_email_or_phone_with_an_earlier_row_under_another_name_says_they_merge() {
+    let env = Env::new();
+    // A HubSpot export: an office's shared mailbox under two people, a family's landline.
+    let file = env.write(
+        "hubspot-crm-exports-all-contacts-2026-02-10.csv",
+        "\"Record ID\",\"First Name\",\"Last Name\",\"Email\",\"Phone Number\"\n\
+         \"101\",\"Ann\",\"Lee\",\"info@acme-dental.com\",\"\"\n\
+         \"102\",\"Ann\",\"\",\"INFO@acme-dental.com\",\"\"\n\
+         \"103\",\"Raj\",\"Patel\",\"info@acme-dental.com\",\"\"\n\
+         \"104\",\"John\",\"Doe\",\"john.doe@example.com\",\"(415) 555-2671\"\n\
+         \"105\",\"Jane\",\"Doe\",\"jane.doe@example.com\",\"415-555-2671\"\n\
+         \"106\",\"\",\"\",\"info@acme-dental.com\",\"\"\n",
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    let warnings: Vec<&str> = report.iter().map(|r| r["warnings"].as_str()).collect();
+    assert_eq!(
+        warnings[..2],
+        ["", ""],
+        "the first row, the same person again"
+    );
+    assert_eq!(
+        warnings[2],
+        "shares its email \"info@acme-dental.com\" with row 2, which names someone else: HighLevel matches contacts by email and phone, so both rows update one contact and this row's name replaces row 2's (sent as it is; to keep two contacts, give one of them its own email)"
+    );
+    assert_eq!(warnings[3], "");
+    assert!(
+        warnings[4]
+            .starts_with("shares its phone \"+14155552671\" with row 5, which names someone else"),
+        "{}",
+        warnings[4]
+    );
+    assert_eq!(warnings[5], "", "a row with no name replaces no one's");
+    // As said: one contact each, the later name on it.
+    let contacts = env.sandbox.contacts(LOCATION);
+    assert_eq!(contacts.len(), 2, "{contacts:?}");
+    assert!(contacts
+        .iter()
+        .any(|c| c.first_name.as_deref() == Some("Raj")));
+    // validate predicts the same warnings.
+    let v = validate(&env, &file);
+    assert_eq!(code(&v), 0, "{}", stderr(&v));
+    let validated = read_report(&env.path("v.csv"));
+    let predicted: Vec<&str> = validated.iter().map(|r| r["warnings"].as_str()).collect();
+    assert_eq!(predicted, warnings);
+}
+
+#[test]
 fn report_has_exactly_one_line_per_input_row_in_order() {
     let env = Env::with(SandboxConfig {
         latency: (

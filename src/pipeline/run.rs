@@ -19,6 +19,7 @@ use super::import_loop::ImportLoop;
 use super::mode::Mode;
 use super::prepare::Preparer;
 use super::prepass::{prepass, Facts, Want};
+use super::shared_keys::{full_notice, SharedKeys};
 use super::stop::{exit_code, set_stop, Stop};
 use super::ExitCode;
 use crate::api::{ApiError, Client, ClientConfig, Stats, MAX_BUSINESS_BATCH};
@@ -294,8 +295,11 @@ pub async fn run(
     // Reading and classifying is blocking, CPU-bound work: its own threads.
     let (row_tx, row_rx) = super::prepare_pool::channel();
     let offline = matches!(mode, Mode::Check { .. }) && client.is_none();
-    let reader_thread = super::prepare_pool::spawn(reader, preparer, row_tx, dry_run, offline)
-        .map_err(RunError::ReaderThread)?;
+    let shared_full_from = Arc::new(AtomicU64::new(0));
+    let shared = SharedKeys::new(shared_full_from.clone());
+    let reader_thread =
+        super::prepare_pool::spawn(reader, preparer, row_tx, dry_run, offline, shared)
+            .map_err(RunError::ReaderThread)?;
 
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>(1024);
     let ledger = Ledger::new(
@@ -373,6 +377,12 @@ pub async fn run(
     }
 
     let stop = stop_rx.borrow().clone();
+    let full_from = shared_full_from.load(std::sync::atomic::Ordering::Relaxed);
+    if full_from > 0 {
+        let message = full_notice(full_from);
+        column_notices.push(message.clone());
+        let _ = ev_tx.send(Event::Notice { message }).await;
+    }
     drop(ev_tx);
     let (mut sinks, builder, sink_error) =
         events.await.map_err(|e| RunError::Task(e.to_string()))?;
