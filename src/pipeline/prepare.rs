@@ -183,10 +183,10 @@ impl Preparer {
                 },
                 RecordValues::Object(o) => {
                     // Values left out as unreadable go back in as far as they read, so the
-                    // rejects file shows what to fix.
+                    // rejects file shows what to fix (a repeated key's first value stays).
                     let mut map = o.map.clone();
                     for (key, value, _) in &o.unreadable {
-                        map.insert(key.clone(), value.clone());
+                        map.entry(key.clone()).or_insert_with(|| value.clone());
                     }
                     RawRecord::Object(map)
                 }

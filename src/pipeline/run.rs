@@ -244,6 +244,7 @@ pub async fn run(
     let checks = checks.with_policy(validator.strict(), orders.clone());
     validator.set_date_orders(orders);
     let unmapped = mapper.unmapped_described();
+    let unmatched_keys = mapper.unmatched_keys();
     let declared = CustomFieldSet::declared(mapper.declared_custom_fields());
     let preparer = Preparer {
         declared,
@@ -377,6 +378,15 @@ pub async fn run(
     }
 
     let stop = stop_rx.borrow().clone();
+    let keys = unmatched_keys.described();
+    if !keys.is_empty() {
+        let message = format!(
+            "keys not imported (no matching HighLevel field; map them with --mapping): {}",
+            keys.join(", ")
+        );
+        column_notices.push(message.clone());
+        let _ = ev_tx.send(Event::Notice { message }).await;
+    }
     let full_from = shared_full_from.load(std::sync::atomic::Ordering::Relaxed);
     if full_from > 0 {
         let message = full_notice(full_from);
