@@ -795,16 +795,60 @@ fn a_repeated_column_name_is_said_to_be_one_not_a_field_nobody_knows() {
     let env = Env::new();
     let file = env.write(
         "dup.csv",
-        "Email,First Name,Email,Favourite Band\nann@example.com,Ann,ann@work.example.com,Queen\n",
+        "First Name,Email,First Name,Favourite Band\nAnn,ann@example.com,Annie,Queen\n",
     );
     let out = validate(&env, &file);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(
         stderr(&out).contains(
-            "columns not imported (no matching HighLevel field; map them with --mapping): 'Email' (a second column of that name), 'Favourite Band'"
+            "columns not imported (no matching HighLevel field; map them with --mapping): 'First Name' (a second column of that name), 'Favourite Band'"
         ),
         "{}",
         stderr(&out)
+    );
+}
+
+#[test]
+fn a_second_email_column_of_the_same_name_backs_up_the_first_and_is_named_apart() {
+    let env = Env::new();
+    // Two lists pasted side by side: each brought its own "Email".
+    let file = env.write(
+        "joined.csv",
+        "Email,First Name,Last Name,Email,Phone\n\
+         ann@example.com,Ann,Lee,ann@work.example.com,\n\
+         bob@example,Bob,Stone,bob.stone@example.org,\n\
+         ,Cy,Young,cy@example.net,\n",
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("columns not imported"),
+        "{}",
+        stderr(&out)
+    );
+    let report = read_report(&env.path("report.csv"));
+    let got: Vec<(&str, &str)> = report
+        .iter()
+        .map(|r| (r["status"].as_str(), r["email"].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("created", "ann@example.com"),
+            ("created", "bob.stone@example.org"),
+            ("created", "cy@example.net"),
+        ]
+    );
+    assert!(
+        report[0]["warnings"].starts_with("column 'Email (2)': \"ann@work.example.com\" not imported: the row's email comes from 'Email'"),
+        "{}",
+        report[0]["warnings"]
+    );
+    assert!(
+        report[1]["warnings"].starts_with("column 'Email': \"bob@example\" left out: ")
+            && report[1]["warnings"].contains("the row's email was taken from 'Email (2)' instead"),
+        "{}",
+        report[1]["warnings"]
     );
 }
 

@@ -887,6 +887,9 @@ pub struct Mapper {
     empty_values: Vec<String>,
     /// Columns the preset maps to "ignore", named in its notice: nothing goes unsaid.
     preset_ignores: Vec<usize>,
+    /// CSV: how warnings name a mapped column whose header repeats an earlier one's
+    /// (`Email (2)`), so that they say which of the two they mean.
+    labels: Vec<Option<String>>,
     /// The input file's name and CSV delimiter, for a row's own errors.
     input: Option<(String, Option<u8>)>,
 }
@@ -979,6 +982,7 @@ impl Mapper {
             json_keys: RwLock::new(HashMap::new()),
             json_unmatched: UnmatchedKeys::default(),
             preset_ignores: Vec::new(),
+            labels: Vec::new(),
             input: None,
         };
         let Some(headers) = headers else {
@@ -1063,7 +1067,7 @@ impl Mapper {
             // Exports often carry two columns for one field (Phone and Mobile): a listed
             // column wins, else the first one. Without a preset or a listed column, the later
             // email and phone columns are the first one's backups, in column order after any
-            // ranked ones; the others (and a repeated header) stay unmapped and are reported.
+            // ranked ones; the others stay unmapped and are reported.
             let mut claimed: Vec<Target> = columns
                 .iter()
                 .flatten()
@@ -1090,11 +1094,9 @@ impl Mapper {
                     if let Some(at) = claimed.iter().position(|t| *t == r.target) {
                         let email_or_phone =
                             matches!(r.target, Target::Field(Field::Email | Field::Phone));
-                        // A repeated header name is not a backup: the first such column wins.
-                        let repeated = headers[..i]
-                            .iter()
-                            .any(|e| normalise_header(e) == normalise_header(h));
-                        if !(backups && email_or_phone && at >= listed) || repeated {
+                        // A repeated email or phone header is a backup like any other
+                        // (its warnings call it `Email (2)`); other repeats stay unmapped.
+                        if !(backups && email_or_phone && at >= listed) {
                             return None;
                         }
                         r.fallback = true;
@@ -1123,6 +1125,17 @@ impl Mapper {
                 columns[i]
                     .as_ref()
                     .is_some_and(|r| r.target == Target::Ignore)
+            })
+            .collect();
+        mapper.labels = (0..headers.len())
+            .map(|i| {
+                columns[i].as_ref()?;
+                let h = &headers[i];
+                let n = headers[..i]
+                    .iter()
+                    .filter(|e| normalise_header(e) == normalise_header(h))
+                    .count();
+                (n > 0).then(|| format!("{h} ({})", n + 1))
             })
             .collect();
         mapper.columns = columns;
@@ -1401,6 +1414,7 @@ impl Mapper {
             json_unmatched: self.json_unmatched.clone(),
             empty_values: self.empty_values.clone(),
             preset_ignores: self.preset_ignores.clone(),
+            labels: self.labels.clone(),
             input: self.input.clone(),
         }
     }
@@ -1457,7 +1471,10 @@ impl Mapper {
             if rule.target == Target::Ignore {
                 continue;
             }
-            let column = headers.get(i).map(String::as_str);
+            let column = match self.labels.get(i) {
+                Some(Some(label)) => Some(label.as_str()),
+                _ => headers.get(i).map(String::as_str),
+            };
             if let Some(why) = cells.unreadable(i) {
                 let e = crate::validation::left_out(column, cell, why);
                 push_unreadable(out, &mut later, rule, e);
