@@ -117,6 +117,12 @@ pub enum InputError {
     },
     #[error("{file}: {message}")]
     Workbook { file: String, message: String },
+    #[error("--sheet '{sheet}': {file} is {what}, not an Excel workbook, so it has no sheets; drop --sheet, or give the workbook (.xlsx) itself")]
+    SheetOfText {
+        file: String,
+        sheet: String,
+        what: &'static str,
+    },
     #[error(
         "{file} has no worksheet named '{sheet}'; its sheets: {names} (name one with --sheet)"
     )]
@@ -208,6 +214,18 @@ impl Reader {
         opts: &InputOptions,
     ) -> Result<Reader, InputError> {
         let format = opts.format.unwrap_or_else(|| format_from_name(name));
+        // Ignoring it would read the whole file when the user meant one sheet of another.
+        if let (Some(sheet), Format::Csv | Format::Jsonl) = (&opts.sheet, format) {
+            return Err(InputError::SheetOfText {
+                file: name.to_owned(),
+                sheet: sheet.clone(),
+                what: if format == Format::Csv {
+                    "a CSV file"
+                } else {
+                    "a JSONL file"
+                },
+            });
+        }
         let (r, encoding, binary) = encoding::decode(r, opts.encoding, format == Format::Jsonl)
             .map_err(|source| InputError::Io {
                 file: name.to_owned(),
