@@ -407,6 +407,11 @@ fn a_row_sharing_an_email_or_phone_with_an_earlier_row_under_another_name_says_t
         warnings[4]
     );
     assert_eq!(warnings[5], "", "a row with no name replaces no one's");
+    assert!(
+        stderr(&out).contains("rows sent that share an email or phone with an earlier row naming someone else: 2 (HighLevel merges each into that row's contact)"),
+        "{}",
+        stderr(&out)
+    );
     // As said: one contact each, the later name on it.
     let contacts = env.sandbox.contacts(LOCATION);
     assert_eq!(contacts.len(), 2, "{contacts:?}");

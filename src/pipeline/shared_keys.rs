@@ -164,10 +164,17 @@ impl SharedKeys {
     }
 }
 
+const NOTE_START: &str = "shares its ";
+
+/// Whether a row's warning is the note [`SharedKeys::check`] makes, for counting them.
+pub fn is_shared_note(warning: &str) -> bool {
+    warning.starts_with(NOTE_START)
+}
+
 /// The report's warning for a row that shares `kind` (`email`, `phone`) with `earlier`.
-pub fn shared_note(kind: &str, value: &str, earlier: u64) -> String {
+fn shared_note(kind: &str, value: &str, earlier: u64) -> String {
     format!(
-        "shares its {kind} {value:?} with row {earlier}, which names someone else: HighLevel matches contacts by email and phone, so both rows update one contact and this row's name replaces row {earlier}'s (sent as it is; to keep two contacts, give one of them its own {kind})"
+        "{NOTE_START}{kind} {value:?} with row {earlier}, which names someone else: HighLevel matches contacts by email and phone, so both rows update one contact and this row's name replaces row {earlier}'s (sent as it is; to keep two contacts, give one of them its own {kind})"
     )
 }
 
