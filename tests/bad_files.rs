@@ -669,11 +669,15 @@ fn duplicate_header_names_the_first_wins_and_the_other_is_named() {
     let env = Env::new();
     let out = import(&env, &corpus("duplicate_headers.csv"), &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // The second email column is the first one's backup, named apart in the warnings.
+    let report = read_report(&env.path("report.csv"));
     assert!(
-        stderr(&out).contains("columns not imported") && stderr(&out).contains("'email'"),
-        "{}",
-        stderr(&out)
+        report[0]["warnings"].starts_with(
+            "column 'email (2)': \"other@example.com\" not imported: the row's email comes from 'email'"
+        ),
+        "{report:?}"
     );
+    assert_eq!(report[1]["warnings"], "");
     assert_eq!(emails(&env), set(&["ann@example.com", "bob@example.com"]));
 }
 
@@ -724,6 +728,43 @@ fn arrays_and_strings_instead_of_objects_are_unreadable_lines() {
             ],
             imported: &["bob@example.com", "dee@example.com"],
         },
+    );
+}
+
+#[test]
+fn a_key_repeated_in_one_object_is_named_and_keys_matching_no_field_are_said_once() {
+    let file = corpus("repeated_and_unknown_keys.jsonl");
+    check(
+        &file,
+        Expect {
+            rows: &[
+                // The first value is sent, as with two CSV columns of one name.
+                (
+                    1,
+                    "ok",
+                    &["column 'email': \"ann.lee@work.example.com\" left out: the object holds the key 'email' more than once; its first value is sent"],
+                ),
+                (2, "ok", &["column 'firstName': \"Robert\" left out"]),
+                (3, "ok", &[]),
+            ],
+            imported: &["ann@example.com", "bob@example.com"],
+        },
+    );
+    let env = Env::new();
+    let out = validate(&env, &file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "keys not imported (no matching HighLevel field; map them with --mapping): 'favourite_band', 'hs_object_id', 'lead_score'"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let report = read_report(&env.path("validate.csv"));
+    assert_eq!(report[0]["email"], "ann@example.com");
+    assert_eq!(
+        report[2]["warnings"], "",
+        "a key matching no field costs nothing"
     );
 }
 

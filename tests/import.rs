@@ -373,6 +373,60 @@ fn rows_sharing_an_email_end_as_one_contact() {
 }
 
 #[test]
+fn a_row_sharing_an_email_or_phone_with_an_earlier_row_under_another_name_says_they_merge() {
+    let env = Env::new();
+    // A HubSpot export: an office's shared mailbox under two people, a family's landline.
+    let file = env.write(
+        "hubspot-crm-exports-all-contacts-2026-02-10.csv",
+        "\"Record ID\",\"First Name\",\"Last Name\",\"Email\",\"Phone Number\"\n\
+         \"101\",\"Ann\",\"Lee\",\"info@acme-dental.com\",\"\"\n\
+         \"102\",\"Ann\",\"\",\"INFO@acme-dental.com\",\"\"\n\
+         \"103\",\"Raj\",\"Patel\",\"info@acme-dental.com\",\"\"\n\
+         \"104\",\"John\",\"Doe\",\"john.doe@example.com\",\"(415) 555-2671\"\n\
+         \"105\",\"Jane\",\"Doe\",\"jane.doe@example.com\",\"415-555-2671\"\n\
+         \"106\",\"\",\"\",\"info@acme-dental.com\",\"\"\n",
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    let warnings: Vec<&str> = report.iter().map(|r| r["warnings"].as_str()).collect();
+    assert_eq!(
+        warnings[..2],
+        ["", ""],
+        "the first row, the same person again"
+    );
+    assert_eq!(
+        warnings[2],
+        "shares its email \"info@acme-dental.com\" with row 2, which names someone else: HighLevel matches contacts by email and phone, so both rows update one contact and this row's name replaces row 2's (sent as it is; to keep two contacts, give one of them its own email)"
+    );
+    assert_eq!(warnings[3], "");
+    assert!(
+        warnings[4]
+            .starts_with("shares its phone \"+14155552671\" with row 5, which names someone else"),
+        "{}",
+        warnings[4]
+    );
+    assert_eq!(warnings[5], "", "a row with no name replaces no one's");
+    assert!(
+        stderr(&out).contains("rows sent that share an email or phone with an earlier row naming someone else: 2 (HighLevel merges each into that row's contact)"),
+        "{}",
+        stderr(&out)
+    );
+    // As said: one contact each, the later name on it.
+    let contacts = env.sandbox.contacts(LOCATION);
+    assert_eq!(contacts.len(), 2, "{contacts:?}");
+    assert!(contacts
+        .iter()
+        .any(|c| c.first_name.as_deref() == Some("Raj")));
+    // validate predicts the same warnings.
+    let v = validate(&env, &file);
+    assert_eq!(code(&v), 0, "{}", stderr(&v));
+    let validated = read_report(&env.path("v.csv"));
+    let predicted: Vec<&str> = validated.iter().map(|r| r["warnings"].as_str()).collect();
+    assert_eq!(predicted, warnings);
+}
+
+#[test]
 fn report_has_exactly_one_line_per_input_row_in_order() {
     let env = Env::with(SandboxConfig {
         latency: (
@@ -746,16 +800,60 @@ fn a_repeated_column_name_is_said_to_be_one_not_a_field_nobody_knows() {
     let env = Env::new();
     let file = env.write(
         "dup.csv",
-        "Email,First Name,Email,Favourite Band\nann@example.com,Ann,ann@work.example.com,Queen\n",
+        "First Name,Email,First Name,Favourite Band\nAnn,ann@example.com,Annie,Queen\n",
     );
     let out = validate(&env, &file);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(
         stderr(&out).contains(
-            "columns not imported (no matching HighLevel field; map them with --mapping): 'Email' (a second column of that name), 'Favourite Band'"
+            "columns not imported (no matching HighLevel field; map them with --mapping): 'First Name' (a second column of that name), 'Favourite Band'"
         ),
         "{}",
         stderr(&out)
+    );
+}
+
+#[test]
+fn a_second_email_column_of_the_same_name_backs_up_the_first_and_is_named_apart() {
+    let env = Env::new();
+    // Two lists pasted side by side: each brought its own "Email".
+    let file = env.write(
+        "joined.csv",
+        "Email,First Name,Last Name,Email,Phone\n\
+         ann@example.com,Ann,Lee,ann@work.example.com,\n\
+         bob@example,Bob,Stone,bob.stone@example.org,\n\
+         ,Cy,Young,cy@example.net,\n",
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("columns not imported"),
+        "{}",
+        stderr(&out)
+    );
+    let report = read_report(&env.path("report.csv"));
+    let got: Vec<(&str, &str)> = report
+        .iter()
+        .map(|r| (r["status"].as_str(), r["email"].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("created", "ann@example.com"),
+            ("created", "bob.stone@example.org"),
+            ("created", "cy@example.net"),
+        ]
+    );
+    assert!(
+        report[0]["warnings"].starts_with("column 'Email (2)': \"ann@work.example.com\" not imported: the row's email comes from 'Email'"),
+        "{}",
+        report[0]["warnings"]
+    );
+    assert!(
+        report[1]["warnings"].starts_with("column 'Email': \"bob@example\" left out: ")
+            && report[1]["warnings"].contains("the row's email was taken from 'Email (2)' instead"),
+        "{}",
+        report[1]["warnings"]
     );
 }
 

@@ -392,6 +392,38 @@ fn a_missing_sheet_is_an_error_listing_the_sheets_there() {
     assert!(env.requests().is_empty());
 }
 
+#[test]
+fn a_sheet_named_for_a_csv_or_jsonl_file_is_refused_not_ignored() {
+    let env = Env::new();
+    // The workbook's sheet saved as CSV, the flag kept from the command that read it.
+    let csv = env.write(
+        "People.csv",
+        "Person - Name,Person - Email - Work\nAnn Lee,ann@example.com\n",
+    );
+    let jsonl = env.write("people.jsonl", "{\"email\":\"ann@example.com\"}\n");
+    for (file, what) in [(&csv, "a CSV file"), (&jsonl, "a JSONL file")] {
+        let out = env.import(file, &["--sheet", "People"]);
+        let err = stderr(&out);
+        assert_eq!(code(&out), 2, "{err}");
+        assert!(
+            err.contains(&format!(
+                "--sheet 'People': {} is {what}, not an Excel workbook, so it has no sheets; drop --sheet",
+                file.display()
+            )),
+            "{err}"
+        );
+        let out = env
+            .cmd()
+            .arg("validate")
+            .arg(file)
+            .args(["--sheet", "People"])
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 2, "{}", stderr(&out));
+    }
+    assert!(env.requests().is_empty());
+}
+
 /// A compound file, as Excel writes an encrypted workbook (with `EncryptedPackage`) or an old
 /// .xls (with `Workbook`).
 fn compound_file(path: &Path, stream: &str) {

@@ -85,6 +85,7 @@ use std::path::Path;
 mod cells;
 mod csv_stream;
 mod encoding;
+mod json_object;
 mod xlsx;
 pub use cells::{trim, CellRow};
 pub use csv_stream::Limits;
@@ -116,6 +117,12 @@ pub enum InputError {
     },
     #[error("{file}: {message}")]
     Workbook { file: String, message: String },
+    #[error("--sheet '{sheet}': {file} is {what}, not an Excel workbook, so it has no sheets; drop --sheet, or give the workbook (.xlsx) itself")]
+    SheetOfText {
+        file: String,
+        sheet: String,
+        what: &'static str,
+    },
     #[error(
         "{file} has no worksheet named '{sheet}'; its sheets: {names} (name one with --sheet)"
     )]
@@ -207,6 +214,18 @@ impl Reader {
         opts: &InputOptions,
     ) -> Result<Reader, InputError> {
         let format = opts.format.unwrap_or_else(|| format_from_name(name));
+        // Ignoring it would read the whole file when the user meant one sheet of another.
+        if let (Some(sheet), Format::Csv | Format::Jsonl) = (&opts.sheet, format) {
+            return Err(InputError::SheetOfText {
+                file: name.to_owned(),
+                sheet: sheet.clone(),
+                what: if format == Format::Csv {
+                    "a CSV file"
+                } else {
+                    "a JSONL file"
+                },
+            });
+        }
         let (r, encoding, binary) = encoding::decode(r, opts.encoding, format == Format::Jsonl)
             .map_err(|source| InputError::Io {
                 file: name.to_owned(),
@@ -1104,16 +1123,9 @@ fn json_values(line: &Line, name: &str, row: u64, limits: Limits) -> RecordValue
         );
     }
     // serde_json stops at 128 levels of nesting, so deep input cannot overflow the stack.
-    let mut row_values = match serde_json::from_slice::<serde_json::Value>(&line.bytes) {
-        Ok(serde_json::Value::Object(map)) => JsonRow::from(map),
-        Ok(other) => {
-            let kind = match other {
-                serde_json::Value::Array(_) => "a JSON array",
-                serde_json::Value::String(_) => "a JSON string",
-                serde_json::Value::Number(_) => "a JSON number",
-                serde_json::Value::Bool(_) => "a JSON boolean",
-                _ => "JSON null",
-            };
+    let mut row_values = match serde_json::from_slice::<json_object::Line>(&line.bytes) {
+        Ok(json_object::Line::Object { map, repeats }) => with_repeats(map, repeats),
+        Ok(json_object::Line::Other(kind)) => {
             return unreadable(
                 None,
                 format!("{name}, line {row}: the line is {kind}, expected an object"),
@@ -1186,7 +1198,7 @@ fn has_nul(v: &serde_json::Value) -> bool {
 fn with_bad_bytes(bytes: &[u8]) -> Option<JsonRow> {
     std::str::from_utf8(bytes).err()?;
     let text = String::from_utf8_lossy(bytes);
-    let serde_json::Value::Object(mut map) = serde_json::from_str(&text).ok()? else {
+    let Ok(json_object::Line::Object { mut map, repeats }) = serde_json::from_str(&text) else {
         return None;
     };
     let why = "it is not valid UTF-8 (bad bytes shown as \u{FFFD}); save the file as UTF-8, or name its encoding with --encoding";
@@ -1195,14 +1207,31 @@ fn with_bad_bytes(bytes: &[u8]) -> Option<JsonRow> {
         .filter(|(k, v)| k.contains('\u{FFFD}') || holds_replacement(v))
         .map(|(k, _)| k.clone())
         .collect();
-    let unreadable = bad
+    let unreadable: Vec<_> = bad
         .into_iter()
         .filter_map(|k| {
             let value = map.remove(&k)?;
             Some((k, value, why.to_owned()))
         })
         .collect();
-    Some(JsonRow { map, unreadable })
+    let mut row = with_repeats(map, repeats);
+    row.unreadable.splice(0..0, unreadable);
+    Some(row)
+}
+
+/// The object, each later value of a repeated key taken aside to be named as left out.
+fn with_repeats(
+    map: serde_json::Map<String, serde_json::Value>,
+    repeats: Vec<(String, serde_json::Value)>,
+) -> JsonRow {
+    let unreadable = repeats
+        .into_iter()
+        .map(|(k, v)| {
+            let why = json_object::repeat_reason(&k);
+            (k, v, why)
+        })
+        .collect();
+    JsonRow { map, unreadable }
 }
 
 fn holds_replacement(v: &serde_json::Value) -> bool {

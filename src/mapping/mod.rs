@@ -109,7 +109,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
-use std::sync::RwLock;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use chrono::Datelike;
 use serde_json::Value;
@@ -843,6 +843,36 @@ pub fn detect_target(header: &str) -> Option<Target> {
     Some(Target::Field(field))
 }
 
+/// JSONL keys that matched no field, in the order of their names; bounded, as keys may be
+/// endless (and whether there were more is kept).
+#[derive(Debug, Clone, Default)]
+pub struct UnmatchedKeys(Arc<Mutex<(BTreeSet<String>, bool)>>);
+
+/// Key names kept at most.
+const UNMATCHED_NAMED: usize = 100;
+
+impl UnmatchedKeys {
+    fn add(&self, key: &str) {
+        let mut g = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let (names, more) = &mut *g;
+        if names.len() < UNMATCHED_NAMED {
+            names.insert(key.to_owned());
+        } else if !names.contains(key) {
+            *more = true;
+        }
+    }
+
+    /// The keys quoted for a message (and "others" past the bound); empty when none.
+    pub fn described(&self) -> Vec<String> {
+        let g = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut v: Vec<String> = g.0.iter().map(|k| format!("'{k}'")).collect();
+        if g.1 {
+            v.push(format!("others (past the first {UNMATCHED_NAMED})"));
+        }
+        v
+    }
+}
+
 /// Applies a mapping to records. Each prepare worker has its own ([`Mapper::fork`]).
 pub struct Mapper {
     spec_name: Option<String>,
@@ -857,10 +887,16 @@ pub struct Mapper {
     preset: Option<(presets::Detection, bool)>,
     /// JSONL keys seen so far and what they map to.
     json_keys: RwLock<HashMap<String, Option<Rule>>>,
+    /// JSONL keys that map to nothing, shared by the forks: said at the end of a run, as a
+    /// CSV's columns are at its start.
+    json_unmatched: UnmatchedKeys,
     /// Cell values read as empty (the preset's and the mapping file's `empty_values`).
     empty_values: Vec<String>,
     /// Columns the preset maps to "ignore", named in its notice: nothing goes unsaid.
     preset_ignores: Vec<usize>,
+    /// CSV: how warnings name a mapped column whose header repeats an earlier one's
+    /// (`Email (2)`), so that they say which of the two they mean.
+    labels: Vec<Option<String>>,
     /// The input file's name and CSV delimiter, for a row's own errors.
     input: Option<(String, Option<u8>)>,
 }
@@ -952,7 +988,9 @@ impl Mapper {
                 .collect(),
             preset,
             json_keys: RwLock::new(HashMap::new()),
+            json_unmatched: UnmatchedKeys::default(),
             preset_ignores: Vec::new(),
+            labels: Vec::new(),
             input: None,
         };
         let Some(headers) = headers else {
@@ -1037,7 +1075,7 @@ impl Mapper {
             // Exports often carry two columns for one field (Phone and Mobile): a listed
             // column wins, else the first one. Without a preset or a listed column, the later
             // email and phone columns are the first one's backups, in column order after any
-            // ranked ones; the others (and a repeated header) stay unmapped and are reported.
+            // ranked ones; the others stay unmapped and are reported.
             let mut claimed: Vec<Target> = columns
                 .iter()
                 .flatten()
@@ -1064,11 +1102,9 @@ impl Mapper {
                     if let Some(at) = claimed.iter().position(|t| *t == r.target) {
                         let email_or_phone =
                             matches!(r.target, Target::Field(Field::Email | Field::Phone));
-                        // A repeated header name is not a backup: the first such column wins.
-                        let repeated = headers[..i]
-                            .iter()
-                            .any(|e| normalise_header(e) == normalise_header(h));
-                        if !(backups && email_or_phone && at >= listed) || repeated {
+                        // A repeated email or phone header is a backup like any other
+                        // (its warnings call it `Email (2)`); other repeats stay unmapped.
+                        if !(backups && email_or_phone && at >= listed) {
                             return None;
                         }
                         r.fallback = true;
@@ -1097,6 +1133,17 @@ impl Mapper {
                 columns[i]
                     .as_ref()
                     .is_some_and(|r| r.target == Target::Ignore)
+            })
+            .collect();
+        mapper.labels = (0..headers.len())
+            .map(|i| {
+                columns[i].as_ref()?;
+                let h = &headers[i];
+                let n = headers[..i]
+                    .iter()
+                    .filter(|e| normalise_header(e) == normalise_header(h))
+                    .count();
+                (n > 0).then(|| format!("{h} ({})", n + 1))
             })
             .collect();
         mapper.columns = columns;
@@ -1257,6 +1304,11 @@ impl Mapper {
             .collect()
     }
 
+    /// The JSONL keys that map to nothing, as the rows read so far (by every fork) hold them.
+    pub fn unmatched_keys(&self) -> UnmatchedKeys {
+        self.json_unmatched.clone()
+    }
+
     /// CSV columns (or JSONL keys seen so far) that map to nothing.
     pub fn unmapped_columns(&self) -> Vec<String> {
         match &self.headers {
@@ -1367,8 +1419,10 @@ impl Mapper {
             constants: self.constants.clone(),
             preset: self.preset,
             json_keys: RwLock::new(self.json_keys.read().map(|m| m.clone()).unwrap_or_default()),
+            json_unmatched: self.json_unmatched.clone(),
             empty_values: self.empty_values.clone(),
             preset_ignores: self.preset_ignores.clone(),
+            labels: self.labels.clone(),
             input: self.input.clone(),
         }
     }
@@ -1425,7 +1479,10 @@ impl Mapper {
             if rule.target == Target::Ignore {
                 continue;
             }
-            let column = headers.get(i).map(String::as_str);
+            let column = match self.labels.get(i) {
+                Some(Some(label)) => Some(label.as_str()),
+                _ => headers.get(i).map(String::as_str),
+            };
             if let Some(why) = cells.unreadable(i) {
                 let e = crate::validation::left_out(column, cell, why);
                 push_unreadable(out, &mut later, rule, e);
@@ -1499,6 +1556,17 @@ impl Mapper {
                 other => Cow::Owned(other.to_string()),
             };
             let e = crate::validation::left_out(Some(key), &shown, why);
+            if obj.contains_key(key) {
+                // A repeated key (the first value is in the object): named, never the row's
+                // key, whatever it maps to.
+                if self
+                    .json_rule(key)
+                    .is_some_and(|r| r.target != Target::Ignore)
+                {
+                    out.cell_errors.push((Target::Ignore, e));
+                }
+                continue;
+            }
             match self.json_rule(key) {
                 Some(rule) if rule.target != Target::Ignore => {
                     push_unreadable(out, &mut later, &rule, e)
@@ -1581,6 +1649,9 @@ impl Mapper {
                 .as_ref()
                 .and_then(|(d, _)| d.preset.list_separator.as_deref());
             split_tags_on(rule, lists, true);
+        }
+        if rule.is_none() && normalise(key) != "customfields" {
+            self.json_unmatched.add(key);
         }
         if let Ok(mut m) = self.json_keys.write() {
             // Bounded: a file with endless distinct keys must not grow memory without limit.

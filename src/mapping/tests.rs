@@ -216,9 +216,13 @@ fn a_second_auto_detected_email_or_phone_column_is_a_backup_in_column_order() {
     let (sent, spares) = map(&["", "2", "", "3", "b@x", "", ""]);
     assert_eq!(sent, ["Mobile", "E-mail"]);
     assert_eq!(spares, ["Cell"]);
-    // A repeated header name is not a backup.
-    let m = Mapper::new(None, Some(&hdrs(&["Email", "Name", "email"]))).unwrap();
-    assert_eq!(m.unmapped_columns(), ["email"]);
+    // A repeated email header is a backup too, named apart; another repeat is not mapped.
+    let m = Mapper::new(None, Some(&hdrs(&["Email", "Name", "email", "Name"]))).unwrap();
+    assert_eq!(m.unmapped_columns(), ["Name"]);
+    let rec = cells_record(&["", "Ann", "a@x.com", "Annie"]);
+    let row = m.map(&rec);
+    let sent: Vec<_> = row.values.iter().map(|v| v.column.as_deref()).collect();
+    assert_eq!(sent, [Some("Name"), Some("email (2)")]);
     // With a preset, its own fallbacks are the backups: a column it does not know stays
     // unmapped, and is reported.
     let with_preset = hdrs(&["Email", "Phone Number", "Cell"]);

@@ -40,7 +40,7 @@ impl MatchKeys {
 
 /// The keys are hashes already.
 #[derive(Default)]
-struct Prehashed(u64);
+pub(super) struct Prehashed(u64);
 
 impl Hasher for Prehashed {
     fn finish(&self) -> u64 {

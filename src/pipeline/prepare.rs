@@ -4,6 +4,7 @@
 use super::fields::FieldChecks;
 use super::keys::MatchKeys;
 use super::outcomes::outcome_moved;
+use super::shared_keys::Probe;
 use crate::contact::{Field, RowError, ValidRow};
 use std::sync::Arc;
 
@@ -46,18 +47,33 @@ pub struct Preparer {
 
 impl Preparer {
     pub fn prepare(&self, record: &Record) -> Prepared {
-        self.prepare_as(record, false)
+        self.prepare_as(record, false, None)
     }
 
-    /// [`Preparer::prepare`] for an offline dry run: a valid row without custom fields has
-    /// nothing left to check, so its report line is made here, on the worker that built the
-    /// row (and frees it), without boxing the row for the check loop. Rows with custom fields
-    /// still go there (it tells once that their values were not checked online).
-    pub fn prepare_offline(&self, record: &Record) -> Prepared {
-        self.prepare_as(record, true)
+    /// [`Preparer::prepare`], and what a valid row brings to the check for rows sharing a
+    /// key ([`SharedKeys`]). `offline`: for an offline dry run, where a valid row without
+    /// custom fields has nothing left to check, so its report line is made here, on the worker
+    /// that built the row (and frees it), without boxing the row for the check loop. Rows
+    /// with custom fields still go there (it tells once that their values were not checked
+    /// online).
+    ///
+    /// [`SharedKeys`]: super::shared_keys::SharedKeys
+    pub(super) fn prepare_probed(
+        &self,
+        record: &Record,
+        offline: bool,
+    ) -> (Prepared, Option<Probe>) {
+        let mut probe = None;
+        let p = self.prepare_as(record, offline, Some(&mut probe));
+        (p, probe)
     }
 
-    fn prepare_as(&self, record: &Record, offline: bool) -> Prepared {
+    fn prepare_as(
+        &self,
+        record: &Record,
+        offline: bool,
+        probe: Option<&mut Option<Probe>>,
+    ) -> Prepared {
         let (seq, row) = (record.seq, record.row);
         let mapped = self.mapper.map(record);
         if let Some(reason) = self.mapper.skip_reason(record) {
@@ -101,6 +117,9 @@ impl Preparer {
                         raw: self.raw(record),
                         ..invalid(seq, row)
                     });
+                }
+                if let Some(p) = probe {
+                    *p = Probe::of(location.as_deref(), &valid);
                 }
                 if offline && FieldChecks::nothing_to_check(&valid) {
                     return Prepared::Invalid(outcome_moved(
@@ -164,10 +183,10 @@ impl Preparer {
                 },
                 RecordValues::Object(o) => {
                     // Values left out as unreadable go back in as far as they read, so the
-                    // rejects file shows what to fix.
+                    // rejects file shows what to fix (a repeated key's first value stays).
                     let mut map = o.map.clone();
                     for (key, value, _) in &o.unreadable {
-                        map.insert(key.clone(), value.clone());
+                        map.entry(key.clone()).or_insert_with(|| value.clone());
                     }
                     RawRecord::Object(map)
                 }

@@ -11,6 +11,7 @@ use std::thread::JoinHandle;
 use tokio::sync::mpsc;
 
 use super::prepare::{Prepared, Preparer};
+use super::shared_keys::{Probe, SharedKeys};
 use crate::input::{Reader, Record, RecordValues};
 
 /// Big enough that the channel hops are few, small enough to keep memory flat.
@@ -24,13 +25,15 @@ const REUSE_MAX: usize = 4096;
 /// Starts the reader, the workers and the orderer; the returned handle ends when all have.
 /// `all_cores`: a dry run wants every core; an import is paced by the network, and a single
 /// worker keeps the cores free for sending on time. `offline`: an offline dry run, whose
-/// rows without custom fields have nothing left to check (see [`Preparer::prepare_offline`]).
+/// rows without custom fields have nothing left to check (see [`Preparer::prepare_probed`]).
+/// The orderer names the rows that share a key with an earlier row ([`SharedKeys`]).
 pub(super) fn spawn(
     reader: Reader,
     preparer: Preparer,
     out: mpsc::Sender<Vec<Prepared>>,
     all_cores: bool,
     offline: bool,
+    shared: SharedKeys,
 ) -> std::io::Result<JoinHandle<()>> {
     let workers = if all_cores {
         std::thread::available_parallelism()
@@ -46,7 +49,7 @@ pub(super) fn spawn(
         let _ = ticket_tx.send(());
     }
     let (work_tx, work_rx) = sync_channel::<(u64, Vec<Record>)>(tickets);
-    let (done_tx, done_rx) = sync_channel::<(u64, Vec<Prepared>)>(tickets);
+    let (done_tx, done_rx) = sync_channel::<(u64, Chunk)>(tickets);
     // Prepared chunks' records go back to the reader, which reads the next ones into their
     // buffers: no allocation per record on the reader, no free of it on a worker.
     let (reuse_tx, reuse_rx) = sync_channel::<Vec<Record>>(tickets);
@@ -68,14 +71,10 @@ pub(super) fn spawn(
                         Err(_) => return,
                     };
                     let Ok((idx, mut records)) = next else { return };
-                    let prepared = if offline {
-                        records
-                            .iter()
-                            .map(|r| preparer.prepare_offline(r))
-                            .collect()
-                    } else {
-                        records.iter().map(|r| preparer.prepare(r)).collect()
-                    };
+                    let prepared = records
+                        .iter()
+                        .map(|r| preparer.prepare_probed(r, offline))
+                        .unzip();
                     if done_tx.send((idx, prepared)).is_err() {
                         return;
                     }
@@ -92,7 +91,7 @@ pub(super) fn spawn(
     handles.push(
         std::thread::Builder::new()
             .name("ghl-import-order".into())
-            .spawn(move || forward_in_order(done_rx, out, ticket_tx))?,
+            .spawn(move || forward_in_order(done_rx, out, ticket_tx, shared))?,
     );
     std::thread::Builder::new()
         .name("ghl-import-reader".into())
@@ -133,22 +132,46 @@ fn fill(reader: &mut Reader, chunk: &mut Vec<Record>) {
     chunk.truncate(n);
 }
 
+/// Prepared rows, and what each valid one brings to the shared-key check.
+type Chunk = (Vec<Prepared>, Vec<Option<Probe>>);
+
 fn forward_in_order(
-    done: Receiver<(u64, Vec<Prepared>)>,
+    done: Receiver<(u64, Chunk)>,
     out: mpsc::Sender<Vec<Prepared>>,
     tickets: std::sync::mpsc::SyncSender<()>,
+    mut shared: SharedKeys,
 ) {
-    let mut waiting: BTreeMap<u64, Vec<Prepared>> = BTreeMap::new();
+    let mut waiting: BTreeMap<u64, Chunk> = BTreeMap::new();
     let mut next = 0u64;
     for (idx, chunk) in done {
         waiting.insert(idx, chunk);
-        while let Some(chunk) = waiting.remove(&next) {
+        while let Some((mut chunk, probes)) = waiting.remove(&next) {
+            for (p, probe) in chunk.iter_mut().zip(&probes) {
+                if let Some(probe) = probe {
+                    note_shared(&mut shared, p, probe);
+                }
+            }
             if out.blocking_send(chunk).is_err() {
                 return;
             }
             next += 1;
             let _ = tickets.send(());
         }
+    }
+}
+
+/// Puts the note on a valid row that shares a key with an earlier row naming someone else.
+fn note_shared(shared: &mut SharedKeys, p: &mut Prepared, probe: &Probe) {
+    let (row, email, phone, warnings) = match p {
+        Prepared::Valid { row, valid, .. } => {
+            let c = &valid.contact;
+            (*row, &c.email, &c.phone, &mut valid.warnings)
+        }
+        // An offline dry run's valid row, its report line made already.
+        Prepared::Invalid(o) => (o.row, &o.email, &o.phone, &mut o.warnings),
+    };
+    if let Some(note) = shared.check(row, probe, email.as_deref(), phone.as_deref()) {
+        warnings.push(note);
     }
 }
 

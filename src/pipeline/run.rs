@@ -19,6 +19,7 @@ use super::import_loop::ImportLoop;
 use super::mode::Mode;
 use super::prepare::Preparer;
 use super::prepass::{prepass, Facts, Want};
+use super::shared_keys::{full_notice, SharedKeys};
 use super::stop::{exit_code, set_stop, Stop};
 use super::ExitCode;
 use crate::api::{ApiError, Client, ClientConfig, Stats, MAX_BUSINESS_BATCH};
@@ -243,6 +244,7 @@ pub async fn run(
     let checks = checks.with_policy(validator.strict(), orders.clone());
     validator.set_date_orders(orders);
     let unmapped = mapper.unmapped_described();
+    let unmatched_keys = mapper.unmatched_keys();
     let declared = CustomFieldSet::declared(mapper.declared_custom_fields());
     let preparer = Preparer {
         declared,
@@ -294,8 +296,11 @@ pub async fn run(
     // Reading and classifying is blocking, CPU-bound work: its own threads.
     let (row_tx, row_rx) = super::prepare_pool::channel();
     let offline = matches!(mode, Mode::Check { .. }) && client.is_none();
-    let reader_thread = super::prepare_pool::spawn(reader, preparer, row_tx, dry_run, offline)
-        .map_err(RunError::ReaderThread)?;
+    let shared_full_from = Arc::new(AtomicU64::new(0));
+    let shared = SharedKeys::new(shared_full_from.clone());
+    let reader_thread =
+        super::prepare_pool::spawn(reader, preparer, row_tx, dry_run, offline, shared)
+            .map_err(RunError::ReaderThread)?;
 
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>(1024);
     let ledger = Ledger::new(
@@ -373,6 +378,21 @@ pub async fn run(
     }
 
     let stop = stop_rx.borrow().clone();
+    let keys = unmatched_keys.described();
+    if !keys.is_empty() {
+        let message = format!(
+            "keys not imported (no matching HighLevel field; map them with --mapping): {}",
+            keys.join(", ")
+        );
+        column_notices.push(message.clone());
+        let _ = ev_tx.send(Event::Notice { message }).await;
+    }
+    let full_from = shared_full_from.load(std::sync::atomic::Ordering::Relaxed);
+    if full_from > 0 {
+        let message = full_notice(full_from);
+        column_notices.push(message.clone());
+        let _ = ev_tx.send(Event::Notice { message }).await;
+    }
     drop(ev_tx);
     let (mut sinks, builder, sink_error) =
         events.await.map_err(|e| RunError::Task(e.to_string()))?;

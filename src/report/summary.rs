@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::EventSink;
 use crate::api::StatsSnapshot;
 use crate::event::{Event, RowStatus, StepStatus};
+use crate::pipeline::shared_keys::is_shared_note;
 
 /// The run in numbers: printed on stderr at the end and written by `--summary-json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -58,6 +59,9 @@ pub struct ColumnReport {
     pub rows_with_cells_left_out: u64,
     /// Those rows by the column of a cell left out (a row counts once per column).
     pub left_out_by_column: BTreeMap<String, u64>,
+    /// Rows sent (or, in a dry run, valid) that share an email or phone with an earlier row
+    /// naming someone else: HighLevel merges them into one contact.
+    pub rows_sharing_a_key: u64,
     /// Day/month orders inferred, columns matched to the location's custom fields.
     pub mapping_notes: Vec<String>,
     /// The preset used and the columns not imported: said when the run starts, kept here for
@@ -121,6 +125,14 @@ impl Summary {
                 if self.dry_run || self.estimate.is_some() { "that would be sent" } else { "sent" },
                 c.rows_with_cells_left_out,
                 by.join(", ")
+            );
+        }
+        if c.rows_sharing_a_key > 0 {
+            let _ = writeln!(
+                out,
+                "  rows {} that share an email or phone with an earlier row naming someone else: {} (HighLevel merges each into that row's contact); the report's warnings name both rows",
+                if self.dry_run || self.estimate.is_some() { "that would be sent" } else { "sent" },
+                c.rows_sharing_a_key
             );
         }
         for note in &c.mapping_notes {
@@ -232,6 +244,8 @@ impl EventSink for SummaryBuilder {
             }
             if !o.status.is_problem() && o.status != RowStatus::Deferred {
                 count_left_out(&mut s.columns, &o.warnings);
+                let shares = o.warnings.iter().any(|w| is_shared_note(w));
+                s.columns.rows_sharing_a_key += u64::from(shares);
             }
             s.tags_failed += u64::from(o.tags_status == StepStatus::Failed);
             s.business_failed += u64::from(o.business_status == StepStatus::Failed);

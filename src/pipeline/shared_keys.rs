@@ -1,0 +1,265 @@
+//! Rows that share an email or a phone end as one HighLevel contact, the later row's name
+//! replacing the earlier one's. Real exports have shared office addresses (`info@…`) and
+//! family phones, so when such rows name different people the later row's report says so:
+//! neither rejected nor guessed at, but never silent.
+//!
+//! Kept in memory rather than in the state store: `validate` and `plan` have no store and
+//! must predict the same warnings, and an import would pay a SQLite lookup per row. The map is
+//! capped so that memory stays bounded whatever the file's size (see [`REMEMBERED`]); a run
+//! that fills it says from which row on later keys were not remembered.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use super::keys::{MatchKeys, Prehashed};
+use super::prepare::match_keys;
+use crate::contact::ValidRow;
+
+/// Keys remembered at most: 2^18 buckets at hashbrown's 7/8 load, 24 bytes each plus a control
+/// byte, 6.5 MB. Enough for about 115,000 rows with both an email and a phone.
+pub const REMEMBERED: usize = (1 << 18) / 8 * 7;
+
+/// What a valid row brings to the check, made on the worker that prepared the row.
+#[derive(Debug, Clone, Copy)]
+pub struct Probe {
+    keys: MatchKeys,
+    /// Whether the first key is the email (the second, if any, is the phone).
+    email_first: bool,
+    names: Names,
+}
+
+/// Fingerprints of a first and a last name (0: none), compared part by part: "Ann" after
+/// "Ann Lee" names no one else.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Names {
+    first: u32,
+    last: u32,
+}
+
+impl Names {
+    fn of(valid: &ValidRow) -> Names {
+        let c = &valid.contact;
+        let first = c.first_name.as_deref().or(c.name.as_deref());
+        Names {
+            first: fingerprint(first),
+            last: fingerprint(c.last_name.as_deref()),
+        }
+    }
+
+    fn none(self) -> bool {
+        self.first == 0 && self.last == 0
+    }
+
+    fn differ(self, other: Names) -> bool {
+        let part = |a: u32, b: u32| a != 0 && b != 0 && a != b;
+        part(self.first, other.first) || part(self.last, other.last)
+    }
+}
+
+/// A name's words, lower-cased, as a non-zero hash; 0 for no name.
+fn fingerprint(name: Option<&str>) -> u32 {
+    let Some(name) = name else { return 0 };
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut words = 0;
+    for w in name.split_whitespace() {
+        for c in w.chars().flat_map(char::to_lowercase) {
+            h.write_u32(u32::from(c));
+        }
+        h.write_u8(0);
+        words += 1;
+    }
+    if words == 0 {
+        return 0;
+    }
+    // Truncated on purpose: two names colliding only hide one note.
+    (h.finish() as u32).max(1)
+}
+
+impl Probe {
+    /// `None` for a row with no name: it replaces no one's.
+    pub fn of(location: Option<&str>, valid: &ValidRow) -> Option<Probe> {
+        let names = Names::of(valid);
+        if names.none() {
+            return None;
+        }
+        Some(Probe {
+            keys: match_keys(location.unwrap_or(""), valid),
+            email_first: valid.contact.email.is_some(),
+            names,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Earlier {
+    row: u64,
+    names: Names,
+}
+
+/// The first named row of each key, in input order.
+pub struct SharedKeys {
+    first: HashMap<u64, Earlier, BuildHasherDefault<Prehashed>>,
+    /// The row from which on new keys were not remembered (0: none so far).
+    full_from: Arc<AtomicU64>,
+    limit: usize,
+}
+
+impl SharedKeys {
+    pub fn new(full_from: Arc<AtomicU64>) -> SharedKeys {
+        SharedKeys::with_limit(full_from, REMEMBERED)
+    }
+
+    fn with_limit(full_from: Arc<AtomicU64>, limit: usize) -> SharedKeys {
+        SharedKeys {
+            first: HashMap::default(),
+            full_from,
+            limit,
+        }
+    }
+
+    /// The note for `row` when it shares a key with an earlier row naming someone else.
+    /// Must be called in input order. `email` and `phone` are the row's, as sent.
+    pub fn check(
+        &mut self,
+        row: u64,
+        probe: &Probe,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Option<String> {
+        let mut note = None;
+        for (i, key) in probe.keys.as_slice().iter().enumerate() {
+            match self.first.get(key) {
+                Some(e) => {
+                    if note.is_none() && e.names.differ(probe.names) {
+                        let (kind, value) = if i == 0 && probe.email_first {
+                            ("email", email)
+                        } else {
+                            ("phone", phone)
+                        };
+                        note = Some(shared_note(kind, value.unwrap_or_default(), e.row));
+                    }
+                }
+                None if self.first.len() < self.limit => {
+                    self.first.insert(
+                        *key,
+                        Earlier {
+                            row,
+                            names: probe.names,
+                        },
+                    );
+                }
+                None => {
+                    let _ = self.full_from.compare_exchange(
+                        0,
+                        row,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    );
+                }
+            }
+        }
+        note
+    }
+}
+
+const NOTE_START: &str = "shares its ";
+
+/// Whether a row's warning is the note [`SharedKeys::check`] makes, for counting them.
+pub fn is_shared_note(warning: &str) -> bool {
+    warning.starts_with(NOTE_START)
+}
+
+/// The report's warning for a row that shares `kind` (`email`, `phone`) with `earlier`.
+fn shared_note(kind: &str, value: &str, earlier: u64) -> String {
+    format!(
+        "{NOTE_START}{kind} {value:?} with row {earlier}, which names someone else: HighLevel matches contacts by email and phone, so both rows update one contact and this row's name replaces row {earlier}'s (sent as it is; to keep two contacts, give one of them its own {kind})"
+    )
+}
+
+/// What the summary says when the map filled up.
+pub fn full_notice(row: u64) -> String {
+    format!(
+        "rows sharing an email or phone under different names are named in the warnings up to row {row}: from there on only the {REMEMBERED} keys seen before it were compared (the check's memory is bounded)"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid(email: Option<&str>, phone: Option<&str>, first: &str, last: &str) -> ValidRow {
+        let mut v = ValidRow::default();
+        v.contact.email = email.map(str::to_owned);
+        v.contact.phone = phone.map(str::to_owned);
+        v.contact.first_name = (!first.is_empty()).then(|| first.to_owned());
+        v.contact.last_name = (!last.is_empty()).then(|| last.to_owned());
+        v
+    }
+
+    fn check(s: &mut SharedKeys, row: u64, v: &ValidRow) -> Option<String> {
+        let p = Probe::of(Some("L"), v)?;
+        s.check(
+            row,
+            &p,
+            v.contact.email.as_deref(),
+            v.contact.phone.as_deref(),
+        )
+    }
+
+    #[test]
+    fn a_later_row_with_an_earlier_rows_key_and_another_name_is_named() {
+        let mut s = SharedKeys::new(Arc::default());
+        let info = Some("info@acme.com");
+        assert_eq!(check(&mut s, 2, &valid(info, None, "Ann", "Lee")), None);
+        // The same person again, or fewer name parts, names no one else.
+        assert_eq!(check(&mut s, 3, &valid(info, None, "ann", " Lee ")), None);
+        assert_eq!(check(&mut s, 4, &valid(info, None, "Ann", "")), None);
+        assert_eq!(check(&mut s, 5, &valid(info, None, "", "")), None);
+        let bob = check(&mut s, 6, &valid(info, None, "Bob", "Lee")).unwrap();
+        assert!(
+            bob.starts_with(
+                "shares its email \"info@acme.com\" with row 2, which names someone else"
+            ) && bob.contains("this row's name replaces row 2's"),
+            "{bob}"
+        );
+        // A family phone, with emails of their own.
+        let phone = Some("+14155552671");
+        assert_eq!(
+            check(&mut s, 7, &valid(Some("jo@x.com"), phone, "Jo", "Doe")),
+            None
+        );
+        let jane = check(&mut s, 8, &valid(Some("jane@x.com"), phone, "Jane", "Doe")).unwrap();
+        assert!(
+            jane.starts_with("shares its phone \"+14155552671\" with row 7"),
+            "{jane}"
+        );
+        // Another location is another contact.
+        let other = valid(info, None, "Cy", "Young");
+        let p = Probe::of(Some("M"), &other).unwrap();
+        assert_eq!(s.check(9, &p, info, None), None);
+    }
+
+    #[test]
+    fn a_full_map_remembers_no_new_key_and_says_from_which_row() {
+        let full = Arc::new(AtomicU64::new(0));
+        let mut s = SharedKeys::with_limit(full.clone(), 2);
+        check(
+            &mut s,
+            2,
+            &valid(Some("a@x.com"), Some("+14155552671"), "A", ""),
+        );
+        assert_eq!(full.load(Ordering::Relaxed), 0);
+        check(&mut s, 3, &valid(Some("b@x.com"), None, "B", ""));
+        assert_eq!(full.load(Ordering::Relaxed), 3);
+        assert_eq!(s.first.len(), 2);
+        // Keys remembered before are still compared.
+        assert!(check(&mut s, 4, &valid(Some("a@x.com"), None, "C", "")).is_some());
+        assert_eq!(
+            check(&mut s, 5, &valid(Some("b@x.com"), None, "D", "")),
+            None
+        );
+        assert_eq!(full.load(Ordering::Relaxed), 3);
+    }
+}
