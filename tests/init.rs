@@ -52,6 +52,14 @@ Anna Schmidt,Anna@Example.DE,+49 30 901820,,25/09/1990,a;b,hi
 Ben Meyer,ben@example.de,,+49 30 901821,03/04/1985,c,
 ";
 
+/// Two lists pasted side by side, each with its own `Email`: the second is the first's
+/// backup, with a mapping file from `init` as without one.
+const REPEATED: &str = "\
+First Name,Email,Notes,Email
+Ann,,hi,ann@example.com
+Bob,bob@example.com,,bob@work.example.com
+";
+
 const JSONL: &str = r#"{"firstName":"Cy","email":"cy@example.com","tags":["a","b"],"customFields":{"contact.x":1},"Shoe Size":"42"}
 {"firstName":"Di","phone":"+1 415 555 0134","DOB":"12/25/1990"}
 "#;
@@ -74,6 +82,7 @@ fn init_round_trips_on_every_sample() {
     }
     files.push(day_first);
     files.push(jsonl);
+    files.push(env.write("repeated.csv", REPEATED));
     for file in &files {
         init(&env, file, "m.toml", &["--force"]);
         let plain = statuses(&env, file, &[]);

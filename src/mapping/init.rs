@@ -181,6 +181,22 @@ pub fn generate(
             continue;
         }
         let key = quote(header);
+        // A second column of one name: TOML cannot hold the key twice, and a mapping file's
+        // line names the first such column.
+        if headers[..i].iter().any(|h| h == header) {
+            let what = match &mapper.columns[i] {
+                Some(r) if r.fallback => format!(
+                    "a backup for {}, used when the first is empty or not valid",
+                    r.target
+                ),
+                _ => "not imported".to_owned(),
+            };
+            out += &format!(
+                "# {key} (column {}) repeats an earlier column's name: the line above names the first; this one is {what} (rename it in the file to map it apart)\n",
+                i + 1
+            );
+            continue;
+        }
         let Some(rule) = &mapper.columns[i] else {
             let why = match auto_rule(header) {
                 Some(r) => {

@@ -1037,7 +1037,13 @@ impl Mapper {
         }
         if let Some(spec) = spec {
             for (name, rule) in &spec.columns {
-                let found = find_columns(headers, name);
+                let mut found = find_columns(headers, name);
+                // A name (not a pattern) is the first column of that name, as without a
+                // mapping file: a repeat of it cannot be named apart in TOML, and is read
+                // as auto-detection reads it (an email or phone: a backup).
+                if !name.contains('*') {
+                    found.truncate(1);
+                }
                 if found.is_empty() {
                     return Err(MappingError::UnknownColumn {
                         file: spec.name.clone(),
@@ -1104,7 +1110,13 @@ impl Mapper {
                             matches!(r.target, Target::Field(Field::Email | Field::Phone));
                         // A repeated email or phone header is a backup like any other
                         // (its warnings call it `Email (2)`); other repeats stay unmapped.
-                        if !(backups && email_or_phone && at >= listed) {
+                        // A repeat of a listed column's own name is the same case: the
+                        // mapping file could not name it apart.
+                        let repeat_of_listed = headers[..i]
+                            .iter()
+                            .zip(&from_spec)
+                            .any(|(earlier, &listed)| listed && earlier == h);
+                        if !(backups && email_or_phone && (at >= listed || repeat_of_listed)) {
                             return None;
                         }
                         r.fallback = true;
