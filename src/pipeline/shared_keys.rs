@@ -17,6 +17,7 @@ use std::sync::Arc;
 use super::keys::{MatchKeys, Prehashed};
 use super::prepare::match_keys;
 use crate::contact::ValidRow;
+use crate::event::SHARED_NOTE_START;
 
 /// Keys remembered at most: 2^18 buckets at hashbrown's 7/8 load, 24 bytes each plus a control
 /// byte, 6.5 MB. Enough for about 115,000 rows with both an email and a phone.
@@ -184,17 +185,10 @@ impl SharedKeys {
     }
 }
 
-const NOTE_START: &str = "shares its ";
-
-/// Whether a row's warning is the note [`SharedKeys::check`] makes, for counting them.
-pub fn is_shared_note(warning: &str) -> bool {
-    warning.starts_with(NOTE_START)
-}
-
 /// The report's warning for a row that shares `kind` (`email`, `phone`) with `earlier`.
 fn shared_note(kind: &str, value: &str, earlier: u64) -> String {
     format!(
-        "{NOTE_START}{kind} {value:?} with row {earlier}, which names someone else: HighLevel matches contacts by email and phone, so both rows update one contact and this row's name replaces row {earlier}'s (sent as it is; to keep two contacts, give one of them its own {kind})"
+        "{SHARED_NOTE_START}{kind} {value:?} with row {earlier}, which names someone else: HighLevel matches contacts by email and phone, so both rows update one contact and this row's name replaces row {earlier}'s (sent as it is; to keep two contacts, give one of them its own {kind})"
     )
 }
 
