@@ -105,6 +105,15 @@ impl StepStatus {
     }
 }
 
+/// How the warning starts that names a row sharing an email or phone with an earlier row
+/// naming someone else (made by the pipeline, counted by the summary).
+pub const SHARED_NOTE_START: &str = "shares its ";
+
+/// Whether a row's warning is that note.
+pub fn is_shared_note(warning: &str) -> bool {
+    warning.starts_with(SHARED_NOTE_START)
+}
+
 /// The final account of one input row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RowOutcome {

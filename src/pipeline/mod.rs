@@ -17,7 +17,7 @@ pub mod prepare;
 mod prepare_pool;
 pub mod prepass;
 mod run;
-pub mod shared_keys;
+mod shared_keys;
 mod stop;
 #[cfg(test)]
 mod testing;

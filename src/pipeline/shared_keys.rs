@@ -8,14 +8,16 @@
 //! capped so that memory stays bounded whatever the file's size (see [`REMEMBERED`]); a run
 //! that fills it says from which row on later keys were not remembered.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::keys::{MatchKeys, Prehashed};
 use super::prepare::match_keys;
 use crate::contact::ValidRow;
+use crate::event::SHARED_NOTE_START;
 
 /// Keys remembered at most: 2^18 buckets at hashbrown's 7/8 load, 24 bytes each plus a control
 /// byte, 6.5 MB. Enough for about 115,000 rows with both an email and a phone.
@@ -58,24 +60,39 @@ impl Names {
     }
 }
 
-/// A name's words, lower-cased, as a non-zero hash; 0 for no name.
+/// A name's words, lower-cased, as a non-zero hash; 0 for no name. Made for every named row,
+/// so an ASCII name (most of them) is folded byte by byte, with no hasher state to set up.
 fn fingerprint(name: Option<&str>) -> u32 {
     let Some(name) = name else { return 0 };
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = FNV_START;
+    let mut add = |c: u32| h = (h ^ u64::from(c)).wrapping_mul(FNV_PRIME);
     let mut words = 0;
-    for w in name.split_whitespace() {
-        for c in w.chars().flat_map(char::to_lowercase) {
-            h.write_u32(u32::from(c));
+    if name.is_ascii() {
+        for w in name.split_ascii_whitespace() {
+            w.bytes()
+                .for_each(|b| add(u32::from(b.to_ascii_lowercase())));
+            add(0);
+            words += 1;
         }
-        h.write_u8(0);
-        words += 1;
+    } else {
+        for w in name.split_whitespace() {
+            w.chars()
+                .flat_map(char::to_lowercase)
+                .for_each(|c| add(u32::from(c)));
+            add(0);
+            words += 1;
+        }
     }
     if words == 0 {
         return 0;
     }
     // Truncated on purpose: two names colliding only hide one note.
-    (h.finish() as u32).max(1)
+    ((h ^ (h >> 32)) as u32).max(1)
 }
+
+/// FNV-1a over code points: a fingerprint of a name, not a key (see [`MatchKeys`]).
+const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
 impl Probe {
     /// `None` for a row with no name: it replaces no one's.
@@ -130,27 +147,22 @@ impl SharedKeys {
     ) -> Option<String> {
         let mut note = None;
         for (i, key) in probe.keys.as_slice().iter().enumerate() {
-            match self.first.get(key) {
-                Some(e) => {
-                    if note.is_none() && e.names.differ(probe.names) {
-                        let (kind, value) = if i == 0 && probe.email_first {
-                            ("email", email)
-                        } else {
-                            ("phone", phone)
-                        };
-                        note = Some(shared_note(kind, value.unwrap_or_default(), e.row));
-                    }
-                }
-                None if self.first.len() < self.limit => {
-                    self.first.insert(
-                        *key,
-                        Earlier {
+            let earlier = if self.first.len() < self.limit {
+                // One probe of the table per key (it is too big for the cache). Not when full:
+                // `entry` makes room for one more first, which would double the table.
+                match self.first.entry(*key) {
+                    Entry::Occupied(e) => Some(*e.get()),
+                    Entry::Vacant(e) => {
+                        e.insert(Earlier {
                             row,
                             names: probe.names,
-                        },
-                    );
+                        });
+                        None
+                    }
                 }
-                None => {
+            } else {
+                let found = self.first.get(key).copied();
+                if found.is_none() {
                     let _ = self.full_from.compare_exchange(
                         0,
                         row,
@@ -158,23 +170,25 @@ impl SharedKeys {
                         Ordering::Relaxed,
                     );
                 }
+                found
+            };
+            if let Some(e) = earlier.filter(|e| note.is_none() && e.names.differ(probe.names)) {
+                let (kind, value) = if i == 0 && probe.email_first {
+                    ("email", email)
+                } else {
+                    ("phone", phone)
+                };
+                note = Some(shared_note(kind, value.unwrap_or_default(), e.row));
             }
         }
         note
     }
 }
 
-const NOTE_START: &str = "shares its ";
-
-/// Whether a row's warning is the note [`SharedKeys::check`] makes, for counting them.
-pub fn is_shared_note(warning: &str) -> bool {
-    warning.starts_with(NOTE_START)
-}
-
 /// The report's warning for a row that shares `kind` (`email`, `phone`) with `earlier`.
 fn shared_note(kind: &str, value: &str, earlier: u64) -> String {
     format!(
-        "{NOTE_START}{kind} {value:?} with row {earlier}, which names someone else: HighLevel matches contacts by email and phone, so both rows update one contact and this row's name replaces row {earlier}'s (sent as it is; to keep two contacts, give one of them its own {kind})"
+        "{SHARED_NOTE_START}{kind} {value:?} with row {earlier}, which names someone else: HighLevel matches contacts by email and phone, so both rows update one contact and this row's name replaces row {earlier}'s (sent as it is; to keep two contacts, give one of them its own {kind})"
     )
 }
 
@@ -242,24 +256,46 @@ mod tests {
     }
 
     #[test]
+    fn names_compare_by_their_words_ignoring_case_and_spacing() {
+        let f = |s: &str| fingerprint(Some(s));
+        assert_eq!(f("Mary Ann"), f(" mary   ANN "));
+        assert_eq!(f("ZOË"), f("zoë"));
+        assert_ne!(f("Ann"), f("Anne"));
+        assert_ne!(f("Mary Ann"), f("MaryAnn"));
+        assert_ne!(f("Zoe"), f("Zoë"));
+        assert_eq!(f("  "), 0);
+        assert_eq!(fingerprint(None), 0);
+        assert_ne!(f("a"), 0);
+    }
+
+    #[test]
     fn a_full_map_remembers_no_new_key_and_says_from_which_row() {
         let full = Arc::new(AtomicU64::new(0));
-        let mut s = SharedKeys::with_limit(full.clone(), 2);
-        check(
-            &mut s,
-            2,
-            &valid(Some("a@x.com"), Some("+14155552671"), "A", ""),
-        );
-        assert_eq!(full.load(Ordering::Relaxed), 0);
+        // Three keys fill a table of four buckets to its capacity.
+        let mut s = SharedKeys::with_limit(full.clone(), 3);
+        let phone = Some("+14155552671");
+        check(&mut s, 2, &valid(Some("a@x.com"), phone, "A", ""));
         check(&mut s, 3, &valid(Some("b@x.com"), None, "B", ""));
-        assert_eq!(full.load(Ordering::Relaxed), 3);
-        assert_eq!(s.first.len(), 2);
+        assert_eq!(full.load(Ordering::Relaxed), 0);
+        assert_eq!(s.first.len(), 3);
+        let capacity = s.first.capacity();
+        check(&mut s, 4, &valid(Some("c@x.com"), None, "C", ""));
+        assert_eq!(full.load(Ordering::Relaxed), 4);
         // Keys remembered before are still compared.
-        assert!(check(&mut s, 4, &valid(Some("a@x.com"), None, "C", "")).is_some());
+        assert!(check(&mut s, 5, &valid(Some("a@x.com"), None, "D", "")).is_some());
         assert_eq!(
-            check(&mut s, 5, &valid(Some("b@x.com"), None, "D", "")),
+            check(&mut s, 6, &valid(Some("c@x.com"), None, "E", "")),
             None
         );
-        assert_eq!(full.load(Ordering::Relaxed), 3);
+        for row in 7..100 {
+            check(
+                &mut s,
+                row,
+                &valid(Some(&format!("{row}@x.com")), None, "F", ""),
+            );
+        }
+        assert_eq!(full.load(Ordering::Relaxed), 4);
+        assert_eq!(s.first.len(), 3);
+        assert_eq!(s.first.capacity(), capacity, "a full map does not grow");
     }
 }

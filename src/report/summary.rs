@@ -6,8 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::EventSink;
 use crate::api::StatsSnapshot;
-use crate::event::{Event, RowStatus, StepStatus};
-use crate::pipeline::shared_keys::is_shared_note;
+use crate::event::{is_shared_note, Event, RowStatus, StepStatus};
 
 /// The run in numbers: printed on stderr at the end and written by `--summary-json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
