@@ -94,7 +94,9 @@ impl ImportLoop {
                         if let (Some(st), Some(loc)) = (&state, &location) {
                             match resumed_row(st, seq, loc, &valid) {
                                 Ok(Some(msg)) => {
-                                    mark_sent(&mut sent_keys, loc, &valid);
+                                    if st.changed_only {
+                                        mark_sent(&mut sent_keys, loc, &valid);
+                                    }
                                     let _ = msg_tx.send(msg.into_msg(loc.clone(), valid)).await;
                                     continue;
                                 }
@@ -143,7 +145,11 @@ impl ImportLoop {
                                     Some(_) => Some(RowHashes::of(&valid)),
                                     None => None,
                                 };
-                                mark_sent(&mut sent_keys, &location, &valid);
+                                // Only `--changed-only` reads them: a plain run keeps no
+                                // key per row it sent (memory would grow with the file).
+                                if state.as_ref().is_some_and(|st| st.changed_only) {
+                                    mark_sent(&mut sent_keys, &location, &valid);
+                                }
                                 d.push(Pending { seq, row, location, valid, hashes })
                             }
                             (location, stop) => {
