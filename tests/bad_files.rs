@@ -777,7 +777,11 @@ fn wrong_types_are_errors_naming_the_key() {
                 // A number where text is expected is read as its text.
                 (1, "ok", &[]),
                 // A value that cannot be read costs its cell, not the contact.
-                (2, "ok", &["column 'lastName': a JSON object"]),
+                (
+                    2,
+                    "ok",
+                    &["column 'lastName': \"{\\\"x\\\":1}\" left out: a JSON object is not a valid value"],
+                ),
                 // null means "no value".
                 (3, "ok", &[]),
                 (
@@ -785,7 +789,11 @@ fn wrong_types_are_errors_naming_the_key() {
                     "invalid",
                     &["column 'email': \"12345\" is not a valid email"],
                 ),
-                (5, "ok", &["column 'tags': a JSON object"]),
+                (
+                    5,
+                    "ok",
+                    &["column 'tags': \"{\\\"a\\\":1}\" left out: a JSON object is not a valid value"],
+                ),
                 // A customFields value that is no list of fields costs itself too.
                 (
                     6,
