@@ -1507,3 +1507,91 @@ fn hubspot_multi_select_values_split_on_semicolons_into_a_multi_option_field_and
     tags.sort();
     assert_eq!(tags, ["Blog, news", "VIP"]);
 }
+
+#[test]
+fn a_trimmed_mailchimp_unsubscribed_file_still_opts_its_members_out_of_email() {
+    let env = Env::new();
+    // The user deleted Mailchimp's system columns before importing: no preset is detected.
+    let file = env.write(
+        "unsubscribed_members_export_ba473dc14f.csv",
+        "\"Email Address\",\"First Name\",\"Last Name\",UNSUB_TIME,UNSUB_REASON\n\
+         tom.baker@example.com,Tom,Baker,\"2024-02-11 18:03:44\",\"I no longer want to receive these emails\"\n\
+         ken.ito@example.jp,Ken,Ito,\"2023-12-24 23:59:01\",\"The emails are spam and should be reported\"\n",
+    );
+    let (report, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 2], "{err}");
+    assert!(!err.contains("using the Mailchimp preset"), "{err}");
+    // Said, not done silently; only the reason is left out.
+    assert!(
+        err.contains("column 'UNSUB_TIME': read as Mailchimp's column"),
+        "{err}"
+    );
+    assert!(err.contains("dndSettings.Email"), "{err}");
+    assert!(
+        err.contains("map them with --mapping): 'UNSUB_REASON'\n"),
+        "{err}"
+    );
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "tom.baker@example.com",
+        &[("first", Some("Tom")), ("last", Some("Baker"))],
+        &[],
+        email_dnd(),
+    );
+    check(&all, "ken.ito@example.jp", &[], &[], email_dnd());
+
+    // The cleaned file, trimmed the same way: a bounced address gets email DND too; a row
+    // without a time does not.
+    let cleaned = env.write(
+        "cleaned_members_export_ba473dc14f.csv",
+        "Email,\"First Name\",CLEAN_TIME\n\
+         bounce@defunct-shop.com,Jonas,\"2024-05-02 08:00:00\"\n\
+         still.here@example.com,Ana,\n",
+    );
+    let (report, err, code) = import(&env, &cleaned, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 2], "{err}");
+    assert!(err.contains("column 'CLEAN_TIME'"), "{err}");
+    let all = env.sandbox.contacts(LOCATION);
+    check(&all, "bounce@defunct-shop.com", &[], &[], email_dnd());
+    check(&all, "still.here@example.com", &[], &[], None);
+}
+
+#[test]
+fn a_pipedrive_export_of_a_few_chosen_columns_gets_the_pipedrive_preset() {
+    let env = Env::new();
+    let file = env.write(
+        "people-8c1f0e.csv",
+        "\"Person - Name\",\"Person - Email - Work\",\"Person - Phone - Work\",\"Person - Labels\"\n\
+         Lucas Moreau,lucas@moreau-archi.fr,+33 1 42 68 53 00,\"Hot lead, Customer\"\n\
+         Diego Garcia,diego@garciaimports.mx,+52 55 5555 0101,Customer\n",
+    );
+    let (report, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 2], "{err}");
+    assert!(
+        err.contains("using the Pipedrive preset, people export (chosen columns) (4 of the file's 4 columns start with 'Person - ')"),
+        "{err}"
+    );
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "lucas@moreau-archi.fr",
+        &[
+            ("first", Some("Lucas")),
+            ("last", Some("Moreau")),
+            ("phone", Some("+33142685300")),
+        ],
+        &["hot lead", "customer"],
+        None,
+    );
+    check(
+        &all,
+        "diego@garciaimports.mx",
+        &[("first", Some("Diego")), ("last", Some("Garcia"))],
+        &["customer"],
+        None,
+    );
+}

@@ -129,10 +129,9 @@ pub fn generate(
                 )
             } else {
                 format!(
-                    "{}; {} of its {} typical columns are in the file: {}",
+                    "{}; {}: {}",
                     d.variant.name,
-                    d.matched,
-                    d.total,
+                    d.evidence(),
                     d.found(&headers).join(", ")
                 )
             };

@@ -1116,6 +1116,8 @@ impl Mapper {
         let (d, named) = self.preset.as_ref()?;
         let how = if *named {
             format!("named with --preset or in the mapping file; {} of its {} typical columns are in the file", d.matched, d.total)
+        } else if d.variant.prefix.is_some() {
+            d.evidence()
         } else {
             format!("matched {} of {} of its columns", d.matched, d.total)
         };
@@ -1148,6 +1150,22 @@ impl Mapper {
             "using the {} preset, {} ({how}); --preset none turns it off{notes}{ignored}",
             d.preset.name, d.variant.name
         ))
+    }
+
+    /// The columns' notes when no preset notice carries them (Mailchimp's `UNSUB_TIME` read
+    /// without the preset): what a column does beyond its name is never left unsaid.
+    pub fn notes_notice(&self) -> Option<String> {
+        if self.preset.is_some() {
+            return None;
+        }
+        let notes: Vec<String> = self
+            .headers
+            .iter()
+            .flatten()
+            .zip(&self.columns)
+            .filter_map(|(h, r)| Some(format!("column '{h}': {}", r.as_ref()?.note.as_ref()?)))
+            .collect();
+        (!notes.is_empty()).then(|| notes.join("; "))
     }
 
     /// (column, what it maps to), for logs and `--dry-run`; the preset first, constants last.
@@ -2061,6 +2079,23 @@ fn further_street_line(n: &str) -> bool {
     )
 }
 
+/// Mailchimp's `UNSUB_TIME` and `CLEAN_TIME` hold a date, not a yes/no: a member with one
+/// unsubscribed or bounced. Users often delete the system columns that identify the preset,
+/// and these two must still opt the member out of email, as the preset would.
+fn mailchimp_opt_out(header: &str) -> Option<Rule> {
+    let what = match normalise(header).as_str() {
+        "unsubtime" => "the time the member unsubscribed",
+        "cleantime" => "the time Mailchimp cleaned the member (the address bounced)",
+        _ => return None,
+    };
+    let mut rule = Rule::new(Target::Field(Field::DndEmail));
+    rule.filled = true;
+    rule.note = Some(format!(
+        "read as Mailchimp's column ({what}): a row with a value gets email do-not-disturb (dndSettings.Email), as the Mailchimp preset does"
+    ));
+    Some(rule)
+}
+
 /// Splits a tags column on the export's own list separator (HubSpot's `;`): one that sets
 /// no `split` of its own, or one matched by name (`auto`), whose `,` was only a default.
 fn split_tags_on(rule: &mut Rule, separator: Option<&str>, auto: bool) {
@@ -2072,6 +2107,9 @@ fn split_tags_on(rule: &mut Rule, separator: Option<&str>, auto: bool) {
 }
 
 fn auto_rule(header: &str) -> Option<Rule> {
+    if let Some(rule) = mailchimp_opt_out(header) {
+        return Some(rule);
+    }
     let target = detect_target(header)?;
     let mut rule = Rule::new(target);
     rule.append = further_street_line(&normalise(header));

@@ -199,7 +199,7 @@ pub async fn run(
     }
     // Said at the start, and kept in the summary (JSON, HTML) for runs nobody watches.
     let mut column_notices = Vec::new();
-    if let Some(message) = mapper.preset_notice() {
+    if let Some(message) = mapper.preset_notice().or_else(|| mapper.notes_notice()) {
         column_notices.push(message.clone());
         let _ = ev_tx.send(Event::Notice { message }).await;
     }
