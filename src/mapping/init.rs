@@ -70,7 +70,7 @@ impl Sample {
                     }
                     s.rows.push(row);
                 }
-                RecordValues::Unreadable { .. } => {}
+                RecordValues::Unreadable { .. } | RecordValues::Footer { .. } => {}
             }
         }
         for row in &mut s.rows {

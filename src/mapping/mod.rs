@@ -1351,6 +1351,8 @@ impl Mapper {
             }
             RecordValues::Cells(cells) => self.map_cells(cells, record.row, &mut out),
             RecordValues::Object(obj) => self.map_object(obj, &obj.unreadable, &mut out),
+            // Not a contact: nothing to map (see `skip_reason`).
+            RecordValues::Footer { .. } => {}
         }
         for (target, value) in &self.constants {
             let present = target.single_valued() && out.values.iter().any(|v| v.target == *target);
@@ -1422,6 +1424,7 @@ impl Mapper {
                 }
             }),
             RecordValues::Unreadable { .. } => None,
+            RecordValues::Footer { reason } => Some(reason.clone()),
         }
     }
 

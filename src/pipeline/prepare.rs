@@ -171,9 +171,11 @@ impl Preparer {
                     }
                     RawRecord::Object(map)
                 }
-                RecordValues::Unreadable { .. } => RawRecord::Unreadable {
-                    headers: self.headers.clone(),
-                },
+                RecordValues::Unreadable { .. } | RecordValues::Footer { .. } => {
+                    RawRecord::Unreadable {
+                        headers: self.headers.clone(),
+                    }
+                }
             })
         })
     }
