@@ -164,6 +164,8 @@ pub struct Reader {
     ahead: std::collections::VecDeque<(u64, RecordValues)>,
     /// The row number of the last row given out (0: none yet).
     last_row: u64,
+    /// Why the encoding was chosen, when it was a guess worth saying (Mac Roman).
+    encoding_why: Option<&'static str>,
 }
 
 impl Reader {
@@ -204,6 +206,7 @@ impl Reader {
                 encoding: encoding_rs::UTF_8,
                 ahead: Default::default(),
                 last_row: 0,
+                encoding_why: None,
             });
         }
         Reader::from_reader(through(file), &name, opts)
@@ -217,10 +220,12 @@ impl Reader {
         opts: &InputOptions,
     ) -> Result<Reader, InputError> {
         let format = opts.format.unwrap_or_else(|| format_from_name(name));
-        let (r, encoding, binary) = encoding::decode(r, opts.encoding, format == Format::Jsonl)
-            .map_err(|source| InputError::Io {
-                file: name.to_owned(),
-                source,
+        let (r, encoding, binary, encoding_why) =
+            encoding::decode(r, opts.encoding, format == Format::Jsonl).map_err(|source| {
+                InputError::Io {
+                    file: name.to_owned(),
+                    source,
+                }
             })?;
         if let Some((what, hint)) = binary {
             return Err(InputError::Binary {
@@ -247,6 +252,7 @@ impl Reader {
             encoding,
             ahead: Default::default(),
             last_row: 0,
+            encoding_why,
         })
     }
 
@@ -294,6 +300,15 @@ impl Reader {
     /// `windows-1252` …): the name `--encoding` takes, so a person can pin what was detected.
     pub fn encoding(&self) -> &'static str {
         self.encoding.name()
+    }
+
+    /// [`Reader::encoding`], with why it was chosen when that was a guess between code pages
+    /// worth saying: "macintosh (detected: … Mac Roman …; --encoding windows-1252 if …)".
+    pub fn encoding_described(&self) -> String {
+        match self.encoding_why {
+            Some(why) => format!("{} ({why})", self.encoding.name()),
+            None => self.encoding.name().to_owned(),
+        }
     }
 
     /// The name given at open time (the path for `open`).
@@ -569,6 +584,7 @@ pub fn look_at_each_in_halves<T: Send>(
                     encoding,
                     ahead: Default::default(),
                     last_row: 0,
+                    encoding_why: None,
                 };
                 let n = tail.look_at_each(|v| see(&mut second, v));
                 Some((true, n, second))

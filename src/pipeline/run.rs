@@ -440,8 +440,12 @@ pub(super) fn lacks_location(cfg: &RunConfig, mapper: &Mapper, reader: &Reader) 
 fn format_label(reader: &Reader) -> String {
     match reader.format() {
         crate::input::Format::Csv => match reader.delimiter() {
-            Some(d) => format!("CSV, delimiter {:?}, {}", d as char, reader.encoding()),
-            None => format!("CSV, {}", reader.encoding()),
+            Some(d) => format!(
+                "CSV, delimiter {:?}, {}",
+                d as char,
+                reader.encoding_described()
+            ),
+            None => format!("CSV, {}", reader.encoding_described()),
         },
         crate::input::Format::Jsonl => format!("JSONL, {}", reader.encoding()),
         crate::input::Format::Xlsx => {
