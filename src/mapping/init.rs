@@ -123,10 +123,7 @@ pub fn generate(
     match &preset {
         Some((d, named)) => {
             let why = if *named {
-                format!(
-                    "named with --preset; {} of its {} typical columns are in the file",
-                    d.matched, d.total
-                )
+                format!("named with --preset; {}", d.evidence())
             } else {
                 format!(
                     "{}; {}: {}",

@@ -1115,7 +1115,10 @@ impl Mapper {
     pub fn preset_notice(&self) -> Option<String> {
         let (d, named) = self.preset.as_ref()?;
         let how = if *named {
-            format!("named with --preset or in the mapping file; {} of its {} typical columns are in the file", d.matched, d.total)
+            format!(
+                "named with --preset or in the mapping file; {}",
+                d.evidence()
+            )
         } else if d.variant.prefix.is_some() {
             d.evidence()
         } else {
