@@ -174,3 +174,28 @@ fn a_token_pasted_with_a_line_break_is_refused_at_start_naming_where_not_what() 
     assert!(!err.contains(TOKEN), "token leaked: {err}");
     assert!(env.requests().is_empty());
 }
+
+#[test]
+fn a_base_url_with_a_query_string_is_refused_before_anything_is_stored_or_sent() {
+    let env = Env::new();
+    let file = env.write("people.csv", PEOPLE);
+    for base_url in [
+        format!("{}?token=secret-XYZ-123", env.sandbox.base_url()),
+        format!("{}/#secret-XYZ-123", env.sandbox.base_url()),
+    ] {
+        let out = env.import(&file, &["--base-url", &base_url]);
+        let err = stderr(&out);
+        assert_eq!(code(&out), 2, "{err}");
+        assert!(
+            err.contains("--base-url") && err.contains("query string or fragment"),
+            "{err}"
+        );
+        assert!(!err.contains("secret-XYZ-123"), "{err}");
+    }
+    assert!(env.requests().is_empty());
+    // No run was recorded with it.
+    let out = env.cmd().arg("runs").output().unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout).to_string() + &stderr(&out);
+    assert!(!listed.contains("secret-XYZ-123"), "{listed}");
+    assert!(!listed.contains("people.csv"), "{listed}");
+}

@@ -74,6 +74,22 @@ fn windows_1252_csv() {
 }
 
 #[test]
+fn mac_excel_csv_in_mac_roman_with_classic_mac_line_ends() {
+    // Mac Excel's "CSV (Macintosh)": Mac Roman, `\r` alone between lines.
+    let extra = [("François", "Ångström", "francois@example.fr")];
+    let text = table(",", &extra).replace("\r\n", "\r");
+    let (bytes, _, lossy) = encoding_rs::MACINTOSH.encode(&text);
+    assert!(!lossy);
+    assert!(bytes.windows(4).any(|w| w == b"Jos\x8e"));
+    import_and_check(
+        "mac-excel.csv",
+        &bytes,
+        "CSV, delimiter ',', macintosh (detected: its accented letters read as Mac Roman",
+        &extra,
+    );
+}
+
+#[test]
 fn utf16le_with_bom_tab_separated() {
     let extra = [("Łukasz", "Wróbel", "lukasz@example.pl")];
     let bytes = utf16le_with_bom(&table("\t", &extra));

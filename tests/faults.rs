@@ -266,3 +266,54 @@ fn a_connection_that_worked_and_then_drops_keeps_retrying_each_row() {
         "{report:?}"
     );
 }
+
+#[test]
+fn a_base_url_with_a_wrong_path_stops_the_run_at_the_first_404_for_the_route_and_reports_every_row()
+{
+    let env = Env::new();
+    // `/v2` pasted from the docs' page titles: HighLevel's routes start at the host.
+    let base_url = format!("{}/v2", env.sandbox.base_url());
+    let file = env.write("leads.csv", &contacts_csv(100));
+    let mut c = env.cmd();
+    c.env("GHL_BASE_URL", &base_url)
+        .arg("import")
+        .arg(&file)
+        .args(["--rate-limit", "20/200ms", "--report"])
+        .arg(env.path("report.csv"))
+        .arg("--summary-json")
+        .arg(env.path("s.json"));
+    let out = c.output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    let said = format!(
+        "{base_url}/contacts/upsert answered HTTP 404 (Cannot POST /v2/contacts/upsert): there is no such API route at {base_url}"
+    );
+    assert!(err.contains(&said), "{err}");
+    assert!(err.contains("check --base-url"), "{err}");
+    let report = read_report(&env.path("report.csv"));
+    let rows: Vec<usize> = report.iter().map(|r| r["row"].parse().unwrap()).collect();
+    assert_eq!(
+        rows,
+        (2..102).collect::<Vec<_>>(),
+        "every row once, in order"
+    );
+    for (i, r) in report.iter().enumerate() {
+        let expected = if i % 10 == 9 { "invalid" } else { "deferred" };
+        assert_eq!(r["status"], expected, "{r:?}");
+    }
+    assert!(
+        report
+            .iter()
+            .any(|r| r["errors"].starts_with(&format!("not sent: {said}"))),
+        "{report:?}"
+    );
+    assert!(
+        !report.iter().any(|r| r["errors"].starts_with("HTTP 404")),
+        "no row failed on its own: {report:?}"
+    );
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.path("s.json")).unwrap()).unwrap();
+    let tried = s["requests_total"].as_u64().unwrap();
+    assert!(tried < 50, "stopped early, not one 404 per row: {s}");
+    assert!(env.sandbox.contacts(LOCATION).is_empty());
+}

@@ -529,3 +529,53 @@ fn a_cell_past_max_field_size_costs_the_cell_not_the_row() {
         "{w}"
     );
 }
+
+#[test]
+fn a_title_row_above_the_header_is_refused_saying_to_remove_it_and_a_one_column_sheet_still_reads()
+{
+    let env = Env::new();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    // As a person saves a report: its title in A1, the header in row 2.
+    ws.write_string(0, 0, "Contacts & Accounts Report").unwrap();
+    for (c, h) in ["First Name", "Last Name", "Email"].iter().enumerate() {
+        ws.write_string(1, c as u16, *h).unwrap();
+    }
+    for (c, v) in ["Grace", "Kim", "grace.kim@pinnaclelogistics.com"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(2, c as u16, *v).unwrap();
+    }
+    let file = env.path("contacts-report.xlsx");
+    wb.save(&file).unwrap();
+    let out = validate(&env, &file, &[]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(
+        err.contains("row 1 holds only \"Contacts & Accounts Report\" and row 2 looks like the header ('First Name', 'Last Name', 'Email'): remove the title rows above the header"),
+        "{err}"
+    );
+    assert!(!err.contains("give the extra cells a header"), "{err}");
+
+    // One column: its one-cell first row is the header, and the rows below are read.
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    write_sheet(
+        ws,
+        &["Email"],
+        &[
+            vec![C::S("ann.lee@example.com")],
+            vec![C::S("bob.ng@example.com")],
+        ],
+    );
+    let file = env.path("emails.xlsx");
+    wb.save(&file).unwrap();
+    let out = validate(&env, &file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let rows = rows_of(&read_report(&env.path("report.csv")));
+    assert_eq!(
+        rows,
+        [("2".into(), "valid".into()), ("3".into(), "valid".into())]
+    );
+}

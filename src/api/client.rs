@@ -165,6 +165,8 @@ pub struct Client {
     /// Some request has had an answer from the base URL: a connection error after that is
     /// the network's hiccup, retried; before it, a wrong or unreachable address.
     answered: AtomicBool,
+    /// Some request of this run got a 2xx: a later 404 for a route is not a wrong base URL.
+    succeeded: AtomicBool,
 }
 
 impl std::fmt::Debug for Client {
@@ -288,6 +290,7 @@ impl Client {
             halted: AtomicBool::new(false),
             draining: AtomicBool::new(false),
             answered: AtomicBool::new(false),
+            succeeded: AtomicBool::new(false),
         })
     }
 
@@ -910,10 +913,20 @@ impl Client {
             }
         };
         if status.is_success() {
+            self.succeeded.store(true, Ordering::Relaxed);
             return Attempt::Done(bytes);
         }
         let message = server_message(&bytes, status);
         match status {
+            StatusCode::NOT_FOUND
+                if no_such_route(&bytes) && !self.succeeded.load(Ordering::Relaxed) =>
+            {
+                Attempt::Fail(ApiError::NoSuchRoute {
+                    base_url: self.base_url.clone(),
+                    url: url.to_owned(),
+                    message,
+                })
+            }
             StatusCode::TOO_MANY_REQUESTS if info.daily_remaining == Some(0) => {
                 self.stats.throttled();
                 Attempt::Fail(ApiError::DailyLimit {
@@ -962,6 +975,26 @@ impl Client {
                 message,
             }),
         }
+    }
+}
+
+/// A 404 about the route, not about a record: HighLevel (NestJS) answers an unknown route
+/// with `{"statusCode":404,"message":"Cannot POST /v2/contacts/upsert","error":"Not Found"}`,
+/// and a server that is not the API at all with a page that is not JSON. A record it cannot
+/// find is a 400 "Contact not found" (the spec lists no 404 for contacts), or JSON naming it:
+/// an assumption, so any JSON 404 not in Express's "Cannot <METHOD> <path>" form is left a
+/// per-row rejection.
+fn no_such_route(body: &[u8]) -> bool {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v) => v.get("message").and_then(|m| m.as_str()).is_some_and(|m| {
+            let mut words = m.split(' ');
+            words.next() == Some("Cannot")
+                && words
+                    .next()
+                    .is_some_and(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_uppercase()))
+                && words.next().is_some_and(|p| p.starts_with('/'))
+        }),
+        Err(_) => true,
     }
 }
 
@@ -1041,6 +1074,28 @@ mod tests {
         assert_eq!(server_message(br#"{"message":"x"}"#, s), "x");
         assert_eq!(server_message(b"", s), "Unprocessable Entity");
         assert_eq!(server_message(b"plain", s), "plain");
+    }
+
+    #[test]
+    fn a_404_for_the_route_is_told_from_one_about_a_record() {
+        for route in [
+            &br#"{"statusCode":404,"message":"Cannot POST /v2/contacts/upsert","error":"Not Found"}"#[..],
+            b"<html><body><h1>404 Not Found</h1></body></html>",
+            b"",
+        ] {
+            assert!(no_such_route(route), "{}", String::from_utf8_lossy(route));
+        }
+        for record in [
+            &br#"{"statusCode":404,"message":"Contact not found"}"#[..],
+            br#"{"statusCode":404,"message":"Cannot find contact with id abc"}"#,
+            br#"{"statusCode":404,"error":"Not Found"}"#,
+        ] {
+            assert!(
+                !no_such_route(record),
+                "{}",
+                String::from_utf8_lossy(record)
+            );
+        }
     }
 
     #[test]

@@ -31,6 +31,15 @@ pub enum ApiError {
         attempts: u32,
         last: String,
     },
+    /// 404 for the route itself (`Cannot POST /v2/contacts/upsert`, or a page that is not
+    /// the API's JSON) before anything in this run succeeded: the base URL is wrong, so every
+    /// request would fail the same way, and the run stops.
+    #[error("{url} answered HTTP 404 ({message}): there is no such API route at {base_url}, and nothing in this run has succeeded there: check --base-url (or GHL_BASE_URL); HighLevel's API is {default} with no path after it (not /v2)", default = crate::api::DEFAULT_BASE_URL)]
+    NoSuchRoute {
+        base_url: String,
+        url: String,
+        message: String,
+    },
     /// The response could not be understood.
     #[error("unexpected response from {endpoint:?}: {message}")]
     Protocol { endpoint: Endpoint, message: String },
@@ -52,6 +61,7 @@ impl ApiError {
                 | ApiError::Forbidden { .. }
                 | ApiError::DailyLimit { .. }
                 | ApiError::Unreachable { .. }
+                | ApiError::NoSuchRoute { .. }
         )
     }
 }

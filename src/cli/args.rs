@@ -178,7 +178,8 @@ pub struct ReadArgs {
     pub delimiter: Option<String>,
     /// Text encoding, as a WHATWG label: utf-8, utf-16le, utf-16be, windows-1252 (latin1),
     /// iso-8859-2, shift_jis … [default: detected: a BOM, else UTF-8 if the start of the file
-    /// is valid UTF-8, else a legacy code page, usually windows-1252].
+    /// is valid UTF-8, else a legacy code page, usually windows-1252, or macintosh (Mac Roman)
+    /// when the accented letters read as that].
     #[arg(long, value_name = "LABEL")]
     pub encoding: Option<String>,
     /// The longest cell (CSV, Excel) or string value (JSONL) read, e.g. 1MiB, 500KB, 2000000;

@@ -323,6 +323,16 @@ pub fn check_base_url(url: &str, allow_insecure: bool) -> Result<(), FlagError> 
             "a user name or password in the URL is refused (it would be shown and stored with the run); the token goes in GHL_TOKEN or --token-file".to_owned(),
         ));
     }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        // The same leak (`?token=…`), and paths are appended to the base URL, after it.
+        let mut shown = parsed.clone();
+        shown.set_query(None);
+        shown.set_fragment(None);
+        return Err(FlagError::BaseUrl(
+            shown.to_string(),
+            "a query string or fragment (`?…`, `#…`) in the URL is refused (it would be shown and stored with the run, and the API's paths go after the base URL); give the base URL alone, the token in GHL_TOKEN or --token-file".to_owned(),
+        ));
+    }
     match parsed.scheme() {
         "https" => Ok(()),
         "http" => {
@@ -400,6 +410,20 @@ mod tests {
         ] {
             let e = check_base_url(url, false).unwrap_err().to_string();
             assert!(e.contains("user name or password"), "{e}");
+            assert!(!e.contains("secret-XYZ-123"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_query_or_fragment_in_the_base_url_is_refused_without_being_repeated() {
+        for url in [
+            "https://services.leadconnectorhq.com?token=secret-XYZ-123",
+            "https://services.leadconnectorhq.com/?access_token=secret-XYZ-123&x=1",
+            "http://127.0.0.1:4791/#secret-XYZ-123",
+            "http://127.0.0.1:4791?",
+        ] {
+            let e = check_base_url(url, false).unwrap_err().to_string();
+            assert!(e.contains("query string or fragment"), "{e}");
             assert!(!e.contains("secret-XYZ-123"), "{e}");
         }
     }

@@ -4,7 +4,7 @@
 
 use std::io::{Cursor, Read};
 
-use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
+use encoding_rs::{Encoding, MACINTOSH, UTF_8, WINDOWS_1252};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
 use super::Source;
@@ -39,8 +39,13 @@ impl TextEncoding {
 /// What a file that is not text looks like, and what to do about it.
 pub(super) type Binary = (&'static str, &'static str);
 
-/// `r` as UTF-8 bytes, the encoding it was read in, and what the file is when it is plainly
-/// not text (only when the encoding was not declared).
+/// Why a file was read as Mac Roman, for the run's summary: the choice is a guess between two
+/// code pages that both decode any byte, so it is said, with how to override it.
+pub(super) const MAC_ROMAN_WHY: &str = "detected: its accented letters read as Mac Roman (classic Mac Excel), not as windows-1252; --encoding windows-1252 if that is wrong";
+
+/// `r` as UTF-8 bytes, the encoding it was read in, what the file is when it is plainly
+/// not text (only when the encoding was not declared), and why the encoding was chosen when
+/// that is a guess to be said.
 ///
 /// UTF-8 input is passed through undecoded (only its BOM is dropped), so a bad byte makes its
 /// own cell unreadable (left out and named) instead of silently becoming U+FFFD.
@@ -51,7 +56,12 @@ pub(super) fn decode(
     mut r: Source,
     declared: Option<TextEncoding>,
     json: bool,
-) -> std::io::Result<(Source, &'static Encoding, Option<Binary>)> {
+) -> std::io::Result<(
+    Source,
+    &'static Encoding,
+    Option<Binary>,
+    Option<&'static str>,
+)> {
     let mut prefix = Vec::with_capacity(8 * 1024);
     (&mut r).take(DETECT_BYTES).read_to_end(&mut prefix)?;
     let (encoding, bom_len) = match declared {
@@ -63,16 +73,17 @@ pub(super) fn decode(
         (None, 0) => sniff_binary(&prefix),
         _ => None,
     };
+    let why = (declared.is_none() && encoding == MACINTOSH).then_some(MAC_ROMAN_WHY);
     prefix.drain(..bom_len);
     let raw: Source = Box::new(Cursor::new(prefix).chain(r));
     if encoding == UTF_8 {
-        return Ok((raw, encoding, binary));
+        return Ok((raw, encoding, binary, why));
     }
     let decoded = DecodeReaderBytesBuilder::new()
         .encoding(Some(encoding))
         .bom_sniffing(false)
         .build(raw);
-    Ok((Box::new(decoded), encoding, binary))
+    Ok((Box::new(decoded), encoding, binary, why))
 }
 
 /// Files people pick by mistake (a workbook, an archive, an image), known by their first
@@ -138,8 +149,67 @@ fn detect(prefix: &[u8]) -> (&'static Encoding, usize) {
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(prefix, false);
     match detector.guess_assess(None, false) {
+        (e, true) if e != WINDOWS_1252 => (e, 0),
+        // chardetng knows no Mac Roman: its Western guess is checked against it.
+        _ if mac_roman_fits(prefix) => (MACINTOSH, 0),
         (e, true) => (e, 0),
         _ => (WINDOWS_1252, 0),
+    }
+}
+
+/// Whether `bytes` read better as Mac Roman than as Windows-1252. Mac Excel's "CSV" writes
+/// Mac Roman, whose accented letters are mostly 0x80–0x9F: bytes Windows-1252 spends on rare
+/// punctuation (and leaves undefined at 0x81, 0x8D, 0x8F, 0x90, 0x9D), while its own letters,
+/// 0xC0–0xFF, are Mac Roman's symbols. Each high byte next to a letter scores how plausible
+/// it is in each: a lowercase letter in a word, an uppercase one starting it, an apostrophe
+/// or a quote (`don’t`, `“Ann”`) count for; a symbol or an uppercase letter inside a word
+/// (`JosŽ`, `MŸller`) against. Windows-1252 wins a tie.
+fn mac_roman_fits(bytes: &[u8]) -> bool {
+    let (mut mac, mut win) = (0i64, 0i64);
+    for (i, &b) in bytes.iter().enumerate() {
+        if b < 0x80 {
+            continue;
+        }
+        let prev = i.checked_sub(1).and_then(|j| bytes.get(j)).copied();
+        let next = bytes.get(i + 1).copied();
+        let letter = |x: Option<u8>| x.is_some_and(|x| x.is_ascii_alphabetic());
+        if !letter(prev) && !letter(next) {
+            continue;
+        }
+        mac += plausibility(single(MACINTOSH, b), prev, next);
+        win += plausibility(single(WINDOWS_1252, b), prev, next);
+    }
+    mac > win && mac > 0
+}
+
+/// The character one byte of a single-byte encoding stands for.
+fn single(encoding: &'static Encoding, b: u8) -> char {
+    let byte = [b];
+    let (text, _) = encoding.decode_without_bom_handling(&byte);
+    text.chars().next().unwrap_or('\u{FFFD}')
+}
+
+/// +1 when `c` is likely between `prev` and `next` (ASCII neighbours, one a letter), -1 when not.
+fn plausibility(c: char, prev: Option<u8>, next: Option<u8>) -> i64 {
+    let lower = |x: Option<u8>| x.is_some_and(|x| x.is_ascii_lowercase());
+    let upper = |x: Option<u8>| x.is_some_and(|x| x.is_ascii_uppercase());
+    let letter = |x: Option<u8>| x.is_some_and(|x| x.is_ascii_alphabetic());
+    if c.is_lowercase() {
+        // Not `ìAnn`: a lowercase letter does not start a capitalised word.
+        return if upper(next) { -1 } else { 1 };
+    }
+    if c.is_uppercase() {
+        // `Émile`, `ÉMILE`, not `JosŽ` or `MŸller`.
+        return if lower(prev) || (letter(prev) && lower(next)) {
+            -1
+        } else {
+            1
+        };
+    }
+    match c {
+        '\u{2019}' | '\u{2018}' | '\u{201C}' | '\u{201D}' | '\u{2013}' | '\u{2014}'
+        | '\u{00B4}' => 1,
+        _ => -1,
     }
 }
 
@@ -217,6 +287,32 @@ mod tests {
             .encode("First Name,Last Name\nJosé,Müller\nZoë,\u{201C}Ann\u{201D}\nRené,Price €5\n");
         assert_eq!(detect(&text), (WINDOWS_1252, 0));
         assert_eq!(detect(b"Name\nJos\xe9\n"), (WINDOWS_1252, 0));
+    }
+
+    #[test]
+    fn mac_excel_csv_in_mac_roman_is_read_as_mac_roman() {
+        // As Mac Excel's "CSV" writes it: Mac Roman, classic `\r` line ends.
+        let text = "First Name,Last Name,Email\rJosé,Müller,jose@example.com\rFrançois,Dubois,f@example.fr\rZoë,Ångström,z@example.se\rRenée,O’Brien,r@example.ie\r";
+        let (bytes, _, bad) = MACINTOSH.encode(text);
+        assert!(!bad);
+        assert_eq!(&bytes[27..32], b"Jos\x8e,");
+        assert_eq!(detect(&bytes), (MACINTOSH, 0));
+        // One name is enough.
+        assert_eq!(detect(b"Name\rJos\x8e\r"), (MACINTOSH, 0));
+        assert_eq!(detect(b"Name\rM\x9fller\r"), (MACINTOSH, 0));
+    }
+
+    #[test]
+    fn windows_1252_with_curly_quotes_and_euros_stays_windows_1252() {
+        for text in [
+            "Name,Note\n\u{201C}Ann\u{201D},Price \u{20AC}5\nO\u{2019}Brien,don\u{2019}t call \u{2013} ever\n",
+            "Name,Note\nJosé Müller,\u{201C}VIP\u{201D} \u{2013} \u{20AC}20\nZoë,it\u{2019}s fine\n",
+            "First Name,Last Name\nJosé,Müller\nZoë,\u{201C}Ann\u{201D}\nRené,Price €5\n",
+            "Name\nMar\u{00ED}a\n\u{00C9}MILE\n\u{00C9}mile\n",
+        ] {
+            let (bytes, _, _) = WINDOWS_1252.encode(text);
+            assert_eq!(detect(&bytes), (WINDOWS_1252, 0), "{text}");
+        }
     }
 
     #[test]

@@ -50,6 +50,9 @@ pub enum RecordValues {
         column: Option<String>,
         message: String,
     },
+    /// A line of a report's footer below the last contact (Salesforce's "Confidential
+    /// Information …"): reported as skipped, with the reason, and never sent.
+    Footer { reason: String },
 }
 
 /// One JSONL object, less the values in it that were not text.
@@ -85,6 +88,7 @@ use std::path::Path;
 mod cells;
 mod csv_stream;
 mod encoding;
+mod footer;
 mod json_object;
 mod xlsx;
 pub use cells::{trim, CellRow};
@@ -163,6 +167,12 @@ pub struct Reader {
     seq: u64,
     done: bool,
     encoding: &'static encoding_rs::Encoding,
+    /// Rows read ahead to see whether a block after a blank row is a footer.
+    ahead: std::collections::VecDeque<(u64, RecordValues)>,
+    /// The row number of the last row given out (0: none yet).
+    last_row: u64,
+    /// Why the encoding was chosen, when it was a guess worth saying (Mac Roman).
+    encoding_why: Option<&'static str>,
 }
 
 impl Reader {
@@ -201,6 +211,9 @@ impl Reader {
                 seq: 0,
                 done: false,
                 encoding: encoding_rs::UTF_8,
+                ahead: Default::default(),
+                last_row: 0,
+                encoding_why: None,
             });
         }
         Reader::from_reader(through(file), &name, opts)
@@ -226,10 +239,12 @@ impl Reader {
                 },
             });
         }
-        let (r, encoding, binary) = encoding::decode(r, opts.encoding, format == Format::Jsonl)
-            .map_err(|source| InputError::Io {
-                file: name.to_owned(),
-                source,
+        let (r, encoding, binary, encoding_why) =
+            encoding::decode(r, opts.encoding, format == Format::Jsonl).map_err(|source| {
+                InputError::Io {
+                    file: name.to_owned(),
+                    source,
+                }
             })?;
         if let Some((what, hint)) = binary {
             return Err(InputError::Binary {
@@ -254,6 +269,9 @@ impl Reader {
             seq: 0,
             done: false,
             encoding,
+            ahead: Default::default(),
+            last_row: 0,
+            encoding_why,
         })
     }
 
@@ -303,6 +321,15 @@ impl Reader {
         self.encoding.name()
     }
 
+    /// [`Reader::encoding`], with why it was chosen when that was a guess between code pages
+    /// worth saying: "macintosh (detected: … Mac Roman …; --encoding windows-1252 if …)".
+    pub fn encoding_described(&self) -> String {
+        match self.encoding_why {
+            Some(why) => format!("{} ({why})", self.encoding.name()),
+            None => self.encoding.name().to_owned(),
+        }
+    }
+
     /// The name given at open time (the path for `open`).
     pub fn name(&self) -> &str {
         &self.name
@@ -312,7 +339,7 @@ impl Reader {
     /// into the cells it held (no allocation per record when the caller hands records back).
     /// `false` at the end, when `slot` holds no record any more (drop it).
     pub fn next_into(&mut self, slot: &mut Record) -> bool {
-        if self.done {
+        if self.done && self.ahead.is_empty() {
             return false;
         }
         let empty = RecordValues::Unreadable {
@@ -344,8 +371,51 @@ impl Reader {
         self.next_values_into(CellRow::default())
     }
 
-    /// `cells`: where a CSV record's cells go (cleared first).
-    fn next_values_into(&mut self, mut cells: CellRow) -> Option<(u64, RecordValues)> {
+    /// The next record, a report footer's rows made [`RecordValues::Footer`]. `cells`: where
+    /// a CSV record's cells go (cleared first).
+    fn next_values_into(&mut self, cells: CellRow) -> Option<(u64, RecordValues)> {
+        if let Some(next) = self.ahead.pop_front() {
+            return Some(next);
+        }
+        let (row, values) = self.read_values_into(cells)?;
+        // Only after a blank row (a gap in the numbers), in a sheet-like file.
+        let after_blank = self.last_row > 0 && row > self.last_row + 1;
+        self.last_row = row;
+        if !after_blank || self.format() == Format::Jsonl {
+            return Some((row, values));
+        }
+        let Some(text) = footer::line(&values) else {
+            return Some((row, values));
+        };
+        let mut signed = footer::is_signature(text);
+        let mut block = vec![(row, values)];
+        let footer = loop {
+            if block.len() > footer::MAX_ROWS || self.done {
+                break false;
+            }
+            let Some((row, values)) = self.read_values_into(CellRow::default()) else {
+                break signed;
+            };
+            self.last_row = row;
+            let text = footer::line(&values);
+            let more = text.is_some();
+            signed |= text.is_some_and(footer::is_signature);
+            block.push((row, values));
+            if !more {
+                break false;
+            }
+        };
+        if footer {
+            for (_, values) in &mut block {
+                let text = footer::line(values).unwrap_or_default().to_owned();
+                *values = footer::skipped(&text);
+            }
+        }
+        self.ahead.extend(block);
+        self.ahead.pop_front()
+    }
+
+    fn read_values_into(&mut self, mut cells: CellRow) -> Option<(u64, RecordValues)> {
         let name = self.name.as_str();
         match &mut self.inner {
             Inner::Xlsx(x) => x.next_row(),
@@ -531,6 +601,9 @@ pub fn look_at_each_in_halves<T: Send>(
                     seq: 0,
                     done: false,
                     encoding,
+                    ahead: Default::default(),
+                    last_row: 0,
+                    encoding_why: None,
                 };
                 let n = tail.look_at_each(|v| see(&mut second, v));
                 Some((true, n, second))
@@ -695,7 +768,7 @@ impl Iterator for Reader {
     type Item = Record;
 
     fn next(&mut self) -> Option<Record> {
-        if self.done {
+        if self.done && self.ahead.is_empty() {
             return None;
         }
         match self.next_values() {

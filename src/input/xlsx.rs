@@ -221,6 +221,32 @@ impl RowBuf {
         }
     }
 
+    /// How many cells hold something.
+    fn filled(&self) -> usize {
+        self.cells.iter().filter(|c| !c.trim().is_empty()).count()
+    }
+
+    /// Two or more cells, every one a distinct label (not a number, date or address): what a
+    /// header row looks like, and a row of contact data rarely does.
+    fn looks_like_header(&self) -> bool {
+        let filled: Vec<&str> = self
+            .cells
+            .iter()
+            .map(|c| c.trim())
+            .filter(|c| !c.is_empty())
+            .collect();
+        let label = |c: &&str| {
+            c.chars().any(char::is_alphabetic)
+                && !c.contains('@')
+                && !c.starts_with(|ch: char| ch.is_ascii_digit() || ch == '+')
+        };
+        let distinct = filled
+            .iter()
+            .enumerate()
+            .all(|(i, c)| !filled[..i].contains(c));
+        self.problem.is_none() && filled.len() >= 2 && filled.iter().all(label) && distinct
+    }
+
     fn is_blank(&self) -> bool {
         self.problem.is_none()
             && !self.past_last_column
@@ -278,36 +304,76 @@ fn read_sheet<R: Read + Seek>(
     let last_row = Some(cells.dimensions().end.0).filter(|&r| r > 0);
     let mut headers: Option<Vec<String>> = None;
     let mut current: Option<RowBuf> = None;
+    // Sends one row on: the first is the header. `false`: nobody is reading any more.
+    let emit_one = |buf: RowBuf, headers: &mut Option<Vec<String>>| match headers {
+        None => {
+            let (row, values) = buf.finish(&[], name, limits);
+            let h = match values {
+                RecordValues::Cells(c) => Ok(c.to_vec()),
+                RecordValues::Unreadable { message, .. } => Err(format!(
+                    "the header row (row {row}) cannot be read: {message}"
+                )),
+                RecordValues::Object(_) | RecordValues::Footer { .. } => {
+                    unreachable!("a sheet row is cells or unreadable")
+                }
+            };
+            let ok = h.is_ok();
+            *headers = h.as_ref().ok().cloned();
+            let below = last_row.and_then(|last| (u64::from(last) + 1).checked_sub(row));
+            head_tx.send(h.map(|h| (h, below))).is_ok() && ok
+        }
+        Some(h) => tx.send(buf.finish(h, name, limits)).is_ok(),
+    };
     // Ends the row in `current`: the first non-blank one is the header; blank rows are skipped
-    // (their numbers stay unused, as in Excel). `false`: nobody is reading any more.
-    let emit = |buf: RowBuf, headers: &mut Option<Vec<String>>| -> bool {
+    // (their numbers stay unused, as in Excel). A first row of one cell is held in `title`
+    // until the next shows whether it is a title above the header (the error says to remove
+    // it) or the header of a one-column sheet. `false`: nobody is reading any more.
+    let emit = |buf: RowBuf, headers: &mut Option<Vec<String>>, title: &mut Option<RowBuf>| {
         if buf.is_blank() {
             return true;
         }
-        match headers {
-            None => {
-                let (row, values) = buf.finish(&[], name, limits);
-                let h = match values {
-                    RecordValues::Cells(c) => Ok(c.to_vec()),
-                    RecordValues::Unreadable { message, .. } => Err(format!(
-                        "the header row (row {row}) cannot be read: {message}"
-                    )),
-                    RecordValues::Object(_) => unreachable!("sheets have no objects"),
-                };
-                let ok = h.is_ok();
-                *headers = h.as_ref().ok().cloned();
-                let below = last_row.and_then(|last| (u64::from(last) + 1).checked_sub(row));
-                head_tx.send(h.map(|h| (h, below))).is_ok() && ok
-            }
-            Some(h) => tx.send(buf.finish(h, name, limits)).is_ok(),
+        if headers.is_none() && title.is_none() && buf.filled() == 1 && buf.problem.is_none() {
+            *title = Some(buf);
+            return true;
         }
+        if let Some(t) = title.take() {
+            if buf.looks_like_header() {
+                let text = t.cells.iter().map(|c| c.trim()).find(|c| !c.is_empty());
+                let mut named: Vec<String> = buf
+                    .cells
+                    .iter()
+                    .map(|c| c.trim())
+                    .filter(|c| !c.is_empty())
+                    .take(4)
+                    .map(|c| format!("'{c}'"))
+                    .collect();
+                if named.len() > 3 {
+                    named[3] = "…".into();
+                }
+                let _ = head_tx.send(Err(format!(
+                    "row {} holds only {:?} and row {} looks like the header ({}): remove the title rows above the header (delete row {} in Excel and save), so that the first row names the columns",
+                    t.row + 1,
+                    text.unwrap_or_default(),
+                    buf.row + 1,
+                    named.join(", "),
+                    t.row + 1,
+                )));
+                return false;
+            }
+            // The held row was the header after all.
+            if !emit_one(t, headers) {
+                return false;
+            }
+        }
+        emit_one(buf, headers)
     };
+    let mut title: Option<RowBuf> = None;
     loop {
         match cells.next_cell() {
             Ok(Some(cell)) => {
                 let (r, c) = cell.get_position();
                 if current.as_ref().is_some_and(|b| b.row != r)
-                    && !emit(current.take().unwrap(), &mut headers)
+                    && !emit(current.take().unwrap(), &mut headers, &mut title)
                 {
                     return;
                 }
@@ -320,7 +386,13 @@ fn read_sheet<R: Read + Seek>(
             }
             Ok(None) => {
                 if let Some(buf) = current.take() {
-                    if !emit(buf, &mut headers) {
+                    if !emit(buf, &mut headers, &mut title) {
+                        return;
+                    }
+                }
+                // One row of one cell: that is the header.
+                if let Some(t) = title.take() {
+                    if !emit_one(t, &mut headers) {
                         return;
                     }
                 }

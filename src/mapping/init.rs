@@ -70,7 +70,7 @@ impl Sample {
                     }
                     s.rows.push(row);
                 }
-                RecordValues::Unreadable { .. } => {}
+                RecordValues::Unreadable { .. } | RecordValues::Footer { .. } => {}
             }
         }
         for row in &mut s.rows {
@@ -123,16 +123,12 @@ pub fn generate(
     match &preset {
         Some((d, named)) => {
             let why = if *named {
-                format!(
-                    "named with --preset; {} of its {} typical columns are in the file",
-                    d.matched, d.total
-                )
+                format!("named with --preset; {}", d.evidence())
             } else {
                 format!(
-                    "{}; {} of its {} typical columns are in the file: {}",
+                    "{}; {}: {}",
                     d.variant.name,
-                    d.matched,
-                    d.total,
+                    d.evidence(),
                     d.found(&headers).join(", ")
                 )
             };

@@ -1182,7 +1182,12 @@ impl Mapper {
     pub fn preset_notice(&self) -> Option<String> {
         let (d, named) = self.preset.as_ref()?;
         let how = if *named {
-            format!("named with --preset or in the mapping file; {} of its {} typical columns are in the file", d.matched, d.total)
+            format!(
+                "named with --preset or in the mapping file; {}",
+                d.evidence()
+            )
+        } else if d.variant.prefix.is_some() {
+            d.evidence()
         } else {
             format!("matched {} of {} of its columns", d.matched, d.total)
         };
@@ -1215,6 +1220,22 @@ impl Mapper {
             "using the {} preset, {} ({how}); --preset none turns it off{notes}{ignored}",
             d.preset.name, d.variant.name
         ))
+    }
+
+    /// The columns' notes when no preset notice carries them (Mailchimp's `UNSUB_TIME` read
+    /// without the preset): what a column does beyond its name is never left unsaid.
+    pub fn notes_notice(&self) -> Option<String> {
+        if self.preset.is_some() {
+            return None;
+        }
+        let notes: Vec<String> = self
+            .headers
+            .iter()
+            .flatten()
+            .zip(&self.columns)
+            .filter_map(|(h, r)| Some(format!("column '{h}': {}", r.as_ref()?.note.as_ref()?)))
+            .collect();
+        (!notes.is_empty()).then(|| notes.join("; "))
     }
 
     /// (column, what it maps to), for logs and `--dry-run`; the preset first, constants last.
@@ -1405,6 +1426,8 @@ impl Mapper {
             }
             RecordValues::Cells(cells) => self.map_cells(cells, record.row, &mut out),
             RecordValues::Object(obj) => self.map_object(obj, &obj.unreadable, &mut out),
+            // Not a contact: nothing to map (see `skip_reason`).
+            RecordValues::Footer { .. } => {}
         }
         for (target, value) in &self.constants {
             let present = target.single_valued() && out.values.iter().any(|v| v.target == *target);
@@ -1478,6 +1501,7 @@ impl Mapper {
                 }
             }),
             RecordValues::Unreadable { .. } => None,
+            RecordValues::Footer { reason } => Some(reason.clone()),
         }
     }
 
@@ -2163,6 +2187,23 @@ fn further_street_line(n: &str) -> bool {
     )
 }
 
+/// Mailchimp's `UNSUB_TIME` and `CLEAN_TIME` hold a date, not a yes/no: a member with one
+/// unsubscribed or bounced. Users often delete the system columns that identify the preset,
+/// and these two must still opt the member out of email, as the preset would.
+fn mailchimp_opt_out(header: &str) -> Option<Rule> {
+    let what = match normalise(header).as_str() {
+        "unsubtime" => "the time the member unsubscribed",
+        "cleantime" => "the time Mailchimp cleaned the member (the address bounced)",
+        _ => return None,
+    };
+    let mut rule = Rule::new(Target::Field(Field::DndEmail));
+    rule.filled = true;
+    rule.note = Some(format!(
+        "read as Mailchimp's column ({what}): a row with a value gets email do-not-disturb (dndSettings.Email), as the Mailchimp preset does"
+    ));
+    Some(rule)
+}
+
 /// Splits a tags column on the export's own list separator (HubSpot's `;`): one that sets
 /// no `split` of its own, or one matched by name (`auto`), whose `,` was only a default.
 fn split_tags_on(rule: &mut Rule, separator: Option<&str>, auto: bool) {
@@ -2174,6 +2215,9 @@ fn split_tags_on(rule: &mut Rule, separator: Option<&str>, auto: bool) {
 }
 
 fn auto_rule(header: &str) -> Option<Rule> {
+    if let Some(rule) = mailchimp_opt_out(header) {
+        return Some(rule);
+    }
     let target = detect_target(header)?;
     let mut rule = Rule::new(target);
     rule.append = further_street_line(&normalise(header));

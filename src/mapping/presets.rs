@@ -28,6 +28,10 @@ pub struct Variant {
     /// For people: "Data Export (API names)".
     pub name: String,
     pub columns: Vec<String>,
+    /// A prefix every column of this layout starts with (Pipedrive's `Person - `): the
+    /// export's columns are the user's choice, so its share of the file's columns is scored
+    /// instead of a list's.
+    pub prefix: Option<String>,
 }
 
 const SOURCES: [(&str, &str); 8] = [
@@ -84,9 +88,19 @@ fn parse(id: &'static str, text: &str) -> Option<Preset> {
         .as_array()?
         .iter()
         .map(|v| {
+            let prefix = match v.get("prefix") {
+                Some(p) => Some(p.as_str()?.to_owned()),
+                None => None,
+            };
+            let columns = match (v.get("columns"), &prefix) {
+                (Some(c), _) => strings(c)?,
+                (None, Some(_)) => Vec::new(),
+                (None, None) => return None,
+            };
             Some(Variant {
                 name: v.get("name")?.as_str()?.to_owned(),
-                columns: strings(v.get("columns")?)?,
+                columns,
+                prefix,
             })
         })
         .collect::<Option<Vec<_>>>()?;
@@ -134,16 +148,47 @@ impl Detection {
         self.matched as f64 / self.total.max(1) as f64
     }
 
-    /// The variant's typical columns that `headers` has.
-    pub fn found(&self, headers: &[String]) -> Vec<&'static str> {
+    /// Enough evidence to pick the preset by itself.
+    pub fn strong(&self) -> bool {
+        self.share() >= MIN_SHARE && self.matched >= MIN_MATCHED
+    }
+
+    /// The variant's typical columns that `headers` has (by prefix: the headers with it).
+    pub fn found(&self, headers: &[String]) -> Vec<String> {
+        if let Some(prefix) = &self.variant.prefix {
+            return headers
+                .iter()
+                .filter(|h| has_prefix(h, prefix))
+                .cloned()
+                .collect();
+        }
         let have: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
         self.variant
             .columns
             .iter()
             .filter(|c| have.contains(&normalise_header(c)))
-            .map(String::as_str)
+            .cloned()
             .collect()
     }
+
+    /// Why the variant fits, for people: "7 of its 9 typical columns are in the file", or
+    /// "4 of the file's 4 columns start with 'Person - '".
+    pub fn evidence(&self) -> String {
+        match &self.variant.prefix {
+            Some(p) => format!(
+                "{} of the file's {} columns start with '{p}'",
+                self.matched, self.total
+            ),
+            None => format!(
+                "{} of its {} typical columns are in the file",
+                self.matched, self.total
+            ),
+        }
+    }
+}
+
+fn has_prefix(header: &str, prefix: &str) -> bool {
+    normalise_header(header).starts_with(&normalise_header(prefix))
 }
 
 /// How `preset` fits `headers`: its best variant by share, then by count.
@@ -152,19 +197,35 @@ pub fn score(preset: &'static Preset, headers: &[String]) -> Detection {
     preset
         .variants
         .iter()
-        .map(|v| Detection {
-            preset,
-            variant: v,
-            matched: v
-                .columns
-                .iter()
-                .filter(|d| have.contains(&normalise_header(d)))
-                .count(),
-            total: v.columns.len(),
+        .map(|v| match &v.prefix {
+            Some(p) => Detection {
+                preset,
+                variant: v,
+                matched: headers.iter().filter(|h| has_prefix(h, p)).count(),
+                total: headers.iter().filter(|h| !h.trim().is_empty()).count(),
+            },
+            None => Detection {
+                preset,
+                variant: v,
+                matched: v
+                    .columns
+                    .iter()
+                    .filter(|d| have.contains(&normalise_header(d)))
+                    .count(),
+                total: v.columns.len(),
+            },
         })
-        // The first listed variant wins a tie.
+        // The first listed variant wins a tie; a list that fits names the layout better
+        // than a prefix does.
         .reduce(|best, d| {
-            let better = (d.share(), d.matched) > (best.share(), best.matched);
+            let key = |d: &Detection| {
+                (
+                    d.variant.prefix.is_none() && d.strong(),
+                    d.share(),
+                    d.matched,
+                )
+            };
+            let better = key(&d) > key(&best);
             if better {
                 d
             } else {
@@ -186,7 +247,7 @@ pub fn scores(headers: &[String]) -> Vec<Detection> {
 pub fn detect(headers: &[String]) -> Option<Detection> {
     let s = scores(headers);
     let best = *s.first()?;
-    let strong = best.share() >= MIN_SHARE && best.matched >= MIN_MATCHED;
+    let strong = best.strong();
     let clear = s.get(1).is_none_or(|second| second.share() < best.share());
     (strong && clear).then_some(best)
 }

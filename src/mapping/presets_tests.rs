@@ -484,3 +484,58 @@ fn opt_out_headers_are_recognised_without_a_preset() {
         assert_eq!(detect_target(h), Some(Target::Field(f)), "{h}");
     }
 }
+
+#[test]
+fn a_few_person_columns_are_pipedrive_by_their_prefix_and_a_full_export_keeps_its_layout() {
+    let few = headers(
+        r#""Person - Name","Person - Email - Work","Person - Phone - Work","Person - Labels""#,
+    );
+    let d = detect(&few).expect("Pipedrive");
+    assert_eq!(
+        (d.preset.id, d.variant.name.as_str(), d.matched, d.total),
+        ("pipedrive", "people export (chosen columns)", 4, 4)
+    );
+    assert_eq!(d.found(&few).len(), 4);
+    // Two prefixed columns are not enough, nor a file where they are the minority.
+    assert!(detect(&headers(r#""Person - Name","Person - Email - Work""#)).is_none());
+    assert!(detect(&headers(
+        "Person - Name,Person - Email - Work,Person - Phone - Work,Email,Phone,City,State,Zip,Notes"
+    ))
+    .is_none());
+}
+
+#[test]
+fn mailchimp_unsubscribe_and_clean_times_opt_out_of_email_without_the_preset() {
+    use crate::contact::Field;
+    use crate::input::{Record, RecordValues};
+    use crate::mapping::{Mapper, RawValue, Target};
+    let h = headers(r#""Email Address","First Name",UNSUB_TIME,CLEAN_TIME"#);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert_eq!(m.preset(), None);
+    assert!(m.unmapped_columns().is_empty());
+    let notice = m.notes_notice().unwrap();
+    assert!(notice.contains("column 'UNSUB_TIME'"), "{notice}");
+    assert!(notice.contains("column 'CLEAN_TIME'"), "{notice}");
+    let opt_outs = |cells: &[&str]| {
+        let record = Record {
+            seq: 0,
+            row: 2,
+            values: RecordValues::Cells(cells.iter().map(|s| s.to_string()).collect()),
+        };
+        m.map(&record)
+            .values
+            .iter()
+            .filter(|v| v.target == Target::Field(Field::DndEmail))
+            .map(|v| format!("{:?}", v.value))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        opt_outs(&["a@x.com", "Ann", "2024-02-11 18:03:44", ""]),
+        [format!("{:?}", RawValue::Bool(true))]
+    );
+    assert_eq!(
+        opt_outs(&["a@x.com", "Ann", "", "2024-05-02 08:00:00"]),
+        [format!("{:?}", RawValue::Bool(true))]
+    );
+    assert!(opt_outs(&["a@x.com", "Ann", "", ""]).is_empty());
+}

@@ -229,7 +229,7 @@ impl Upserter {
                 // Sent, but refused as a whole (401/403/daily limit), or it never reached
                 // the API: nothing was applied.
                 let what = match e {
-                    ApiError::Unreachable { .. } => "not sent",
+                    ApiError::Unreachable { .. } | ApiError::NoSuchRoute { .. } => "not sent",
                     _ => "refused, not applied",
                 };
                 Msg::Final(

@@ -190,9 +190,11 @@ impl Preparer {
                     }
                     RawRecord::Object(map)
                 }
-                RecordValues::Unreadable { .. } => RawRecord::Unreadable {
-                    headers: self.headers.clone(),
-                },
+                RecordValues::Unreadable { .. } | RecordValues::Footer { .. } => {
+                    RawRecord::Unreadable {
+                        headers: self.headers.clone(),
+                    }
+                }
             })
         })
     }

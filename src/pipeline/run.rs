@@ -200,7 +200,7 @@ pub async fn run(
     }
     // Said at the start, and kept in the summary (JSON, HTML) for runs nobody watches.
     let mut column_notices = Vec::new();
-    if let Some(message) = mapper.preset_notice() {
+    if let Some(message) = mapper.preset_notice().or_else(|| mapper.notes_notice()) {
         column_notices.push(message.clone());
         let _ = ev_tx.send(Event::Notice { message }).await;
     }
@@ -460,8 +460,12 @@ pub(super) fn lacks_location(cfg: &RunConfig, mapper: &Mapper, reader: &Reader) 
 fn format_label(reader: &Reader) -> String {
     match reader.format() {
         crate::input::Format::Csv => match reader.delimiter() {
-            Some(d) => format!("CSV, delimiter {:?}, {}", d as char, reader.encoding()),
-            None => format!("CSV, {}", reader.encoding()),
+            Some(d) => format!(
+                "CSV, delimiter {:?}, {}",
+                d as char,
+                reader.encoding_described()
+            ),
+            None => format!("CSV, {}", reader.encoding_described()),
         },
         crate::input::Format::Jsonl => format!("JSONL, {}", reader.encoding()),
         crate::input::Format::Xlsx => {
