@@ -4,17 +4,22 @@ use clap::Parser;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// mimalloc's options `arena_eager_commit` and `purge_delay` (mimalloc.h): memory is
-/// committed as it is used, as glibc's is, and freed memory goes back after 10 ms (its v2
-/// default; v3 waits 1 s). With its defaults a dry run of 24,000 rows peaked at 80 MB
-/// instead of 23; so, 27 MB. (Purging at once cost a sixth more CPU on imports.) They must
-/// be set before the first allocation reserves the arena, hence from the ELF initialisers.
+/// committed as it is used, as glibc's is, and freed memory goes back after 100 ms (v3's
+/// default waits 1 s). With its defaults a dry run of 24,000 rows peaked at 80 MB instead of
+/// 23. Purging at once cost a sixth more CPU on imports; after 10 ms, an import into 1,000
+/// locations still faulted back in pages it had just given back (about 4% of its CPU). They
+/// must be set before the first allocation reserves the arena, hence from the ELF initialisers.
 extern "C" fn allocator_options() {
     const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    const PURGE_DELAY_MS: std::ffi::c_long = 100;
     // SAFETY: plain setters of the allocator's options, called before any thread exists.
     unsafe {
         libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, 0);
-        libmimalloc_sys::mi_option_set(PURGE_DELAY, 10);
+        // mimalloc's own `MIMALLOC_PURGE_DELAY` still wins (libc's getenv: no allocation).
+        if libc::getenv(c"MIMALLOC_PURGE_DELAY".as_ptr()).is_null() {
+            libmimalloc_sys::mi_option_set(PURGE_DELAY, PURGE_DELAY_MS);
+        }
     }
 }
 
