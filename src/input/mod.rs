@@ -342,6 +342,28 @@ impl Reader {
         if self.done && self.ahead.is_empty() {
             return false;
         }
+        // A CSV record goes straight into the slot's cells: a record is over 200 bytes, and
+        // moving it out and back in cost four copies of it per row.
+        if let (
+            Inner::Csv {
+                stream, headers, ..
+            },
+            RecordValues::Cells(cells),
+        ) = (&mut self.inner, &mut slot.values)
+        {
+            let Some((row, other)) = next_csv(stream, headers, &self.name, cells, &mut self.done)
+            else {
+                self.done = true;
+                return false;
+            };
+            if let Some(values) = other {
+                slot.values = values;
+            }
+            slot.seq = self.seq;
+            slot.row = row;
+            self.seq += 1;
+            return true;
+        }
         let empty = RecordValues::Unreadable {
             column: None,
             message: String::new(),

@@ -7,20 +7,22 @@
 use super::dates::{reading, DateOrder, Reading};
 use crate::input::{Look, RecordValues};
 use crate::mapping::Mapper;
-use std::collections::HashMap;
 
 /// What the file as a whole says about how to read its values: date orders by column name,
 /// and whether `,` is the decimal separator (a `;`-separated file, as Excel writes in
 /// locales with decimal commas).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ColumnHints {
-    by_column: HashMap<String, DateOrder>,
+    /// Sorted by column name: a file has few date columns, and a binary search of them costs
+    /// less per date cell than hashing the column's name.
+    by_column: Vec<(String, DateOrder)>,
     pub decimal_comma: bool,
 }
 
 impl ColumnHints {
     pub fn get(&self, column: &str) -> Option<DateOrder> {
-        self.by_column.get(column).copied()
+        let i = self.find(column).ok()?;
+        Some(self.by_column[i].1)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -28,10 +30,24 @@ impl ColumnHints {
     }
 
     pub fn from_pairs(pairs: impl IntoIterator<Item = (String, DateOrder)>) -> Self {
-        ColumnHints {
-            by_column: pairs.into_iter().collect(),
-            decimal_comma: false,
+        let mut hints = ColumnHints::default();
+        for (column, order) in pairs {
+            hints.insert(column, order);
         }
+        hints
+    }
+
+    /// Sets a column's order (a later one for the same column replaces it).
+    fn insert(&mut self, column: String, order: DateOrder) {
+        match self.find(&column) {
+            Ok(i) => self.by_column[i].1 = order,
+            Err(i) => self.by_column.insert(i, (column, order)),
+        }
+    }
+
+    fn find(&self, column: &str) -> Result<usize, usize> {
+        self.by_column
+            .binary_search_by(|(c, _)| c.as_str().cmp(column))
     }
 }
 
@@ -188,7 +204,7 @@ impl DateScan {
                 continue;
             };
             if let Some(o) = tally.order() {
-                orders.by_column.insert(name.clone(), o);
+                orders.insert(name.clone(), o);
             }
             notes.extend(tally.describe(name));
         }

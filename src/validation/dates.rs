@@ -114,14 +114,21 @@ fn iso(d: NaiveDate) -> String {
         return format!("{y:04}-{m:02}-{day:02}");
     }
     let y = y as u32;
-    let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
-    let mut s = String::with_capacity(10);
-    s.extend([digit(y / 1000), digit(y / 100), digit(y / 10), digit(y)]);
-    s.push('-');
-    s.extend([digit(m / 10), digit(m)]);
-    s.push('-');
-    s.extend([digit(day / 10), digit(day)]);
-    s
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    let b = [
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        digit(m / 10),
+        digit(m),
+        b'-',
+        digit(day / 10),
+        digit(day),
+    ];
+    // ASCII digits and dashes: always UTF-8.
+    String::from_utf8_lossy(&b).into_owned()
 }
 
 /// The date part of a cell: everything before a time (`9:15`, `T00:00:00Z`).

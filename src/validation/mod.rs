@@ -240,6 +240,13 @@ impl Validator {
             match &v.target {
                 Target::Ignore => {}
                 Target::Field(Field::Tags) => match &mut v.value {
+                    // The first list becomes the row's tags: no second vector per row.
+                    RawValue::List(items) if tags.is_empty() => {
+                        tags = std::mem::take(items);
+                        for t in tags.iter_mut() {
+                            *t = trimmed_in_place(std::mem::take(t));
+                        }
+                    }
                     RawValue::List(items) => tags.extend(items.drain(..).map(trimmed_in_place)),
                     other => tags.extend(single_text(other).ok().map(|t| t.trim().to_owned())),
                 },
@@ -930,11 +937,14 @@ pub fn read_phone(t: &str, region: Region) -> Result<Phone, String> {
 /// lowercased copy is needed.
 fn extension_at(t: &str) -> Option<usize> {
     let b = t.as_bytes();
-    (0..b.len()).find(|&i| {
-        matches!(b[i], b'#' | b'x' | b'X')
-            || b[i..]
-                .get(..3)
-                .is_some_and(|p| p.eq_ignore_ascii_case(b"ext"))
+    // `| 0x20` folds an ASCII capital to its small letter: one test per byte for the usual
+    // cell of digits and punctuation.
+    b.iter().enumerate().position(|(i, &c)| match c | 0x20 {
+        b'x' => true,
+        b'e' => b
+            .get(i + 1..i + 3)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"xt")),
+        _ => c == b'#',
     })
 }
 

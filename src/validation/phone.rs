@@ -75,7 +75,7 @@ pub(super) fn fast_international(input: &str) -> Option<String> {
     if national.len() < 3 || national.len() > 17 || national.starts_with('0') {
         return None;
     }
-    let meta = source_for(code, national)?;
+    let (meta, typed) = typed_source(code, national)?;
     let npfp = compiled(meta)?.national_prefix_for_parsing.as_ref();
     if meta
         .national_prefix()
@@ -84,7 +84,7 @@ pub(super) fn fast_international(input: &str) -> Option<String> {
     {
         return None;
     }
-    has_type(meta, national).then(|| e164(&digits[..digits.len() - national.len()], national))
+    typed.then(|| e164(&digits[..digits.len() - national.len()], national))
 }
 
 /// A number without a country code read in `region`, when the parser would keep its digits
@@ -110,10 +110,10 @@ pub(super) fn fast_national(input: &str, region: Region) -> Option<Option<super:
     }
     let code = home.code;
     let e164 = e164(&home.code_digits, national);
-    let valid = match source_for(code, national) {
-        Some(meta) => {
+    let valid = match typed_source(code, national) {
+        Some((meta, typed)) => {
             compiled(meta)?;
-            has_type(meta, national)
+            typed
         }
         None => false,
     };
@@ -216,26 +216,28 @@ pub(super) fn possible(code: u16, national: &str) -> bool {
 
 /// `phonenumber::is_valid` for country code 1.
 fn nanp_valid(national: &str) -> bool {
-    source_for(1, national).is_some_and(|meta| has_type(meta, national))
+    typed_source(1, national).is_some_and(|(_, typed)| typed)
 }
 
 /// The metadata `phonenumber` validates a number against: a code's only region, else the
-/// first region whose leading digits match (or, without leading digits, whose patterns do).
-fn source_for(code: u16, national: &str) -> Option<&'static Metadata> {
+/// first region whose leading digits match (or, without leading digits, whose patterns do),
+/// with whether the number has a type there ([`has_type`]). A region picked by its patterns
+/// has already answered that: for the US, the first of NANP's regions, it is not asked twice.
+fn typed_source(code: u16, national: &str) -> Option<(&'static Metadata, bool)> {
     let regions = regions_of(code)?;
     if let [only] = regions[..] {
-        return Some(only);
+        return Some((only, has_type(only, national)));
     }
     for &meta in regions {
         match leading(meta)? {
             Some(ld) => {
                 if ld.is_match(national) {
-                    return Some(meta);
+                    return Some((meta, has_type(meta, national)));
                 }
             }
             None => {
                 if has_type(meta, national) {
-                    return Some(meta);
+                    return Some((meta, true));
                 }
             }
         }
@@ -243,7 +245,7 @@ fn source_for(code: u16, national: &str) -> Option<&'static Metadata> {
     None
 }
 
-/// A code's regions in the order [`source_for`] tries them: looked up once per code, not per
+/// A code's regions in the order [`typed_source`] tries them: looked up once per code, not per
 /// number (the database's lookups allocate and hash). Their patterns are compiled only when
 /// a number needs them: compiling all 25 NANP regions up front cost ~12 MB of memory.
 type Regions = Vec<&'static Metadata>;
@@ -291,7 +293,7 @@ fn lookup_regions(code: u16) -> Option<Regions> {
         };
         return Some(vec![meta]);
     }
-    // Stops at the first region that is missing, as the walk in `source_for` would.
+    // Stops at the first region that is missing, as the walk in `typed_source` would.
     let mut out = Vec::new();
     for id in regions {
         let Some(meta) = DATABASE.by_id(id) else {
