@@ -1331,3 +1331,28 @@ fn an_owner_email_is_not_sent_as_a_user_id() {
         Some("ve9EPM428h8vShlRW1KT")
     );
 }
+
+#[test]
+fn a_spreadsheet_formula_is_left_out_not_sent_as_a_name() {
+    let r = valid(v().validate(row(vec![
+        text(Field::Email, "Email", "ann@example.com"),
+        text(
+            Field::FirstName,
+            "First Name",
+            "=HYPERLINK(\"http://x.example\",\"Ann\")",
+        ),
+        text(Field::City, "City", "=A2"),
+        text(Field::LastName, "Last Name", "= Lee"),
+    ])));
+    assert_eq!(r.contact.first_name, None);
+    assert_eq!(r.contact.city, None);
+    // Not a formula: kept as written.
+    assert_eq!(r.contact.last_name.as_deref(), Some("= Lee"));
+    assert_eq!(
+        r.warnings,
+        [
+            "column 'First Name': \"=HYPERLINK(\\\"http://x.example\\\",\\\"Ann\\\")\" left out: a spreadsheet formula, not a value (in the spreadsheet, copy the column and paste it as values)",
+            "column 'City': \"=A2\" left out: a spreadsheet formula, not a value (in the spreadsheet, copy the column and paste it as values)",
+        ]
+    );
+}
