@@ -32,6 +32,7 @@ use crate::contact::{ContactFields, CustomFieldInput, Field, RowError, ValidRow}
 use crate::input::trim;
 use crate::mapping::{MappedRow, MappedValue, RawValue, Target};
 
+pub mod cell_text;
 pub mod cells;
 mod countries;
 pub mod custom_fields;
