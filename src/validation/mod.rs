@@ -39,6 +39,7 @@ pub mod custom_fields;
 pub mod date_order;
 pub mod dates;
 mod email;
+mod invisible;
 mod phone;
 #[cfg(test)]
 mod tests;
@@ -302,7 +303,7 @@ impl Validator {
                         other => single_text(other).unwrap_or_default().into_owned().into(),
                     };
                     // Read later, once the row's country is known.
-                    phone = Some((v.column.clone(), text));
+                    phone = Some((v.column.clone(), invisible::phone_chars(text)));
                 }
                 Target::Field(field) => {
                     // Borrowed from the record unless a transform made it: copied below only
@@ -532,7 +533,7 @@ impl Validator {
         let mut tried: Vec<Tried> = Vec::new();
         let phone = Target::Field(Field::Phone);
         for (i, s) in spares.iter().enumerate().filter(|(_, s)| s.target == phone) {
-            let text = phone_text(&s.value);
+            let text = invisible::phone_chars(phone_text(&s.value));
             let (s_first, s_others, s_read) = self.phone_of(&text, region, &whence);
             match s_read {
                 Ok((e164, note, ext)) => {
@@ -854,7 +855,11 @@ pub fn normalise_email(t: &str) -> Result<String, String> {
     };
     match email::ascii_address(t) {
         Some(e) => Ok(e),
-        None => normalise_email_exactly(t),
+        None => match invisible::email_chars(t) {
+            // A zero-width space or a non-breaking space copied with the address.
+            Cow::Owned(clean) if clean != t => normalise_email(&clean),
+            _ => normalise_email_exactly(t),
+        },
     }
 }
 

@@ -1299,3 +1299,58 @@ fn left_out_column_reads_warnings_as_the_str_methods_do() {
     let made = left_out(Some("a': b"), "x", "why").into_line();
     assert_eq!(left_out_column(&made), slow(&made));
 }
+
+#[test]
+fn invisible_and_typographic_characters_in_phones_and_emails_do_not_cost_the_contact() {
+    // Each as a web page, a chat app, a word processor or a Japanese keyboard writes it.
+    let phones = [
+        "+1\u{A0}415\u{A0}555\u{A0}2671",
+        "+1 415\u{202F}555\u{202F}2671",
+        "\u{FEFF}(415) 555-2671",
+        "\u{200E}+1 415 555 2671\u{200F}",
+        "\u{202A}+1\u{200B}415\u{200C}555\u{200D}2671\u{202C}",
+        "\u{2066}415\u{2060}555 2671\u{2069}",
+        "415\u{2010}555\u{2011}2671",
+        "415\u{2013}555\u{2014}2671",
+        "\u{2212}415\u{2212}555\u{2212}2671",
+        "＋１ ４１５ ５５５ ２６７１",
+        "＋1 415 555 2671",
+    ];
+    for p in phones {
+        // Without an email the phone is the row's key: the whole contact hung on it.
+        let r = valid(v().validate(row(vec![text(Field::Phone, "Phone", p)])));
+        assert_eq!(r.contact.phone.as_deref(), Some("+14155552671"), "{p:?}");
+        assert!(r.warnings.is_empty(), "{p:?}: {:?}", r.warnings);
+    }
+    // A backup column is read the same way.
+    let r = valid(v().validate(with_spares(
+        vec![text(Field::Phone, "Phone", "n/a")],
+        vec![text(Field::Phone, "Mobile", "415\u{A0}555\u{A0}2671")],
+    )));
+    assert_eq!(r.contact.phone.as_deref(), Some("+14155552671"));
+    let emails = [
+        "\u{FEFF}ann@example.com",
+        "ann@example.com\u{A0}",
+        "\u{A0}ann@example.com",
+        "ann@exam\u{200B}ple.com",
+        "\u{200E}ann@example.com",
+        "\u{202B}ann@example.com\u{202C}",
+        "ann\u{2060}@example.com",
+        "'\u{200B}ann@example.com",
+    ];
+    for e in emails {
+        let r = valid(v().validate(row(vec![text(Field::Email, "Email", e)])));
+        assert_eq!(r.contact.email.as_deref(), Some("ann@example.com"), "{e:?}");
+        assert_eq!(
+            normalise_email(e).as_deref(),
+            Ok("ann@example.com"),
+            "{e:?}"
+        );
+    }
+    // Anything else non-ASCII is judged as before: a space inside an address is one.
+    assert!(normalise_email("ann\u{A0}lee@example.com").is_err());
+    assert_eq!(
+        normalise_email("zoë@exämple.de").as_deref(),
+        Ok("zoë@exämple.de")
+    );
+}
