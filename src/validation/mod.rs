@@ -44,6 +44,8 @@ mod phone;
 #[cfg(test)]
 mod tests;
 mod timezone;
+mod tld;
+mod website;
 
 pub use countries::normalise_country;
 pub use date_order::ColumnHints;
@@ -350,13 +352,10 @@ impl Validator {
                             Some(false) => {}
                             None => leave("not a yes/no value (use true/false, yes/no, 1/0)"),
                         },
-                        Field::Website => {
-                            if t.chars().any(char::is_whitespace) {
-                                leave("not a valid website (it contains spaces)");
-                            } else {
-                                c.website = Some(t.to_owned());
-                            }
-                        }
+                        Field::Website => match website::check(t) {
+                            Ok(()) => c.website = Some(t.to_owned()),
+                            Err(why) => leave(&why),
+                        },
                         Field::LocationId
                             if t.chars().any(|ch| ch.is_whitespace() || ch.is_control()) =>
                         {
@@ -844,8 +843,19 @@ fn parse_bool(t: &str) -> Option<bool> {
 }
 
 /// Syntax per `email_address`, tightened to what can actually receive mail: no display name,
-/// no IP literal, a real-looking TLD. The domain is lowercased, the local part kept.
+/// no IP literal, a top-level domain that exists. The domain is lowercased, the local part
+/// kept.
 pub fn normalise_email(t: &str) -> Result<String, String> {
+    let address = email_syntax(t)?;
+    let domain = &address[address.rfind('@').map_or(0, |at| at + 1)..];
+    match tld::unlisted_tld(domain) {
+        None => Ok(address),
+        Some(tld) => Err(tld::not_a_tld(tld)),
+    }
+}
+
+/// [`normalise_email`] but for the top-level domain.
+fn email_syntax(t: &str) -> Result<String, String> {
     // Excel's text marker (`'ann@example.com`), as phones drop it: never part of an address.
     let t = cells::no_text_marker(t);
     // A `mailto:` link (copied from a web page or a signature), as phones drop `tel:`.
@@ -857,7 +867,7 @@ pub fn normalise_email(t: &str) -> Result<String, String> {
         Some(e) => Ok(e),
         None => match invisible::email_chars(t) {
             // A zero-width space or a non-breaking space copied with the address.
-            Cow::Owned(clean) if clean != t => normalise_email(&clean),
+            Cow::Owned(clean) if clean != t => email_syntax(&clean),
             _ => normalise_email_exactly(t),
         },
     }

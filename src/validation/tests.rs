@@ -94,6 +94,75 @@ fn email_table() {
 }
 
 #[test]
+fn an_email_whose_ending_is_no_top_level_domain_is_refused_naming_the_ending() {
+    for (input, ending) in [
+        ("ann@x.con", "con"),
+        ("bob@gmail.con", "con"),
+        ("cy@yahoo.comm", "comm"),
+        ("DI@Hotmail.CMO", "cmo"),
+        ("\u{FEFF}ed@example.coom", "coom"),
+    ] {
+        assert_eq!(
+            normalise_email(input),
+            Err(format!("'.{ending}' is not a top-level domain")),
+            "{input}"
+        );
+    }
+    // The row says which ending, and what the cell held.
+    let errors = invalid(v().validate(row(vec![text(Field::Email, "Email", "ann@x.con")])));
+    assert_eq!(
+        errors,
+        ["column 'Email': \"ann@x.con\" is not a valid email address ('.con' is not a top-level domain)"]
+    );
+    for ok in [
+        "a@example.museum",
+        "a@example.co.uk",
+        "a@example.xn--p1ai",
+        "zoë@exämple.de",
+    ] {
+        assert!(normalise_email(ok).is_ok(), "{ok}");
+    }
+}
+
+#[test]
+fn a_website_is_a_link_or_a_host_name_and_anything_else_costs_the_cell() {
+    let site = |t: &'static str| {
+        valid(v().validate(row(vec![
+            text(Field::Email, "Email", "ann@example.com"),
+            text(Field::Website, "Website", t),
+        ])))
+    };
+    for ok in [
+        "example.com",
+        "www.example.com/path",
+        "https://Example.com/a?b=1",
+    ] {
+        assert_eq!(site(ok).contact.website.as_deref(), Some(ok));
+    }
+    for bad in [
+        "N/A",
+        "-",
+        "none",
+        "x",
+        "javascript:alert(1)",
+        "<script>x</script>",
+        "mailto:a@x.com",
+        "http://exa_mple.com",
+    ] {
+        let r = site(bad);
+        assert_eq!(r.contact.website, None, "{bad}");
+        assert_eq!(r.warnings.len(), 1, "{bad}");
+        assert!(
+            r.warnings[0].starts_with(&format!(
+                "column 'Website': {bad:?} left out: not a website ("
+            )),
+            "{}",
+            r.warnings[0]
+        );
+    }
+}
+
+#[test]
 fn phone_table() {
     let us = Region::US;
     let ok = [
