@@ -393,7 +393,7 @@ fn a_semicolon_spreadsheet_with_decimal_commas_lands_its_numbers_and_options() {
         ("6", "created", "column 'Date of Birth': \"29.02.1981\" left out: no such date: year 1981, month 2, day 29"),
         ("7", "invalid", ""),
         ("8", "created", ""),
-        ("9", "created", "column 'Website': \"meier .example\" left out: not a valid website (it contains spaces)"),
+        ("9", "created", "column 'Website': \"meier .example.ch\" left out: not a valid website (it contains spaces)"),
         ("10", "created", ""),
         ("11", "created", "column 'Phone': \"6,14123E+10\" left out: Excel turned it into a number and lost its last digits; format the column as text in the spreadsheet and export again"),
         ("12", "created", ""),
