@@ -6,10 +6,13 @@
 /// is lowercase; in punycode or in Unicode, as the list has both.
 pub fn unlisted_tld(domain: &str) -> Option<&str> {
     let tld = domain.rsplit('.').next().unwrap_or(domain);
-    match psl::suffix(domain.as_bytes()) {
-        // The whole domain matched a rule of the list (not its `*` default).
-        Some(s) if s.is_known() => None,
-        _ => Some(tld),
+    // The ending alone first: a listed TLD is a rule of its own (`com`), matched on a few
+    // bytes. Only a TLD listed by wildcard alone (`*.ck`) needs the whole domain.
+    let known = |d: &str| psl::suffix(d.as_bytes()).is_some_and(|s| s.is_known());
+    if known(tld) || known(domain) {
+        None
+    } else {
+        Some(tld)
     }
 }
 
