@@ -116,7 +116,11 @@ fn any_below_space(b: &[u8]) -> bool {
         word.copy_from_slice(w);
         below(u64::from_ne_bytes(word))
     });
-    found || words.remainder().iter().any(|&b| b < 0x20)
+    // The last bytes padded with spaces: one more word, not a loop.
+    let rest = words.remainder();
+    let mut word = [b' '; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    found || below(u64::from_ne_bytes(word))
 }
 
 #[cfg(test)]

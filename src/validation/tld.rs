@@ -6,6 +6,9 @@
 /// is lowercase; in punycode or in Unicode, as the list has both.
 pub fn unlisted_tld(domain: &str) -> Option<&str> {
     let tld = domain.rsplit('.').next().unwrap_or(domain);
+    if COMMON.contains(&tld) {
+        return None;
+    }
     // The ending alone first: a listed TLD is a rule of its own (`com`), matched on a few
     // bytes. Only a TLD listed by wildcard alone (`*.ck`) needs the whole domain.
     let known = |d: &str| psl::suffix(d.as_bytes()).is_some_and(|s| s.is_known());
@@ -15,6 +18,13 @@ pub fn unlisted_tld(domain: &str) -> Option<&str> {
         Some(tld)
     }
 }
+
+/// Endings most addresses have, each a rule of the list on its own: known without the
+/// list's lookup (about 500 instructions an email in callgrind, the dry-run bench's file).
+const COMMON: &[&str] = &[
+    "com", "org", "net", "edu", "gov", "io", "co", "us", "uk", "ca", "de", "fr", "au", "jp", "br",
+    "it", "es", "nl", "ch", "info",
+];
 
 /// Why a domain with an unlisted ending is refused.
 pub fn not_a_tld(tld: &str) -> String {
@@ -52,5 +62,12 @@ mod tests {
             assert_eq!(unlisted_tld(d), Some(tld), "{d}");
         }
         assert_eq!(not_a_tld("con"), "'.con' is not a top-level domain");
+        // The shortcut says what the list says.
+        for tld in COMMON {
+            assert!(
+                psl::suffix(tld.as_bytes()).is_some_and(|s| s.is_known()),
+                "{tld}"
+            );
+        }
     }
 }
