@@ -1988,22 +1988,14 @@ fn text_value<'a>(
     notes: &mut Vec<RowError>,
 ) -> Result<Option<RawValue<'a>>, String> {
     let cell = unguarded(trim(cell));
-    if cell_text::is_excel_error(cell) {
-        return Err(left_out_message(cell, cell_text::EXCEL_ERROR));
-    }
-    // What Excel shows for `="02108"`; named nowhere, as Excel names nothing.
-    let text: Cow<'a, str> = match cell_text::excel_text_formula(cell) {
-        Some(Cow::Borrowed(inner)) => Cow::Borrowed(trim(inner)),
-        Some(Cow::Owned(inner)) => Cow::Owned(trim(&inner).to_owned()),
-        None => Cow::Borrowed(cell),
-    };
-    if text.is_empty() {
-        return Ok(None);
-    }
-    let control = |c: cell_text::Control| left_out_message(&text, &c.why());
-    let text: Cow<'a, str> = match &text {
-        Cow::Borrowed(t) => cell_text::controls(t).map_err(control)?,
-        Cow::Owned(t) => Cow::Owned(cell_text::controls(t).map_err(control)?.into_owned()),
+    // Almost every cell: two byte tests and a scan, nothing copied.
+    let text: Cow<'a, str> = if cell_text::plain(cell) {
+        Cow::Borrowed(cell)
+    } else {
+        match not_plain(cell)? {
+            Some(text) => text,
+            None => return Ok(None),
+        }
     };
     let cell: &str = &text;
     let case = |s: String| if rule.lowercase { s.to_lowercase() } else { s };
@@ -2067,6 +2059,28 @@ fn text_value<'a>(
     } else {
         text
     })))
+}
+
+/// A cell that may hold an Excel error value, Excel's `="…"` or a control character: its
+/// text, `None` when nothing is left, or why it is left out.
+fn not_plain(cell: &str) -> Result<Option<Cow<'_, str>>, String> {
+    if cell_text::is_excel_error(cell) {
+        return Err(left_out_message(cell, cell_text::EXCEL_ERROR));
+    }
+    // What Excel shows for `="02108"`; named nowhere, as Excel names nothing.
+    let text = match cell_text::excel_text_formula(cell) {
+        Some(Cow::Borrowed(inner)) => Cow::Borrowed(trim(inner)),
+        Some(Cow::Owned(inner)) => Cow::Owned(trim(&inner).to_owned()),
+        None => Cow::Borrowed(cell),
+    };
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let control = |c: cell_text::Control| left_out_message(&text, &c.why());
+    Ok(Some(match &text {
+        Cow::Borrowed(t) => cell_text::controls(t).map_err(control)?,
+        Cow::Owned(t) => Cow::Owned(cell_text::controls(t).map_err(control)?.into_owned()),
+    }))
 }
 
 /// A message for a cell left out, as [`crate::validation::left_out`] words it.
