@@ -393,7 +393,7 @@ fn a_semicolon_spreadsheet_with_decimal_commas_lands_its_numbers_and_options() {
         ("6", "created", "column 'Date of Birth': \"29.02.1981\" left out: no such date: year 1981, month 2, day 29"),
         ("7", "invalid", ""),
         ("8", "created", ""),
-        ("9", "created", "column 'Website': \"meier .example\" left out: not a valid website (it contains spaces)"),
+        ("9", "created", "column 'Website': \"meier .example.ch\" left out: not a valid website (it contains spaces)"),
         ("10", "created", ""),
         ("11", "created", "column 'Phone': \"6,14123E+10\" left out: Excel turned it into a number and lost its last digits; format the column as text in the spreadsheet and export again"),
         ("12", "created", ""),
@@ -471,4 +471,46 @@ fn a_semicolon_spreadsheet_with_decimal_commas_lands_its_numbers_and_options() {
         Some("+4312345678")
     );
     assert_eq!(contact(&env, "tim.koch@example.de").phone, None);
+}
+
+/// A contact list pasted together from web pages, a chat app, a FileMaker export and a
+/// spreadsheet that kept leading zeros with `="…"`: what a person sees in each cell lands,
+/// what is not data is left out and named.
+#[test]
+fn invisible_characters_excel_idioms_placeholders_and_control_characters_cost_only_their_cell() {
+    let env = Env::new();
+    let csv = "Email,First Name,Phone,Street,Postal Code,Website\n\
+        \u{FEFF}ann@example.com\u{A0},Ann,+1\u{A0}415\u{A0}555\u{A0}2671,=\"12 Main St\",=\"02108\",N/A\n\
+        ,Bob,\u{202A}＋１ ４１５ ５５５ ０１０２\u{202C},12 Elm St\u{0b}Apt 4,02110,javascript:alert(1)\n\
+        cy@gmail.con,Cy,415\u{2011}555\u{2011}0103,,,www.cy.example.com/about\n\
+        di@example.com,Di\u{1b}[1m,,,,http://exa_mple.com\n";
+    let file = env.write("pasted.csv", csv);
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    let status: Vec<&str> = report.iter().map(|r| r["status"].as_str()).collect();
+    assert_eq!(status, ["created", "created", "invalid", "created"]);
+    assert_eq!(report[0]["warnings"], "column 'Website': \"N/A\" left out: not a website (its host has no dot; give a link like https://example.com or a host name like example.com)");
+    assert!(report[1]["warnings"]
+        .contains("column 'Website': \"javascript:alert(1)\" left out: not a website"));
+    assert_eq!(report[2]["errors"], "column 'Email': \"cy@gmail.con\" is not a valid email address ('.con' is not a top-level domain)");
+    assert!(report[3]["warnings"].contains("column 'First Name': \"Di\\u{1b}[1m\" left out: holds a control character (escape, U+001B)"));
+    assert!(report[3]["warnings"].contains("column 'Website': \"http://exa_mple.com\" left out"));
+
+    let all = env.sandbox.contacts(LOCATION);
+    assert_eq!(all.len(), 3);
+    let ann = contact(&env, "ann@example.com");
+    assert_eq!(ann.phone.as_deref(), Some("+14155552671"));
+    assert_eq!(ann.address1.as_deref(), Some("12 Main St"));
+    assert_eq!(ann.postal_code.as_deref(), Some("02108"));
+    assert_eq!(ann.website, None);
+    let bob = all
+        .iter()
+        .find(|c| c.first_name.as_deref() == Some("Bob"))
+        .unwrap();
+    assert_eq!(bob.phone.as_deref(), Some("+14155550102"));
+    assert_eq!(bob.address1.as_deref(), Some("12 Elm St, Apt 4"));
+    assert_eq!(bob.website, None);
+    let di = contact(&env, "di@example.com");
+    assert_eq!((di.first_name, di.website), (None, None));
 }

@@ -579,3 +579,84 @@ fn a_title_row_above_the_header_is_refused_saying_to_remove_it_and_a_one_column_
         [("2".into(), "valid".into()), ("3".into(), "valid".into())]
     );
 }
+
+#[test]
+fn excel_error_values_in_any_column_are_left_out_and_named_never_sent_as_data() {
+    let env = Env::new();
+    let headers = [
+        "Email",
+        "First Name",
+        "Company",
+        "City",
+        "Website",
+        "Phone Number",
+    ];
+    // Lookups and sums that failed in the workbook the CRM export was pasted into: the cells
+    // hold their cached error values.
+    use C::*;
+    let file = workbook(
+        &env,
+        "lookups.xlsx",
+        &[(
+            "Contacts",
+            &headers,
+            vec![
+                vec![
+                    S("ann@example.com"),
+                    F("=VLOOKUP(A2,Owners!A:B,2,FALSE)", "#N/A"),
+                    F("=Sheet3!B2", "#REF!"),
+                    F("=1/0", "#DIV/0!"),
+                    F("=HYPERLNK(A2)", "#NAME?"),
+                    S("+1 415 555 2671"),
+                ],
+                vec![
+                    F("=Sheet3!C2", "#REF!"),
+                    S("Bob"),
+                    S("Ray Plumbing"),
+                    F("=A3+B3", "#VALUE!"),
+                    S("rayplumbing.com"),
+                    S("+1 415 555 0102"),
+                ],
+            ],
+        )],
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!(
+        rows_of(&report),
+        [
+            ("2".into(), "created".into()),
+            ("3".into(), "created".into())
+        ]
+    );
+    let ann = &report[0]["warnings"];
+    for (column, value) in [
+        ("First Name", "#N/A"),
+        ("Company", "#REF!"),
+        ("City", "#DIV/0!"),
+        ("Website", "#NAME?"),
+    ] {
+        let named =
+            format!("column '{column}': {value:?} left out: an Excel error value, not data");
+        assert!(ann.contains(&named), "{named} in {ann}");
+    }
+    // The email is no address: the row is keyed by its phone, the error named.
+    let bob = &report[1]["warnings"];
+    assert!(
+        bob.contains("column 'Email': \"#REF!\" left out: an Excel error value"),
+        "{bob}"
+    );
+    assert!(bob.contains("column 'City': \"#VALUE!\" left out"), "{bob}");
+    let all = env.sandbox.contacts(LOCATION);
+    assert_eq!(all.len(), 2);
+    let sent = serde_json::to_string(&all).unwrap();
+    assert!(!sent.contains('#'), "{sent}");
+    let bob = all
+        .iter()
+        .find(|c| c.first_name.as_deref() == Some("Bob"))
+        .unwrap();
+    assert_eq!(bob.email, None);
+    assert_eq!(bob.phone.as_deref(), Some("+14155550102"));
+    assert_eq!(bob.website.as_deref(), Some("rayplumbing.com"));
+}

@@ -116,6 +116,7 @@ use serde_json::Value;
 
 use crate::contact::{Field, RowError};
 use crate::input::{trim, CellRow, Record, RecordValues};
+use crate::validation::cell_text;
 
 pub mod custom_match;
 pub mod init;
@@ -1897,10 +1898,18 @@ fn placeholder_email(rule: &Rule, column: Option<&str>, cell: &str) -> Option<Op
     }
     let t = trim(crate::validation::cells::no_text_marker(trim(cell)));
     // An address (the usual cell) is never one: one byte search, no comparisons.
-    if t.len() > 16 || t.contains('@') || !NO_EMAIL.iter().any(|p| t.eq_ignore_ascii_case(p)) {
+    if t.len() > 16 || t.contains('@') {
         return None;
     }
-    Some((!rule.fallback).then(|| crate::validation::left_out(column, t, "says there is no email")))
+    let why = if NO_EMAIL.iter().any(|p| t.eq_ignore_ascii_case(p)) {
+        "says there is no email"
+    } else if cell_text::is_excel_error(t) {
+        // No more an address than `#N/A`: the phone may key the row.
+        cell_text::EXCEL_ERROR
+    } else {
+        return None;
+    };
+    Some((!rule.fallback).then(|| crate::validation::left_out(column, t, why)))
 }
 
 /// Values that wait for the row's own columns: fallbacks and names split from a full name.
@@ -2105,6 +2114,16 @@ fn text_value<'a>(
     notes: &mut Vec<RowError>,
 ) -> Result<Option<RawValue<'a>>, String> {
     let cell = unguarded(trim(cell));
+    // Almost every cell: two byte tests and a scan, nothing copied.
+    let text: Cow<'a, str> = if cell_text::plain(cell) {
+        Cow::Borrowed(cell)
+    } else {
+        match not_plain(cell)? {
+            Some(text) => text,
+            None => return Ok(None),
+        }
+    };
+    let cell: &str = &text;
     let case = |s: String| if rule.lowercase { s.to_lowercase() } else { s };
     if rule.filled {
         return Ok(Some(RawValue::Bool(true)));
@@ -2164,8 +2183,35 @@ fn text_value<'a>(
     Ok(Some(RawValue::Text(if rule.lowercase {
         cell.to_lowercase().into()
     } else {
-        cell.into()
+        text
     })))
+}
+
+/// A cell that may hold an Excel error value, Excel's `="…"` or a control character: its
+/// text, `None` when nothing is left, or why it is left out.
+fn not_plain(cell: &str) -> Result<Option<Cow<'_, str>>, String> {
+    if cell_text::is_excel_error(cell) {
+        return Err(left_out_message(cell, cell_text::EXCEL_ERROR));
+    }
+    // What Excel shows for `="02108"`; named nowhere, as Excel names nothing.
+    let text = match cell_text::excel_text_formula(cell) {
+        Some(Cow::Borrowed(inner)) => Cow::Borrowed(trim(inner)),
+        Some(Cow::Owned(inner)) => Cow::Owned(trim(&inner).to_owned()),
+        None => Cow::Borrowed(cell),
+    };
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let control = |c: cell_text::Control| left_out_message(&text, &c.why());
+    Ok(Some(match &text {
+        Cow::Borrowed(t) => cell_text::controls(t).map_err(control)?,
+        Cow::Owned(t) => Cow::Owned(cell_text::controls(t).map_err(control)?.into_owned()),
+    }))
+}
+
+/// A message for a cell left out, as [`crate::validation::left_out`] words it.
+fn left_out_message(value: &str, why: &str) -> String {
+    format!("{value:?} left out: {why}")
 }
 
 /// A second or third line of a street, by its normalised header (`Address Line 2`, `Apt.`).

@@ -1307,3 +1307,114 @@ fn a_header_with_invisible_characters_reads_as_what_it_shows() {
     );
     assert_eq!(normalise_header("\u{FEFF} Email\u{200B}"), "email");
 }
+
+#[test]
+fn an_excel_error_value_in_any_column_is_left_out_and_named_not_sent() {
+    let h = hdrs(&["Email", "First Name", "Company", "City", "Website", "Phone"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    let record = cells_record(&["#REF!", "#NAME?", "#VALUE!", "#div/0!", "#SPILL!", "#N/A"]);
+    let row = m.map(&record);
+    assert!(row.values.is_empty(), "{:?}", row.values);
+    let named: Vec<(Target, String)> = row
+        .cell_errors
+        .iter()
+        .map(|(t, e)| (t.clone(), e.to_string()))
+        .collect();
+    assert_eq!(named.len(), 6, "{named:?}");
+    // The email is no address, as `#N/A` is none: the phone may still key the row.
+    assert_eq!(named[0].0, Target::Ignore);
+    assert_eq!(named[1].0, Target::Field(Field::FirstName));
+    assert_eq!(named[5].0, Target::Field(Field::Phone));
+    for ((_, e), (column, value)) in named.iter().zip([
+        ("Email", "#REF!"),
+        ("First Name", "#NAME?"),
+        ("Company", "#VALUE!"),
+        ("City", "#div/0!"),
+        ("Website", "#SPILL!"),
+        ("Phone", "#N/A"),
+    ]) {
+        let want = format!("column '{column}': {value:?} left out: an Excel error value, not data");
+        assert!(e.starts_with(&want), "{e}");
+        assert_eq!(crate::validation::left_out_column(e), Some(column));
+    }
+    // From a JSONL export too.
+    let record = obj_record(json!({"email": "a@x.com", "city": "#GETTING_DATA"}));
+    let row = m.map(&record);
+    assert_eq!(find(&row, &Target::Field(Field::City)), None);
+    assert!(row.cell_errors[0]
+        .1
+        .to_string()
+        .contains("Excel error value"));
+}
+
+#[test]
+fn excels_leading_zero_idiom_gives_the_text_excel_shows_and_names_nothing() {
+    let h = hdrs(&["Email", "First Name", "Postal Code", "Phone"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    let record = cells_record(&[
+        "=\"ann@example.com\"",
+        "=\"Ann\"",
+        "'=\"02108\"",
+        "=\"0612345678\"",
+    ]);
+    let row = m.map(&record);
+    assert_eq!(
+        find(&row, &Target::Field(Field::Email)),
+        Some(&text("ann@example.com"))
+    );
+    assert_eq!(
+        find(&row, &Target::Field(Field::FirstName)),
+        Some(&text("Ann"))
+    );
+    assert_eq!(
+        find(&row, &Target::Field(Field::PostalCode)),
+        Some(&text("02108"))
+    );
+    assert_eq!(
+        find(&row, &Target::Field(Field::Phone)),
+        Some(&text("0612345678"))
+    );
+    assert!(row.cell_errors.is_empty() && row.notes.is_empty());
+    // `=""` is Excel's empty text: nothing sent, nothing named.
+    let record = cells_record(&["=\"\"", "Bo", "", ""]);
+    let row = m.map(&record);
+    assert_eq!(find(&row, &Target::Field(Field::Email)), None);
+    assert!(row.cell_errors.is_empty());
+    // A formula that is more than one string is not the idiom: kept as written.
+    let record = cells_record(&["", "=\"A\"&\"B\"", "", ""]);
+    let row = m.map(&record);
+    assert_eq!(
+        find(&row, &Target::Field(Field::FirstName)),
+        Some(&text("=\"A\"&\"B\""))
+    );
+}
+
+#[test]
+fn a_vertical_tab_is_a_line_break_and_other_control_characters_cost_the_cell() {
+    let h = hdrs(&["Email", "Street", "Notes", "First Name"]);
+    let spec = MappingSpec::parse("[columns]\n\"Notes\" = \"contact.notes\"\n", "m.toml").unwrap();
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    let record = cells_record(&[
+        "ann@example.com",
+        "12 Main St\u{0b}Apt 4",
+        "Met at expo\u{0b}Call in May",
+        "Ann\u{1b}[0m",
+    ]);
+    let row = m.map(&record);
+    // FileMaker's line break inside a cell: a multi-line street on one line, as for `\n`.
+    assert_eq!(
+        find(&row, &Target::Field(Field::Address1)),
+        Some(&text("12 Main St, Apt 4"))
+    );
+    assert_eq!(
+        find(&row, &Target::CustomField("contact.notes".into())),
+        Some(&text("Met at expo\nCall in May"))
+    );
+    assert_eq!(find(&row, &Target::Field(Field::FirstName)), None);
+    assert_eq!(row.cell_errors.len(), 1);
+    let e = row.cell_errors[0].1.to_string();
+    assert!(
+        e.starts_with("column 'First Name': \"Ann\\u{1b}[0m\" left out: holds a control character (escape, U+001B)"),
+        "{e}"
+    );
+}

@@ -32,16 +32,20 @@ use crate::contact::{ContactFields, CustomFieldInput, Field, RowError, ValidRow}
 use crate::input::trim;
 use crate::mapping::{MappedRow, MappedValue, RawValue, Target};
 
+pub mod cell_text;
 pub mod cells;
 mod countries;
 pub mod custom_fields;
 pub mod date_order;
 pub mod dates;
 mod email;
+mod invisible;
 mod phone;
 #[cfg(test)]
 mod tests;
 mod timezone;
+mod tld;
+mod website;
 
 pub use countries::normalise_country;
 pub use date_order::ColumnHints;
@@ -308,7 +312,7 @@ impl Validator {
                         other => single_text(other).unwrap_or_default().into_owned().into(),
                     };
                     // Read later, once the row's country is known.
-                    phone = Some((v.column.clone(), text));
+                    phone = Some((v.column.clone(), invisible::phone_chars(text)));
                 }
                 Target::Field(field) => {
                     // Borrowed from the record unless a transform made it: copied below only
@@ -366,13 +370,10 @@ impl Validator {
                             Some(false) => {}
                             None => leave("not a yes/no value (use true/false, yes/no, 1/0)"),
                         },
-                        Field::Website => {
-                            if t.chars().any(char::is_whitespace) {
-                                leave("not a valid website (it contains spaces)");
-                            } else {
-                                c.website = Some(t.to_owned());
-                            }
-                        }
+                        Field::Website => match website::check(t) {
+                            Ok(()) => c.website = Some(t.to_owned()),
+                            Err(why) => leave(&why),
+                        },
                         Field::LocationId
                             if t.chars().any(|ch| ch.is_whitespace() || ch.is_control()) =>
                         {
@@ -554,7 +555,7 @@ impl Validator {
         let mut tried: Vec<Tried> = Vec::new();
         let phone = Target::Field(Field::Phone);
         for (i, s) in spares.iter().enumerate().filter(|(_, s)| s.target == phone) {
-            let text = phone_text(&s.value);
+            let text = invisible::phone_chars(phone_text(&s.value));
             let (s_first, s_others, s_read) = self.phone_of(&text, region, &whence);
             match s_read {
                 Ok((e164, note, ext)) => {
@@ -870,8 +871,19 @@ fn parse_bool(t: &str) -> Option<bool> {
 }
 
 /// Syntax per `email_address`, tightened to what can actually receive mail: no display name,
-/// no IP literal, a real-looking TLD. The domain is lowercased, the local part kept.
+/// no IP literal, a top-level domain that exists. The domain is lowercased, the local part
+/// kept.
 pub fn normalise_email(t: &str) -> Result<String, String> {
+    let address = email_syntax(t)?;
+    let domain = &address[address.rfind('@').map_or(0, |at| at + 1)..];
+    match tld::unlisted_tld(domain) {
+        None => Ok(address),
+        Some(tld) => Err(tld::not_a_tld(tld)),
+    }
+}
+
+/// [`normalise_email`] but for the top-level domain.
+fn email_syntax(t: &str) -> Result<String, String> {
     // Excel's text marker (`'ann@example.com`), as phones drop it: never part of an address.
     let t = cells::no_text_marker(t);
     // A `mailto:` link (copied from a web page or a signature), as phones drop `tel:`.
@@ -881,7 +893,11 @@ pub fn normalise_email(t: &str) -> Result<String, String> {
     };
     match email::ascii_address(t) {
         Some(e) => Ok(e),
-        None => normalise_email_exactly(t),
+        None => match invisible::email_chars(t) {
+            // A zero-width space or a non-breaking space copied with the address.
+            Cow::Owned(clean) if clean != t => email_syntax(&clean),
+            _ => normalise_email_exactly(t),
+        },
     }
 }
 

@@ -94,6 +94,75 @@ fn email_table() {
 }
 
 #[test]
+fn an_email_whose_ending_is_no_top_level_domain_is_refused_naming_the_ending() {
+    for (input, ending) in [
+        ("ann@x.con", "con"),
+        ("bob@gmail.con", "con"),
+        ("cy@yahoo.comm", "comm"),
+        ("DI@Hotmail.CMO", "cmo"),
+        ("\u{FEFF}ed@example.coom", "coom"),
+    ] {
+        assert_eq!(
+            normalise_email(input),
+            Err(format!("'.{ending}' is not a top-level domain")),
+            "{input}"
+        );
+    }
+    // The row says which ending, and what the cell held.
+    let errors = invalid(v().validate(row(vec![text(Field::Email, "Email", "ann@x.con")])));
+    assert_eq!(
+        errors,
+        ["column 'Email': \"ann@x.con\" is not a valid email address ('.con' is not a top-level domain)"]
+    );
+    for ok in [
+        "a@example.museum",
+        "a@example.co.uk",
+        "a@example.xn--p1ai",
+        "zoë@exämple.de",
+    ] {
+        assert!(normalise_email(ok).is_ok(), "{ok}");
+    }
+}
+
+#[test]
+fn a_website_is_a_link_or_a_host_name_and_anything_else_costs_the_cell() {
+    let site = |t: &'static str| {
+        valid(v().validate(row(vec![
+            text(Field::Email, "Email", "ann@example.com"),
+            text(Field::Website, "Website", t),
+        ])))
+    };
+    for ok in [
+        "example.com",
+        "www.example.com/path",
+        "https://Example.com/a?b=1",
+    ] {
+        assert_eq!(site(ok).contact.website.as_deref(), Some(ok));
+    }
+    for bad in [
+        "N/A",
+        "-",
+        "none",
+        "x",
+        "javascript:alert(1)",
+        "<script>x</script>",
+        "mailto:a@x.com",
+        "http://exa_mple.com",
+    ] {
+        let r = site(bad);
+        assert_eq!(r.contact.website, None, "{bad}");
+        assert_eq!(r.warnings.len(), 1, "{bad}");
+        assert!(
+            r.warnings[0].starts_with(&format!(
+                "column 'Website': {bad:?} left out: not a website ("
+            )),
+            "{}",
+            r.warnings[0]
+        );
+    }
+}
+
+#[test]
 fn phone_table() {
     let us = Region::US;
     let ok = [
@@ -1354,5 +1423,60 @@ fn a_spreadsheet_formula_is_left_out_not_sent_as_a_name() {
             "column 'First Name': \"=HYPERLINK(\\\"http://x.example\\\",\\\"Ann\\\")\" left out: a spreadsheet formula, not a value (in the spreadsheet, copy the column and paste it as values)",
             "column 'City': \"=A2\" left out: a spreadsheet formula, not a value (in the spreadsheet, copy the column and paste it as values)",
         ]
+    );
+}
+
+#[test]
+fn invisible_and_typographic_characters_in_phones_and_emails_do_not_cost_the_contact() {
+    // Each as a web page, a chat app, a word processor or a Japanese keyboard writes it.
+    let phones = [
+        "+1\u{A0}415\u{A0}555\u{A0}2671",
+        "+1 415\u{202F}555\u{202F}2671",
+        "\u{FEFF}(415) 555-2671",
+        "\u{200E}+1 415 555 2671\u{200F}",
+        "\u{202A}+1\u{200B}415\u{200C}555\u{200D}2671\u{202C}",
+        "\u{2066}415\u{2060}555 2671\u{2069}",
+        "415\u{2010}555\u{2011}2671",
+        "415\u{2013}555\u{2014}2671",
+        "\u{2212}415\u{2212}555\u{2212}2671",
+        "＋１ ４１５ ５５５ ２６７１",
+        "＋1 415 555 2671",
+    ];
+    for p in phones {
+        // Without an email the phone is the row's key: the whole contact hung on it.
+        let r = valid(v().validate(row(vec![text(Field::Phone, "Phone", p)])));
+        assert_eq!(r.contact.phone.as_deref(), Some("+14155552671"), "{p:?}");
+        assert!(r.warnings.is_empty(), "{p:?}: {:?}", r.warnings);
+    }
+    // A backup column is read the same way.
+    let r = valid(v().validate(with_spares(
+        vec![text(Field::Phone, "Phone", "n/a")],
+        vec![text(Field::Phone, "Mobile", "415\u{A0}555\u{A0}2671")],
+    )));
+    assert_eq!(r.contact.phone.as_deref(), Some("+14155552671"));
+    let emails = [
+        "\u{FEFF}ann@example.com",
+        "ann@example.com\u{A0}",
+        "\u{A0}ann@example.com",
+        "ann@exam\u{200B}ple.com",
+        "\u{200E}ann@example.com",
+        "\u{202B}ann@example.com\u{202C}",
+        "ann\u{2060}@example.com",
+        "'\u{200B}ann@example.com",
+    ];
+    for e in emails {
+        let r = valid(v().validate(row(vec![text(Field::Email, "Email", e)])));
+        assert_eq!(r.contact.email.as_deref(), Some("ann@example.com"), "{e:?}");
+        assert_eq!(
+            normalise_email(e).as_deref(),
+            Ok("ann@example.com"),
+            "{e:?}"
+        );
+    }
+    // Anything else non-ASCII is judged as before: a space inside an address is one.
+    assert!(normalise_email("ann\u{A0}lee@example.com").is_err());
+    assert_eq!(
+        normalise_email("zoë@exämple.de").as_deref(),
+        Ok("zoë@exämple.de")
     );
 }
