@@ -81,6 +81,11 @@ fn run_measured(env: &Env, mut c: Command) -> (Output, i64) {
 
 /// `import FILE` against the sandbox, bounded in time.
 fn import(env: &Env, file: &Path, extra: &[&str]) -> Output {
+    import_measured(env, file, extra).0
+}
+
+/// [`import`], and the child's peak RSS in KB (see [`run_measured`]).
+fn import_measured(env: &Env, file: &Path, extra: &[&str]) -> (Output, i64) {
     let mut c = env.cmd();
     c.arg("import")
         .arg(file)
@@ -88,7 +93,7 @@ fn import(env: &Env, file: &Path, extra: &[&str]) -> Output {
         .arg(env.path("report.csv"))
         .args(["--rate-limit", "20/200ms"])
         .args(extra);
-    run_bounded(env, c)
+    run_measured(env, c)
 }
 
 /// `validate FILE`, bounded in time; its report is `validate.csv`.
@@ -455,15 +460,7 @@ fn a_10_mb_cell_costs_only_itself_and_its_row_imports() {
         "Main Street\n".repeat(170_000)
     );
     let file = env.write("ten_mb_cell.csv", &text);
-    let (out, peak_kb) = {
-        let mut c = env.cmd();
-        c.arg("import")
-            .arg(&file)
-            .arg("--report")
-            .arg(env.path("report.csv"))
-            .args(["--rate-limit", "20/200ms"]);
-        run_measured(&env, c)
-    };
+    let (out, peak_kb) = import_measured(&env, &file, &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let report = read_report(&env.path("report.csv"));
     let rows: Vec<_> = report
@@ -552,13 +549,7 @@ fn a_single_line_blob_costs_bounded_memory_and_one_report_line() {
     bytes.extend_from_slice(b"\ncy@example.com,y\n");
     let file = env.path("giant_line.csv");
     std::fs::write(&file, bytes).unwrap();
-    let mut c = env.cmd();
-    c.arg("import")
-        .arg(&file)
-        .arg("--report")
-        .arg(env.path("report.csv"))
-        .args(["--rate-limit", "20/200ms"]);
-    let (out, max_rss_kb) = run_measured(&env, c);
+    let (out, max_rss_kb) = import_measured(&env, &file, &[]);
     // About 30 MB is the binary's own; holding the row would add its 40 MB.
     assert!(max_rss_kb < 60_000, "peak RSS {max_rss_kb} KB");
     assert_eq!(code(&out), 1, "{}", stderr(&out));

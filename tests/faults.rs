@@ -10,6 +10,24 @@ use std::time::Duration;
 use common::*;
 use ghl_import::sandbox::{Forced, SandboxConfig};
 
+/// The report of a run that stopped before sending: rows 2.. once each, in order, every tenth
+/// (the invalid ones the test files hold) `invalid` and the rest `deferred`.
+fn every_row_once_deferred_but_the_invalid(
+    report: &[std::collections::HashMap<String, String>],
+    rows: usize,
+) {
+    let got: Vec<usize> = report.iter().map(|r| r["row"].parse().unwrap()).collect();
+    assert_eq!(
+        got,
+        (2..rows + 2).collect::<Vec<_>>(),
+        "every row once, in order"
+    );
+    for (i, r) in report.iter().enumerate() {
+        let expected = if i % 10 == 9 { "invalid" } else { "deferred" };
+        assert_eq!(r["status"], expected, "{r:?}");
+    }
+}
+
 #[test]
 fn a_flaky_network_loses_nothing_and_duplicates_nothing() {
     let env = Env::with(SandboxConfig {
@@ -165,16 +183,7 @@ fn an_api_that_cannot_be_reached_stops_the_run_naming_the_base_url_and_reports_e
         "{err}"
     );
     let report = read_report(&env.path("report.csv"));
-    let rows: Vec<usize> = report.iter().map(|r| r["row"].parse().unwrap()).collect();
-    assert_eq!(
-        rows,
-        (2..202).collect::<Vec<_>>(),
-        "every row once, in order"
-    );
-    for (i, r) in report.iter().enumerate() {
-        let expected = if i % 10 == 9 { "invalid" } else { "deferred" };
-        assert_eq!(r["status"], expected, "{r:?}");
-    }
+    every_row_once_deferred_but_the_invalid(&report, 200);
     // The upserts that were out when the first gave up were not sent.
     assert!(
         report
@@ -291,16 +300,7 @@ fn a_base_url_with_a_wrong_path_stops_the_run_at_the_first_404_for_the_route_and
     assert!(err.contains(&said), "{err}");
     assert!(err.contains("check --base-url"), "{err}");
     let report = read_report(&env.path("report.csv"));
-    let rows: Vec<usize> = report.iter().map(|r| r["row"].parse().unwrap()).collect();
-    assert_eq!(
-        rows,
-        (2..102).collect::<Vec<_>>(),
-        "every row once, in order"
-    );
-    for (i, r) in report.iter().enumerate() {
-        let expected = if i % 10 == 9 { "invalid" } else { "deferred" };
-        assert_eq!(r["status"], expected, "{r:?}");
-    }
+    every_row_once_deferred_but_the_invalid(&report, 100);
     assert!(
         report
             .iter()

@@ -164,6 +164,20 @@ pub fn trim(s: &str) -> &str {
     }
 }
 
+/// How much of a cut cell's start to keep as its preview: about 60 bytes, not splitting a
+/// UTF-8 character (on text: a char boundary).
+pub fn preview_len(cell: &[u8]) -> usize {
+    const PREVIEW: usize = 60;
+    if cell.len() <= PREVIEW {
+        return cell.len();
+    }
+    let mut n = PREVIEW;
+    while n > 0 && (cell[n] & 0b1100_0000) == 0b1000_0000 {
+        n -= 1;
+    }
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::{trim, CellRow};

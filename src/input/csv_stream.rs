@@ -5,6 +5,7 @@
 
 use std::io::{self, Read};
 
+use super::cells::preview_len;
 use super::Source;
 
 const CHUNK: usize = 64 * 1024;
@@ -556,18 +557,4 @@ impl CsvStream {
         self.replay = replay;
         self.replay_pos = 0;
     }
-}
-
-/// How much of a cut cell's start to keep as its preview: about 60 bytes, not splitting a
-/// UTF-8 character.
-fn preview_len(cell: &[u8]) -> usize {
-    const PREVIEW: usize = 60;
-    if cell.len() <= PREVIEW {
-        return cell.len();
-    }
-    let mut n = PREVIEW;
-    while n > 0 && (cell[n] & 0b1100_0000) == 0b1000_0000 {
-        n -= 1;
-    }
-    n
 }

@@ -91,7 +91,7 @@ mod encoding;
 mod footer;
 mod json_object;
 mod xlsx;
-pub use cells::{trim, CellRow};
+pub use cells::{preview_len, trim, CellRow};
 pub use csv_stream::Limits;
 use csv_stream::{CsvStream, Problem};
 pub use encoding::{TextEncoding, UnknownEncoding};
@@ -1340,20 +1340,17 @@ fn holds_replacement(v: &serde_json::Value) -> bool {
     }
 }
 
-/// The longest string in `v` (serde_json bounds the depth).
 /// The start of a value too long to keep, as text.
 fn preview(v: &serde_json::Value) -> serde_json::Value {
     let text = match v {
         serde_json::Value::String(s) => s.as_str().into(),
         other => std::borrow::Cow::Owned(other.to_string()),
     };
-    let mut cut = 60.min(text.len());
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
+    let cut = preview_len(text.as_bytes());
     serde_json::Value::String(text[..cut].replace('\0', "\u{FFFD}"))
 }
 
+/// The longest string in `v` (serde_json bounds the depth).
 fn longest_string(v: &serde_json::Value) -> usize {
     match v {
         serde_json::Value::String(s) => s.len(),

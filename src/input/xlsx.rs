@@ -208,11 +208,7 @@ impl RowBuf {
             if text.len() > limits.max_field {
                 // The cell costs itself, not the row: its start is kept to show.
                 self.oversized.push((col, text.len()));
-                let mut cut = 60.min(text.len());
-                while !text.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                text.truncate(cut);
+                text.truncate(super::preview_len(text.as_bytes()));
             }
             if self.cells.len() <= col {
                 self.cells.resize(col + 1, String::new());

@@ -117,6 +117,7 @@ use serde_json::Value;
 use crate::contact::{Field, RowError};
 use crate::input::{trim, CellRow, Record, RecordValues};
 use crate::validation::cell_text;
+use crate::validation::invisible::is_format;
 
 pub mod custom_match;
 pub mod init;
@@ -784,17 +785,11 @@ fn parse_constant(key: &str, v: &toml::Value) -> Result<(Target, RawValue<'stati
     Ok((target, value))
 }
 
-/// Lowercase without spaces, `_`, `-` and `.`: the form header names are compared in.
-/// Characters that show as nothing (zero-width spaces and joiners, a stray byte order mark,
-/// direction marks): a header copied from a web page or a Windows dialog carries them, and
-/// `​Phone` must read as `Phone`.
-fn invisible(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
-}
-
+/// Lowercase without spaces, `_`, `-`, `.` and characters that show as nothing (a header
+/// copied from a web page: `​Phone` reads as `Phone`): the form header names are compared in.
 fn normalise(s: &str) -> String {
     s.chars()
-        .filter(|&c| !matches!(c, ' ' | '_' | '-' | '.') && !c.is_whitespace() && !invisible(c))
+        .filter(|&c| !matches!(c, ' ' | '_' | '-' | '.') && !c.is_whitespace() && !is_format(c))
         .flat_map(char::to_lowercase)
         .collect()
 }
@@ -928,7 +923,7 @@ fn find_columns(headers: &[String], name: &str) -> Vec<usize> {
 
 /// How presets and loose column names compare headers.
 pub(crate) fn normalise_header(h: &str) -> String {
-    h.trim_matches(|c: char| c.is_whitespace() || invisible(c))
+    h.trim_matches(|c: char| c.is_whitespace() || is_format(c))
         .to_lowercase()
 }
 
@@ -1860,11 +1855,8 @@ fn json_value<'a>(
 /// A JSON value as a warning shows it: its text, cut after about 60 bytes.
 fn json_preview(value: &Value) -> String {
     let mut text = value.to_string();
-    if text.len() > 60 {
-        let mut cut = 60;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
+    let cut = crate::input::preview_len(text.as_bytes());
+    if cut < text.len() {
         text.truncate(cut);
         text.push('…');
     }

@@ -7,8 +7,8 @@
 use std::borrow::Cow;
 
 /// Characters with no width or glyph (Unicode format characters people's files carry):
-/// removed wherever they are.
-fn is_format(c: char) -> bool {
+/// removed wherever they are (cells, and headers when matched by name).
+pub fn is_format(c: char) -> bool {
     matches!(
         c,
         '\u{00AD}'                       // soft hyphen

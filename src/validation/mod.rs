@@ -39,7 +39,7 @@ pub mod custom_fields;
 pub mod date_order;
 pub mod dates;
 mod email;
-mod invisible;
+pub mod invisible;
 mod phone;
 #[cfg(test)]
 mod tests;
