@@ -213,6 +213,38 @@ fn undo_without_a_snapshot_restores_all_but_the_overwritten_fields_and_names_the
 }
 
 #[test]
+fn a_nightly_re_run_of_the_same_file_keeps_the_first_run_undoable() {
+    let env = Env::new();
+    let seeded = seed(&env);
+    import(&env, &[]);
+    // The same file again, as a nightly job would: run 2 completes and replaces run 1's rows.
+    import(&env, &["--changed-only"]);
+    import(&env, &[]);
+    let out = env.cmd().arg("runs").output().unwrap();
+    let listing = String::from_utf8_lossy(&out.stdout);
+    let first = listing
+        .lines()
+        .find(|l| l.trim_start().starts_with("1 "))
+        .unwrap();
+    assert!(
+        first.contains("2 created") && first.contains("kept for undo (run 2 replaced"),
+        "{listing}"
+    );
+
+    let out = undo(&env, "1", &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = undo_report(&env);
+    assert_eq!(report["dan@example.net"]["status"], "deleted");
+    assert_eq!(report["eve@example.org"]["status"], "deleted");
+    assert_eq!(report["ann.lee@example.com"]["status"], "partial");
+    let now = state(&env);
+    assert_eq!(now.len(), 3, "the two contacts run 1 created are gone");
+    for (n, s) in now.iter().zip(&seeded) {
+        assert_eq!((&n.tags, &n.business_id), (&s.tags, &s.business_id));
+    }
+}
+
+#[test]
 fn a_contact_edited_after_the_run_is_left_alone() {
     let env = Env::new();
     seed(&env);

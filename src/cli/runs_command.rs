@@ -24,14 +24,19 @@ pub(super) fn open_existing(state: &StateArgs) -> Result<Store, CliError> {
 }
 
 fn counts(r: &RunInfo) -> String {
-    if r.counts.is_empty() {
-        return "no rows".into();
+    let kept = if r.counts.is_empty() {
+        "no rows".into()
+    } else {
+        r.counts
+            .iter()
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match r.replaced_by {
+        Some(later) => format!("{kept} kept for undo (run {later} replaced the others)"),
+        None => kept,
     }
-    r.counts
-        .iter()
-        .map(|(s, n)| format!("{n} {s}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn finished(r: &RunInfo) -> String {

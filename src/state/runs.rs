@@ -31,6 +31,9 @@ pub struct RunInfo {
     pub locations: Vec<String>,
     /// Rows (undo: contacts) by status, most first.
     pub counts: Vec<(String, i64)>,
+    /// The later complete run of the same file and location that replaced this run's rows;
+    /// only the rows undo needs are kept.
+    pub replaced_by: Option<i64>,
 }
 
 impl RunInfo {
@@ -83,6 +86,7 @@ impl Store {
                         pid: r.get(12)?,
                         locations: Vec::new(),
                         counts: Vec::new(),
+                        replaced_by: None,
                     })
                 },
             )
@@ -104,6 +108,18 @@ impl Store {
             let rows = st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect()
         })?;
+        if info.kind == "import" && matches!(info.state.as_str(), "done" | "abandoned") {
+            info.replaced_by = self.sql(|c| {
+                c.query_row(
+                    "SELECT min(later.id) FROM runs later, runs cur
+                     WHERE cur.id = ?1 AND later.id > cur.id AND later.kind = 'import'
+                       AND later.state = 'done' AND later.input_path = cur.input_path
+                       AND later.location = cur.location",
+                    [id],
+                    |r| r.get(0),
+                )
+            })?;
+        }
         let locations_of = if info.kind == "undo" {
             info.undoes.unwrap_or(id)
         } else {

@@ -231,6 +231,19 @@ fn status_from(s: &str) -> RowStatus {
         .unwrap_or(RowStatus::Deferred)
 }
 
+/// The older completed runs of the same file and location as run `?1`.
+const REPLACED: &str = "SELECT old.id FROM runs old, runs cur
+     WHERE cur.id = ?1 AND old.id <> cur.id
+       AND old.input_path = cur.input_path AND old.location = cur.location
+       AND old.state IN ('done', 'abandoned')";
+
+/// A row undo can still take back: it created a contact, added tags the answer named, set a
+/// business, or updated fields its run's snapshot can restore.
+const UNDOABLE: &str = "(status = 'created'
+     OR (tags_added IS NOT NULL AND tags_added NOT IN ('', '[]'))
+     OR (business_status = 'done' AND business IS NOT NULL)
+     OR (status = 'updated' AND (SELECT snapshot FROM runs WHERE runs.id = rows.run_id) = 1))";
+
 fn step_str(s: StepStatus) -> &'static str {
     match s {
         StepStatus::None => "",
@@ -501,7 +514,10 @@ impl Store {
 
     /// The run ended. `complete`: nothing is left to send (otherwise the next identical
     /// command resumes it). A completed run's per-row records replace the older completed
-    /// runs' of the same file and location, so the store does not grow with every night.
+    /// runs' of the same file and location, so the store does not grow with every night;
+    /// the older rows that undo still needs (a contact created, tags added, a business set,
+    /// fields a snapshot can restore) are kept, so one nightly re-run cannot make the first
+    /// import impossible to take back.
     pub fn finish_run(&mut self, complete: bool) -> Result<(), StateError> {
         self.commit()?;
         self.fold_applied()?;
@@ -514,14 +530,18 @@ impl Store {
             )?;
             if complete {
                 c.execute(
-                    "DELETE FROM rows WHERE run_id IN (
-                         SELECT old.id FROM runs old, runs cur
-                         WHERE cur.id = ?1 AND old.id <> cur.id
-                           AND old.input_path = cur.input_path AND old.location = cur.location
-                           AND old.state IN ('done', 'abandoned'))",
+                    &format!("DELETE FROM rows WHERE run_id IN ({REPLACED}) AND NOT {UNDOABLE}"),
                     [run],
                 )?;
                 super::undo_log::prune_snapshots(c, run)?;
+                c.execute(
+                    &format!(
+                        "DELETE FROM snapshots WHERE run_id IN ({REPLACED}) AND contact_id NOT IN
+                             (SELECT contact_id FROM rows WHERE rows.run_id = snapshots.run_id
+                                AND contact_id IS NOT NULL)"
+                    ),
+                    [run],
+                )?;
             }
             Ok(())
         })

@@ -45,7 +45,7 @@ pub enum UndoError {
     IsUndo(i64),
     #[error("run {0} is being run right now (pid {1}); wait for it to end, then undo it")]
     Running(i64, i64),
-    #[error("the state store has no rows of run {0} (a later complete run of the same file and location replaced them, or the run recorded none)")]
+    #[error("the state store has no rows of run {0} (it recorded none, or it changed nothing undo can take back and a later complete run of the same file and location replaced them)")]
     NoRows(i64),
 }
 
