@@ -355,4 +355,41 @@ mod tests {
         assert_eq!(shown("###-####", 0.0), None);
         assert_eq!(shown("00000;;\"none\"", 0.0), None);
     }
+
+    proptest::proptest! {
+        /// A format never loses, adds or reorders a digit of the number: the digits it shows,
+        /// less the leading zeros its `0` places add, are the number's own, and every `0`
+        /// place is filled.
+        #[test]
+        fn a_digit_format_shows_every_digit_of_the_number_in_order(
+            parts in proptest::collection::vec(0u8..7, 1..16),
+            n in 0u64..1_000_000_000_000_000,
+        ) {
+            let code: String = parts
+                .iter()
+                .map(|p| match p {
+                    0 | 1 => "0",
+                    2 => "#",
+                    3 => "?",
+                    4 => "-",
+                    5 => "\\ ",
+                    _ => "\"(\"",
+                })
+                .collect();
+            let zeros = code.matches('0').count();
+            let places = zeros + code.matches(['#', '?']).count();
+            proptest::prop_assume!(places > 0);
+            let f = DigitFormat::parse(&code).unwrap();
+            let want = if n == 0 { String::new() } else { n.to_string() };
+            match f.apply(n as f64) {
+                Some(shown) => {
+                    let digits: String = shown.chars().filter(char::is_ascii_digit).collect();
+                    proptest::prop_assert_eq!(digits.trim_start_matches('0'), &want, "{}", code);
+                    proptest::prop_assert!(digits.len() >= zeros.max(want.len()), "{} {}", code, shown);
+                }
+                // Only a zero in a format of `#` and `?` shows no digit, and is read as before.
+                None => proptest::prop_assert!(n == 0 && zeros == 0, "{} {}", code, n),
+            }
+        }
+    }
 }
