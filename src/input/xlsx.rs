@@ -2,11 +2,13 @@
 //! only the workbook's shared-string table (the distinct texts, which calamine loads whole) and
 //! a few rows are ever in memory. Cells become the text a person sees in Excel, in the forms
 //! validation reads: dates as ISO `YYYY-MM-DD`, numbers in full (`61412345678`, never
-//! `6.14123E+10`, and no `.0` on whole numbers).
+//! `6.14123E+10`, and no `.0` on whole numbers), and whole numbers through a ZIP, phone or
+//! zero-padded number format as Excel shows them (`02108`, see `xlsx_format.rs`).
 //!
 //! calamine's cell reader borrows the workbook, so both live on a reader thread that hands
 //! finished rows over a small bounded channel.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -14,10 +16,14 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use calamine::{DataRef, Reader as _, SheetType, SheetVisible, Xlsx, XlsxError};
 
 use super::csv_stream::Problem;
+// Next to this file rather than in `input/mod.rs`: only the workbook reader uses it.
+#[path = "xlsx_format.rs"]
+mod format;
 use super::{
     column_label, lower_extension, problem_values, too_long, CellRow, InputError, InputOptions,
     Limits, RecordValues,
 };
+use format::DigitFormat;
 
 /// Rows read ahead of the pipeline.
 const AHEAD: usize = 64;
@@ -296,6 +302,7 @@ fn read_sheet<R: Read + Seek>(
             return;
         }
     };
+    let formats = NumberFormats::of(cells.styles());
     // Writers that omit the size leave it at A1.
     let last_row = Some(cells.dimensions().end.0).filter(|&r| r > 0);
     let mut headers: Option<Vec<String>> = None;
@@ -365,8 +372,8 @@ fn read_sheet<R: Read + Seek>(
     };
     let mut title: Option<RowBuf> = None;
     loop {
-        match cells.next_cell() {
-            Ok(Some(cell)) => {
+        match cells.next_cell_with_style_id() {
+            Ok(Some((cell, style))) => {
                 let (r, c) = cell.get_position();
                 if current.as_ref().is_some_and(|b| b.row != r)
                     && !emit(current.take().unwrap(), &mut headers, &mut title)
@@ -376,7 +383,7 @@ fn read_sheet<R: Read + Seek>(
                 let width = headers.as_ref().map_or(0, Vec::len);
                 current.get_or_insert_with(|| RowBuf::new(r, width)).put(
                     c,
-                    cell_text(cell.get_value()),
+                    formats.text(cell.get_value(), style),
                     limits,
                 );
             }
@@ -426,6 +433,50 @@ fn read_sheet<R: Read + Seek>(
                 return;
             }
         }
+    }
+}
+
+/// The number formats of the workbook's cell styles that [`DigitFormat`] applies (a ZIP's
+/// `00000`, a phone's `0000000000`, Excel's Special formats), by style index. The styles are
+/// the workbook's own list, which calamine holds already; each distinct format is parsed once.
+struct NumberFormats {
+    /// Index into `distinct`, for the styles whose format is applied.
+    by_style: Vec<Option<usize>>,
+    distinct: Vec<DigitFormat>,
+}
+
+impl NumberFormats {
+    fn of(styles: &[calamine::Style]) -> NumberFormats {
+        let mut parsed: HashMap<&str, Option<usize>> = HashMap::new();
+        let mut distinct = Vec::new();
+        let by_style = styles
+            .iter()
+            .map(|style| {
+                let code = style.number_format.as_ref()?.format_code.as_str();
+                *parsed.entry(code).or_insert_with(|| {
+                    let f = DigitFormat::parse(code)?;
+                    distinct.push(f);
+                    Some(distinct.len() - 1)
+                })
+            })
+            .collect();
+        NumberFormats { by_style, distinct }
+    }
+
+    /// The cell as Excel shows it through its style's number format where that format is
+    /// applied, else as [`cell_text`] reads it.
+    fn text(&self, value: &DataRef<'_>, style: usize) -> String {
+        let number = match value {
+            DataRef::Float(f) => *f,
+            DataRef::Int(i) => *i as f64,
+            _ => return cell_text(value),
+        };
+        self.by_style
+            .get(style)
+            .copied()
+            .flatten()
+            .and_then(|i| self.distinct[i].apply(number))
+            .unwrap_or_else(|| cell_text(value))
     }
 }
 
@@ -534,6 +585,69 @@ mod tests {
         assert_eq!(cell_text(&DataRef::Error(CellErrorType::NA)), "#N/A");
         assert_eq!(cell_text(&DataRef::SharedString("Ann")), "Ann");
         assert_eq!(cell_text(&DataRef::Empty), "");
+    }
+
+    /// The cells of a one-row sheet whose number cells carry the given formats.
+    fn read_formatted(cells: &[(f64, &str)]) -> Vec<String> {
+        use rust_xlsxwriter::{Format, Workbook};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("formats.xlsx");
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        for (c, (v, code)) in cells.iter().enumerate() {
+            let c = c as u16;
+            ws.write_string(0, c, format!("Column {c}")).unwrap();
+            let f = Format::new().set_num_format(*code);
+            ws.write_number_with_format(1, c, *v, &f).unwrap();
+        }
+        // A ZIP typed as text under a ZIP format is text as before.
+        let at = cells.len() as u16;
+        ws.write_string(0, at, "Text").unwrap();
+        let zip = Format::new().set_num_format("00000");
+        ws.write_string_with_format(1, at, "02116", &zip).unwrap();
+        wb.save(&path).unwrap();
+        let rows: Vec<_> = super::super::Reader::open(&path, &Default::default())
+            .unwrap()
+            .map(|r| r.values)
+            .collect();
+        match &rows[..] {
+            [RecordValues::Cells(c)] => c.to_vec(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn numbers_are_read_through_zip_phone_and_padded_formats_as_excel_shows_them() {
+        let got = read_formatted(&[
+            // Special > Zip Code, Zip Code + 4, Phone Number, Social Security Number.
+            (2108.0, "00000"),
+            (21_081_234.0, "00000-0000"),
+            (4_155_552_671.0, "[<=9999999]###-####;(###) ###-####"),
+            (78_051_120.0, "000-00-0000"),
+            // A UK mobile kept with its 0 by a custom format.
+            (7_700_900_123.0, "00000000000"),
+            // Left as today: General, a thousands separator, a fraction under a ZIP format,
+            // Text (a number typed before the cell was made Text shows as General).
+            (51_234_001.0, "General"),
+            (1250.0, "#,##0"),
+            (12.5, "00000"),
+            (2108.0, "@"),
+        ]);
+        assert_eq!(
+            got,
+            [
+                "02108",
+                "02108-1234",
+                "(415) 555-2671",
+                "078-05-1120",
+                "07700900123",
+                "51234001",
+                "1250",
+                "12.5",
+                "2108",
+                "02116"
+            ]
+        );
     }
 
     #[test]
