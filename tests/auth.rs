@@ -114,6 +114,48 @@ fn the_token_can_come_from_standard_input_and_appears_nowhere() {
 }
 
 #[test]
+fn a_token_file_holding_a_shell_assignment_is_refused_and_one_others_can_read_is_warned_of() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let file = env.write("people.csv", "email\nann@example.com\n");
+    let assignment = env.write("ghl.env", &format!("export GHL_TOKEN={TOKEN}\n"));
+    let mut c = env.cmd();
+    c.env_remove("GHL_TOKEN")
+        .arg("import")
+        .arg(&file)
+        .arg("--token-file")
+        .arg(&assignment);
+    let out = c.output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(
+        err.contains("ghl.env") && err.contains("shell assignment"),
+        "{err}"
+    );
+    assert!(!err.contains(TOKEN), "token leaked: {err}");
+    assert!(env.requests().is_empty());
+
+    let readable = env.write("ghl.token", &format!("{TOKEN}\n"));
+    std::fs::set_permissions(&readable, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut c = env.cmd();
+    c.env_remove("GHL_TOKEN")
+        .arg("import")
+        .arg(&file)
+        .args(["--rate-limit", "20/200ms", "--report"])
+        .arg(env.path("report.csv"))
+        .arg("--token-file")
+        .arg(&readable);
+    let out = c.output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 0, "{err}");
+    assert!(
+        err.contains("ghl.token") && err.contains("can be read by others"),
+        "{err}"
+    );
+    assert!(!err.contains(TOKEN), "token leaked: {err}");
+}
+
+#[test]
 fn a_missing_token_file_is_named_with_its_cause_said_once() {
     let env = Env::new();
     let file = env.write("people.csv", "email\nann@example.com\n");

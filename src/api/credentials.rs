@@ -179,8 +179,18 @@ fn check_private(_: &Path) -> Result<(), CredentialsError> {
     Ok(())
 }
 
-/// A token file named by the credentials file, relative to it. Files others can read are
-/// used with a warning: mounted secrets (`/run/secrets`) are often world-readable.
+/// Token files others can read are used with a warning: mounted secrets (`/run/secrets`)
+/// are often world-readable.
+pub(crate) fn warn_if_exposed(path: &Path, what: &str) {
+    if let Err(CredentialsError::Exposed { mode, .. }) = check_private(path) {
+        tracing::warn!(
+            "{what}: {} can be read by others (mode {mode:o}); consider chmod 600",
+            path.display()
+        );
+    }
+}
+
+/// A token file named by the credentials file, relative to it.
 fn read_secret(base: &Path, file: &Path, what: &str) -> Result<Token, CredentialsError> {
     let path = base.parent().unwrap_or(Path::new(".")).join(file);
     let raw = std::fs::read_to_string(&path).map_err(|source| CredentialsError::SecretFile {
@@ -188,12 +198,7 @@ fn read_secret(base: &Path, file: &Path, what: &str) -> Result<Token, Credential
         path: path.clone(),
         source,
     })?;
-    if let Err(CredentialsError::Exposed { mode, .. }) = check_private(&path) {
-        tracing::warn!(
-            "{what}: {} can be read by others (mode {mode:o}); consider chmod 600",
-            path.display()
-        );
-    }
+    warn_if_exposed(&path, what);
     let token = Token::new(raw).ok_or_else(|| CredentialsError::EmptySecret {
         what: what.to_owned(),
         path: path.clone(),

@@ -5,7 +5,7 @@ use crate::event::Endpoint;
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     /// 401: the token is invalid, expired or revoked. Stops the run.
-    #[error("{endpoint:?} was refused with 401 Unauthorized ({message}): the token is invalid, expired or revoked; create a new Private Integration token and set GHL_TOKEN")]
+    #[error("{endpoint:?} was refused with 401 Unauthorized ({message}): the token is invalid, expired or revoked; create a new Private Integration token and give it as before (GHL_TOKEN, --token-file or the credentials file)")]
     Unauthorized { endpoint: Endpoint, message: String },
     /// 403: the token lacks a scope or the location. Stops the run.
     #[error("{endpoint:?} was refused with 403 Forbidden ({message}): the token needs the scope {scope} for this location; give the Private Integration that scope (Settings → Private Integrations) or use a token made for this location, then run the import again")]

@@ -30,6 +30,11 @@ impl Token {
     /// token is one line of visible ASCII. Caught at start-up, a pasted line break or curly
     /// quote is one clear error instead of every request failing. Says where, never what.
     pub fn unsendable(&self) -> Option<String> {
+        if let Some(name) = assignment(&self.0) {
+            return Some(format!(
+                "it starts with `{name}=`, a shell assignment copied with the token: put only the token there"
+            ));
+        }
         let (at, c) = self
             .0
             .chars()
@@ -47,6 +52,20 @@ impl Token {
             at + 1
         ))
     }
+}
+
+/// The variable name of a pasted `GHL_TOKEN=…` or `export API_KEY=…` line. Only upper-case
+/// names holding TOKEN, KEY or SECRET: a token's own base64 padding (`…Zm9v=`) is not one.
+fn assignment(t: &str) -> Option<&str> {
+    let t = t.strip_prefix("export").unwrap_or(t).trim_start();
+    let (name, _) = t.split_once('=')?;
+    let shaped = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    let named = ["TOKEN", "KEY", "SECRET"].iter().any(|w| name.contains(w));
+    (shaped && named).then_some(name)
 }
 
 impl fmt::Debug for Token {
@@ -71,6 +90,29 @@ mod tests {
         assert_eq!(t.expose(), "pit-abc123secret");
         assert!(!format!("{t:?} {t} {:?}", Some(&t)).contains("abc123"));
         assert!(Token::new("  \n").is_none());
+    }
+
+    #[test]
+    fn a_pasted_shell_assignment_is_refused_by_its_name_never_its_value() {
+        for line in [
+            "GHL_TOKEN=pit-abc123",
+            "export GHL_TOKEN=pit-abc123",
+            "API_KEY=x",
+        ] {
+            let why = Token::new(line).unwrap().unsendable().unwrap();
+            assert!(
+                why.contains("shell assignment") && !why.contains("abc123"),
+                "{why}"
+            );
+        }
+        for token in [
+            "pit-abc=",
+            "Zm9vYmFy==",
+            "eyJhbGciOiJIUzI1NiJ9.e30.x",
+            "TOKENISH",
+        ] {
+            assert_eq!(Token::new(token).unwrap().unsendable(), None, "{token}");
+        }
     }
 
     #[test]

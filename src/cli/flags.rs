@@ -368,6 +368,7 @@ pub fn read_token(token_file: Option<&Path>) -> Result<Token, FlagError> {
                 path: path.to_owned(),
                 source,
             })?;
+            crate::api::credentials::warn_if_exposed(path, "--token-file");
         }
         let token = Token::new(raw).ok_or_else(|| FlagError::EmptyToken(path.to_owned()))?;
         let source = match path == Path::new("-") {
