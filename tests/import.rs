@@ -501,6 +501,33 @@ fn dry_run_sends_nothing_and_needs_no_token() {
 }
 
 #[test]
+fn a_mapping_files_constant_the_checks_would_leave_out_is_refused_before_anything_is_sent() {
+    let env = Env::new();
+    let file = env.write("people.csv", PEOPLE);
+    let mapping = env.write(
+        "m.toml",
+        "[constants]\nwebsite = \"not a site\"\nsource = \"Spring fair\"\n",
+    );
+    let out = env.import(&file, &["--mapping", mapping.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(
+        err.contains("m.toml") && err.contains("[constants]") && err.contains("not a site"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Spring fair"),
+        "only the bad constant is named: {err}"
+    );
+    assert!(env.requests().is_empty());
+
+    // A constant the checks accept is sent on every row, as before.
+    let good = env.write("good.toml", "[constants]\nsource = \"Spring fair\"\n");
+    let out = env.import(&file, &["--mapping", good.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+#[test]
 fn exit_code_2_when_nothing_can_start() {
     let env = Env::new();
     let file = env.write("people.csv", PEOPLE);

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::event::{RawRecord, RowOutcome, RowStatus};
 use crate::input::{Record, RecordValues};
-use crate::mapping::{MappedRow, Mapper, RawValue, Target};
+use crate::mapping::{MappedRow, Mapper, MappingError, RawValue, Target};
 use crate::validation::custom_fields::CustomFieldSet;
 use crate::validation::{Validated, Validator};
 
@@ -251,6 +251,42 @@ pub fn match_keys(location: &str, valid: &ValidRow) -> MatchKeys {
         keys.push(location, b'p', p.as_bytes());
     }
     keys
+}
+
+/// The mapping file's `[constants]` the checks would leave out of every row (`website = "not
+/// a site"`): the same on every row, so refused once before anything is read or sent.
+pub fn check_constants(mapper: &Mapper, validator: &Validator) -> Result<(), MappingError> {
+    let probe = Record {
+        seq: 0,
+        row: 0,
+        values: RecordValues::Footer {
+            reason: String::new(),
+        },
+    };
+    let mapped = mapper.map(&probe);
+    if mapped.values.is_empty() {
+        return Ok(());
+    }
+    let problems: Vec<String> = match validator.validate(mapped) {
+        Validated::Valid(v) => v.warnings,
+        Validated::Invalid { errors, .. } => errors.into_iter().map(|e| e.into_line()).collect(),
+    };
+    let left_out: Vec<String> = problems
+        .into_iter()
+        .filter(|p| p.contains(" left out: "))
+        .collect();
+    if left_out.is_empty() {
+        return Ok(());
+    }
+    Err(MappingError::Invalid {
+        file: mapper.spec_name().unwrap_or("(mapping)").to_owned(),
+        line: None,
+        key: "[constants]".into(),
+        message: format!(
+            "{}; every row would go without it: fix the value or remove it",
+            left_out.join("; ")
+        ),
+    })
 }
 
 #[cfg(test)]

@@ -143,6 +143,7 @@ pub async fn run(
     let reader = Reader::open(&cfg.input, &cfg.input_options)?;
     let mut mapper = Mapper::for_input(cfg.mapping.as_ref(), &reader)?;
     let mut validator = Validator::new(validation(&cfg))?;
+    super::prepare::check_constants(&mapper, &validator)?;
     let mode = cfg.mode.resolved(cfg.api.is_some());
     let dry_run = !mode.sends();
     let needs_location = mode.needs_location();
