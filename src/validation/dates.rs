@@ -190,7 +190,34 @@ pub fn parse_noting_century(
     if let Some(read) = iso_shape(t) {
         return read.map(|cell| (cell, false));
     }
-    general_noting_century(t, order, birth, today)
+    general_noting_century(t, order, birth, today).map_err(|e| match e == HINT && no_year(t) {
+        true => NO_YEAR.into(),
+        false => e,
+    })
+}
+
+const NO_YEAR: &str = "a day and month without a year (a birthday as Google Contacts and Mailchimp export it): a date needs its year; to keep it, map the column to a text custom field";
+
+/// `--05-17`, `--0517` (vCard, Google Contacts) or `05/17` (Mailchimp's birthday field).
+fn no_year(t: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
+    let in_range = |m: &str, d: &str| {
+        let (m, d) = (m.parse::<u32>().unwrap_or(0), d.parse::<u32>().unwrap_or(0));
+        (1..=31).contains(&m) && (1..=31).contains(&d) && m.min(d) <= 12
+    };
+    if let Some(rest) = t.strip_prefix("--") {
+        let (m, d) = match rest.split_once('-') {
+            Some(md) => md,
+            None if rest.len() == 4 => rest.split_at(2),
+            None => return false,
+        };
+        // vCard's order is month, then day.
+        return digits(m) && digits(d) && in_range(m, d) && m.parse::<u32>().is_ok_and(|m| m <= 12);
+    }
+    match t.split_once('/') {
+        Some((m, d)) => digits(m) && digits(d) && in_range(m, d),
+        None => false,
+    }
 }
 
 /// The most common shape, `YYYY-MM-DD`, read directly: what [`general`] answers for it.
@@ -766,5 +793,18 @@ mod tests {
             dated += usize::from(by_chars(&t) != Reading::Other);
         }
         assert!(dated > 100, "{dated}");
+    }
+
+    #[test]
+    fn a_day_and_month_without_a_year_is_named_as_such() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        for t in ["--05-17", "--0517", "05/17", "5/7", "17/05"] {
+            let e = parse(t, None, true, today).unwrap_err();
+            assert!(e.contains("without a year"), "{t}: {e}");
+        }
+        for t in ["13/13", "--1305", "05/17/", "abc"] {
+            let e = parse(t, None, true, today).unwrap_err();
+            assert!(!e.contains("without a year"), "{t}: {e}");
+        }
     }
 }
