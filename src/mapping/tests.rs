@@ -1418,3 +1418,28 @@ fn a_vertical_tab_is_a_line_break_and_other_control_characters_cost_the_cell() {
         "{e}"
     );
 }
+
+#[test]
+fn del_and_c1_control_characters_cost_the_cell_as_c0_ones_do() {
+    // A windows-1252 export converted to UTF-8 as latin-1: its ’ became U+0092.
+    let h = hdrs(&["Email", "Last Name", "City", "Tags"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    let record = cells_record(&["ann@example.com", "O\u{92}Brien", "Zürich\u{7f}", "vip"]);
+    let row = m.map(&record);
+    assert_eq!(find(&row, &Target::Field(Field::LastName)), None);
+    assert_eq!(find(&row, &Target::Field(Field::City)), None);
+    let named: Vec<String> = row.cell_errors.iter().map(|(_, e)| e.to_string()).collect();
+    assert_eq!(named.len(), 2, "{named:?}");
+    assert!(
+        named[0].starts_with(
+            "column 'Last Name': \"O\\u{92}Brien\" left out: holds a control character (U+0092"
+        ),
+        "{named:?}"
+    );
+    assert!(
+        named[1].starts_with(
+            "column 'City': \"Zürich\\u{7f}\" left out: holds a control character (delete, U+007F)"
+        ),
+        "{named:?}"
+    );
+}
