@@ -1819,10 +1819,16 @@ fn json_value<'a>(
         Value::Number(n) => RawValue::Number(n.clone()),
         Value::Array(items) => {
             let mut list = Vec::with_capacity(items.len());
+            // Items that are not text (`#N/A`, a control character), each named as a CSV
+            // cell would be.
+            let mut bad = Vec::new();
             for item in items {
                 match item {
-                    Value::String(s) if s.trim().is_empty() => {}
-                    Value::String(s) => list.push(s.trim().to_owned()),
+                    Value::String(s) => match cell_text::read(s) {
+                        Ok(Some(t)) => list.push(t.into_owned()),
+                        Ok(None) => {}
+                        Err(m) => bad.push(RowError::new(Some(column), m)),
+                    },
                     Value::Number(n) => list.push(n.to_string()),
                     Value::Bool(b) => list.push(b.to_string()),
                     Value::Null => {}
@@ -1838,6 +1844,15 @@ fn json_value<'a>(
                     }
                 }
             }
+            // An item costs itself while the list has others; with none left, the field's
+            // value could not be read, as for a bad cell.
+            let target = if list.is_empty() {
+                rule.target.clone()
+            } else {
+                Target::Ignore
+            };
+            out.cell_errors
+                .extend(bad.into_iter().map(|e| (target.clone(), e)));
             if list.is_empty() {
                 return None;
             }

@@ -1443,3 +1443,57 @@ fn del_and_c1_control_characters_cost_the_cell_as_c0_ones_do() {
         "{named:?}"
     );
 }
+
+#[test]
+fn jsonl_list_items_and_custom_field_lists_go_through_the_cell_checks() {
+    let m = Mapper::new(None, None).unwrap();
+    let rec = obj_record(json!({
+        "email": "a@x.com",
+        "tags": ["vip", "#N/A", "=\"2024\"", "lead\u{1b}[0m", "'=\"x\"", "=\"\""],
+        "phone": ["#REF!", "=\"0612345678\""],
+        "customFields": [
+            {"key": "contact.colours", "field_value": ["teal", "#VALUE!", "red\u{92}"]},
+            {"key": "contact.sizes", "field_value": ["#N/A"]}
+        ]
+    }));
+    let row = m.map(&rec);
+    assert_eq!(
+        find(&row, &Target::Field(Field::Tags)),
+        Some(&list(&["vip", "2024", "x"]))
+    );
+    assert_eq!(
+        find(&row, &Target::Field(Field::Phone)),
+        Some(&list(&["0612345678"]))
+    );
+    assert_eq!(
+        find(&row, &Target::CustomField("contact.colours".into())),
+        Some(&list(&["teal"]))
+    );
+    assert_eq!(
+        find(&row, &Target::CustomField("contact.sizes".into())),
+        None
+    );
+    let named: Vec<(Target, String)> = row
+        .cell_errors
+        .iter()
+        .map(|(t, e)| (t.clone(), e.to_string()))
+        .collect();
+    let want = [
+        "column 'tags': \"#N/A\" left out: an Excel error value",
+        "column 'tags': \"lead\\u{1b}[0m\" left out: holds a control character (escape",
+        "column 'phone': \"#REF!\" left out: an Excel error value",
+        "column 'customFields[0]': \"#VALUE!\" left out: an Excel error value",
+        "column 'customFields[0]': \"red\\u{92}\" left out: holds a control character (U+0092",
+        "column 'customFields[1]': \"#N/A\" left out: an Excel error value",
+    ];
+    assert_eq!(named.len(), want.len(), "{named:?}");
+    for ((_, e), w) in named.iter().zip(want) {
+        assert!(e.starts_with(w), "{e}\n{w}");
+        assert!(crate::validation::left_out_column(e).is_some(), "{e}");
+    }
+    // An item costs itself while the list has others; a list with none left costs its field
+    // as a bad cell would.
+    assert_eq!(named[0].0, Target::Ignore);
+    assert_eq!(named[2].0, Target::Ignore);
+    assert_eq!(named[5].0, Target::CustomField("contact.sizes".into()));
+}
