@@ -12,7 +12,7 @@ use crate::input::trim;
 pub const NOT_KNOWN: &str = "says the gender is not known";
 
 /// Why any other value is left out.
-pub const NOT_READ: &str = "not read as male or female, the values HighLevel's gender field is known to take; to keep it, map the column to a custom field";
+pub const NOT_READ: &str = "not read as male or female, the only values sent as a gender (HighLevel documents no list of them); to keep it, map the column to a custom field";
 
 const MALE: &[&str] = &[
     "m",
