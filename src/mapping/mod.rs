@@ -1819,10 +1819,16 @@ fn json_value<'a>(
         Value::Number(n) => RawValue::Number(n.clone()),
         Value::Array(items) => {
             let mut list = Vec::with_capacity(items.len());
+            // Items that are not text (`#N/A`, a control character), each named as a CSV
+            // cell would be.
+            let mut bad = Vec::new();
             for item in items {
                 match item {
-                    Value::String(s) if s.trim().is_empty() => {}
-                    Value::String(s) => list.push(s.trim().to_owned()),
+                    Value::String(s) => match cell_text::read(s) {
+                        Ok(Some(t)) => list.push(t.into_owned()),
+                        Ok(None) => {}
+                        Err(m) => bad.push(RowError::new(Some(column), m)),
+                    },
                     Value::Number(n) => list.push(n.to_string()),
                     Value::Bool(b) => list.push(b.to_string()),
                     Value::Null => {}
@@ -1838,6 +1844,15 @@ fn json_value<'a>(
                     }
                 }
             }
+            // An item costs itself while the list has others; with none left, the field's
+            // value could not be read, as for a bad cell.
+            let target = if list.is_empty() {
+                rule.target.clone()
+            } else {
+                Target::Ignore
+            };
+            out.cell_errors
+                .extend(bad.into_iter().map(|e| (target.clone(), e)));
             if list.is_empty() {
                 return None;
             }
@@ -2087,16 +2102,6 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
     }
 }
 
-/// Without the `'` a spreadsheet-safe file puts before a value that would run as a formula
-/// (`'-Ann-`, `'@Home Realty`: this tool's own `--rejects` and report do, and so do others):
-/// a text marker, never part of the value.
-fn unguarded(cell: &str) -> &str {
-    match cell.as_bytes() {
-        [b'\'', b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r', ..] => &cell[1..],
-        _ => cell,
-    }
-}
-
 /// A non-empty cell's value after the rule's transforms; `None` when splitting leaves nothing.
 /// A century chosen for a two-digit year is named in `notes`.
 fn text_value<'a>(
@@ -2105,15 +2110,8 @@ fn text_value<'a>(
     column: Option<&str>,
     notes: &mut Vec<RowError>,
 ) -> Result<Option<RawValue<'a>>, String> {
-    let cell = unguarded(trim(cell));
-    // Almost every cell: two byte tests and a scan, nothing copied.
-    let text: Cow<'a, str> = if cell_text::plain(cell) {
-        Cow::Borrowed(cell)
-    } else {
-        match not_plain(cell)? {
-            Some(text) => text,
-            None => return Ok(None),
-        }
+    let Some(text) = cell_text::read(cell)? else {
+        return Ok(None);
     };
     let cell: &str = &text;
     let case = |s: String| if rule.lowercase { s.to_lowercase() } else { s };
@@ -2177,33 +2175,6 @@ fn text_value<'a>(
     } else {
         text
     })))
-}
-
-/// A cell that may hold an Excel error value, Excel's `="…"` or a control character: its
-/// text, `None` when nothing is left, or why it is left out.
-fn not_plain(cell: &str) -> Result<Option<Cow<'_, str>>, String> {
-    if cell_text::is_excel_error(cell) {
-        return Err(left_out_message(cell, cell_text::EXCEL_ERROR));
-    }
-    // What Excel shows for `="02108"`; named nowhere, as Excel names nothing.
-    let text = match cell_text::excel_text_formula(cell) {
-        Some(Cow::Borrowed(inner)) => Cow::Borrowed(trim(inner)),
-        Some(Cow::Owned(inner)) => Cow::Owned(trim(&inner).to_owned()),
-        None => Cow::Borrowed(cell),
-    };
-    if text.is_empty() {
-        return Ok(None);
-    }
-    let control = |c: cell_text::Control| left_out_message(&text, &c.why());
-    Ok(Some(match &text {
-        Cow::Borrowed(t) => cell_text::controls(t).map_err(control)?,
-        Cow::Owned(t) => Cow::Owned(cell_text::controls(t).map_err(control)?.into_owned()),
-    }))
-}
-
-/// A message for a cell left out, as [`crate::validation::left_out`] words it.
-fn left_out_message(value: &str, why: &str) -> String {
-    format!("{value:?} left out: {why}")
 }
 
 /// A second or third line of a street, by its normalised header (`Address Line 2`, `Apt.`).

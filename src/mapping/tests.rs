@@ -1418,3 +1418,82 @@ fn a_vertical_tab_is_a_line_break_and_other_control_characters_cost_the_cell() {
         "{e}"
     );
 }
+
+#[test]
+fn del_and_c1_control_characters_cost_the_cell_as_c0_ones_do() {
+    // A windows-1252 export converted to UTF-8 as latin-1: its ’ became U+0092.
+    let h = hdrs(&["Email", "Last Name", "City", "Tags"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    let record = cells_record(&["ann@example.com", "O\u{92}Brien", "Zürich\u{7f}", "vip"]);
+    let row = m.map(&record);
+    assert_eq!(find(&row, &Target::Field(Field::LastName)), None);
+    assert_eq!(find(&row, &Target::Field(Field::City)), None);
+    let named: Vec<String> = row.cell_errors.iter().map(|(_, e)| e.to_string()).collect();
+    assert_eq!(named.len(), 2, "{named:?}");
+    assert!(
+        named[0].starts_with(
+            "column 'Last Name': \"O\\u{92}Brien\" left out: holds a control character (U+0092"
+        ),
+        "{named:?}"
+    );
+    assert!(
+        named[1].starts_with(
+            "column 'City': \"Zürich\\u{7f}\" left out: holds a control character (delete, U+007F)"
+        ),
+        "{named:?}"
+    );
+}
+
+#[test]
+fn jsonl_list_items_and_custom_field_lists_go_through_the_cell_checks() {
+    let m = Mapper::new(None, None).unwrap();
+    let rec = obj_record(json!({
+        "email": "a@x.com",
+        "tags": ["vip", "#N/A", "=\"2024\"", "lead\u{1b}[0m", "'=\"x\"", "=\"\""],
+        "phone": ["#REF!", "=\"0612345678\""],
+        "customFields": [
+            {"key": "contact.colours", "field_value": ["teal", "#VALUE!", "red\u{92}"]},
+            {"key": "contact.sizes", "field_value": ["#N/A"]}
+        ]
+    }));
+    let row = m.map(&rec);
+    assert_eq!(
+        find(&row, &Target::Field(Field::Tags)),
+        Some(&list(&["vip", "2024", "x"]))
+    );
+    assert_eq!(
+        find(&row, &Target::Field(Field::Phone)),
+        Some(&list(&["0612345678"]))
+    );
+    assert_eq!(
+        find(&row, &Target::CustomField("contact.colours".into())),
+        Some(&list(&["teal"]))
+    );
+    assert_eq!(
+        find(&row, &Target::CustomField("contact.sizes".into())),
+        None
+    );
+    let named: Vec<(Target, String)> = row
+        .cell_errors
+        .iter()
+        .map(|(t, e)| (t.clone(), e.to_string()))
+        .collect();
+    let want = [
+        "column 'tags': \"#N/A\" left out: an Excel error value",
+        "column 'tags': \"lead\\u{1b}[0m\" left out: holds a control character (escape",
+        "column 'phone': \"#REF!\" left out: an Excel error value",
+        "column 'customFields[0]': \"#VALUE!\" left out: an Excel error value",
+        "column 'customFields[0]': \"red\\u{92}\" left out: holds a control character (U+0092",
+        "column 'customFields[1]': \"#N/A\" left out: an Excel error value",
+    ];
+    assert_eq!(named.len(), want.len(), "{named:?}");
+    for ((_, e), w) in named.iter().zip(want) {
+        assert!(e.starts_with(w), "{e}\n{w}");
+        assert!(crate::validation::left_out_column(e).is_some(), "{e}");
+    }
+    // An item costs itself while the list has others; a list with none left costs its field
+    // as a bad cell would.
+    assert_eq!(named[0].0, Target::Ignore);
+    assert_eq!(named[2].0, Target::Ignore);
+    assert_eq!(named[5].0, Target::CustomField("contact.sizes".into()));
+}

@@ -109,15 +109,35 @@ impl Probe {
     }
 }
 
+/// The contact a key stands for so far: its name, part by part as the rows sending it left
+/// it (an upsert without a last name keeps the contact's), and the row that last named
+/// someone else.
 #[derive(Debug, Clone, Copy)]
 struct Earlier {
     row: u64,
     names: Names,
 }
 
-/// The first named row of each key, in input order.
+impl Earlier {
+    /// What the key stood for before `later`, which then updates it: Ann, then Bob, then Ann
+    /// again is compared with Bob.
+    fn follow(&mut self, later: Earlier) -> Earlier {
+        let before = *self;
+        if later.names.differ(before.names) {
+            self.row = later.row;
+        }
+        let part = |new: u32, old: u32| if new != 0 { new } else { old };
+        self.names = Names {
+            first: part(later.names.first, before.names.first),
+            last: part(later.names.last, before.names.last),
+        };
+        before
+    }
+}
+
+/// Each key's contact so far (see [`Earlier`]), in input order.
 pub struct SharedKeys {
-    first: HashMap<u64, Earlier, BuildHasherDefault<Prehashed>>,
+    latest: HashMap<u64, Earlier, BuildHasherDefault<Prehashed>>,
     /// The row from which on new keys were not remembered (0: none so far).
     full_from: Arc<AtomicU64>,
     limit: usize,
@@ -130,7 +150,7 @@ impl SharedKeys {
 
     fn with_limit(full_from: Arc<AtomicU64>, limit: usize) -> SharedKeys {
         SharedKeys {
-            first: HashMap::default(),
+            latest: HashMap::default(),
             full_from,
             limit,
         }
@@ -147,21 +167,22 @@ impl SharedKeys {
     ) -> Option<String> {
         let mut note = None;
         for (i, key) in probe.keys.as_slice().iter().enumerate() {
-            let earlier = if self.first.len() < self.limit {
+            let here = Earlier {
+                row,
+                names: probe.names,
+            };
+            let earlier = if self.latest.len() < self.limit {
                 // One probe of the table per key (it is too big for the cache). Not when full:
-                // `entry` makes room for one more first, which would double the table.
-                match self.first.entry(*key) {
-                    Entry::Occupied(e) => Some(*e.get()),
+                // `entry` makes room for one more key, which would double the table.
+                match self.latest.entry(*key) {
+                    Entry::Occupied(mut e) => Some(e.get_mut().follow(here)),
                     Entry::Vacant(e) => {
-                        e.insert(Earlier {
-                            row,
-                            names: probe.names,
-                        });
+                        e.insert(here);
                         None
                     }
                 }
             } else {
-                let found = self.first.get(key).copied();
+                let found = self.latest.get_mut(key).map(|e| e.follow(here));
                 if found.is_none() {
                     let _ = self.full_from.compare_exchange(
                         0,
@@ -255,6 +276,35 @@ mod tests {
         assert_eq!(s.check(9, &p, info, None), None);
     }
 
+    /// Ann, then Bob, then Ann again: the third row merges with Bob's contact, so it is
+    /// named, with Bob's row; Bob again after that is named with the third row.
+    #[test]
+    fn a_row_is_compared_with_the_latest_name_its_key_was_given() {
+        let mut s = SharedKeys::new(Arc::default());
+        let info = Some("info@acme.com");
+        assert_eq!(check(&mut s, 2, &valid(info, None, "Ann", "Lee")), None);
+        assert!(check(&mut s, 3, &valid(info, None, "Bob", ""))
+            .unwrap()
+            .contains("with row 2,"));
+        // The contact is now "Bob Lee": Ann replaces Bob's name.
+        let ann = check(&mut s, 4, &valid(info, None, "Ann", "Lee")).unwrap();
+        assert!(
+            ann.contains("with row 3, which names someone else"),
+            "{ann}"
+        );
+        // The same person as the latest row names no one else, wherever its first row was.
+        assert_eq!(check(&mut s, 5, &valid(info, None, "ann", "")), None);
+        let bob = check(&mut s, 6, &valid(info, None, "Bob", "Lee")).unwrap();
+        assert!(bob.contains("with row 4,"), "{bob}");
+        // A part the latest row left empty is still the contact's: "Ann Smith" after "Ann
+        // Lee", then "Ann", names someone else than row 9 did.
+        let desk = Some("desk@acme.com");
+        assert_eq!(check(&mut s, 9, &valid(desk, None, "Ann", "Lee")), None);
+        assert_eq!(check(&mut s, 10, &valid(desk, None, "Ann", "")), None);
+        let smith = check(&mut s, 11, &valid(desk, None, "Ann", "Smith")).unwrap();
+        assert!(smith.contains("with row 9,"), "{smith}");
+    }
+
     #[test]
     fn names_compare_by_their_words_ignoring_case_and_spacing() {
         let f = |s: &str| fingerprint(Some(s));
@@ -277,8 +327,8 @@ mod tests {
         check(&mut s, 2, &valid(Some("a@x.com"), phone, "A", ""));
         check(&mut s, 3, &valid(Some("b@x.com"), None, "B", ""));
         assert_eq!(full.load(Ordering::Relaxed), 0);
-        assert_eq!(s.first.len(), 3);
-        let capacity = s.first.capacity();
+        assert_eq!(s.latest.len(), 3);
+        let capacity = s.latest.capacity();
         check(&mut s, 4, &valid(Some("c@x.com"), None, "C", ""));
         assert_eq!(full.load(Ordering::Relaxed), 4);
         // Keys remembered before are still compared.
@@ -295,7 +345,7 @@ mod tests {
             );
         }
         assert_eq!(full.load(Ordering::Relaxed), 4);
-        assert_eq!(s.first.len(), 3);
-        assert_eq!(s.first.capacity(), capacity, "a full map does not grow");
+        assert_eq!(s.latest.len(), 3);
+        assert_eq!(s.latest.capacity(), capacity, "a full map does not grow");
     }
 }

@@ -4,6 +4,8 @@
 
 use std::borrow::Cow;
 
+use crate::input::trim;
+
 /// Why a cell holding an Excel error value is left out.
 pub const EXCEL_ERROR: &str =
     "an Excel error value, not data (correct the formula in the spreadsheet, or clear the cell)";
@@ -28,11 +30,65 @@ const ERROR_VALUES: &[&str] = &[
     "#UNKNOWN!",
 ];
 
+/// What a cell says as text, as every pass reads it (the mapping, the date pre-pass): without
+/// outer spaces and a spreadsheet-safe file's `'` guard, Excel's `="…"` unwrapped. `None`
+/// when nothing is left; why it is left out for an Excel error value or a control character.
+#[inline(always)]
+pub fn read(cell: &str) -> Result<Option<Cow<'_, str>>, String> {
+    let cell = unguarded(trim(cell));
+    // Almost every cell: two byte tests and a scan, nothing copied.
+    if cell.is_empty() {
+        return Ok(None);
+    }
+    if plain(cell) {
+        return Ok(Some(Cow::Borrowed(cell)));
+    }
+    not_plain(cell)
+}
+
+/// Without the `'` a spreadsheet-safe file puts before a value that would run as a formula
+/// (`'-Ann-`, `'@Home Realty`: this tool's own `--rejects` and report do, and so do others):
+/// a text marker, never part of the value.
+fn unguarded(cell: &str) -> &str {
+    match cell.as_bytes() {
+        [b'\'', b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r', ..] => &cell[1..],
+        _ => cell,
+    }
+}
+
+/// A cell that may hold an Excel error value, Excel's `="…"` or a control character: its
+/// text, `None` when nothing is left, or why it is left out.
+#[cold]
+fn not_plain(cell: &str) -> Result<Option<Cow<'_, str>>, String> {
+    if is_excel_error(cell) {
+        return Err(left_out_message(cell, EXCEL_ERROR));
+    }
+    // What Excel shows for `="02108"`; named nowhere, as Excel names nothing.
+    let text = match excel_text_formula(cell) {
+        Some(Cow::Borrowed(inner)) => Cow::Borrowed(trim(inner)),
+        Some(Cow::Owned(inner)) => Cow::Owned(trim(&inner).to_owned()),
+        None => Cow::Borrowed(cell),
+    };
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let control = |c: Control| left_out_message(&text, &c.why());
+    Ok(Some(match &text {
+        Cow::Borrowed(t) => controls(t).map_err(control)?,
+        Cow::Owned(t) => Cow::Owned(controls(t).map_err(control)?.into_owned()),
+    }))
+}
+
+/// A message for a cell left out, as [`super::left_out`] words it.
+fn left_out_message(value: &str, why: &str) -> String {
+    format!("{value:?} left out: {why}")
+}
+
 /// Whether the (trimmed) cell cannot hold an error value, `="…"` or a control character:
 /// what the checks below would pass unchanged.
 #[inline]
 pub fn plain(t: &str) -> bool {
-    !matches!(t.as_bytes().first(), Some(b'#' | b'=')) && !any_below_space(t.as_bytes())
+    !matches!(t.as_bytes().first(), Some(b'#' | b'=')) && !may_hold_control(t.as_bytes())
 }
 
 /// Whether the (trimmed) cell is one of Excel's error values, in any case.
@@ -66,7 +122,8 @@ pub fn excel_text_formula(t: &str) -> Option<Cow<'_, str>> {
     Some(Cow::Owned(out))
 }
 
-/// A control character a text cell must not send.
+/// A control character a text cell must not send: C0 (below U+0020), DEL (U+007F) or C1
+/// (U+0080–U+009F), its code point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Control(pub u8);
 
@@ -74,61 +131,90 @@ impl Control {
     /// Why the cell is left out.
     pub fn why(self) -> String {
         let name = match self.0 {
-            0x00 => "NUL",
-            0x07 => "bell",
-            0x08 => "backspace",
-            0x0c => "form feed",
-            0x1b => "escape",
-            0x1a => "end of file (Ctrl-Z)",
-            _ => "control character",
+            0x00 => "NUL, ",
+            0x07 => "bell, ",
+            0x08 => "backspace, ",
+            0x0c => "form feed, ",
+            0x1b => "escape, ",
+            0x1a => "end of file (Ctrl-Z), ",
+            0x7f => "delete, ",
+            _ => "",
         };
-        format!(
-            "holds a control character ({name}, U+{:04X}), not text; remove it in the file",
-            self.0
-        )
+        // A C1 control is most often a windows-1252 byte (’ “ ” – … €) that a conversion
+        // read as latin-1: said, so the user can convert the file again.
+        let meant = (self.0 >= 0x80)
+            .then(|| {
+                let byte = [self.0];
+                let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&byte);
+                text.chars().next().filter(|c| !c.is_control())
+            })
+            .flatten();
+        match meant {
+            Some(c) => format!(
+                "holds a control character (U+{:04X}), not text: windows-1252 writes {c} with this code, so the file was probably converted from windows-1252 as latin-1; convert it again from windows-1252, or remove the character",
+                self.0
+            ),
+            None => format!(
+                "holds a control character ({name}U+{:04X}), not text; remove it in the file",
+                self.0
+            ),
+        }
     }
 }
 
+/// Whether `c` is a control character a cell must not hold. Tab, line feed and carriage
+/// return are text; a vertical tab is a line break (below).
+fn is_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
 /// The cell with a vertical tab read as the line break it is (FileMaker's and old Mac
-/// exports' line break inside a cell), or the first other C0 control character in it.
-/// Tab, line feed and carriage return are text.
+/// exports' line break inside a cell), or the first other control character in it (C0, DEL
+/// or C1).
 pub fn controls(t: &str) -> Result<Cow<'_, str>, Control> {
-    if !any_below_space(t.as_bytes()) {
+    if !may_hold_control(t.as_bytes()) {
         return Ok(Cow::Borrowed(t));
     }
-    let is_control = |b: u8| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r');
-    let Some(first) = t.bytes().position(is_control) else {
+    let mut vertical_tab = false;
+    for c in t.chars().filter(|&c| is_control(c)) {
+        if c != '\u{0b}' {
+            // Every control is below U+00A0.
+            return Err(Control(c as u8));
+        }
+        vertical_tab = true;
+    }
+    if !vertical_tab {
         return Ok(Cow::Borrowed(t));
-    };
-    if let Some(&b) = t.as_bytes()[first..]
-        .iter()
-        .find(|&&b| is_control(b) && b != 0x0b)
-    {
-        return Err(Control(b));
     }
     Ok(Cow::Owned(t.replace('\u{0b}', "\n")))
 }
 
-/// Whether any byte is below 0x20, eight at a time: run on every cell, where a byte loop
-/// cost about 110 instructions a cell (callgrind, the dry-run bench's file).
+/// Whether any byte is below 0x20, DEL (0x7F) or 0xC2 (which leads U+0080–U+00BF in UTF-8,
+/// the C1 controls among them), eight at a time: run on every cell, where a byte loop cost
+/// about 110 instructions a cell (callgrind, the dry-run bench's file). Exact for C0 and DEL;
+/// a cell with a Latin-1 sign (NBSP, `°`) is then read char by char.
 #[inline]
-fn any_below_space(b: &[u8]) -> bool {
+fn may_hold_control(b: &[u8]) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // A byte below n borrows in `x - n…`, setting its high bit where `x`'s is clear
+    // (bit-twiddling hacks' `hasless`: exact on whether any byte is); a byte equal to n is
+    // one below 1 in `x ^ n…`. The three masks are joined before one test, with no branch.
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x;
+    let test = |x: u64| {
+        (below(x, 0x20) | below(x ^ (ONES * 0x7f), 1) | below(x ^ (ONES * 0xc2), 1)) & HIGH != 0
+    };
     let mut words = b.chunks_exact(8);
-    // A byte below 0x20 borrows in `x - 0x20…`, setting its high bit where `x`'s is clear
-    // (bit-twiddling hacks' `hasless`: exact on whether any byte is).
-    let below = |x: u64| x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
     let found = words.by_ref().any(|w| {
         let mut word = [0u8; 8];
         word.copy_from_slice(w);
-        below(u64::from_ne_bytes(word))
+        test(u64::from_ne_bytes(word))
     });
     // The last bytes padded with spaces: one more word, not a loop.
     let rest = words.remainder();
     let mut word = [b' '; 8];
     word[..rest.len()].copy_from_slice(rest);
-    found || below(u64::from_ne_bytes(word))
+    found || test(u64::from_ne_bytes(word))
 }
 
 #[cfg(test)]
@@ -139,16 +225,16 @@ mod tests {
     fn the_word_scan_finds_a_control_byte_wherever_it_is() {
         for len in 0..20 {
             for at in 0..len {
-                for b in [0u8, 0x09, 0x0b, 0x1b, 0x1f] {
+                for b in [0u8, 0x09, 0x0b, 0x1b, 0x1f, 0x7f, 0xc2] {
                     let mut cell = vec![b'a'; len];
                     cell[at] = b;
-                    assert!(any_below_space(&cell), "{len} {at} {b}");
+                    assert!(may_hold_control(&cell), "{len} {at} {b}");
                 }
             }
-            let mut all: Vec<u8> = (0x20..=0xff).collect();
+            let mut all: Vec<u8> = (0x20..=0xff).filter(|&b| b != 0x7f && b != 0xc2).collect();
             all.truncate(len.max(1) * 10);
-            assert!(!any_below_space(&all));
-            assert!(!any_below_space(&vec![b'~'; len]));
+            assert!(!may_hold_control(&all));
+            assert!(!may_hold_control(&vec![b'~'; len]));
         }
     }
 
@@ -156,7 +242,8 @@ mod tests {
     #[test]
     fn a_plain_cell_is_one_every_check_passes_unchanged() {
         let pieces = [
-            "#", "=", "\"", "N/A", "REF!", "a", " ", "\u{0b}", "\u{1b}", "\t", "é", "0",
+            "#", "=", "\"", "N/A", "REF!", "a", " ", "\u{0b}", "\u{1b}", "\t", "é", "0", "\u{7f}",
+            "\u{85}", "\u{a0}",
         ];
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut next = || {
@@ -208,6 +295,33 @@ mod tests {
         assert_eq!(excel_text_formula("02108"), None);
         assert_eq!(excel_text_formula("=A1"), None);
         assert_eq!(excel_text_formula("=\""), None);
+    }
+
+    /// DEL and the C1 controls (U+0080–U+009F: a windows-1252 file converted as latin-1
+    /// puts them where its quotes and dashes were) are controls as C0 ones are.
+    #[test]
+    fn del_and_c1_controls_are_named_as_c0_ones_are() {
+        for (cell, code) in [
+            ("Ann\u{7f}", 0x7f),
+            ("O\u{92}Brien", 0x92),
+            ("\u{80}", 0x80),
+            ("a\u{0b}b\u{9f}", 0x9f),
+            ("Caf\u{e9} \u{85}", 0x85),
+        ] {
+            assert!(!plain(cell), "{cell:?}");
+            assert_eq!(controls(cell), Err(Control(code)), "{cell:?}");
+        }
+        let why = Control(0x92).why();
+        assert!(why.contains("U+0092") && why.contains('\u{2019}'), "{why}");
+        assert!(Control(0x7f).why().contains("delete, U+007F"));
+        // Latin-1 letters and signs (C2 A0–C2 BF, C3 …) are text.
+        for cell in [
+            "Ren\u{e9}e",
+            "\u{a0}\u{b0}\u{bf}\u{a9}",
+            "\u{100}\u{2019}\u{20ac}",
+        ] {
+            assert_eq!(controls(cell), Ok(Cow::Borrowed(cell)), "{cell:?}");
+        }
     }
 
     #[test]

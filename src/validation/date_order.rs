@@ -4,6 +4,7 @@
 //! (`03/04/1990`) then follow the column; in a column with no such evidence, or with both,
 //! they stay ambiguous and are left out.
 
+use super::cell_text;
 use super::dates::{reading, DateOrder, Reading};
 use crate::input::{Look, RecordValues};
 use crate::mapping::Mapper;
@@ -165,12 +166,13 @@ impl DateScan {
     /// as text (a bad cell costs only itself, so the rest of the record need not be).
     pub fn look(&mut self, record: &Look) {
         for (i, tally) in self.columns.iter_mut() {
-            let Some(cell) = record.cell(*i) else {
+            // The cell's text as the run reads it (`="31/12/1990"` is a date, `#N/A` none).
+            let Some(Ok(Some(text))) = record.cell(*i).map(cell_text::read) else {
                 continue;
             };
-            let r = reading(cell);
+            let r = reading(&text);
             if r != Reading::Other {
-                tally.count(r, cell);
+                tally.count(r, &text);
             }
         }
     }
@@ -329,6 +331,30 @@ mod tests {
             let t = &scan.columns[0].1;
             assert_eq!((t.day_first, t.month_first, t.both), (0, 1, 0), "{t:?}");
         }
+    }
+
+    /// Excel's `="31/12/1990"` (a date kept as text) is the date the run reads, so it counts
+    /// in the column's order as the run reads it; an error value or a control character,
+    /// which the run leaves out, does not.
+    #[test]
+    fn the_pre_pass_reads_a_date_cell_as_the_run_does() {
+        let headers: Vec<String> = vec!["Name".into(), "Birthday".into()];
+        let mut scan = DateScan::new(&headers, Some(b','), &[1]);
+        for cell in [
+            "=\"31/12/1990\"",
+            " =\"03/04/1985\" ",
+            "'=\"05/06/1970\"",
+            "#N/A",
+            "12/31/1990\u{1b}",
+            "12/31/1990\u{92}",
+        ] {
+            let cells = ["n", cell].iter().map(|s| s.to_string()).collect();
+            scan.see(&RecordValues::Cells(cells));
+        }
+        let t = &scan.columns[0].1;
+        assert_eq!((t.day_first, t.month_first, t.both), (1, 0, 2), "{t:?}");
+        assert_eq!(t.day_example.as_deref(), Some("31/12/1990"));
+        assert_eq!(t.order(), Some(DateOrder::DayFirst));
     }
 
     #[test]

@@ -39,6 +39,7 @@ pub mod custom_fields;
 pub mod date_order;
 pub mod dates;
 mod email;
+mod gender;
 pub mod invisible;
 mod phone;
 #[cfg(test)]
@@ -395,7 +396,10 @@ impl Validator {
                         Field::FirstName => c.first_name = trimmed(text),
                         Field::LastName => c.last_name = trimmed(text),
                         Field::Name => c.name = trimmed(text),
-                        Field::Gender => c.gender = trimmed(text),
+                        Field::Gender => match gender::normalise_gender(t) {
+                            Ok(g) => c.gender = Some(g.to_owned()),
+                            Err(why) => leave(why),
+                        },
                         Field::Address1 => c.address1 = trimmed(text),
                         Field::City => c.city = trimmed(text),
                         Field::State => c.state = trimmed(text),

@@ -830,6 +830,61 @@ fn a_time_zone_is_sent_as_its_iana_name_and_anything_else_costs_only_the_cell() 
 }
 
 #[test]
+fn a_gender_is_sent_as_male_or_female_and_anything_else_costs_only_the_cell() {
+    let gender = |cell: &str| {
+        valid(v().validate(row(vec![
+            text(Field::Email, "Email", "a@x.com"),
+            text(Field::Gender, "Gender", cell),
+        ])))
+    };
+    // What exports write: letters (vCard's M/F), words, other languages.
+    for (cell, sent) in [
+        ("M", "male"),
+        (" f ", "female"),
+        ("Male", "male"),
+        ("FEMALE", "female"),
+        ("man", "male"),
+        ("Woman", "female"),
+        ("Männlich", "male"),
+        ("weiblich", "female"),
+        ("Homme", "male"),
+        ("féminin", "female"),
+        ("Masculino", "male"),
+        ("mujer", "female"),
+    ] {
+        let r = gender(cell);
+        assert_eq!(r.contact.gender.as_deref(), Some(sent), "{cell:?}");
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    }
+    // Outlook writes "Unspecified" for everyone: no gender, named as such.
+    let r = gender("Unspecified");
+    assert_eq!(r.contact.gender, None);
+    assert_eq!(
+        r.warnings,
+        ["column 'Gender': \"Unspecified\" left out: says the gender is not known"]
+    );
+    // Anything else would be a guess at what HighLevel takes: left out and named.
+    // Spanish H/M (hombre/mujer): M would be read as male, so the men's rows say so.
+    let r = gender("H");
+    assert_eq!(r.contact.gender, None);
+    assert!(
+        r.warnings[0].contains("in a Spanish column of H and M (hombre/mujer) M means female"),
+        "{:?}",
+        r.warnings
+    );
+    for cell in ["Non-binary", "X", "1", "true"] {
+        let r = gender(cell);
+        assert_eq!(r.contact.gender, None, "{cell:?}");
+        assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+        assert!(
+            r.warnings[0].contains("left out: not read as male or female"),
+            "{:?}",
+            r.warnings
+        );
+    }
+}
+
+#[test]
 fn the_key_decides_whether_a_row_is_sent() {
     // A malformed email is the contact's identity: the row is invalid, phone or not.
     let msgs = invalid(v().validate(row(vec![
