@@ -1527,7 +1527,7 @@ impl Mapper {
                 out.cell_errors.extend(named.map(|e| (Target::Ignore, e)));
                 continue;
             }
-            match text_value(cell, rule, column, &mut out.notes) {
+            match text_value(cell, rule, column, &mut out.notes, &mut out.cell_errors) {
                 Ok(Some(value)) => {
                     let name = column.map(Cow::Borrowed);
                     push_value(out, &mut later, rule, name, value)
@@ -1807,14 +1807,16 @@ fn json_value<'a>(
     Some(match value {
         Value::Null => return None,
         Value::String(s) if s.trim().is_empty() => return None,
-        Value::String(s) => match text_value(s, rule, Some(column), &mut out.notes) {
-            Ok(v) => v?,
-            Err(m) => {
-                let e = RowError::new(Some(column), m);
-                out.cell_errors.push((rule.target.clone(), e));
-                return None;
+        Value::String(s) => {
+            match text_value(s, rule, Some(column), &mut out.notes, &mut out.cell_errors) {
+                Ok(v) => v?,
+                Err(m) => {
+                    let e = RowError::new(Some(column), m);
+                    out.cell_errors.push((rule.target.clone(), e));
+                    return None;
+                }
             }
-        },
+        }
         Value::Bool(b) => RawValue::Bool(*b),
         Value::Number(n) => RawValue::Number(n.clone()),
         Value::Array(items) => {
@@ -1824,7 +1826,7 @@ fn json_value<'a>(
             let mut bad = Vec::new();
             for item in items {
                 match item {
-                    Value::String(s) => match cell_text::read(s) {
+                    Value::String(s) => match list_item(s, &rule.target) {
                         Ok(Some(t)) => list.push(t.into_owned()),
                         Ok(None) => {}
                         Err(m) => bad.push(RowError::new(Some(column), m)),
@@ -1844,15 +1846,7 @@ fn json_value<'a>(
                     }
                 }
             }
-            // An item costs itself while the list has others; with none left, the field's
-            // value could not be read, as for a bad cell.
-            let target = if list.is_empty() {
-                rule.target.clone()
-            } else {
-                Target::Ignore
-            };
-            out.cell_errors
-                .extend(bad.into_iter().map(|e| (target.clone(), e)));
+            name_bad_items(bad, list.is_empty(), rule, &mut out.cell_errors);
             if list.is_empty() {
                 return None;
             }
@@ -2102,13 +2096,46 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
     }
 }
 
+/// One item of a list (a split cell, a JSON list), read as a cell is; and a formula (`=A1`,
+/// `=HYPERLINK(…)`) is no tag.
+fn list_item<'s>(item: &'s str, target: &Target) -> Result<Option<Cow<'s, str>>, String> {
+    let t = cell_text::read(item)?;
+    if let (Some(t), Target::Field(Field::Tags)) = (&t, target) {
+        let b = t.as_bytes();
+        if b.len() > 1 && b[0] == b'=' && b[1].is_ascii_alphabetic() {
+            return Err(format!(
+                "{t:?} left out: a spreadsheet formula, not a tag (in the spreadsheet, copy the column and paste it as values)"
+            ));
+        }
+    }
+    Ok(t)
+}
+
+/// Items left out of a list cost only themselves while others are left; with none left, the
+/// field's value could not be read, as for a bad cell.
+fn name_bad_items(
+    items: Vec<RowError>,
+    list_empty: bool,
+    rule: &Rule,
+    bad: &mut Vec<(Target, RowError)>,
+) {
+    let target = if list_empty {
+        rule.target.clone()
+    } else {
+        Target::Ignore
+    };
+    bad.extend(items.into_iter().map(|e| (target.clone(), e)));
+}
+
 /// A non-empty cell's value after the rule's transforms; `None` when splitting leaves nothing.
 /// A century chosen for a two-digit year is named in `notes`.
+/// `bad`: the items of a split cell left out (the cell's own error is the `Err`).
 fn text_value<'a>(
     cell: &'a str,
     rule: &Rule,
     column: Option<&str>,
     notes: &mut Vec<RowError>,
+    bad: &mut Vec<(Target, RowError)>,
 ) -> Result<Option<RawValue<'a>>, String> {
     let Some(text) = cell_text::read(cell)? else {
         return Ok(None);
@@ -2119,11 +2146,27 @@ fn text_value<'a>(
         return Ok(Some(RawValue::Bool(true)));
     }
     if let Some(sep) = &rule.split {
-        let parts: Vec<String> = transform::split_list(cell, sep)
-            .into_iter()
-            .filter(|p| !transform::dropped(p, &rule.drop, rule.drop_prefix.as_deref()))
-            .map(case)
-            .collect();
+        let mut parts = Vec::new();
+        let mut left_out = Vec::new();
+        for p in transform::split_list(cell, sep) {
+            if transform::dropped(&p, &rule.drop, rule.drop_prefix.as_deref()) {
+                continue;
+            }
+            // `None` inside: the item as split, unchanged.
+            let read = list_item(&p, &rule.target).map(|t| {
+                t.map(|t| match t {
+                    Cow::Borrowed(b) if b.len() == p.len() => None,
+                    other => Some(other.into_owned()),
+                })
+            });
+            match read {
+                Ok(Some(None)) => parts.push(case(p)),
+                Ok(Some(Some(t))) => parts.push(case(t)),
+                Ok(None) => {}
+                Err(m) => left_out.push(RowError::new(column, m)),
+            }
+        }
+        name_bad_items(left_out, parts.is_empty(), rule, bad);
         return Ok((!parts.is_empty()).then_some(RawValue::List(parts)));
     }
     if let Some(format) = &rule.date_format {

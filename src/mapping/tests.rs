@@ -1497,3 +1497,38 @@ fn jsonl_list_items_and_custom_field_lists_go_through_the_cell_checks() {
     assert_eq!(named[2].0, Target::Ignore);
     assert_eq!(named[5].0, Target::CustomField("contact.sizes".into()));
 }
+
+#[test]
+fn items_of_a_split_tags_cell_go_through_the_cell_checks_and_formulas_are_no_tags() {
+    let m = Mapper::new(None, Some(&hdrs(&["Email", "Tags"]))).unwrap();
+    let rec = cells_record(&[
+        "a@x.com",
+        "vip,#N/A,=A1,2024,=HYPERLINK(\"http://x.example\";\"x\")",
+    ]);
+    let row = m.map(&rec);
+    assert_eq!(
+        find(&row, &Target::Field(Field::Tags)),
+        Some(&list(&["vip", "2024"]))
+    );
+    let named: Vec<String> = row.cell_errors.iter().map(|(_, e)| e.to_string()).collect();
+    let want = [
+        "column 'Tags': \"#N/A\" left out: an Excel error value",
+        "column 'Tags': \"=A1\" left out: a spreadsheet formula, not a tag",
+        "column 'Tags': \"=HYPERLINK(\\\"http://x.example\\\";\\\"x\\\")\" left out: a spreadsheet formula",
+    ];
+    assert_eq!(named.len(), want.len(), "{named:?}");
+    for (e, w) in named.iter().zip(want) {
+        assert!(e.starts_with(w), "{e}\n{w}");
+        assert!(crate::validation::left_out_column(e).is_some(), "{e}");
+    }
+    assert!(row.cell_errors.iter().all(|(t, _)| *t == Target::Ignore));
+
+    // Nothing left: the cell costs the field, as a bad cell would.
+    let rec = cells_record(&["a@x.com", "#N/A, =A2"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &Target::Field(Field::Tags)), None);
+    assert!(row
+        .cell_errors
+        .iter()
+        .all(|(t, _)| *t == Target::Field(Field::Tags)));
+}
