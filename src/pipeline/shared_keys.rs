@@ -194,12 +194,12 @@ impl SharedKeys {
                 found
             };
             if let Some(e) = earlier.filter(|e| note.is_none() && e.names.differ(probe.names)) {
-                let (kind, value) = if i == 0 && probe.email_first {
-                    ("email", email)
+                let (kind, value, other) = if i == 0 && probe.email_first {
+                    ("email", email, phone.map(|_| "phone"))
                 } else {
-                    ("phone", phone)
+                    ("phone", phone, email.map(|_| "email"))
                 };
-                note = Some(shared_note(kind, value.unwrap_or_default(), e.row));
+                note = Some(shared_note(kind, value.unwrap_or_default(), other, e.row));
             }
         }
         note
@@ -207,9 +207,15 @@ impl SharedKeys {
 }
 
 /// The report's warning for a row that shares `kind` (`email`, `phone`) with `earlier`.
-fn shared_note(kind: &str, value: &str, earlier: u64) -> String {
+/// `other`: the row's other key, which also replaces the contact's where `earlier`'s differs
+/// (Carl's email takes the place of Ann's on their shared phone's contact).
+fn shared_note(kind: &str, value: &str, other: Option<&str>, earlier: u64) -> String {
+    let also = match other {
+        Some(o) => format!(", and so does its {o} where row {earlier}'s is another"),
+        None => String::new(),
+    };
     format!(
-        "{SHARED_NOTE_START}{kind} {value:?} with row {earlier}, which names someone else: HighLevel matches contacts by email and phone, so both rows update one contact and this row's name replaces row {earlier}'s (sent as it is; to keep two contacts, give one of them its own {kind})"
+        "{SHARED_NOTE_START}{kind} {value:?} with row {earlier}, which names someone else: HighLevel matches contacts by email and phone, so both rows update one contact and this row's name replaces row {earlier}'s{also} (sent as it is; to keep two contacts, give one of them its own {kind})"
     )
 }
 
@@ -267,8 +273,13 @@ mod tests {
         );
         let jane = check(&mut s, 8, &valid(Some("jane@x.com"), phone, "Jane", "Doe")).unwrap();
         assert!(
-            jane.starts_with("shares its phone \"+14155552671\" with row 7"),
+            jane.starts_with("shares its phone \"+14155552671\" with row 7")
+                && jane.contains("name replaces row 7's, and so does its email where row 7's"),
             "{jane}"
+        );
+        assert!(
+            !bob.contains("so does its"),
+            "Bob's row has no phone: {bob}"
         );
         // Another location is another contact.
         let other = valid(info, None, "Cy", "Young");
