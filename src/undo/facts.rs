@@ -27,8 +27,7 @@ pub fn fields_hash(c: &RemoteContact) -> String {
         h.update(v.to_string().as_bytes());
         h.update([0x1e]);
     }
-    let d = h.finalize();
-    d[..16].iter().map(|b| format!("{b:02x}")).collect()
+    crate::state::store::hex(&h.finalize()[..16])
 }
 
 /// A custom field value that shows nothing (HighLevel lists cleared fields as such).
