@@ -62,6 +62,7 @@ enum Q {
 
 /// Follows csv_core's quoting (RFC 4180 plus csv_core's leniency) byte by byte, to know
 /// where a quoted cell opened and whether the file ended inside one.
+#[derive(Clone)]
 struct Tracker {
     state: Q,
     prev_cr: bool,
@@ -89,6 +90,26 @@ impl Tracker {
 
     /// Feeds `bytes`, the first of which sits at record offset `at`.
     fn feed(&mut self, bytes: &[u8], at: usize) {
+        self.run::<false>(bytes, at, 0);
+    }
+
+    /// Feeds `bytes` from a record's start up to the end of that record (its first line
+    /// end outside quotes). Returns where the record ends (just after that line end) and
+    /// where its first `cells` cells end (the delimiter after them; the record's end when
+    /// it has fewer), or `None` when `bytes` end first.
+    fn skim(&mut self, bytes: &[u8], cells: usize) -> Option<(usize, usize)> {
+        self.run::<true>(bytes, 0, cells)
+    }
+
+    /// The one state machine behind [`Tracker::feed`] and [`Tracker::skim`].
+    #[inline(always)]
+    fn run<const SKIM: bool>(
+        &mut self,
+        bytes: &[u8],
+        at: usize,
+        cells: usize,
+    ) -> Option<(usize, usize)> {
+        let mut cut = None;
         let mut i = 0;
         while i < bytes.len() {
             // Inside a cell only a few bytes can change anything: jump to the next one (the
@@ -107,7 +128,7 @@ impl Tracker {
                     }
                     None => {
                         self.prev_cr = false;
-                        return;
+                        return None;
                     }
                 }
             }
@@ -172,7 +193,17 @@ impl Tracker {
                     }
                 }
             };
+            if SKIM {
+                if cut.is_none() && self.column == cells {
+                    // The delimiter just read ends the last cell wanted.
+                    cut = Some(i - 1);
+                }
+                if self.state == Q::RecordStart {
+                    return Some((cut.unwrap_or(i), i));
+                }
+            }
         }
+        None
     }
 }
 
@@ -217,6 +248,9 @@ pub(super) struct CsvStream {
     csv_pos: usize,
     /// While capping: the open cell's length, cut bytes included.
     open_len: usize,
+    /// Only the first this many cells of a record are wanted (a pass that looks at a few
+    /// columns): see [`CsvStream::skim_to`].
+    skim: usize,
 }
 
 impl CsvStream {
@@ -256,7 +290,18 @@ impl CsvStream {
             capping: false,
             csv_pos: 0,
             open_len: 0,
+            skim: usize::MAX,
         }
+    }
+
+    /// From now on only the first `cells` cells of a record need to be read: a record
+    /// whose end is already buffered is parsed up to them and then only followed to its end
+    /// for quotes and line ends, which is several times cheaper than parsing its cells. Its
+    /// row, its problem (if any) and the cells it gives are those the full parse gives; a
+    /// record that could be anything but plain (longer than a cell may be, a stray quote,
+    /// nothing but blanks in those cells, its end not yet read) is parsed whole as before.
+    pub fn skim_to(&mut self, cells: usize) {
+        self.skim = cells.max(1);
     }
 
     pub fn limits(&self) -> Limits {
@@ -299,6 +344,11 @@ impl CsvStream {
         self.raw.clear();
         self.raw_complete = true;
         self.tracker.begin();
+        if self.skim != usize::MAX && self.replay_pos == self.replay.len() {
+            if let Some(info) = self.skim_record() {
+                return Ok(Some(info));
+            }
+        }
         let mut problem: Option<Problem> = None;
         loop {
             let from_replay = self.replay_pos < self.replay.len();
@@ -421,6 +471,55 @@ impl CsvStream {
                 csv_core::ReadRecordResult::End => return Ok(None),
             }
         }
+    }
+
+    /// The next record read as [`CsvStream::skim_to`] says, when it is plain and already
+    /// buffered; `None` (nothing consumed) when it must be parsed whole.
+    fn skim_record(&mut self) -> Option<RecordInfo> {
+        let input = &self.buf[self.pos..self.len];
+        let mut tracker = self.tracker.clone();
+        let (cut, end) = tracker.skim(input, self.skim)?;
+        // Past either limit the full parse has a problem to tell or cells to cut; a stray
+        // quote makes the lines after it rows; a record whose wanted cells are all blank
+        // may be blank as a whole, which only its other cells can tell.
+        let delimiter = self.tracker.delimiter;
+        if tracker.stray_close.is_some()
+            || end > self.limits.max_field.min(self.limits.max_row)
+            || input[..cut]
+                .iter()
+                .all(|&b| b.is_ascii_whitespace() || b == delimiter || b == b'"')
+        {
+            return None;
+        }
+        // Room for every byte and cell end, and more: csv_core stops when either is full.
+        if self.out.len() <= cut {
+            self.out.resize(cut + 1, 0);
+        }
+        if self.ends.len() <= self.skim {
+            self.ends.resize(self.skim + 1, 0);
+        }
+        let (mut res, nin, nout, nend) =
+            self.core
+                .read_record(&input[..cut], &mut self.out, &mut self.ends);
+        debug_assert_eq!(nin, cut);
+        (self.out_len, self.ends_len) = (nout, nend);
+        if cut < end {
+            // The last wanted cell ends here: a line end closes it and the record, as the
+            // record's own would have, and leaves csv_core where the next record starts.
+            debug_assert_eq!(nend, self.skim - 1);
+            let (r, _, nout, nend) = self.core.read_record(
+                b"\n",
+                &mut self.out[self.out_len..],
+                &mut self.ends[self.ends_len..],
+            );
+            res = r;
+            self.out_len += nout;
+            self.ends_len += nend;
+        }
+        debug_assert!(matches!(res, csv_core::ReadRecordResult::Record));
+        self.tracker = tracker;
+        self.pos += end;
+        Some(self.finish(None))
     }
 
     fn finish(&mut self, problem: Option<Problem>) -> RecordInfo {
