@@ -94,22 +94,16 @@ impl Tracker {
     }
 
     /// Feeds `bytes` from a record's start up to the end of that record (its first line
-    /// end outside quotes). Returns where the record ends (just after that line end) and
-    /// where its first `cells` cells end (the delimiter after them; the record's end when
-    /// it has fewer), or `None` when `bytes` end first.
-    fn skim(&mut self, bytes: &[u8], cells: usize) -> Option<(usize, usize)> {
+    /// end outside quotes). `None` when `bytes` end first.
+    fn skim(&mut self, bytes: &[u8], cells: usize) -> Option<Skimmed> {
         self.run::<true>(bytes, 0, cells)
     }
 
     /// The one state machine behind [`Tracker::feed`] and [`Tracker::skim`].
     #[inline(always)]
-    fn run<const SKIM: bool>(
-        &mut self,
-        bytes: &[u8],
-        at: usize,
-        cells: usize,
-    ) -> Option<(usize, usize)> {
+    fn run<const SKIM: bool>(&mut self, bytes: &[u8], at: usize, cells: usize) -> Option<Skimmed> {
         let mut cut = None;
+        let (mut start, mut quoted) = (0, false);
         let mut i = 0;
         while i < bytes.len() {
             // Inside a cell only a few bytes can change anything: jump to the next one (the
@@ -143,12 +137,14 @@ impl Tracker {
                     continue;
                 }
                 self.state = Q::FieldStart;
+                start = i - 1;
             }
             self.state = match self.state {
                 Q::FieldStart | Q::RecordStart => {
                     if b == b'"' {
                         self.quote_at = at + i - 1;
                         self.quote_has_newline = false;
+                        quoted |= SKIM && cut.is_none();
                         Q::Quoted
                     } else if b == self.delimiter {
                         self.column += 1;
@@ -199,12 +195,29 @@ impl Tracker {
                     cut = Some(i - 1);
                 }
                 if self.state == Q::RecordStart {
-                    return Some((cut.unwrap_or(i), i));
+                    return Some(Skimmed {
+                        start,
+                        cut: cut.unwrap_or(i),
+                        end: i,
+                        quoted,
+                    });
                 }
             }
         }
         None
     }
+}
+
+/// A record followed to its end by [`Tracker::skim`] (offsets into the bytes fed).
+struct Skimmed {
+    /// Its first byte (after blank lines).
+    start: usize,
+    /// The delimiter after the cells wanted; `end` when it has no more cells.
+    cut: usize,
+    /// Just after its line end.
+    end: usize,
+    /// A cell before `cut` opens with a quote.
+    quoted: bool,
 }
 
 pub(super) struct CsvStream {
@@ -478,7 +491,12 @@ impl CsvStream {
     fn skim_record(&mut self) -> Option<RecordInfo> {
         let input = &self.buf[self.pos..self.len];
         let mut tracker = self.tracker.clone();
-        let (cut, end) = tracker.skim(input, self.skim)?;
+        let Skimmed {
+            start,
+            cut,
+            end,
+            quoted,
+        } = tracker.skim(input, self.skim)?;
         // Past either limit the full parse has a problem to tell or cells to cut; a stray
         // quote makes the lines after it rows; a record whose wanted cells are all blank
         // may be blank as a whole, which only its other cells can tell.
@@ -497,6 +515,26 @@ impl CsvStream {
         }
         if self.ends.len() <= self.skim {
             self.ends.resize(self.skim + 1, 0);
+        }
+        if !quoted {
+            // No quotes to undo: a cell is its bytes as written, the delimiters dropped.
+            // csv_core, never fed the record, still stands where a record starts.
+            let last = if cut < end { cut } else { end - 1 };
+            let (mut o, mut n) = (0, 0);
+            for &b in &input[start..last] {
+                if b == delimiter {
+                    self.ends[n] = o;
+                    n += 1;
+                } else {
+                    self.out[o] = b;
+                    o += 1;
+                }
+            }
+            self.ends[n] = o;
+            (self.out_len, self.ends_len) = (o, n + 1);
+            self.tracker = tracker;
+            self.pos += end;
+            return Some(self.finish(None));
         }
         let (mut res, nin, nout, nend) =
             self.core
