@@ -62,6 +62,7 @@ enum Q {
 
 /// Follows csv_core's quoting (RFC 4180 plus csv_core's leniency) byte by byte, to know
 /// where a quoted cell opened and whether the file ended inside one.
+#[derive(Clone)]
 struct Tracker {
     state: Q,
     prev_cr: bool,
@@ -89,6 +90,20 @@ impl Tracker {
 
     /// Feeds `bytes`, the first of which sits at record offset `at`.
     fn feed(&mut self, bytes: &[u8], at: usize) {
+        self.run::<false>(bytes, at, 0);
+    }
+
+    /// Feeds `bytes` from a record's start up to the end of that record (its first line
+    /// end outside quotes). `None` when `bytes` end first.
+    fn skim(&mut self, bytes: &[u8], cells: usize) -> Option<Skimmed> {
+        self.run::<true>(bytes, 0, cells)
+    }
+
+    /// The one state machine behind [`Tracker::feed`] and [`Tracker::skim`].
+    #[inline(always)]
+    fn run<const SKIM: bool>(&mut self, bytes: &[u8], at: usize, cells: usize) -> Option<Skimmed> {
+        let mut cut = None;
+        let (mut start, mut quoted) = (0, false);
         let mut i = 0;
         while i < bytes.len() {
             // Inside a cell only a few bytes can change anything: jump to the next one (the
@@ -107,7 +122,7 @@ impl Tracker {
                     }
                     None => {
                         self.prev_cr = false;
-                        return;
+                        return None;
                     }
                 }
             }
@@ -122,12 +137,14 @@ impl Tracker {
                     continue;
                 }
                 self.state = Q::FieldStart;
+                start = i - 1;
             }
             self.state = match self.state {
                 Q::FieldStart | Q::RecordStart => {
                     if b == b'"' {
                         self.quote_at = at + i - 1;
                         self.quote_has_newline = false;
+                        quoted |= SKIM && cut.is_none();
                         Q::Quoted
                     } else if b == self.delimiter {
                         self.column += 1;
@@ -172,8 +189,35 @@ impl Tracker {
                     }
                 }
             };
+            if SKIM {
+                if cut.is_none() && self.column == cells {
+                    // The delimiter just read ends the last cell wanted.
+                    cut = Some(i - 1);
+                }
+                if self.state == Q::RecordStart {
+                    return Some(Skimmed {
+                        start,
+                        cut: cut.unwrap_or(i),
+                        end: i,
+                        quoted,
+                    });
+                }
+            }
         }
+        None
     }
+}
+
+/// A record followed to its end by [`Tracker::skim`] (offsets into the bytes fed).
+struct Skimmed {
+    /// Its first byte (after blank lines).
+    start: usize,
+    /// The delimiter after the cells wanted; `end` when it has no more cells.
+    cut: usize,
+    /// Just after its line end.
+    end: usize,
+    /// A cell before `cut` opens with a quote.
+    quoted: bool,
 }
 
 pub(super) struct CsvStream {
@@ -217,6 +261,9 @@ pub(super) struct CsvStream {
     csv_pos: usize,
     /// While capping: the open cell's length, cut bytes included.
     open_len: usize,
+    /// Only the first this many cells of a record are wanted (a pass that looks at a few
+    /// columns): see [`CsvStream::skim_to`].
+    skim: usize,
 }
 
 impl CsvStream {
@@ -256,7 +303,18 @@ impl CsvStream {
             capping: false,
             csv_pos: 0,
             open_len: 0,
+            skim: usize::MAX,
         }
+    }
+
+    /// From now on only the first `cells` cells of a record need to be read: a record
+    /// whose end is already buffered is parsed up to them and then only followed to its end
+    /// for quotes and line ends, which is several times cheaper than parsing its cells. Its
+    /// row, its problem (if any) and the cells it gives are those the full parse gives; a
+    /// record that could be anything but plain (longer than a cell may be, a stray quote,
+    /// nothing but blanks in those cells, its end not yet read) is parsed whole as before.
+    pub fn skim_to(&mut self, cells: usize) {
+        self.skim = cells.max(1);
     }
 
     pub fn limits(&self) -> Limits {
@@ -299,6 +357,11 @@ impl CsvStream {
         self.raw.clear();
         self.raw_complete = true;
         self.tracker.begin();
+        if self.skim != usize::MAX && self.replay_pos == self.replay.len() {
+            if let Some(info) = self.skim_record() {
+                return Ok(Some(info));
+            }
+        }
         let mut problem: Option<Problem> = None;
         loop {
             let from_replay = self.replay_pos < self.replay.len();
@@ -421,6 +484,80 @@ impl CsvStream {
                 csv_core::ReadRecordResult::End => return Ok(None),
             }
         }
+    }
+
+    /// The next record read as [`CsvStream::skim_to`] says, when it is plain and already
+    /// buffered; `None` (nothing consumed) when it must be parsed whole.
+    fn skim_record(&mut self) -> Option<RecordInfo> {
+        let input = &self.buf[self.pos..self.len];
+        let mut tracker = self.tracker.clone();
+        let Skimmed {
+            start,
+            cut,
+            end,
+            quoted,
+        } = tracker.skim(input, self.skim)?;
+        // Past either limit the full parse has a problem to tell or cells to cut; a stray
+        // quote makes the lines after it rows; a record whose wanted cells are all blank
+        // may be blank as a whole, which only its other cells can tell.
+        let delimiter = self.tracker.delimiter;
+        if tracker.stray_close.is_some()
+            || end > self.limits.max_field.min(self.limits.max_row)
+            || input[..cut]
+                .iter()
+                .all(|&b| b.is_ascii_whitespace() || b == delimiter || b == b'"')
+        {
+            return None;
+        }
+        // Room for every byte and cell end, and more: csv_core stops when either is full.
+        if self.out.len() <= cut {
+            self.out.resize(cut + 1, 0);
+        }
+        if self.ends.len() <= self.skim {
+            self.ends.resize(self.skim + 1, 0);
+        }
+        if !quoted {
+            // No quotes to undo: a cell is its bytes as written, the delimiters dropped.
+            // csv_core, never fed the record, still stands where a record starts.
+            let last = if cut < end { cut } else { end - 1 };
+            let (mut o, mut n) = (0, 0);
+            for &b in &input[start..last] {
+                if b == delimiter {
+                    self.ends[n] = o;
+                    n += 1;
+                } else {
+                    self.out[o] = b;
+                    o += 1;
+                }
+            }
+            self.ends[n] = o;
+            (self.out_len, self.ends_len) = (o, n + 1);
+            self.tracker = tracker;
+            self.pos += end;
+            return Some(self.finish(None));
+        }
+        let (mut res, nin, nout, nend) =
+            self.core
+                .read_record(&input[..cut], &mut self.out, &mut self.ends);
+        debug_assert_eq!(nin, cut);
+        (self.out_len, self.ends_len) = (nout, nend);
+        if cut < end {
+            // The last wanted cell ends here: a line end closes it and the record, as the
+            // record's own would have, and leaves csv_core where the next record starts.
+            debug_assert_eq!(nend, self.skim - 1);
+            let (r, _, nout, nend) = self.core.read_record(
+                b"\n",
+                &mut self.out[self.out_len..],
+                &mut self.ends[self.ends_len..],
+            );
+            res = r;
+            self.out_len += nout;
+            self.ends_len += nend;
+        }
+        debug_assert!(matches!(res, csv_core::ReadRecordResult::Record));
+        self.tracker = tracker;
+        self.pos += end;
+        Some(self.finish(None))
     }
 
     fn finish(&mut self, problem: Option<Problem>) -> RecordInfo {

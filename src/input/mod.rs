@@ -525,7 +525,13 @@ impl Reader {
     /// Every record left, in order, as the iterator gives them, but for CSV as read (nothing
     /// copied, nothing checked unless asked): for a pass that only looks (the pre-pass).
     /// Returns how many there were.
-    pub fn look_at_each(&mut self, mut f: impl FnMut(&Look)) -> u64 {
+    pub fn look_at_each(&mut self, f: impl FnMut(&Look)) -> u64 {
+        self.look_at_first(usize::MAX, f)
+    }
+
+    /// [`Reader::look_at_each`] for a pass that looks only at the first `cells` cells: a
+    /// CSV record may give only those (see [`CsvStream::skim_to`]), skimmed past the rest.
+    pub fn look_at_first(&mut self, cells: usize, mut f: impl FnMut(&Look)) -> u64 {
         let mut n = 0;
         let name = self.name.as_str();
         if let (
@@ -535,6 +541,9 @@ impl Reader {
             false,
         ) = (&mut self.inner, self.done)
         {
+            if cells != usize::MAX {
+                stream.skim_to(cells);
+            }
             while let Some((_, other)) = next_csv_raw(stream, headers, name, &mut self.done) {
                 n += 1;
                 match other {
@@ -563,7 +572,7 @@ impl Reader {
 /// Below this size a file is looked at on one thread: a second one would not pay.
 pub const SPLIT_FROM_BYTES: u64 = 8 * 1024 * 1024;
 
-/// [`Reader::look_at_each`] over a large plain UTF-8 CSV file on two threads: the first half
+/// [`Reader::look_at_first`] over a large plain UTF-8 CSV file on two threads: the first half
 /// here (`first`), the second on a thread of its own (`second`), from the start of a line
 /// near the middle. That thread finds the line while this one starts reading (reading for
 /// quotes runs far ahead of parsing); without one, this thread reads the whole file and
@@ -571,13 +580,15 @@ pub const SPLIT_FROM_BYTES: u64 = 8 * 1024 * 1024;
 /// it, and then the first half, read up to it alone, ends inside a quoted cell: the halves
 /// are discarded (`None`), as when the file cannot be split this way (small, not CSV, not
 /// UTF-8); the caller then reads it whole. `reader` (freshly opened on `path`, not read
-/// from) only says how. Returns how many records there were, and both halves' results. The
+/// from) only says how; `cells`, how many of a record's first cells `see` looks at. Returns
+/// how many records there were, and both halves' results. The
 /// second half counts rows from where it starts: only its unreadable records' messages
 /// (which name a row) differ from one read's.
 pub fn look_at_each_in_halves<T: Send>(
     reader: &Reader,
     path: &Path,
     opts: &InputOptions,
+    cells: usize,
     mut first: T,
     mut second: T,
     see: impl Fn(&mut T, &Look) + Sync,
@@ -627,7 +638,7 @@ pub fn look_at_each_in_halves<T: Send>(
                     last_row: 0,
                     encoding_why: None,
                 };
-                let n = tail.look_at_each(|v| see(&mut second, v));
+                let n = tail.look_at_first(cells, |v| see(&mut second, v));
                 Some((true, n, second))
             })
             .ok()?;
@@ -642,7 +653,7 @@ pub fn look_at_each_in_halves<T: Send>(
         });
         let n = head
             .ok()
-            .map(|mut head| (head.look_at_each(|v| see(&mut first, v)), head));
+            .map(|mut head| (head.look_at_first(cells, |v| see(&mut first, v)), head));
         let (split, m, second) = later.join().ok()??;
         let (n, head) = n?;
         // Any other problem record is one a single read has too, in the same place.

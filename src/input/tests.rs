@@ -774,8 +774,16 @@ fn a_large_file_read_in_two_halves_gives_every_record_once_in_order() {
     let want = each(&path, &opts);
     let reader = Reader::open(&path, &opts).unwrap();
     let see = |seen: &mut Vec<RecordValues>, v: &Look| seen.push(v.to_values());
-    let (n, mut first, second) =
-        look_at_each_in_halves(&reader, &path, &opts, Vec::new(), Vec::new(), see).unwrap();
+    let (n, mut first, second) = look_at_each_in_halves(
+        &reader,
+        &path,
+        &opts,
+        usize::MAX,
+        Vec::new(),
+        Vec::new(),
+        see,
+    )
+    .unwrap();
     assert!(!first.is_empty() && !second.is_empty());
     assert_eq!(n, want.len() as u64);
     first.extend(second);
@@ -791,7 +799,7 @@ fn halves_agree(path: &std::path::Path, opts: &InputOptions) -> bool {
     let reader = Reader::open(path, opts).unwrap();
     let see = |seen: &mut Vec<RecordValues>, v: &Look| seen.push(v.to_values());
     let Some((n, mut first, second)) =
-        look_at_each_in_halves(&reader, path, opts, Vec::new(), Vec::new(), see)
+        look_at_each_in_halves(&reader, path, opts, usize::MAX, Vec::new(), Vec::new(), see)
     else {
         return false;
     };
@@ -853,7 +861,8 @@ fn a_file_is_split_only_where_no_quoted_cell_runs_across() {
     assert!(halves_agree(&path, &opts));
     let reader = Reader::open(&path, &opts).unwrap();
     let see = |n: &mut u64, _: &Look| *n += 1;
-    let (n, first, second) = look_at_each_in_halves(&reader, &path, &opts, 0, 0, see).unwrap();
+    let (n, first, second) =
+        look_at_each_in_halves(&reader, &path, &opts, usize::MAX, 0, 0, see).unwrap();
     assert_eq!((n, first, second), (n, n, 0));
     // A file below the split size is read on one thread.
     let small = file(&dir, "small.csv", b"Email\nx@example.com\n");
@@ -1032,4 +1041,149 @@ fn a_salesforce_footer_after_a_blank_row_at_the_end_is_skipped_and_nothing_else_
         "{head}\"Confidential Information - Do Not Distribute\"\n"
     ));
     assert_eq!(got, [(2, "cells"), (3, "cells")]);
+}
+
+/// Hands a text out in the given read sizes, over and over: records cross every buffer
+/// boundary somewhere.
+struct Trickle {
+    text: Vec<u8>,
+    at: usize,
+    sizes: Vec<usize>,
+    next: usize,
+}
+
+impl Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let size = self.sizes[self.next % self.sizes.len()];
+        self.next += 1;
+        let n = size.min(buf.len()).min(self.text.len() - self.at);
+        buf[..n].copy_from_slice(&self.text[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// What a pass that reads the first `cells` cells sees of every record, looking at them
+/// as the pre-pass does (skimming the rest when `skim`).
+fn first_cells_seen(text: &[u8], sizes: &[usize], cells: usize, skim: bool) -> Vec<String> {
+    let opts = InputOptions {
+        format: Some(Format::Csv),
+        limits: Limits {
+            max_field: 40,
+            max_row: 120,
+        },
+        ..InputOptions::default()
+    };
+    let source = Trickle {
+        text: text.to_vec(),
+        at: 0,
+        sizes: sizes.to_vec(),
+        next: 0,
+    };
+    let Ok(mut reader) = Reader::from_reader(Box::new(source), "hostile.csv", &opts) else {
+        return vec!["no header".into()];
+    };
+    let mut seen = Vec::new();
+    let see = |look: &Look| {
+        let line = match look {
+            Look::Values(RecordValues::Cells(c)) => format!(
+                "{:?} {:?}",
+                (0..cells.min(c.len()))
+                    .map(|i| look.cell(i))
+                    .collect::<Vec<_>>(),
+                (0..cells.min(c.len()))
+                    .map(|i| c.unreadable(i))
+                    .collect::<Vec<_>>()
+            ),
+            Look::Values(other) => format!("{other:?}"),
+            Look::Raw { ends, .. } => format!(
+                "{:?}",
+                (0..cells.min(ends.len()))
+                    .map(|i| look.cell(i))
+                    .collect::<Vec<_>>()
+            ),
+        };
+        seen.push(line);
+    };
+    let n = match skim {
+        true => reader.look_at_first(cells, see),
+        false => reader.look_at_each(see),
+    };
+    seen.push(format!("{n} records"));
+    seen
+}
+
+/// Every record of `text` as the CSV stream gives it (row, problem, its first `cells`
+/// cells, the cells cut), skimming the rest when `skim`.
+fn stream_records(text: &[u8], sizes: &[usize], cells: usize, skim: bool) -> Vec<String> {
+    let source = Trickle {
+        text: text.to_vec(),
+        at: 0,
+        sizes: sizes.to_vec(),
+        next: 0,
+    };
+    let limits = Limits {
+        max_field: 40,
+        max_row: 120,
+    };
+    let mut stream = CsvStream::new(Box::new(source), b',', limits);
+    if skim {
+        stream.skim_to(cells);
+    }
+    let mut seen = Vec::new();
+    while let Some(info) = stream.next_record().unwrap() {
+        let first: Vec<&[u8]> = stream.fields().take(cells).collect();
+        seen.push(format!(
+            "row {} {:?} {first:?} {:?}",
+            info.row,
+            info.problem,
+            stream.oversized()
+        ));
+    }
+    seen.push(format!("ended in a quote: {}", stream.ended_in_quote));
+    seen
+}
+
+proptest::proptest! {
+    /// Skimming past the cells a pass does not read changes nothing it sees, whatever the
+    /// file holds: quoted line breaks, doubled and stray quotes, quotes never closed,
+    /// blank lines and blank records, cells and records past the limits, `\r`, `\r\n`,
+    /// non-ASCII and bad bytes, UTF-16, read in any sizes.
+    #[test]
+    fn skimming_sees_the_first_cells_as_the_full_parse_does(
+        rows in proptest::collection::vec(
+            (proptest::collection::vec(proptest::collection::vec(0usize..19, 0..4), 0..7), 0usize..4),
+            0..14,
+        ),
+        cells in 1usize..6,
+        sizes in proptest::collection::vec(1usize..300, 1..5),
+        utf16 in proptest::bool::weighted(0.15),
+    ) {
+        const TOKENS: [&[u8]; 19] = [
+            b"a", b"Ann Lee", b"\"", b"\"\"", b",", b"\n", b"\r\n", b"\r", b" ", b"\t",
+            "é".as_bytes(), b"\xEF\xBB\xBF", b"\"q, r\"", b"\"two\nlines\"", b"\"open",
+            b"\"a\"b", b"\0", b"a note longer than any cell may be, forty bytes at least",
+            b"\xFF",
+        ];
+        const ENDS: [&str; 4] = ["\n", "\r\n", "\r", "\n\n"];
+        let mut text = b"A,B,C,D,E,F\n".to_vec();
+        for (row, end) in &rows {
+            let row: Vec<Vec<u8>> = row.iter().map(|cell| cell.iter().flat_map(|&t| TOKENS[t].iter().copied()).collect()).collect();
+            text.extend(row.join(&b","[..]));
+            text.extend(ENDS[*end].as_bytes());
+        }
+        let bytes: Vec<u8> = match utf16 {
+            true => [0xFF, 0xFE]
+                .into_iter()
+                .chain(String::from_utf8_lossy(&text).encode_utf16().flat_map(u16::to_le_bytes))
+                .collect(),
+            false => text.clone(),
+        };
+        let full = first_cells_seen(&bytes, &sizes, cells, false);
+        let skimmed = first_cells_seen(&bytes, &sizes, cells, true);
+        proptest::prop_assert_eq!(skimmed, full);
+        let full = stream_records(&text, &sizes, cells, false);
+        let skimmed = stream_records(&text, &sizes, cells, true);
+        proptest::prop_assert_eq!(skimmed, full);
+    }
 }

@@ -155,6 +155,7 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
                     &reader,
                     &cfg.input,
                     &cfg.input_options,
+                    scan.cells_read(),
                     scan.clone(),
                     scan,
                     see,
@@ -167,7 +168,10 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
                 facts.dates.merge_later(second);
                 rows
             }
-            None => reader.look_at_each(|r| facts.dates.look(r)),
+            None => {
+                let cells = facts.dates.cells_read();
+                reader.look_at_first(cells, |r| facts.dates.look(r))
+            }
         },
     };
     drop(reader);

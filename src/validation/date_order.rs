@@ -158,6 +158,11 @@ impl DateScan {
         !self.columns.is_empty()
     }
 
+    /// How many of a record's first cells [`DateScan::look`] reads: the rest can be skimmed.
+    pub fn cells_read(&self) -> usize {
+        self.columns.last().map_or(0, |(i, _)| i + 1)
+    }
+
     pub fn see(&mut self, values: &RecordValues) {
         self.look(&Look::Values(values));
     }
