@@ -467,7 +467,11 @@ fn format_label(reader: &Reader) -> String {
             ),
             None => format!("CSV, {}", reader.encoding_described()),
         },
-        crate::input::Format::Jsonl => format!("JSONL, {}", reader.encoding()),
+        crate::input::Format::Jsonl => format!(
+            "{}, {}",
+            reader.json_shape().unwrap_or("JSONL"),
+            reader.encoding()
+        ),
         crate::input::Format::Xlsx => {
             format!("Excel workbook, sheet '{}'", reader.sheet().unwrap_or(""))
         }
