@@ -115,3 +115,55 @@ fn an_empty_json_array_is_refused_as_an_empty_file() {
         stderr(&out)
     );
 }
+
+#[test]
+fn nested_objects_are_matched_by_their_dotted_keys_and_what_matches_nothing_is_named() {
+    let env = Env::new();
+    let file = env.write(
+        "nested.jsonl",
+        concat!(
+            r#"{"email":"ann@example.com","address":{"street":"1 Main St","city":"Boston","zip":"02108"}}"#,
+            "\n",
+            // HubSpot's API shape.
+            r#"{"properties":{"email":"bob@example.com","firstname":"Bo"},"id":"123"}"#,
+            "\n",
+            r#"{"emails":[{"value":"cy@example.com"}],"phone":{"number":"+14155550101"}}"#,
+            "\n",
+        ),
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let ann = by_email(&env, "ann@example.com");
+    assert_eq!(
+        (
+            ann.address1.as_deref(),
+            ann.city.as_deref(),
+            ann.postal_code.as_deref()
+        ),
+        (Some("1 Main St"), Some("Boston"), Some("02108"))
+    );
+    assert_eq!(
+        by_email(&env, "bob@example.com").first_name.as_deref(),
+        Some("Bo")
+    );
+    let cy = env
+        .sandbox
+        .contacts(LOCATION)
+        .into_iter()
+        .find(|c| c.phone.as_deref() == Some("+14155550101"));
+    assert!(cy.is_some(), "the third line's phone");
+    // A list of objects and an id: named once, not silently dropped.
+    assert!(
+        stderr(&out).contains("keys not imported (no matching HighLevel field; map them with --mapping): 'emails', 'id'"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        rows(&env),
+        [
+            ("1".to_owned(), "created".to_owned()),
+            ("2".to_owned(), "created".to_owned()),
+            ("3".to_owned(), "created".to_owned())
+        ]
+    );
+}

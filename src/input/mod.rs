@@ -98,6 +98,7 @@ pub use cells::{preview_len, trim, CellRow};
 pub use csv_stream::Limits;
 use csv_stream::{CsvStream, Problem};
 pub use encoding::{TextEncoding, UnknownEncoding};
+pub use json_object::is_custom_fields;
 
 /// Why a file could not be opened as input. Row-level problems never end up here: they come
 /// out as `Unreadable` records so the report still gets a line for them.
@@ -1404,6 +1405,16 @@ fn json_values(line: &Line, name: &str, place: &str, limits: Limits) -> RecordVa
             }
         },
     };
+    // Nested objects (an address, HubSpot's `properties`) as dotted keys, each matched alone,
+    // when one of their keys names a field.
+    if row_values.map.values().any(serde_json::Value::is_object) {
+        let nested = std::mem::take(&mut row_values.map);
+        let mut repeats = Vec::new();
+        for (k, v) in nested {
+            json_object::flatten_into(&mut row_values.map, k, v, &mut repeats, &names_a_field);
+        }
+        row_values.unreadable.extend(repeats);
+    }
     // A value too long costs its key, not the line: it is left out, its start shown.
     for (_, value, why) in row_values.unreadable.iter_mut() {
         let len = longest_string(value);
@@ -1440,6 +1451,15 @@ fn json_values(line: &Line, name: &str, place: &str, limits: Limits) -> RecordVa
         }
     }
     RecordValues::Object(row_values)
+}
+
+/// Whether a nested key names a contact field, by its full dotted name or its last part
+/// (as the mapper matches it): what makes a nested object worth reading key by key.
+fn names_a_field(key: &str) -> bool {
+    crate::mapping::detect_target(key).is_some()
+        || key
+            .rsplit_once('.')
+            .is_some_and(|(_, last)| crate::mapping::detect_target(last).is_some())
 }
 
 fn has_nul(v: &serde_json::Value) -> bool {

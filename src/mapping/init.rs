@@ -169,7 +169,7 @@ pub fn generate(
     let split_names = has(Field::FirstName) || has(Field::LastName);
     for (i, header) in headers.iter().enumerate() {
         // Read natively as custom fields; listing it would turn that off.
-        if sample.jsonl && normalise(header) == "customfields" {
+        if sample.jsonl && crate::input::is_custom_fields(header) {
             out += &format!(
                 "# {} holds custom fields by key; it is read as such without a line here.\n",
                 quote(header)
