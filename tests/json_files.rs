@@ -167,3 +167,20 @@ fn nested_objects_are_matched_by_their_dotted_keys_and_what_matches_nothing_is_n
         ]
     );
 }
+
+#[test]
+fn a_json_object_wrapping_the_contacts_in_a_list_is_refused_saying_how_to_take_the_list_out() {
+    let env = Env::new();
+    let file = env.write(
+        "api-answer.json",
+        "{\"contacts\": [\n  {\"email\": \"ann@example.com\"},\n  {\"email\": \"bob@example.com\"}\n],\n \"meta\": {\"total\": 2}\n}\n",
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("api-answer.json is one JSON object with the contacts in its list 'contacts' (2 objects), not one contact per object: take the list out (for example `jq '.contacts'"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(env.requests_to("/contacts/upsert").is_empty());
+}

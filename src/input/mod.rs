@@ -125,6 +125,12 @@ pub enum InputError {
     },
     #[error("{file}: {message}")]
     Workbook { file: String, message: String },
+    #[error("{file} is one JSON object with the contacts in its list '{key}' ({count} objects), not one contact per object: take the list out (for example `jq '.{key}' {file} > contacts.json`) and import that")]
+    Wrapped {
+        file: String,
+        key: String,
+        count: usize,
+    },
     #[error("--sheet '{sheet}': {file} is {what}, not an Excel workbook, so it has no sheets; drop --sheet, or give the workbook (.xlsx) itself")]
     SheetOfText {
         file: String,
@@ -1201,6 +1207,27 @@ struct Line {
     place: String,
 }
 
+/// An API's answer saved as a file (`{"contacts": [{…}, …], "meta": {…}}`): one object, none
+/// of whose keys names a field, holding a list of objects. Its key and length: read as one
+/// record it would be one invalid row and every contact in it lost.
+fn wrapped_list(first: &Result<Line, String>) -> Option<(String, usize)> {
+    let line = first.as_ref().ok().filter(|l| !l.truncated)?;
+    let serde_json::Value::Object(map) = serde_json::from_slice(&line.bytes).ok()? else {
+        return None;
+    };
+    if map.keys().any(|k| names_a_field(k)) {
+        return None;
+    }
+    map.iter().find_map(|(k, v)| match v {
+        serde_json::Value::Array(items)
+            if !items.is_empty() && items.iter().all(|i| i.is_object()) =>
+        {
+            Some((k.clone(), items.len()))
+        }
+        _ => None,
+    })
+}
+
 /// `r` with its first bytes looked at (and put back): whether it is JSON, and how.
 fn sniff_json(mut r: Source) -> std::io::Result<(Source, Option<json_stream::Shape>)> {
     let mut prefix = Vec::with_capacity(8 * 1024);
@@ -1257,6 +1284,13 @@ fn open_jsonl(
                 file: name.to_owned(),
             });
         };
+        if let (false, Some((key, count))) = (array, wrapped_list(&first.1)) {
+            return Err(InputError::Wrapped {
+                file: name.to_owned(),
+                key,
+                count,
+            });
+        }
         return Ok(Inner::Jsonl {
             rdr,
             line,
