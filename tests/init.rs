@@ -195,3 +195,30 @@ fn init_names_the_preset_and_why() {
         "{text}"
     );
 }
+
+#[test]
+fn init_on_nested_json_lists_the_dotted_keys_the_run_matches() {
+    let env = Env::new();
+    let file = env.write(
+        "nested.jsonl",
+        concat!(
+            r#"{"email":"ann@example.com","address":{"street":"1 Main St","city":"Boston","zip":"02108"}}"#,
+            "\n",
+            r#"{"properties":{"email":"bob@example.com","firstname":"Bo"},"id":"123"}"#,
+            "\n",
+        ),
+    );
+    let text = init(&env, &file, "nested.toml", &[]);
+    for line in [
+        "\"address.street\" = \"address1\"",
+        "\"address.city\" = \"city\"",
+        "\"address.zip\" = \"postalCode\"",
+        "\"properties.firstname\" = \"firstName\"",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+    // Used as written, it maps as the run does without it.
+    let with = statuses(&env, &file, &["--mapping", "nested.toml"]);
+    assert_eq!(with, statuses(&env, &file, &[]));
+    assert!(with.iter().all(|(_, s, _)| s == "valid"), "{with:?}");
+}

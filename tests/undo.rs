@@ -339,3 +339,48 @@ fn an_undo_killed_midway_and_run_again_takes_everything_back_once() {
         "{report:?}"
     );
 }
+
+#[test]
+fn an_undo_report_given_to_report_html_is_refused_saying_what_it_is() {
+    let env = Env::new();
+    seed(&env);
+    import(&env, &[]);
+    for report in [env.path("undo.csv"), env.path("undo.jsonl")] {
+        let out = env
+            .cmd()
+            .args(["undo", "1", "--rate-limit", "20/200ms", "--report"])
+            .arg(&report)
+            .arg("--dry-run")
+            .output()
+            .unwrap();
+        // Partly restored rows (no snapshot) end with exit 1; the report is written either way.
+        assert!(report.exists(), "{}", stderr(&out));
+        let out = env
+            .cmd()
+            .arg("report")
+            .arg(&report)
+            .arg("--html")
+            .arg(env.path("undo.html"))
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 2, "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("is an undo report (written by `ghl-import undo`)")
+                && err.contains("give `report` the report of the import (its --report)")
+                && !err.contains("unknown status"),
+            "{err}"
+        );
+        assert!(!env.path("undo.html").exists());
+    }
+    // The import's own report still makes a page.
+    let out = env
+        .cmd()
+        .arg("report")
+        .arg(env.path("report.csv"))
+        .arg("--html")
+        .arg(env.path("import.html"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}

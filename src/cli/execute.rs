@@ -206,8 +206,11 @@ pub(super) async fn run_and_report(
                 );
             }
             Some(
-                RejectsWriter::create(p)
-                    .map_err(|e| CliError::Report(p.display().to_string(), e))?,
+                RejectsWriter::create_styled(
+                    p,
+                    crate::report::CsvStyle::of_input(&cfg.input, &cfg.input_options),
+                )
+                .map_err(|e| CliError::Report(p.display().to_string(), e))?,
             )
         }
         None => None,

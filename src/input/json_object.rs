@@ -85,9 +85,97 @@ pub(super) fn repeat_reason(key: &str) -> String {
     format!("the object holds the key '{key}' more than once; its first value is sent")
 }
 
+/// Puts `value` under `key` in `out`, a nested object as its keys prefixed by `key.`
+/// (`address.city`, HubSpot's `properties.email`), so each is matched like a column of its
+/// own, when one of them (at any depth) is `wanted` (names a field). Any other object stays
+/// whole, to be named as one value (`lastName: {"x": 1}` is no name), and so do `customFields`
+/// objects (the mapper reads them as custom fields). A key that comes out twice keeps its
+/// first value, the other handed back in `repeats`.
+pub(super) fn flatten_into(
+    out: &mut Map<String, Value>,
+    key: String,
+    value: Value,
+    repeats: &mut Vec<(String, Value, String)>,
+    wanted: &dyn Fn(&str) -> bool,
+) {
+    match value {
+        Value::Object(inner) if !is_custom_fields(&key) && has_wanted(&key, &inner, wanted) => {
+            for (k, v) in inner {
+                flatten_into(out, format!("{key}.{k}"), v, repeats, wanted);
+            }
+        }
+        value => match out.entry(key) {
+            Entry::Vacant(e) => {
+                e.insert(value);
+            }
+            Entry::Occupied(e) => {
+                let why = repeat_reason(e.key());
+                repeats.push((e.key().clone(), value, why));
+            }
+        },
+    }
+}
+
+fn has_wanted(key: &str, inner: &Map<String, Value>, wanted: &dyn Fn(&str) -> bool) -> bool {
+    inner.iter().any(|(k, v)| {
+        let dotted = format!("{key}.{k}");
+        match v {
+            Value::Object(o) => has_wanted(&dotted, o, wanted),
+            _ => wanted(&dotted),
+        }
+    })
+}
+
+/// `customFields`, however written (`custom_fields`, `Custom Fields`), at the top or nested
+/// (`contact.customFields`).
+pub fn is_custom_fields(key: &str) -> bool {
+    let is = |s: &str| {
+        s.chars()
+            .filter(|&c| !matches!(c, '_' | '-' | '.') && !c.is_whitespace())
+            .flat_map(char::to_lowercase)
+            .eq("customfields".chars())
+    };
+    is(key) || key.rsplit_once('.').is_some_and(|(_, last)| is(last))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nested_objects_become_dotted_keys_and_custom_fields_stay_whole() {
+        let Line::Object { map, .. } = read(
+            r#"{"properties":{"email":"b@x.com","name":{"first":"Bo"},"geo":{"lat":1}},"id":"1","customFields":{"a":1},"contact":{"custom_fields":{"b":2},"email":"d@x.com"},"tags":[{"x":1}],"lastName":{"x":1},"empty":{},"properties.email":"c@x.com"}"#,
+        ) else {
+            panic!("an object");
+        };
+        let mut out = Map::new();
+        let mut repeats = Vec::new();
+        let wanted = |k: &str| k.ends_with(".email") || k.ends_with(".first");
+        for (k, v) in map {
+            flatten_into(&mut out, k, v, &mut repeats, &wanted);
+        }
+        assert_eq!(
+            out.keys().collect::<Vec<_>>(),
+            [
+                "properties.email",
+                "properties.name.first",
+                "properties.geo",
+                "id",
+                "customFields",
+                "contact.custom_fields",
+                "contact.email",
+                "tags",
+                "lastName",
+                "empty"
+            ]
+        );
+        assert_eq!(out["properties.email"], "b@x.com");
+        assert_eq!(out["contact.custom_fields"]["b"], 2);
+        assert_eq!(repeats.len(), 1);
+        assert_eq!(repeats[0].0, "properties.email");
+        assert_eq!(repeats[0].1, "c@x.com");
+    }
 
     fn read(s: &str) -> Line {
         serde_json::from_str(s).unwrap()

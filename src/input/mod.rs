@@ -15,8 +15,9 @@ pub enum Format {
 
 #[derive(Debug, Clone, Default)]
 pub struct InputOptions {
-    /// `None`: a workbook by its first bytes or extension, else by the extension
-    /// (`.jsonl`/`.ndjson` → JSONL, else CSV).
+    /// `None`: a workbook by its first bytes or extension, JSON by its first bytes (`{` or
+    /// `[`, whatever the extension), else by the extension (`.jsonl`/`.ndjson` → JSONL, else
+    /// CSV).
     pub format: Option<Format>,
     /// `--sheet`: the workbook sheet to read (`None`: the first visible worksheet).
     pub sheet: Option<String>,
@@ -33,7 +34,8 @@ pub struct InputOptions {
 pub struct Record {
     /// 0, 1, 2 … in file order, contiguous: the report's ordering key.
     pub seq: u64,
-    /// As a person sees it: CSV header is row 1, first contact row 2; JSONL: the line number.
+    /// As a person sees it: CSV header is row 1, first contact row 2; JSONL: the line number;
+    /// a JSON array (or objects spread over lines): the object's position, 1 for the first.
     pub row: u64,
     pub values: RecordValues,
 }
@@ -90,11 +92,13 @@ mod csv_stream;
 mod encoding;
 mod footer;
 mod json_object;
+mod json_stream;
 mod xlsx;
 pub use cells::{preview_len, trim, CellRow};
 pub use csv_stream::Limits;
 use csv_stream::{CsvStream, Problem};
 pub use encoding::{TextEncoding, UnknownEncoding};
+pub use json_object::is_custom_fields;
 
 /// Why a file could not be opened as input. Row-level problems never end up here: they come
 /// out as `Unreadable` records so the report still gets a line for them.
@@ -121,6 +125,12 @@ pub enum InputError {
     },
     #[error("{file}: {message}")]
     Workbook { file: String, message: String },
+    #[error("{file} is one JSON object with the contacts in its list '{key}' ({count} objects), not one contact per object: take the list out (for example `jq '.{key}' {file} > contacts.json`) and import that")]
+    Wrapped {
+        file: String,
+        key: String,
+        count: usize,
+    },
     #[error("--sheet '{sheet}': {file} is {what}, not an Excel workbook, so it has no sheets; drop --sheet, or give the workbook (.xlsx) itself")]
     SheetOfText {
         file: String,
@@ -153,9 +163,11 @@ enum Inner {
         rdr: BufReader<Source>,
         line: u64,
         buf: Vec<u8>,
-        /// The first non-blank line, read at open time to reject empty files.
-        pending: Option<(u64, Line)>,
+        /// The first record, read at open time to reject empty files.
+        pending: Option<(u64, Result<Line, String>)>,
         limits: Limits,
+        /// `Some`: a JSON array or objects spread over lines, read value by value.
+        values: Option<json_stream::ValueScan>,
     },
     Xlsx(Box<xlsx::XlsxStream>),
 }
@@ -226,7 +238,22 @@ impl Reader {
         name: &str,
         opts: &InputOptions,
     ) -> Result<Reader, InputError> {
-        let format = opts.format.unwrap_or_else(|| format_from_name(name));
+        // JSON is known by its first bytes: a `.json` (or any) file read as CSV loses rows.
+        // A file named or declared JSONL is read line by line, whatever its lines hold.
+        let (r, shape) = match opts.format {
+            None if format_from_name(name) != Format::Jsonl => {
+                sniff_json(r).map_err(|source| InputError::Io {
+                    file: name.to_owned(),
+                    source,
+                })?
+            }
+            _ => (r, None),
+        };
+        let format = match (opts.format, shape) {
+            (Some(f), _) => f,
+            (None, Some(_)) => Format::Jsonl,
+            (None, None) => format_from_name(name),
+        };
         // Ignoring it would read the whole file when the user meant one sheet of another.
         if let (Some(sheet), Format::Csv | Format::Jsonl) = (&opts.sheet, format) {
             return Err(InputError::SheetOfText {
@@ -255,7 +282,7 @@ impl Reader {
         }
         let inner = match format {
             Format::Csv => open_csv(r, name, opts.delimiter, opts.limits)?,
-            Format::Jsonl => open_jsonl(r, name, opts.limits)?,
+            Format::Jsonl => open_jsonl(r, name, opts.limits, shape)?,
             Format::Xlsx => {
                 return Err(InputError::Workbook {
                     file: name.to_owned(),
@@ -304,6 +331,22 @@ impl Reader {
     pub fn sheet(&self) -> Option<&str> {
         match &self.inner {
             Inner::Xlsx(x) => Some(&x.sheet),
+            _ => None,
+        }
+    }
+
+    /// How a JSON file holds its records, for the run's summary: `JSONL`, `JSON array` or
+    /// `JSON objects` (one after another, over lines). `None` for other files.
+    pub fn json_shape(&self) -> Option<&'static str> {
+        match &self.inner {
+            Inner::Jsonl { values: None, .. } => Some("JSONL"),
+            Inner::Jsonl {
+                values: Some(v), ..
+            } => Some(if v.array {
+                "JSON array"
+            } else {
+                "JSON objects"
+            }),
             _ => None,
         }
     }
@@ -449,19 +492,68 @@ impl Reader {
             }
             Inner::Jsonl {
                 rdr,
+                line: _,
+                buf,
+                pending,
+                limits,
+                values: Some(scan),
+            } => {
+                let (row, bytes) = match pending.take() {
+                    Some(p) => p,
+                    None => match next_json_value(scan, rdr, buf, limits.max_row, name) {
+                        Ok(Some(next)) => next,
+                        Ok(None) => return None,
+                        Err(e) => {
+                            self.done = true;
+                            return Some((
+                                scan.next_row(),
+                                RecordValues::Unreadable {
+                                    column: None,
+                                    message: format!("{name}: read error: {e}"),
+                                },
+                            ));
+                        }
+                    },
+                };
+                let values = match bytes {
+                    Ok(bytes) => {
+                        let values = json_values(&bytes, name, &bytes.place, *limits);
+                        *buf = bytes.bytes;
+                        values
+                    }
+                    Err(message) => RecordValues::Unreadable {
+                        column: None,
+                        message,
+                    },
+                };
+                Some((row, values))
+            }
+            Inner::Jsonl {
+                rdr,
                 line,
                 buf,
                 pending,
                 limits,
+                values: None,
             } => {
                 let (row, bytes) = match pending.take() {
-                    Some(p) => p,
+                    Some((row, Ok(bytes))) => (row, bytes),
+                    Some((row, Err(message))) => {
+                        return Some((
+                            row,
+                            RecordValues::Unreadable {
+                                column: None,
+                                message,
+                            },
+                        ))
+                    }
                     None => match next_nonblank_line(rdr, line, buf, limits.max_row) {
                         Ok(Some((n, truncated))) => (
                             n,
                             Line {
                                 bytes: std::mem::take(buf),
                                 truncated,
+                                place: format!("line {n}"),
                             },
                         ),
                         Ok(None) => return None,
@@ -478,7 +570,7 @@ impl Reader {
                         }
                     },
                 };
-                let values = json_values(&bytes, name, row, *limits);
+                let values = json_values(&bytes, name, &bytes.place, *limits);
                 *buf = bytes.bytes;
                 Some((row, values))
             }
@@ -1118,16 +1210,107 @@ fn csv_values(bytes: &[u8], ends: &[usize], cells: &mut CellRow) {
     }
 }
 
-/// One JSONL line, cut at `--max-row-size`.
+/// One JSONL line (or one value of a JSON array), cut at `--max-row-size`.
 struct Line {
     bytes: Vec<u8>,
     truncated: bool,
+    /// Where it is, for messages: `line 4`, `object 2 (line 5)`.
+    place: String,
 }
 
-fn open_jsonl(r: Source, name: &str, limits: Limits) -> Result<Inner, InputError> {
+/// An API's answer saved as a file (`{"contacts": [{…}, …], "meta": {…}}`): one object, none
+/// of whose keys names a field, holding a list of objects. Its key and length: read as one
+/// record it would be one invalid row and every contact in it lost.
+fn wrapped_list(first: &Result<Line, String>) -> Option<(String, usize)> {
+    let line = first.as_ref().ok().filter(|l| !l.truncated)?;
+    let serde_json::Value::Object(map) = serde_json::from_slice(&line.bytes).ok()? else {
+        return None;
+    };
+    if map.keys().any(|k| names_a_field(k)) {
+        return None;
+    }
+    map.iter().find_map(|(k, v)| match v {
+        serde_json::Value::Array(items)
+            if !items.is_empty() && items.iter().all(|i| i.is_object()) =>
+        {
+            Some((k.clone(), items.len()))
+        }
+        _ => None,
+    })
+}
+
+/// `r` with its first bytes looked at (and put back): whether it is JSON, and how.
+fn sniff_json(mut r: Source) -> std::io::Result<(Source, Option<json_stream::Shape>)> {
+    let mut prefix = Vec::with_capacity(8 * 1024);
+    (&mut r).take(SNIFF_BYTES as u64).read_to_end(&mut prefix)?;
+    let shape = json_stream::sniff(&prefix);
+    Ok((Box::new(std::io::Cursor::new(prefix).chain(r)), shape))
+}
+
+/// The next value of a JSON array (or of objects one after another): its row, and its bytes
+/// or why there is none. `None` at the end.
+fn next_json_value(
+    scan: &mut json_stream::ValueScan,
+    rdr: &mut BufReader<Source>,
+    buf: &mut Vec<u8>,
+    max: usize,
+    name: &str,
+) -> std::io::Result<Option<(u64, Result<Line, String>)>> {
+    Ok(scan.next(rdr, buf, max, name)?.map(|found| match found {
+        json_stream::Scanned::Value {
+            row,
+            line,
+            truncated,
+        } => (
+            row,
+            Ok(Line {
+                bytes: std::mem::take(buf),
+                truncated,
+                place: format!("object {row} (line {line})"),
+            }),
+        ),
+        json_stream::Scanned::Problem { row, message } => (row, Err(message)),
+    }))
+}
+
+fn open_jsonl(
+    r: Source,
+    name: &str,
+    limits: Limits,
+    shape: Option<json_stream::Shape>,
+) -> Result<Inner, InputError> {
     let mut rdr = BufReader::with_capacity(64 * 1024, r);
     let mut line = 0;
     let mut buf = Vec::new();
+    if let Some(json_stream::Shape::Values { array }) = shape {
+        let mut scan = json_stream::ValueScan::new(array);
+        let first = next_json_value(&mut scan, &mut rdr, &mut buf, limits.max_row, name).map_err(
+            |source| InputError::Io {
+                file: name.to_owned(),
+                source,
+            },
+        )?;
+        let Some(first) = first else {
+            return Err(InputError::Empty {
+                file: name.to_owned(),
+            });
+        };
+        if let (false, Some((key, count))) = (array, wrapped_list(&first.1)) {
+            return Err(InputError::Wrapped {
+                file: name.to_owned(),
+                key,
+                count,
+            });
+        }
+        return Ok(Inner::Jsonl {
+            rdr,
+            line,
+            buf,
+            pending: Some(first),
+            limits,
+            values: Some(scan),
+        });
+    }
     let first =
         next_nonblank_line(&mut rdr, &mut line, &mut buf, limits.max_row).map_err(|source| {
             InputError::Io {
@@ -1148,8 +1331,16 @@ fn open_jsonl(r: Source, name: &str, limits: Limits) -> Result<Inner, InputError
         rdr,
         line,
         buf,
-        pending: Some((n, Line { bytes, truncated })),
+        pending: Some((
+            n,
+            Ok(Line {
+                bytes,
+                truncated,
+                place: format!("line {n}"),
+            }),
+        )),
         limits,
+        values: None,
     })
 }
 
@@ -1216,14 +1407,15 @@ fn json_message(e: &serde_json::Error) -> String {
     }
 }
 
-fn json_values(line: &Line, name: &str, row: u64, limits: Limits) -> RecordValues {
+fn json_values(line: &Line, name: &str, place: &str, limits: Limits) -> RecordValues {
     let unreadable =
         |column: Option<String>, message: String| RecordValues::Unreadable { column, message };
     if line.truncated {
         return unreadable(
             None,
             format!(
-                "{name}, line {row}: the line is longer than {} (--max-row-size); raise the limit if the line is real",
+                "{name}, {place}: the {} is longer than {} (--max-row-size); raise the limit if it is real",
+                if place.starts_with("line") { "line" } else { "object" },
                 human_size(limits.max_row)
             ),
         );
@@ -1234,7 +1426,14 @@ fn json_values(line: &Line, name: &str, row: u64, limits: Limits) -> RecordValue
         Ok(json_object::Line::Other(kind)) => {
             return unreadable(
                 None,
-                format!("{name}, line {row}: the line is {kind}, expected an object"),
+                format!(
+                    "{name}, {place}: the {} is {kind}, expected an object",
+                    if place.starts_with("line") {
+                        "line"
+                    } else {
+                        "value"
+                    }
+                ),
             );
         }
         Err(e) => match with_bad_bytes(&line.bytes) {
@@ -1243,7 +1442,7 @@ fn json_values(line: &Line, name: &str, row: u64, limits: Limits) -> RecordValue
                 return unreadable(
                     None,
                     format!(
-                        "{name}, line {row}, column {}: not valid JSON: {}",
+                        "{name}, {place}, column {}: not valid JSON: {}",
                         e.column(),
                         json_message(&e)
                     ),
@@ -1251,6 +1450,16 @@ fn json_values(line: &Line, name: &str, row: u64, limits: Limits) -> RecordValue
             }
         },
     };
+    // Nested objects (an address, HubSpot's `properties`) as dotted keys, each matched alone,
+    // when one of their keys names a field.
+    if row_values.map.values().any(serde_json::Value::is_object) {
+        let nested = std::mem::take(&mut row_values.map);
+        let mut repeats = Vec::new();
+        for (k, v) in nested {
+            json_object::flatten_into(&mut row_values.map, k, v, &mut repeats, &names_a_field);
+        }
+        row_values.unreadable.extend(repeats);
+    }
     // A value too long costs its key, not the line: it is left out, its start shown.
     for (_, value, why) in row_values.unreadable.iter_mut() {
         let len = longest_string(value);
@@ -1287,6 +1496,15 @@ fn json_values(line: &Line, name: &str, row: u64, limits: Limits) -> RecordValue
         }
     }
     RecordValues::Object(row_values)
+}
+
+/// Whether a nested key names a contact field, by its full dotted name or its last part
+/// (as the mapper matches it): what makes a nested object worth reading key by key.
+fn names_a_field(key: &str) -> bool {
+    crate::mapping::detect_target(key).is_some()
+        || key
+            .rsplit_once('.')
+            .is_some_and(|(_, last)| crate::mapping::detect_target(last).is_some())
 }
 
 fn has_nul(v: &serde_json::Value) -> bool {

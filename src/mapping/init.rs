@@ -104,6 +104,25 @@ pub fn generate(
         c => c.clone(),
     };
     let mut mapper = Mapper::new(Some(&MappingSpec::from_preset(choice)), Some(&headers))?;
+    if sample.jsonl {
+        // A run matches a nested key by its last part too (`address.city` → city): the file
+        // says so, each field once (a later key for it is the run's backup, as unlisted).
+        for (i, header) in headers.iter().enumerate() {
+            if mapper.columns[i].is_some() {
+                continue;
+            }
+            let rule = super::auto_rule_nested(header);
+            if let Some(rule) = rule.filter(|r| {
+                !mapper
+                    .columns
+                    .iter()
+                    .flatten()
+                    .any(|c| c.target == r.target)
+            }) {
+                mapper.columns[i] = Some(rule);
+            }
+        }
+    }
     let matched: Vec<String> = mapper
         .match_custom_fields(location_fields)
         .into_iter()
@@ -169,7 +188,7 @@ pub fn generate(
     let split_names = has(Field::FirstName) || has(Field::LastName);
     for (i, header) in headers.iter().enumerate() {
         // Read natively as custom fields; listing it would turn that off.
-        if sample.jsonl && normalise(header) == "customfields" {
+        if sample.jsonl && crate::input::is_custom_fields(header) {
             out += &format!(
                 "# {} holds custom fields by key; it is read as such without a line here.\n",
                 quote(header)
@@ -194,7 +213,12 @@ pub fn generate(
             continue;
         }
         let Some(rule) = &mapper.columns[i] else {
-            let why = match auto_rule(header) {
+            let auto = if sample.jsonl {
+                super::auto_rule_nested(header)
+            } else {
+                auto_rule(header)
+            };
+            let why = match auto {
                 Some(r) => {
                     let first = headers
                         .iter()

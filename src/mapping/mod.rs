@@ -1604,14 +1604,14 @@ impl Mapper {
                     push_unreadable(out, &mut later, &rule, e)
                 }
                 Some(_) => {}
-                None if key.contains('\u{FFFD}') || normalise(key) == "customfields" => {
+                None if key.contains('\u{FFFD}') || crate::input::is_custom_fields(key) => {
                     out.cell_errors.push((Target::Ignore, e))
                 }
                 None => {}
             }
         }
         for (key, value) in obj {
-            if normalise(key) == "customfields" && !self.spec_rules.contains_key(key) {
+            if crate::input::is_custom_fields(key) && !self.spec_rules.contains_key(key) {
                 self.map_custom_fields(key, value, out, &mut seen);
                 continue;
             }
@@ -1674,7 +1674,11 @@ impl Mapper {
         if let Some(r) = self.json_keys.read().ok().and_then(|m| m.get(key).cloned()) {
             return r;
         }
-        let mut rule = if self.auto { auto_rule(key) } else { None };
+        let mut rule = if self.auto {
+            auto_rule_nested(key)
+        } else {
+            None
+        };
         if let Some(rule) = &mut rule {
             let lists = self
                 .preset
@@ -1682,7 +1686,7 @@ impl Mapper {
                 .and_then(|(d, _)| d.preset.list_separator.as_deref());
             split_tags_on(rule, lists, true);
         }
-        if rule.is_none() && normalise(key) != "customfields" {
+        if rule.is_none() && !crate::input::is_custom_fields(key) {
             self.json_unmatched.add(key);
         }
         if let Ok(mut m) = self.json_keys.write() {
@@ -2263,6 +2267,23 @@ fn split_tags_on(rule: &mut Rule, separator: Option<&str>, auto: bool) {
         if auto || rule.split.is_none() {
             rule.split = Some(sep.to_owned());
         }
+    }
+}
+
+/// A JSON key by its full dotted name (`phone.number`, `company.name`), else by its last
+/// part (`address.city` → city, HubSpot's `properties.email` → email). The last part wins
+/// over a `contact.` custom field key only when it names a standard field: a wrapper object
+/// (`{"contact": {"email": …}}`) holds the contact's own fields.
+fn auto_rule_nested(key: &str) -> Option<Rule> {
+    let Some((_, last)) = key.rsplit_once('.') else {
+        return auto_rule(key);
+    };
+    let full = auto_rule(key);
+    let by_last = || auto_rule(last).filter(|r| matches!(r.target, Target::Field(_)));
+    match full {
+        Some(r) if matches!(r.target, Target::CustomField(_)) => by_last().or(Some(r)),
+        Some(r) => Some(r),
+        None => auto_rule(last),
     }
 }
 

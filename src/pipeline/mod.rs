@@ -8,6 +8,7 @@ mod collector;
 pub mod columns;
 mod dispatcher;
 mod fields;
+mod headerless;
 mod import_loop;
 pub mod keys;
 mod mode;

@@ -128,6 +128,12 @@ pub enum RunError {
         "no location: pass --location or set GHL_LOCATION_ID, or give the file a locationId column"
     )]
     NoLocation,
+    #[error("{file} seems to have no header row (its first line holds {value}): add a header row such as {suggested} as its first line")]
+    NoHeaderRow {
+        file: String,
+        value: String,
+        suggested: String,
+    },
     #[error(transparent)]
     State(#[from] StateError),
 }
@@ -144,6 +150,17 @@ pub async fn run(
     let mut mapper = Mapper::for_input(cfg.mapping.as_ref(), &reader)?;
     let mut validator = Validator::new(validation(&cfg))?;
     super::prepare::check_constants(&mapper, &validator)?;
+    // Its first contact would be lost as the header, and every other row be invalid.
+    if let (true, Some(headers)) = (mapper.no_key_column(), reader.headers()) {
+        let delimiter = reader.delimiter().unwrap_or(b',');
+        if let Some((value, suggested)) = super::headerless::missing_header(headers, delimiter) {
+            return Err(RunError::NoHeaderRow {
+                file: cfg.input.display().to_string(),
+                value,
+                suggested,
+            });
+        }
+    }
     let mode = cfg.mode.resolved(cfg.api.is_some());
     let dry_run = !mode.sends();
     let needs_location = mode.needs_location();
@@ -468,7 +485,11 @@ fn format_label(reader: &Reader) -> String {
             ),
             None => format!("CSV, {}", reader.encoding_described()),
         },
-        crate::input::Format::Jsonl => format!("JSONL, {}", reader.encoding()),
+        crate::input::Format::Jsonl => format!(
+            "{}, {}",
+            reader.json_shape().unwrap_or("JSONL"),
+            reader.encoding()
+        ),
         crate::input::Format::Xlsx => {
             format!("Excel workbook, sheet '{}'", reader.sheet().unwrap_or(""))
         }

@@ -10,7 +10,7 @@ mod summary;
 mod writer;
 
 pub use progress::{LogSink, ProgressSink};
-pub use rejects::RejectsWriter;
+pub use rejects::{CsvStyle, RejectsWriter};
 pub use status_counts::StatusCounts;
 pub use summary::{Summary, SummaryBuilder};
 pub(crate) use writer::{check_writable, create_private};

@@ -1,6 +1,8 @@
 //! `--rejects`: the invalid rows as they were read, plus an `errors` column, ready to fix and
 //! import again. A CSV input gives a CSV (its own headers first), a JSONL input gives JSONL
-//! (each object with an `errors` list).
+//! (each object with an `errors` list). The CSV is written with the input's delimiter, and
+//! with a UTF-8 BOM when the input had one or was in another encoding (a code page, UTF-16),
+//! so that Excel opens it as it opened the input: in columns, accents right.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -20,23 +22,82 @@ enum Out {
 
 pub struct RejectsWriter {
     out: Out,
+    style: CsvStyle,
+}
+
+/// How a CSV rejects file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvStyle {
+    pub delimiter: u8,
+    /// A UTF-8 BOM first: Excel reads a CSV without one in the machine's code page.
+    pub bom: bool,
+}
+
+impl Default for CsvStyle {
+    fn default() -> CsvStyle {
+        CsvStyle {
+            delimiter: b',',
+            bom: false,
+        }
+    }
+}
+
+impl CsvStyle {
+    /// As the input is written: its delimiter; a BOM when it had one or was not UTF-8 (we
+    /// write UTF-8, never the input's legacy code page: with a BOM, Excel reads it right), or
+    /// when it is a workbook (its rows go to a CSV that Excel opens).
+    pub fn of_input(path: &Path, opts: &crate::input::InputOptions) -> CsvStyle {
+        if crate::input::is_workbook(path, opts) {
+            return CsvStyle {
+                delimiter: b',',
+                bom: true,
+            };
+        }
+        let Ok(reader) = crate::input::Reader::open(path, opts) else {
+            return CsvStyle::default();
+        };
+        let mut start = Vec::with_capacity(3);
+        if let Ok(f) = File::open(path) {
+            use std::io::Read;
+            let _ = f.take(3).read_to_end(&mut start);
+        }
+        let had_bom = start.starts_with(b"\xEF\xBB\xBF")
+            || start.starts_with(b"\xFF\xFE")
+            || start.starts_with(b"\xFE\xFF");
+        CsvStyle {
+            delimiter: reader.delimiter().unwrap_or(b','),
+            bom: had_bom || reader.encoding() != "UTF-8",
+        }
+    }
 }
 
 impl RejectsWriter {
     pub fn create(path: &Path) -> io::Result<Self> {
+        RejectsWriter::create_styled(path, CsvStyle::default())
+    }
+
+    /// [`RejectsWriter::create`], a CSV written in `style`.
+    pub fn create_styled(path: &Path, style: CsvStyle) -> io::Result<Self> {
         Ok(RejectsWriter {
             out: Out::Unset(BufWriter::new(create_private(path)?)),
+            style,
         })
     }
 
     fn csv(&mut self, headers: Option<&[String]>) -> io::Result<&mut csv::Writer<BufWriter<File>>> {
         if let Out::Unset(_) = self.out {
-            let Out::Unset(f) = std::mem::replace(&mut self.out, Out::Closed) else {
+            let Out::Unset(mut f) = std::mem::replace(&mut self.out, Out::Closed) else {
                 unreachable!()
             };
+            if self.style.bom {
+                f.write_all(b"\xEF\xBB\xBF")?;
+            }
             // A row with more cells than the header is written as it was read, its errors
             // after its last cell: the file is as ragged as the input was.
-            let mut w = csv::WriterBuilder::new().flexible(true).from_writer(f);
+            let mut w = csv::WriterBuilder::new()
+                .flexible(true)
+                .delimiter(self.style.delimiter)
+                .from_writer(f);
             if let Some(h) = headers {
                 let mut line: Vec<&str> = h.iter().map(String::as_str).collect();
                 line.push("errors");

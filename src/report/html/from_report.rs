@@ -15,6 +15,8 @@ pub enum ReportInputError {
         file: String,
         source: std::io::Error,
     },
+    #[error("{file} is an undo report (written by `ghl-import undo`): its rows say what was taken back, not what was imported, so it has no page of its own; give `report` the report of the import (its --report), or open {file} as it is")]
+    UndoReport { file: String },
     #[error("{file}, line {line}: {message}")]
     Line {
         file: String,
@@ -48,6 +50,9 @@ pub fn read_report(path: &Path) -> Result<Aggregate, ReportInputError> {
                         line: line_no,
                         message: format!("not a JSON object: {e}"),
                     })?;
+                if is_undo_row(|k| v.get(k).is_some()) {
+                    return Err(ReportInputError::UndoReport { file });
+                }
                 agg.add(&from_json(&v).map_err(|message| ReportInputError::Line {
                     file: file.clone(),
                     line: line_no,
@@ -74,6 +79,11 @@ fn read_csv(
         })?
         .clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
+    if is_undo_row(|k| col(k).is_some()) {
+        return Err(ReportInputError::UndoReport {
+            file: file.to_owned(),
+        });
+    }
     let (Some(row_i), Some(status_i)) = (col("row"), col("status")) else {
         return Err(ReportInputError::Line {
             file: file.to_owned(),
@@ -141,6 +151,12 @@ fn read_csv(
         });
     }
     Ok(())
+}
+
+/// An undo report's row: it has the import's status (`imported`) and what undo did
+/// (`actions`), which an import's report never has.
+fn is_undo_row(has: impl Fn(&str) -> bool) -> bool {
+    has("imported") && has("actions")
 }
 
 fn from_json(v: &serde_json::Value) -> Result<RowOutcome, String> {

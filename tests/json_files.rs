@@ -1,0 +1,186 @@
+//! JSON files as tools write them: a `.json` array (pretty-printed or on one line), JSONL
+//! saved as `.json`, nested objects (addresses, HubSpot's `properties`). Known by their
+//! content, whatever the name says; every object one row of the report.
+
+mod common;
+
+use common::*;
+
+fn by_email(env: &Env, email: &str) -> ghl_import::sandbox::SandboxContact {
+    env.sandbox
+        .contacts(LOCATION)
+        .into_iter()
+        .find(|c| c.email.as_deref() == Some(email))
+        .unwrap_or_else(|| panic!("{email} not imported"))
+}
+
+fn rows(env: &Env) -> Vec<(String, String)> {
+    read_report(&env.path("report.csv"))
+        .into_iter()
+        .map(|r| (r["row"].clone(), r["status"].clone()))
+        .collect()
+}
+
+#[test]
+fn a_json_array_file_is_read_as_records_whatever_its_layout() {
+    for (name, text) in [
+        (
+            "one_line.json",
+            r#"[{"email": "ann@example.com", "firstName": "Ann"},{"email": "bob@example.com"}]"#,
+        ),
+        (
+            "pretty.json",
+            "\u{FEFF}[\n  {\n    \"email\": \"ann@example.com\",\n    \"firstName\": \"Ann\"\n  },\n  {\n    \"email\": \"bob@example.com\"\n  }\n]\n",
+        ),
+        // Named as CSV: the content decides.
+        (
+            "export.csv",
+            "[\n{\"email\": \"ann@example.com\", \"firstName\": \"Ann\"},\n{\"email\": \"bob@example.com\"}\n]",
+        ),
+    ] {
+        let env = Env::new();
+        let file = env.write(name, text);
+        let out = env.import(&file, &[]);
+        assert_eq!(code(&out), 0, "{name}: {}", stderr(&out));
+        assert_eq!(
+            rows(&env),
+            [
+                ("1".to_owned(), "created".to_owned()),
+                ("2".to_owned(), "created".to_owned())
+            ],
+            "{name}"
+        );
+        assert_eq!(
+            by_email(&env, "ann@example.com").first_name.as_deref(),
+            Some("Ann"),
+            "{name}"
+        );
+        by_email(&env, "bob@example.com");
+    }
+}
+
+#[test]
+fn jsonl_saved_as_json_keeps_its_first_object_as_a_contact() {
+    let env = Env::new();
+    let file = env.write(
+        "lines.json",
+        "{\"email\": \"ann@example.com\", \"firstName\": \"Ann\"}\n\n{\"email\": \"bob@example.com\"}\n",
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // Line numbers, as for any JSONL file.
+    assert_eq!(
+        rows(&env),
+        [
+            ("1".to_owned(), "created".to_owned()),
+            ("3".to_owned(), "created".to_owned())
+        ]
+    );
+    assert_eq!(
+        by_email(&env, "ann@example.com").first_name.as_deref(),
+        Some("Ann")
+    );
+}
+
+#[test]
+fn a_cut_off_json_array_imports_the_objects_before_the_cut_and_reports_the_rest() {
+    let env = Env::new();
+    let file = env.write(
+        "cut.json",
+        "[\n  {\"email\": \"ann@example.com\"},\n  {\"email\": \"bob@example.com\", \"firstName\": \"B",
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!(report.len(), 2);
+    assert_eq!(report[0]["status"], "created");
+    assert_eq!(report[1]["status"], "invalid");
+    assert!(
+        report[1]["errors"]
+            .contains("cut.json, object 2 (line 3): the file ends inside this object"),
+        "{}",
+        report[1]["errors"]
+    );
+}
+
+#[test]
+fn an_empty_json_array_is_refused_as_an_empty_file() {
+    let env = Env::new();
+    let file = env.write("empty.json", "[ ]\n");
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("empty.json is empty"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn nested_objects_are_matched_by_their_dotted_keys_and_what_matches_nothing_is_named() {
+    let env = Env::new();
+    let file = env.write(
+        "nested.jsonl",
+        concat!(
+            r#"{"email":"ann@example.com","address":{"street":"1 Main St","city":"Boston","zip":"02108"}}"#,
+            "\n",
+            // HubSpot's API shape.
+            r#"{"properties":{"email":"bob@example.com","firstname":"Bo"},"id":"123"}"#,
+            "\n",
+            r#"{"emails":[{"value":"cy@example.com"}],"phone":{"number":"+14155550101"}}"#,
+            "\n",
+        ),
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let ann = by_email(&env, "ann@example.com");
+    assert_eq!(
+        (
+            ann.address1.as_deref(),
+            ann.city.as_deref(),
+            ann.postal_code.as_deref()
+        ),
+        (Some("1 Main St"), Some("Boston"), Some("02108"))
+    );
+    assert_eq!(
+        by_email(&env, "bob@example.com").first_name.as_deref(),
+        Some("Bo")
+    );
+    let cy = env
+        .sandbox
+        .contacts(LOCATION)
+        .into_iter()
+        .find(|c| c.phone.as_deref() == Some("+14155550101"));
+    assert!(cy.is_some(), "the third line's phone");
+    // A list of objects and an id: named once, not silently dropped.
+    assert!(
+        stderr(&out).contains("keys not imported (no matching HighLevel field; map them with --mapping): 'emails', 'id'"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        rows(&env),
+        [
+            ("1".to_owned(), "created".to_owned()),
+            ("2".to_owned(), "created".to_owned()),
+            ("3".to_owned(), "created".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn a_json_object_wrapping_the_contacts_in_a_list_is_refused_saying_how_to_take_the_list_out() {
+    let env = Env::new();
+    let file = env.write(
+        "api-answer.json",
+        "{\"contacts\": [\n  {\"email\": \"ann@example.com\"},\n  {\"email\": \"bob@example.com\"}\n],\n \"meta\": {\"total\": 2}\n}\n",
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("api-answer.json is one JSON object with the contacts in its list 'contacts' (2 objects), not one contact per object: take the list out (for example `jq '.contacts'"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(env.requests_to("/contacts/upsert").is_empty());
+}
