@@ -184,3 +184,41 @@ fn a_json_object_wrapping_the_contacts_in_a_list_is_refused_saying_how_to_take_t
     );
     assert!(env.requests_to("/contacts/upsert").is_empty());
 }
+
+#[test]
+fn another_objects_email_or_name_never_becomes_the_contacts() {
+    let env = Env::new();
+    let file = env.write(
+        "deals.jsonl",
+        concat!(
+            r#"{"email":"ann@example.com","firstName":"Ann","owner":{"name":"Sam Rep","email":"sam@agency.example"}}"#,
+            "\n",
+            // No email of its own: the owner's must not key it (every such row would merge
+            // into one contact named after the owner).
+            r#"{"firstName":"Bo","phone":"+14155550101","owner":{"name":"Sam Rep","email":"sam@agency.example"},"company":{"name":"Acme"}}"#,
+            "\n",
+        ),
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let contacts = env.sandbox.contacts(LOCATION);
+    assert_eq!(contacts.len(), 2);
+    assert!(contacts
+        .iter()
+        .all(|c| c.email.as_deref() != Some("sam@agency.example")));
+    let bo = contacts
+        .iter()
+        .find(|c| c.phone.as_deref() == Some("+14155550101"))
+        .unwrap();
+    assert_eq!(bo.first_name.as_deref(), Some("Bo"));
+    assert_eq!(
+        bo.company_name.as_deref(),
+        Some("Acme"),
+        "company.name by its full name"
+    );
+    assert!(
+        stderr(&out).contains("'owner.email', 'owner.name'"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -2271,19 +2271,82 @@ fn split_tags_on(rule: &mut Rule, separator: Option<&str>, auto: bool) {
 }
 
 /// A JSON key by its full dotted name (`phone.number`, `company.name`), else by its last
-/// part (`address.city` → city, HubSpot's `properties.email` → email). The last part wins
-/// over a `contact.` custom field key only when it names a standard field: a wrapper object
-/// (`{"contact": {"email": …}}`) holds the contact's own fields.
+/// part, but only inside an object that holds the contact's own data: HubSpot's
+/// `properties.email`, `contact.firstName`, an address's `address.city`, a phone's
+/// `phone.value`. Another object's fields are someone else's: `owner.email` must never key
+/// the contact (every row without an email would merge into the owner). The last part wins
+/// over a `contact.` custom field key only when it names a standard field.
 fn auto_rule_nested(key: &str) -> Option<Rule> {
-    let Some((_, last)) = key.rsplit_once('.') else {
+    let Some((prefix, last)) = key.rsplit_once('.') else {
         return auto_rule(key);
     };
     let full = auto_rule(key);
-    let by_last = || auto_rule(last).filter(|r| matches!(r.target, Target::Field(_)));
+    let holds = Holds::of(prefix);
+    let by_last =
+        || auto_rule(last).filter(|r| matches!(r.target, Target::Field(f) if holds.allows(f)));
     match full {
         Some(r) if matches!(r.target, Target::CustomField(_)) => by_last().or(Some(r)),
         Some(r) => Some(r),
-        None => auto_rule(last),
+        None => by_last(),
+    }
+}
+
+/// What a nested JSON object holds, by its key: which of its fields are the contact's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holds {
+    /// The contact itself (`properties`, `contact`, `fields` …).
+    Contact,
+    Address,
+    Phone,
+    Email,
+    /// Someone or something else (`owner`, `company`, `createdBy`): matched by full name only.
+    Other,
+}
+
+/// Objects that wrap a whole contact record in exports and APIs (HubSpot's `properties`,
+/// Mailchimp's `merge_fields`, Pipedrive's and generic `data`/`fields`/`attributes`).
+const CONTACT_WRAPPERS: &[&str] = &[
+    "properties",
+    "contact",
+    "person",
+    "fields",
+    "attributes",
+    "data",
+    "record",
+    "values",
+    "mergefields",
+];
+
+impl Holds {
+    fn of(prefix: &str) -> Holds {
+        let mut parts = prefix.split('.');
+        let Some(last) = parts.next_back() else {
+            return Holds::Other;
+        };
+        if !parts.all(|p| CONTACT_WRAPPERS.contains(&normalise(p).as_str())) {
+            return Holds::Other;
+        }
+        let n = normalise(last);
+        match n.as_str() {
+            n if CONTACT_WRAPPERS.contains(&n) => Holds::Contact,
+            "phone" | "phonenumber" | "mobile" | "mobilephone" | "primaryphone" => Holds::Phone,
+            "email" | "emailaddress" | "primaryemail" => Holds::Email,
+            n if n.ends_with("address") => Holds::Address,
+            _ => Holds::Other,
+        }
+    }
+
+    fn allows(self, f: Field) -> bool {
+        match self {
+            Holds::Contact => true,
+            Holds::Address => matches!(
+                f,
+                Field::Address1 | Field::City | Field::State | Field::PostalCode | Field::Country
+            ),
+            Holds::Phone => f == Field::Phone,
+            Holds::Email => f == Field::Email,
+            Holds::Other => false,
+        }
     }
 }
 
