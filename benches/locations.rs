@@ -17,7 +17,7 @@
 //!
 //! Run: `cargo bench --bench locations` (about 90 s); `-- 200` for another number of
 //! locations, `-- 1000 40` for 40 rows per location, `tags` to give every row a tag
-//! (see README: with many locations in one file, the rows waiting for their location's tag
+//! (see benches/README.md: with many locations in one file, the rows waiting for their location's tag
 //! call hold the report back, and the run slows to a crawl);
 //! `PERF_DATA=/tmp/perf.data` profiles the importer's runs with `perf record` (into
 //! `/tmp/perf.data.sqlite` and `.none`)
