@@ -199,15 +199,7 @@ fn init_names_the_preset_and_why() {
 #[test]
 fn init_on_nested_json_lists_the_dotted_keys_the_run_matches() {
     let env = Env::new();
-    let file = env.write(
-        "nested.jsonl",
-        concat!(
-            r#"{"email":"ann@example.com","address":{"street":"1 Main St","city":"Boston","zip":"02108"}}"#,
-            "\n",
-            r#"{"properties":{"email":"bob@example.com","firstname":"Bo"},"id":"123"}"#,
-            "\n",
-        ),
-    );
+    let file = env.write("nested.jsonl", NESTED_JSONL);
     let text = init(&env, &file, "nested.toml", &[]);
     for line in [
         "\"address.street\" = \"address1\"",

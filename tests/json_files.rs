@@ -121,14 +121,9 @@ fn nested_objects_are_matched_by_their_dotted_keys_and_what_matches_nothing_is_n
     let env = Env::new();
     let file = env.write(
         "nested.jsonl",
-        concat!(
-            r#"{"email":"ann@example.com","address":{"street":"1 Main St","city":"Boston","zip":"02108"}}"#,
-            "\n",
-            // HubSpot's API shape.
-            r#"{"properties":{"email":"bob@example.com","firstname":"Bo"},"id":"123"}"#,
-            "\n",
-            r#"{"emails":[{"value":"cy@example.com"}],"phone":{"number":"+14155550101"}}"#,
-            "\n",
+        &format!(
+            "{NESTED_JSONL}{}\n",
+            r#"{"emails":[{"value":"cy@example.com"}],"phone":{"number":"+14155550101"}}"#
         ),
     );
     let out = env.import(&file, &[]);

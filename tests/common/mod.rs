@@ -125,3 +125,11 @@ pub fn stderr(o: &Output) -> String {
 pub fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
+
+/// JSONL with nested objects: an address, and HubSpot's API shape (`properties`).
+pub const NESTED_JSONL: &str = concat!(
+    r#"{"email":"ann@example.com","address":{"street":"1 Main St","city":"Boston","zip":"02108"}}"#,
+    "\n",
+    r#"{"properties":{"email":"bob@example.com","firstname":"Bo"},"id":"123"}"#,
+    "\n",
+);
