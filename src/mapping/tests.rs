@@ -1418,3 +1418,192 @@ fn a_vertical_tab_is_a_line_break_and_other_control_characters_cost_the_cell() {
         "{e}"
     );
 }
+
+#[test]
+fn qualified_and_numbered_email_and_phone_headers_are_the_email_and_the_phone() {
+    let phones = [
+        "Work Phone",
+        "Home Phone",
+        "Business Phone",
+        "Tel",
+        "Phone (Mobile)",
+        "Mobile Phone Number",
+        "Phone*",
+        "Phone 2",
+        "Other Phone",
+        "Home",
+        "Work",
+        "homePhone",
+    ];
+    for h in phones {
+        assert_eq!(detect_target(h), Some(Target::Field(Field::Phone)), "{h}");
+    }
+    let emails = [
+        "Work Email",
+        "Personal Email",
+        "Email 1",
+        "E-mail 1",
+        "Secondary Email",
+        "Email (Work)",
+        "Email*",
+    ];
+    for h in emails {
+        assert_eq!(detect_target(h), Some(Target::Field(Field::Email)), "{h}");
+    }
+    // A fax or a pager is no way to reach a contact by phone.
+    for h in [
+        "Fax Number",
+        "Pager Number",
+        "Fax",
+        "Pager",
+        "Home Fax",
+        "Business Fax",
+    ] {
+        assert_eq!(detect_target(h), None, "{h}");
+    }
+    // A qualifier makes only a channel or an address part of a known field.
+    for h in ["Home Timezone", "Work Title", "Other", "Home Page"] {
+        assert_eq!(detect_target(h), None, "{h}");
+    }
+}
+
+#[test]
+fn a_thunderbird_row_with_phones_only_has_its_first_phone_its_backup_and_its_home_address() {
+    let h = hdrs(&[
+        "First Name",
+        "Last Name",
+        "Display Name",
+        "Nickname",
+        "Primary Email",
+        "Secondary Email",
+        "Screen Name",
+        "Work Phone",
+        "Home Phone",
+        "Fax Number",
+        "Pager Number",
+        "Mobile Number",
+        "Home Address",
+        "Home Address 2",
+        "Home City",
+        "Home State",
+        "Home ZipCode",
+        "Home Country",
+    ]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert_eq!(
+        m.unmapped_columns(),
+        [
+            "Display Name",
+            "Nickname",
+            "Screen Name",
+            "Fax Number",
+            "Pager Number"
+        ]
+    );
+    let rec = cells_record(&[
+        "Tim",
+        "Berg",
+        "Tim Berg",
+        "",
+        "",
+        "",
+        "",
+        "+1 415 555 0140",
+        "+1 415 555 0141",
+        "+1 415 555 0142",
+        "",
+        "",
+        "1 Elm",
+        "Apt 2",
+        "Austin",
+        "TX",
+        "78701",
+        "USA",
+    ]);
+    let row = m.map(&rec);
+    assert!(row.errors.is_empty(), "{:?}", row.errors);
+    assert_eq!(
+        find(&row, &Target::Field(Field::Phone)),
+        Some(&text("+1 415 555 0140"))
+    );
+    assert_eq!(row.spares.len(), 1);
+    assert_eq!(row.spares[0].column.as_deref(), Some("Home Phone"));
+    assert_eq!(
+        find(&row, &Target::Field(Field::Address1)),
+        Some(&text("1 Elm, Apt 2"))
+    );
+    for (f, v) in [
+        (Field::City, "Austin"),
+        (Field::State, "TX"),
+        (Field::PostalCode, "78701"),
+        (Field::Country, "USA"),
+    ] {
+        assert_eq!(find(&row, &Target::Field(f)), Some(&text(v)), "{f}");
+    }
+    assert!(row.unmapped_keys.is_empty(), "the row has a phone");
+}
+
+#[test]
+fn address_blocks_named_by_a_qualifier_are_used_whole_and_never_mixed() {
+    let h = hdrs(&[
+        "Email",
+        "Home Street",
+        "Home City",
+        "Work Street",
+        "Work City",
+        "Work State",
+    ]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert!(m.unmapped_columns().is_empty());
+    let city = Target::Field(Field::City);
+    let state = Target::Field(Field::State);
+    // The first block with a value, alone: no work state under a home city.
+    let rec = cells_record(&["a@x.com", "", "Austin", "2 Oak", "Dallas", "TX"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &city), Some(&text("Austin")));
+    assert_eq!(find(&row, &state), None);
+    assert_eq!(find(&row, &Target::Field(Field::Address1)), None);
+    // A row with only a work address has it.
+    let rec = cells_record(&["a@x.com", "", "", "2 Oak", "Dallas", "TX"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &city), Some(&text("Dallas")));
+    assert_eq!(find(&row, &state), Some(&text("TX")));
+    // Plain address columns come first, and a qualified block never fills their gaps.
+    let h = hdrs(&["Email", "City", "Home City", "Home State"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    let rec = cells_record(&["a@x.com", "Reno", "Austin", "TX"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &city), Some(&text("Reno")));
+    assert_eq!(find(&row, &state), None);
+    let rec = cells_record(&["a@x.com", "", "Austin", "TX"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &city), Some(&text("Austin")));
+    assert_eq!(find(&row, &state), Some(&text("TX")));
+}
+
+#[test]
+fn a_row_without_email_or_phone_names_the_unmapped_cells_that_read_like_one() {
+    let h = hdrs(&["First Name", "Fax Number", "Notes", "Other"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    let rec = cells_record(&["Tim", "+1 415 555 0142", "call Tue", "t@x.io"]);
+    let row = m.map(&rec);
+    assert_eq!(row.unmapped_keys.len(), 2, "{:?}", row.unmapped_keys);
+    assert!(
+        row.unmapped_keys[0].starts_with("column 'Fax Number' holds \"+1 415 555 0142\", a phone")
+    );
+    assert!(row.unmapped_keys[0].contains(r#""Fax Number" = "phone""#));
+    assert!(row.unmapped_keys[1].contains(r#""Other" = "email""#));
+    // Nothing to name when the row has a key of its own, or the cells read like neither.
+    let h = hdrs(&["Phone", "Fax Number"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert!(m
+        .map(&cells_record(&["415 555 0140", "415 555 0142"]))
+        .unmapped_keys
+        .is_empty());
+    let h = hdrs(&["First Name", "Notes"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert!(m
+        .map(&cells_record(&["Tim", "born 1980"]))
+        .unmapped_keys
+        .is_empty());
+}

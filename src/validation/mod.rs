@@ -463,7 +463,11 @@ impl Validator {
         }
         let unreadable = row.values.is_empty() && !f.errors.is_empty();
         if !has_email && phone.is_none() && !unreadable {
-            f.errors.push(RowError::new(None, NEITHER));
+            let error = match row.unmapped_keys.as_slice() {
+                [] => RowError::new(None, NEITHER),
+                columns => RowError::new(None, format!("{NEITHER}; {}", columns.join("; "))),
+            };
+            f.errors.push(error);
         }
         if self.opts.strict {
             f.errors.append(&mut f.notes);

@@ -33,6 +33,7 @@ fn row(values: Vec<MappedValue>) -> MappedRow {
         cell_errors: vec![],
         spares: vec![],
         notes: vec![],
+        unmapped_keys: vec![],
         seq: 0,
         row: 2,
         values,
@@ -435,6 +436,19 @@ fn collects_all_errors() {
             "{col}: {msgs:#?}"
         );
     }
+}
+
+#[test]
+fn a_row_without_a_key_names_the_unmapped_columns_that_read_like_one_in_its_error() {
+    let mut r = row(vec![text(Field::FirstName, "First Name", "Tim")]);
+    r.unmapped_keys = vec!["column 'Fax Number' holds \"+1 415 555 0142\", a phone".into()];
+    let msgs = invalid(v().validate(r));
+    assert_eq!(
+        msgs,
+        [format!(
+            "{NEITHER}; column 'Fax Number' holds \"+1 415 555 0142\", a phone"
+        )]
+    );
 }
 
 #[test]
