@@ -630,7 +630,8 @@ fn sample_contacts_csv() {
             ("aiden.clark@example.com", &["column 'Phone': \"555-01\" left out: not a valid phone number (country US from the row)".to_owned()][..]),
             ("charlotte.lewis@example.com", &["column 'Date of Birth': \"02/30/1991\" left out: no such date: year 1991, month 2, day 30".to_owned()][..]),
             ("ben.hall@example.com", &["column 'Phone': extension \"ext. 12\" not sent (HighLevel's phone field has none)".to_owned()][..]),
-            ("will.nelson@example.com", &["column 'Country': \"Atlantis\" left out: not a country HighLevel accepts (use an ISO 3166 alpha-2 code like US or GB)".to_owned()][..]),
+            // The phone, read in the default country for want of the row's, says so.
+            ("will.nelson@example.com", &["column 'Phone': \"(808) 555-0104\" has no country code and was read in the default country US because the row's country ('Country': \"Atlantis\") could not be read; check it, or write the number with its + code".to_owned(), "column 'Country': \"Atlantis\" left out: not a country HighLevel accepts (use an ISO 3166 alpha-2 code like US or GB)".to_owned()][..]),
         ]
     );
     let liam: Vec<_> = ok
@@ -1493,4 +1494,41 @@ fn invisible_and_typographic_characters_in_phones_and_emails_do_not_cost_the_con
         normalise_email("zoë@exämple.de").as_deref(),
         Ok("zoë@exämple.de")
     );
+}
+
+#[test]
+fn a_phone_read_in_the_default_country_because_the_row_country_is_unreadable_says_so() {
+    let r = valid(v().validate(row(vec![
+        text(Field::Email, "Email", "hans@example.de"),
+        text(Field::Country, "Land", "Germania"),
+        text(Field::Phone, "Phone", "(415) 555-2671"),
+    ])));
+    assert_eq!(r.contact.phone.as_deref(), Some("+14155552671"));
+    assert!(
+        r.warnings.iter().any(|w| w.starts_with("column 'Phone': \"(415) 555-2671\" has no country code and was read in the default country US because the row's country ('Land': \"Germania\") could not be read")),
+        "{:#?}",
+        r.warnings
+    );
+    // A number with its own country code needs no country: nothing to say.
+    let r = valid(v().validate(row(vec![
+        text(Field::Email, "Email", "hans@example.de"),
+        text(Field::Country, "Land", "Germania"),
+        text(Field::Phone, "Phone", "+49 30 1234567"),
+    ])));
+    assert!(
+        !r.warnings.iter().any(|w| w.contains("default country")),
+        "{:#?}",
+        r.warnings
+    );
+    // Nor does a readable country, now also as an alpha-3 code.
+    let r = valid(v().validate(row(vec![
+        text(Field::Email, "Email", "hans@example.de"),
+        text(Field::Country, "Land", "DEU"),
+        text(Field::Phone, "Phone", "030 1234567"),
+    ])));
+    assert_eq!(
+        (r.contact.country.as_deref(), r.contact.phone.as_deref()),
+        (Some("DE"), Some("+49301234567"))
+    );
+    assert!(r.warnings.is_empty(), "{:#?}", r.warnings);
 }
