@@ -344,13 +344,21 @@ impl Validator {
                     }
                     match field {
                         Field::DateOfBirth => {
-                            let order = col.and_then(|c| self.date_orders.get(c));
+                            let order = col.and_then(|c| self.date_orders.order_for(c, t));
                             match dates::birth_date(t, order) {
                                 Ok(d) => {
                                     // The century of a two-digit year is a guess: named.
                                     if let Some(d) = d.as_ref().filter(|d| d.century_chosen) {
                                         let year = &d.iso[..4];
                                         f.notes.push(error_for(v, format_args!("{t:?} has a two-digit year, read as {year} (a date of birth is in the past); check it")));
+                                    }
+                                    // Read day-first only because dots usually are.
+                                    let assumed = col.is_some_and(|c| {
+                                        self.date_orders.dotted_assumed(c)
+                                    }) && date_order::is_dotted(t)
+                                        && dates::reading(t) == dates::Reading::Both;
+                                    if let (true, Some(d)) = (assumed, &d) {
+                                        f.notes.push(error_for(v, format_args!("{t:?} reads both ways and was read day-first, as dotted dates are almost everywhere ({}); check it, or set date_format for the column", d.iso)));
                                     }
                                     c.date_of_birth = d.map(|d| d.iso);
                                 }

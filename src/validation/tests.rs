@@ -1532,3 +1532,49 @@ fn a_phone_read_in_the_default_country_because_the_row_country_is_unreadable_say
     );
     assert!(r.warnings.is_empty(), "{:#?}", r.warnings);
 }
+
+#[test]
+fn dotted_dates_in_a_month_first_column_are_read_day_first_and_each_guess_is_named() {
+    let mut t = date_order::Tally::default();
+    for cell in ["3.4.1985", "12/31/1980", "04.05.1990", "31.12.1970"] {
+        t.see(cell);
+    }
+    let mut hints = ColumnHints::default();
+    hints.add("Birthday", &t);
+    let mut val = v();
+    val.set_date_orders(hints);
+    let read = |cell: &str| {
+        let r = valid(val.validate(row(vec![
+            text(Field::Email, "Email", "a@x.com"),
+            text(Field::DateOfBirth, "Birthday", cell),
+        ])));
+        (r.contact.date_of_birth, r.warnings)
+    };
+    // 31.12.1970 is evidence: the dotted dates are day-first, nothing guessed.
+    assert_eq!(read("3.4.1985"), (Some("1985-04-03".into()), vec![]));
+    assert_eq!(read("12/31/1980"), (Some("1980-12-31".into()), vec![]));
+    // Without evidence, day-first is dots' usual order: each date read so is named.
+    let mut t = date_order::Tally::default();
+    for cell in ["3.4.1985", "12/31/1980", "04.05.1990"] {
+        t.see(cell);
+    }
+    let mut hints = ColumnHints::default();
+    hints.add("Birthday", &t);
+    let mut val = v();
+    val.set_date_orders(hints);
+    let r = valid(val.validate(row(vec![
+        text(Field::Email, "Email", "a@x.com"),
+        text(Field::DateOfBirth, "Birthday", "04.05.1990"),
+    ])));
+    assert_eq!(r.contact.date_of_birth.as_deref(), Some("1990-05-04"));
+    assert_eq!(
+        r.warnings,
+        ["column 'Birthday': \"04.05.1990\" reads both ways and was read day-first, as dotted dates are almost everywhere (1990-05-04); check it, or set date_format for the column"]
+    );
+    let r = valid(val.validate(row(vec![
+        text(Field::Email, "Email", "a@x.com"),
+        text(Field::DateOfBirth, "Birthday", "03/04/1985"),
+    ])));
+    assert_eq!(r.contact.date_of_birth.as_deref(), Some("1985-03-04"));
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+}
