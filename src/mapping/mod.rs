@@ -2280,8 +2280,9 @@ fn text_value<'a>(
     notes: &mut Vec<RowError>,
 ) -> Result<Option<RawValue<'a>>, String> {
     let cell = unguarded(trim(cell));
+    let plain = cell_text::plain(cell);
     // Almost every cell: two byte tests and a scan, nothing copied.
-    let text: Cow<'a, str> = if cell_text::plain(cell) {
+    let text: Cow<'a, str> = if plain {
         Cow::Borrowed(cell)
     } else {
         match not_plain(cell)? {
@@ -2337,14 +2338,53 @@ fn text_value<'a>(
             return Ok(Some(RawValue::Bool(false)));
         }
     }
-    if rule.target == Target::Field(Field::Address1) && cell.contains('\n') {
-        // A multi-line street (Salesforce's MailingStreet): HighLevel's address1 is one line.
-        let lines: Vec<&str> = cell
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        return Ok(Some(RawValue::Text(lines.join(", ").into())));
+    // A cell on several lines for a one-line field (Salesforce's multi-line MailingStreet, a
+    // name or city typed with Alt+Enter): joined, after a comma in a street, else a space,
+    // and named. A plain cell has no line break: no scan for one.
+    let one_line = match &rule.target {
+        Target::Field(Field::Address1) => Some(", "),
+        Target::Field(
+            Field::FirstName
+            | Field::LastName
+            | Field::Name
+            | Field::City
+            | Field::State
+            | Field::PostalCode
+            | Field::Country
+            | Field::CompanyName
+            | Field::Source,
+        ) => Some(" "),
+        _ => None,
+    };
+    if let (false, Some(glue)) = (plain, one_line) {
+        if cell.contains(['\n', '\r']) {
+            let lines: Vec<&str> = cell
+                .split(['\n', '\r'])
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let joined = case(lines.join(glue));
+            let mut shown = cell.to_owned();
+            let cut = crate::input::preview_len(shown.as_bytes());
+            if cut < shown.len() {
+                shown.truncate(cut);
+                shown.push('…');
+            }
+            let mut sent = joined.clone();
+            let cut = crate::input::preview_len(sent.as_bytes());
+            if cut < sent.len() {
+                sent.truncate(cut);
+                sent.push('…');
+            }
+            notes.push(RowError::formatted(
+                column,
+                format_args!(
+                    "{shown:?} is on several lines: sent on one line as {sent:?} ({} is one line in HighLevel)",
+                    rule.target
+                ),
+            ));
+            return Ok(Some(RawValue::Text(joined.into())));
+        }
     }
     Ok(Some(RawValue::Text(if rule.lowercase {
         cell.to_lowercase().into()

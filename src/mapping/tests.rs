@@ -1607,3 +1607,38 @@ fn a_row_without_email_or_phone_names_the_unmapped_cells_that_read_like_one() {
         .unmapped_keys
         .is_empty());
 }
+
+#[test]
+fn a_one_line_field_on_several_lines_is_sent_on_one_line_and_named() {
+    let h = hdrs(&["Email", "First Name", "City", "Street", "Company", "Notes"]);
+    let spec = MappingSpec::parse("[columns]\n\"Notes\" = \"contact.notes\"\n", "m.toml").unwrap();
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    let rec = cells_record(&[
+        "ann@example.com",
+        "Multi\nLine",
+        "New\r\nYork",
+        "1 Main St\n\nApt 4",
+        "Acme",
+        "Met at expo\nCall in May",
+    ]);
+    let row = m.map(&rec);
+    let field = |f| find(&row, &Target::Field(f));
+    assert_eq!(field(Field::FirstName), Some(&text("Multi Line")));
+    assert_eq!(field(Field::City), Some(&text("New York")));
+    assert_eq!(field(Field::Address1), Some(&text("1 Main St, Apt 4")));
+    assert_eq!(field(Field::CompanyName), Some(&text("Acme")));
+    // A custom field may hold lines (notes): kept as written.
+    assert_eq!(
+        find(&row, &Target::CustomField("contact.notes".into())),
+        Some(&text("Met at expo\nCall in May"))
+    );
+    let notes: Vec<String> = row.notes.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        notes,
+        [
+            r#"column 'First Name': "Multi\nLine" is on several lines: sent on one line as "Multi Line" (firstName is one line in HighLevel)"#,
+            r#"column 'City': "New\r\nYork" is on several lines: sent on one line as "New York" (city is one line in HighLevel)"#,
+            r#"column 'Street': "1 Main St\n\nApt 4" is on several lines: sent on one line as "1 Main St, Apt 4" (address1 is one line in HighLevel)"#,
+        ]
+    );
+}
