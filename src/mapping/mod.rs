@@ -47,7 +47,7 @@
 //! website timezone dnd dndSettings.Email dndSettings.Call dndSettings.SMS source dateOfBirth
 //! country companyName assignedTo tags businessId locationId` (case-insensitive). A column
 //! name with one `*` (`"*.id"`) is a pattern; a column named outright wins over it. `split` applies to `tags` and custom fields only; an
-//! auto-detected tags column is split on `,`. Split parts are trimmed and empty ones dropped.
+//! auto-detected tags column is split on `,` (a cell without `,` on `;`). Split parts are trimmed and empty ones dropped.
 //! Column names must match the header exactly (or, failing that, ignoring case and
 //! surrounding spaces); a listed column the file does not have is an error, so is listing two
 //! columns for the same single-valued field or custom field. When auto-detection finds two
@@ -260,6 +260,10 @@ struct Rule {
     /// A further line of the street (a suite, an apartment): HighLevel's address1 is one
     /// line, so it is joined to its block's street after a comma rather than lost.
     append: bool,
+    /// A tags column found by name, split on `,` by default: a cell that separates its tags
+    /// with `;` (HubSpot's and Outlook's lists; HighLevel's own import takes both) is split
+    /// on that too.
+    split_by_default: bool,
     /// Values (lowercase) that mean the row is not sent at all, and why.
     skip_row_when: Vec<String>,
     reason: Option<String>,
@@ -289,6 +293,7 @@ impl Rule {
             group: None,
             filled: false,
             append: false,
+            split_by_default: false,
             skip_row_when: Vec::new(),
             reason: None,
             drop: Vec::new(),
@@ -2296,7 +2301,7 @@ fn text_value<'a>(
         return Ok(Some(RawValue::Bool(true)));
     }
     if let Some(sep) = &rule.split {
-        let parts: Vec<String> = transform::split_list(cell, sep)
+        let parts: Vec<String> = split_cell(cell, sep, rule, column, notes)
             .into_iter()
             .filter(|p| !transform::dropped(p, &rule.drop, rule.drop_prefix.as_deref()))
             .map(case)
@@ -2479,6 +2484,34 @@ fn mailchimp_opt_out(header: &str) -> Option<Rule> {
     Some(rule)
 }
 
+/// A list cell's items, split on the column's separator. A tags column split on `,` by
+/// default splits a cell without `,` on `;` (`vip;gold`); in a cell with both, an item
+/// holding `;` is sent whole and named.
+fn split_cell(
+    cell: &str,
+    sep: &str,
+    rule: &Rule,
+    column: Option<&str>,
+    notes: &mut Vec<RowError>,
+) -> Vec<String> {
+    if !(rule.split_by_default && sep == "," && cell.contains(';')) {
+        return transform::split_list(cell, sep);
+    }
+    if !cell.contains(',') {
+        return transform::split_list(cell, ";");
+    }
+    let parts = transform::split_list(cell, sep);
+    for p in parts.iter().filter(|p| p.contains(';')) {
+        notes.push(RowError::formatted(
+            column,
+            format_args!(
+                "tag {p:?} holds ';' but the cell separates its tags with ',': sent as one tag (to split on ';' too, give the column a split in a mapping file)"
+            ),
+        ));
+    }
+    parts
+}
+
 /// Splits a tags column on the export's own list separator (HubSpot's `;`): one that sets
 /// no `split` of its own, or one matched by name (`auto`), whose `,` was only a default.
 fn split_tags_on(rule: &mut Rule, separator: Option<&str>, auto: bool) {
@@ -2499,6 +2532,7 @@ fn auto_rule(header: &str) -> Option<Rule> {
     rule.append = rule.target == Target::Field(Field::Address1)
         && (further_street_line(&n) || further_street_line(unqualified(&n).1));
     rule.split = (rule.target == Target::Field(Field::Tags)).then(|| ",".to_owned());
+    rule.split_by_default = rule.split.is_some();
     Some(rule)
 }
 

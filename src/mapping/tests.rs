@@ -1642,3 +1642,50 @@ fn a_one_line_field_on_several_lines_is_sent_on_one_line_and_named() {
         ]
     );
 }
+
+#[test]
+fn a_tags_cell_separated_by_semicolons_gives_each_tag_in_csv_and_jsonl() {
+    let h = hdrs(&["Email", "Tags"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    let tags = Target::Field(Field::Tags);
+    for (cell, want) in [
+        ("vip;gold", &["vip", "gold"][..]),
+        ("vip; gold ;", &["vip", "gold"]),
+        ("vip, gold", &["vip", "gold"]),
+        // Quotes keep a separator inside an item, as for ','.
+        ("\"x; y\"", &["x; y"]),
+    ] {
+        let rec = cells_record(&["a@x.com", cell]);
+        let row = m.map(&rec);
+        assert_eq!(find(&row, &tags), Some(&list(want)), "{cell:?}");
+        assert!(row.notes.is_empty(), "{cell:?}: {:?}", row.notes);
+    }
+    // With both separators, ',' separates; an item holding ';' is sent whole and named.
+    let rec = cells_record(&["a@x.com", "a; b, c"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &tags), Some(&list(&["a; b", "c"])));
+    assert_eq!(
+        row.notes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [
+            r#"column 'Tags': tag "a; b" holds ';' but the cell separates its tags with ',': sent as one tag (to split on ';' too, give the column a split in a mapping file)"#
+        ]
+    );
+    let m = Mapper::new(None, None).unwrap();
+    let rec = obj_record(json!({"email": "a@x.com", "tags": "vip;gold"}));
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &tags), Some(&list(&["vip", "gold"])));
+    // A separator the mapping file names is the only one.
+    let h = hdrs(&["Email", "Labels"]);
+    let spec = MappingSpec::parse(
+        "[columns]\n\"Labels\" = { field = \"tags\", split = \",\" }\n",
+        "m.toml",
+    )
+    .unwrap();
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    let rec = cells_record(&["a@x.com", "r&d;ops, sales"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &tags), Some(&list(&["r&d;ops", "sales"])));
+}
