@@ -2,7 +2,10 @@
 //!
 //! Without a mapping file, columns are matched to fields by name, ignoring case, spaces and
 //! `_ - .` (`First Name`, `first_name`, `FIRST-NAME` → `firstName`), plus common aliases
-//! (`E-mail`, `Mobile`, `Zip`, `DOB` …). A header starting with `contact.` is taken as a custom
+//! (`E-mail`, `Mobile`, `Zip`, `DOB` …). Emails, phones and address parts also match under a
+//! qualifier, number or bracketed kind (`Work Phone`, `E-mail 1`, `Phone (Mobile)`, `Home
+//! City`); fax and pager columns never do. Each qualifier's address columns are one block, used
+//! whole when the plain ones give nothing. A header starting with `contact.` is taken as a custom
 //! field key. In JSONL, `customFields` (an object `{"contact.key": value}` or an array of
 //! `{"key"|"id": …, "field_value": …}`) fills custom fields and a `tags` array is a list.
 //!
@@ -44,7 +47,7 @@
 //! website timezone dnd dndSettings.Email dndSettings.Call dndSettings.SMS source dateOfBirth
 //! country companyName assignedTo tags businessId locationId` (case-insensitive). A column
 //! name with one `*` (`"*.id"`) is a pattern; a column named outright wins over it. `split` applies to `tags` and custom fields only; an
-//! auto-detected tags column is split on `,`. Split parts are trimmed and empty ones dropped.
+//! auto-detected tags column is split on `,` (a cell without `,` on `;`). Split parts are trimmed and empty ones dropped.
 //! Column names must match the header exactly (or, failing that, ignoring case and
 //! surrounding spaces); a listed column the file does not have is an error, so is listing two
 //! columns for the same single-valued field or custom field. When auto-detection finds two
@@ -229,6 +232,9 @@ pub struct MappedRow<'a> {
     /// Values the mapping guessed at (the first and last name split from a full name): named
     /// in the row's warnings so a person can check them, never a reason to reject the row.
     pub notes: Vec<RowError>,
+    /// Only in a row with no email and no phone: the columns not imported whose cell reads
+    /// like one (a `Fax Number`), said as the row's error is to name them.
+    pub unmapped_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -254,6 +260,10 @@ struct Rule {
     /// A further line of the street (a suite, an apartment): HighLevel's address1 is one
     /// line, so it is joined to its block's street after a comma rather than lost.
     append: bool,
+    /// A tags column found by name, split on `,` by default: a cell that separates its tags
+    /// with `;` (HubSpot's and Outlook's lists; HighLevel's own import takes both) is split
+    /// on that too.
+    split_by_default: bool,
     /// Values (lowercase) that mean the row is not sent at all, and why.
     skip_row_when: Vec<String>,
     reason: Option<String>,
@@ -283,6 +293,7 @@ impl Rule {
             group: None,
             filled: false,
             append: false,
+            split_by_default: false,
             skip_row_when: Vec::new(),
             reason: None,
             drop: Vec::new(),
@@ -800,16 +811,27 @@ pub fn detect_target(header: &str) -> Option<Target> {
         return Some(Target::CustomField(key));
     }
     let n = normalise(header);
+    if let Some(f) = named(&n) {
+        return Some(Target::Field(f));
+    }
+    qualified(&n).map(|(_, f)| Target::Field(f))
+}
+
+/// The field a normalised header names outright: its API name or a common alias.
+fn named(n: &str) -> Option<Field> {
     if let Some(f) = Field::ALL
         .into_iter()
         .find(|f| normalise(f.api_name()) == n)
     {
-        return Some(Target::Field(f));
+        return Some(f);
     }
-    let field = match n.as_str() {
+    let field = match n {
         "email" | "emailaddress" | "primaryemail" | "mail" => Field::Email,
-        "phonenumber" | "mobile" | "mobilephone" | "mobilenumber" | "cell" | "cellphone"
-        | "telephone" | "phone1" | "primaryphone" => Field::Phone,
+        "phonenumber" | "mobile" | "mobilephone" | "mobilenumber" | "mobilephonenumber"
+        | "cell" | "cellphone" | "cellnumber" | "telephone" | "telephonenumber" | "tel"
+        | "phone1" | "primaryphone" => Field::Phone,
+        // Yahoo's phone columns are named by their kind alone (`Home`, `Work`, `Mobile`).
+        "home" | "work" => Field::Phone,
         "company" | "organization" | "organisation" | "businessname" => Field::CompanyName,
         "zip" | "zipcode" | "postcode" | "postal" => Field::PostalCode,
         "address" | "street" | "streetaddress" | "addressline1" => Field::Address1,
@@ -819,8 +841,8 @@ pub fn detect_target(header: &str) -> Option<Target> {
         "fullname" => Field::Name,
         "first" | "givenname" => Field::FirstName,
         "last" | "surname" | "familyname" => Field::LastName,
-        "countrycode" => Field::Country,
-        "province" | "region" => Field::State,
+        "countrycode" | "country/region" => Field::Country,
+        "province" | "region" | "state/region" | "state/province" => Field::State,
         "web" | "url" | "websiteurl" => Field::Website,
         "leadsource" => Field::Source,
         "donotdisturb" => Field::Dnd,
@@ -836,7 +858,87 @@ pub fn detect_target(header: &str) -> Option<Target> {
         "town" => Field::City,
         _ => return None,
     };
-    Some(Target::Field(field))
+    Some(field)
+}
+
+/// The group of auto-detected address columns that come in blocks (`Home …`, `Work …`).
+const ADDRESS_BLOCK: &str = "auto-detected address";
+
+/// Words that say whose or which email, phone or address a column holds (`Work Phone`,
+/// `Home City`, `Secondary Email`).
+const QUALIFIERS: [&str; 14] = [
+    "home",
+    "work",
+    "business",
+    "office",
+    "personal",
+    "private",
+    "primary",
+    "secondary",
+    "main",
+    "other",
+    "mailing",
+    "billing",
+    "shipping",
+    "postal",
+];
+
+/// A normalised header without what qualifies it: a form's required mark (`Phone*`), a
+/// bracketed kind (`Phone (Mobile)`) and a leading qualifier (`Home Address 2`). Returns the
+/// qualifier (empty when none) and the rest.
+fn unqualified(n: &str) -> (&'static str, &str) {
+    let n = n.strip_suffix('*').unwrap_or(n);
+    let n = match n.find('(') {
+        Some(i) if i > 0 && n.ends_with(')') => &n[..i],
+        _ => n,
+    };
+    QUALIFIERS
+        .iter()
+        .find_map(|q| {
+            n.strip_prefix(q)
+                .filter(|rest| !rest.is_empty())
+                .map(|rest| (*q, rest))
+        })
+        .unwrap_or(("", n))
+}
+
+/// An email, phone or address part under a qualified name (`Work Phone`, `Home ZipCode`,
+/// `E-mail 1`, `Phone (Mobile)`), with its qualifier (empty when none). Fax and pager numbers
+/// are not phones: `Fax Number` and `Home Fax` match nothing.
+fn qualified(n: &str) -> Option<(&'static str, Field)> {
+    let (qualifier, rest) = unqualified(n);
+    let field = named(rest).or_else(|| {
+        // A numbered email or phone (`Email 2`): a backup, like a repeated column.
+        let base = rest.trim_end_matches(|c: char| c.is_ascii_digit());
+        (base.len() < rest.len())
+            .then(|| named(base))
+            .flatten()
+            .filter(|f| matches!(f, Field::Email | Field::Phone))
+    })?;
+    let channel_or_address = matches!(
+        field,
+        Field::Email
+            | Field::Phone
+            | Field::Address1
+            | Field::City
+            | Field::State
+            | Field::PostalCode
+            | Field::Country
+    );
+    channel_or_address.then_some((qualifier, field))
+}
+
+/// The qualifier of an address part named with one (`Home City` → `home`): each qualifier's
+/// columns are one address block, never mixed with another's.
+fn address_qualifier(header: &str) -> Option<&'static str> {
+    let n = normalise(header);
+    if named(&n).is_some() {
+        return None;
+    }
+    match qualified(&n)? {
+        ("", _) | (_, Field::Email | Field::Phone) => None,
+        (q, _) => Some(q),
+    }
 }
 
 /// JSONL keys that matched no field, in the order of their names; bounded, as keys may be
@@ -1093,11 +1195,46 @@ impl Mapper {
                 .unwrap_or(0);
             let backups = mapper.preset.is_none();
             let listed = claimed.len();
+            // Address parts named with a qualifier (`Home City`, `Work City`): each
+            // qualifier's columns are a block, used in column order of their first column
+            // when the plain address columns give nothing, never mixed. A block the preset or
+            // mapping file already gives is theirs: these are left unmapped and reported.
+            let address = |t: &Target| {
+                matches!(
+                    t,
+                    Target::Field(
+                        Field::Address1
+                            | Field::City
+                            | Field::State
+                            | Field::PostalCode
+                            | Field::Country
+                    )
+                )
+            };
+            let listed_address = (0..headers.len())
+                .any(|i| from_spec[i] && columns[i].as_ref().is_some_and(|r| address(&r.target)));
+            let mut blocks: Vec<&str> = Vec::new();
             for (i, h) in headers.iter().enumerate() {
                 if from_spec[i] {
                     continue;
                 }
                 columns[i] = auto_rule(h).and_then(|mut r| {
+                    if let Some(q) = address_qualifier(h).filter(|_| address(&r.target)) {
+                        if listed_address {
+                            return None;
+                        }
+                        let rank = match blocks.iter().position(|b| *b == q) {
+                            Some(at) => at,
+                            None => {
+                                blocks.push(q);
+                                blocks.len() - 1
+                            }
+                        };
+                        r.fallback = true;
+                        r.group = Some(ADDRESS_BLOCK.to_owned());
+                        r.order = rank as i64 + 1;
+                        return Some(r);
+                    }
                     if !r.target.single_valued() || r.append {
                         return Some(r);
                     }
@@ -1124,9 +1261,27 @@ impl Mapper {
                 });
             }
         }
+        // With qualified blocks, the plain address columns are a block too, which wins.
+        let blocks_found = columns
+            .iter()
+            .flatten()
+            .any(|r| r.group.as_deref() == Some(ADDRESS_BLOCK) && r.fallback);
         for (rule, listed) in columns.iter_mut().zip(&from_spec) {
             if let Some(rule) = rule {
                 split_tags_on(rule, lists.as_deref(), !listed);
+                let plain_address = matches!(
+                    rule.target,
+                    Target::Field(
+                        Field::Address1
+                            | Field::City
+                            | Field::State
+                            | Field::PostalCode
+                            | Field::Country
+                    )
+                );
+                if blocks_found && !listed && plain_address && rule.group.is_none() {
+                    rule.group = Some(ADDRESS_BLOCK.to_owned());
+                }
             }
         }
         check_duplicates(
@@ -1414,6 +1569,7 @@ impl Mapper {
             cell_errors: Vec::new(),
             spares: Vec::new(),
             notes: Vec::new(),
+            unmapped_keys: Vec::new(),
         };
         match &record.values {
             // The reader's message already names the file, row and column.
@@ -1539,6 +1695,9 @@ impl Mapper {
             }
         }
         push_later(out, later);
+        if !has_key(out) {
+            self.name_unmapped_keys(cells, headers, out);
+        }
         if cells.len() > headers.len() {
             let extra: Vec<_> = cells
                 .iter()
@@ -1566,6 +1725,26 @@ impl Mapper {
                         headers.len(),
                         shown.join(", ")
                     ),
+                ));
+            }
+        }
+    }
+
+    /// A row without an email or phone: the columns not imported (or ignored by the preset)
+    /// whose cell reads like one, so that the row's error says where its key may be.
+    fn name_unmapped_keys(&self, cells: &CellRow, headers: &[String], out: &mut MappedRow<'_>) {
+        for (i, header) in headers.iter().enumerate() {
+            let unmapped = match &self.columns.get(i) {
+                Some(Some(_)) => self.preset_ignores.contains(&i),
+                _ => true,
+            };
+            let Some(cell) = cells.get(i).filter(|_| unmapped).map(trim) else {
+                continue;
+            };
+            if let Some(field) = looks_like_key(cell) {
+                let escaped = header.replace('\\', "\\\\").replace('"', "\\\"");
+                out.unmapped_keys.push(format!(
+                    "column '{header}' holds {cell:?}, a {field} it does not import (to use it, put \"{escaped}\" = \"{field}\" under [columns] in a mapping file, --mapping)"
                 ));
             }
         }
@@ -2152,7 +2331,7 @@ fn text_value<'a>(
     if let Some(sep) = &rule.split {
         let mut parts = Vec::new();
         let mut left_out = Vec::new();
-        for p in transform::split_list(cell, sep) {
+        for p in split_cell(cell, sep, rule, column, notes) {
             if transform::dropped(&p, &rule.drop, rule.drop_prefix.as_deref()) {
                 continue;
             }
@@ -2208,20 +2387,82 @@ fn text_value<'a>(
             return Ok(Some(RawValue::Bool(false)));
         }
     }
-    if rule.target == Target::Field(Field::Address1) && cell.contains('\n') {
-        // A multi-line street (Salesforce's MailingStreet): HighLevel's address1 is one line.
-        let lines: Vec<&str> = cell
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        return Ok(Some(RawValue::Text(lines.join(", ").into())));
+    // A cell on several lines for a one-line field (Salesforce's multi-line MailingStreet, a
+    // name or city typed with Alt+Enter): joined, after a comma in a street, else a space,
+    // and named. A plain cell has no line break: no scan for one.
+    let one_line = match &rule.target {
+        Target::Field(Field::Address1) => Some(", "),
+        Target::Field(
+            Field::FirstName
+            | Field::LastName
+            | Field::Name
+            | Field::City
+            | Field::State
+            | Field::PostalCode
+            | Field::Country
+            | Field::CompanyName
+            | Field::Source,
+        ) => Some(" "),
+        _ => None,
+    };
+    if let Some(glue) = one_line {
+        if !cell_text::plain(cell) && cell.contains(['\n', '\r']) {
+            let lines: Vec<&str> = cell
+                .split(['\n', '\r'])
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let joined = case(lines.join(glue));
+            let mut shown = cell.to_owned();
+            let cut = crate::input::preview_len(shown.as_bytes());
+            if cut < shown.len() {
+                shown.truncate(cut);
+                shown.push('…');
+            }
+            let mut sent = joined.clone();
+            let cut = crate::input::preview_len(sent.as_bytes());
+            if cut < sent.len() {
+                sent.truncate(cut);
+                sent.push('…');
+            }
+            notes.push(RowError::formatted(
+                column,
+                format_args!(
+                    "{shown:?} is on several lines: sent on one line as {sent:?} ({} is one line in HighLevel)",
+                    rule.target
+                ),
+            ));
+            return Ok(Some(RawValue::Text(joined.into())));
+        }
     }
     Ok(Some(RawValue::Text(if rule.lowercase {
         cell.to_lowercase().into()
     } else {
         text
     })))
+}
+
+/// Whether a row gives an email or a phone, readable or not.
+fn has_key(row: &MappedRow<'_>) -> bool {
+    let key = |t: &Target| matches!(t, Target::Field(Field::Email | Field::Phone));
+    !row.spares.is_empty()
+        || row.values.iter().any(|v| key(&v.target))
+        || row.cell_errors.iter().any(|(t, _)| key(t))
+}
+
+/// A cell that reads like an email (`a@b.c`) or a phone number (7 to 15 digits, with only
+/// `+ - ( ) .` and spaces between).
+fn looks_like_key(cell: &str) -> Option<&'static str> {
+    if let Some((user, domain)) = cell.split_once('@') {
+        let email = !user.is_empty() && domain.contains('.') && !cell.contains(char::is_whitespace);
+        return email.then_some("email");
+    }
+    let digits = cell.bytes().filter(u8::is_ascii_digit).count();
+    let phone = (7..=15).contains(&digits)
+        && cell
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b" +-().".contains(&b));
+    phone.then_some("phone")
 }
 
 /// A second or third line of a street, by its normalised header (`Address Line 2`, `Apt.`).
@@ -2258,6 +2499,34 @@ fn mailchimp_opt_out(header: &str) -> Option<Rule> {
         "read as Mailchimp's column ({what}): a row with a value gets email do-not-disturb (dndSettings.Email), as the Mailchimp preset does"
     ));
     Some(rule)
+}
+
+/// A list cell's items, split on the column's separator. A tags column split on `,` by
+/// default splits a cell without `,` on `;` (`vip;gold`); in a cell with both, an item
+/// holding `;` is sent whole and named.
+fn split_cell(
+    cell: &str,
+    sep: &str,
+    rule: &Rule,
+    column: Option<&str>,
+    notes: &mut Vec<RowError>,
+) -> Vec<String> {
+    if !(rule.split_by_default && sep == "," && cell.contains(';')) {
+        return transform::split_list(cell, sep);
+    }
+    if !cell.contains(',') {
+        return transform::split_list(cell, ";");
+    }
+    let parts = transform::split_list(cell, sep);
+    for p in parts.iter().filter(|p| p.contains(';')) {
+        notes.push(RowError::formatted(
+            column,
+            format_args!(
+                "tag {p:?} holds ';' but the cell separates its tags with ',': sent as one tag (to split on ';' too, give the column a split in a mapping file)"
+            ),
+        ));
+    }
+    parts
 }
 
 /// Splits a tags column on the export's own list separator (HubSpot's `;`): one that sets
@@ -2356,8 +2625,11 @@ fn auto_rule(header: &str) -> Option<Rule> {
     }
     let target = detect_target(header)?;
     let mut rule = Rule::new(target);
-    rule.append = further_street_line(&normalise(header));
+    let n = normalise(header);
+    rule.append = rule.target == Target::Field(Field::Address1)
+        && (further_street_line(&n) || further_street_line(unqualified(&n).1));
     rule.split = (rule.target == Target::Field(Field::Tags)).then(|| ",".to_owned());
+    rule.split_by_default = rule.split.is_some();
     Some(rule)
 }
 

@@ -1532,3 +1532,274 @@ fn items_of_a_split_tags_cell_go_through_the_cell_checks_and_formulas_are_no_tag
         .iter()
         .all(|(t, _)| *t == Target::Field(Field::Tags)));
 }
+
+#[test]
+fn qualified_and_numbered_email_and_phone_headers_are_the_email_and_the_phone() {
+    let phones = [
+        "Work Phone",
+        "Home Phone",
+        "Business Phone",
+        "Tel",
+        "Phone (Mobile)",
+        "Mobile Phone Number",
+        "Phone*",
+        "Phone 2",
+        "Other Phone",
+        "Home",
+        "Work",
+        "homePhone",
+    ];
+    for h in phones {
+        assert_eq!(detect_target(h), Some(Target::Field(Field::Phone)), "{h}");
+    }
+    let emails = [
+        "Work Email",
+        "Personal Email",
+        "Email 1",
+        "E-mail 1",
+        "Secondary Email",
+        "Email (Work)",
+        "Email*",
+    ];
+    for h in emails {
+        assert_eq!(detect_target(h), Some(Target::Field(Field::Email)), "{h}");
+    }
+    // A fax or a pager is no way to reach a contact by phone.
+    for h in [
+        "Fax Number",
+        "Pager Number",
+        "Fax",
+        "Pager",
+        "Home Fax",
+        "Business Fax",
+    ] {
+        assert_eq!(detect_target(h), None, "{h}");
+    }
+    // A qualifier makes only a channel or an address part of a known field.
+    for h in ["Home Timezone", "Work Title", "Other", "Home Page"] {
+        assert_eq!(detect_target(h), None, "{h}");
+    }
+}
+
+#[test]
+fn a_thunderbird_row_with_phones_only_has_its_first_phone_its_backup_and_its_home_address() {
+    let h = hdrs(&[
+        "First Name",
+        "Last Name",
+        "Display Name",
+        "Nickname",
+        "Primary Email",
+        "Secondary Email",
+        "Screen Name",
+        "Work Phone",
+        "Home Phone",
+        "Fax Number",
+        "Pager Number",
+        "Mobile Number",
+        "Home Address",
+        "Home Address 2",
+        "Home City",
+        "Home State",
+        "Home ZipCode",
+        "Home Country",
+    ]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert_eq!(
+        m.unmapped_columns(),
+        [
+            "Display Name",
+            "Nickname",
+            "Screen Name",
+            "Fax Number",
+            "Pager Number"
+        ]
+    );
+    let rec = cells_record(&[
+        "Tim",
+        "Berg",
+        "Tim Berg",
+        "",
+        "",
+        "",
+        "",
+        "+1 415 555 0140",
+        "+1 415 555 0141",
+        "+1 415 555 0142",
+        "",
+        "",
+        "1 Elm",
+        "Apt 2",
+        "Austin",
+        "TX",
+        "78701",
+        "USA",
+    ]);
+    let row = m.map(&rec);
+    assert!(row.errors.is_empty(), "{:?}", row.errors);
+    assert_eq!(
+        find(&row, &Target::Field(Field::Phone)),
+        Some(&text("+1 415 555 0140"))
+    );
+    assert_eq!(row.spares.len(), 1);
+    assert_eq!(row.spares[0].column.as_deref(), Some("Home Phone"));
+    assert_eq!(
+        find(&row, &Target::Field(Field::Address1)),
+        Some(&text("1 Elm, Apt 2"))
+    );
+    for (f, v) in [
+        (Field::City, "Austin"),
+        (Field::State, "TX"),
+        (Field::PostalCode, "78701"),
+        (Field::Country, "USA"),
+    ] {
+        assert_eq!(find(&row, &Target::Field(f)), Some(&text(v)), "{f}");
+    }
+    assert!(row.unmapped_keys.is_empty(), "the row has a phone");
+}
+
+#[test]
+fn address_blocks_named_by_a_qualifier_are_used_whole_and_never_mixed() {
+    let h = hdrs(&[
+        "Email",
+        "Home Street",
+        "Home City",
+        "Work Street",
+        "Work City",
+        "Work State",
+    ]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert!(m.unmapped_columns().is_empty());
+    let city = Target::Field(Field::City);
+    let state = Target::Field(Field::State);
+    // The first block with a value, alone: no work state under a home city.
+    let rec = cells_record(&["a@x.com", "", "Austin", "2 Oak", "Dallas", "TX"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &city), Some(&text("Austin")));
+    assert_eq!(find(&row, &state), None);
+    assert_eq!(find(&row, &Target::Field(Field::Address1)), None);
+    // A row with only a work address has it.
+    let rec = cells_record(&["a@x.com", "", "", "2 Oak", "Dallas", "TX"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &city), Some(&text("Dallas")));
+    assert_eq!(find(&row, &state), Some(&text("TX")));
+    // Plain address columns come first, and a qualified block never fills their gaps.
+    let h = hdrs(&["Email", "City", "Home City", "Home State"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    let rec = cells_record(&["a@x.com", "Reno", "Austin", "TX"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &city), Some(&text("Reno")));
+    assert_eq!(find(&row, &state), None);
+    let rec = cells_record(&["a@x.com", "", "Austin", "TX"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &city), Some(&text("Austin")));
+    assert_eq!(find(&row, &state), Some(&text("TX")));
+}
+
+#[test]
+fn a_row_without_email_or_phone_names_the_unmapped_cells_that_read_like_one() {
+    let h = hdrs(&["First Name", "Fax Number", "Notes", "Other"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    let rec = cells_record(&["Tim", "+1 415 555 0142", "call Tue", "t@x.io"]);
+    let row = m.map(&rec);
+    assert_eq!(row.unmapped_keys.len(), 2, "{:?}", row.unmapped_keys);
+    assert!(
+        row.unmapped_keys[0].starts_with("column 'Fax Number' holds \"+1 415 555 0142\", a phone")
+    );
+    assert!(row.unmapped_keys[0].contains(r#""Fax Number" = "phone""#));
+    assert!(row.unmapped_keys[1].contains(r#""Other" = "email""#));
+    // Nothing to name when the row has a key of its own, or the cells read like neither.
+    let h = hdrs(&["Phone", "Fax Number"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert!(m
+        .map(&cells_record(&["415 555 0140", "415 555 0142"]))
+        .unmapped_keys
+        .is_empty());
+    let h = hdrs(&["First Name", "Notes"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert!(m
+        .map(&cells_record(&["Tim", "born 1980"]))
+        .unmapped_keys
+        .is_empty());
+}
+
+#[test]
+fn a_one_line_field_on_several_lines_is_sent_on_one_line_and_named() {
+    let h = hdrs(&["Email", "First Name", "City", "Street", "Company", "Notes"]);
+    let spec = MappingSpec::parse("[columns]\n\"Notes\" = \"contact.notes\"\n", "m.toml").unwrap();
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    let rec = cells_record(&[
+        "ann@example.com",
+        "Multi\nLine",
+        "New\r\nYork",
+        "1 Main St\n\nApt 4",
+        "Acme",
+        "Met at expo\nCall in May",
+    ]);
+    let row = m.map(&rec);
+    let field = |f| find(&row, &Target::Field(f));
+    assert_eq!(field(Field::FirstName), Some(&text("Multi Line")));
+    assert_eq!(field(Field::City), Some(&text("New York")));
+    assert_eq!(field(Field::Address1), Some(&text("1 Main St, Apt 4")));
+    assert_eq!(field(Field::CompanyName), Some(&text("Acme")));
+    // A custom field may hold lines (notes): kept as written.
+    assert_eq!(
+        find(&row, &Target::CustomField("contact.notes".into())),
+        Some(&text("Met at expo\nCall in May"))
+    );
+    let notes: Vec<String> = row.notes.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        notes,
+        [
+            r#"column 'First Name': "Multi\nLine" is on several lines: sent on one line as "Multi Line" (firstName is one line in HighLevel)"#,
+            r#"column 'City': "New\r\nYork" is on several lines: sent on one line as "New York" (city is one line in HighLevel)"#,
+            r#"column 'Street': "1 Main St\n\nApt 4" is on several lines: sent on one line as "1 Main St, Apt 4" (address1 is one line in HighLevel)"#,
+        ]
+    );
+}
+
+#[test]
+fn a_tags_cell_separated_by_semicolons_gives_each_tag_in_csv_and_jsonl() {
+    let h = hdrs(&["Email", "Tags"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    let tags = Target::Field(Field::Tags);
+    for (cell, want) in [
+        ("vip;gold", &["vip", "gold"][..]),
+        ("vip; gold ;", &["vip", "gold"]),
+        ("vip, gold", &["vip", "gold"]),
+        // Quotes keep a separator inside an item, as for ','.
+        ("\"x; y\"", &["x; y"]),
+    ] {
+        let rec = cells_record(&["a@x.com", cell]);
+        let row = m.map(&rec);
+        assert_eq!(find(&row, &tags), Some(&list(want)), "{cell:?}");
+        assert!(row.notes.is_empty(), "{cell:?}: {:?}", row.notes);
+    }
+    // With both separators, ',' separates; an item holding ';' is sent whole and named.
+    let rec = cells_record(&["a@x.com", "a; b, c"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &tags), Some(&list(&["a; b", "c"])));
+    assert_eq!(
+        row.notes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        [
+            r#"column 'Tags': tag "a; b" holds ';' but the cell separates its tags with ',': sent as one tag (to split on ';' too, give the column a split in a mapping file)"#
+        ]
+    );
+    let m = Mapper::new(None, None).unwrap();
+    let rec = obj_record(json!({"email": "a@x.com", "tags": "vip;gold"}));
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &tags), Some(&list(&["vip", "gold"])));
+    // A separator the mapping file names is the only one.
+    let h = hdrs(&["Email", "Labels"]);
+    let spec = MappingSpec::parse(
+        "[columns]\n\"Labels\" = { field = \"tags\", split = \",\" }\n",
+        "m.toml",
+    )
+    .unwrap();
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    let rec = cells_record(&["a@x.com", "r&d;ops, sales"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &tags), Some(&list(&["r&d;ops", "sales"])));
+}

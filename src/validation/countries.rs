@@ -157,6 +157,55 @@ const COUNTRY_ALIASES: &[(&str, &str)] = &[
     ("reinounido", "GB"),
 ];
 
+/// ISO 3166 alpha-3 codes (`DEU`, `GBR`), as Salesforce, ERPs and data warehouses write them,
+/// with their alpha-2 code; only those of HighLevel's list are accepted. `XKX` is Kosovo's
+/// usual user-assigned code, `ANT` the withdrawn Netherlands Antilles'.
+#[rustfmt::skip]
+const ALPHA3: &[(&str, &str)] = &[
+    ("AFG", "AF"), ("ALA", "AX"), ("ALB", "AL"), ("DZA", "DZ"), ("ASM", "AS"), ("AND", "AD"),
+    ("AGO", "AO"), ("AIA", "AI"), ("ATA", "AQ"), ("ATG", "AG"), ("ARG", "AR"), ("ARM", "AM"),
+    ("ABW", "AW"), ("AUS", "AU"), ("AUT", "AT"), ("AZE", "AZ"), ("BHS", "BS"), ("BHR", "BH"),
+    ("BGD", "BD"), ("BRB", "BB"), ("BLR", "BY"), ("BEL", "BE"), ("BLZ", "BZ"), ("BEN", "BJ"),
+    ("BMU", "BM"), ("BTN", "BT"), ("BOL", "BO"), ("BES", "BQ"), ("BIH", "BA"), ("BWA", "BW"),
+    ("BVT", "BV"), ("BRA", "BR"), ("IOT", "IO"), ("BRN", "BN"), ("BGR", "BG"), ("BFA", "BF"),
+    ("BDI", "BI"), ("CPV", "CV"), ("KHM", "KH"), ("CMR", "CM"), ("CAN", "CA"), ("CYM", "KY"),
+    ("CAF", "CF"), ("TCD", "TD"), ("CHL", "CL"), ("CHN", "CN"), ("CXR", "CX"), ("CCK", "CC"),
+    ("COL", "CO"), ("COM", "KM"), ("COG", "CG"), ("COD", "CD"), ("COK", "CK"), ("CRI", "CR"),
+    ("CIV", "CI"), ("HRV", "HR"), ("CUB", "CU"), ("CUW", "CW"), ("CYP", "CY"), ("CZE", "CZ"),
+    ("DNK", "DK"), ("DJI", "DJ"), ("DMA", "DM"), ("DOM", "DO"), ("ECU", "EC"), ("EGY", "EG"),
+    ("SLV", "SV"), ("GNQ", "GQ"), ("ERI", "ER"), ("EST", "EE"), ("SWZ", "SZ"), ("ETH", "ET"),
+    ("FLK", "FK"), ("FRO", "FO"), ("FJI", "FJ"), ("FIN", "FI"), ("FRA", "FR"), ("GUF", "GF"),
+    ("PYF", "PF"), ("ATF", "TF"), ("GAB", "GA"), ("GMB", "GM"), ("GEO", "GE"), ("DEU", "DE"),
+    ("GHA", "GH"), ("GIB", "GI"), ("GRC", "GR"), ("GRL", "GL"), ("GRD", "GD"), ("GLP", "GP"),
+    ("GUM", "GU"), ("GTM", "GT"), ("GGY", "GG"), ("GIN", "GN"), ("GNB", "GW"), ("GUY", "GY"),
+    ("HTI", "HT"), ("HMD", "HM"), ("VAT", "VA"), ("HND", "HN"), ("HKG", "HK"), ("HUN", "HU"),
+    ("ISL", "IS"), ("IND", "IN"), ("IDN", "ID"), ("IRN", "IR"), ("IRQ", "IQ"), ("IRL", "IE"),
+    ("IMN", "IM"), ("ISR", "IL"), ("ITA", "IT"), ("JAM", "JM"), ("JPN", "JP"), ("JEY", "JE"),
+    ("JOR", "JO"), ("KAZ", "KZ"), ("KEN", "KE"), ("KIR", "KI"), ("PRK", "KP"), ("KOR", "KR"),
+    ("KWT", "KW"), ("KGZ", "KG"), ("LAO", "LA"), ("LVA", "LV"), ("LBN", "LB"), ("LSO", "LS"),
+    ("LBR", "LR"), ("LBY", "LY"), ("LIE", "LI"), ("LTU", "LT"), ("LUX", "LU"), ("MAC", "MO"),
+    ("MKD", "MK"), ("MDG", "MG"), ("MWI", "MW"), ("MYS", "MY"), ("MDV", "MV"), ("MLI", "ML"),
+    ("MLT", "MT"), ("MHL", "MH"), ("MTQ", "MQ"), ("MRT", "MR"), ("MUS", "MU"), ("MYT", "YT"),
+    ("MEX", "MX"), ("FSM", "FM"), ("MDA", "MD"), ("MCO", "MC"), ("MNG", "MN"), ("MNE", "ME"),
+    ("MSR", "MS"), ("MAR", "MA"), ("MOZ", "MZ"), ("MMR", "MM"), ("NAM", "NA"), ("NRU", "NR"),
+    ("NPL", "NP"), ("NLD", "NL"), ("NCL", "NC"), ("NZL", "NZ"), ("NIC", "NI"), ("NER", "NE"),
+    ("NGA", "NG"), ("NIU", "NU"), ("NFK", "NF"), ("MNP", "MP"), ("NOR", "NO"), ("OMN", "OM"),
+    ("PAK", "PK"), ("PLW", "PW"), ("PSE", "PS"), ("PAN", "PA"), ("PNG", "PG"), ("PRY", "PY"),
+    ("PER", "PE"), ("PHL", "PH"), ("PCN", "PN"), ("POL", "PL"), ("PRT", "PT"), ("PRI", "PR"),
+    ("QAT", "QA"), ("REU", "RE"), ("ROU", "RO"), ("RUS", "RU"), ("RWA", "RW"), ("BLM", "BL"),
+    ("SHN", "SH"), ("KNA", "KN"), ("LCA", "LC"), ("MAF", "MF"), ("SPM", "PM"), ("VCT", "VC"),
+    ("WSM", "WS"), ("SMR", "SM"), ("STP", "ST"), ("SAU", "SA"), ("SEN", "SN"), ("SRB", "RS"),
+    ("SYC", "SC"), ("SLE", "SL"), ("SGP", "SG"), ("SXM", "SX"), ("SVK", "SK"), ("SVN", "SI"),
+    ("SLB", "SB"), ("SOM", "SO"), ("ZAF", "ZA"), ("SGS", "GS"), ("SSD", "SS"), ("ESP", "ES"),
+    ("LKA", "LK"), ("SDN", "SD"), ("SUR", "SR"), ("SJM", "SJ"), ("SWE", "SE"), ("CHE", "CH"),
+    ("SYR", "SY"), ("TWN", "TW"), ("TJK", "TJ"), ("TZA", "TZ"), ("THA", "TH"), ("TLS", "TL"),
+    ("TGO", "TG"), ("TKL", "TK"), ("TON", "TO"), ("TTO", "TT"), ("TUN", "TN"), ("TUR", "TR"),
+    ("TKM", "TM"), ("TCA", "TC"), ("TUV", "TV"), ("UGA", "UG"), ("UKR", "UA"), ("ARE", "AE"),
+    ("GBR", "GB"), ("USA", "US"), ("UMI", "UM"), ("URY", "UY"), ("UZB", "UZ"), ("VUT", "VU"),
+    ("VEN", "VE"), ("VNM", "VN"), ("VGB", "VG"), ("VIR", "VI"), ("WLF", "WF"), ("ESH", "EH"),
+    ("YEM", "YE"), ("ZMB", "ZM"), ("ZWE", "ZW"), ("XKX", "XK"), ("ANT", "AN"),
+];
+
 fn countries() -> &'static Countries {
     static C: OnceLock<Countries> = OnceLock::new();
     C.get_or_init(|| {
@@ -182,6 +231,11 @@ fn countries() -> &'static Countries {
             .into_iter()
             .filter_map(|(k, v)| v.map(|v| (k, v)))
             .collect();
+        for (alpha3, code) in ALPHA3 {
+            if let Some(code) = codes.get(code) {
+                names.insert(name_key(alpha3), *code);
+            }
+        }
         for (alias, code) in COUNTRY_ALIASES {
             names.insert(name_key(alias), code);
         }
@@ -199,11 +253,45 @@ fn countries() -> &'static Countries {
     })
 }
 
+/// Letters and digits, lowercase, accents dropped (`Côte d’Ivoire` → `cotedivoire`): how a
+/// name is looked up.
 fn name_key(s: &str) -> String {
-    s.chars()
+    let mut key = String::with_capacity(s.len());
+    for c in s
+        .chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
-        .collect()
+    {
+        match unaccented(c) {
+            Some(plain) => key.push_str(plain),
+            None => key.push(c),
+        }
+    }
+    key
+}
+
+/// A Latin letter with a diacritic, as its plain letters.
+fn unaccented(c: char) -> Option<&'static str> {
+    Some(match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
+        'æ' => "ae",
+        'ç' | 'ć' | 'č' => "c",
+        'ď' | 'đ' => "d",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' => "e",
+        'ì' | 'í' | 'î' | 'ï' | 'ī' | 'į' | 'ı' => "i",
+        'ł' | 'ľ' | 'ĺ' => "l",
+        'ñ' | 'ń' | 'ň' => "n",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => "o",
+        'œ' => "oe",
+        'ř' | 'ŕ' => "r",
+        'ś' | 'š' | 'ş' | 'ș' => "s",
+        'ß' => "ss",
+        'ť' | 'ţ' | 'ț' => "t",
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' | 'ų' => "u",
+        'ý' | 'ÿ' => "y",
+        'ź' | 'ż' | 'ž' => "z",
+        _ => return None,
+    })
 }
 
 /// ISO alpha-2 code from HighLevel's list, from a code (any case) or a common name.
@@ -266,7 +354,7 @@ mod tests {
                 ]);
             }
         }
-        for (alias, code) in COUNTRY_ALIASES {
+        for (alias, code) in COUNTRY_ALIASES.iter().chain(ALPHA3) {
             cells.extend([alias.to_string(), alias.to_uppercase(), code.to_string()]);
         }
         let mut x: u64 = 0x1234_5678_9ABC_DEF1;
@@ -285,6 +373,32 @@ mod tests {
         cells.push("a".repeat(70));
         for cell in &cells {
             assert_eq!(normalise_country(cell), general(cell), "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn alpha3_codes_and_accented_names_read_as_their_alpha2_code() {
+        for (cell, code) in [
+            ("DEU", "DE"),
+            ("gbr", "GB"),
+            (" USA ", "US"),
+            ("FRA", "FR"),
+            ("CIV", "CI"),
+            ("XKX", "XK"),
+            ("Côte d'Ivoire", "CI"),
+            ("Côte d’Ivoire", "CI"),
+            ("COTE D'IVOIRE", "CI"),
+            ("Réunion", "RE"),
+            ("São Tomé and Príncipe", "ST"),
+            ("Åland Islands", "AX"),
+            ("Großbritannien", "GB"),
+            ("Österreich", "AT"),
+        ] {
+            assert_eq!(normalise_country(cell), Some(code), "{cell:?}");
+        }
+        // Not a country: three letters no country has, and alpha-3 codes HighLevel lacks.
+        for cell in ["XYZ", "ABC", "SSD", "BES"] {
+            assert_eq!(normalise_country(cell), None, "{cell:?}");
         }
     }
 }

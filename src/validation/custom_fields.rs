@@ -159,7 +159,8 @@ impl CustomFieldSet {
 }
 
 fn order_of(f: &CustomFieldInput, orders: &ColumnHints) -> Option<super::DateOrder> {
-    f.column.as_deref().and_then(|c| orders.get(c))
+    let cell = f.field_value.as_str().unwrap_or_default();
+    f.column.as_deref().and_then(|c| orders.order_for(c, cell))
 }
 
 /// A value sent with a note (a century chosen), naming its column.

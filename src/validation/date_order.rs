@@ -3,6 +3,11 @@
 //! the column is day-first (and the other way round). Dates that read both ways
 //! (`03/04/1990`) then follow the column; in a column with no such evidence, or with both,
 //! they stay ambiguous and are left out.
+//!
+//! Dotted dates (`3.4.1985`) are tallied apart from the others in the same column: dots are
+//! day-first almost everywhere (`D.M.Y`, German, Scandinavian, Russian …) while slashes are
+//! often an American export's `M/D/Y`, so a column holding both is read per style. Dotted
+//! dates with no evidence of their own are read day-first, and the run says so for the column.
 
 use super::cell_text;
 use super::dates::{reading, DateOrder, Reading};
@@ -17,13 +22,37 @@ pub struct ColumnHints {
     /// Sorted by column name: a file has few date columns, and a binary search of them costs
     /// less per date cell than hashing the column's name.
     by_column: Vec<(String, DateOrder)>,
+    /// The same for the column's dotted dates (`3.4.1985`), tallied apart.
+    dotted: Vec<(String, DateOrder)>,
+    /// Columns whose dotted dates are read day-first for want of evidence (dots' usual
+    /// order): each such date that reads both ways is named where it is used.
+    dotted_assumed: Vec<String>,
     pub decimal_comma: bool,
+}
+
+/// Whether a date cell separates its parts with dots (`3.4.1985`), by its first separator.
+pub fn is_dotted(cell: &str) -> bool {
+    cell.bytes()
+        .find(|c| matches!(c, b'-' | b'/' | b'.' | b'_'))
+        == Some(b'.')
 }
 
 impl ColumnHints {
     pub fn get(&self, column: &str) -> Option<DateOrder> {
         let i = self.find(column).ok()?;
         Some(self.by_column[i].1)
+    }
+
+    /// The order `cell` of `column` is read in: its dotted dates' order when it is dotted.
+    pub fn order_for(&self, column: &str, cell: &str) -> Option<DateOrder> {
+        if is_dotted(cell) {
+            let i = self
+                .dotted
+                .binary_search_by(|(c, _)| c.as_str().cmp(column))
+                .ok()?;
+            return Some(self.dotted[i].1);
+        }
+        self.get(column)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -46,6 +75,36 @@ impl ColumnHints {
         }
     }
 
+    /// Sets what a column's tally says of its dates' orders.
+    pub fn add(&mut self, column: &str, tally: &Tally) {
+        let (plain, dotted) = tally.orders();
+        if let Some(o) = plain {
+            self.insert(column.to_owned(), o);
+        }
+        if let Some(o) = dotted {
+            self.insert_dotted(column.to_owned(), o);
+        }
+        if tally.dotted_by_default() {
+            self.dotted_assumed.push(column.to_owned());
+        }
+    }
+
+    /// Whether `column`'s dotted dates are read day-first only because dots usually are.
+    pub fn dotted_assumed(&self, column: &str) -> bool {
+        self.dotted_assumed.iter().any(|c| c == column)
+    }
+
+    /// Sets the order of a column's dotted dates.
+    fn insert_dotted(&mut self, column: String, order: DateOrder) {
+        match self
+            .dotted
+            .binary_search_by(|(c, _)| c.as_str().cmp(column.as_str()))
+        {
+            Ok(i) => self.dotted[i].1 = order,
+            Err(i) => self.dotted.insert(i, (column, order)),
+        }
+    }
+
     fn find(&self, column: &str) -> Result<usize, usize> {
         self.by_column
             .binary_search_by(|(c, _)| c.as_str().cmp(column))
@@ -61,6 +120,10 @@ pub struct Tally {
     /// The first value that reads only day-first, and only month-first.
     pub day_example: Option<String>,
     pub month_example: Option<String>,
+    /// The first value that reads both ways.
+    pub both_example: Option<String>,
+    /// The column's dotted dates (`3.4.1985`), tallied apart; none of them counts above.
+    pub dotted: Option<Box<Tally>>,
 }
 
 impl Tally {
@@ -70,6 +133,13 @@ impl Tally {
 
     /// Counts `cell`, which reads as `r`.
     fn count(&mut self, r: Reading, cell: &str) {
+        if r != Reading::Other && is_dotted(cell) {
+            return self.dotted.get_or_insert_default().count_plain(r, cell);
+        }
+        self.count_plain(r, cell);
+    }
+
+    fn count_plain(&mut self, r: Reading, cell: &str) {
         match r {
             Reading::OnlyDayFirst => {
                 self.day_first += 1;
@@ -81,7 +151,11 @@ impl Tally {
                 self.month_example
                     .get_or_insert_with(|| cell.trim().to_owned());
             }
-            Reading::Both => self.both += 1,
+            Reading::Both => {
+                self.both += 1;
+                self.both_example
+                    .get_or_insert_with(|| cell.trim().to_owned());
+            }
             Reading::Other => {}
         }
     }
@@ -92,6 +166,102 @@ impl Tally {
             (true, false) => Some(DateOrder::DayFirst),
             (false, true) => Some(DateOrder::MonthFirst),
             _ => None,
+        }
+    }
+
+    /// The column's dates of both styles, counted together (examples: the slashed ones').
+    fn whole(&self) -> Tally {
+        let mut w = self.clone();
+        if let Some(d) = w.dotted.take() {
+            w.day_first += d.day_first;
+            w.month_first += d.month_first;
+            w.both += d.both;
+            w.day_example = w.day_example.or(d.day_example);
+            w.month_example = w.month_example.or(d.month_example);
+            w.both_example = w.both_example.or(d.both_example);
+        }
+        w
+    }
+
+    /// The orders of the column's slashed (or dashed) dates and of its dotted ones. Slashed
+    /// dates with no evidence of their own follow the dotted ones', as one column.
+    pub fn orders(&self) -> (Option<DateOrder>, Option<DateOrder>) {
+        let own = self.day_first + self.month_first > 0;
+        let plain = if own {
+            self.order()
+        } else {
+            self.whole().order()
+        };
+        (plain, self.dotted_order())
+    }
+
+    /// What a person should know about the column's dates, if anything: one line when both
+    /// styles read the same way, else one per style.
+    pub fn notes(&self, column: &str) -> Vec<String> {
+        match self.orders() {
+            (_, None) if self.dotted.is_none() => self.describe(column).into_iter().collect(),
+            (Some(p), Some(d)) if p == d => self.whole().describe(column).into_iter().collect(),
+            _ => self
+                .describe(column)
+                .into_iter()
+                .chain(self.describe_dotted(column))
+                .collect(),
+        }
+    }
+
+    /// The order of the column's dotted dates: their own evidence, else day-first (as dots
+    /// are almost everywhere) unless they contradict each other.
+    pub fn dotted_order(&self) -> Option<DateOrder> {
+        let d = self.dotted.as_deref()?;
+        match (d.day_first > 0, d.month_first > 0) {
+            (false, false) => Some(DateOrder::DayFirst),
+            _ => d.order(),
+        }
+    }
+
+    /// Whether the dotted dates are read day-first with no evidence of their own.
+    pub fn dotted_by_default(&self) -> bool {
+        self.dotted
+            .as_deref()
+            .is_some_and(|d| d.day_first + d.month_first == 0 && d.both > 0)
+    }
+
+    /// What a person should know about the column's dotted dates, if anything.
+    pub fn describe_dotted(&self, column: &str) -> Option<String> {
+        let d = self.dotted.as_deref()?;
+        let ex = |e: &Option<String>| e.as_deref().unwrap_or_default().to_owned();
+        let others = if self.day_first + self.month_first + self.both > 0 {
+            " (its dates with / or - are read on their own)"
+        } else {
+            ""
+        };
+        match (d.day_first > 0, d.month_first > 0) {
+            (false, false) if d.both > 0 => Some(format!(
+                "{} dotted dates in column '{column}' (like {:?}) read both ways and none settles the order: they are read day-first (D.M.Y), as dotted dates are almost everywhere{others}; set date_format for the column if that is wrong",
+                d.both,
+                ex(&d.both_example)
+            )),
+            (true, true) => Some(format!(
+                "dotted dates in column '{column}' are written both ways ({} only day-first like {:?}, {} only month-first like {:?}): the {} that read both ways are left out; set date_format for the column",
+                d.day_first,
+                ex(&d.day_example),
+                d.month_first,
+                ex(&d.month_example),
+                d.both
+            )),
+            (false, true) => Some(format!(
+                "dotted dates in column '{column}' are read month-first: {} of them read only that way (e.g. {:?}){others}",
+                d.month_first,
+                ex(&d.month_example)
+            )),
+            (true, false) => Some(format!(
+                "dates in column '{column}' are read day-first: {} of them read only that way (e.g. {:?}) and none only month-first{}{}",
+                d.day_first,
+                ex(&d.day_example),
+                if d.both > 0 { format!("; {} that read both ways follow it", d.both) } else { String::new() },
+                if others.is_empty() { "" } else { " (its dotted dates; those with / or - are read on their own)" }
+            )),
+            (false, false) => None,
         }
     }
 
@@ -191,6 +361,16 @@ impl DateScan {
             t.both += l.both;
             t.day_example = t.day_example.take().or(l.day_example);
             t.month_example = t.month_example.take().or(l.month_example);
+            t.both_example = t.both_example.take().or(l.both_example);
+            if let Some(ld) = l.dotted {
+                let d = t.dotted.get_or_insert_default();
+                d.day_first += ld.day_first;
+                d.month_first += ld.month_first;
+                d.both += ld.both;
+                d.day_example = d.day_example.take().or(ld.day_example);
+                d.month_example = d.month_example.take().or(ld.month_example);
+                d.both_example = d.both_example.take().or(ld.both_example);
+            }
         }
     }
 
@@ -210,10 +390,8 @@ impl DateScan {
             ) else {
                 continue;
             };
-            if let Some(o) = tally.order() {
-                orders.insert(name.clone(), o);
-            }
-            notes.extend(tally.describe(name));
+            orders.add(name, tally);
+            notes.extend(tally.notes(name));
         }
         (orders, notes)
     }
@@ -389,5 +567,63 @@ mod tests {
         assert_eq!(t.order(), None);
         assert!(t.describe("DOB").unwrap().contains("written both ways"));
         assert_eq!(tally(&["1990-01-01", "3 Apr 1985"]).describe("DOB"), None);
+    }
+
+    #[test]
+    fn dotted_dates_are_read_by_their_own_evidence_not_by_the_slashed_dates_of_their_column() {
+        use super::super::dates::date_of_birth;
+        let t = tally(&["3.4.1985", "12/31/1980", "04.05.1990", "03/04/1985"]);
+        assert_eq!(t.order(), Some(DateOrder::MonthFirst));
+        assert_eq!(t.dotted_order(), Some(DateOrder::DayFirst));
+        let note = t.describe_dotted("Birthday").unwrap();
+        assert!(
+            note.starts_with(
+                "2 dotted dates in column 'Birthday' (like \"3.4.1985\") read both ways"
+            ),
+            "{note}"
+        );
+        assert_eq!(t.notes("Birthday").len(), 2);
+        let mut hints = ColumnHints::default();
+        let (plain, dotted) = t.orders();
+        hints.insert("Birthday".into(), plain.unwrap());
+        hints.insert_dotted("Birthday".into(), dotted.unwrap());
+        let read = |cell: &str| date_of_birth(cell, hints.order_for("Birthday", cell));
+        assert_eq!(read("3.4.1985"), Ok(Some("1985-04-03".into())));
+        assert_eq!(read("04.05.1990"), Ok(Some("1990-05-04".into())));
+        assert_eq!(read("03/04/1985"), Ok(Some("1985-03-04".into())));
+        assert_eq!(read("12/31/1980"), Ok(Some("1980-12-31".into())));
+        // Dotted dates that say month-first are read so; ones that contradict each other
+        // are left out (no order), named for the column.
+        let t = tally(&["12.31.1980", "3.4.1985"]);
+        assert_eq!(t.dotted_order(), Some(DateOrder::MonthFirst));
+        let t = tally(&["12.31.1980", "31.12.1980", "3.4.1985"]);
+        assert_eq!(t.dotted_order(), None);
+        assert!(t.describe_dotted("DOB").unwrap().contains("left out"));
+        // A column of slashed dates alone has no dotted order and nothing to say about one.
+        let t = tally(&["03/04/1985", "31/12/1990"]);
+        assert_eq!((t.dotted_order(), t.describe_dotted("DOB")), (None, None));
+        // Both styles reading one way are one column, described as before; dotted dates
+        // still settle the slashed ones that read both ways.
+        let t = tally(&["31.12.1990", "31/12/1990", "03/04/1985"]);
+        assert_eq!(
+            t.orders(),
+            (Some(DateOrder::DayFirst), Some(DateOrder::DayFirst))
+        );
+        assert_eq!(
+            t.notes("DOB"),
+            ["dates in column 'DOB' are read day-first: 2 of them read only that way (e.g. \"31/12/1990\") and none only month-first; 1 that read both ways follow it"]
+        );
+        let t = tally(&["31.12.1990", "03/04/1985"]);
+        assert_eq!(
+            t.orders(),
+            (Some(DateOrder::DayFirst), Some(DateOrder::DayFirst))
+        );
+        // A day-first column of dotted dates alone reads, and is described, as before.
+        let t = tally(&["31.12.1990", "03.04.1985"]);
+        assert_eq!(t.dotted_order(), Some(DateOrder::DayFirst));
+        assert_eq!(
+            t.describe_dotted("DOB").unwrap(),
+            "dates in column 'DOB' are read day-first: 1 of them read only that way (e.g. \"31.12.1990\") and none only month-first; 1 that read both ways follow it"
+        );
     }
 }

@@ -237,6 +237,9 @@ impl Validator {
         let mut phone: Option<(Option<Cow<'_, str>>, Cow<'_, str>)> = None;
         // The backup (index in `row.spares`) that gave the email, when the first was bad.
         let mut email_spare = None;
+        // A country cell that could not be read (column, value): a phone without a country
+        // code is then read in the default country, which the phone's note says.
+        let mut unread_country: Option<(Option<String>, String)> = None;
 
         // Mutable only to move text cells into the contact instead of copying them.
         for v in row.values.iter_mut() {
@@ -342,13 +345,21 @@ impl Validator {
                     }
                     match field {
                         Field::DateOfBirth => {
-                            let order = col.and_then(|c| self.date_orders.get(c));
+                            let order = col.and_then(|c| self.date_orders.order_for(c, t));
                             match dates::birth_date(t, order) {
                                 Ok(d) => {
                                     // The century of a two-digit year is a guess: named.
                                     if let Some(d) = d.as_ref().filter(|d| d.century_chosen) {
                                         let year = &d.iso[..4];
                                         f.notes.push(error_for(v, format_args!("{t:?} has a two-digit year, read as {year} (a date of birth is in the past); check it")));
+                                    }
+                                    // Read day-first only because dots usually are.
+                                    let assumed = col.is_some_and(|c| {
+                                        self.date_orders.dotted_assumed(c)
+                                    }) && date_order::is_dotted(t)
+                                        && dates::reading(t) == dates::Reading::Both;
+                                    if let (true, Some(d)) = (assumed, &d) {
+                                        f.notes.push(error_for(v, format_args!("{t:?} reads both ways and was read day-first, as dotted dates are almost everywhere ({}); check it, or set date_format for the column", d.iso)));
                                     }
                                     c.date_of_birth = d.map(|d| d.iso);
                                 }
@@ -357,7 +368,10 @@ impl Validator {
                         }
                         Field::Country => match normalise_country(t) {
                             Some(code) => c.country = Some(code.to_owned()),
-                            None => leave("not a country HighLevel accepts (use an ISO 3166 alpha-2 code like US or GB)"),
+                            None => {
+                                unread_country = Some((col.map(str::to_owned), t.to_owned()));
+                                leave("not a country HighLevel accepts (use an ISO 3166 alpha-2 code like US or GB)")
+                            }
                         },
                         // An opt-out is recorded, never lifted: "no" sends nothing (`dnd:
                         // false` would clear a contact's do-not-disturb on every channel).
@@ -429,6 +443,30 @@ impl Validator {
                 &mut f,
             );
         }
+        if let (Some((country_col, country)), Some(_)) = (&unread_country, &c.phone) {
+            let (col, text) = match phone_spare.and_then(|i| row.spares.get(i)) {
+                Some(s) => (s.column.as_deref(), phone_text(&s.value).into_owned()),
+                None => (
+                    phone.as_ref().and_then(|(col, _)| col.as_deref()),
+                    phone
+                        .as_ref()
+                        .map(|(_, raw)| raw.to_string())
+                        .unwrap_or_default(),
+                ),
+            };
+            let t = text.trim();
+            let national = t.trim_start_matches('\'');
+            if !(national.starts_with('+') || national.starts_with("00")) {
+                let from = country_col.as_deref().unwrap_or("country");
+                f.notes.push(RowError::formatted(
+                    col,
+                    format_args!(
+                        "{t:?} has no country code and was read in the default country {} because the row's country ('{from}': {country:?}) could not be read; check it, or write the number with its + code",
+                        self.default_code
+                    ),
+                ));
+            }
+        }
         let first_column = |field: Field| {
             let target = Target::Field(field);
             row.values.iter().find(|v| v.target == target)
@@ -467,7 +505,11 @@ impl Validator {
         }
         let unreadable = row.values.is_empty() && !f.errors.is_empty();
         if !has_email && phone.is_none() && !unreadable {
-            f.errors.push(RowError::new(None, NEITHER));
+            let error = match row.unmapped_keys.as_slice() {
+                [] => RowError::new(None, NEITHER),
+                columns => RowError::new(None, format!("{NEITHER}; {}", columns.join("; "))),
+            };
+            f.errors.push(error);
         }
         if self.opts.strict {
             f.errors.append(&mut f.notes);

@@ -33,6 +33,7 @@ fn row(values: Vec<MappedValue>) -> MappedRow {
         cell_errors: vec![],
         spares: vec![],
         notes: vec![],
+        unmapped_keys: vec![],
         seq: 0,
         row: 2,
         values,
@@ -438,6 +439,19 @@ fn collects_all_errors() {
 }
 
 #[test]
+fn a_row_without_a_key_names_the_unmapped_columns_that_read_like_one_in_its_error() {
+    let mut r = row(vec![text(Field::FirstName, "First Name", "Tim")]);
+    r.unmapped_keys = vec!["column 'Fax Number' holds \"+1 415 555 0142\", a phone".into()];
+    let msgs = invalid(v().validate(r));
+    assert_eq!(
+        msgs,
+        [format!(
+            "{NEITHER}; column 'Fax Number' holds \"+1 415 555 0142\", a phone"
+        )]
+    );
+}
+
+#[test]
 fn needs_email_or_phone() {
     let msgs = invalid(v().validate(row(vec![text(Field::FirstName, "First Name", "Ann")])));
     assert_eq!(msgs, [NEITHER]);
@@ -616,7 +630,8 @@ fn sample_contacts_csv() {
             ("aiden.clark@example.com", &["column 'Phone': \"555-01\" left out: not a valid phone number (country US from the row)".to_owned()][..]),
             ("charlotte.lewis@example.com", &["column 'Date of Birth': \"02/30/1991\" left out: no such date: year 1991, month 2, day 30".to_owned()][..]),
             ("ben.hall@example.com", &["column 'Phone': extension \"ext. 12\" not sent (HighLevel's phone field has none)".to_owned()][..]),
-            ("will.nelson@example.com", &["column 'Country': \"Atlantis\" left out: not a country HighLevel accepts (use an ISO 3166 alpha-2 code like US or GB)".to_owned()][..]),
+            // The phone, read in the default country for want of the row's, says so.
+            ("will.nelson@example.com", &["column 'Phone': \"(808) 555-0104\" has no country code and was read in the default country US because the row's country ('Country': \"Atlantis\") could not be read; check it, or write the number with its + code".to_owned(), "column 'Country': \"Atlantis\" left out: not a country HighLevel accepts (use an ISO 3166 alpha-2 code like US or GB)".to_owned()][..]),
         ]
     );
     let liam: Vec<_> = ok
@@ -1534,4 +1549,87 @@ fn invisible_and_typographic_characters_in_phones_and_emails_do_not_cost_the_con
         normalise_email("zoë@exämple.de").as_deref(),
         Ok("zoë@exämple.de")
     );
+}
+
+#[test]
+fn a_phone_read_in_the_default_country_because_the_row_country_is_unreadable_says_so() {
+    let r = valid(v().validate(row(vec![
+        text(Field::Email, "Email", "hans@example.de"),
+        text(Field::Country, "Land", "Germania"),
+        text(Field::Phone, "Phone", "(415) 555-2671"),
+    ])));
+    assert_eq!(r.contact.phone.as_deref(), Some("+14155552671"));
+    assert!(
+        r.warnings.iter().any(|w| w.starts_with("column 'Phone': \"(415) 555-2671\" has no country code and was read in the default country US because the row's country ('Land': \"Germania\") could not be read")),
+        "{:#?}",
+        r.warnings
+    );
+    // A number with its own country code needs no country: nothing to say.
+    let r = valid(v().validate(row(vec![
+        text(Field::Email, "Email", "hans@example.de"),
+        text(Field::Country, "Land", "Germania"),
+        text(Field::Phone, "Phone", "+49 30 1234567"),
+    ])));
+    assert!(
+        !r.warnings.iter().any(|w| w.contains("default country")),
+        "{:#?}",
+        r.warnings
+    );
+    // Nor does a readable country, now also as an alpha-3 code.
+    let r = valid(v().validate(row(vec![
+        text(Field::Email, "Email", "hans@example.de"),
+        text(Field::Country, "Land", "DEU"),
+        text(Field::Phone, "Phone", "030 1234567"),
+    ])));
+    assert_eq!(
+        (r.contact.country.as_deref(), r.contact.phone.as_deref()),
+        (Some("DE"), Some("+49301234567"))
+    );
+    assert!(r.warnings.is_empty(), "{:#?}", r.warnings);
+}
+
+#[test]
+fn dotted_dates_in_a_month_first_column_are_read_day_first_and_each_guess_is_named() {
+    let mut t = date_order::Tally::default();
+    for cell in ["3.4.1985", "12/31/1980", "04.05.1990", "31.12.1970"] {
+        t.see(cell);
+    }
+    let mut hints = ColumnHints::default();
+    hints.add("Birthday", &t);
+    let mut val = v();
+    val.set_date_orders(hints);
+    let read = |cell: &str| {
+        let r = valid(val.validate(row(vec![
+            text(Field::Email, "Email", "a@x.com"),
+            text(Field::DateOfBirth, "Birthday", cell),
+        ])));
+        (r.contact.date_of_birth, r.warnings)
+    };
+    // 31.12.1970 is evidence: the dotted dates are day-first, nothing guessed.
+    assert_eq!(read("3.4.1985"), (Some("1985-04-03".into()), vec![]));
+    assert_eq!(read("12/31/1980"), (Some("1980-12-31".into()), vec![]));
+    // Without evidence, day-first is dots' usual order: each date read so is named.
+    let mut t = date_order::Tally::default();
+    for cell in ["3.4.1985", "12/31/1980", "04.05.1990"] {
+        t.see(cell);
+    }
+    let mut hints = ColumnHints::default();
+    hints.add("Birthday", &t);
+    let mut val = v();
+    val.set_date_orders(hints);
+    let r = valid(val.validate(row(vec![
+        text(Field::Email, "Email", "a@x.com"),
+        text(Field::DateOfBirth, "Birthday", "04.05.1990"),
+    ])));
+    assert_eq!(r.contact.date_of_birth.as_deref(), Some("1990-05-04"));
+    assert_eq!(
+        r.warnings,
+        ["column 'Birthday': \"04.05.1990\" reads both ways and was read day-first, as dotted dates are almost everywhere (1990-05-04); check it, or set date_format for the column"]
+    );
+    let r = valid(val.validate(row(vec![
+        text(Field::Email, "Email", "a@x.com"),
+        text(Field::DateOfBirth, "Birthday", "03/04/1985"),
+    ])));
+    assert_eq!(r.contact.date_of_birth.as_deref(), Some("1985-03-04"));
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
 }
