@@ -856,9 +856,70 @@ fn named(n: &str) -> Option<Field> {
         // Not "Owner"/"Owner Id": an old CRM's owner (a name, its own user id) is never a
         // HighLevel user id, and assignedTo takes nothing else.
         "town" => Field::City,
-        _ => return None,
+        _ => return localised(n),
     };
     Some(field)
+}
+
+/// Headers of exports made in German, French, Spanish, Portuguese and Dutch (a CRM or a
+/// spreadsheet set up in that language). Words that mean something else too are left out:
+/// Spanish `Estado` is as often a lead's status as a state.
+fn localised(n: &str) -> Option<Field> {
+    Some(match n {
+        "emailadresse"
+        | "mailadresse"
+        | "courriel"
+        | "adresseemail"
+        | "adressemail"
+        | "adresseelectronique"
+        | "adresseélectronique"
+        | "correo"
+        | "correoelectronico"
+        | "correoelectrónico"
+        | "emailadres" => Field::Email,
+        "telefon"
+        | "telefonnummer"
+        | "handy"
+        | "handynummer"
+        | "mobil"
+        | "mobiltelefon"
+        | "mobilnummer"
+        | "téléphone"
+        | "portable"
+        | "téléphoneportable"
+        | "teléfono"
+        | "telefono"
+        | "móvil"
+        | "movil"
+        | "celular"
+        | "telefone"
+        | "telefoon"
+        | "telefoonnummer"
+        | "mobiel"
+        | "mobielnummer" => Field::Phone,
+        "vorname" | "prénom" | "prenom" | "nombre" | "nome" | "primeironome" | "voornaam" => {
+            Field::FirstName
+        }
+        "nachname" | "familienname" | "nom" | "nomdefamille" | "apellido" | "apellidos"
+        | "sobrenome" | "achternaam" => Field::LastName,
+        "vollständigername" | "nomcomplet" | "nombrecompleto" | "nomecompleto"
+        | "volledigenaam" => Field::Name,
+        "firma" | "firmenname" | "unternehmen" | "société" | "societe" | "entreprise"
+        | "empresa" | "bedrijf" | "bedrijfsnaam" => Field::CompanyName,
+        "straße" | "strasse" | "anschrift" | "adresse" | "dirección" | "direccion" | "endereço"
+        | "endereco" | "adres" | "straat" => Field::Address1,
+        "ort" | "stadt" | "wohnort" | "ville" | "ciudad" | "localidad" | "cidade" | "plaats"
+        | "woonplaats" => Field::City,
+        "plz" | "postleitzahl" | "codepostal" | "códigopostal" | "codigopostal" | "cep" => {
+            Field::PostalCode
+        }
+        "land" | "pays" | "país" | "pais" => Field::Country,
+        "bundesland" | "provincia" | "provincie" => Field::State,
+        "geburtstag" | "geburtsdatum" | "datedenaissance" | "fechadenacimiento"
+        | "datadenascimento" | "geboortedatum" => Field::DateOfBirth,
+        "webseite" | "siteweb" | "sitioweb" => Field::Website,
+        _ => return None,
+    })
 }
 
 /// The group of auto-detected address columns that come in blocks (`Home …`, `Work …`).

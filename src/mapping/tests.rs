@@ -1803,3 +1803,68 @@ fn a_tags_cell_separated_by_semicolons_gives_each_tag_in_csv_and_jsonl() {
     let row = m.map(&rec);
     assert_eq!(find(&row, &tags), Some(&list(&["r&d;ops", "sales"])));
 }
+
+#[test]
+fn headers_of_exports_in_german_french_spanish_portuguese_and_dutch_name_their_fields() {
+    let rows: [[&str; 6]; 5] = [
+        [
+            "Vorname",
+            "Nachname",
+            "E-Mail-Adresse",
+            "Telefon",
+            "PLZ",
+            "Land",
+        ],
+        [
+            "Prénom",
+            "Nom",
+            "Courriel",
+            "Téléphone",
+            "Code postal",
+            "Pays",
+        ],
+        [
+            "Nombre",
+            "Apellidos",
+            "Correo electrónico",
+            "Teléfono",
+            "Código postal",
+            "País",
+        ],
+        ["Nome", "Sobrenome", "E-mail", "Celular", "CEP", "País"],
+        [
+            "Voornaam",
+            "Achternaam",
+            "E-mailadres",
+            "Telefoon",
+            "Postcode",
+            "Land",
+        ],
+    ];
+    let want = [
+        Field::FirstName,
+        Field::LastName,
+        Field::Email,
+        Field::Phone,
+        Field::PostalCode,
+        Field::Country,
+    ];
+    for headers in rows {
+        for (h, f) in headers.iter().zip(want) {
+            assert_eq!(detect_target(h), Some(Target::Field(f)), "{h}");
+        }
+    }
+    for (h, f) in [
+        ("Straße", Field::Address1),
+        ("Ort", Field::City),
+        ("Ville", Field::City),
+        ("Ciudad", Field::City),
+        ("Firma", Field::CompanyName),
+        ("Geburtsdatum", Field::DateOfBirth),
+        ("Bundesland", Field::State),
+    ] {
+        assert_eq!(detect_target(h), Some(Target::Field(f)), "{h}");
+    }
+    // A lead's status in a Spanish export, not its state.
+    assert_eq!(detect_target("Estado"), None);
+}
