@@ -1275,11 +1275,19 @@ impl Mapper {
             let listed_address = (0..headers.len())
                 .any(|i| from_spec[i] && columns[i].as_ref().is_some_and(|r| address(&r.target)));
             let mut blocks: Vec<&str> = Vec::new();
+            // A German export's `Name` beside `Vorname` is the surname, not the whole name.
+            let german = headers.iter().any(|h| normalise(h) == "vorname");
             for (i, h) in headers.iter().enumerate() {
                 if from_spec[i] {
                     continue;
                 }
-                columns[i] = auto_rule(h).and_then(|mut r| {
+                let rule = auto_rule(h).map(|mut r| {
+                    if german && r.target == Target::Field(Field::Name) && normalise(h) == "name" {
+                        r.target = Target::Field(Field::LastName);
+                    }
+                    r
+                });
+                columns[i] = rule.and_then(|mut r| {
                     if let Some(q) = address_qualifier(h).filter(|_| address(&r.target)) {
                         if listed_address {
                             return None;

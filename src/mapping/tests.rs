@@ -1868,3 +1868,23 @@ fn headers_of_exports_in_german_french_spanish_portuguese_and_dutch_name_their_f
     // A lead's status in a Spanish export, not its state.
     assert_eq!(detect_target("Estado"), None);
 }
+
+#[test]
+fn a_german_exports_name_beside_vorname_is_the_surname() {
+    let m = Mapper::new(None, Some(&hdrs(&["Anrede", "Vorname", "Name", "E-Mail"]))).unwrap();
+    let rec = cells_record(&["Herr", "Hans", "Müller", "hans@example.de"]);
+    let row = m.map(&rec);
+    assert_eq!(
+        find(&row, &Target::Field(Field::LastName)),
+        Some(&text("Müller"))
+    );
+    assert_eq!(find(&row, &Target::Field(Field::Name)), None);
+    // Elsewhere `Name` is the whole name.
+    let m = Mapper::new(None, Some(&hdrs(&["Name", "Email"]))).unwrap();
+    let rec = cells_record(&["Hans Müller", "hans@example.de"]);
+    let row = m.map(&rec);
+    assert_eq!(
+        find(&row, &Target::Field(Field::Name)),
+        Some(&text("Hans Müller"))
+    );
+}
