@@ -839,8 +839,10 @@ fn named(n: &str) -> Option<Field> {
         "tag" => Field::Tags,
         "dob" | "birthday" | "birthdate" => Field::DateOfBirth,
         "fullname" => Field::Name,
-        "first" | "givenname" => Field::FirstName,
-        "last" | "surname" | "familyname" => Field::LastName,
+        // Mailchimp's merge tags (`merge_fields.FNAME` in its API's records).
+        "first" | "givenname" | "fname" => Field::FirstName,
+        "last" | "surname" | "familyname" | "lname" => Field::LastName,
+        "addr1" => Field::Address1,
         "countrycode" | "country/region" => Field::Country,
         "province" | "region" | "state/region" | "state/province" => Field::State,
         "web" | "url" | "websiteurl" => Field::Website,
@@ -950,6 +952,9 @@ const QUALIFIERS: [&str; 14] = [
 fn unqualified(n: &str) -> (&'static str, &str) {
     let n = n.strip_suffix('*').unwrap_or(n);
     let n = match n.find('(') {
+        // `Phone (Fax)`, `Email (Old)`: not the contact's phone or email; left whole, so
+        // that nothing matches it.
+        Some(i) if i > 0 && n.ends_with(')') && not_a_channel(&n[i..]) => return ("", n),
         Some(i) if i > 0 && n.ends_with(')') => &n[..i],
         _ => n,
     };
@@ -961,6 +966,13 @@ fn unqualified(n: &str) -> (&'static str, &str) {
                 .map(|rest| (*q, rest))
         })
         .unwrap_or(("", n))
+}
+
+/// A bracketed kind that says the number or address is not one to reach the contact by now.
+fn not_a_channel(kind: &str) -> bool {
+    ["fax", "pager", "old", "former", "previous"]
+        .iter()
+        .any(|w| kind.contains(w))
 }
 
 /// An email, phone or address part under a qualified name (`Work Phone`, `Home ZipCode`,
@@ -1275,15 +1287,32 @@ impl Mapper {
             let listed_address = (0..headers.len())
                 .any(|i| from_spec[i] && columns[i].as_ref().is_some_and(|r| address(&r.target)));
             let mut blocks: Vec<&str> = Vec::new();
-            // A German export's `Name` beside `Vorname` is the surname, not the whole name.
+            // A German export's `Name` beside `Vorname` is the surname, not the whole name;
+            // Spanish `Nombre`, Portuguese `Nome` and French `Nom` are one part of a name only
+            // beside the other part, else they hold the whole name.
             let german = headers.iter().any(|h| normalise(h) == "vorname");
+            let has = |f: Field| {
+                headers
+                    .iter()
+                    .any(|h| detect_target(h) == Some(Target::Field(f)))
+            };
+            let (has_first, has_last) = (has(Field::FirstName), has(Field::LastName));
             for (i, h) in headers.iter().enumerate() {
                 if from_spec[i] {
                     continue;
                 }
                 let rule = auto_rule(h).map(|mut r| {
-                    if german && r.target == Target::Field(Field::Name) && normalise(h) == "name" {
+                    let n = normalise(h);
+                    if german && r.target == Target::Field(Field::Name) && n == "name" {
                         r.target = Target::Field(Field::LastName);
+                    }
+                    let part_alone = match n.as_str() {
+                        "nombre" | "nome" => !has_last,
+                        "nom" => !has_first,
+                        _ => false,
+                    };
+                    if part_alone {
+                        r.target = Target::Field(Field::Name);
                     }
                     r
                 });
@@ -2550,6 +2579,7 @@ fn further_street_line(n: &str) -> bool {
             | "apartment"
             | "suite"
             | "aptsuite"
+            | "addr2"
     )
 }
 
@@ -2580,6 +2610,22 @@ fn split_cell(
     column: Option<&str>,
     notes: &mut Vec<RowError>,
 ) -> Vec<String> {
+    // One formula (`=HYPERLINK("…","a"),b`): its commas split nothing; left whole, to be named.
+    let b = cell.as_bytes();
+    if rule.target == Target::Field(Field::Tags)
+        && b.len() > 1
+        && b[0] == b'='
+        && b[1].is_ascii_alphabetic()
+    {
+        return vec![cell.to_owned()];
+    }
+    // An Excel list typed with Alt+Enter: each line, then each line's own separators.
+    if rule.split_by_default && sep == "," && cell.contains(['\n', '\r']) {
+        return cell
+            .split(['\n', '\r'])
+            .flat_map(|line| split_cell(line, sep, rule, column, notes))
+            .collect();
+    }
     if !(rule.split_by_default && sep == "," && cell.contains(';')) {
         return transform::split_list(cell, sep);
     }
@@ -2642,13 +2688,12 @@ enum Holds {
 }
 
 /// Objects that wrap a whole contact record in exports and APIs (HubSpot's `properties`,
-/// Mailchimp's `merge_fields`, Pipedrive's and generic `data`/`fields`/`attributes`).
+/// Mailchimp's `merge_fields`, generic `data`/`fields`). Not `attributes`: Salesforce's holds the record's type and API url, not the contact's website.
 const CONTACT_WRAPPERS: &[&str] = &[
     "properties",
     "contact",
     "person",
     "fields",
-    "attributes",
     "data",
     "record",
     "values",

@@ -1888,3 +1888,97 @@ fn a_german_exports_name_beside_vorname_is_the_surname() {
         Some(&text("Hans Müller"))
     );
 }
+
+#[test]
+fn a_fax_or_pager_in_brackets_and_salesforce_record_attributes_are_never_the_contacts() {
+    let m = Mapper::new(
+        None,
+        Some(&hdrs(&[
+            "Email",
+            "Phone (Mobile)",
+            "Phone (Fax)",
+            "Phone (Pager)",
+        ])),
+    )
+    .unwrap();
+    let rec = cells_record(&["a@x.com", "", "617-555-0899", "617-555-0896"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &Target::Field(Field::Phone)), None, "{row:?}");
+
+    let m = Mapper::new(None, None).unwrap();
+    // As the reader flattens a nested object: dotted keys.
+    let rec = obj_record(json!({
+        "attributes.type": "Contact",
+        "attributes.url": "https://acme.my.salesforce.com/x",
+        "Email": "w1@v.com"
+    }));
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &Target::Field(Field::Website)), None);
+}
+
+#[test]
+fn a_mailchimp_api_member_gives_its_merge_fields_name_and_street() {
+    let m = Mapper::new(None, None).unwrap();
+    // As the reader flattens its nested objects: dotted keys.
+    let rec = obj_record(json!({
+        "email_address": "mc1@v.com",
+        "merge_fields.FNAME": "Cy",
+        "merge_fields.LNAME": "Do",
+        "merge_fields.ADDRESS.addr1": "2 Elm",
+        "merge_fields.ADDRESS.addr2": "Apt 4",
+        "merge_fields.ADDRESS.city": "Austin",
+    }));
+    let row = m.map(&rec);
+    assert_eq!(
+        find(&row, &Target::Field(Field::FirstName)),
+        Some(&text("Cy"))
+    );
+    assert_eq!(
+        find(&row, &Target::Field(Field::LastName)),
+        Some(&text("Do"))
+    );
+    assert_eq!(
+        find(&row, &Target::Field(Field::Address1)),
+        Some(&text("2 Elm, Apt 4"))
+    );
+}
+
+#[test]
+fn nombre_nome_or_nom_alone_is_the_whole_name() {
+    for (headers, want) in [
+        (["Nombre", "Email"], Field::Name),
+        (["Nome", "Email"], Field::Name),
+        (["Nom", "Email"], Field::Name),
+    ] {
+        let m = Mapper::new(None, Some(&hdrs(&headers))).unwrap();
+        let rec = cells_record(&["José García", "j@x.com"]);
+        let row = m.map(&rec);
+        assert_eq!(
+            find(&row, &Target::Field(want)),
+            Some(&text("José García")),
+            "{headers:?}"
+        );
+    }
+    let m = Mapper::new(None, Some(&hdrs(&["Nombre", "Apellidos", "Email"]))).unwrap();
+    let rec = cells_record(&["José", "García", "j@x.com"]);
+    let row = m.map(&rec);
+    assert_eq!(
+        find(&row, &Target::Field(Field::FirstName)),
+        Some(&text("José"))
+    );
+}
+
+#[test]
+fn a_tags_cell_on_several_lines_gives_a_tag_a_line_and_one_formula_stays_whole() {
+    let m = Mapper::new(None, Some(&hdrs(&["Email", "Tags"]))).unwrap();
+    let rec = cells_record(&["a@x.com", "vip\ngold, lead"]);
+    let row = m.map(&rec);
+    assert_eq!(
+        find(&row, &Target::Field(Field::Tags)),
+        Some(&list(&["vip", "gold", "lead"]))
+    );
+    let rec = cells_record(&["a@x.com", "=HYPERLINK(\"http://x\",\"a\"),b"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &Target::Field(Field::Tags)), None);
+    assert_eq!(row.cell_errors.len(), 1, "{:?}", row.cell_errors);
+}
