@@ -178,6 +178,22 @@ fn a_json_object_wrapping_the_contacts_in_a_list_is_refused_saying_how_to_take_t
         stderr(&out)
     );
     assert!(env.requests_to("/contacts/upsert").is_empty());
+
+    // The same answer as curl saves it, on one line.
+    let file = env.write(
+        "one-line.json",
+        r#"{"contacts":[{"email":"ann@example.com"},{"email":"bob@example.com"}],"meta":{"total":2}}"#,
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "one-line.json is one JSON object with the contacts in its list 'contacts' (2 objects)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(env.requests_to("/contacts/upsert").is_empty());
 }
 
 #[test]

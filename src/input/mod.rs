@@ -1327,18 +1327,24 @@ fn open_jsonl(
     if n == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
         bytes.drain(..3);
     }
+    let first = Ok(Line {
+        bytes,
+        truncated,
+        place: format!("line {n}"),
+    });
+    // An API's answer saved on one line is as much a wrapper as a pretty-printed one.
+    if let Some((key, count)) = wrapped_list(&first) {
+        return Err(InputError::Wrapped {
+            file: name.to_owned(),
+            key,
+            count,
+        });
+    }
     Ok(Inner::Jsonl {
         rdr,
         line,
         buf,
-        pending: Some((
-            n,
-            Ok(Line {
-                bytes,
-                truncated,
-                place: format!("line {n}"),
-            }),
-        )),
+        pending: Some((n, first)),
         limits,
         values: None,
     })
