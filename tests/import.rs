@@ -771,10 +771,10 @@ fn a_quiet_run_keeps_its_preset_and_columns_not_imported_in_the_summary_json_and
 #[test]
 fn a_file_whose_columns_give_no_email_or_phone_says_so_once_and_what_to_do() {
     let env = Env::new();
-    // French headers, no preset or alias knows them.
+    // Polish headers, no preset or alias knows them (French ones are now matched).
     let file = env.write(
-        "contacts-fr.csv",
-        "Nom,Courriel,Téléphone\nDupont,jean@example.fr,01 45 67 89 10\nMartin,anne@example.fr,\n",
+        "contacts-pl.csv",
+        "Nazwisko,Adres e-mail,Numer telefonu\nNowak,jan@example.pl,22 123 45 67\nKowalska,anna@example.pl,\n",
     );
     let out = validate(&env, &file);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
@@ -785,7 +785,7 @@ fn a_file_whose_columns_give_no_email_or_phone_says_so_once_and_what_to_do() {
         "{err}"
     );
     // A file with an email column says nothing of the kind.
-    let file = env.write("ok.csv", "Courriel,Email\nx,ann@example.com\n");
+    let file = env.write("ok.csv", "Adres e-mail,Email\nx,ann@example.com\n");
     let out = validate(&env, &file);
     assert!(
         !stderr(&out).contains("maps to email or phone"),

@@ -2275,6 +2275,29 @@ fn push_value<'a>(
 /// Each waiting value, best rank first, unless the row already has its field. Of a group,
 /// only the first block (rank) with a value is used, and none when the row's own columns
 /// filled the group.
+fn is_address(t: &Target) -> bool {
+    matches!(
+        t,
+        Target::Field(
+            Field::Address1 | Field::City | Field::State | Field::PostalCode | Field::Country
+        )
+    )
+}
+
+/// A cell of an address block the row does not use (another block gave its address).
+fn unused_address(v: &MappedValue<'_>) -> RowError {
+    let shown = match &v.value {
+        RawValue::Text(t) => format!("{:?}", t.as_ref()),
+        other => format!("{other:?}"),
+    };
+    RowError::formatted(
+        v.column.as_deref(),
+        format_args!(
+            "{shown} not imported: the row's address comes from other columns (HighLevel stores one address)"
+        ),
+    )
+}
+
 fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
     later.values.sort_by_key(|(rank, _, _, _)| *rank);
     let own = out.values.len();
@@ -2285,13 +2308,17 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
     let mut split_used: Vec<(usize, Target, String)> = Vec::new();
     for (rank, group, v, split) in later.values {
         if let Some(g) = &group {
-            if later.filled.contains(g) {
+            let elsewhere = later.filled.contains(g)
+                || matches!(chosen.iter().find(|(c, _)| c == g), Some((_, r)) if *r != rank);
+            if elsewhere {
+                // Another block gave the row its address: this one's cells are named, not lost.
+                if is_address(&v.target) {
+                    out.notes.push(unused_address(&v));
+                }
                 continue;
             }
-            match chosen.iter().find(|(c, _)| c == g) {
-                Some((_, r)) if *r != rank => continue,
-                Some(_) => {}
-                None => chosen.push((g.clone(), rank)),
+            if !chosen.iter().any(|(c, _)| c == g) {
+                chosen.push((g.clone(), rank));
             }
         }
         if !out.values.iter().any(|x| x.target == v.target) {

@@ -1982,3 +1982,25 @@ fn a_tags_cell_on_several_lines_gives_a_tag_a_line_and_one_formula_stays_whole()
     assert_eq!(find(&row, &Target::Field(Field::Tags)), None);
     assert_eq!(row.cell_errors.len(), 1, "{:?}", row.cell_errors);
 }
+
+#[test]
+fn the_address_block_a_row_does_not_use_is_named_cell_by_cell() {
+    let h = hdrs(&[
+        "Email",
+        "Home Street",
+        "Home City",
+        "Work Street",
+        "Work City",
+    ]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    let rec = cells_record(&["a@x.com", "1 Elm", "Boston", "2 Main", "Cambridge"]);
+    let row = m.map(&rec);
+    assert_eq!(
+        find(&row, &Target::Field(Field::City)),
+        Some(&text("Boston"))
+    );
+    let named: Vec<String> = row.notes.iter().map(|e| e.to_string()).collect();
+    assert_eq!(named.len(), 2, "{named:?}");
+    assert!(named[0].starts_with("column 'Work Street': \"2 Main\" not imported"));
+    assert!(named[1].starts_with("column 'Work City': \"Cambridge\" not imported"));
+}
