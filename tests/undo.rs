@@ -227,7 +227,7 @@ fn a_nightly_re_run_of_the_same_file_keeps_the_first_run_undoable() {
         .find(|l| l.trim_start().starts_with("1 "))
         .unwrap();
     assert!(
-        first.contains("2 created") && first.contains("kept for undo (run 2 replaced"),
+        first.contains("2 created") && first.contains("kept for undo (run 2 replaced its rows"),
         "{listing}"
     );
 

@@ -30,6 +30,13 @@ impl Token {
     /// token is one line of visible ASCII. Caught at start-up, a pasted line break or curly
     /// quote is one clear error instead of every request failing. Says where, never what.
     pub fn unsendable(&self) -> Option<String> {
+        let quoted = |q: char| self.0.len() > 1 && self.0.starts_with(q) && self.0.ends_with(q);
+        if quoted('"') || quoted('\'') {
+            return Some(
+                "it is in quotes, copied along from a shell or a config file: put only the token there"
+                    .into(),
+            );
+        }
         if let Some(name) = assignment(&self.0) {
             return Some(format!(
                 "it starts with `{name}=`, a shell assignment copied with the token: put only the token there"
@@ -102,6 +109,13 @@ mod tests {
             let why = Token::new(line).unwrap().unsendable().unwrap();
             assert!(
                 why.contains("shell assignment") && !why.contains("abc123"),
+                "{why}"
+            );
+        }
+        for quoted in ["\"pit-abc123\"", "'pit-abc123'"] {
+            let why = Token::new(quoted).unwrap().unsendable().unwrap();
+            assert!(
+                why.contains("in quotes") && !why.contains("abc123"),
                 "{why}"
             );
         }

@@ -34,7 +34,9 @@ fn counts(r: &RunInfo) -> String {
             .join(", ")
     };
     match r.replaced_by {
-        Some(later) => format!("{kept} kept for undo (run {later} replaced the others)"),
+        Some(later) => {
+            format!("{kept} kept for undo (run {later} replaced its rows with nothing to undo)")
+        }
         None => kept,
     }
 }

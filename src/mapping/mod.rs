@@ -1842,7 +1842,8 @@ impl Mapper {
             if let Some(field) = looks_like_key(cell) {
                 let escaped = header.replace('\\', "\\\\").replace('"', "\\\"");
                 out.unmapped_keys.push(format!(
-                    "column '{header}' holds {cell:?}, a {field} it does not import (to use it, put \"{escaped}\" = \"{field}\" under [columns] in a mapping file, --mapping)"
+                    "column '{header}' holds {cell:?}, {} {field} it does not import (to use it, put \"{escaped}\" = \"{field}\" under [columns] in a mapping file, --mapping)",
+                    if field == "email" { "an" } else { "a" }
                 ));
             }
         }
