@@ -988,16 +988,8 @@ fn qualified(n: &str) -> Option<(&'static str, Field)> {
             .flatten()
             .filter(|f| matches!(f, Field::Email | Field::Phone))
     })?;
-    let channel_or_address = matches!(
-        field,
-        Field::Email
-            | Field::Phone
-            | Field::Address1
-            | Field::City
-            | Field::State
-            | Field::PostalCode
-            | Field::Country
-    );
+    let channel_or_address =
+        matches!(field, Field::Email | Field::Phone) || is_address(&Target::Field(field));
     channel_or_address.then_some((qualifier, field))
 }
 
@@ -1272,18 +1264,7 @@ impl Mapper {
             // qualifier's columns are a block, used in column order of their first column
             // when the plain address columns give nothing, never mixed. A block the preset or
             // mapping file already gives is theirs: these are left unmapped and reported.
-            let address = |t: &Target| {
-                matches!(
-                    t,
-                    Target::Field(
-                        Field::Address1
-                            | Field::City
-                            | Field::State
-                            | Field::PostalCode
-                            | Field::Country
-                    )
-                )
-            };
+            let address = is_address;
             let listed_address = (0..headers.len())
                 .any(|i| from_spec[i] && columns[i].as_ref().is_some_and(|r| address(&r.target)));
             let mut blocks: Vec<&str> = Vec::new();
@@ -1367,16 +1348,7 @@ impl Mapper {
         for (rule, listed) in columns.iter_mut().zip(&from_spec) {
             if let Some(rule) = rule {
                 split_tags_on(rule, lists.as_deref(), !listed);
-                let plain_address = matches!(
-                    rule.target,
-                    Target::Field(
-                        Field::Address1
-                            | Field::City
-                            | Field::State
-                            | Field::PostalCode
-                            | Field::Country
-                    )
-                );
+                let plain_address = is_address(&rule.target);
                 if blocks_found && !listed && plain_address && rule.group.is_none() {
                     rule.group = Some(ADDRESS_BLOCK.to_owned());
                 }
@@ -2276,6 +2248,7 @@ fn push_value<'a>(
 /// Each waiting value, best rank first, unless the row already has its field. Of a group,
 /// only the first block (rank) with a value is used, and none when the row's own columns
 /// filled the group.
+/// A part of a postal address: what an address block holds.
 fn is_address(t: &Target) -> bool {
     matches!(
         t,
@@ -2750,10 +2723,7 @@ impl Holds {
     fn allows(self, f: Field) -> bool {
         match self {
             Holds::Contact => true,
-            Holds::Address => matches!(
-                f,
-                Field::Address1 | Field::City | Field::State | Field::PostalCode | Field::Country
-            ),
+            Holds::Address => is_address(&Target::Field(f)),
             Holds::Phone => f == Field::Phone,
             Holds::Email => f == Field::Email,
             Holds::Other => false,
