@@ -208,7 +208,7 @@ fn no_year(t: &str) -> bool {
     if let Some(rest) = t.strip_prefix("--") {
         let (m, d) = match rest.split_once('-') {
             Some(md) => md,
-            None if rest.len() == 4 => rest.split_at(2),
+            None if rest.len() == 4 && rest.is_char_boundary(2) => rest.split_at(2),
             None => return false,
         };
         // vCard's order is month, then day.
@@ -802,7 +802,7 @@ mod tests {
             let e = parse(t, None, true, today).unwrap_err();
             assert!(e.contains("without a year"), "{t}: {e}");
         }
-        for t in ["13/13", "--1305", "05/17/", "abc"] {
+        for t in ["13/13", "--1305", "05/17/", "abc", "--a€"] {
             let e = parse(t, None, true, today).unwrap_err();
             assert!(!e.contains("without a year"), "{t}: {e}");
         }
