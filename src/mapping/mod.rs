@@ -2383,8 +2383,7 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
 fn list_item<'s>(item: &'s str, target: &Target) -> Result<Option<Cow<'s, str>>, String> {
     let t = cell_text::read(item)?;
     if let (Some(t), Target::Field(Field::Tags)) = (&t, target) {
-        let b = t.as_bytes();
-        if b.len() > 1 && b[0] == b'=' && b[1].is_ascii_alphabetic() {
+        if cell_text::is_formula(t) {
             return Err(format!(
                 "{t:?} left out: a spreadsheet formula, not a tag (in the spreadsheet, copy the column and paste it as values)"
             ));
@@ -2612,12 +2611,7 @@ fn split_cell(
     notes: &mut Vec<RowError>,
 ) -> Vec<String> {
     // One formula (`=HYPERLINK("…","a"),b`): its commas split nothing; left whole, to be named.
-    let b = cell.as_bytes();
-    if rule.target == Target::Field(Field::Tags)
-        && b.len() > 1
-        && b[0] == b'='
-        && b[1].is_ascii_alphabetic()
-    {
+    if rule.target == Target::Field(Field::Tags) && cell_text::is_formula(cell) {
         return vec![cell.to_owned()];
     }
     // An Excel list typed with Alt+Enter: each line, then each line's own separators.

@@ -84,6 +84,13 @@ fn left_out_message(value: &str, why: &str) -> String {
     format!("{value:?} left out: {why}")
 }
 
+/// A spreadsheet formula (`=A1`, `=HYPERLINK(…)`), not a value: `=` and a letter. Excel's
+/// `="02108"` is not one (it is read as the text it shows).
+#[inline]
+pub fn is_formula(t: &str) -> bool {
+    matches!(t.as_bytes(), [b'=', c, ..] if c.is_ascii_alphabetic())
+}
+
 /// Whether the (trimmed) cell cannot hold an error value, `="…"` or a control character:
 /// what the checks below would pass unchanged.
 #[inline]

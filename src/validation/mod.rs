@@ -336,10 +336,7 @@ impl Validator {
                     let mut leave = |why: &str| f.cell(left_out_for(v, t, why));
                     // A formula (`=HYPERLINK("…")`) is no one's name or city: HighLevel would
                     // keep its text, and a spreadsheet opening an export of it would run it.
-                    if t.len() > 1
-                        && t.as_bytes()[0] == b'='
-                        && t.as_bytes()[1].is_ascii_alphabetic()
-                    {
+                    if cell_text::is_formula(t) {
                         leave("a spreadsheet formula, not a value (in the spreadsheet, copy the column and paste it as values)");
                         continue;
                     }
