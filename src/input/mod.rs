@@ -238,16 +238,23 @@ impl Reader {
         name: &str,
         opts: &InputOptions,
     ) -> Result<Reader, InputError> {
+        let io_err = |source| InputError::Io {
+            file: name.to_owned(),
+            source,
+        };
+        let sniffing = opts.format.is_none() && format_from_name(name) != Format::Jsonl;
+        // JSON is known by its first characters, so text whose bytes are not UTF-8's
+        // (PowerShell 5.1's `ConvertTo-Json > x.json` writes UTF-16) is decoded first: the
+        // encoding is then certain (a BOM, or --encoding) whatever the format.
+        let (r, decoded) = match sniffing {
+            true => decode_when_certain(r, opts.encoding).map_err(io_err)?,
+            false => (r, None),
+        };
         // JSON is known by its first bytes: a `.json` (or any) file read as CSV loses rows.
         // A file named or declared JSONL is read line by line, whatever its lines hold.
-        let (r, shape) = match opts.format {
-            None if format_from_name(name) != Format::Jsonl => {
-                sniff_json(r).map_err(|source| InputError::Io {
-                    file: name.to_owned(),
-                    source,
-                })?
-            }
-            _ => (r, None),
+        let (r, shape) = match sniffing {
+            true => sniff_json(r).map_err(io_err)?,
+            false => (r, None),
         };
         let format = match (opts.format, shape) {
             (Some(f), _) => f,
@@ -266,13 +273,10 @@ impl Reader {
                 },
             });
         }
-        let (r, encoding, binary, encoding_why) =
-            encoding::decode(r, opts.encoding, format == Format::Jsonl).map_err(|source| {
-                InputError::Io {
-                    file: name.to_owned(),
-                    source,
-                }
-            })?;
+        let (r, encoding, binary, encoding_why) = match decoded {
+            Some(encoding) => (r, encoding, None, None),
+            None => encoding::decode(r, opts.encoding, format == Format::Jsonl).map_err(io_err)?,
+        };
         if let Some((what, hint)) = binary {
             return Err(InputError::Binary {
                 file: name.to_owned(),
@@ -1237,6 +1241,23 @@ fn wrapped_list(first: &Result<Line, String>) -> Option<(String, usize)> {
         }
         _ => None,
     })
+}
+
+/// `r` decoded to UTF-8, and its encoding, when that does not depend on the format: named
+/// by `declared`, or by a UTF-16 BOM. Else `r` as it was (its first bytes put back).
+fn decode_when_certain(
+    mut r: Source,
+    declared: Option<TextEncoding>,
+) -> std::io::Result<(Source, Option<&'static encoding_rs::Encoding>)> {
+    let mut bom = Vec::with_capacity(2);
+    (&mut r).take(2).read_to_end(&mut bom)?;
+    let r: Source = Box::new(std::io::Cursor::new(bom.clone()).chain(r));
+    let utf16 = matches!(bom.as_slice(), b"\xFF\xFE" | b"\xFE\xFF");
+    if declared.is_none() && !utf16 {
+        return Ok((r, None));
+    }
+    let (r, encoding, _, _) = encoding::decode(r, declared, false)?;
+    Ok((r, Some(encoding)))
 }
 
 /// `r` with its first bytes looked at (and put back): whether it is JSON, and how.

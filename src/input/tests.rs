@@ -345,6 +345,36 @@ fn utf16_jsonl() {
     assert!(matches!(&recs[1].values, RecordValues::Object(m) if m["firstName"] == "Łukasz"));
 }
 
+/// PowerShell 5.1's `ConvertTo-Json > contacts.json` (and `Out-File`): UTF-16LE with a BOM,
+/// pretty-printed with CRLF; JSON lines written the same way under any name.
+#[test]
+fn utf16_json_is_known_as_json_by_its_decoded_text() {
+    let pretty = "[\r\n    {\r\n        \"firstName\":  \"Zoë\",\r\n        \"email\":  \"zoe@x.de\"\r\n    },\r\n    {\r\n        \"firstName\":  \"Łukasz\",\r\n        \"email\":  \"l@x.pl\"\r\n    }\r\n]\r\n";
+    let lines = "{\"firstName\":\"Zoë\"}\r\n{\"firstName\":\"Łukasz\"}\r\n";
+    for (text, name, big_endian) in [
+        (pretty, "contacts.json", false),
+        (pretty, "contacts.json", true),
+        (lines, "contacts.json", false),
+        (lines, "contacts.txt", false),
+    ] {
+        let mut r = with(utf16(text, big_endian), name, None);
+        assert_eq!(r.format(), Format::Jsonl, "{name} {text}");
+        assert!(r.encoding().starts_with("UTF-16"), "{}", r.encoding());
+        let recs: Vec<_> = r.by_ref().collect();
+        assert_eq!(recs.len(), 2, "{name} {text}: {recs:?}");
+        assert!(
+            matches!(&recs[1].values, RecordValues::Object(m) if m["firstName"] == "Łukasz"),
+            "{recs:?}"
+        );
+    }
+    // Named by --encoding, without a BOM.
+    let mut bytes = utf16(lines, false);
+    bytes.drain(..2);
+    let mut r = with(bytes, "contacts.json", Some("utf-16le"));
+    assert_eq!(r.format(), Format::Jsonl);
+    assert_eq!(r.by_ref().count(), 2);
+}
+
 #[test]
 fn windows_1252_is_detected() {
     // 0xE9 é, 0xEB ë, 0xFC ü, 0x80 €, 0x93/0x94 smart quotes: invalid as UTF-8.

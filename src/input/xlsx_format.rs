@@ -149,10 +149,21 @@ impl DigitFormat {
     }
 
     /// `value` as Excel shows it through this format, or `None` when it cannot be shown
-    /// honestly here: not a whole number, negative, past 15 digits, or outside every condition.
+    /// honestly here: not a whole number, past 15 digits, negative under conditions, or
+    /// outside every condition. A negative number goes through the second section as it is
+    /// written, or, with one section, the first with a `-` in front (`00000`: `-02108`).
     pub(super) fn apply(&self, value: f64) -> Option<String> {
-        if !value.is_finite() || value < 0.0 || value.fract() != 0.0 || value >= 1e15 {
+        if !value.is_finite() || value.fract() != 0.0 || value.abs() >= 1e15 {
             return None;
+        }
+        if value < 0.0 {
+            if self.conditional {
+                return None;
+            }
+            return match self.sections.get(1) {
+                Some(second) => Self::shown(second, -value),
+                None => Self::shown(&self.sections[0], -value).map(|t| format!("-{t}")),
+            };
         }
         let section = if self.conditional {
             let holds = |s: &Section| s.condition.is_none_or(|(op, n)| op.holds(value, n));
@@ -171,6 +182,10 @@ impl DigitFormat {
         } else {
             &self.sections[0]
         };
+        Self::shown(section, value)
+    }
+
+    fn shown(section: &Section, value: f64) -> Option<String> {
         // A section of literals only (`"none"`, or empty to hide) would replace the number.
         if !section.shows_digits() {
             return None;
@@ -325,6 +340,19 @@ mod tests {
     }
 
     #[test]
+    fn a_negative_number_is_shown_as_excel_shows_it() {
+        // One section: its digits, and a minus in front.
+        assert_eq!(shown("00000", -2108.0).as_deref(), Some("-02108"));
+        assert_eq!(
+            shown("000-00-0000", -12345678.0).as_deref(),
+            Some("-012-34-5678")
+        );
+        // A second section is the negative numbers' own, with no minus of its own.
+        assert_eq!(shown("00000;(00000)", -2108.0).as_deref(), Some("(02108)"));
+        assert_eq!(shown("00000;0", -2108.0).as_deref(), Some("2108"));
+    }
+
+    #[test]
     fn other_formats_and_numbers_are_left_as_read() {
         // Decimals, separators, percent, scientific, fractions, dates, text, General.
         for code in [
@@ -346,10 +374,13 @@ mod tests {
         ] {
             assert_eq!(DigitFormat::parse(code), None, "{code}");
         }
-        // Only whole, non-negative numbers of at most 15 digits go through a format.
-        for v in [12.5, -2108.0, 1e15, f64::NAN] {
+        // Only whole numbers of at most 15 digits go through a format.
+        for v in [12.5, 1e15, -1e15, f64::NAN] {
             assert_eq!(shown("00000", v), None, "{v}");
         }
+        // A negative number under conditions, or a second section that hides it.
+        assert_eq!(shown("[<100]000;[>1000]0000", -5.0), None);
+        assert_eq!(shown("00000;", -2108.0), None);
         // Outside every condition, and zero shown as no digit at all.
         assert_eq!(shown("[<100]000;[>1000]0000", 500.0), None);
         assert_eq!(shown("###-####", 0.0), None);

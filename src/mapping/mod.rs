@@ -805,6 +805,9 @@ fn normalise(s: &str) -> String {
         .collect()
 }
 
+/// Unicode's line and paragraph separators: line breaks as `\n` is.
+const UNICODE_LINE_BREAKS: [char; 2] = ['\u{2028}', '\u{2029}'];
+
 /// The field a header name means, by name or common alias. `None`: no idea.
 pub fn detect_target(header: &str) -> Option<Target> {
     if let Some(key) = custom_key(header) {
@@ -2486,8 +2489,9 @@ fn text_value<'a>(
         }
     }
     // A cell on several lines for a one-line field (Salesforce's multi-line MailingStreet, a
-    // name or city typed with Alt+Enter): joined, after a comma in a street, else a space,
-    // and named. A plain cell has no line break: no scan for one.
+    // name or city typed with Alt+Enter, U+2028/U+2029 from a web form or Word): joined,
+    // after a comma in a street, else a space, and named. A plain cell has no `\n` or `\r`,
+    // and only a cell with a 0xE2 byte can hold U+2028 or U+2029: no scan otherwise.
     let one_line = match &rule.target {
         Target::Field(Field::Address1) => Some(", "),
         Target::Field(
@@ -2504,9 +2508,12 @@ fn text_value<'a>(
         _ => None,
     };
     if let Some(glue) = one_line {
-        if !cell_text::plain(cell) && cell.contains(['\n', '\r']) {
+        let breaks = (!cell_text::plain(cell) && cell.contains(['\n', '\r']))
+            || (memchr::memchr(0xE2, cell.as_bytes()).is_some()
+                && cell.contains(UNICODE_LINE_BREAKS));
+        if breaks {
             let lines: Vec<&str> = cell
-                .split(['\n', '\r'])
+                .split(|c| matches!(c, '\n' | '\r') || UNICODE_LINE_BREAKS.contains(&c))
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
                 .collect();

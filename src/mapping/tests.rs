@@ -1758,6 +1758,32 @@ fn a_one_line_field_on_several_lines_is_sent_on_one_line_and_named() {
 }
 
 #[test]
+fn unicode_line_and_paragraph_separators_are_line_breaks_in_a_one_line_field() {
+    let h = hdrs(&["Email", "First Name", "Street", "City"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    let rec = cells_record(&[
+        "ann@example.com",
+        "Ann\u{2028}Marie",
+        "12 Main St\u{2029}Apt 4",
+        "Zürich – Altstadt",
+    ]);
+    let row = m.map(&rec);
+    let field = |f| find(&row, &Target::Field(f));
+    assert_eq!(field(Field::FirstName), Some(&text("Ann Marie")));
+    assert_eq!(field(Field::Address1), Some(&text("12 Main St, Apt 4")));
+    // Another character led by the same byte (an en dash) is no line break.
+    assert_eq!(field(Field::City), Some(&text("Zürich – Altstadt")));
+    let notes: Vec<String> = row.notes.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        notes,
+        [
+            r#"column 'First Name': "Ann\u{2028}Marie" is on several lines: sent on one line as "Ann Marie" (firstName is one line in HighLevel)"#,
+            r#"column 'Street': "12 Main St\u{2029}Apt 4" is on several lines: sent on one line as "12 Main St, Apt 4" (address1 is one line in HighLevel)"#,
+        ]
+    );
+}
+
+#[test]
 fn a_tags_cell_separated_by_semicolons_gives_each_tag_in_csv_and_jsonl() {
     let h = hdrs(&["Email", "Tags"]);
     let m = Mapper::new(None, Some(&h)).unwrap();

@@ -1,6 +1,81 @@
 //! A CSV (or sheet) saved without its header row: its first contact is read as the column
 //! names, so that contact is lost and no column maps to an email or a phone. Known by the
-//! header itself holding an email or a phone number, and stopped before anything is sent.
+//! header itself holding an email or a phone number, or reading like the rows below it, and
+//! stopped before anything is sent. A title line above the real header is told apart: a
+//! line below it would map an email or phone column.
+
+use std::path::Path;
+
+use super::run::{RunConfig, RunError};
+use crate::input::{Format, Reader, RecordValues};
+use crate::mapping::Mapper;
+
+/// How many records below the header are looked at: a title block above a header is a few
+/// lines, and a few rows show what a column holds.
+const FIRST_RECORDS: usize = 10;
+
+/// Why the run must not start when the header `reader` read maps no email or phone column
+/// (`mapper`): the header is a contact, or a title line sits above the real header. `None`
+/// when neither is seen (the run then says every row is invalid, and why).
+pub(super) fn misread_header(
+    cfg: &RunConfig,
+    mapper: &Mapper,
+    reader: &Reader,
+) -> Option<RunError> {
+    let headers = reader.headers().filter(|_| mapper.no_key_column())?;
+    let delimiter = reader.delimiter().unwrap_or(b',');
+    let sep = (delimiter as char).to_string();
+    let file = cfg.input.display().to_string();
+    let rows = first_records(&cfg.input, cfg);
+    let line = if reader.format() == Format::Xlsx {
+        "row"
+    } else {
+        "line"
+    };
+    // A line below that, as the header, would give an email or phone column is the header.
+    if let Some((row, cells)) = rows.iter().find(|(_, cells)| {
+        Mapper::new(cfg.mapping.as_ref(), Some(cells)).is_ok_and(|m| !m.no_key_column())
+    }) {
+        let above = match row - 1 {
+            1 => format!("{line} 1"),
+            n => format!("{line}s 1 to {n}"),
+        };
+        return Some(RunError::TitleAboveHeader {
+            file,
+            header: format!("{line} {row} ({})", cells.join(&sep)),
+            first: headers.join(&sep),
+            above,
+        });
+    }
+    let found = missing_header(headers, delimiter).or_else(|| {
+        let maps_nothing = mapper.unmapped_columns().len() == headers.len();
+        let cells: Vec<Vec<String>> = rows.into_iter().map(|(_, c)| c).collect();
+        maps_nothing
+            .then(|| reads_like_a_row(headers, &cells, delimiter))
+            .flatten()
+    });
+    let (value, suggested) = found?;
+    Some(RunError::NoHeaderRow {
+        file,
+        value,
+        suggested,
+    })
+}
+
+/// The cells of the first records below the header, as a second reader of the file gives
+/// them (the run's own reader is not read from before the run).
+fn first_records(path: &Path, cfg: &RunConfig) -> Vec<(u64, Vec<String>)> {
+    let Ok(reader) = Reader::open(path, &cfg.input_options) else {
+        return Vec::new();
+    };
+    reader
+        .take(FIRST_RECORDS)
+        .filter_map(|r| match r.values {
+            RecordValues::Cells(c) => Some((r.row, c.to_vec())),
+            _ => None,
+        })
+        .collect()
+}
 
 /// When no column maps to email or phone (`no_key_column`) and a header cell looks like an
 /// email or a phone number: that cell, and a header to add, one name per column.
@@ -25,6 +100,120 @@ pub(super) fn missing_header(headers: &[String], delimiter: u8) -> Option<(Strin
         .collect();
     let sep = (delimiter as char).to_string();
     Some((found.trim().to_owned(), suggested.join(&sep)))
+}
+
+/// When no header cell maps to anything: a first line that reads like the rows below it
+/// (`rows`, the next few records' cells) — a column holding emails or phones below is empty
+/// on it, or its cell has the shape (email, phone, date, number) its column has below. What
+/// gives it away, and a header to add.
+pub(super) fn reads_like_a_row(
+    headers: &[String],
+    rows: &[Vec<String>],
+    delimiter: u8,
+) -> Option<(String, String)> {
+    let kinds: Vec<Option<Kind>> = (0..headers.len()).map(|i| column_kind(rows, i)).collect();
+    let clue = headers
+        .iter()
+        .zip(&kinds)
+        .enumerate()
+        .find_map(|(i, (h, k))| {
+            let h = h.trim();
+            match (*k, kind(h)) {
+                (Some(k @ (Kind::Email | Kind::Phone)), None) if h.is_empty() => Some(format!(
+                    "column {} is empty there but holds {} below",
+                    i + 1,
+                    k.plural()
+                )),
+                (Some(k), Some(hk)) if k == hk => Some(format!(
+                    "\"{h}\" there reads like the {} below it",
+                    k.plural()
+                )),
+                _ => None,
+            }
+        })?;
+    let mut names = ["First Name", "Last Name"].into_iter();
+    let suggested: Vec<String> = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, k)| match k {
+            Some(Kind::Email) => "Email".to_owned(),
+            Some(Kind::Phone) => "Phone".to_owned(),
+            _ => names
+                .next()
+                .map_or_else(|| format!("Column {}", i + 1), str::to_owned),
+        })
+        .collect();
+    let sep = (delimiter as char).to_string();
+    let line = headers.join(&sep);
+    Some((format!("\"{line}\"; {clue}"), suggested.join(&sep)))
+}
+
+/// The shape of a value no column name has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Email,
+    Phone,
+    Date,
+    Number,
+}
+
+impl Kind {
+    fn plural(self) -> &'static str {
+        match self {
+            Kind::Email => "emails",
+            Kind::Phone => "phone numbers",
+            Kind::Date => "dates",
+            Kind::Number => "numbers",
+        }
+    }
+}
+
+fn kind(cell: &str) -> Option<Kind> {
+    let c = cell.trim();
+    if looks_like_email(c) {
+        Some(Kind::Email)
+    } else if looks_like_date(c) {
+        Some(Kind::Date)
+    } else if looks_like_phone(c) {
+        Some(Kind::Phone)
+    } else if !c.is_empty()
+        && c.chars().any(|ch| ch.is_ascii_digit())
+        && c.chars()
+            .all(|ch| ch.is_ascii_digit() || matches!(ch, '.' | ',' | '-'))
+    {
+        Some(Kind::Number)
+    } else {
+        None
+    }
+}
+
+/// `2024-01-31`, `1/31/2024`, `31.01.2024`, with or without a time after a space.
+fn looks_like_date(c: &str) -> bool {
+    let day = c.split([' ', 'T']).next().unwrap_or_default();
+    let parts: Vec<&str> = day.split(['-', '/', '.']).collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| p.chars().all(|ch| ch.is_ascii_digit()))
+        && parts.iter().filter(|p| p.len() == 4).count() == 1
+        && parts.iter().filter(|p| (1..=2).contains(&p.len())).count() == 2
+}
+
+/// The shape all of a column's filled cells below have, when at least half the rows fill it.
+fn column_kind(rows: &[Vec<String>], i: usize) -> Option<Kind> {
+    let filled: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r.get(i).map(|c| c.trim()))
+        .filter(|c| !c.is_empty())
+        .collect();
+    if filled.is_empty() || filled.len() * 2 < rows.len() {
+        return None;
+    }
+    let first = kind(filled[0])?;
+    filled
+        .iter()
+        .all(|c| kind(c) == Some(first))
+        .then_some(first)
 }
 
 fn looks_like_key(h: &str) -> bool {
@@ -83,5 +272,54 @@ mod tests {
         ] {
             assert_eq!(missing_header(&h(header), b','), None, "{header:?}");
         }
+    }
+
+    fn rows(rows: &[&[&str]]) -> Vec<Vec<String>> {
+        rows.iter().map(|r| h(r)).collect()
+    }
+
+    #[test]
+    fn a_first_row_is_known_by_cells_shaped_like_its_columns_below() {
+        let below = rows(&[
+            &["Bob", "Ray", "bob@h.com", "2024-03-04"],
+            &["Cy", "Oh", "cy@h.com", "2024-05-06"],
+        ]);
+        let (said, suggested) =
+            reads_like_a_row(&h(&["Ann", "Lee", "", "x"]), &below, b',').unwrap();
+        assert!(
+            said.contains("column 3 is empty there but holds emails below"),
+            "{said}"
+        );
+        assert_eq!(suggested, "First Name,Last Name,Email,Column 4");
+        let (said, _) =
+            reads_like_a_row(&h(&["Ann", "Lee", "n/a", "2024-01-02"]), &below, b',').unwrap();
+        assert!(
+            said.contains("\"2024-01-02\" there reads like the dates below it"),
+            "{said}"
+        );
+        // Names over their columns, and an empty name over a column of words, are a header.
+        for header in [
+            &["Vorname", "Nachname", "E-Post", "Datum"][..],
+            &["", "Nachname", "E-Post", "Datum"],
+        ] {
+            assert_eq!(
+                reads_like_a_row(&h(header), &below, b','),
+                None,
+                "{header:?}"
+            );
+        }
+        // A column filled in fewer than half the rows says nothing.
+        let sparse = rows(&[&["Bob", "bob@h.com"], &["Cy", ""], &["Di", ""]]);
+        assert_eq!(reads_like_a_row(&h(&["Ann", ""]), &sparse, b','), None);
+    }
+
+    #[test]
+    fn dates_and_phone_numbers_are_told_apart() {
+        assert_eq!(kind("2024-01-31"), Some(Kind::Date));
+        assert_eq!(kind("1/31/2024 09:14"), Some(Kind::Date));
+        assert_eq!(kind("31.01.2024"), Some(Kind::Date));
+        assert_eq!(kind("415-555-0101"), Some(Kind::Phone));
+        assert_eq!(kind("2024"), Some(Kind::Number));
+        assert_eq!(kind("Phone 1"), None);
     }
 }

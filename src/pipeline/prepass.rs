@@ -107,8 +107,7 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
         ..Facts::default()
     };
     if !(want.fingerprint || want.tally || facts.dates.watches()) {
-        drop(reader);
-        facts.rows = want.count.then(|| count_lines(cfg)).flatten();
+        facts.rows = want.count.then(|| count_rows(cfg, reader)).flatten();
         return Ok(facts);
     }
     let reads_first = super::columns::reads_first(cfg, &mapper);
@@ -416,9 +415,22 @@ fn finish_hash(hash: &Mutex<Hashed>, mut rest: File) -> Option<String> {
     (!h.failed).then(|| store::hex(&std::mem::take(&mut h.sha).finalize()))
 }
 
-/// Rows without parsing them, for a progress bar when nothing else needs the rows: lines
-/// (less the header for CSV), or a workbook's declared size.
-fn count_lines(cfg: &RunConfig) -> Option<u64> {
+/// Rows for a progress bar when nothing else needs them. A JSON array or objects spread over
+/// lines (pretty-printed) has as many rows as values, read one by one; else lines are
+/// counted without parsing them.
+fn count_rows(cfg: &RunConfig, mut reader: Reader) -> Option<u64> {
+    match reader.json_shape() {
+        Some("JSONL") => count_lines(cfg, true),
+        Some(_) => Some(reader.look_at_each(|_| {})),
+        None => {
+            drop(reader);
+            count_lines(cfg, false)
+        }
+    }
+}
+
+/// Lines (less the header for CSV, `!jsonl`), or a workbook's declared size.
+fn count_lines(cfg: &RunConfig, jsonl: bool) -> Option<u64> {
     if crate::input::is_workbook(&cfg.input, &cfg.input_options) {
         return Reader::open(&cfg.input, &cfg.input_options)
             .ok()?
@@ -436,12 +448,7 @@ fn count_lines(cfg: &RunConfig) -> Option<u64> {
         last = buf[n - 1];
     }
     lines += u64::from(last != b'\n');
-    let is_jsonl = matches!(cfg.input_options.format, Some(Format::Jsonl))
-        || cfg
-            .input
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"));
-    Some(if is_jsonl {
+    Some(if jsonl {
         lines
     } else {
         lines.saturating_sub(1)
@@ -639,5 +646,27 @@ x@example.com,vip
             ..Want::default()
         };
         assert_eq!(prepass(&c, count).unwrap().rows, Some(1));
+    }
+
+    #[test]
+    fn a_json_file_counts_one_row_per_object_however_it_is_laid_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let count = Want {
+            count: true,
+            ..Want::default()
+        };
+        let pretty = "[\n  {\n    \"email\": \"ann@example.com\",\n    \"firstName\": \"Ann\"\n  },\n  {\n    \"email\": \"bob@example.com\"\n  }\n]\n";
+        let objects =
+            "{\n  \"email\": \"ann@example.com\"\n}\n{\n  \"email\": \"bob@example.com\"\n}\n";
+        let lines = "{\"email\":\"ann@example.com\"}\n{\"email\":\"bob@example.com\"}\n";
+        for (name, text) in [
+            ("contacts.json", pretty),
+            ("contacts.json", objects),
+            ("contacts.json", lines),
+            ("contacts.jsonl", lines),
+        ] {
+            let c = cfg(&dir, name, text.as_bytes());
+            assert_eq!(prepass(&c, count).unwrap().rows, Some(2), "{name}: {text}");
+        }
     }
 }

@@ -134,6 +134,13 @@ pub enum RunError {
         value: String,
         suggested: String,
     },
+    #[error("{file}: its header seems to be {header}, below a title ({first}): delete {above} and run again")]
+    TitleAboveHeader {
+        file: String,
+        header: String,
+        first: String,
+        above: String,
+    },
     #[error(transparent)]
     State(#[from] StateError),
 }
@@ -151,15 +158,8 @@ pub async fn run(
     let mut validator = Validator::new(validation(&cfg))?;
     super::prepare::check_constants(&mapper, &validator)?;
     // Its first contact would be lost as the header, and every other row be invalid.
-    if let (true, Some(headers)) = (mapper.no_key_column(), reader.headers()) {
-        let delimiter = reader.delimiter().unwrap_or(b',');
-        if let Some((value, suggested)) = super::headerless::missing_header(headers, delimiter) {
-            return Err(RunError::NoHeaderRow {
-                file: cfg.input.display().to_string(),
-                value,
-                suggested,
-            });
-        }
+    if let Some(e) = super::headerless::misread_header(&cfg, &mapper, &reader) {
+        return Err(e);
     }
     let mode = cfg.mode.resolved(cfg.api.is_some());
     let dry_run = !mode.sends();
