@@ -500,6 +500,52 @@ fn salesforce_report_footer_rows_are_reported_as_skipped_and_the_run_succeeds() 
 }
 
 #[test]
+fn a_totals_line_ending_an_export_is_reported_as_skipped_once_and_the_run_succeeds() {
+    let env = Env::new();
+    let hubspot = std::fs::read_to_string(sample("hubspot-default-view.csv")).unwrap();
+    // As a spreadsheet's sum row leaves it: the label, the other cells empty.
+    let file = env.write(
+        "hubspot-crm-exports-all-contacts-2024-11-05.csv",
+        &format!("{hubspot}\"Total: 6 records\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n"),
+    );
+    let (report, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 0, "{err}");
+    let mut want = vec!["created"; 6];
+    want.push("skipped");
+    assert_eq!(statuses(&report), want, "{err}");
+    assert_eq!(report[6]["row"], "8");
+    assert!(
+        report[6]
+            .values()
+            .any(|v| v.contains("a totals line") && v.contains("Total: 6 records")),
+        "{:?}",
+        report[6]
+    );
+    // A `;` file whose last line is `Total;;;`, with a count in one cell.
+    let env = Env::new();
+    let file = env.write(
+        "contacts.csv",
+        "Email;First Name;Phone;Orders\r\nann@example.com;Ann;;2\r\nbo@example.com;Bo;;3\r\nTotal;;;5\r\n",
+    );
+    let (report, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        statuses(&report),
+        ["created", "created", "skipped"],
+        "{err}"
+    );
+    // Not the last line: a row like any other.
+    let env = Env::new();
+    let file = env.write(
+        "contacts2.csv",
+        "Email;First Name;Phone\r\nTotal;;\r\nann@example.com;Ann;\r\n",
+    );
+    let (report, _, code) = import(&env, &file, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(statuses(&report), ["invalid", "created"]);
+}
+
+#[test]
 fn salesforce_report_birthdays_read_month_first_like_the_rest_of_the_column() {
     let env = Env::new();
     let (report, err, code) = import(&env, &sample("salesforce-report.csv"), &[]);
@@ -1165,13 +1211,25 @@ fn classic_outlook_export_in_windows_1252_lands_with_categories_as_tags() {
 }
 
 #[test]
-fn classic_outlook_ambiguous_birthday_costs_the_birthday_only() {
+fn classic_outlook_birthday_that_reads_both_ways_is_read_month_first_as_outlook_writes_dates() {
     let env = Env::new();
     let (report, err, code) = import(&env, &sample("outlook-desktop.csv"), &[]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(statuses(&report), ["created"; 3]);
+    // 3/12/1990 alone settles nothing: Outlook's own M/D/YYYY does, and the run says so.
     assert!(
-        report[0]["warnings"].contains("Birthday"),
+        err.contains("dates in column 'Birthday' (like \"3/12/1990\") read both ways")
+            && err.contains("read month-first (M/D/YYYY), as Outlook writes dates"),
+        "{err}"
+    );
+    assert!(
+        !report[0]["warnings"].contains("Birthday"),
+        "{:?}",
+        report[0]
+    );
+    // Gender is read now; `Unspecified` is named as not known, not sent.
+    assert!(
+        report[0]["warnings"].contains("column 'Gender'"),
         "{:?}",
         report[0]
     );
@@ -1184,7 +1242,7 @@ fn classic_outlook_ambiguous_birthday_costs_the_birthday_only() {
             ("phone", Some("+13055550173")),
             ("address1", Some("123 Calle Ocho, Suite 210")),
             ("city", Some("Miami")),
-            ("dob", None),
+            ("dob", Some("1990-03-12")),
         ],
         &["Clients", "VIP"],
         None,

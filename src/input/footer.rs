@@ -52,6 +52,48 @@ pub(super) fn skipped(text: &str) -> RecordValues {
     }
 }
 
+/// The text of a totals line (`Total: 4 records`, `Totals`, `Grand Total`): its first cell
+/// says so, and every other cell is empty or a count. Told apart only as a file's last record.
+pub(super) fn totals(values: &RecordValues) -> Option<&str> {
+    let RecordValues::Cells(cells) = values else {
+        return None;
+    };
+    let first = cells.get(0)?.trim();
+    let lower = first.to_lowercase();
+    let rest = lower
+        .strip_prefix("grand ")
+        .unwrap_or(&lower)
+        .strip_prefix("total")?;
+    // `Total: 4`, `Totals (4 records)`, `Total 4`; never `Total Fitness Ltd`.
+    let rest = rest.strip_prefix('s').unwrap_or(rest).trim_start();
+    let worded = rest.is_empty()
+        || rest.starts_with([':', '(', '='])
+        || rest.starts_with(|c: char| c.is_ascii_digit());
+    if !worded || first.contains('@') || cells.unreadable(0).is_some() {
+        return None;
+    }
+    let count = |c: &str| {
+        c.chars()
+            .all(|ch| ch.is_ascii_digit() || matches!(ch, ',' | '.' | ' '))
+    };
+    (1..cells.len())
+        .all(|i| cells.unreadable(i).is_none() && cells.get(i).is_some_and(|c| count(c.trim())))
+        .then_some(first)
+}
+
+/// What a last totals line becomes: skipped, with the reason naming it.
+pub(super) fn totals_skipped(text: &str) -> RecordValues {
+    let mut shown: String = text.chars().take(80).collect();
+    if shown.len() < text.len() {
+        shown.push('…');
+    }
+    RecordValues::Footer {
+        reason: format!(
+            "not sent: a totals line below the last contact ({shown:?}), not a contact"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +116,30 @@ mod tests {
         assert_eq!(line(&cells(&["Ann", "ann@example.com"])), None);
         assert_eq!(line(&cells(&["", "ann@example.com"])), None);
         assert_eq!(line(&cells(&["", ""])), None);
+    }
+
+    #[test]
+    fn a_totals_line_says_total_in_its_first_cell_and_holds_nothing_but_counts() {
+        for yes in [
+            &["Total: 4 records", "", ""][..],
+            &["Total", "", "", ""],
+            &["Totals", "4", ""],
+            &["Grand Total (42)", "", "1,250"],
+            &["TOTAL", " ", ""],
+        ] {
+            assert_eq!(totals(&cells(yes)), Some(yes[0].trim()), "{yes:?}");
+        }
+        for no in [
+            &["Totalia", "", ""][..],
+            &["Total", "Park", ""],
+            &["Total", "total@example.com", ""],
+            &["Ann", "", ""],
+            &["", "Total", ""],
+            &["Total Fitness Ltd", "", "555-1234"],
+            &["Total Fitness Ltd", "", ""],
+        ] {
+            assert_eq!(totals(&cells(no)), None, "{no:?}");
+        }
     }
 
     #[test]

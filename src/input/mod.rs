@@ -440,9 +440,31 @@ impl Reader {
         self.next_values_into(CellRow::default())
     }
 
-    /// The next record, a report footer's rows made [`RecordValues::Footer`]. `cells`: where
-    /// a CSV record's cells go (cleared first).
+    /// The next record, a report footer's rows and a last totals line made
+    /// [`RecordValues::Footer`]. `cells`: where a CSV record's cells go (cleared first).
     fn next_values_into(&mut self, cells: CellRow) -> Option<(u64, RecordValues)> {
+        let (row, values) = self.next_block_values(cells)?;
+        if self.format() == Format::Jsonl {
+            return Some((row, values));
+        }
+        let Some(text) = footer::totals(&values) else {
+            return Some((row, values));
+        };
+        // A totals line only as the file's last record: the one after it is read ahead.
+        match self.next_block_values(CellRow::default()) {
+            Some(after) => {
+                self.ahead.push_front(after);
+                Some((row, values))
+            }
+            None => {
+                let text = text.to_owned();
+                Some((row, footer::totals_skipped(&text)))
+            }
+        }
+    }
+
+    /// The next record, a report footer's rows made [`RecordValues::Footer`].
+    fn next_block_values(&mut self, cells: CellRow) -> Option<(u64, RecordValues)> {
         if let Some(next) = self.ahead.pop_front() {
             return Some(next);
         }

@@ -837,7 +837,15 @@ fn named(n: &str) -> Option<Field> {
         "home" | "work" => Field::Phone,
         "company" | "organization" | "organisation" | "businessname" => Field::CompanyName,
         "zip" | "zipcode" | "postcode" | "postal" => Field::PostalCode,
-        "address" | "street" | "streetaddress" | "addressline1" => Field::Address1,
+        // Keap names the first street line `Street Address 1` (Max Classic) or `Billing
+        // Address Street 1` (newer Keap), whose qualifier leaves `Address Street 1`.
+        "address" | "street" | "streetaddress" | "addressline1" | "streetaddress1"
+        | "addressstreet1" => Field::Address1,
+        // Its other parts (`Billing Address City`) read the same way.
+        "addresscity" => Field::City,
+        "addressstate" => Field::State,
+        "addresspostalcode" => Field::PostalCode,
+        "addresscountry" => Field::Country,
         n if further_street_line(n) => Field::Address1,
         "tag" => Field::Tags,
         "dob" | "birthday" | "birthdate" => Field::DateOfBirth,
@@ -1091,6 +1099,19 @@ fn find_columns(headers: &[String], name: &str) -> Vec<usize> {
         .collect()
 }
 
+/// How many of the file's columns a run with `preset` imports (those it does not name
+/// auto-matched, as in a run): how detection tells two presets that fit apart.
+pub(crate) fn imported_columns(preset: &presets::Preset, headers: &[String]) -> usize {
+    let spec = MappingSpec::from_preset(PresetChoice::Named(preset.id.to_owned()));
+    Mapper::new(Some(&spec), Some(headers)).map_or(0, |m| {
+        m.columns
+            .iter()
+            .flatten()
+            .filter(|r| r.target != Target::Ignore)
+            .count()
+    })
+}
+
 /// How presets and loose column names compare headers.
 pub(crate) fn normalise_header(h: &str) -> String {
     h.trim_matches(|c: char| c.is_whitespace() || is_format(c))
@@ -1261,8 +1282,15 @@ impl Mapper {
                 .map(|r| r.order + 1)
                 .max()
                 .unwrap_or(0);
-            let backups = mapper.preset.is_none();
             let listed = claimed.len();
+            // A preset's email or phone column leaves a further one it does not know
+            // (Secondary Email) a backup, not dropped: what a preset does not list is imported
+            // as it would be without it. A mapping file's own columns are the user's choice.
+            let preset_claims: Vec<Target> = (0..headers.len())
+                .filter(|&i| from_preset[i])
+                .filter_map(|i| columns[i].as_ref().filter(|r| r.claims()))
+                .map(|r| r.target.clone())
+                .collect();
             // Address parts named with a qualifier (`Home City`, `Work City`): each
             // qualifier's columns are a block, used in column order of their first column
             // when the plain address columns give nothing, never mixed. A block the preset or
@@ -1270,6 +1298,15 @@ impl Mapper {
             let address = is_address;
             let listed_address = (0..headers.len())
                 .any(|i| from_spec[i] && columns[i].as_ref().is_some_and(|r| address(&r.target)));
+            // The preset's address columns by qualifier (`Mailing Street` → mailing): a part
+            // it does not know (`Mailing Zip` beside Salesforce's labels) joins its block.
+            let preset_blocks: Vec<(&str, Rule)> = (0..headers.len())
+                .filter(|&i| from_preset[i])
+                .filter_map(|i| {
+                    let r = columns[i].as_ref().filter(|r| address(&r.target))?;
+                    Some((address_qualifier(&headers[i])?, r.clone()))
+                })
+                .collect();
             let mut blocks: Vec<&str> = Vec::new();
             // A German export's `Name` beside `Vorname` is the surname, not the whole name;
             // Spanish `Nombre`, Portuguese `Nome` and French `Nom` are one part of a name only
@@ -1303,7 +1340,21 @@ impl Mapper {
                 columns[i] = rule.and_then(|mut r| {
                     if let Some(q) = address_qualifier(h).filter(|_| address(&r.target)) {
                         if listed_address {
-                            return None;
+                            let (_, block) = preset_blocks.iter().find(|(bq, _)| *bq == q)?;
+                            let same_block = |b: &Rule| {
+                                (&b.group, b.fallback, b.order)
+                                    == (&block.group, block.fallback, block.order)
+                            };
+                            let given = preset_blocks
+                                .iter()
+                                .any(|(_, b)| same_block(b) && b.target == r.target);
+                            if given && !r.append {
+                                return None;
+                            }
+                            r.group.clone_from(&block.group);
+                            r.fallback = block.fallback;
+                            r.order = block.order;
+                            return Some(r);
                         }
                         let rank = match blocks.iter().position(|b| *b == q) {
                             Some(at) => at,
@@ -1331,7 +1382,10 @@ impl Mapper {
                             .iter()
                             .zip(&from_spec)
                             .any(|(earlier, &listed)| listed && earlier == h);
-                        if !(backups && email_or_phone && (at >= listed || repeat_of_listed)) {
+                        let backs_up_preset = preset_claims.contains(&r.target);
+                        if !(email_or_phone
+                            && (at >= listed || repeat_of_listed || backs_up_preset))
+                        {
                             return None;
                         }
                         r.fallback = true;
@@ -1401,6 +1455,12 @@ impl Mapper {
         self.preset.as_ref().map(|(d, _)| d.preset.name.as_str())
     }
 
+    /// The preset's name and its export's date order, when it has one.
+    pub fn preset_date_order(&self) -> Option<(&str, crate::validation::dates::DateOrder)> {
+        let (d, _) = self.preset.as_ref()?;
+        Some((d.preset.name.as_str(), d.preset.date_order?))
+    }
+
     /// What the run says about the preset, e.g. "using the HubSpot preset (matched 7 of 9 of
     /// its columns)".
     pub fn preset_notice(&self) -> Option<String> {
@@ -1413,7 +1473,14 @@ impl Mapper {
         } else if d.variant.prefix.is_some() {
             d.evidence()
         } else {
-            format!("matched {} of {} of its columns", d.matched, d.total)
+            let unique = match d.unique {
+                0 => String::new(),
+                n => format!(", {n} found in no other export"),
+            };
+            format!(
+                "matched {} of {} of its columns{unique}",
+                d.matched, d.total
+            )
         };
         let notes: Vec<String> = self
             .headers
@@ -1440,8 +1507,19 @@ impl Mapper {
                 ignored.join(", ")
             ),
         };
+        let dates = match d.preset.date_order {
+            Some(o) => format!(
+                "; dates that read both ways are read {} as {} writes them, unless the column's other dates say otherwise (date_format in a mapping file sets a column's format)",
+                match o {
+                    crate::validation::dates::DateOrder::MonthFirst => "month-first (M/D/YYYY)",
+                    crate::validation::dates::DateOrder::DayFirst => "day-first (D/M/YYYY)",
+                },
+                d.preset.name
+            ),
+            None => String::new(),
+        };
         Some(format!(
-            "using the {} preset, {} ({how}); --preset none turns it off{notes}{ignored}",
+            "using the {} preset, {} ({how}); --preset none turns it off{dates}{notes}{ignored}",
             d.preset.name, d.variant.name
         ))
     }
@@ -2582,6 +2660,7 @@ fn further_street_line(n: &str) -> bool {
             | "street3"
             | "streetaddress2"
             | "streetaddress3"
+            | "addressstreet2"
             | "apt"
             | "apartment"
             | "suite"

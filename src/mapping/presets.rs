@@ -5,6 +5,7 @@
 use std::sync::OnceLock;
 
 use super::{normalise_header, MappingSpec, Target};
+use crate::validation::dates::DateOrder;
 
 pub struct Preset {
     /// What `--preset` and `preset = "…"` take.
@@ -19,6 +20,9 @@ pub struct Preset {
     /// What separates the values of a list cell in this export (HubSpot's `;`): tags columns
     /// without a `split` of their own are split on it.
     pub list_separator: Option<String>,
+    /// How the export writes dates (Outlook's and Keap's M/D/YYYY): the order of a date
+    /// column whose own dates do not settle it.
+    pub date_order: Option<DateOrder>,
     pub spec: MappingSpec,
 }
 
@@ -61,6 +65,11 @@ pub const IDS: [&str; 8] = [
 pub const MIN_SHARE: f64 = 0.5;
 /// Nor with fewer than this many of them: a few common headers are weak evidence.
 pub const MIN_MATCHED: usize = 3;
+/// Or with at least this many headers no other export has (Zoho's `Contact Owner.id`,
+/// `Mailing Zip`): a user-chosen column set of a long export still names its CRM …
+pub const MIN_UNIQUE: usize = 3;
+/// … if they are not a few stray ones (`Home City`, `Home State` in a Thunderbird file).
+pub const MIN_UNIQUE_SHARE: f64 = 0.25;
 
 pub fn all() -> &'static [Preset] {
     static ALL: OnceLock<Vec<Preset>> = OnceLock::new();
@@ -112,6 +121,12 @@ fn parse(id: &'static str, text: &str) -> Option<Preset> {
         Some(v) => Some(v.as_str()?.to_owned()),
         None => None,
     };
+    let date_order = match meta.get("date_order").map(toml::Value::as_str) {
+        None => None,
+        Some(Some("month-first")) => Some(DateOrder::MonthFirst),
+        Some(Some("day-first")) => Some(DateOrder::DayFirst),
+        Some(_) => return None,
+    };
     let spec = MappingSpec::from_table(&table, text, &format!("preset {id}")).ok()?;
     Some(Preset {
         id,
@@ -119,6 +134,7 @@ fn parse(id: &'static str, text: &str) -> Option<Preset> {
         variants,
         first_column,
         list_separator,
+        date_order,
         spec,
     })
 }
@@ -135,6 +151,8 @@ pub struct Detection {
     pub variant: &'static Variant,
     pub matched: usize,
     pub total: usize,
+    /// Of `matched`, the headers that no other preset lists or maps.
+    pub unique: usize,
 }
 
 impl std::fmt::Debug for Preset {
@@ -150,6 +168,11 @@ impl Detection {
 
     /// Enough evidence to pick the preset by itself.
     pub fn strong(&self) -> bool {
+        self.by_share() || (self.unique >= MIN_UNIQUE && self.share() >= MIN_UNIQUE_SHARE)
+    }
+
+    /// Enough of the layout's typical columns, whatever other exports have.
+    fn by_share(&self) -> bool {
         self.share() >= MIN_SHARE && self.matched >= MIN_MATCHED
     }
 
@@ -179,12 +202,47 @@ impl Detection {
                 "{} of the file's {} columns start with '{p}'",
                 self.matched, self.total
             ),
+            None if self.unique > 0 => format!(
+                "{} of its {} typical columns are in the file, {} of them found in no other export",
+                self.matched, self.total, self.unique
+            ),
             None => format!(
                 "{} of its {} typical columns are in the file",
                 self.matched, self.total
             ),
         }
     }
+}
+
+/// Each preset's headers (listed or mapped by name), normalised: what makes a header
+/// unique to one export.
+fn known_headers() -> &'static [(&'static str, Vec<String>)] {
+    static KNOWN: OnceLock<Vec<(&'static str, Vec<String>)>> = OnceLock::new();
+    KNOWN.get_or_init(|| {
+        all()
+            .iter()
+            .map(|p| {
+                let listed = p.variants.iter().flat_map(|v| &v.columns);
+                let mapped = p
+                    .spec
+                    .columns
+                    .iter()
+                    .map(|(name, _)| name)
+                    .filter(|n| !n.contains('*'));
+                (
+                    p.id,
+                    listed.chain(mapped).map(|h| normalise_header(h)).collect(),
+                )
+            })
+            .collect()
+    })
+}
+
+/// No preset but `id` lists or maps this (normalised) header.
+fn unique_to(id: &str, header: &str) -> bool {
+    known_headers()
+        .iter()
+        .all(|(other, names)| *other == id || !names.iter().any(|n| n == header))
 }
 
 fn has_prefix(header: &str, prefix: &str) -> bool {
@@ -203,24 +261,30 @@ pub fn score(preset: &'static Preset, headers: &[String]) -> Detection {
                 variant: v,
                 matched: headers.iter().filter(|h| has_prefix(h, p)).count(),
                 total: headers.iter().filter(|h| !h.trim().is_empty()).count(),
+                unique: 0,
             },
-            None => Detection {
-                preset,
-                variant: v,
-                matched: v
+            None => {
+                let found: Vec<String> = v
                     .columns
                     .iter()
-                    .filter(|d| have.contains(&normalise_header(d)))
-                    .count(),
-                total: v.columns.len(),
-            },
+                    .map(|c| normalise_header(c))
+                    .filter(|c| have.contains(c))
+                    .collect();
+                Detection {
+                    preset,
+                    variant: v,
+                    matched: found.len(),
+                    total: v.columns.len(),
+                    unique: found.iter().filter(|c| unique_to(preset.id, c)).count(),
+                }
+            }
         })
         // The first listed variant wins a tie; a list that fits names the layout better
         // than a prefix does.
         .reduce(|best, d| {
             let key = |d: &Detection| {
                 (
-                    d.variant.prefix.is_none() && d.strong(),
+                    d.variant.prefix.is_none() && d.by_share(),
                     d.share(),
                     d.matched,
                 )
@@ -243,13 +307,25 @@ pub fn scores(headers: &[String]) -> Vec<Detection> {
 }
 
 /// The preset these headers came from, if the evidence is strong and points one way: a tie
-/// between two presets picks neither.
+/// between two presets picks neither. Of two that fit, the one that imports more of the
+/// file's columns wins (a wrong preset loses the columns it does not know, which no preset
+/// would have imported), then the one with more headers no other export has, then the one
+/// with the larger share of its typical columns.
 pub fn detect(headers: &[String]) -> Option<Detection> {
-    let s = scores(headers);
-    let best = *s.first()?;
-    let strong = best.strong();
-    let clear = s.get(1).is_none_or(|second| second.share() < best.share());
-    (strong && clear).then_some(best)
+    let mut fits: Vec<(Detection, usize)> = scores(headers)
+        .into_iter()
+        .filter(Detection::strong)
+        .map(|d| (d, super::imported_columns(d.preset, headers)))
+        .collect();
+    let key = |(d, imported): &(Detection, usize)| (*imported, d.unique, d.share());
+    let order = |a: &(Detection, usize), b: &(Detection, usize)| {
+        let (a, b) = (key(a), key(b));
+        (a.0, a.1).cmp(&(b.0, b.1)).then(a.2.total_cmp(&b.2))
+    };
+    fits.sort_by(|a, b| order(b, a));
+    let best = fits.first()?;
+    let clear = fits.get(1).is_none_or(|second| order(best, second).is_gt());
+    clear.then_some(best.0)
 }
 
 #[cfg(test)]

@@ -178,6 +178,123 @@ fn every_reference_header_row_picks_its_preset_and_variant() {
     }
 }
 
+/// Exports of a column set the user chose (audit files): fewer of the layout's columns, yet
+/// the export's own.
+const CHOSEN: &[(&str, &str)] = &[
+    (
+        "zoho",
+        r#""Record Id","Contact Owner.id","Contact Owner","Lead Source","First Name","Last Name","Email","Title","Phone","Fax","Mobile","Date of Birth","Created Time","Mailing Street","Mailing City","Mailing State","Mailing Zip","Mailing Country","Salutation","Secondary Email","Tag""#,
+    ),
+    (
+        "zoho",
+        r#""Record Id","Contact Owner.id","Contact Owner","First Name","Last Name","Email","Phone","Mobile","Mailing Street","Mailing City","Mailing State","Mailing Zip","Mailing Country","Secondary Email","Tag""#,
+    ),
+];
+
+#[test]
+fn a_chosen_column_set_is_detected_by_the_headers_only_its_export_has() {
+    for (id, line) in CHOSEN {
+        let mut h = headers(line);
+        let d = detect(&h).unwrap_or_else(|| panic!("no preset for {line}"));
+        assert_eq!(d.preset.id, *id, "{line}");
+        assert!(d.unique >= MIN_UNIQUE, "{d:?}");
+        h.reverse();
+        assert_eq!(detect(&h).map(|d| d.preset.id), Some(*id));
+    }
+}
+
+#[test]
+fn a_zoho_export_keeps_its_postal_code_and_secondary_email() {
+    use crate::contact::Field;
+    use crate::mapping::Mapper;
+    let h = headers(CHOSEN[0].1);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert_eq!(m.preset(), Some("Zoho CRM"));
+    assert!(
+        m.unmapped_columns().is_empty(),
+        "{:?}",
+        m.unmapped_columns()
+    );
+    let described = m.describe();
+    let target = |col: &str| {
+        described
+            .iter()
+            .find(|(c, _)| c == col)
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default()
+    };
+    assert!(target("Mailing Zip").starts_with(Field::PostalCode.api_name()));
+    assert!(target("Secondary Email").starts_with(Field::Email.api_name()));
+    let notice = m.preset_notice().unwrap();
+    assert!(notice.contains("found in no other export"), "{notice}");
+}
+
+#[test]
+fn a_preset_imports_the_columns_it_does_not_know_as_they_would_be_without_it() {
+    use crate::contact::Field;
+    use crate::input::{Record, RecordValues};
+    use crate::mapping::{Mapper, MappingSpec, PresetChoice, RawValue, Target};
+    // Salesforce report labels, plus a postal code and a second email under other names.
+    let h = headers(
+        "First Name,Last Name,Email,Mailing Street,Mailing City,Mailing State/Province,Mailing Zip,Mailing Country,Other Street,Other City,Other Zip,Secondary Email",
+    );
+    let spec = MappingSpec::from_preset(PresetChoice::Named("salesforce".into()));
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    assert!(
+        m.unmapped_columns().is_empty(),
+        "{:?}",
+        m.unmapped_columns()
+    );
+    let record = Record {
+        seq: 0,
+        row: 2,
+        values: RecordValues::Cells(
+            [
+                "Kim",
+                "Park",
+                "",
+                "1 Elm",
+                "Austin",
+                "TX",
+                "78701",
+                "USA",
+                "9 Oak",
+                "Dallas",
+                "75001",
+                "kim2@example.com",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        ),
+    };
+    let mapped = m.map(&record);
+    let value = |f: Field| {
+        mapped
+            .values
+            .iter()
+            .find(|v| v.target == Target::Field(f))
+            .map(|v| {
+                (
+                    v.column.as_deref().unwrap_or_default().to_owned(),
+                    v.value.clone(),
+                )
+            })
+    };
+    // The mailing block's own postal code, never the other block's.
+    assert_eq!(
+        value(Field::PostalCode),
+        Some(("Mailing Zip".into(), RawValue::Text("78701".into())))
+    );
+    assert_eq!(
+        value(Field::Email),
+        Some((
+            "Secondary Email".into(),
+            RawValue::Text("kim2@example.com".into())
+        ))
+    );
+}
+
 #[test]
 fn ordinary_files_get_no_preset() {
     for line in [
@@ -538,4 +655,38 @@ fn mailchimp_unsubscribe_and_clean_times_opt_out_of_email_without_the_preset() {
         [format!("{:?}", RawValue::Bool(true))]
     );
     assert!(opt_outs(&["a@x.com", "Ann", "", ""]).is_empty());
+}
+
+#[test]
+fn outlook_imports_gender_and_says_it_reads_dates_month_first() {
+    use crate::mapping::Mapper;
+    use crate::validation::dates::DateOrder;
+    let classic = REFERENCE
+        .iter()
+        .find(|(_, v, _)| *v == "classic desktop Outlook export")
+        .unwrap()
+        .2;
+    let m = Mapper::new(None, Some(&headers(classic))).unwrap();
+    assert_eq!(m.preset(), Some("Outlook"));
+    let gender = m
+        .describe()
+        .into_iter()
+        .find(|(c, _)| c == "Gender")
+        .unwrap();
+    assert_eq!(gender.1, "gender");
+    assert_eq!(
+        m.preset_date_order().map(|(_, o)| o),
+        Some(DateOrder::MonthFirst)
+    );
+    let notice = m.preset_notice().unwrap();
+    assert!(
+        notice.contains("month-first (M/D/YYYY) as Outlook writes them"),
+        "{notice}"
+    );
+    let keap = REFERENCE.iter().find(|(id, _, _)| *id == "keap").unwrap().2;
+    let m = Mapper::new(None, Some(&headers(keap))).unwrap();
+    assert_eq!(
+        m.preset_date_order().map(|(_, o)| o),
+        Some(DateOrder::MonthFirst)
+    );
 }

@@ -223,13 +223,25 @@ fn a_second_auto_detected_email_or_phone_column_is_a_backup_in_column_order() {
     let row = m.map(&rec);
     let sent: Vec<_> = row.values.iter().map(|v| v.column.as_deref()).collect();
     assert_eq!(sent, [Some("Name"), Some("email (2)")]);
-    // With a preset, its own fallbacks are the backups: a column it does not know stays
-    // unmapped, and is reported.
-    let with_preset = hdrs(&["Email", "Phone Number", "Cell"]);
+    // With a preset, a phone column it does not know is a backup after its own ones: as
+    // without the preset, not dropped.
+    let with_preset = hdrs(&["Email", "Phone Number", "Cell", "Mobile Phone Number"]);
     let spec = MappingSpec::from_preset(PresetChoice::Named("hubspot".into()));
     let m = Mapper::new(Some(&spec), Some(&with_preset)).unwrap();
     assert_eq!(m.preset(), Some("HubSpot"));
-    assert_eq!(m.unmapped_columns(), ["Cell"]);
+    assert!(m.unmapped_columns().is_empty());
+    let rec = cells_record(&["a@x", "", "3", "2"]);
+    let row = m.map(&rec);
+    let col = |v: &MappedValue| v.column.as_deref().unwrap().to_owned();
+    let sent: Vec<_> = row.values.iter().map(col).collect();
+    let spares: Vec<_> = row.spares.iter().map(col).collect();
+    assert_eq!(
+        (sent, spares),
+        (
+            vec!["Email".to_owned(), "Mobile Phone Number".to_owned()],
+            vec!["Cell".to_owned()]
+        )
+    );
     // A listed column wins over an auto-detected one, which is not its backup.
     let h = hdrs(&["Phone", "Mobile", "Email"]);
     let spec = MappingSpec::parse("[columns]\n\"Mobile\" = \"phone\"\n", "m.toml").unwrap();
@@ -2029,4 +2041,65 @@ fn the_address_block_a_row_does_not_use_is_named_cell_by_cell() {
     assert_eq!(named.len(), 2, "{named:?}");
     assert!(named[0].starts_with("column 'Work Street': \"2 Main\" not imported"));
     assert!(named[1].starts_with("column 'Work City': \"Cambridge\" not imported"));
+}
+
+#[test]
+fn keaps_street_address_1_is_the_street_without_a_preset() {
+    // A Keap export of a chosen column set: too few of its columns for the preset.
+    let h = hdrs(&[
+        "Id",
+        "First Name",
+        "Last Name",
+        "Email",
+        "Phone 1",
+        "Tags",
+        "Birthday",
+        "Street Address 1",
+        "City",
+    ]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert_eq!(m.preset(), None);
+    assert!(!m
+        .unmapped_columns()
+        .contains(&"Street Address 1".to_owned()));
+    let rec = cells_record(&[
+        "1",
+        "René",
+        "Müller",
+        "rene@example.com",
+        "'(555) 555-1234   ",
+        "VIP,Customer",
+        "3/7/1980",
+        "Hauptstraße 1",
+        "Köln",
+    ]);
+    let row = m.map(&rec);
+    let street = row
+        .values
+        .iter()
+        .find(|v| v.target == Target::Field(Field::Address1))
+        .unwrap();
+    assert_eq!(street.column.as_deref(), Some("Street Address 1"));
+    // Newer Keap's labels: the billing block, its second line joined to the street.
+    let h = hdrs(&[
+        "Email",
+        "Billing Address Street 1",
+        "Billing Address Street 2",
+        "Billing Address City",
+    ]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert!(
+        m.unmapped_columns().is_empty(),
+        "{:?}",
+        m.unmapped_columns()
+    );
+    let rec = cells_record(&["a@x.com", "1 Main St", "Suite 4", "Boston"]);
+    let row = m.map(&rec);
+    let street: Vec<_> = row
+        .values
+        .iter()
+        .filter(|v| v.target == Target::Field(Field::Address1))
+        .map(|v| v.value.clone())
+        .collect();
+    assert_eq!(street, [RawValue::Text("1 Main St, Suite 4".into())]);
 }

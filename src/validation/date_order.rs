@@ -391,7 +391,25 @@ impl DateScan {
                 continue;
             };
             orders.add(name, tally);
-            notes.extend(tally.notes(name));
+            let whole = tally.whole();
+            let unsettled = tally.orders().0.is_none() && whole.day_first + whole.month_first == 0;
+            match mapper.preset_date_order() {
+                // No date of the column settles its order: the export's own order does.
+                Some((export, order)) if unsettled && tally.both > 0 => {
+                    orders.insert(name.clone(), order);
+                    let (how, example) = match order {
+                        DateOrder::MonthFirst => ("month-first (M/D/YYYY)", "%m/%d/%Y"),
+                        DateOrder::DayFirst => ("day-first (D/M/YYYY)", "%d/%m/%Y"),
+                    };
+                    notes.push(format!(
+                        "{} dates in column '{name}' (like {:?}) read both ways and none settles the order: they are read {how}, as {export} writes dates; set date_format for the column (e.g. {example:?}) if that is wrong",
+                        tally.both,
+                        tally.both_example.as_deref().unwrap_or_default()
+                    ));
+                    notes.extend(tally.describe_dotted(name));
+                }
+                _ => notes.extend(tally.notes(name)),
+            }
         }
         (orders, notes)
     }
@@ -400,6 +418,47 @@ impl DateScan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_exports_own_date_order_reads_a_column_its_dates_do_not_settle_and_yields_to_one_they_do()
+    {
+        use crate::mapping::{MappingSpec, PresetChoice};
+        let h: Vec<String> = ["First Name", "E-mail Address", "Mobile Phone", "Birthday"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let scan = |mapper: &Mapper, birthdays: &[&str]| {
+            let mut scan = DateScan::new(&h, Some(b','), &mapper.date_candidates());
+            for b in birthdays {
+                let cells = ["Ann", "ann@example.com", "", b];
+                scan.see(&RecordValues::Cells(
+                    cells.iter().map(|s| s.to_string()).collect(),
+                ));
+            }
+            scan.hints(mapper)
+        };
+        let outlook = MappingSpec::from_preset(PresetChoice::Named("outlook".into()));
+        let outlook = Mapper::new(Some(&outlook), Some(&h)).unwrap();
+        let (hints, notes) = scan(&outlook, &["3/12/1990", "4/5/1981"]);
+        assert_eq!(hints.get("Birthday"), Some(DateOrder::MonthFirst));
+        assert!(
+            notes.len() == 1
+                && notes[0].contains("read month-first (M/D/YYYY), as Outlook writes dates"),
+            "{notes:?}"
+        );
+        // The column's own dates win.
+        let (hints, _) = scan(&outlook, &["3/12/1990", "31/12/1981"]);
+        assert_eq!(hints.get("Birthday"), Some(DateOrder::DayFirst));
+        // Dates written both ways stay unsettled, the preset notwithstanding.
+        let (hints, _) = scan(&outlook, &["3/12/1990", "31/12/1981", "12/31/1979"]);
+        assert_eq!(hints.get("Birthday"), None);
+        // Without the preset nothing settles them.
+        let none = MappingSpec::from_preset(PresetChoice::Off);
+        let none = Mapper::new(Some(&none), Some(&h)).unwrap();
+        let (hints, notes) = scan(&none, &["3/12/1990", "4/5/1981"]);
+        assert_eq!(hints.get("Birthday"), None);
+        assert!(notes[0].contains("left out"), "{notes:?}");
+    }
 
     fn tally(cells: &[&str]) -> Tally {
         let mut t = Tally::default();
