@@ -389,3 +389,68 @@ fn an_interrupt_stops_the_listing_between_pages() {
         ["deferred", "deferred"]
     );
 }
+
+/// The audit's key-cell shapes: a multi-value cell whose first value is bad (F12), bad
+/// backups with no stand-in (F2), a bad backup of an empty email with a usable phone (F3).
+const KEY_CELLS: &str = "\
+First Name,Email,Work email,Phone,Mobile Phone
+Ann,,,\"555-0101 ::: +41 79 264 88 66\",
+Bob,\"info@ ; bob@x.com\",,,
+Cy,\"bob@x, cy@x.com\",,+14155552671,
+Dee,dee@x.com,,33123456789,0612345678
+Eve,bad@x,also@bad,+14155552672,
+Fay,,bad@x,+14155552673,
+";
+
+#[test]
+fn plan_and_the_import_agree_on_rows_whose_key_cells_hold_bad_values() {
+    let env = Env::new();
+    let file = env.write("keys.csv", KEY_CELLS);
+    let out = plan(&env, &file, &[]);
+    assert_eq!(code(&out), 1, "Eve's row is invalid: {}", stderr(&out));
+    let planned = read_report(&env.path("plan.csv"));
+    let statuses: Vec<&str> = planned.iter().map(|r| r["status"].as_str()).collect();
+    assert_eq!(
+        statuses,
+        ["create", "create", "create", "create", "invalid", "create"]
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let imported = by_row(&read_report(&env.path("report.csv")));
+    for p in &planned {
+        let i = &imported[&p["row"]];
+        let expected = if p["status"] == "invalid" {
+            "invalid"
+        } else {
+            "created"
+        };
+        assert_eq!(i["status"], expected, "row {}: {p:?} vs {i:?}", p["row"]);
+        assert_eq!(i["errors"], p["errors"], "row {}", p["row"]);
+        assert_eq!(i["warnings"], p["warnings"], "row {}", p["row"]);
+    }
+    let says = |row: &str, what: &str| imported[row]["warnings"].contains(what);
+    assert!(says(
+        "2",
+        "the row's phone was taken from the 2nd value of 'Phone' instead"
+    ));
+    assert!(says(
+        "3",
+        "the row's email was taken from the 2nd value of 'Email' instead"
+    ));
+    assert!(says(
+        "4",
+        "the row's email was taken from the 2nd value of 'Email' instead"
+    ));
+    assert!(says("5", "column 'Mobile Phone': \"0612345678\" left out"));
+    let eve = &imported["6"]["errors"];
+    assert!(
+        eve.contains("column 'Email'") && eve.contains("column 'Work email'"),
+        "{eve}"
+    );
+    assert!(says(
+        "7",
+        "the row's own email cell is empty, so the row was sent by its phone"
+    ));
+    let sent: Vec<_> = env.sandbox.contacts(LOCATION);
+    assert_eq!(sent.len(), 5);
+}

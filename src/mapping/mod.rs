@@ -229,6 +229,9 @@ pub struct MappedRow<'a> {
     /// them when the value in use is bad, and names the rest (HighLevel stores one of each).
     /// Empty, without allocating, for a row without them.
     pub spares: Vec<MappedValue<'a>>,
+    /// The email in `values` is a backup's (a fallback column), the row's own email cell
+    /// being empty: a bad one is not the contact's identity, so the row may go by its phone.
+    pub email_is_backup: bool,
     /// Values the mapping guessed at (the first and last name split from a full name): named
     /// in the row's warnings so a person can check them, never a reason to reject the row.
     pub notes: Vec<RowError>,
@@ -1719,6 +1722,7 @@ impl Mapper {
             errors: Vec::new(),
             cell_errors: Vec::new(),
             spares: Vec::new(),
+            email_is_backup: false,
             notes: Vec::new(),
             unmapped_keys: Vec::new(),
         };
@@ -2381,6 +2385,7 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
             if let (Some(i), RawValue::Text(part)) = (split, &v.value) {
                 split_used.push((i, v.target.clone(), part.to_string()));
             }
+            out.email_is_backup |= v.target == Target::Field(Field::Email);
             out.values.push(v);
         } else if group.is_none() && matches!(v.target, Target::Field(Field::Email | Field::Phone))
         {

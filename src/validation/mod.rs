@@ -2,10 +2,11 @@
 //! a bad cell costs.
 //!
 //! The policy (README, "What a bad cell costs"): a row is sent when it has a usable key — a
-//! valid email, or, when the email cell is empty, a usable phone. A malformed email makes the
-//! row invalid (the email is the contact's identity). Any other cell that cannot be read is
-//! left out of the body (never sent empty) and named in the row's warnings; `strict` (the
-//! `--strict` flag or `strict = true`) makes any such cell reject the row, as before.
+//! valid email, or, when the email cell is empty, a usable phone. A malformed email in the
+//! row's own email cell makes the row invalid (the email is the contact's identity). Any
+//! other cell that cannot be read is left out of the body (never sent empty) and named in the
+//! row's warnings; `strict` (the `--strict` flag or `strict = true`) makes any such cell
+//! reject the row, as before.
 //!
 //! Decisions worth knowing:
 //! - Phone numbers are parsed with libphonenumber's metadata, in the row's own `country` when it
@@ -15,8 +16,11 @@
 //!   range: the bundled metadata lags) is sent with a warning, unless `PhoneCheck::Valid`.
 //! - Dates: see [`dates`]. A column's day/month order comes from [`date_order`], inferred
 //!   over the whole file before the run.
-//! - A cell with several emails or phones (` ::: `, `,`, `;`) gives its first; the others
-//!   are named in a warning (HighLevel stores one of each).
+//! - A cell with several emails or phones (` ::: `, `,`, `;`) gives its first valid one (a
+//!   bad first value gives way to the next before any backup column: it is the same
+//!   person's); the others are named in a warning (HighLevel stores one of each).
+//! - A malformed backup of an empty email cell is not the contact's identity: the phone may
+//!   key the row.
 //! - Tags are deduplicated ignoring case (HighLevel stores tags lowercased), keeping the first
 //!   spelling and the order.
 //! - A custom field target containing a `.` (`contact.x`) is sent as a key, anything else as
@@ -235,8 +239,11 @@ impl Validator {
         let mut location_id = None;
         let mut has_email = false;
         let mut phone: Option<(Option<Cow<'_, str>>, Cow<'_, str>)> = None;
-        // The backup (index in `row.spares`) that gave the email, when the first was bad.
-        let mut email_spare = None;
+        // Where the email came from.
+        let mut email_source: Option<Source> = None;
+        // Bad backups of an empty email cell, none valid: left out if the phone keys the row.
+        let mut bad_backup_emails: Vec<(Option<String>, String, String)> = Vec::new();
+        let email_unreadable = stood_in_for.iter().any(|(f, _)| *f == Field::Email);
         // A country cell that could not be read (column, value): a phone without a country
         // code is then read in the default country, which the phone's note says.
         let mut unread_country: Option<(Option<String>, String)> = None;
@@ -283,30 +290,55 @@ impl Validator {
                 }
                 Target::Field(Field::Email) => {
                     has_email = true;
+                    let v = &*v;
                     let text = email_text(&v.value);
                     let (first, others) = cells::first_of(&text, cells::is_email_piece);
                     match normalise_email(&first) {
-                        Ok(e) => c.email = Some(e),
-                        Err(m) => match spare_email(&row.spares, &mut f) {
-                            Some((i, e, tried)) => {
-                                let from = column_name(&row.spares[i]);
-                                let instead = self.stood_in("email", &from);
-                                let why = |m| format!("not a valid email address ({m}); {instead}");
-                                f.cell(left_out_for(v, &first, &why(m)));
-                                for (s, t, m) in tried {
-                                    f.cell(left_out_for(s, &t, &why(m)));
-                                }
-                                c.email = Some(e);
-                                email_spare = Some(i);
+                        Ok(e) => {
+                            c.email = Some(e);
+                            email_source = Some(Source::FIRST);
+                            for other in others {
+                                also_holds_email(v, &other, &mut f);
                             }
-                            None => f.errors.push(error_for(
-                                v,
-                                format_args!("{first:?} is not a valid email address ({m})"),
-                            )),
-                        },
-                    }
-                    for other in others {
-                        also_holds_email(v, &other, &mut f);
+                        }
+                        Err(m) => {
+                            let mut tried: Vec<Tried> = vec![(v, first.into_owned(), m)];
+                            match spare_email(v, &others, &row.spares, &mut tried, &mut f) {
+                                Some((from, e)) => {
+                                    let instead = self.stood_in(
+                                        "email",
+                                        &from.name(&column_name(v), &row.spares),
+                                    );
+                                    for (s, t, m) in tried {
+                                        let why =
+                                            format!("not a valid email address ({m}); {instead}");
+                                        f.cell(left_out_for(s, &t, &why));
+                                    }
+                                    c.email = Some(e);
+                                    email_source = Some(from);
+                                }
+                                // A backup of an empty email cell is not the contact's
+                                // identity: the phone may key the row (said once it is read).
+                                None if row.email_is_backup && !email_unreadable => {
+                                    bad_backup_emails = tried
+                                        .into_iter()
+                                        .map(|(s, t, m)| {
+                                            (s.column.as_deref().map(str::to_owned), t, m)
+                                        })
+                                        .collect();
+                                }
+                                None => {
+                                    for (s, t, m) in tried {
+                                        f.errors.push(error_for(
+                                            s,
+                                            format_args!(
+                                                "{t:?} is not a valid email address ({m})"
+                                            ),
+                                        ));
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
                 Target::Field(Field::Phone) => {
@@ -428,30 +460,49 @@ impl Validator {
             }
         }
 
-        let mut phone_spare = None;
+        // A bad backup of an empty email cell does not key the row: its phone may.
+        let email_key = has_email && bad_backup_emails.is_empty();
+        let mut phone_source = None;
         if let Some((column, raw)) = &phone {
-            phone_spare = self.read_phone(
+            phone_source = self.read_phone(
                 column.as_deref(),
                 raw,
                 &c.country,
-                has_email,
+                email_key,
                 &row.spares,
                 &mut c.phone,
                 &mut f,
             );
         }
-        if let (Some((country_col, country)), Some(_)) = (&unread_country, &c.phone) {
-            let (col, text) = match phone_spare.and_then(|i| row.spares.get(i)) {
-                Some(s) => (s.column.as_deref(), phone_text(&s.value).into_owned()),
-                None => (
-                    phone.as_ref().and_then(|(col, _)| col.as_deref()),
-                    phone
-                        .as_ref()
-                        .map(|(_, raw)| raw.to_string())
-                        .unwrap_or_default(),
+        for (column, t, m) in bad_backup_emails {
+            if c.phone.is_some() {
+                let why = format!("not a valid email address ({m}); {}", self.by_phone());
+                f.cell(left_out(column.as_deref(), &t, &why));
+            } else {
+                f.errors.push(RowError::formatted(
+                    column.as_deref(),
+                    format_args!("{t:?} is not a valid email address ({m})"),
+                ));
+            }
+        }
+        if let (Some((country_col, country)), Some(from)) = (&unread_country, phone_source) {
+            // The number sent, as written: rare, so read again here rather than kept.
+            let (col, text) = match from.spare.and_then(|i| row.spares.get(i)) {
+                Some(s) => (
+                    s.column.as_deref(),
+                    invisible::phone_chars(phone_text(&s.value)).into_owned(),
                 ),
+                None => match &phone {
+                    Some((col, raw)) => (col.as_deref(), raw.to_string()),
+                    None => (None, String::new()),
+                },
             };
-            let t = text.trim();
+            let (first, others) = phone_pieces(&text);
+            let piece = match from.value {
+                0 => first.into_owned(),
+                k => others.into_iter().nth(k - 1).unwrap_or_default(),
+            };
+            let t = piece.trim();
             let national = t.trim_start_matches('\'');
             if !(national.starts_with('+') || national.starts_with("00")) {
                 let from = country_col.as_deref().unwrap_or("country");
@@ -464,39 +515,44 @@ impl Validator {
                 ));
             }
         }
-        let first_column = |field: Field| {
-            let target = Target::Field(field);
-            row.values.iter().find(|v| v.target == target)
-        };
-        for (field, e) in stood_in_for {
-            let (sent, spare) = match field {
-                Field::Email => (c.email.is_some(), email_spare),
-                _ => (c.phone.is_some(), phone_spare),
+        // Where each key came from, named (`'Work email'`, `the 2nd value of 'Phone'`): only
+        // for a row with a backup or an unreadable key cell.
+        if !stood_in_for.is_empty() || !row.spares.is_empty() {
+            let email_own = {
+                let email = Target::Field(Field::Email);
+                row.values
+                    .iter()
+                    .find(|v| v.target == email)
+                    .map(column_name)
             };
-            let from = match spare {
-                Some(i) => row.spares.get(i),
-                None => first_column(field),
+            let phone_own = phone
+                .as_ref()
+                .map(|(col, _)| named(col.as_deref(), &Target::Field(Field::Phone)));
+            let from = |source: Option<Source>, own: Option<String>| {
+                let (source, own) = source.zip(own)?;
+                Some((source, source.name(&own, &row.spares)))
             };
-            match from.filter(|_| sent) {
-                Some(from) => {
-                    let instead = self.stood_in(field.api_name(), &column_name(from));
-                    let message = format!("{}; {instead}", e.message());
-                    f.cell(RowError::new(e.column(), message));
-                }
-                None => f.cell(e),
-            }
-        }
-        if !row.spares.is_empty() {
-            for (field, sent, spare) in [
-                (Field::Email, c.email.is_some(), email_spare),
-                (Field::Phone, c.phone.is_some(), phone_spare),
-            ] {
-                let from = match spare {
-                    Some(i) => row.spares.get(i),
-                    None => first_column(field),
+            let email_from = from(email_source, email_own);
+            let phone_from = from(phone_source, phone_own);
+            for (field, e) in stood_in_for {
+                let from = match field {
+                    Field::Email => &email_from,
+                    _ => &phone_from,
                 };
-                if let (true, Some(from)) = (sent, from) {
-                    name_unused(&row.spares, field, spare, from, &mut f);
+                match from {
+                    Some((_, from)) => {
+                        let instead = self.stood_in(field.api_name(), from);
+                        let message = format!("{}; {instead}", e.message());
+                        f.cell(RowError::new(e.column(), message));
+                    }
+                    None => f.cell(e),
+                }
+            }
+            if !row.spares.is_empty() {
+                for (field, from) in [(Field::Email, &email_from), (Field::Phone, &phone_from)] {
+                    if let Some((source, from)) = from {
+                        name_unused(&row.spares, field, source.spare, from, &mut f);
+                    }
                 }
             }
         }
@@ -557,20 +613,32 @@ impl Validator {
         }
     }
 
-    /// Reads the phone cell into `out`; when it cannot be used, the first usable backup in
-    /// `spares`, whose index is returned. Without another key (`has_email` false) a row
-    /// with no usable phone is invalid; with one, the phone is left out.
+    /// What a message on a bad backup of an empty email cell says: the phone keyed the row,
+    /// or, under `strict`, would have.
+    fn by_phone(&self) -> &'static str {
+        if self.opts.strict {
+            "the row's own email cell is empty, so its phone would key it, but --strict rejects the row: correct this cell, or empty it"
+        } else {
+            "the row's own email cell is empty, so the row was sent by its phone"
+        }
+    }
+
+    /// Reads the phone cell into `out`; when its first number cannot be used, the cell's
+    /// other numbers, then the backups in `spares`, in order: where the number sent came
+    /// from. Without another key (`email_key` false) a row with
+    /// no usable phone is invalid; with one, the phone is left out. Every number tried and
+    /// not used is named.
     #[allow(clippy::too_many_arguments)]
     fn read_phone(
         &self,
         column: Option<&str>,
         raw: &str,
         country: &Option<String>,
-        has_email: bool,
+        email_key: bool,
         spares: &[MappedValue<'_>],
         out: &mut Option<String>,
         f: &mut Findings,
-    ) -> Option<usize> {
+    ) -> Option<Source> {
         let from_row = country
             .as_deref()
             .and_then(|cc| region_of(cc).map(|r| (r, cc)));
@@ -580,73 +648,85 @@ impl Validator {
             Some((_, cc)) => format!("country {cc} from the row"),
             None => format!("default country {}", self.default_code),
         };
-        let (first, others, read) = self.phone_of(raw, region, &whence);
-        for other in &others {
-            also_holds_phone(column, other, f);
-        }
-        let shown = first.trim();
-        let bad = match read {
-            Ok((e164, note, ext)) => {
-                f.notes.extend(note.map(|n| RowError::new(column, n)));
-                f.unused.extend(ext.map(|n| RowError::new(column, n)));
-                *out = Some(e164);
-                return None;
+        let (first, others) = phone_pieces(raw);
+        let bad = match self.judge_phone(&first, region, &whence) {
+            Ok(read) => {
+                take_phone(column, read, &others, out, f);
+                return Some(Source::FIRST);
             }
             Err(bad) => bad,
         };
-        // Backups tried before the one used: named as left out once one is used.
-        let mut tried: Vec<Tried> = Vec::new();
-        let phone = Target::Field(Field::Phone);
-        for (i, s) in spares.iter().enumerate().filter(|(_, s)| s.target == phone) {
-            let text = invisible::phone_chars(phone_text(&s.value));
-            let (s_first, s_others, s_read) = self.phone_of(&text, region, &whence);
-            match s_read {
-                Ok((e164, note, ext)) => {
-                    let col = s.column.as_deref();
-                    for other in &s_others {
-                        also_holds_phone(col, other, f);
-                    }
-                    f.notes.extend(note.map(|n| RowError::new(col, n)));
-                    f.unused.extend(ext.map(|n| RowError::new(col, n)));
-                    let instead = self.stood_in("phone", &column_name(s));
-                    f.cell(left_out(column, shown, &format!("{bad}; {instead}")));
-                    for (v, t, why) in tried {
-                        f.cell(left_out_for(v, &t, &format!("{why}; {instead}")));
-                    }
-                    *out = Some(e164);
-                    return Some(i);
+        // Numbers tried before the one used (`None`: the row's own cell).
+        let mut tried: Vec<(Option<&MappedValue<'_>>, String, String)> =
+            vec![(None, first.trim().to_owned(), bad)];
+        let own = named(column, &Target::Field(Field::Phone));
+        let mut found = None;
+        for (k, other) in others.iter().enumerate() {
+            match self.judge_phone(other, region, &whence) {
+                Ok(read) => {
+                    take_phone(column, read, &others[k + 1..], out, f);
+                    found = Some(Source {
+                        spare: None,
+                        value: k + 1,
+                    });
+                    break;
                 }
-                Err(why) => tried.push((s, s_first.trim().to_owned(), why)),
+                Err(why) => tried.push((None, other.trim().to_owned(), why)),
             }
         }
-        if has_email {
-            f.cell(left_out(column, shown, &bad));
-        } else {
-            // "… is not a valid phone number", but "…: Excel turned it into a number …".
-            let is = if bad.starts_with("not ") { " is" } else { ":" };
-            f.errors.push(RowError::formatted(
-                column,
-                format_args!("{shown:?}{is} {bad}"),
-            ));
+        let phone = Target::Field(Field::Phone);
+        let spares_of = spares.iter().enumerate().filter(|(_, s)| s.target == phone);
+        for (i, s) in spares_of {
+            if found.is_some() {
+                break;
+            }
+            let text = invisible::phone_chars(phone_text(&s.value));
+            let (s_first, s_others) = phone_pieces(&text);
+            let pieces = std::iter::once(s_first.into_owned()).chain(s_others);
+            let pieces: Vec<String> = pieces.collect();
+            for (k, piece) in pieces.iter().enumerate() {
+                match self.judge_phone(piece, region, &whence) {
+                    Ok(read) => {
+                        take_phone(s.column.as_deref(), read, &pieces[k + 1..], out, f);
+                        found = Some(Source {
+                            spare: Some(i),
+                            value: k,
+                        });
+                        break;
+                    }
+                    Err(why) => tried.push((Some(s), piece.trim().to_owned(), why)),
+                }
+            }
         }
-        None
+        let left_out_of = |s: Option<&MappedValue<'_>>, t: &str, why: &str| match s {
+            Some(s) => left_out_for(s, t, why),
+            None => left_out(column, t, why),
+        };
+        if let Some(from) = found {
+            let instead = self.stood_in("phone", &from.name(&own, spares));
+            for (s, t, why) in tried {
+                f.cell(left_out_of(s, &t, &format!("{why}; {instead}")));
+            }
+        } else if email_key {
+            for (s, t, why) in tried {
+                f.cell(left_out_of(s, &t, &why));
+            }
+        } else {
+            for (s, t, bad) in tried {
+                // "… is not a valid phone number", but "…: Excel turned it into a number …".
+                let is = if bad.starts_with("not ") { " is" } else { ":" };
+                let col = s.map_or(column, |s| s.column.as_deref());
+                f.errors
+                    .push(RowError::formatted(col, format_args!("{t:?}{is} {bad}")));
+            }
+        }
+        found
     }
 
-    /// A phone cell's first number, the others it holds, and the number to send (with a note
-    /// when the metadata does not know its range, and the extension not sent) or why it
-    /// cannot be used.
-    fn phone_of<'r>(
-        &self,
-        raw: &'r str,
-        region: Region,
-        whence: &dyn Fn() -> String,
-    ) -> (Cow<'r, str>, Vec<String>, PhoneRead) {
-        let (first, others) = if cells::is_scientific(raw) {
-            (Cow::Borrowed(raw), Vec::new())
-        } else {
-            cells::first_of(raw, cells::is_phone_piece)
-        };
-        let shown = first.trim();
+    /// One number of a phone cell: the number to send (with a note when the metadata does
+    /// not know its range, and the extension not sent) or why it cannot be used.
+    fn judge_phone(&self, piece: &str, region: Region, whence: &dyn Fn() -> String) -> PhoneRead {
+        let shown = piece.trim();
         let cleaned = cells::clean_phone(shown);
         let read = cleaned.clone().and_then(|t| {
             read_phone(t, region)
@@ -671,7 +751,7 @@ impl Validator {
                 .any(|b| b.is_ascii_digit())
                 .then(|| format!("extension {ext:?} not sent (HighLevel's phone field has none)"))
         };
-        let read = match read {
+        match read {
             Ok(p) if p.valid => Ok((p.e164, None, extension())),
             // A local number without its area code (`555-1234`): read as `+15551234`, a
             // number no one has, and rows sharing it would merge into one contact.
@@ -699,9 +779,34 @@ impl Validator {
             }
             Ok(_) => Err(format!("not a valid phone number (its range is unknown to the phone metadata; {}; --phone-check possible sends it)", whence())),
             Err(why) => Err(why),
-        };
-        (first, others, read)
+        }
     }
+}
+
+/// A phone cell's first number and the others it holds (a number Excel shortened is one).
+fn phone_pieces(raw: &str) -> (Cow<'_, str>, Vec<String>) {
+    if cells::is_scientific(raw) {
+        (Cow::Borrowed(raw), Vec::new())
+    } else {
+        cells::first_of(raw, cells::is_phone_piece)
+    }
+}
+
+/// Sends `read` as the row's phone, with its note and extension, and names the numbers of
+/// its cell after it (`others`).
+fn take_phone(
+    column: Option<&str>,
+    (e164, note, ext): (String, Option<String>, Option<String>),
+    others: &[String],
+    out: &mut Option<String>,
+    f: &mut Findings,
+) {
+    for other in others {
+        also_holds_phone(column, other, f);
+    }
+    f.notes.extend(note.map(|n| RowError::new(column, n)));
+    f.unused.extend(ext.map(|n| RowError::new(column, n)));
+    *out = Some(e164);
 }
 
 /// Whether reading `input` as `e164` lost more digits than a national number's trunk prefix
@@ -732,37 +837,107 @@ fn also_holds_phone(column: Option<&str>, other: &str, f: &mut Findings) {
 /// A backup tried and found bad: the value, its text, and why.
 type Tried<'s, 'a> = (&'s MappedValue<'a>, String, String);
 
-/// The first backup email that is valid (index in `spares`, address), and the bad ones tried
-/// before it.
+/// The first valid email among the cell's later values (`others`), then each backup's
+/// values in turn: where it came from and the address. The bad values are added to `tried`
+/// (those before the one used, or all).
 fn spare_email<'s, 'a>(
+    own: &'s MappedValue<'a>,
+    others: &[String],
     spares: &'s [MappedValue<'a>],
+    tried: &mut Vec<Tried<'s, 'a>>,
     f: &mut Findings,
-) -> Option<(usize, String, Vec<Tried<'s, 'a>>)> {
+) -> Option<(Source, String)> {
     let email = Target::Field(Field::Email);
-    let mut tried: Vec<Tried> = Vec::new();
-    for (i, s) in spares.iter().enumerate().filter(|(_, s)| s.target == email) {
-        let text = email_text(&s.value);
-        let (first, others) = cells::first_of(&text, cells::is_email_piece);
-        match normalise_email(&first) {
-            Ok(e) => {
-                for other in others {
-                    also_holds_email(s, &other, f);
-                }
-                return Some((i, e, tried));
-            }
-            Err(m) => tried.push((s, first.into_owned(), m)),
+    let own_values = others
+        .iter()
+        .enumerate()
+        .map(|(k, o)| (own, None, k + 1, Cow::Borrowed(o.as_str())));
+    let spare_values = spares
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.target == email)
+        .flat_map(|(i, s)| {
+            let text = email_text(&s.value);
+            let (first, others) = cells::first_of(&text, cells::is_email_piece);
+            let values: Vec<String> = std::iter::once(first.into_owned()).chain(others).collect();
+            values
+                .into_iter()
+                .enumerate()
+                .map(move |(k, t)| (s, Some(i), k, Cow::Owned(t)))
+        });
+    let mut found: Option<(Source, String)> = None;
+    let mut rest: Vec<(&MappedValue<'a>, Cow<'_, str>)> = Vec::new();
+    for (s, spare, value, text) in own_values.chain(spare_values) {
+        match &found {
+            // The cell's values after the one used: named, as a cell's other values are.
+            Some((from, _)) if from.spare == spare => rest.push((s, text)),
+            Some(_) => break,
+            None => match normalise_email(&text) {
+                Ok(e) => found = Some((Source { spare, value }, e)),
+                Err(m) => tried.push((s, text.into_owned(), m)),
+            },
         }
     }
-    None
+    for (s, other) in rest {
+        also_holds_email(s, &other, f);
+    }
+    found
+}
+
+/// Where the row's email or phone came from: a backup (index in `spares`; `None`: the row's
+/// own cell) and which of the cell's values (0: the first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Source {
+    spare: Option<usize>,
+    value: usize,
+}
+
+impl Source {
+    const FIRST: Source = Source {
+        spare: None,
+        value: 0,
+    };
+
+    /// `'Work email'`, or `the 2nd value of 'Phone'`; `own` names the row's own cell.
+    fn name(self, own: &str, spares: &[MappedValue<'_>]) -> String {
+        let column = match self.spare.and_then(|i| spares.get(i)) {
+            Some(s) => column_name(s),
+            None => own.to_owned(),
+        };
+        match self.value {
+            0 => column,
+            k => format!("the {} value of {column}", ordinal(k + 1)),
+        }
+    }
+}
+
+/// `2nd`, `3rd`, `11th`, `22nd`.
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// A column in quotes, or the constant it is, for messages naming where a value came from.
+fn named(column: Option<&str>, target: &Target) -> String {
+    match column {
+        Some(c) => format!("'{c}'"),
+        None => format!("the constant {target}"),
+    }
 }
 
 /// Names the backups of `field` the row did not use: those after the one used (`used`, an
-/// index in `spares`), or all of them when the first column's value was used.
+/// index in `spares`), or all of them when the row's own cell gave the value (`from`, named).
 fn name_unused(
     spares: &[MappedValue<'_>],
     field: Field,
     used: Option<usize>,
-    from: &MappedValue<'_>,
+    from: &str,
     f: &mut Findings,
 ) {
     let target = Target::Field(field);
@@ -772,7 +947,6 @@ fn name_unused(
         "phone"
     };
     let skip = used.map_or(0, |i| i + 1);
-    let from = column_name(from);
     for s in spares.iter().skip(skip).filter(|s| s.target == target) {
         let value = match field {
             Field::Email => email_text(&s.value),
@@ -788,10 +962,7 @@ fn name_unused(
 
 /// A value's column in quotes, for messages naming where a value came from.
 fn column_name(v: &MappedValue<'_>) -> String {
-    match &v.column {
-        Some(c) => format!("'{c}'"),
-        None => format!("the constant {}", v.target),
-    }
+    named(v.column.as_deref(), &v.target)
 }
 
 /// A phone cell's text (a list joined as it was written).

@@ -32,6 +32,7 @@ fn row(values: Vec<MappedValue>) -> MappedRow {
     MappedRow {
         cell_errors: vec![],
         spares: vec![],
+        email_is_backup: false,
         notes: vec![],
         unmapped_keys: vec![],
         seq: 0,
@@ -907,8 +908,9 @@ fn the_key_decides_whether_a_row_is_sent() {
         text(Field::Phone, "Phone", "(646) 555-0111"),
     ])));
     assert_eq!(msgs.len(), 1, "{msgs:?}");
-    // Several emails: the first one decides.
-    invalid(v().validate(row(vec![text(Field::Email, "Email", "nope, b@x.com")])));
+    // Several emails: a bad first one gives way to the cell's next (the same person's).
+    let r = valid(v().validate(row(vec![text(Field::Email, "Email", "nope, b@x.com")])));
+    assert_eq!(r.contact.email.as_deref(), Some("b@x.com"));
     // Without an email, an unusable phone leaves no key.
     let msgs = invalid(v().validate(row(vec![text(Field::Phone, "Phone", "6.14123E+10")])));
     assert_eq!(
@@ -1219,19 +1221,26 @@ fn a_bad_first_email_or_phone_gives_way_to_the_first_valid_backup() {
 
 #[test]
 fn without_a_valid_backup_a_bad_first_email_still_makes_the_row_invalid() {
+    // The backup tried is named too, so that one pass fixes the file.
     let plain = row(vec![text(Field::Email, "Email", "bob@example")]);
     let backed = with_spares(
         plain.values.clone(),
         vec![text(Field::Email, "Work email", "also bad")],
     );
-    assert_eq!(invalid(v().validate(backed)), invalid(v().validate(plain)));
+    let mut expected = invalid(v().validate(plain));
+    expected.push(
+        "column 'Work email': \"also bad\" is not a valid email address (contains spaces)".into(),
+    );
+    assert_eq!(invalid(v().validate(backed)), expected);
     // A phone alone: with no valid backup the row has no key, as without backups.
     let plain = row(vec![text(Field::Phone, "Phone", "12")]);
     let backed = with_spares(
         plain.values.clone(),
         vec![text(Field::Phone, "Mobile", "34")],
     );
-    assert_eq!(invalid(v().validate(backed)), invalid(v().validate(plain)));
+    let mut expected = invalid(v().validate(plain));
+    expected.push("column 'Mobile': \"34\" is not a valid phone number (wrong number of digits; default country US)".into());
+    assert_eq!(invalid(v().validate(backed)), expected);
     // A valid backup phone is the row's key.
     let backed = with_spares(
         vec![text(Field::Phone, "Phone", "12")],
@@ -1246,6 +1255,246 @@ fn without_a_valid_backup_a_bad_first_email_still_makes_the_row_invalid() {
             .collect::<Vec<_>>(),
         ["Phone"]
     );
+}
+
+/// The warnings (or errors) naming `column`.
+fn naming<'w>(lines: &'w [String], column: &str) -> Vec<&'w str> {
+    let prefix = format!("column '{column}': ");
+    lines
+        .iter()
+        .filter(|w| w.starts_with(&prefix))
+        .map(String::as_str)
+        .collect()
+}
+
+#[test]
+fn a_bad_first_value_gives_way_to_the_cells_next_value_before_any_backup_column() {
+    // Google's ` ::: `: a local number without its area code, then the person's mobile.
+    let r = valid(v().validate(row(vec![
+        text(Field::FirstName, "First Name", "Ann"),
+        text(Field::Phone, "Phone", "555-0101 ::: +41 79 264 88 66"),
+    ])));
+    assert_eq!(r.contact.phone.as_deref(), Some("+41792648866"));
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+    assert!(
+        r.warnings[0]
+            .starts_with(r#"column 'Phone': "555-0101" left out: not a valid phone number ("#)
+            && r.warnings[0]
+                .ends_with("; the row's phone was taken from the 2nd value of 'Phone' instead"),
+        "{:?}",
+        r.warnings
+    );
+    // Outlook's `;` and Pipedrive's `,`, with or without a phone beside.
+    for (cell, phone) in [
+        ("info@ ; bob@x.com", None),
+        ("bob@x, cy@x.com", Some("+14155552671")),
+    ] {
+        let mut values = vec![text(Field::Email, "Email", cell)];
+        values.extend(phone.map(|p| text(Field::Phone, "Phone", p)));
+        let r = valid(v().validate(row(values)));
+        let (bad, good) = cell.split_once([';', ',']).unwrap();
+        assert_eq!(r.contact.email.as_deref(), Some(good.trim()));
+        assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+        assert!(
+            r.warnings[0].starts_with(&format!(
+                "column 'Email': {:?} left out: not a valid email address (",
+                bad.trim()
+            )) && r.warnings[0]
+                .ends_with("; the row's email was taken from the 2nd value of 'Email' instead"),
+            "{:?}",
+            r.warnings
+        );
+    }
+    // Before the backup columns, which are then named as unused; the values after the one
+    // used are named as a cell's other values always are.
+    let r = valid(v().validate(with_spares(
+        vec![text(Field::Email, "Email", "a@, b@x ; c@x.com ; d@x.com")],
+        vec![text(Field::Email, "Work email", "c@work.com")],
+    )));
+    assert_eq!(r.contact.email.as_deref(), Some("c@x.com"));
+    let left_out: Vec<_> = r
+        .warnings
+        .iter()
+        .filter_map(|w| left_out_column(w))
+        .collect();
+    assert_eq!(left_out, ["Email", "Email"], "{:?}", r.warnings);
+    let about_email = naming(&r.warnings, "Email");
+    assert!(about_email.iter().any(|w| w.contains(r#""a@" left out"#)));
+    assert!(about_email.iter().any(|w| w.contains(r#""b@x" left out"#)));
+    assert_eq!(
+        about_email
+            .iter()
+            .filter(|w| w
+                .ends_with("; the row's email was taken from the 3rd value of 'Email' instead"))
+            .count(),
+        2
+    );
+    assert!(about_email.contains(
+        &r#"column 'Email': also holds "d@x.com", not imported (HighLevel stores one email)"#
+    ));
+    assert_eq!(
+        naming(&r.warnings, "Work email"),
+        [
+            r#"column 'Work email': "c@work.com" not imported: the row's email comes from the 3rd value of 'Email' (HighLevel stores one email)"#
+        ]
+    );
+    // A backup column's later values are tried before the next backup.
+    let r = valid(v().validate(with_spares(
+        vec![
+            text(Field::Email, "Email", "bob@example"),
+            text(Field::Phone, "Phone", "555-0101 ::: 555-0102"),
+        ],
+        vec![
+            text(Field::Email, "Work email", "bob@ ::: bob@work.com"),
+            text(Field::Email, "Other email", "bob@home.com"),
+            text(Field::Phone, "Mobile", "+1 415-555-0199"),
+        ],
+    )));
+    assert_eq!(r.contact.email.as_deref(), Some("bob@work.com"));
+    assert_eq!(r.contact.phone.as_deref(), Some("+14155550199"));
+    let instead = |w: &&str, from: &str| w.ends_with(&format!("; the row's {from} instead"));
+    let taken = naming(&r.warnings, "Email");
+    assert!(
+        taken.len() == 1
+            && instead(
+                &taken[0],
+                "email was taken from the 2nd value of 'Work email'"
+            )
+    );
+    let taken = naming(&r.warnings, "Work email");
+    assert!(
+        taken.len() == 1
+            && instead(
+                &taken[0],
+                "email was taken from the 2nd value of 'Work email'"
+            )
+    );
+    assert!(
+        naming(&r.warnings, "Other email")[0].contains("comes from the 2nd value of 'Work email'")
+    );
+    let taken = naming(&r.warnings, "Phone");
+    assert!(
+        taken.len() == 2
+            && taken
+                .iter()
+                .all(|w| instead(w, "phone was taken from 'Mobile'")),
+        "{taken:?}"
+    );
+    // --strict: the row is rejected, its error naming the value that would stand in.
+    let errors = invalid(strict().validate(row(vec![text(
+        Field::Phone,
+        "Phone",
+        "555-0101 ::: +41 79 264 88 66",
+    )])));
+    assert!(
+        errors.len() == 1 && errors[0].ends_with("; the 2nd value of 'Phone' would stand in for it, but --strict rejects the row: correct this cell, or empty it so that the 2nd value of 'Phone' gives the row's phone"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn every_email_and_phone_tried_and_not_valid_is_named_when_none_stands_in() {
+    // The email keys the row: both phones are left out, and both named.
+    let r = valid(v().validate(with_spares(
+        vec![
+            text(Field::Email, "Email", "a@x.com"),
+            text(Field::Phone, "Phone", "33123456789"),
+        ],
+        vec![text(Field::Phone, "Mobile Phone", "0612345678")],
+    )));
+    let left_out: Vec<_> = r
+        .warnings
+        .iter()
+        .filter_map(|w| left_out_column(w))
+        .collect();
+    assert_eq!(left_out, ["Phone", "Mobile Phone"], "{:?}", r.warnings);
+    assert!(naming(&r.warnings, "Mobile Phone")[0].starts_with(
+        r#"column 'Mobile Phone': "0612345678" left out: not a valid phone number ("#
+    ));
+    // A row not sent names every bad email, so that one pass fixes the file.
+    let errors = invalid(v().validate(with_spares(
+        vec![
+            text(Field::Email, "Email", "bad@x ; worse@"),
+            text(Field::Phone, "Phone", "+14155552671"),
+        ],
+        vec![text(Field::Email, "Work email", "also@bad")],
+    )));
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    for (e, start) in errors.iter().zip([
+        r#"column 'Email': "bad@x" is not a valid email address ("#,
+        r#"column 'Email': "worse@" is not a valid email address ("#,
+        r#"column 'Work email': "also@bad" is not a valid email address ("#,
+    ]) {
+        assert!(e.starts_with(start), "{errors:?}");
+    }
+    // And every bad phone, when the phone was its key.
+    let errors = invalid(v().validate(with_spares(
+        vec![text(Field::Phone, "Phone", "12 ::: 555-0101")],
+        vec![text(Field::Phone, "Mobile", "34")],
+    )));
+    let named: Vec<_> = errors
+        .iter()
+        .map(|e| e.split(" is ").next().unwrap())
+        .collect();
+    assert_eq!(
+        named,
+        [
+            r#"column 'Phone': "12""#,
+            r#"column 'Phone': "555-0101""#,
+            r#"column 'Mobile': "34""#
+        ]
+    );
+}
+
+#[test]
+fn a_bad_backup_of_an_empty_email_cell_leaves_the_row_to_its_phone() {
+    // HubSpot's `Work email` standing in for an empty `Email`.
+    let backup = |phone: Option<&'static str>| MappedRow {
+        email_is_backup: true,
+        ..row(std::iter::once(text(Field::Email, "Work email", "bad@x"))
+            .chain(phone.map(|p| text(Field::Phone, "Phone", p)))
+            .collect())
+    };
+    let r = valid(v().validate(backup(Some("+14155552671"))));
+    assert_eq!(r.contact.email, None);
+    assert_eq!(r.contact.phone.as_deref(), Some("+14155552671"));
+    assert!(
+        r.warnings.len() == 1
+            && r.warnings[0].starts_with(
+                r#"column 'Work email': "bad@x" left out: not a valid email address ("#
+            )
+            && r.warnings[0]
+                .ends_with("; the row's own email cell is empty, so the row was sent by its phone"),
+        "{:?}",
+        r.warnings
+    );
+    assert_eq!(left_out_column(&r.warnings[0]), Some("Work email"));
+    // --strict rejects it, saying why.
+    let errors = invalid(strict().validate(backup(Some("+14155552671"))));
+    assert!(
+        errors.len() == 1 && errors[0].ends_with("its phone would key it, but --strict rejects the row: correct this cell, or empty it"),
+        "{errors:?}"
+    );
+    // Without a usable phone nothing keys the row: both cells are named.
+    let errors = invalid(v().validate(backup(Some("12"))));
+    assert_eq!(naming(&errors, "Phone").len(), 1, "{errors:?}");
+    assert!(naming(&errors, "Work email")[0].contains(r#""bad@x" is not a valid email address ("#));
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    let errors = invalid(v().validate(backup(None)));
+    assert!(errors.len() == 1 && errors[0].starts_with(r#"column 'Work email': "bad@x" is not"#));
+    // The row's own malformed email is its identity, as before: the phone does not save it.
+    let own = row(vec![
+        text(Field::Email, "Email", "bad@x"),
+        text(Field::Phone, "Phone", "+14155552671"),
+    ]);
+    assert_eq!(invalid(v().validate(own)).len(), 1);
+    // Nor when the row's own email cell could not be read.
+    let mut unreadable = backup(Some("+14155552671"));
+    let e = crate::validation::left_out(Some("Email"), "z\u{FFFD}@x.com", "it is not valid UTF-8");
+    unreadable
+        .cell_errors
+        .push((Target::Field(Field::Email), e));
+    assert_eq!(invalid(v().validate(unreadable)).len(), 2);
 }
 
 #[test]
