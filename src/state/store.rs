@@ -7,14 +7,9 @@
 //!   tags already added while others are owed (`tags_done`, when a row's tags span calls).
 //! - `applied`: per location and contact key (`e:<email>` / `p:<phone>`), hashes of the last
 //!   payload, tag set and business that HighLevel accepted.
-//! - `applied_log`: the bulk steps (tags, business) a run learned for `applied`, appended as
-//!   it goes. Upserts are not logged: the row's own write carries them (`rows.applied_stamp`).
-//!   Both are folded into `applied` when a run begins and ends. `applied` is keyed by contact:
-//!   writing it per row dirtied two random pages a row, the store's largest cost.
-//! - `applied_fold`: the order of what is to be folded. Each upsert a row records and each
-//!   logged step takes the next stamp; a fold takes what is stamped after the last one it
-//!   folded, in stamp order for each key, from the runs still `running` (this one, or one
-//!   killed).
+//! - `applied_log`: what a run learned for `applied`, appended as it goes and folded into
+//!   `applied` when a run begins and ends. `applied` is keyed by contact: writing it per row
+//!   dirtied two random pages a row, the store's largest cost; the log's appends share pages.
 //!
 //! Writes go into one open transaction that the pipeline commits before it reports the rows
 //! they concern, so a row the report calls done is in the store (WAL, `synchronous=FULL`).
@@ -47,28 +42,10 @@ macro_rules! applied_upsert {
     };
 }
 
-/// `up`: the upserts rows recorded since the last fold (stamp after `?1`), one a contact key
-/// (`keys` is \x1f-joined), from the runs still going or killed: a finished run was folded.
-macro_rules! unfolded_upserts {
-    () => {
-        "WITH RECURSIVE up (location_id, contact_id, value, stamp, key, rest) AS (
-             SELECT location_id, contact_id, payload_hash, applied_stamp, '', keys || char(31)
-             FROM rows WHERE run_id IN (SELECT id FROM runs WHERE state = 'running')
-                 AND applied_stamp > ?1
-             UNION ALL
-             SELECT location_id, contact_id, value, stamp,
-                 substr(rest, 1, instr(rest, char(31)) - 1), substr(rest, instr(rest, char(31)) + 1)
-             FROM up WHERE rest <> '')
-         "
-    };
-}
-
 /// 2 added what `undo` needs (see `undo_log.rs`), 3 the tags a row already got
 /// (`rows.tags_done`), 4 `applied_log` (an older ghl-import would not fold it, then fold its
-/// stale entries over newer ones) and `rows` in write order, 5 upserts folded from `rows`
-/// (`applied_stamp`, `applied_fold`: a version 4 would not fold them); older files are
-/// migrated on open.
-const SCHEMA_VERSION: i64 = 5;
+/// stale entries over newer ones) and `rows` in write order; older files are migrated on open.
+const SCHEMA_VERSION: i64 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -241,8 +218,6 @@ pub struct Store {
     path: String,
     run_id: i64,
     in_tx: bool,
-    /// The next fold stamp, once this transaction took one (written back at commit).
-    next_stamp: Option<i64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -299,9 +274,6 @@ pub enum Step {
     Business,
 }
 
-/// What an upsert adds to its row: contact keys, hashes, undo facts and its fold stamp.
-type Upserted<'a> = (&'a [String], &'a RowHashes, Option<&'a UndoFacts>, Option<i64>);
-
 impl Store {
     /// Opens (creating) the store at `path`, with its parent directory.
     pub fn open(path: &Path) -> Result<Store, StateError> {
@@ -337,7 +309,6 @@ impl Store {
             path,
             run_id: 0,
             in_tx: false,
-            next_stamp: None,
         };
         s.sql(|c| {
             c.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -408,10 +379,6 @@ impl Store {
                     contact_id TEXT NOT NULL,
                     value TEXT,                   -- payload hash, tag set hash or business
                     updated_at TEXT NOT NULL
-                );
-                CREATE TABLE IF NOT EXISTS applied_fold (
-                    folded INTEGER NOT NULL,      -- the last stamp folded into `applied`
-                    next INTEGER NOT NULL         -- the next stamp to take
                 );",
             )?;
             super::undo_log::migrate(c, version)?;
@@ -421,15 +388,6 @@ impl Store {
             }
             if version < 4 {
                 rows_in_write_order(c)?;
-            }
-            if version < 5 {
-                // A version 4 file's log (upserts included) is ordered by its ids: stamps
-                // start after them, so the next fold keeps that order.
-                c.execute_batch(
-                    "ALTER TABLE rows ADD COLUMN applied_stamp INTEGER;
-                     INSERT INTO applied_fold (folded, next)
-                         SELECT 0, coalesce(max(id), 0) + 1 FROM applied_log;",
-                )?;
             }
             c.pragma_update(None, "user_version", SCHEMA_VERSION)
         })?;
@@ -662,36 +620,15 @@ impl Store {
     /// Makes every write so far durable.
     pub fn commit(&mut self) -> Result<(), StateError> {
         if self.in_tx {
-            if let Some(next) = self.next_stamp.take() {
-                self.sql(|c| {
-                    c.prepare_cached("UPDATE applied_fold SET next = ?1")?
-                        .execute([next])
-                        .map(drop)
-                })?;
-            }
             self.sql(|c| c.prepare_cached("COMMIT")?.execute([]).map(drop))?;
             self.in_tx = false;
         }
         Ok(())
     }
 
-    /// The next fold stamp, inside the open transaction (its write lock keeps another
-    /// process from taking the same).
-    fn stamp(&mut self) -> Result<i64, StateError> {
-        let stamp = match self.next_stamp {
-            Some(n) => n,
-            None => self.sql(|c| {
-                c.prepare_cached("SELECT next FROM applied_fold")?
-                    .query_row([], |r| r.get(0))
-            })?,
-        };
-        self.next_stamp = Some(stamp + 1);
-        Ok(stamp)
-    }
-
     /// The upsert went through: the row is not to be sent again, its bulk steps are owed, and
     /// its contact now has this payload. With `facts`, what undo needs goes in the same row
-    /// write, and so does what `applied` learns (its stamp): one write a row.
+    /// write; the contact's keys go to `applied` in one statement.
     pub fn record_upserted(
         &mut self,
         o: &RowOutcome,
@@ -700,9 +637,23 @@ impl Store {
         facts: Option<&UndoFacts>,
     ) -> Result<(), StateError> {
         self.begin()?;
-        let applies = o.location_id.is_some() && o.contact_id.is_some() && !keys.is_empty();
-        let stamp = if applies { Some(self.stamp()?) } else { None };
-        self.write_row(o, Some((keys, hashes, facts, stamp)))
+        self.write_row(o, Some((keys, hashes, facts)))?;
+        let (Some(loc), Some(id)) = (&o.location_id, &o.contact_id) else {
+            return Ok(());
+        };
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let now = now();
+        let sql = log_sql(keys.len());
+        self.sql(|c| {
+            let mut st = c.prepare_cached(&sql)?;
+            let mut values: Vec<&dyn rusqlite::ToSql> =
+                vec![&"upsert", loc, id, &hashes.payload, &now];
+            values.extend(keys.iter().map(|k| k as &dyn rusqlite::ToSql));
+            st.execute(values.as_slice())?;
+            Ok(())
+        })
     }
 
     /// A row's final account (what the report is about to say).
@@ -714,20 +665,19 @@ impl Store {
     fn write_row(
         &mut self,
         o: &RowOutcome,
-        extra: Option<Upserted<'_>>,
+        extra: Option<(&[String], &RowHashes, Option<&UndoFacts>)>,
     ) -> Result<(), StateError> {
         let run = self.run_id;
         let json = |v: &[String]| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
-        let (keys, payload, tags, business, facts, stamp) = match extra {
-            Some((k, h, f, stamp)) => (
+        let (keys, payload, tags, business, facts) = match extra {
+            Some((k, h, f)) => (
                 Some(k.join("\u{1f}")),
                 Some(h.payload.as_str()),
                 h.tags.as_deref(),
                 h.business.as_deref(),
                 f,
-                stamp,
             ),
-            None => (None, None, None, None, None, None),
+            None => (None, None, None, None, None),
         };
         let before = facts
             .and_then(|f| f.business_before.as_ref())
@@ -738,10 +688,9 @@ impl Store {
             c.prepare_cached(
                 "INSERT INTO rows (run_id, seq, row, status, contact_id, location_id, email, phone,
                      tags_status, business_status, errors, warnings, keys, payload_hash,
-                     tags_hash, business, business_before, after_hash, sent_fields,
-                     applied_stamp)
+                     tags_hash, business, business_before, after_hash, sent_fields)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18, ?19, ?20)
+                     ?17, ?18, ?19)
                  ON CONFLICT (run_id, seq) DO UPDATE SET status = excluded.status,
                      contact_id = excluded.contact_id, location_id = excluded.location_id,
                      email = excluded.email, phone = excluded.phone,
@@ -756,8 +705,7 @@ impl Store {
                          THEN rows.business_before ELSE excluded.business_before END,
                      after_hash = CASE WHEN excluded.sent_fields IS NULL
                          THEN rows.after_hash ELSE excluded.after_hash END,
-                     sent_fields = coalesce(excluded.sent_fields, rows.sent_fields),
-                     applied_stamp = coalesce(excluded.applied_stamp, rows.applied_stamp)",
+                     sent_fields = coalesce(excluded.sent_fields, rows.sent_fields)",
             )?
             .execute(params![
                 run,
@@ -779,7 +727,6 @@ impl Store {
                 before,
                 after,
                 sent,
-                stamp,
             ])
         })?;
         Ok(())
@@ -848,77 +795,61 @@ impl Store {
             return Ok(());
         };
         let now = now();
-        for key in keys.split('\u{1f}').filter(|k| !k.is_empty()) {
-            let stamp = self.stamp()?;
-            self.sql(|c| {
-                c.prepare_cached(
-                    "INSERT INTO applied_log (id, op, location_id, key, contact_id, value,
-                         updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )?
-                .execute(params![stamp, op, loc, key, id, value, now])
-            })?;
-        }
-        Ok(())
+        self.sql(|c| {
+            let mut st = c.prepare_cached(&log_sql(1))?;
+            for key in keys.split('\u{1f}').filter(|k| !k.is_empty()) {
+                st.execute(params![op, loc, id, value, now, key])?;
+            }
+            Ok(())
+        })
     }
 
-    /// Applies what was stamped since the last fold (rows' upserts, logged steps) to
-    /// `applied`, in stamp order for each key, and drops the log. Sorted by key, each page of
-    /// `applied` is written once per fold.
+    /// Applies the logged entries to `applied`, in their order for each key, and drops them.
+    /// Sorted by key, each page of `applied` is written once per fold.
     pub(crate) fn fold_applied(&mut self) -> Result<(), StateError> {
         self.commit()?;
-        let mark = |c: &Connection| {
-            c.query_row("SELECT folded, next FROM applied_fold", [], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+        let empty = |c: &Connection| {
+            c.query_row("SELECT NOT EXISTS (SELECT 1 FROM applied_log)", [], |r| {
+                r.get::<_, bool>(0)
             })
         };
-        let (folded, next) = self.sql(mark)?;
-        if next - 1 <= folded {
+        if self.sql(empty)? {
             return Ok(());
         }
-        let now = now();
         self.sql(|c| {
-            // The write lock first: nothing is stamped between the fold and the mark.
+            // The write lock first: no entry is added between the fold and the delete.
             let tx =
                 rusqlite::Transaction::new_unchecked(c, rusqlite::TransactionBehavior::Immediate)?;
-            let (folded, next) = mark(&tx)?;
-            let logged: bool =
-                tx.query_row("SELECT EXISTS (SELECT 1 FROM applied_log)", [], |r| {
-                    r.get(0)
-                })?;
-            if logged {
-                fold_one_by_one(&tx, folded, &now)?;
+            let steps: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM applied_log WHERE op <> 'upsert')",
+                [],
+                |r| r.get(0),
+            )?;
+            if steps {
+                fold_one_by_one(&tx)?;
             } else {
                 // Upserts only (a run without tags or business): one statement, no row
                 // crossing into Rust.
                 tx.execute(
-                    concat!(
-                        unfolded_upserts!(),
-                        applied_upsert!(
-                            "SELECT location_id, key, contact_id, value, ?2 FROM up
-                             WHERE key <> '' ORDER BY location_id, key, stamp"
-                        )
+                    applied_upsert!(
+                        "SELECT location_id, key, contact_id, value, updated_at FROM applied_log
+                         WHERE true ORDER BY location_id, key, id"
                     ),
-                    params![folded, now],
+                    [],
                 )?;
             }
             tx.execute("DELETE FROM applied_log", [])?;
-            tx.execute("UPDATE applied_fold SET folded = ?1", [next - 1])?;
             tx.commit()
         })
     }
 }
 
-/// Folds the rows' upserts and a log with bulk steps in it, entry by entry in their order
-/// for each key.
-fn fold_one_by_one(tx: &Connection, folded: i64, now: &str) -> rusqlite::Result<()> {
-    let mut read = tx.prepare(concat!(
-        unfolded_upserts!(),
-        "SELECT 'upsert', location_id, key, contact_id, value, ?2, stamp FROM up
-         WHERE key <> ''
-         UNION ALL
-         SELECT op, location_id, key, contact_id, value, updated_at, id FROM applied_log
-         ORDER BY 2, 3, 7"
-    ))?;
+/// Folds a log with bulk steps in it, entry by entry in their order for each key.
+fn fold_one_by_one(tx: &Connection) -> rusqlite::Result<()> {
+    let mut read = tx.prepare(
+        "SELECT op, location_id, key, contact_id, value, updated_at
+         FROM applied_log ORDER BY location_id, key, id",
+    )?;
     let mut upsert = tx.prepare(applied_upsert!("VALUES (?1, ?5, ?2, ?3, ?4)"))?;
     let step = |column: &str| {
         format!(
@@ -928,7 +859,7 @@ fn fold_one_by_one(tx: &Connection, folded: i64, now: &str) -> rusqlite::Result<
     };
     let mut tags = tx.prepare(&step("tags_hash"))?;
     let mut business = tx.prepare(&step("business"))?;
-    let mut rows = read.query(params![folded, now])?;
+    let mut rows = read.query([])?;
     while let Some(r) = rows.next()? {
         let col = |i| r.get_ref(i).map(rusqlite::types::ToSqlOutput::Borrowed);
         let (loc, key, id, value, at) = (col(1)?, col(2)?, col(3)?, col(4)?, col(5)?);
@@ -945,6 +876,29 @@ impl Drop for Store {
     fn drop(&mut self) {
         let _ = self.commit();
     }
+}
+
+/// The log entries for `n` contact keys: one statement for all of them (?1 op, ?2 location,
+/// ?3 contact id, ?4 value, ?5 time, then the keys). Made once for one or two keys.
+fn log_sql(n: usize) -> std::borrow::Cow<'static, str> {
+    static ONE_OR_TWO: [std::sync::LazyLock<String>; 2] = [
+        std::sync::LazyLock::new(|| log_sql_for(1)),
+        std::sync::LazyLock::new(|| log_sql_for(2)),
+    ];
+    match n {
+        1 | 2 => std::borrow::Cow::Borrowed(ONE_OR_TWO[n - 1].as_str()),
+        _ => std::borrow::Cow::Owned(log_sql_for(n)),
+    }
+}
+
+fn log_sql_for(n: usize) -> String {
+    let values: Vec<String> = (0..n)
+        .map(|i| format!("(?1, ?2, ?{}, ?3, ?4, ?5)", i + 6))
+        .collect();
+    format!(
+        "INSERT INTO applied_log (op, location_id, key, contact_id, value, updated_at) VALUES {}",
+        values.join(", ")
+    )
 }
 
 /// Version 4 stores `rows` in the order they are written, found by (run, seq) through an
@@ -1250,92 +1204,6 @@ mod tests {
         s.finish_run(true).unwrap();
         let z = s.applied("L", "e:z@e.com").unwrap().unwrap();
         assert_eq!((z.contact_id.as_str(), z.payload.as_str()), ("C4", "r2"));
-    }
-
-    #[test]
-    fn a_resumed_run_folds_only_what_it_stamped_since_a_newer_run_folded() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.db");
-        let x = vec!["e:x@e.com".to_owned()];
-        let mut s = Store::open(&path).unwrap();
-        s.begin_run(&identity("a"), false).unwrap();
-        s.record_upserted(&upserted(0, "x@e.com", "C1"), &x, &hashes("p1", None), None)
-            .unwrap();
-        s.commit().unwrap();
-        drop(s); // killed
-        let mut s = Store::open(&path).unwrap();
-        s.begin_run(&identity("b"), false).unwrap();
-        s.record_upserted(&upserted(0, "x@e.com", "C1"), &x, &hashes("p2", None), None)
-            .unwrap();
-        s.finish_run(true).unwrap();
-        // Run a again: its row 0 was folded when b began and must not come back over b's.
-        assert!(s.begin_run(&identity("a"), false).unwrap().is_some());
-        s.record_upserted(
-            &upserted(1, "y@e.com", "C2"),
-            &["e:y@e.com".into()],
-            &hashes("q", None),
-            None,
-        )
-        .unwrap();
-        s.finish_run(true).unwrap();
-        assert_eq!(s.applied("L", "e:x@e.com").unwrap().unwrap().payload, "p2");
-        assert_eq!(s.applied("L", "e:y@e.com").unwrap().unwrap().payload, "q");
-    }
-
-    #[test]
-    fn a_version_4_stores_log_is_folded_before_what_is_stamped_after_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.db");
-        let mut s = Store::open(&path).unwrap();
-        s.begin_run(&identity("a"), false).unwrap();
-        s.commit().unwrap();
-        // As version 4 left it: upserts logged (ids 1..3), no stamps.
-        s.conn
-            .execute_batch(
-                "ALTER TABLE rows DROP COLUMN applied_stamp;
-                 DROP TABLE applied_fold;
-                 INSERT INTO applied_log (op, location_id, key, contact_id, value, updated_at)
-                 VALUES ('upsert', 'L', 'e:x@e.com', 'C1', 'old1', 't'),
-                        ('upsert', 'L', 'e:x@e.com', 'C1', 'old2', 't'),
-                        ('upsert', 'L', 'e:w@e.com', 'C5', 'w1', 't');
-                 PRAGMA user_version = 4;",
-            )
-            .unwrap();
-        drop(s);
-        let mut s = Store::open(&path).unwrap();
-        s.begin_run(&identity("b"), false).unwrap();
-        assert_eq!(s.applied("L", "e:w@e.com").unwrap().unwrap().payload, "w1");
-        s.record_upserted(
-            &upserted(0, "x@e.com", "C1"),
-            &["e:x@e.com".into()],
-            &hashes("new", None),
-            None,
-        )
-        .unwrap();
-        s.finish_run(true).unwrap();
-        assert_eq!(s.applied("L", "e:x@e.com").unwrap().unwrap().payload, "new");
-        // A log entry stamped before the row's upsert is folded before it, in one fold.
-        let mut s = Store::open(&path).unwrap();
-        s.begin_run(&identity("c"), false).unwrap();
-        s.conn
-            .execute_batch(
-                "INSERT INTO applied_log (id, op, location_id, key, contact_id, value, updated_at)
-                 SELECT next, 'upsert', 'L', 'e:v@e.com', 'C6', 'v-old', 't' FROM applied_fold;
-                 UPDATE applied_fold SET next = next + 1;",
-            )
-            .unwrap();
-        s.record_upserted(
-            &upserted(0, "v@e.com", "C6"),
-            &["e:v@e.com".into()],
-            &hashes("v-new", None),
-            None,
-        )
-        .unwrap();
-        s.finish_run(true).unwrap();
-        assert_eq!(
-            s.applied("L", "e:v@e.com").unwrap().unwrap().payload,
-            "v-new"
-        );
     }
 
     #[test]
