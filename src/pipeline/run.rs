@@ -175,6 +175,12 @@ pub async fn run(
             &cfg,
             Want {
                 fingerprint,
+                // `--changed-only` needs the file's groups before the first row is sent.
+                tally: !dry_run
+                    && cfg
+                        .state
+                        .as_ref()
+                        .is_some_and(|s| s.changed_only && s.path.is_some()),
                 ..Want::default()
             },
         )?),
@@ -253,6 +259,10 @@ pub async fn run(
         Err(e) => (Vec::new(), Stop::for_error(&e)),
     };
     let (orders, date_notes) = facts.dates.hints(&mapper);
+    let groups = match &state {
+        Some(st) if st.changed_only => facts.groups.clone(),
+        _ => Default::default(),
+    };
     drop(facts);
     mapping_notes.extend(date_notes);
     for message in &mapping_notes {
@@ -352,6 +362,7 @@ pub async fn run(
                 reported: reported.clone(),
                 checks,
                 state: state.clone(),
+                groups,
             };
             // A task of its own, not the future the run blocks on: on a multi-thread runtime
             // (`--sandbox`) its wake-ups (one per answer with many locations) then cost no
