@@ -166,6 +166,43 @@ fn killed_near_the_end_resumes() {
 }
 
 #[test]
+fn a_killed_runs_report_holds_the_rows_done_so_far_and_the_resumed_run_writes_a_whole_new_one() {
+    let env = Env::new();
+    let file = env.write("contacts.csv", &contacts_csv(ROWS));
+    let report = env.path("report.csv");
+    let mut child = spawn_import(&env, &file, &[]);
+    // Killed once the report shows rows while the run is still going.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_to_string(&report).map_or(0, |r| r.lines().count()) < 2 {
+        assert!(Instant::now() < deadline, "no row reached the report");
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the import ended ({status}) before a row reached its report");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(text.ends_with('\n'), "whole lines only");
+    let rows = read_report(&report);
+    assert!(!rows.is_empty() && rows.len() < ROWS, "{} rows", rows.len());
+    let numbers: Vec<u64> = rows.iter().map(|r| r["row"].parse().unwrap()).collect();
+    assert_eq!(numbers, (2..rows.len() as u64 + 2).collect::<Vec<_>>());
+    // Every row the report calls done is done in the store: the resume does not send it.
+    let done = recorded_upserted(&env);
+    for r in &rows {
+        assert_eq!(r["status"], "created", "{r:?}");
+        assert!(done.contains(&r["email"]), "{r:?} not in the store");
+    }
+
+    // The resumed run writes its report afresh: every row once, in order.
+    let out = spawn_import(&env, &file, &[]).wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_complete(&env, ROWS);
+}
+
+#[test]
 fn killed_twice_then_resumed() {
     let env = Env::new();
     let file = env.write("contacts.csv", &contacts_csv(ROWS));

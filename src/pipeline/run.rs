@@ -198,7 +198,15 @@ pub async fn run(
         let mut first_error = None;
         // Taken as many at a time as are waiting: one wake-up for many rows.
         let mut evs = Vec::with_capacity(256);
-        while ev_rx.recv_many(&mut evs, 256).await > 0 {
+        loop {
+            // Woken at least this often, so that what sinks hold reaches the disk while the
+            // run waits (a killed run's report then holds the rows done so far).
+            let got =
+                tokio::time::timeout(crate::report::SAVE_EVERY, ev_rx.recv_many(&mut evs, 256))
+                    .await;
+            if matches!(got, Ok(0)) {
+                break;
+            }
             for ev in evs.drain(..) {
                 let _ = builder.on_event(&ev);
                 for s in sinks.iter_mut() {
@@ -207,7 +215,14 @@ pub async fn run(
                     }
                 }
             }
-            sinks.iter_mut().for_each(|s| s.batch_done());
+            for s in sinks.iter_mut() {
+                if got.is_ok() {
+                    s.batch_done();
+                }
+                if let Err(e) = s.save() {
+                    first_error.get_or_insert(e);
+                }
+            }
         }
         (sinks, builder, first_error)
     });
