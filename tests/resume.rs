@@ -203,6 +203,41 @@ fn a_killed_runs_report_holds_the_rows_done_so_far_and_the_resumed_run_writes_a_
 }
 
 #[test]
+fn a_resumed_runs_estimate_leaves_out_the_rows_already_upserted() {
+    let env = Env::new();
+    let file = env.write("contacts.csv", &contacts_csv(ROWS));
+    kill_when(&env, spawn_import(&env, &file, &[]), |r| {
+        upserts(r).len() >= 60
+    });
+    let before = env.requests().len();
+    let mut c = env.cmd();
+    c.arg("import")
+        .arg(&file)
+        .arg("--report")
+        .arg(env.path("report.csv"))
+        .args(["--rate-limit", "20/200ms", "--tag-batch-size", "20"])
+        .args(["--business-id", "biz_7"]);
+    let out = c.output().unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let err = stderr(&out);
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("estimate: about "))
+        .unwrap_or_else(|| panic!("no estimate line in:\n{err}"));
+    let estimate: u64 = line
+        .split("rows, about ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no request count in {line}"));
+    let sent = env.requests().len() - before;
+    let off = estimate.abs_diff(sent as u64) as f64 / sent as f64;
+    eprintln!("resumed: estimate {estimate}, sent {sent}");
+    assert!(off <= 0.02, "estimate {estimate}, sent {sent}: {line}");
+    assert_complete(&env, ROWS);
+}
+
+#[test]
 fn killed_twice_then_resumed() {
     let env = Env::new();
     let file = env.write("contacts.csv", &contacts_csv(ROWS));

@@ -196,6 +196,27 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
     Ok(facts)
 }
 
+/// A resumed run does not upsert again the rows its earlier attempts upserted (their owed
+/// bulk calls it still makes): the tallies leave them out, so the estimate is for this attempt.
+pub fn leave_out_resumed(cfg: &RunConfig, facts: &mut Facts) -> Result<(), RunError> {
+    let Some(sc) = cfg.state.as_ref().filter(|s| !s.restart) else {
+        return Ok(());
+    };
+    let (Some(path), Some(fp)) = (&sc.path, &facts.fingerprint) else {
+        return Ok(());
+    };
+    if !path.exists() {
+        return Ok(());
+    }
+    let id = super::run::run_identity(cfg, Some(fp.clone()))?;
+    for (location, n) in Store::open(path)?.upserted_by_unfinished(&id)? {
+        if let Some(t) = facts.tallies.get_mut(&location) {
+            t.bulk.upserts = t.bulk.upserts.saturating_sub(n);
+        }
+    }
+    Ok(())
+}
+
 /// How the run's ledger batches: its bound on rows held for ordering, and the batch sizes.
 pub(super) fn window(cfg: &RunConfig) -> Window {
     Window {

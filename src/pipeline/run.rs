@@ -565,7 +565,26 @@ fn open_state(
         Some(p) => Store::open(p)?,
         None => Store::in_memory()?,
     };
-    let identity = RunIdentity {
+    let identity = run_identity(cfg, fingerprint)?;
+    let resumed = store.begin_run(&identity, sc.restart)?;
+    if let (None, Some(t)) = (resumed.as_ref().and_then(|r| r.total), cfg.expected_rows) {
+        store.set_total(t)?;
+    }
+    store.commit()?;
+    Ok(StateCtx {
+        store: Arc::new(Mutex::new(store)),
+        resumed,
+        changed_only: sc.changed_only,
+        snapshots: None,
+    })
+}
+
+/// What makes a run "the same import" as an earlier one, which it then resumes.
+pub(crate) fn run_identity(
+    cfg: &RunConfig,
+    fingerprint: Option<String>,
+) -> Result<RunIdentity, RunError> {
+    Ok(RunIdentity {
         input_path: cfg.input.display().to_string(),
         input_fingerprint: match fingerprint {
             Some(f) => f,
@@ -582,16 +601,5 @@ fn open_state(
             .as_ref()
             .map(|a| a.base_url.clone())
             .unwrap_or_default(),
-    };
-    let resumed = store.begin_run(&identity, sc.restart)?;
-    if let (None, Some(t)) = (resumed.as_ref().and_then(|r| r.total), cfg.expected_rows) {
-        store.set_total(t)?;
-    }
-    store.commit()?;
-    Ok(StateCtx {
-        store: Arc::new(Mutex::new(store)),
-        resumed,
-        changed_only: sc.changed_only,
-        snapshots: None,
     })
 }
