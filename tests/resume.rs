@@ -166,6 +166,78 @@ fn killed_near_the_end_resumes() {
 }
 
 #[test]
+fn a_killed_runs_report_holds_the_rows_done_so_far_and_the_resumed_run_writes_a_whole_new_one() {
+    let env = Env::new();
+    let file = env.write("contacts.csv", &contacts_csv(ROWS));
+    let report = env.path("report.csv");
+    let mut child = spawn_import(&env, &file, &[]);
+    // Killed once the report shows rows while the run is still going.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_to_string(&report).map_or(0, |r| r.lines().count()) < 2 {
+        assert!(Instant::now() < deadline, "no row reached the report");
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the import ended ({status}) before a row reached its report");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(text.ends_with('\n'), "whole lines only");
+    let rows = read_report(&report);
+    assert!(!rows.is_empty() && rows.len() < ROWS, "{} rows", rows.len());
+    let numbers: Vec<u64> = rows.iter().map(|r| r["row"].parse().unwrap()).collect();
+    assert_eq!(numbers, (2..rows.len() as u64 + 2).collect::<Vec<_>>());
+    // Every row the report calls done is done in the store: the resume does not send it.
+    let done = recorded_upserted(&env);
+    for r in &rows {
+        assert_eq!(r["status"], "created", "{r:?}");
+        assert!(done.contains(&r["email"]), "{r:?} not in the store");
+    }
+
+    // The resumed run writes its report afresh: every row once, in order.
+    let out = spawn_import(&env, &file, &[]).wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_complete(&env, ROWS);
+}
+
+#[test]
+fn a_resumed_runs_estimate_leaves_out_the_rows_already_upserted() {
+    let env = Env::new();
+    let file = env.write("contacts.csv", &contacts_csv(ROWS));
+    kill_when(&env, spawn_import(&env, &file, &[]), |r| {
+        upserts(r).len() >= 60
+    });
+    let before = env.requests().len();
+    let mut c = env.cmd();
+    c.arg("import")
+        .arg(&file)
+        .arg("--report")
+        .arg(env.path("report.csv"))
+        .args(["--rate-limit", "20/200ms", "--tag-batch-size", "20"])
+        .args(["--business-id", "biz_7"]);
+    let out = c.output().unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let err = stderr(&out);
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("estimate: about "))
+        .unwrap_or_else(|| panic!("no estimate line in:\n{err}"));
+    let estimate: u64 = line
+        .split("rows, about ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no request count in {line}"));
+    let sent = env.requests().len() - before;
+    let off = estimate.abs_diff(sent as u64) as f64 / sent as f64;
+    eprintln!("resumed: estimate {estimate}, sent {sent}");
+    assert!(off <= 0.02, "estimate {estimate}, sent {sent}: {line}");
+    assert_complete(&env, ROWS);
+}
+
+#[test]
 fn killed_twice_then_resumed() {
     let env = Env::new();
     let file = env.write("contacts.csv", &contacts_csv(ROWS));
@@ -293,32 +365,101 @@ fn changed_only_sends_only_changed_rows() {
     assert_eq!(env.requests().len(), before);
 }
 
-#[test]
-fn changed_only_resends_rows_sharing_a_contact_with_a_sent_row() {
-    let env = Env::new();
-    // Two rows of one contact: the second wins. Unchanged next time, as a pair.
-    let file = env.write(
-        "pair.csv",
-        "email,first_name\npair@example.com,First\npair@example.com,Second\nsolo@example.com,Solo\n",
-    );
-    assert_eq!(code(&env.import(&file, &["--changed-only"])), 0);
-    let before = env.requests().len();
-    let out = env.import(&file, &["--changed-only"]);
-    assert_eq!(code(&out), 0);
-    let sent: Vec<String> = upserts(&env.requests()[before..])
-        .into_iter()
-        .map(body_email)
-        .collect();
-    // The first row differs from what the contact last got (the second row's name), so it is
-    // sent, and then the second must follow it or the contact would end with "First".
-    assert_eq!(sent, ["pair@example.com", "pair@example.com"]);
-    let c = env
+/// Rows sharing an email (any case) or a phone, the last one joined by its phone only, with
+/// a row of its own in between.
+const GROUP: &str = "email,phone,first_name,last_name,tags
+ann@example.com,+14155552671,Ann,Lee,vip
+ANN@example.com,+14155552671,Ann,Smith,
+solo@example.com,,Solo,One,
+,+14155552671,Annie,,
+";
+
+/// The sandbox's contacts without what differs from one sandbox to another (ids, times).
+fn contacts_as_left(env: &Env) -> Vec<String> {
+    let mut all: Vec<String> = env
         .sandbox
         .contacts(LOCATION)
         .into_iter()
-        .find(|c| c.email.as_deref() == Some("pair@example.com"))
-        .unwrap();
-    assert_eq!(c.first_name.as_deref(), Some("Second"));
+        .map(|mut c| {
+            c.id.clear();
+            c.date_added.clear();
+            c.date_updated.clear();
+            c.tags.sort();
+            format!("{c:?}")
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn changed_only_leaves_an_unchanged_group_of_rows_sharing_a_contact_unsent() {
+    let env = Env::new();
+    let file = env.write("group.csv", GROUP);
+    assert_eq!(code(&env.import(&file, &["--changed-only"])), 0);
+    assert_eq!(upserts(&env.requests()).len(), 4);
+
+    let before = env.requests().len();
+    let out = env.import(&file, &["--changed-only"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        env.requests().len(),
+        before,
+        "no request for an unchanged file, shared keys or not: {:?}",
+        &env.requests()[before..]
+    );
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!(report.len(), 4);
+    assert!(
+        report.iter().all(|r| r["status"] == "unchanged"),
+        "{report:?}"
+    );
+}
+
+#[test]
+fn changed_only_sends_a_whole_group_again_when_one_of_its_rows_changed() {
+    // The second Ann row no longer has a last name: on a full run the first row's "Lee"
+    // stays, so the first row must be sent again before it, and the rows joined to them.
+    let changed = GROUP.replace("Ann,Smith,", "Ann,,");
+    let env = Env::new();
+    let file = env.write("group.csv", GROUP);
+    assert_eq!(code(&env.import(&file, &["--changed-only"])), 0);
+    let file = env.write("group.csv", &changed);
+    let before = env.requests().len();
+    let out = env.import(&file, &["--changed-only"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let sent: Vec<String> = upserts(&env.requests()[before..])
+        .into_iter()
+        .map(|r| {
+            let body = r.body.as_ref().unwrap();
+            body.get("email").unwrap_or(&body["phone"]).to_string()
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            r#""ann@example.com""#,
+            r#""ANN@example.com""#,
+            r#""+14155552671""#
+        ],
+        "the whole group in file order, and not the row of its own"
+    );
+    let report = read_report(&env.path("report.csv"));
+    let statuses: Vec<&str> = report.iter().map(|r| r["status"].as_str()).collect();
+    assert_eq!(statuses, ["updated", "updated", "unchanged", "updated"]);
+
+    // The contacts end as two full runs of the two files leave them.
+    let full = Env::new();
+    let file = full.write("group.csv", GROUP);
+    assert_eq!(code(&full.import(&file, &[])), 0);
+    let file = full.write("group.csv", &changed);
+    assert_eq!(code(&full.import(&file, &[])), 0);
+    assert_eq!(contacts_as_left(&env), contacts_as_left(&full));
+
+    // Then the group is settled again.
+    let before = env.requests().len();
+    assert_eq!(code(&env.import(&file, &["--changed-only"])), 0);
+    assert_eq!(env.requests().len(), before);
 }
 
 #[test]

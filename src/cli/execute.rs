@@ -162,7 +162,10 @@ pub(super) async fn run_and_report(
         fingerprint: importing && cfg.state.is_some(),
         tally: importing,
     };
-    let facts = crate::pipeline::prepass::prepass(&cfg, want)?;
+    let mut facts = crate::pipeline::prepass::prepass(&cfg, want)?;
+    if importing {
+        crate::pipeline::prepass::leave_out_resumed(&cfg, &mut facts)?;
+    }
     let total = facts.rows;
     cfg.expected_rows = total;
     if let (Some(rows), Some(api), true) = (total, cfg.api.as_mut(), importing) {

@@ -7,13 +7,12 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Duration, Instant};
 
-use super::prepare::contact_keys;
 use super::stop::{set_stop, state_failed, Stop, StopTx};
 use crate::api::{ApiError, Client};
 use crate::contact::ValidRow;
 use crate::event::{Event, RowOutcome, StepStatus};
 use crate::state::undo_log::UndoFacts;
-use crate::state::{mark_owed, Batch, BatchKind, Ledger, RowHashes, StateError, Store};
+use crate::state::{mark_owed, Batch, BatchKind, Ledger, StateError, Store};
 
 /// What the run's tasks tell the collector.
 pub(super) enum Msg {
@@ -26,7 +25,7 @@ pub(super) enum Msg {
         location: String,
         valid: Box<ValidRow>,
         /// What to record as applied; `None` for a row an earlier attempt already recorded.
-        hashes: Option<RowHashes>,
+        hashes: Option<super::changed::Remember>,
         /// What undo needs from the upsert's answer (with `hashes`).
         facts: Option<UndoFacts>,
     },
@@ -246,7 +245,7 @@ impl Collector {
                         self.recorded_final.insert(outcome.seq);
                     }
                     self.record(|s| {
-                        s.record_upserted(&outcome, &contact_keys(&valid), h, facts.as_ref())
+                        s.record_upserted(&outcome, &h.keys, &h.hashes, facts.as_ref())
                     });
                 }
                 let full = self.ledger.upserted(

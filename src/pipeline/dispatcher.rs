@@ -16,7 +16,6 @@ use super::stop::{set_stop, stop_reason, Stop, StopTx};
 use crate::api::{ApiError, Client};
 use crate::contact::ValidRow;
 use crate::event::RowStatus;
-use crate::state::RowHashes;
 use crate::undo::Snapshots;
 
 /// A valid row waiting for its upsert.
@@ -25,7 +24,7 @@ pub(super) struct Pending {
     pub row: u64,
     pub location: String,
     pub valid: Box<ValidRow>,
-    pub hashes: Option<RowHashes>,
+    pub hashes: Option<super::changed::Remember>,
 }
 
 /// What every upsert task shares.

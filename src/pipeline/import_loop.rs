@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use super::changed::{RowChange, SentKeys};
+use super::changed::{Groups, Nth, Remember, RowChange, SentKeys};
 use super::collector::Msg;
 use super::dispatcher::{Dispatcher, Pending};
 use super::fields::{Checked, FieldChecks};
 use super::outcomes::{deferred, invalid_custom, outcome};
-use super::prepare::{match_keys, Prepared};
+use super::prepare::{contact_keys, match_keys, Prepared};
 use super::run::StateCtx;
 use super::stop::{set_stop, state_failed, Stop};
 use crate::contact::ValidRow;
@@ -44,6 +44,8 @@ pub(super) struct ImportLoop {
     pub reported: Arc<AtomicU64>,
     pub checks: FieldChecks,
     pub state: Option<StateCtx>,
+    /// `--changed-only`: the file's rows sharing a key, from the pre-pass.
+    pub groups: Groups,
 }
 
 impl ImportLoop {
@@ -57,6 +59,7 @@ impl ImportLoop {
             reported,
             mut checks,
             state,
+            mut groups,
         } = self;
         let stop_tx = d.stop_tx();
         let mut total = 0u64;
@@ -91,6 +94,13 @@ impl ImportLoop {
                     }
                     Some(Prepared::Valid { seq, row, location, mut valid, raw }) => {
                         total += 1;
+                        // Counted for every row, as the pre-pass counts them.
+                        let nth = match (&state, &location) {
+                            (Some(st), Some(loc)) if st.changed_only => {
+                                groups.nth(&match_keys(loc, &valid))
+                            }
+                            _ => Nth::default(),
+                        };
                         if let (Some(st), Some(loc)) = (&state, &location) {
                             match resumed_row(st, seq, loc, &valid) {
                                 Ok(Some(msg)) => {
@@ -132,7 +142,8 @@ impl ImportLoop {
                                     Some(st) if st.changed_only => {
                                         let change = RowChange::of(&location, &valid);
                                         let row_ref = RowRef { seq, row, location: &location, valid: &valid };
-                                        match unchanged(st, &sent_keys, row_ref, &change) {
+                                        let group_sent = groups.sent(change.keys());
+                                        match unchanged(st, &sent_keys, row_ref, &change, nth, group_sent) {
                                             Ok(Some(o)) => {
                                                 let _ = msg_tx.send(Msg::Final(o)).await;
                                                 continue;
@@ -140,9 +151,13 @@ impl ImportLoop {
                                             Ok(None) => {}
                                             Err(e) => state_failed(&stop_tx, &e),
                                         }
-                                        Some(change.hashes)
+                                        let keys = change.store_keys(nth);
+                                        Some(Remember { hashes: change.hashes, keys })
                                     }
-                                    Some(_) => Some(RowHashes::of(&valid)),
+                                    Some(_) => Some(Remember {
+                                        hashes: RowHashes::of(&valid),
+                                        keys: contact_keys(&valid),
+                                    }),
                                     None => None,
                                 };
                                 // Only `--changed-only` reads them: a plain run keeps no
@@ -258,8 +273,13 @@ fn unchanged(
     sent: &SentKeys,
     r: RowRef<'_>,
     change: &RowChange,
+    nth: Nth,
+    group_sent: bool,
 ) -> Result<Option<RowOutcome>, StateError> {
-    let applied = sent.unchanged(&lock(st), r.location, change)?;
+    if group_sent {
+        return Ok(None);
+    }
+    let applied = sent.unchanged(&lock(st), r.location, change, nth)?;
     Ok(applied.map(|a| {
         let mut o = outcome(
             r.seq,

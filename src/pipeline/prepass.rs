@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 
-use super::changed::{RowChange, SentKeys};
+use super::changed::{GroupScan, Groups, RowChange, SentKeys};
 use super::prepare::{Prepared, Preparer};
 use super::run::{lacks_location, validation, RunConfig, RunError};
 use crate::api::batch_window::Window;
@@ -50,6 +50,9 @@ pub struct Facts {
     /// With [`Want::tally`] and `--changed-only`: valid rows left out of the tallies because
     /// they send nothing new, by the state store as it is before the run.
     pub unchanged: u64,
+    /// With [`Want::tally`] and `--changed-only`: the file's rows sharing a key, and the
+    /// groups of them to send.
+    pub groups: Groups,
 }
 
 impl Facts {
@@ -137,6 +140,7 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
                 Some(Changed {
                     store,
                     sent: SentKeys::default(),
+                    scan: GroupScan::default(),
                 })
             }
             None => None,
@@ -191,6 +195,27 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
     Ok(facts)
 }
 
+/// A resumed run does not upsert again the rows its earlier attempts upserted (their owed
+/// bulk calls it still makes): the tallies leave them out, so the estimate is for this attempt.
+pub fn leave_out_resumed(cfg: &RunConfig, facts: &mut Facts) -> Result<(), RunError> {
+    let Some(sc) = cfg.state.as_ref().filter(|s| !s.restart) else {
+        return Ok(());
+    };
+    let (Some(path), Some(fp)) = (&sc.path, &facts.fingerprint) else {
+        return Ok(());
+    };
+    if !path.exists() {
+        return Ok(());
+    }
+    let id = super::run::run_identity(cfg, Some(fp.clone()))?;
+    for (location, n) in Store::open(path)?.upserted_by_unfinished(&id)? {
+        if let Some(t) = facts.tallies.get_mut(&location) {
+            t.bulk.upserts = t.bulk.upserts.saturating_sub(n);
+        }
+    }
+    Ok(())
+}
+
 /// How the run's ledger batches: its bound on rows held for ordering, and the batch sizes.
 pub(super) fn window(cfg: &RunConfig) -> Window {
     Window {
@@ -220,6 +245,7 @@ struct Upsert {
 struct Changed {
     store: Store,
     sent: SentKeys,
+    scan: GroupScan,
 }
 
 fn upsert_of(preparer: &Preparer, record: &Record, changed_only: bool) -> Option<Upsert> {
@@ -315,6 +341,22 @@ fn tally_rows(
             tally.take(done);
         }
     });
+    if let Some(c) = tally.changed.take() {
+        let (groups, resent) = c.scan.finish();
+        // Rows first left out whose group turned out to have a changed row are sent too.
+        for (location, n) in resent {
+            facts.unchanged = facts.unchanged.saturating_sub(n);
+            let t = facts
+                .tallies
+                .entry(location)
+                .or_insert_with(|| LocationTally {
+                    bulk: BulkTally::in_file_order(window),
+                    custom_fields: false,
+                });
+            t.bulk.upserts += n;
+        }
+        facts.groups = groups;
+    }
     for t in facts.tallies.values_mut() {
         t.bulk.end_of_input(rows.saturating_sub(1));
     }
@@ -341,11 +383,13 @@ impl InOrder<'_> {
                 // sent (the import then stops, saying why).
                 let sent = match (&mut self.changed, &u.change) {
                     (Some(c), Some(change)) => {
-                        let unchanged = c.sent.unchanged(&c.store, &u.location, change);
+                        let nth = c.scan.nth(&u.location, change.keys());
+                        let unchanged = c.sent.unchanged(&c.store, &u.location, change, nth);
                         let sent = !matches!(unchanged, Ok(Some(_)));
                         if sent {
                             c.sent.mark(change.keys());
                         }
+                        c.scan.judged(change.keys(), sent);
                         sent
                     }
                     _ => true,

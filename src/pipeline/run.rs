@@ -175,6 +175,12 @@ pub async fn run(
             &cfg,
             Want {
                 fingerprint,
+                // `--changed-only` needs the file's groups before the first row is sent.
+                tally: !dry_run
+                    && cfg
+                        .state
+                        .as_ref()
+                        .is_some_and(|s| s.changed_only && s.path.is_some()),
                 ..Want::default()
             },
         )?),
@@ -192,7 +198,15 @@ pub async fn run(
         let mut first_error = None;
         // Taken as many at a time as are waiting: one wake-up for many rows.
         let mut evs = Vec::with_capacity(256);
-        while ev_rx.recv_many(&mut evs, 256).await > 0 {
+        loop {
+            // Woken at least this often, so that what sinks hold reaches the disk while the
+            // run waits (a killed run's report then holds the rows done so far).
+            let got =
+                tokio::time::timeout(crate::report::SAVE_EVERY, ev_rx.recv_many(&mut evs, 256))
+                    .await;
+            if matches!(got, Ok(0)) {
+                break;
+            }
             for ev in evs.drain(..) {
                 let _ = builder.on_event(&ev);
                 for s in sinks.iter_mut() {
@@ -201,7 +215,14 @@ pub async fn run(
                     }
                 }
             }
-            sinks.iter_mut().for_each(|s| s.batch_done());
+            for s in sinks.iter_mut() {
+                if got.is_ok() {
+                    s.batch_done();
+                }
+                if let Err(e) = s.save() {
+                    first_error.get_or_insert(e);
+                }
+            }
         }
         (sinks, builder, first_error)
     });
@@ -253,6 +274,10 @@ pub async fn run(
         Err(e) => (Vec::new(), Stop::for_error(&e)),
     };
     let (orders, date_notes) = facts.dates.hints(&mapper);
+    let groups = match &state {
+        Some(st) if st.changed_only => facts.groups.clone(),
+        _ => Default::default(),
+    };
     drop(facts);
     mapping_notes.extend(date_notes);
     for message in &mapping_notes {
@@ -352,6 +377,7 @@ pub async fn run(
                 reported: reported.clone(),
                 checks,
                 state: state.clone(),
+                groups,
             };
             // A task of its own, not the future the run blocks on: on a multi-thread runtime
             // (`--sandbox`) its wake-ups (one per answer with many locations) then cost no
@@ -539,7 +565,26 @@ fn open_state(
         Some(p) => Store::open(p)?,
         None => Store::in_memory()?,
     };
-    let identity = RunIdentity {
+    let identity = run_identity(cfg, fingerprint)?;
+    let resumed = store.begin_run(&identity, sc.restart)?;
+    if let (None, Some(t)) = (resumed.as_ref().and_then(|r| r.total), cfg.expected_rows) {
+        store.set_total(t)?;
+    }
+    store.commit()?;
+    Ok(StateCtx {
+        store: Arc::new(Mutex::new(store)),
+        resumed,
+        changed_only: sc.changed_only,
+        snapshots: None,
+    })
+}
+
+/// What makes a run "the same import" as an earlier one, which it then resumes.
+pub(crate) fn run_identity(
+    cfg: &RunConfig,
+    fingerprint: Option<String>,
+) -> Result<RunIdentity, RunError> {
+    Ok(RunIdentity {
         input_path: cfg.input.display().to_string(),
         input_fingerprint: match fingerprint {
             Some(f) => f,
@@ -556,16 +601,5 @@ fn open_state(
             .as_ref()
             .map(|a| a.base_url.clone())
             .unwrap_or_default(),
-    };
-    let resumed = store.begin_run(&identity, sc.restart)?;
-    if let (None, Some(t)) = (resumed.as_ref().and_then(|r| r.total), cfg.expected_rows) {
-        store.set_total(t)?;
-    }
-    store.commit()?;
-    Ok(StateCtx {
-        store: Arc::new(Mutex::new(store)),
-        resumed,
-        changed_only: sc.changed_only,
-        snapshots: None,
     })
 }

@@ -16,6 +16,10 @@ pub use summary::{Summary, SummaryBuilder};
 pub(crate) use writer::{check_writable, create_private};
 pub use writer::{neutralize_formula, ReportFormat, ReportWriter};
 
+/// How stale a file a sink writes may be: rows the report calls done are in the state store
+/// (the collector commits first), so a killed run's report lags its store by about this.
+pub const SAVE_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Something that consumes the run's events: the report writer, the progress bar, the log.
 pub trait EventSink: Send {
     fn on_event(&mut self, event: &crate::event::Event) -> std::io::Result<()>;
@@ -23,6 +27,12 @@ pub trait EventSink: Send {
     /// The events waiting at one wake-up have all been given: a sink that shows something
     /// (the progress bar) updates it here, once per batch, instead of once per row.
     fn batch_done(&mut self) {}
+
+    /// Called after each batch and at least every [`SAVE_EVERY`]: a sink writing a file
+    /// hands what it buffered to the OS once that much time has passed since it last did.
+    fn save(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 
     /// The run is over: its summary, once, after the last event.
     fn finish(&mut self, _summary: &Summary) -> std::io::Result<()> {

@@ -49,6 +49,9 @@ pub struct ReportWriter {
     num: [u8; 20],
     joined: String,
     line: Vec<u8>,
+    /// Rows written since the last flush, and when that was.
+    unsaved: bool,
+    saved_at: std::time::Instant,
 }
 
 /// Bytes that make the `csv` crate's writer (its defaults: `,` and `"`, quotes only where
@@ -171,6 +174,8 @@ impl ReportWriter {
             num: [0; 20],
             joined: String::new(),
             line: Vec::with_capacity(256),
+            unsaved: false,
+            saved_at: std::time::Instant::now(),
         };
         match format {
             ReportFormat::Csv => {
@@ -234,6 +239,8 @@ impl ReportWriter {
     }
 
     pub fn flush(&mut self) -> io::Result<()> {
+        self.unsaved = false;
+        self.saved_at = std::time::Instant::now();
         if let Some(c) = &mut self.csv {
             c.flush()?;
         }
@@ -247,9 +254,19 @@ impl ReportWriter {
 impl EventSink for ReportWriter {
     fn on_event(&mut self, event: &Event) -> io::Result<()> {
         match event {
-            Event::Row(o) => self.write_row(o),
+            Event::Row(o) => {
+                self.unsaved = true;
+                self.write_row(o)
+            }
             _ => Ok(()),
         }
+    }
+
+    fn save(&mut self) -> io::Result<()> {
+        if self.unsaved && self.saved_at.elapsed() >= super::SAVE_EVERY {
+            self.flush()?;
+        }
+        Ok(())
     }
 
     fn finish(&mut self, _: &Summary) -> io::Result<()> {

@@ -2,7 +2,7 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use super::store::{StateError, Store};
+use super::store::{RunIdentity, StateError, Store};
 use crate::event::RowOutcome;
 
 /// One run as `runs` lists it.
@@ -48,6 +48,36 @@ impl RunInfo {
 }
 
 impl Store {
+    /// Rows the unfinished run of this import (the one its next attempt resumes) upserted, by
+    /// location: the resumed run does not send them again (their owed bulk calls it does).
+    pub fn upserted_by_unfinished(
+        &self,
+        id: &RunIdentity,
+    ) -> Result<Vec<(String, u64)>, StateError> {
+        self.sql(|c| {
+            let mut st = c.prepare(
+                "SELECT location_id, count(*) FROM rows
+                 WHERE run_id = (SELECT id FROM runs
+                       WHERE input_fingerprint = ?1 AND mapping_fingerprint = ?2
+                         AND location = ?3 AND base_url = ?4 AND state IN ('running', 'stopped')
+                       ORDER BY id DESC LIMIT 1)
+                   AND contact_id IS NOT NULL AND location_id IS NOT NULL
+                   AND status IN ('created', 'updated', 'unchanged')
+                 GROUP BY location_id",
+            )?;
+            let rows = st.query_map(
+                params![
+                    id.input_fingerprint,
+                    id.mapping_fingerprint,
+                    id.location,
+                    id.base_url
+                ],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)),
+            )?;
+            rows.collect()
+        })
+    }
+
     /// Every run, oldest first.
     pub fn runs(&self) -> Result<Vec<RunInfo>, StateError> {
         let ids: Vec<i64> = self.sql(|c| {
