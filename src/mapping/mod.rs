@@ -1874,33 +1874,81 @@ impl Mapper {
             if matches!(value, Value::String(s) if self.is_empty(s)) {
                 continue;
             }
-            if let Some(named) = value
-                .as_str()
-                .and_then(|s| placeholder_email(&rule, Some(key), s))
-            {
-                out.cell_errors.extend(named.map(|e| (Target::Ignore, e)));
+            let Some(items) = channel_items(&rule.target, key, value) else {
+                self.map_value(out, &mut later, &mut seen, key, &rule, value);
                 continue;
+            };
+            for (label, item) in &items.left_out {
+                let why = format!("an item of {key} without its {} (\"value\")", rule.target);
+                let e = crate::validation::left_out(Some(label), &json_preview(item), &why);
+                out.cell_errors.push((Target::Ignore, e));
             }
-            if rule.fallback || rule.split_name || rule.group.is_some() || rule.append {
-                if let Some(v) = json_value(out, key, &rule, value) {
-                    push_value(out, &mut later, &rule, Some(Cow::Borrowed(key)), v);
+            let mut usable = items.usable.into_iter();
+            if let Some((_, first)) = usable.next() {
+                self.map_value(out, &mut later, &mut seen, key, &rule, first);
+            }
+            for (label, item) in usable {
+                // The list's further addresses back up the first, as further columns do;
+                // a preset has its own backups, so with one they are named as left out.
+                if self.preset.is_some() {
+                    let what = rule.target.to_string();
+                    let why = format!(
+                        "HighLevel stores one {what}; the list's first (or primary) one is sent"
+                    );
+                    let shown = item
+                        .as_str()
+                        .map_or_else(|| item.to_string(), str::to_owned);
+                    let e = crate::validation::left_out(Some(&label), &shown, &why);
+                    out.cell_errors.push((Target::Ignore, e));
+                    continue;
                 }
-                continue;
-            }
-            if self.backs_up(key, &rule, &seen) {
-                // As a later auto-detected CSV column: tried when the first is not valid.
-                if let Some(v) = json_value(out, key, &rule, value) {
+                if let Some(v) = json_value(out, &label, &rule, item) {
                     out.spares.push(MappedValue {
                         target: rule.target.clone(),
-                        column: Some(Cow::Borrowed(key)),
+                        column: Some(Cow::Owned(label)),
                         value: v,
                     });
                 }
-                continue;
             }
-            push_json(out, &mut seen, key, key, &rule, value);
         }
         push_later(out, later);
+    }
+
+    /// One key's value, as its rule and the keys before it say.
+    fn map_value<'a>(
+        &self,
+        out: &mut MappedRow<'a>,
+        later: &mut Later<'a>,
+        seen: &mut HashMap<Target, String>,
+        key: &'a str,
+        rule: &Rule,
+        value: &'a Value,
+    ) {
+        if let Some(named) = value
+            .as_str()
+            .and_then(|s| placeholder_email(rule, Some(key), s))
+        {
+            out.cell_errors.extend(named.map(|e| (Target::Ignore, e)));
+            return;
+        }
+        if rule.fallback || rule.split_name || rule.group.is_some() || rule.append {
+            if let Some(v) = json_value(out, key, rule, value) {
+                push_value(out, later, rule, Some(Cow::Borrowed(key)), v);
+            }
+            return;
+        }
+        if self.backs_up(key, rule, seen) {
+            // As a later auto-detected CSV column: tried when the first is not valid.
+            if let Some(v) = json_value(out, key, rule, value) {
+                out.spares.push(MappedValue {
+                    target: rule.target.clone(),
+                    column: Some(Cow::Borrowed(key)),
+                    value: v,
+                });
+            }
+            return;
+        }
+        push_json(out, seen, key, key, rule, value);
     }
 
     /// Whether a JSONL key is a backup of the email or phone an earlier key gave: both
@@ -2019,6 +2067,93 @@ impl Mapper {
     }
 }
 
+/// The addresses of an email or phone written as objects, by the label that names each.
+struct ChannelItems<'a> {
+    /// The primary one first, then the others in list order.
+    usable: Vec<(String, &'a Value)>,
+    /// Items with no address in them.
+    left_out: Vec<(String, &'a Value)>,
+}
+
+/// Keys that hold an email's or phone's text inside its object (`{"value": …, "type": "work"}`,
+/// Pipedrive's and Google's `value`, Microsoft's `address`, a phone's `number`).
+const CHANNEL_VALUE_KEYS: &[&str] = &[
+    "value",
+    "email",
+    "emailAddress",
+    "address",
+    "number",
+    "phone",
+    "phoneNumber",
+];
+
+/// An email or phone written as an object or a list of objects (`"emails": [{"value": …,
+/// "primary": true}]`, HubSpot-ish `{"email": {"value": …}}`); `None` for any other value,
+/// read as it always was.
+fn channel_items<'a>(target: &Target, key: &str, value: &'a Value) -> Option<ChannelItems<'a>> {
+    if !matches!(target, Target::Field(Field::Email | Field::Phone)) {
+        return None;
+    }
+    let text_of = |o: &'a serde_json::Map<String, Value>| {
+        CHANNEL_VALUE_KEYS
+            .iter()
+            .find_map(|k| o.get(*k).filter(|v| v.is_string() || v.is_number()))
+    };
+    match value {
+        Value::Object(o) => text_of(o).map(|v| ChannelItems {
+            usable: vec![(key.to_owned(), v)],
+            left_out: Vec::new(),
+        }),
+        Value::Array(list) if list.iter().any(Value::is_object) => {
+            let mut items = ChannelItems {
+                usable: Vec::new(),
+                left_out: Vec::new(),
+            };
+            let mut primary = None;
+            for (i, item) in list.iter().enumerate() {
+                let label = format!("{key}[{i}]");
+                let text = match item {
+                    Value::Object(o) => text_of(o),
+                    Value::Null => continue,
+                    other => Some(other),
+                };
+                match text {
+                    Some(v) if v.as_str().is_some_and(|s| s.trim().is_empty()) => {}
+                    Some(v) => {
+                        if primary.is_none() && is_primary(item) {
+                            primary = Some(items.usable.len());
+                        }
+                        items.usable.push((label, v));
+                    }
+                    None => items.left_out.push((label, item)),
+                }
+            }
+            if let Some(p) = primary {
+                let chosen = items.usable.remove(p);
+                items.usable.insert(0, chosen);
+            }
+            Some(items)
+        }
+        _ => None,
+    }
+}
+
+/// An item marked as the contact's main address (`"primary": true`, Google's
+/// `"metadata": {"primary": true}`).
+fn is_primary(item: &Value) -> bool {
+    let yes = |o: &serde_json::Map<String, Value>| {
+        ["primary", "isPrimary", "is_primary"]
+            .iter()
+            .any(|k| o.get(*k) == Some(&Value::Bool(true)))
+    };
+    item.as_object().is_some_and(|o| {
+        yes(o)
+            || o.get("metadata")
+                .and_then(Value::as_object)
+                .is_some_and(yes)
+    })
+}
+
 /// `column` names the value in messages; `column_out` is what the MappedValue carries.
 fn push_json<'a>(
     out: &mut MappedRow<'a>,
@@ -2088,6 +2223,18 @@ fn json_value<'a>(
                     Value::Number(n) => list.push(n.to_string()),
                     Value::Bool(b) => list.push(b.to_string()),
                     Value::Null => {}
+                    // Mailchimp's API writes a member's tags as `{"id": 1, "name": "vip"}`.
+                    Value::Object(o)
+                        if rule.target == Target::Field(Field::Tags)
+                            && o.get("name").is_some_and(Value::is_string) =>
+                    {
+                        let name = o.get("name").and_then(Value::as_str).unwrap_or_default();
+                        match list_item(name, &rule.target) {
+                            Ok(Some(t)) => list.push(t.into_owned()),
+                            Ok(None) => {}
+                            Err(m) => bad.push(RowError::new(Some(column), m)),
+                        }
+                    }
                     _ => {
                         let why = format!(
                             "a list for {} may only hold strings, numbers and booleans",
@@ -2657,17 +2804,31 @@ fn split_tags_on(rule: &mut Rule, separator: Option<&str>, auto: bool) {
 /// over a `contact.` custom field key only when it names a standard field.
 fn auto_rule_nested(key: &str) -> Option<Rule> {
     let Some((prefix, last)) = key.rsplit_once('.') else {
-        return auto_rule(key);
+        return auto_rule(key).or_else(|| channel_list(key));
     };
     let full = auto_rule(key);
     let holds = Holds::of(prefix);
-    let by_last =
-        || auto_rule(last).filter(|r| matches!(r.target, Target::Field(f) if holds.allows(f)));
+    let by_last = || {
+        auto_rule(last)
+            .or_else(|| channel_list(last))
+            .filter(|r| matches!(r.target, Target::Field(f) if holds.allows(f)))
+    };
     match full {
         Some(r) if matches!(r.target, Target::CustomField(_)) => by_last().or(Some(r)),
         Some(r) => Some(r),
         None => by_last(),
     }
+}
+
+/// A JSON key for a contact's list of emails or phones (`emails`, Google's `emailAddresses`
+/// and `phoneNumbers`): its first (or primary) item is the email or phone.
+fn channel_list(key: &str) -> Option<Rule> {
+    let field = match normalise(key).as_str() {
+        "emails" | "emailaddresses" => Field::Email,
+        "phones" | "phonenumbers" => Field::Phone,
+        _ => return None,
+    };
+    Some(Rule::new(Target::Field(field)))
 }
 
 /// What a nested JSON object holds, by its key: which of its fields are the contact's.

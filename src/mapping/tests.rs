@@ -2004,3 +2004,102 @@ fn the_address_block_a_row_does_not_use_is_named_cell_by_cell() {
     assert!(named[0].starts_with("column 'Work Street': \"2 Main\" not imported"));
     assert!(named[1].starts_with("column 'Work City': \"Cambridge\" not imported"));
 }
+
+#[test]
+fn emails_and_phones_written_as_objects_give_the_primary_or_first_and_back_it_up_with_the_rest() {
+    let cols = |v: &[MappedValue]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|v| {
+                let shown = match &v.value {
+                    RawValue::Text(t) => t.to_string(),
+                    other => format!("{other:?}"),
+                };
+                (v.column.as_deref().unwrap_or("").to_owned(), shown)
+            })
+            .collect()
+    };
+    let m = Mapper::new(None, None).unwrap();
+    // Pipedrive's API person: lists under the singular key, one marked primary.
+    let rec = obj_record(json!({
+        "name": "Ann Lee",
+        "email": [{"label": "home", "value": "ann@home.com", "primary": false},
+                  {"label": "work", "value": "ann@work.com", "primary": true}],
+        "phone": [{"label": "mobile", "value": "+1 415 555 0101", "primary": true}],
+    }));
+    let row = m.map(&rec);
+    assert!(row.cell_errors.is_empty(), "{:?}", row.cell_errors);
+    assert_eq!(
+        cols(&row.values),
+        [
+            ("name".into(), "Ann Lee".into()),
+            ("email".into(), "ann@work.com".into()),
+            ("phone".into(), "+1 415 555 0101".into())
+        ]
+    );
+    assert_eq!(
+        cols(&row.spares),
+        [("email[0]".into(), "ann@home.com".into())]
+    );
+    // Google People API: plural keys, primary in metadata; an item without a value named.
+    let rec = obj_record(json!({
+        "emailAddresses": [{"value": "bo@x.com", "type": "home"},
+                           {"value": "bo@work.com", "metadata": {"primary": true}},
+                           {"type": "other"}],
+        "phoneNumbers": [{"value": "+44 20 7946 0018", "canonicalForm": "+442079460018"}],
+        "phones": [{"number": "+44 20 7946 0019"}],
+    }));
+    let row = m.map(&rec);
+    assert_eq!(
+        cols(&row.values),
+        [
+            ("emailAddresses".into(), "bo@work.com".into()),
+            ("phoneNumbers".into(), "+44 20 7946 0018".into())
+        ]
+    );
+    assert_eq!(
+        cols(&row.spares),
+        [
+            ("emailAddresses[0]".into(), "bo@x.com".into()),
+            ("phones".into(), "+44 20 7946 0019".into())
+        ]
+    );
+    let named: Vec<_> = row.cell_errors.iter().map(|(_, e)| e.to_string()).collect();
+    assert_eq!(
+        named,
+        ["column 'emailAddresses[2]': \"{\\\"type\\\":\\\"other\\\"}\" left out: an item of emailAddresses without its email (\"value\")"]
+    );
+    // HubSpot-ish: one object holding the value.
+    let rec = obj_record(json!({"email": {"value": "cy@x.com", "type": "work"}}));
+    let row = m.map(&rec);
+    assert!(row.cell_errors.is_empty(), "{:?}", row.cell_errors);
+    assert_eq!(cols(&row.values), [("email".into(), "cy@x.com".into())]);
+    // With a preset (its own backups), the further items are named as left out.
+    let spec = MappingSpec::from_preset(PresetChoice::Named("hubspot".into()));
+    let m = Mapper::new(Some(&spec), None).unwrap();
+    let rec = obj_record(json!({"emails": [{"value": "a@x.com"}, {"value": "b@x.com"}]}));
+    let row = m.map(&rec);
+    assert_eq!(cols(&row.values), [("emails".into(), "a@x.com".into())]);
+    assert!(row.spares.is_empty());
+    let named: Vec<_> = row.cell_errors.iter().map(|(_, e)| e.to_string()).collect();
+    assert_eq!(
+        named,
+        ["column 'emails[1]': \"b@x.com\" left out: HighLevel stores one email; the list's first (or primary) one is sent"]
+    );
+}
+
+#[test]
+fn mailchimp_api_tags_written_as_objects_give_their_names() {
+    let m = Mapper::new(None, None).unwrap();
+    let rec = obj_record(json!({
+        "email_address": "a@x.com",
+        "tags": [{"id": 101, "name": "vip"}, {"id": 102, "name": "Blog, weekly"}, {"id": 103, "name": "=A1"}],
+    }));
+    let row = m.map(&rec);
+    assert_eq!(
+        find(&row, &Target::Field(Field::Tags)),
+        Some(&list(&["vip", "Blog, weekly"]))
+    );
+    let named: Vec<_> = row.cell_errors.iter().map(|(_, e)| e.to_string()).collect();
+    assert_eq!(named.len(), 1, "{named:?}");
+    assert!(named[0].contains("\"=A1\" left out"), "{named:?}");
+}
