@@ -276,6 +276,8 @@ struct Rule {
     field_type: Option<String>,
     /// A custom field's options, for checking values offline.
     options: Vec<String>,
+    /// Outlook's `Display Name`: the name only of a row with no name, firstName or lastName.
+    display_name: bool,
 }
 
 impl Rule {
@@ -301,12 +303,13 @@ impl Rule {
             note: None,
             field_type: None,
             options: Vec::new(),
+            display_name: false,
         }
     }
 
     /// Counts as the column for its field (duplicates, auto-detection claims).
     fn claims(&self) -> bool {
-        self.target.single_valued() && !self.fallback && !self.append
+        self.target.single_valued() && !self.fallback && !self.append && !self.display_name
     }
 
     fn describe(&self) -> String {
@@ -331,6 +334,9 @@ impl Rule {
         }
         if self.fallback {
             s += " (when the other column is empty, or for an email or phone not valid)";
+        }
+        if self.display_name {
+            s += " (when the row has no name, first name or last name)";
         }
         if let Some(g) = &self.group {
             s += &format!(" (block {g})");
@@ -928,8 +934,9 @@ fn localised(n: &str) -> Option<Field> {
 const ADDRESS_BLOCK: &str = "auto-detected address";
 
 /// Words that say whose or which email, phone or address a column holds (`Work Phone`,
-/// `Home City`, `Secondary Email`).
-const QUALIFIERS: [&str; 14] = [
+/// `Home City`, `Secondary Email`, Yahoo's `Alternate Email 1`).
+const QUALIFIERS: [&str; 15] = [
+    "alternate",
     "home",
     "work",
     "business",
@@ -1314,7 +1321,7 @@ impl Mapper {
                         r.order = rank as i64 + 1;
                         return Some(r);
                     }
-                    if !r.target.single_valued() || r.append {
+                    if !r.target.single_valued() || r.append || r.fallback || r.display_name {
                         return Some(r);
                     }
                     if let Some(at) = claimed.iter().position(|t| *t == r.target) {
@@ -1551,6 +1558,8 @@ impl Mapper {
                     .any(|e| normalise_header(e) == normalise_header(h));
                 if repeated {
                     format!("'{h}' (a second column of that name)")
+                } else if normalise(h) == "nickname" {
+                    format!("'{h}' (HighLevel has no nickname field)")
                 } else {
                     format!("'{h}'")
                 }
@@ -1931,7 +1940,12 @@ impl Mapper {
             out.cell_errors.extend(named.map(|e| (Target::Ignore, e)));
             return;
         }
-        if rule.fallback || rule.split_name || rule.group.is_some() || rule.append {
+        if rule.fallback
+            || rule.split_name
+            || rule.group.is_some()
+            || rule.append
+            || rule.display_name
+        {
             if let Some(v) = json_value(out, key, rule, value) {
                 push_value(out, later, rule, Some(Cow::Borrowed(key)), v);
             }
@@ -2328,6 +2342,8 @@ struct Later<'a> {
     unreadable: Vec<(i64, Option<String>, Target, RowError)>,
     /// Further street lines: (rank if a fallback's, group, value), in column order.
     appends: Vec<(Option<i64>, Option<String>, MappedValue<'a>)>,
+    /// Display names (Outlook's), used only when the row has no name of its own.
+    display: Vec<MappedValue<'a>>,
 }
 
 /// A cell that could not be read: named at once, or for a fallback once it is known whether
@@ -2375,7 +2391,9 @@ fn push_value<'a>(
         column,
         value,
     };
-    if rule.append {
+    if rule.display_name {
+        later.display.push(v);
+    } else if rule.append {
         // A block with only its second line filled still has a value: never mixed with another.
         if let (false, Some(g)) = (rule.fallback, &rule.group) {
             later.filled.push(g.clone());
@@ -2402,6 +2420,25 @@ fn is_address(t: &Target) -> bool {
         Target::Field(
             Field::Address1 | Field::City | Field::State | Field::PostalCode | Field::Country
         )
+    )
+}
+
+/// A fallback's value the row does not use: another column gave its field.
+fn not_used(v: &MappedValue<'_>, used: &MappedValue<'_>) -> RowError {
+    let shown = match &v.value {
+        RawValue::Text(t) => format!("{:?}", trim(t)),
+        other => format!("{other:?}"),
+    };
+    let from = used
+        .column
+        .as_deref()
+        .map_or_else(|| "a constant".to_owned(), |c| format!("'{c}'"));
+    RowError::formatted(
+        v.column.as_deref(),
+        format_args!(
+            "{shown} not imported: the row's {} comes from {from}",
+            used.target
+        ),
     )
 }
 
@@ -2442,15 +2479,65 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
                 chosen.push((g.clone(), rank));
             }
         }
-        if !out.values.iter().any(|x| x.target == v.target) {
-            filled_by.push((v.target.clone(), rank));
-            if let (Some(i), RawValue::Text(part)) = (split, &v.value) {
-                split_used.push((i, v.target.clone(), part.to_string()));
+        if let Some(used) = out.values.iter().find(|x| x.target == v.target) {
+            if group.is_some() || split.is_some() {
+                continue;
             }
-            out.values.push(v);
-        } else if group.is_none() && matches!(v.target, Target::Field(Field::Email | Field::Phone))
-        {
-            out.spares.push(v);
+            if matches!(v.target, Target::Field(Field::Email | Field::Phone)) {
+                out.spares.push(v);
+            } else if used.value != v.value {
+                // Another column gave the field (Yahoo's Personal Website beside its Business
+                // Website): this one is named, not dropped.
+                out.notes.push(not_used(&v, used));
+            }
+            continue;
+        }
+        filled_by.push((v.target.clone(), rank));
+        if let (Some(i), RawValue::Text(part)) = (split, &v.value) {
+            split_used.push((i, v.target.clone(), part.to_string()));
+        }
+        out.values.push(v);
+    }
+    // A display name is the name of a row with none of its own; beside one, it is named
+    // unless it only repeats the row's first and last name.
+    let name_of = |f: Field| {
+        out.values.iter().find_map(|x| match (&x.target, &x.value) {
+            (Target::Field(t), RawValue::Text(s)) if *t == f => Some(trim(s).to_owned()),
+            _ => None,
+        })
+    };
+    let own_name = [Field::Name, Field::FirstName, Field::LastName]
+        .iter()
+        .any(|f| out.values.iter().any(|x| x.target == Target::Field(*f)));
+    let joined = [name_of(Field::FirstName), name_of(Field::LastName)]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let whole = name_of(Field::Name);
+    let mut display = later.display.into_iter();
+    if !own_name {
+        if let Some(first) = display.next() {
+            out.values.push(first);
+        }
+    }
+    for v in display {
+        let RawValue::Text(t) = &v.value else {
+            continue;
+        };
+        let t = trim(t);
+        let repeats = t.eq_ignore_ascii_case(&joined)
+            || whole.as_deref().is_some_and(|w| t.eq_ignore_ascii_case(w));
+        if !repeats {
+            let used = out.values.iter().find(|x| {
+                matches!(
+                    x.target,
+                    Target::Field(Field::Name | Field::FirstName | Field::LastName)
+                )
+            });
+            if let Some(used) = used {
+                out.notes.push(not_used(&v, used));
+            }
         }
     }
     // A split is a guess ("Anna Maria Rossi"): named whenever the row uses a part of it.
@@ -2889,6 +2976,21 @@ impl Holds {
 fn auto_rule(header: &str) -> Option<Rule> {
     if let Some(rule) = mailchimp_opt_out(header) {
         return Some(rule);
+    }
+    match normalise(header).as_str() {
+        // Outlook's and Thunderbird's `Display Name`: the name a row without its own.
+        "displayname" => {
+            let mut rule = Rule::new(Target::Field(Field::Name));
+            rule.display_name = true;
+            return Some(rule);
+        }
+        // Yahoo's `Business Website`: the website when no other column gives one.
+        "businesswebsite" => {
+            let mut rule = Rule::new(Target::Field(Field::Website));
+            rule.fallback = true;
+            return Some(rule);
+        }
+        _ => {}
     }
     let target = detect_target(header)?;
     let mut rule = Rule::new(target);

@@ -1606,13 +1606,7 @@ fn a_thunderbird_row_with_phones_only_has_its_first_phone_its_backup_and_its_hom
     let m = Mapper::new(None, Some(&h)).unwrap();
     assert_eq!(
         m.unmapped_columns(),
-        [
-            "Display Name",
-            "Nickname",
-            "Screen Name",
-            "Fax Number",
-            "Pager Number"
-        ]
+        ["Nickname", "Screen Name", "Fax Number", "Pager Number"]
     );
     let rec = cells_record(&[
         "Tim",
@@ -1655,6 +1649,9 @@ fn a_thunderbird_row_with_phones_only_has_its_first_phone_its_backup_and_its_hom
         assert_eq!(find(&row, &Target::Field(f)), Some(&text(v)), "{f}");
     }
     assert!(row.unmapped_keys.is_empty(), "the row has a phone");
+    // Its display name only repeats its first and last name: neither sent nor named.
+    assert_eq!(find(&row, &Target::Field(Field::Name)), None);
+    assert!(row.notes.is_empty(), "{:?}", row.notes);
 }
 
 #[test]
@@ -2102,4 +2099,102 @@ fn mailchimp_api_tags_written_as_objects_give_their_names() {
     let named: Vec<_> = row.cell_errors.iter().map(|(_, e)| e.to_string()).collect();
     assert_eq!(named.len(), 1, "{named:?}");
     assert!(named[0].contains("\"=A1\" left out"), "{named:?}");
+}
+
+#[test]
+fn a_display_name_is_the_name_of_a_row_without_one_and_named_when_it_says_something_else() {
+    let h = hdrs(&[
+        "First Name",
+        "Last Name",
+        "Display Name",
+        "Nickname",
+        "Primary Email",
+    ]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert_eq!(m.unmapped_columns(), ["Nickname"]);
+    assert_eq!(
+        m.unmapped_described(),
+        ["'Nickname' (HighLevel has no nickname field)"]
+    );
+    let name = Target::Field(Field::Name);
+    let rec = cells_record(&["", "", "Dr. Ann Lee", "Annie", "ann@x.com"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &name), Some(&text("Dr. Ann Lee")));
+    assert!(row.notes.is_empty(), "{:?}", row.notes);
+    let rec = cells_record(&["Ann", "", "Annie Lee", "", "ann@x.com"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &name), None);
+    let notes: Vec<_> = row.notes.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        notes,
+        ["column 'Display Name': \"Annie Lee\" not imported: the row's firstName comes from 'First Name'"]
+    );
+    // A mapping file that lists it makes it the name, as any column.
+    let spec =
+        MappingSpec::parse("[columns]\n\"Nickname\" = \"contact.nickname\"\n", "m.toml").unwrap();
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    assert!(m.unmapped_columns().is_empty());
+}
+
+#[test]
+fn a_yahoo_export_gives_its_alternate_emails_as_backups_and_its_business_website_when_no_other() {
+    let h = hdrs(&[
+        "First",
+        "Middle",
+        "Last",
+        "Nickname",
+        "Email",
+        "Category",
+        "Distribution Lists",
+        "Yahoo! ID",
+        "Home",
+        "Work",
+        "Pager",
+        "Fax",
+        "Mobile",
+        "Other",
+        "Yahoo! Phone",
+        "Primary",
+        "Alternate Email 1",
+        "Alternate Email 2",
+        "Website",
+        "Business Website",
+    ]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    let website = Target::Field(Field::Website);
+    let row_of = |email: &str, site: &str, business: &str| {
+        let mut cells = vec![""; h.len()];
+        cells[0] = "Ann";
+        cells[4] = email;
+        cells[16] = "ann@alt.com";
+        cells[17] = "ann@old.com";
+        cells[18] = site;
+        cells[19] = business;
+        cells_record(&cells)
+    };
+    let rec = row_of("ann@x.com", "", "https://lee.example");
+    let row = m.map(&rec);
+    assert_eq!(
+        find(&row, &Target::Field(Field::Email)),
+        Some(&text("ann@x.com"))
+    );
+    let spares: Vec<_> = row.spares.iter().map(|v| v.column.as_deref()).collect();
+    assert_eq!(
+        spares,
+        [Some("Alternate Email 1"), Some("Alternate Email 2")]
+    );
+    assert_eq!(find(&row, &website), Some(&text("https://lee.example")));
+    // The row's own website wins; the business one is named, not dropped.
+    let rec = row_of("", "https://ann.example", "https://lee.example");
+    let row = m.map(&rec);
+    assert_eq!(
+        find(&row, &Target::Field(Field::Email)),
+        Some(&text("ann@alt.com"))
+    );
+    assert_eq!(find(&row, &website), Some(&text("https://ann.example")));
+    let notes: Vec<_> = row.notes.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        notes,
+        ["column 'Business Website': \"https://lee.example\" not imported: the row's website comes from 'Website'"]
+    );
 }
