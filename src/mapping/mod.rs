@@ -1069,6 +1069,9 @@ pub struct Mapper {
     labels: Vec<Option<String>>,
     /// The input file's name and CSV delimiter, for a row's own errors.
     input: Option<(String, Option<u8>)>,
+    /// A German export's `Name` column read as the surname: a cell that starts with the
+    /// row's Vorname holds the whole name.
+    surname_column: Option<usize>,
 }
 
 /// Indices of the headers `name` designates: exact, else ignoring case and outer spaces.
@@ -1162,6 +1165,7 @@ impl Mapper {
             preset_ignores: Vec::new(),
             labels: Vec::new(),
             input: None,
+            surname_column: None,
         };
         let Some(headers) = headers else {
             return Ok(mapper);
@@ -1247,6 +1251,7 @@ impl Mapper {
                 columns[i] = None;
             }
         }
+        let mut german = false;
         if auto {
             // Exports often carry two columns for one field (Phone and Mobile): a listed
             // column wins, else the first one. Without a preset or a listed column, the later
@@ -1275,10 +1280,11 @@ impl Mapper {
             let listed_address = (0..headers.len())
                 .any(|i| from_spec[i] && columns[i].as_ref().is_some_and(|r| address(&r.target)));
             let mut blocks: Vec<&str> = Vec::new();
-            // A German export's `Name` beside `Vorname` is the surname, not the whole name;
+            // A German export's `Name` beside `Vorname` is the surname, not the whole name
+            // (a cell that starts with the Vorname holds both: see `whole_name_in_surname`);
             // Spanish `Nombre`, Portuguese `Nome` and French `Nom` are one part of a name only
             // beside the other part, else they hold the whole name.
-            let german = headers.iter().any(|h| normalise(h) == "vorname");
+            german = headers.iter().any(|h| normalise(h) == "vorname");
             let has = |f: Field| {
                 headers
                     .iter()
@@ -1386,6 +1392,14 @@ impl Mapper {
                 (n > 0).then(|| format!("{h} ({})", n + 1))
             })
             .collect();
+        mapper.surname_column = (0..headers.len()).find(|&i| {
+            german
+                && !from_spec[i]
+                && normalise(&headers[i]) == "name"
+                && columns[i]
+                    .as_ref()
+                    .is_some_and(|r| r.target == Target::Field(Field::LastName))
+        });
         mapper.columns = columns;
         Ok(mapper)
     }
@@ -1690,6 +1704,7 @@ impl Mapper {
             preset_ignores: self.preset_ignores.clone(),
             labels: self.labels.clone(),
             input: self.input.clone(),
+            surname_column: self.surname_column,
         }
     }
 
@@ -1774,6 +1789,13 @@ impl Mapper {
             }
         }
         push_later(out, later);
+        if let Some(i) = self.surname_column {
+            let column = match self.labels.get(i) {
+                Some(Some(label)) => label.as_str(),
+                _ => headers.get(i).map_or("", String::as_str),
+            };
+            whole_name_in_surname(column, out);
+        }
         if !has_key(out) {
             self.name_unmapped_keys(cells, headers, out);
         }
@@ -2421,6 +2443,46 @@ fn is_address(t: &Target) -> bool {
             Field::Address1 | Field::City | Field::State | Field::PostalCode | Field::Country
         )
     )
+}
+
+/// A German export's `Name` holding the whole name ("Jürgen Müller" beside Vorname "Jürgen"):
+/// the rest after the Vorname is the surname, and what was done is named.
+fn whole_name_in_surname(column: &str, out: &mut MappedRow<'_>) {
+    let text_of = |v: &MappedValue<'_>| match &v.value {
+        RawValue::Text(t) => Some(trim(t).to_owned()),
+        _ => None,
+    };
+    let Some(first) = out
+        .values
+        .iter()
+        .find(|v| v.target == Target::Field(Field::FirstName))
+        .and_then(text_of)
+        .filter(|f| !f.is_empty())
+    else {
+        return;
+    };
+    let Some(last) = out.values.iter_mut().find(|v| {
+        v.target == Target::Field(Field::LastName) && v.column.as_deref() == Some(column)
+    }) else {
+        return;
+    };
+    let Some(whole) = text_of(last) else {
+        return;
+    };
+    let rest = whole
+        .strip_prefix(first.as_str())
+        .filter(|r| r.starts_with(char::is_whitespace))
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if let Some(rest) = rest {
+        last.value = RawValue::Text(rest.to_owned().into());
+        out.notes.push(RowError::formatted(
+            Some(column),
+            format_args!(
+                "{whole:?} starts with the first name {first:?}: sent as last name {rest:?}"
+            ),
+        ));
+    }
 }
 
 /// A fallback's value the row does not use: another column gave its field.

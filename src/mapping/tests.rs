@@ -2198,3 +2198,34 @@ fn a_yahoo_export_gives_its_alternate_emails_as_backups_and_its_business_website
         ["column 'Business Website': \"https://lee.example\" not imported: the row's website comes from 'Website'"]
     );
 }
+
+#[test]
+fn a_german_name_that_starts_with_the_vorname_gives_the_rest_as_the_surname_and_says_so() {
+    let m = Mapper::new(None, Some(&hdrs(&["Vorname", "Name", "E-Mail"]))).unwrap();
+    let last = Target::Field(Field::LastName);
+    let rec = cells_record(&["Jürgen", "Jürgen Müller", "j@example.de"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &last), Some(&text("Müller")));
+    assert_eq!(
+        find(&row, &Target::Field(Field::FirstName)),
+        Some(&text("Jürgen"))
+    );
+    let notes: Vec<_> = row.notes.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        notes,
+        ["column 'Name': \"Jürgen Müller\" starts with the first name \"Jürgen\": sent as last name \"Müller\""]
+    );
+    // Otherwise as before: the surname as written, nothing said.
+    for (first, name) in [
+        ("Jürgen", "Müller"),
+        ("Jürgen", "Jürgensen"),
+        ("Jürgen", "Jürgen"),
+        ("", "Jürgen Müller"),
+        ("Anna", "Jürgen Müller"),
+    ] {
+        let rec = cells_record(&[first, name, "j@example.de"]);
+        let row = m.map(&rec);
+        assert_eq!(find(&row, &last), Some(&text(name)), "{first} {name}");
+        assert!(row.notes.is_empty(), "{:?}", row.notes);
+    }
+}
