@@ -836,8 +836,6 @@ fn named(n: &str) -> Option<Field> {
         "phonenumber" | "mobile" | "mobilephone" | "mobilenumber" | "mobilephonenumber"
         | "cell" | "cellphone" | "cellnumber" | "telephone" | "telephonenumber" | "tel"
         | "phone1" | "primaryphone" => Field::Phone,
-        // Yahoo's phone columns are named by their kind alone (`Home`, `Work`, `Mobile`).
-        "home" | "work" => Field::Phone,
         "company" | "organization" | "organisation" | "businessname" => Field::CompanyName,
         "zip" | "zipcode" | "postcode" | "postal" => Field::PostalCode,
         "address" | "street" | "streetaddress" | "addressline1" => Field::Address1,
@@ -1291,11 +1289,21 @@ impl Mapper {
                     .any(|h| detect_target(h) == Some(Target::Field(f)))
             };
             let (has_first, has_last) = (has(Field::FirstName), has(Field::LastName));
+            // Yahoo names its phone columns by their kind alone (`Home`, `Work`); elsewhere a
+            // `Work` column as often holds an employer, so only in a file with Yahoo's own
+            // columns.
+            let yahoo = headers
+                .iter()
+                .any(|h| matches!(normalise(h).as_str(), "yahoo!id" | "distributionlists"));
             for (i, h) in headers.iter().enumerate() {
                 if from_spec[i] {
                     continue;
                 }
-                let rule = auto_rule(h).map(|mut r| {
+                let by_kind = || {
+                    let kind = matches!(normalise(h).as_str(), "home" | "work");
+                    (yahoo && kind).then(|| Rule::new(Target::Field(Field::Phone)))
+                };
+                let rule = auto_rule(h).or_else(by_kind).map(|mut r| {
                     let n = normalise(h);
                     if german && r.target == Target::Field(Field::Name) && n == "name" {
                         r.target = Target::Field(Field::LastName);
@@ -2960,6 +2968,11 @@ fn auto_rule_nested(key: &str) -> Option<Rule> {
     let by_last = || {
         auto_rule(last)
             .or_else(|| channel_list(last))
+            .or_else(|| {
+                // A phone object's numbers by kind: `{"phone": {"home": …, "work": …}}`.
+                let kind = matches!(normalise(last).as_str(), "home" | "work");
+                (holds == Holds::Phone && kind).then(|| Rule::new(Target::Field(Field::Phone)))
+            })
             .filter(|r| matches!(r.target, Target::Field(f) if holds.allows(f)))
     };
     match full {
@@ -2967,6 +2980,11 @@ fn auto_rule_nested(key: &str) -> Option<Rule> {
         Some(r) => Some(r),
         None => by_last(),
     }
+}
+
+/// Whether a (dotted) JSON key names a field as a run matches it.
+pub fn json_key_names_field(key: &str) -> bool {
+    auto_rule_nested(key).is_some()
 }
 
 /// A JSON key for a contact's list of emails or phones (`emails`, Google's `emailAddresses`

@@ -1545,8 +1545,6 @@ fn qualified_and_numbered_email_and_phone_headers_are_the_email_and_the_phone() 
         "Phone*",
         "Phone 2",
         "Other Phone",
-        "Home",
-        "Work",
         "homePhone",
     ];
     for h in phones {
@@ -2228,4 +2226,41 @@ fn a_german_name_that_starts_with_the_vorname_gives_the_rest_as_the_surname_and_
         assert_eq!(find(&row, &last), Some(&text(name)), "{first} {name}");
         assert!(row.notes.is_empty(), "{:?}", row.notes);
     }
+}
+
+#[test]
+fn bare_home_and_work_columns_are_phones_only_in_a_file_with_yahoos_own_columns() {
+    let phone = Target::Field(Field::Phone);
+    // A Work column beside a name and an email is as often the employer: not imported, named.
+    let h = hdrs(&["Name", "Email", "Work", "Home"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert_eq!(m.unmapped_columns(), ["Work", "Home"]);
+    let rec = cells_record(&["Ann Lee", "ann@x.com", "Acme GmbH", "Berlin"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &phone), None);
+    assert!(row.cell_errors.is_empty(), "{:?}", row.cell_errors);
+    // Yahoo's export: its Home and Work are phones; an employer there fails as a phone.
+    let h = hdrs(&[
+        "First",
+        "Last",
+        "Email",
+        "Category",
+        "Distribution Lists",
+        "Yahoo! ID",
+        "Home",
+        "Work",
+    ]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert_eq!(
+        m.unmapped_columns(),
+        ["Category", "Distribution Lists", "Yahoo! ID"]
+    );
+    let rec = cells_record(&["Ann", "Lee", "ann@x.com", "", "", "", "", "Acme GmbH"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &phone), Some(&text("Acme GmbH")));
+    // A phone object's numbers by kind still are phones in JSON.
+    let m = Mapper::new(None, None).unwrap();
+    let rec = obj_record(json!({"phone.work": "+1 415 555 0101"}));
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &phone), Some(&text("+1 415 555 0101")));
 }
