@@ -147,9 +147,13 @@ fn nested_objects_are_matched_by_their_dotted_keys_and_what_matches_nothing_is_n
         .into_iter()
         .find(|c| c.phone.as_deref() == Some("+14155550101"));
     assert!(cy.is_some(), "the third line's phone");
-    // A list of objects and an id: named once, not silently dropped.
+    // A list of email objects gives its address.
+    assert_eq!(cy.and_then(|c| c.email).as_deref(), Some("cy@example.com"));
+    // An id: named once, not silently dropped.
     assert!(
-        stderr(&out).contains("keys not imported (no matching HighLevel field; map them with --mapping): 'emails', 'id'"),
+        stderr(&out).contains(
+            "keys not imported (no matching HighLevel field; map them with --mapping): 'id'"
+        ),
         "{}",
         stderr(&out)
     );

@@ -210,6 +210,29 @@ fn a_conflict_follows_the_match_order() {
 }
 
 #[test]
+fn a_phone_an_earlier_row_moved_its_contact_off_gives_a_new_contact_in_plan_import_and_warnings() {
+    let env = Env::new();
+    let file = env.write(
+        "moved.csv",
+        "First Name,Last Name,Email,Phone\nAnn,Lee,ann@example.com,+1 415 555 0101\nAnn,Lee,ann@example.com,+1 415 555 0102\nCarl,Ray,carl@example.com,+1 415 555 0101\n",
+    );
+    let out = plan(&env, &file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let planned = read_report(&env.path("plan.csv"));
+    assert_eq!(planned[2]["status"], "create", "{planned:?}");
+    assert!(
+        !planned[2]["warnings"].contains("shares its"),
+        "{planned:?}"
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    assert_eq!(report[2]["status"], "created", "{report:?}");
+    assert_eq!(report[2]["warnings"], planned[2]["warnings"]);
+    assert_eq!(env.sandbox.contacts(LOCATION).len(), 2);
+}
+
+#[test]
 fn a_dropped_gender_is_a_warning_not_a_failure() {
     let env = Env::with(SandboxConfig {
         drop_gender_on_update: true,

@@ -1551,6 +1551,7 @@ fn json_values(line: &Line, name: &str, place: &str, limits: Limits) -> RecordVa
 /// (as the mapper matches it): what makes a nested object worth reading key by key.
 fn names_a_field(key: &str) -> bool {
     crate::mapping::detect_target(key).is_some()
+        || crate::mapping::json_key_names_field(key)
         || key
             .rsplit_once('.')
             .is_some_and(|(_, last)| crate::mapping::detect_target(last).is_some())

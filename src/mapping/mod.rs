@@ -279,6 +279,8 @@ struct Rule {
     field_type: Option<String>,
     /// A custom field's options, for checking values offline.
     options: Vec<String>,
+    /// Outlook's `Display Name`: the name only of a row with no name, firstName or lastName.
+    display_name: bool,
 }
 
 impl Rule {
@@ -304,12 +306,13 @@ impl Rule {
             note: None,
             field_type: None,
             options: Vec::new(),
+            display_name: false,
         }
     }
 
     /// Counts as the column for its field (duplicates, auto-detection claims).
     fn claims(&self) -> bool {
-        self.target.single_valued() && !self.fallback && !self.append
+        self.target.single_valued() && !self.fallback && !self.append && !self.display_name
     }
 
     fn describe(&self) -> String {
@@ -334,6 +337,9 @@ impl Rule {
         }
         if self.fallback {
             s += " (when the other column is empty, or for an email or phone not valid)";
+        }
+        if self.display_name {
+            s += " (when the row has no name, first name or last name)";
         }
         if let Some(g) = &self.group {
             s += &format!(" (block {g})");
@@ -836,8 +842,6 @@ fn named(n: &str) -> Option<Field> {
         "phonenumber" | "mobile" | "mobilephone" | "mobilenumber" | "mobilephonenumber"
         | "cell" | "cellphone" | "cellnumber" | "telephone" | "telephonenumber" | "tel"
         | "phone1" | "primaryphone" => Field::Phone,
-        // Yahoo's phone columns are named by their kind alone (`Home`, `Work`, `Mobile`).
-        "home" | "work" => Field::Phone,
         "company" | "organization" | "organisation" | "businessname" => Field::CompanyName,
         "zip" | "zipcode" | "postcode" | "postal" => Field::PostalCode,
         // Keap names the first street line `Street Address 1` (Max Classic) or `Billing
@@ -942,8 +946,9 @@ fn localised(n: &str) -> Option<Field> {
 const ADDRESS_BLOCK: &str = "auto-detected address";
 
 /// Words that say whose or which email, phone or address a column holds (`Work Phone`,
-/// `Home City`, `Secondary Email`).
-const QUALIFIERS: [&str; 14] = [
+/// `Home City`, `Secondary Email`, Yahoo's `Alternate Email 1`).
+const QUALIFIERS: [&str; 15] = [
+    "alternate",
     "home",
     "work",
     "business",
@@ -1076,6 +1081,9 @@ pub struct Mapper {
     labels: Vec<Option<String>>,
     /// The input file's name and CSV delimiter, for a row's own errors.
     input: Option<(String, Option<u8>)>,
+    /// A German export's `Name` column read as the surname: a cell that starts with the
+    /// row's Vorname holds the whole name.
+    surname_column: Option<usize>,
 }
 
 /// Indices of the headers `name` designates: exact, else ignoring case and outer spaces.
@@ -1182,6 +1190,7 @@ impl Mapper {
             preset_ignores: Vec::new(),
             labels: Vec::new(),
             input: None,
+            surname_column: None,
         };
         let Some(headers) = headers else {
             return Ok(mapper);
@@ -1267,6 +1276,7 @@ impl Mapper {
                 columns[i] = None;
             }
         }
+        let mut german = false;
         if auto {
             // Exports often carry two columns for one field (Phone and Mobile): a listed
             // column wins, else the first one. Without a preset or a listed column, the later
@@ -1311,21 +1321,32 @@ impl Mapper {
                 })
                 .collect();
             let mut blocks: Vec<&str> = Vec::new();
-            // A German export's `Name` beside `Vorname` is the surname, not the whole name;
+            // A German export's `Name` beside `Vorname` is the surname, not the whole name
+            // (a cell that starts with the Vorname holds both: see `whole_name_in_surname`);
             // Spanish `Nombre`, Portuguese `Nome` and French `Nom` are one part of a name only
             // beside the other part, else they hold the whole name.
-            let german = headers.iter().any(|h| normalise(h) == "vorname");
+            german = headers.iter().any(|h| normalise(h) == "vorname");
             let has = |f: Field| {
                 headers
                     .iter()
                     .any(|h| detect_target(h) == Some(Target::Field(f)))
             };
             let (has_first, has_last) = (has(Field::FirstName), has(Field::LastName));
+            // Yahoo names its phone columns by their kind alone (`Home`, `Work`); elsewhere a
+            // `Work` column as often holds an employer, so only in a file with Yahoo's own
+            // columns.
+            let yahoo = headers
+                .iter()
+                .any(|h| matches!(normalise(h).as_str(), "yahoo!id" | "distributionlists"));
             for (i, h) in headers.iter().enumerate() {
                 if from_spec[i] {
                     continue;
                 }
-                let rule = auto_rule(h).map(|mut r| {
+                let by_kind = || {
+                    let kind = matches!(normalise(h).as_str(), "home" | "work");
+                    (yahoo && kind).then(|| Rule::new(Target::Field(Field::Phone)))
+                };
+                let rule = auto_rule(h).or_else(by_kind).map(|mut r| {
                     let n = normalise(h);
                     if german && r.target == Target::Field(Field::Name) && n == "name" {
                         r.target = Target::Field(Field::LastName);
@@ -1371,7 +1392,7 @@ impl Mapper {
                         r.order = rank as i64 + 1;
                         return Some(r);
                     }
-                    if !r.target.single_valued() || r.append {
+                    if !r.target.single_valued() || r.append || r.fallback || r.display_name {
                         return Some(r);
                     }
                     if let Some(at) = claimed.iter().position(|t| *t == r.target) {
@@ -1439,6 +1460,14 @@ impl Mapper {
                 (n > 0).then(|| format!("{h} ({})", n + 1))
             })
             .collect();
+        mapper.surname_column = (0..headers.len()).find(|&i| {
+            german
+                && !from_spec[i]
+                && normalise(&headers[i]) == "name"
+                && columns[i]
+                    .as_ref()
+                    .is_some_and(|r| r.target == Target::Field(Field::LastName))
+        });
         mapper.columns = columns;
         Ok(mapper)
     }
@@ -1635,6 +1664,8 @@ impl Mapper {
                     .any(|e| normalise_header(e) == normalise_header(h));
                 if repeated {
                     format!("'{h}' (a second column of that name)")
+                } else if normalise(h) == "nickname" {
+                    format!("'{h}' (HighLevel has no nickname field)")
                 } else {
                     format!("'{h}'")
                 }
@@ -1766,6 +1797,7 @@ impl Mapper {
             preset_ignores: self.preset_ignores.clone(),
             labels: self.labels.clone(),
             input: self.input.clone(),
+            surname_column: self.surname_column,
         }
     }
 
@@ -1850,6 +1882,13 @@ impl Mapper {
             }
         }
         push_later(out, later);
+        if let Some(i) = self.surname_column {
+            let column = match self.labels.get(i) {
+                Some(Some(label)) => label.as_str(),
+                _ => headers.get(i).map_or("", String::as_str),
+            };
+            whole_name_in_surname(column, out);
+        }
         if !has_key(out) {
             self.name_unmapped_keys(cells, headers, out);
         }
@@ -1959,33 +1998,86 @@ impl Mapper {
             if matches!(value, Value::String(s) if self.is_empty(s)) {
                 continue;
             }
-            if let Some(named) = value
-                .as_str()
-                .and_then(|s| placeholder_email(&rule, Some(key), s))
-            {
-                out.cell_errors.extend(named.map(|e| (Target::Ignore, e)));
+            let Some(items) = channel_items(&rule.target, key, value) else {
+                self.map_value(out, &mut later, &mut seen, key, &rule, value);
                 continue;
+            };
+            for (label, item) in &items.left_out {
+                let why = format!("an item of {key} without its {} (\"value\")", rule.target);
+                let e = crate::validation::left_out(Some(label), &json_preview(item), &why);
+                out.cell_errors.push((Target::Ignore, e));
             }
-            if rule.fallback || rule.split_name || rule.group.is_some() || rule.append {
-                if let Some(v) = json_value(out, key, &rule, value) {
-                    push_value(out, &mut later, &rule, Some(Cow::Borrowed(key)), v);
+            let mut usable = items.usable.into_iter();
+            if let Some((_, first)) = usable.next() {
+                self.map_value(out, &mut later, &mut seen, key, &rule, first);
+            }
+            for (label, item) in usable {
+                // The list's further addresses back up the first, as further columns do;
+                // a preset has its own backups, so with one they are named as left out.
+                if self.preset.is_some() {
+                    let what = rule.target.to_string();
+                    let why = format!(
+                        "HighLevel stores one {what}; the list's first (or primary) one is sent"
+                    );
+                    let shown = item
+                        .as_str()
+                        .map_or_else(|| item.to_string(), str::to_owned);
+                    let e = crate::validation::left_out(Some(&label), &shown, &why);
+                    out.cell_errors.push((Target::Ignore, e));
+                    continue;
                 }
-                continue;
-            }
-            if self.backs_up(key, &rule, &seen) {
-                // As a later auto-detected CSV column: tried when the first is not valid.
-                if let Some(v) = json_value(out, key, &rule, value) {
+                if let Some(v) = json_value(out, &label, &rule, item) {
                     out.spares.push(MappedValue {
                         target: rule.target.clone(),
-                        column: Some(Cow::Borrowed(key)),
+                        column: Some(Cow::Owned(label)),
                         value: v,
                     });
                 }
-                continue;
             }
-            push_json(out, &mut seen, key, key, &rule, value);
         }
         push_later(out, later);
+    }
+
+    /// One key's value, as its rule and the keys before it say.
+    fn map_value<'a>(
+        &self,
+        out: &mut MappedRow<'a>,
+        later: &mut Later<'a>,
+        seen: &mut HashMap<Target, String>,
+        key: &'a str,
+        rule: &Rule,
+        value: &'a Value,
+    ) {
+        if let Some(named) = value
+            .as_str()
+            .and_then(|s| placeholder_email(rule, Some(key), s))
+        {
+            out.cell_errors.extend(named.map(|e| (Target::Ignore, e)));
+            return;
+        }
+        if rule.fallback
+            || rule.split_name
+            || rule.group.is_some()
+            || rule.append
+            || rule.display_name
+        {
+            if let Some(v) = json_value(out, key, rule, value) {
+                push_value(out, later, rule, Some(Cow::Borrowed(key)), v);
+            }
+            return;
+        }
+        if self.backs_up(key, rule, seen) {
+            // As a later auto-detected CSV column: tried when the first is not valid.
+            if let Some(v) = json_value(out, key, rule, value) {
+                out.spares.push(MappedValue {
+                    target: rule.target.clone(),
+                    column: Some(Cow::Borrowed(key)),
+                    value: v,
+                });
+            }
+            return;
+        }
+        push_json(out, seen, key, key, rule, value);
     }
 
     /// Whether a JSONL key is a backup of the email or phone an earlier key gave: both
@@ -2104,6 +2196,93 @@ impl Mapper {
     }
 }
 
+/// The addresses of an email or phone written as objects, by the label that names each.
+struct ChannelItems<'a> {
+    /// The primary one first, then the others in list order.
+    usable: Vec<(String, &'a Value)>,
+    /// Items with no address in them.
+    left_out: Vec<(String, &'a Value)>,
+}
+
+/// Keys that hold an email's or phone's text inside its object (`{"value": …, "type": "work"}`,
+/// Pipedrive's and Google's `value`, Microsoft's `address`, a phone's `number`).
+const CHANNEL_VALUE_KEYS: &[&str] = &[
+    "value",
+    "email",
+    "emailAddress",
+    "address",
+    "number",
+    "phone",
+    "phoneNumber",
+];
+
+/// An email or phone written as an object or a list of objects (`"emails": [{"value": …,
+/// "primary": true}]`, HubSpot-ish `{"email": {"value": …}}`); `None` for any other value,
+/// read as it always was.
+fn channel_items<'a>(target: &Target, key: &str, value: &'a Value) -> Option<ChannelItems<'a>> {
+    if !matches!(target, Target::Field(Field::Email | Field::Phone)) {
+        return None;
+    }
+    let text_of = |o: &'a serde_json::Map<String, Value>| {
+        CHANNEL_VALUE_KEYS
+            .iter()
+            .find_map(|k| o.get(*k).filter(|v| v.is_string() || v.is_number()))
+    };
+    match value {
+        Value::Object(o) => text_of(o).map(|v| ChannelItems {
+            usable: vec![(key.to_owned(), v)],
+            left_out: Vec::new(),
+        }),
+        Value::Array(list) if list.iter().any(Value::is_object) => {
+            let mut items = ChannelItems {
+                usable: Vec::new(),
+                left_out: Vec::new(),
+            };
+            let mut primary = None;
+            for (i, item) in list.iter().enumerate() {
+                let label = format!("{key}[{i}]");
+                let text = match item {
+                    Value::Object(o) => text_of(o),
+                    Value::Null => continue,
+                    other => Some(other),
+                };
+                match text {
+                    Some(v) if v.as_str().is_some_and(|s| s.trim().is_empty()) => {}
+                    Some(v) => {
+                        if primary.is_none() && is_primary(item) {
+                            primary = Some(items.usable.len());
+                        }
+                        items.usable.push((label, v));
+                    }
+                    None => items.left_out.push((label, item)),
+                }
+            }
+            if let Some(p) = primary {
+                let chosen = items.usable.remove(p);
+                items.usable.insert(0, chosen);
+            }
+            Some(items)
+        }
+        _ => None,
+    }
+}
+
+/// An item marked as the contact's main address (`"primary": true`, Google's
+/// `"metadata": {"primary": true}`).
+fn is_primary(item: &Value) -> bool {
+    let yes = |o: &serde_json::Map<String, Value>| {
+        ["primary", "isPrimary", "is_primary"]
+            .iter()
+            .any(|k| o.get(*k) == Some(&Value::Bool(true)))
+    };
+    item.as_object().is_some_and(|o| {
+        yes(o)
+            || o.get("metadata")
+                .and_then(Value::as_object)
+                .is_some_and(yes)
+    })
+}
+
 /// `column` names the value in messages; `column_out` is what the MappedValue carries.
 fn push_json<'a>(
     out: &mut MappedRow<'a>,
@@ -2173,6 +2352,18 @@ fn json_value<'a>(
                     Value::Number(n) => list.push(n.to_string()),
                     Value::Bool(b) => list.push(b.to_string()),
                     Value::Null => {}
+                    // Mailchimp's API writes a member's tags as `{"id": 1, "name": "vip"}`.
+                    Value::Object(o)
+                        if rule.target == Target::Field(Field::Tags)
+                            && o.get("name").is_some_and(Value::is_string) =>
+                    {
+                        let name = o.get("name").and_then(Value::as_str).unwrap_or_default();
+                        match list_item(name, &rule.target) {
+                            Ok(Some(t)) => list.push(t.into_owned()),
+                            Ok(None) => {}
+                            Err(m) => bad.push(RowError::new(Some(column), m)),
+                        }
+                    }
                     _ => {
                         let why = format!(
                             "a list for {} may only hold strings, numbers and booleans",
@@ -2266,6 +2457,8 @@ struct Later<'a> {
     unreadable: Vec<(i64, Option<String>, Target, RowError)>,
     /// Further street lines: (rank if a fallback's, group, value), in column order.
     appends: Vec<(Option<i64>, Option<String>, MappedValue<'a>)>,
+    /// Display names (Outlook's), used only when the row has no name of its own.
+    display: Vec<MappedValue<'a>>,
 }
 
 /// A cell that could not be read: named at once, or for a fallback once it is known whether
@@ -2313,7 +2506,9 @@ fn push_value<'a>(
         column,
         value,
     };
-    if rule.append {
+    if rule.display_name {
+        later.display.push(v);
+    } else if rule.append {
         // A block with only its second line filled still has a value: never mixed with another.
         if let (false, Some(g)) = (rule.fallback, &rule.group) {
             later.filled.push(g.clone());
@@ -2340,6 +2535,65 @@ fn is_address(t: &Target) -> bool {
         Target::Field(
             Field::Address1 | Field::City | Field::State | Field::PostalCode | Field::Country
         )
+    )
+}
+
+/// A German export's `Name` holding the whole name ("Jürgen Müller" beside Vorname "Jürgen"):
+/// the rest after the Vorname is the surname, and what was done is named.
+fn whole_name_in_surname(column: &str, out: &mut MappedRow<'_>) {
+    let text_of = |v: &MappedValue<'_>| match &v.value {
+        RawValue::Text(t) => Some(trim(t).to_owned()),
+        _ => None,
+    };
+    let Some(first) = out
+        .values
+        .iter()
+        .find(|v| v.target == Target::Field(Field::FirstName))
+        .and_then(text_of)
+        .filter(|f| !f.is_empty())
+    else {
+        return;
+    };
+    let Some(last) = out.values.iter_mut().find(|v| {
+        v.target == Target::Field(Field::LastName) && v.column.as_deref() == Some(column)
+    }) else {
+        return;
+    };
+    let Some(whole) = text_of(last) else {
+        return;
+    };
+    let rest = whole
+        .strip_prefix(first.as_str())
+        .filter(|r| r.starts_with(char::is_whitespace))
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if let Some(rest) = rest {
+        last.value = RawValue::Text(rest.to_owned().into());
+        out.notes.push(RowError::formatted(
+            Some(column),
+            format_args!(
+                "{whole:?} starts with the first name {first:?}: sent as last name {rest:?}"
+            ),
+        ));
+    }
+}
+
+/// A fallback's value the row does not use: another column gave its field.
+fn not_used(v: &MappedValue<'_>, used: &MappedValue<'_>) -> RowError {
+    let shown = match &v.value {
+        RawValue::Text(t) => format!("{:?}", trim(t)),
+        other => format!("{other:?}"),
+    };
+    let from = used
+        .column
+        .as_deref()
+        .map_or_else(|| "a constant".to_owned(), |c| format!("'{c}'"));
+    RowError::formatted(
+        v.column.as_deref(),
+        format_args!(
+            "{shown} not imported: the row's {} comes from {from}",
+            used.target
+        ),
     )
 }
 
@@ -2380,16 +2634,66 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
                 chosen.push((g.clone(), rank));
             }
         }
-        if !out.values.iter().any(|x| x.target == v.target) {
-            filled_by.push((v.target.clone(), rank));
-            if let (Some(i), RawValue::Text(part)) = (split, &v.value) {
-                split_used.push((i, v.target.clone(), part.to_string()));
+        if let Some(used) = out.values.iter().find(|x| x.target == v.target) {
+            if group.is_some() || split.is_some() {
+                continue;
             }
-            out.email_is_backup |= v.target == Target::Field(Field::Email);
-            out.values.push(v);
-        } else if group.is_none() && matches!(v.target, Target::Field(Field::Email | Field::Phone))
-        {
-            out.spares.push(v);
+            if matches!(v.target, Target::Field(Field::Email | Field::Phone)) {
+                out.spares.push(v);
+            } else if used.value != v.value {
+                // Another column gave the field (Yahoo's Personal Website beside its Business
+                // Website): this one is named, not dropped.
+                out.notes.push(not_used(&v, used));
+            }
+            continue;
+        }
+        filled_by.push((v.target.clone(), rank));
+        if let (Some(i), RawValue::Text(part)) = (split, &v.value) {
+            split_used.push((i, v.target.clone(), part.to_string()));
+        }
+        out.email_is_backup |= v.target == Target::Field(Field::Email);
+        out.values.push(v);
+    }
+    // A display name is the name of a row with none of its own; beside one, it is named
+    // unless it only repeats the row's first and last name.
+    let name_of = |f: Field| {
+        out.values.iter().find_map(|x| match (&x.target, &x.value) {
+            (Target::Field(t), RawValue::Text(s)) if *t == f => Some(trim(s).to_owned()),
+            _ => None,
+        })
+    };
+    let own_name = [Field::Name, Field::FirstName, Field::LastName]
+        .iter()
+        .any(|f| out.values.iter().any(|x| x.target == Target::Field(*f)));
+    let joined = [name_of(Field::FirstName), name_of(Field::LastName)]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let whole = name_of(Field::Name);
+    let mut display = later.display.into_iter();
+    if !own_name {
+        if let Some(first) = display.next() {
+            out.values.push(first);
+        }
+    }
+    for v in display {
+        let RawValue::Text(t) = &v.value else {
+            continue;
+        };
+        let t = trim(t);
+        let repeats = t.eq_ignore_ascii_case(&joined)
+            || whole.as_deref().is_some_and(|w| t.eq_ignore_ascii_case(w));
+        if !repeats {
+            let used = out.values.iter().find(|x| {
+                matches!(
+                    x.target,
+                    Target::Field(Field::Name | Field::FirstName | Field::LastName)
+                )
+            });
+            if let Some(used) = used {
+                out.notes.push(not_used(&v, used));
+            }
         }
     }
     // A split is a guess ("Anna Maria Rossi"): named whenever the row uses a part of it.
@@ -2748,17 +3052,41 @@ fn split_tags_on(rule: &mut Rule, separator: Option<&str>, auto: bool) {
 /// over a `contact.` custom field key only when it names a standard field.
 fn auto_rule_nested(key: &str) -> Option<Rule> {
     let Some((prefix, last)) = key.rsplit_once('.') else {
-        return auto_rule(key);
+        return auto_rule(key).or_else(|| channel_list(key));
     };
     let full = auto_rule(key);
     let holds = Holds::of(prefix);
-    let by_last =
-        || auto_rule(last).filter(|r| matches!(r.target, Target::Field(f) if holds.allows(f)));
+    let by_last = || {
+        auto_rule(last)
+            .or_else(|| channel_list(last))
+            .or_else(|| {
+                // A phone object's numbers by kind: `{"phone": {"home": …, "work": …}}`.
+                let kind = matches!(normalise(last).as_str(), "home" | "work");
+                (holds == Holds::Phone && kind).then(|| Rule::new(Target::Field(Field::Phone)))
+            })
+            .filter(|r| matches!(r.target, Target::Field(f) if holds.allows(f)))
+    };
     match full {
         Some(r) if matches!(r.target, Target::CustomField(_)) => by_last().or(Some(r)),
         Some(r) => Some(r),
         None => by_last(),
     }
+}
+
+/// Whether a (dotted) JSON key names a field as a run matches it.
+pub fn json_key_names_field(key: &str) -> bool {
+    auto_rule_nested(key).is_some()
+}
+
+/// A JSON key for a contact's list of emails or phones (`emails`, Google's `emailAddresses`
+/// and `phoneNumbers`): its first (or primary) item is the email or phone.
+fn channel_list(key: &str) -> Option<Rule> {
+    let field = match normalise(key).as_str() {
+        "emails" | "emailaddresses" => Field::Email,
+        "phones" | "phonenumbers" => Field::Phone,
+        _ => return None,
+    };
+    Some(Rule::new(Target::Field(field)))
 }
 
 /// What a nested JSON object holds, by its key: which of its fields are the contact's.
@@ -2819,6 +3147,21 @@ impl Holds {
 fn auto_rule(header: &str) -> Option<Rule> {
     if let Some(rule) = mailchimp_opt_out(header) {
         return Some(rule);
+    }
+    match normalise(header).as_str() {
+        // Outlook's and Thunderbird's `Display Name`: the name a row without its own.
+        "displayname" => {
+            let mut rule = Rule::new(Target::Field(Field::Name));
+            rule.display_name = true;
+            return Some(rule);
+        }
+        // Yahoo's `Business Website`: the website when no other column gives one.
+        "businesswebsite" => {
+            let mut rule = Rule::new(Target::Field(Field::Website));
+            rule.fallback = true;
+            return Some(rule);
+        }
+        _ => {}
     }
     let target = detect_target(header)?;
     let mut rule = Rule::new(target);

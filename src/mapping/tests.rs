@@ -1557,8 +1557,6 @@ fn qualified_and_numbered_email_and_phone_headers_are_the_email_and_the_phone() 
         "Phone*",
         "Phone 2",
         "Other Phone",
-        "Home",
-        "Work",
         "homePhone",
     ];
     for h in phones {
@@ -1618,13 +1616,7 @@ fn a_thunderbird_row_with_phones_only_has_its_first_phone_its_backup_and_its_hom
     let m = Mapper::new(None, Some(&h)).unwrap();
     assert_eq!(
         m.unmapped_columns(),
-        [
-            "Display Name",
-            "Nickname",
-            "Screen Name",
-            "Fax Number",
-            "Pager Number"
-        ]
+        ["Nickname", "Screen Name", "Fax Number", "Pager Number"]
     );
     let rec = cells_record(&[
         "Tim",
@@ -1667,6 +1659,9 @@ fn a_thunderbird_row_with_phones_only_has_its_first_phone_its_backup_and_its_hom
         assert_eq!(find(&row, &Target::Field(f)), Some(&text(v)), "{f}");
     }
     assert!(row.unmapped_keys.is_empty(), "the row has a phone");
+    // Its display name only repeats its first and last name: neither sent nor named.
+    assert_eq!(find(&row, &Target::Field(Field::Name)), None);
+    assert!(row.notes.is_empty(), "{:?}", row.notes);
 }
 
 #[test]
@@ -2102,4 +2097,269 @@ fn keaps_street_address_1_is_the_street_without_a_preset() {
         .map(|v| v.value.clone())
         .collect();
     assert_eq!(street, [RawValue::Text("1 Main St, Suite 4".into())]);
+}
+
+#[test]
+fn emails_and_phones_written_as_objects_give_the_primary_or_first_and_back_it_up_with_the_rest() {
+    let cols = |v: &[MappedValue]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|v| {
+                let shown = match &v.value {
+                    RawValue::Text(t) => t.to_string(),
+                    other => format!("{other:?}"),
+                };
+                (v.column.as_deref().unwrap_or("").to_owned(), shown)
+            })
+            .collect()
+    };
+    let m = Mapper::new(None, None).unwrap();
+    // Pipedrive's API person: lists under the singular key, one marked primary.
+    let rec = obj_record(json!({
+        "name": "Ann Lee",
+        "email": [{"label": "home", "value": "ann@home.com", "primary": false},
+                  {"label": "work", "value": "ann@work.com", "primary": true}],
+        "phone": [{"label": "mobile", "value": "+1 415 555 0101", "primary": true}],
+    }));
+    let row = m.map(&rec);
+    assert!(row.cell_errors.is_empty(), "{:?}", row.cell_errors);
+    assert_eq!(
+        cols(&row.values),
+        [
+            ("name".into(), "Ann Lee".into()),
+            ("email".into(), "ann@work.com".into()),
+            ("phone".into(), "+1 415 555 0101".into())
+        ]
+    );
+    assert_eq!(
+        cols(&row.spares),
+        [("email[0]".into(), "ann@home.com".into())]
+    );
+    // Google People API: plural keys, primary in metadata; an item without a value named.
+    let rec = obj_record(json!({
+        "emailAddresses": [{"value": "bo@x.com", "type": "home"},
+                           {"value": "bo@work.com", "metadata": {"primary": true}},
+                           {"type": "other"}],
+        "phoneNumbers": [{"value": "+44 20 7946 0018", "canonicalForm": "+442079460018"}],
+        "phones": [{"number": "+44 20 7946 0019"}],
+    }));
+    let row = m.map(&rec);
+    assert_eq!(
+        cols(&row.values),
+        [
+            ("emailAddresses".into(), "bo@work.com".into()),
+            ("phoneNumbers".into(), "+44 20 7946 0018".into())
+        ]
+    );
+    assert_eq!(
+        cols(&row.spares),
+        [
+            ("emailAddresses[0]".into(), "bo@x.com".into()),
+            ("phones".into(), "+44 20 7946 0019".into())
+        ]
+    );
+    let named: Vec<_> = row.cell_errors.iter().map(|(_, e)| e.to_string()).collect();
+    assert_eq!(
+        named,
+        ["column 'emailAddresses[2]': \"{\\\"type\\\":\\\"other\\\"}\" left out: an item of emailAddresses without its email (\"value\")"]
+    );
+    // HubSpot-ish: one object holding the value.
+    let rec = obj_record(json!({"email": {"value": "cy@x.com", "type": "work"}}));
+    let row = m.map(&rec);
+    assert!(row.cell_errors.is_empty(), "{:?}", row.cell_errors);
+    assert_eq!(cols(&row.values), [("email".into(), "cy@x.com".into())]);
+    // With a preset (its own backups), the further items are named as left out.
+    let spec = MappingSpec::from_preset(PresetChoice::Named("hubspot".into()));
+    let m = Mapper::new(Some(&spec), None).unwrap();
+    let rec = obj_record(json!({"emails": [{"value": "a@x.com"}, {"value": "b@x.com"}]}));
+    let row = m.map(&rec);
+    assert_eq!(cols(&row.values), [("emails".into(), "a@x.com".into())]);
+    assert!(row.spares.is_empty());
+    let named: Vec<_> = row.cell_errors.iter().map(|(_, e)| e.to_string()).collect();
+    assert_eq!(
+        named,
+        ["column 'emails[1]': \"b@x.com\" left out: HighLevel stores one email; the list's first (or primary) one is sent"]
+    );
+}
+
+#[test]
+fn mailchimp_api_tags_written_as_objects_give_their_names() {
+    let m = Mapper::new(None, None).unwrap();
+    let rec = obj_record(json!({
+        "email_address": "a@x.com",
+        "tags": [{"id": 101, "name": "vip"}, {"id": 102, "name": "Blog, weekly"}, {"id": 103, "name": "=A1"}],
+    }));
+    let row = m.map(&rec);
+    assert_eq!(
+        find(&row, &Target::Field(Field::Tags)),
+        Some(&list(&["vip", "Blog, weekly"]))
+    );
+    let named: Vec<_> = row.cell_errors.iter().map(|(_, e)| e.to_string()).collect();
+    assert_eq!(named.len(), 1, "{named:?}");
+    assert!(named[0].contains("\"=A1\" left out"), "{named:?}");
+}
+
+#[test]
+fn a_display_name_is_the_name_of_a_row_without_one_and_named_when_it_says_something_else() {
+    let h = hdrs(&[
+        "First Name",
+        "Last Name",
+        "Display Name",
+        "Nickname",
+        "Primary Email",
+    ]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert_eq!(m.unmapped_columns(), ["Nickname"]);
+    assert_eq!(
+        m.unmapped_described(),
+        ["'Nickname' (HighLevel has no nickname field)"]
+    );
+    let name = Target::Field(Field::Name);
+    let rec = cells_record(&["", "", "Dr. Ann Lee", "Annie", "ann@x.com"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &name), Some(&text("Dr. Ann Lee")));
+    assert!(row.notes.is_empty(), "{:?}", row.notes);
+    let rec = cells_record(&["Ann", "", "Annie Lee", "", "ann@x.com"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &name), None);
+    let notes: Vec<_> = row.notes.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        notes,
+        ["column 'Display Name': \"Annie Lee\" not imported: the row's firstName comes from 'First Name'"]
+    );
+    // A mapping file that lists it makes it the name, as any column.
+    let spec =
+        MappingSpec::parse("[columns]\n\"Nickname\" = \"contact.nickname\"\n", "m.toml").unwrap();
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    assert!(m.unmapped_columns().is_empty());
+}
+
+#[test]
+fn a_yahoo_export_gives_its_alternate_emails_as_backups_and_its_business_website_when_no_other() {
+    let h = hdrs(&[
+        "First",
+        "Middle",
+        "Last",
+        "Nickname",
+        "Email",
+        "Category",
+        "Distribution Lists",
+        "Yahoo! ID",
+        "Home",
+        "Work",
+        "Pager",
+        "Fax",
+        "Mobile",
+        "Other",
+        "Yahoo! Phone",
+        "Primary",
+        "Alternate Email 1",
+        "Alternate Email 2",
+        "Website",
+        "Business Website",
+    ]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    let website = Target::Field(Field::Website);
+    let row_of = |email: &str, site: &str, business: &str| {
+        let mut cells = vec![""; h.len()];
+        cells[0] = "Ann";
+        cells[4] = email;
+        cells[16] = "ann@alt.com";
+        cells[17] = "ann@old.com";
+        cells[18] = site;
+        cells[19] = business;
+        cells_record(&cells)
+    };
+    let rec = row_of("ann@x.com", "", "https://lee.example");
+    let row = m.map(&rec);
+    assert_eq!(
+        find(&row, &Target::Field(Field::Email)),
+        Some(&text("ann@x.com"))
+    );
+    let spares: Vec<_> = row.spares.iter().map(|v| v.column.as_deref()).collect();
+    assert_eq!(
+        spares,
+        [Some("Alternate Email 1"), Some("Alternate Email 2")]
+    );
+    assert_eq!(find(&row, &website), Some(&text("https://lee.example")));
+    // The row's own website wins; the business one is named, not dropped.
+    let rec = row_of("", "https://ann.example", "https://lee.example");
+    let row = m.map(&rec);
+    assert_eq!(
+        find(&row, &Target::Field(Field::Email)),
+        Some(&text("ann@alt.com"))
+    );
+    assert_eq!(find(&row, &website), Some(&text("https://ann.example")));
+    let notes: Vec<_> = row.notes.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        notes,
+        ["column 'Business Website': \"https://lee.example\" not imported: the row's website comes from 'Website'"]
+    );
+}
+
+#[test]
+fn a_german_name_that_starts_with_the_vorname_gives_the_rest_as_the_surname_and_says_so() {
+    let m = Mapper::new(None, Some(&hdrs(&["Vorname", "Name", "E-Mail"]))).unwrap();
+    let last = Target::Field(Field::LastName);
+    let rec = cells_record(&["Jürgen", "Jürgen Müller", "j@example.de"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &last), Some(&text("Müller")));
+    assert_eq!(
+        find(&row, &Target::Field(Field::FirstName)),
+        Some(&text("Jürgen"))
+    );
+    let notes: Vec<_> = row.notes.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        notes,
+        ["column 'Name': \"Jürgen Müller\" starts with the first name \"Jürgen\": sent as last name \"Müller\""]
+    );
+    // Otherwise as before: the surname as written, nothing said.
+    for (first, name) in [
+        ("Jürgen", "Müller"),
+        ("Jürgen", "Jürgensen"),
+        ("Jürgen", "Jürgen"),
+        ("", "Jürgen Müller"),
+        ("Anna", "Jürgen Müller"),
+    ] {
+        let rec = cells_record(&[first, name, "j@example.de"]);
+        let row = m.map(&rec);
+        assert_eq!(find(&row, &last), Some(&text(name)), "{first} {name}");
+        assert!(row.notes.is_empty(), "{:?}", row.notes);
+    }
+}
+
+#[test]
+fn bare_home_and_work_columns_are_phones_only_in_a_file_with_yahoos_own_columns() {
+    let phone = Target::Field(Field::Phone);
+    // A Work column beside a name and an email is as often the employer: not imported, named.
+    let h = hdrs(&["Name", "Email", "Work", "Home"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert_eq!(m.unmapped_columns(), ["Work", "Home"]);
+    let rec = cells_record(&["Ann Lee", "ann@x.com", "Acme GmbH", "Berlin"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &phone), None);
+    assert!(row.cell_errors.is_empty(), "{:?}", row.cell_errors);
+    // Yahoo's export: its Home and Work are phones; an employer there fails as a phone.
+    let h = hdrs(&[
+        "First",
+        "Last",
+        "Email",
+        "Category",
+        "Distribution Lists",
+        "Yahoo! ID",
+        "Home",
+        "Work",
+    ]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert_eq!(
+        m.unmapped_columns(),
+        ["Category", "Distribution Lists", "Yahoo! ID"]
+    );
+    let rec = cells_record(&["Ann", "Lee", "ann@x.com", "", "", "", "", "Acme GmbH"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &phone), Some(&text("Acme GmbH")));
+    // A phone object's numbers by kind still are phones in JSON.
+    let m = Mapper::new(None, None).unwrap();
+    let rec = obj_record(json!({"phone.work": "+1 415 555 0101"}));
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &phone), Some(&text("+1 415 555 0101")));
 }

@@ -19,8 +19,8 @@ use super::prepare::match_keys;
 use crate::contact::ValidRow;
 use crate::event::SHARED_NOTE_START;
 
-/// Keys remembered at most: 2^18 buckets at hashbrown's 7/8 load, 24 bytes each plus a control
-/// byte, 6.5 MB. Enough for about 115,000 rows with both an email and a phone.
+/// Keys remembered at most: 2^18 buckets at hashbrown's 7/8 load, 32 bytes each plus a control
+/// byte, 8.7 MB. Enough for about 115,000 rows with both an email and a phone.
 pub const REMEMBERED: usize = (1 << 18) / 8 * 7;
 
 /// What a valid row brings to the check, made on the worker that prepared the row.
@@ -116,6 +116,10 @@ impl Probe {
 struct Earlier {
     row: u64,
     names: Names,
+    /// The contact's key of the other kind (its phone's for an email key; 0: none): a row
+    /// that finds the contact by this key and sends another one moves the contact off it, as
+    /// `plan` and HighLevel do, so a later row with the old one is another contact.
+    other: u64,
 }
 
 impl Earlier {
@@ -123,6 +127,9 @@ impl Earlier {
     /// again is compared with Bob.
     fn follow(&mut self, later: Earlier) -> Earlier {
         let before = *self;
+        if later.other != 0 {
+            self.other = later.other;
+        }
         if later.names.differ(before.names) {
             self.row = later.row;
         }
@@ -166,10 +173,43 @@ impl SharedKeys {
         phone: Option<&str>,
     ) -> Option<String> {
         let mut note = None;
-        for (i, key) in probe.keys.as_slice().iter().enumerate() {
+        let keys = probe.keys.as_slice();
+        // The contact the row updates: the one its first key finds, else its second's. When
+        // that contact has another key of the kind the row sends anew, the old key no longer
+        // leads to it (a later row with it creates a contact, as `plan` says).
+        let found = keys.iter().find_map(|k| Some((*k, *self.latest.get(k)?)));
+        let mut conflict_key = None;
+        if let Some((by, e)) = found {
+            for &k in keys.iter().filter(|&&k| k != by) {
+                match self.latest.get(&k) {
+                    // The row's other key belongs to another contact: HighLevel keeps it
+                    // there (the row's update ignores it).
+                    Some(o) if o.other != by => conflict_key = Some(k),
+                    Some(_) => {}
+                    None => {
+                        if e.other != 0 && e.other != k {
+                            let moved = self.latest.get(&e.other).is_some_and(|o| o.other == by);
+                            if moved {
+                                self.latest.remove(&e.other);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (i, key) in keys.iter().enumerate() {
+            if Some(*key) == conflict_key {
+                continue;
+            }
+            let other = keys
+                .iter()
+                .copied()
+                .find(|k| k != key && Some(*k) != conflict_key)
+                .unwrap_or(0);
             let here = Earlier {
                 row,
                 names: probe.names,
+                other,
             };
             let earlier = if self.latest.len() < self.limit {
                 // One probe of the table per key (it is too big for the cache). Not when full:
@@ -314,6 +354,41 @@ mod tests {
         assert_eq!(check(&mut s, 10, &valid(desk, None, "Ann", "")), None);
         let smith = check(&mut s, 11, &valid(desk, None, "Ann", "Smith")).unwrap();
         assert!(smith.contains("with row 9,"), "{smith}");
+    }
+
+    /// Ann's row moves her contact to another phone: her old phone leads nowhere, so Carl's
+    /// row with it creates a contact (as `plan` and the import say) and names no one. A phone
+    /// the row's email's contact does not hold stays where it is (HighLevel ignores it).
+    #[test]
+    fn a_key_a_row_moved_its_contact_off_is_compared_with_no_one() {
+        let mut s = SharedKeys::new(Arc::default());
+        let (p, q) = (Some("+14155550101"), Some("+14155550102"));
+        assert_eq!(
+            check(&mut s, 2, &valid(Some("ann@x.com"), p, "Ann", "Lee")),
+            None
+        );
+        assert_eq!(
+            check(&mut s, 3, &valid(Some("ann@x.com"), q, "Ann", "Lee")),
+            None
+        );
+        assert_eq!(
+            check(&mut s, 4, &valid(Some("carl@x.com"), p, "Carl", "Ray")),
+            None
+        );
+        // Carl's contact now holds p; Dee's own email keeps hers, her p stays with Carl's.
+        assert_eq!(
+            check(&mut s, 5, &valid(Some("dee@x.com"), None, "Dee", "Fox")),
+            None
+        );
+        assert_eq!(
+            check(&mut s, 6, &valid(Some("dee@x.com"), p, "Dee", "Fox")),
+            None
+        );
+        let eve = check(&mut s, 7, &valid(None, p, "Eve", "Orr")).unwrap();
+        assert!(eve.contains("with row 4,"), "{eve}");
+        // Ann's contact still answers to q.
+        let flo = check(&mut s, 8, &valid(None, q, "Flo", "Orr")).unwrap();
+        assert!(flo.contains("with row 3,"), "{flo}");
     }
 
     #[test]

@@ -198,7 +198,8 @@ pub fn parse_noting_century(
 
 const NO_YEAR: &str = "a day and month without a year (a birthday as Google Contacts and Mailchimp export it): a date needs its year; to keep it, map the column to a text custom field";
 
-/// `--05-17`, `--0517` (vCard, Google Contacts) or `05/17` (Mailchimp's birthday field).
+/// `--05-17`, `--0517` (vCard, Google Contacts), `05/17` (Mailchimp's birthday field),
+/// `17.05.` (German) or a month's name and a day (`May 17`, `17 Mai`).
 fn no_year(t: &str) -> bool {
     let digits = |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
     let in_range = |m: &str, d: &str| {
@@ -214,10 +215,43 @@ fn no_year(t: &str) -> bool {
         // vCard's order is month, then day.
         return digits(m) && digits(d) && in_range(m, d) && m.parse::<u32>().is_ok_and(|m| m <= 12);
     }
+    if t.bytes().any(|b| b.is_ascii_alphabetic()) {
+        return month_and_day(t);
+    }
+    if let Some((d, m)) = t.strip_suffix('.').unwrap_or(t).split_once('.') {
+        // Day first, as German writes it.
+        let month = m.parse::<u32>().unwrap_or(0);
+        return digits(d) && digits(m) && in_range(d, m) && (1..=12).contains(&month);
+    }
     match t.split_once('/') {
         Some((m, d)) => digits(m) && digits(d) && in_range(m, d),
         None => false,
     }
+}
+
+/// A month's name and one day number (`May 17`, `17th May`, `17. Mai`), nothing else.
+fn month_and_day(t: &str) -> bool {
+    let (mut months, mut days) = (0, 0);
+    for word in t
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '-' | '/' | '.'))
+        .filter(|w| !w.is_empty())
+    {
+        let digits = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let suffix = word[digits.len()..].to_ascii_lowercase();
+        if !digits.is_empty() {
+            let day = digits.parse::<u32>().unwrap_or(0);
+            let ordinal = matches!(suffix.as_str(), "" | "st" | "nd" | "rd" | "th");
+            if !(ordinal && digits.len() <= 2 && (1..=31).contains(&day)) {
+                return false;
+            }
+            days += 1;
+        } else if month_of(word).is_some() {
+            months += 1;
+        } else {
+            return false;
+        }
+    }
+    months == 1 && days == 1
 }
 
 /// The most common shape, `YYYY-MM-DD`, read directly: what [`general`] answers for it.
@@ -805,6 +839,29 @@ mod tests {
         for t in ["13/13", "--1305", "05/17/", "abc", "--a€"] {
             let e = parse(t, None, true, today).unwrap_err();
             assert!(!e.contains("without a year"), "{t}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_dotted_day_and_month_or_a_month_name_and_day_without_a_year_is_named_as_such() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        for t in [
+            "17.05.", "17.5.", "1.12.", "May 17", "17 May", "May 17th", "17. Mai", "Dec 1,",
+        ] {
+            let e = parse(t, None, true, today).unwrap_err();
+            assert_eq!(e, NO_YEAR, "{t}");
+        }
+        for t in [
+            "17.13.",
+            "32.05.",
+            "May",
+            "May 17 x",
+            "May June 17",
+            "May 123",
+            "Ma 17",
+        ] {
+            let e = parse(t, None, true, today).unwrap_err();
+            assert_ne!(e, NO_YEAR, "{t}");
         }
     }
 }
