@@ -42,6 +42,7 @@ mod email;
 mod gender;
 pub mod invisible;
 mod phone;
+pub mod quoted;
 #[cfg(test)]
 mod tests;
 mod timezone;
