@@ -76,10 +76,26 @@ fn fingerprint(name: Option<&str>) -> u32 {
             words += 1;
         }
     } else {
-        for w in name.split_whitespace() {
-            w.chars()
-                .flat_map(char::to_lowercase)
-                .for_each(|c| add(u32::from(c)));
+        // The words as `split_whitespace` cuts them, in one pass over the chars; the ASCII
+        // letters of a name like "Müller-Lüdenscheidt" skip `to_lowercase`'s tables.
+        let mut in_word = false;
+        for c in name.chars() {
+            if c.is_whitespace() {
+                if in_word {
+                    add(0);
+                    words += 1;
+                    in_word = false;
+                }
+            } else {
+                in_word = true;
+                if c.is_ascii() {
+                    add(u32::from(c.to_ascii_lowercase()));
+                } else {
+                    c.to_lowercase().for_each(|l| add(u32::from(l)));
+                }
+            }
+        }
+        if in_word {
             add(0);
             words += 1;
         }
@@ -321,6 +337,40 @@ mod tests {
             );
             assert_eq!(shared_note(kind, value, other, earlier), want);
         }
+    }
+
+    /// Non-ASCII names fingerprint as their words lower-cased code point by code point,
+    /// split at any Unicode whitespace.
+    #[test]
+    fn non_ascii_names_fingerprint_by_their_lowercased_words() {
+        let by_words = |name: &str| {
+            let mut h = FNV_START;
+            let mut words = 0;
+            for w in name.split_whitespace() {
+                for c in w.chars().flat_map(char::to_lowercase) {
+                    h = (h ^ u64::from(u32::from(c))).wrapping_mul(FNV_PRIME);
+                }
+                h = h.wrapping_mul(FNV_PRIME);
+                words += 1;
+            }
+            (words > 0)
+                .then(|| ((h ^ (h >> 32)) as u32).max(1))
+                .unwrap_or(0)
+        };
+        for name in [
+            "José",
+            "  Müller-Lüdenscheidt \u{a0}Ørjan ",
+            "ÉMILIE\u{2003}zoë",
+            "İstanbul ΣΊΣΥΦΟΣ",
+            "\u{3000}",
+            "李 小龙",
+        ] {
+            assert_eq!(fingerprint(Some(name)), by_words(name), "{name:?}");
+        }
+        assert_eq!(
+            fingerprint(Some("José Lee")),
+            fingerprint(Some("josé  LEE"))
+        );
     }
 
     /// Ann, then Bob, then Ann again: the third row merges with Bob's contact, so it is
