@@ -124,9 +124,8 @@ const NEITHER: &str =
 pub fn left_out(column: Option<&str>, value: &str, why: &str) -> RowError {
     // Room for the quotes, escapes seldom needed, and " left out: ".
     RowError::build(column, value.len() + why.len() + 16, |s| {
-        use std::fmt::Write;
-        // Writing to a String cannot fail.
-        let _ = write!(s, "{value:?} left out: ");
+        quoted::push_quoted(s, value);
+        s.push_str(" left out: ");
         s.push_str(why);
     })
 }
@@ -695,7 +694,12 @@ impl Validator {
                 Err(format!("not a valid phone number (read as {}, which does not read back as itself; {})", p.e164, whence()))
             }
             Ok(p) if self.opts.phone_check == PhoneCheck::Possible => {
-                let note = format!("{shown:?} sent as {}, but the bundled phone metadata does not know that range (new or fictional); check it", p.e164);
+                const UNKNOWN_RANGE: &str = ", but the bundled phone metadata does not know that range (new or fictional); check it";
+                let mut note = String::with_capacity(shown.len() + p.e164.len() + 12 + UNKNOWN_RANGE.len());
+                quoted::push_quoted(&mut note, shown);
+                note.push_str(" sent as ");
+                note.push_str(&p.e164);
+                note.push_str(UNKNOWN_RANGE);
                 Ok((p.e164, Some(note), extension()))
             }
             Ok(_) => Err(format!("not a valid phone number (its range is unknown to the phone metadata; {}; --phone-check possible sends it)", whence())),
