@@ -353,9 +353,11 @@ mod tests {
                 h = h.wrapping_mul(FNV_PRIME);
                 words += 1;
             }
-            (words > 0)
-                .then(|| ((h ^ (h >> 32)) as u32).max(1))
-                .unwrap_or(0)
+            if words > 0 {
+                ((h ^ (h >> 32)) as u32).max(1)
+            } else {
+                0
+            }
         };
         for name in [
             "José",
