@@ -455,13 +455,19 @@ impl Validator {
             let national = t.trim_start_matches('\'');
             if !(national.starts_with('+') || national.starts_with("00")) {
                 let from = country_col.as_deref().unwrap_or("country");
-                f.notes.push(RowError::formatted(
-                    col,
-                    format_args!(
-                        "{t:?} has no country code and was read in the default country {} because the row's country ('{from}': {country:?}) could not be read; check it, or write the number with its + code",
-                        self.default_code
-                    ),
-                ));
+                const CHECK: &str =
+                    ") could not be read; check it, or write the number with its + code";
+                let room = t.len() + from.len() + country.len() + 100 + CHECK.len();
+                f.notes.push(RowError::build(col, room, |s| {
+                    quoted::push_quoted(s, t);
+                    s.push_str(" has no country code and was read in the default country ");
+                    s.push_str(self.default_code);
+                    s.push_str(" because the row's country ('");
+                    s.push_str(from);
+                    s.push_str("': ");
+                    quoted::push_quoted(s, country);
+                    s.push_str(CHECK);
+                }));
             }
         }
         let first_column = |field: Field| {
@@ -667,9 +673,14 @@ impl Validator {
                     shown[at + 1..].split(';').next()?.trim()
                 }
             };
-            ext.bytes()
-                .any(|b| b.is_ascii_digit())
-                .then(|| format!("extension {ext:?} not sent (HighLevel's phone field has none)"))
+            ext.bytes().any(|b| b.is_ascii_digit()).then(|| {
+                const NOT_SENT: &str = " not sent (HighLevel's phone field has none)";
+                let mut note = String::with_capacity(ext.len() + 12 + NOT_SENT.len());
+                note.push_str("extension ");
+                quoted::push_quoted(&mut note, ext);
+                note.push_str(NOT_SENT);
+                note
+            })
         };
         let read = match read {
             Ok(p) if p.valid => Ok((p.e164, None, extension())),
