@@ -46,6 +46,7 @@ mod email;
 mod gender;
 pub mod invisible;
 mod phone;
+pub mod quoted;
 #[cfg(test)]
 mod tests;
 mod timezone;
@@ -127,9 +128,8 @@ const NEITHER: &str =
 pub fn left_out(column: Option<&str>, value: &str, why: &str) -> RowError {
     // Room for the quotes, escapes seldom needed, and " left out: ".
     RowError::build(column, value.len() + why.len() + 16, |s| {
-        use std::fmt::Write;
-        // Writing to a String cannot fail.
-        let _ = write!(s, "{value:?} left out: ");
+        quoted::push_quoted(s, value);
+        s.push_str(" left out: ");
         s.push_str(why);
     })
 }
@@ -506,13 +506,19 @@ impl Validator {
             let national = t.trim_start_matches('\'');
             if !(national.starts_with('+') || national.starts_with("00")) {
                 let from = country_col.as_deref().unwrap_or("country");
-                f.notes.push(RowError::formatted(
-                    col,
-                    format_args!(
-                        "{t:?} has no country code and was read in the default country {} because the row's country ('{from}': {country:?}) could not be read; check it, or write the number with its + code",
-                        self.default_code
-                    ),
-                ));
+                const CHECK: &str =
+                    ") could not be read; check it, or write the number with its + code";
+                let room = t.len() + from.len() + country.len() + 100 + CHECK.len();
+                f.notes.push(RowError::build(col, room, |s| {
+                    quoted::push_quoted(s, t);
+                    s.push_str(" has no country code and was read in the default country ");
+                    s.push_str(self.default_code);
+                    s.push_str(" because the row's country ('");
+                    s.push_str(from);
+                    s.push_str("': ");
+                    quoted::push_quoted(s, country);
+                    s.push_str(CHECK);
+                }));
             }
         }
         // Where each key came from, named (`'Work email'`, `the 2nd value of 'Phone'`): only
@@ -747,9 +753,14 @@ impl Validator {
                     shown[at + 1..].split(';').next()?.trim()
                 }
             };
-            ext.bytes()
-                .any(|b| b.is_ascii_digit())
-                .then(|| format!("extension {ext:?} not sent (HighLevel's phone field has none)"))
+            ext.bytes().any(|b| b.is_ascii_digit()).then(|| {
+                const NOT_SENT: &str = " not sent (HighLevel's phone field has none)";
+                let mut note = String::with_capacity(ext.len() + 12 + NOT_SENT.len());
+                note.push_str("extension ");
+                quoted::push_quoted(&mut note, ext);
+                note.push_str(NOT_SENT);
+                note
+            })
         };
         match read {
             Ok(p) if p.valid => Ok((p.e164, None, extension())),
@@ -774,7 +785,12 @@ impl Validator {
                 Err(format!("not a valid phone number (read as {}, which does not read back as itself; {})", p.e164, whence()))
             }
             Ok(p) if self.opts.phone_check == PhoneCheck::Possible => {
-                let note = format!("{shown:?} sent as {}, but the bundled phone metadata does not know that range (new or fictional); check it", p.e164);
+                const UNKNOWN_RANGE: &str = ", but the bundled phone metadata does not know that range (new or fictional); check it";
+                let mut note = String::with_capacity(shown.len() + p.e164.len() + 12 + UNKNOWN_RANGE.len());
+                quoted::push_quoted(&mut note, shown);
+                note.push_str(" sent as ");
+                note.push_str(&p.e164);
+                note.push_str(UNKNOWN_RANGE);
                 Ok((p.e164, Some(note), extension()))
             }
             Ok(_) => Err(format!("not a valid phone number (its range is unknown to the phone metadata; {}; --phone-check possible sends it)", whence())),
