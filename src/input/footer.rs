@@ -41,10 +41,7 @@ pub(super) fn is_signature(text: &str) -> bool {
 
 /// What a footer row becomes: skipped, with the reason naming the footer and the line.
 pub(super) fn skipped(text: &str) -> RecordValues {
-    let mut shown: String = text.chars().take(80).collect();
-    if shown.len() < text.len() {
-        shown.push('…');
-    }
+    let shown = shown(text);
     RecordValues::Footer {
         reason: format!(
             "not sent: a line of the Salesforce report footer below the last contact ({shown:?}), not a contact"
@@ -81,12 +78,18 @@ pub(super) fn totals(values: &RecordValues) -> Option<&str> {
         .then_some(first)
 }
 
-/// What a last totals line becomes: skipped, with the reason naming it.
-pub(super) fn totals_skipped(text: &str) -> RecordValues {
+/// A line's first 80 characters, `…` when there were more.
+fn shown(text: &str) -> String {
     let mut shown: String = text.chars().take(80).collect();
     if shown.len() < text.len() {
         shown.push('…');
     }
+    shown
+}
+
+/// What a last totals line becomes: skipped, with the reason naming it.
+pub(super) fn totals_skipped(text: &str) -> RecordValues {
+    let shown = shown(text);
     RecordValues::Footer {
         reason: format!(
             "not sent: a totals line below the last contact ({shown:?}), not a contact"

@@ -46,7 +46,7 @@ pub struct ReportWriter {
     csv: Option<BufWriter<File>>,
     jsonl: Option<BufWriter<File>>,
     /// Reused per row: a row number's digits, a list joined with `; `, the CSV line.
-    num: [u8; 20],
+    num: itoa::Buffer,
     joined: String,
     line: Vec<u8>,
     /// Rows written since the last flush, and when that was.
@@ -97,19 +97,6 @@ fn push_field(line: &mut Vec<u8>, field: &[u8]) {
     }
     line.extend_from_slice(rest);
     line.push(b'"');
-}
-
-/// `n` in decimal, written into `buf`.
-fn itoa_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buf[i..];
-        }
-    }
 }
 
 /// `list.join("; ")` into a reused buffer.
@@ -171,7 +158,7 @@ impl ReportWriter {
         let mut w = ReportWriter {
             csv: None,
             jsonl: None,
-            num: [0; 20],
+            num: itoa::Buffer::new(),
             joined: String::new(),
             line: Vec::with_capacity(256),
             unsaved: false,
@@ -197,7 +184,7 @@ impl ReportWriter {
             }
             let line = &mut self.line;
             line.clear();
-            line.extend_from_slice(itoa_u64(o.row, &mut self.num));
+            line.extend_from_slice(self.num.format(o.row).as_bytes());
             let fields = [
                 o.status.as_str().into(),
                 opt(&o.contact_id),
@@ -299,14 +286,6 @@ pub fn neutralize_formula(v: &str) -> std::borrow::Cow<'_, str> {
 mod tests {
     use super::*;
     use crate::event::RowStatus;
-
-    #[test]
-    fn row_numbers_are_written_as_decimal() {
-        let mut buf = [0; 20];
-        for n in [0, 7, 10, 99, 1_000_000, u64::MAX] {
-            assert_eq!(itoa_u64(n, &mut buf), n.to_string().as_bytes());
-        }
-    }
 
     /// Lines built by hand are the `csv` crate's, byte for byte, on fields made of every
     /// byte it treats specially and a few it does not.
