@@ -81,25 +81,18 @@ fn first_records(path: &Path, cfg: &RunConfig) -> Vec<(u64, Vec<String>)> {
 /// email or a phone number: that cell, and a header to add, one name per column.
 pub(super) fn missing_header(headers: &[String], delimiter: u8) -> Option<(String, String)> {
     let found = headers.iter().find(|h| looks_like_key(h))?;
-    let mut names = ["First Name", "Last Name"].into_iter();
-    let suggested: Vec<String> = headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            let h = h.trim();
-            if looks_like_email(h) {
-                "Email".to_owned()
-            } else if looks_like_phone(h) {
-                "Phone".to_owned()
-            } else {
-                names
-                    .next()
-                    .map_or_else(|| format!("Column {}", i + 1), str::to_owned)
-            }
-        })
-        .collect();
-    let sep = (delimiter as char).to_string();
-    Some((found.trim().to_owned(), suggested.join(&sep)))
+    let kinds = headers.iter().map(|h| {
+        let h = h.trim();
+        if looks_like_email(h) {
+            Some(Kind::Email)
+        } else if looks_like_phone(h) {
+            Some(Kind::Phone)
+        } else {
+            None
+        }
+    });
+    let suggested = suggested_header(kinds, delimiter);
+    Some((found.trim().to_owned(), suggested))
 }
 
 /// When no header cell maps to anything: a first line that reads like the rows below it
@@ -131,9 +124,17 @@ pub(super) fn reads_like_a_row(
                 _ => None,
             }
         })?;
+    let suggested = suggested_header(kinds.iter().copied(), delimiter);
+    let sep = (delimiter as char).to_string();
+    let line = headers.join(&sep);
+    Some((format!("\"{line}\"; {clue}"), suggested))
+}
+
+/// A header to add, one name per column: Email and Phone where the column holds them, the
+/// others First Name, Last Name, then `Column N`.
+fn suggested_header(kinds: impl Iterator<Item = Option<Kind>>, delimiter: u8) -> String {
     let mut names = ["First Name", "Last Name"].into_iter();
     let suggested: Vec<String> = kinds
-        .iter()
         .enumerate()
         .map(|(i, k)| match k {
             Some(Kind::Email) => "Email".to_owned(),
@@ -143,9 +144,7 @@ pub(super) fn reads_like_a_row(
                 .map_or_else(|| format!("Column {}", i + 1), str::to_owned),
         })
         .collect();
-    let sep = (delimiter as char).to_string();
-    let line = headers.join(&sep);
-    Some((format!("\"{line}\"; {clue}"), suggested.join(&sep)))
+    suggested.join(&(delimiter as char).to_string())
 }
 
 /// The shape of a value no column name has.
