@@ -1043,3 +1043,20 @@ fn an_output_path_that_is_the_input_or_another_output_is_refused_and_nothing_is_
     );
     assert!(!both.exists());
 }
+
+/// Mailchimp's "Export Audience" ZIP, picked instead of the CSV files inside it.
+#[test]
+fn an_export_zip_of_csv_files_is_named_with_its_files() {
+    let env = Env::new();
+    let out = validate(&env, &corpus("members_export_ba473dc14f.zip"), &[]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(
+        err.contains("is a ZIP archive, not a workbook: it holds subscribed_members_export_ba473dc14f.csv, unsubscribed_members_export_ba473dc14f.csv; unzip it and import each file"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("_rels") && !err.contains("save it again"),
+        "{err}"
+    );
+}

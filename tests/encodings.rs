@@ -160,3 +160,51 @@ fn samples_are_readable() {
         assert!(report.iter().all(|r| r["status"] == "valid"), "{name}");
     }
 }
+
+/// Desktop Outlook writes windows-1252; a sorted export can hold nothing but ASCII for far
+/// more than the 64 KB the encoding is first looked for in.
+#[test]
+fn windows_1252_whose_first_accent_comes_after_a_plain_ascii_start() {
+    let filler: Vec<(String, String, String)> = (0..3000)
+        .map(|i| {
+            (
+                format!("Person{i}"),
+                "Smith".into(),
+                format!("p{i}@example.com"),
+            )
+        })
+        .collect();
+    let extra: Vec<(&str, &str, &str)> = filler
+        .iter()
+        .map(|(f, l, e)| (f.as_str(), l.as_str(), e.as_str()))
+        .collect();
+    // The accented people last.
+    let mut text = String::from("First Name,Last Name,Email\r\n");
+    for (first, last, email) in extra.iter().chain(PEOPLE) {
+        text.push_str(&format!("{first},{last},{email}\r\n"));
+    }
+    let (bytes, _, lossy) = encoding_rs::WINDOWS_1252.encode(&text);
+    assert!(!lossy);
+    assert!(bytes[..64 * 1024].is_ascii());
+    let env = Env::new();
+    let file = env.path("outlook.csv");
+    std::fs::write(&file, &bytes).unwrap();
+    let out = env.import(&file, &[]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 0, "{err}");
+    let summary = err.lines().find(|l| l.contains(" rows from ")).unwrap();
+    assert!(
+        summary.contains("(CSV, delimiter ',', windows-1252)"),
+        "{summary}"
+    );
+    assert!(err.contains("read as windows-1252 from byte"), "{err}");
+    let contacts = env.sandbox.contacts(LOCATION);
+    for (first, last, email) in PEOPLE {
+        let c = contacts
+            .iter()
+            .find(|c| c.email.as_deref() == Some(email))
+            .unwrap_or_else(|| panic!("{email} not imported"));
+        assert_eq!(c.first_name.as_deref(), Some(*first));
+        assert_eq!(c.last_name.as_deref(), Some(*last));
+    }
+}

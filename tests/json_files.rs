@@ -237,3 +237,53 @@ fn another_objects_email_or_name_never_becomes_the_contacts() {
         stderr(&out)
     );
 }
+
+/// A later email key standing in for an empty first one is a backup, as a CSV column is: a
+/// malformed one costs the cell, and the row goes by its phone. The row's own malformed email
+/// is still its identity.
+#[test]
+fn a_bad_email_key_standing_in_for_an_empty_first_one_leaves_the_row_to_its_phone() {
+    let env = Env::new();
+    let file = env.write(
+        "people.jsonl",
+        concat!(
+            r#"{"email":"","Work Email":"ann@example","phone":"+14155550101","firstName":"Ann"}"#,
+            "\n",
+            r#"{"email":null,"Email Address":"bo@example","phone":"+14155550102","firstName":"Bo"}"#,
+            "\n",
+            r#"{"email":"cy@example","phone":"+14155550103","firstName":"Cy"}"#,
+            "\n",
+        ),
+    );
+    let out = env.import(&file, &[]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = read_report(&env.path("report.csv"));
+    let status: Vec<&str> = report.iter().map(|r| r["status"].as_str()).collect();
+    assert_eq!(status, ["created", "created", "invalid"], "{report:?}");
+    for (r, column, value) in [
+        (&report[0], "Work Email", "ann@example"),
+        (&report[1], "Email Address", "bo@example"),
+    ] {
+        let w = &r["warnings"];
+        assert!(
+            w.contains(&format!(
+                "column '{column}': \"{value}\" left out: not a valid email address"
+            )) && w.contains("the row's own email cell is empty, so the row was sent by its phone"),
+            "{w}"
+        );
+    }
+    let mut phones: Vec<_> = env
+        .sandbox
+        .contacts(LOCATION)
+        .into_iter()
+        .map(|c| (c.phone.unwrap_or_default(), c.email))
+        .collect();
+    phones.sort();
+    assert_eq!(
+        phones,
+        [
+            ("+14155550101".to_owned(), None),
+            ("+14155550102".to_owned(), None)
+        ]
+    );
+}

@@ -209,6 +209,36 @@ fn a_conflict_follows_the_match_order() {
     assert_eq!(r["changes"], "firstName", "Dee would become Ann");
 }
 
+/// Carl's row has Ann's email and Bob's phone: the note names the row whose contact the
+/// match order says Carl's row updates, as the plan's own verdict does.
+#[test]
+fn the_shared_key_note_follows_the_match_order() {
+    let env = Env::new();
+    let file = env.write(
+        "shared.csv",
+        "First Name,Email,Phone\nAnn,ann@example.com,\nBob,,+1 415 555 0102\nCarl,ann@example.com,+1 415 555 0102\n",
+    );
+    for (order, status, note) in [
+        (
+            "email",
+            "conflict",
+            "shares its email \"ann@example.com\" with row 2,",
+        ),
+        (
+            "phone",
+            "conflict",
+            "shares its phone \"+14155550102\" with row 3,",
+        ),
+    ] {
+        let out = plan(&env, &file, &["--match-order", order]);
+        assert_eq!(code(&out), 1, "{}", stderr(&out));
+        let r = &read_report(&env.path("plan.csv"))[2];
+        assert_eq!(r["status"], status, "{order}: {r:?}");
+        assert!(r["warnings"].contains(note), "{order}: {}", r["warnings"]);
+    }
+    assert!(env.sandbox.contacts(LOCATION).is_empty());
+}
+
 #[test]
 fn a_phone_an_earlier_row_moved_its_contact_off_gives_a_new_contact_in_plan_import_and_warnings() {
     let env = Env::new();

@@ -35,6 +35,7 @@ fn field<'a>(c: &'a SandboxContact, f: &str) -> Option<&'a str> {
         "dob" => c.date_of_birth.as_deref(),
         "source" => c.source.as_deref(),
         "website" => c.website.as_deref(),
+        "name" => c.name.as_deref(),
         other => panic!("no field {other} in this test"),
     }
 }
@@ -228,6 +229,31 @@ fn hubspot_all_properties_export_uses_the_fallbacks_and_the_email_opt_out() {
         &[("phone", Some("+15125550166"))],
         &["subscriber"],
         None,
+    );
+}
+
+#[test]
+fn hubspot_associated_company_with_several_associations_sends_the_first_and_names_the_rest() {
+    let env = Env::new();
+    let (report, err, code) = import(&env, &audit_file("hubspot-multi-company.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 2]);
+    assert!(
+        report[0]["warnings"].contains("column 'Associated Company': also holds \"Beta Inc\", not imported (HighLevel stores one companyName)"),
+        "{:?}",
+        report[0]
+    );
+    assert!(
+        !report[1]["warnings"].contains("Associated Company"),
+        "{:?}",
+        report[1]
+    );
+    let all = env.sandbox.contacts(LOCATION);
+    assert_eq!(field(find(&all, "ann@x.com"), "company"), Some("Acme Ltd"));
+    // A comma is part of a name, not a separator.
+    assert_eq!(
+        field(find(&all, "bo@x.com"), "company"),
+        Some("Gamma, Inc.")
     );
 }
 
@@ -881,6 +907,38 @@ fn zoho_export_lands_without_its_id_twins_and_with_its_opt_outs() {
 }
 
 #[test]
+fn zoho_and_salesforce_report_birthdays_follow_the_order_the_exports_own_timestamps_settle() {
+    // Every Date of Birth reads both ways; Created Time's 12/25/2024 settles month-first.
+    let env = Env::new();
+    let (report, err, code) = import(&env, &audit_file("zoho-dob.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("3 dates in column 'Date of Birth' (like \"03/04/1985\") read both ways and none settles the order: they are read month-first (M/D/YYYY), as the same export's dates in column 'Created Time' (like \"12/25/2024 09:15 PM\") are"), "{err}");
+    assert!(
+        report.iter().all(|r| r["warnings"].is_empty()),
+        "{report:?}"
+    );
+    let all = env.sandbox.contacts(LOCATION);
+    assert_eq!(field(find(&all, "a@x.com"), "dob"), Some("1985-03-04"));
+    assert_eq!(field(find(&all, "c@x.com"), "dob"), Some("1979-07-08"));
+    // A Salesforce report: Created Date's 12/25/2023 and 1/31/2024.
+    let env = Env::new();
+    let (report, err, code) = import(&env, &audit_file("sf-report-dob.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(
+            "as the same export's dates in column 'Created Date' (like \"12/25/2023\") are"
+        ),
+        "{err}"
+    );
+    assert!(
+        report.iter().all(|r| r["warnings"].is_empty()),
+        "{report:?}"
+    );
+    let all = env.sandbox.contacts(LOCATION);
+    assert_eq!(field(find(&all, "bo@x.com"), "dob"), Some("1990-05-06"));
+}
+
+#[test]
 fn zoho_birthdays_read_month_first_like_the_rest_of_the_column() {
     let env = Env::new();
     let (report, err, code) = import(&env, &sample("zoho-contacts.csv"), &[]);
@@ -1227,12 +1285,10 @@ fn classic_outlook_birthday_that_reads_both_ways_is_read_month_first_as_outlook_
         "{:?}",
         report[0]
     );
-    // Gender is read now; `Unspecified` is named as not known, not sent.
-    assert!(
-        report[0]["warnings"].contains("column 'Gender'"),
-        "{:?}",
-        report[0]
-    );
+    // `Unspecified` (on every row Outlook writes) is an empty cell: not named, not sent.
+    for r in &report {
+        assert!(!r["warnings"].contains("Gender"), "{r:?}");
+    }
     let all = env.sandbox.contacts(LOCATION);
     check(
         &all,
@@ -1246,6 +1302,193 @@ fn classic_outlook_birthday_that_reads_both_ways_is_read_month_first_as_outlook_
         ],
         &["Clients", "VIP"],
         None,
+    );
+}
+
+#[test]
+fn classic_outlook_gender_unspecified_is_an_empty_cell_that_strict_does_not_reject() {
+    let env = Env::new();
+    let (report, err, code) = import(&env, &sample("outlook-desktop.csv"), &["--strict"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 3], "{report:?}");
+    assert!(!err.contains("'Gender'"), "{err}");
+    assert!(env
+        .sandbox
+        .contacts(LOCATION)
+        .iter()
+        .all(|c| c.gender.is_none()));
+}
+
+fn audit_file(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/audit-presets")
+        .join(name)
+}
+
+#[test]
+fn legacy_google_name_stands_in_for_a_row_without_given_and_family_names_and_says_so() {
+    // UTF-16LE, legacy header; row 2 an "Other contact" with only `Name`.
+    let env = Env::new();
+    let (report, err, code) = import(&env, &audit_file("google-legacy-nameonly.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("legacy Google CSV"), "{err}");
+    assert_eq!(statuses(&report), ["created"; 2]);
+    assert!(
+        report[0]["warnings"]
+            .contains("column 'Name': \"Ann Lee\" sent as the name: the row has no name, first or last name of its own"),
+        "{:?}",
+        report[0]
+    );
+    // Bob's `Name` only repeats his Given and Family Name: nothing to say.
+    assert!(!report[1]["warnings"].contains("'Name'"), "{:?}", report[1]);
+    let all = env.sandbox.contacts(LOCATION);
+    assert_eq!(field(find(&all, "ann@lee.com"), "name"), Some("Ann Lee"));
+    let bob = find(&all, "bob@ray.com");
+    assert_eq!(
+        (field(bob, "first"), field(bob, "last")),
+        (Some("Bob"), Some("Ray"))
+    );
+}
+
+#[test]
+fn outlook_email_display_name_without_its_address_stands_in_for_a_nameless_row() {
+    let env = Env::new();
+    let (report, err, code) = import(&env, &audit_file("outlook-desktop-displayname.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"]);
+    assert!(
+        report[0]["warnings"].contains(
+            "column 'E-mail Display Name': \"Ann Lee\" sent as the name: the row has no name"
+        ),
+        "{:?}",
+        report[0]
+    );
+    let all = env.sandbox.contacts(LOCATION);
+    assert_eq!(field(find(&all, "ann@lee.com"), "name"), Some("Ann Lee"));
+}
+
+#[test]
+fn outlook_address_only_in_home_address_or_the_other_block_is_sent_not_dropped() {
+    // Google's Outlook CSV: the address only in the multi-line `Home Address`.
+    let env = Env::new();
+    let file = audit_file("outlook-google-home-address.csv");
+    let (report, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"]);
+    let all = env.sandbox.contacts(LOCATION);
+    let per = find(&all, "per@olsen.no");
+    assert_eq!(
+        field(per, "address1"),
+        Some("Kirkeveien 3, 0368 Oslo, Norge")
+    );
+    let w = &report[0]["warnings"];
+    assert!(
+        w.contains("column 'Home Address': ")
+            && w.contains("sent on one line as \"Kirkeveien 3, 0368 Oslo, Norge\""),
+        "{w}"
+    );
+    // Beside its parts, the whole address only repeats the street: not named.
+    let env = Env::new();
+    let (report, err, _) = import(&env, &sample("outlook-google.csv"), &[]);
+    for r in &report {
+        assert!(!r["warnings"].contains(" Address'"), "{err}\n{r:?}");
+    }
+    // outlook.com: row 4 has only the Other block.
+    let env = Env::new();
+    let (report, err, code) = import(&env, &audit_file("outlook-com-blocks.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "p@o.no",
+        &[
+            ("address1", Some("Kirkeveien 3")),
+            ("city", Some("Oslo")),
+            ("postal", Some("0368")),
+        ],
+        &[],
+        None,
+    );
+    assert!(!report[2]["warnings"].contains("Other"), "{:?}", report[2]);
+}
+
+#[test]
+fn outlook_exchange_x500_address_is_left_out_and_the_display_names_address_or_the_phone_keys_the_row(
+) {
+    // Classic desktop Outlook (windows-1252): row 3 an Exchange user whose SMTP address is in
+    // `E-mail Display Name`; row 4 one with no address anywhere but a mobile.
+    let env = Env::new();
+    let file = audit_file("outlook-desktop-exchange.csv");
+    let (report, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 3], "{report:?}");
+    let w = &report[1]["warnings"];
+    assert!(
+        w.contains("column 'E-mail Address': \"/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=a1b2c3d4e5-exch.user\" left out: an Exchange (X.500) address, not an email"),
+        "{w}"
+    );
+    assert!(
+        w.contains("column 'E-mail Display Name': \"exch.user@corp.com\" sent as the email"),
+        "{w}"
+    );
+    assert!(report[2]["warnings"].contains("left out: an Exchange (X.500) address, not an email"));
+    let all = env.sandbox.contacts(LOCATION);
+    let exch = find(&all, "exch.user@corp.com");
+    assert_eq!(
+        (
+            field(exch, "first"),
+            field(exch, "phone"),
+            field(exch, "dob")
+        ),
+        (Some("Exch"), Some("+12065550100"), Some("1985-12-01"))
+    );
+    let dir = find(&all, "+12065550101");
+    assert_eq!(
+        (field(dir, "first"), field(dir, "email")),
+        (Some("Dir"), None)
+    );
+}
+
+#[test]
+fn an_address_block_with_a_street_beats_a_block_with_only_a_country_or_city_and_the_warning_says_so(
+) {
+    // outlook.com export: Kari's business block holds only a country, Ola's only a city;
+    // both have a whole home address.
+    let env = Env::new();
+    let (report, err, code) = import(&env, &audit_file("outlook-com-blocks.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "k@n.no",
+        &[
+            ("address1", Some("Storgata 1")),
+            ("city", Some("Oslo")),
+            ("postal", Some("0155")),
+            ("country", Some("NO")),
+        ],
+        &[],
+        None,
+    );
+    check(
+        &all,
+        "o@h.no",
+        &[
+            ("address1", Some("Bygdøy allé 2")),
+            ("city", Some("Oslo")),
+            ("postal", Some("0257")),
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(
+        report[1]["warnings"],
+        "column 'Business City': \"Bergen\" not imported: the row's address comes from other columns (HighLevel stores one address); the block with a street ('Home Street') was used, as a block with no street gives no address to send to"
+    );
+    assert!(
+        report[0]["warnings"].contains("column 'Business Country/Region': \"Norway\" not imported"),
+        "{:?}",
+        report[0]
     );
 }
 

@@ -562,6 +562,10 @@ fn a_title_row_above_the_header_is_refused_saying_to_remove_it_and_a_one_column_
         err.contains("row 1 holds only \"Contacts & Accounts Report\" and row 2 looks like the header ('First Name', 'Last Name', 'Email'): remove the title rows above the header"),
         "{err}"
     );
+    assert!(
+        err.contains("or run again with --skip-lines 1 to leave them unread"),
+        "{err}"
+    );
     assert!(!err.contains("give the extra cells a header"), "{err}");
 
     // One column: its one-cell first row is the header, and the rows below are read.
@@ -742,4 +746,189 @@ fn zips_and_phones_typed_as_numbers_are_sent_as_their_excel_format_shows_them_le
     assert_eq!(sent("Bob"), ("+447700900123".into(), "SW1A 1AA".into()));
     assert_eq!(sent("Cara"), ("+16175550143".into(), "02108-1234".into()));
     assert_eq!(sent("Dan"), ("+16175550199".into(), "97205".into()));
+}
+
+#[test]
+fn skip_lines_reads_a_sheet_below_its_title_rows_and_names_them() {
+    let env = Env::new();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    // A report saved from a CRM: its title, the date it ran, a blank row, then the header.
+    ws.write_string(0, 0, "Contacts & Accounts Report").unwrap();
+    ws.write_string(1, 0, "As of 11/30/2026").unwrap();
+    for (c, h) in ["First Name", "Last Name", "Email"].iter().enumerate() {
+        ws.write_string(3, c as u16, *h).unwrap();
+    }
+    for (c, v) in ["Grace", "Kim", "grace.kim@pinnaclelogistics.com"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(4, c as u16, *v).unwrap();
+    }
+    let file = env.path("contacts-report.xlsx");
+    wb.save(&file).unwrap();
+    // Refused, naming the flag and the count that reads it.
+    let out = validate(&env, &file, &[]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("run again with --skip-lines 3"),
+        "{}",
+        stderr(&out)
+    );
+    let out = validate(&env, &file, &["--skip-lines", "3"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("3 rows above the header skipped (--skip-lines 3): \"Contacts & Accounts Report\", \"As of 11/30/2026\""),
+        "{}",
+        stderr(&out)
+    );
+    // Rows as Excel numbers them.
+    let rows = rows_of(&read_report(&env.path("report.csv")));
+    assert_eq!(rows, [("5".into(), "valid".into())]);
+}
+
+/// A workbook as a ZIP archive of stored (uncompressed) parts, so a test can damage one cell
+/// of its sheet's XML as a broken writer or a bad copy does.
+fn workbook_with_sheet_xml(rows: &str) -> Vec<u8> {
+    let sheet = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><dimension ref=\"A1:C6\"/><sheetData>{rows}</sheetData></worksheet>"
+    );
+    let parts: [(&str, String); 5] = [
+        ("[Content_Types].xml", "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/><Default Extension=\"xml\" ContentType=\"application/xml\"/><Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/><Override PartName=\"/xl/worksheets/sheet1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/></Types>".into()),
+        ("_rels/.rels", "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>".into()),
+        ("xl/workbook.xml", "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"Contacts\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>".into()),
+        ("xl/_rels/workbook.xml.rels", "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/></Relationships>".into()),
+        ("xl/worksheets/sheet1.xml", sheet),
+    ];
+    let crc32 = |data: &[u8]| {
+        let mut crc = !0u32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    };
+    let (mut out, mut central) = (Vec::new(), Vec::new());
+    for (name, data) in &parts {
+        let (name, data) = (name.as_bytes(), data.as_bytes());
+        let (crc, len, at) = (crc32(data), data.len() as u32, out.len() as u32);
+        let common = |v: &mut Vec<u8>| {
+            v.extend([20, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // version, flags, stored, time, date
+            v.extend(crc.to_le_bytes());
+            v.extend(len.to_le_bytes());
+            v.extend(len.to_le_bytes());
+            v.extend((name.len() as u16).to_le_bytes());
+            v.extend([0, 0]); // extra field length
+        };
+        out.extend(b"PK\x03\x04");
+        common(&mut out);
+        out.extend(name);
+        out.extend(data);
+        central.extend(b"PK\x01\x02");
+        central.extend([20, 0]); // made by
+        common(&mut central);
+        central.extend([0; 6]); // comment length, disk, internal attributes
+        central.extend([0; 4]); // external attributes
+        central.extend(at.to_le_bytes());
+        central.extend(name);
+    }
+    let (dir_at, dir_len) = (out.len() as u32, central.len() as u32);
+    out.extend(central);
+    out.extend(b"PK\x05\x06");
+    out.extend([0, 0, 0, 0]);
+    out.extend((parts.len() as u16).to_le_bytes());
+    out.extend((parts.len() as u16).to_le_bytes());
+    out.extend(dir_len.to_le_bytes());
+    out.extend(dir_at.to_le_bytes());
+    out.extend([0, 0]);
+    out
+}
+
+/// A row of inline-string cells.
+fn xml_row(r: u32, cells: &[&str]) -> String {
+    let cells: String = cells
+        .iter()
+        .enumerate()
+        .map(|(c, v)| {
+            format!(
+                "<c r=\"{}{r}\" t=\"inlineStr\"><is><t>{v}</t></is></c>",
+                (b'A' + c as u8) as char
+            )
+        })
+        .collect();
+    format!("<row r=\"{r}\">{cells}</row>")
+}
+
+#[test]
+fn a_damaged_cell_is_blamed_on_its_own_row_and_the_rows_after_it_are_read() {
+    let env = Env::new();
+    let rows = |damaged: &str| {
+        [
+            xml_row(1, &["Email", "First Name", "Last Name"]),
+            xml_row(2, &["grace.kim@pinnaclelogistics.com", "Grace", "Kim"]),
+            xml_row(3, &["omar@haddad-dental.com", "Omar", "Haddad"]),
+            damaged.to_owned(),
+            xml_row(5, &["raj@patel-design.co.uk", "Raj", "Patel"]),
+            xml_row(6, &["mei@lin-studio.com", "Mei", "Lin"]),
+        ]
+        .concat()
+    };
+    let good = xml_row(4, &["lena@voss-partners.de", "Lena", "Voss"]);
+    let number = "<c r=\"{}\" t=\"n\"><v>lena.voss@</v></c>";
+    let file = env.path("contacts.xlsx");
+    // Row 4's first cell, then its second, is a number cell whose value is not a number (a
+    // broken writer's damage): it costs that cell; the rows before and after are whole.
+    for (cell, status, said) in [
+        (
+            "A4",
+            "invalid",
+            "column 'Email': \"\" left out: the sheet is damaged in this cell (Parse float error: invalid float literal)",
+        ),
+        (
+            "B4",
+            "valid",
+            "column 'First Name': \"\" left out: the sheet is damaged in this cell",
+        ),
+    ] {
+        let text = match cell {
+            "A4" => "lena@voss-partners.de",
+            _ => "Lena",
+        };
+        let damaged = good.replace(
+            &format!("<c r=\"{cell}\" t=\"inlineStr\"><is><t>{text}</t></is></c>"),
+            &number.replace("{}", cell),
+        );
+        std::fs::write(&file, workbook_with_sheet_xml(&rows(&damaged))).unwrap();
+        let out = validate(&env, &file, &[]);
+        assert_eq!(code(&out), if status == "valid" { 0 } else { 1 }, "{}", stderr(&out));
+        let report = read_report(&env.path("report.csv"));
+        let got = rows_of(&report);
+        let want: Vec<(String, String)> = [("2", "valid"), ("3", "valid"), ("4", status), ("5", "valid"), ("6", "valid")]
+            .iter()
+            .map(|(r, s)| (r.to_string(), s.to_string()))
+            .collect();
+        assert_eq!(got, want, "{cell}: {report:?}");
+        let row4 = format!("{}{}", report[2]["errors"], report[2]["warnings"]);
+        assert!(row4.contains(said), "{cell}: {row4}");
+        assert!(report[1]["errors"].is_empty(), "{cell}: {report:?}");
+    }
+    // Broken XML cannot be read past: the row is named, and the rows the sheet says follow.
+    let broken = good.replace("</row>", "<!-- </row>");
+    std::fs::write(&file, workbook_with_sheet_xml(&rows(&broken))).unwrap();
+    let out = validate(&env, &file, &[]);
+    let report = read_report(&env.path("report.csv"));
+    let last = report.last().unwrap();
+    assert_eq!(last["status"], "invalid", "{report:?}");
+    assert!(
+        last["errors"].contains("the sheet is damaged here")
+            && last["errors"].contains("nothing after it can be read: rows 5 to 6"),
+        "{report:?} {}",
+        stderr(&out)
+    );
 }

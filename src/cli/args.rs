@@ -173,6 +173,11 @@ pub struct ReadArgs {
     /// The workbook sheet to read (.xlsx) [default: the first visible worksheet].
     #[arg(long, value_name = "NAME")]
     pub sheet: Option<String>,
+    /// Lines above the header to leave unread: a report export's title block (`--skip-lines 2`
+    /// reads the header on line 3); a workbook's rows. Rows keep their numbers in the file,
+    /// and the summary names the lines skipped.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub skip_lines: u64,
     /// CSV delimiter [default: detected among , ; tab |]. Use `tab` for a tab.
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,

@@ -264,9 +264,18 @@ async fn init(a: &InitArgs, quiet: bool) -> Result<i32, CliError> {
         return Err(CliError::OutputExists(a.output.display().to_string()));
     }
     let reader = crate::input::Reader::open(&a.file, &opts)?;
+    let choice = a.preset.clone().unwrap_or(PresetChoice::Auto);
+    // A mapping written for a file the import would refuse maps its first contact as the
+    // column names: the import's own advice instead.
+    let mut cfg = RunConfig::new(a.file.clone());
+    cfg.input_options = opts.clone();
+    cfg.mapping = Some(crate::mapping::MappingSpec::from_preset(choice.clone()));
+    let mapper = crate::mapping::Mapper::for_input(cfg.mapping.as_ref(), &reader)?;
+    if let Some(e) = pipeline::misread_header(&cfg, &mapper, &reader) {
+        return Err(e.into());
+    }
     let headers = reader.headers().map(<[String]>::to_vec);
     let sample = init::Sample::read(headers.as_deref(), reader, INIT_SAMPLE_ROWS);
-    let choice = a.preset.clone().unwrap_or(PresetChoice::Auto);
     let fields = init_location_fields(a).await?;
     let text = init::generate(&sample, &choice, &a.file.display().to_string(), &fields)?;
     let shown = a.output.display().to_string();
@@ -278,10 +287,14 @@ async fn init(a: &InitArgs, quiet: bool) -> Result<i32, CliError> {
         std::fs::write(&a.output, &text).map_err(|e| CliError::Output(shown.clone(), e))?;
         if !quiet {
             eprintln!(
-                "init: wrote {shown} ({} columns, {} rows sampled); check it, then: ghl-import validate {} --mapping {shown}",
+                "init: wrote {shown} ({} columns, {} rows sampled); check it, then: ghl-import validate {}{} --mapping {shown}",
                 sample.headers.len(),
                 sample.rows.len(),
-                a.file.display()
+                a.file.display(),
+                match a.read.skip_lines {
+                    0 => String::new(),
+                    n => format!(" --skip-lines {n}"),
+                }
             );
         }
     }

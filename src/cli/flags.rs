@@ -173,6 +173,7 @@ pub fn input_options(a: &ReadArgs) -> Result<InputOptions, FlagError> {
             max_field: a.max_field_size,
             max_row: a.max_row_size,
         },
+        skip_lines: a.skip_lines,
     })
 }
 

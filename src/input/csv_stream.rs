@@ -321,6 +321,12 @@ impl CsvStream {
         self.limits
     }
 
+    /// `--skip-lines`: `n` lines were taken off before the stream, unread; the rows after them
+    /// keep their numbers in the file.
+    pub fn start_after(&mut self, n: u64) {
+        self.last_row = n;
+    }
+
     /// Spreadsheet row of the last record.
     pub fn last_row(&self) -> u64 {
         self.last_row

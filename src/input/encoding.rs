@@ -3,6 +3,7 @@
 //! into UTF-8 here, streaming, before the CSV or JSONL reader sees it.
 
 use std::io::{Cursor, Read};
+use std::sync::{Arc, OnceLock};
 
 use encoding_rs::{Encoding, MACINTOSH, UTF_8, WINDOWS_1252};
 use encoding_rs_io::DecodeReaderBytesBuilder;
@@ -43,9 +44,21 @@ pub(super) type Binary = (&'static str, &'static str);
 /// code pages that both decode any byte, so it is said, with how to override it.
 pub(super) const MAC_ROMAN_WHY: &str = "detected: its accented letters read as Mac Roman (classic Mac Excel), not as windows-1252; --encoding windows-1252 if that is wrong";
 
-/// `r` as UTF-8 bytes, the encoding it was read in, what the file is when it is plainly
-/// not text (only when the encoding was not declared), and why the encoding was chosen when
-/// that is a guess to be said.
+/// A file decoded to UTF-8, with what was found out on the way.
+pub(super) struct Decoded {
+    pub source: Source,
+    /// The encoding it was read in, or begins to be read in (see `late`).
+    pub encoding: &'static Encoding,
+    /// What the file is when it is plainly not text (only when the encoding was not declared).
+    pub binary: Option<Binary>,
+    /// Why the encoding was chosen, when that is a guess to be said.
+    pub why: Option<String>,
+    /// Set when the start was plain ASCII and the encoding is settled at the first non-ASCII
+    /// bytes, wherever they are.
+    pub late: Option<LateGuess>,
+}
+
+/// `r` as UTF-8 bytes, and how it was read.
 ///
 /// UTF-8 input is passed through undecoded (only its BOM is dropped), so a bad byte makes its
 /// own cell unreadable (left out and named) instead of silently becoming U+FFFD.
@@ -56,34 +69,182 @@ pub(super) fn decode(
     mut r: Source,
     declared: Option<TextEncoding>,
     json: bool,
-) -> std::io::Result<(
-    Source,
-    &'static Encoding,
-    Option<Binary>,
-    Option<&'static str>,
-)> {
+) -> std::io::Result<Decoded> {
     let mut prefix = Vec::with_capacity(8 * 1024);
     (&mut r).take(DETECT_BYTES).read_to_end(&mut prefix)?;
-    let (encoding, bom_len) = match declared {
-        Some(TextEncoding(e)) => (e, bom_of(e, &prefix)),
-        None if json => Encoding::for_bom(&prefix).unwrap_or((UTF_8, 0)),
+    let ((encoding, bom_len), why) = match declared {
+        Some(TextEncoding(e)) => ((e, bom_of(e, &prefix)), None),
+        None if json => (Encoding::for_bom(&prefix).unwrap_or((UTF_8, 0)), None),
         None => detect(&prefix),
     };
     let binary = match (declared, bom_len) {
         (None, 0) => sniff_binary(&prefix),
         _ => None,
     };
-    let why = (declared.is_none() && encoding == MACINTOSH).then_some(MAC_ROMAN_WHY);
+    // A plain ASCII start reads the same in UTF-8 and in any code page: it says nothing of
+    // the accented letters a sorted export may have only further on.
+    let late = (declared.is_none()
+        && !json
+        && bom_len == 0
+        && prefix.len() as u64 == DETECT_BYTES
+        && prefix.is_ascii())
+    .then(LateGuess::default);
     prefix.drain(..bom_len);
     let raw: Source = Box::new(Cursor::new(prefix).chain(r));
-    if encoding == UTF_8 {
-        return Ok((raw, encoding, binary, why));
+    let source: Source = match &late {
+        Some(guess) => Box::new(LateSniff::new(raw, guess.clone())),
+        None if encoding == UTF_8 => raw,
+        None => decoding(raw, encoding),
+    };
+    Ok(Decoded {
+        source,
+        encoding,
+        binary,
+        why,
+        late,
+    })
+}
+
+fn decoding(raw: Source, encoding: &'static Encoding) -> Source {
+    Box::new(
+        DecodeReaderBytesBuilder::new()
+            .encoding(Some(encoding))
+            .bom_sniffing(false)
+            .build(raw),
+    )
+}
+
+/// The encoding a file with a plain ASCII start settled on at its first non-ASCII bytes:
+/// shared by the reader and whoever reports on the run.
+#[derive(Debug, Clone, Default)]
+pub struct LateGuess(Arc<OnceLock<Late>>);
+
+/// See [`LateGuess`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Late {
+    pub encoding: &'static Encoding,
+    /// Where the first non-ASCII byte is, from the start of the stream.
+    pub at: u64,
+    pub why: Option<String>,
+    /// The sample ended with the input, short of [`DETECT_BYTES`].
+    pub short: bool,
+}
+
+impl LateGuess {
+    pub fn get(&self) -> Option<&Late> {
+        self.0.get()
     }
-    let decoded = DecodeReaderBytesBuilder::new()
-        .encoding(Some(encoding))
-        .bom_sniffing(false)
-        .build(raw);
-    Ok((Box::new(decoded), encoding, binary, why))
+
+    /// The run's notice when the file turned out to be in a code page.
+    pub fn notice(&self, file: &str) -> Option<String> {
+        let late = self.get().filter(|l| l.encoding != UTF_8)?;
+        Some(format!(
+            "{file}: read as {} from byte {} on: what comes before is plain ASCII (the same in UTF-8 and any code page), the first accented letters there are not UTF-8{}; name the encoding with --encoding if that is wrong",
+            late.encoding.name(),
+            late.at,
+            late.why.as_deref().map(|w| format!(" ({w})")).unwrap_or_default(),
+        ))
+    }
+}
+
+/// `inner` read as [`LateSniff`] does.
+pub(super) fn late_sniff(inner: Source, guess: LateGuess) -> Source {
+    Box::new(LateSniff::new(inner, guess))
+}
+
+/// Passes a plain ASCII stream through until its first non-ASCII byte, then settles its
+/// encoding on the [`DETECT_BYTES`] from there, as [`detect`] does on a file's start: nothing
+/// but ASCII has been given out, which reads the same in every encoding guessed, so the
+/// switch loses no letter. Memory stays at two samples whatever the file's size.
+struct LateSniff {
+    inner: Source,
+    buf: Vec<u8>,
+    pos: usize,
+    /// Bytes given out.
+    at: u64,
+    /// The byte given out last, for the guess's look at a letter's neighbours.
+    last: Option<u8>,
+    settled: Option<Source>,
+    guess: LateGuess,
+}
+
+impl LateSniff {
+    fn new(inner: Source, guess: LateGuess) -> LateSniff {
+        LateSniff {
+            inner,
+            buf: Vec::with_capacity(8 * 1024),
+            pos: 0,
+            at: 0,
+            last: None,
+            settled: None,
+            guess,
+        }
+    }
+
+    fn settle(&mut self) -> std::io::Result<()> {
+        let mut sample = Vec::with_capacity(DETECT_BYTES as usize + 1);
+        sample.extend(self.last);
+        sample.extend_from_slice(&self.buf[self.pos..]);
+        let more = DETECT_BYTES.saturating_sub((self.buf.len() - self.pos) as u64);
+        let before = sample.len();
+        (&mut self.inner).take(more).read_to_end(&mut sample)?;
+        let short = ((sample.len() - before) as u64) < more;
+        let (encoding, why) = guess(&sample);
+        let rest = sample.split_off(usize::from(self.last.is_some()));
+        let inner = std::mem::replace(&mut self.inner, Box::new(std::io::empty()));
+        let raw: Source = Box::new(Cursor::new(rest).chain(inner));
+        self.settled = Some(match encoding == UTF_8 {
+            true => raw,
+            false => decoding(raw, encoding),
+        });
+        self.buf = Vec::new();
+        let _ = self.guess.0.set(Late {
+            encoding,
+            at: self.at,
+            why,
+            short,
+        });
+        Ok(())
+    }
+}
+
+impl Read for LateSniff {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if let Some(settled) = &mut self.settled {
+                return settled.read(out);
+            }
+            if self.pos == self.buf.len() {
+                self.buf.clear();
+                self.pos = 0;
+                if (&mut self.inner)
+                    .take(8 * 1024)
+                    .read_to_end(&mut self.buf)?
+                    == 0
+                {
+                    return Ok(0);
+                }
+            }
+            let ahead = &self.buf[self.pos..];
+            let ascii = ahead
+                .iter()
+                .position(|b| !b.is_ascii())
+                .unwrap_or(ahead.len());
+            if ascii == 0 {
+                self.settle()?;
+                continue;
+            }
+            let n = ascii.min(out.len());
+            out[..n].copy_from_slice(&ahead[..n]);
+            self.last = Some(ahead[n - 1]);
+            self.pos += n;
+            self.at += n as u64;
+            return Ok(n);
+        }
+    }
 }
 
 /// Files people pick by mistake (a workbook, an archive, an image), known by their first
@@ -125,36 +286,121 @@ fn sniff_binary(prefix: &[u8]) -> Option<Binary> {
     ))
 }
 
-/// A BOM decides; without one, text that is valid UTF-8 is UTF-8; anything else is a legacy
-/// encoding: chardetng's guess when it is sure, else Windows-1252 (what Excel writes on most
-/// Western Windows machines).
-fn detect(prefix: &[u8]) -> (&'static Encoding, usize) {
+/// A BOM decides; without one, [`guess`].
+fn detect(prefix: &[u8]) -> ((&'static Encoding, usize), Option<String>) {
     if let Some(found) = Encoding::for_bom(prefix) {
-        return found;
+        return (found, None);
     }
-    match std::str::from_utf8(prefix) {
-        Ok(_) => return (UTF_8, 0),
+    let (encoding, why) = guess(prefix);
+    ((encoding, 0), why)
+}
+
+/// Text that is valid UTF-8 is UTF-8; anything else is a legacy encoding: chardetng's
+/// guess when it is sure, else Windows-1252 (what Excel writes on most Western Windows
+/// machines). With why, when a code page was picked over another that reads the text
+/// differently.
+fn guess(sample: &[u8]) -> (&'static Encoding, Option<String>) {
+    match std::str::from_utf8(sample) {
+        Ok(_) => return (UTF_8, None),
         // Cut off mid-character by the sample's end: still UTF-8.
-        Err(e) if e.error_len().is_none() => return (UTF_8, 0),
+        Err(e) if e.error_len().is_none() => return (UTF_8, None),
         Err(_) => {}
     }
     // A UTF-8 export with a few stray legacy bytes (a cell pasted from an old file): read as
     // a code page, every `ë` would become `Ã«` without a word; as UTF-8 only the stray
     // bytes' cells are lost, each named. A real code page file rarely spells a UTF-8
     // character.
-    let (multibyte, invalid) = utf8_census(prefix);
+    let (multibyte, invalid) = utf8_census(sample);
     if multibyte > 0 && multibyte >= invalid {
-        return (UTF_8, 0);
+        return (UTF_8, None);
     }
     let mut detector = chardetng::EncodingDetector::new();
-    detector.feed(prefix, false);
+    detector.feed(sample, false);
     match detector.guess_assess(None, false) {
-        (e, true) if e != WINDOWS_1252 => (e, 0),
+        (e, true) if e != WINDOWS_1252 && !western_wins(e, sample) => {
+            let why = differs(sample, e, WINDOWS_1252).map(|(this, other)| {
+                format!("a guess: \"{this}\" would be \"{other}\" in windows-1252; --encoding windows-1252 if that is right")
+            });
+            (e, why)
+        }
         // chardetng knows no Mac Roman: its Western guess is checked against it.
-        _ if mac_roman_fits(prefix) => (MACINTOSH, 0),
-        (e, true) => (e, 0),
-        _ => (WINDOWS_1252, 0),
+        _ if mac_roman_fits(sample) => (MACINTOSH, Some(MAC_ROMAN_WHY.to_owned())),
+        (e, true) if e != WINDOWS_1252 => {
+            let why = differs(sample, WINDOWS_1252, e).map(|(this, other)| {
+                format!(
+                    "a guess: few accented letters, read as Western European; \"{this}\" would be \"{other}\" in {}, --encoding {} if that is right",
+                    e.name(),
+                    e.name()
+                )
+            });
+            (WINDOWS_1252, why)
+        }
+        _ => (WINDOWS_1252, None),
     }
+}
+
+/// Latin code pages chardetng picks over Windows-1252 on a short sample: `Hélène` (`è` is
+/// `č` in windows-1250) tips it to Central European as readily as a Czech name does.
+const LATIN: [&Encoding; 6] = [
+    encoding_rs::WINDOWS_1250,
+    encoding_rs::ISO_8859_2,
+    encoding_rs::WINDOWS_1257,
+    encoding_rs::ISO_8859_13,
+    encoding_rs::ISO_8859_4,
+    encoding_rs::WINDOWS_1254,
+];
+
+/// How many bytes reading differently in two Latin code pages it takes for chardetng's
+/// choice between them to be more than a coin toss.
+const LATIN_EVIDENCE: usize = 16;
+
+/// Whether a sample chardetng reads as another Latin code page is Western European after
+/// all: its letters are as plausible as letters in Windows-1252 (`ø` against `ř`, `è`
+/// against `č`, not `£ukasz` against `Łukasz`) and too few read differently for the
+/// letter statistics to tell.
+fn western_wins(guessed: &'static Encoding, sample: &[u8]) -> bool {
+    if !LATIN.contains(&guessed) {
+        return false;
+    }
+    let (mut theirs, mut ours, mut differing) = (0i64, 0i64, 0usize);
+    for (i, &b) in sample.iter().enumerate() {
+        if b < 0x80 {
+            continue;
+        }
+        let (g, w) = (single(guessed, b), single(WINDOWS_1252, b));
+        if g == w {
+            continue;
+        }
+        differing += 1;
+        let prev = i.checked_sub(1).and_then(|j| sample.get(j)).copied();
+        let next = sample.get(i + 1).copied();
+        let letter = |x: Option<u8>| x.is_some_and(|x| x.is_ascii_alphabetic());
+        if letter(prev) || letter(next) {
+            theirs += plausibility(g, prev, next);
+            ours += plausibility(w, prev, next);
+        }
+    }
+    ours >= theirs && differing < LATIN_EVIDENCE
+}
+
+/// The first word of `sample` that reads differently in `chosen` and `other`, in both.
+fn differs(
+    sample: &[u8],
+    chosen: &'static Encoding,
+    other: &'static Encoding,
+) -> Option<(String, String)> {
+    let at = sample
+        .iter()
+        .position(|&b| b >= 0x80 && single(chosen, b) != single(other, b))?;
+    let edge = |b: &u8| b.is_ascii_whitespace() || b",;\t\"|".contains(b);
+    let start = sample[..at].iter().rposition(edge).map_or(0, |i| i + 1);
+    let end = sample[at..]
+        .iter()
+        .position(edge)
+        .map_or(sample.len(), |i| at + i);
+    let word = &sample[start..end.min(start + 40)];
+    let read = |e: &'static Encoding| e.decode_without_bom_handling(word).0.into_owned();
+    Some((read(chosen), read(other)))
 }
 
 /// Whether `bytes` read better as Mac Roman than as Windows-1252. Mac Excel's "CSV" writes
@@ -249,6 +495,10 @@ mod tests {
     use super::*;
     use encoding_rs::{UTF_16BE, UTF_16LE};
 
+    fn detect(prefix: &[u8]) -> (&'static Encoding, usize) {
+        super::detect(prefix).0
+    }
+
     #[test]
     fn boms_win() {
         assert_eq!(detect(b"\xEF\xBB\xBFa"), (UTF_8, 3));
@@ -331,6 +581,48 @@ mod tests {
             let (bytes, _, _) = encoding.encode(text);
             assert_eq!(detect(&bytes), (encoding, 0), "{text}");
         }
+    }
+
+    #[test]
+    fn short_western_text_is_not_read_as_central_european() {
+        // chardetng takes these for windows-1250 (`è` is `č` there, `ñ` is `ń`, `ø` is `ř`).
+        for text in [
+            "First Name,Last Name,Email,Mailing City,Mailing State/Province\nH\u{e9}l\u{e8}ne,Dubois,helene@example.fr,Paris,\u{ce}le-de-France\n",
+            "H\u{e9}l\u{e8}ne,Dubois,Paris\n",
+        ] {
+            let (bytes, _, _) = WINDOWS_1252.encode(text);
+            let mut detector = chardetng::EncodingDetector::new();
+            detector.feed(&bytes, false);
+            assert_ne!(detector.guess(None, false), WINDOWS_1252, "{text}");
+            let ((e, _), why) = super::detect(&bytes);
+            assert_eq!(e, WINDOWS_1252, "{text}");
+            // What the other reading would be is said.
+            let why = why.unwrap();
+            assert!(why.contains("in windows-1250, --encoding windows-1250"), "{why}");
+        }
+        let (bytes, _, _) = WINDOWS_1252.encode("Name\nH\u{e9}l\u{e8}ne\n");
+        let why = super::detect(&bytes).1.unwrap();
+        assert!(
+            why.contains("\"H\u{e9}l\u{e8}ne\" would be \"H\u{e9}l\u{10d}ne\""),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_code_page_picked_over_windows_1252_says_what_would_differ() {
+        let (bytes, _, _) = encoding_rs::WINDOWS_1250
+            .encode("Name,Email\n\u{141}ukasz \u{17b}\u{f3}\u{142}\u{107},l@x.pl\nZbigniew \u{15a}wi\u{105}tek,z@x.pl\n");
+        let ((e, _), why) = super::detect(&bytes);
+        assert_eq!(e, encoding_rs::WINDOWS_1250);
+        let why = why.unwrap();
+        assert!(
+            why.contains("would be \"\u{a3}ukasz\" in windows-1252"),
+            "{why}"
+        );
+        let (bytes, _, _) =
+            encoding_rs::WINDOWS_1251.encode("Имя,Email\nИван Петров,i@x.ru\nМария,m@x.ru\n");
+        let why = super::detect(&bytes).1.unwrap();
+        assert!(why.contains("--encoding windows-1252"), "{why}");
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub struct InputOptions {
     pub encoding: Option<TextEncoding>,
     /// `--max-field-size` / `--max-row-size`: what is kept of one cell and one record.
     pub limits: Limits,
+    /// `--skip-lines`: lines of a CSV file (rows of a sheet) above the header, left unread:
+    /// a report export's title block. Rows keep their numbers in the file.
+    pub skip_lines: u64,
 }
 
 /// One input record.
@@ -94,10 +97,11 @@ mod footer;
 mod json_object;
 mod json_stream;
 mod xlsx;
+mod zip_listing;
 pub use cells::{preview_len, trim, CellRow};
 pub use csv_stream::Limits;
 use csv_stream::{CsvStream, Problem};
-pub use encoding::{TextEncoding, UnknownEncoding};
+pub use encoding::{Late, LateGuess, TextEncoding, UnknownEncoding};
 pub use json_object::is_custom_fields;
 
 /// Why a file could not be opened as input. Row-level problems never end up here: they come
@@ -125,6 +129,10 @@ pub enum InputError {
     },
     #[error("{file}: {message}")]
     Workbook { file: String, message: String },
+    #[error("--skip-lines {skip}: {file} has nothing after its first {skip} lines; give the number of title lines above the header")]
+    SkippedAll { file: String, skip: u64 },
+    #[error("--skip-lines is for CSV files and workbooks (title lines above a header row); {file} is JSON, whose lines are all records: drop --skip-lines")]
+    SkipLinesJson { file: String },
     #[error("{file} is one JSON object with the contacts in its list '{key}' ({count} objects), not one contact per object: take the list out (for example `jq '.{key}' {file} > contacts.json`) and import that")]
     Wrapped {
         file: String,
@@ -184,7 +192,11 @@ pub struct Reader {
     /// The row number of the last row given out (0: none yet).
     last_row: u64,
     /// Why the encoding was chosen, when it was a guess worth saying (Mac Roman).
-    encoding_why: Option<&'static str>,
+    encoding_why: Option<String>,
+    /// The lines `--skip-lines` left unread, as their start reads, for the summary.
+    skipped: Vec<String>,
+    /// The encoding, when a plain ASCII start left it to the first non-ASCII bytes.
+    late: Option<LateGuess>,
 }
 
 impl Reader {
@@ -216,7 +228,24 @@ impl Reader {
             .and_then(|_| file.rewind())
             .map_err(io_err)?;
         if xlsx::is_workbook(&name, opts.format, &magic) {
-            let stream = xlsx::open(file, &magic, &name, opts)?;
+            // An export ZIP of CSV files is no damaged workbook: Excel would not open it either.
+            let listed = magic.starts_with(b"PK\x03\x04").then(|| {
+                let names = zip_listing::names(&mut file);
+                let _ = file.rewind();
+                names
+            });
+            if let Some(message) = listed
+                .flatten()
+                .as_deref()
+                .and_then(zip_listing::csv_archive)
+            {
+                return Err(InputError::Workbook {
+                    file: name,
+                    message,
+                });
+            }
+            let mut stream = xlsx::open(file, &magic, &name, opts)?;
+            let skipped = std::mem::take(&mut stream.skipped);
             return Ok(Reader {
                 name,
                 inner: Inner::Xlsx(Box::new(stream)),
@@ -226,6 +255,8 @@ impl Reader {
                 ahead: Default::default(),
                 last_row: 0,
                 encoding_why: None,
+                skipped,
+                late: None,
             });
         }
         Reader::from_reader(through(file), &name, opts)
@@ -273,9 +304,13 @@ impl Reader {
                 },
             });
         }
-        let (r, encoding, binary, encoding_why) = match decoded {
-            Some(encoding) => (r, encoding, None, None),
-            None => encoding::decode(r, opts.encoding, format == Format::Jsonl).map_err(io_err)?,
+        let (r, encoding, binary, encoding_why, late) = match decoded {
+            Some(encoding) => (r, encoding, None, None, None),
+            None => {
+                let d =
+                    encoding::decode(r, opts.encoding, format == Format::Jsonl).map_err(io_err)?;
+                (d.source, d.encoding, d.binary, d.why, d.late)
+            }
         };
         if let Some((what, hint)) = binary {
             return Err(InputError::Binary {
@@ -284,8 +319,14 @@ impl Reader {
                 hint,
             });
         }
+        if format == Format::Jsonl && opts.skip_lines > 0 {
+            return Err(InputError::SkipLinesJson {
+                file: name.to_owned(),
+            });
+        }
+        let mut skipped = Vec::new();
         let inner = match format {
-            Format::Csv => open_csv(r, name, opts.delimiter, opts.limits)?,
+            Format::Csv => open_csv(r, name, opts, &mut skipped)?,
             Format::Jsonl => open_jsonl(r, name, opts.limits, shape)?,
             Format::Xlsx => {
                 return Err(InputError::Workbook {
@@ -303,6 +344,8 @@ impl Reader {
             ahead: Default::default(),
             last_row: 0,
             encoding_why,
+            skipped,
+            late,
         })
     }
 
@@ -365,16 +408,35 @@ impl Reader {
     /// The encoding the file was read in, by its WHATWG name (`UTF-8`, `UTF-16LE`,
     /// `windows-1252` …): the name `--encoding` takes, so a person can pin what was detected.
     pub fn encoding(&self) -> &'static str {
-        self.encoding.name()
+        match self.late.as_ref().and_then(LateGuess::get) {
+            Some(late) => late.encoding.name(),
+            None => self.encoding.name(),
+        }
+    }
+
+    /// The encoding as the reading settles it, when a plain ASCII start left it open: read
+    /// after the rows.
+    pub fn late_encoding(&self) -> Option<LateGuess> {
+        self.late.clone()
     }
 
     /// [`Reader::encoding`], with why it was chosen when that was a guess between code pages
     /// worth saying: "macintosh (detected: … Mac Roman …; --encoding windows-1252 if …)".
     pub fn encoding_described(&self) -> String {
-        match self.encoding_why {
-            Some(why) => format!("{} ({why})", self.encoding.name()),
-            None => self.encoding.name().to_owned(),
+        let why = match self.late.as_ref().and_then(LateGuess::get) {
+            Some(late) => late.why.as_deref(),
+            None => self.encoding_why.as_deref(),
+        };
+        match why {
+            Some(why) => format!("{} ({why})", self.encoding()),
+            None => self.encoding().to_owned(),
         }
+    }
+
+    /// The lines (a workbook's rows) `--skip-lines` left unread above the header, each as
+    /// its start reads (blank ones empty).
+    pub fn skipped_lines(&self) -> &[String] {
+        &self.skipped
     }
 
     /// The name given at open time (the path for `open`).
@@ -647,6 +709,42 @@ impl Reader {
         self.look_at_first(usize::MAX, f)
     }
 
+    /// How many records are left, as the iterator gives them, each read only as far as
+    /// counting needs: a CSV record for its quotes and line ends (a quoted line break is
+    /// not a row, a blank line is none), a JSONL line for its end, in the file's encoding.
+    /// For a progress total.
+    pub fn count_rest(&mut self) -> u64 {
+        if let (
+            Inner::Jsonl {
+                rdr,
+                line,
+                buf,
+                pending,
+                limits,
+                values: None,
+            },
+            false,
+        ) = (&mut self.inner, self.done)
+        {
+            let mut n = u64::from(pending.take().is_some());
+            // A read error ends the lines with one record saying so.
+            loop {
+                match next_nonblank_line(rdr, line, buf, limits.max_row) {
+                    Ok(Some(_)) => n += 1,
+                    Ok(None) => break,
+                    Err(_) => {
+                        n += 1;
+                        break;
+                    }
+                }
+            }
+            self.done = true;
+            self.seq += n;
+            return n;
+        }
+        self.look_at_first(1, |_| {})
+    }
+
     /// [`Reader::look_at_each`] for a pass that looks only at the first `cells` cells: a
     /// CSV record may give only those (see [`CsvStream::skim_to`]), skimmed past the rest.
     pub fn look_at_first(&mut self, cells: usize, mut f: impl FnMut(&Look)) -> u64 {
@@ -730,6 +828,7 @@ pub fn look_at_each_in_halves<T: Send>(
     let (tell, told) = std::sync::mpsc::sync_channel(1);
     let (name, headers, delimiter) = (reader.name.clone(), headers.clone(), *delimiter);
     let (limits, encoding) = (stream.limits(), reader.encoding);
+    let late = reader.late.is_some();
     let see = &see;
     std::thread::scope(|s| {
         let later = std::thread::Builder::new()
@@ -738,14 +837,20 @@ pub fn look_at_each_in_halves<T: Send>(
                 let split = outside_quotes_near(path, mid);
                 let _ = tell.send(split);
                 let Some(split) = split else {
-                    return Some((false, 0, second));
+                    return Some((false, 0, second, None));
                 };
                 let mut tail_file = File::open(path).ok()?;
                 tail_file.seek(std::io::SeekFrom::Start(split)).ok()?;
+                // Settled where its own accented letters are, as one read settles it there.
+                let tail_late = late.then(LateGuess::default);
+                let tail_source: Source = match &tail_late {
+                    Some(g) => encoding::late_sniff(Box::new(tail_file), g.clone()),
+                    None => Box::new(tail_file),
+                };
                 let mut tail = Reader {
                     name,
                     inner: Inner::Csv {
-                        stream: Box::new(CsvStream::new(Box::new(tail_file), delimiter, limits)),
+                        stream: Box::new(CsvStream::new(tail_source, delimiter, limits)),
                         headers,
                         delimiter,
                     },
@@ -755,9 +860,11 @@ pub fn look_at_each_in_halves<T: Send>(
                     ahead: Default::default(),
                     last_row: 0,
                     encoding_why: None,
+                    skipped: Vec::new(),
+                    late: tail_late.clone(),
                 };
                 let n = tail.look_at_first(cells, |v| see(&mut second, v));
-                Some((true, n, second))
+                Some((true, n, second, tail_late))
             })
             .ok()?;
         let head = Reader::open_through(path, opts, |file| {
@@ -772,13 +879,27 @@ pub fn look_at_each_in_halves<T: Send>(
         let n = head
             .ok()
             .map(|mut head| (head.look_at_first(cells, |v| see(&mut first, v)), head));
-        let (split, m, second) = later.join().ok()??;
+        let (split, m, second, tail_late) = later.join().ok()??;
         let (n, head) = n?;
         // Any other problem record is one a single read has too, in the same place.
         let clean =
             !split || matches!(&head.inner, Inner::Csv { stream, .. } if !stream.ended_in_quote);
-        clean.then_some((n + m, first, second))
+        (clean && halves_agree(&head.late, &tail_late)).then_some((n + m, first, second))
     })
+}
+
+/// Whether the halves of a file with a plain ASCII start read it as one read does: that
+/// settles the encoding at the first non-ASCII bytes and keeps it. When the first half has
+/// them, on a full sample (not one cut at the split), the second half must not have settled
+/// on another encoding.
+fn halves_agree(head: &Option<LateGuess>, tail: &Option<LateGuess>) -> bool {
+    let get = |g: &Option<LateGuess>| g.as_ref().and_then(|g| g.get().cloned());
+    match (get(head), get(tail)) {
+        (None, _) => true,
+        (Some(h), _) if h.short => false,
+        (Some(h), Some(t)) => h.encoding == t.encoding,
+        (Some(_), None) => true,
+    }
 }
 
 /// The first half of a split file, read from its start at once: up to `mid` freely, then
@@ -962,9 +1083,10 @@ fn lower_extension(name: &str) -> Option<String> {
 fn open_csv(
     mut r: Source,
     name: &str,
-    delimiter: Option<u8>,
-    limits: Limits,
+    opts: &InputOptions,
+    skipped: &mut Vec<String>,
 ) -> Result<Inner, InputError> {
+    let (delimiter, limits) = (opts.delimiter, opts.limits);
     let io_err = |source| InputError::Io {
         file: name.to_owned(),
         source,
@@ -984,6 +1106,27 @@ fn open_csv(
         said = Some(d);
         prefix.drain(..len);
     }
+    // Taken off before the delimiter is sniffed: a title line has none of the header's.
+    if opts.skip_lines > 0 {
+        let (rest, lines) = skip_lines(
+            Box::new(std::io::Cursor::new(prefix).chain(r)),
+            opts.skip_lines,
+        )
+        .map_err(io_err)?;
+        *skipped = lines;
+        r = rest;
+        prefix = Vec::with_capacity(8 * 1024);
+        (&mut r)
+            .take(SNIFF_BYTES as u64)
+            .read_to_end(&mut prefix)
+            .map_err(io_err)?;
+        if prefix.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(InputError::SkippedAll {
+                file: name.to_owned(),
+                skip: opts.skip_lines,
+            });
+        }
+    }
     if prefix.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(InputError::Empty {
             file: name.to_owned(),
@@ -994,6 +1137,7 @@ fn open_csv(
         .unwrap_or_else(|| sniff_delimiter(&prefix));
     let source: Source = Box::new(std::io::Cursor::new(prefix).chain(r));
     let mut stream = Box::new(CsvStream::new(source, delimiter, limits));
+    stream.start_after(opts.skip_lines);
     stream.stop_at_problem = true;
     let header = loop {
         match stream.next_record() {
@@ -1043,6 +1187,61 @@ fn open_csv(
         headers,
         delimiter,
     })
+}
+
+/// How much of a skipped line is kept to show.
+const SKIPPED_SHOWN: usize = 80;
+
+/// Takes the first `n` lines off `r` unread as CSV (a title's quote opens no cell): each
+/// as its first [`SKIPPED_SHOWN`] characters, and `r` after them. A line ends at LF, CRLF
+/// or a lone CR, as [`CsvStream`] counts rows.
+fn skip_lines(r: Source, n: u64) -> std::io::Result<(Source, Vec<String>)> {
+    let mut r = BufReader::new(r);
+    let mut lines = Vec::new();
+    let mut line = Vec::new();
+    let mut after_cr = false;
+    let shown = |line: &[u8]| {
+        let text = String::from_utf8_lossy(line);
+        let text = text.trim();
+        match text.char_indices().nth(SKIPPED_SHOWN) {
+            Some((at, _)) => format!("{}…", &text[..at]),
+            None => text.to_owned(),
+        }
+    };
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            break;
+        }
+        let mut used = 0;
+        for &b in buf {
+            if std::mem::take(&mut after_cr) && b == b'\n' {
+                used += 1;
+                continue;
+            }
+            if lines.len() as u64 == n {
+                break;
+            }
+            used += 1;
+            match b {
+                b'\n' | b'\r' => {
+                    lines.push(shown(&line));
+                    line.clear();
+                    after_cr = b == b'\r';
+                }
+                _ if line.len() < SKIPPED_SHOWN * 4 => line.push(b),
+                _ => {}
+            }
+        }
+        r.consume(used);
+        if lines.len() as u64 == n && !after_cr {
+            break;
+        }
+    }
+    if !line.is_empty() {
+        lines.push(shown(&line));
+    }
+    Ok((Box::new(r), lines))
 }
 
 /// A first line `sep=X` (any case, `"sep=X"` too): the delimiter it names and the line's
@@ -1278,8 +1477,8 @@ fn decode_when_certain(
     if declared.is_none() && !utf16 {
         return Ok((r, None));
     }
-    let (r, encoding, _, _) = encoding::decode(r, declared, false)?;
-    Ok((r, Some(encoding)))
+    let d = encoding::decode(r, declared, false)?;
+    Ok((d.source, Some(d.encoding)))
 }
 
 /// `r` with its first bytes looked at (and put back): whether it is JSON, and how.

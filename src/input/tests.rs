@@ -437,20 +437,36 @@ fn declared_utf8_keeps_bad_bytes_unreadable_cells() {
 
 #[test]
 fn bad_byte_after_the_sample_stays_an_unreadable_cell() {
-    // Detection only samples the start, so a file that looks like UTF-8 there is read as UTF-8.
-    let mut text = b"Name,Email\n".to_vec();
-    for i in 0..5000 {
-        text.extend_from_slice(format!("Person {i},p{i}@x.com\n").as_bytes());
+    // A start with UTF-8 letters settles the file as UTF-8: a later legacy byte costs its
+    // cell. After a plain ASCII start the same byte is the file's first evidence: read as
+    // windows-1252.
+    for utf8_start in [true, false] {
+        let mut text = b"Name,Email\n".to_vec();
+        if utf8_start {
+            text.extend_from_slice("Zoë,z@x.com\n".as_bytes());
+        }
+        for i in 0..5000 {
+            text.extend_from_slice(format!("Person {i},p{i}@x.com\n").as_bytes());
+        }
+        text.extend_from_slice(b"Jos\xe9,j@x.com\nBob,b@x.com\n");
+        let mut r = with(text, "x.csv", None);
+        assert_eq!(r.encoding(), "UTF-8");
+        let mut recs: Vec<_> = r.by_ref().collect();
+        if utf8_start {
+            recs.remove(0);
+        }
+        assert_eq!(recs.len(), 5002);
+        assert_eq!(recs[5000].row, 5002 + u64::from(utf8_start));
+        if utf8_start {
+            assert!(unreadable_cell(&recs[5000], 0).contains("UTF-8"));
+            assert_eq!(unreadable_cell_count(&recs[5000]), 1);
+            assert_eq!(r.encoding(), "UTF-8");
+        } else {
+            assert_eq!(cells(&recs[5000]), ["Jos\u{e9}", "j@x.com"]);
+            assert_eq!(r.encoding(), "windows-1252");
+        }
+        assert_eq!(cells(&recs[5001]), ["Bob", "b@x.com"]);
     }
-    text.extend_from_slice(b"Jos\xe9,j@x.com\nBob,b@x.com\n");
-    let mut r = with(text, "x.csv", None);
-    assert_eq!(r.encoding(), "UTF-8");
-    let recs: Vec<_> = r.by_ref().collect();
-    assert_eq!(recs.len(), 5002);
-    assert_eq!(recs[5000].row, 5002);
-    assert!(unreadable_cell(&recs[5000], 0).contains("UTF-8"));
-    assert_eq!(unreadable_cell_count(&recs[5000]), 1);
-    assert_eq!(cells(&recs[5001]), ["Bob", "b@x.com"]);
 }
 
 #[test]
@@ -788,41 +804,49 @@ fn each(path: &std::path::Path, opts: &InputOptions) -> Vec<RecordValues> {
 fn a_large_file_read_in_two_halves_gives_every_record_once_in_order() {
     let dir = tempfile::tempdir().unwrap();
     // Quoted line breaks, blank lines, a bad byte and a short row, all over a file past the
-    // size where it is split.
-    let mut csv = b"Email,Notes,Date\n".to_vec();
-    let mut i = 0;
-    while csv.len() < (SPLIT_FROM_BYTES as usize) + 100_000 {
-        csv.extend(format!("p{i}@example.com,\"two\nlines, {i}\",31/12/1990\n").as_bytes());
-        // Past the prefix the encoding is detected from: the file stays UTF-8.
-        if i % 4999 == 4998 {
-            csv.extend(b"\n\nbad\xff,x\nshort\n");
+    // size where it is split. A UTF-8 letter on the first row settles the file as UTF-8
+    // (the bad bytes cost their cells); without it the first bad byte, past a plain ASCII
+    // start, settles it as a code page, in each half as in one read.
+    for start in ["Zo\u{eb}", "Zoe"] {
+        let mut csv = format!("Email,Notes,Date\nz@example.com,{start},1/1/1990\n").into_bytes();
+        let mut i = 0;
+        while csv.len() < (SPLIT_FROM_BYTES as usize) + 100_000 {
+            csv.extend(format!("p{i}@example.com,\"two\nlines, {i}\",31/12/1990\n").as_bytes());
+            if i % 4999 == 4998 {
+                csv.extend(b"\n\nbad\xff,x\nshort\n");
+            }
+            i += 1;
         }
-        i += 1;
+        let path = file(&dir, "big.csv", &csv);
+        let opts = InputOptions::default();
+        let want = each(&path, &opts);
+        let reader = Reader::open(&path, &opts).unwrap();
+        let see = |seen: &mut Vec<RecordValues>, v: &Look| seen.push(v.to_values());
+        let (n, mut first, second) = look_at_each_in_halves(
+            &reader,
+            &path,
+            &opts,
+            usize::MAX,
+            Vec::new(),
+            Vec::new(),
+            see,
+        )
+        .unwrap();
+        assert!(!first.is_empty() && !second.is_empty());
+        assert_eq!(n, want.len() as u64);
+        first.extend(second);
+        assert!(
+            first.iter().map(cells_only).eq(want.iter().map(cells_only)),
+            "the halves differ from one read"
+        );
+        let bad = want
+            .iter()
+            .filter_map(cells_only)
+            .filter(|c| c.unreadable(0).is_some())
+            .count();
+        assert_eq!(bad > 0, start != "Zoe", "{start}");
     }
-    let path = file(&dir, "big.csv", &csv);
-    let opts = InputOptions::default();
-    let want = each(&path, &opts);
-    let reader = Reader::open(&path, &opts).unwrap();
-    let see = |seen: &mut Vec<RecordValues>, v: &Look| seen.push(v.to_values());
-    let (n, mut first, second) = look_at_each_in_halves(
-        &reader,
-        &path,
-        &opts,
-        usize::MAX,
-        Vec::new(),
-        Vec::new(),
-        see,
-    )
-    .unwrap();
-    assert!(!first.is_empty() && !second.is_empty());
-    assert_eq!(n, want.len() as u64);
-    first.extend(second);
-    assert!(
-        first.iter().map(cells_only).eq(want.iter().map(cells_only)),
-        "the halves differ from one read"
-    );
 }
-
 /// Reads `path` in halves: `true` when it was split, and then the records are those of one
 /// read.
 fn halves_agree(path: &std::path::Path, opts: &InputOptions) -> bool {
@@ -1220,4 +1244,116 @@ proptest::proptest! {
         let skimmed = stream_records(&text, &sizes, cells, true);
         proptest::prop_assert_eq!(skimmed, full);
     }
+}
+
+#[test]
+fn skipped_lines_end_at_lf_crlf_or_a_lone_cr_and_rows_keep_their_numbers() {
+    let skip = |text: &[u8], n: u64| {
+        let opts = InputOptions {
+            format: Some(Format::Csv),
+            skip_lines: n,
+            ..InputOptions::default()
+        };
+        Reader::from_reader(
+            Box::new(std::io::Cursor::new(text.to_vec())),
+            "r.csv",
+            &opts,
+        )
+        .unwrap()
+    };
+    for text in [
+        &b"Report; \"Q4\nRun 2026-11-30\n\nEmail,Name\na@x.com,Ann\n"[..],
+        b"Report; \"Q4\r\nRun 2026-11-30\r\n\r\nEmail,Name\r\na@x.com,Ann\r\n",
+        b"Report; \"Q4\rRun 2026-11-30\r\rEmail,Name\ra@x.com,Ann\r",
+        // A BOM, then Excel's sep line, which is not a line of the table.
+        b"\xEF\xBB\xBFsep=,\nReport; \"Q4\nRun 2026-11-30\n\nEmail,Name\na@x.com,Ann\n",
+    ] {
+        let mut r = skip(text, 3);
+        // The title's `;` and its quote were not read: the header's delimiter is.
+        assert_eq!(r.delimiter(), Some(b','), "{text:?}");
+        assert_eq!(r.headers().unwrap(), ["Email", "Name"], "{text:?}");
+        assert_eq!(r.skipped_lines(), ["Report; \"Q4", "Run 2026-11-30", ""]);
+        let recs: Vec<_> = r.by_ref().collect();
+        assert_eq!((recs[0].row, cells(&recs[0])), (5, vec!["a@x.com", "Ann"]));
+        assert_eq!(recs.len(), 1);
+    }
+    // A long title is kept to show only by its start.
+    let long = format!("{}\nEmail\na@x.com\n", "x".repeat(500));
+    let r = skip(long.as_bytes(), 1);
+    assert_eq!(r.skipped_lines()[0], format!("{}…", "x".repeat(80)));
+    let opts = InputOptions {
+        skip_lines: 5,
+        ..InputOptions::default()
+    };
+    let all = Reader::from_reader(
+        Box::new(std::io::Cursor::new(b"Title\nEmail\na@x.com\n".to_vec())),
+        "r.csv",
+        &opts,
+    );
+    assert!(matches!(all, Err(InputError::SkippedAll { skip: 5, .. })));
+}
+
+/// A Windows-1252 export whose first accented letter comes after a plain ASCII start of more
+/// than the sample: read as UTF-8 up to there, then as windows-1252, no letter lost.
+#[test]
+fn a_code_page_after_a_plain_ascii_start_is_read_as_that_code_page() {
+    let mut text = String::from("First Name,Last Name,Company\n");
+    let mut i = 0;
+    while text.len() < 70_000 {
+        text.push_str(&format!("Person{i},Smith,Acme\n"));
+        i += 1;
+    }
+    text.push_str(
+        "Zo\u{eb},Mu\u{f1}oz,Caf\u{e9} Ol\u{e9} \u{2013} \u{201C}Montr\u{e9}al\u{201D}\n",
+    );
+    let (bytes, _, lossy) = encoding_rs::WINDOWS_1252.encode(&text);
+    assert!(!lossy);
+    let mut r = csv(&bytes);
+    // Nothing but ASCII read yet.
+    assert_eq!(r.encoding(), "UTF-8");
+    let last = r.by_ref().last().unwrap();
+    assert_eq!(
+        cells(&last),
+        [
+            "Zo\u{eb}",
+            "Mu\u{f1}oz",
+            "Caf\u{e9} Ol\u{e9} \u{2013} \u{201C}Montr\u{e9}al\u{201D}"
+        ]
+    );
+    assert_eq!(r.encoding(), "windows-1252");
+    let late = r.late_encoding().unwrap();
+    let notice = late.get().and_then(|_| late.notice("x.csv")).unwrap();
+    assert!(
+        notice.contains("read as windows-1252 from byte"),
+        "{notice}"
+    );
+    // The same start followed by UTF-8 letters stays UTF-8.
+    let mut r = csv(text.as_bytes());
+    assert_eq!(cells(&r.by_ref().last().unwrap())[0], "Zo\u{eb}");
+    assert_eq!(r.encoding(), "UTF-8");
+    assert!(r.late_encoding().unwrap().notice("x.csv").is_none());
+}
+
+/// The first half settles UTF-8 on its own letters; the second has only a stray legacy
+/// byte, which alone would settle it as a code page: one read keeps UTF-8 (the stray byte's
+/// cell is left out), so the halves are not used.
+#[test]
+fn halves_that_settle_different_encodings_are_not_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = b"Email,Notes\n".to_vec();
+    let mut i = 0;
+    while csv.len() < SPLIT_FROM_BYTES as usize + 100_000 {
+        csv.extend(format!("p{i}@example.com,n\n").as_bytes());
+        if i == 10_000 {
+            csv.extend("z@example.com,Zo\u{eb}\n".as_bytes());
+        }
+        i += 1;
+    }
+    csv.extend(b"j@example.com,Jos\xe9\n");
+    let path = file(&dir, "mixed.csv", &csv);
+    let opts = InputOptions::default();
+    let all = each(&path, &opts);
+    let last = cells_only(all.last().unwrap()).unwrap();
+    assert!(last.unreadable(1).is_some());
+    assert!(!halves_agree(&path, &opts));
 }

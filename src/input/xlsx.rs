@@ -57,6 +57,8 @@ pub(super) struct XlsxStream {
     pub sheet: String,
     /// Rows below the header by the sheet's declared size (blank rows included).
     pub rows_hint: Option<u64>,
+    /// The non-blank rows `--skip-lines` left unread, as their cells read.
+    pub skipped: Vec<String>,
 }
 
 impl XlsxStream {
@@ -118,17 +120,24 @@ pub(super) fn open(
     let (head_tx, head_rx) = sync_channel(1);
     let thread_name = name.to_owned();
     let thread_sheet = sheet.clone();
-    let limits = opts.limits;
+    let (limits, skip) = (opts.limits, opts.skip_lines);
     std::thread::Builder::new()
         .name("xlsx-reader".into())
         .spawn(move || {
-            read_sheet(&mut wb, &thread_sheet, &thread_name, limits, head_tx, tx);
+            read_sheet(
+                &mut wb,
+                &thread_sheet,
+                &thread_name,
+                (limits, skip),
+                head_tx,
+                tx,
+            );
         })
         .map_err(|source| InputError::Io {
             file: name.to_owned(),
             source,
         })?;
-    let (headers, rows_hint) = match head_rx.recv() {
+    let (headers, rows_hint, skipped) = match head_rx.recv() {
         Ok(Ok(h)) => h,
         Ok(Err(message)) => return Err(fail(format!("sheet '{sheet}': {message}"))),
         Err(_) => return Err(fail(format!("sheet '{sheet}': the reader stopped"))),
@@ -138,6 +147,7 @@ pub(super) fn open(
         headers,
         sheet,
         rows_hint,
+        skipped,
     })
 }
 
@@ -172,8 +182,9 @@ fn pick_sheet<R: Read + Seek>(wb: &Xlsx<R>, wanted: Option<&str>) -> Result<Stri
     })
 }
 
-/// The header and the rows below it by the sheet's declared size, or why there is none.
-type HeaderResult = Result<(Vec<String>, Option<u64>), String>;
+/// The header, the rows below it by the sheet's declared size and the rows skipped above
+/// it, or why there is none.
+type HeaderResult = Result<(Vec<String>, Option<u64>, Vec<String>), String>;
 
 /// One row as it is assembled from the cells of the sheet.
 struct RowBuf {
@@ -184,6 +195,10 @@ struct RowBuf {
     past_last_column: bool,
     /// Cells past `max_field` (column, length): each keeps only its start.
     oversized: Vec<(usize, usize)>,
+    /// Damaged cells whose column is known (column, why): each costs itself.
+    damaged: Vec<(usize, String)>,
+    /// A damaged cell somewhere in the row, column unknown: the row cannot be trusted.
+    damaged_somewhere: Option<String>,
 }
 
 impl RowBuf {
@@ -195,6 +210,22 @@ impl RowBuf {
             problem: None,
             past_last_column: false,
             oversized: Vec::new(),
+            damaged: Vec::new(),
+            damaged_somewhere: None,
+        }
+    }
+
+    /// A cell that could not be read lies in `cols` of this row (`headers` wide): when that
+    /// is one column, the cell costs itself; else the row is unreadable.
+    fn damage(&mut self, cols: std::ops::Range<u32>, why: String, headers: &[String]) {
+        let end = cols.end.min(headers.len().max(1) as u32);
+        let cols = cols.start..end.max(cols.start + 1);
+        if cols.len() == 1 {
+            self.damaged.push((cols.start as usize, why));
+        } else {
+            let from = column_label(headers, cols.start as usize);
+            self.damaged_somewhere
+                .get_or_insert(format!("a cell from {from} on cannot be read ({why})"));
         }
     }
 
@@ -261,6 +292,17 @@ impl RowBuf {
         if let Some(p) = self.problem {
             return (row, problem_values(p, name, row, headers, limits));
         }
+        if let Some(why) = self.damaged_somewhere {
+            return (
+                row,
+                RecordValues::Unreadable {
+                    column: None,
+                    message: format!(
+                        "{name}, row {row}: the sheet is damaged here: {why}, so the row is left out; the rows after it are read; open the workbook in Excel and save it again"
+                    ),
+                },
+            );
+        }
         if self.past_last_column {
             return (
                 row,
@@ -275,9 +317,20 @@ impl RowBuf {
         if self.cells.len() < headers.len() {
             self.cells.resize(headers.len(), String::new());
         }
+        if let Some(&(i, _)) = self.damaged.iter().max_by_key(|(i, _)| *i) {
+            if self.cells.len() <= i {
+                self.cells.resize(i + 1, String::new());
+            }
+        }
         let mut cells: CellRow = self.cells.into();
         for (i, len) in self.oversized {
             cells.mark_unreadable(i, too_long(len, limits));
+        }
+        for (i, why) in self.damaged {
+            cells.mark_unreadable(
+                i,
+                format!("the sheet is damaged in this cell ({why}); open the workbook in Excel and save it again"),
+            );
         }
         (row, RecordValues::Cells(cells))
     }
@@ -285,11 +338,12 @@ impl RowBuf {
 
 /// Runs on the reader thread: sends the header (or why there is none), then every non-blank
 /// row, then stops. A damaged sheet ends with one `Unreadable` row saying where it broke.
+/// `skip`: the rows above the header `--skip-lines` leaves unread.
 fn read_sheet<R: Read + Seek>(
     wb: &mut Xlsx<R>,
     sheet: &str,
     name: &str,
-    limits: Limits,
+    (limits, skip): (Limits, u64),
     head_tx: SyncSender<HeaderResult>,
     tx: SyncSender<(u64, RecordValues)>,
 ) {
@@ -307,31 +361,49 @@ fn read_sheet<R: Read + Seek>(
     let last_row = Some(cells.dimensions().end.0).filter(|&r| r > 0);
     let mut headers: Option<Vec<String>> = None;
     let mut current: Option<RowBuf> = None;
+    let mut skipped: Vec<String> = Vec::new();
     // Sends one row on: the first is the header. `false`: nobody is reading any more.
-    let emit_one = |buf: RowBuf, headers: &mut Option<Vec<String>>| match headers {
-        None => {
-            let (row, values) = buf.finish(&[], name, limits);
-            let h = match values {
-                RecordValues::Cells(c) => Ok(c.to_vec()),
-                RecordValues::Unreadable { message, .. } => Err(format!(
-                    "the header row (row {row}) cannot be read: {message}"
-                )),
-                RecordValues::Object(_) | RecordValues::Footer { .. } => {
-                    unreachable!("a sheet row is cells or unreadable")
-                }
-            };
-            let ok = h.is_ok();
-            *headers = h.as_ref().ok().cloned();
-            let below = last_row.and_then(|last| (u64::from(last) + 1).checked_sub(row));
-            head_tx.send(h.map(|h| (h, below))).is_ok() && ok
-        }
-        Some(h) => tx.send(buf.finish(h, name, limits)).is_ok(),
-    };
+    let emit_one =
+        |buf: RowBuf, headers: &mut Option<Vec<String>>, skipped: &mut Vec<String>| match headers {
+            None => {
+                let (row, values) = buf.finish(&[], name, limits);
+                let h = match values {
+                    RecordValues::Cells(c) => Ok(c.to_vec()),
+                    RecordValues::Unreadable { message, .. } => Err(format!(
+                        "the header row (row {row}) cannot be read: {message}"
+                    )),
+                    RecordValues::Object(_) | RecordValues::Footer { .. } => {
+                        unreachable!("a sheet row is cells or unreadable")
+                    }
+                };
+                let ok = h.is_ok();
+                *headers = h.as_ref().ok().cloned();
+                let below = last_row.and_then(|last| (u64::from(last) + 1).checked_sub(row));
+                let skipped = std::mem::take(skipped);
+                head_tx.send(h.map(|h| (h, below, skipped))).is_ok() && ok
+            }
+            Some(h) => tx.send(buf.finish(h, name, limits)).is_ok(),
+        };
     // Ends the row in `current`: the first non-blank one is the header; blank rows are skipped
     // (their numbers stay unused, as in Excel). A first row of one cell is held in `title`
     // until the next shows whether it is a title above the header (the error says to remove
     // it) or the header of a one-column sheet. `false`: nobody is reading any more.
-    let emit = |buf: RowBuf, headers: &mut Option<Vec<String>>, title: &mut Option<RowBuf>| {
+    let emit = |buf: RowBuf,
+                headers: &mut Option<Vec<String>>,
+                title: &mut Option<RowBuf>,
+                skipped: &mut Vec<String>| {
+        if u64::from(buf.row) < skip {
+            let cells: Vec<&str> = buf
+                .cells
+                .iter()
+                .map(|c| c.trim())
+                .filter(|c| !c.is_empty())
+                .collect();
+            if !cells.is_empty() {
+                skipped.push(cells.join(", "));
+            }
+            return true;
+        }
         if buf.is_blank() {
             return true;
         }
@@ -354,57 +426,119 @@ fn read_sheet<R: Read + Seek>(
                     named[3] = "…".into();
                 }
                 let _ = head_tx.send(Err(format!(
-                    "row {} holds only {:?} and row {} looks like the header ({}): remove the title rows above the header (delete row {} in Excel and save), so that the first row names the columns",
+                    "row {} holds only {:?} and row {} looks like the header ({}): remove the title rows above the header (delete row {} in Excel and save), so that the first row names the columns, or run again with --skip-lines {} to leave them unread",
                     t.row + 1,
                     text.unwrap_or_default(),
                     buf.row + 1,
                     named.join(", "),
                     t.row + 1,
+                    buf.row,
                 )));
                 return false;
             }
             // The held row was the header after all.
-            if !emit_one(t, headers) {
+            if !emit_one(t, headers, skipped) {
                 return false;
             }
         }
-        emit_one(buf, headers)
+        emit_one(buf, headers, skipped)
     };
     let mut title: Option<RowBuf> = None;
+    // A cell that could not be read, not yet placed: its row is known by the next cell read.
+    let mut damage: Option<String> = None;
+    // Damaged cells one after another without a good one: past a few, the reading is lost.
+    let mut damaged_in_a_row = 0;
+    // The last cell read (row, column), for where a damaged cell after it lies.
+    let mut last_cell: Option<(u32, u32)> = None;
     loop {
         match cells.next_cell_with_style_id() {
             Ok(Some((cell, style))) => {
                 let (r, c) = cell.get_position();
+                damaged_in_a_row = 0;
+                // Between the last cell and this one: in this row before it, unless this
+                // one starts its row, when it ends the row before.
+                let mut this_row_damage = None;
+                if let Some(why) = damage.take() {
+                    let from = last_cell.filter(|l| l.0 == r).map_or(0, |l| l.1 + 1);
+                    match (&mut current, headers.as_deref()) {
+                        (Some(b), Some(h)) if c == 0 && b.row != r => {
+                            let from = last_cell.map_or(0, |l| l.1 + 1);
+                            b.damage(from..u32::MAX, why, h);
+                        }
+                        _ => this_row_damage = Some((from..c, why)),
+                    }
+                }
+                last_cell = Some((r, c));
                 if current.as_ref().is_some_and(|b| b.row != r)
-                    && !emit(current.take().unwrap(), &mut headers, &mut title)
+                    && !emit(
+                        current.take().unwrap(),
+                        &mut headers,
+                        &mut title,
+                        &mut skipped,
+                    )
                 {
                     return;
                 }
                 let width = headers.as_ref().map_or(0, Vec::len);
-                current.get_or_insert_with(|| RowBuf::new(r, width)).put(
-                    c,
-                    formats.text(cell.get_value(), style),
-                    limits,
-                );
+                let buf = current.get_or_insert_with(|| RowBuf::new(r, width));
+                if let Some((cols, why)) = this_row_damage {
+                    buf.damage(cols, why, headers.as_deref().unwrap_or(&[]));
+                }
+                buf.put(c, formats.text(cell.get_value(), style), limits);
             }
             Ok(None) => {
+                // A damaged last cell: after the last row's cells, else in a row of its own.
+                if let (Some(why), Some(h)) = (damage.take(), headers.as_deref()) {
+                    let from = last_cell.map_or(0, |l| l.1 + 1);
+                    match current.as_mut() {
+                        Some(b) if (from as usize) < h.len() => b.damage(from..u32::MAX, why, h),
+                        _ => {
+                            let row = last_cell.map_or(1, |l| l.0 + 1);
+                            let mut b = RowBuf::new(row, h.len());
+                            b.damage(0..u32::MAX, why, h);
+                            if let Some(prev) = current.replace(b) {
+                                if !emit(prev, &mut headers, &mut title, &mut skipped) {
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                }
                 if let Some(buf) = current.take() {
-                    if !emit(buf, &mut headers, &mut title) {
+                    if !emit(buf, &mut headers, &mut title, &mut skipped) {
                         return;
                     }
                 }
                 // One row of one cell: that is the header.
                 if let Some(t) = title.take() {
-                    if !emit_one(t, &mut headers) {
+                    if !emit_one(t, &mut headers, &mut skipped) {
                         return;
                     }
                 }
                 if headers.is_none() {
-                    let _ = head_tx.send(Err(
-                        "the sheet is empty (its first non-blank row must name the columns)".into(),
-                    ));
+                    let _ = head_tx.send(Err(match skip {
+                        0 => "the sheet is empty (its first non-blank row must name the columns)"
+                            .into(),
+                        n => format!("--skip-lines {n}: the sheet has nothing below its first {n} rows; give the number of title rows above the header"),
+                    }));
                 }
                 return;
+            }
+            // A cell's value or position that does not read: the XML around it does, so the
+            // cells after it are read and it costs only itself (placed by the next cell).
+            Err(e)
+                if headers.is_some()
+                    && damaged_in_a_row < 8
+                    && !matches!(
+                        e,
+                        XlsxError::Io(_)
+                            | XlsxError::Zip(_)
+                            | XlsxError::Xml(_)
+                            | XlsxError::XmlEof(_)
+                    ) =>
+            {
+                damaged_in_a_row += 1;
+                damage.get_or_insert(e.to_string());
             }
             Err(e) => {
                 let at = current.as_ref().map_or(0, |b| b.row);
@@ -420,12 +554,18 @@ fn read_sheet<R: Read + Seek>(
                     .as_ref()
                     .and_then(|b| b.cells.len().checked_sub(1))
                     .map(|i| column_label(headers.as_deref().unwrap_or(&[]), i));
+                // The rows the sheet says it has below this one are named, not lost unsaid.
+                let rest = match last_row.map(|l| u64::from(l) + 1) {
+                    Some(last) if last > row + 1 => format!(": rows {} to {last}", row + 1),
+                    Some(last) if last == row + 1 => format!(": row {last}"),
+                    _ => String::new(),
+                };
                 let _ = tx.send((
                     row,
                     RecordValues::Unreadable {
                         column: None,
                         message: format!(
-                            "{name}, row {row}{}: the sheet is damaged here ({e}), nothing after it can be read; open the workbook in Excel and save it again",
+                            "{name}, row {row}{}: the sheet is damaged here ({e}), nothing after it can be read{rest}; open the workbook in Excel and save it again",
                             column.map(|c| format!(" near {c}")).unwrap_or_default()
                         ),
                     },

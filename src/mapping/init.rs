@@ -400,6 +400,12 @@ fn rule_value(r: &Rule) -> String {
     if r.append {
         opts.push("append = true".to_owned());
     }
+    if r.display_name {
+        opts.push("display_name = true".to_owned());
+    }
+    if let Some(sep) = &r.first_of {
+        opts.push(format!("first_of = {}", quote(sep)));
+    }
     if !r.skip_row_when.is_empty() {
         opts.push(format!("skip_row_when = [{}]", list(&r.skip_row_when)));
     }

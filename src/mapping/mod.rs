@@ -281,6 +281,9 @@ struct Rule {
     options: Vec<String>,
     /// Outlook's `Display Name`: the name only of a row with no name, firstName or lastName.
     display_name: bool,
+    /// A one-value field in a cell of several (HubSpot's `Acme Ltd;Beta Inc`): the first is
+    /// sent, the others named.
+    first_of: Option<String>,
 }
 
 impl Rule {
@@ -307,6 +310,7 @@ impl Rule {
             field_type: None,
             options: Vec::new(),
             display_name: false,
+            first_of: None,
         }
     }
 
@@ -340,6 +344,9 @@ impl Rule {
         }
         if self.display_name {
             s += " (when the row has no name, first name or last name)";
+        }
+        if let Some(sep) = &self.first_of {
+            s += &format!(" (the first of the values split on '{sep}')");
         }
         if let Some(g) = &self.group {
             s += &format!(" (block {g})");
@@ -689,6 +696,14 @@ fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
                     "drop" => rule.drop = strings(k, v)?,
                     "drop_prefix" => rule.drop_prefix = Some(string(k, v)?),
                     "note" => rule.note = Some(string(k, v)?),
+                    "display_name" => rule.display_name = boolean(k, v)?,
+                    "first_of" => {
+                        let s = string(k, v)?;
+                        if s.is_empty() {
+                            return Err("`first_of` must not be empty".into());
+                        }
+                        rule.first_of = Some(s);
+                    }
                     "transform" => match string(k, v)?.trim() {
                         "split_name" => rule.split_name = true,
                         "lowercase" => rule.lowercase = true,
@@ -714,7 +729,7 @@ fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
                     }
                     other => {
                         return Err(format!(
-                            "unknown key `{other}` (expected field, custom_field, split, split_name, transform, lowercase, date_format, true_values, false_values, fallback, group, filled, append, skip_row_when, reason, drop, drop_prefix, note, type, options)"
+                            "unknown key `{other}` (expected field, custom_field, split, split_name, transform, lowercase, date_format, true_values, false_values, fallback, group, filled, append, display_name, first_of, skip_row_when, reason, drop, drop_prefix, note, type, options)"
                         ))
                     }
                 }
@@ -1321,17 +1336,7 @@ impl Mapper {
                 })
                 .collect();
             let mut blocks: Vec<&str> = Vec::new();
-            // A German export's `Name` beside `Vorname` is the surname, not the whole name
-            // (a cell that starts with the Vorname holds both: see `whole_name_in_surname`);
-            // Spanish `Nombre`, Portuguese `Nome` and French `Nom` are one part of a name only
-            // beside the other part, else they hold the whole name.
-            german = headers.iter().any(|h| normalise(h) == "vorname");
-            let has = |f: Field| {
-                headers
-                    .iter()
-                    .any(|h| detect_target(h) == Some(Target::Field(f)))
-            };
-            let (has_first, has_last) = (has(Field::FirstName), has(Field::LastName));
+            german = headers.iter().any(|h| is_vorname(h));
             // Yahoo names its phone columns by their kind alone (`Home`, `Work`); elsewhere a
             // `Work` column as often holds an employer, so only in a file with Yahoo's own
             // columns.
@@ -1347,18 +1352,7 @@ impl Mapper {
                     (yahoo && kind).then(|| Rule::new(Target::Field(Field::Phone)))
                 };
                 let rule = auto_rule(h).or_else(by_kind).map(|mut r| {
-                    let n = normalise(h);
-                    if german && r.target == Target::Field(Field::Name) && n == "name" {
-                        r.target = Target::Field(Field::LastName);
-                    }
-                    let part_alone = match n.as_str() {
-                        "nombre" | "nome" => !has_last,
-                        "nom" => !has_first,
-                        _ => false,
-                    };
-                    if part_alone {
-                        r.target = Target::Field(Field::Name);
-                    }
+                    place_name_part(&normalise(h), &mut r, headers.iter().map(String::as_str));
                     r
                 });
                 columns[i] = rule.and_then(|mut r| {
@@ -1491,6 +1485,24 @@ impl Mapper {
     pub fn preset_date_order(&self) -> Option<(&str, crate::validation::dates::DateOrder)> {
         let (d, _) = self.preset.as_ref()?;
         Some((d.preset.name.as_str(), d.preset.date_order?))
+    }
+
+    /// The preset's date evidence columns (`date_evidence`) among `headers`, by index.
+    pub fn date_evidence_columns(&self, headers: &[String]) -> Vec<usize> {
+        let Some((d, _)) = self.preset.as_ref() else {
+            return Vec::new();
+        };
+        headers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| {
+                d.preset
+                    .date_evidence
+                    .iter()
+                    .any(|e| e.eq_ignore_ascii_case(h.trim()))
+            })
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// What the run says about the preset, e.g. "using the HubSpot preset (matched 7 of 9 of
@@ -1662,7 +1674,13 @@ impl Mapper {
                 let repeated = headers[..i]
                     .iter()
                     .any(|e| normalise_header(e) == normalise_header(h));
-                if repeated {
+                if h.trim().is_empty() {
+                    // `''` twice says neither which column nor how to keep it.
+                    format!(
+                        "column {} (no header: give it one in the file, then map it with --mapping)",
+                        i + 1
+                    )
+                } else if repeated {
                     format!("'{h}' (a second column of that name)")
                 } else if normalise(h) == "nickname" {
                     format!("'{h}' (HighLevel has no nickname field)")
@@ -1867,6 +1885,7 @@ impl Mapper {
                 continue;
             }
             if let Some(named) = placeholder_email(rule, column, cell) {
+                later.exchange |= is_exchange_address(cell);
                 out.cell_errors.extend(named.map(|e| (Target::Ignore, e)));
                 continue;
             }
@@ -1954,6 +1973,11 @@ impl Mapper {
     ) {
         let mut seen: HashMap<Target, String> = HashMap::new();
         let mut later = Later::default();
+        let email = Target::Field(Field::Email);
+        // The first auto-detected email key reached before any key gave the row an email.
+        let mut first_email: Option<&str> = None;
+        // A German `Name` key read as the surname (see `place_name_part`).
+        let mut surname_key: Option<&str> = None;
         // Named when they would have been sent, or when their key is what could not be read
         // (so whether is unknown).
         for (key, value, why) in bad {
@@ -1989,11 +2013,31 @@ impl Mapper {
                 self.map_custom_fields(key, value, out, &mut seen);
                 continue;
             }
-            let Some(rule) = self.json_rule(key) else {
+            let Some(mut rule) = self.json_rule(key) else {
                 continue;
             };
             if rule.target == Target::Ignore {
                 continue;
+            }
+            if rule.target == email && !seen.contains_key(&email) && self.auto_key(key) {
+                first_email.get_or_insert(key);
+            }
+            // What a bare `Name`, `Nombre` or `Nom` key holds, by the object's other keys, as
+            // for a CSV file's columns.
+            let name_part = matches!(
+                rule.target,
+                Target::Field(Field::Name | Field::FirstName | Field::LastName)
+            );
+            if name_part && self.auto_key(key) {
+                if let Some(n) = NAME_PARTS.iter().find(|n| normalises_to(key, n)) {
+                    let was = rule.target.clone();
+                    place_name_part(n, &mut rule, obj.keys().map(String::as_str));
+                    if was == Target::Field(Field::Name)
+                        && rule.target == Target::Field(Field::LastName)
+                    {
+                        surname_key = Some(key);
+                    }
+                }
             }
             if matches!(value, Value::String(s) if self.is_empty(s)) {
                 continue;
@@ -2035,7 +2079,17 @@ impl Mapper {
                 }
             }
         }
+        // A later key standing in for an empty (or null) first one is its backup, as a CSV
+        // column is: a bad one is not the contact's identity, so the phone may key the row.
+        if let (Some(first), Some(own)) = (first_email, seen.get(&email)) {
+            out.email_is_backup |= first != own
+                && self.auto_key(own)
+                && normalise_header(first) != normalise_header(own);
+        }
         push_later(out, later);
+        if let Some(key) = surname_key {
+            whole_name_in_surname(key, out);
+        }
     }
 
     /// One key's value, as its rule and the keys before it say.
@@ -2083,15 +2137,19 @@ impl Mapper {
     /// Whether a JSONL key is a backup of the email or phone an earlier key gave: both
     /// auto-detected (not listed, no preset), and not the same name written another way.
     fn backs_up(&self, key: &str, rule: &Rule, seen: &HashMap<Target, String>) -> bool {
-        if self.preset.is_some()
-            || !matches!(rule.target, Target::Field(Field::Email | Field::Phone))
-            || self.spec_rules.contains_key(key)
+        if !matches!(rule.target, Target::Field(Field::Email | Field::Phone)) || !self.auto_key(key)
         {
             return false;
         }
         seen.get(&rule.target).is_some_and(|first| {
             !self.spec_rules.contains_key(first) && normalise_header(first) != normalise_header(key)
         })
+    }
+
+    /// A JSONL key matched by auto-detection alone: neither a preset nor the mapping file
+    /// says what it is.
+    fn auto_key(&self, key: &str) -> bool {
+        self.preset.is_none() && !self.spec_rules.contains_key(key)
     }
 
     fn json_rule(&self, key: &str) -> Option<Rule> {
@@ -2428,11 +2486,12 @@ fn placeholder_email(rule: &Rule, column: Option<&str>, cell: &str) -> Option<Op
         return None;
     }
     let t = trim(crate::validation::cells::no_text_marker(trim(cell)));
-    // An address (the usual cell) is never one: one byte search, no comparisons.
-    if t.len() > 16 || t.contains('@') {
+    let why = if is_exchange_address(t) {
+        EXCHANGE
+    } else if t.len() > 16 || t.contains('@') {
+        // An address (the usual cell) is never one: one byte search, no comparisons.
         return None;
-    }
-    let why = if NO_EMAIL.iter().any(|p| t.eq_ignore_ascii_case(p)) {
+    } else if NO_EMAIL.iter().any(|p| t.eq_ignore_ascii_case(p)) {
         "says there is no email"
     } else if cell_text::is_excel_error(t) {
         // No more an address than `#N/A`: the phone may key the row.
@@ -2443,9 +2502,29 @@ fn placeholder_email(rule: &Rule, column: Option<&str>, cell: &str) -> Option<Op
     Some((!rule.fallback).then(|| crate::validation::left_out(column, t, why)))
 }
 
+/// Why an Exchange directory name in an email column is left out.
+const EXCHANGE: &str = "an Exchange (X.500) address, not an email; the SMTP address is usually in 'E-mail Display Name'";
+
+/// Classic Outlook's `E-mail Address` of an Exchange user (`E-mail Type` EX) is the X.500
+/// directory name (`/o=ExchangeLabs/ou=…/cn=…`): no address at all, not a typo in one.
+fn is_exchange_address(cell: &str) -> bool {
+    let t = trim(cell).as_bytes();
+    t.len() > 3 && t[0] == b'/' && t[1..3].eq_ignore_ascii_case(b"o=")
+}
+
+/// The address in `Ann Lee (ann@lee.com)`, Outlook's `E-mail Display Name`.
+fn display_address(t: &str) -> Option<&str> {
+    let (_, inside) = trim(t).strip_suffix(')')?.rsplit_once('(')?;
+    let inside = inside.trim();
+    (inside.contains('@') && !inside.contains(char::is_whitespace)).then_some(inside)
+}
+
 /// Values that wait for the row's own columns: fallbacks and names split from a full name.
 #[derive(Default)]
 struct Later<'a> {
+    /// The row's email cell held an Exchange directory name: its display name's address
+    /// stands in first.
+    exchange: bool,
     /// (rank, group, value, index in `splits` of the full name it was split from), in
     /// column order.
     values: Vec<(i64, Option<String>, MappedValue<'a>, Option<usize>)>,
@@ -2459,6 +2538,8 @@ struct Later<'a> {
     appends: Vec<(Option<i64>, Option<String>, MappedValue<'a>)>,
     /// Display names (Outlook's), used only when the row has no name of its own.
     display: Vec<MappedValue<'a>>,
+    /// The row's own (not fallback) values of a group: (group, index in the row's values).
+    own: Vec<(String, usize)>,
 }
 
 /// A cell that could not be read: named at once, or for a fallback once it is known whether
@@ -2520,6 +2601,7 @@ fn push_value<'a>(
     } else {
         if let Some(g) = &rule.group {
             later.filled.push(g.clone());
+            later.own.push((g.clone(), out.values.len()));
         }
         out.values.push(v);
     }
@@ -2536,6 +2618,43 @@ fn is_address(t: &Target) -> bool {
             Field::Address1 | Field::City | Field::State | Field::PostalCode | Field::Country
         )
     )
+}
+
+/// What a bare name column holds beside the file's (or a JSONL object's) other column
+/// `names`: a German export's `Name` beside `Vorname` is the surname, not the whole name (a
+/// cell that starts with the Vorname holds both: see `whole_name_in_surname`); Spanish
+/// `Nombre`, Portuguese `Nome` and French `Nom` are one part of a name only beside the other
+/// part, else they hold the whole name. `n`: the column's normalised name.
+fn place_name_part<'h>(n: &str, rule: &mut Rule, names: impl Iterator<Item = &'h str> + Clone) {
+    let has = |f: Field| {
+        names
+            .clone()
+            .any(|h| detect_target(h) == Some(Target::Field(f)))
+    };
+    let name = Target::Field(Field::Name);
+    rule.target = match n {
+        "name" if rule.target == name && names.clone().any(is_vorname) => {
+            Target::Field(Field::LastName)
+        }
+        "nombre" | "nome" if !has(Field::LastName) => name,
+        "nom" if !has(Field::FirstName) => name,
+        _ => return,
+    };
+}
+
+/// The normalised names [`place_name_part`] may give another field.
+const NAME_PARTS: [&str; 4] = ["name", "nombre", "nome", "nom"];
+
+fn is_vorname(h: &str) -> bool {
+    normalises_to(h, "vorname")
+}
+
+/// `normalise(h) == word`, without allocating: asked of JSONL keys row by row.
+fn normalises_to(h: &str, word: &str) -> bool {
+    h.chars()
+        .filter(|&c| !matches!(c, ' ' | '_' | '-' | '.') && !c.is_whitespace() && !is_format(c))
+        .flat_map(char::to_lowercase)
+        .eq(word.chars())
 }
 
 /// A German export's `Name` holding the whole name ("Jürgen Müller" beside Vorname "Jürgen"):
@@ -2578,6 +2697,27 @@ fn whole_name_in_surname(column: &str, out: &mut MappedRow<'_>) {
     }
 }
 
+/// A display name's name: without a trailing `(address@…)`; none when it is only an address.
+fn display_name_text(t: &str) -> Option<&str> {
+    let t = trim(t);
+    let name = match t.strip_suffix(')').and_then(|s| s.rsplit_once('(')) {
+        Some((name, inside)) if inside.contains('@') => name.trim(),
+        _ => t,
+    };
+    let address = name.contains('@') && !name.contains(char::is_whitespace);
+    (!name.is_empty() && !address).then_some(name)
+}
+
+/// `Dr. Ann B. Lee` beside first name `Ann` and last name `Lee`: the same person's name, with
+/// a title or a middle name, not something else worth naming.
+fn holds_words_of(t: &str, joined: &str) -> bool {
+    let words: Vec<String> = t.split_whitespace().map(str::to_lowercase).collect();
+    !joined.is_empty()
+        && joined
+            .split_whitespace()
+            .all(|w| words.contains(&w.to_lowercase()))
+}
+
 /// A fallback's value the row does not use: another column gave its field.
 fn not_used(v: &MappedValue<'_>, used: &MappedValue<'_>) -> RowError {
     let shown = match &v.value {
@@ -2597,24 +2737,154 @@ fn not_used(v: &MappedValue<'_>, used: &MappedValue<'_>) -> RowError {
     )
 }
 
+/// The words of a one-line field's note on a cell of several lines, which
+/// [`unsent_one_line`] takes back for a block the row does not use.
+const SENT_ON_ONE_LINE: &str = " is on several lines: sent on one line as ";
+
+/// A cell of a block not used was not "sent on one line": that note, made as it was read, goes.
+fn unsent_one_line(out: &mut MappedRow<'_>, v: &MappedValue<'_>) {
+    let Some(column) = v.column.as_deref() else {
+        return;
+    };
+    out.notes.retain(|n| {
+        n.column() != Some(column) || !n.message().contains(SENT_ON_ONE_LINE)
+    });
+}
+
+/// An address written whole (`Storgata 1\n0155 Oslo`) that holds the street the row sends.
+fn repeats_street(v: &MappedValue<'_>, out: &MappedRow<'_>) -> bool {
+    let street = Target::Field(Field::Address1);
+    let RawValue::Text(whole) = &v.value else {
+        return false;
+    };
+    v.target == street
+        && out.values.iter().any(|x| match &x.value {
+            RawValue::Text(sent) if x.target == street => {
+                let sent = trim(sent);
+                !sent.is_empty() && whole.contains(sent)
+            }
+            _ => false,
+        })
+}
+
 /// A cell of an address block the row does not use (another block gave its address).
-fn unused_address(v: &MappedValue<'_>) -> RowError {
+fn unused_address(v: &MappedValue<'_>, street: Option<&str>) -> RowError {
     let shown = match &v.value {
         RawValue::Text(t) => format!("{:?}", t.as_ref()),
         other => format!("{other:?}"),
     };
+    let block = street.map_or_else(String::new, |s| {
+        format!("; the block with a street ('{s}') was used, as a block with no street gives no address to send to")
+    });
     RowError::formatted(
         v.column.as_deref(),
         format_args!(
-            "{shown} not imported: the row's address comes from other columns (HighLevel stores one address)"
+            "{shown} not imported: the row's address comes from other columns (HighLevel stores one address){block}"
         ),
     )
 }
 
+/// Of a group's blocks, the one to use when the first one filled has no street and a later
+/// one has (a business block holding only a country beside a whole home address): its rank
+/// and street column. The row's own block, so passed over, becomes the last fallback.
+fn street_block<'a>(
+    out: &mut MappedRow<'a>,
+    later: &mut Later<'a>,
+) -> Vec<(String, i64, Option<String>)> {
+    let street = Target::Field(Field::Address1);
+    let mut groups: Vec<String> = Vec::new();
+    for g in later.values.iter().filter_map(|(_, g, _, _)| g.as_ref()) {
+        if !groups.contains(g) {
+            groups.push(g.clone());
+        }
+    }
+    let mut seeds = Vec::new();
+    for g in groups {
+        let in_group = |og: &Option<String>| og.as_deref() == Some(g.as_str());
+        let own_street = later
+            .own
+            .iter()
+            .any(|(og, i)| *og == g && out.values[*i].target == street)
+            || later
+                .appends
+                .iter()
+                .any(|(r, og, _)| r.is_none() && in_group(og));
+        if own_street {
+            continue;
+        }
+        let ranked = later
+            .values
+            .iter()
+            .filter(|(_, og, v, _)| in_group(og) && v.target == street)
+            .map(|(r, _, v, _)| (*r, v.column.as_deref().map(str::to_owned)));
+        let appended = later.appends.iter().filter_map(|(r, og, v)| {
+            Some((
+                r.filter(|_| in_group(og))?,
+                v.column.as_deref().map(str::to_owned),
+            ))
+        });
+        let Some((rank, column)) = ranked.chain(appended).min_by_key(|(r, _)| *r) else {
+            continue;
+        };
+        let first_filled = later
+            .values
+            .iter()
+            .filter(|(_, og, v, _)| in_group(og) && is_address(&v.target))
+            .map(|(r, _, _, _)| *r)
+            .min();
+        let own_filled = later.filled.contains(&g);
+        if !own_filled && first_filled == Some(rank) {
+            continue;
+        }
+        if own_filled {
+            let mut moved: Vec<usize> = later
+                .own
+                .iter()
+                .filter(|(og, _)| *og == g)
+                .map(|(_, i)| *i)
+                .collect();
+            moved.sort_unstable();
+            for &i in moved.iter().rev() {
+                let v = out.values.remove(i);
+                later.values.push((i64::MAX, Some(g.clone()), v, None));
+                for (_, j) in later.own.iter_mut() {
+                    if *j > i {
+                        *j -= 1;
+                    }
+                }
+            }
+            later.own.retain(|(og, _)| *og != g);
+            later.filled.retain(|f| *f != g);
+        }
+        seeds.push((g, rank, column));
+    }
+    seeds
+}
+
 fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
+    if later.exchange {
+        let found = later.display.iter().find_map(|v| match &v.value {
+            RawValue::Text(t) => display_address(t).map(|a| (v.column.clone(), a.to_owned())),
+            _ => None,
+        });
+        if let Some((column, address)) = found {
+            out.notes.push(RowError::formatted(
+                column.as_deref(),
+                format_args!("{address:?} sent as the email: the row's email cell holds an Exchange (X.500) address"),
+            ));
+            let v = MappedValue {
+                target: Target::Field(Field::Email),
+                column,
+                value: RawValue::Text(address.into()),
+            };
+            // Before any other backup: the same entry's own address.
+            later.values.insert(0, (i64::MIN, None, v, None));
+        }
+    }
+    let seeds = street_block(out, &mut later);
     later.values.sort_by_key(|(rank, _, _, _)| *rank);
     let own = out.values.len();
-    let mut chosen: Vec<(String, i64)> = Vec::new();
+    let mut chosen: Vec<(String, i64)> = seeds.iter().map(|(g, r, _)| (g.clone(), *r)).collect();
     // Targets a fallback filled, and its rank.
     let mut filled_by: Vec<(Target, i64)> = Vec::new();
     // The parts of each split full name the row uses: (split, target, part).
@@ -2624,10 +2894,14 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
             let elsewhere = later.filled.contains(g)
                 || matches!(chosen.iter().find(|(c, _)| c == g), Some((_, r)) if *r != rank);
             if elsewhere {
-                // Another block gave the row its address: this one's cells are named, not lost.
-                if is_address(&v.target) {
-                    out.notes.push(unused_address(&v));
+                // Another block gave the row its address: this one's cells are named, not lost,
+                // unless it only repeats the street sent (Google's whole address beside its parts).
+                if is_address(&v.target) && !repeats_street(&v, out) {
+                    let street = seeds.iter().find(|(s, _, _)| s == g);
+                    let street = street.and_then(|(_, _, c)| c.as_deref());
+                    out.notes.push(unused_address(&v, street));
                 }
+                unsent_one_line(out, &v);
                 continue;
             }
             if !chosen.iter().any(|(c, _)| c == g) {
@@ -2636,6 +2910,7 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
         }
         if let Some(used) = out.values.iter().find(|x| x.target == v.target) {
             if group.is_some() || split.is_some() {
+                unsent_one_line(out, &v);
                 continue;
             }
             if matches!(v.target, Target::Field(Field::Email | Field::Phone)) {
@@ -2655,44 +2930,69 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
         out.values.push(v);
     }
     // A display name is the name of a row with none of its own; beside one, it is named
-    // unless it only repeats the row's first and last name.
-    let name_of = |f: Field| {
-        out.values.iter().find_map(|x| match (&x.target, &x.value) {
-            (Target::Field(t), RawValue::Text(s)) if *t == f => Some(trim(s).to_owned()),
-            _ => None,
-        })
-    };
-    let own_name = [Field::Name, Field::FirstName, Field::LastName]
-        .iter()
-        .any(|f| out.values.iter().any(|x| x.target == Target::Field(*f)));
-    let joined = [name_of(Field::FirstName), name_of(Field::LastName)]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let whole = name_of(Field::Name);
-    let mut display = later.display.into_iter();
-    if !own_name {
-        if let Some(first) = display.next() {
-            out.values.push(first);
-        }
-    }
-    for v in display {
-        let RawValue::Text(t) = &v.value else {
-            continue;
+    // unless it only repeats the row's first and last name. Most files have none: the
+    // names compared with it are not copied for every row.
+    if !later.display.is_empty() {
+        let name_of = |f: Field| {
+            out.values.iter().find_map(|x| match (&x.target, &x.value) {
+                (Target::Field(t), RawValue::Text(s)) if *t == f => Some(trim(s).to_owned()),
+                _ => None,
+            })
         };
-        let t = trim(t);
-        let repeats = t.eq_ignore_ascii_case(&joined)
-            || whole.as_deref().is_some_and(|w| t.eq_ignore_ascii_case(w));
-        if !repeats {
-            let used = out.values.iter().find(|x| {
-                matches!(
-                    x.target,
-                    Target::Field(Field::Name | Field::FirstName | Field::LastName)
-                )
-            });
-            if let Some(used) = used {
-                out.notes.push(not_used(&v, used));
+        let own_name = [Field::Name, Field::FirstName, Field::LastName]
+            .iter()
+            .any(|f| out.values.iter().any(|x| x.target == Target::Field(*f)));
+        let joined = [name_of(Field::FirstName), name_of(Field::LastName)]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let whole = name_of(Field::Name);
+        // Outlook's `E-mail Display Name` ("Ann Lee (ann@lee.com)", or the bare address) is a
+        // name only once its address is taken off.
+        let mut display = later.display.into_iter().filter_map(|mut v| {
+            let RawValue::Text(t) = &v.value else {
+                return Some(v);
+            };
+            let name = display_name_text(t)?;
+            if name != trim(t) {
+                v.value = RawValue::Text(name.to_owned().into());
+            }
+            Some(v)
+        });
+        if !own_name {
+            if let Some(first) = display.next() {
+                // Another column's text stands in for the row's name: said, as any stand-in.
+                if let RawValue::Text(t) = &first.value {
+                    out.notes.push(RowError::formatted(
+                        first.column.as_deref(),
+                        format_args!(
+                            "{:?} sent as the name: the row has no name, first or last name of its own",
+                            trim(t)
+                        ),
+                    ));
+                }
+                out.values.push(first);
+            }
+        }
+        for v in display {
+            let RawValue::Text(t) = &v.value else {
+                continue;
+            };
+            let t = trim(t);
+            let repeats = t.eq_ignore_ascii_case(&joined)
+                || whole.as_deref().is_some_and(|w| t.eq_ignore_ascii_case(w))
+                || holds_words_of(t, &joined);
+            if !repeats {
+                let used = out.values.iter().find(|x| {
+                    matches!(
+                        x.target,
+                        Target::Field(Field::Name | Field::FirstName | Field::LastName)
+                    )
+                });
+                if let Some(used) = used {
+                    out.notes.push(not_used(&v, used));
+                }
             }
         }
     }
@@ -2816,6 +3116,23 @@ fn text_value<'a>(
     if rule.filled {
         return Ok(Some(RawValue::Bool(true)));
     }
+    if let Some(sep) = rule.first_of.as_deref().filter(|s| cell.contains(*s)) {
+        let mut items = cell.split(sep).map(str::trim).filter(|i| !i.is_empty());
+        if let Some(first) = items.next() {
+            let rest: Vec<String> = items.map(|i| format!("{i:?}")).collect();
+            if !rest.is_empty() {
+                notes.push(RowError::formatted(
+                    column,
+                    format_args!(
+                        "also holds {}, not imported (HighLevel stores one {})",
+                        rest.join(", "),
+                        rule.target
+                    ),
+                ));
+            }
+            return Ok(Some(RawValue::Text(case(first.to_owned()).into())));
+        }
+    }
     if let Some(sep) = &rule.split {
         let mut parts = Vec::new();
         let mut left_out = Vec::new();
@@ -2877,8 +3194,8 @@ fn text_value<'a>(
     }
     // A cell on several lines for a one-line field (Salesforce's multi-line MailingStreet, a
     // name or city typed with Alt+Enter, U+2028/U+2029 from a web form or Word): joined,
-    // after a comma in a street, else a space, and named. A plain cell has no `\n` or `\r`,
-    // and only a cell with a 0xE2 byte can hold U+2028 or U+2029: no scan otherwise.
+    // after a comma in a street, else a space, and named. Only a cell with a byte below 0x20 or
+    // an 0xE2 (which leads U+2028 and U+2029) can hold a break: one word scan, no search otherwise.
     let one_line = match &rule.target {
         Target::Field(Field::Address1) => Some(", "),
         Target::Field(
@@ -2895,9 +3212,8 @@ fn text_value<'a>(
         _ => None,
     };
     if let Some(glue) = one_line {
-        let breaks = (!cell_text::plain(cell) && cell.contains(['\n', '\r']))
-            || (memchr::memchr(0xE2, cell.as_bytes()).is_some()
-                && cell.contains(UNICODE_LINE_BREAKS));
+        let breaks = cell_text::may_break_lines(cell)
+            && (cell.contains(['\n', '\r']) || cell.contains(UNICODE_LINE_BREAKS));
         if breaks {
             let lines: Vec<&str> = cell
                 .split(|c| matches!(c, '\n' | '\r') || UNICODE_LINE_BREAKS.contains(&c))
@@ -2920,7 +3236,7 @@ fn text_value<'a>(
             notes.push(RowError::formatted(
                 column,
                 format_args!(
-                    "{shown:?} is on several lines: sent on one line as {sent:?} ({} is one line in HighLevel)",
+                    "{shown:?}{SENT_ON_ONE_LINE}{sent:?} ({} is one line in HighLevel)",
                     rule.target
                 ),
             ));

@@ -23,6 +23,9 @@ pub struct Preset {
     /// How the export writes dates (Outlook's and Keap's M/D/YYYY): the order of a date
     /// column whose own dates do not settle it.
     pub date_order: Option<DateOrder>,
+    /// Columns the preset does not import whose dates are written as the export's others
+    /// (Zoho's `Created Time`): their order, when they settle it, is the date columns' too.
+    pub date_evidence: Vec<String>,
     pub spec: MappingSpec,
 }
 
@@ -127,6 +130,10 @@ fn parse(id: &'static str, text: &str) -> Option<Preset> {
         Some(Some("day-first")) => Some(DateOrder::DayFirst),
         Some(_) => return None,
     };
+    let date_evidence = match meta.get("date_evidence") {
+        Some(v) => strings(v)?,
+        None => Vec::new(),
+    };
     let spec = MappingSpec::from_table(&table, text, &format!("preset {id}")).ok()?;
     Some(Preset {
         id,
@@ -135,6 +142,7 @@ fn parse(id: &'static str, text: &str) -> Option<Preset> {
         first_column,
         list_separator,
         date_order,
+        date_evidence,
         spec,
     })
 }

@@ -304,6 +304,8 @@ fn ordinary_files_get_no_preset() {
         "Name,Email,Phone,Mobile,Company,Street,City,Zip,Country,Birthday,Notes",
         "Id,FirstName,LastName,Email,Phone",
         "Email,First Name,Last Name,Title,Company,Phone,Mobile,Home Phone,Other Phone,Fax",
+        // Keap's few chosen columns, or any file's: `Phone 1` alone does not say Keap.
+        "First Name,Last Name,Email,Phone 1,Birthday,Tags",
     ] {
         let h = headers(line);
         assert!(detect(&h).is_none(), "{line}: {:?}", detect(&h).map(|d| d.preset.id));
@@ -374,7 +376,7 @@ auto = false
         let m = mapper(BLOCKS, &HEADERS);
         let city = |cells: &[&str]| values(&m, cells, Field::City);
         let street = |cells: &[&str]| values(&m, cells, Field::Address1);
-        // The work block has a city: its empty street is not filled from home.
+        // The work block has only a city: the first block with a street, whole, instead.
         let row = [
             "9 Other Rd",
             "Otherton",
@@ -383,11 +385,28 @@ auto = false
             "",
             "Worktown",
         ];
-        assert_eq!(street(&row), []);
-        assert_eq!(city(&row)[0].0, "Work City");
-        // No work block: the home block, whole, even where the other block has more.
+        assert_eq!(street(&row)[0].0, "Home Street");
+        assert_eq!(
+            city(&row),
+            [("Home City".into(), RawValue::Text("Hometown".into()))]
+        );
+        // The work block has a street: it wins, its empty city not filled from home.
+        let row = [
+            "9 Other Rd",
+            "Otherton",
+            "1 Home St",
+            "Hometown",
+            "5 Work Ave",
+            "",
+        ];
+        assert_eq!(street(&row)[0].0, "Work Street");
+        assert_eq!(city(&row), []);
+        // No work block, a home block with only a city: the other block, with its street.
         let row = ["9 Other Rd", "Otherton", "", "Hometown", "", ""];
-        assert_eq!(street(&row), []);
+        assert_eq!(street(&row)[0].0, "Other Street");
+        assert_eq!(city(&row)[0].0, "Other City");
+        // No block with a street: the first with a value, whole.
+        let row = ["", "Otherton", "", "Hometown", "", ""];
         assert_eq!(
             city(&row),
             [("Home City".into(), RawValue::Text("Hometown".into()))]

@@ -618,6 +618,20 @@ fn a_second_auto_detected_email_or_phone_key_in_jsonl_backs_up_the_first_in_key_
         keys(&row),
         (vec!["Email Address".to_owned()], vec!["mail".to_owned()])
     );
+    // It stands in for the empty (or null) first key as a CSV backup column does: a bad one
+    // is not the contact's identity.
+    assert!(row.email_is_backup);
+    let rec = obj_record(json!({"email": null, "phone": "1", "Work Email": "b@x"}));
+    assert!(m.map(&rec).email_is_backup);
+    // The first key gave the email, or is the only one, or is the same name written another
+    // way: the row's own.
+    for rec in [
+        json!({"email": "a@x.com", "Email Address": "b@x.com"}),
+        json!({"phone": "1", "Email Address": "b@x.com"}),
+        json!({"email": "", "EMAIL": "b@x.com"}),
+    ] {
+        assert!(!m.map(&obj_record(rec.clone())).email_is_backup, "{rec}");
+    }
     // A key the mapping file lists is not backed up by an auto-detected one: named as before.
     let spec = MappingSpec::parse("[columns]\nmail = \"email\"\n", "m.toml").unwrap();
     let m = Mapper::new(Some(&spec), None).unwrap();
@@ -625,6 +639,9 @@ fn a_second_auto_detected_email_or_phone_key_in_jsonl_backs_up_the_first_in_key_
     let row = m.map(&rec);
     assert!(row.spares.is_empty());
     assert_eq!(row.cell_errors[0].1.column(), Some("email"));
+    // Nor is the listed key a backup of an empty auto-detected one.
+    let rec = obj_record(json!({"email": "", "mail": "a@x.com"}));
+    assert!(!m.map(&rec).email_is_backup);
     // With a preset, only its own fallbacks are backups.
     let spec = MappingSpec::from_preset(PresetChoice::Named("hubspot".into()));
     let m = Mapper::new(Some(&spec), None).unwrap();
@@ -1678,12 +1695,20 @@ fn address_blocks_named_by_a_qualifier_are_used_whole_and_never_mixed() {
     assert!(m.unmapped_columns().is_empty());
     let city = Target::Field(Field::City);
     let state = Target::Field(Field::State);
-    // The first block with a value, alone: no work state under a home city.
+    // The first block with a street, alone: a home city alone gives no address to send to.
     let rec = cells_record(&["a@x.com", "", "Austin", "2 Oak", "Dallas", "TX"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &city), Some(&text("Dallas")));
+    assert_eq!(find(&row, &state), Some(&text("TX")));
+    assert_eq!(
+        find(&row, &Target::Field(Field::Address1)),
+        Some(&text("2 Oak"))
+    );
+    // No block with a street: the first with a value, alone: no work state under a home city.
+    let rec = cells_record(&["a@x.com", "", "Austin", "", "Dallas", "TX"]);
     let row = m.map(&rec);
     assert_eq!(find(&row, &city), Some(&text("Austin")));
     assert_eq!(find(&row, &state), None);
-    assert_eq!(find(&row, &Target::Field(Field::Address1)), None);
     // A row with only a work address has it.
     let rec = cells_record(&["a@x.com", "", "", "2 Oak", "Dallas", "TX"]);
     let row = m.map(&rec);
@@ -2217,7 +2242,14 @@ fn a_display_name_is_the_name_of_a_row_without_one_and_named_when_it_says_someth
     let rec = cells_record(&["", "", "Dr. Ann Lee", "Annie", "ann@x.com"]);
     let row = m.map(&rec);
     assert_eq!(find(&row, &name), Some(&text("Dr. Ann Lee")));
-    assert!(row.notes.is_empty(), "{:?}", row.notes);
+    let notes: Vec<_> = row.notes.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        notes,
+        ["column 'Display Name': \"Dr. Ann Lee\" sent as the name: the row has no name, first or last name of its own"]
+    );
+    // The same person's name with a middle name or a title is not named as something else.
+    let rec = cells_record(&["Ann", "Lee", "Dr. Ann B. Lee", "", "ann@x.com"]);
+    assert!(m.map(&rec).notes.is_empty());
     let rec = cells_record(&["Ann", "", "Annie Lee", "", "ann@x.com"]);
     let row = m.map(&rec);
     assert_eq!(find(&row, &name), None);
@@ -2296,6 +2328,65 @@ fn a_yahoo_export_gives_its_alternate_emails_as_backups_and_its_business_website
     );
 }
 
+/// A German, Spanish or French export saved as JSON: its keys say what a bare name holds as
+/// the CSV headers do, object by object.
+#[test]
+fn jsonl_name_keys_beside_vorname_or_the_other_part_map_as_csv_headers_do() {
+    let m = Mapper::new(None, None).unwrap();
+    let (first, last, name) = (
+        Target::Field(Field::FirstName),
+        Target::Field(Field::LastName),
+        Target::Field(Field::Name),
+    );
+    let rec = obj_record(
+        json!({"Anrede": "Herr", "Vorname": "Hans", "Name": "Müller", "E-Mail": "hans@example.de"}),
+    );
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &first), Some(&text("Hans")));
+    assert_eq!(find(&row, &last), Some(&text("Müller")));
+    assert_eq!(find(&row, &name), None);
+    // A Name holding the whole name gives the rest after the Vorname, and says so.
+    let rec = obj_record(json!({"Vorname": "Jürgen", "Name": "Jürgen Müller"}));
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &last), Some(&text("Müller")));
+    assert_eq!(
+        row.notes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["column 'Name': \"Jürgen Müller\" starts with the first name \"Jürgen\": sent as last name \"Müller\""]
+    );
+    // Without a Vorname key, the name is the whole name.
+    let rec = obj_record(json!({"Name": "Hans Müller", "E-Mail": "hans@example.de"}));
+    assert_eq!(find(&m.map(&rec), &name), Some(&text("Hans Müller")));
+    // The keys are compared without allocating, as `normalise` reads them.
+    for h in [
+        "Vor-Name",
+        " NOM ",
+        "Nombre\u{200b}",
+        "name.",
+        "NÄME",
+        "Vornamen",
+    ] {
+        for word in ["vorname", "nom", "nombre", "name", "näme"] {
+            assert_eq!(normalises_to(h, word), normalise(h) == word, "{h:?} {word}");
+        }
+    }
+    // Nombre, Nome and Nom alone hold the whole name; beside the other part, one part.
+    for (rec, target, value) in [
+        (json!({"Nombre": "Ana García"}), &name, "Ana García"),
+        (
+            json!({"Nombre": "Ana", "Apellidos": "García"}),
+            &first,
+            "Ana",
+        ),
+        (json!({"Nome": "João Silva"}), &name, "João Silva"),
+        (json!({"Nom": "Marie Dupont"}), &name, "Marie Dupont"),
+        (json!({"Prénom": "Marie", "Nom": "Dupont"}), &last, "Dupont"),
+    ] {
+        let record = obj_record(rec.clone());
+        let row = m.map(&record);
+        assert_eq!(find(&row, target), Some(&text(value)), "{rec}");
+    }
+}
+
 #[test]
 fn a_german_name_that_starts_with_the_vorname_gives_the_rest_as_the_surname_and_says_so() {
     let m = Mapper::new(None, Some(&hdrs(&["Vorname", "Name", "E-Mail"]))).unwrap();
@@ -2362,4 +2453,17 @@ fn bare_home_and_work_columns_are_phones_only_in_a_file_with_yahoos_own_columns(
     let rec = obj_record(json!({"phone.work": "+1 415 555 0101"}));
     let row = m.map(&rec);
     assert_eq!(find(&row, &phone), Some(&text("+1 415 555 0101")));
+}
+
+#[test]
+fn columns_without_a_header_are_named_by_position() {
+    let h = hdrs(&["First Name", "Last Name", "Email", "", "Phone", " "]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    assert_eq!(
+        m.unmapped_described(),
+        [
+            "column 4 (no header: give it one in the file, then map it with --mapping)",
+            "column 6 (no header: give it one in the file, then map it with --mapping)",
+        ]
+    );
 }

@@ -17,11 +17,7 @@ const FIRST_RECORDS: usize = 10;
 /// Why the run must not start when the header `reader` read maps no email or phone column
 /// (`mapper`): the header is a contact, or a title line sits above the real header. `None`
 /// when neither is seen (the run then says every row is invalid, and why).
-pub(super) fn misread_header(
-    cfg: &RunConfig,
-    mapper: &Mapper,
-    reader: &Reader,
-) -> Option<RunError> {
+pub fn misread_header(cfg: &RunConfig, mapper: &Mapper, reader: &Reader) -> Option<RunError> {
     let headers = reader.headers().filter(|_| mapper.no_key_column())?;
     let delimiter = reader.delimiter().unwrap_or(b',');
     let sep = (delimiter as char).to_string();
@@ -45,6 +41,7 @@ pub(super) fn misread_header(
             header: format!("{line} {row} ({})", cells.join(&sep)),
             first: headers.join(&sep),
             above,
+            skip: row - 1,
         });
     }
     let found = missing_header(headers, delimiter).or_else(|| {
@@ -55,11 +52,77 @@ pub(super) fn misread_header(
             .flatten()
     });
     let (value, suggested) = found?;
+    // Too many lines skipped takes the header with them: the first contact reads as one.
+    let skipped = match cfg.input_options.skip_lines {
+        0 => String::new(),
+        n => format!(", or, if --skip-lines {n} left the header unread, give it fewer lines"),
+    };
     Some(RunError::NoHeaderRow {
         file,
         value,
         suggested,
+        skipped,
     })
+}
+
+/// What the run says once when no column maps to email or phone (a header that is a contact,
+/// or below a title, stopped the run before): the unmapped columns whose cells below are
+/// emails or phone numbers, with the mapping lines that import them; or, when no column
+/// holds either, that the file has nothing to match contacts by, whatever its first line.
+pub(super) fn no_key_notice(cfg: &RunConfig, mapper: &Mapper, reader: &Reader) -> String {
+    let file = cfg.input.display().to_string();
+    let headers = reader.headers().unwrap_or_default();
+    let rows: Vec<Vec<String>> = first_records(&cfg.input, cfg)
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
+    let unmapped = mapper.unmapped_columns();
+    let found: Vec<(usize, &str, Kind)> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| unmapped.contains(h))
+        .filter_map(|(i, h)| match column_kind(&rows, i) {
+            Some(k @ (Kind::Email | Kind::Phone)) => Some((i, h.trim(), k)),
+            _ => None,
+        })
+        .collect();
+    let field = |k: Kind| if k == Kind::Email { "email" } else { "phone" };
+    if found.is_empty() {
+        let sep = (reader.delimiter().unwrap_or(b',') as char).to_string();
+        let line = match reader.format() {
+            Format::Xlsx => "row",
+            _ => "line",
+        };
+        return format!(
+            "no column of {file} maps to email or phone, and none holds an email or a phone number in its first {} rows, so every row will be invalid (HighLevel matches contacts by them): its first {line} ({}) is read as the column names; export the contacts again with their email or phone columns (or check that this is the contacts export, not a report of another kind); if a column does hold them further down, map it in a mapping file (--mapping; `ghl-import init {file}` writes one to edit), or name the export's source with --preset",
+            rows.len(),
+            headers.join(&sep)
+        );
+    }
+    let named: Vec<String> = found
+        .iter()
+        .map(|&(i, h, k)| match h.is_empty() {
+            true => format!(
+                "column {} (no name in the header) holds {}",
+                i + 1,
+                k.plural()
+            ),
+            false => format!("column {} ('{h}') holds {}", i + 1, k.plural()),
+        })
+        .collect();
+    let lines: Vec<String> = found
+        .iter()
+        .filter(|(_, h, _)| !h.is_empty())
+        .map(|&(_, h, k)| format!("\"{h}\" = \"{}\"", field(k)))
+        .collect();
+    let todo = match lines.is_empty() {
+        true => "give it a name in the header row and map that name".to_owned(),
+        false => format!("put {} under [columns]", lines.join(" and ")),
+    };
+    format!(
+        "no column of {file} maps to email or phone, so every row will be invalid (HighLevel matches contacts by them), but {} below its header: to import them, {todo} in a mapping file (--mapping; `ghl-import init {file}` writes one to edit), or name the export's source with --preset",
+        named.join(" and "),
+    )
 }
 
 /// The cells of the first records below the header, as a second reader of the file gives

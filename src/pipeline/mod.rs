@@ -23,6 +23,7 @@ mod stop;
 #[cfg(test)]
 mod testing;
 
+pub use headerless::misread_header;
 pub use mode::Mode;
 pub use prepare::{Prepared, Preparer};
 pub use run::{run, RunConfig, RunError, StateConfig};

@@ -237,14 +237,21 @@ pub fn contact_keys(valid: &ValidRow) -> Vec<String> {
 }
 
 /// The keys HighLevel matches a contact by, scoped to the location, as [`contact_keys`]
-/// spells them but hashed: no `String` is made unless the email has capitals or is not ASCII.
+/// spells them but hashed: no `String` is made unless the email is not ASCII (an ASCII one,
+/// capitals and all, is lowercased on the stack: most exports keep `Ann.Lee@…` as typed).
 pub fn match_keys(location: &str, valid: &ValidRow) -> MatchKeys {
     let mut keys = MatchKeys::default();
     if let Some(e) = &valid.contact.email {
-        if e.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
-            keys.push(location, b'e', e.as_bytes());
-        } else {
+        let mut lower = [0u8; 256];
+        if !e.is_ascii() || e.len() > lower.len() {
             keys.push(location, b'e', e.to_lowercase().as_bytes());
+        } else if e.bytes().any(|b| b.is_ascii_uppercase()) {
+            let lower = &mut lower[..e.len()];
+            lower.copy_from_slice(e.as_bytes());
+            lower.make_ascii_lowercase();
+            keys.push(location, b'e', lower);
+        } else {
+            keys.push(location, b'e', e.as_bytes());
         }
     }
     if let Some(p) = &valid.contact.phone {
@@ -315,6 +322,17 @@ mod tests {
         assert_eq!(
             keys("L", Some("ÉMILE@x.com"), None),
             keys("L", Some("émile@x.com"), None)
+        );
+        // Past the stack buffer: the same key as its lowercase spelling.
+        let long = format!("{}@X.com", "Ab".repeat(200));
+        let long_lower = long.to_lowercase();
+        assert_eq!(
+            keys("L", Some(&long), None),
+            keys("L", Some(&long_lower), None)
+        );
+        assert_ne!(
+            keys("L", Some(&long), None),
+            keys("L", Some("ab@x.com"), None)
         );
         let phone_only = keys("L", None, Some("+15551230000"));
         assert_eq!(phone_only.as_slice(), &a.as_slice()[1..]);

@@ -94,6 +94,9 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
     }
     let headers = reader.headers().map(<[String]>::to_vec).unwrap_or_default();
     let mut columns = mapper.date_candidates();
+    if !columns.is_empty() {
+        columns.extend(mapper.date_evidence_columns(&headers));
+    }
     let matches_fields = cfg.api.is_some() && cfg.location.is_some();
     if matches_fields {
         // Columns the run may still match to the location's custom fields (after this read).
@@ -459,44 +462,26 @@ fn finish_hash(hash: &Mutex<Hashed>, mut rest: File) -> Option<String> {
     (!h.failed).then(|| store::hex(&std::mem::take(&mut h.sha).finalize()))
 }
 
-/// Rows for a progress bar when nothing else needs them. A JSON array or objects spread over
-/// lines (pretty-printed) has as many rows as values, read one by one; else lines are
-/// counted without parsing them.
+/// Rows for a progress bar when nothing else needs them: the records the run will report,
+/// counted as it reads them (a quoted line break is no row, UTF-16 is read as text), a
+/// large CSV file on two cores. A workbook's declared size is taken without reading it.
 fn count_rows(cfg: &RunConfig, mut reader: Reader) -> Option<u64> {
-    match reader.json_shape() {
-        Some("JSONL") => count_lines(cfg, true),
-        Some(_) => Some(reader.look_at_each(|_| {})),
-        None => {
-            drop(reader);
-            count_lines(cfg, false)
-        }
+    if reader.format() == Format::Xlsx {
+        return reader.rows_hint();
     }
-}
-
-/// Lines (less the header for CSV, `!jsonl`), or a workbook's declared size.
-fn count_lines(cfg: &RunConfig, jsonl: bool) -> Option<u64> {
-    if crate::input::is_workbook(&cfg.input, &cfg.input_options) {
-        return Reader::open(&cfg.input, &cfg.input_options)
-            .ok()?
-            .rows_hint();
+    let halves = input::look_at_each_in_halves(
+        &reader,
+        &cfg.input,
+        &cfg.input_options,
+        1,
+        (),
+        (),
+        |_, _| {},
+    );
+    match halves {
+        Some((rows, _, _)) => Some(rows),
+        None => Some(reader.count_rest()),
     }
-    let mut f = File::open(&cfg.input).ok()?;
-    let mut buf = vec![0u8; 256 * 1024];
-    let (mut lines, mut last) = (0u64, b'\n');
-    loop {
-        let n = f.read(&mut buf).ok()?;
-        if n == 0 {
-            break;
-        }
-        lines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
-        last = buf[n - 1];
-    }
-    lines += u64::from(last != b'\n');
-    Some(if jsonl {
-        lines
-    } else {
-        lines.saturating_sub(1)
-    })
 }
 
 #[cfg(test)]
@@ -711,6 +696,46 @@ x@example.com,vip
         ] {
             let c = cfg(&dir, name, text.as_bytes());
             assert_eq!(prepass(&c, count).unwrap().rows, Some(2), "{name}: {text}");
+        }
+    }
+
+    #[test]
+    fn the_row_count_is_the_records_the_run_reports_not_the_line_breaks() {
+        let dir = tempfile::tempdir().unwrap();
+        let count = Want {
+            count: true,
+            ..Want::default()
+        };
+        let utf16le = |text: &str| {
+            let mut out = vec![0xFF, 0xFE];
+            out.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+            out
+        };
+        // Notes across lines (Salesforce's MailingStreet), blank lines, no final line break.
+        let notes = "Email,Mailing Street,Notes\nann@example.com,\"12 Main St\nSuite 4\",\"met at\n\nthe fair\"\n\n\nbob@example.com,1 Elm St,\r\ncy@example.com,,";
+        // 'Ċ' (U+010A) and 'ਊ' (U+0A0A) hold the byte of a line feed in UTF-16.
+        let names = "Email,First Name\r\nann@example.com,Ċeċilja\r\nbob@example.com,ਊ\r\n";
+        let title = "Contacts report\n\nEmail\nann@example.com\n";
+        for (name, bytes, skip, rows) in [
+            ("notes.csv", notes.as_bytes().to_vec(), 0, 3),
+            ("names.csv", utf16le(names), 0, 2),
+            ("report.csv", title.as_bytes().to_vec(), 2, 1),
+            (
+                "c.jsonl",
+                utf16le("{\"email\":\"Ċ@example.com\"}\n\n{\"email\":\"b@example.com\"}\n"),
+                0,
+                2,
+            ),
+        ] {
+            let mut c = cfg(&dir, name, &bytes);
+            c.input_options.skip_lines = skip;
+            let read = Reader::open(&c.input, &c.input_options).unwrap().count();
+            assert_eq!(read, rows, "{name}");
+            assert_eq!(
+                prepass(&c, count).unwrap().rows,
+                Some(rows as u64),
+                "{name}"
+            );
         }
     }
 }

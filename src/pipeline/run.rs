@@ -128,18 +128,22 @@ pub enum RunError {
         "no location: pass --location or set GHL_LOCATION_ID, or give the file a locationId column"
     )]
     NoLocation,
-    #[error("{file} seems to have no header row (its first line holds {value}): add a header row such as {suggested} as its first line")]
+    #[error("{file} seems to have no header row (its first line holds {value}): add a header row such as {suggested} as its first line{skipped}")]
     NoHeaderRow {
         file: String,
         value: String,
         suggested: String,
+        /// What `--skip-lines` left unread, which may have been the header.
+        skipped: String,
     },
-    #[error("{file}: its header seems to be {header}, below a title ({first}): delete {above} and run again")]
+    #[error("{file}: its header seems to be {header}, below a title ({first}): run again with --skip-lines {skip}, or delete {above} and run again")]
     TitleAboveHeader {
         file: String,
         header: String,
         first: String,
         above: String,
+        /// Lines above the header, counted from the file's first.
+        skip: u64,
     },
     #[error(transparent)]
     State(#[from] StateError),
@@ -167,7 +171,8 @@ pub async fn run(
     if needs_location && lacks_location(&cfg, &mapper, &reader) {
         return Err(RunError::NoLocation);
     }
-    let format = format_label(&reader);
+    let format = format_label(&reader, cfg.input_options.skip_lines);
+    let late_encoding = reader.late_encoding();
     let fingerprint = !dry_run && cfg.state.is_some();
     let facts = match cfg.prepass.clone() {
         Some(f) => f,
@@ -299,11 +304,7 @@ pub async fn run(
         headers: reader.headers().map(Arc::from),
     };
     if preparer.mapper.no_key_column() {
-        let message = format!(
-            "no column of {} maps to email or phone, so every row will be invalid (HighLevel matches contacts by them): map one in a mapping file (--mapping; `ghl-import init {}` writes one to edit), or name the export's source with --preset",
-            cfg.input.display(),
-            cfg.input.display()
-        );
+        let message = super::headerless::no_key_notice(&cfg, &preparer.mapper, &reader);
         column_notices.push(message.clone());
         let _ = ev_tx.send(Event::Notice { message }).await;
     }
@@ -340,7 +341,11 @@ pub async fn run(
     let (row_tx, row_rx) = super::prepare_pool::channel();
     let offline = matches!(mode, Mode::Check { .. }) && client.is_none();
     let shared_full_from = Arc::new(AtomicU64::new(0));
-    let shared = SharedKeys::new(shared_full_from.clone());
+    let order = match &mode {
+        Mode::Plan(o) => o.match_order,
+        _ => Default::default(),
+    };
+    let shared = SharedKeys::new(shared_full_from.clone()).with_order(order);
     let reader_thread =
         super::prepare_pool::spawn(reader, preparer, row_tx, dry_run, offline, shared)
             .map_err(RunError::ReaderThread)?;
@@ -431,6 +436,13 @@ pub async fn run(
         column_notices.push(message.clone());
         let _ = ev_tx.send(Event::Notice { message }).await;
     }
+    if let Some(message) = late_encoding
+        .as_ref()
+        .and_then(|l| l.notice(&input_name(&cfg)))
+    {
+        column_notices.push(message.clone());
+        let _ = ev_tx.send(Event::Notice { message }).await;
+    }
     let full_from = shared_full_from.load(std::sync::atomic::Ordering::Relaxed);
     if full_from > 0 {
         let message = full_notice(full_from);
@@ -446,6 +458,10 @@ pub async fn run(
         stop.as_ref().map(Stop::reason),
     );
     summary.exit_code = exit_code(&summary, stop.as_ref()).code();
+    // Said at the start before the first accented letter was read: the summary says what it was.
+    if let Some(late) = late_encoding.as_ref().and_then(|l| l.get()) {
+        summary.format = late_label(&summary.format, late);
+    }
     if none_started && summary.exit_code == ExitCode::SomeRowsFailed.code() {
         summary.exit_code = ExitCode::Fatal.code();
     }
@@ -500,8 +516,31 @@ pub(super) fn lacks_location(cfg: &RunConfig, mapper: &Mapper, reader: &Reader) 
     cfg.location.is_none() && reader.headers().is_some() && !maps_location
 }
 
-/// How the input is read, for the `Started` event.
-fn format_label(reader: &Reader) -> String {
+/// How the input is read, for the `Started` event (and so the summary), with the lines
+/// `--skip-lines` (`skip`) left unread: nothing is left out unsaid.
+fn format_label(reader: &Reader, skip: u64) -> String {
+    let how = read_as(reader);
+    if skip == 0 {
+        return how;
+    }
+    let shown: Vec<String> = reader
+        .skipped_lines()
+        .iter()
+        .filter(|l| !l.is_empty())
+        .map(|l| format!("\"{l}\""))
+        .collect();
+    let lines = match reader.format() {
+        crate::input::Format::Xlsx => "rows",
+        _ => "lines",
+    };
+    let what = match shown.is_empty() {
+        true => "all blank".to_owned(),
+        false => shown.join(", "),
+    };
+    format!("{how}; {skip} {lines} above the header skipped (--skip-lines {skip}): {what}")
+}
+
+fn read_as(reader: &Reader) -> String {
     match reader.format() {
         crate::input::Format::Csv => match reader.delimiter() {
             Some(d) => format!(
@@ -520,6 +559,21 @@ fn format_label(reader: &Reader) -> String {
             format!("Excel workbook, sheet '{}'", reader.sheet().unwrap_or(""))
         }
     }
+}
+
+/// The `Started` label of a file read as UTF-8 on its plain ASCII start, with the encoding
+/// its first non-ASCII bytes settled.
+/// The encoding is the label's first `, UTF-8`: what `--skip-lines` adds comes after it.
+fn late_label(started: &str, late: &crate::input::Late) -> String {
+    let settled = match &late.why {
+        Some(why) => format!(", {} ({why})", late.encoding.name()),
+        None => format!(", {}", late.encoding.name()),
+    };
+    started.replacen(", UTF-8", &settled, 1)
+}
+
+fn input_name(cfg: &RunConfig) -> String {
+    cfg.input.display().to_string()
 }
 
 fn resuming(r: &Resumed, cfg: &RunConfig) -> String {
@@ -602,4 +656,30 @@ pub(crate) fn run_identity(
             .map(|a| a.base_url.clone())
             .unwrap_or_default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_late_encoding_takes_the_place_of_utf_8_before_the_skipped_lines() {
+        let late = crate::input::Late {
+            encoding: encoding_rs::WINDOWS_1252,
+            at: 117_831,
+            why: None,
+            short: false,
+        };
+        assert_eq!(
+            late_label(
+                "CSV, delimiter ',', UTF-8; 2 lines above the header skipped (--skip-lines 2): \"Report\"",
+                &late
+            ),
+            "CSV, delimiter ',', windows-1252; 2 lines above the header skipped (--skip-lines 2): \"Report\""
+        );
+        assert_eq!(
+            late_label("CSV, delimiter ';', UTF-8", &late),
+            "CSV, delimiter ';', windows-1252"
+        );
+    }
 }

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use super::keys::{MatchKeys, Prehashed};
 use super::prepare::match_keys;
+use crate::compare::MatchOrder;
 use crate::contact::ValidRow;
 use crate::event::SHARED_NOTE_START;
 use crate::validation::quoted::{push_quoted, push_u64};
@@ -165,6 +166,8 @@ pub struct SharedKeys {
     /// The row from which on new keys were not remembered (0: none so far).
     full_from: Arc<AtomicU64>,
     limit: usize,
+    /// `plan --match-order phone`: a row with both keys updates the contact its phone finds.
+    phone_first: bool,
 }
 
 impl SharedKeys {
@@ -177,7 +180,15 @@ impl SharedKeys {
             latest: HashMap::default(),
             full_from,
             limit,
+            phone_first: false,
         }
+    }
+
+    /// Which key finds the contact a row with both updates (`plan`'s `--match-order`; the
+    /// import and `validate` assume HighLevel's documented email first).
+    pub fn with_order(mut self, order: MatchOrder) -> SharedKeys {
+        self.phone_first = order == MatchOrder::PhoneFirst;
+        self
     }
 
     /// The note for `row` when it shares a key with an earlier row naming someone else.
@@ -190,7 +201,21 @@ impl SharedKeys {
         phone: Option<&str>,
     ) -> Option<String> {
         let mut note = None;
-        let keys = probe.keys.as_slice();
+        // In the order HighLevel tries them, and where the email is among them.
+        let given = probe.keys.as_slice();
+        let swapped;
+        let keys = match given {
+            &[email, phone] if self.phone_first => {
+                swapped = [phone, email];
+                &swapped[..]
+            }
+            _ => given,
+        };
+        let email_at = match keys.len() {
+            2 if self.phone_first => Some(1),
+            _ if probe.email_first => Some(0),
+            _ => None,
+        };
         // The contact the row updates: the one its first key finds, else its second's. When
         // that contact has another key of the kind the row sends anew, the old key no longer
         // leads to it (a later row with it creates a contact, as `plan` says).
@@ -251,7 +276,7 @@ impl SharedKeys {
                 found
             };
             if let Some(e) = earlier.filter(|e| note.is_none() && e.names.differ(probe.names)) {
-                let (kind, value, other) = if i == 0 && probe.email_first {
+                let (kind, value, other) = if Some(i) == email_at {
                     ("email", email, phone.map(|_| "phone"))
                 } else {
                     ("phone", phone, email.map(|_| "email"))
@@ -477,6 +502,42 @@ mod tests {
         // Ann's contact still answers to q.
         let flo = check(&mut s, 8, &valid(None, q, "Flo", "Orr")).unwrap();
         assert!(flo.contains("with row 3,"), "{flo}");
+    }
+
+    /// Carl's row has Ann's email and Bob's phone: it updates the contact the first key in
+    /// the match order finds, and the note names that contact's row.
+    #[test]
+    fn the_note_names_the_row_of_the_contact_the_match_order_finds() {
+        let (ann, bob, carl) = (
+            valid(Some("ann@x.com"), None, "Ann", "Lee"),
+            valid(None, Some("+14155550102"), "Bob", "Ray"),
+            valid(Some("ann@x.com"), Some("+14155550102"), "Carl", "Fox"),
+        );
+        let mut email_first = SharedKeys::new(Arc::default());
+        let mut phone_first = SharedKeys::new(Arc::default()).with_order(MatchOrder::PhoneFirst);
+        for s in [&mut email_first, &mut phone_first] {
+            assert_eq!(check(s, 2, &ann), None);
+            assert_eq!(check(s, 3, &bob), None);
+        }
+        let by_email = check(&mut email_first, 4, &carl).unwrap();
+        assert!(
+            by_email.starts_with("shares its email \"ann@x.com\" with row 2,"),
+            "{by_email}"
+        );
+        let by_phone = check(&mut phone_first, 4, &carl).unwrap();
+        assert!(
+            by_phone.starts_with("shares its phone \"+14155550102\" with row 3,"),
+            "{by_phone}"
+        );
+        // A row with one key is named by it whatever the order.
+        let dee = check(
+            &mut phone_first,
+            5,
+            &valid(Some("ann@x.com"), None, "Dee", "Orr"),
+        );
+        assert!(dee
+            .unwrap()
+            .starts_with("shares its email \"ann@x.com\" with row 2,"));
     }
 
     #[test]

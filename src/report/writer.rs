@@ -198,9 +198,17 @@ impl ReportWriter {
                 push_field(line, f.as_bytes());
             }
             for list in [&o.errors, &o.changes, &o.warnings] {
-                join_into(&mut self.joined, list);
+                // A list of one (most rows with a warning) is its own field: not copied first.
+                let field = match list.as_slice() {
+                    [] => "",
+                    [one] => one.as_str(),
+                    _ => {
+                        join_into(&mut self.joined, list);
+                        self.joined.as_str()
+                    }
+                };
                 line.push(b',');
-                push_field(line, neutralize_formula(&self.joined).as_bytes());
+                push_field(line, neutralize_formula(field).as_bytes());
             }
             line.push(b'\n');
             c.write_all(line)?;
@@ -342,6 +350,37 @@ mod tests {
         assert_eq!(neutralize_formula("-12.5"), "-12.5");
         assert_eq!(neutralize_formula("ann@example.com"), "ann@example.com");
         assert_eq!(neutralize_formula(""), "");
+    }
+
+    /// A list's field is its items joined with `; `, neutralized and quoted as one field,
+    /// whether it holds none, one or several.
+    #[test]
+    fn lists_are_written_as_their_joined_items() {
+        let items = ["=1+A1", "a, \"b\"", "-5", "plain", "+x", "", "@h"];
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv");
+        let mut w = ReportWriter::create(&p, ReportFormat::Csv).unwrap();
+        let mut expected = COLUMNS.join(",") + "\n";
+        for n in 0..4 {
+            for start in 0..items.len() {
+                let list: Vec<String> = (0..n)
+                    .map(|i| items[(start + i) % items.len()].to_owned())
+                    .collect();
+                let o = RowOutcome {
+                    errors: list.clone(),
+                    warnings: list.clone(),
+                    ..RowOutcome::new(0, 7, RowStatus::Valid)
+                };
+                w.on_event(&Event::Row(o)).unwrap();
+                let joined = neutralize_formula(&list.join("; ")).into_owned();
+                let fields = ["7", "valid", "", "", "", "", "", &joined, "", &joined];
+                let mut oracle = csv::Writer::from_writer(Vec::new());
+                oracle.write_record(fields).unwrap();
+                expected += &String::from_utf8(oracle.into_inner().unwrap()).unwrap();
+            }
+        }
+        w.flush().unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), expected);
     }
 
     #[test]

@@ -202,22 +202,48 @@ pub fn controls(t: &str) -> Result<Cow<'_, str>, Control> {
 /// a cell with a Latin-1 sign (NBSP, `°`) is then read char by char.
 #[inline]
 fn may_hold_control(b: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
     // A byte below n borrows in `x - n…`, setting its high bit where `x`'s is clear
     // (bit-twiddling hacks' `hasless`: exact on whether any byte is); a byte equal to n is
     // one below 1 in `x ^ n…`. The three masks are joined before one test, with no branch.
-    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x;
-    let test = |x: u64| {
+    any_word(b, |x| {
         (below(x, 0x20) | below(x ^ (ONES * 0x7f), 1) | below(x ^ (ONES * 0xc2), 1)) & HIGH != 0
-    };
+    })
+}
+
+/// Whether a cell may hold a line break (`\n`, `\r`, U+2028, U+2029): a byte below 0x20, or
+/// 0xE2, which leads both Unicode breaks in UTF-8. One word scan as [`may_hold_control`]'s,
+/// where a `memchr` per one-line cell (names, city, company …) cost about 75 instructions.
+#[inline]
+pub fn may_break_lines(t: &str) -> bool {
+    may_break_bytes(t.as_bytes())
+}
+
+#[inline]
+fn may_break_bytes(b: &[u8]) -> bool {
+    any_word(b, |x| {
+        (below(x, 0x20) | below(x ^ (ONES * 0xe2), 1)) & HIGH != 0
+    })
+}
+
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// Each byte of `x` below `n` sets its high bit (among others: test with [`HIGH`]).
+#[inline]
+fn below(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(ONES * u64::from(n)) & !x
+}
+
+/// Whether `test` holds for any eight bytes of `b`, the last padded with spaces (one more
+/// word, not a loop).
+#[inline]
+fn any_word(b: &[u8], test: impl Fn(u64) -> bool) -> bool {
     let mut words = b.chunks_exact(8);
     let found = words.by_ref().any(|w| {
         let mut word = [0u8; 8];
         word.copy_from_slice(w);
         test(u64::from_ne_bytes(word))
     });
-    // The last bytes padded with spaces: one more word, not a loop.
     let rest = words.remainder();
     let mut word = [b' '; 8];
     word[..rest.len()].copy_from_slice(rest);
@@ -227,6 +253,26 @@ fn may_hold_control(b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_line_break_scan_finds_what_a_byte_search_finds() {
+        for len in 1..20 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut cell = vec![b'a'; len];
+                    cell[at] = b;
+                    let expected = cell.iter().any(|&c| c < 0x20 || c == 0xe2);
+                    assert_eq!(may_break_bytes(&cell), expected, "{len} {at} {b}");
+                }
+            }
+        }
+        for t in ["a\u{2028}b", "\u{2029}", "São Paulo\n", "Zoë\r"] {
+            assert!(may_break_lines(t), "{t:?}");
+        }
+        for t in ["", "São Paulo", "Acme, Inc. 12", "李", "Ørjan", "Müller-12"] {
+            assert!(!may_break_lines(t), "{t:?}");
+        }
+    }
 
     #[test]
     fn the_word_scan_finds_a_control_byte_wherever_it_is() {

@@ -383,6 +383,7 @@ impl DateScan {
             ..ColumnHints::default()
         };
         let mut notes = Vec::new();
+        let evidence = self.evidence(mapper);
         for i in mapper.date_candidates() {
             let (Some(name), Some((_, tally))) = (
                 self.headers.get(i),
@@ -393,14 +394,26 @@ impl DateScan {
             orders.add(name, tally);
             let whole = tally.whole();
             let unsettled = tally.orders().0.is_none() && whole.day_first + whole.month_first == 0;
-            match mapper.preset_date_order() {
+            let how_of = |order| match order {
+                DateOrder::MonthFirst => ("month-first (M/D/YYYY)", "%m/%d/%Y"),
+                DateOrder::DayFirst => ("day-first (D/M/YYYY)", "%d/%m/%Y"),
+            };
+            match (&evidence, mapper.preset_date_order()) {
+                // No date of the column settles its order: the same export's other dates do.
+                (Some((column, order, like)), _) if unsettled && tally.both > 0 => {
+                    orders.insert(name.clone(), *order);
+                    let (how, example) = how_of(*order);
+                    notes.push(format!(
+                        "{} dates in column '{name}' (like {:?}) read both ways and none settles the order: they are read {how}, as the same export's dates in column '{column}' (like {like:?}) are; set date_format for the column (e.g. {example:?}) if that is wrong",
+                        tally.both,
+                        tally.both_example.as_deref().unwrap_or_default()
+                    ));
+                    notes.extend(tally.describe_dotted(name));
+                }
                 // No date of the column settles its order: the export's own order does.
-                Some((export, order)) if unsettled && tally.both > 0 => {
+                (_, Some((export, order))) if unsettled && tally.both > 0 => {
                     orders.insert(name.clone(), order);
-                    let (how, example) = match order {
-                        DateOrder::MonthFirst => ("month-first (M/D/YYYY)", "%m/%d/%Y"),
-                        DateOrder::DayFirst => ("day-first (D/M/YYYY)", "%d/%m/%Y"),
-                    };
+                    let (how, example) = how_of(order);
                     notes.push(format!(
                         "{} dates in column '{name}' (like {:?}) read both ways and none settles the order: they are read {how}, as {export} writes dates; set date_format for the column (e.g. {example:?}) if that is wrong",
                         tally.both,
@@ -412,6 +425,31 @@ impl DateScan {
             }
         }
         (orders, notes)
+    }
+
+    /// The order the preset's evidence columns settle, together and without contradiction:
+    /// the first such column and a date of it that reads only that way.
+    fn evidence(&self, mapper: &Mapper) -> Option<(String, DateOrder, String)> {
+        let mut settled: Option<(String, DateOrder, String)> = None;
+        for i in mapper.date_evidence_columns(&self.headers) {
+            let Some((_, tally)) = self.columns.iter().find(|(c, _)| *c == i) else {
+                continue;
+            };
+            let whole = tally.whole();
+            let (order, like) = match whole.order() {
+                Some(DateOrder::DayFirst) => (DateOrder::DayFirst, whole.day_example),
+                Some(DateOrder::MonthFirst) => (DateOrder::MonthFirst, whole.month_example),
+                // Both ways in one column: no evidence for any other.
+                None if whole.day_first + whole.month_first > 0 => return None,
+                None => continue,
+            };
+            match &settled {
+                Some((_, o, _)) if *o != order => return None,
+                Some(_) => {}
+                None => settled = Some((self.headers[i].clone(), order, like.unwrap_or_default())),
+            }
+        }
+        settled
     }
 }
 

@@ -8,9 +8,6 @@
 
 use crate::input::trim;
 
-/// Why a gender cell that says there is none is left out.
-pub const NOT_KNOWN: &str = "says the gender is not known";
-
 /// Why any other value is left out.
 pub const NOT_READ: &str = "not read as male or female, the only values sent as a gender (HighLevel documents no list of them); to keep it, map the column to a custom field";
 
@@ -54,7 +51,9 @@ const FEMALE: &[&str] = &[
     "vrouw",
 ];
 
-/// Outlook writes `Unspecified` for everyone; vCard's `U` and `N` (unknown, none).
+/// Outlook writes `Unspecified` for everyone; vCard's `U` and `N` (unknown, none). These say
+/// nothing, like an empty cell (Outlook's `0/0/00` date): naming them on every row would bury
+/// the real losses, and `--strict` would refuse a whole desktop Outlook export for them.
 const NONE: &[&str] = &[
     "unspecified",
     "not specified",
@@ -71,16 +70,17 @@ const NONE: &[&str] = &[
 /// this importer reads as male; said on the men's rows, so the column is not misread silently.
 pub const H: &str = "not read as male or female: H is hombre or homme, and in a Spanish column of H and M (hombre/mujer) M means female, which would be read as male; rewrite the column as male/female, or map it to a custom field";
 
-/// `male` or `female` for a value that certainly means it; otherwise why it is left out.
-pub fn normalise_gender(t: &str) -> Result<&'static str, &'static str> {
+/// `male` or `female` for a value that certainly means it, `None` for one that says the gender
+/// is not known (an empty cell); otherwise why it is left out.
+pub fn normalise_gender(t: &str) -> Result<Option<&'static str>, &'static str> {
     let lower = trim(t).to_lowercase();
     let is = |words: &[&str]| words.contains(&lower.as_str());
     if is(MALE) {
-        Ok("male")
+        Ok(Some("male"))
     } else if is(FEMALE) {
-        Ok("female")
+        Ok(Some("female"))
     } else if is(NONE) {
-        Err(NOT_KNOWN)
+        Ok(None)
     } else if lower == "h" {
         Err(H)
     } else {

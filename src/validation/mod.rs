@@ -440,7 +440,7 @@ impl Validator {
                         Field::LastName => c.last_name = trimmed(text),
                         Field::Name => c.name = trimmed(text),
                         Field::Gender => match gender::normalise_gender(t) {
-                            Ok(g) => c.gender = Some(g.to_owned()),
+                            Ok(g) => c.gender = g.map(str::to_owned),
                             Err(why) => leave(why),
                         },
                         Field::Address1 => c.address1 = trimmed(text),
@@ -649,10 +649,11 @@ impl Validator {
             .as_deref()
             .and_then(|cc| region_of(cc).map(|r| (r, cc)));
         let region = from_row.map_or(self.default_region, |(r, _)| r);
-        // Only a number that cannot be used needs it: formatted then.
+        // Only a number that cannot be used needs it: made then (joined, not formatted: a
+        // file's unusable numbers are common enough to show in its CPU).
         let whence = || match from_row {
-            Some((_, cc)) => format!("country {cc} from the row"),
-            None => format!("default country {}", self.default_code),
+            Some((_, cc)) => ["country ", cc, " from the row"].concat(),
+            None => ["default country ", self.default_code].concat(),
         };
         let (first, others) = phone_pieces(raw);
         let bad = match self.judge_phone(&first, region, &whence) {
@@ -736,7 +737,7 @@ impl Validator {
         let cleaned = cells::clean_phone(shown);
         let read = cleaned.clone().and_then(|t| {
             read_phone(t, region)
-                .map_err(|why| format!("not a valid phone number ({why}{})", whence()))
+                .map_err(|why| ["not a valid phone number (", &why, &whence(), ")"].concat())
         });
         // An extension HighLevel has no place for: said, not dropped silently (one with a
         // digit: a trailing `# Mobile` or a lone `x` is no extension).
@@ -1105,7 +1106,8 @@ fn parse_bool(t: &str) -> Option<bool> {
 /// kept.
 pub fn normalise_email(t: &str) -> Result<String, String> {
     let address = email_syntax(t)?;
-    let domain = &address[address.rfind('@').map_or(0, |at| at + 1)..];
+    // By byte (`@` is ASCII): `rfind` is a char searcher, read for every email.
+    let domain = &address[memchr::memrchr(b'@', address.as_bytes()).map_or(0, |at| at + 1)..];
     match tld::unlisted_tld(domain) {
         None => Ok(address),
         Some(tld) => Err(tld::not_a_tld(tld)),

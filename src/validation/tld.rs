@@ -5,7 +5,8 @@
 /// The domain's ending (without the dot) when it is not a listed top-level domain. `domain`
 /// is lowercase; in punycode or in Unicode, as the list has both.
 pub fn unlisted_tld(domain: &str) -> Option<&str> {
-    let tld = domain.rsplit('.').next().unwrap_or(domain);
+    // By byte (`.` is ASCII), as `rsplit('.').next()` cuts it, without its char searcher.
+    let tld = memchr::memrchr(b'.', domain.as_bytes()).map_or(domain, |dot| &domain[dot + 1..]);
     if COMMON.contains(&tld) {
         return None;
     }
