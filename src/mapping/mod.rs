@@ -2746,9 +2746,8 @@ fn unsent_one_line(out: &mut MappedRow<'_>, v: &MappedValue<'_>) {
     let Some(column) = v.column.as_deref() else {
         return;
     };
-    out.notes.retain(|n| {
-        n.column() != Some(column) || !n.message().contains(SENT_ON_ONE_LINE)
-    });
+    out.notes
+        .retain(|n| n.column() != Some(column) || !n.message().contains(SENT_ON_ONE_LINE));
 }
 
 /// An address written whole (`Storgata 1\n0155 Oslo`) that holds the street the row sends.
