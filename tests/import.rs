@@ -619,7 +619,23 @@ fn the_rate_limit_is_never_exceeded_in_any_window() {
     let out = env.import(&file, &["--concurrency", "16", "--tag", "x"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let reqs = env.requests();
-    assert!(reqs.iter().all(|r| r.status != 429), "no 429s");
+    let start = reqs[0].at;
+    let timeline: Vec<String> = reqs
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r.at.duration_since(start).as_millis(),
+                r.status,
+                r.path
+            )
+        })
+        .collect();
+    assert!(
+        reqs.iter().all(|r| r.status != 429),
+        "no 429s: ms since the first arrival, status, path:\n{}",
+        timeline.join("\n")
+    );
     let times: Vec<_> = reqs.iter().map(|r| r.at).collect();
     for (i, t) in times.iter().enumerate() {
         let n = times[i..]

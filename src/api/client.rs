@@ -804,7 +804,7 @@ impl Client {
                 message: e.0,
             })
         };
-        let stamped = match lane.token().await {
+        let mut stamped = match lane.token().await {
             Ok(t) => t,
             Err(e) => return spent(e),
         };
@@ -820,13 +820,15 @@ impl Client {
                     .acquire()
                     .await
                     .expect("the global semaphore is never closed");
-                if let Err(e) = lane.token().await {
-                    return spent(e);
-                }
+                stamped = match lane.token().await {
+                    Ok(t) => t,
+                    Err(e) => return spent(e),
+                };
                 p
             }
         };
         if self.stopped(fresh) {
+            lane.unsend(stamped);
             return Attempt::Fail(ApiError::Cancelled);
         }
         // Fetched last, once paced: a token renewed ahead of its expiry is sent at once. The
@@ -843,6 +845,13 @@ impl Client {
             },
         };
         let sent_at = std::time::Instant::now();
+        // However this attempt ends, the lane learns when: the window guard counts a send
+        // whose answer was late as having arrived late (see `lane::counted_at`).
+        let mut flight = Flight {
+            lane: &lane,
+            stamped,
+            answered: false,
+        };
         let auth = bearer.and_then(bearer_header);
         let prebuilt = prebuilt_auth || auth.is_some();
         let req = match self.parsed(url).filter(|_| prebuilt) {
@@ -886,6 +895,7 @@ impl Client {
                 }
             }
         };
+        flight.answer();
         self.answered.store(true, Ordering::Relaxed);
         let status = resp.status();
         let info = RateLimitInfo::from_headers(resp.headers());
@@ -1060,6 +1070,30 @@ fn server_message(bytes: &[u8], status: StatusCode) -> String {
             .collect::<Vec<_>>()
             .join("; "),
         _ => fallback(),
+    }
+}
+
+/// A request on its way, as its lane's window guard sees it.
+struct Flight<'a> {
+    lane: &'a Lane,
+    stamped: tokio::time::Instant,
+    answered: bool,
+}
+
+impl Flight<'_> {
+    /// The answer's headers came: its time tells how long answers take.
+    fn answer(&mut self) {
+        self.answered = true;
+        self.lane.ended(self.stamped, self.stamped.elapsed(), true);
+    }
+}
+
+impl Drop for Flight<'_> {
+    /// Failed on the way (or dropped): the server counted it by now, if at all.
+    fn drop(&mut self) {
+        if !self.answered {
+            self.lane.ended(self.stamped, self.stamped.elapsed(), false);
+        }
     }
 }
 

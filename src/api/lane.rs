@@ -12,6 +12,12 @@
 //! account's 25 per 10 s is a quarter of the default), so a lower quota is learnt before it
 //! could be exceeded, while pacing starts with the first request instead of one latency later.
 //!
+//! The server counts a request when it arrives, we when we send it, so the window guard
+//! keeps a margin for a request that takes longer on the way than a later one: a fixed slack,
+//! twice how late this machine lately woke our timers (a loaded machine holds requests
+//! before the wire), and, after the fact, the time an answer took beyond the usual, which a
+//! fresh connection's handshake or a stall adds (see [`counted_at`]).
+//!
 //! The lane follows what the server says in its `X-RateLimit-*` headers: a lower quota than
 //! configured (a trial account has 25 per 10 s) replaces the configured one, and a window
 //! that holds fewer requests than ours alone would leave (another integration is using the
@@ -124,13 +130,70 @@ struct State {
     latency: Option<f64>,
     /// Our sends within the last window (plus slack): the window guard, and what we compare
     /// `X-RateLimit-Remaining` with.
-    recent: VecDeque<Instant>,
+    recent: VecDeque<Sent>,
+    /// The last answers' times, for [`State::usual`].
+    took: VecDeque<Duration>,
+    /// How long an answer usually takes (the 90th percentile of `took`); see [`counted_at`].
+    usual: Option<Duration>,
+    /// Reused by the window guard when the window is full.
+    scratch: Vec<Instant>,
+    /// The latest a pacing wait woke past its deadline lately, and when that was: see
+    /// [`State::margin`].
+    late: (Duration, Instant),
     daily_limit: Option<u64>,
     daily_remaining: Option<u64>,
     /// Requests sent since `daily_remaining` was read.
     since_daily: u64,
     /// Requests sent by this run.
     sent: u64,
+}
+
+/// One of our sends, as the window guard counts it.
+#[derive(Debug, Clone, Copy)]
+struct Sent {
+    at: Instant,
+    /// How long its answer took; `None` while it is in flight.
+    took: Option<Duration>,
+}
+
+/// Answers kept to tell how long one usually takes.
+const TOOK_KEPT: usize = 32;
+
+/// When the server may have counted a send. The server counts a request when it arrives; we
+/// know only when we sent it and when its answer came. An answer that took longer than usual
+/// may have waited on the way there (a fresh connection's handshake, a stalled machine), and
+/// then a later send on a warm connection could reach the server less than a window after it:
+/// so the send counts as late as the excess. One still in flight past the usual time may not
+/// have arrived yet, and counts as arriving at the latest it could have. Measuring the excess
+/// over the 90th percentile, not the fastest answer, keeps servers whose answer times merely
+/// vary (50–250 ms) at their pace.
+fn counted_at(sent: &Sent, now: Instant, usual: Option<Duration>) -> Instant {
+    let Some(usual) = usual else { return sent.at };
+    let took = sent
+        .took
+        .unwrap_or_else(|| now.saturating_duration_since(sent.at));
+    sent.at + took.saturating_sub(usual)
+}
+
+impl State {
+    /// The window guard's span: the quota's window, its slack, and twice how late this
+    /// machine has lately woken us. A loaded machine holds a request between pacing and the
+    /// wire about as long as it holds a timer, by a different amount each time, and a later
+    /// request held less reaches the server less than a window after an earlier one.
+    fn span(&self) -> Duration {
+        // Timers tick in whole milliseconds: that much lateness is no sign of load.
+        let late = self.late.0.saturating_sub(Duration::from_millis(1));
+        self.rate.per + self.rate.slack() + late * 2
+    }
+
+    /// A pacing wait due at `deadline` woke `now`.
+    fn woke(&mut self, deadline: Instant, now: Instant) {
+        let late = now.saturating_duration_since(deadline);
+        // The latest over about one window: older lateness says little about now.
+        if late >= self.late.0 || now.duration_since(self.late.1) > self.rate.per {
+            self.late = (late, now);
+        }
+    }
 }
 
 pub struct Lane {
@@ -176,6 +239,10 @@ impl Lane {
                 slots,
                 latency: None,
                 recent: VecDeque::new(),
+                took: VecDeque::new(),
+                usual: None,
+                scratch: Vec::new(),
+                late: (Duration::ZERO, Instant::now()),
                 daily_limit: None,
                 daily_remaining: None,
                 since_daily: 0,
@@ -260,7 +327,9 @@ impl Lane {
                 Err(later) => {
                     let wait = later.wait_time_from(limiter.clock().now());
                     let rate = lock(&self.state).rate;
-                    tokio::time::sleep_until(on_tick(Instant::now() + wait, rate)).await;
+                    let deadline = on_tick(Instant::now() + wait, rate);
+                    tokio::time::sleep_until(deadline).await;
+                    lock(&self.state).woke(deadline, Instant::now());
                 }
             }
         }
@@ -269,30 +338,72 @@ impl Lane {
         // own long-run pace, so a catch-up burst only fills room left by late wake-ups, and
         // the whole slack stays margin for the network (and a loaded machine) delaying one
         // request more than another.
+        // Each send counts from when the server may have counted it (see [`counted_at`]).
         loop {
             let wait = {
                 let mut s = lock(&self.state);
                 let now = Instant::now();
-                let span = s.rate.per + s.rate.slack();
-                while s
-                    .recent
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) >= span)
-                {
+                let span = s.span();
+                let usual = s.usual;
+                while s.recent.front().is_some_and(|x| {
+                    now.saturating_duration_since(counted_at(x, now, usual)) >= span
+                }) {
                     s.recent.pop_front();
                 }
-                if s.recent.len() < s.rate.max.get() as usize {
-                    s.recent.push_back(now);
+                let max = s.rate.max.get() as usize;
+                let full = s.recent.len() >= max && {
+                    let State {
+                        recent, scratch, ..
+                    } = &mut *s;
+                    scratch.clear();
+                    scratch.extend(
+                        recent
+                            .iter()
+                            .map(|x| counted_at(x, now, usual))
+                            .filter(|t| now.saturating_duration_since(*t) < span),
+                    );
+                    scratch.len() >= max
+                };
+                if !full {
+                    s.recent.push_back(Sent {
+                        at: now,
+                        took: None,
+                    });
                     s.sent += 1;
                     s.since_daily += 1;
                     return Ok(now);
                 }
-                on_tick(
-                    s.recent[s.recent.len() - s.rate.max.get() as usize] + span,
-                    s.rate,
-                )
+                // The window frees up when the max-th latest of them leaves it.
+                let k = s.scratch.len() - max;
+                let (_, edge, _) = s.scratch.select_nth_unstable(k);
+                on_tick(*edge + span, s.rate)
             };
             tokio::time::sleep_until(wait).await;
+            lock(&self.state).woke(wait, Instant::now());
+        }
+    }
+
+    /// The send counted at `stamped` ended after `took`: answered (`usual_sample`: its time
+    /// tells how long answers take) or failed on the way.
+    pub fn ended(&self, stamped: Instant, took: Duration, usual_sample: bool) {
+        let mut s = lock(&self.state);
+        if let Some(x) = s
+            .recent
+            .iter_mut()
+            .rev()
+            .find(|x| x.at == stamped && x.took.is_none())
+        {
+            x.took = Some(took);
+        }
+        if usual_sample {
+            if s.took.len() == TOOK_KEPT {
+                s.took.pop_front();
+            }
+            s.took.push_back(took);
+            let mut sorted: Vec<Duration> = s.took.iter().copied().collect();
+            let at = (sorted.len() * 9 / 10).min(sorted.len() - 1);
+            let (_, p90, _) = sorted.select_nth_unstable(at);
+            s.usual = Some(*p90);
         }
     }
 
@@ -300,7 +411,7 @@ impl Lane {
     /// so the window guard counts real sends only.
     pub fn unsend(&self, stamped: Instant) {
         let mut s = lock(&self.state);
-        if let Some(pos) = s.recent.iter().rposition(|t| *t == stamped) {
+        if let Some(pos) = s.recent.iter().rposition(|x| x.at == stamped) {
             s.recent.remove(pos);
             s.sent = s.sent.saturating_sub(1);
             s.since_daily = s.since_daily.saturating_sub(1);
@@ -388,7 +499,7 @@ impl Lane {
                         // now (a first request on a fresh connection does): the lower quota's
                         // windows count them from now.
                         let now = Instant::now();
-                        s.recent.iter_mut().for_each(|t| *t = (*t).max(now));
+                        s.recent.iter_mut().for_each(|x| x.at = x.at.max(now));
                     }
                     self.reset_limiter(&mut s);
                 }
@@ -411,7 +522,7 @@ impl Lane {
         let ours = s
             .recent
             .iter()
-            .filter(|t| now.duration_since(**t) < s.base.per)
+            .filter(|x| now.duration_since(x.at) < s.base.per)
             .count() as u64;
         let target = (remaining + ours).clamp(1, base) as u32;
         let current = s.rate.max.get();
@@ -608,6 +719,79 @@ mod tests {
                 assert_eq!(on_tick(at, rate), at);
             }
         }
+    }
+
+    #[tokio::test]
+    async fn a_send_answered_late_counts_from_when_it_could_have_arrived() {
+        // 4 per 100 ms: the guard's span is 110 ms (10 ms of slack).
+        let lane = Lane::new("L", "4/100ms".parse().unwrap(), 8, BudgetPolicy::default());
+        // Answers usually take a millisecond.
+        for _ in 0..10 {
+            lane.ended(Instant::now(), Duration::from_millis(1), true);
+        }
+        let first = lane.token().await.unwrap();
+        // This one's took 40: it may have reached the server 39 ms after it was sent.
+        lane.ended(first, Duration::from_millis(40), true);
+        for _ in 0..3 {
+            let t = lane.token().await.unwrap();
+            lane.ended(t, Duration::from_millis(1), true);
+        }
+        // Counted at its send, the first would have left the window at 110 ms; counted 39 ms
+        // later, the second send (27.5 ms) is the first to leave it, at 137.5 ms.
+        let fifth = lane.token().await.unwrap();
+        assert!(
+            fifth - first >= Duration::from_millis(137),
+            "{:?}",
+            fifth - first
+        );
+    }
+
+    #[tokio::test]
+    async fn a_send_in_flight_past_the_usual_time_keeps_its_place_in_the_window() {
+        // One per 50 ms: the guard's span is 60 ms.
+        let lane = Arc::new(Lane::new(
+            "L",
+            "1/50ms".parse().unwrap(),
+            8,
+            BudgetPolicy::default(),
+        ));
+        for _ in 0..10 {
+            lane.ended(Instant::now(), Duration::from_millis(1), true);
+        }
+        let first = lane.token().await.unwrap();
+        let second = tokio::spawn({
+            let lane = lane.clone();
+            async move { lane.token().await.unwrap() }
+        });
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert!(!second.is_finished(), "the first may not have arrived yet");
+        let took = first.elapsed();
+        lane.ended(first, took, true);
+        let second = second.await.unwrap();
+        assert!(
+            second - first >= took + Duration::from_millis(60 - 2),
+            "{:?}",
+            second - first
+        );
+    }
+
+    #[test]
+    fn a_machine_that_wakes_us_late_widens_the_window() {
+        let lane = Lane::new("L", "10/1s".parse().unwrap(), 8, BudgetPolicy::default());
+        let mut s = lock(&lane.state);
+        assert_eq!(s.span(), Duration::from_millis(1010));
+        let t = Instant::now();
+        // A millisecond late is the timer's grain, not load.
+        s.woke(t, t + Duration::from_millis(1));
+        assert_eq!(s.span(), Duration::from_millis(1010));
+        s.woke(t, t + Duration::from_millis(21));
+        assert_eq!(s.span(), Duration::from_millis(1050));
+        // Smaller lateness within the window keeps the larger; a window later it is replaced.
+        s.woke(t, t + Duration::from_millis(5));
+        assert_eq!(s.span(), Duration::from_millis(1050));
+        let later = t + Duration::from_millis(1100);
+        s.woke(later, later + Duration::from_millis(3));
+        assert_eq!(s.span(), Duration::from_millis(1014));
     }
 
     #[tokio::test]
