@@ -1939,3 +1939,38 @@ fn a_pipedrive_export_of_a_few_chosen_columns_gets_the_pipedrive_preset() {
         None,
     );
 }
+
+/// A file of the second audit (tests/audit-files/), built from crm-exports.md.
+fn audit2_file(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/audit-files")
+        .join(name)
+}
+
+#[test]
+fn zoho_street_number_and_unit_columns_are_joined_to_the_street_not_left_out() {
+    // ISO-8859-1, `Contact Id` variant, the street split into number, street and unit.
+    let env = Env::new();
+    let (report, err, code) = import(&env, &audit2_file("Contacts_2024_06_01.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 3], "{err}");
+    assert!(err.contains("using the Zoho CRM preset"), "{err}");
+    assert!(!err.contains("'Mailing Street Number'"), "{err}");
+    assert!(!err.contains("'Mailing Unit'"), "{err}");
+    let all = env.sandbox.contacts(LOCATION);
+    let street = |key: &str| find(&all, key).address1.clone();
+    assert_eq!(
+        street("f.lefevre@patisserie-lefevre.fr").as_deref(),
+        Some("12 Rue du Bac, Bât. B")
+    );
+    // A street that already holds its number does not get it twice.
+    assert_eq!(
+        street("amelia.hughes@hughesbooks.co.uk").as_deref(),
+        Some("221 Baker Street")
+    );
+    // The mailing block is empty: the other one, whole.
+    assert_eq!(
+        street("juergen.mueller@example.de").as_deref(),
+        Some("Leopoldstraße 5")
+    );
+}

@@ -397,7 +397,9 @@ fn rule_value(r: &Rule) -> String {
     if r.filled {
         opts.push("filled = true".to_owned());
     }
-    if r.append {
+    if r.before {
+        opts.push("append = \"before\"".to_owned());
+    } else if r.append {
         opts.push("append = true".to_owned());
     }
     if r.display_name {

@@ -263,6 +263,9 @@ struct Rule {
     /// A further line of the street (a suite, an apartment): HighLevel's address1 is one
     /// line, so it is joined to its block's street after a comma rather than lost.
     append: bool,
+    /// A part written before the street (Zoho's `Mailing Street Number`): joined in front of
+    /// it after a space, unless the street already holds it.
+    before: bool,
     /// A tags column found by name, split on `,` by default: a cell that separates its tags
     /// with `;` (HubSpot's and Outlook's lists; HighLevel's own import takes both) is split
     /// on that too.
@@ -301,6 +304,7 @@ impl Rule {
             group: None,
             filled: false,
             append: false,
+            before: false,
             split_by_default: false,
             skip_row_when: Vec::new(),
             reason: None,
@@ -354,7 +358,9 @@ impl Rule {
         if self.filled {
             s += " (any value means yes)";
         }
-        if self.append {
+        if self.before {
+            s += " (joined in front of the street)";
+        } else if self.append {
             s += " (joined to the street after a comma)";
         }
         if !self.skip_row_when.is_empty() {
@@ -690,7 +696,14 @@ fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
                     },
                     "group" => rule.group = Some(string(k, v)?),
                     "filled" => rule.filled = boolean(k, v)?,
-                    "append" => rule.append = boolean(k, v)?,
+                    "append" => match v.as_str() {
+                        Some("before") => (rule.append, rule.before) = (true, true),
+                        _ => {
+                            rule.append = v.as_bool().ok_or(
+                                "`append` must be true, false or \"before\"".to_owned(),
+                            )?
+                        }
+                    },
                     "skip_row_when" => rule.skip_row_when = strings(k, v)?,
                     "reason" => rule.reason = Some(string(k, v)?),
                     "drop" => rule.drop = strings(k, v)?,
@@ -2535,7 +2548,7 @@ struct Later<'a> {
     /// Fallback cells that could not be read: (rank, group, target, warning).
     unreadable: Vec<(i64, Option<String>, Target, RowError)>,
     /// Further street lines: (rank if a fallback's, group, value), in column order.
-    appends: Vec<(Option<i64>, Option<String>, MappedValue<'a>)>,
+    appends: Vec<(Option<i64>, Option<String>, MappedValue<'a>, bool)>,
     /// Display names (Outlook's), used only when the row has no name of its own.
     display: Vec<MappedValue<'a>>,
     /// The row's own (not fallback) values of a group: (group, index in the row's values).
@@ -2595,7 +2608,9 @@ fn push_value<'a>(
             later.filled.push(g.clone());
         }
         let rank = rule.fallback.then_some(rule.order);
-        later.appends.push((rank, rule.group.clone(), v));
+        later
+            .appends
+            .push((rank, rule.group.clone(), v, rule.before));
     } else if rule.fallback {
         later.values.push((rule.order, rule.group.clone(), v, None));
     } else {
@@ -2746,9 +2761,8 @@ fn unsent_one_line(out: &mut MappedRow<'_>, v: &MappedValue<'_>) {
     let Some(column) = v.column.as_deref() else {
         return;
     };
-    out.notes.retain(|n| {
-        n.column() != Some(column) || !n.message().contains(SENT_ON_ONE_LINE)
-    });
+    out.notes
+        .retain(|n| n.column() != Some(column) || !n.message().contains(SENT_ON_ONE_LINE));
 }
 
 /// An address written whole (`Storgata 1\n0155 Oslo`) that holds the street the row sends.
@@ -2808,7 +2822,7 @@ fn street_block<'a>(
             || later
                 .appends
                 .iter()
-                .any(|(r, og, _)| r.is_none() && in_group(og));
+                .any(|(r, og, _, _)| r.is_none() && in_group(og));
         if own_street {
             continue;
         }
@@ -2817,7 +2831,7 @@ fn street_block<'a>(
             .iter()
             .filter(|(_, og, v, _)| in_group(og) && v.target == street)
             .map(|(r, _, v, _)| (*r, v.column.as_deref().map(str::to_owned)));
-        let appended = later.appends.iter().filter_map(|(r, og, v)| {
+        let appended = later.appends.iter().filter_map(|(r, og, v, _)| {
             Some((
                 r.filter(|_| in_group(og))?,
                 v.column.as_deref().map(str::to_owned),
@@ -3035,8 +3049,8 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
     // Further street lines follow the street of their block, when that block is the one used.
     later
         .appends
-        .sort_by_key(|(rank, _, _)| rank.map_or(0, |r| r));
-    for (rank, group, v) in later.appends {
+        .sort_by_key(|(rank, _, _, _)| rank.map_or(0, |r| r));
+    for (rank, group, v, before) in later.appends {
         let used = match (rank, &group) {
             (None, _) => true,
             (Some(r), Some(g)) if !later.filled.contains(g) => {
@@ -3060,7 +3074,14 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
                 if let (RawValue::Text(line1), RawValue::Text(line2)) =
                     (&mut street.value, &v.value)
                 {
-                    *line1 = format!("{line1}, {line2}").into();
+                    if !before {
+                        *line1 = format!("{line1}, {line2}").into();
+                    } else if !line1
+                        .split_whitespace()
+                        .any(|w| w.trim_matches(|c: char| c == ',' || c == '.') == line2.trim())
+                    {
+                        *line1 = format!("{line2} {line1}").into();
+                    }
                 }
             }
             None => out.values.push(v),
