@@ -1974,3 +1974,39 @@ fn zoho_street_number_and_unit_columns_are_joined_to_the_street_not_left_out() {
         Some("Leopoldstraße 5")
     );
 }
+
+#[test]
+fn mailchimp_full_address_merge_field_lands_as_the_street_like_address() {
+    // The Joule/ChefSteps audience: "Full Address" beside "Zip Code" and Country.
+    let env = Env::new();
+    let (report, err, code) = import(
+        &env,
+        &audit2_file("subscribed_members_export_ba473dc14f.csv"),
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 2], "{err}");
+    assert!(err.contains("using the Mailchimp preset"), "{err}");
+    assert!(!err.contains("'Full Address'"), "{err}");
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "chef.anna@example.com",
+        &[
+            ("first", Some("Anna")),
+            ("address1", Some("1420 5th Ave  Seattle  WA  98101  US")),
+            ("postal", Some("98101")),
+            ("country", Some("US")),
+        ],
+        &[],
+        None,
+    );
+    // An empty one sends no street.
+    check(
+        &all,
+        "sous.ben@example.co.uk",
+        &[("address1", None), ("postal", Some("SW1A 1AA"))],
+        &[],
+        None,
+    );
+}
