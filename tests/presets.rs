@@ -2010,3 +2010,52 @@ fn mailchimp_full_address_merge_field_lands_as_the_street_like_address() {
         None,
     );
 }
+
+#[test]
+fn a_few_column_keap_file_reads_ambiguous_birthdays_in_the_order_its_date_created_settles() {
+    // No preset (one Keap header is weak evidence), but `Date Created` 11/23/2019 10:15 AM
+    // shows how this export writes dates.
+    let env = Env::new();
+    let (report, err, code) = import(&env, &audit2_file("keap-few-columns-ambiguous.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 2], "{err}");
+    assert!(!err.contains("using the Keap preset"), "{err}");
+    assert!(
+        err.contains("they are read month-first (M/D/YYYY), as the same export's dates in column 'Date Created' (like \"11/23/2019 10:15 AM\") are"),
+        "{err}"
+    );
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "priya@natarajanyoga.com",
+        &[("dob", Some("1980-03-07")), ("phone", Some("+14805550142"))],
+        &[],
+        None,
+    );
+    check(
+        &all,
+        "marcus.hill@example.com",
+        &[("dob", Some("1975-05-06"))],
+        &[],
+        None,
+    );
+
+    // The same columns from an account that writes dates day-first.
+    let env = Env::new();
+    let file = env.write(
+        "contacts-export.csv",
+        "\"First Name\",\"Last Name\",\"Email\",\"Phone 1\",\"Birthday\",\"Date Created\"\n\
+         \"Olivia\",\"Byrne\",\"olivia@byrnephysio.ie\",\"+353 1 555 0142\",\"3/7/1980\",\"23/11/2019 10:15\"\n",
+    );
+    let (report, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"], "{err}");
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "olivia@byrnephysio.ie",
+        &[("dob", Some("1980-07-03"))],
+        &[],
+        None,
+    );
+}

@@ -970,6 +970,22 @@ fn localised(n: &str) -> Option<Field> {
     })
 }
 
+/// Headers of a record's creation and update times, as exports write them (Keap's `Date
+/// Created` `3/7/2017 2:05 PM`): with no preset's own list, the dates they settle the order of
+/// settle it for the file's date columns.
+const RECORD_TIMESTAMPS: [&str; 10] = [
+    "Date Created",
+    "Created Date",
+    "Create Date",
+    "Created Time",
+    "Created At",
+    "Last Updated",
+    "Last Modified Date",
+    "Modified Time",
+    "Updated At",
+    "Date Modified",
+];
+
 /// The group of auto-detected address columns that come in blocks (`Home …`, `Work …`).
 const ADDRESS_BLOCK: &str = "auto-detected address";
 
@@ -1500,20 +1516,23 @@ impl Mapper {
         Some((d.preset.name.as_str(), d.preset.date_order?))
     }
 
-    /// The preset's date evidence columns (`date_evidence`) among `headers`, by index.
+    /// The preset's date evidence columns (`date_evidence`) among `headers`, by index; for a
+    /// preset without its own, or no preset (a Keap file of a few chosen columns), the
+    /// record's own timestamps: an export writes all its dates one way.
     pub fn date_evidence_columns(&self, headers: &[String]) -> Vec<usize> {
-        let Some((d, _)) = self.preset.as_ref() else {
-            return Vec::new();
+        let own = self
+            .preset
+            .as_ref()
+            .map(|(d, _)| d.preset.date_evidence.as_slice())
+            .filter(|e| !e.is_empty());
+        let names: Vec<&str> = match own {
+            Some(e) => e.iter().map(String::as_str).collect(),
+            None => RECORD_TIMESTAMPS.to_vec(),
         };
         headers
             .iter()
             .enumerate()
-            .filter(|(_, h)| {
-                d.preset
-                    .date_evidence
-                    .iter()
-                    .any(|e| e.eq_ignore_ascii_case(h.trim()))
-            })
+            .filter(|(_, h)| names.iter().any(|e| e.eq_ignore_ascii_case(h.trim())))
             .map(|(i, _)| i)
             .collect()
     }
