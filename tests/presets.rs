@@ -2059,3 +2059,45 @@ fn a_few_column_keap_file_reads_ambiguous_birthdays_in_the_order_its_date_create
         None,
     );
 }
+
+#[test]
+fn pipedrive_duplicate_named_email_and_phone_columns_are_backups_named_when_unused() {
+    let env = Env::new();
+    let (report, err, code) = import(&env, &audit2_file("pipedrive-people-custom.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 3], "{err}");
+    assert!(!err.contains("'Person - Email - Work (2)'"), "{err}");
+    assert!(
+        report[0]["warnings"].contains(r#"column 'Person - Email - Work (2)': "h.schmidt@brauhaus-logistik.de" not imported: the row's email comes from 'Person - Email - Work'"#),
+        "{:?}",
+        report[0]
+    );
+    // Oliver unsubscribed from Pipedrive's campaigns: email DND.
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "oliver@grantandco.co.uk",
+        &[("company", Some("Grant & Co")), ("postal", Some("NW1 6XE"))],
+        &["Prospect"],
+        email_dnd(),
+    );
+
+    // The standard columns empty or not valid: the (2) columns stand in.
+    let env = Env::new();
+    let file = env.write(
+        "people-2f9a1c.csv",
+        "\"Person - Name\",\"Person - Email - Work\",\"Person - Email - Work (2)\",\"Person - Phone - Work\",\"Person - Phone - Mobile (2)\"\n\
+         Hannah Schmidt,hannah.schmidt@brauhaus-logistik,hannah.schmidt@brauhaus-logistik.de,,+49 151 23456789\n",
+    );
+    let (report, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"], "{err}");
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "hannah.schmidt@brauhaus-logistik.de",
+        &[("phone", Some("+4915123456789"))],
+        &[],
+        None,
+    );
+}
