@@ -2101,3 +2101,42 @@ fn pipedrive_duplicate_named_email_and_phone_columns_are_backups_named_when_unus
         None,
     );
 }
+
+#[test]
+fn a_pipedrive_deals_export_imports_its_people_and_names_the_deal_columns() {
+    let env = Env::new();
+    let (report, err, code) = import(&env, &audit2_file("pipedrive-deals.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 2], "{err}");
+    assert!(
+        err.contains("using the Pipedrive preset, deals export (its people) (14 of the file's 14 columns start with 'Person - ', 'Deal - ' or 'Organization - ')"),
+        "{err}"
+    );
+    assert!(
+        err.contains("'Deal - ID', 'Deal - Title', 'Deal - Value'"),
+        "{err}"
+    );
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "hannah.schmidt@brauhaus-logistik.de",
+        &[
+            ("first", Some("Hannah")),
+            ("last", Some("Schmidt")),
+            ("phone", Some("+49301234567")),
+            ("company", Some("Brauhaus Logistik GmbH")),
+        ],
+        &[],
+        None,
+    );
+    check(
+        &all,
+        "oliver@grantandco.co.uk",
+        &[
+            ("phone", Some("+447700900123")),
+            ("company", Some("Grant & Co")),
+        ],
+        &[],
+        None,
+    );
+}
