@@ -2140,3 +2140,28 @@ fn a_pipedrive_deals_export_imports_its_people_and_names_the_deal_columns() {
         None,
     );
 }
+
+#[test]
+fn a_file_without_email_or_phone_columns_suggests_only_a_preset_that_knows_one() {
+    // Pipedrive in French: the Pipedrive preset knows only English headers.
+    let env = Env::new();
+    let (report, err, code) = import(&env, &audit2_file("pipedrive-personnes-fr.csv"), &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(statuses(&report), ["invalid"; 2], "{err}");
+    assert!(
+        err.contains(r#"put "Personne - E-mail - Travail" = "email""#),
+        "{err}"
+    );
+    assert!(!err.contains("--preset"), "{err}");
+    // Two English Pipedrive columns are too few to detect it, but its preset knows them.
+    let file = env.write(
+        "people-export.csv",
+        "\"Person - Name\",\"Person - Email - Work\",Notes\nAnn Lee,ann@leedesign.com,Met at a fair\n",
+    );
+    let (_, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("or name the export's source (--preset pipedrive)"),
+        "{err}"
+    );
+}

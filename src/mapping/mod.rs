@@ -1154,6 +1154,20 @@ fn find_columns(headers: &[String], name: &str) -> Vec<usize> {
         .collect()
 }
 
+/// The presets that name one of `headers` as an email or phone column.
+pub(crate) fn presets_naming_a_key(headers: &[String]) -> Vec<&'static str> {
+    presets::all()
+        .iter()
+        .filter(|p| {
+            p.spec.columns.iter().any(|(name, r)| {
+                matches!(r.target, Target::Field(Field::Email | Field::Phone))
+                    && !find_columns(headers, name).is_empty()
+            })
+        })
+        .map(|p| p.id)
+        .collect()
+}
+
 /// How many of the file's columns a run with `preset` imports (those it does not name
 /// auto-matched, as in a run): how detection tells two presets that fit apart.
 pub(crate) fn imported_columns(preset: &presets::Preset, headers: &[String]) -> usize {
