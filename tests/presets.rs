@@ -2165,3 +2165,33 @@ fn a_file_without_email_or_phone_columns_suggests_only_a_preset_that_knows_one()
         "{err}"
     );
 }
+
+#[test]
+fn thunderbird_web_page_is_the_website_and_its_birth_day_alone_is_no_date() {
+    let env = Env::new();
+    let (report, err, code) = import(&env, &audit2_file("thunderbird-addressbook.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 2], "{err}");
+    // `Birth Day` (17) is a day of the month: named with Birth Year and Birth Month, not
+    // read as a whole date and left out as "no date".
+    assert!(
+        err.contains("'Birth Year', 'Birth Month', 'Birth Day'"),
+        "{err}"
+    );
+    assert!(
+        !report[0]["warnings"].contains("Birth Day"),
+        "{:?}",
+        report[0]
+    );
+    assert!(!err.contains("'Web Page 1'"), "{err}");
+    let all = env.sandbox.contacts(LOCATION);
+    let erik = find(&all, "erik.lindqvist@example.se");
+    for (f, v) in [
+        ("first", Some("Erik")),
+        ("website", Some("https://lindqvist-data.se")),
+        ("city", Some("Uppsala")),
+        ("dob", None),
+    ] {
+        assert_eq!(field(erik, f), v, "{f}");
+    }
+}

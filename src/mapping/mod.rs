@@ -891,7 +891,7 @@ fn named(n: &str) -> Option<Field> {
         "addr1" => Field::Address1,
         "countrycode" | "country/region" => Field::Country,
         "province" | "region" | "state/region" | "state/province" => Field::State,
-        "web" | "url" | "websiteurl" => Field::Website,
+        "web" | "url" | "websiteurl" | "webpage" | "webpage1" => Field::Website,
         "leadsource" => Field::Source,
         "donotdisturb" => Field::Dnd,
         // Opt-outs of one channel, as CRMs name them.
@@ -1386,8 +1386,13 @@ impl Mapper {
             let yahoo = headers
                 .iter()
                 .any(|h| matches!(normalise(h).as_str(), "yahoo!id" | "distributionlists"));
+            // Thunderbird writes a birthday in three columns: its `Birth Day` is a day of the
+            // month (`17`), not a date, and is named with the other two.
+            let birth_parts = headers
+                .iter()
+                .any(|h| matches!(normalise(h).as_str(), "birthyear" | "birthmonth"));
             for (i, h) in headers.iter().enumerate() {
-                if from_spec[i] {
+                if from_spec[i] || (birth_parts && normalise(h) == "birthday") {
                     continue;
                 }
                 let by_kind = || {
