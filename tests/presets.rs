@@ -2167,22 +2167,14 @@ fn a_file_without_email_or_phone_columns_suggests_only_a_preset_that_knows_one()
 }
 
 #[test]
-fn thunderbird_web_page_is_the_website_and_its_birth_day_alone_is_no_date() {
+fn thunderbird_web_page_is_the_website_and_its_three_birthday_columns_make_the_date_of_birth() {
     let env = Env::new();
     let (report, err, code) = import(&env, &audit2_file("thunderbird-addressbook.csv"), &[]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(statuses(&report), ["created"; 2], "{err}");
-    // `Birth Day` (17) is a day of the month: named with Birth Year and Birth Month, not
-    // read as a whole date and left out as "no date".
-    assert!(
-        err.contains("'Birth Year', 'Birth Month', 'Birth Day'"),
-        "{err}"
-    );
-    assert!(
-        !report[0]["warnings"].contains("Birth Day"),
-        "{:?}",
-        report[0]
-    );
+    // `Birth Day` (17) is a day of the month, not a date left out as "no date".
+    assert!(!err.contains("'Birth "), "{err}");
+    assert!(!report[0]["warnings"].contains("Birth"), "{:?}", report[0]);
     assert!(!err.contains("'Web Page 1'"), "{err}");
     let all = env.sandbox.contacts(LOCATION);
     let erik = find(&all, "erik.lindqvist@example.se");
@@ -2190,8 +2182,23 @@ fn thunderbird_web_page_is_the_website_and_its_birth_day_alone_is_no_date() {
         ("first", Some("Erik")),
         ("website", Some("https://lindqvist-data.se")),
         ("city", Some("Uppsala")),
-        ("dob", None),
+        ("dob", Some("1979-04-17")),
     ] {
         assert_eq!(field(erik, f), v, "{f}");
     }
+
+    // A birthday without its year is no date: named, the contact sent.
+    let env = Env::new();
+    let file = env.write(
+        "abook.csv",
+        "First Name,Last Name,Display Name,Primary Email,Birth Year,Birth Month,Birth Day\r\n\
+         Ann,Lee,Ann Lee,ann@leedesign.com,,04,17\r\n",
+    );
+    let (report, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"], "{err}");
+    assert_eq!(
+        report[0]["warnings"],
+        r#"column 'Birth Year/Birth Month/Birth Day': year "", month "04", day "17" left out: a date of birth needs all three"#
+    );
 }

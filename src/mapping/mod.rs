@@ -1128,6 +1128,9 @@ pub struct Mapper {
     /// A German export's `Name` column read as the surname: a cell that starts with the
     /// row's Vorname holds the whole name.
     surname_column: Option<usize>,
+    /// Thunderbird's birthday in three columns (`Birth Year`, `Birth Month`, `Birth Day`),
+    /// by index, and how the date they make is named.
+    birth_parts: Option<([usize; 3], String)>,
 }
 
 /// Indices of the headers `name` designates: exact, else ignoring case and outer spaces.
@@ -1249,6 +1252,7 @@ impl Mapper {
             labels: Vec::new(),
             input: None,
             surname_column: None,
+            birth_parts: None,
         };
         let Some(headers) = headers else {
             return Ok(mapper);
@@ -1335,6 +1339,7 @@ impl Mapper {
             }
         }
         let mut german = false;
+        let mut birth_parts = None;
         if auto {
             // Exports often carry two columns for one field (Phone and Mobile): a listed
             // column wins, else the first one. Without a preset or a listed column, the later
@@ -1387,12 +1392,17 @@ impl Mapper {
                 .iter()
                 .any(|h| matches!(normalise(h).as_str(), "yahoo!id" | "distributionlists"));
             // Thunderbird writes a birthday in three columns: its `Birth Day` is a day of the
-            // month (`17`), not a date, and is named with the other two.
-            let birth_parts = headers
-                .iter()
-                .any(|h| matches!(normalise(h).as_str(), "birthyear" | "birthmonth"));
+            // month (`17`), not a date; the three make the date of birth when no other column
+            // gives one.
+            let part = |name: &str| {
+                (0..headers.len()).find(|&i| !from_spec[i] && normalise(&headers[i]) == name)
+            };
+            birth_parts = match (part("birthyear"), part("birthmonth"), part("birthday")) {
+                (Some(y), Some(m), Some(d)) => Some([y, m, d]),
+                _ => None,
+            };
             for (i, h) in headers.iter().enumerate() {
-                if from_spec[i] || (birth_parts && normalise(h) == "birthday") {
+                if from_spec[i] || birth_parts.is_some_and(|p| p.contains(&i)) {
                     continue;
                 }
                 let by_kind = || {
@@ -1510,6 +1520,16 @@ impl Mapper {
                     .as_ref()
                     .is_some_and(|r| r.target == Target::Field(Field::LastName))
         });
+        if let Some(parts) = birth_parts {
+            let dob = Target::Field(Field::DateOfBirth);
+            if !columns.iter().flatten().any(|r| r.target == dob) {
+                for i in parts {
+                    columns[i] = Some(Rule::new(Target::Ignore));
+                }
+                let label = parts.map(|i| headers[i].trim().to_owned()).join("/");
+                mapper.birth_parts = Some((parts, label));
+            }
+        }
         mapper.columns = columns;
         Ok(mapper)
     }
@@ -1867,6 +1887,7 @@ impl Mapper {
             labels: self.labels.clone(),
             input: self.input.clone(),
             surname_column: self.surname_column,
+            birth_parts: self.birth_parts.clone(),
         }
     }
 
@@ -1952,6 +1973,9 @@ impl Mapper {
             }
         }
         push_later(out, later);
+        if let Some((parts, label)) = &self.birth_parts {
+            birth_date(*parts, label, cells, out);
+        }
         if let Some(i) = self.surname_column {
             let column = match self.labels.get(i) {
                 Some(Some(label)) => label.as_str(),
@@ -3124,6 +3148,31 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
             }
             None => out.values.push(v),
         }
+    }
+}
+
+/// The date of birth that Thunderbird's `Birth Year`, `Birth Month` and `Birth Day` cells
+/// make (`1979`, `04`, `17` → 1979-04-17), checked as any date is; one or two of them alone
+/// are no date, and are named.
+fn birth_date<'a>(parts: [usize; 3], label: &'a str, cells: &'a CellRow, out: &mut MappedRow<'a>) {
+    let [y, m, d] = parts.map(|i| cells.get(i).map_or("", |c| c.trim()));
+    let target = Target::Field(Field::DateOfBirth);
+    match [y, m, d].iter().filter(|c| !c.is_empty()).count() {
+        0 => {}
+        3 => out.values.push(MappedValue {
+            target,
+            column: Some(Cow::Borrowed(label)),
+            value: RawValue::Text(format!("{y}-{m:0>2}-{d:0>2}").into()),
+        }),
+        _ => out.cell_errors.push((
+            target,
+            RowError::new(
+                Some(label),
+                format!(
+                    "year {y:?}, month {m:?}, day {d:?} left out: a date of birth needs all three"
+                ),
+            ),
+        )),
     }
 }
 
