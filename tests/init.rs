@@ -214,3 +214,23 @@ fn init_on_nested_json_lists_the_dotted_keys_the_run_matches() {
     assert_eq!(with, statuses(&env, &file, &[]));
     assert!(with.iter().all(|(_, s, _)| s == "valid"), "{with:?}");
 }
+
+#[test]
+fn init_leaves_thunderbirds_three_birthday_columns_unlisted_so_they_still_make_the_date() {
+    let env = Env::new();
+    let file = repo("tests/audit-files/thunderbird-addressbook.csv");
+    let text = init(&env, &file, "m.toml", &[]);
+    assert!(
+        text.contains(r#"# "Birth Day" = "ignore"  # imported: Birth Year/Birth Month/Birth Day make the date of birth"#),
+        "{text}"
+    );
+    assert!(!text.contains("\n\"Birth "), "{text}");
+    assert_eq!(
+        statuses(&env, &file, &[]),
+        statuses(
+            &env,
+            &file,
+            &["--mapping", env.path("m.toml").to_str().unwrap()]
+        )
+    );
+}

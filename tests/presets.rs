@@ -1939,3 +1939,266 @@ fn a_pipedrive_export_of_a_few_chosen_columns_gets_the_pipedrive_preset() {
         None,
     );
 }
+
+/// A file of the second audit (tests/audit-files/), built from crm-exports.md.
+fn audit2_file(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/audit-files")
+        .join(name)
+}
+
+#[test]
+fn zoho_street_number_and_unit_columns_are_joined_to_the_street_not_left_out() {
+    // ISO-8859-1, `Contact Id` variant, the street split into number, street and unit.
+    let env = Env::new();
+    let (report, err, code) = import(&env, &audit2_file("Contacts_2024_06_01.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 3], "{err}");
+    assert!(err.contains("using the Zoho CRM preset"), "{err}");
+    assert!(!err.contains("'Mailing Street Number'"), "{err}");
+    assert!(!err.contains("'Mailing Unit'"), "{err}");
+    let all = env.sandbox.contacts(LOCATION);
+    let street = |key: &str| find(&all, key).address1.clone();
+    assert_eq!(
+        street("f.lefevre@patisserie-lefevre.fr").as_deref(),
+        Some("12 Rue du Bac, Bât. B")
+    );
+    // A street that already holds its number does not get it twice.
+    assert_eq!(
+        street("amelia.hughes@hughesbooks.co.uk").as_deref(),
+        Some("221 Baker Street")
+    );
+    // The mailing block is empty: the other one, whole.
+    assert_eq!(
+        street("juergen.mueller@example.de").as_deref(),
+        Some("Leopoldstraße 5")
+    );
+}
+
+#[test]
+fn mailchimp_full_address_merge_field_lands_as_the_street_like_address() {
+    // The Joule/ChefSteps audience: "Full Address" beside "Zip Code" and Country.
+    let env = Env::new();
+    let (report, err, code) = import(
+        &env,
+        &audit2_file("subscribed_members_export_ba473dc14f.csv"),
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 2], "{err}");
+    assert!(err.contains("using the Mailchimp preset"), "{err}");
+    assert!(!err.contains("'Full Address'"), "{err}");
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "chef.anna@example.com",
+        &[
+            ("first", Some("Anna")),
+            ("address1", Some("1420 5th Ave  Seattle  WA  98101  US")),
+            ("postal", Some("98101")),
+            ("country", Some("US")),
+        ],
+        &[],
+        None,
+    );
+    // An empty one sends no street.
+    check(
+        &all,
+        "sous.ben@example.co.uk",
+        &[("address1", None), ("postal", Some("SW1A 1AA"))],
+        &[],
+        None,
+    );
+}
+
+#[test]
+fn a_few_column_keap_file_reads_ambiguous_birthdays_in_the_order_its_date_created_settles() {
+    // No preset (one Keap header is weak evidence), but `Date Created` 11/23/2019 10:15 AM
+    // shows how this export writes dates.
+    let env = Env::new();
+    let (report, err, code) = import(&env, &audit2_file("keap-few-columns-ambiguous.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 2], "{err}");
+    assert!(!err.contains("using the Keap preset"), "{err}");
+    assert!(
+        err.contains("they are read month-first (M/D/YYYY), as the same export's dates in column 'Date Created' (like \"11/23/2019 10:15 AM\") are"),
+        "{err}"
+    );
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "priya@natarajanyoga.com",
+        &[("dob", Some("1980-03-07")), ("phone", Some("+14805550142"))],
+        &[],
+        None,
+    );
+    check(
+        &all,
+        "marcus.hill@example.com",
+        &[("dob", Some("1975-05-06"))],
+        &[],
+        None,
+    );
+
+    // The same columns from an account that writes dates day-first.
+    let env = Env::new();
+    let file = env.write(
+        "contacts-export.csv",
+        "\"First Name\",\"Last Name\",\"Email\",\"Phone 1\",\"Birthday\",\"Date Created\"\n\
+         \"Olivia\",\"Byrne\",\"olivia@byrnephysio.ie\",\"+353 1 555 0142\",\"3/7/1980\",\"23/11/2019 10:15\"\n",
+    );
+    let (report, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"], "{err}");
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "olivia@byrnephysio.ie",
+        &[("dob", Some("1980-07-03"))],
+        &[],
+        None,
+    );
+}
+
+#[test]
+fn pipedrive_duplicate_named_email_and_phone_columns_are_backups_named_when_unused() {
+    let env = Env::new();
+    let (report, err, code) = import(&env, &audit2_file("pipedrive-people-custom.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 3], "{err}");
+    assert!(!err.contains("'Person - Email - Work (2)'"), "{err}");
+    assert!(
+        report[0]["warnings"].contains(r#"column 'Person - Email - Work (2)': "h.schmidt@brauhaus-logistik.de" not imported: the row's email comes from 'Person - Email - Work'"#),
+        "{:?}",
+        report[0]
+    );
+    // Oliver unsubscribed from Pipedrive's campaigns: email DND.
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "oliver@grantandco.co.uk",
+        &[("company", Some("Grant & Co")), ("postal", Some("NW1 6XE"))],
+        &["Prospect"],
+        email_dnd(),
+    );
+
+    // The standard columns empty or not valid: the (2) columns stand in.
+    let env = Env::new();
+    let file = env.write(
+        "people-2f9a1c.csv",
+        "\"Person - Name\",\"Person - Email - Work\",\"Person - Email - Work (2)\",\"Person - Phone - Work\",\"Person - Phone - Mobile (2)\"\n\
+         Hannah Schmidt,hannah.schmidt@brauhaus-logistik,hannah.schmidt@brauhaus-logistik.de,,+49 151 23456789\n",
+    );
+    let (report, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"], "{err}");
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "hannah.schmidt@brauhaus-logistik.de",
+        &[("phone", Some("+4915123456789"))],
+        &[],
+        None,
+    );
+}
+
+#[test]
+fn a_pipedrive_deals_export_imports_its_people_and_names_the_deal_columns() {
+    let env = Env::new();
+    let (report, err, code) = import(&env, &audit2_file("pipedrive-deals.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 2], "{err}");
+    assert!(
+        err.contains("using the Pipedrive preset, deals export (its people) (14 of the file's 14 columns start with 'Person - ', 'Deal - ' or 'Organization - ')"),
+        "{err}"
+    );
+    assert!(
+        err.contains("'Deal - ID', 'Deal - Title', 'Deal - Value'"),
+        "{err}"
+    );
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "hannah.schmidt@brauhaus-logistik.de",
+        &[
+            ("first", Some("Hannah")),
+            ("last", Some("Schmidt")),
+            ("phone", Some("+49301234567")),
+            ("company", Some("Brauhaus Logistik GmbH")),
+        ],
+        &[],
+        None,
+    );
+    check(
+        &all,
+        "oliver@grantandco.co.uk",
+        &[
+            ("phone", Some("+447700900123")),
+            ("company", Some("Grant & Co")),
+        ],
+        &[],
+        None,
+    );
+}
+
+#[test]
+fn a_file_without_email_or_phone_columns_suggests_only_a_preset_that_knows_one() {
+    // Pipedrive in French: the Pipedrive preset knows only English headers.
+    let env = Env::new();
+    let (report, err, code) = import(&env, &audit2_file("pipedrive-personnes-fr.csv"), &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(statuses(&report), ["invalid"; 2], "{err}");
+    assert!(
+        err.contains(r#"put "Personne - E-mail - Travail" = "email""#),
+        "{err}"
+    );
+    assert!(!err.contains("--preset"), "{err}");
+    // Two English Pipedrive columns are too few to detect it, but its preset knows them.
+    let file = env.write(
+        "people-export.csv",
+        "\"Person - Name\",\"Person - Email - Work\",Notes\nAnn Lee,ann@leedesign.com,Met at a fair\n",
+    );
+    let (_, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("or name the export's source (--preset pipedrive)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn thunderbird_web_page_is_the_website_and_its_three_birthday_columns_make_the_date_of_birth() {
+    let env = Env::new();
+    let (report, err, code) = import(&env, &audit2_file("thunderbird-addressbook.csv"), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 2], "{err}");
+    // `Birth Day` (17) is a day of the month, not a date left out as "no date".
+    assert!(!err.contains("'Birth "), "{err}");
+    assert!(!report[0]["warnings"].contains("Birth"), "{:?}", report[0]);
+    assert!(!err.contains("'Web Page 1'"), "{err}");
+    let all = env.sandbox.contacts(LOCATION);
+    let erik = find(&all, "erik.lindqvist@example.se");
+    for (f, v) in [
+        ("first", Some("Erik")),
+        ("website", Some("https://lindqvist-data.se")),
+        ("city", Some("Uppsala")),
+        ("dob", Some("1979-04-17")),
+    ] {
+        assert_eq!(field(erik, f), v, "{f}");
+    }
+
+    // A birthday without its year is no date: named, the contact sent.
+    let env = Env::new();
+    let file = env.write(
+        "abook.csv",
+        "First Name,Last Name,Display Name,Primary Email,Birth Year,Birth Month,Birth Day\r\n\
+         Ann,Lee,Ann Lee,ann@leedesign.com,,04,17\r\n",
+    );
+    let (report, err, code) = import(&env, &file, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"], "{err}");
+    assert_eq!(
+        report[0]["warnings"],
+        r#"column 'Birth Year/Birth Month/Birth Day': year "", month "04", day "17" left out: a date of birth needs all three"#
+    );
+}

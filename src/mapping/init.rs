@@ -242,6 +242,11 @@ pub fn generate(
             out += &format!("# {key} = \"ignore\"  # unmapped: {why}\n");
             continue;
         };
+        if let Some((_, label)) = mapper.birth_parts.as_ref().filter(|(p, _)| p.contains(&i)) {
+            // Listed, the column would be the user's: the three would no longer make a date.
+            out += &format!("# {key} = \"ignore\"  # imported: {label} make the date of birth\n");
+            continue;
+        }
         let from_preset = !matched.contains(header)
             && preset_spec.is_some_and(|s| {
                 s.columns
@@ -397,7 +402,9 @@ fn rule_value(r: &Rule) -> String {
     if r.filled {
         opts.push("filled = true".to_owned());
     }
-    if r.append {
+    if r.before {
+        opts.push("append = \"before\"".to_owned());
+    } else if r.append {
         opts.push("append = true".to_owned());
     }
     if r.display_name {

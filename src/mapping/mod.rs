@@ -263,6 +263,9 @@ struct Rule {
     /// A further line of the street (a suite, an apartment): HighLevel's address1 is one
     /// line, so it is joined to its block's street after a comma rather than lost.
     append: bool,
+    /// A part written before the street (Zoho's `Mailing Street Number`): joined in front of
+    /// it after a space, unless the street already holds it.
+    before: bool,
     /// A tags column found by name, split on `,` by default: a cell that separates its tags
     /// with `;` (HubSpot's and Outlook's lists; HighLevel's own import takes both) is split
     /// on that too.
@@ -301,6 +304,7 @@ impl Rule {
             group: None,
             filled: false,
             append: false,
+            before: false,
             split_by_default: false,
             skip_row_when: Vec::new(),
             reason: None,
@@ -354,7 +358,9 @@ impl Rule {
         if self.filled {
             s += " (any value means yes)";
         }
-        if self.append {
+        if self.before {
+            s += " (joined in front of the street)";
+        } else if self.append {
             s += " (joined to the street after a comma)";
         }
         if !self.skip_row_when.is_empty() {
@@ -690,7 +696,14 @@ fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
                     },
                     "group" => rule.group = Some(string(k, v)?),
                     "filled" => rule.filled = boolean(k, v)?,
-                    "append" => rule.append = boolean(k, v)?,
+                    "append" => match v.as_str() {
+                        Some("before") => (rule.append, rule.before) = (true, true),
+                        _ => {
+                            rule.append = v.as_bool().ok_or(
+                                "`append` must be true, false or \"before\"".to_owned(),
+                            )?
+                        }
+                    },
                     "skip_row_when" => rule.skip_row_when = strings(k, v)?,
                     "reason" => rule.reason = Some(string(k, v)?),
                     "drop" => rule.drop = strings(k, v)?,
@@ -878,7 +891,7 @@ fn named(n: &str) -> Option<Field> {
         "addr1" => Field::Address1,
         "countrycode" | "country/region" => Field::Country,
         "province" | "region" | "state/region" | "state/province" => Field::State,
-        "web" | "url" | "websiteurl" => Field::Website,
+        "web" | "url" | "websiteurl" | "webpage" | "webpage1" => Field::Website,
         "leadsource" => Field::Source,
         "donotdisturb" => Field::Dnd,
         // Opt-outs of one channel, as CRMs name them.
@@ -956,6 +969,22 @@ fn localised(n: &str) -> Option<Field> {
         _ => return None,
     })
 }
+
+/// Headers of a record's creation and update times, as exports write them (Keap's `Date
+/// Created` `3/7/2017 2:05 PM`): with no preset's own list, the dates they settle the order of
+/// settle it for the file's date columns.
+const RECORD_TIMESTAMPS: [&str; 10] = [
+    "Date Created",
+    "Created Date",
+    "Create Date",
+    "Created Time",
+    "Created At",
+    "Last Updated",
+    "Last Modified Date",
+    "Modified Time",
+    "Updated At",
+    "Date Modified",
+];
 
 /// The group of auto-detected address columns that come in blocks (`Home …`, `Work …`).
 const ADDRESS_BLOCK: &str = "auto-detected address";
@@ -1099,6 +1128,9 @@ pub struct Mapper {
     /// A German export's `Name` column read as the surname: a cell that starts with the
     /// row's Vorname holds the whole name.
     surname_column: Option<usize>,
+    /// Thunderbird's birthday in three columns (`Birth Year`, `Birth Month`, `Birth Day`),
+    /// by index, and how the date they make is named.
+    birth_parts: Option<([usize; 3], String)>,
 }
 
 /// Indices of the headers `name` designates: exact, else ignoring case and outer spaces.
@@ -1122,6 +1154,20 @@ fn find_columns(headers: &[String], name: &str) -> Vec<usize> {
     let name = normalise_header(name);
     (0..headers.len())
         .filter(|&i| normalise_header(&headers[i]) == name)
+        .collect()
+}
+
+/// The presets that name one of `headers` as an email or phone column.
+pub(crate) fn presets_naming_a_key(headers: &[String]) -> Vec<&'static str> {
+    presets::all()
+        .iter()
+        .filter(|p| {
+            p.spec.columns.iter().any(|(name, r)| {
+                matches!(r.target, Target::Field(Field::Email | Field::Phone))
+                    && !find_columns(headers, name).is_empty()
+            })
+        })
+        .map(|p| p.id)
         .collect()
 }
 
@@ -1206,6 +1252,7 @@ impl Mapper {
             labels: Vec::new(),
             input: None,
             surname_column: None,
+            birth_parts: None,
         };
         let Some(headers) = headers else {
             return Ok(mapper);
@@ -1292,6 +1339,7 @@ impl Mapper {
             }
         }
         let mut german = false;
+        let mut birth_parts = None;
         if auto {
             // Exports often carry two columns for one field (Phone and Mobile): a listed
             // column wins, else the first one. Without a preset or a listed column, the later
@@ -1343,8 +1391,18 @@ impl Mapper {
             let yahoo = headers
                 .iter()
                 .any(|h| matches!(normalise(h).as_str(), "yahoo!id" | "distributionlists"));
+            // Thunderbird writes a birthday in three columns: its `Birth Day` is a day of the
+            // month (`17`), not a date; the three make the date of birth when no other column
+            // gives one.
+            let part = |name: &str| {
+                (0..headers.len()).find(|&i| !from_spec[i] && normalise(&headers[i]) == name)
+            };
+            birth_parts = match (part("birthyear"), part("birthmonth"), part("birthday")) {
+                (Some(y), Some(m), Some(d)) => Some([y, m, d]),
+                _ => None,
+            };
             for (i, h) in headers.iter().enumerate() {
-                if from_spec[i] {
+                if from_spec[i] || birth_parts.is_some_and(|p| p.contains(&i)) {
                     continue;
                 }
                 let by_kind = || {
@@ -1462,6 +1520,16 @@ impl Mapper {
                     .as_ref()
                     .is_some_and(|r| r.target == Target::Field(Field::LastName))
         });
+        if let Some(parts) = birth_parts {
+            let dob = Target::Field(Field::DateOfBirth);
+            if !columns.iter().flatten().any(|r| r.target == dob) {
+                for i in parts {
+                    columns[i] = Some(Rule::new(Target::Ignore));
+                }
+                let label = parts.map(|i| headers[i].trim().to_owned()).join("/");
+                mapper.birth_parts = Some((parts, label));
+            }
+        }
         mapper.columns = columns;
         Ok(mapper)
     }
@@ -1487,20 +1555,23 @@ impl Mapper {
         Some((d.preset.name.as_str(), d.preset.date_order?))
     }
 
-    /// The preset's date evidence columns (`date_evidence`) among `headers`, by index.
+    /// The preset's date evidence columns (`date_evidence`) among `headers`, by index; for a
+    /// preset without its own, or no preset (a Keap file of a few chosen columns), the
+    /// record's own timestamps: an export writes all its dates one way.
     pub fn date_evidence_columns(&self, headers: &[String]) -> Vec<usize> {
-        let Some((d, _)) = self.preset.as_ref() else {
-            return Vec::new();
+        let own = self
+            .preset
+            .as_ref()
+            .map(|(d, _)| d.preset.date_evidence.as_slice())
+            .filter(|e| !e.is_empty());
+        let names: Vec<&str> = match own {
+            Some(e) => e.iter().map(String::as_str).collect(),
+            None => RECORD_TIMESTAMPS.to_vec(),
         };
         headers
             .iter()
             .enumerate()
-            .filter(|(_, h)| {
-                d.preset
-                    .date_evidence
-                    .iter()
-                    .any(|e| e.eq_ignore_ascii_case(h.trim()))
-            })
+            .filter(|(_, h)| names.iter().any(|e| e.eq_ignore_ascii_case(h.trim())))
             .map(|(i, _)| i)
             .collect()
     }
@@ -1816,6 +1887,7 @@ impl Mapper {
             labels: self.labels.clone(),
             input: self.input.clone(),
             surname_column: self.surname_column,
+            birth_parts: self.birth_parts.clone(),
         }
     }
 
@@ -1901,6 +1973,9 @@ impl Mapper {
             }
         }
         push_later(out, later);
+        if let Some((parts, label)) = &self.birth_parts {
+            birth_date(*parts, label, cells, out);
+        }
         if let Some(i) = self.surname_column {
             let column = match self.labels.get(i) {
                 Some(Some(label)) => label.as_str(),
@@ -2535,7 +2610,7 @@ struct Later<'a> {
     /// Fallback cells that could not be read: (rank, group, target, warning).
     unreadable: Vec<(i64, Option<String>, Target, RowError)>,
     /// Further street lines: (rank if a fallback's, group, value), in column order.
-    appends: Vec<(Option<i64>, Option<String>, MappedValue<'a>)>,
+    appends: Vec<(Option<i64>, Option<String>, MappedValue<'a>, bool)>,
     /// Display names (Outlook's), used only when the row has no name of its own.
     display: Vec<MappedValue<'a>>,
     /// The row's own (not fallback) values of a group: (group, index in the row's values).
@@ -2595,7 +2670,9 @@ fn push_value<'a>(
             later.filled.push(g.clone());
         }
         let rank = rule.fallback.then_some(rule.order);
-        later.appends.push((rank, rule.group.clone(), v));
+        later
+            .appends
+            .push((rank, rule.group.clone(), v, rule.before));
     } else if rule.fallback {
         later.values.push((rule.order, rule.group.clone(), v, None));
     } else {
@@ -2807,7 +2884,7 @@ fn street_block<'a>(
             || later
                 .appends
                 .iter()
-                .any(|(r, og, _)| r.is_none() && in_group(og));
+                .any(|(r, og, _, _)| r.is_none() && in_group(og));
         if own_street {
             continue;
         }
@@ -2816,7 +2893,7 @@ fn street_block<'a>(
             .iter()
             .filter(|(_, og, v, _)| in_group(og) && v.target == street)
             .map(|(r, _, v, _)| (*r, v.column.as_deref().map(str::to_owned)));
-        let appended = later.appends.iter().filter_map(|(r, og, v)| {
+        let appended = later.appends.iter().filter_map(|(r, og, v, _)| {
             Some((
                 r.filter(|_| in_group(og))?,
                 v.column.as_deref().map(str::to_owned),
@@ -3034,8 +3111,8 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
     // Further street lines follow the street of their block, when that block is the one used.
     later
         .appends
-        .sort_by_key(|(rank, _, _)| rank.map_or(0, |r| r));
-    for (rank, group, v) in later.appends {
+        .sort_by_key(|(rank, _, _, _)| rank.map_or(0, |r| r));
+    for (rank, group, v, before) in later.appends {
         let used = match (rank, &group) {
             (None, _) => true,
             (Some(r), Some(g)) if !later.filled.contains(g) => {
@@ -3059,11 +3136,43 @@ fn push_later<'a>(out: &mut MappedRow<'a>, mut later: Later<'a>) {
                 if let (RawValue::Text(line1), RawValue::Text(line2)) =
                     (&mut street.value, &v.value)
                 {
-                    *line1 = format!("{line1}, {line2}").into();
+                    if !before {
+                        *line1 = format!("{line1}, {line2}").into();
+                    } else if !line1
+                        .split_whitespace()
+                        .any(|w| w.trim_matches(|c: char| c == ',' || c == '.') == line2.trim())
+                    {
+                        *line1 = format!("{line2} {line1}").into();
+                    }
                 }
             }
             None => out.values.push(v),
         }
+    }
+}
+
+/// The date of birth that Thunderbird's `Birth Year`, `Birth Month` and `Birth Day` cells
+/// make (`1979`, `04`, `17` → 1979-04-17), checked as any date is; one or two of them alone
+/// are no date, and are named.
+fn birth_date<'a>(parts: [usize; 3], label: &'a str, cells: &'a CellRow, out: &mut MappedRow<'a>) {
+    let [y, m, d] = parts.map(|i| cells.get(i).map_or("", |c| c.trim()));
+    let target = Target::Field(Field::DateOfBirth);
+    match [y, m, d].iter().filter(|c| !c.is_empty()).count() {
+        0 => {}
+        3 => out.values.push(MappedValue {
+            target,
+            column: Some(Cow::Borrowed(label)),
+            value: RawValue::Text(format!("{y}-{m:0>2}-{d:0>2}").into()),
+        }),
+        _ => out.cell_errors.push((
+            target,
+            RowError::new(
+                Some(label),
+                format!(
+                    "year {y:?}, month {m:?}, day {d:?} left out: a date of birth needs all three"
+                ),
+            ),
+        )),
     }
 }
 

@@ -39,6 +39,10 @@ pub struct Variant {
     /// export's columns are the user's choice, so its share of the file's columns is scored
     /// instead of a list's.
     pub prefix: Option<String>,
+    /// Further prefixes of the same export (a Pipedrive deals export's `Deal - `,
+    /// `Organization - ` beside its `Person - ` columns): their headers count with the
+    /// prefix's, in a file that has some of the prefix's.
+    pub also_prefixes: Vec<String>,
 }
 
 const SOURCES: [(&str, &str); 8] = [
@@ -109,10 +113,15 @@ fn parse(id: &'static str, text: &str) -> Option<Preset> {
                 (None, Some(_)) => Vec::new(),
                 (None, None) => return None,
             };
+            let also_prefixes = match v.get("also_prefixes") {
+                Some(a) => strings(a)?,
+                None => Vec::new(),
+            };
             Some(Variant {
                 name: v.get("name")?.as_str()?.to_owned(),
                 columns,
                 prefix,
+                also_prefixes,
             })
         })
         .collect::<Option<Vec<_>>>()?;
@@ -161,6 +170,8 @@ pub struct Detection {
     pub total: usize,
     /// Of `matched`, the headers that no other preset lists or maps.
     pub unique: usize,
+    /// Some of `matched` have one of the variant's `also_prefixes`.
+    pub by_also: bool,
 }
 
 impl std::fmt::Debug for Preset {
@@ -186,10 +197,10 @@ impl Detection {
 
     /// The variant's typical columns that `headers` has (by prefix: the headers with it).
     pub fn found(&self, headers: &[String]) -> Vec<String> {
-        if let Some(prefix) = &self.variant.prefix {
+        if self.variant.prefix.is_some() {
             return headers
                 .iter()
-                .filter(|h| has_prefix(h, prefix))
+                .filter(|h| self.variant.prefixed(h))
                 .cloned()
                 .collect();
         }
@@ -206,6 +217,19 @@ impl Detection {
     /// "4 of the file's 4 columns start with 'Person - '".
     pub fn evidence(&self) -> String {
         match &self.variant.prefix {
+            Some(p) if self.by_also => {
+                let mut all: Vec<String> = std::iter::once(p)
+                    .chain(&self.variant.also_prefixes)
+                    .map(|p| format!("'{p}'"))
+                    .collect();
+                let last = all.pop().unwrap_or_default();
+                format!(
+                    "{} of the file's {} columns start with {} or {last}",
+                    self.matched,
+                    self.total,
+                    all.join(", ")
+                )
+            }
             Some(p) => format!(
                 "{} of the file's {} columns start with '{p}'",
                 self.matched, self.total
@@ -257,6 +281,16 @@ fn has_prefix(header: &str, prefix: &str) -> bool {
     normalise_header(header).starts_with(&normalise_header(prefix))
 }
 
+impl Variant {
+    /// The header starts with the variant's prefix or one of its further ones.
+    fn prefixed(&self, header: &str) -> bool {
+        self.prefix
+            .iter()
+            .chain(&self.also_prefixes)
+            .any(|p| has_prefix(header, p))
+    }
+}
+
 /// How `preset` fits `headers`: its best variant by share, then by count.
 pub fn score(preset: &'static Preset, headers: &[String]) -> Detection {
     let have: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
@@ -264,13 +298,21 @@ pub fn score(preset: &'static Preset, headers: &[String]) -> Detection {
         .variants
         .iter()
         .map(|v| match &v.prefix {
-            Some(p) => Detection {
-                preset,
-                variant: v,
-                matched: headers.iter().filter(|h| has_prefix(h, p)).count(),
-                total: headers.iter().filter(|h| !h.trim().is_empty()).count(),
-                unique: 0,
-            },
+            Some(p) => {
+                let own = headers.iter().filter(|h| has_prefix(h, p)).count();
+                let matched = match own {
+                    0 => 0,
+                    _ => headers.iter().filter(|h| v.prefixed(h)).count(),
+                };
+                Detection {
+                    preset,
+                    variant: v,
+                    matched,
+                    total: headers.iter().filter(|h| !h.trim().is_empty()).count(),
+                    unique: 0,
+                    by_also: matched > own,
+                }
+            }
             None => {
                 let found: Vec<String> = v
                     .columns
@@ -284,6 +326,7 @@ pub fn score(preset: &'static Preset, headers: &[String]) -> Detection {
                     matched: found.len(),
                     total: v.columns.len(),
                     unique: found.iter().filter(|c| unique_to(preset.id, c)).count(),
+                    by_also: false,
                 }
             }
         })

@@ -641,6 +641,24 @@ fn a_few_person_columns_are_pipedrive_by_their_prefix_and_a_full_export_keeps_it
 }
 
 #[test]
+fn a_pipedrive_deals_export_counts_its_deal_and_organization_columns_only_beside_person_ones() {
+    let deals = headers(
+        r#""Deal - ID","Deal - Title","Deal - Value","Deal - Stage","Person - Name","Person - Email - Work","Person - Phone - Work","Organization - Name""#,
+    );
+    let d = detect(&deals).expect("Pipedrive");
+    assert_eq!(
+        (d.preset.id, d.variant.name.as_str(), d.matched, d.total),
+        ("pipedrive", "deals export (its people)", 8, 8)
+    );
+    assert_eq!(d.found(&deals).len(), 8);
+    // Deals and organizations without a person column are no people export.
+    assert!(detect(&headers(
+        r#""Deal - ID","Deal - Title","Deal - Value","Organization - Name","Organization - Address""#
+    ))
+    .is_none());
+}
+
+#[test]
 fn mailchimp_unsubscribe_and_clean_times_opt_out_of_email_without_the_preset() {
     use crate::contact::Field;
     use crate::input::{Record, RecordValues};

@@ -2467,3 +2467,45 @@ fn columns_without_a_header_are_named_by_position() {
         ]
     );
 }
+
+#[test]
+fn a_street_number_column_goes_in_front_of_the_street_unless_the_street_holds_it() {
+    let spec = MappingSpec::parse(
+        "[columns]\n\"No\" = { field = \"address1\", append = \"before\" }\n\"Street\" = \"address1\"\n\"Unit\" = { field = \"address1\", append = true }\n",
+        "m.toml",
+    )
+    .unwrap();
+    let h = hdrs(&["Email", "No", "Street", "Unit"]);
+    let m = Mapper::new(Some(&spec), Some(&h)).unwrap();
+    let street = |cells: &[&str]| {
+        let rec = cells_record(cells);
+        let row = m.map(&rec);
+        match find(&row, &Target::Field(Field::Address1)) {
+            Some(RawValue::Text(t)) => Some(t.to_string()),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(
+        street(&["a@x.com", "12", "Rue du Bac", "Bât. B"]),
+        Some("12 Rue du Bac, Bât. B".to_owned())
+    );
+    assert_eq!(
+        street(&["a@x.com", "221", "221 Baker Street", ""]),
+        Some("221 Baker Street".to_owned())
+    );
+    assert_eq!(
+        street(&["a@x.com", "5", "Leopoldstraße 5", ""]),
+        Some("Leopoldstraße 5".to_owned())
+    );
+    let err = MappingSpec::parse(
+        "[columns]\nNo = { field = \"address1\", append = \"after\" }\n",
+        "m.toml",
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        err.contains("`append` must be true, false or \"before\""),
+        "{err}"
+    );
+}

@@ -87,6 +87,7 @@ pub(super) fn no_key_notice(cfg: &RunConfig, mapper: &Mapper, reader: &Reader) -
         })
         .collect();
     let field = |k: Kind| if k == Kind::Email { "email" } else { "phone" };
+    let preset = preset_hint(headers);
     if found.is_empty() {
         let sep = (reader.delimiter().unwrap_or(b',') as char).to_string();
         let line = match reader.format() {
@@ -94,7 +95,7 @@ pub(super) fn no_key_notice(cfg: &RunConfig, mapper: &Mapper, reader: &Reader) -
             _ => "line",
         };
         return format!(
-            "no column of {file} maps to email or phone, and none holds an email or a phone number in its first {} rows, so every row will be invalid (HighLevel matches contacts by them): its first {line} ({}) is read as the column names; export the contacts again with their email or phone columns (or check that this is the contacts export, not a report of another kind); if a column does hold them further down, map it in a mapping file (--mapping; `ghl-import init {file}` writes one to edit), or name the export's source with --preset",
+            "no column of {file} maps to email or phone, and none holds an email or a phone number in its first {} rows, so every row will be invalid (HighLevel matches contacts by them): its first {line} ({}) is read as the column names; export the contacts again with their email or phone columns (or check that this is the contacts export, not a report of another kind); if a column does hold them further down, map it in a mapping file (--mapping; `ghl-import init {file}` writes one to edit){preset}",
             rows.len(),
             headers.join(&sep)
         );
@@ -120,9 +121,23 @@ pub(super) fn no_key_notice(cfg: &RunConfig, mapper: &Mapper, reader: &Reader) -
         false => format!("put {} under [columns]", lines.join(" and ")),
     };
     format!(
-        "no column of {file} maps to email or phone, so every row will be invalid (HighLevel matches contacts by them), but {} below its header: to import them, {todo} in a mapping file (--mapping; `ghl-import init {file}` writes one to edit), or name the export's source with --preset",
+        "no column of {file} maps to email or phone, so every row will be invalid (HighLevel matches contacts by them), but {} below its header: to import them, {todo} in a mapping file (--mapping; `ghl-import init {file}` writes one to edit){preset}",
         named.join(" and "),
     )
+}
+
+/// The presets that know an email or phone column of `headers`, as advice: none is offered
+/// for headers no preset knows (a Pipedrive export in French), where `--preset` would change
+/// nothing.
+fn preset_hint(headers: &[String]) -> String {
+    let fits: Vec<String> = crate::mapping::presets_naming_a_key(headers)
+        .into_iter()
+        .map(|id| format!("--preset {id}"))
+        .collect();
+    match fits.is_empty() {
+        true => String::new(),
+        false => format!(", or name the export's source ({})", fits.join(" or ")),
+    }
 }
 
 /// The cells of the first records below the header, as a second reader of the file gives
