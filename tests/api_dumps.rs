@@ -178,3 +178,51 @@ fn validate_and_plan_read_an_api_dump_as_the_import_does() {
     assert!(bo["changes"].contains("dndSettings"), "{bo:?}");
     assert!(env.sandbox.contacts(LOCATION)[0].dnd_settings.is_none());
 }
+
+/// The contacts' values, without their ids and times.
+fn imported(env: &Env) -> Vec<String> {
+    let mut all: Vec<String> = env
+        .sandbox
+        .contacts(LOCATION)
+        .into_iter()
+        .map(|c| {
+            let c = SandboxContact {
+                id: String::new(),
+                date_added: String::new(),
+                date_updated: String::new(),
+                ..c
+            };
+            format!("{c:?}")
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn init_names_what_the_shape_reads_and_its_file_imports_the_same() {
+    for (name, key) in [
+        ("mailchimp_members.jsonl", "\"status\" gives dndSettings.Email for unsubscribed, cleaned or archived in an object shaped like a Mailchimp API member"),
+        ("pipedrive_persons.jsonl", "\"marketing_status\" gives dndSettings.Email for unsubscribed in an object shaped like a Pipedrive API person"),
+    ] {
+        let plain = Env::new();
+        let out = plain.import(&dump(name), &[]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let env = Env::new();
+        let o = env
+            .cmd()
+            .arg("init")
+            .arg(dump(name))
+            .arg("--output")
+            .arg(env.path("m.toml"))
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let text = std::fs::read_to_string(env.path("m.toml")).unwrap();
+        assert!(text.contains(key), "{text}");
+        let m = env.path("m.toml");
+        let out = env.import(&dump(name), &["--mapping", m.to_str().unwrap()]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert_eq!(imported(&env), imported(&plain), "{name}");
+    }
+}

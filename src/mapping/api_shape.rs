@@ -73,6 +73,27 @@ impl ApiShape {
         (markers >= 2).then_some(ApiShape::Pipedrive)
     }
 
+    /// For people: "a Mailchimp API member".
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            ApiShape::Mailchimp => "a Mailchimp API member",
+            ApiShape::Pipedrive => "a Pipedrive API person",
+        }
+    }
+
+    /// The shape of a file's sampled records (`init`): the first one's that has one.
+    pub(super) fn of_sample(headers: &[String], rows: &[Vec<String>]) -> Option<ApiShape> {
+        rows.iter().find_map(|row| {
+            let obj: Map<String, Value> = headers
+                .iter()
+                .zip(row)
+                .filter(|(_, v)| !v.trim().is_empty())
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
+            ApiShape::of(&obj)
+        })
+    }
+
     /// What this shape reads `key` as, when that differs from what the key means elsewhere.
     pub(super) fn rule(self, key: &str) -> Option<Rule> {
         let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
