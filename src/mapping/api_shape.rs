@@ -120,13 +120,18 @@ impl ApiShape {
                 rule.fallback = true;
                 Some(rule)
             }
-            // The postal address's parts (its whole text goes into address1).
-            (ApiShape::Pipedrive, "postal_address_locality") => {
+            // The postal address's parts (its whole text goes into address1), flat (v1) or
+            // in an object (v2's `postal_address: {value, locality, …}`).
+            (ApiShape::Pipedrive, "postal_address.value") => {
+                Some(Rule::new(Target::Field(Field::Address1)))
+            }
+            (ApiShape::Pipedrive, "postal_address_locality" | "postal_address.locality") => {
                 Some(Rule::new(Target::Field(Field::City)))
             }
-            (ApiShape::Pipedrive, "postal_address_admin_area_level_1") => {
-                Some(Rule::new(Target::Field(Field::State)))
-            }
+            (
+                ApiShape::Pipedrive,
+                "postal_address_admin_area_level_1" | "postal_address.admin_area_level_1",
+            ) => Some(Rule::new(Target::Field(Field::State))),
             _ => None,
         }
     }
@@ -269,6 +274,16 @@ mod tests {
             );
             assert_eq!(&got, want, "{status}");
         }
+        // A status Mailchimp does not write is named with the ones it does.
+        let rec = record(
+            json!({"email_address": "a@x.com", "status": "bogus", "merge_fields.FNAME": "A"}),
+        );
+        let row = m.map(&rec);
+        let said: Vec<String> = row.cell_errors.iter().map(|(_, e)| e.to_string()).collect();
+        assert_eq!(
+            said,
+            ["column 'status': \"bogus\" left out: not one of the values read as yes (unsubscribed, cleaned or archived) or no (subscribed, pending or transactional)"]
+        );
         // Not the shape: `status` is not read, and is named as not imported.
         assert_eq!(
             dnd_email(&m, json!({"email": "a@x.com", "status": "unsubscribed"})),
@@ -296,6 +311,37 @@ mod tests {
         let m = Mapper::new(Some(&spec), None).unwrap();
         assert_eq!(dnd_email(&m, v), None);
         assert_eq!(m.api_shapes().notice(), None);
+    }
+
+    #[test]
+    fn a_pipedrive_v2_postal_address_object_gives_its_street_city_and_state() {
+        let m = Mapper::new(None, None).unwrap();
+        let rec = record(json!({
+            "emails": [{"value": "d@example.com", "primary": true, "label": "work"}],
+            "owner_id": 13, "org_id": 56, "label_ids": [], "visible_to": 3,
+            "postal_address.value": "1 Elm St, Austin", "postal_address.locality": "Austin",
+            "postal_address.admin_area_level_1": "Texas", "postal_address.country": "US",
+            "postal_address.postal_code": "78701", "postal_address.route": "Elm St"
+        }));
+        let row = m.map(&rec);
+        let got = |f: Field| {
+            row.values
+                .iter()
+                .find(|v| v.target == Target::Field(f))
+                .map(|v| format!("{:?}", v.value))
+        };
+        assert_eq!(
+            got(Field::Address1),
+            Some(r#"Text("1 Elm St, Austin")"#.into())
+        );
+        assert_eq!(got(Field::City), Some(r#"Text("Austin")"#.into()));
+        assert_eq!(got(Field::State), Some(r#"Text("Texas")"#.into()));
+        assert_eq!(got(Field::PostalCode), Some(r#"Text("78701")"#.into()));
+        // The street's parts are named as not imported: address1 holds the whole.
+        assert!(m
+            .unmatched_keys()
+            .described()
+            .contains(&"'postal_address.route'".to_owned()));
     }
 
     #[test]

@@ -3215,6 +3215,20 @@ fn text_value<'a>(
         if rule.false_values.contains(&lower) {
             return Ok(Some(RawValue::Bool(false)));
         }
+        // A status the lists do not name (Mailchimp's `status` in an API dump): said with
+        // the values that would be read, not as a yes/no the column never held.
+        if crate::validation::parse_bool(cell).is_none() {
+            let or = |v: &[String]| match v.split_last() {
+                Some((last, [])) => last.clone(),
+                Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+                None => "none".to_owned(),
+            };
+            return Err(format!(
+                "{cell:?} left out: not one of the values read as yes ({}) or no ({})",
+                or(&rule.true_values),
+                or(&rule.false_values)
+            ));
+        }
     }
     // A cell on several lines for a one-line field (Salesforce's multi-line MailingStreet, a
     // name or city typed with Alt+Enter, U+2028/U+2029 from a web form or Word): joined,
