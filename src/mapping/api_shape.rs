@@ -38,39 +38,43 @@ const MAILCHIMP_OPTED_OUT: &[&str] = &["unsubscribed", "cleaned", "archived"];
 /// nothing is set, as for a subscriber.
 const MAILCHIMP_NOT_OPTED_OUT: &[&str] = &["subscribed", "pending", "transactional"];
 
-/// Keys of Pipedrive's person object no other source writes together (two are needed).
-const PIPEDRIVE_MARKERS: &[&str] = &[
-    "marketing_status",
-    "org_id",
-    "owner_id",
-    "org_name",
-    "owner_name",
-    "first_char",
-    "label_ids",
-    "visible_to",
-    "open_deals_count",
-    "cc_email",
-];
+/// Keys of Pipedrive's person object no other source writes together (two are needed): a
+/// bit each, so that `org_id.name` and `org_id.value` count once.
+fn pipedrive_marker(key: &str) -> u16 {
+    match key {
+        "marketing_status" => 1,
+        "org_id" => 1 << 1,
+        "owner_id" => 1 << 2,
+        "org_name" => 1 << 3,
+        "owner_name" => 1 << 4,
+        "first_char" => 1 << 5,
+        "label_ids" => 1 << 6,
+        "visible_to" => 1 << 7,
+        "open_deals_count" => 1 << 8,
+        "cc_email" => 1 << 9,
+        _ => 0,
+    }
+}
 
 impl ApiShape {
     /// The shape of one record (its keys after nested objects became dotted keys).
     pub(super) fn of(obj: &Map<String, Value>) -> Option<ApiShape> {
-        let under = |k: &str, prefix: &str| {
-            k == prefix || k.strip_prefix(prefix).is_some_and(|r| r.starts_with('.'))
+        // One pass over the keys, by their top-level part: every JSONL record is asked.
+        let (mut merge_fields, mut markers) = (false, 0u16);
+        for k in obj.keys() {
+            let top = k.split_once('.').map_or(k.as_str(), |(top, _)| top);
+            merge_fields |= top == "merge_fields";
+            markers |= pipedrive_marker(top);
+        }
+        let mailchimp_status = || {
+            obj.get("status")
+                .and_then(Value::as_str)
+                .is_some_and(|s| MAILCHIMP_STATUSES.contains(&s.trim().to_lowercase().as_str()))
         };
-        let merge_fields = obj.keys().any(|k| under(k, "merge_fields"));
-        let mailchimp_status = obj
-            .get("status")
-            .and_then(Value::as_str)
-            .is_some_and(|s| MAILCHIMP_STATUSES.contains(&s.trim().to_lowercase().as_str()));
-        if merge_fields || (obj.contains_key("email_address") && mailchimp_status) {
+        if merge_fields || (obj.contains_key("email_address") && mailchimp_status()) {
             return Some(ApiShape::Mailchimp);
         }
-        let markers = PIPEDRIVE_MARKERS
-            .iter()
-            .filter(|m| obj.keys().any(|k| under(k, m)))
-            .count();
-        (markers >= 2).then_some(ApiShape::Pipedrive)
+        (markers.count_ones() >= 2).then_some(ApiShape::Pipedrive)
     }
 
     /// For people: "a Mailchimp API member".
