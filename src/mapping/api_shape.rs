@@ -148,7 +148,12 @@ pub struct ApiShapes(Arc<[AtomicBool; 2]>);
 
 impl ApiShapes {
     pub(super) fn add(&self, shape: ApiShape) {
-        self.0[shape as usize].store(true, Ordering::Relaxed);
+        // Read first: every record of a dump says so, and a store on each would bounce the
+        // flag's cache line between the prepare workers.
+        let seen = &self.0[shape as usize];
+        if !seen.load(Ordering::Relaxed) {
+            seen.store(true, Ordering::Relaxed);
+        }
     }
 
     /// The run's notice, when it read any record of a known shape.
@@ -256,6 +261,7 @@ mod tests {
             ("subscribed", &no),
             ("unsubscribed", &yes),
             ("cleaned", &yes),
+            (" Cleaned ", &yes),
             ("archived", &yes),
             ("pending", &no),
             ("transactional", &no),
