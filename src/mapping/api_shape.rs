@@ -59,11 +59,13 @@ fn pipedrive_marker(key: &str) -> u16 {
 impl ApiShape {
     /// The shape of one record (its keys after nested objects became dotted keys).
     pub(super) fn of(obj: &Map<String, Value>) -> Option<ApiShape> {
-        // One pass over the keys, by their top-level part: every JSONL record is asked.
-        let (mut merge_fields, mut markers) = (false, 0u16);
+        // One pass over the keys, by their top-level part, no hashing: every JSONL record is
+        // asked.
+        let (mut merge_fields, mut email_address, mut markers) = (false, false, 0u16);
         for k in obj.keys() {
-            let top = k.split_once('.').map_or(k.as_str(), |(top, _)| top);
+            let top = memchr::memchr(b'.', k.as_bytes()).map_or(k.as_str(), |at| &k[..at]);
             merge_fields |= top == "merge_fields";
+            email_address |= k == "email_address";
             markers |= pipedrive_marker(top);
         }
         let mailchimp_status = || {
@@ -71,7 +73,7 @@ impl ApiShape {
                 .and_then(Value::as_str)
                 .is_some_and(|s| MAILCHIMP_STATUSES.contains(&s.trim().to_lowercase().as_str()))
         };
-        if merge_fields || (obj.contains_key("email_address") && mailchimp_status()) {
+        if merge_fields || (email_address && mailchimp_status()) {
             return Some(ApiShape::Mailchimp);
         }
         (markers.count_ones() >= 2).then_some(ApiShape::Pipedrive)
