@@ -186,12 +186,31 @@ pub fn generate(
             .any(|r| r.target == Target::Field(f))
     };
     let split_names = has(Field::FirstName) || has(Field::LastName);
+    // Records shaped like an API dump: the run reads some keys by that shape, object by object.
+    let shape = sample
+        .jsonl
+        .then(|| super::api_shape::ApiShape::of_sample(&headers, &sample.rows))
+        .flatten();
     for (i, header) in headers.iter().enumerate() {
         // Read natively as custom fields; listing it would turn that off.
         if sample.jsonl && crate::input::is_custom_fields(header) {
             out += &format!(
                 "# {} holds custom fields by key; it is read as such without a line here.\n",
                 quote(header)
+            );
+            continue;
+        }
+        if let Some((shape, rule)) = shape.and_then(|s| Some((s, s.rule(header)?))) {
+            let values = match rule.true_values.split_last() {
+                Some((last, [])) => format!(" for {last}"),
+                Some((last, rest)) => format!(" for {} or {last}", rest.join(", ")),
+                None => String::new(),
+            };
+            out += &format!(
+                "# {} gives {}{values} in an object shaped like {}, without a line here (a line would read it so in every object).\n",
+                quote(header),
+                rule.target,
+                shape.name()
             );
             continue;
         }

@@ -121,7 +121,10 @@ use crate::contact::{Field, RowError};
 use crate::input::{trim, CellRow, Record, RecordValues};
 use crate::validation::cell_text;
 use crate::validation::invisible::is_format;
+use api_shape::ApiShape;
+pub use api_shape::ApiShapes;
 
+mod api_shape;
 pub mod custom_match;
 pub mod init;
 pub mod presets;
@@ -1116,6 +1119,8 @@ pub struct Mapper {
     /// JSONL keys that map to nothing, shared by the forks: said at the end of a run, as a
     /// CSV's columns are at its start.
     json_unmatched: UnmatchedKeys,
+    /// JSONL records read as another CRM's API dump, shared by the forks.
+    api_shapes: ApiShapes,
     /// Cell values read as empty (the preset's and the mapping file's `empty_values`).
     empty_values: Vec<String>,
     /// Columns the preset maps to "ignore", named in its notice: nothing goes unsaid.
@@ -1248,6 +1253,7 @@ impl Mapper {
             preset,
             json_keys: RwLock::new(HashMap::new()),
             json_unmatched: UnmatchedKeys::default(),
+            api_shapes: ApiShapes::default(),
             preset_ignores: Vec::new(),
             labels: Vec::new(),
             input: None,
@@ -1767,6 +1773,11 @@ impl Mapper {
         self.json_unmatched.clone()
     }
 
+    /// The API dump shapes (Mailchimp members, Pipedrive persons) the run's records had.
+    pub fn api_shapes(&self) -> ApiShapes {
+        self.api_shapes.clone()
+    }
+
     /// CSV columns (or JSONL keys seen so far) that map to nothing.
     pub fn unmapped_columns(&self) -> Vec<String> {
         match &self.headers {
@@ -1882,6 +1893,7 @@ impl Mapper {
             preset: self.preset,
             json_keys: RwLock::new(self.json_keys.read().map(|m| m.clone()).unwrap_or_default()),
             json_unmatched: self.json_unmatched.clone(),
+            api_shapes: self.api_shapes.clone(),
             empty_values: self.empty_values.clone(),
             preset_ignores: self.preset_ignores.clone(),
             labels: self.labels.clone(),
@@ -2053,6 +2065,10 @@ impl Mapper {
         let mut first_email: Option<&str> = None;
         // A German `Name` key read as the surname (see `place_name_part`).
         let mut surname_key: Option<&str> = None;
+        let shape = self.auto.then(|| ApiShape::of(obj)).flatten();
+        if let Some(s) = shape {
+            self.api_shapes.add(s);
+        }
         // Named when they would have been sent, or when their key is what could not be read
         // (so whether is unknown).
         for (key, value, why) in bad {
@@ -2065,14 +2081,14 @@ impl Mapper {
                 // A repeated key (the first value is in the object): named, never the row's
                 // key, whatever it maps to.
                 if self
-                    .json_rule(key)
+                    .row_rule(shape, key)
                     .is_some_and(|r| r.target != Target::Ignore)
                 {
                     out.cell_errors.push((Target::Ignore, e));
                 }
                 continue;
             }
-            match self.json_rule(key) {
+            match self.row_rule(shape, key) {
                 Some(rule) if rule.target != Target::Ignore => {
                     push_unreadable(out, &mut later, &rule, e)
                 }
@@ -2088,7 +2104,7 @@ impl Mapper {
                 self.map_custom_fields(key, value, out, &mut seen);
                 continue;
             }
-            let Some(mut rule) = self.json_rule(key) else {
+            let Some(mut rule) = self.row_rule(shape, key) else {
                 continue;
             };
             if rule.target == Target::Ignore {
@@ -2225,6 +2241,15 @@ impl Mapper {
     /// says what it is.
     fn auto_key(&self, key: &str) -> bool {
         self.preset.is_none() && !self.spec_rules.contains_key(key)
+    }
+
+    /// A JSONL key's rule in a record of `shape`: the mapping file's, else the shape's (what
+    /// that API means by it), else the key's own.
+    fn row_rule(&self, shape: Option<ApiShape>, key: &str) -> Option<Rule> {
+        shape
+            .filter(|_| !self.spec_rules.contains_key(key))
+            .and_then(|s| s.rule(key))
+            .or_else(|| self.json_rule(key))
     }
 
     fn json_rule(&self, key: &str) -> Option<Rule> {
@@ -3298,6 +3323,20 @@ fn text_value<'a>(
         }
         if rule.false_values.contains(&lower) {
             return Ok(Some(RawValue::Bool(false)));
+        }
+        // A status the lists do not name (Mailchimp's `status` in an API dump): said with
+        // the values that would be read, not as a yes/no the column never held.
+        if crate::validation::parse_bool(cell).is_none() {
+            let or = |v: &[String]| match v.split_last() {
+                Some((last, [])) => last.clone(),
+                Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+                None => "none".to_owned(),
+            };
+            return Err(format!(
+                "{cell:?} left out: not one of the values read as yes ({}) or no ({})",
+                or(&rule.true_values),
+                or(&rule.false_values)
+            ));
         }
     }
     // A cell on several lines for a one-line field (Salesforce's multi-line MailingStreet, a

@@ -293,6 +293,7 @@ pub async fn run(
     validator.set_date_orders(orders);
     let unmapped = mapper.unmapped_described();
     let unmatched_keys = mapper.unmatched_keys();
+    let api_shapes = mapper.api_shapes();
     let declared = CustomFieldSet::declared(mapper.declared_custom_fields());
     let preparer = Preparer {
         declared,
@@ -427,6 +428,10 @@ pub async fn run(
     }
 
     let stop = stop_rx.borrow().clone();
+    if let Some(message) = api_shapes.notice() {
+        column_notices.push(message.clone());
+        let _ = ev_tx.send(Event::Notice { message }).await;
+    }
     let keys = unmatched_keys.described();
     if !keys.is_empty() {
         let message = format!(

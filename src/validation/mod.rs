@@ -1093,7 +1093,7 @@ fn single_text<'v>(v: &'v RawValue<'_>) -> Result<Cow<'v, str>, String> {
     }
 }
 
-fn parse_bool(t: &str) -> Option<bool> {
+pub(crate) fn parse_bool(t: &str) -> Option<bool> {
     match t.to_ascii_lowercase().as_str() {
         "true" | "yes" | "y" | "1" => Some(true),
         "false" | "no" | "n" | "0" => Some(false),
