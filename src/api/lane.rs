@@ -158,6 +158,8 @@ struct Sent {
 
 /// Answers kept to tell how long one usually takes.
 const TOOK_KEPT: usize = 32;
+/// Answers needed before their 90th percentile is the usual time.
+const USUAL_AFTER: usize = 10;
 
 /// When the server may have counted a send. The server counts a request when it arrives; we
 /// know only when we sent it and when its answer came. An answer that took longer than usual
@@ -401,9 +403,15 @@ impl Lane {
             }
             s.took.push_back(took);
             let mut sorted: Vec<Duration> = s.took.iter().copied().collect();
-            let at = (sorted.len() * 9 / 10).min(sorted.len() - 1);
-            let (_, p90, _) = sorted.select_nth_unstable(at);
-            s.usual = Some(*p90);
+            // Among a few answers the 90th percentile is the slowest, which hides the very
+            // delay of a first request on a fresh connection: until ten have come, the
+            // fastest is the usual.
+            let at = match sorted.len() {
+                n if n < USUAL_AFTER => 0,
+                n => n * 9 / 10,
+            };
+            let (_, usual, _) = sorted.select_nth_unstable(at);
+            s.usual = Some(*usual);
         }
     }
 
@@ -743,6 +751,23 @@ mod tests {
             fifth - first >= Duration::from_millis(137),
             "{:?}",
             fifth - first
+        );
+    }
+
+    #[tokio::test]
+    async fn before_ten_answers_a_send_slower_than_the_fastest_counts_as_late() {
+        // Two per 100 ms (span 110 ms), as `plan` reads pages: one after another.
+        let lane = Lane::new("L", "2/100ms".parse().unwrap(), 8, BudgetPolicy::default());
+        let first = lane.token().await.unwrap();
+        // A fresh connection: the first answer took 40 ms, the second 2.
+        lane.ended(first, Duration::from_millis(40), true);
+        let second = lane.token().await.unwrap();
+        lane.ended(second, Duration::from_millis(2), true);
+        let third = lane.token().await.unwrap();
+        assert!(
+            third - first >= Duration::from_millis(110 + 38),
+            "{:?}",
+            third - first
         );
     }
 
