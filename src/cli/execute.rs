@@ -209,11 +209,8 @@ pub(super) async fn run_and_report(
                 );
             }
             Some(
-                RejectsWriter::create_styled(
-                    p,
-                    crate::report::CsvStyle::of_input(&cfg.input, &cfg.input_options),
-                )
-                .map_err(|e| CliError::Report(p.display().to_string(), e))?,
+                RejectsWriter::for_input(p, &cfg.input, &cfg.input_options)
+                    .map_err(|e| CliError::Report(p.display().to_string(), e))?,
             )
         }
         None => None,
