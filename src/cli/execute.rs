@@ -272,7 +272,8 @@ async fn init(a: &InitArgs, quiet: bool) -> Result<i32, CliError> {
         return Err(e.into());
     }
     let headers = reader.headers().map(<[String]>::to_vec);
-    let sample = init::Sample::read(headers.as_deref(), reader, INIT_SAMPLE_ROWS);
+    let mut sample = init::Sample::read(headers.as_deref(), reader, INIT_SAMPLE_ROWS);
+    sample.skip_lines = opts.skip_lines;
     let fields = init_location_fields(a).await?;
     let text = init::generate(&sample, &choice, &a.file.display().to_string(), &fields)?;
     let shown = a.output.display().to_string();
