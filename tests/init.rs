@@ -234,3 +234,39 @@ fn init_leaves_thunderbirds_three_birthday_columns_unlisted_so_they_still_make_t
         )
     );
 }
+
+#[test]
+fn init_of_a_file_read_with_skip_lines_says_the_flag_is_needed_with_the_mapping_too() {
+    let env = Env::new();
+    // A CRM report export: a title and a date above the header.
+    let file = env.write(
+        "report.csv",
+        "Contacts report\nRun 2026-11-30\nFirst Name,Last Name,Email\nAnn,Lee,ann@leedesign.com\n",
+    );
+    let text = init(&env, &file, "m.toml", &["--skip-lines", "2"]);
+    let shown = file.display();
+    assert!(
+        text.contains(&format!(
+            "# Use it with:  ghl-import import {shown} --skip-lines 2 --mapping <this file>\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("# The file's title block above the header (lines 1 to 2) is left unread with --skip-lines 2: give it each time, a mapping file cannot.\n"),
+        "{text}"
+    );
+    // Used as it says, it maps the rows as without it.
+    let m = env.path("m.toml");
+    let m = m.to_str().unwrap();
+    assert_eq!(
+        statuses(&env, &file, &["--skip-lines", "2", "--mapping", m]),
+        statuses(&env, &file, &["--skip-lines", "2"])
+    );
+    // Without the flag, nothing about it.
+    let file = env.write(
+        "plain.csv",
+        "First Name,Last Name,Email\nAnn,Lee,ann@leedesign.com\n",
+    );
+    let text = init(&env, &file, "m.toml", &["--force"]);
+    assert!(!text.contains("skip-lines"), "{text}");
+}

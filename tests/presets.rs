@@ -775,7 +775,7 @@ fn mailchimp_unsubscribed_and_cleaned_members_land_with_email_do_not_disturb() {
     let (report, err, code) = detected(
         &env,
         "mailchimp-unsubscribed.csv",
-        "using the Mailchimp preset, unsubscribed members export",
+        "using the Mailchimp preset, members export with unsubscribe columns",
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(statuses(&report), ["created"; 3]);
@@ -2201,4 +2201,30 @@ fn thunderbird_web_page_is_the_website_and_its_three_birthday_columns_make_the_d
         report[0]["warnings"],
         r#"column 'Birth Year/Birth Month/Birth Day': year "", month "04", day "17" left out: a date of birth needs all three"#
     );
+}
+
+#[test]
+fn a_2013_subscribed_mailchimp_file_with_unsub_columns_is_not_announced_as_unsubscribed() {
+    // Its header carries the UNSUB_* columns, empty but in one row: the header cannot say
+    // which of Mailchimp's files it is, so the notice says what the columns do instead.
+    let env = Env::new();
+    let (report, err, code) = import(
+        &env,
+        &audit2_file("subscribed_members_export_2013.csv"),
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 3], "{err}");
+    assert!(!err.contains("unsubscribed members export"), "{err}");
+    assert!(
+        err.contains("using the Mailchimp preset, members export with unsubscribe columns"),
+        "{err}"
+    );
+    assert!(
+        err.contains("'UNSUB_TIME': a row with a time here is an unsubscribed member"),
+        "{err}"
+    );
+    let all = env.sandbox.contacts(LOCATION);
+    check(&all, "rick@alchemydes.example.com", &[], &[], None);
+    check(&all, "tom.nguyen@example.net", &[], &[], email_dnd());
 }

@@ -67,3 +67,33 @@ fn a_plain_utf8_comma_file_gives_a_plain_rejects_file() {
     let text = String::from_utf8(got).unwrap();
     assert!(text.starts_with("Email,First Name,errors\n"), "{text:?}");
 }
+
+#[test]
+fn a_code_page_input_whose_first_accent_comes_late_still_gives_a_rejects_file_with_a_bom() {
+    let env = Env::new();
+    // windows-1252 with 90 KB of plain ASCII first: read as UTF-8 until the ë, past the
+    // first rejected row, so the BOM is decided only once the run is over.
+    let mut content = b"Email,First Name\nnot-an-email,Ann\n".to_vec();
+    for i in 0..3000 {
+        content.extend_from_slice(format!("member{i:04}@example.com,Ann Lee\n").as_bytes());
+    }
+    content.extend_from_slice(b"also-not-an-email,Zo\xEB\n");
+    assert!(content.len() > 64 * 1024);
+    let got = rejects_of(&env, "outlook-sorted.csv", &content);
+    let text = String::from_utf8(got).unwrap();
+    assert!(
+        text.starts_with("\u{FEFF}Email,First Name,errors\nnot-an-email,Ann,"),
+        "{:?}",
+        &text[..text.len().min(200)]
+    );
+    assert!(text.contains("\nalso-not-an-email,Zoë,"), "{text:?}");
+    assert_eq!(text.lines().count(), 3);
+
+    // The same late accent in UTF-8: the input had no BOM, nor has its rejects file.
+    let mut content = content[..content.len() - 4].to_vec();
+    content.extend_from_slice("Zoë\n".as_bytes());
+    let got = rejects_of(&env, "plain-sorted.csv", &content);
+    let text = String::from_utf8(got).unwrap();
+    assert!(text.starts_with("Email,First Name,errors\n"), "{text:?}");
+    assert!(text.contains("\nalso-not-an-email,Zoë,"), "{text:?}");
+}

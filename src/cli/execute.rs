@@ -209,11 +209,8 @@ pub(super) async fn run_and_report(
                 );
             }
             Some(
-                RejectsWriter::create_styled(
-                    p,
-                    crate::report::CsvStyle::of_input(&cfg.input, &cfg.input_options),
-                )
-                .map_err(|e| CliError::Report(p.display().to_string(), e))?,
+                RejectsWriter::for_input(p, &cfg.input, &cfg.input_options)
+                    .map_err(|e| CliError::Report(p.display().to_string(), e))?,
             )
         }
         None => None,
@@ -275,7 +272,8 @@ async fn init(a: &InitArgs, quiet: bool) -> Result<i32, CliError> {
         return Err(e.into());
     }
     let headers = reader.headers().map(<[String]>::to_vec);
-    let sample = init::Sample::read(headers.as_deref(), reader, INIT_SAMPLE_ROWS);
+    let mut sample = init::Sample::read(headers.as_deref(), reader, INIT_SAMPLE_ROWS);
+    sample.skip_lines = opts.skip_lines;
     let fields = init_location_fields(a).await?;
     let text = init::generate(&sample, &choice, &a.file.display().to_string(), &fields)?;
     let shown = a.output.display().to_string();

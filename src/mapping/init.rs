@@ -21,6 +21,8 @@ pub struct Sample {
     pub rows: Vec<Vec<String>>,
     /// JSONL: keys come from the objects, not a header row.
     pub jsonl: bool,
+    /// `--skip-lines`: the lines above the header (a title block) that were left unread.
+    pub skip_lines: u64,
 }
 
 impl Sample {
@@ -35,6 +37,7 @@ impl Sample {
             headers: headers.map(<[String]>::to_vec).unwrap_or_default(),
             rows: Vec::new(),
             jsonl: headers.is_none(),
+            skip_lines: 0,
         };
         for r in records.take(limit) {
             match r.values {
@@ -134,7 +137,21 @@ pub fn generate(
         "# Mapping for {input}, written by `ghl-import init` from its columns and first {} rows.\n",
         sample.rows.len()
     );
-    out += &format!("# Use it with:  ghl-import import {input} --mapping <this file>\n");
+    let skip = match sample.skip_lines {
+        0 => String::new(),
+        n => format!(" --skip-lines {n}"),
+    };
+    out += &format!("# Use it with:  ghl-import import {input}{skip} --mapping <this file>\n");
+    if sample.skip_lines > 0 {
+        // A mapping file has no place for it: without the flag the title is read as the header.
+        let lines = match sample.skip_lines {
+            1 => "line 1".to_owned(),
+            n => format!("lines 1 to {n}"),
+        };
+        out += &format!(
+            "# The file's title block above the header ({lines}) is left unread with{skip}: give it each time, a mapping file cannot.\n"
+        );
+    }
     out += "# Used unchanged it maps exactly as ghl-import does without it; edit what is wrong.\n";
     out +=
         "# Suggestions that would change the result are commented out (lines starting \"# \").\n\n";

@@ -1059,6 +1059,71 @@ fn qualified(n: &str) -> Option<(&'static str, Field)> {
     channel_or_address.then_some((qualifier, field))
 }
 
+/// What a phone column's name says it holds.
+#[derive(PartialEq)]
+enum PhoneKind {
+    Mobile,
+    /// A line at a place (`Home`, `Work Phone`): as likely a landline.
+    Place,
+    /// No kind (`Phone`, `Phone 2`), or the one chosen (`Primary Phone`).
+    Plain,
+}
+
+fn phone_kind(header: &str) -> PhoneKind {
+    let n = normalise(header);
+    if n.contains("mobile") || n.contains("cell") {
+        return PhoneKind::Mobile;
+    }
+    let place = [
+        "home", "work", "business", "office", "personal", "private", "other",
+    ];
+    if place.contains(&n.as_str()) || place.contains(&unqualified(&n).0) {
+        PhoneKind::Place
+    } else {
+        PhoneKind::Plain
+    }
+}
+
+/// HighLevel texts the phone it has, so when every auto-detected phone column names its kind
+/// (Yahoo's `Home`, `Work`, `Mobile`; Thunderbird's `Work Phone` … `Mobile Number`), the
+/// first mobile one is the phone and the others, in column order, its backups, as the Outlook
+/// preset ranks them. A plain `Phone` column may well be a mobile: then column order stays.
+fn mobile_first(headers: &[String], columns: &mut [Option<Rule>], from_spec: &[bool]) {
+    let phone = Target::Field(Field::Phone);
+    let phones: Vec<usize> = (0..headers.len())
+        .filter(|&i| columns[i].as_ref().is_some_and(|r| r.target == phone))
+        .collect();
+    if phones.iter().any(|&i| from_spec[i]) {
+        return;
+    }
+    let kinds: Vec<PhoneKind> = phones.iter().map(|&i| phone_kind(&headers[i])).collect();
+    if kinds.contains(&PhoneKind::Plain) {
+        return;
+    }
+    let Some(mobile) = kinds.iter().position(|k| *k == PhoneKind::Mobile) else {
+        return;
+    };
+    let Some(first) = phones
+        .iter()
+        .position(|&i| columns[i].as_ref().is_some_and(Rule::claims))
+    else {
+        return;
+    };
+    if kinds[first] == PhoneKind::Mobile {
+        return;
+    }
+    let (mobile, first) = (phones[mobile], phones[first]);
+    let order = columns[mobile].as_ref().map_or(0, |r| r.order);
+    if let Some(r) = columns[mobile].as_mut() {
+        r.fallback = false;
+        r.order = 0;
+    }
+    if let Some(r) = columns[first].as_mut() {
+        r.fallback = true;
+        r.order = order;
+    }
+}
+
 /// The qualifier of an address part named with one (`Home City` → `home`): each qualifier's
 /// columns are one address block, never mixed with another's.
 fn address_qualifier(header: &str) -> Option<&'static str> {
@@ -1478,6 +1543,7 @@ impl Mapper {
                     Some(r)
                 });
             }
+            mobile_first(headers, &mut columns, &from_spec);
         }
         // With qualified blocks, the plain address columns are a block too, which wins.
         let blocks_found = columns

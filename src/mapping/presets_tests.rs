@@ -69,7 +69,7 @@ const REFERENCE: &[(&str, &str, &str)] = &[
     ),
     (
         "mailchimp",
-        "unsubscribed members export",
+        "members export with unsubscribe columns",
         r#""Email Address",Name,"ZIP code","Help time",Country,UNSUB_CAMPAIGN_ID,UNSUB_REASON,UNSUB_TIME,UNSUB_CAMPAIGN_TITLE,UNSUB_CAMPAIGN_ID,UNSUB_REASON,UNSUB_REASON_OTHER,"MailChimp Integration",Languages,"Help Location",MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED,LEID,EUID,NOTES"#,
     ),
     (
@@ -94,7 +94,7 @@ const REFERENCE: &[(&str, &str, &str)] = &[
     ),
     (
         "mailchimp",
-        "unsubscribed members export",
+        "members export with unsubscribe columns",
         r#""Email Address","First Name","Last Name",Address,"Phone Number",Birthday,Company,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED,LEID,EUID,NOTES,TAGS,UNSUB_TIME,UNSUB_CAMPAIGN_TITLE,UNSUB_CAMPAIGN_ID,UNSUB_REASON,UNSUB_REASON_OTHER"#,
     ),
     (

@@ -2509,3 +2509,56 @@ fn a_street_number_column_goes_in_front_of_the_street_unless_the_street_holds_it
         "{err}"
     );
 }
+
+#[test]
+fn a_mobile_ranks_first_when_every_phone_column_names_its_kind() {
+    let phone = Target::Field(Field::Phone);
+    // Yahoo's export (`Home` before `Mobile`): HighLevel texts the phone it has.
+    let h = hdrs(&[
+        "First",
+        "Last",
+        "Email",
+        "Category",
+        "Distribution Lists",
+        "Yahoo! ID",
+        "Home",
+        "Work",
+        "Pager",
+        "Fax",
+        "Mobile",
+        "Other",
+    ]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    let row_of = |home: &str, work: &str, mobile: &str| {
+        let cells = [
+            "Carla", "Rossi", "", "Friends", "", "", home, work, "", "", mobile, "",
+        ];
+        cells_record(&cells)
+    };
+    let rec = row_of("(212) 555-0133", "(212) 555-0177", "(917) 555-0102");
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &phone), Some(&text("(917) 555-0102")));
+    let spares: Vec<_> = row.spares.iter().map(|v| v.column.as_deref()).collect();
+    assert_eq!(spares, [Some("Home"), Some("Work")]);
+    // Without a mobile, the others in column order.
+    let rec = row_of("(212) 555-0133", "(212) 555-0177", "");
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &phone), Some(&text("(212) 555-0133")));
+    let spares: Vec<_> = row.spares.iter().map(|v| v.column.as_deref()).collect();
+    assert_eq!(spares, [Some("Work")]);
+    // Thunderbird's phones name their kind too.
+    let h = hdrs(&["Primary Email", "Work Phone", "Home Phone", "Mobile Number"]);
+    let m = Mapper::new(None, Some(&h)).unwrap();
+    let rec = cells_record(&["a@x.com", "+46 8 123 456 78", "", "+46 70 765 43 21"]);
+    assert_eq!(find(&m.map(&rec), &phone), Some(&text("+46 70 765 43 21")));
+    // A plain `Phone` may be a mobile itself: column order stays.
+    for first in ["Phone", "Primary Phone", "Phone 1"] {
+        let m = Mapper::new(None, Some(&hdrs(&["Email", first, "Mobile"]))).unwrap();
+        let rec = cells_record(&["a@x.com", "+1 415 555 0101", "+1 415 555 0102"]);
+        assert_eq!(
+            find(&m.map(&rec), &phone),
+            Some(&text("+1 415 555 0101")),
+            "{first}"
+        );
+    }
+}

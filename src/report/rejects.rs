@@ -6,7 +6,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::writer::{create_private, neutralize_formula};
 use super::{EventSink, Summary};
@@ -23,6 +23,9 @@ enum Out {
 pub struct RejectsWriter {
     out: Out,
     style: CsvStyle,
+    path: PathBuf,
+    /// The input, when its encoding was still open at the start (see [`CsvStyle::late`]).
+    late_input: Option<(PathBuf, crate::input::InputOptions)>,
 }
 
 /// How a CSV rejects file is written.
@@ -31,6 +34,9 @@ pub struct CsvStyle {
     pub delimiter: u8,
     /// A UTF-8 BOM first: Excel reads a CSV without one in the machine's code page.
     pub bom: bool,
+    /// The input starts with plain ASCII: it may yet turn out to be in a code page, which
+    /// needs the BOM as much (settled when the run is over).
+    pub late: bool,
 }
 
 impl Default for CsvStyle {
@@ -38,6 +44,7 @@ impl Default for CsvStyle {
         CsvStyle {
             delimiter: b',',
             bom: false,
+            late: false,
         }
     }
 }
@@ -51,6 +58,7 @@ impl CsvStyle {
             return CsvStyle {
                 delimiter: b',',
                 bom: true,
+                late: false,
             };
         }
         let Ok(reader) = crate::input::Reader::open(path, opts) else {
@@ -67,6 +75,7 @@ impl CsvStyle {
         CsvStyle {
             delimiter: reader.delimiter().unwrap_or(b','),
             bom: had_bom || reader.encoding() != "UTF-8",
+            late: reader.late_encoding().is_some(),
         }
     }
 }
@@ -81,7 +90,61 @@ impl RejectsWriter {
         Ok(RejectsWriter {
             out: Out::Unset(BufWriter::new(create_private(path)?)),
             style,
+            path: path.to_owned(),
+            late_input: None,
         })
+    }
+
+    /// The rejects of `input`, written as [`CsvStyle::of_input`] says.
+    pub fn for_input(
+        path: &Path,
+        input: &Path,
+        opts: &crate::input::InputOptions,
+    ) -> io::Result<Self> {
+        let style = CsvStyle::of_input(input, opts);
+        let mut w = RejectsWriter::create_styled(path, style)?;
+        if style.late && !style.bom {
+            w.late_input = Some((input.to_owned(), opts.clone()));
+        }
+        Ok(w)
+    }
+
+    /// An input read as UTF-8 on its plain ASCII start may turn out to be in a code page
+    /// further on, after rows went here without a BOM: Excel, which read the input's accents
+    /// right, would read these (written in UTF-8) in its code page. So the BOM goes first now,
+    /// when there are accents here and the input's first ones are not UTF-8.
+    fn late_bom(&mut self) -> io::Result<()> {
+        let Some((input, opts)) = self.late_input.take() else {
+            return Ok(());
+        };
+        if !matches!(self.out, Out::Csv(_)) {
+            return Ok(());
+        }
+        // Closed first: the file is read back whole.
+        self.out = Out::Closed;
+        let text = std::fs::read(&self.path)?;
+        if text.is_ascii() {
+            return Ok(());
+        }
+        let Ok(mut reader) = crate::input::Reader::open(&input, &opts) else {
+            return Ok(());
+        };
+        let Some(late) = reader.late_encoding() else {
+            return Ok(());
+        };
+        while late.get().is_none() && reader.next().is_some() {}
+        if late.get().is_none_or(|l| l.encoding.name() == "UTF-8") {
+            return Ok(());
+        }
+        // Beside it, then over it: the rows are never half written.
+        let mut name = self.path.file_name().unwrap_or_default().to_owned();
+        name.push(".tmp");
+        let tmp = self.path.with_file_name(name);
+        let mut f = create_private(&tmp)?;
+        f.write_all(b"\xEF\xBB\xBF")?;
+        f.write_all(&text)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &self.path)
     }
 
     fn csv(&mut self, headers: Option<&[String]>) -> io::Result<&mut csv::Writer<BufWriter<File>>> {
@@ -199,7 +262,8 @@ impl EventSink for RejectsWriter {
     }
 
     fn finish(&mut self, _: &Summary) -> io::Result<()> {
-        self.flush()
+        self.flush()?;
+        self.late_bom()
     }
 }
 
