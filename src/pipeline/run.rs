@@ -466,6 +466,7 @@ pub async fn run(
     // Said at the start before the first accented letter was read: the summary says what it was.
     if let Some(late) = late_encoding.as_ref().and_then(|l| l.get()) {
         summary.format = late_label(&summary.format, late);
+        summary.late_encoding = Some(late.encoding.name().to_owned());
     }
     if none_started && summary.exit_code == ExitCode::SomeRowsFailed.code() {
         summary.exit_code = ExitCode::Fatal.code();

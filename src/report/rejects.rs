@@ -24,8 +24,6 @@ pub struct RejectsWriter {
     out: Out,
     style: CsvStyle,
     path: PathBuf,
-    /// The input, when its encoding was still open at the start (see [`CsvStyle::late`]).
-    late_input: Option<(PathBuf, crate::input::InputOptions)>,
 }
 
 /// How a CSV rejects file is written.
@@ -91,7 +89,6 @@ impl RejectsWriter {
             out: Out::Unset(BufWriter::new(create_private(path)?)),
             style,
             path: path.to_owned(),
-            late_input: None,
         })
     }
 
@@ -101,39 +98,26 @@ impl RejectsWriter {
         input: &Path,
         opts: &crate::input::InputOptions,
     ) -> io::Result<Self> {
-        let style = CsvStyle::of_input(input, opts);
-        let mut w = RejectsWriter::create_styled(path, style)?;
-        if style.late && !style.bom {
-            w.late_input = Some((input.to_owned(), opts.clone()));
-        }
-        Ok(w)
+        RejectsWriter::create_styled(path, CsvStyle::of_input(input, opts))
     }
 
     /// An input read as UTF-8 on its plain ASCII start may turn out to be in a code page
     /// further on, after rows went here without a BOM: Excel, which read the input's accents
     /// right, would read these (written in UTF-8) in its code page. So the BOM goes first now,
     /// when there are accents here and the input's first ones are not UTF-8.
-    fn late_bom(&mut self) -> io::Result<()> {
-        let Some((input, opts)) = self.late_input.take() else {
-            return Ok(());
-        };
-        if !matches!(self.out, Out::Csv(_)) {
+    fn late_bom(&mut self, summary: &Summary) -> io::Result<()> {
+        // The run's reader settled the encoding; a code page needs the BOM.
+        let code_page = summary
+            .late_encoding
+            .as_deref()
+            .is_some_and(|name| name != "UTF-8");
+        if !self.style.late || self.style.bom || !code_page || !matches!(self.out, Out::Csv(_)) {
             return Ok(());
         }
         // Closed first: the file is read back whole.
         self.out = Out::Closed;
         let text = std::fs::read(&self.path)?;
         if text.is_ascii() {
-            return Ok(());
-        }
-        let Ok(mut reader) = crate::input::Reader::open(&input, &opts) else {
-            return Ok(());
-        };
-        let Some(late) = reader.late_encoding() else {
-            return Ok(());
-        };
-        while late.get().is_none() && reader.next().is_some() {}
-        if late.get().is_none_or(|l| l.encoding.name() == "UTF-8") {
             return Ok(());
         }
         // Beside it, then over it: the rows are never half written.
@@ -261,9 +245,9 @@ impl EventSink for RejectsWriter {
         }
     }
 
-    fn finish(&mut self, _: &Summary) -> io::Result<()> {
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         self.flush()?;
-        self.late_bom()
+        self.late_bom(summary)
     }
 }
 

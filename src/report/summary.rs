@@ -15,6 +15,10 @@ pub struct Summary {
     pub input: String,
     /// How the input was read: format, delimiter and encoding (from `Event::Started`).
     pub format: String,
+    /// The input's encoding when it was settled after the run started, at its first
+    /// non-ASCII bytes (already said in `format`); for the rejects file's BOM.
+    #[serde(skip)]
+    pub late_encoding: Option<String>,
     pub report: Option<String>,
     pub dry_run: bool,
     pub rows: u64,
