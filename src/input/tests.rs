@@ -1357,3 +1357,155 @@ fn halves_that_settle_different_encodings_are_not_used() {
     assert!(last.unreadable(1).is_some());
     assert!(!halves_agree(&path, &opts));
 }
+
+/// Runs `f` with streams it makes cutting one-line records by `split_line` (`fast`) or
+/// reading every record with csv_core and the quote tracker.
+fn with_fast<T>(fast: bool, f: impl FnOnce() -> T) -> T {
+    csv_stream::FAST.with(|c| c.set(fast));
+    let out = f();
+    csv_stream::FAST.with(|c| c.set(true));
+    out
+}
+
+/// Every record a stream gives as the reader takes them (the header first, stopping at its
+/// problem): row, problem, cells (the first `skim` when skimming), cells cut to a preview,
+/// whether it is blank, and at the end whether the input ended in a quote.
+fn every_record(
+    text: &[u8],
+    sizes: &[usize],
+    delimiter: u8,
+    limits: Limits,
+    skim: Option<usize>,
+) -> Vec<String> {
+    let source = Trickle {
+        text: text.to_vec(),
+        at: 0,
+        sizes: sizes.to_vec(),
+        next: 0,
+    };
+    let mut stream = CsvStream::new(Box::new(source), delimiter, limits);
+    stream.stop_at_problem = true;
+    let mut seen = Vec::new();
+    while let Some(info) = stream.next_record().unwrap() {
+        let (bytes, _) = stream.record();
+        let blank = bytes.iter().all(u8::is_ascii_whitespace);
+        let cells: Vec<&[u8]> = stream.fields().take(skim.unwrap_or(usize::MAX)).collect();
+        seen.push(format!(
+            "row {} {:?} {cells:?} {:?} blank {blank}",
+            info.row,
+            info.problem,
+            stream.oversized()
+        ));
+        if stream.stop_at_problem && !blank {
+            if info.problem.is_some() {
+                break;
+            }
+            stream.stop_at_problem = false;
+            if let Some(cells) = skim {
+                stream.skim_to(cells);
+            }
+        }
+    }
+    seen.push(format!("ended in a quote: {}", stream.ended_in_quote));
+    seen
+}
+
+/// Every record the reader gives, as the run sees them, and the encoding it settled on.
+fn records_read(bytes: &[u8], sizes: &[usize], opts: &InputOptions) -> Vec<String> {
+    let source = Trickle {
+        text: bytes.to_vec(),
+        at: 0,
+        sizes: sizes.to_vec(),
+        next: 0,
+    };
+    let mut reader = match Reader::from_reader(Box::new(source), "hostile.csv", opts) {
+        Ok(r) => r,
+        Err(e) => return vec![e.to_string()],
+    };
+    let mut seen = vec![format!("{:?}", reader.headers())];
+    seen.extend(
+        reader
+            .by_ref()
+            .map(|r| format!("{} {} {:?}", r.seq, r.row, r.values)),
+    );
+    seen.push(reader.encoding().to_owned());
+    seen
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    /// Cutting a one-line record at its delimiters reads every file as csv_core and the
+    /// quote tracker do: the same rows (blank lines counted), cells, problems, previews and
+    /// blank records, whatever the file holds (quotes closed, doubled, stray, never closed,
+    /// inside unquoted cells, across lines; `\r`, `\r\n`, NULs, BOMs, bad bytes, cells and
+    /// records about the limits, a Salesforce footer, windows-1252 and UTF-16), read in any
+    /// sizes, skimmed or not, with any delimiter.
+    #[test]
+    fn cutting_one_line_records_reads_as_csv_core_does(
+        rows in proptest::collection::vec(
+            (proptest::collection::vec(proptest::collection::vec(0usize..30, 0..4), 0..7), 0usize..5),
+            0..16,
+        ),
+        delimiter in 0usize..3,
+        limits in (1usize..70, 1usize..200),
+        default_limits in proptest::bool::weighted(0.3),
+        skim in proptest::option::of(1usize..6),
+        sizes in proptest::collection::vec(1usize..300, 1..5),
+        encoding in 0usize..6,
+        bom in proptest::bool::weighted(0.2),
+    ) {
+        const TOKENS: [&[u8]; 30] = [
+            b"a", b"Ann Lee", b"\"", b"\"\"", b"\x01", b"\n", b"\r\n", b"\r", b" ", b"\t",
+            "é".as_bytes(), b"\xEF\xBB\xBF", b"\"q\x01 r\"", b"\"two\nlines\"", b"\"open",
+            b"\"a\"b", b"\0", b"a note longer than any cell may be, forty bytes at least",
+            b"\xFF", b"a\"b", b"\"a\"\"b\"", b"\"\"\"\"", b"\"cr\rin\"", b" \"q\"",
+            b"\"x\" ", b"\x01\x01", b"Grand Totals (3 records)",
+            b"Confidential Information - Do Not Distribute", b"Caf\xE9", b"\"\"\"",
+        ];
+        const ENDS: [&str; 5] = ["\n", "\r\n", "\r", "\n\n", "\r\n\r\n"];
+        let d = [b',', b';', b'\t'][delimiter];
+        // `\x01` stands for the delimiter.
+        let token = |t: usize| TOKENS[t].iter().map(|&b| if b == 1 { d } else { b });
+        let sep = [d];
+        let mut text = [b"A", &sep[..], b"B", &sep, b"C", &sep, b"D", &sep, b"E\n"].concat();
+        for (row, end) in &rows {
+            let row: Vec<Vec<u8>> = row.iter().map(|cell| cell.iter().flat_map(|&t| token(t)).collect()).collect();
+            text.extend(row.join(&sep[..]));
+            text.extend(ENDS[*end].as_bytes());
+        }
+        let limits = match default_limits {
+            true => Limits::default(),
+            false => Limits { max_field: limits.0, max_row: limits.1 },
+        };
+        // csv_core takes a BOM off the start of what it reads first (the reader already has).
+        let read = [&b"\xEF\xBB\xBF"[..bom as usize * 3], &text].concat();
+        let fast = with_fast(true, || every_record(&read, &sizes, d, limits, skim));
+        let slow = with_fast(false, || every_record(&read, &sizes, d, limits, skim));
+        proptest::prop_assert_eq!(fast, slow);
+
+        // Through the reader: encodings, the BOM, footers, unreadable cells.
+        let bytes: Vec<u8> = match encoding {
+            0 => [0xFF, 0xFE]
+                .into_iter()
+                .chain(String::from_utf8_lossy(&text).encode_utf16().flat_map(u16::to_le_bytes))
+                .collect(),
+            1 => [&b"\xEF\xBB\xBF"[..], &text].concat(),
+            2 => encoding_rs::WINDOWS_1252.encode(&String::from_utf8_lossy(&text)).0.into_owned(),
+            _ => text.clone(),
+        };
+        let opts = InputOptions {
+            format: Some(Format::Csv),
+            limits,
+            ..InputOptions::default()
+        };
+        let fast = with_fast(true, || records_read(&bytes, &sizes, &opts));
+        let slow = with_fast(false, || records_read(&bytes, &sizes, &opts));
+        proptest::prop_assert_eq!(fast, slow);
+        if let Some(cells) = skim {
+            let fast = with_fast(true, || first_cells_seen(&bytes, &sizes, cells, true));
+            let slow = with_fast(false, || first_cells_seen(&bytes, &sizes, cells, true));
+            proptest::prop_assert_eq!(fast, slow);
+        }
+    }
+}
