@@ -802,7 +802,8 @@ mod tests {
                 3 => cell = format!(" {cell} "),
                 _ => {}
             }
-            let Ok(input) = super::super::phone_input(&cell) else {
+            let Ok(input) = super::super::phone_input(&cell, super::super::extension_at(&cell))
+            else {
                 continue;
             };
             let region = (!input.starts_with('+')).then_some(region);
