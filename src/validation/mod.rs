@@ -219,8 +219,10 @@ impl Validator {
         };
         // A cell error on the email makes the row invalid only when no other column gives it
         // an email (a backup stands in for an unreadable first one, as for a malformed one).
-        let email = Target::Field(Field::Email);
-        let other_email = row.values.iter().any(|v| v.target == email);
+        let other_email = row
+            .values
+            .iter()
+            .any(|v| matches!(v.target, Target::Field(Field::Email)));
         // Unreadable emails and phones another column may stand in for: named below, with it.
         let mut stood_in_for: Vec<(Field, RowError)> = Vec::new();
         for (target, e) in row.cell_errors {
