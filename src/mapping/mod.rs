@@ -2034,7 +2034,12 @@ impl Mapper {
             if self.is_empty(cell) {
                 continue;
             }
-            if let Some(named) = placeholder_email(rule, column, cell) {
+            // Only an email cell can be a placeholder: no call for the others.
+            let email = matches!(rule.target, Target::Field(Field::Email));
+            if let Some(named) = email
+                .then(|| placeholder_email(rule, column, cell))
+                .flatten()
+            {
                 later.exchange |= is_exchange_address(cell);
                 out.cell_errors.extend(named.map(|e| (Target::Ignore, e)));
                 continue;
