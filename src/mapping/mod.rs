@@ -2019,7 +2019,7 @@ impl Mapper {
             let Some(Some(rule)) = self.columns.get(i) else {
                 continue;
             };
-            if rule.target == Target::Ignore {
+            if matches!(rule.target, Target::Ignore) {
                 continue;
             }
             let column = match self.labels.get(i) {
@@ -2034,7 +2034,12 @@ impl Mapper {
             if self.is_empty(cell) {
                 continue;
             }
-            if let Some(named) = placeholder_email(rule, column, cell) {
+            // Only an email cell can be a placeholder: no call for the others.
+            let email = matches!(rule.target, Target::Field(Field::Email));
+            if let Some(named) = email
+                .then(|| placeholder_email(rule, column, cell))
+                .flatten()
+            {
                 later.exchange |= is_exchange_address(cell);
                 out.cell_errors.extend(named.map(|e| (Target::Ignore, e)));
                 continue;
@@ -2648,7 +2653,8 @@ const NO_EMAIL: &[&str] = &[
 /// make the row invalid; this one leaves its phone to key it). In a fallback column it is
 /// just empty (`Ok(None)`: nothing to name, the backup is not there).
 fn placeholder_email(rule: &Rule, column: Option<&str>, cell: &str) -> Option<Option<RowError>> {
-    if rule.target != Target::Field(Field::Email) {
+    // Read for every cell: a match, not a `Target` made and compared.
+    if !matches!(rule.target, Target::Field(Field::Email)) {
         return None;
     }
     let t = trim(crate::validation::cells::no_text_marker(trim(cell)));
@@ -3333,26 +3339,38 @@ fn text_value<'a>(
         }
     }
     if let Some(sep) = &rule.split {
-        let mut parts = Vec::new();
+        // The items are kept in the split's own vector, in place: no second one per cell.
+        let mut parts = split_cell(cell, sep, rule, column, notes);
         let mut left_out = Vec::new();
-        for p in split_cell(cell, sep, rule, column, notes) {
-            if transform::dropped(&p, &rule.drop, rule.drop_prefix.as_deref()) {
-                continue;
+        parts.retain_mut(|p| {
+            if transform::dropped(p, &rule.drop, rule.drop_prefix.as_deref()) {
+                return false;
             }
             // `None` inside: the item as split, unchanged.
-            let read = list_item(&p, &rule.target).map(|t| {
+            let read = list_item(p, &rule.target).map(|t| {
                 t.map(|t| match t {
                     Cow::Borrowed(b) if b.len() == p.len() => None,
                     other => Some(other.into_owned()),
                 })
             });
             match read {
-                Ok(Some(None)) => parts.push(case(p)),
-                Ok(Some(Some(t))) => parts.push(case(t)),
-                Ok(None) => {}
-                Err(m) => left_out.push(RowError::new(column, m)),
+                Ok(Some(None)) => {
+                    if rule.lowercase {
+                        *p = p.to_lowercase();
+                    }
+                    true
+                }
+                Ok(Some(Some(t))) => {
+                    *p = case(t);
+                    true
+                }
+                Ok(None) => false,
+                Err(m) => {
+                    left_out.push(RowError::new(column, m));
+                    false
+                }
             }
-        }
+        });
         name_bad_items(left_out, parts.is_empty(), rule, bad);
         return Ok((!parts.is_empty()).then_some(RawValue::List(parts)));
     }

@@ -2562,3 +2562,42 @@ fn a_mobile_ranks_first_when_every_phone_column_names_its_kind() {
         );
     }
 }
+
+/// A split cell's items are read, dropped, lowercased and named in place, in the cell's
+/// order: the unchanged, the rewritten (a `'` guard cut) and the left-out (a formula, an Excel error
+/// value) side by side.
+#[test]
+fn a_split_cells_items_keep_their_order_through_every_check() {
+    let spec = MappingSpec::parse(
+        r#"[columns]
+"Email" = "email"
+"Labels" = { field = "tags", split = ",", lowercase = true, drop = ["starred"], drop_prefix = "* " }
+"#,
+        "m.toml",
+    )
+    .unwrap();
+    let m = Mapper::new(Some(&spec), Some(&hdrs(&["Email", "Labels"]))).unwrap();
+    let rec = cells_record(&[
+        "a@x.com",
+        "VIP, '@Home, * myContacts, =SUM(A1), Starred, #N/A, Zoë",
+    ]);
+    let row = m.map(&rec);
+    assert_eq!(
+        find(&row, &Target::Field(Field::Tags)),
+        Some(&list(&["vip", "@home", "zoë"]))
+    );
+    let bad: Vec<String> = row.cell_errors.iter().map(|(_, e)| e.to_string()).collect();
+    assert_eq!(bad.len(), 2, "{bad:?}");
+    assert!(bad[0].contains("\"=SUM(A1)\" left out"), "{bad:?}");
+    assert!(
+        bad[1].contains("\"#N/A\" left out: an Excel error"),
+        "{bad:?}"
+    );
+    assert!(row.cell_errors.iter().all(|(t, _)| *t == Target::Ignore));
+    // Every item left out or dropped: nothing is sent, and the bad ones cost the field.
+    let rec = cells_record(&["a@x.com", "=A1, Starred"]);
+    let row = m.map(&rec);
+    assert_eq!(find(&row, &Target::Field(Field::Tags)), None);
+    assert_eq!(row.cell_errors.len(), 1);
+    assert_eq!(row.cell_errors[0].0, Target::Field(Field::Tags));
+}

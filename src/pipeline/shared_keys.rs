@@ -91,6 +91,8 @@ fn fingerprint(name: Option<&str>) -> u32 {
                 in_word = true;
                 if c.is_ascii() {
                     add(u32::from(c.to_ascii_lowercase()));
+                } else if u32::from(c) < 0x100 {
+                    add(latin1_lowercase(c));
                 } else {
                     c.to_lowercase().for_each(|l| add(u32::from(l)));
                 }
@@ -106,6 +108,15 @@ fn fingerprint(name: Option<&str>) -> u32 {
     }
     // Truncated on purpose: two names colliding only hide one note.
     ((h ^ (h >> 32)) as u32).max(1)
+}
+
+/// `c.to_lowercase()` of a char of Latin-1's upper half (`Ü`, `é`, `Ø`), one char each, without
+/// the case tables: the accents of most European names.
+fn latin1_lowercase(c: char) -> u32 {
+    match c {
+        '\u{c0}'..='\u{d6}' | '\u{d8}'..='\u{de}' => u32::from(c) + 0x20,
+        _ => u32::from(c),
+    }
 }
 
 /// FNV-1a over code points: a fingerprint of a name, not a key (see [`MatchKeys`]).
@@ -327,6 +338,25 @@ pub fn full_notice(row: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The Latin-1 shortcut lowercases as `char::to_lowercase` does, char for char.
+    #[test]
+    fn latin1_letters_lowercase_as_the_case_tables_say() {
+        for c in (0x80u32..0x100).filter_map(char::from_u32) {
+            let mut lower = c.to_lowercase();
+            assert_eq!(
+                lower.next().map(u32::from),
+                Some(latin1_lowercase(c)),
+                "{c:?}"
+            );
+            assert_eq!(lower.next(), None, "{c:?}");
+        }
+        assert_eq!(
+            fingerprint(Some("ÉMILIE Ørjan")),
+            fingerprint(Some("émilie ørjan"))
+        );
+        assert_ne!(fingerprint(Some("Søren")), fingerprint(Some("Soren")));
+    }
 
     fn valid(email: Option<&str>, phone: Option<&str>, first: &str, last: &str) -> ValidRow {
         let mut v = ValidRow::default();

@@ -219,8 +219,10 @@ impl Validator {
         };
         // A cell error on the email makes the row invalid only when no other column gives it
         // an email (a backup stands in for an unreadable first one, as for a malformed one).
-        let email = Target::Field(Field::Email);
-        let other_email = row.values.iter().any(|v| v.target == email);
+        let other_email = row
+            .values
+            .iter()
+            .any(|v| matches!(v.target, Target::Field(Field::Email)));
         // Unreadable emails and phones another column may stand in for: named below, with it.
         let mut stood_in_for: Vec<(Field, RowError)> = Vec::new();
         for (target, e) in row.cell_errors {
@@ -735,24 +737,28 @@ impl Validator {
     fn judge_phone(&self, piece: &str, region: Region, whence: &dyn Fn() -> String) -> PhoneRead {
         let shown = piece.trim();
         let cleaned = cells::clean_phone(shown);
+        // Found once, for the reading and for the note on it.
+        let ext_at = cleaned.as_deref().ok().and_then(extension_at);
         let read = cleaned.clone().and_then(|t| {
-            read_phone(t, region)
+            read_phone_cut(t, ext_at, region)
                 .map_err(|why| ["not a valid phone number (", &why, &whence(), ")"].concat())
         });
         // An extension HighLevel has no place for: said, not dropped silently (one with a
         // digit: a trailing `# Mobile` or a lone `x` is no extension).
         let extension = || {
             let t = cleaned.as_deref().ok()?;
-            let ext = match extension_at(t) {
+            let ext = match ext_at {
                 Some(at) => t[at..].trim(),
-                // A `tel:` URI's `;ext=12`, which cleaning cut.
-                None => {
+                // A `tel:` URI's `;ext=12`, which cleaning cut (searched for only in a cell
+                // with a `;`: the usual one has none).
+                None if memchr::memchr(b';', shown.as_bytes()).is_some() => {
                     let at = shown
                         .as_bytes()
                         .windows(5)
                         .position(|w| w.eq_ignore_ascii_case(b";ext="))?;
                     shown[at + 1..].split(';').next()?.trim()
                 }
+                None => return None,
             };
             ext.bytes().any(|b| b.is_ascii_digit()).then(|| {
                 const NOT_SENT: &str = " not sent (HighLevel's phone field has none)";
@@ -1178,7 +1184,14 @@ pub struct Phone {
 /// E.164 of a number libphonenumber calls possible (its length fits the country), and whether
 /// it is also valid.
 pub fn read_phone(t: &str, region: Region) -> Result<Phone, String> {
-    let input = phone_input(t)?;
+    read_phone_cut(t, extension_at(t), region)
+}
+
+/// [`read_phone`] with `t`'s extension found already ([`extension_at`]).
+fn read_phone_cut(t: &str, ext_at: Option<usize>, region: Region) -> Result<Phone, String> {
+    let input = phone_input(t, ext_at)?;
+    // Read as text once (the `+` form is checked as UTF-8 each time it is).
+    let input: &str = &input;
     // With a country code, a region only gets in the way: 0.3.10 strips the region's national
     // prefix from the number after the code.
     let region_arg = if input.starts_with('+') {
@@ -1186,7 +1199,7 @@ pub fn read_phone(t: &str, region: Region) -> Result<Phone, String> {
     } else {
         Some(region)
     };
-    decide_phone(&input, region_arg).ok_or_else(String::new)
+    decide_phone(input, region_arg).ok_or_else(String::new)
 }
 
 /// Where a phone cell's extension starts: the first of "extension", "ext.", "ext", "x", "#"
@@ -1205,25 +1218,37 @@ fn extension_at(t: &str) -> Option<usize> {
     })
 }
 
-/// The cell as it goes to the parser: extension cut, `00` read as `+`, spaces and
-/// punctuation kept; `Err` (ready for "(… default country US)") when it cannot be a number.
-fn phone_input(t: &str) -> Result<PhoneInput<'_>, String> {
+/// The cell as it goes to the parser: extension cut (`ext_at`, from [`extension_at`]), `00`
+/// read as `+`, spaces and punctuation kept; `Err` (ready for "(… default country US)") when
+/// it cannot be a number.
+fn phone_input(t: &str, ext_at: Option<usize>) -> Result<PhoneInput<'_>, String> {
     // By bytes: every character allowed is ASCII, and a byte of any other is not.
-    let number = match extension_at(t) {
+    let number = match ext_at {
         Some(i) if t.as_bytes()[..i].iter().any(u8::is_ascii_digit) => &t[..i],
         Some(_) => return Err(String::new()),
         None => t,
     };
     let number = number.trim_end_matches([',', ';', ' ', '\t']);
-    if !number.bytes().all(|c| {
-        c.is_ascii_digit() || matches!(c, b' ' | b'+' | b'(' | b')' | b'-' | b'.' | b'/' | b'\t')
-    }) {
+    // One pass for what the checks below need, read for every phone cell.
+    let (mut allowed, mut n_digits, mut pluses, mut leading_zeros) = (true, 0usize, 0usize, 0);
+    for c in number.bytes() {
+        match c {
+            b'0'..=b'9' => {
+                if n_digits == leading_zeros && c == b'0' {
+                    leading_zeros += 1;
+                }
+                n_digits += 1;
+            }
+            b'+' => pluses += 1,
+            b' ' | b'(' | b')' | b'-' | b'.' | b'/' | b'\t' => {}
+            _ => allowed = false,
+        }
+    }
+    if !allowed {
         return Err("unexpected characters; ".into());
     }
-    let digit_bytes = || number.bytes().filter(u8::is_ascii_digit);
-    let n_digits = digit_bytes().count();
     let plus = number.trim_start().starts_with('+');
-    if number.bytes().filter(|&b| b == b'+').count() > usize::from(plus) {
+    if pluses > usize::from(plus) {
         return Err("misplaced '+'; ".into());
     }
     if !(4..=17).contains(&n_digits) {
@@ -1233,7 +1258,7 @@ fn phone_input(t: &str) -> Result<PhoneInput<'_>, String> {
         let mut buf = [0u8; 18];
         buf[0] = b'+';
         let mut n = 1;
-        for d in digit_bytes().skip(skip) {
+        for d in number.bytes().filter(u8::is_ascii_digit).skip(skip) {
             buf[n] = d;
             n += 1;
         }
@@ -1241,7 +1266,7 @@ fn phone_input(t: &str) -> Result<PhoneInput<'_>, String> {
     };
     Ok(if plus {
         international(0)
-    } else if digit_bytes().take(2).eq(*b"00") {
+    } else if leading_zeros >= 2 {
         international(2)
     } else {
         PhoneInput::Written(number)

@@ -1881,3 +1881,21 @@ fn dotted_dates_in_a_month_first_column_are_read_day_first_and_each_guess_is_nam
     assert_eq!(r.contact.date_of_birth.as_deref(), Some("1985-03-04"));
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
 }
+
+/// The one pass over a phone cell answers as the checks did one by one: the first reason
+/// that applies, `00` (and only a leading one) read as `+`.
+#[test]
+fn a_phone_cell_failing_several_checks_is_given_the_first_reason() {
+    let input = |t: &str| phone_input(t, extension_at(t)).map(|i| (*i).to_owned());
+    assert_eq!(input("12a+34+5"), Err("unexpected characters; ".into()));
+    assert_eq!(input("+1+2"), Err("misplaced '+'; ".into()));
+    assert_eq!(input("12+3"), Err("misplaced '+'; ".into()));
+    assert_eq!(input(" +12"), Err("wrong number of digits; ".into()));
+    assert_eq!(input("x12"), Err(String::new()));
+    assert_eq!(input("00 49 30 901820"), Ok("+4930901820".into()));
+    assert_eq!(input("(00) 49-30"), Ok("+4930".into()));
+    assert_eq!(input("0 049 30 90"), Ok("+493090".into()));
+    assert_eq!(input("1 00 49 30"), Ok("1 00 49 30".into()));
+    assert_eq!(input("+44 20 7946 0958 x12,"), Ok("+442079460958".into()));
+    assert_eq!(input("415 555 2671 ;"), Ok("415 555 2671".into()));
+}
