@@ -6,13 +6,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, Semaphore};
 
 use super::error::ApiError;
+use super::fast_map::FastMap;
 use super::lane::{BudgetPolicy, Lane, LaneChange};
 use super::limiter::RateLimit;
 use super::oauth::TokenSource;
@@ -78,24 +79,27 @@ pub struct RateLimitInfo {
 
 impl RateLimitInfo {
     fn from_headers(h: &HeaderMap) -> Self {
-        // Names made at compile time, not parsed from text at every answer.
-        const MAX: HeaderName = HeaderName::from_static("x-ratelimit-max");
-        const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
-        const INTERVAL: HeaderName = HeaderName::from_static("x-ratelimit-interval-milliseconds");
-        const DAILY: HeaderName = HeaderName::from_static("x-ratelimit-limit-daily");
-        const DAILY_LEFT: HeaderName = HeaderName::from_static("x-ratelimit-daily-remaining");
-        let get = |name: HeaderName| {
-            h.get(name)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse().ok())
-        };
-        RateLimitInfo {
-            max: get(MAX),
-            remaining: get(REMAINING),
-            interval_ms: get(INTERVAL),
-            daily_limit: get(DAILY),
-            daily_remaining: get(DAILY_LEFT),
+        // One pass over the answer's headers, instead of a lookup (a hash of the name) for
+        // each of the five. The first value of a name counts, as `HeaderMap::get` reads it.
+        let mut info = RateLimitInfo::default();
+        let mut seen = [false; 5];
+        for (name, value) in h {
+            let Some(rest) = name.as_str().strip_prefix("x-ratelimit-") else {
+                continue;
+            };
+            let (i, slot) = match rest {
+                "max" => (0, &mut info.max),
+                "remaining" => (1, &mut info.remaining),
+                "interval-milliseconds" => (2, &mut info.interval_ms),
+                "limit-daily" => (3, &mut info.daily_limit),
+                "daily-remaining" => (4, &mut info.daily_remaining),
+                _ => continue,
+            };
+            if !std::mem::replace(&mut seen[i], true) {
+                *slot = value.to_str().ok().and_then(|v| v.trim().parse().ok());
+            }
         }
+        info
     }
 }
 
@@ -145,7 +149,7 @@ pub struct Client {
     rate: RateLimit,
     budget: BudgetPolicy,
     estimated_calls: Option<u64>,
-    lanes: Mutex<HashMap<String, Arc<Lane>>>,
+    lanes: Mutex<FastMap<String, Arc<Lane>>>,
     /// Request URLs parsed once, not once per request.
     urls: Mutex<HashMap<String, reqwest::Url>>,
     /// The headers every request carries, built once: `Version`, `Accept`, and the
@@ -278,8 +282,8 @@ impl Client {
             rate: config.rate,
             budget: config.budget,
             estimated_calls: config.estimated_calls,
-            lanes: Mutex::new(HashMap::new()),
-            urls: Mutex::new(HashMap::new()),
+            lanes: Mutex::default(),
+            urls: Mutex::default(),
             concurrency: config.concurrency.max(1),
             in_flight: Semaphore::new(config.concurrency.max(1)),
             max_attempts: config.max_attempts.max(1),
@@ -1130,6 +1134,48 @@ mod tests {
                 String::from_utf8_lossy(record)
             );
         }
+    }
+
+    #[test]
+    fn reads_the_rate_limit_headers_as_a_lookup_by_name_does() {
+        let mut h = HeaderMap::new();
+        h.insert("content-type", HeaderValue::from_static("application/json"));
+        h.insert("x-ratelimit-max", HeaderValue::from_static("100"));
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static(" 42 "));
+        h.insert(
+            "x-ratelimit-interval-milliseconds",
+            HeaderValue::from_static("10000"),
+        );
+        h.insert("x-ratelimit-limit-daily", HeaderValue::from_static("many"));
+        h.insert("x-ratelimit-other", HeaderValue::from_static("7"));
+        // A repeated name: the first value counts, even when it does not read as a number.
+        h.append("x-ratelimit-daily-remaining", HeaderValue::from_static("x"));
+        h.append("x-ratelimit-daily-remaining", HeaderValue::from_static("5"));
+        h.append("x-ratelimit-max", HeaderValue::from_static("3"));
+        let by_name = |n: &str| {
+            h.get(n)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok())
+        };
+        let info = RateLimitInfo::from_headers(&h);
+        assert_eq!(
+            info,
+            RateLimitInfo {
+                max: by_name("x-ratelimit-max"),
+                remaining: by_name("x-ratelimit-remaining"),
+                interval_ms: by_name("x-ratelimit-interval-milliseconds"),
+                daily_limit: by_name("x-ratelimit-limit-daily"),
+                daily_remaining: by_name("x-ratelimit-daily-remaining"),
+            }
+        );
+        assert_eq!(
+            (info.max, info.remaining, info.daily_remaining),
+            (Some(100), Some(42), None)
+        );
+        assert_eq!(
+            RateLimitInfo::from_headers(&HeaderMap::new()),
+            RateLimitInfo::default()
+        );
     }
 
     #[test]

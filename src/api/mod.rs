@@ -5,6 +5,7 @@ pub mod calls;
 mod client;
 pub mod credentials;
 mod error;
+pub mod fast_map;
 pub mod lane;
 pub mod limiter;
 pub mod oauth;

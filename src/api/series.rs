@@ -2,12 +2,12 @@
 //! each location's daily budget as the server last told it. The HTML report draws the chart
 //! from it, `--summary-json` carries it, the progress bar shows the budget.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use super::fast_map::FastMap;
 use super::limiter::RateLimit;
 
 /// Points kept per location in a snapshot: a long run's seconds are summed into wider
@@ -17,7 +17,7 @@ pub const MAX_POINTS: usize = 600;
 #[derive(Debug)]
 pub struct Series {
     started: Mutex<Instant>,
-    locations: Mutex<HashMap<String, Track>>,
+    locations: Mutex<FastMap<String, Track>>,
 }
 
 #[derive(Debug, Default)]
@@ -35,7 +35,7 @@ impl Default for Series {
     fn default() -> Self {
         Series {
             started: Mutex::new(Instant::now()),
-            locations: Mutex::new(HashMap::new()),
+            locations: Mutex::default(),
         }
     }
 }

@@ -29,13 +29,22 @@ pub(super) struct Returned {
     pub contact: Option<RemoteContact>,
 }
 
-/// The standard fields an upsert body can carry, as `RemoteContact::from_json` reads them.
-fn field_named(key: &str) -> Option<Field> {
-    Field::ALL.into_iter().find(|f| {
-        !matches!(f, Field::Tags | Field::BusinessId | Field::LocationId)
-            && f.dnd_channel().is_none()
-            && f.api_name() == key
-    })
+/// The API name of a standard field an upsert body can carry, as `RemoteContact::from_json`
+/// reads them. Looked up for every key of every answer: the names are listed once, and a
+/// name of another length is passed over without comparing its text.
+fn field_named(key: &str) -> Option<&'static str> {
+    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        Field::ALL
+            .into_iter()
+            .filter(|f| {
+                !matches!(f, Field::Tags | Field::BusinessId | Field::LocationId)
+                    && f.dnd_channel().is_none()
+            })
+            .map(Field::api_name)
+            .collect()
+    });
+    names.iter().find(|n| **n == key).copied()
 }
 
 /// A key of the answer's contact, borrowed from the answer's bytes unless it holds an escape:
@@ -121,7 +130,7 @@ impl<'de> Visitor<'de> for ReturnedVisitor {
                 "tags" => Some("tags"),
                 "customFields" => Some("customFields"),
                 "businessId" => Some("businessId"),
-                k => field_named(k).map(Field::api_name),
+                k => field_named(k),
             };
             let Some(name) = name else {
                 map.next_value::<IgnoredAny>()?;

@@ -3,7 +3,7 @@
 //! location with many rows never starves the others of the lookahead. Rows of one location
 //! start in input order, and no two rows sharing an email or phone are in flight at once.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -13,6 +13,7 @@ use super::keys::{KeyChains, Ticket};
 use super::outcomes::{deferred, outcome};
 use super::prepare::match_keys;
 use super::stop::{set_stop, stop_reason, Stop, StopTx};
+use crate::api::fast_map::{FastMap, FastSet};
 use crate::api::{ApiError, Client};
 use crate::contact::ValidRow;
 use crate::event::RowStatus;
@@ -41,12 +42,12 @@ pub(super) struct Dispatcher {
     up: Upserter,
     done_rx: mpsc::UnboundedReceiver<String>,
     chains: Arc<KeyChains>,
-    in_progress: HashMap<String, usize>,
-    queued: HashMap<String, VecDeque<Pending>>,
-    announced: HashSet<String>,
+    in_progress: FastMap<String, usize>,
+    queued: FastMap<String, VecDeque<Pending>>,
+    announced: FastSet<String>,
     /// Locations whose last row in progress just ended with none queued: the only ones
     /// [`Dispatcher::announce_done`] needs to look at (not all of them at every event).
-    idle: HashSet<String>,
+    idle: FastSet<String>,
     /// Rows in progress plus rows queued.
     held: usize,
 }
@@ -69,10 +70,10 @@ impl Dispatcher {
             },
             done_rx,
             chains: Arc::new(KeyChains::default()),
-            in_progress: HashMap::new(),
-            queued: HashMap::new(),
-            announced: HashSet::new(),
-            idle: HashSet::new(),
+            in_progress: FastMap::default(),
+            queued: FastMap::default(),
+            announced: FastSet::default(),
+            idle: FastSet::default(),
             held: 0,
         }
     }
@@ -92,9 +93,20 @@ impl Dispatcher {
     }
 
     pub(super) fn push(&mut self, p: Pending) {
-        let loc = p.location.clone();
         self.held += 1;
-        self.queued.entry(loc.clone()).or_default().push_back(p);
+        // The location's name is copied only the first time it is seen, not for every row.
+        let loc = match self.queued.get_mut(&p.location) {
+            Some(q) => {
+                let loc = p.location.clone();
+                q.push_back(p);
+                loc
+            }
+            None => {
+                let loc = p.location.clone();
+                self.queued.insert(loc.clone(), VecDeque::from([p]));
+                loc
+            }
+        };
         self.release(&loc);
     }
 
@@ -117,7 +129,12 @@ impl Dispatcher {
             let Some(p) = self.queued.get_mut(location).and_then(VecDeque::pop_front) else {
                 return;
             };
-            *self.in_progress.entry(location.to_owned()).or_default() += 1;
+            match self.in_progress.get_mut(location) {
+                Some(n) => *n += 1,
+                None => {
+                    self.in_progress.insert(location.to_owned(), 1);
+                }
+            }
             let ticket = self.chains.enter(match_keys(&p.location, &p.valid));
             tokio::spawn(self.up.clone().upsert_row(p, ticket));
         }
