@@ -970,7 +970,7 @@ fn a_thread_held_up_leaves_the_other_parts_to_the_others() {
             let started = std::time::Instant::now();
             loop {
                 let before = by_others.load(Ordering::Relaxed);
-                std::thread::sleep(std::time::Duration::from_millis(200));
+                std::thread::sleep(std::time::Duration::from_millis(500));
                 let after = by_others.load(Ordering::Relaxed);
                 if (after > 0 && after == before) || started.elapsed().as_secs() > 60 {
                     break;
