@@ -89,6 +89,8 @@ impl std::ops::Deref for JsonRow {
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 mod cells;
 mod csv_stream;
@@ -788,27 +790,34 @@ impl Reader {
 /// Below this size a file is looked at on one thread: a second one would not pay.
 pub const SPLIT_FROM_BYTES: u64 = 8 * 1024 * 1024;
 
-/// [`Reader::look_at_first`] over a large plain UTF-8 CSV file on two threads: the first half
-/// here (`first`), the second on a thread of its own (`second`), from the start of a line
-/// near the middle. That thread finds the line while this one starts reading (reading for
-/// quotes runs far ahead of parsing); without one, this thread reads the whole file and
-/// `second` comes back as given. The line starts a record unless a quoted cell runs across
-/// it, and then the first half, read up to it alone, ends inside a quoted cell: the halves
-/// are discarded (`None`), as when the file cannot be split this way (small, not CSV, not
-/// UTF-8); the caller then reads it whole. `reader` (freshly opened on `path`, not read
-/// from) only says how; `cells`, how many of a record's first cells `see` looks at. Returns
-/// how many records there were, and both halves' results. The
-/// second half counts rows from where it starts: only its unreadable records' messages
-/// (which name a row) differ from one read's.
-pub fn look_at_each_in_halves<T: Send>(
+/// A large file is read in about this many parts, none under [`PART_MIN`]: small enough that
+/// when one thread is held up (the phone warm-up, another process on the same cores) the
+/// others read what is left, large enough that opening one costs nothing next to reading it.
+const PARTS: u64 = 32;
+const PART_MIN: u64 = 1 << 20;
+
+/// [`Reader::look_at_first`] over a large plain UTF-8 CSV file in parts, on this thread and
+/// one or more others, each taking the next part when done with its last: the first part
+/// here (`reader`, freshly opened on `path` and not read from, only says how), the others
+/// from the start of a line. One of the other threads finds those starts, at memory speed,
+/// while this one reads: each the first line from about a part's size on that no quoted
+/// cell runs across, by the parity of the quotes before it. A line start that a quoted cell
+/// runs across after all (a quote the count misjudged) leaves the part before it ending
+/// inside a quoted cell: then, as when the file cannot be split this way (small, not CSV,
+/// not UTF-8) or its parts settle a plain ASCII start's encoding otherwise than one read
+/// would, the parts are discarded (`None`) and the caller reads it whole. `cells`: how many
+/// of a record's first cells `see` looks at; each part's looks start from a clone of
+/// `start`. Returns how many records there were, and each part's looks, in file order.
+/// A part counts rows from where it starts: only its unreadable records' messages (which
+/// name a row) differ from one read's.
+pub fn look_at_each_in_parts<T: Clone + Send + Sync>(
     reader: &Reader,
     path: &Path,
     opts: &InputOptions,
     cells: usize,
-    mut first: T,
-    mut second: T,
+    start: T,
     see: impl Fn(&mut T, &Look) + Sync,
-) -> Option<(u64, T, T)> {
+) -> Option<(u64, Vec<T>)> {
     let (
         Inner::Csv {
             headers,
@@ -824,105 +833,279 @@ pub fn look_at_each_in_halves<T: Send>(
     if size < SPLIT_FROM_BYTES {
         return None;
     }
-    let mid = size / 2;
-    let (tell, told) = std::sync::mpsc::sync_channel(1);
-    let (name, headers, delimiter) = (reader.name.clone(), headers.clone(), *delimiter);
-    let (limits, encoding) = (stream.limits(), reader.encoding);
-    let late = reader.late.is_some();
-    let see = &see;
-    std::thread::scope(|s| {
-        let later = std::thread::Builder::new()
-            .name("ghl-import-scan".into())
-            .spawn_scoped(s, move || {
-                let split = outside_quotes_near(path, mid);
-                let _ = tell.send(split);
-                let Some(split) = split else {
-                    return Some((false, 0, second, None));
-                };
-                let mut tail_file = File::open(path).ok()?;
-                tail_file.seek(std::io::SeekFrom::Start(split)).ok()?;
-                // Settled where its own accented letters are, as one read settles it there.
-                let tail_late = late.then(LateGuess::default);
-                let tail_source: Source = match &tail_late {
-                    Some(g) => encoding::late_sniff(Box::new(tail_file), g.clone()),
-                    None => Box::new(tail_file),
-                };
-                let mut tail = Reader {
-                    name,
-                    inner: Inner::Csv {
-                        stream: Box::new(CsvStream::new(tail_source, delimiter, limits)),
-                        headers,
-                        delimiter,
-                    },
-                    seq: 0,
-                    done: false,
-                    encoding,
-                    ahead: Default::default(),
-                    last_row: 0,
-                    encoding_why: None,
-                    skipped: Vec::new(),
-                    late: tail_late.clone(),
-                };
-                let n = tail.look_at_first(cells, |v| see(&mut second, v));
-                Some((true, n, second, tail_late))
-            })
-            .ok()?;
+    let step = (size / PARTS).max(PART_MIN);
+    let splits = Arc::new(Splits::default());
+    let next = AtomicUsize::new(1);
+    let failed = AtomicBool::new(false);
+    let later = Later {
+        path,
+        name: &reader.name,
+        headers,
+        delimiter: *delimiter,
+        limits: stream.limits(),
+        encoding: reader.encoding,
+        late: reader.late.is_some(),
+        step,
+        cells,
+    };
+    let (see, start, splits_ref) = (&see, &start, &splits);
+    // Takes the next part until none is left (or one could not be read).
+    let take_parts = |out: &mut Vec<(usize, Part<T>)>| loop {
+        if failed.load(Ordering::Relaxed) {
+            return;
+        }
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(from) = splits_ref.start(i) else {
+            return;
+        };
+        match later.read(i, from, splits_ref, start.clone(), see) {
+            Some(part) => out.push((i, part)),
+            None => failed.store(true, Ordering::Relaxed),
+        }
+    };
+    let helpers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(2, 4)
+        - 1;
+    let mut parts = std::thread::scope(|s| {
+        let mut threads = Vec::with_capacity(helpers);
+        for h in 0..helpers {
+            let take_parts = &take_parts;
+            let splits = splits.clone();
+            let spawned = std::thread::Builder::new()
+                .name("ghl-import-scan".into())
+                .spawn_scoped(s, move || {
+                    if h == 0 {
+                        find_splits(path, size, step, &splits);
+                    }
+                    let mut out = Vec::new();
+                    take_parts(&mut out);
+                    out
+                });
+            match spawned {
+                Ok(t) => threads.push(t),
+                // Without the thread that finds the splits this one would wait for them.
+                Err(_) if h == 0 => return None,
+                Err(_) => break,
+            }
+        }
+        let mut parts = Vec::new();
         let head = Reader::open_through(path, opts, |file| {
-            Box::new(FirstHalf {
-                file,
-                at: 0,
-                mid,
-                end: None,
-                told,
-            })
+            Box::new(PartFile::new(file, 0, step, 1, splits.clone()))
         });
-        let n = head
-            .ok()
-            .map(|mut head| (head.look_at_first(cells, |v| see(&mut first, v)), head));
-        let (split, m, second, tail_late) = later.join().ok()??;
-        let (n, head) = n?;
-        // Any other problem record is one a single read has too, in the same place.
-        let clean =
-            !split || matches!(&head.inner, Inner::Csv { stream, .. } if !stream.ended_in_quote);
-        (clean && halves_agree(&head.late, &tail_late)).then_some((n + m, first, second))
-    })
+        match head {
+            Ok(mut head) => {
+                let mut seen = start.clone();
+                let rows = head.look_at_first(cells, |v| see(&mut seen, v));
+                parts.push((0, Part::of(rows, seen, &head)));
+                take_parts(&mut parts);
+            }
+            Err(_) => failed.store(true, Ordering::Relaxed),
+        }
+        for t in threads {
+            parts.extend(t.join().ok()?);
+        }
+        Some(parts)
+    })?;
+    if failed.load(Ordering::Relaxed) {
+        return None;
+    }
+    parts.sort_unstable_by_key(|(i, _)| *i);
+    let in_order = parts.iter().enumerate().all(|(n, (i, _))| n == *i);
+    // Any other problem record is one a single read has too, in the same place.
+    let clean = parts.iter().rev().skip(1).all(|(_, p)| !p.ended_in_quote);
+    let lates: Vec<Option<Late>> = parts
+        .iter()
+        .map(|(_, p)| p.late.as_ref().and_then(|g| g.get().cloned()))
+        .collect();
+    if !(in_order && clean && parts_agree(&lates)) {
+        return None;
+    }
+    let rows = parts.iter().map(|(_, p)| p.rows).sum();
+    Some((rows, parts.into_iter().map(|(_, p)| p.seen).collect()))
 }
 
-/// Whether the halves of a file with a plain ASCII start read it as one read does: that
-/// settles the encoding at the first non-ASCII bytes and keeps it. When the first half has
-/// them, on a full sample (not one cut at the split), the second half must not have settled
-/// on another encoding.
-fn halves_agree(head: &Option<LateGuess>, tail: &Option<LateGuess>) -> bool {
-    let get = |g: &Option<LateGuess>| g.as_ref().and_then(|g| g.get().cloned());
-    match (get(head), get(tail)) {
-        (None, _) => true,
-        (Some(h), _) if h.short => false,
-        (Some(h), Some(t)) => h.encoding == t.encoding,
-        (Some(_), None) => true,
+/// What reading one part found.
+struct Part<T> {
+    rows: u64,
+    seen: T,
+    ended_in_quote: bool,
+    late: Option<LateGuess>,
+}
+
+impl<T> Part<T> {
+    fn of(rows: u64, seen: T, reader: &Reader) -> Part<T> {
+        let ended_in_quote =
+            matches!(&reader.inner, Inner::Csv { stream, .. } if stream.ended_in_quote);
+        Part {
+            rows,
+            seen,
+            ended_in_quote,
+            late: reader.late.clone(),
+        }
     }
 }
 
-/// The first half of a split file, read from its start at once: up to `mid` freely, then
-/// only up to the split the other thread finds (to the end without one).
-struct FirstHalf {
-    file: File,
-    at: u64,
-    mid: u64,
-    /// The split once told: `Some(None)` when there is none.
-    end: Option<Option<u64>>,
-    told: std::sync::mpsc::Receiver<Option<u64>>,
+/// How the parts after the first are read: as the first part's reader reads.
+struct Later<'a> {
+    path: &'a Path,
+    name: &'a str,
+    headers: &'a [String],
+    delimiter: u8,
+    limits: Limits,
+    encoding: &'static encoding_rs::Encoding,
+    late: bool,
+    step: u64,
+    cells: usize,
 }
 
-impl Read for FirstHalf {
+impl Later<'_> {
+    /// Part `i`, from `from` to the next split. `None` when the file cannot be read there.
+    fn read<T>(
+        &self,
+        i: usize,
+        from: u64,
+        splits: &Arc<Splits>,
+        mut seen: T,
+        see: &(impl Fn(&mut T, &Look) + Sync),
+    ) -> Option<Part<T>> {
+        let mut file = File::open(self.path).ok()?;
+        file.seek(std::io::SeekFrom::Start(from)).ok()?;
+        let part: Source = Box::new(PartFile::new(
+            file,
+            from,
+            from + self.step,
+            i + 1,
+            splits.clone(),
+        ));
+        // Settled where its own accented letters are, as one read settles it there.
+        let late = self.late.then(LateGuess::default);
+        let source: Source = match &late {
+            Some(g) => encoding::late_sniff(part, g.clone()),
+            None => part,
+        };
+        let mut reader = Reader {
+            name: self.name.to_owned(),
+            inner: Inner::Csv {
+                stream: Box::new(CsvStream::new(source, self.delimiter, self.limits)),
+                headers: self.headers.to_vec(),
+                delimiter: self.delimiter,
+            },
+            seq: 0,
+            done: false,
+            encoding: self.encoding,
+            ahead: Default::default(),
+            last_row: 0,
+            encoding_why: None,
+            skipped: Vec::new(),
+            late,
+        };
+        let rows = reader.look_at_first(self.cells, |v| see(&mut seen, v));
+        Some(Part::of(rows, seen, &reader))
+    }
+}
+
+/// Whether parts of a file with a plain ASCII start read it as one read does: that settles
+/// the encoding at the first non-ASCII bytes and keeps it. The first part to have them must
+/// have settled on the sample one read takes (a full one, not cut at its end; and the byte
+/// before them, which the guess looks at, its own), and no later part on another encoding.
+fn parts_agree(lates: &[Option<Late>]) -> bool {
+    let mut settled = lates
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| Some((i, l.as_ref()?)));
+    let Some((i, first)) = settled.next() else {
+        return true;
+    };
+    let last = i + 1 == lates.len();
+    (last || !first.short)
+        && (i == 0 || first.at > 0)
+        && settled.all(|(_, l)| l.encoding == first.encoding)
+}
+
+/// Where the parts of a split file start, as they are found: the first part's start (0) is
+/// not listed.
+#[derive(Default)]
+struct Splits {
+    found: Mutex<(Vec<u64>, bool)>,
+    more: Condvar,
+}
+
+impl Splits {
+    /// Where part `i` (from 1) starts, once found; `None` when the file has no such part.
+    fn start(&self, i: usize) -> Option<u64> {
+        let mut found = self.found.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(&at) = found.0.get(i - 1) {
+                return Some(at);
+            }
+            if found.1 {
+                return None;
+            }
+            found = self
+                .more
+                .wait(found)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn push(&self, at: u64) {
+        self.found
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0
+            .push(at);
+        self.more.notify_all();
+    }
+
+    fn finish(&self) {
+        self.found.lock().unwrap_or_else(PoisonError::into_inner).1 = true;
+        self.more.notify_all();
+    }
+}
+
+/// Says every split is found when dropped, however the finding ends: no part waits forever.
+struct Finished<'a>(&'a Splits);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
+}
+
+/// One part of a split file, from `at`: read freely up to `free_to` (the next split is
+/// never before it), then only up to that split (to the file's end without one).
+struct PartFile {
+    file: File,
+    at: u64,
+    free_to: u64,
+    /// The next split once known: `Some(None)` when there is none.
+    end: Option<Option<u64>>,
+    next: usize,
+    splits: Arc<Splits>,
+}
+
+impl PartFile {
+    fn new(file: File, at: u64, free_to: u64, next: usize, splits: Arc<Splits>) -> PartFile {
+        PartFile {
+            file,
+            at,
+            free_to,
+            end: None,
+            next,
+            splits,
+        }
+    }
+}
+
+impl Read for PartFile {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let want = buf.len() as u64;
-        let n = if self.at + want <= self.mid {
+        let n = if self.at + want <= self.free_to {
             want
         } else {
-            // The split is never before `mid`: it is needed only to read past it.
-            let end = *self
-                .end
-                .get_or_insert_with(|| self.told.recv().ok().flatten());
+            let (splits, next) = (&self.splits, self.next);
+            let end = *self.end.get_or_insert_with(|| splits.start(next));
             end.map_or(want, |end| want.min(end.saturating_sub(self.at)))
         };
         let n = self.file.read(&mut buf[..n as usize])?;
@@ -931,43 +1114,63 @@ impl Read for FirstHalf {
     }
 }
 
-/// The start of the first line from `mid` on that no quoted cell runs across, by the parity
-/// of the quotes before it (a doubled quote counts twice): right in a well-formed file, and
-/// checked by [`look_at_each_in_halves`] in any other. Reading for quotes runs at memory
-/// speed, a small cost next to parsing the half it saves.
-fn outside_quotes_near(path: &Path, mid: u64) -> Option<u64> {
-    let mut f = BufReader::with_capacity(1 << 20, File::open(path).ok()?);
+/// Finds where the parts of a file of `size` bytes start: each the first line from `step`
+/// bytes after the last start on that no quoted cell runs across, by the parity of the
+/// quotes before it (a doubled quote counts twice). Right in a well-formed file, and checked
+/// by [`look_at_each_in_parts`] in any other. Reading for quotes runs at memory speed, a
+/// small cost next to parsing the parts it lets run at once.
+fn find_splits(path: &Path, size: u64, step: u64, splits: &Splits) {
+    let _finished = Finished(splits);
+    let Ok(file) = File::open(path) else {
+        return;
+    };
+    let mut f = BufReader::with_capacity(1 << 20, file);
     let mut open = false;
     let mut at = 0u64;
-    // Up to `mid`: only the parity.
-    while at < mid {
-        let buf = f.fill_buf().ok()?;
-        if buf.is_empty() {
-            return None;
-        }
-        let n = buf.len().min((mid - at) as usize);
-        open ^= memchr::memchr_iter(b'"', &buf[..n]).count() % 2 == 1;
-        f.consume(n);
-        at += n as u64;
-    }
-    // Then the first line end outside quotes, within a few MB.
-    while at < mid + (4 << 20) {
-        let buf = f.fill_buf().ok()?;
-        if buf.is_empty() {
-            return None;
-        }
-        for (i, &b) in buf.iter().enumerate() {
-            match b {
-                b'"' => open = !open,
-                b'\n' if !open => return Some(at + i as u64 + 1),
-                _ => {}
+    let mut target = step;
+    while target < size {
+        // Up to the target: only the parity.
+        while at < target {
+            let Ok(buf) = f.fill_buf() else { return };
+            if buf.is_empty() {
+                return;
             }
+            let n = buf.len().min((target - at) as usize);
+            open ^= memchr::memchr_iter(b'"', &buf[..n]).count() % 2 == 1;
+            f.consume(n);
+            at += n as u64;
         }
-        let n = buf.len();
-        f.consume(n);
-        at += n as u64;
+        // Then the first line end outside quotes.
+        let split = loop {
+            let Ok(buf) = f.fill_buf() else { return };
+            if buf.is_empty() {
+                return;
+            }
+            let mut line_end = None;
+            let mut i = 0;
+            while let Some(j) = memchr::memchr2(b'"', b'\n', &buf[i..]) {
+                i += j + 1;
+                if buf[i - 1] == b'"' {
+                    open = !open;
+                } else if !open {
+                    line_end = Some(i);
+                    break;
+                }
+            }
+            let n = line_end.unwrap_or(buf.len());
+            f.consume(n);
+            at += n as u64;
+            if line_end.is_some() {
+                break at;
+            }
+        };
+        // A line end that ends the file starts no part.
+        if split >= size {
+            return;
+        }
+        splits.push(split);
+        target = split + step;
     }
-    None
 }
 
 /// The next non-blank CSV record's row: its cells put in `cells`, or (when it cannot be

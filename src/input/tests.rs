@@ -822,22 +822,14 @@ fn a_large_file_read_in_two_halves_gives_every_record_once_in_order() {
         let want = each(&path, &opts);
         let reader = Reader::open(&path, &opts).unwrap();
         let see = |seen: &mut Vec<RecordValues>, v: &Look| seen.push(v.to_values());
-        let (n, mut first, second) = look_at_each_in_halves(
-            &reader,
-            &path,
-            &opts,
-            usize::MAX,
-            Vec::new(),
-            Vec::new(),
-            see,
-        )
-        .unwrap();
-        assert!(!first.is_empty() && !second.is_empty());
+        let (n, parts) =
+            look_at_each_in_parts(&reader, &path, &opts, usize::MAX, Vec::new(), see).unwrap();
+        assert!(parts.len() > 2 && parts.iter().all(|p| !p.is_empty()));
         assert_eq!(n, want.len() as u64);
-        first.extend(second);
+        let all: Vec<RecordValues> = parts.into_iter().flatten().collect();
         assert!(
-            first.iter().map(cells_only).eq(want.iter().map(cells_only)),
-            "the halves differ from one read"
+            all.iter().map(cells_only).eq(want.iter().map(cells_only)),
+            "the parts differ from one read"
         );
         let bad = want
             .iter()
@@ -847,22 +839,21 @@ fn a_large_file_read_in_two_halves_gives_every_record_once_in_order() {
         assert_eq!(bad > 0, start != "Zoe", "{start}");
     }
 }
-/// Reads `path` in halves: `true` when it was split, and then the records are those of one
+/// Reads `path` in parts: `true` when it was split, and then the records are those of one
 /// read.
 fn halves_agree(path: &std::path::Path, opts: &InputOptions) -> bool {
     let reader = Reader::open(path, opts).unwrap();
     let see = |seen: &mut Vec<RecordValues>, v: &Look| seen.push(v.to_values());
-    let Some((n, mut first, second)) =
-        look_at_each_in_halves(&reader, path, opts, usize::MAX, Vec::new(), Vec::new(), see)
+    let Some((n, parts)) = look_at_each_in_parts(&reader, path, opts, usize::MAX, Vec::new(), see)
     else {
         return false;
     };
     let want = each(path, opts);
     assert_eq!(n, want.len() as u64);
-    first.extend(second);
+    let all: Vec<RecordValues> = parts.into_iter().flatten().collect();
     assert!(
-        first.iter().map(cells_only).eq(want.iter().map(cells_only)),
-        "the halves differ from one read"
+        all.iter().map(cells_only).eq(want.iter().map(cells_only)),
+        "the parts differ from one read"
     );
     true
 }
@@ -905,7 +896,7 @@ fn a_file_is_split_only_where_no_quoted_cell_runs_across() {
     assert!(each(&path, &opts)
         .iter()
         .all(|v| matches!(v, RecordValues::Cells(_))));
-    // No line end for megabytes after the middle: no split, the file is read whole here.
+    // No line end for megabytes: the part holding them runs to the line end after them.
     let mut csv = b"Email,Notes\n".to_vec();
     filler(&mut csv, 5 << 20);
     csv.extend(b"w@example.com,");
@@ -915,12 +906,136 @@ fn a_file_is_split_only_where_no_quoted_cell_runs_across() {
     assert!(halves_agree(&path, &opts));
     let reader = Reader::open(&path, &opts).unwrap();
     let see = |n: &mut u64, _: &Look| *n += 1;
-    let (n, first, second) =
-        look_at_each_in_halves(&reader, &path, &opts, usize::MAX, 0, 0, see).unwrap();
-    assert_eq!((n, first, second), (n, n, 0));
+    let (n, parts) = look_at_each_in_parts(&reader, &path, &opts, usize::MAX, 0, see).unwrap();
+    assert_eq!(parts.iter().sum::<u64>(), n);
+    assert!(parts.len() > 2, "{parts:?}");
     // A file below the split size is read on one thread.
     let small = file(&dir, "small.csv", b"Email\nx@example.com\n");
     assert!(!halves_agree(&small, &opts));
+}
+
+/// A file like the bench's messy export: accented letters and CJK from the first row on
+/// (settled as UTF-8 at once), quoted cells with commas, dates, tags.
+fn messy_like(rows_from: usize, bytes: usize) -> Vec<u8> {
+    let mut csv = "First Name,Last Name,Email,Phone,Date of Birth,Country,City,Company Name,Tags\n"
+        .as_bytes()
+        .to_vec();
+    let mut i = rows_from;
+    while csv.len() < bytes {
+        let (first, dob) = match i % 4 {
+            0 => ("\u{674e}", ""),
+            1 => ("Mark", "1985-04-12"),
+            2 => ("Ann", "03/04/1985"),
+            _ => ("Zo\u{eb}", "31/12/1990"),
+        };
+        csv.extend(
+            format!("{first},M\u{fc}ller-{i},p{i}@example.com,(415) 555-2671,{dob},GB,S\u{e3}o Paulo,\"Acme, Inc. {i}\",\"vip, lead\"\n")
+                .as_bytes(),
+        );
+        i += 1;
+    }
+    csv
+}
+
+#[test]
+fn a_file_with_letters_past_ascii_from_its_first_row_is_read_in_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = file(&dir, "messy.csv", &messy_like(0, 9 << 20));
+    let opts = InputOptions::default();
+    let reader = Reader::open(&path, &opts).unwrap();
+    assert_eq!(reader.encoding(), "UTF-8");
+    assert!(
+        reader.late_encoding().is_none(),
+        "settled on the first rows"
+    );
+    assert!(halves_agree(&path, &opts), "the parts were discarded");
+}
+
+/// One thread held up (by the phone warm-up, or another process on the same cores) does not
+/// hold up the rest: the other thread reads every part but the one the held-up one is in.
+#[test]
+fn a_thread_held_up_leaves_the_other_parts_to_the_others() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::thread::ThreadId;
+    let dir = tempfile::tempdir().unwrap();
+    let path = file(&dir, "messy.csv", &messy_like(0, 10 << 20));
+    let opts = InputOptions::default();
+    let want = each(&path, &opts).len() as u64;
+    let caller = std::thread::current().id();
+    let by_others = AtomicU64::new(0);
+    let see = |part: &mut (Option<ThreadId>, u64), _: &Look| {
+        let me = std::thread::current().id();
+        if part.0.is_none() && me == caller {
+            // Held up until the others have read all they could.
+            let started = std::time::Instant::now();
+            loop {
+                let before = by_others.load(Ordering::Relaxed);
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                let after = by_others.load(Ordering::Relaxed);
+                if (after > 0 && after == before) || started.elapsed().as_secs() > 60 {
+                    break;
+                }
+            }
+        }
+        part.0.get_or_insert(me);
+        part.1 += 1;
+        if me != caller {
+            by_others.fetch_add(1, Ordering::Relaxed);
+        }
+    };
+    let reader = Reader::open(&path, &opts).unwrap();
+    let (n, parts) =
+        look_at_each_in_parts(&reader, &path, &opts, usize::MAX, (None, 0), see).unwrap();
+    assert_eq!(n, want);
+    assert_eq!(parts.iter().map(|p| p.1).sum::<u64>(), want);
+    assert!(parts.len() > 2, "{} parts", parts.len());
+    assert_eq!(parts[0].0, Some(caller));
+    assert!(
+        parts[1..].iter().all(|p| p.0 != Some(caller)),
+        "the held-up thread read {} of {} parts",
+        parts.iter().filter(|p| p.0 == Some(caller)).count(),
+        parts.len()
+    );
+}
+
+/// The first part to settle a plain ASCII start's encoding must have seen what one read sees
+/// there: a full sample (unless it is the last part), and the byte before its first
+/// accented letter (unless it is the first part); later parts must agree with it.
+#[test]
+fn parts_settle_an_encoding_only_as_one_read_would() {
+    let late = |encoding, at, short| {
+        Some(Late {
+            encoding,
+            at,
+            why: None,
+            short,
+        })
+    };
+    let (utf8, latin) = (encoding_rs::UTF_8, encoding_rs::WINDOWS_1252);
+    assert!(parts_agree(&[None, None, None]));
+    assert!(parts_agree(&[
+        late(utf8, 9, false),
+        None,
+        late(utf8, 0, true)
+    ]));
+    assert!(parts_agree(&[
+        None,
+        late(latin, 7, false),
+        late(latin, 0, false)
+    ]));
+    assert!(parts_agree(&[None, None, late(latin, 3, true)]));
+    // Cut short by the part's end, where one read goes on.
+    assert!(!parts_agree(&[late(utf8, 9, true), None]));
+    assert!(!parts_agree(&[None, late(utf8, 9, true), None]));
+    // The part's first byte: one read's guess saw the line end before it.
+    assert!(!parts_agree(&[None, late(latin, 0, false), None]));
+    assert!(parts_agree(&[late(latin, 0, false), None]));
+    // A later part on another encoding.
+    assert!(!parts_agree(&[
+        late(utf8, 5, false),
+        None,
+        late(latin, 2, false)
+    ]));
 }
 
 #[test]

@@ -152,26 +152,30 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
     };
     let rows = match &preparer {
         Some(p) => tally_rows(&mut reader, &mut facts, p, window(cfg), changed),
-        // Nothing hashed: the halves can be read at once, on two cores.
+        // Nothing hashed: the parts can be read at once, on every core.
         None => match (!want.fingerprint)
             .then(|| {
                 let scan = facts.dates.clone();
                 let see = |d: &mut DateScan, r: &Look| d.look(r);
-                input::look_at_each_in_halves(
+                input::look_at_each_in_parts(
                     &reader,
                     &cfg.input,
                     &cfg.input_options,
                     scan.cells_read(),
-                    scan.clone(),
                     scan,
                     see,
                 )
             })
             .flatten()
         {
-            Some((rows, first, second)) => {
-                facts.dates = first;
-                facts.dates.merge_later(second);
+            Some((rows, parts)) => {
+                let mut parts = parts.into_iter();
+                if let Some(first) = parts.next() {
+                    facts.dates = first;
+                }
+                for later in parts {
+                    facts.dates.merge_later(later);
+                }
                 rows
             }
             None => {
@@ -469,17 +473,10 @@ fn count_rows(cfg: &RunConfig, mut reader: Reader) -> Option<u64> {
     if reader.format() == Format::Xlsx {
         return reader.rows_hint();
     }
-    let halves = input::look_at_each_in_halves(
-        &reader,
-        &cfg.input,
-        &cfg.input_options,
-        1,
-        (),
-        (),
-        |_, _| {},
-    );
-    match halves {
-        Some((rows, _, _)) => Some(rows),
+    let parts =
+        input::look_at_each_in_parts(&reader, &cfg.input, &cfg.input_options, 1, (), |_, _| {});
+    match parts {
+        Some((rows, _)) => Some(rows),
         None => Some(reader.count_rest()),
     }
 }
@@ -645,6 +642,57 @@ x@example.com,vip
         );
         assert!(
             notes.iter().any(|n| n.contains("\"31/12/1990\"")),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn a_large_file_with_letters_past_ascii_from_its_first_row_infers_what_one_read_infers() {
+        let dir = tempfile::tempdir().unwrap();
+        // As the bench's messy export starts: CJK and accented letters on the first rows.
+        let mut csv = String::from("First Name,Last Name,Email,City,Date of Birth\n");
+        let mut i = 0;
+        while csv.len() < 9 << 20 {
+            let dob = match i % 5 {
+                0 => "03/04/1985",
+                1 if csv.len() > 5 << 20 => "12/31/1990",
+                2 => "",
+                _ => "1985-04-12",
+            };
+            csv.push_str(&format!(
+                "\u{674e},M\u{fc}ller-{i},p{i}@example.com,\"S\u{e3}o Paulo, SP\",{dob}\n"
+            ));
+            i += 1;
+        }
+        let c = cfg(&dir, "messy.csv", csv.as_bytes());
+        let reader = Reader::open(&c.input, &c.input_options).unwrap();
+        let see = |n: &mut u64, _: &Look| *n += 1;
+        let (_, parts) =
+            input::look_at_each_in_parts(&reader, &c.input, &c.input_options, 5, 0, see).unwrap();
+        assert!(parts.len() > 2, "read in {} parts", parts.len());
+        let parts = prepass(&c, Want::default()).unwrap();
+        // Hashing reads the file in one go.
+        let whole = prepass(
+            &c,
+            Want {
+                fingerprint: true,
+                ..Want::default()
+            },
+        )
+        .unwrap();
+        assert_eq!((parts.rows, whole.rows), (Some(i), Some(i)));
+        let headers: Vec<String> = ["First Name", "Last Name", "Email", "City", "Date of Birth"]
+            .map(String::from)
+            .to_vec();
+        let mapper = Mapper::new(None, Some(&headers)).unwrap();
+        let (h, notes) = parts.dates.hints(&mapper);
+        assert_eq!((h.clone(), notes.clone()), whole.dates.hints(&mapper));
+        assert_eq!(
+            h.get("Date of Birth"),
+            Some(crate::validation::dates::DateOrder::MonthFirst)
+        );
+        assert!(
+            notes.iter().any(|n| n.contains("\"12/31/1990\"")),
             "{notes:?}"
         );
     }
