@@ -19,7 +19,8 @@
 //! - `strict` — requests ÷ that bound, `max × ⌈T / per⌉` per location (`max` in every window
 //!   the run touches).
 //!
-//! Run: `cargo bench --bench throughput` (about 100 s).
+//! Run: `cargo bench --bench throughput` (about 100 s); `THROUGHPUT_EXE=path` runs another
+//! build of ghl-import (before/after, alternately).
 
 #[path = "common/quota.rs"]
 mod quota;
@@ -165,8 +166,11 @@ fn ghl_import(
     let locs: Vec<String> = (0..locations).map(|i| format!("bench-loc-{i}")).collect();
     let input = dir.join(format!("rows-{locations}-{}.csv", q.max));
     let tallies = quota::write_tagged_rows(&input, &locs, rows, 0x9E37_79B9_7F4A_7C15);
+    // `THROUGHPUT_EXE=/path/to/ghl-import` runs another build (before/after, alternately).
+    let exe = std::env::var("THROUGHPUT_EXE")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_ghl-import").to_owned());
     let started = Instant::now();
-    let status = Command::new(env!("CARGO_BIN_EXE_ghl-import"))
+    let status = Command::new(exe)
         .args(["import", "-q", "--rate-limit", &q.label()])
         .arg(&input)
         .arg("--report")

@@ -50,6 +50,10 @@ pub(super) struct Dispatcher {
     idle: FastSet<String>,
     /// Rows in progress plus rows queued.
     held: usize,
+    /// Every row has been read (see [`Dispatcher::announce_started`]).
+    input_read: bool,
+    /// Locations whose last row started since the last look, once every row was read.
+    drained: Vec<String>,
 }
 
 impl Dispatcher {
@@ -75,6 +79,8 @@ impl Dispatcher {
             announced: FastSet::default(),
             idle: FastSet::default(),
             held: 0,
+            input_read: false,
+            drained: Vec::new(),
         }
     }
 
@@ -126,9 +132,15 @@ impl Dispatcher {
             if running >= cap {
                 return;
             }
-            let Some(p) = self.queued.get_mut(location).and_then(VecDeque::pop_front) else {
+            let Some(q) = self.queued.get_mut(location) else {
                 return;
             };
+            let Some(p) = q.pop_front() else {
+                return;
+            };
+            if q.is_empty() && self.input_read {
+                self.drained.push(location.to_owned());
+            }
             match self.in_progress.get_mut(location) {
                 Some(n) => *n += 1,
                 None => {
@@ -148,6 +160,21 @@ impl Dispatcher {
         self.release(location);
         if self.in_progress.get(location) == Some(&0) && !self.idle.contains(location) {
             self.idle.insert(location.to_owned());
+        }
+    }
+
+    /// Once every row is read, tells the collector which locations have rows still to start
+    /// (their ready bulk calls may now wait for the end of their upserts), then names each
+    /// of them once its every row has started: its waiting calls go, behind those upserts.
+    pub(super) async fn announce_started(&mut self) {
+        if !self.input_read {
+            self.input_read = true;
+            let starting = self.queued.iter().filter(|(_, q)| !q.is_empty());
+            let starting = starting.map(|(loc, _)| loc.clone()).collect();
+            let _ = self.up.msg_tx.send(Msg::InputRead { starting }).await;
+        }
+        for loc in std::mem::take(&mut self.drained) {
+            let _ = self.up.msg_tx.send(Msg::LocationStarted(loc)).await;
         }
     }
 
