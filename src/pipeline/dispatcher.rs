@@ -426,6 +426,41 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn once_every_row_is_read_a_location_is_named_when_its_last_queued_row_starts() {
+        let sb = sandbox(Duration::from_millis(20)).await;
+        let (c, _events) = client(&sb);
+        let (msg_tx, mut msg_rx) = mpsc::channel(1024);
+        let (stop_tx, _) = watch::channel(None);
+        let mut d = Dispatcher::new(c.clone(), None, msg_tx, Arc::new(stop_tx));
+        let cap = c.lane_capacity(LOC) as u64;
+        for i in 0..cap + 3 {
+            d.push(pending(i, &format!("r{i}@example.com")));
+        }
+        // Another location's one row started at once: nothing of it is left to start.
+        d.push(Pending {
+            location: "loc-unit-2".into(),
+            ..pending(cap + 3, "other@example.com")
+        });
+        d.announce_started().await;
+        while d.held() > 0 {
+            d.next_done().await;
+            d.announce_started().await;
+        }
+        let mut said = Vec::new();
+        while let Ok(m) = msg_rx.try_recv() {
+            match m {
+                Msg::InputRead { starting } => said.push(format!("read {starting:?}")),
+                Msg::LocationStarted(l) => said.push(format!("started {l}")),
+                _ => {}
+            }
+        }
+        assert_eq!(
+            said,
+            [format!("read [\"{LOC}\"]"), format!("started {LOC}")]
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_location_is_announced_done_once_when_nothing_of_it_is_left() {
         let sb = sandbox(Duration::ZERO).await;
         let (c, _events) = client(&sb);
