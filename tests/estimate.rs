@@ -319,7 +319,7 @@ fn tag_calls_held_for_the_end_of_their_locations_upserts_are_still_the_calls_the
         held > 0,
         "every full tag batch went out mid-file, before its location's last upserts"
     );
-    eprintln!("held: {held} of 3 tag calls sent after their location's last upserts but a few; estimate {estimate}, sent {total}");
+    eprintln!("held for the end: {held} of 3 tag calls; estimate {estimate}, sent {total}");
 }
 
 #[test]

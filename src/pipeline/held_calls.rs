@@ -1,11 +1,12 @@
 //! Bulk calls held back for the end of a location's upserts. A location's last batches each
 //! hold a row still in flight, so they wait for its last upserts' answers, and its lane would
-//! idle meanwhile: quota lost for good, most of what a run leaves unused. So once every row is
-//! read, the calls that are ready to go (full batches) of a location with upserts still to
-//! start wait until its every row has started: they then queue behind those upserts (the lane takes
-//! requests in turn) and fill the wait. As many wait as the lane sends while its slowest recent
-//! answer comes back, plus one for the collector's turn between that answer and the last
-//! calls: enough to cover the wait, and few, since a held batch holds its rows' report lines.
+//! idle meanwhile: quota lost for good (about 0.2 s of a 20-second run at 50 per second). So
+//! once every row is read, the calls that are ready to go (full batches) of a location with
+//! upserts still to start wait until its every row has started: they then queue behind those
+//! upserts (the lane takes requests in turn) and fill the wait. As many wait as the lane sends
+//! while its slowest recent answer comes back, plus one for the collector's turn between that
+//! answer and the last calls: enough to cover the wait, and few, since a held batch holds its
+//! rows' report lines (and the collector sends them all once more rows than its window wait).
 //! A held batch is already closed, and the ledger closes batches by rows, not time, so holding
 //! makes no batch close early: the run makes the calls the estimate counts.
 
