@@ -464,12 +464,16 @@ mod tests {
     }
 
     fn rig(client: Option<Arc<Client>>) -> Rig {
+        rig_with(client, Ledger::new(100, 50))
+    }
+
+    fn rig_with(client: Option<Arc<Client>>, ledger: Ledger) -> Rig {
         let (tx, rx) = mpsc::channel(1024);
         let (ev_tx, ev_rx) = mpsc::channel(1024);
         let stop_tx: StopTx = Arc::new(watch::channel(None).0);
         let collector = Collector::new(CollectorParts {
             tx: tx.clone(),
-            ledger: Ledger::new(100, 50),
+            ledger,
             client,
             ev_tx,
             stop_tx: stop_tx.clone(),
@@ -568,6 +572,30 @@ mod tests {
             rows.iter().all(|o| o.tags_status == StepStatus::Done),
             "{rows:?}"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_fatal_stop_sends_no_held_call_and_says_why_on_each_of_its_rows() {
+        let sb = sandbox(Duration::ZERO).await;
+        let (c, _events) = client(&sb);
+        // Batches of two: the two rows fill one, held while loc-a has rows still to start.
+        let r = rig_with(Some(c.clone()), Ledger::new(2, 50));
+        let starting = vec!["loc-a".to_owned()];
+        r.tx.send(Msg::InputRead { starting }).await.unwrap();
+        for (seq, email) in [(0, "a0@example.com"), (1, "a1@example.com")] {
+            r.tx.send(upserted(&c, seq, "loc-a", email).await)
+                .await
+                .unwrap();
+        }
+        set_stop(&r.stop_tx, Stop::Fatal("401 Unauthorized".into()));
+        r.tx.send(Msg::InputDone { total: 2 }).await.unwrap();
+        let rows = r.rows().await;
+        assert!(tag_calls(&sb).is_empty(), "the held call was never sent");
+        assert_eq!(rows.len(), 2);
+        for o in &rows {
+            assert_eq!(o.tags_status, StepStatus::Skipped);
+            assert_eq!(o.errors, ["tags: not sent: 401 Unauthorized"]);
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
