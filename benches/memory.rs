@@ -6,7 +6,8 @@
 //! Run: `cargo bench --bench memory` (optionally `-- 1000 10000 100000`); with `xlsx` among
 //! the arguments the same rows are read from an Excel workbook (phones typed as numbers,
 //! texts in the shared-string table, as Excel saves them); with `validate`, each size runs once
-//! as a dry run (`validate`: reading, mapping and validation alone, no requests).
+//! as a dry run (`validate`: reading, mapping and validation alone, no requests);
+//! `MEMORY_EXE=path` runs another build of ghl-import.
 
 #[path = "common/child.rs"]
 #[allow(dead_code)] // the CPU time is the locations bench's
@@ -87,10 +88,13 @@ fn main() {
             write_rows(&p, n);
             p
         };
+        // `MEMORY_EXE=/path/to/ghl-import` runs another build (before/after, alternately).
+        let exe = std::env::var("MEMORY_EXE")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_ghl-import").to_owned());
         let started = Instant::now();
         // Reaped by wait4 below, which also gives its peak RSS.
         #[allow(clippy::zombie_processes)]
-        let child = Command::new(env!("CARGO_BIN_EXE_ghl-import"))
+        let child = Command::new(exe)
             .args(if validate {
                 &["validate", "-q"][..]
             } else {

@@ -19,7 +19,8 @@
 //! - `strict` — requests ÷ that bound, `max × ⌈T / per⌉` per location (`max` in every window
 //!   the run touches).
 //!
-//! Run: `cargo bench --bench throughput` (about 100 s).
+//! Run: `cargo bench --bench throughput` (about 100 s); `THROUGHPUT_EXE=path` runs another
+//! build of ghl-import (before/after, alternately).
 
 #[path = "common/quota.rs"]
 mod quota;
@@ -72,12 +73,14 @@ struct Figures {
     /// From the start to the first request, and from the last request to the exit, ms.
     start_ms: f64,
     tail_ms: f64,
+    /// The longest pause between two requests after the last upsert, ms (locations' mean).
+    end_gap_ms: f64,
 }
 
 impl Figures {
     fn print(&self) {
         println!(
-            "{:<30} {:>6} {:>8.2} s {:>8.1} {:>8.3} {:>9.3} {:>6.3} {:>5} {:>9.3} {:>7} {:>8} {:>6.0} {:>6.0}",
+            "{:<30} {:>6} {:>8.2} s {:>8.1} {:>8.3} {:>9.3} {:>6.3} {:>5} {:>9.3} {:>7} {:>8} {:>6.0} {:>6.0} {:>7.0}",
             self.name,
             self.rows,
             self.elapsed,
@@ -94,6 +97,7 @@ impl Figures {
             self.busiest,
             self.start_ms,
             self.tail_ms,
+            self.end_gap_ms,
         );
     }
 }
@@ -119,6 +123,25 @@ fn times_of<'a>(reqs: &'a [RecordedRequest], loc: &'a str) -> impl Iterator<Item
 
 fn ms(d: Option<Duration>) -> f64 {
     d.unwrap_or_default().as_secs_f64() * 1000.0
+}
+
+/// The longest pause between two of a location's requests after its last upsert (its lane
+/// idle while its last bulk calls wait for answers), ms, averaged over the locations.
+fn end_gap_ms(reqs: &[RecordedRequest], locations: &[String]) -> f64 {
+    let gaps: Vec<f64> = locations
+        .iter()
+        .filter_map(|loc| {
+            let mut mine: Vec<&RecordedRequest> = reqs
+                .iter()
+                .filter(|r| r.location_id.as_deref() == Some(loc) && r.status != 429)
+                .collect();
+            mine.sort_by_key(|r| r.at);
+            let last = mine.iter().rposition(|r| r.path == "/contacts/upsert")?;
+            let t: Vec<Instant> = mine[last..].iter().map(|r| r.at).collect();
+            Some(ms(t.windows(2).map(|w| w[1] - w[0]).max()))
+        })
+        .collect();
+    gaps.iter().sum::<f64>() / gaps.len().max(1) as f64
 }
 
 /// From the last request to the end, ms.
@@ -165,8 +188,11 @@ fn ghl_import(
     let locs: Vec<String> = (0..locations).map(|i| format!("bench-loc-{i}")).collect();
     let input = dir.join(format!("rows-{locations}-{}.csv", q.max));
     let tallies = quota::write_tagged_rows(&input, &locs, rows, 0x9E37_79B9_7F4A_7C15);
+    // `THROUGHPUT_EXE=/path/to/ghl-import` runs another build (before/after, alternately).
+    let exe = std::env::var("THROUGHPUT_EXE")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_ghl-import").to_owned());
     let started = Instant::now();
-    let status = Command::new(env!("CARGO_BIN_EXE_ghl-import"))
+    let status = Command::new(exe)
         .args(["import", "-q", "--rate-limit", &q.label()])
         .arg(&input)
         .arg("--report")
@@ -202,6 +228,7 @@ fn ghl_import(
         busiest: busiest_window(q, &reqs, &locs),
         start_ms: ms(reqs.iter().map(|r| r.at).min().map(|t| t - started)),
         tail_ms: tail_ms(&reqs, started + elapsed),
+        end_gap_ms: end_gap_ms(&reqs, &locs),
     };
     if let Some(first) = reqs.iter().find(|r| r.status == 429) {
         println!(
@@ -258,6 +285,7 @@ fn naive(rt: &tokio::runtime::Runtime, rows: usize) -> Figures {
         busiest: busiest_window(q, &reqs, locs),
         start_ms: ms(reqs.iter().map(|r| r.at).min().map(|t| t - started)),
         tail_ms: tail_ms(&reqs, started + elapsed),
+        end_gap_ms: end_gap_ms(&reqs, locs),
     };
     rt.block_on(sb.shutdown());
     figures
@@ -272,7 +300,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     println!("sliding-window quota per location, latency 50-250 ms, rows with 0-3 of 8 tags");
     println!(
-        "{:<30} {:>6} {:>10} {:>8} {:>8} {:>9} {:>6} {:>5} {:>9} {:>7} {:>8} {:>6} {:>6}",
+        "{:<30} {:>6} {:>10} {:>8} {:>8} {:>9} {:>6} {:>5} {:>9} {:>7} {:>8} {:>6} {:>6} {:>7}",
         "",
         "rows",
         "elapsed",
@@ -285,7 +313,8 @@ fn main() {
         "floor",
         "busiest",
         "start",
-        "tail"
+        "tail",
+        "end gap"
     );
     // `cargo bench --bench throughput -- one real` runs only those (one, real, ten, naive).
     let picked: Vec<String> = std::env::args()
@@ -319,4 +348,5 @@ fn main() {
     println!(
         "start, tail: ms from the start to the first request, from the last request to the end"
     );
+    println!("end gap: the longest pause between two requests after a location's last upsert, ms");
 }

@@ -284,6 +284,45 @@ impl Drop for Opens {
 
 #[cfg(target_os = "linux")]
 #[test]
+fn tag_calls_held_for_the_end_of_their_locations_upserts_are_still_the_calls_the_estimate_counts() {
+    // Every answer takes 100 ms: the lanes hold their ready calls for the end.
+    let env = Env::with(sandbox::SandboxConfig {
+        latency: (
+            std::time::Duration::from_millis(100),
+            std::time::Duration::from_millis(100),
+        ),
+        ..fast_config()
+    });
+    // Sorted by list: the weekly newsletter's 300 subscribers first (one full batch of the
+    // same two tags in each location, filled early), then 450 contacts on no list.
+    let file = mailchimp_export(&env, "by-list.csv", 750, |i| match i < 300 {
+        true => vec!["Newsletter, weekly", "VIP"],
+        false => Vec::new(),
+    });
+    let out = env.import(&file, &[]);
+    let (estimate, total) = assert_estimate_is_true(&env, &out);
+    let reqs = env.requests();
+    let mut held = 0;
+    for loc in ["loc-north", "loc-south", "loc-west"] {
+        let of = |path: &'static str| {
+            reqs.iter()
+                .filter(move |r| r.path == path && r.location_id.as_deref() == Some(loc))
+                .map(|r| r.at)
+        };
+        // Held for the end: behind every upsert of the location started then, all of its 250
+        // but the last few.
+        let upserts: Vec<_> = of("/contacts/upsert").collect();
+        let late = |t: &std::time::Instant| upserts.iter().filter(|u| *u < t).count() >= 240;
+        held += of(TAGS).filter(late).count();
+    }
+    assert!(
+        held > 0,
+        "every full tag batch went out mid-file, before its location's last upserts"
+    );
+    eprintln!("held for the end: {held} of 3 tag calls; estimate {estimate}, sent {total}");
+}
+
+#[test]
 fn an_import_opens_the_file_once_before_the_import_reads_it() {
     let env = Env::new();
     // Dates to infer an order for, tags to tally, and a state store to fingerprint for.

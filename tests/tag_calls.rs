@@ -1,7 +1,8 @@
 //! Bulk tag calls at the floor: a location whose plan says "per tag" gets one call per tag per
 //! batch, a row's `tags_status` is `added` only once every call carrying its tags succeeded,
-//! a failed call costs only its own rows and tag, and a run killed between calls resumes
-//! with only the tags still owed. The runs here drive the library's pipeline over HTTP
+//! a failed call costs only its own rows and tag, calls ready before the last upserts fill the
+//! wait for those upserts' answers, and a run killed between calls resumes with only the tags
+//! still owed. The runs here drive the library's pipeline over HTTP
 //! against the sandbox, with the plan set as the pre-pass would set it.
 
 mod common;
@@ -41,23 +42,39 @@ struct Shape {
     at_least: u64,
     /// Every other row is in a newsletter audience instead: the same two tags.
     audience: bool,
+    /// The first this many rows are the newsletter audience and the others have no tags (an
+    /// export sorted by list); 0 for the shapes above.
+    audience_first: usize,
 }
 
 const VARIED: Shape = Shape {
     at_least: 0,
     audience: false,
+    audience_first: 0,
 };
 const SOME: Shape = Shape {
     at_least: 1,
-    audience: false,
+    ..VARIED
 };
 const SEVERAL: Shape = Shape {
     at_least: 2,
-    audience: false,
+    ..VARIED
+};
+/// 50 rows with two tags each, then no tags: five full batches of each tag, all of them filled
+/// while most rows are still to be upserted.
+const AUDIENCE_FIRST: Shape = Shape {
+    audience_first: 50,
+    ..VARIED
 };
 
 /// Row `i`'s tags: 0–3 of the 8, varied the way real audiences' are (fixed by `i`).
 fn tags_of(i: usize, shape: Shape) -> Vec<&'static str> {
+    if shape.audience_first > 0 {
+        return match i < shape.audience_first {
+            true => vec!["Newsletter Subscribers", "VIP"],
+            false => Vec::new(),
+        };
+    }
     if shape.audience && i.is_multiple_of(2) {
         return vec!["Newsletter Subscribers", "VIP"];
     }
@@ -102,7 +119,23 @@ fn mailchimp_csv(rows: usize, shape: Shape) -> String {
 
 /// A sandbox, and the export in its directory.
 fn export(rows: usize, shape: Shape) -> (Env, PathBuf) {
-    let env = Env::new();
+    export_to(Env::new(), rows, shape)
+}
+
+/// How long every answer takes in [`slow_export`]'s sandbox: the lane sends about 19
+/// requests meanwhile (20 per 200 ms).
+const SLOW: Duration = Duration::from_millis(200);
+
+/// [`export`], with a sandbox whose every answer takes [`SLOW`].
+fn slow_export(rows: usize, shape: Shape) -> (Env, PathBuf) {
+    let env = Env::with(ghl_import::sandbox::SandboxConfig {
+        latency: (SLOW, SLOW),
+        ..fast_config()
+    });
+    export_to(env, rows, shape)
+}
+
+fn export_to(env: Env, rows: usize, shape: Shape) -> (Env, PathBuf) {
     let file = env.write(
         "subscribed_members_export_4f1a.csv",
         &mailchimp_csv(rows, shape),
@@ -327,6 +360,103 @@ fn a_failed_tag_call_marks_only_its_rows_and_names_its_tag_where_a_row_has_sever
         split_and_failed > 0,
         "some rows of the refused call had other tags, which were added"
     );
+}
+
+/// When `path`'s requests reached the sandbox, in order.
+fn sent_at(reqs: &[RecordedRequest], path: &str) -> Vec<Instant> {
+    let mut at: Vec<Instant> = reqs
+        .iter()
+        .filter(|r| r.path == path)
+        .map(|r| r.at)
+        .collect();
+    at.sort();
+    at
+}
+
+#[test]
+fn tag_calls_ready_early_fill_the_wait_for_the_last_upserts_answers() {
+    const ROWS: usize = 200;
+    let (env, file) = slow_export(ROWS, AUDIENCE_FIRST);
+    let cfg = config(&env.sandbox.base_url(), &file, TagGrouping::PerTag, None);
+    let rows = import(&env.rt, cfg);
+    let reqs = env.requests();
+    let last_upsert = *sent_at(&reqs, "/contacts/upsert").last().unwrap();
+    // Its answer came SLOW after it at the earliest: the lane would have idled until then.
+    let filling = sent_at(&reqs, TAG_PATH)
+        .into_iter()
+        .filter(|t| *t > last_upsert && *t < last_upsert + SLOW)
+        .count();
+    assert!(
+        filling > 0,
+        "no tag call was sent while the last upsert's answer came back"
+    );
+    // Still the calls the tally counts, and each row's tags, which span two calls, exact.
+    let want = tally(ROWS, AUDIENCE_FIRST).calls_with(TagGrouping::PerTag, TAG_BATCH);
+    assert_eq!(tag_calls(&reqs, 201).len() as u64, want);
+    assert_eq!(want, 10);
+    assert_eq!(rows.len(), ROWS);
+    for o in &rows {
+        assert_eq!(o.status, RowStatus::Created, "{o:?}");
+        let tagged = (o.seq as usize) < AUDIENCE_FIRST.audience_first;
+        let status = if tagged {
+            StepStatus::Done
+        } else {
+            StepStatus::None
+        };
+        assert_eq!(o.tags_status, status, "{o:?}");
+        assert!(o.errors.is_empty(), "{o:?}");
+    }
+    assert_contacts_tagged(&env, ROWS, AUDIENCE_FIRST, &HashMap::new());
+    eprintln!("{filling} of {want} tag calls sent while the last upsert's answer came back");
+}
+
+#[test]
+fn a_tag_call_held_for_the_end_that_fails_marks_only_its_rows_and_names_its_tag() {
+    const ROWS: usize = 200;
+    let (env, file) = slow_export(ROWS, AUDIENCE_FIRST);
+    env.sandbox.inject(Forced::Status(422), 1, Some(TAG_PATH));
+    let cfg = config(&env.sandbox.base_url(), &file, TagGrouping::PerTag, None);
+    let rows = import(&env.rt, cfg);
+    let reqs = env.requests();
+    // The first tag call is refused: its batch filled mid-file and was held for the end
+    // (behind every upsert started then, all of them but the last few).
+    let refused = reqs
+        .iter()
+        .find(|r| r.path == TAG_PATH && r.status == 422)
+        .unwrap();
+    let upserts_before = sent_at(&reqs, "/contacts/upsert")
+        .into_iter()
+        .filter(|t| *t < refused.at)
+        .count();
+    assert!(
+        upserts_before >= ROWS - 10,
+        "the refused call went out after {upserts_before} upserts: nothing was held"
+    );
+    let failed = tag_calls(&reqs, 422);
+    assert_eq!(failed.len(), 1);
+    let (failed_tags, failed_ids) = &failed[0];
+    assert_eq!(failed_ids.len(), TAG_BATCH, "a full batch");
+    let tag = &failed_tags[0];
+    assert_eq!(rows.len(), ROWS);
+    for o in &rows {
+        let id = o.contact_id.as_ref().unwrap();
+        if failed_ids.contains(id) {
+            // Its other tag went in another call, which succeeded: the error names this one.
+            assert_eq!(o.tags_status, StepStatus::Failed, "{o:?}");
+            assert_eq!(o.errors.len(), 1, "{o:?}");
+            assert!(o.errors[0].starts_with(&format!("tags ({tag}): ")), "{o:?}");
+        } else if (o.seq as usize) < AUDIENCE_FIRST.audience_first {
+            assert_eq!(o.tags_status, StepStatus::Done, "{o:?}");
+            assert!(o.errors.is_empty(), "{o:?}");
+        } else {
+            assert_eq!(o.tags_status, StepStatus::None, "{o:?}");
+        }
+    }
+    let missing: HashMap<String, Vec<String>> = failed_ids
+        .iter()
+        .map(|id| (id.clone(), vec![tag.clone()]))
+        .collect();
+    assert_contacts_tagged(&env, ROWS, AUDIENCE_FIRST, &missing);
 }
 
 /// Runs the import in this process when the parent test asks (through the environment), so

@@ -331,6 +331,11 @@ impl Client {
         self.lane(location).slots() * 2
     }
 
+    /// Sends `location`'s lane makes at its pace while its slowest recent answer comes back.
+    pub fn sends_within_slowest_answer(&self, location: &str) -> usize {
+        self.lane(location).sends_within_slowest_answer()
+    }
+
     /// Puts what a lane learned in front of the user.
     async fn tell(&self, location: &str, change: LaneChange) {
         let message = match change {

@@ -284,6 +284,15 @@ impl Lane {
         lock(&self.state).slots
     }
 
+    /// Sends the lane makes at its pace while its slowest recent answer comes back (0 before
+    /// any answer): how many calls ready to go keep it busy from its last upsert until the
+    /// calls that wait for that upsert's answer can follow.
+    pub fn sends_within_slowest_answer(&self) -> usize {
+        let s = lock(&self.state);
+        let slowest = s.took.iter().max().copied().unwrap_or_default();
+        (slowest.as_secs_f64() / s.rate.spacing().as_secs_f64()).ceil() as usize
+    }
+
     /// Waits for room to have one more request in flight.
     pub async fn slot(&self) -> SemaphorePermit<'_> {
         self.slots
@@ -656,6 +665,18 @@ mod tests {
             lane.observe(Duration::from_millis(10), &RateLimitInfo::default());
         }
         assert!(lane.slots() <= 4, "{}", lane.slots());
+    }
+
+    #[test]
+    fn the_slowest_recent_answer_is_counted_in_sends_at_the_pace() {
+        // 50/1s: a send every 20.2 ms.
+        let lane = Lane::new("L", "50/1s".parse().unwrap(), 64, BudgetPolicy::default());
+        assert_eq!(lane.sends_within_slowest_answer(), 0);
+        for ms in [60, 250, 90] {
+            lane.ended(Instant::now(), Duration::from_millis(ms), true);
+        }
+        // 250 / 20.2 = 12.4.
+        assert_eq!(lane.sends_within_slowest_answer(), 13);
     }
 
     #[tokio::test]

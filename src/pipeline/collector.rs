@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Duration, Instant};
 
+use super::held_calls::HeldCalls;
 use super::stop::{set_stop, state_failed, Stop, StopTx};
 use crate::api::{ApiError, Client};
 use crate::contact::ValidRow;
@@ -35,6 +36,13 @@ pub(super) enum Msg {
     InputDone {
         total: u64,
     },
+    /// Every row has been read, and these locations have rows still to start: their ready
+    /// bulk calls may now be held for the end of their upserts (see `held_calls`).
+    InputRead {
+        starting: Vec<String>,
+    },
+    /// Every row of this location has started its upsert: its held calls go.
+    LocationStarted(String),
     /// Every row of this location has been upserted (or given up on).
     LocationDone(String),
 }
@@ -72,6 +80,8 @@ pub(super) struct Collector {
     /// Rows whose upsert record is already their last word (no bulk step owed): their
     /// outcome needs no second write when they are released.
     recorded_final: std::collections::HashSet<u64>,
+    /// Ready bulk calls waiting for the end of their location's upserts.
+    held: HeldCalls,
 }
 
 /// What the collector works with.
@@ -107,6 +117,7 @@ impl Collector {
             all_flushed: false,
             in_flight: 0,
             recorded_final: std::collections::HashSet::new(),
+            held: HeldCalls::default(),
         }
     }
 
@@ -212,6 +223,25 @@ impl Collector {
         }
     }
 
+    /// Batches that became full: held for the end of their location's upserts while there is
+    /// room (see `held_calls`), else sent.
+    fn ready(&mut self, batches: Vec<Batch>) {
+        let Some(client) = &self.client else {
+            return self.send(batches);
+        };
+        let mut now = Vec::new();
+        for b in batches {
+            if !self.held.may_hold(&b.location) {
+                now.push(b);
+                continue;
+            }
+            // The collector's own turn, between the last answer and the calls it lets go.
+            let room = client.sends_within_slowest_answer(&b.location) + 1;
+            now.extend(self.held.offer(b, room));
+        }
+        self.send(now);
+    }
+
     fn send(&mut self, batches: Vec<Batch>) {
         for b in batches {
             if let Some(client) = &self.client {
@@ -254,7 +284,7 @@ impl Collector {
                     &valid.tags,
                     valid.business_id.as_deref(),
                 );
-                self.send(full);
+                self.ready(full);
             }
             Msg::BatchDone(BatchDone {
                 kind,
@@ -286,15 +316,26 @@ impl Collector {
                 });
             }
             Msg::InputDone { total } => self.total = Some(total),
+            Msg::InputRead { starting } => self.held.input_read(starting),
+            Msg::LocationStarted(loc) => {
+                let b = self.held.started(&loc);
+                self.send(b);
+            }
             Msg::LocationDone(loc) => {
                 if self.stop_rx.borrow().is_none() {
-                    let b = self.ledger.flush_location(&loc);
+                    let mut b = self.held.release(&loc);
+                    b.extend(self.ledger.flush_location(&loc));
                     self.send(b);
                 }
             }
         }
         let aged = self.ledger.flush_aged(self.max_buffered as u64);
         self.send(aged);
+        // Held calls hold their rows' report lines: never past the window of rows.
+        if !self.held.is_empty() && self.ledger.buffered() > self.max_buffered {
+            let b = self.held.release_all();
+            self.send(b);
+        }
         // The backstop, should rows pile up anyway (far out of order, or bulk calls queued
         // behind a location's upserts): twice the window, so that the aged flush, which the
         // estimate counts, is what normally sends part-full batches.
@@ -315,12 +356,14 @@ impl Collector {
         }
         self.all_flushed = true;
         let stop = self.stop_rx.borrow().clone();
+        let mut b = self.held.release_all();
         match stop {
             Some(Stop::Fatal(reason) | Stop::Budget(reason)) => {
+                self.ledger.abandon(b, &reason);
                 self.ledger.abandon_open_batches(&reason)
             }
             _ => {
-                let b = self.ledger.flush_all();
+                b.extend(self.ledger.flush_all());
                 self.send(b);
             }
         }
@@ -421,12 +464,16 @@ mod tests {
     }
 
     fn rig(client: Option<Arc<Client>>) -> Rig {
+        rig_with(client, Ledger::new(100, 50))
+    }
+
+    fn rig_with(client: Option<Arc<Client>>, ledger: Ledger) -> Rig {
         let (tx, rx) = mpsc::channel(1024);
         let (ev_tx, ev_rx) = mpsc::channel(1024);
         let stop_tx: StopTx = Arc::new(watch::channel(None).0);
         let collector = Collector::new(CollectorParts {
             tx: tx.clone(),
-            ledger: Ledger::new(100, 50),
+            ledger,
             client,
             ev_tx,
             stop_tx: stop_tx.clone(),
@@ -525,6 +572,30 @@ mod tests {
             rows.iter().all(|o| o.tags_status == StepStatus::Done),
             "{rows:?}"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_fatal_stop_sends_no_held_call_and_says_why_on_each_of_its_rows() {
+        let sb = sandbox(Duration::ZERO).await;
+        let (c, _events) = client(&sb);
+        // Batches of two: the two rows fill one, held while loc-a has rows still to start.
+        let r = rig_with(Some(c.clone()), Ledger::new(2, 50));
+        let starting = vec!["loc-a".to_owned()];
+        r.tx.send(Msg::InputRead { starting }).await.unwrap();
+        for (seq, email) in [(0, "a0@example.com"), (1, "a1@example.com")] {
+            r.tx.send(upserted(&c, seq, "loc-a", email).await)
+                .await
+                .unwrap();
+        }
+        set_stop(&r.stop_tx, Stop::Fatal("401 Unauthorized".into()));
+        r.tx.send(Msg::InputDone { total: 2 }).await.unwrap();
+        let rows = r.rows().await;
+        assert!(tag_calls(&sb).is_empty(), "the held call was never sent");
+        assert_eq!(rows.len(), 2);
+        for o in &rows {
+            assert_eq!(o.tags_status, StepStatus::Skipped);
+            assert_eq!(o.errors, ["tags: not sent: 401 Unauthorized"]);
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

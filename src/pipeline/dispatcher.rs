@@ -50,6 +50,10 @@ pub(super) struct Dispatcher {
     idle: FastSet<String>,
     /// Rows in progress plus rows queued.
     held: usize,
+    /// Every row has been read (see [`Dispatcher::announce_started`]).
+    input_read: bool,
+    /// Locations whose last row started since the last look, once every row was read.
+    drained: Vec<String>,
 }
 
 impl Dispatcher {
@@ -75,6 +79,8 @@ impl Dispatcher {
             announced: FastSet::default(),
             idle: FastSet::default(),
             held: 0,
+            input_read: false,
+            drained: Vec::new(),
         }
     }
 
@@ -126,9 +132,15 @@ impl Dispatcher {
             if running >= cap {
                 return;
             }
-            let Some(p) = self.queued.get_mut(location).and_then(VecDeque::pop_front) else {
+            let Some(q) = self.queued.get_mut(location) else {
                 return;
             };
+            let Some(p) = q.pop_front() else {
+                return;
+            };
+            if q.is_empty() && self.input_read {
+                self.drained.push(location.to_owned());
+            }
             match self.in_progress.get_mut(location) {
                 Some(n) => *n += 1,
                 None => {
@@ -148,6 +160,21 @@ impl Dispatcher {
         self.release(location);
         if self.in_progress.get(location) == Some(&0) && !self.idle.contains(location) {
             self.idle.insert(location.to_owned());
+        }
+    }
+
+    /// Once every row is read, tells the collector which locations have rows still to start
+    /// (their ready bulk calls may now wait for the end of their upserts), then names each
+    /// of them once its every row has started: its waiting calls go, behind those upserts.
+    pub(super) async fn announce_started(&mut self) {
+        if !self.input_read {
+            self.input_read = true;
+            let starting = self.queued.iter().filter(|(_, q)| !q.is_empty());
+            let starting = starting.map(|(loc, _)| loc.clone()).collect();
+            let _ = self.up.msg_tx.send(Msg::InputRead { starting }).await;
+        }
+        for loc in std::mem::take(&mut self.drained) {
+            let _ = self.up.msg_tx.send(Msg::LocationStarted(loc)).await;
         }
     }
 
@@ -396,6 +423,41 @@ mod tests {
             (cap as u64..cap as u64 + 3).collect::<Vec<_>>()
         );
         assert_eq!(upserts(&sb).len(), cap, "queued rows were never sent");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn once_every_row_is_read_a_location_is_named_when_its_last_queued_row_starts() {
+        let sb = sandbox(Duration::from_millis(20)).await;
+        let (c, _events) = client(&sb);
+        let (msg_tx, mut msg_rx) = mpsc::channel(1024);
+        let (stop_tx, _) = watch::channel(None);
+        let mut d = Dispatcher::new(c.clone(), None, msg_tx, Arc::new(stop_tx));
+        let cap = c.lane_capacity(LOC) as u64;
+        for i in 0..cap + 3 {
+            d.push(pending(i, &format!("r{i}@example.com")));
+        }
+        // Another location's one row started at once: nothing of it is left to start.
+        d.push(Pending {
+            location: "loc-unit-2".into(),
+            ..pending(cap + 3, "other@example.com")
+        });
+        d.announce_started().await;
+        while d.held() > 0 {
+            d.next_done().await;
+            d.announce_started().await;
+        }
+        let mut said = Vec::new();
+        while let Ok(m) = msg_rx.try_recv() {
+            match m {
+                Msg::InputRead { starting } => said.push(format!("read {starting:?}")),
+                Msg::LocationStarted(l) => said.push(format!("started {l}")),
+                _ => {}
+            }
+        }
+        assert_eq!(
+            said,
+            [format!("read [\"{LOC}\"]"), format!("started {LOC}")]
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

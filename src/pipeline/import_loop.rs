@@ -74,6 +74,7 @@ impl ImportLoop {
                 d.defer_queued(&stop.reason()).await;
             }
             if input_done {
+                d.announce_started().await;
                 d.announce_done().await;
                 if d.held() == 0 {
                     break;

@@ -9,6 +9,7 @@ pub mod columns;
 mod dispatcher;
 mod fields;
 mod headerless;
+mod held_calls;
 mod import_loop;
 pub mod keys;
 mod mode;

@@ -446,7 +446,13 @@ impl Ledger {
     /// The run stopped: open batches will not be sent; their rows keep `skipped`.
     pub fn abandon_open_batches(&mut self, reason: &str) {
         let keys: Vec<GroupKey> = self.groups.keys().cloned().collect();
-        for b in self.flush(keys) {
+        let open = self.flush(keys);
+        self.abandon(open, reason);
+    }
+
+    /// The run stopped: these batches will not be sent; their rows keep `skipped`.
+    pub fn abandon(&mut self, batches: Vec<Batch>, reason: &str) {
+        for b in batches {
             let results = b
                 .items
                 .iter()
