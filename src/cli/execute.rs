@@ -326,7 +326,6 @@ async fn init_location_fields(
         .map_err(|e| CliError::Run(RunError::Api(e)))
 }
 
-/// Ctrl-C or SIGTERM. A second one exits at once.
 /// Removes the empty file the writability check made, so that the report is then created,
 /// not truncated: ext4 writes a file truncated to nothing out in full when it is closed
 /// (`auto_da_alloc`), on the run's time (about 0.1 s for a 1M-row dry run's report), where
@@ -337,6 +336,7 @@ fn remove_if_empty(path: &std::path::Path) {
     }
 }
 
+/// Ctrl-C or SIGTERM. A second one exits at once.
 pub(super) async fn shutdown_signal() {
     wait_for_signal().await;
     tokio::spawn(async {
