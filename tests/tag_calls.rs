@@ -380,11 +380,14 @@ fn tag_calls_ready_early_fill_the_wait_for_the_last_upserts_answers() {
     let cfg = config(&env.sandbox.base_url(), &file, TagGrouping::PerTag, None);
     let rows = import(&env.rt, cfg);
     let reqs = env.requests();
-    let last_upsert = *sent_at(&reqs, "/contacts/upsert").last().unwrap();
+    let upserts = sent_at(&reqs, "/contacts/upsert");
+    let last_upsert = *upserts.last().unwrap();
     // Its answer came SLOW after it at the earliest: the lane would have idled until then.
+    // (A held call may overtake the last one or two upserts, which start as it is let go.)
+    let last_few = upserts[upserts.len() - 3];
     let filling = sent_at(&reqs, TAG_PATH)
         .into_iter()
-        .filter(|t| *t > last_upsert && *t < last_upsert + SLOW)
+        .filter(|t| *t > last_few && *t < last_upsert + SLOW)
         .count();
     assert!(
         filling > 0,
