@@ -19,7 +19,7 @@ use super::prepare::match_keys;
 use crate::compare::MatchOrder;
 use crate::contact::ValidRow;
 use crate::event::SHARED_NOTE_START;
-use crate::validation::quoted::push_quoted;
+use crate::validation::quoted::{push_quoted, push_u64};
 
 /// Keys remembered at most: 2^18 buckets at hashbrown's 7/8 load, 32 bytes each plus a control
 /// byte, 8.7 MB. Enough for about 115,000 rows with both an email and a phone.
@@ -305,46 +305,26 @@ impl SharedKeys {
 fn shared_note(kind: &str, value: &str, other: Option<&str>, earlier: u64) -> String {
     // Built by hand: most rows of a file with shared phones carry this note, and `format!`
     // cost about 1,500 instructions a row on the one thread that puts rows in order.
-    // The row number is written once and copied; the words that depend only on `kind` and
-    // `other` are whole constants.
-    let mut num = itoa::Buffer::new();
-    let earlier = num.format(earlier);
     let mut s = String::with_capacity(360 + value.len());
     s.push_str(SHARED_NOTE_START);
     s.push_str(kind);
     s.push(' ');
     push_quoted(&mut s, value);
     s.push_str(" with row ");
-    s.push_str(earlier);
+    push_u64(&mut s, earlier);
     s.push_str(", which names someone else: HighLevel matches contacts by email and phone, so both rows update one contact and this row's name replaces row ");
-    s.push_str(earlier);
+    push_u64(&mut s, earlier);
     s.push_str("'s");
     if let Some(o) = other {
-        match o {
-            "email" => s.push_str(", and so does its email where row "),
-            "phone" => s.push_str(", and so does its phone where row "),
-            _ => {
-                s.push_str(", and so does its ");
-                s.push_str(o);
-                s.push_str(" where row ");
-            }
-        }
-        s.push_str(earlier);
+        s.push_str(", and so does its ");
+        s.push_str(o);
+        s.push_str(" where row ");
+        push_u64(&mut s, earlier);
         s.push_str("'s is another");
     }
-    match kind {
-        "email" => {
-            s.push_str(" (sent as it is; to keep two contacts, give one of them its own email)")
-        }
-        "phone" => {
-            s.push_str(" (sent as it is; to keep two contacts, give one of them its own phone)")
-        }
-        _ => {
-            s.push_str(" (sent as it is; to keep two contacts, give one of them its own ");
-            s.push_str(kind);
-            s.push(')');
-        }
-    }
+    s.push_str(" (sent as it is; to keep two contacts, give one of them its own ");
+    s.push_str(kind);
+    s.push(')');
     s
 }
 
