@@ -69,24 +69,6 @@ pub(super) async fn check_rows(
     let mut finals = Vec::with_capacity(chunk_len);
     // A chunk at a time, as handed over: no wait set up per row.
     while let Some(chunk) = rows.recv_chunk().await {
-        // A chunk of rows already final (most of an offline dry run's) goes on as it came,
-        // each row moved once more, into the event stream.
-        if let Finals::Events(tx) = &finals_tx {
-            let all_final = chunk
-                .as_slice()
-                .iter()
-                .all(|p| matches!(p, Prepared::Invalid(_)));
-            if all_final && chunk.len() <= chunk_len {
-                if let Ok(permits) = tx.reserve_many(chunk.len()).await {
-                    for (permit, p) in permits.zip(chunk) {
-                        if let Prepared::Invalid(o) = p {
-                            permit.send(Event::Row(o));
-                        }
-                    }
-                }
-                continue;
-            }
-        }
         for p in chunk {
             let o = match p {
                 Prepared::Invalid(o) => o,
