@@ -67,56 +67,50 @@ pub(super) async fn check_rows(
     let mut total = 0u64;
     let chunk_len = finals_tx.chunk_len();
     let mut finals = Vec::with_capacity(chunk_len);
-    // A chunk at a time, as handed over: no wait set up per row.
-    while let Some(chunk) = rows.recv_chunk().await {
-        for p in chunk {
-            let o = match p {
-                Prepared::Invalid(o) => o,
-                Prepared::Valid {
-                    seq,
-                    row,
-                    location,
-                    mut valid,
-                    raw,
-                } => {
-                    let loc = location.as_deref();
-                    match checks.check(loc, &mut valid).await {
-                        Checked::Fine => match (planner.as_mut(), loc) {
-                            (Some(p), Some(l)) => planned(
-                                p.judge(l, &valid, seq, row).await,
-                                seq,
-                                row,
-                                &valid,
-                                l,
-                                &stop_tx,
-                            ),
-                            _ => outcome_moved(seq, row, RowStatus::Valid, &mut valid, loc),
-                        },
-                        Checked::Invalid(errors) => {
-                            invalid_custom(seq, row, &valid, loc, errors, raw)
+    while let Some(p) = rows.recv().await {
+        let o = match p {
+            Prepared::Invalid(o) => o,
+            Prepared::Valid {
+                seq,
+                row,
+                location,
+                mut valid,
+                raw,
+            } => {
+                let loc = location.as_deref();
+                match checks.check(loc, &mut valid).await {
+                    Checked::Fine => match (planner.as_mut(), loc) {
+                        (Some(p), Some(l)) => planned(
+                            p.judge(l, &valid, seq, row).await,
+                            seq,
+                            row,
+                            &valid,
+                            l,
+                            &stop_tx,
+                        ),
+                        _ => outcome_moved(seq, row, RowStatus::Valid, &mut valid, loc),
+                    },
+                    Checked::Invalid(errors) => invalid_custom(seq, row, &valid, loc, errors, raw),
+                    Checked::Skipped(reason) => deferred(seq, row, &valid, loc, reason),
+                    Checked::Fatal(e) => {
+                        if let Some(stop) = Stop::for_error(&e) {
+                            set_stop(&stop_tx, stop);
                         }
-                        Checked::Skipped(reason) => deferred(seq, row, &valid, loc, reason),
-                        Checked::Fatal(e) => {
-                            if let Some(stop) = Stop::for_error(&e) {
-                                set_stop(&stop_tx, stop);
-                            }
-                            deferred(seq, row, &valid, loc, e.to_string())
-                        }
+                        deferred(seq, row, &valid, loc, e.to_string())
                     }
                 }
-            };
-            finals.push(o);
-            if finals.len() == chunk_len {
-                let chunk = std::mem::replace(&mut finals, Vec::with_capacity(chunk_len));
-                total += finals_tx.hand_over(chunk).await;
             }
-        }
+        };
+        finals.push(o);
         // Handed over a few at a time (one message per chunk), and whenever the next row
         // would have to be waited for, so no row waits for the rows behind it.
-        if !finals.is_empty() {
+        if finals.len() == chunk_len || rows.would_wait() {
             let chunk = std::mem::replace(&mut finals, Vec::with_capacity(chunk_len));
             total += finals_tx.hand_over(chunk).await;
         }
+    }
+    if !finals.is_empty() {
+        total += finals_tx.hand_over(finals).await;
     }
     (total, planner.map(|p| p.estimate()))
 }

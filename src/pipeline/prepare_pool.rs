@@ -198,12 +198,9 @@ pub(super) fn channel() -> (mpsc::Sender<Vec<Prepared>>, PreparedRx) {
 }
 
 impl PreparedRx {
-    /// The rows handed over and not yet taken, all of them; `None` once every row has come.
-    pub async fn recv_chunk(&mut self) -> Option<std::vec::IntoIter<Prepared>> {
-        if self.chunk.len() > 0 {
-            return Some(std::mem::replace(&mut self.chunk, Vec::new().into_iter()));
-        }
-        self.rx.recv().await.map(Vec::into_iter)
+    /// The rows already handed over are all taken: the next [`PreparedRx::recv`] may wait.
+    pub fn would_wait(&self) -> bool {
+        self.chunk.len() == 0
     }
 
     /// The next row; `None` once every row has come. Cancel-safe (for `select!`).
