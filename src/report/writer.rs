@@ -41,14 +41,17 @@ pub const COLUMNS: [&str; 10] = [
     "warnings",
 ];
 
+/// Bytes of CSV lines gathered before they are handed to the OS.
+const CSV_BUF: usize = 64 * 1024;
+
 /// Streams one line per row as `Row` events arrive (already in input order).
 pub struct ReportWriter {
-    csv: Option<BufWriter<File>>,
+    /// The CSV report, and the lines not yet handed to it: each line is built in place there,
+    /// not in a line buffer then copied into a `BufWriter`'s.
+    csv: Option<(File, Vec<u8>)>,
     jsonl: Option<BufWriter<File>>,
-    /// Reused per row: a row number's digits, a list joined with `; `, the CSV line.
+    /// Reused per row: a row number's digits.
     num: itoa::Buffer,
-    joined: String,
-    line: Vec<u8>,
     /// Rows written since the last flush, and when that was.
     unsaved: bool,
     saved_at: std::time::Instant,
@@ -89,6 +92,12 @@ fn push_field(line: &mut Vec<u8>, field: &[u8]) {
         return;
     }
     line.push(b'"');
+    push_doubling_quotes(line, field);
+    line.push(b'"');
+}
+
+/// `field` with each `"` doubled, as inside a quoted field.
+fn push_doubling_quotes(line: &mut Vec<u8>, field: &[u8]) {
     let mut rest = field;
     while let Some(i) = memchr::memchr(b'"', rest) {
         line.extend_from_slice(&rest[..=i]);
@@ -96,24 +105,43 @@ fn push_field(line: &mut Vec<u8>, field: &[u8]) {
         rest = &rest[i + 1..];
     }
     line.extend_from_slice(rest);
-    line.push(b'"');
+}
+
+/// A list's field: what `push_field(neutralize_formula(list.join("; ")))` writes, without
+/// joining first (the warnings of most rows with any are two or more long notes). Two or more
+/// items joined are never a plain number, so they get the `'` exactly when the first item
+/// starts like a formula; neither the `'` nor `; ` needs quotes.
+fn push_list(line: &mut Vec<u8>, list: &[String]) {
+    let first = match list {
+        [] => return,
+        [one] => return push_field(line, neutralize_formula(one).as_bytes()),
+        [first, ..] => first,
+    };
+    let quoted = list.iter().any(|v| needs_quotes(v.as_bytes()));
+    if quoted {
+        line.push(b'"');
+    }
+    if starts_like_formula(first) {
+        line.push(b'\'');
+    }
+    for (i, v) in list.iter().enumerate() {
+        if i > 0 {
+            line.extend_from_slice(b"; ");
+        }
+        match quoted {
+            true => push_doubling_quotes(line, v.as_bytes()),
+            false => line.extend_from_slice(v.as_bytes()),
+        }
+    }
+    if quoted {
+        line.push(b'"');
+    }
 }
 
 /// A word written as it is: lowercase letters only (or nothing), which neither quotes nor
 /// [`neutralize_formula`] would change.
 fn is_plain_word(w: &str) -> bool {
     w.bytes().all(|b| b.is_ascii_lowercase())
-}
-
-/// `list.join("; ")` into a reused buffer.
-fn join_into(buf: &mut String, list: &[String]) {
-    buf.clear();
-    for (i, v) in list.iter().enumerate() {
-        if i > 0 {
-            buf.push_str("; ");
-        }
-        buf.push_str(v);
-    }
 }
 
 #[derive(Serialize)]
@@ -160,36 +188,33 @@ pub(crate) fn check_writable(path: &Path) -> io::Result<()> {
 
 impl ReportWriter {
     pub fn create(path: &Path, format: ReportFormat) -> io::Result<Self> {
-        let file = BufWriter::with_capacity(64 * 1024, create_private(path)?);
+        let file = create_private(path)?;
         let mut w = ReportWriter {
             csv: None,
             jsonl: None,
             num: itoa::Buffer::new(),
-            joined: String::new(),
-            line: Vec::with_capacity(256),
             unsaved: false,
             saved_at: std::time::Instant::now(),
         };
         match format {
             ReportFormat::Csv => {
-                let mut file = file;
-                file.write_all(COLUMNS.join(",").as_bytes())?;
-                file.write_all(b"\n")?;
-                w.csv = Some(file);
+                // Room for the line that takes it past `CSV_BUF`.
+                let mut lines = Vec::with_capacity(CSV_BUF + 4096);
+                lines.extend_from_slice(COLUMNS.join(",").as_bytes());
+                lines.push(b'\n');
+                w.csv = Some((file, lines));
             }
-            ReportFormat::Jsonl => w.jsonl = Some(file),
+            ReportFormat::Jsonl => w.jsonl = Some(BufWriter::with_capacity(64 * 1024, file)),
         }
         Ok(w)
     }
 
     fn write_row(&mut self, o: &RowOutcome) -> io::Result<()> {
-        if let Some(c) = &mut self.csv {
+        if let Some((file, line)) = &mut self.csv {
             // Fields are written in place, borrowed: no owned string per field and row.
             fn opt(v: &Option<String>) -> std::borrow::Cow<'_, str> {
                 neutralize_formula(v.as_deref().unwrap_or(""))
             }
-            let line = &mut self.line;
-            line.clear();
             line.extend_from_slice(self.num.format(o.row).as_bytes());
             // The report's own words (`valid`, `added`): nothing to quote or neutralize.
             let word = |line: &mut Vec<u8>, w: &str| {
@@ -205,20 +230,15 @@ impl ReportWriter {
             word(line, o.tags_status.as_str("added"));
             word(line, o.business_status.as_str("set"));
             for list in [&o.errors, &o.changes, &o.warnings] {
-                // A list of one (most rows with a warning) is its own field: not copied first.
-                let field = match list.as_slice() {
-                    [] => "",
-                    [one] => one.as_str(),
-                    _ => {
-                        join_into(&mut self.joined, list);
-                        self.joined.as_str()
-                    }
-                };
                 line.push(b',');
-                push_field(line, neutralize_formula(field).as_bytes());
+                push_list(line, list);
             }
             line.push(b'\n');
-            c.write_all(line)?;
+            if line.len() >= CSV_BUF {
+                let written = file.write_all(line);
+                line.clear();
+                written?;
+            }
         }
         if let Some(j) = &mut self.jsonl {
             let row = JsonRow {
@@ -243,8 +263,10 @@ impl ReportWriter {
     pub fn flush(&mut self) -> io::Result<()> {
         self.unsaved = false;
         self.saved_at = std::time::Instant::now();
-        if let Some(c) = &mut self.csv {
-            c.flush()?;
+        if let Some((file, lines)) = &mut self.csv {
+            let written = file.write_all(lines);
+            lines.clear();
+            written?;
         }
         if let Some(j) = &mut self.jsonl {
             j.flush()?;
@@ -279,10 +301,7 @@ impl EventSink for ReportWriter {
 /// A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, tab or CR as a formula;
 /// such values get a leading `'`. A plain number or E.164 phone is left as it is.
 pub fn neutralize_formula(v: &str) -> std::borrow::Cow<'_, str> {
-    let risky = matches!(
-        v.as_bytes().first(),
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
-    );
+    let risky = starts_like_formula(v);
     // Only a risky value is scanned (every field of every row passes here).
     let plain_number = || {
         let body = v.strip_prefix(['+', '-']).unwrap_or(v);
@@ -294,6 +313,23 @@ pub fn neutralize_formula(v: &str) -> std::borrow::Cow<'_, str> {
         format!("'{v}").into()
     } else {
         v.into()
+    }
+}
+
+/// The first characters a spreadsheet runs as a formula.
+fn starts_like_formula(v: &str) -> bool {
+    matches!(
+        v.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    )
+}
+
+impl Drop for ReportWriter {
+    /// What is still gathered is written, as a `BufWriter` would on drop.
+    fn drop(&mut self) {
+        if let Some((file, lines)) = &mut self.csv {
+            let _ = file.write_all(lines);
+        }
     }
 }
 
@@ -386,7 +422,9 @@ mod tests {
     /// whether it holds none, one or several.
     #[test]
     fn lists_are_written_as_their_joined_items() {
-        let items = ["=1+A1", "a, \"b\"", "-5", "plain", "+x", "", "@h"];
+        let items = [
+            "=1+A1", "a, \"b\"", "-5", "plain", "+x", "", "@h", "\tt", "\r", "x\ny",
+        ];
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("r.csv");
         let mut w = ReportWriter::create(&p, ReportFormat::Csv).unwrap();
