@@ -600,6 +600,34 @@ x@example.com,vip
         assert!(prepass(&c, Want::default()).is_ok());
     }
 
+    /// The pre-pass as a dry run makes it (a large file read in parts) and as an import does
+    /// (hashing reads the file in one go) agree on the rows and the date hints under
+    /// `headers`' mapping: the rows and the parts' hints.
+    fn in_parts_as_in_one_read(
+        c: &RunConfig,
+        headers: &[&str],
+    ) -> (
+        Option<u64>,
+        crate::validation::date_order::ColumnHints,
+        Vec<String>,
+    ) {
+        let parts = prepass(c, Want::default()).unwrap();
+        let whole = prepass(
+            c,
+            Want {
+                fingerprint: true,
+                ..Want::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(parts.rows, whole.rows);
+        let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+        let mapper = Mapper::new(None, Some(&headers)).unwrap();
+        let (h, notes) = parts.dates.hints(&mapper);
+        assert_eq!((h.clone(), notes.clone()), whole.dates.hints(&mapper));
+        (parts.rows, h, notes)
+    }
+
     #[test]
     fn a_large_file_read_in_halves_infers_what_one_read_infers() {
         let dir = tempfile::tempdir().unwrap();
@@ -619,23 +647,8 @@ x@example.com,vip
             i += 1;
         }
         let c = cfg(&dir, "halves.csv", csv.as_bytes());
-        let halves = prepass(&c, Want::default()).unwrap();
-        // Hashing reads the file in one go.
-        let whole = prepass(
-            &c,
-            Want {
-                fingerprint: true,
-                ..Want::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(halves.rows, whole.rows);
-        let headers: Vec<String> = ["Email", "Notes", "Date of Birth", "Anniversary"]
-            .map(String::from)
-            .to_vec();
-        let mapper = Mapper::new(None, Some(&headers)).unwrap();
-        let (h, notes) = halves.dates.hints(&mapper);
-        assert_eq!((h.clone(), notes.clone()), whole.dates.hints(&mapper));
+        let headers = ["Email", "Notes", "Date of Birth", "Anniversary"];
+        let (_, h, notes) = in_parts_as_in_one_read(&c, &headers);
         assert_eq!(
             h.get("Date of Birth"),
             Some(crate::validation::dates::DateOrder::DayFirst)
@@ -670,23 +683,9 @@ x@example.com,vip
         let (_, parts) =
             input::look_at_each_in_parts(&reader, &c.input, &c.input_options, 5, 0, see).unwrap();
         assert!(parts.len() > 2, "read in {} parts", parts.len());
-        let parts = prepass(&c, Want::default()).unwrap();
-        // Hashing reads the file in one go.
-        let whole = prepass(
-            &c,
-            Want {
-                fingerprint: true,
-                ..Want::default()
-            },
-        )
-        .unwrap();
-        assert_eq!((parts.rows, whole.rows), (Some(i), Some(i)));
-        let headers: Vec<String> = ["First Name", "Last Name", "Email", "City", "Date of Birth"]
-            .map(String::from)
-            .to_vec();
-        let mapper = Mapper::new(None, Some(&headers)).unwrap();
-        let (h, notes) = parts.dates.hints(&mapper);
-        assert_eq!((h.clone(), notes.clone()), whole.dates.hints(&mapper));
+        let headers = ["First Name", "Last Name", "Email", "City", "Date of Birth"];
+        let (rows, h, notes) = in_parts_as_in_one_read(&c, &headers);
+        assert_eq!(rows, Some(i));
         assert_eq!(
             h.get("Date of Birth"),
             Some(crate::validation::dates::DateOrder::MonthFirst)
