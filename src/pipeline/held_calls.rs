@@ -22,8 +22,8 @@ pub(super) const MOST_HELD: usize = 32;
 pub(super) struct HeldCalls {
     /// Once every row is read: the locations with rows still to start. Only their calls wait.
     starting: FastSet<String>,
+    /// By location, never an empty queue: a location with nothing held has no entry.
     held: FastMap<String, VecDeque<Batch>>,
-    count: usize,
 }
 
 impl HeldCalls {
@@ -40,13 +40,16 @@ impl HeldCalls {
     /// `batch` is ready and may wait, with `room` calls of its location at most: what is to
     /// go now (the location's oldest held call when there is no room left).
     pub(super) fn offer(&mut self, batch: Batch, room: usize) -> Option<Batch> {
+        let room = room.min(MOST_HELD);
+        if room == 0 {
+            return Some(batch);
+        }
         let q = self.held.entry(batch.location.clone()).or_default();
         q.push_back(batch);
-        if q.len() > room.min(MOST_HELD) {
-            return q.pop_front();
+        if q.len() <= room {
+            return None;
         }
-        self.count += 1;
-        None
+        q.pop_front()
     }
 
     /// Every row of `location` has started its upsert: its held calls, oldest first; its
@@ -58,19 +61,16 @@ impl HeldCalls {
 
     /// `location`'s held calls, oldest first.
     pub(super) fn release(&mut self, location: &str) -> Vec<Batch> {
-        let out: Vec<Batch> = self.held.remove(location).unwrap_or_default().into();
-        self.count -= out.len();
-        out
+        self.held.remove(location).unwrap_or_default().into()
     }
 
     /// Every held call, each location's oldest first.
     pub(super) fn release_all(&mut self) -> Vec<Batch> {
-        self.count = 0;
         self.held.drain().flat_map(|(_, q)| q).collect()
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.count == 0
+        self.held.is_empty()
     }
 }
 
