@@ -25,6 +25,8 @@ fn a_csv_without_a_header_row_stops_before_sending_and_says_to_add_one() {
     }
     assert!(env.requests_to("/contacts/upsert").is_empty());
     assert!(env.sandbox.contacts(LOCATION).is_empty());
+    // The store opened while the file was read is not left behind by a run that never began.
+    assert!(!env.state_path().exists());
     // With the header added, both contacts go in.
     let fixed = env.write(
         "list.csv",

@@ -40,9 +40,32 @@ impl Rng {
     }
 }
 
+/// A phone cell as CRM exports carry them (`crm-exports.md`): national US shapes (Keap's
+/// `(415) 555-0123`, Mailchimp's `608-235-2727` and `1.614.565.8232`), international ones with
+/// and without spaces (HubSpot's `+61412345678`), Keap's leading apostrophe and trailing
+/// spaces, and empty cells. Every number is valid and the row's own (`n`), so no row is left
+/// out or merged for it: the calls stay the tags' and upserts'.
+pub fn phone(rng: &mut Rng, n: usize) -> String {
+    const AREAS: [u32; 6] = [212, 415, 614, 608, 312, 720];
+    let area = AREAS[rng.below(AREAS.len())];
+    let exchange = 200 + rng.below(800);
+    let (hi, lo) = (n / 10_000 % 100, n % 10_000);
+    match rng.below(10) {
+        0 => format!("({area}) 555-{lo:04}"),
+        1 | 2 => format!("{area}-{exchange}-{lo:04}"),
+        3 => format!("1.{area}.{exchange}.{lo:04}"),
+        4 => format!("+1 {area} {exchange} {lo:04}"),
+        5 => format!("+44 20 79{hi:02} {lo:04}"),
+        6 => format!("+6141{hi:02}{lo:05}"),
+        7 => format!("'+65 87{hi:02}{lo:04}   "),
+        8 => format!("+49 30 90{hi:02}{lo:04}"),
+        _ => String::new(),
+    }
+}
+
 /// Writes `rows` contacts spread over `locations` (each row's location drawn at random), each
-/// with 0–3 of [`TAGS`] (varied sets, as real files have), and returns every location's tally
-/// of the bulk changes the rows carry.
+/// with 0–3 of [`TAGS`] (varied sets, as real files have) and a [`phone`] cell, and returns
+/// every location's tally of the bulk changes the rows carry.
 pub fn write_tagged_rows(
     path: &Path,
     locations: &[String],
@@ -50,8 +73,11 @@ pub fn write_tagged_rows(
     seed: u64,
 ) -> HashMap<String, BulkTally> {
     let mut rng = Rng::new(seed);
+    // Phones from their own draws: the rows' locations and tag sets are those of the file
+    // without them.
+    let mut phones = Rng::new(seed.rotate_left(17));
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    writeln!(f, "locationId,First Name,Email,Tags").unwrap();
+    writeln!(f, "locationId,First Name,Email,Phone,Tags").unwrap();
     let mut tallies: HashMap<String, BulkTally> = HashMap::new();
     for i in 0..rows {
         let loc = &locations[rng.below(locations.len())];
@@ -64,7 +90,8 @@ pub fn write_tagged_rows(
         }
         writeln!(
             f,
-            "{loc},Person{i},person{i}@example.com,\"{}\"",
+            "{loc},Person{i},person{i}@example.com,{},\"{}\"",
+            phone(&mut phones, i),
             tags.join(",")
         )
         .unwrap();

@@ -163,6 +163,13 @@ pub(super) async fn run_and_report(
         fingerprint: importing && cfg.state.is_some(),
         tally: importing,
     };
+    // The store opens meanwhile (the run takes it, or it is closed and, if new, removed).
+    if let Some(path) = cfg.state.as_ref().and_then(|s| s.path.as_ref()) {
+        if importing {
+            cfg.store_opening =
+                crate::pipeline::store_opening::StoreOpening::start(path).map(std::sync::Arc::new);
+        }
+    }
     let mut facts = crate::pipeline::prepass::prepass(&cfg, want)?;
     if importing {
         crate::pipeline::prepass::leave_out_resumed(&cfg, &mut facts)?;

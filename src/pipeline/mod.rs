@@ -21,6 +21,7 @@ pub mod prepass;
 mod run;
 mod shared_keys;
 mod stop;
+pub mod store_opening;
 #[cfg(test)]
 mod testing;
 

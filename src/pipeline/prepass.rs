@@ -83,10 +83,12 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
     })?;
     let mapper = Mapper::for_input(cfg.mapping.as_ref(), &reader)?;
     let validator = Validator::new(validation(cfg))?;
-    // Rows are validated after this read, except for a tally: the phone metadata can load
-    // meanwhile. Not for a small file, where the thread's memory would show and the time not.
+    // The phone metadata loads on a thread of its own from here: a tally needs it for its
+    // first phone, after the first chunk is read, and an import's first request waits for
+    // the tally; a dry run validates rows after this read. Not for a small dry run, where
+    // the thread's memory would show and the time not.
     let large = std::fs::metadata(&cfg.input).is_ok_and(|m| m.len() >= input::SPLIT_FROM_BYTES);
-    if !want.tally && large && mapper.may_read_phones() {
+    if warms_up_phones(want, large, &mapper) {
         validator.warm_up_phones();
     }
     if want.tally && lacks_location(cfg, &mapper, &reader) {
@@ -202,6 +204,11 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
     Ok(facts)
 }
 
+/// Whether the pre-pass starts loading the phone metadata: only when rows may hold phones.
+fn warms_up_phones(want: Want, large: bool, mapper: &Mapper) -> bool {
+    (want.tally || large) && mapper.may_read_phones()
+}
+
 /// A resumed run does not upsert again the rows its earlier attempts upserted (their owed
 /// bulk calls it still makes): the tallies leave them out, so the estimate is for this attempt.
 pub fn leave_out_resumed(cfg: &RunConfig, facts: &mut Facts) -> Result<(), RunError> {
@@ -211,11 +218,19 @@ pub fn leave_out_resumed(cfg: &RunConfig, facts: &mut Facts) -> Result<(), RunEr
     let (Some(path), Some(fp)) = (&sc.path, &facts.fingerprint) else {
         return Ok(());
     };
-    if !path.exists() {
+    let opening = cfg.store_opening.as_deref();
+    if !opening
+        .and_then(|o| o.existed(path))
+        .unwrap_or_else(|| path.exists())
+    {
         return Ok(());
     }
     let id = super::run::run_identity(cfg, Some(fp.clone()))?;
-    for (location, n) in Store::open(path)?.upserted_by_unfinished(&id)? {
+    let upserted = match opening.and_then(|o| o.with(path, |s| s.upserted_by_unfinished(&id))) {
+        Some(r) => r??,
+        None => Store::open(path)?.upserted_by_unfinished(&id)?,
+    };
+    for (location, n) in upserted {
         if let Some(t) = facts.tallies.get_mut(&location) {
             t.bulk.upserts = t.bulk.upserts.saturating_sub(n);
         }
@@ -583,6 +598,22 @@ mod tests {
             facts.estimate(100, "100/10s".parse().unwrap()).requests,
             205
         );
+    }
+
+    #[test]
+    fn the_phone_metadata_loads_ahead_for_a_tally_of_rows_with_phones_only() {
+        let with = Mapper::new(None, Some(&["Email".into(), "Mobile Phone".into()])).unwrap();
+        let without = Mapper::new(None, Some(&["Email".into(), "First Name".into()])).unwrap();
+        let tally = Want {
+            tally: true,
+            ..Want::default()
+        };
+        // An import's first request waits for the tally, which waits for the metadata.
+        assert!(warms_up_phones(tally, false, &with));
+        assert!(!warms_up_phones(tally, true, &without));
+        // A dry run of a small file validates its rows soon enough.
+        assert!(!warms_up_phones(Want::default(), false, &with));
+        assert!(warms_up_phones(Want::default(), true, &with));
     }
 
     #[test]

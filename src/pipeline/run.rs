@@ -66,6 +66,8 @@ pub struct RunConfig {
     pub prepass: Option<Arc<Facts>>,
     /// The run's request counters, shared with whoever shows them live (the progress bar).
     pub stats: Arc<Stats>,
+    /// The state store, when the caller began opening it before the pre-pass.
+    pub store_opening: Option<Arc<super::store_opening::StoreOpening>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +102,7 @@ impl RunConfig {
             expected_rows: None,
             prepass: None,
             stats: Arc::default(),
+            store_opening: None,
         }
     }
 }
@@ -622,7 +625,10 @@ fn open_state(
     fingerprint: Option<String>,
 ) -> Result<StateCtx, RunError> {
     let mut store = match &sc.path {
-        Some(p) => Store::open(p)?,
+        Some(p) => match cfg.store_opening.as_ref().and_then(|o| o.take(p)) {
+            Some(opened) => opened?,
+            None => Store::open(p)?,
+        },
         None => Store::in_memory()?,
     };
     let identity = run_identity(cfg, fingerprint)?;

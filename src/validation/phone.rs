@@ -172,16 +172,13 @@ fn home(region: Region) -> Option<&'static Home> {
         .get(region as usize)?
         .get_or_init(|| {
             let meta = DATABASE.by_id(region.as_ref())?;
-            let regex = |re: Option<&str>| match re {
-                Some(re) => Prefix::new(re).map(Some),
-                None => Some(None),
-            };
+            let regex = |re: Option<&str>| re.map(Prefix::new);
             Some(Home {
                 code: meta.country_code(),
                 code_digits: meta.country_code().to_string(),
                 national_prefix: meta.national_prefix(),
-                idd: regex(meta.international_prefix().map(|r| r.as_str()))?,
-                npfp: regex(meta.national_prefix_for_parsing().map(|r| r.as_str()))?,
+                idd: regex(meta.international_prefix().map(|r| r.as_str())),
+                npfp: regex(meta.national_prefix_for_parsing().map(|r| r.as_str())),
             })
         })
         .as_ref()
@@ -315,9 +312,11 @@ fn has_type(meta: &Metadata, national: &str) -> bool {
     // One pattern for all the types that allow this length: one search, not one per type.
     match c.by_length.get(national.len()) {
         Some(slot) => match slot.get_or_init(|| Pattern::any_of(&c.types, national.len())) {
-            Some(Some(re)) => re.is_match(national),
-            Some(None) => false,
-            None => c.types.iter().any(|p| p.matches(national)),
+            // A merged pattern too large to compile: one search per type.
+            Some(re) => re
+                .try_match(national)
+                .unwrap_or_else(|| c.types.iter().any(|p| p.matches(national))),
+            None => false,
         },
         None => c.types.iter().any(|p| p.matches(national)),
     }
@@ -332,26 +331,22 @@ struct Pattern {
 }
 
 impl Pattern {
-    fn new(re: &str, lengths: &[u16]) -> Option<Pattern> {
-        Some(Pattern {
-            re: Matcher::new(re)?,
+    fn new(re: &str, lengths: &[u16]) -> Pattern {
+        Pattern {
+            re: Matcher::new(re),
             source: re.to_owned(),
             lengths: lengths.to_vec(),
-        })
+        }
     }
 
-    /// The patterns that allow `len` as one alternation: `Some(None)` when none does, `None`
-    /// when it does not compile.
-    fn any_of(patterns: &[Pattern], len: usize) -> Option<Option<Matcher>> {
+    /// The patterns that allow `len` as one alternation (`None` when none does).
+    fn any_of(patterns: &[Pattern], len: usize) -> Option<Matcher> {
         let allowed: Vec<String> = patterns
             .iter()
             .filter(|p| p.lengths.is_empty() || p.lengths.contains(&(len as u16)))
             .map(|p| format!("(?:{})", p.source))
             .collect();
-        if allowed.is_empty() {
-            return Some(None);
-        }
-        Matcher::new(&allowed.join("|")).map(Some)
+        (!allowed.is_empty()).then(|| Matcher::new(&allowed.join("|")))
     }
 
     fn matches(&self, s: &str) -> bool {
@@ -368,7 +363,7 @@ struct Compiled {
     national_prefix_for_parsing: Option<Prefix>,
 }
 
-type AnyOf = OnceLock<Option<Option<Matcher>>>;
+type AnyOf = OnceLock<Option<Matcher>>;
 
 /// The most digits a number can have (E.164 allows 15; the parser reads up to 17).
 const MAX_DIGITS: usize = 17;
@@ -381,12 +376,12 @@ enum Prefix {
 }
 
 impl Prefix {
-    fn new(re: &str) -> Option<Prefix> {
+    fn new(re: &str) -> Prefix {
         let plain: String = re.chars().filter(|c| !c.is_whitespace()).collect();
         if !plain.is_empty() && plain.bytes().all(|b| b.is_ascii_digit()) {
-            Some(Prefix::Digits(plain))
+            Prefix::Digits(plain)
         } else {
-            Matcher::new(re).map(Prefix::Re)
+            Prefix::Re(Matcher::new(re))
         }
     }
 
@@ -400,19 +395,31 @@ impl Prefix {
 
 /// A pattern matched at the start of a national number (ASCII digits), as [`anchored`]
 /// matches it: by a dense DFA (one pass over the digits, nothing to set up per search) when
-/// the pattern makes a small one, else by the regex.
+/// the pattern makes a small one, else by the regex. Both are built on the first search: a
+/// region's type patterns are compiled with it but searched only when no merged pattern can
+/// be (`has_type`), and compiling them all up front was a quarter of a run's instructions
+/// on a file of mixed countries' phones, before its first request.
 struct Matcher {
-    re: regex::Regex,
-    /// Built on the first search: many patterns are compiled and never searched.
+    /// `^(?:pattern)`, whitespace ignored.
+    source: String,
+    re: OnceLock<Option<regex::Regex>>,
     dfa: OnceLock<Option<Box<dense::DFA<Vec<u32>>>>>,
 }
 
 impl Matcher {
-    fn new(re: &str) -> Option<Matcher> {
-        Some(Matcher {
-            re: anchored(re)?,
+    /// Nothing is compiled yet: the metadata's patterns were all parsed when it loaded, so
+    /// what cannot be built (a merged pattern past the size limits) shows on the first
+    /// search, as [`Matcher::try_match`]'s `None`.
+    fn new(re: &str) -> Matcher {
+        Matcher {
+            source: format!("^(?:{re})"),
+            re: OnceLock::new(),
             dfa: OnceLock::new(),
-        })
+        }
+    }
+
+    fn regex(&self) -> Option<&regex::Regex> {
+        self.re.get_or_init(|| anchored(&self.source)).as_ref()
     }
 
     fn dfa(&self) -> Option<&dense::DFA<Vec<u32>>> {
@@ -422,8 +429,6 @@ impl Matcher {
     }
 
     fn build_dfa(&self) -> Option<dense::DFA<Vec<u32>>> {
-        // The regex's own text, anchored the same way.
-        let re = self.re.as_str();
         // ASCII classes: the same matches on ASCII digits, a far smaller automaton.
         dense::Builder::new()
             .configure(
@@ -439,17 +444,22 @@ impl Matcher {
                     .utf8(false),
             )
             .thompson(thompson::Config::new().utf8(false))
-            .build(re)
+            .build(&self.source)
             .ok()
     }
 
-    fn is_match(&self, s: &str) -> bool {
+    /// `None` when neither the DFA nor the regex could be built.
+    fn try_match(&self, s: &str) -> Option<bool> {
         if s.is_ascii() {
             if let Some(found) = self.dfa().and_then(|dfa| walk(dfa, s.as_bytes())) {
-                return found;
+                return Some(found);
             }
         }
-        self.re.is_match(s)
+        self.regex().map(|re| re.is_match(s))
+    }
+
+    fn is_match(&self, s: &str) -> bool {
+        self.try_match(s).unwrap_or(false)
     }
 }
 
@@ -481,9 +491,10 @@ fn walk(dfa: &dense::DFA<Vec<u32>>, b: &[u8]) -> Option<bool> {
 /// The most memory one pattern's DFA may take: Germany's largest takes 16 kB.
 const DFA_LIMIT: usize = 1 << 20;
 
-/// Matches where `find(..)` would start at 0; whitespace ignored, as the metadata loader does.
-fn anchored(re: &str) -> Option<regex::Regex> {
-    regex::RegexBuilder::new(&format!("^(?:{re})"))
+/// Matches where `find(..)` would start at 0 (`source` is `^(?:pattern)`); whitespace
+/// ignored, as the metadata loader does.
+fn anchored(source: &str) -> Option<regex::Regex> {
+    regex::RegexBuilder::new(source)
         .ignore_whitespace(true)
         .build()
         .ok()
@@ -493,8 +504,8 @@ fn anchored(re: &str) -> Option<regex::Regex> {
 /// which region a number belongs to, its number patterns (large) only whether it is valid.
 #[derive(Default)]
 struct Slots {
-    leading: OnceLock<Option<Option<Matcher>>>,
-    compiled: OnceLock<Option<Compiled>>,
+    leading: OnceLock<Option<Matcher>>,
+    compiled: OnceLock<Compiled>,
 }
 
 fn slots(meta: &Metadata) -> Option<&'static Slots> {
@@ -517,22 +528,19 @@ fn slots(meta: &Metadata) -> Option<&'static Slots> {
     Some(&table[i].1)
 }
 
-/// A region's leading-digits pattern (`Some(None)` when it has none); `None` when it does
-/// not compile.
+/// A region's leading-digits pattern (`Some(None)` when it has none); `None` for metadata
+/// not in the table.
 fn leading(meta: &Metadata) -> Option<Option<&'static Matcher>> {
-    slots(meta)?
-        .leading
-        .get_or_init(|| match meta.leading_digits() {
-            Some(re) => Matcher::new(re.as_str()).map(Some),
-            None => Some(None),
-        })
-        .as_ref()
-        .map(Option::as_ref)
+    let slot = &slots(meta)?.leading;
+    Some(
+        slot.get_or_init(|| meta.leading_digits().map(|re| Matcher::new(re.as_str())))
+            .as_ref(),
+    )
 }
 
 fn compiled(meta: &Metadata) -> Option<&'static Compiled> {
     let slot = &slots(meta)?.compiled;
-    slot.get_or_init(|| {
+    Some(slot.get_or_init(|| {
         let d = meta.descriptors();
         let pattern = |d: &phonenumber::metadata::Descriptor| {
             Pattern::new(d.national_number().as_str(), d.possible_length())
@@ -553,19 +561,17 @@ fn compiled(meta: &Metadata) -> Option<&'static Compiled> {
         .into_iter()
         .flatten()
         {
-            types.push(pattern(desc)?);
+            types.push(pattern(desc));
         }
-        Some(Compiled {
-            general: pattern(d.general())?,
+        Compiled {
+            general: pattern(d.general()),
             types,
             by_length: std::array::from_fn(|_| OnceLock::new()),
-            national_prefix_for_parsing: match meta.national_prefix_for_parsing() {
-                Some(re) => Some(Prefix::new(re.as_str())?),
-                None => None,
-            },
-        })
-    })
-    .as_ref()
+            national_prefix_for_parsing: meta
+                .national_prefix_for_parsing()
+                .map(|re| Prefix::new(re.as_str())),
+        }
+    }))
 }
 
 #[cfg(test)]
@@ -613,7 +619,7 @@ mod tests {
                 .map(|d| d.national_number().as_str().to_owned())
                 .chain(meta.leading_digits().map(|r| r.as_str().to_owned()));
             for source in sources {
-                let m = Matcher::new(&source).unwrap();
+                let m = Matcher::new(&source);
                 let Some(dfa) = m.dfa() else { continue };
                 for _ in 0..300 {
                     let len = (next() % 18) as usize;
