@@ -22,7 +22,9 @@
 //! `PERF_DATA=/tmp/perf.data` profiles the importer's runs with `perf record` (into
 //! `/tmp/perf.data.sqlite` and `.none`)
 //! (`PERF_CALLGRAPH=dwarf` for call graphs through Rust code); `LOCATIONS_EXE=path` runs
-//! another build of the importer (to compare two builds alternately).
+//! another build of the importer (to compare two builds alternately); `LOCATIONS_H2C=1` runs
+//! the importer on HTTP/2 with prior knowledge (`GHL_IMPORT_H2C`), every request on one
+//! connection, `LOCATIONS_H2_STREAMS=n` the sandbox's stream limit (default 200, hyper's).
 
 #[path = "common/child.rs"]
 mod child;
@@ -110,6 +112,11 @@ fn write_rows(path: &Path, locations: usize, rows: usize, tag: &str) {
     }
 }
 
+/// `"1"` when the importer is to speak HTTP/2 with prior knowledge.
+fn h2c() -> String {
+    std::env::var("LOCATIONS_H2C").unwrap_or_default()
+}
+
 fn run(
     rt: &tokio::runtime::Runtime,
     dir: &Path,
@@ -127,6 +134,10 @@ fn run(
             latency: (Duration::from_millis(50), Duration::from_millis(250)),
             record_requests: true,
             seed: Some(7),
+            http2_max_streams: std::env::var("LOCATIONS_H2_STREAMS")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(200),
             ..SandboxConfig::default()
         }))
         .unwrap();
@@ -174,6 +185,7 @@ fn run(
         .arg("--report")
         .arg(dir.join("report.csv"))
         .env("GHL_TOKEN", TOKEN)
+        .env("GHL_IMPORT_H2C", h2c())
         .env("GHL_BASE_URL", sb.base_url())
         .env(
             "GHL_IMPORT_STATE",
@@ -226,8 +238,9 @@ fn main() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     println!(
-        "quota {MAX}/{}s per location (sliding window), latency 50-250 ms, {per_location} rows per location",
-        PER.as_secs()
+        "quota {MAX}/{}s per location (sliding window), latency 50-250 ms, {per_location} rows per location, {}",
+        PER.as_secs(),
+        if h2c().is_empty() { "HTTP/1.1" } else { "HTTP/2 (prior knowledge)" }
     );
     println!(
         "{:>9} {:>6} {:>7} {:>10} {:>9} {:>5} {:>10} {:>8} {:>6} {:>6} {:>10} {:>12} {:>8} {:>11}",

@@ -252,14 +252,7 @@ impl Client {
         stats: Arc<Stats>,
         events: Option<mpsc::Sender<Event>>,
     ) -> Result<Self, ApiError> {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(Duration::from_secs(10).min(config.timeout))
-            .user_agent(concat!("ghl-import/", env!("CARGO_PKG_VERSION")))
-            .pool_max_idle_per_host(config.concurrency.max(1))
-            // The API answers where it is asked; following redirects costs a copy of every
-            // request for a case that never comes.
-            .redirect(reqwest::redirect::Policy::none())
+        let http = http_builder(&config, h2_prior_knowledge(|k| std::env::var_os(k)))
             .build()
             .map_err(|e| ApiError::Protocol {
                 endpoint: Endpoint::Upsert,
@@ -1105,6 +1098,37 @@ impl Drop for Flight<'_> {
         }
     }
 }
+
+/// `GHL_IMPORT_H2C` set: HTTP/2 with prior knowledge, for benchmarks against the sandbox
+/// (benches/README.md, "HTTP/2").
+fn h2_prior_knowledge(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
+    var("GHL_IMPORT_H2C").is_some_and(|v| !v.is_empty())
+}
+
+/// The HTTP client's settings (tests add a root certificate).
+fn http_builder(config: &ClientConfig, h2_prior_knowledge: bool) -> reqwest::ClientBuilder {
+    let b = reqwest::Client::builder()
+        .timeout(config.timeout)
+        .connect_timeout(Duration::from_secs(10).min(config.timeout))
+        .user_agent(concat!("ghl-import/", env!("CARGO_PKG_VERSION")))
+        .pool_max_idle_per_host(config.concurrency.max(1))
+        // The API answers where it is asked; following redirects costs a copy of every
+        // request for a case that never comes.
+        .redirect(reqwest::redirect::Policy::none());
+    // HTTP/1.1 only, even where the server offers h2: on HTTP/2 every request to the host
+    // shares one connection, and beyond the server's stream limit (often 100-256) they wait
+    // for a stream, which caps many locations far below their summed quota. One connection
+    // per request in flight costs a TLS handshake each, once per run.
+    if h2_prior_knowledge {
+        b.http2_prior_knowledge()
+    } else {
+        b.http1_only()
+    }
+}
+
+#[cfg(test)]
+#[path = "client_http_tests.rs"]
+mod http_tests;
 
 #[cfg(test)]
 mod tests {

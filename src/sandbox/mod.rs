@@ -263,6 +263,9 @@ pub struct SandboxConfig {
     pub seed: Option<u64>,
     /// How long OAuth access tokens live (HighLevel: a day, `expires_in` 86399).
     pub access_token_ttl: Duration,
+    /// Requests one HTTP/2 connection may have in flight (`SETTINGS_MAX_CONCURRENT_STREAMS`;
+    /// hyper's default, 200). HTTP/1.1 has one per connection.
+    pub http2_max_streams: u32,
 }
 
 impl Default for SandboxConfig {
@@ -285,6 +288,7 @@ impl Default for SandboxConfig {
             record_requests: true,
             seed: None,
             access_token_ttl: Duration::from_secs(86_399),
+            http2_max_streams: 200,
         }
     }
 }

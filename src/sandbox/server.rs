@@ -2,10 +2,11 @@
 //!
 //! The loop is hand-written (hyper + hyper-util) rather than `axum::serve` so that a fault can
 //! close one TCP connection with no response: each connection gets a kill switch that the
-//! request reaches through its extensions.
+//! request reaches through its extensions. Each port speaks HTTP/1.1 and HTTP/2 with prior
+//! knowledge (h2c), so the client's HTTP/2 can be measured; on HTTP/2 a dropped request
+//! resets its own stream, not the connection the other requests share.
 
 use std::collections::{HashMap, VecDeque};
-use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -286,14 +287,16 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
         let mut stop = stop.clone();
         tokio::spawn(async move {
             let conn_kill = kill.clone();
+            let streams = shared.config.http2_max_streams;
             let service = hyper::service::service_fn(move |req| {
                 let shared = shared.clone();
                 let router = router.clone();
                 let kill = conn_kill.clone();
-                async move { Ok::<_, Infallible>(handle(shared, router, kill, req).await) }
+                handle(shared, router, kill, req)
             });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service);
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder.http2().max_concurrent_streams(streams);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
             // Dropping `conn` closes the socket without writing anything.
             tokio::select! {
                 _ = conn => {}
@@ -498,20 +501,44 @@ fn bearer_ok(shared: &Shared, headers: &HeaderMap) -> bool {
         .is_some_and(|token| shared.config.token.as_deref().is_none_or(|t| t == token))
 }
 
+/// A request dropped on HTTP/2: hyper resets its stream.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("dropped by the sandbox")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
 async fn handle(
     shared: Arc<Shared>,
     router: axum::Router,
     kill: Arc<Notify>,
     req: Request<hyper::body::Incoming>,
-) -> Response<Body> {
+) -> Result<Response<Body>, Dropped> {
+    let h2 = req.version() == axum::http::Version::HTTP_2;
+    answer(shared, router, kill, req, h2).await.ok_or(Dropped)
+}
+
+/// The answer, or `None` for a request dropped on HTTP/2.
+async fn answer(
+    shared: Arc<Shared>,
+    router: axum::Router,
+    kill: Arc<Notify>,
+    req: Request<hyper::body::Incoming>,
+    h2: bool,
+) -> Option<Response<Body>> {
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(Body::new(body), MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
-            return json_response(
+            return Some(json_response(
                 413,
                 json!({"statusCode": 413, "message": "request entity too large"}),
-            );
+            ));
         }
     };
     let parsed: Option<Result<Value, String>> = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -579,7 +606,7 @@ async fn handle(
         }
         add_rate_headers(&shared, resp.headers_mut(), shared.peek(&key));
         shared.set_status(idx, resp.status().as_u16());
-        return resp;
+        return Some(resp);
     }
 
     // Gate 3: rate limit.
@@ -593,7 +620,7 @@ async fn handle(
         let mut resp = too_many(&shared, wait);
         add_rate_headers(&shared, resp.headers_mut(), snap);
         shared.set_status(idx, 429);
-        return resp;
+        return Some(resp);
     }
 
     // Gate 4: faults, then the handler.
@@ -630,6 +657,9 @@ async fn handle(
             if apply {
                 let _ = run(ctx).await;
             }
+            if h2 {
+                return None;
+            }
             kill.notify_one();
             // The connection task drops this future along with the connection.
             std::future::pending::<Response<Body>>().await
@@ -637,5 +667,5 @@ async fn handle(
     };
     add_rate_headers(&shared, resp.headers_mut(), snap);
     shared.set_status(idx, resp.status().as_u16());
-    resp
+    Some(resp)
 }

@@ -927,3 +927,67 @@ async fn gender_is_kept_on_update_only_when_asked() {
         assert_eq!(r.body["contact"]["gender"], kept, "drop = {drop}");
     }
 }
+
+fn h2_client() -> Client {
+    Client::builder()
+        .timeout(Duration::from_secs(5))
+        .http2_prior_knowledge()
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn http2_with_prior_knowledge_is_answered_recorded_and_rate_limited_as_http1_is() {
+    let (h, h1) = sandbox(SandboxConfig {
+        rate_max: 3,
+        ..Default::default()
+    })
+    .await;
+    let h2 = h2_client();
+    let upsert = |c: &Client, i: usize| {
+        c.post(format!("{}/contacts/upsert", h.base_url()))
+            .bearer_auth("t")
+            .header("Version", "2021-07-28")
+            .json(&json!({"locationId": LOC, "email": format!("p{i}@x.io")}))
+            .send()
+    };
+    let answers = futures::future::join_all((0..4).map(|i| upsert(&h2, i))).await;
+    let mut statuses: Vec<u16> = answers
+        .into_iter()
+        .map(|r| {
+            let r = r.unwrap();
+            assert_eq!(r.version(), reqwest::Version::HTTP_2);
+            assert_rate_headers(r.headers());
+            r.status().as_u16()
+        })
+        .collect();
+    statuses.sort();
+    assert_eq!(statuses, [200, 200, 200, 429]);
+    // HTTP/1.1 on the same port counts against the same quota.
+    let r = upsert(&h1, 9).await.unwrap();
+    assert_eq!(r.version(), reqwest::Version::HTTP_11);
+    assert_eq!(r.status(), 429);
+    let log = h.requests();
+    assert_eq!(log.len(), 5);
+    assert!(log
+        .iter()
+        .all(|r| r.location_id.as_deref() == Some(LOC) && r.path == "/contacts/upsert"));
+    assert_eq!(h.contacts(LOC).len(), 3);
+}
+
+#[tokio::test]
+async fn a_dropped_request_on_http2_resets_its_own_stream_not_the_shared_connection() {
+    let (h, _) = sandbox(SandboxConfig {
+        latency: (Duration::from_millis(200), Duration::from_millis(200)),
+        ..Default::default()
+    })
+    .await;
+    h.inject(Forced::Drop { after_apply: false }, 1, None);
+    let c = h2_client();
+    let body = |i: usize| json!({"locationId": LOC, "email": format!("q{i}@x.io")});
+    let bodies: Vec<Value> = (0..3).map(body).collect();
+    let answers = futures::future::join_all(bodies.iter().map(|b| post_raw(&h, &c, b))).await;
+    let failed = answers.iter().filter(|r| r.is_err()).count();
+    assert_eq!(failed, 1, "{answers:?}");
+    assert_eq!(h.contacts(LOC).len(), 2);
+}
