@@ -311,19 +311,40 @@ impl Store {
             in_tx: false,
         };
         s.sql(|c| {
-            c.busy_timeout(std::time::Duration::from_secs(10))?;
-            c.pragma_update(None, "journal_mode", "WAL")?;
+            c.busy_timeout(BUSY_WAIT)?;
+            wal_mode(c)?;
             c.pragma_update(None, "synchronous", "FULL")?;
             Ok(())
         })?;
-        let version: i64 = s.sql(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))?;
+        if s.version()? < SCHEMA_VERSION {
+            // One writer makes or migrates the tables, reading the version again under the
+            // lock: two openers of a new store at once (two cron runs, or a run and its
+            // pre-pass) would otherwise both add the same columns.
+            s.sql(|c| c.execute_batch("BEGIN IMMEDIATE"))?;
+            let made = s.make_tables();
+            let end = if made.is_ok() { "COMMIT" } else { "ROLLBACK" };
+            let ended = s.sql(|c| c.execute_batch(end));
+            made?;
+            ended?;
+        }
+        Ok(s)
+    }
+
+    fn version(&self) -> Result<i64, StateError> {
+        let version: i64 = self.sql(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))?;
         if version > SCHEMA_VERSION {
             return Err(StateError::Schema {
-                path: s.path.clone(),
+                path: self.path.clone(),
                 found: version,
             });
         }
-        s.sql(|c| {
+        Ok(version)
+    }
+
+    /// Within the caller's write transaction.
+    fn make_tables(&self) -> Result<(), StateError> {
+        let version = self.version()?;
+        self.sql(|c| {
             c.execute_batch(
                 "CREATE TABLE IF NOT EXISTS runs (
                     id INTEGER PRIMARY KEY,
@@ -390,8 +411,7 @@ impl Store {
                 rows_in_write_order(c)?;
             }
             c.pragma_update(None, "user_version", SCHEMA_VERSION)
-        })?;
-        Ok(s)
+        })
     }
 
     pub(super) fn sql<T>(
@@ -910,8 +930,7 @@ fn rows_in_write_order(c: &Connection) -> rusqlite::Result<()> {
         tags_status, business_status, errors, warnings, keys, payload_hash, tags_hash, business,
         business_before, tags_added, after_hash, sent_fields, tags_done";
     c.execute_batch(&format!(
-        "BEGIN;
-         CREATE TABLE rows_v4 (
+        "CREATE TABLE rows_v4 (
              run_id INTEGER NOT NULL,
              seq INTEGER NOT NULL,
              row INTEGER NOT NULL,
@@ -937,9 +956,27 @@ fn rows_in_write_order(c: &Connection) -> rusqlite::Result<()> {
          );
          INSERT INTO rows_v4 ({COLUMNS}) SELECT {COLUMNS} FROM rows ORDER BY run_id, seq;
          DROP TABLE rows;
-         ALTER TABLE rows_v4 RENAME TO rows;
-         COMMIT;"
+         ALTER TABLE rows_v4 RENAME TO rows;"
     ))
+}
+
+/// How long a store waits on another connection's lock before it gives up.
+const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Switching a new file to WAL needs it alone; SQLite answers "busy" at once, without waiting,
+/// while another connection is switching it too, so this waits here.
+fn wal_mode(c: &Connection) -> rusqlite::Result<()> {
+    let started = std::time::Instant::now();
+    loop {
+        match c.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && started.elapsed() < BUSY_WAIT =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            r => return r,
+        }
+    }
 }
 
 fn now() -> String {
@@ -1042,6 +1079,29 @@ mod tests {
         // --restart abandons the stopped run instead.
         s.finish_run(false).unwrap();
         assert!(s.begin_run(&identity("a"), true).unwrap().is_none());
+    }
+
+    #[test]
+    fn openers_of_a_new_store_at_once_all_get_it_whole() {
+        // Each round a new file, many connections making its tables at the same moment.
+        for round in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(format!("state-{round}.db"));
+            let start = std::sync::Barrier::new(6);
+            std::thread::scope(|s| {
+                let openers: Vec<_> = (0..6)
+                    .map(|_| {
+                        s.spawn(|| {
+                            start.wait();
+                            Store::open(&path).map(|s| s.version().unwrap())
+                        })
+                    })
+                    .collect();
+                for o in openers {
+                    assert_eq!(o.join().unwrap().unwrap(), SCHEMA_VERSION);
+                }
+            });
+        }
     }
 
     #[test]

@@ -24,8 +24,7 @@ pub(super) fn migrate(c: &Connection, from: i64) -> rusqlite::Result<()> {
         return Ok(());
     }
     c.execute_batch(
-        "BEGIN;
-         ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'import';
+        "ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'import';
          ALTER TABLE runs ADD COLUMN undoes INTEGER;
          ALTER TABLE runs ADD COLUMN snapshot INTEGER NOT NULL DEFAULT 0;
          ALTER TABLE rows ADD COLUMN business_before TEXT;
@@ -51,8 +50,7 @@ pub(super) fn migrate(c: &Connection, from: i64) -> rusqlite::Result<()> {
              status TEXT NOT NULL,
              outcome TEXT NOT NULL,        -- the row's account as JSON
              PRIMARY KEY (run_id, seq)
-         ) WITHOUT ROWID;
-         COMMIT;",
+         ) WITHOUT ROWID;",
     )
 }
 
