@@ -46,6 +46,7 @@ mod email;
 mod gender;
 pub mod invisible;
 mod phone;
+mod phone_meta;
 pub mod quoted;
 #[cfg(test)]
 mod tests;
@@ -183,9 +184,10 @@ impl Validator {
         })
     }
 
-    /// Loads the phone metadata and compiles the default country's number patterns on a
-    /// thread of its own, once per process: about 0.1 s of CPU on first use, during which
-    /// every prepare worker would wait for the first one.
+    /// Compiles the default country's number patterns and loads the `phonenumber` crate's
+    /// database (about 0.1 s of CPU) on a thread of its own, once per process: the common
+    /// shapes are judged from the built-in tables without it, and a number only the full
+    /// parser can read then finds it loaded, not every prepare worker waiting for the first.
     pub fn warm_up_phones(&self) {
         static STARTED: std::sync::Once = std::sync::Once::new();
         let region = self.default_region;
@@ -194,6 +196,7 @@ impl Validator {
                 .name("ghl-import-warm".into())
                 .spawn(move || {
                     let _ = read_phone("415 555 2671", region);
+                    let _ = phonenumber::metadata::DATABASE.by_id("US");
                 });
         });
     }

@@ -5,9 +5,8 @@
 //! region-resolution rule as `phonenumber::is_valid`. Every other shape returns `None` and
 //! goes to the full parser. `tests::fast_path_agrees_with_phonenumber` checks agreement.
 
+use super::phone_meta::{self, Meta, METAS, VOICEMAIL};
 use phonenumber::country::Id as Region;
-use phonenumber::metadata::DATABASE;
-use phonenumber::Metadata;
 use regex_automata::dfa::{dense, Automaton, StartKind};
 use regex_automata::nfa::thompson;
 use regex_automata::util::syntax;
@@ -70,7 +69,7 @@ pub(super) fn fast_international(input: &str) -> Option<String> {
     // The parser takes the shortest known code, as here.
     let (code, national) = (1..=3.min(digits.len())).find_map(|len| {
         let code: u16 = digits[..len].parse().ok()?;
-        code_slot(code).is_some().then(|| (code, &digits[len..]))
+        known(code).then(|| (code, &digits[len..]))
     })?;
     if national.len() < 3 || national.len() > 17 || national.starts_with('0') {
         return None;
@@ -78,7 +77,7 @@ pub(super) fn fast_international(input: &str) -> Option<String> {
     let (meta, typed) = typed_source(code, national)?;
     let npfp = compiled(meta)?.national_prefix_for_parsing.as_ref();
     if meta
-        .national_prefix()
+        .national_prefix
         .is_some_and(|p| national.starts_with(p))
         || npfp.is_some_and(|re| re.is_match(national))
     {
@@ -171,14 +170,13 @@ fn home(region: Region) -> Option<&'static Home> {
     table
         .get(region as usize)?
         .get_or_init(|| {
-            let meta = DATABASE.by_id(region.as_ref())?;
-            let regex = |re: Option<&str>| re.map(Prefix::new);
+            let meta = phone_meta::by_id(region.as_ref())?;
             Some(Home {
-                code: meta.country_code(),
-                code_digits: meta.country_code().to_string(),
-                national_prefix: meta.national_prefix(),
-                idd: regex(meta.international_prefix().map(|r| r.as_str())),
-                npfp: regex(meta.national_prefix_for_parsing().map(|r| r.as_str())),
+                code: meta.code,
+                code_digits: meta.code.to_string(),
+                national_prefix: meta.national_prefix,
+                idd: meta.international_prefix.map(Prefix::new),
+                npfp: meta.national_prefix_for_parsing.map(Prefix::new),
             })
         })
         .as_ref()
@@ -189,24 +187,18 @@ fn home(region: Region) -> Option<&'static Home> {
 pub(super) fn possible(code: u16, national: &str) -> bool {
     let len = national.len() as u16;
     // The general descriptor's lengths are often left empty: the types carry them.
-    DATABASE.by_code(&code).is_some_and(|metas| {
-        metas.iter().any(|m| {
-            let d = m.descriptors();
-            [
-                Some(d.general()),
-                d.fixed_line(),
-                d.mobile(),
-                d.toll_free(),
-                d.premium_rate(),
-                d.shared_cost(),
-                d.voip(),
-                d.personal_number(),
-                d.pager(),
-                d.uan(),
-            ]
-            .into_iter()
-            .flatten()
-            .any(|desc| desc.possible_length().contains(&len))
+    phone_meta::code(code).is_some_and(|c| {
+        c.all.iter().any(|&i| {
+            let m = &METAS[i];
+            let types = m
+                .types
+                .iter()
+                .enumerate()
+                .filter(|&(t, _)| t != VOICEMAIL)
+                .filter_map(|(_, d)| d.as_ref());
+            std::iter::once(&m.general)
+                .chain(types)
+                .any(|d| d.lengths.contains(&len))
         })
     })
 }
@@ -220,13 +212,15 @@ fn nanp_valid(national: &str) -> bool {
 /// first region whose leading digits match (or, without leading digits, whose patterns do),
 /// with whether the number has a type there ([`has_type`]). A region picked by its patterns
 /// has already answered that: for the US, the first of NANP's regions, it is not asked twice.
-fn typed_source(code: u16, national: &str) -> Option<(&'static Metadata, bool)> {
-    let regions = regions_of(code)?;
+fn typed_source(code: u16, national: &str) -> Option<(&'static Meta, bool)> {
+    let regions = phone_meta::code(code).filter(|c| c.known)?.regions?;
     if let [only] = regions[..] {
+        let only = &METAS[only];
         return Some((only, has_type(only, national)));
     }
-    for &meta in regions {
-        match leading(meta)? {
+    for &i in regions {
+        let meta = &METAS[i];
+        match leading(meta) {
             Some(ld) => {
                 if ld.is_match(national) {
                     return Some((meta, has_type(meta, national)));
@@ -242,67 +236,13 @@ fn typed_source(code: u16, national: &str) -> Option<(&'static Metadata, bool)> 
     None
 }
 
-/// A code's regions in the order [`typed_source`] tries them: looked up once per code, not per
-/// number (the database's lookups allocate and hash). Their patterns are compiled only when
-/// a number needs them: compiling all 25 NANP regions up front cost ~12 MB of memory.
-type Regions = Vec<&'static Metadata>;
-
-fn regions_of(code: u16) -> Option<&'static Regions> {
-    code_slot(code)?
-        .get_or_init(|| lookup_regions(code))
-        .as_ref()
-}
-
-/// Country codes have at most three digits.
-const CODES: usize = 1000;
-
-/// Every country code the metadata has (indexed by the code), each with its regions once
-/// first asked for.
-fn codes() -> &'static [Option<OnceLock<Option<Regions>>>] {
-    static TABLE: OnceLock<Vec<Option<OnceLock<Option<Regions>>>>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut t: Vec<_> = (0..CODES).map(|_| None).collect();
-        for m in DATABASE.iter() {
-            if let Some(slot) = t.get_mut(usize::from(m.country_code())) {
-                *slot = Some(OnceLock::new());
-            }
-        }
-        t
-    })
-}
-
-fn code_slot(code: u16) -> Option<&'static OnceLock<Option<Regions>>> {
-    codes().get(usize::from(code))?.as_ref()
-}
-
-/// The country codes the metadata has.
-fn known_codes() -> impl Iterator<Item = u16> {
-    (0..CODES as u16).filter(|&c| code_slot(c).is_some())
-}
-
-fn lookup_regions(code: u16) -> Option<Regions> {
-    let regions = DATABASE.region(&code)?;
-    if let [only] = regions[..] {
-        let meta = if only == "001" {
-            DATABASE.by_code(&code)?.into_iter().next()?
-        } else {
-            DATABASE.by_id(only)?
-        };
-        return Some(vec![meta]);
-    }
-    // Stops at the first region that is missing, as the walk in `typed_source` would.
-    let mut out = Vec::new();
-    for id in regions {
-        let Some(meta) = DATABASE.by_id(id) else {
-            break;
-        };
-        out.push(meta);
-    }
-    Some(out)
+/// Whether the metadata has regions by id with this country code.
+fn known(code: u16) -> bool {
+    phone_meta::code(code).is_some_and(|c| c.known)
 }
 
 /// `number_type(..) != Unknown`.
-fn has_type(meta: &Metadata, national: &str) -> bool {
+fn has_type(meta: &'static Meta, national: &str) -> bool {
     let Some(c) = compiled(meta) else {
         return false;
     };
@@ -508,68 +448,28 @@ struct Slots {
     compiled: OnceLock<Compiled>,
 }
 
-fn slots(meta: &Metadata) -> Option<&'static Slots> {
-    // By the address of the metadata (the database is a static that never moves): a binary
-    // search instead of hashing the region's name on every number.
-    static TABLE: OnceLock<Vec<(usize, Slots)>> = OnceLock::new();
-    let key = |m: &Metadata| m as *const Metadata as usize;
-    let table = TABLE.get_or_init(|| {
-        // By code: the non-geographic entries (`001`) share an id but not their patterns.
-        let mut t: Vec<(usize, Slots)> = known_codes()
-            .filter_map(|code| DATABASE.by_code(&code))
-            .flatten()
-            .map(|m| (key(m), Slots::default()))
-            .collect();
-        t.sort_by_key(|(k, _)| *k);
-        t.dedup_by_key(|(k, _)| *k);
-        t
-    });
-    let i = table.binary_search_by_key(&key(meta), |(k, _)| *k).ok()?;
-    Some(&table[i].1)
+fn slots(meta: &Meta) -> &'static Slots {
+    static TABLE: OnceLock<Vec<Slots>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| (0..METAS.len()).map(|_| Slots::default()).collect());
+    &table[meta.index]
 }
 
-/// A region's leading-digits pattern (`Some(None)` when it has none); `None` for metadata
-/// not in the table.
-fn leading(meta: &Metadata) -> Option<Option<&'static Matcher>> {
-    let slot = &slots(meta)?.leading;
-    Some(
-        slot.get_or_init(|| meta.leading_digits().map(|re| Matcher::new(re.as_str())))
-            .as_ref(),
-    )
+/// A region's leading-digits pattern (`None` when it has none).
+fn leading(meta: &Meta) -> Option<&'static Matcher> {
+    slots(meta)
+        .leading
+        .get_or_init(|| meta.leading_digits.map(Matcher::new))
+        .as_ref()
 }
 
-fn compiled(meta: &Metadata) -> Option<&'static Compiled> {
-    let slot = &slots(meta)?.compiled;
-    Some(slot.get_or_init(|| {
-        let d = meta.descriptors();
-        let pattern = |d: &phonenumber::metadata::Descriptor| {
-            Pattern::new(d.national_number().as_str(), d.possible_length())
-        };
-        let mut types = Vec::new();
-        for desc in [
-            d.premium_rate(),
-            d.toll_free(),
-            d.shared_cost(),
-            d.voip(),
-            d.personal_number(),
-            d.pager(),
-            d.uan(),
-            d.voicemail(),
-            d.fixed_line(),
-            d.mobile(),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            types.push(pattern(desc));
-        }
+fn compiled(meta: &Meta) -> Option<&'static Compiled> {
+    Some(slots(meta).compiled.get_or_init(|| {
+        let pattern = |d: &phone_meta::Desc| Pattern::new(d.pattern, d.lengths);
         Compiled {
-            general: pattern(d.general()),
-            types,
+            general: pattern(&meta.general),
+            types: meta.types.iter().flatten().map(pattern).collect(),
             by_length: std::array::from_fn(|_| OnceLock::new()),
-            national_prefix_for_parsing: meta
-                .national_prefix_for_parsing()
-                .map(|re| Prefix::new(re.as_str())),
+            national_prefix_for_parsing: meta.national_prefix_for_parsing.map(Prefix::new),
         }
     }))
 }
@@ -577,6 +477,76 @@ fn compiled(meta: &Metadata) -> Option<&'static Compiled> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use phonenumber::metadata::DATABASE;
+    use phonenumber::Metadata;
+
+    /// The tables the build script (`phone_meta_build.rs`) wrote say what the crate's database says, entry by entry.
+    #[test]
+    fn the_built_tables_are_the_databases_metadata() {
+        let same_desc = |ours: &phone_meta::Desc, theirs: &phonenumber::metadata::Descriptor| {
+            ours.pattern == theirs.national_number().as_str()
+                && ours.lengths == theirs.possible_length()
+        };
+        let same = |ours: &Meta, theirs: &Metadata| {
+            let d = theirs.descriptors();
+            let types = [
+                d.premium_rate(),
+                d.toll_free(),
+                d.shared_cost(),
+                d.voip(),
+                d.personal_number(),
+                d.pager(),
+                d.uan(),
+                d.voicemail(),
+                d.fixed_line(),
+                d.mobile(),
+            ];
+            ours.id == theirs.id()
+                && ours.code == theirs.country_code()
+                && ours.national_prefix == theirs.national_prefix()
+                && ours.international_prefix == theirs.international_prefix().map(|r| r.as_str())
+                && ours.national_prefix_for_parsing
+                    == theirs.national_prefix_for_parsing().map(|r| r.as_str())
+                && ours.leading_digits == theirs.leading_digits().map(|r| r.as_str())
+                && same_desc(&ours.general, d.general())
+                && ours.types.iter().zip(types).all(|(o, t)| match (o, t) {
+                    (Some(o), Some(t)) => same_desc(o, t),
+                    (None, None) => true,
+                    _ => false,
+                })
+        };
+        let mut seen = 0;
+        for theirs in DATABASE.iter() {
+            if theirs.id() != "001" {
+                let ours = phone_meta::by_id(theirs.id()).unwrap();
+                assert!(same(ours, theirs), "{}", theirs.id());
+            }
+            assert!(known(theirs.country_code()), "{}", theirs.country_code());
+            seen += 1;
+        }
+        assert!(seen > 200, "{seen}");
+        for code in 0..1000u16 {
+            let theirs = DATABASE.by_code(&code).unwrap_or_default();
+            let ours: Vec<&Meta> = phone_meta::code(code)
+                .map(|c| c.all.iter().map(|&i| &METAS[i]).collect())
+                .unwrap_or_default();
+            assert_eq!(ours.len(), theirs.len(), "+{code}");
+            for (o, t) in ours.iter().zip(&theirs) {
+                assert!(same(o, t), "+{code} {}", t.id());
+            }
+            // The regions `is_valid` tries, in its order.
+            if let Some(ids) = DATABASE.region(&code).filter(|_| known(code)) {
+                let ours: Vec<&str> = phone_meta::code(code)
+                    .and_then(|c| c.regions)
+                    .unwrap()
+                    .iter()
+                    .map(|&i| METAS[i].id)
+                    .collect();
+                assert!(ids.starts_with(&ours) && !ours.is_empty(), "+{code}");
+            }
+        }
+        assert!(!known(999) && phone_meta::code(1).is_some_and(|c| c.known));
+    }
 
     /// A deterministic corpus: the same numbers every run.
     fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
