@@ -83,13 +83,14 @@ pub fn prepass(cfg: &RunConfig, want: Want) -> Result<Facts, RunError> {
     })?;
     let mapper = Mapper::for_input(cfg.mapping.as_ref(), &reader)?;
     let validator = Validator::new(validation(cfg))?;
-    // The phone metadata loads on a thread of its own from here: a tally needs it for its
-    // first phone, after the first chunk is read, and an import's first request waits for
-    // the tally; a dry run validates rows after this read. Not for a small dry run, where
-    // the thread's memory would show and the time not.
+    // The default country's phone patterns compile on a thread of their own from here: a
+    // tally needs them for its first phone, after the first chunk is read, and an import's
+    // first request waits for the tally; a dry run validates rows after this read, which
+    // also hides the full parser's database loading. Not for a small dry run, where the
+    // thread's memory would show and the time not.
     let large = std::fs::metadata(&cfg.input).is_ok_and(|m| m.len() >= input::SPLIT_FROM_BYTES);
     if warms_up_phones(want, large, &mapper) {
-        validator.warm_up_phones();
+        validator.warm_up_phones(!want.tally);
     }
     if want.tally && lacks_location(cfg, &mapper, &reader) {
         return Err(RunError::NoLocation);
@@ -601,14 +602,14 @@ mod tests {
     }
 
     #[test]
-    fn the_phone_metadata_loads_ahead_for_a_tally_of_rows_with_phones_only() {
+    fn the_phone_patterns_compile_ahead_for_a_tally_of_rows_with_phones_only() {
         let with = Mapper::new(None, Some(&["Email".into(), "Mobile Phone".into()])).unwrap();
         let without = Mapper::new(None, Some(&["Email".into(), "First Name".into()])).unwrap();
         let tally = Want {
             tally: true,
             ..Want::default()
         };
-        // An import's first request waits for the tally, which waits for the metadata.
+        // An import's first request waits for the tally, which waits for the patterns.
         assert!(warms_up_phones(tally, false, &with));
         assert!(!warms_up_phones(tally, true, &without));
         // A dry run of a small file validates its rows soon enough.

@@ -184,11 +184,12 @@ impl Validator {
         })
     }
 
-    /// Compiles the default country's number patterns and loads the `phonenumber` crate's
-    /// database (about 0.1 s of CPU) on a thread of its own, once per process: the common
-    /// shapes are judged from the built-in tables without it, and a number only the full
-    /// parser can read then finds it loaded, not every prepare worker waiting for the first.
-    pub fn warm_up_phones(&self) {
+    /// Compiles the default country's number patterns on a thread of its own, once per
+    /// process, and with `database` loads the `phonenumber` crate's database too (about 0.1 s
+    /// of CPU), which only numbers the full parser reads need: worth it only when a read of
+    /// the file comes before its rows are validated, long enough to hide it; otherwise a
+    /// file of common shapes would pay for it and gain nothing.
+    pub fn warm_up_phones(&self, database: bool) {
         static STARTED: std::sync::Once = std::sync::Once::new();
         let region = self.default_region;
         STARTED.call_once(|| {
@@ -196,7 +197,9 @@ impl Validator {
                 .name("ghl-import-warm".into())
                 .spawn(move || {
                     let _ = read_phone("415 555 2671", region);
-                    let _ = phonenumber::metadata::DATABASE.by_id("US");
+                    if database {
+                        let _ = phonenumber::metadata::DATABASE.by_id("US");
+                    }
                 });
         });
     }
