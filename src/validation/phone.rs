@@ -75,7 +75,7 @@ pub(super) fn fast_international(input: &str) -> Option<String> {
         return None;
     }
     let (meta, typed) = typed_source(code, national)?;
-    let npfp = compiled(meta)?.national_prefix_for_parsing.as_ref();
+    let npfp = compiled(meta).national_prefix_for_parsing.as_ref();
     if meta
         .national_prefix
         .is_some_and(|p| national.starts_with(p))
@@ -109,13 +109,7 @@ pub(super) fn fast_national(input: &str, region: Region) -> Option<Option<super:
     }
     let code = home.code;
     let e164 = e164(&home.code_digits, national);
-    let valid = match typed_source(code, national) {
-        Some((meta, typed)) => {
-            compiled(meta)?;
-            typed
-        }
-        None => false,
-    };
+    let valid = typed_source(code, national).is_some_and(|(_, typed)| typed);
     Some(if valid {
         Some(super::Phone { e164, valid })
     } else {
@@ -243,9 +237,7 @@ fn known(code: u16) -> bool {
 
 /// `number_type(..) != Unknown`.
 fn has_type(meta: &'static Meta, national: &str) -> bool {
-    let Some(c) = compiled(meta) else {
-        return false;
-    };
+    let c = compiled(meta);
     if !c.general.matches(national) {
         return false;
     }
@@ -462,8 +454,8 @@ fn leading(meta: &Meta) -> Option<&'static Matcher> {
         .as_ref()
 }
 
-fn compiled(meta: &Meta) -> Option<&'static Compiled> {
-    Some(slots(meta).compiled.get_or_init(|| {
+fn compiled(meta: &Meta) -> &'static Compiled {
+    slots(meta).compiled.get_or_init(|| {
         let pattern = |d: &phone_meta::Desc| Pattern::new(d.pattern, d.lengths);
         Compiled {
             general: pattern(&meta.general),
@@ -471,7 +463,7 @@ fn compiled(meta: &Meta) -> Option<&'static Compiled> {
             by_length: std::array::from_fn(|_| OnceLock::new()),
             national_prefix_for_parsing: meta.national_prefix_for_parsing.map(Prefix::new),
         }
-    }))
+    })
 }
 
 #[cfg(test)]
@@ -480,7 +472,8 @@ mod tests {
     use phonenumber::metadata::DATABASE;
     use phonenumber::Metadata;
 
-    /// The tables the build script (`phone_meta_build.rs`) wrote say what the crate's database says, entry by entry.
+    /// The tables the build script (`phone_meta_build.rs`) wrote say what the crate's
+    /// database says, entry by entry.
     #[test]
     fn the_built_tables_are_the_databases_metadata() {
         let same_desc = |ours: &phone_meta::Desc, theirs: &phonenumber::metadata::Descriptor| {

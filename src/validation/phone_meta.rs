@@ -4,8 +4,6 @@
 //! not the whole database's (about 0.1 s of CPU the first row, and an import's first
 //! request, would otherwise wait for).
 
-use std::sync::OnceLock;
-
 /// A number type's pattern and the national number lengths it allows (empty: any).
 pub(super) struct Desc {
     pub pattern: &'static str,
@@ -35,7 +33,6 @@ pub(super) const VOICEMAIL: usize = 7;
 
 /// A country code's entries.
 pub(super) struct Code {
-    pub code: u16,
     /// Whether the database lists the code among its regions by id (the codes the fast
     /// paths read a `+` number's code against).
     pub known: bool,
@@ -53,21 +50,7 @@ pub(super) fn by_id(id: &str) -> Option<&'static Meta> {
     METAS.get(BY_ID[i].1)
 }
 
-/// Country codes have at most three digits.
-const CODE_LIMIT: usize = 1000;
-
-/// A code's entries, by the code itself (no search per number).
+/// A code's entries: [`CODES`] is indexed by the code itself (no search per number).
 pub(super) fn code(code: u16) -> Option<&'static Code> {
-    static AT: OnceLock<Vec<Option<u16>>> = OnceLock::new();
-    let at = AT.get_or_init(|| {
-        let mut at = vec![None; CODE_LIMIT];
-        for (i, c) in CODES.iter().enumerate() {
-            if let Some(slot) = at.get_mut(usize::from(c.code)) {
-                *slot = Some(i as u16);
-            }
-        }
-        at
-    });
-    let i = (*at.get(usize::from(code))?)?;
-    CODES.get(usize::from(i))
+    CODES.get(usize::from(code))?.as_ref()
 }

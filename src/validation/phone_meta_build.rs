@@ -16,6 +16,9 @@ fn main() {
     std::fs::write(out, generate()).unwrap();
 }
 
+/// Country codes have at most three digits.
+const CODE_LIMIT: usize = 1000;
+
 fn key(m: &Metadata) -> usize {
     m as *const Metadata as usize
 }
@@ -26,7 +29,7 @@ fn generate() -> String {
     known.sort_unstable();
     known.dedup();
     // And every code with an entry at all (the other non-geographic codes).
-    let codes: Vec<u16> = (0..1000u16)
+    let codes: Vec<u16> = (0..CODE_LIMIT as u16)
         .filter(|c| known.contains(c) || DATABASE.by_code(c).is_some())
         .collect();
 
@@ -96,17 +99,26 @@ fn generate() -> String {
         .unwrap();
     }
     s.push_str("];\n");
-    writeln!(s, "pub(super) static CODES: [Code; {}] = [", by_code.len()).unwrap();
-    for (code, known, regions, all) in &by_code {
-        writeln!(
-            s,
-            "    Code {{ code: {code}, known: {known}, regions: {}, all: &{all:?} }},",
-            match regions {
-                Some(r) => format!("Some(&{r:?})"),
-                None => "None".into(),
-            }
-        )
-        .unwrap();
+    // Indexed by the code itself: country codes have at most three digits.
+    writeln!(
+        s,
+        "pub(super) static CODES: [Option<Code>; {CODE_LIMIT}] = ["
+    )
+    .unwrap();
+    let mut entries = by_code.iter().peekable();
+    for code in 0..CODE_LIMIT as u16 {
+        match entries.next_if(|(c, ..)| *c == code) {
+            Some((_, known, regions, all)) => writeln!(
+                s,
+                "    Some(Code {{ known: {known}, regions: {}, all: &{all:?} }}),",
+                match regions {
+                    Some(r) => format!("Some(&{r:?})"),
+                    None => "None".into(),
+                }
+            )
+            .unwrap(),
+            None => s.push_str("    None,\n"),
+        }
     }
     s.push_str("];\n");
     writeln!(
