@@ -2,6 +2,7 @@
 //! bar, logs). Each is an [`EventSink`]; none is called by a stage.
 
 pub mod html;
+mod new_file;
 mod progress;
 mod progress_line;
 mod rejects;
@@ -9,11 +10,12 @@ mod status_counts;
 mod summary;
 mod writer;
 
+pub(crate) use new_file::create_private;
 pub use progress::{LogSink, ProgressSink};
 pub use rejects::{CsvStyle, RejectsWriter};
 pub use status_counts::StatusCounts;
 pub use summary::{Summary, SummaryBuilder};
-pub(crate) use writer::{check_writable, create_private};
+pub(crate) use writer::check_writable;
 pub use writer::{neutralize_formula, ReportFormat, ReportWriter};
 
 /// How stale a file a sink writes may be: rows the report calls done are in the state store

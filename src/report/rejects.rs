@@ -8,7 +8,8 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::writer::{create_private, neutralize_formula};
+use super::new_file::create_private;
+use super::writer::neutralize_formula;
 use super::{EventSink, Summary};
 use crate::event::{Event, RawRecord, RowStatus};
 

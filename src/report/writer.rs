@@ -4,6 +4,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::new_file::create_private;
 use super::{EventSink, Summary};
 use crate::event::{Event, RowOutcome};
 
@@ -159,18 +160,6 @@ struct JsonRow<'a> {
     changes: &'a [String],
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     warnings: &'a [String],
-}
-
-/// Created readable by the owner only: a report lists people's emails and phones.
-pub(crate) fn create_private(path: &Path) -> io::Result<File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    o.open(path)
 }
 
 /// Whether `path` can be written, without truncating what it holds (created, private, when

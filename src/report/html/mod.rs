@@ -15,7 +15,7 @@ pub use aggregate::{group_key, Aggregate, Group, GroupKey, Kind};
 pub use from_report::{read_report, ReportInputError};
 pub use render::Page;
 
-use super::writer::create_private;
+use super::new_file::create_private;
 use super::EventSink;
 use crate::event::Event;
 use crate::report::Summary;
