@@ -2176,6 +2176,13 @@ fn thunderbird_web_page_is_the_website_and_its_three_birthday_columns_make_the_d
     assert!(!err.contains("'Birth "), "{err}");
     assert!(!report[0]["warnings"].contains("Birth"), "{:?}", report[0]);
     assert!(!err.contains("'Web Page 1'"), "{err}");
+    // Every line ends with a comma: a last column without a header, empty in every row, is
+    // no column to tell the user about.
+    assert!(!err.contains("no header"), "{err}");
+    assert!(
+        report.iter().all(|r| !r["warnings"].contains("no header")),
+        "{report:?}"
+    );
     let all = env.sandbox.contacts(LOCATION);
     let erik = find(&all, "erik.lindqvist@example.se");
     for (f, v) in [
@@ -2201,6 +2208,25 @@ fn thunderbird_web_page_is_the_website_and_its_three_birthday_columns_make_the_d
         report[0]["warnings"],
         r#"column 'Birth Year/Birth Month/Birth Day': year "", month "04", day "17" left out: a date of birth needs all three"#
     );
+
+    // Something typed past the last comma is named in its row, and costs only itself,
+    // even under --strict: nothing is wrong with it, it has nowhere to go.
+    let env = Env::new();
+    let file = env.write(
+        "abook.csv",
+        "First Name,Last Name,Primary Email,\r\n\
+         Ann,Lee,ann@leedesign.com,\r\n\
+         Bo,Li,bo@leedesign.com,call after 5\r\n",
+    );
+    let (report, err, code) = import(&env, &file, &["--strict"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 2], "{err}");
+    assert_eq!(report[0]["warnings"], "");
+    assert_eq!(
+        report[1]["warnings"],
+        r#"column '4 (no header)': "call after 5" left out: its column has no header, so nothing maps it: give the column a header in the file, then map it with --mapping"#
+    );
+    assert!(err.contains("by column: '4 (no header)' 1"), "{err}");
 }
 
 #[test]

@@ -235,8 +235,9 @@ pub struct MappedRow<'a> {
     /// The email in `values` is a backup's (a fallback column), the row's own email cell
     /// being empty: a bad one is not the contact's identity, so the row may go by its phone.
     pub email_is_backup: bool,
-    /// Values the mapping guessed at (the first and last name split from a full name): named
-    /// in the row's warnings so a person can check them, never a reason to reject the row.
+    /// Values the mapping guessed at (the first and last name split from a full name), or
+    /// had nowhere to put (a cell in a column without a header): named in the row's warnings
+    /// so a person can check them, never a reason to reject the row.
     pub notes: Vec<RowError>,
     /// Only in a row with no email and no phone: the columns not imported whose cell reads
     /// like one (a `Fax Number`), said as the row's error is to name them.
@@ -1190,6 +1191,11 @@ pub struct Mapper {
     empty_values: Vec<String>,
     /// Columns the preset maps to "ignore", named in its notice: nothing goes unsaid.
     preset_ignores: Vec<usize>,
+    /// Columns without a header that nothing maps, each with its label (`38 (no header)`):
+    /// a cell in one is named in its row. Thunderbird ends every line with a comma, so its
+    /// files end in such a column, empty in every row: a notice naming it up front would
+    /// ask the user to act on nothing.
+    headerless: Vec<(usize, String)>,
     /// CSV: how warnings name a mapped column whose header repeats an earlier one's
     /// (`Email (2)`), so that they say which of the two they mean.
     labels: Vec<Option<String>>,
@@ -1320,6 +1326,7 @@ impl Mapper {
             json_unmatched: UnmatchedKeys::default(),
             api_shapes: ApiShapes::default(),
             preset_ignores: Vec::new(),
+            headerless: Vec::new(),
             labels: Vec::new(),
             input: None,
             surname_column: None,
@@ -1602,6 +1609,10 @@ impl Mapper {
                 mapper.birth_parts = Some((parts, label));
             }
         }
+        mapper.headerless = (0..headers.len())
+            .filter(|&i| columns[i].is_none() && headers[i].trim().is_empty())
+            .map(|i| (i, format!("{} (no header)", i + 1)))
+            .collect();
         mapper.columns = columns;
         Ok(mapper)
     }
@@ -1813,17 +1824,13 @@ impl Mapper {
             .iter()
             .enumerate()
             .filter(|(i, _)| self.columns.get(*i).is_some_and(Option::is_none))
+            // Named in the rows that hold something in them (see `Mapper::headerless`).
+            .filter(|(_, h)| !h.trim().is_empty())
             .map(|(i, h)| {
                 let repeated = headers[..i]
                     .iter()
                     .any(|e| normalise_header(e) == normalise_header(h));
-                if h.trim().is_empty() {
-                    // `''` twice says neither which column nor how to keep it.
-                    format!(
-                        "column {} (no header: give it one in the file, then map it with --mapping)",
-                        i + 1
-                    )
-                } else if repeated {
+                if repeated {
                     format!("'{h}' (a second column of that name)")
                 } else if normalise(h) == "nickname" {
                     format!("'{h}' (HighLevel has no nickname field)")
@@ -1962,6 +1969,7 @@ impl Mapper {
             api_shapes: self.api_shapes.clone(),
             empty_values: self.empty_values.clone(),
             preset_ignores: self.preset_ignores.clone(),
+            headerless: self.headerless.clone(),
             labels: self.labels.clone(),
             input: self.input.clone(),
             surname_column: self.surname_column,
@@ -2056,6 +2064,13 @@ impl Mapper {
             }
         }
         push_later(out, later);
+        for (i, label) in &self.headerless {
+            if let Some(cell) = cells.get(*i).filter(|c| !self.is_empty(c)) {
+                // Nothing wrong with the value: `strict` does not reject the row for it.
+                out.notes
+                    .push(crate::validation::left_out(Some(label), cell, HEADERLESS));
+            }
+        }
         if let Some((parts, label)) = &self.birth_parts {
             birth_date(*parts, label, cells, out);
         }
@@ -3302,6 +3317,10 @@ fn name_bad_items(
     };
     bad.extend(items.into_iter().map(|e| (target.clone(), e)));
 }
+
+/// Why a cell in a column without a header is left out, and what keeps it.
+const HEADERLESS: &str =
+    "its column has no header, so nothing maps it: give the column a header in the file, then map it with --mapping";
 
 /// A non-empty cell's value after the rule's transforms; `None` when splitting leaves nothing.
 /// A century chosen for a two-digit year is named in `notes`.

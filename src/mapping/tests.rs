@@ -2456,14 +2456,33 @@ fn bare_home_and_work_columns_are_phones_only_in_a_file_with_yahoos_own_columns(
 }
 
 #[test]
-fn columns_without_a_header_are_named_by_position() {
-    let h = hdrs(&["First Name", "Last Name", "Email", "", "Phone", " "]);
+fn a_cell_in_a_column_without_a_header_is_named_in_its_row_by_position() {
+    // Thunderbird ends every line with a comma: a last column with no header, always empty.
+    let h = hdrs(&[
+        "First Name",
+        "Last Name",
+        "Email",
+        "",
+        "Phone",
+        "Notes",
+        " ",
+    ]);
     let m = Mapper::new(None, Some(&h)).unwrap();
+    assert_eq!(m.unmapped_described(), ["'Notes'"], "said before any row");
+    let left_out = |cells: &[&str]| -> Vec<String> {
+        m.map(&cells_record(cells))
+            .notes
+            .iter()
+            .map(|e| e.to_string())
+            .collect()
+    };
+    assert!(left_out(&["Ann", "Lee", "ann@x.com", "", "", "", ""]).is_empty());
+    assert!(left_out(&["Ann", "Lee", "ann@x.com", " ", "", "", ""]).is_empty());
     assert_eq!(
-        m.unmapped_described(),
+        left_out(&["Ann", "Lee", "ann@x.com", "VIP", "", "", "2nd floor"]),
         [
-            "column 4 (no header: give it one in the file, then map it with --mapping)",
-            "column 6 (no header: give it one in the file, then map it with --mapping)",
+            "column '4 (no header)': \"VIP\" left out: its column has no header, so nothing maps it: give the column a header in the file, then map it with --mapping",
+            "column '7 (no header)': \"2nd floor\" left out: its column has no header, so nothing maps it: give the column a header in the file, then map it with --mapping",
         ]
     );
 }
