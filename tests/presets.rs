@@ -1039,6 +1039,36 @@ fn keap_decorated_phones_are_read() {
 }
 
 #[test]
+fn a_keap_phone_extension_is_named_in_its_row_and_costs_only_itself() {
+    // Max Classic writes a phone's extension in a column of its own: HighLevel's phone has
+    // none, so the extension is named where it was typed, and the row sent (even --strict).
+    let env = Env::new();
+    let file = env.write(
+        "keap.csv",
+        "\"Id\",\"First Name\",\"Last Name\",\"Email\",\"Phone 1\",\"Phone 1 Ext\",\"Phone 1 Type\",\"Phone 2\",\"Phone 2 Ext\",\"Phone 2 Type\",\"Tags\"\r\n\
+         \"12\",\"Ann\",\"Lee\",\"ann@leedesign.com\",\"(415) 555-2671\",\"204\",\"Work\",\"(415) 555-0134\",\" 12 \",\"Mobile\",\"VIP\"\r\n\
+         \"13\",\"Bo\",\"Li\",\"bo@leedesign.com\",\"(415) 555-0188\",\"\",\"Work\",\"\",\"\",\"\",\"\"\r\n",
+    );
+    let (report, err, code) = import(&env, &file, &["--strict"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("using the Keap preset"), "{err}");
+    assert_eq!(statuses(&report), ["created"; 2], "{err}");
+    let ann = &report[0]["warnings"];
+    for named in [
+        r#"column 'Phone 1 Ext': "204" left out: HighLevel's phone field has no extension"#,
+        r#"column 'Phone 2 Ext': "12" left out: HighLevel's phone field has no extension"#,
+    ] {
+        assert!(ann.contains(named), "{ann}");
+    }
+    assert_eq!(report[1]["warnings"], "");
+    assert_eq!(report[0]["phone"], "+14155552671");
+    assert!(
+        err.contains("by column: 'Phone 1 Ext' 1, 'Phone 2 Ext' 1"),
+        "{err}"
+    );
+}
+
+#[test]
 fn google_contacts_land_with_labels_as_tags_except_the_system_groups() {
     let env = Env::new();
     let (report, err, _) = detected(
@@ -2250,7 +2280,43 @@ fn a_2013_subscribed_mailchimp_file_with_unsub_columns_is_not_announced_as_unsub
         err.contains("'UNSUB_TIME': a row with a time here is an unsubscribed member"),
         "{err}"
     );
+    // Its group columns ("Languages": "JavaScript, Perl, PHP") look like any merge field:
+    // the notice says what they may be and how to keep them as tags.
+    assert!(
+        err.contains("'Help time', 'MailChimp Integration', 'Languages', 'Help Location'; in a Mailchimp export these are the audience's own merge fields and groups"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            r#"map it in a mapping file as "<its header>" = { field = "tags", split = "," }"#
+        ),
+        "{err}"
+    );
     let all = env.sandbox.contacts(LOCATION);
     check(&all, "rick@alchemydes.example.com", &[], &[], None);
     check(&all, "tom.nguyen@example.net", &[], &[], email_dnd());
+
+    // Done as it says, beside the preset's own columns.
+    let env = Env::new();
+    let mapping = env.write(
+        "m.toml",
+        "[columns]\n\"Languages\" = { field = \"tags\", split = \",\" }\n",
+    );
+    let (report, err, code) = import(
+        &env,
+        &audit2_file("subscribed_members_export_2013.csv"),
+        &["--mapping", mapping.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(statuses(&report), ["created"; 3], "{err}");
+    assert!(!err.contains("'Languages'"), "{err}");
+    let all = env.sandbox.contacts(LOCATION);
+    check(
+        &all,
+        "rick@alchemydes.example.com",
+        &[],
+        &["JavaScript", "Perl", "PHP"],
+        None,
+    );
+    check(&all, "tom.nguyen@example.net", &[], &["Java"], email_dnd());
 }

@@ -464,6 +464,9 @@ fn rule_value(r: &Rule) -> String {
     if let Some(n) = &r.note {
         opts.push(format!("note = {}", quote(n)));
     }
+    if let Some(why) = &r.left_out {
+        opts.push(format!("left_out = {}", quote(why)));
+    }
     if opts.is_empty() && key == "field" {
         return quote(&name);
     }

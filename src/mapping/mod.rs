@@ -78,6 +78,7 @@
 //! "Deleted"   = { skip_row_when = ["1"], reason = "deleted" }    # the row is not sent
 //! "Groups"    = { field = "tags", split = ":::", drop_prefix = "* " }  # items left out
 //! "Home City" = { field = "city", fallback = true, group = "address" }  # a block
+//! "Phone Ext" = { field = "ignore", left_out = "no extension field" }  # named in its row
 //! ```
 //!
 //! - `split_name` keeps `name` and splits it: "Jane Doe" → Jane / Doe, "Doe, Jane" → Jane /
@@ -282,6 +283,9 @@ struct Rule {
     drop_prefix: Option<String>,
     /// Said once per run when the file has this column (what HighLevel cannot store).
     note: Option<String>,
+    /// An ignored column whose cells are still named in their rows, and why they are not
+    /// sent (Keap's `Phone 1 Ext`: an extension typed there is a value the row loses).
+    left_out: Option<String>,
     /// A custom field's HighLevel type (`NUMERICAL`, `DATE` …), for checking values offline.
     field_type: Option<String>,
     /// A custom field's options, for checking values offline.
@@ -315,6 +319,7 @@ impl Rule {
             drop: Vec::new(),
             drop_prefix: None,
             note: None,
+            left_out: None,
             field_type: None,
             options: Vec::new(),
             display_name: false,
@@ -713,6 +718,13 @@ fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
                     "drop" => rule.drop = strings(k, v)?,
                     "drop_prefix" => rule.drop_prefix = Some(string(k, v)?),
                     "note" => rule.note = Some(string(k, v)?),
+                    "left_out" => {
+                        let s = string(k, v)?;
+                        if s.trim().is_empty() {
+                            return Err("`left_out` must not be empty".into());
+                        }
+                        rule.left_out = Some(s.trim().to_owned());
+                    }
                     "display_name" => rule.display_name = boolean(k, v)?,
                     "first_of" => {
                         let s = string(k, v)?;
@@ -746,7 +758,7 @@ fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
                     }
                     other => {
                         return Err(format!(
-                            "unknown key `{other}` (expected field, custom_field, split, split_name, transform, lowercase, date_format, true_values, false_values, fallback, group, filled, append, display_name, first_of, skip_row_when, reason, drop, drop_prefix, note, type, options)"
+                            "unknown key `{other}` (expected field, custom_field, split, split_name, transform, lowercase, date_format, true_values, false_values, fallback, group, filled, append, display_name, first_of, skip_row_when, reason, drop, drop_prefix, note, left_out, type, options)"
                         ))
                     }
                 }
@@ -790,6 +802,11 @@ fn parse_rule(v: &toml::Value) -> Result<Rule, String> {
             }
             if rule.append && *t != Target::Field(Field::Address1) {
                 return Err(format!("`append` only applies to address1, not {t}"));
+            }
+            if rule.left_out.is_some() && *t != Target::Ignore {
+                return Err(format!(
+                    "`left_out` only applies to a column mapped to ignore, not {t}"
+                ));
             }
             if rule.fallback && !t.single_valued() {
                 return Err(format!(
@@ -1659,6 +1676,12 @@ impl Mapper {
             .collect()
     }
 
+    /// What the preset says of the columns that map to nothing, when there are some.
+    pub fn unmapped_hint(&self) -> Option<&str> {
+        let (d, _) = self.preset.as_ref()?;
+        d.preset.unmapped_hint.as_deref()
+    }
+
     /// What the run says about the preset, e.g. "using the HubSpot preset (matched 7 of 9 of
     /// its columns)".
     pub fn preset_notice(&self) -> Option<String> {
@@ -2027,13 +2050,19 @@ impl Mapper {
             let Some(Some(rule)) = self.columns.get(i) else {
                 continue;
             };
-            if matches!(rule.target, Target::Ignore) {
-                continue;
-            }
-            let column = match self.labels.get(i) {
+            let column = || match self.labels.get(i) {
                 Some(Some(label)) => Some(label.as_str()),
                 _ => headers.get(i).map(String::as_str),
             };
+            if matches!(rule.target, Target::Ignore) {
+                if let Some(why) = rule.left_out.as_deref().filter(|_| !self.is_empty(cell)) {
+                    // Nothing wrong with the value: `strict` does not reject the row for it.
+                    let e = crate::validation::left_out(column(), cell.trim(), why);
+                    out.notes.push(e);
+                }
+                continue;
+            }
+            let column = column();
             if let Some(why) = cells.unreadable(i) {
                 let e = crate::validation::left_out(column, cell, why);
                 push_unreadable(out, &mut later, rule, e);

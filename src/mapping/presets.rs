@@ -26,6 +26,9 @@ pub struct Preset {
     /// Columns the preset does not import whose dates are written as the export's others
     /// (Zoho's `Created Time`): their order, when they settle it, is the date columns' too.
     pub date_evidence: Vec<String>,
+    /// What the export's columns that map to nothing usually are, and how to keep them:
+    /// said after them (Mailchimp's group columns hold tags).
+    pub unmapped_hint: Option<String>,
     pub spec: MappingSpec,
 }
 
@@ -143,6 +146,10 @@ fn parse(id: &'static str, text: &str) -> Option<Preset> {
         Some(v) => strings(v)?,
         None => Vec::new(),
     };
+    let unmapped_hint = match meta.get("unmapped") {
+        Some(v) => Some(v.as_str()?.to_owned()),
+        None => None,
+    };
     let spec = MappingSpec::from_table(&table, text, &format!("preset {id}")).ok()?;
     Some(Preset {
         id,
@@ -152,6 +159,7 @@ fn parse(id: &'static str, text: &str) -> Option<Preset> {
         list_separator,
         date_order,
         date_evidence,
+        unmapped_hint,
         spec,
     })
 }

@@ -471,6 +471,35 @@ fn mapping_errors_name_file_key_and_line() {
 }
 
 #[test]
+fn left_out_names_an_ignored_columns_filled_cells_and_applies_to_nothing_else() {
+    let spec = MappingSpec::parse(
+        "[columns]\n\"Email\" = \"email\"\n\"Ext\" = { field = \"ignore\", left_out = \"no extension field\" }\n",
+        "m.toml",
+    )
+    .unwrap();
+    let m = Mapper::new(Some(&spec), Some(&hdrs(&["Email", "Ext"]))).unwrap();
+    let notes = |cells: &[&str]| -> Vec<String> {
+        m.map(&cells_record(cells))
+            .notes
+            .iter()
+            .map(|e| e.to_string())
+            .collect()
+    };
+    assert_eq!(
+        notes(&["a@x.com", " 204 "]),
+        [r#"column 'Ext': "204" left out: no extension field"#]
+    );
+    assert!(notes(&["a@x.com", "  "]).is_empty());
+    for bad in [
+        "{ field = \"phone\", left_out = \"x\" }",
+        "{ field = \"ignore\", left_out = \" \" }",
+    ] {
+        let text = format!("[columns]\n\"Ext\" = {bad}\n");
+        assert!(MappingSpec::parse(&text, "m.toml").is_err(), "{bad}");
+    }
+}
+
+#[test]
 fn spec_duplicate_targets_are_an_error() {
     let spec = MappingSpec::parse("[columns]\nA = \"email\"\nB = \"email\"\n", "m.toml").unwrap();
     let err = Mapper::new(Some(&spec), Some(&hdrs(&["A", "B"])))

@@ -295,6 +295,7 @@ pub async fn run(
     let checks = checks.with_policy(validator.strict(), orders.clone());
     validator.set_date_orders(orders);
     let unmapped = mapper.unmapped_described();
+    let unmapped_hint = mapper.unmapped_hint().map(str::to_owned);
     let unmatched_keys = mapper.unmatched_keys();
     let api_shapes = mapper.api_shapes();
     let declared = CustomFieldSet::declared(mapper.declared_custom_fields());
@@ -313,7 +314,7 @@ pub async fn run(
         let _ = ev_tx.send(Event::Notice { message }).await;
     }
     if !unmapped.is_empty() {
-        let message = not_imported(&unmapped);
+        let message = not_imported(&unmapped, unmapped_hint.as_deref());
         column_notices.push(message.clone());
         let _ = ev_tx.send(Event::Notice { message }).await;
     }
@@ -602,11 +603,12 @@ fn resuming(r: &Resumed, cfg: &RunConfig) -> String {
     )
 }
 
-/// `unmapped`: the columns, quoted and described.
-fn not_imported(unmapped: &[String]) -> String {
+/// `unmapped`: the columns, quoted and described; `hint`: the preset's word on them.
+fn not_imported(unmapped: &[String], hint: Option<&str>) -> String {
     format!(
-        "columns not imported (no matching HighLevel field; map them with --mapping): {}",
-        unmapped.join(", ")
+        "columns not imported (no matching HighLevel field; map them with --mapping): {}{}",
+        unmapped.join(", "),
+        hint.map(|h| format!("; {h}")).unwrap_or_default()
     )
 }
 
