@@ -49,7 +49,7 @@ fn replace(path: &Path) -> Option<File> {
     name.push(path.file_name()?);
     name.push(format!(".{}.new", std::process::id()));
     let tmp = path.with_file_name(name);
-    let mode = before.mode() & 0o7777;
+    let mode = before.mode() & 0o777;
     let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
