@@ -13,6 +13,15 @@ fn cells_record(cells: &[&str]) -> Record {
     }
 }
 
+/// The notes (guesses, and cells named but not sent) of a row of `cells`.
+fn notes_of(m: &Mapper, cells: &[&str]) -> Vec<String> {
+    m.map(&cells_record(cells))
+        .notes
+        .iter()
+        .map(|e| e.to_string())
+        .collect()
+}
+
 fn obj_record(v: Value) -> Record {
     Record {
         seq: 0,
@@ -478,13 +487,7 @@ fn left_out_names_an_ignored_columns_filled_cells_and_applies_to_nothing_else() 
     )
     .unwrap();
     let m = Mapper::new(Some(&spec), Some(&hdrs(&["Email", "Ext"]))).unwrap();
-    let notes = |cells: &[&str]| -> Vec<String> {
-        m.map(&cells_record(cells))
-            .notes
-            .iter()
-            .map(|e| e.to_string())
-            .collect()
-    };
+    let notes = |cells: &[&str]| notes_of(&m, cells);
     assert_eq!(
         notes(&["a@x.com", " 204 "]),
         [r#"column 'Ext': "204" left out: no extension field"#]
@@ -2498,13 +2501,7 @@ fn a_cell_in_a_column_without_a_header_is_named_in_its_row_by_position() {
     ]);
     let m = Mapper::new(None, Some(&h)).unwrap();
     assert_eq!(m.unmapped_described(), ["'Notes'"], "said before any row");
-    let left_out = |cells: &[&str]| -> Vec<String> {
-        m.map(&cells_record(cells))
-            .notes
-            .iter()
-            .map(|e| e.to_string())
-            .collect()
-    };
+    let left_out = |cells: &[&str]| notes_of(&m, cells);
     assert!(left_out(&["Ann", "Lee", "ann@x.com", "", "", "", ""]).is_empty());
     assert!(left_out(&["Ann", "Lee", "ann@x.com", " ", "", "", ""]).is_empty());
     assert_eq!(
