@@ -149,7 +149,6 @@ pub(super) async fn run_and_report(
     // A file that cannot be written stops the run before any reading; the report of the
     // last run stays as it was until this one has read its input (a nightly drop that turns
     // out empty or binary must not wipe last night's report).
-    let report_was_missing = std::fs::symlink_metadata(&report).is_err();
     for p in std::iter::once(&report).chain(files.rejects.as_ref()) {
         crate::report::check_writable(p)
             .map_err(|e| CliError::Report(p.display().to_string(), e))?;
@@ -206,9 +205,6 @@ pub(super) async fn run_and_report(
         }
     }
     cfg.prepass = Some(std::sync::Arc::new(facts));
-    if report_was_missing {
-        remove_if_empty(&report);
-    }
     let writer = ReportWriter::create(&report, ReportFormat::from_path(&report))
         .map_err(|e| CliError::Report(report.display().to_string(), e))?;
     let rejects = match &files.rejects {
@@ -333,16 +329,6 @@ async fn init_location_fields(
         .map_err(|e| CliError::Run(RunError::Api(e)))
 }
 
-/// Removes the empty file the writability check made, so that the report is then created,
-/// not truncated: ext4 writes a file truncated to nothing out in full when it is closed
-/// (`auto_da_alloc`), on the run's time (about 0.1 s for a 1M-row dry run's report), where
-/// a new file is written out in the background.
-fn remove_if_empty(path: &std::path::Path) {
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
-        let _ = std::fs::remove_file(path);
-    }
-}
-
 /// Ctrl-C or SIGTERM. A second one exits at once.
 pub(super) async fn shutdown_signal() {
     wait_for_signal().await;
@@ -406,27 +392,4 @@ async fn serve_sandbox(s: &SandboxArgs) -> Result<i32, CliError> {
     wait_for_signal().await;
     handle.shutdown().await;
     Ok(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_an_empty_file_is_removed_before_the_report_is_created() {
-        let dir = tempfile::tempdir().unwrap();
-        let made = dir.path().join("report.csv");
-        crate::report::check_writable(&made).unwrap();
-        remove_if_empty(&made);
-        assert!(
-            !made.exists(),
-            "the check's empty file is left to be truncated"
-        );
-        let kept = dir.path().join("last.csv");
-        std::fs::write(&kept, "row_number,status\n").unwrap();
-        remove_if_empty(&kept);
-        assert_eq!(std::fs::read(&kept).unwrap(), b"row_number,status\n");
-        remove_if_empty(dir.path());
-        assert!(dir.path().is_dir());
-    }
 }
