@@ -373,6 +373,10 @@ pub(super) struct CsvStream {
     skim: usize,
     /// csv_core has not read since it was made or reset: its next read takes a UTF-8 BOM off.
     core_fresh: bool,
+    /// A problem was returned at once (`stop_at_problem`) with csv_core inside the record:
+    /// the next read goes on from there, so no record may be cut from the buffer as if one
+    /// started there.
+    mid_record: bool,
     /// Records on one line are cut by [`split_line`] instead of csv_core and the tracker
     /// (off only to test it against them).
     fast: bool,
@@ -417,6 +421,7 @@ impl CsvStream {
             open_len: 0,
             skim: usize::MAX,
             core_fresh: true,
+            mid_record: false,
             fast: fast_by_default() && !matches!(delimiter, b'"' | b'\r' | b'\n'),
         }
     }
@@ -477,7 +482,7 @@ impl CsvStream {
         self.raw.clear();
         self.raw_complete = true;
         self.tracker.begin();
-        if self.replay_pos == self.replay.len() {
+        if self.replay_pos == self.replay.len() && !self.mid_record {
             if self.fast && !self.core_fresh {
                 if let Some(info) = self.line_record() {
                     return Ok(Some(info));
@@ -569,6 +574,7 @@ impl CsvStream {
                 return Ok(Some(self.finish(Some(Problem::StrayQuote { column }))));
             }
             if problem.is_some() && self.stop_at_problem {
+                self.mid_record = !matches!(res, csv_core::ReadRecordResult::Record);
                 return Ok(Some(self.finish(problem)));
             }
             let over_row = self.raw.len() > self.limits.max_row;
@@ -596,6 +602,7 @@ impl CsvStream {
                 | csv_core::ReadRecordResult::OutputFull
                 | csv_core::ReadRecordResult::OutputEndsFull => continue,
                 csv_core::ReadRecordResult::Record => {
+                    self.mid_record = false;
                     if self.eof && self.tracker.state == Q::Quoted {
                         self.ended_in_quote = true;
                         let column = self.tracker.column;
@@ -846,6 +853,7 @@ impl CsvStream {
         // Whatever csv_core was in the middle of is over.
         self.core.reset();
         self.core_fresh = true;
+        self.mid_record = false;
         self.tracker.prev_cr = false;
         let from = quote_at.min(self.raw.len());
         let tail = &self.raw[from..];
