@@ -3,7 +3,7 @@
 //! on ext4: freeing the old blocks (0.2–0.4 s for a 1M-row dry run's 370 MB report), and,
 //! because a file truncated to nothing is written out in full when it is closed
 //! (`auto_da_alloc`), a flush on the run's last step. A nightly run that keeps its report
-//! path paid both: 0.3–0.6 s of a 2.3 s dry run. The new file takes the old one's place at
+//! path paid both: 0.3–0.7 s of a 2.5–3.5 s dry run. The new file takes the old one's place at
 //! once (a killed run's report still holds the rows done so far), keeps its permissions, and
 //! the old blocks are freed on a thread of their own. Links, other owners and anything but a
 //! plain file are still truncated in place, as before: replacing them would change what the
